@@ -1,0 +1,134 @@
+package io.inferium.infra;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.nio.file.Files;
+import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.output.MigrateResult;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Inferium's PostgreSQL: a reactive pool for request-time work, with the versioned schema migrations
+ * (Flyway, {@code classpath:db/migration}, contributed by each module) applied before the pool opens.
+ *
+ * <p>Migration file versions are global across modules; see {@code docs/ARCHITECTURE.md}.
+ */
+public final class Database {
+
+  private static final Logger log = LoggerFactory.getLogger(Database.class);
+
+  private final Vertx vertx;
+  private final Pool pool;
+  private final EmbeddedPostgres embedded;
+  private final String description;
+
+  private Database(Vertx vertx, Pool pool, EmbeddedPostgres embedded, String description) {
+    this.vertx = vertx;
+    this.pool = pool;
+    this.embedded = embedded;
+    this.description = description;
+  }
+
+  /**
+   * Starts the embedded server when no URL is given, migrates the schema, then opens the pool. The
+   * blocking parts (process start, JDBC migrations) run on a worker thread, never the event loop.
+   */
+  public static Future<Database> open(Vertx vertx, DatabaseSettings settings) {
+    return vertx.executeBlocking(() -> {
+      EmbeddedPostgres embedded = null;
+      PgConnectOptions connect;
+      if (settings.isEmbedded()) {
+        embedded = startEmbedded(settings);
+        connect = new PgConnectOptions()
+            .setHost("127.0.0.1").setPort(embedded.getPort())
+            .setUser("postgres").setPassword("postgres").setDatabase("postgres");
+      } else {
+        connect = parseUrl(settings.url());
+      }
+      try {
+        migrate(connect);
+      } catch (RuntimeException e) {
+        if (embedded != null) {
+          embedded.close();
+        }
+        throw e;
+      }
+      Pool pool = PgBuilder.pool()
+          .with(new PoolOptions().setMaxSize(settings.poolSize()))
+          .connectingTo(connect)
+          .using(vertx)
+          .build();
+      String where = embedded != null
+          ? "embedded PostgreSQL in " + settings.embeddedDir() + " (port " + embedded.getPort() + ")"
+          : "postgresql://" + connect.getUser() + "@" + connect.getHost() + ":" + connect.getPort() + "/" + connect.getDatabase();
+      return new Database(vertx, pool, embedded, where);
+    }, false);
+  }
+
+  /** Parses {@code postgresql://} / {@code postgres://} URLs, failing with a message that names the URL. */
+  public static PgConnectOptions parseUrl(String url) {
+    try {
+      PgConnectOptions options = PgConnectOptions.fromUri(url);
+      if (options.getUser() == null || options.getUser().isEmpty()) {
+        options.setUser(System.getProperty("user.name"));
+      }
+      return options;
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException(
+          "invalid database URL '" + url + "': expected postgresql://user[:password]@host[:port]/database ("
+              + e.getMessage() + ")", e);
+    }
+  }
+
+  /** The JDBC form of the connect options, for Flyway. */
+  static String jdbcUrl(PgConnectOptions o) {
+    return "jdbc:postgresql://" + o.getHost() + ":" + o.getPort() + "/" + o.getDatabase();
+  }
+
+  private static void migrate(PgConnectOptions connect) {
+    MigrateResult result = Flyway.configure()
+        .dataSource(jdbcUrl(connect), connect.getUser(), connect.getPassword())
+        .locations("classpath:db/migration")
+        .load()
+        .migrate();
+    log.info("Schema at version {} ({} migration(s) applied now)", result.targetSchemaVersion, result.migrationsExecuted);
+  }
+
+  private static EmbeddedPostgres startEmbedded(DatabaseSettings settings) throws IOException {
+    Files.createDirectories(settings.embeddedDir());
+    try {
+      return EmbeddedPostgres.builder()
+          .setDataDirectory(settings.embeddedDir())
+          .setCleanDataDirectory(false)
+          .start();
+    } catch (IOException | RuntimeException e) {
+      throw new IOException("could not start the embedded PostgreSQL in " + settings.embeddedDir()
+          + " (is another Inferium using this data dir?): " + e.getMessage(), e);
+    }
+  }
+
+  public Pool pool() {
+    return pool;
+  }
+
+  /** A human-readable location, without any password. */
+  public String description() {
+    return description;
+  }
+
+  public Future<Void> close() {
+    return pool.close().eventually(() -> embedded == null
+        ? Future.succeededFuture()
+        : vertx.executeBlocking(() -> {
+          embedded.close();
+          return null;
+        }, false));
+  }
+}
