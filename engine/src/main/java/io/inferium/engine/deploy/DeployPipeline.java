@@ -1,0 +1,304 @@
+package io.inferium.engine.deploy;
+
+import io.inferium.engine.EngineMetrics;
+import io.inferium.engine.gateway.WorkerFailure;
+import io.inferium.engine.gateway.WorkerLink;
+import io.inferium.engine.gateway.WorkerSupervisor;
+import io.inferium.engine.protocol.Frame;
+import io.inferium.engine.protocol.FrameType;
+import io.inferium.functions.FunctionKind;
+import io.inferium.functions.FunctionRecord;
+import io.inferium.functions.FunctionSpec;
+import io.inferium.functions.FunctionState;
+import io.inferium.functions.FunctionStore;
+import io.inferium.functions.ModelBlobs;
+import io.inferium.functions.ModelSignature;
+import io.inferium.functions.TensorSpec;
+import io.inferium.functions.VerificationCheck;
+import io.inferium.functions.onnx.StaticChecks;
+import io.inferium.functions.tensor.Tensor;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Deploy-time verification: static checks of the ONNX file (off the event loop), then a load in a
+ * throw-away sandbox worker process with a time limit, then a smoke inference on synthesized inputs.
+ * A model that crashes or hangs the runtime costs only the sandbox. Every version ends {@code ready}
+ * or {@code rejected} with a report; versions left {@code verifying} by a stopped gateway are
+ * verified again at start.
+ */
+public final class DeployPipeline {
+
+  private static final Logger log = LoggerFactory.getLogger(DeployPipeline.class);
+
+  private final Vertx vertx;
+  private final FunctionStore store;
+  private final ModelBlobs blobs;
+  private final WorkerSupervisor supervisor;
+  private final WorkerExecutor files;
+  private final DeploySettings settings;
+  private final EngineMetrics metrics;
+  private final Deque<FunctionRecord> waiting = new ArrayDeque<>();
+  private final Map<String, Promise<FunctionRecord>> outcomes = new ConcurrentHashMap<>();
+  private int running;
+
+  public DeployPipeline(Vertx vertx, FunctionStore store, ModelBlobs blobs, WorkerSupervisor supervisor,
+      WorkerExecutor files, DeploySettings settings, EngineMetrics metrics) {
+    this.vertx = vertx;
+    this.store = store;
+    this.blobs = blobs;
+    this.supervisor = supervisor;
+    this.files = files;
+    this.settings = settings;
+    this.metrics = metrics;
+  }
+
+  /**
+   * Stores the model by content and records the version as {@code verifying}, then verifies it in the
+   * background. Fails with {@link TooManyDeploys} when the verification queue is full.
+   */
+  public Future<FunctionRecord> deploy(FunctionSpec spec, Path upload, String owner) {
+    synchronized (this) {
+      if (waiting.size() >= settings.queueLimit()) {
+        return Future.failedFuture(new TooManyDeploys(waiting.size() + " deployments are waiting for verification"));
+      }
+    }
+    return blobs.ingest(upload)
+        .compose(model -> store.create(spec, model.sha256(), model.bytes(), owner))
+        .onSuccess(this::enqueue);
+  }
+
+  /** Queues every version a previous run left in {@code verifying}. */
+  public Future<Integer> resumePending() {
+    return store.verifying().map(list -> {
+      list.forEach(this::enqueue);
+      if (!list.isEmpty()) {
+        log.info("Resuming verification of {} function version(s)", list.size());
+      }
+      return list.size();
+    });
+  }
+
+  /** Completes when the given version has left {@code verifying} (immediately if it already has). */
+  public Future<FunctionRecord> outcome(String name, int version) {
+    Promise<FunctionRecord> p = outcomes.computeIfAbsent(name + "/" + version, k -> Promise.promise());
+    return store.version(name, version).compose(rec -> {
+      if (rec.isPresent() && rec.get().state() != FunctionState.VERIFYING) {
+        p.tryComplete(rec.get());
+      }
+      return p.future();
+    });
+  }
+
+  private void enqueue(FunctionRecord rec) {
+    synchronized (this) {
+      waiting.add(rec);
+    }
+    drain();
+  }
+
+  private void drain() {
+    FunctionRecord next;
+    synchronized (this) {
+      if (running >= settings.concurrent() || waiting.isEmpty()) {
+        return;
+      }
+      next = waiting.poll();
+      running++;
+    }
+    verify(next).onComplete(ar -> {
+      if (ar.failed()) {
+        log.error("Verification of {} could not be recorded: {}", next.ref(), ar.cause().toString());
+      }
+      synchronized (this) {
+        running--;
+      }
+      drain();
+    });
+  }
+
+  private Future<Void> verify(FunctionRecord rec) {
+    Path model = blobs.path(rec.modelSha256());
+    List<VerificationCheck> checks = new ArrayList<>();
+    JsonObject report = new JsonObject();
+    return files.executeBlocking(() -> new StaticChecks(settings.staticChecks()).run(model), false)
+        .compose(statics -> {
+          checks.addAll(statics);
+          if (statics.stream().anyMatch(VerificationCheck::rejects)) {
+            return Future.succeededFuture((ModelSignature) null);
+          }
+          return sandbox(rec, model, checks, report);
+        })
+        .recover(err -> {
+          log.error("Verification of {} failed unexpectedly", rec.ref(), err);
+          checks.add(VerificationCheck.fail("verification", "internal error: " + err, 0));
+          return Future.succeededFuture(null);
+        })
+        .compose(signature -> finish(rec, checks, report, signature));
+  }
+
+  private Future<ModelSignature> sandbox(FunctionRecord rec, Path model, List<VerificationCheck> checks, JsonObject report) {
+    long spawnStart = System.nanoTime();
+    return supervisor.spawnSandbox()
+        .recover(err -> {
+          checks.add(VerificationCheck.fail("sandbox_load", "could not start a sandbox worker: " + err.getMessage(), ms(spawnStart)));
+          return Future.failedFuture(new Skip());
+        })
+        .compose(link -> load(rec, model, link, checks, report)
+            .compose(sig -> smoke(rec, link, sig, checks, report).map(sig))
+            .eventually(() -> supervisor.retire(link, "verification of " + rec.ref() + " finished")))
+        .recover(err -> err instanceof Skip ? Future.succeededFuture(null) : Future.failedFuture(err));
+  }
+
+  /** Marks a step that already recorded its failing check. */
+  private static final class Skip extends RuntimeException {
+    Skip() {
+      super(null, null, false, false);
+    }
+  }
+
+  private Future<ModelSignature> load(FunctionRecord rec, Path model, WorkerLink link, List<VerificationCheck> checks,
+      JsonObject report) {
+    long start = System.nanoTime();
+    return withTimeout(link.ensureLoaded(rec.modelSha256(), model), settings.loadTimeoutMs(),
+        "the model did not load within " + settings.loadTimeoutMs() + " ms")
+        .recover(err -> crashDetail(link, err).compose(detail -> {
+          checks.add(VerificationCheck.fail("sandbox_load", detail, ms(start)));
+          return Future.failedFuture(new Skip());
+        }))
+        .compose(loaded -> {
+          String problem = link.attestation().checkModel(rec.modelSha256(), loaded.attestedSha256()).orElse(null);
+          if (problem != null) {
+            checks.add(VerificationCheck.fail("sandbox_load", problem, ms(start)));
+            return Future.failedFuture(new Skip());
+          }
+          report.put("load_ms", loaded.loadMs());
+          checks.add(VerificationCheck.pass("sandbox_load", "loaded by ONNX Runtime "
+              + link.attestation().runtimeVersion() + " in a sandbox worker in " + loaded.loadMs() + " ms", ms(start)));
+          if (!loaded.skippedOutputs().isEmpty()) {
+            checks.add(VerificationCheck.warn("tensor_outputs", "outputs that are not tensors are not served: "
+                + String.join(", ", loaded.skippedOutputs()), 0));
+          }
+          labelsCheck(rec.spec(), loaded.signature(), checks);
+          if (loaded.signature().outputs().isEmpty()) {
+            checks.add(VerificationCheck.fail("tensor_outputs", "the model has no tensor output to serve", 0));
+            return Future.failedFuture(new Skip());
+          }
+          return Future.succeededFuture(loaded.signature());
+        });
+  }
+
+  private static void labelsCheck(FunctionSpec spec, ModelSignature sig, List<VerificationCheck> checks) {
+    if (spec.kind() != FunctionKind.CLASSIFIER || spec.labels().isEmpty()) {
+      return;
+    }
+    int n = spec.labels().size();
+    boolean fits = sig.outputs().stream().anyMatch(o -> o.shape().length > 0
+        && (o.shape()[o.shape().length - 1] == n || o.shape()[o.shape().length - 1] < 0));
+    if (fits) {
+      checks.add(VerificationCheck.pass("labels_match_outputs", n + " labels match an output's last dimension", 0));
+    } else {
+      checks.add(VerificationCheck.fail("labels_match_outputs", n + " labels, but no output has a last dimension of "
+          + n + ": " + sig.outputs(), 0));
+    }
+  }
+
+  private Future<Void> smoke(FunctionRecord rec, WorkerLink link, ModelSignature sig, List<VerificationCheck> checks,
+      JsonObject report) {
+    List<Tensor> inputs = SmokeInputs.synthesize(sig);
+    String described = inputs.stream().map(t -> t.name() + ":" + t.type() + java.util.Arrays.toString(t.shape()))
+        .collect(Collectors.joining(", "));
+    long start = System.nanoTime();
+    Promise<Frame> call = Promise.promise();
+    JsonObject meta = new JsonObject().put("sha256", rec.modelSha256()).put("outputs", new JsonArray());
+    long timer = vertx.setTimer(settings.smokeTimeoutMs(), t -> call.tryFail(new WorkerLink.Cancelled(
+        "smoke inference did not finish within " + settings.smokeTimeoutMs() + " ms")));
+    return link.call(FrameType.INFER, meta, inputs, call)
+        .onComplete(ar -> vertx.cancelTimer(timer))
+        .recover(err -> crashDetail(link, err).compose(detail -> {
+          checks.add(VerificationCheck.fail("smoke_inference", "on synthesized inputs (" + described + "): " + detail, ms(start)));
+          return Future.failedFuture(new Skip());
+        }))
+        .map(reply -> {
+          long took = ms(start);
+          report.put("smoke_ms", took);
+          checks.add(VerificationCheck.pass("smoke_inference", "ran on synthesized inputs (" + described + ") in "
+              + took + " ms", took));
+          List<String> nonFinite = SmokeInputs.nonFinite(reply.tensors());
+          if (nonFinite.isEmpty()) {
+            checks.add(VerificationCheck.pass("smoke_outputs_finite", "every floating-point output is finite", 0));
+          } else {
+            checks.add(VerificationCheck.warn("smoke_outputs_finite", "NaN or infinite values in "
+                + String.join(", ", nonFinite), 0));
+          }
+          return null;
+        });
+  }
+
+  /** A failure's message; for a crashed sandbox, how it died and the last thing it logged. */
+  private Future<String> crashDetail(WorkerLink link, Throwable err) {
+    if (err instanceof WorkerFailure wf && wf.lost()) {
+      return supervisor.sandboxLogTail(link).map(tail -> {
+        String last = lastLine(tail);
+        return "the worker process crashed: " + wf.getMessage() + (last.isEmpty() ? "" : " — last output: " + last);
+      });
+    }
+    return Future.succeededFuture(err.getMessage());
+  }
+
+  private static String lastLine(String tail) {
+    String[] lines = tail.strip().split("\n");
+    String last = lines.length == 0 ? "" : lines[lines.length - 1].strip();
+    return last.length() > 300 ? last.substring(0, 300) + "…" : last;
+  }
+
+  private <T> Future<T> withTimeout(Future<T> f, long ms, String message) {
+    Promise<T> p = Promise.promise();
+    long timer = vertx.setTimer(ms, t -> p.tryFail(message));
+    f.onComplete(ar -> {
+      vertx.cancelTimer(timer);
+      if (ar.succeeded()) {
+        p.tryComplete(ar.result());
+      } else {
+        p.tryFail(ar.cause());
+      }
+    });
+    return p.future();
+  }
+
+  private Future<Void> finish(FunctionRecord rec, List<VerificationCheck> checks, JsonObject report, ModelSignature signature) {
+    VerificationCheck failed = checks.stream().filter(VerificationCheck::rejects).findFirst().orElse(null);
+    FunctionState state = failed == null && signature != null ? FunctionState.READY : FunctionState.REJECTED;
+    String reason = failed == null ? null : failed.name() + ": " + failed.message();
+    report.put("checks", new JsonArray(checks.stream().map(VerificationCheck::toJson).toList()));
+    metrics.verification(state.wire());
+    log.info("Function {} is {}{}", rec.ref(), state.wire(), reason == null ? "" : " (" + reason + ")");
+    return store.finishVerification(rec.name(), rec.version(), state, reason, report, signature)
+        .compose(v -> store.version(rec.name(), rec.version()))
+        .onSuccess(updated -> updated.ifPresent(u -> {
+          Promise<FunctionRecord> p = outcomes.remove(rec.ref());
+          if (p != null) {
+            p.tryComplete(u);
+          }
+        }))
+        .mapEmpty();
+  }
+
+  private static long ms(long startNanos) {
+    return (System.nanoTime() - startNanos) / 1_000_000;
+  }
+}

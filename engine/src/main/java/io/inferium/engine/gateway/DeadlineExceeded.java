@@ -1,0 +1,8 @@
+package io.inferium.engine.gateway;
+
+/** A request's deadline passed before its result came back. */
+public class DeadlineExceeded extends RuntimeException {
+  public DeadlineExceeded(String message) {
+    super(message, null, false, false);
+  }
+}

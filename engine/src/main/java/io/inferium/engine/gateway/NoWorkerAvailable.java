@@ -1,0 +1,8 @@
+package io.inferium.engine.gateway;
+
+/** No attached worker can take the request now (none alive, or all at their in-flight limit). */
+public class NoWorkerAvailable extends RuntimeException {
+  public NoWorkerAvailable(String message) {
+    super(message, null, false, false);
+  }
+}

@@ -1,0 +1,36 @@
+package io.inferium.engine.gateway;
+
+import io.inferium.functions.runtime.ExecutionDevice;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * How the gateway runs its local worker processes.
+ *
+ * @param workers          pool size
+ * @param logDir           each worker's stdout and stderr are appended to a file here
+ * @param device           execution device the workers ask for
+ * @param slots            batches a worker runs at once
+ * @param intraOpThreads   ONNX Runtime threads per run
+ * @param maxOutstanding   requests the gateway keeps in flight per worker
+ * @param heartbeatMs      worker heartbeat period
+ * @param heartbeatMisses  silent periods after which a worker is killed and replaced
+ * @param attachTimeoutMs  how long a spawned worker has to connect back and say hello
+ * @param jvmOptions       extra JVM options for worker processes
+ * @param cancelGraceMs    how long a worker may take to stop a cancelled request before it is replaced
+ */
+public record SupervisorSettings(int workers, Path logDir, ExecutionDevice device, int slots, int intraOpThreads,
+    int maxOutstanding, long heartbeatMs, int heartbeatMisses, long attachTimeoutMs, List<String> jvmOptions, long cancelGraceMs) {
+
+  public static final long DEFAULT_CANCEL_GRACE_MS = 2_000;
+
+  public static final int DEFAULT_MAX_OUTSTANDING = 64;
+  public static final int DEFAULT_HEARTBEAT_MISSES = 5;
+  public static final long DEFAULT_ATTACH_TIMEOUT_MS = 60_000;
+  public static final List<String> DEFAULT_JVM_OPTIONS = List.of("-Xss8m", "-Xmx1g", "-XX:+UseSerialGC");
+
+  /** Default pool size: one worker per two cores, at least one, at most eight. */
+  public static int defaultWorkers() {
+    return Math.max(1, Math.min(8, Runtime.getRuntime().availableProcessors() / 2));
+  }
+}

@@ -1,0 +1,273 @@
+package io.inferium.engine.gateway;
+
+import io.inferium.engine.protocol.Frame;
+import io.inferium.engine.protocol.FrameCodec;
+import io.inferium.engine.protocol.FrameType;
+import io.inferium.functions.ModelSignature;
+import io.inferium.verifier.Attestation;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.NetSocket;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The gateway's end of one worker connection. It belongs to the connection's context: requests
+ * are registered in a pending map there, replies complete them there, and when the connection closes
+ * every pending request fails with the cause the supervisor recorded (exit code, signal, missed
+ * heartbeats). Outstanding work is bounded by {@code maxOutstanding}.
+ */
+public final class WorkerLink {
+
+  /** What a worker reported when it loaded a model. */
+  public record LoadedModel(String attestedSha256, long loadMs, ModelSignature signature, List<String> skippedOutputs) {}
+
+  private final String workerId;
+  private final NetSocket socket;
+  private final Context context;
+  private final JsonObject hello;
+  private final Attestation attestation;
+  private final int maxOutstanding;
+  private final Map<Long, Promise<Frame>> pending = new HashMap<>();
+  private final Map<String, Future<LoadedModel>> loads = new HashMap<>();
+  private final Map<Long, Long> cancelling = new HashMap<>();
+  private final long cancelGraceMs;
+  private final java.util.function.Consumer<String> onStuck;
+  private final Set<String> loaded = new HashSet<>();
+  private long nextId = 1;
+  private volatile int outstanding;
+  private volatile long lastHeartbeatNanos = System.nanoTime();
+  private volatile JsonObject lastHeartbeat = new JsonObject();
+  private volatile boolean closed;
+  private String closeReason = "connection closed";
+
+  WorkerLink(String workerId, NetSocket socket, Context context, JsonObject hello, int maxOutstanding,
+      long cancelGraceMs, java.util.function.Consumer<String> onStuck) {
+    this.workerId = workerId;
+    this.cancelGraceMs = cancelGraceMs;
+    this.onStuck = onStuck;
+    this.socket = socket;
+    this.context = context;
+    this.hello = hello;
+    this.maxOutstanding = maxOutstanding;
+    this.attestation = new Attestation(hello.getString("node_id"),
+        hello.getJsonObject("runtime", new JsonObject()).getString("version"), hello.getString("code_sha256"));
+  }
+
+  public String workerId() {
+    return workerId;
+  }
+
+  public JsonObject hello() {
+    return hello;
+  }
+
+  public Attestation attestation() {
+    return attestation;
+  }
+
+  public long pid() {
+    return hello.getLong("pid", -1L);
+  }
+
+  public int outstanding() {
+    return outstanding;
+  }
+
+  public boolean saturated() {
+    return outstanding >= maxOutstanding;
+  }
+
+  public boolean closed() {
+    return closed;
+  }
+
+  public boolean hasLoaded(String sha256) {
+    return lastHeartbeat.getJsonArray("loaded", new JsonArray()).contains(sha256) || loadedNow(sha256);
+  }
+
+  private synchronized boolean loadedNow(String sha256) {
+    return loaded.contains(sha256);
+  }
+
+  public long nanosSinceHeartbeat() {
+    return System.nanoTime() - lastHeartbeatNanos;
+  }
+
+  public JsonObject lastHeartbeat() {
+    return lastHeartbeat;
+  }
+
+  /** Sends a request and completes with the worker's reply frame (on this link's context). */
+  public Future<Frame> call(FrameType type, JsonObject meta, List<io.inferium.functions.tensor.Tensor> tensors) {
+    return call(type, meta, tensors, Promise.promise());
+  }
+
+  /**
+   * Like {@link #call(FrameType, JsonObject, List)}, with the caller's promise: failing it with
+   * {@link Cancelled} withdraws the request, tells the worker to cancel it, and if the worker does not
+   * answer within the grace period the link reports itself stuck (the supervisor then replaces it).
+   */
+  public Future<Frame> call(FrameType type, JsonObject meta, List<io.inferium.functions.tensor.Tensor> tensors,
+      Promise<Frame> promise) {
+    onContext(() -> {
+      if (closed) {
+        promise.fail(new WorkerFailure(WorkerFailure.LOST, "worker " + workerId + " is gone: " + closeReason));
+        return;
+      }
+      long id = nextId++;
+      pending.put(id, promise);
+      outstanding = pending.size();
+      promise.future().onComplete(ar -> onContext(() -> {
+        pending.remove(id);
+        outstanding = pending.size();
+      }));
+      write(new Frame(type, id, meta, tensors));
+      promise.future().onFailure(err -> {
+        if (err instanceof Cancelled) {
+          onContext(() -> withdraw(id));
+        }
+      });
+    });
+    return promise.future();
+  }
+
+  private void withdraw(long id) {
+    if (closed) {
+      return;
+    }
+    write(Frame.of(FrameType.CANCEL, id, new JsonObject()));
+    long timer = context.owner().setTimer(cancelGraceMs, t -> {
+      if (cancelling.remove(id) != null && !closed) {
+        onStuck.accept("request " + id + " still running " + cancelGraceMs + " ms after it was cancelled");
+      }
+    });
+    cancelling.put(id, timer);
+  }
+
+  /** Failure used to withdraw a request; the worker is told to cancel it. */
+  public static final class Cancelled extends RuntimeException {
+    public Cancelled(String message) {
+      super(message, null, false, false);
+    }
+  }
+
+  /**
+   * Loads a model on this worker once; concurrent callers share one load. The worker hashes the file
+   * it read and the result carries that attested hash.
+   */
+  public Future<LoadedModel> ensureLoaded(String sha256, Path path) {
+    Promise<LoadedModel> result = Promise.promise();
+    onContext(() -> {
+      Future<LoadedModel> load = loads.get(sha256);
+      if (load == null) {
+        load = call(FrameType.LOAD, new JsonObject().put("sha256", sha256).put("path", path.toString()), List.of())
+            .compose(reply -> reply.type() == FrameType.LOADED
+                ? Future.succeededFuture(new LoadedModel(reply.meta().getString("sha256"), reply.meta().getLong("load_ms", 0L),
+                    ModelSignature.fromJson(reply.meta().getJsonObject("signature")),
+                    reply.meta().getJsonArray("skipped_outputs", new JsonArray()).stream().map(String::valueOf).toList()))
+                : Future.failedFuture(new WorkerFailure("protocol", "unexpected reply " + reply.type())));
+        Future<LoadedModel> f = load;
+        loads.put(sha256, f);
+        f.onComplete(ar -> onContext(() -> {
+          if (ar.succeeded() && ar.result().attestedSha256().equals(sha256)) {
+            synchronized (this) {
+              loaded.add(sha256);
+            }
+          } else {
+            loads.remove(sha256);
+          }
+        }));
+      }
+      load.onComplete(result);
+    });
+    return result.future();
+  }
+
+  /** Whether a load is needed (for cold-start accounting). */
+  public boolean needsLoad(String sha256) {
+    return !loadedNow(sha256);
+  }
+
+  void onBody(Buffer body) {
+    Frame frame;
+    try {
+      frame = FrameCodec.decode(ByteBuffer.wrap(body.getBytes()));
+    } catch (RuntimeException e) {
+      close("protocol error: " + e.getMessage());
+      return;
+    }
+    if (frame.type() == FrameType.HEARTBEAT) {
+      lastHeartbeatNanos = System.nanoTime();
+      lastHeartbeat = frame.meta();
+      return;
+    }
+    Long cancelTimer = cancelling.remove(frame.correlationId());
+    if (cancelTimer != null) {
+      context.owner().cancelTimer(cancelTimer);
+    }
+    Promise<Frame> promise = pending.get(frame.correlationId());
+    if (promise == null) {
+      return; // reply to a request that was already withdrawn (deadline, cancel)
+    }
+    if (frame.type() == FrameType.ERROR) {
+      promise.tryFail(new WorkerFailure(frame.meta().getString("code", "error"), frame.meta().getString("message", "")));
+    } else {
+      promise.tryComplete(frame);
+    }
+  }
+
+  private void write(Frame frame) {
+    ByteBuffer bytes = FrameCodec.encode(frame);
+    socket.write(Buffer.buffer(bytes.array()));
+  }
+
+  /** Records why the link is going away, for the errors of requests still pending. */
+  void reason(String reason) {
+    onContext(() -> closeReason = reason);
+  }
+
+  void close(String reason) {
+    onContext(() -> {
+      if (!closed) {
+        closeReason = reason;
+        socket.close();
+      }
+    });
+  }
+
+  /** Called when the socket closed: fails everything pending with the recorded reason. */
+  void onClosed() {
+    closed = true;
+    cancelling.values().forEach(t -> context.owner().cancelTimer(t));
+    cancelling.clear();
+    List<Promise<Frame>> failing = new ArrayList<>(pending.values());
+    pending.clear();
+    outstanding = 0;
+    WorkerFailure failure = new WorkerFailure(WorkerFailure.LOST, "worker " + workerId + " was lost: " + closeReason);
+    failing.forEach(p -> p.tryFail(failure));
+  }
+
+  private void onContext(Runnable r) {
+    if (Context.isOnEventLoopThread() && context == io.vertx.core.Vertx.currentContext()) {
+      r.run();
+    } else {
+      context.runOnContext(v -> r.run());
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "worker " + workerId + " (pid " + pid() + ")";
+  }
+}

@@ -1,0 +1,439 @@
+package io.inferium.engine.gateway;
+
+import io.inferium.engine.EngineMetrics;
+import io.inferium.engine.protocol.Frame;
+import io.inferium.engine.protocol.FrameCodec;
+import io.inferium.engine.protocol.FrameType;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.NetServer;
+import io.vertx.core.net.NetServerOptions;
+import io.vertx.core.net.NetSocket;
+import io.vertx.core.parsetools.RecordParser;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Spawns worker processes, accepts their connections on a loopback port, checks their hello
+ * (spawn token, protocol version, code checksum) and keeps the pool at size: a worker that exits or
+ * misses heartbeats is replaced with exponential backoff. It also spawns one-off sandbox workers for
+ * deploy-time verification, which are never given traffic and never restarted.
+ */
+public final class WorkerSupervisor {
+
+  private static final Logger log = LoggerFactory.getLogger(WorkerSupervisor.class);
+  private static final long MIN_BACKOFF_MS = 500;
+  private static final long MAX_BACKOFF_MS = 30_000;
+  private static final long STABLE_AFTER_MS = 60_000;
+
+  private final Vertx vertx;
+  private final SupervisorSettings settings;
+  private final EngineMetrics metrics;
+  private final String expectedCode;
+  private final Map<String, Spawn> awaitingHello = new ConcurrentHashMap<>();
+  private final List<Slot> slots = new ArrayList<>();
+  private final List<Spawn> sandboxes = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final AtomicInteger sandboxCounter = new AtomicInteger();
+  private final SecureRandom random = new SecureRandom();
+  private Context context;
+  private NetServer server;
+  private long watchdogTimer = -1;
+  private volatile boolean stopping;
+
+  /** One spawned process and, once it said hello, its link. */
+  private final class Spawn {
+    final String workerId;
+    final Slot slot;
+    final Path logFile;
+    final Promise<WorkerLink> attached = Promise.promise();
+    final Promise<String> exited = Promise.promise();
+    final long startedAt = System.currentTimeMillis();
+    volatile Process process;
+    volatile WorkerLink link;
+    volatile String killReason;
+
+    Spawn(String workerId, Slot slot, Path logFile) {
+      this.workerId = workerId;
+      this.slot = slot;
+      this.logFile = logFile;
+    }
+  }
+
+  /** A pool position that keeps one worker alive. */
+  private static final class Slot {
+    final int index;
+    volatile Spawn current;
+    int failures;
+
+    Slot(int index) {
+      this.index = index;
+    }
+  }
+
+  public WorkerSupervisor(Vertx vertx, SupervisorSettings settings, EngineMetrics metrics, String expectedCode) {
+    this.vertx = vertx;
+    this.settings = settings;
+    this.metrics = metrics;
+    this.expectedCode = expectedCode;
+  }
+
+  /** Listens on a loopback port, spawns the pool and waits for its workers to attach. */
+  public Future<Void> start() {
+    context = vertx.getOrCreateContext();
+    metrics.workersAlive(this::aliveCount);
+    return vertx.createNetServer(new NetServerOptions().setHost("127.0.0.1").setPort(0).setTcpNoDelay(true))
+        .connectHandler(this::onConnect)
+        .listen()
+        .compose(s -> {
+          server = s;
+          log.info("Worker port {}; starting {} worker(s)", s.actualPort(), settings.workers());
+          watchdogTimer = vertx.setPeriodic(settings.heartbeatMs(), id -> watchdog());
+          List<Future<WorkerLink>> attaching = new ArrayList<>();
+          for (int i = 1; i <= settings.workers(); i++) {
+            Slot slot = new Slot(i);
+            slots.add(slot);
+            attaching.add(spawn(slot));
+          }
+          return Future.join(attaching).otherwiseEmpty().mapEmpty();
+        });
+  }
+
+  public int port() {
+    return server.actualPort();
+  }
+
+  /** Pool workers that are attached and not closing. */
+  public List<WorkerLink> workers() {
+    List<WorkerLink> out = new ArrayList<>(slots.size());
+    for (Slot s : slots) {
+      Spawn sp = s.current;
+      if (sp != null && sp.link != null && !sp.link.closed() && sp.killReason == null) {
+        out.add(sp.link);
+      }
+    }
+    return out;
+  }
+
+  private int aliveCount() {
+    return workers().size();
+  }
+
+  /**
+   * Spawns a worker that serves no traffic, for a deploy-time sandbox load. The caller ends it with
+   * {@link #retire}; if it dies first, its pending requests fail with the exit described.
+   */
+  public Future<WorkerLink> spawnSandbox() {
+    String id = "sandbox-" + sandboxCounter.incrementAndGet();
+    Spawn spawn = new Spawn(id, null, settings.logDir().resolve(id + ".log"));
+    sandboxes.add(spawn);
+    return start(spawn);
+  }
+
+  /** Ends a sandbox worker and returns the last lines of its log (for a report). */
+  public Future<String> retire(WorkerLink link, String reason) {
+    Spawn spawn = sandboxes.stream().filter(s -> s.link == link).findFirst().orElse(null);
+    if (spawn == null) {
+      return Future.succeededFuture("");
+    }
+    kill(spawn, reason);
+    return spawn.exited.future().otherwiseEmpty()
+        .compose(v -> vertx.executeBlocking(() -> {
+          String tail = tail(spawn.logFile);
+          Files.deleteIfExists(spawn.logFile);
+          return tail;
+        }, false))
+        .onComplete(ar -> sandboxes.remove(spawn));
+  }
+
+  /** Last lines a sandbox worker wrote, read after it died (blocking read runs off the event loop). */
+  public Future<String> sandboxLogTail(WorkerLink link) {
+    Spawn spawn = sandboxes.stream().filter(s -> s.link == link).findFirst().orElse(null);
+    return spawn == null ? Future.succeededFuture("") : vertx.executeBlocking(() -> tail(spawn.logFile), false);
+  }
+
+  /** Kills a pool worker that misbehaves (deadline ignored, heartbeats missed); its slot respawns it. */
+  public void replace(WorkerLink link, String reason) {
+    for (Slot s : slots) {
+      Spawn sp = s.current;
+      if (sp != null && sp.link == link) {
+        log.warn("Replacing {}: {}", link, reason);
+        kill(sp, reason);
+        return;
+      }
+    }
+  }
+
+  private Future<WorkerLink> spawn(Slot slot) {
+    Spawn spawn = new Spawn("w" + slot.index, slot, settings.logDir().resolve("worker-w" + slot.index + ".log"));
+    slot.current = spawn;
+    return start(spawn);
+  }
+
+  private Future<WorkerLink> start(Spawn spawn) {
+    String token = HexFormat.of().formatHex(bytes(24));
+    awaitingHello.put(token, spawn);
+    vertx.<Process>executeBlocking(() -> {
+      Files.createDirectories(settings.logDir());
+      ProcessBuilder pb = new ProcessBuilder(command(spawn))
+          .redirectErrorStream(true)
+          .redirectOutput(ProcessBuilder.Redirect.appendTo(spawn.logFile.toFile()));
+      pb.environment().put(io.inferium.engine.worker.WorkerOptions.TOKEN_ENV, token);
+      return pb.start();
+    }, false).onComplete(ar -> {
+      if (ar.failed()) {
+        awaitingHello.remove(token);
+        spawn.attached.tryFail("could not start worker " + spawn.workerId + ": " + ar.cause().getMessage());
+        spawn.exited.tryComplete("did not start: " + ar.cause().getMessage());
+        onExit(spawn);
+        return;
+      }
+      spawn.process = ar.result();
+      Future.fromCompletionStage(spawn.process.onExit(), context).onComplete(done -> {
+        awaitingHello.remove(token);
+        String how = WorkerExit.describe(spawn.process.exitValue());
+        String why = spawn.killReason == null ? how : spawn.killReason + "; " + how;
+        spawn.exited.tryComplete(why);
+        spawn.attached.tryFail("worker " + spawn.workerId + " " + why + " before attaching");
+        onExit(spawn);
+      });
+      vertx.setTimer(settings.attachTimeoutMs(), t -> {
+        if (!spawn.attached.future().isComplete()) {
+          kill(spawn, "did not attach within " + settings.attachTimeoutMs() + " ms");
+        }
+      });
+    });
+    return spawn.attached.future();
+  }
+
+  private byte[] bytes(int n) {
+    byte[] b = new byte[n];
+    random.nextBytes(b);
+    return b;
+  }
+
+  private List<String> command(Spawn spawn) {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.addAll(settings.jvmOptions());
+    cmd.add("-cp");
+    cmd.add(System.getProperty("java.class.path"));
+    cmd.add("io.inferium.engine.cli.Main");
+    cmd.add("worker");
+    cmd.add("--gateway-port=" + server.actualPort());
+    cmd.add("--node-id=" + spawn.workerId);
+    cmd.add("--device=" + settings.device().name().toLowerCase(java.util.Locale.ROOT));
+    cmd.add("--slots=" + settings.slots());
+    cmd.add("--threads=" + settings.intraOpThreads());
+    cmd.add("--heartbeat-ms=" + settings.heartbeatMs());
+    return cmd;
+  }
+
+  private void kill(Spawn spawn, String reason) {
+    if (spawn.killReason == null) {
+      spawn.killReason = "replaced by the gateway: " + reason;
+    }
+    if (spawn.link != null) {
+      spawn.link.reason(spawn.killReason);
+    }
+    Process p = spawn.process;
+    if (p != null) {
+      p.destroyForcibly();
+    }
+  }
+
+  private void onExit(Spawn spawn) {
+    String why = spawn.exited.future().result();
+    Slot slot = spawn.slot;
+    if (slot == null) {
+      return;
+    }
+    log.warn("Worker {} {}", spawn.workerId, why);
+    if (stopping || slot.current != spawn) {
+      return;
+    }
+    metrics.workerRestart(spawn.killReason != null ? "replaced" : "exited");
+    boolean stable = System.currentTimeMillis() - spawn.startedAt > STABLE_AFTER_MS;
+    slot.failures = stable ? 0 : slot.failures + 1;
+    long backoff = slot.failures == 0 ? 0 : Math.min(MAX_BACKOFF_MS, MIN_BACKOFF_MS << Math.min(10, slot.failures - 1));
+    Runnable respawn = () -> {
+      if (!stopping) {
+        spawn(slot).onFailure(err -> log.warn("Respawn of slot {} failed: {}", slot.index, err.getMessage()));
+      }
+    };
+    if (backoff == 0) {
+      respawn.run();
+    } else {
+      log.info("Restarting worker slot {} in {} ms", slot.index, backoff);
+      vertx.setTimer(backoff, t -> respawn.run());
+    }
+  }
+
+  private void watchdog() {
+    long limit = TimeUnit.MILLISECONDS.toNanos(settings.heartbeatMs() * settings.heartbeatMisses());
+    for (Slot s : slots) {
+      Spawn sp = s.current;
+      if (sp != null && sp.link != null && sp.killReason == null && sp.link.nanosSinceHeartbeat() > limit) {
+        kill(sp, "no heartbeat for " + TimeUnit.NANOSECONDS.toMillis(sp.link.nanosSinceHeartbeat()) + " ms");
+      }
+    }
+  }
+
+  private void onConnect(NetSocket socket) {
+    Context ctx = vertx.getOrCreateContext();
+    WorkerLink[] link = new WorkerLink[1];
+    Spawn[] owner = new Spawn[1];
+    RecordParser parser = RecordParser.newFixed(4);
+    boolean[] readingLength = {true};
+    parser.handler(buf -> {
+      if (readingLength[0]) {
+        int length = buf.getInt(0);
+        if (length <= 0 || length > FrameCodec.MAX_FRAME_BYTES) {
+          socket.close();
+          return;
+        }
+        readingLength[0] = false;
+        parser.fixedSizeMode(length);
+        return;
+      }
+      readingLength[0] = true;
+      parser.fixedSizeMode(4);
+      if (link[0] != null) {
+        link[0].onBody(buf);
+        return;
+      }
+      Spawn spawn = hello(socket, ctx, buf);
+      if (spawn != null) {
+        owner[0] = spawn;
+        link[0] = spawn.link;
+      }
+    });
+    socket.handler(parser);
+    socket.closeHandler(v -> {
+      WorkerLink l = link[0];
+      if (l == null) {
+        return;
+      }
+      // The socket usually closes before the exit status is known; wait briefly so pending requests
+      // fail with the real cause (a signal, an exit code) rather than "connection closed".
+      Spawn sp = owner[0];
+      Future<String> exit = sp.exited.future();
+      Promise<Void> waited = Promise.promise();
+      long timer = vertx.setTimer(1000, t -> waited.tryComplete());
+      exit.onComplete(ar -> {
+        vertx.cancelTimer(timer);
+        waited.tryComplete();
+      });
+      waited.future().onComplete(ar -> {
+        if (exit.succeeded()) {
+          l.reason(exit.result());
+        } else if (sp.killReason != null) {
+          l.reason(sp.killReason);
+        }
+        ctx.runOnContext(x -> l.onClosed());
+      });
+    });
+  }
+
+  private Spawn hello(NetSocket socket, Context ctx, Buffer body) {
+    Frame frame;
+    try {
+      frame = FrameCodec.decode(java.nio.ByteBuffer.wrap(body.getBytes()));
+    } catch (RuntimeException e) {
+      socket.close();
+      return null;
+    }
+    JsonObject meta = frame.meta();
+    Spawn spawn = frame.type() == FrameType.HELLO ? awaitingHello.remove(meta.getString("token", "")) : null;
+    String problem = null;
+    if (spawn == null) {
+      problem = "unknown worker: the hello carries no valid spawn token";
+    } else if (meta.getInteger("protocol", -1) != FrameCodec.PROTOCOL_VERSION) {
+      problem = "protocol version " + meta.getValue("protocol") + ", gateway speaks " + FrameCodec.PROTOCOL_VERSION;
+    }
+    WorkerLink link = null;
+    if (problem == null) {
+      Spawn owner = spawn;
+      link = new WorkerLink(spawn.workerId, socket, ctx, meta, settings.maxOutstanding(), settings.cancelGraceMs(),
+          why -> kill(owner, why));
+      problem = link.attestation().checkCode(expectedCode).orElse(null);
+    }
+    if (problem != null) {
+      log.error("Refusing worker connection: {}", problem);
+      java.nio.ByteBuffer refusal = FrameCodec.encode(Frame.error(0, "refused", problem));
+      socket.write(Buffer.buffer(refusal.array())).onComplete(ar -> socket.close());
+      if (spawn != null) {
+        spawn.attached.tryFail(problem);
+      }
+      return null;
+    }
+    spawn.link = link;
+    java.nio.ByteBuffer welcome = FrameCodec.encode(Frame.of(FrameType.WELCOME, 0,
+        new JsonObject().put("worker_id", spawn.workerId).put("heartbeat_ms", settings.heartbeatMs())));
+    socket.write(Buffer.buffer(welcome.array()));
+    log.info("Worker {} attached: pid {}, {}, ONNX Runtime {}", spawn.workerId, meta.getLong("pid"),
+        meta.getJsonObject("capabilities", new JsonObject()).getString("device"),
+        meta.getJsonObject("runtime", new JsonObject()).getString("version"));
+    spawn.attached.tryComplete(link);
+    return spawn;
+  }
+
+  private static String tail(Path file) throws IOException {
+    if (!Files.exists(file)) {
+      return "";
+    }
+    try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "r")) {
+      long len = raf.length();
+      int n = (int) Math.min(4096, len);
+      byte[] buf = new byte[n];
+      raf.seek(len - n);
+      raf.readFully(buf);
+      return new String(buf, StandardCharsets.UTF_8);
+    }
+  }
+
+  /** Stops every worker: closes their connections (they exit on EOF), then kills what is left. */
+  public Future<Void> stop() {
+    stopping = true;
+    if (watchdogTimer >= 0) {
+      vertx.cancelTimer(watchdogTimer);
+    }
+    List<Spawn> all = new ArrayList<>(sandboxes);
+    slots.forEach(s -> {
+      if (s.current != null) {
+        all.add(s.current);
+      }
+    });
+    return vertx.executeBlocking(() -> {
+      for (Spawn sp : all) {
+        Process p = sp.process;
+        if (p != null) {
+          p.destroy();
+        }
+      }
+      for (Spawn sp : all) {
+        Process p = sp.process;
+        if (p != null && !p.waitFor(5, TimeUnit.SECONDS)) {
+          p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+        }
+      }
+      return null;
+    }, false).compose(v -> server == null ? Future.succeededFuture() : server.close());
+  }
+}

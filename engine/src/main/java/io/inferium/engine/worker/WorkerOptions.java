@@ -1,0 +1,26 @@
+package io.inferium.engine.worker;
+
+import io.inferium.functions.runtime.ExecutionDevice;
+
+/**
+ * How a worker process runs.
+ *
+ * @param gatewayHost   where the gateway's worker port listens (loopback by default)
+ * @param gatewayPort   that port
+ * @param token         one-time token the supervisor gave this process, proving who spawned it
+ * @param nodeId        this worker's node id
+ * @param device        execution device request
+ * @param slots         batches run concurrently
+ * @param intraOpThreads ONNX Runtime threads per run
+ * @param queueLimit    accepted-but-not-started work items before the worker answers "overloaded"
+ * @param heartbeatMs   heartbeat period
+ */
+public record WorkerOptions(String gatewayHost, int gatewayPort, String token, String nodeId,
+    ExecutionDevice device, int slots, int intraOpThreads, int queueLimit, long heartbeatMs) {
+
+  public static final int DEFAULT_SLOTS = 2;
+  public static final int DEFAULT_QUEUE_LIMIT = 256;
+  public static final long DEFAULT_HEARTBEAT_MS = 1000;
+  /** Environment variable carrying the spawn token, so it never shows in {@code ps}. */
+  public static final String TOKEN_ENV = "INFERIUM_WORKER_TOKEN";
+}

@@ -1,0 +1,255 @@
+package io.inferium.engine.worker;
+
+import io.inferium.engine.protocol.Frame;
+import io.inferium.engine.protocol.FrameCodec;
+import io.inferium.engine.protocol.FrameType;
+import io.inferium.functions.runtime.Cancellation;
+import io.inferium.functions.runtime.LoadedModel;
+import io.inferium.functions.runtime.ModelRunException;
+import io.inferium.functions.runtime.OnnxRunner;
+import io.inferium.functions.tensor.Tensor;
+import io.inferium.verifier.CodeChecksum;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.DataInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.lang.management.ManagementFactory;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The worker process: connects back to the gateway, attests itself, then loads models and runs
+ * batches on a few large-stack threads. Blocking I/O is fine here: this process has no event loop,
+ * and a model that crashes or hangs it costs only this process.
+ */
+public final class WorkerProcess {
+
+  private static final Logger log = LoggerFactory.getLogger(WorkerProcess.class);
+  /** ONNX Runtime can overflow a default 1 MiB stack while creating its environment. */
+  static final long ORT_STACK_BYTES = 8L << 20;
+
+  private final WorkerOptions options;
+  private final ThreadPoolExecutor executor;
+  private final ScheduledExecutorService heartbeat;
+  private final Map<Long, Cancellation> running = new ConcurrentHashMap<>();
+  private final AtomicInteger active = new AtomicInteger();
+  private OutputStream out;
+  private ModelHost host;
+
+  private WorkerProcess(WorkerOptions options) {
+    this.options = options;
+    AtomicInteger n = new AtomicInteger();
+    this.executor = new ThreadPoolExecutor(options.slots(), options.slots(), 0, TimeUnit.SECONDS,
+        new ArrayBlockingQueue<>(options.queueLimit()),
+        r -> new Thread(null, r, "inferium-ort-" + n.incrementAndGet(), ORT_STACK_BYTES));
+    this.heartbeat = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "inferium-heartbeat");
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  /** Runs until the gateway closes the connection; returns the process exit code. */
+  public static int run(WorkerOptions options) {
+    return new WorkerProcess(options).serve();
+  }
+
+  private int serve() {
+    try {
+      OnnxRunner runner = executor.submit(() -> OnnxRunner.create(options.device(), options.intraOpThreads())).get();
+      host = new ModelHost(runner);
+      String code = CodeChecksum.of(WorkerProcess.class);
+      try (Socket socket = new Socket()) {
+        socket.setTcpNoDelay(true);
+        socket.connect(new InetSocketAddress(options.gatewayHost(), options.gatewayPort()), 10_000);
+        out = new BufferedOutputStream(socket.getOutputStream(), 1 << 16);
+        DataInputStream in = new DataInputStream(new BufferedInputStream(socket.getInputStream(), 1 << 16));
+        send(Frame.of(FrameType.HELLO, 0, hello(runner, code)));
+        Frame welcome = read(in);
+        if (welcome.type() != FrameType.WELCOME) {
+          log.error("gateway refused this worker: {}", welcome.meta().getString("message"));
+          return 2;
+        }
+        log.info("worker {} attached to gateway {}:{}", options.nodeId(), options.gatewayHost(), options.gatewayPort());
+        heartbeat.scheduleAtFixedRate(this::sendHeartbeat, 0, options.heartbeatMs(), TimeUnit.MILLISECONDS);
+        while (true) {
+          dispatch(read(in));
+        }
+      }
+    } catch (EOFException e) {
+      log.info("gateway closed the connection; worker {} exits", options.nodeId());
+      return 0;
+    } catch (Exception e) {
+      log.error("worker {} failed: {}", options.nodeId(), e.toString(), e);
+      return 1;
+    } finally {
+      executor.shutdownNow();
+      heartbeat.shutdownNow();
+    }
+  }
+
+  private JsonObject hello(OnnxRunner runner, String codeSha) {
+    long memory = ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+        .getTotalMemorySize();
+    return new JsonObject()
+        .put("protocol", FrameCodec.PROTOCOL_VERSION)
+        .put("token", options.token())
+        .put("node_id", options.nodeId())
+        .put("pid", ProcessHandle.current().pid())
+        .put("capabilities", new JsonObject()
+            .put("cores", Runtime.getRuntime().availableProcessors())
+            .put("memory_bytes", memory)
+            .put("device", runner.device())
+            .put("slots", options.slots()))
+        .put("runtime", new JsonObject().put("name", "onnxruntime").put("version", runner.runtimeVersion()))
+        .put("code_sha256", codeSha);
+  }
+
+  private static Frame read(DataInputStream in) throws IOException {
+    int length = in.readInt();
+    if (length <= 0 || length > FrameCodec.MAX_FRAME_BYTES) {
+      throw new IOException("bad frame length " + length);
+    }
+    byte[] body = new byte[length];
+    in.readFully(body);
+    return FrameCodec.decode(ByteBuffer.wrap(body));
+  }
+
+  private void send(Frame frame) {
+    ByteBuffer bytes = FrameCodec.encode(frame);
+    synchronized (this) {
+      try {
+        out.write(bytes.array(), bytes.arrayOffset() + bytes.position(), bytes.remaining());
+        out.flush();
+      } catch (IOException e) {
+        log.warn("could not send {} to the gateway: {}", frame.type(), e.getMessage());
+      }
+    }
+  }
+
+  private void dispatch(Frame frame) {
+    long id = frame.correlationId();
+    switch (frame.type()) {
+      case LOAD -> submit(id, () -> load(frame));
+      case INFER -> {
+        running.put(id, new Cancellation());
+        submit(id, () -> infer(frame));
+      }
+      case CANCEL -> {
+        Cancellation c = running.get(id);
+        if (c != null) {
+          c.cancel();
+        }
+      }
+      case UNLOAD -> submit(id, () -> {
+        boolean was = host.unload(frame.meta().getString("sha256"));
+        send(Frame.of(FrameType.UNLOADED, id, new JsonObject().put("was_loaded", was)));
+      });
+      default -> send(Frame.error(id, "protocol", "a worker does not accept " + frame.type() + " frames"));
+    }
+  }
+
+  private void submit(long id, Runnable task) {
+    try {
+      Future<?> ignored = executor.submit(() -> {
+        active.incrementAndGet();
+        try {
+          task.run();
+        } catch (RuntimeException e) {
+          log.error("task {} failed", id, e);
+          send(Frame.error(id, "internal", e.toString()));
+        } finally {
+          active.decrementAndGet();
+          running.remove(id);
+        }
+      });
+    } catch (RejectedExecutionException e) {
+      running.remove(id);
+      send(Frame.error(id, "overloaded", "worker " + options.nodeId() + " has " + options.queueLimit() + " items queued"));
+    }
+  }
+
+  private void load(Frame frame) {
+    String sha = frame.meta().getString("sha256");
+    try {
+      ModelHost.Loaded loaded = host.load(sha, Path.of(frame.meta().getString("path")));
+      send(Frame.of(FrameType.LOADED, frame.correlationId(), new JsonObject()
+          .put("sha256", loaded.sha256())
+          .put("load_ms", loaded.loadMs())
+          .put("signature", loaded.model().signature().toJson())
+          .put("skipped_outputs", new JsonArray(loaded.model().skippedOutputs()))));
+    } catch (IOException e) {
+      send(Frame.error(frame.correlationId(), "model_unreadable", "cannot read the model file: " + e.getMessage()));
+    } catch (ModelRunException e) {
+      send(Frame.error(frame.correlationId(), "model_error", e.getMessage()));
+    }
+  }
+
+  private void infer(Frame frame) {
+    long id = frame.correlationId();
+    Cancellation cancellation = running.get(id);
+    if (cancellation == null || cancellation.cancelled()) {
+      send(Frame.error(id, "cancelled", "cancelled before it started"));
+      return;
+    }
+    String sha = frame.meta().getString("sha256");
+    LoadedModel model = host.get(sha);
+    if (model == null) {
+      send(Frame.error(id, "not_loaded", "model " + sha + " is not loaded on worker " + options.nodeId()));
+      return;
+    }
+    List<String> outputs = frame.meta().getJsonArray("outputs", new JsonArray()).stream().map(String::valueOf).toList();
+    long start = System.nanoTime();
+    try {
+      List<Tensor> result = model.run(frame.tensors(), outputs, cancellation);
+      long computeUs = (System.nanoTime() - start) / 1000;
+      send(new Frame(FrameType.RESULT, id, new JsonObject().put("compute_us", computeUs), result));
+    } catch (ModelRunException e) {
+      String code = cancellation.cancelled() ? "cancelled" : e.clientError() ? "bad_input" : "model_error";
+      send(Frame.error(id, code, e.getMessage()));
+    }
+  }
+
+  private void sendHeartbeat() {
+    Runtime rt = Runtime.getRuntime();
+    send(Frame.of(FrameType.HEARTBEAT, 0, new JsonObject()
+        .put("running", active.get())
+        .put("queued", executor.getQueue().size())
+        .put("loaded", new JsonArray(host.loaded()))
+        .put("heap_used_bytes", rt.totalMemory() - rt.freeMemory())
+        .put("rss_bytes", residentBytes())));
+  }
+
+  private static long residentBytes() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+        if (line.startsWith("VmRSS:")) {
+          return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+        }
+      }
+    } catch (IOException | NumberFormatException e) {
+      // not Linux, or /proc unreadable: report unknown
+    }
+    return -1;
+  }
+}

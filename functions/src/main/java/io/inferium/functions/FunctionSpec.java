@@ -1,0 +1,171 @@
+package io.inferium.functions;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * What a developer says about a function when deploying it (the {@code spec} part of
+ * {@code POST /api/functions}). Parsing is strict: an unknown field or a value of the wrong type is
+ * an {@link InvalidSpecException} that names the field.
+ *
+ * @param version null means "the next integer after the latest version of this name"
+ * @param batching null fields mean "derive from the model"
+ */
+public record FunctionSpec(
+    String name,
+    Integer version,
+    FunctionKind kind,
+    String category,
+    List<String> useCases,
+    String developer,
+    String description,
+    Visibility visibility,
+    List<String> labels,
+    Batching batching,
+    int timeoutMs) {
+
+  public static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
+  public static final int DEFAULT_TIMEOUT_MS = 30_000;
+  public static final int MAX_TIMEOUT_MS = 600_000;
+  private static final Set<String> FIELDS = Set.of("name", "version", "kind", "category", "use_cases",
+      "developer", "description", "visibility", "labels", "batching", "timeout_ms");
+
+  /** Who may see and invoke the function. */
+  public enum Visibility { PUBLIC, PRIVATE }
+
+  /** Dynamic batching settings; {@code maxBatchSize} 0 means the model takes no batch dimension. */
+  public record Batching(Integer maxBatchSize, Integer maxQueueDelayMs) {
+    JsonObject toJson() {
+      JsonObject o = new JsonObject();
+      if (maxBatchSize != null) {
+        o.put("max_batch_size", maxBatchSize);
+      }
+      if (maxQueueDelayMs != null) {
+        o.put("max_queue_delay_ms", maxQueueDelayMs);
+      }
+      return o;
+    }
+  }
+
+  public static FunctionSpec fromJson(JsonObject json) {
+    if (json == null) {
+      throw new InvalidSpecException("spec: expected a JSON object");
+    }
+    for (String field : json.fieldNames()) {
+      if (!FIELDS.contains(field)) {
+        throw new InvalidSpecException("spec: unknown field '" + field + "' (accepted: " + String.join(", ", FIELDS.stream().sorted().toList()) + ")");
+      }
+    }
+    String name = string(json, "name");
+    if (name == null || !NAME.matcher(name).matches()) {
+      throw new InvalidSpecException("field 'name': must match " + NAME.pattern() + ", got "
+          + (name == null ? "nothing" : "'" + name + "'"));
+    }
+    Integer version = integer(json, "version", 1, Integer.MAX_VALUE);
+    String kindText = string(json, "kind");
+    FunctionKind kind = kindText == null ? FunctionKind.TENSOR : FunctionKind.fromWire(kindText)
+        .orElseThrow(() -> new InvalidSpecException("field 'kind': expected one of " + FunctionKind.accepted() + ", got '" + kindText + "'"));
+    String visibilityText = string(json, "visibility");
+    Visibility visibility;
+    if (visibilityText == null || visibilityText.equals("public")) {
+      visibility = Visibility.PUBLIC;
+    } else if (visibilityText.equals("private")) {
+      visibility = Visibility.PRIVATE;
+    } else {
+      throw new InvalidSpecException("field 'visibility': expected public | private, got '" + visibilityText + "'");
+    }
+    List<String> labels = strings(json, "labels");
+    if (!labels.isEmpty() && kind != FunctionKind.CLASSIFIER) {
+      throw new InvalidSpecException("field 'labels': only a classifier has labels, this function's kind is " + kind.wire());
+    }
+    Batching batching = null;
+    Object b = json.getValue("batching");
+    if (b != null) {
+      if (!(b instanceof JsonObject bo)) {
+        throw new InvalidSpecException("field 'batching': expected an object, got " + b);
+      }
+      for (String field : bo.fieldNames()) {
+        if (!field.equals("max_batch_size") && !field.equals("max_queue_delay_ms")) {
+          throw new InvalidSpecException("field 'batching': unknown field '" + field + "' (accepted: max_batch_size, max_queue_delay_ms)");
+        }
+      }
+      batching = new Batching(integer(bo, "max_batch_size", 0, 4096), integer(bo, "max_queue_delay_ms", 0, 60_000));
+    }
+    Integer timeout = integer(json, "timeout_ms", 1, MAX_TIMEOUT_MS);
+    return new FunctionSpec(name, version, kind, string(json, "category"), strings(json, "use_cases"),
+        string(json, "developer"), string(json, "description"), visibility, labels, batching,
+        timeout == null ? DEFAULT_TIMEOUT_MS : timeout);
+  }
+
+  public JsonObject toJson() {
+    JsonObject o = new JsonObject().put("name", name).put("kind", kind.wire())
+        .put("visibility", visibility.name().toLowerCase(java.util.Locale.ROOT))
+        .put("timeout_ms", timeoutMs)
+        .put("use_cases", new JsonArray(useCases))
+        .put("labels", new JsonArray(labels));
+    if (version != null) {
+      o.put("version", version);
+    }
+    if (category != null) {
+      o.put("category", category);
+    }
+    if (developer != null) {
+      o.put("developer", developer);
+    }
+    if (description != null) {
+      o.put("description", description);
+    }
+    if (batching != null) {
+      o.put("batching", batching.toJson());
+    }
+    return o;
+  }
+
+  public FunctionSpec withVersion(int v) {
+    return new FunctionSpec(name, v, kind, category, useCases, developer, description, visibility, labels, batching, timeoutMs);
+  }
+
+  private static String string(JsonObject json, String field) {
+    Object v = json.getValue(field);
+    if (v == null) {
+      return null;
+    }
+    if (!(v instanceof String s)) {
+      throw new InvalidSpecException("field '" + field + "': expected a string, got " + v);
+    }
+    return s;
+  }
+
+  private static Integer integer(JsonObject json, String field, int min, int max) {
+    Object v = json.getValue(field);
+    if (v == null) {
+      return null;
+    }
+    if (!(v instanceof Integer || v instanceof Long) || ((Number) v).longValue() < min || ((Number) v).longValue() > max) {
+      throw new InvalidSpecException("field '" + field + "': expected an integer in [" + min + ", " + max + "], got " + v);
+    }
+    return ((Number) v).intValue();
+  }
+
+  private static List<String> strings(JsonObject json, String field) {
+    Object v = json.getValue(field);
+    if (v == null) {
+      return List.of();
+    }
+    if (!(v instanceof JsonArray array)) {
+      throw new InvalidSpecException("field '" + field + "': expected an array of strings, got " + v);
+    }
+    List<String> out = new ArrayList<>(array.size());
+    for (int i = 0; i < array.size(); i++) {
+      if (!(array.getValue(i) instanceof String s)) {
+        throw new InvalidSpecException("field '" + field + "[" + i + "]': expected a string, got " + array.getValue(i));
+      }
+      out.add(s);
+    }
+    return List.copyOf(out);
+  }
+}

@@ -1,0 +1,171 @@
+package io.inferium.functions;
+
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.pgclient.PgException;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.Tuple;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Function versions in PostgreSQL. Every method is non-blocking and returns a Vert.x future; model
+ * bytes are not here but in {@link ModelBlobs}.
+ */
+public final class FunctionStore {
+
+  private static final String UNIQUE_VIOLATION = "23505";
+  private static final int MAX_LIST = 500;
+  private static final String COLUMNS =
+      "name, version, spec, model_sha256, model_bytes, owner, state, state_reason, report, signature, created_at, updated_at";
+
+  private final Pool pool;
+
+  public FunctionStore(Pool pool) {
+    this.pool = pool;
+  }
+
+  /**
+   * Records a new version in state {@code verifying}. Without an explicit version the next integer is
+   * taken; a race between two deploys of one name is retried, an explicit duplicate is a conflict.
+   */
+  public Future<FunctionRecord> create(FunctionSpec spec, String sha256, long bytes, String owner) {
+    return create(spec, sha256, bytes, owner, 3);
+  }
+
+  private Future<FunctionRecord> create(FunctionSpec spec, String sha256, long bytes, String owner, int attempts) {
+    String versionExpr = spec.version() == null
+        ? "(SELECT COALESCE(MAX(version), 0) + 1 FROM functions WHERE name = $1)"
+        : "$10";
+    String sql = "INSERT INTO functions (name, version, kind, category, description, visibility, owner, spec, "
+        + "model_sha256, model_bytes, state) VALUES ($1, " + versionExpr + ", $2, $3, $4, $5, $6, $7, $8, $9, 'verifying') "
+        + "RETURNING " + COLUMNS;
+    Tuple args = Tuple.of(spec.name(), spec.kind().wire(), spec.category(), spec.description(),
+        spec.visibility().name().toLowerCase(java.util.Locale.ROOT), owner, spec.toJson(), sha256, bytes);
+    if (spec.version() != null) {
+      args.addInteger(spec.version());
+    }
+    return pool.preparedQuery(sql).execute(args)
+        .map(rows -> map(rows.iterator().next()))
+        .recover(err -> {
+          if (err instanceof PgException pg && UNIQUE_VIOLATION.equals(pg.getSqlState())) {
+            if (spec.version() != null) {
+              return Future.failedFuture(new FunctionConflictException(
+                  "function " + spec.name() + " already has version " + spec.version()));
+            }
+            if (attempts > 1) {
+              return create(spec, sha256, bytes, owner, attempts - 1);
+            }
+          }
+          return Future.failedFuture(err);
+        });
+  }
+
+  /** The highest version of a name, whatever its state. */
+  public Future<Optional<FunctionRecord>> latest(String name) {
+    return one("SELECT " + COLUMNS + " FROM functions WHERE name = $1 ORDER BY version DESC LIMIT 1", Tuple.of(name));
+  }
+
+  /** The highest version of a name that is ready to serve. */
+  public Future<Optional<FunctionRecord>> latestReady(String name) {
+    return one("SELECT " + COLUMNS + " FROM functions WHERE name = $1 AND state = 'ready' ORDER BY version DESC LIMIT 1",
+        Tuple.of(name));
+  }
+
+  public Future<Optional<FunctionRecord>> version(String name, int version) {
+    return one("SELECT " + COLUMNS + " FROM functions WHERE name = $1 AND version = $2", Tuple.of(name, version));
+  }
+
+  public Future<List<FunctionRecord>> versions(String name) {
+    return many("SELECT " + COLUMNS + " FROM functions WHERE name = $1 ORDER BY version DESC", Tuple.of(name));
+  }
+
+  /**
+   * The latest version of each function matching the filters; {@code q} matches name, description
+   * and use cases, case-insensitively. Null filters match everything.
+   */
+  public Future<List<FunctionRecord>> search(String q, String kind, String category) {
+    String like = q == null || q.isBlank() ? null : "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%";
+    String sql = "SELECT DISTINCT ON (name) " + COLUMNS + " FROM functions WHERE "
+        + "($1::text IS NULL OR name ILIKE $1 OR description ILIKE $1 OR (spec->>'use_cases') ILIKE $1) "
+        + "AND ($2::text IS NULL OR kind = $2) AND ($3::text IS NULL OR category = $3) "
+        + "ORDER BY name, version DESC LIMIT " + MAX_LIST;
+    return many(sql, Tuple.of(like, kind, category));
+  }
+
+  /** Versions left in {@code verifying}, e.g. by a gateway that stopped mid-verification. */
+  public Future<List<FunctionRecord>> verifying() {
+    return many("SELECT " + COLUMNS + " FROM functions WHERE state = 'verifying' ORDER BY created_at", Tuple.tuple());
+  }
+
+  /** Ends verification: the state, why, the report, and the signature the runtime reported. */
+  public Future<Void> finishVerification(String name, int version, FunctionState state, String reason,
+      JsonObject report, ModelSignature signature) {
+    return pool.preparedQuery("UPDATE functions SET state = $3, state_reason = $4, report = $5, signature = $6, "
+            + "updated_at = now() WHERE name = $1 AND version = $2")
+        .execute(Tuple.of(name, version, state.wire(), reason, report, signature == null ? null : signature.toJson()))
+        .mapEmpty();
+  }
+
+  /**
+   * Deletes one version, or every version when {@code version} is null. Returns how many rows went
+   * and the model hashes no remaining version refers to (their blobs may be removed).
+   */
+  public Future<Deleted> delete(String name, Integer version) {
+    return pool.withTransaction(conn -> conn
+        .preparedQuery("DELETE FROM functions WHERE name = $1 AND ($2::int IS NULL OR version = $2) RETURNING model_sha256")
+        .execute(Tuple.of(name, version))
+        .compose(rows -> {
+          List<String> hashes = new ArrayList<>();
+          rows.forEach(r -> hashes.add(r.getString(0)));
+          if (hashes.isEmpty()) {
+            return Future.succeededFuture(new Deleted(0, List.of()));
+          }
+          return conn.preparedQuery("SELECT DISTINCT model_sha256 FROM functions WHERE model_sha256 = ANY($1)")
+              .execute(Tuple.of(hashes.toArray(new String[0])))
+              .map(still -> {
+                List<String> orphans = new ArrayList<>(hashes.stream().distinct().toList());
+                still.forEach(r -> orphans.remove(r.getString(0)));
+                return new Deleted(hashes.size(), orphans);
+              });
+        }));
+  }
+
+  /** Result of {@link #delete}. */
+  public record Deleted(int versions, List<String> orphanedModels) {}
+
+  private Future<Optional<FunctionRecord>> one(String sql, Tuple args) {
+    return pool.preparedQuery(sql).execute(args)
+        .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(map(rows.iterator().next())));
+  }
+
+  private Future<List<FunctionRecord>> many(String sql, Tuple args) {
+    return pool.preparedQuery(sql).execute(args).map(FunctionStore::mapAll);
+  }
+
+  private static List<FunctionRecord> mapAll(RowSet<Row> rows) {
+    List<FunctionRecord> out = new ArrayList<>(rows.size());
+    rows.forEach(r -> out.add(map(r)));
+    return out;
+  }
+
+  private static FunctionRecord map(Row r) {
+    JsonObject spec = (JsonObject) r.getValue("spec");
+    JsonObject signature = (JsonObject) r.getValue("signature");
+    return new FunctionRecord(
+        FunctionSpec.fromJson(spec),
+        r.getInteger("version"),
+        r.getString("model_sha256"),
+        r.getLong("model_bytes"),
+        r.getString("owner"),
+        FunctionState.fromWire(r.getString("state")),
+        r.getString("state_reason"),
+        (JsonObject) r.getValue("report"),
+        signature == null ? null : ModelSignature.fromJson(signature),
+        r.getOffsetDateTime("created_at"),
+        r.getOffsetDateTime("updated_at"));
+  }
+}

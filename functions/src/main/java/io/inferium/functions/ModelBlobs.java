@@ -1,0 +1,91 @@
+package io.inferium.functions;
+
+import io.vertx.core.Future;
+import io.vertx.core.WorkerExecutor;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.regex.Pattern;
+
+/**
+ * Model files stored by content: {@code <root>/sha256/<first two hex>/<sha256>.onnx}. The same bytes
+ * deployed twice are stored once. Hashing and moving run on the given bounded executor, never on an
+ * event loop.
+ */
+public final class ModelBlobs {
+
+  private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
+
+  private final Path root;
+  private final WorkerExecutor files;
+
+  public ModelBlobs(Path root, WorkerExecutor files) {
+    this.root = root;
+    this.files = files;
+  }
+
+  /** A stored model. */
+  public record StoredModel(String sha256, long bytes, Path path) {}
+
+  /** Hashes a freshly uploaded file and moves it into the store (or drops it if already stored). */
+  public Future<StoredModel> ingest(Path upload) {
+    return files.executeBlocking(() -> {
+      String sha = sha256(upload);
+      long size = Files.size(upload);
+      Path target = path(sha);
+      Files.createDirectories(target.getParent());
+      if (Files.exists(target)) {
+        Files.deleteIfExists(upload);
+      } else {
+        try {
+          Files.move(upload, target, StandardCopyOption.ATOMIC_MOVE);
+        } catch (AtomicMoveNotSupportedException e) {
+          Path tmp = target.resolveSibling(sha + ".partial");
+          Files.copy(upload, tmp, StandardCopyOption.REPLACE_EXISTING);
+          Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+          Files.deleteIfExists(upload);
+        }
+      }
+      return new StoredModel(sha, size, target);
+    }, false);
+  }
+
+  /** Where the model with this hash lives (whether or not it exists). */
+  public Path path(String sha256) {
+    if (!SHA256.matcher(sha256).matches()) {
+      throw new IllegalArgumentException("not a sha256 hex digest: " + sha256);
+    }
+    return root.resolve("sha256").resolve(sha256.substring(0, 2)).resolve(sha256 + ".onnx");
+  }
+
+  public Future<Void> remove(String sha256) {
+    return files.executeBlocking(() -> {
+      Files.deleteIfExists(path(sha256));
+      return null;
+    }, false);
+  }
+
+  /** SHA-256 of a file as lower-case hex. Blocking: call it off the event loop. */
+  public static String sha256(Path file) throws IOException {
+    MessageDigest digest;
+    try {
+      digest = MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+    byte[] buf = new byte[1 << 16];
+    try (InputStream in = Files.newInputStream(file)) {
+      int n;
+      while ((n = in.read(buf)) > 0) {
+        digest.update(buf, 0, n);
+      }
+    }
+    return HexFormat.of().formatHex(digest.digest());
+  }
+}

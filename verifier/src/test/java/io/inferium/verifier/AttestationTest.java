@@ -1,0 +1,26 @@
+package io.inferium.verifier;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+class AttestationTest {
+
+  @Test
+  void codeChecksumIsStableAndHex() {
+    String a = CodeChecksum.of(Attestation.class);
+    assertEquals(a, CodeChecksum.of(CodeChecksum.class));
+    assertTrue(a.matches("[0-9a-f]{64}"), a);
+  }
+
+  @Test
+  void mismatchesAreExplained() {
+    Attestation att = new Attestation("node-1", "1.29.0", "a".repeat(64));
+    assertTrue(att.checkCode("a".repeat(64)).isEmpty());
+    String why = att.checkCode("b".repeat(64)).orElseThrow();
+    assertTrue(why.contains("node-1") && why.contains("aaaaaaaaaaaa") && why.contains("bbbbbbbbbbbb"), why);
+    assertTrue(att.checkModel("c".repeat(64), "c".repeat(64)).isEmpty());
+    assertTrue(att.checkModel("c".repeat(64), null).orElseThrow().contains("nothing"));
+  }
+}
