@@ -23,6 +23,11 @@ public final class BFloat16 {
     return (short) ((bits + roundingBias) >>> 16);
   }
 
+  /** The bfloat16 nearest to {@code d} (ties to even), rounding once rather than twice via float. */
+  public static short fromDouble(double d) {
+    return fromFloat(Half.toFloatRoundToOdd(d));
+  }
+
   /** The exact float value of the bfloat16 with raw bits {@code b}. */
   public static float toFloat(short b) {
     return Float.intBitsToFloat((b & 0xffff) << 16);

@@ -50,6 +50,32 @@ public final class Half {
     return (short) (sign | h);
   }
 
+  /**
+   * The half nearest to {@code d} (ties to even), as raw bits. Correctly rounded: going through
+   * {@code (float) d} first would round twice and can land on the wrong side of a midpoint.
+   */
+  public static short fromDouble(double d) {
+    return fromFloat(toFloatRoundToOdd(d));
+  }
+
+  /**
+   * Narrows a double to float rounding to odd: truncate, then set the last bit if anything was
+   * dropped. A float keeps more than two extra bits over half and bfloat16, so rounding this result
+   * again to nearest-even gives the same bits as rounding {@code d} once.
+   */
+  static float toFloatRoundToOdd(double d) {
+    float f = (float) d;
+    if (f == d || Double.isNaN(d)) {
+      return f;
+    }
+    int bits = Float.floatToRawIntBits(f);
+    if (Math.abs((double) f) > Math.abs(d)) {
+      // Sign-magnitude bits: one step down in magnitude whatever the sign (infinity steps to max).
+      bits--;
+    }
+    return Float.intBitsToFloat(bits | 1);
+  }
+
   /** Half magnitude bits for a float below the smallest normal half (2^-14). */
   private static int subnormal(int exp, int mant) {
     if (exp == 0) {

@@ -29,6 +29,17 @@ class BFloat16Test {
   }
 
   @Test
+  void fromDoubleRoundsOnceNotTwice() {
+    // Just below the midpoint of 0x3f81 and 0x3f82; via (float) it would tie to even, 0x3f82.
+    assertEquals((short) 0x3f81, BFloat16.fromDouble(1 + 3 * 0x1p-8 - 0x1p-40));
+    assertEquals((short) 0x3f82, BFloat16.fromDouble(1 + 3 * 0x1p-8));
+    assertEquals((short) 0x7f80, BFloat16.fromDouble(1e300));
+    assertEquals((short) 0x7f80, BFloat16.fromDouble(Float.MAX_VALUE));
+    assertEquals((short) 0x7f7f, BFloat16.fromDouble(0x1.fep127 + 0x1p100));
+    assertTrue(Float.isNaN(BFloat16.toFloat(BFloat16.fromDouble(Double.NaN))));
+  }
+
+  @Test
   void knownValues() {
     assertEquals((short) 0x3f80, BFloat16.fromFloat(1.0f));
     assertEquals((short) 0x4049, BFloat16.fromFloat((float) Math.PI));

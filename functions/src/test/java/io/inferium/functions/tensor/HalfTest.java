@@ -3,6 +3,7 @@ package io.inferium.functions.tensor;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.math.BigDecimal;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -79,6 +80,42 @@ class HalfTest {
         }
         double other = Half.toFloat((short) ((h & 0x8000) | neighbour));
         assertTrue(error <= Math.abs(other - f), () -> f + " -> " + got + " but " + other + " is nearer");
+      }
+    }
+  }
+
+  @Test
+  void fromDoubleRoundsOnceNotTwice() {
+    // Just below the midpoint of 0x3c01 and 0x3c02: via (float) it would become the midpoint and
+    // then tie to even (0x3c02).
+    assertHalf(0x3c01, Half.fromDouble(1 + 3 * 0x1p-11 - 0x1p-40));
+    assertHalf(0x3c02, Half.fromDouble(1 + 3 * 0x1p-11));
+    assertHalf(0x7bff, Half.fromDouble(65520 - 0x1p-30));
+    assertHalf(0x7c00, Half.fromDouble(65520));
+    assertHalf(0x7c00, Half.fromDouble(1e300));
+    assertHalf(0x0000, Half.fromDouble(1e-300));
+    assertHalf(0x8000, Half.fromDouble(-1e-300));
+    assertHalf(0x0001, Half.fromDouble(0x1p-25 + 0x1p-60));
+    assertTrue(Float.isNaN(Half.toFloat(Half.fromDouble(Double.NaN))));
+
+    SplittableRandom random = new SplittableRandom(53);
+    for (int i = 0; i < 1_000_000; i++) {
+      double magnitude = Math.scalb(random.nextDouble(1.0, 2.0), random.nextInt(-26, 16));
+      double d = random.nextBoolean() ? -magnitude : magnitude;
+      short h = Half.fromDouble(d);
+      if (Math.abs(d) >= 65520) {
+        assertEquals(Math.copySign(Float.POSITIVE_INFINITY, d), Half.toFloat(h), 0f);
+        continue;
+      }
+      BigDecimal exact = new BigDecimal(d);
+      BigDecimal error = new BigDecimal(Half.toFloat(h)).subtract(exact).abs();
+      for (int neighbour : new int[] {(h & 0x7fff) - 1, (h & 0x7fff) + 1}) {
+        if (neighbour < 0 || neighbour >= 0x7c00) {
+          continue;
+        }
+        BigDecimal other = new BigDecimal(Half.toFloat((short) ((h & 0x8000) | neighbour))).subtract(exact).abs();
+        int cmp = error.compareTo(other);
+        assertTrue(cmp < 0 || (cmp == 0 && (h & 1) == 0), () -> d + " -> 0x" + Integer.toHexString(h & 0xffff));
       }
     }
   }
