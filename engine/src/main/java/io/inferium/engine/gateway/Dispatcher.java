@@ -95,6 +95,15 @@ public final class Dispatcher {
     return result.future();
   }
 
+  /** Asks every worker to drop a model (after its last version was deleted). */
+  public Future<Void> unloadEverywhere(String sha256) {
+    List<Future<Frame>> calls = supervisor.workers().stream()
+        .filter(w -> w.hasLoaded(sha256))
+        .map(w -> w.unload(sha256))
+        .toList();
+    return Future.join(calls).otherwiseEmpty().mapEmpty();
+  }
+
   private WorkerLink pick(String sha256) {
     List<WorkerLink> candidates = supervisor.workers().stream().filter(w -> !w.saturated()).toList();
     if (candidates.isEmpty()) {

@@ -194,6 +194,17 @@ public final class WorkerLink {
     return result.future();
   }
 
+  /** Drops a model from this worker. */
+  public Future<Frame> unload(String sha256) {
+    onContext(() -> {
+      loads.remove(sha256);
+      synchronized (this) {
+        loaded.remove(sha256);
+      }
+    });
+    return call(FrameType.UNLOAD, new JsonObject().put("sha256", sha256), List.of());
+  }
+
   /** Whether a load is needed (for cold-start accounting). */
   public boolean needsLoad(String sha256) {
     return !loadedNow(sha256);

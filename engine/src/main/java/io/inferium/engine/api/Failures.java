@@ -1,0 +1,91 @@
+package io.inferium.engine.api;
+
+import io.inferium.engine.deploy.TooManyDeploys;
+import io.inferium.engine.gateway.DeadlineExceeded;
+import io.inferium.engine.gateway.NoWorkerAvailable;
+import io.inferium.engine.gateway.WorkerFailure;
+import io.inferium.functions.FunctionConflictException;
+import io.inferium.functions.InvalidSpecException;
+import io.inferium.functions.tensor.TensorFormatException;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Turns any failure into {@code {"error": "..."}} with the status that fits it. Used as the router's
+ * failure handler, so handlers simply fail their context (or their future) with a typed exception.
+ */
+public final class Failures {
+
+  private static final Logger log = LoggerFactory.getLogger(Failures.class);
+
+  private Failures() {}
+
+  /** The API error a failure amounts to. */
+  public static ApiError classify(Throwable err) {
+    if (err instanceof ApiError e) {
+      return e;
+    }
+    if (err instanceof InvalidSpecException || err instanceof TensorFormatException) {
+      return ApiError.badRequest(err.getMessage());
+    }
+    if (err instanceof DecodeException) {
+      return ApiError.badRequest("malformed JSON: " + err.getMessage());
+    }
+    if (err instanceof FunctionConflictException) {
+      return new ApiError(409, err.getMessage());
+    }
+    if (err instanceof TooManyDeploys) {
+      return new ApiError(429, err.getMessage() + "; retry later", 10);
+    }
+    if (err instanceof NoWorkerAvailable) {
+      return new ApiError(503, err.getMessage() + "; retry later", 1);
+    }
+    if (err instanceof DeadlineExceeded) {
+      return new ApiError(504, err.getMessage());
+    }
+    if (err instanceof WorkerFailure wf) {
+      return switch (wf.code()) {
+        case "bad_input" -> ApiError.badRequest(wf.getMessage());
+        case "overloaded" -> new ApiError(503, wf.getMessage(), 1);
+        case "cancelled" -> new ApiError(504, wf.getMessage());
+        case "model_error" -> new ApiError(500, "the model failed: " + wf.getMessage());
+        default -> new ApiError(502, wf.getMessage());
+      };
+    }
+    log.error("Unexpected failure", err);
+    return new ApiError(500, "internal error: " + err);
+  }
+
+  /** Router failure handler. */
+  public static void handle(RoutingContext ctx) {
+    if (ctx.response().headWritten()) {
+      ctx.response().reset();
+      return;
+    }
+    ApiError error = ctx.failure() != null ? classify(ctx.failure()) : fromStatus(ctx.statusCode());
+    send(ctx, error);
+  }
+
+  public static void send(RoutingContext ctx, ApiError error) {
+    if (error.retryAfterSeconds() > 0) {
+      ctx.response().putHeader("Retry-After", Integer.toString(error.retryAfterSeconds()));
+    }
+    ctx.response().setStatusCode(error.status())
+        .putHeader("Content-Type", "application/json")
+        .end(new JsonObject().put("error", error.getMessage()).encode());
+  }
+
+  private static ApiError fromStatus(int status) {
+    return switch (status) {
+      case 401 -> new ApiError(401, "missing or invalid API key: send Authorization: Bearer <key>");
+      case 403 -> new ApiError(403, "this key may not do that");
+      case 404 -> ApiError.notFound("no such route");
+      case 405 -> new ApiError(405, "method not allowed on this route");
+      case 413 -> new ApiError(413, "request body too large");
+      default -> new ApiError(status < 400 ? 500 : status, "request failed with status " + status);
+    };
+  }
+}

@@ -1,0 +1,163 @@
+package io.inferium.engine.api;
+
+import io.inferium.engine.auth.Principal;
+import io.inferium.engine.deploy.DeployPipeline;
+import io.inferium.engine.gateway.Dispatcher;
+import io.inferium.functions.FunctionKind;
+import io.inferium.functions.FunctionRecord;
+import io.inferium.functions.FunctionSpec;
+import io.inferium.functions.FunctionStore;
+import io.inferium.functions.ModelBlobs;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.FileUpload;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import java.nio.file.Path;
+import java.util.List;
+
+/** The function store API under {@code /api/functions}: deploy, search, inspect, delete. */
+final class FunctionRoutes {
+
+  private final Vertx vertx;
+  private final FunctionStore store;
+  private final ModelBlobs blobs;
+  private final DeployPipeline pipeline;
+  private final Dispatcher dispatcher;
+
+  FunctionRoutes(Vertx vertx, FunctionStore store, ModelBlobs blobs, DeployPipeline pipeline, Dispatcher dispatcher) {
+    this.vertx = vertx;
+    this.store = store;
+    this.blobs = blobs;
+    this.pipeline = pipeline;
+    this.dispatcher = dispatcher;
+  }
+
+  void mount(Router router, long maxUploadBytes, Path uploadsDir) {
+    router.post("/api/functions")
+        .handler(BodyHandler.create(uploadsDir.toString()).setBodyLimit(maxUploadBytes).setDeleteUploadedFilesOnEnd(true))
+        .handler(this::deploy);
+    router.get("/api/functions").handler(this::search);
+    router.get("/api/functions/:name").handler(this::latest);
+    router.get("/api/functions/:name/versions/:version").handler(this::version);
+    router.delete("/api/functions/:name").handler(ctx -> delete(ctx, null));
+    router.delete("/api/functions/:name/versions/:version").handler(ctx -> delete(ctx, version(ctx)));
+  }
+
+  private void deploy(RoutingContext ctx) {
+    Principal who = Authentication.principal(ctx);
+    if (who.role() == Principal.Role.USER) {
+      throw new ApiError(403, "a user key may not deploy functions; use a developer or admin key");
+    }
+    if (!ctx.request().headers().contains("Content-Type", "multipart/form-data", true)
+        && !String.valueOf(ctx.request().getHeader("Content-Type")).startsWith("multipart/form-data")) {
+      throw ApiError.badRequest("expected multipart/form-data with parts 'spec' (JSON) and 'model' (the .onnx file), got Content-Type "
+          + ctx.request().getHeader("Content-Type"));
+    }
+    FileUpload model = ctx.fileUploads().stream().filter(f -> f.name().equals("model")).findFirst()
+        .orElseThrow(() -> ApiError.badRequest("multipart part 'model' (the .onnx file) is missing"));
+    specText(ctx)
+        .map(text -> {
+          try {
+            return FunctionSpec.fromJson(new JsonObject(text));
+          } catch (io.vertx.core.json.DecodeException e) {
+            throw ApiError.badRequest("part 'spec': malformed JSON: " + e.getMessage());
+          }
+        })
+        .compose(spec -> pipeline.deploy(spec, Path.of(model.uploadedFileName()), who.tenantId()))
+        .onSuccess(rec -> ctx.response().setStatusCode(202)
+            .putHeader("Location", "/api/functions/" + rec.name() + "/versions/" + rec.version())
+            .putHeader("Content-Type", "application/json")
+            .end(rec.toJson().encode()))
+        .onFailure(ctx::fail);
+  }
+
+  /** The spec arrives as a form field or, from {@code curl -F spec=@spec.json}, as a file part. */
+  private Future<String> specText(RoutingContext ctx) {
+    String field = ctx.request().getFormAttribute("spec");
+    if (field != null) {
+      return Future.succeededFuture(field);
+    }
+    return ctx.fileUploads().stream().filter(f -> f.name().equals("spec")).findFirst()
+        .map(f -> vertx.fileSystem().readFile(f.uploadedFileName()).map(b -> b.toString()))
+        .orElseGet(() -> Future.failedFuture(ApiError.badRequest("multipart part 'spec' (JSON) is missing")));
+  }
+
+  private void search(RoutingContext ctx) {
+    String kind = ctx.queryParams().get("kind");
+    if (kind != null && FunctionKind.fromWire(kind).isEmpty()) {
+      throw ApiError.badRequest("query parameter 'kind': expected one of " + FunctionKind.accepted() + ", got '" + kind + "'");
+    }
+    store.search(ctx.queryParams().get("q"), kind, ctx.queryParams().get("category"))
+        .onSuccess(list -> json(ctx, 200, new JsonObject()
+            .put("functions", new JsonArray(list.stream().map(FunctionRecord::toJson).toList()))))
+        .onFailure(ctx::fail);
+  }
+
+  private void latest(RoutingContext ctx) {
+    String name = ctx.pathParam("name");
+    store.versions(name)
+        .onSuccess(versions -> {
+          if (versions.isEmpty()) {
+            ctx.fail(ApiError.notFound("no function named '" + name + "'"));
+            return;
+          }
+          JsonArray all = new JsonArray(versions.stream()
+              .map(v -> new JsonObject().put("version", v.version()).put("state", v.state().wire())).toList());
+          json(ctx, 200, versions.get(0).toJson().put("versions", all));
+        })
+        .onFailure(ctx::fail);
+  }
+
+  private void version(RoutingContext ctx) {
+    String name = ctx.pathParam("name");
+    int v = version(ctx);
+    store.version(name, v)
+        .onSuccess(rec -> rec.ifPresentOrElse(r -> json(ctx, 200, r.toJson()),
+            () -> ctx.fail(ApiError.notFound("function '" + name + "' has no version " + v))))
+        .onFailure(ctx::fail);
+  }
+
+  private void delete(RoutingContext ctx, Integer version) {
+    Principal who = Authentication.principal(ctx);
+    if (who.role() == Principal.Role.USER) {
+      throw new ApiError(403, "a user key may not delete functions");
+    }
+    String name = ctx.pathParam("name");
+    store.delete(name, version)
+        .compose(deleted -> {
+          if (deleted.versions() == 0) {
+            return Future.failedFuture(ApiError.notFound(version == null
+                ? "no function named '" + name + "'" : "function '" + name + "' has no version " + version));
+          }
+          List<Future<Void>> cleanup = deleted.orphanedModels().stream()
+              .map(sha -> dispatcher.unloadEverywhere(sha).compose(v -> blobs.remove(sha)))
+              .toList();
+          return Future.join(cleanup).otherwiseEmpty().map(deleted);
+        })
+        .onSuccess(deleted -> json(ctx, 200, new JsonObject().put("name", name)
+            .put("versions_deleted", deleted.versions())
+            .put("models_removed", deleted.orphanedModels().size())))
+        .onFailure(ctx::fail);
+  }
+
+  static int version(RoutingContext ctx) {
+    String text = ctx.pathParam("version");
+    try {
+      int v = Integer.parseInt(text);
+      if (v > 0) {
+        return v;
+      }
+    } catch (NumberFormatException ignored) {
+      // answered below
+    }
+    throw ApiError.badRequest("path segment 'version': expected a positive integer, got '" + text + "'");
+  }
+
+  static void json(RoutingContext ctx, int status, JsonObject body) {
+    ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(body.encode());
+  }
+}

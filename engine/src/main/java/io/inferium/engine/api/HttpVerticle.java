@@ -1,0 +1,69 @@
+package io.inferium.engine.api;
+
+import io.inferium.engine.EngineMetrics;
+import io.inferium.engine.auth.ApiKeys;
+import io.inferium.engine.deploy.DeployPipeline;
+import io.inferium.engine.gateway.Dispatcher;
+import io.inferium.functions.FunctionStore;
+import io.inferium.functions.ModelBlobs;
+import io.inferium.infra.Metrics;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpServer;
+import io.vertx.ext.web.Router;
+import io.vertx.sqlclient.Pool;
+import java.nio.file.Path;
+import java.util.function.BooleanSupplier;
+
+/**
+ * The gateway's HTTP face: {@code /v2} (KServe), {@code /api} (platform), {@code /metrics}. Health
+ * routes and metrics are open; everything else needs a bearer key.
+ */
+public final class HttpVerticle extends VerticleBase {
+
+  /** What the routes need from the rest of the gateway. */
+  public record Services(Pool pool, FunctionStore store, ModelBlobs blobs, DeployPipeline pipeline, Dispatcher dispatcher,
+      ApiKeys keys, Metrics metrics, EngineMetrics engineMetrics, BooleanSupplier workersReady, String version) {}
+
+  /** Listening address and body limits. */
+  public record Listen(String host, int port, long maxUploadBytes, long maxRequestBytes, Path uploadsDir) {}
+
+  private final Services services;
+  private final Listen listen;
+  private HttpServer server;
+
+  public HttpVerticle(Services services, Listen listen) {
+    this.services = services;
+    this.listen = listen;
+  }
+
+  @Override
+  public Future<?> start() {
+    Router router = Router.router(vertx);
+    router.route().failureHandler(Failures::handle);
+    router.errorHandler(404, Failures::handle);
+    router.errorHandler(405, Failures::handle);
+    router.get("/metrics").handler(ctx -> ctx.response()
+        .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+        .end(services.metrics().scrape()));
+    V2Routes v2 = new V2Routes(services.store(), services.dispatcher(), services.engineMetrics(),
+        services.workersReady(), services.version());
+    v2.mountPublic(router, services.pool());
+    Authentication auth = new Authentication(services.keys());
+    router.route("/api/*").handler(auth::handle);
+    router.route("/v2/*").handler(auth::handle);
+    router.route("/v2").handler(auth::handle);
+    router.route("/v1/*").handler(auth::handle);
+    v2.mount(router, listen.maxRequestBytes());
+    new FunctionRoutes(vertx, services.store(), services.blobs(), services.pipeline(), services.dispatcher())
+        .mount(router, listen.maxUploadBytes(), listen.uploadsDir());
+    return vertx.createHttpServer()
+        .requestHandler(router)
+        .listen(listen.port(), listen.host())
+        .onSuccess(s -> server = s);
+  }
+
+  public int actualPort() {
+    return server.actualPort();
+  }
+}
