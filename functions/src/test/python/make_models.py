@@ -169,6 +169,25 @@ def nan_output_model():
     return model(graph)
 
 
+def local_function_model():
+    """y = (x + x) * x through a model-local function, as newer PyTorch exporters write models.
+
+    The call node's domain (com.example.fns) names the function, not an operator library; the
+    operators that run are the Add and Mul in its body.
+    """
+    body = helper.make_function(
+        "com.example.fns", "DoubleThenSquare", ["x"], ["y"],
+        [helper.make_node("Add", ["x", "x"], ["twice"]), helper.make_node("Mul", ["twice", "x"], ["y"])],
+        [helper.make_opsetid("", OPSET)])
+    graph = helper.make_graph(
+        [helper.make_node("DoubleThenSquare", ["x"], ["y"], name="call", domain="com.example.fns")],
+        "local_function",
+        [tensor("x", T.FLOAT, ["batch", 2])], [tensor("y", T.FLOAT, ["batch", 2])])
+    m = model(graph, [helper.make_opsetid("", OPSET), helper.make_opsetid("com.example.fns", 1)])
+    m.functions.append(body)
+    return m
+
+
 def custom_domain_model():
     """A node from a custom operator domain, which only a custom-op library could run."""
     graph = helper.make_graph(
@@ -264,6 +283,7 @@ def main():
     save(hang_always_model(), TEST_MODELS, "hang_always.onnx")
     save(nan_output_model(), TEST_MODELS, "nan_output.onnx")
     save(custom_domain_model(), TEST_MODELS, "custom_domain.onnx")
+    save(local_function_model(), TEST_MODELS, "local_function.onnx")
     save(external_data_model(), TEST_MODELS, "external_data.onnx", check=False)
     save(future_opset_model(), TEST_MODELS, "future_opset.onnx", check=False)
     save(untyped_io_model(), TEST_MODELS, "untyped_io.onnx", check=False)
