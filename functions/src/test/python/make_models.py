@@ -236,6 +236,37 @@ def untyped_io_model():
     return model(graph)
 
 
+def crash_tree_ensemble_model():
+    """Aborts ONNX Runtime 1.29.0 natively while the session is created (SIGABRT, exit 134).
+
+    A one-node ai.onnx.ml TreeEnsemble (ml opset 5) whose tree_roots entry points far past the only
+    node. ORT's TreeEnsembleAttributesV5 conversion indexes the node arrays with it unchecked; the
+    released library is built with _GLIBCXX_ASSERTIONS, so the bad index aborts the process.
+    Upstream fixed this after 1.29.0 ("Validate TreeEnsemble v5 node references"); after an ORT
+    upgrade the model will likely be refused cleanly, and the test that uses it says so.
+    Standard domains and opsets only: it passes every static check, so only a sandbox load finds it.
+    """
+    root = 1 << 20
+    node = helper.make_node(
+        "TreeEnsemble", ["X"], ["Y"], domain="ai.onnx.ml",
+        aggregate_function=1, post_transform=0, n_targets=1,
+        tree_roots=[root],
+        nodes_featureids=[0],
+        nodes_modes=numpy_helper.from_array(np.array([0], np.uint8), "nodes_modes"),
+        nodes_splits=numpy_helper.from_array(np.array([0.5], np.float32), "nodes_splits"),
+        nodes_truenodeids=[0], nodes_trueleafs=[1],
+        nodes_falsenodeids=[0], nodes_falseleafs=[1],
+        leaf_targetids=[0],
+        leaf_weights=numpy_helper.from_array(np.array([1.0], np.float32), "leaf_weights"),
+    )
+    graph = helper.make_graph(
+        [node], "crash_tree_ensemble",
+        [tensor("X", T.FLOAT, ["N", 1])],
+        [tensor("Y", T.FLOAT, ["N", 1])],
+    )
+    return model(graph, opsets=[helper.make_opsetid("", OPSET), helper.make_opsetid("ai.onnx.ml", 5)])
+
+
 def iris_model():
     """Multinomial logistic regression on sklearn's bundled Iris data, as a plain ONNX graph."""
     from sklearn.datasets import load_iris
@@ -287,6 +318,7 @@ def main():
     save(external_data_model(), TEST_MODELS, "external_data.onnx", check=False)
     save(future_opset_model(), TEST_MODELS, "future_opset.onnx", check=False)
     save(untyped_io_model(), TEST_MODELS, "untyped_io.onnx", check=False)
+    save(crash_tree_ensemble_model(), TEST_MODELS, "crash_tree_ensemble.onnx", check=False)
     write_bytes(TEST_MODELS, "garbage.onnx", np.random.default_rng(20240607).bytes(4096))
     write_bytes(TEST_MODELS, "truncated.onnx", add_bytes[: len(add_bytes) // 2])
 

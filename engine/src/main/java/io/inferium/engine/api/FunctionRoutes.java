@@ -42,7 +42,7 @@ final class FunctionRoutes {
         .handler(this::deploy);
     router.get("/api/functions").handler(this::search);
     router.get("/api/functions/:name").handler(this::latest);
-    router.get("/api/functions/:name/versions/:version").handler(this::version);
+    router.get("/api/functions/:name/versions/:version").handler(this::oneVersion);
     router.delete("/api/functions/:name").handler(ctx -> delete(ctx, null));
     router.delete("/api/functions/:name/versions/:version").handler(ctx -> delete(ctx, version(ctx)));
   }
@@ -112,7 +112,7 @@ final class FunctionRoutes {
         .onFailure(ctx::fail);
   }
 
-  private void version(RoutingContext ctx) {
+  private void oneVersion(RoutingContext ctx) {
     String name = ctx.pathParam("name");
     int v = version(ctx);
     store.version(name, v)

@@ -39,8 +39,8 @@ public final class LoadedModel implements AutoCloseable {
   private static List<TensorSpec> specs(Map<String, NodeInfo> infos, List<String> skipped) throws OrtException {
     List<TensorSpec> out = new ArrayList<>();
     for (NodeInfo node : infos.values()) {
-      if (node.getInfo() instanceof TensorInfo t && DataType.fromOnnx(t.onnxType.value).isPresent()) {
-        out.add(new TensorSpec(node.getName(), DataType.fromOnnx(t.onnxType.value).get(), t.getShape()));
+      if (node.getInfo() instanceof TensorInfo t && dataType(t.onnxType) != null) {
+        out.add(new TensorSpec(node.getName(), dataType(t.onnxType), t.getShape()));
       } else if (skipped != null) {
         skipped.add(node.getName() + " (" + node.getInfo() + ")");
       } else {
@@ -128,14 +128,37 @@ public final class LoadedModel implements AutoCloseable {
       throw new OrtException("output '" + name + "' is a " + value.getType() + ", not a tensor");
     }
     TensorInfo info = tensor.getInfo();
-    DataType type = DataType.fromOnnx(info.onnxType.value)
-        .orElseThrow(() -> new OrtException("output '" + name + "' has unsupported element type " + info.onnxType));
+    DataType type = dataType(info.onnxType);
+    if (type == null) {
+      throw new OrtException("output '" + name + "' has unsupported element type " + info.onnxType);
+    }
     long[] shape = info.getShape();
     if (type == DataType.BYTES) {
       return Tensors.strings(name, shape, flattenStrings(tensor.getValue(), shape));
     }
     ByteBuffer bytes = tensor.getByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
     return new Tensor(name, type, shape, bytes);
+  }
+
+  /** The Java enum numbers its constants its own way, so map by name; null when Inferium has no such type. */
+  static DataType dataType(TensorInfo.OnnxTensorType t) {
+    return switch (t) {
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_BOOL -> DataType.BOOL;
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT8 -> DataType.UINT8;
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT16 -> DataType.UINT16;
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT32 -> DataType.UINT32;
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT64 -> DataType.UINT64;
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT8 -> DataType.INT8;
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT16 -> DataType.INT16;
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT32 -> DataType.INT32;
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64 -> DataType.INT64;
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16 -> DataType.FP16;
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_BFLOAT16 -> DataType.BF16;
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT -> DataType.FP32;
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_DOUBLE -> DataType.FP64;
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_STRING -> DataType.BYTES;
+      default -> null;
+    };
   }
 
   private static String[] flattenStrings(Object value, long[] shape) {

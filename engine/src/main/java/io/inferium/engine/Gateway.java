@@ -1,0 +1,137 @@
+package io.inferium.engine;
+
+import io.inferium.engine.api.HttpVerticle;
+import io.inferium.engine.auth.ApiKeys;
+import io.inferium.engine.deploy.DeployPipeline;
+import io.inferium.engine.gateway.Dispatcher;
+import io.inferium.engine.gateway.WorkerSupervisor;
+import io.inferium.functions.FunctionStore;
+import io.inferium.functions.ModelBlobs;
+import io.inferium.infra.Database;
+import io.inferium.infra.DatabaseSettings;
+import io.inferium.infra.Metrics;
+import io.inferium.verifier.CodeChecksum;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The gateway process assembled: database, function store, worker supervisor, deploy pipeline,
+ * dispatcher and HTTP verticle, started in that order and stopped in reverse.
+ */
+public final class Gateway {
+
+  private static final Logger log = LoggerFactory.getLogger(Gateway.class);
+  public static final String VERSION = "0.1.0";
+
+  private final Vertx vertx;
+  private final ServerConfig config;
+  private Database database;
+  private WorkerExecutor files;
+  private WorkerSupervisor supervisor;
+  private DeployPipeline pipeline;
+  private FunctionStore store;
+  private String deploymentId;
+  private int port;
+  private String adminKeyLocation;
+
+  private Gateway(Vertx vertx, ServerConfig config) {
+    this.vertx = vertx;
+    this.config = config;
+  }
+
+  /** Starts everything; on failure stops what had started. */
+  public static Future<Gateway> start(Vertx vertx, Metrics metrics, ServerConfig config) {
+    Gateway g = new Gateway(vertx, config);
+    return g.doStart(metrics).map(g).recover(err -> g.stop().transform(ar -> Future.failedFuture(err)));
+  }
+
+  private Future<Void> doStart(Metrics metrics) {
+    Path dataDir = config.dataDir().toAbsolutePath();
+    EngineMetrics engineMetrics = new EngineMetrics(metrics.registry());
+    files = vertx.createSharedWorkerExecutor("inferium-files", 2);
+    DatabaseSettings db = config.dbUrl() == null || config.dbUrl().isBlank()
+        ? DatabaseSettings.embedded(dataDir.resolve("pg"))
+        : DatabaseSettings.url(config.dbUrl());
+    return vertx.executeBlocking(() -> {
+          Files.createDirectories(dataDir.resolve("uploads"));
+          return CodeChecksum.of(Gateway.class);
+        }, false)
+        .compose(code -> Database.open(vertx, db).compose(d -> {
+          database = d;
+          log.info("Database: {}", d.description());
+          ApiKeys keys = new ApiKeys(d.pool());
+          return keys.bootstrapAdmin(vertx, config.adminKey(), dataDir.resolve("admin.key")).compose(where -> {
+            adminKeyLocation = where;
+            store = new FunctionStore(d.pool());
+            ModelBlobs blobs = new ModelBlobs(dataDir.resolve("models"), files);
+            supervisor = new WorkerSupervisor(vertx, config.supervisorSettings(), engineMetrics, code);
+            Dispatcher dispatcher = new Dispatcher(vertx, supervisor, blobs, engineMetrics);
+            pipeline = new DeployPipeline(vertx, store, blobs, supervisor, files, config.deploy(), engineMetrics);
+            HttpVerticle http = new HttpVerticle(
+                new HttpVerticle.Services(d.pool(), store, blobs, pipeline, dispatcher, keys, metrics, engineMetrics,
+                    () -> !supervisor.workers().isEmpty(), VERSION),
+                new HttpVerticle.Listen(config.host(), config.port(), config.maxUploadBytes(), config.maxRequestBytes(),
+                    dataDir.resolve("uploads")));
+            return supervisor.start()
+                .compose(v -> pipeline.resumePending())
+                .compose(n -> vertx.deployVerticle(http))
+                .onSuccess(id -> {
+                  deploymentId = id;
+                  port = http.actualPort();
+                })
+                .mapEmpty();
+          });
+        }));
+  }
+
+  public Vertx vertx() {
+    return vertx;
+  }
+
+  public int port() {
+    return port;
+  }
+
+  public String url() {
+    return "http://" + config.host() + ":" + port;
+  }
+
+  /** Where the admin key can be read: a file path, or the option it came from. */
+  public String adminKeyLocation() {
+    return adminKeyLocation;
+  }
+
+  public DeployPipeline pipeline() {
+    return pipeline;
+  }
+
+  public FunctionStore store() {
+    return store;
+  }
+
+  public WorkerSupervisor supervisor() {
+    return supervisor;
+  }
+
+  public Future<Void> stop() {
+    Future<Void> f = Future.succeededFuture();
+    if (deploymentId != null) {
+      f = f.compose(v -> vertx.undeploy(deploymentId)).otherwiseEmpty();
+    }
+    if (supervisor != null) {
+      f = f.compose(v -> supervisor.stop()).otherwiseEmpty();
+    }
+    if (database != null) {
+      f = f.compose(v -> database.close()).otherwiseEmpty();
+    }
+    if (files != null) {
+      f = f.compose(v -> files.close()).otherwiseEmpty();
+    }
+    return f;
+  }
+}

@@ -1,0 +1,55 @@
+package io.inferium.engine.cli;
+
+import io.inferium.engine.Gateway;
+import io.inferium.engine.ServerConfig;
+import io.inferium.infra.Metrics;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+
+/** {@code inferium serve}: the gateway with its worker processes, until interrupted. */
+@Command(name = "serve", mixinStandardHelpOptions = true, description = "Run the server.")
+class ServeCommand implements Callable<Integer> {
+
+  @Mixin
+  ServerOptions options;
+
+  @Override
+  public Integer call() throws Exception {
+    return run(options.toConfig(), null);
+  }
+
+  /** Starts the gateway, runs {@code afterStart} (the demo deploys there), then waits for shutdown. */
+  static int run(ServerConfig config, java.util.function.Consumer<Gateway> afterStart) throws InterruptedException {
+    Metrics metrics = new Metrics();
+    Vertx vertx = metrics.newVertx(new VertxOptions());
+    Gateway gateway;
+    try {
+      gateway = Gateway.start(vertx, metrics, config).await(5, TimeUnit.MINUTES);
+    } catch (Exception e) {
+      System.err.println("inferium: could not start: " + e.getMessage());
+      vertx.close();
+      return 1;
+    }
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      try {
+        gateway.stop().await(20, TimeUnit.SECONDS);
+        vertx.close().await(10, TimeUnit.SECONDS);
+      } catch (Exception ignored) {
+        // exiting anyway
+      }
+      stopped.countDown();
+    }, "inferium-shutdown"));
+    System.out.println("Inferium ready at " + gateway.url() + " (admin key in " + gateway.adminKeyLocation() + ")");
+    if (afterStart != null) {
+      afterStart.accept(gateway);
+    }
+    stopped.await();
+    return 0;
+  }
+}

@@ -1,0 +1,45 @@
+package io.inferium.engine.cli;
+
+import io.inferium.engine.ServerConfig;
+import io.inferium.engine.gateway.SupervisorSettings;
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/** Flags shared by {@code serve} and {@code demo}; each also reads an {@code INFERIUM_*} variable. */
+final class ServerOptions {
+
+  @Option(names = "--port", defaultValue = "${env:INFERIUM_PORT:-8080}", description = "HTTP port (env INFERIUM_PORT; default ${DEFAULT-VALUE}).")
+  int port;
+
+  @Option(names = "--host", defaultValue = "${env:INFERIUM_HOST:-127.0.0.1}", description = "Address to bind (env INFERIUM_HOST; default ${DEFAULT-VALUE}).")
+  String host;
+
+  @Option(names = "--data-dir", defaultValue = "${env:INFERIUM_DATA_DIR:-.inferium}", description = "Models, embedded database, logs and admin key (env INFERIUM_DATA_DIR; default ${DEFAULT-VALUE}).")
+  Path dataDir;
+
+  @Option(names = "--db-url", defaultValue = "${env:INFERIUM_DB_URL}", description = "postgresql://user[:password]@host[:port]/db; embedded PostgreSQL when absent (env INFERIUM_DB_URL).")
+  String dbUrl;
+
+  @Option(names = "--workers", defaultValue = "${env:INFERIUM_WORKERS:-0}", description = "Worker processes; 0 = one per two cores (env INFERIUM_WORKERS).")
+  int workers;
+
+  @Option(names = "--admin-key", defaultValue = "${env:INFERIUM_ADMIN_KEY}", description = "Admin API key; generated into <data-dir>/admin.key when absent (env INFERIUM_ADMIN_KEY).")
+  String adminKey;
+
+  @Option(names = "--max-upload-mb", defaultValue = "${env:INFERIUM_MAX_UPLOAD_MB:-512}", description = "Largest model upload in MiB (default ${DEFAULT-VALUE}).")
+  long maxUploadMb;
+
+  @Option(names = "--max-request-mb", defaultValue = "${env:INFERIUM_MAX_REQUEST_MB:-64}", description = "Largest inference request body in MiB (default ${DEFAULT-VALUE}).")
+  long maxRequestMb;
+
+  ServerConfig toConfig() {
+    ServerConfig d = ServerConfig.defaults();
+    return new ServerConfig(host, port, dataDir, blankToNull(dbUrl),
+        workers > 0 ? workers : SupervisorSettings.defaultWorkers(), blankToNull(adminKey),
+        maxUploadMb << 20, maxRequestMb << 20, d.device(), d.workerSlots(), d.workerThreads(), d.heartbeatMs(), d.deploy());
+  }
+
+  private static String blankToNull(String s) {
+    return s == null || s.isBlank() ? null : s;
+  }
+}

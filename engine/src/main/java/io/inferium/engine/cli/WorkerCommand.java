@@ -1,0 +1,49 @@
+package io.inferium.engine.cli;
+
+import io.inferium.engine.worker.WorkerOptions;
+import io.inferium.engine.worker.WorkerProcess;
+import io.inferium.functions.runtime.ExecutionDevice;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code inferium worker}: one worker process; normally spawned by {@code serve}. */
+@Command(name = "worker", mixinStandardHelpOptions = true,
+    description = "Run a worker process that connects back to a gateway (normally started by serve).")
+class WorkerCommand implements Callable<Integer> {
+
+  @Option(names = "--gateway-host", defaultValue = "127.0.0.1", description = "Gateway worker-port host.")
+  String host;
+
+  @Option(names = "--gateway-port", required = true, description = "Gateway worker port.")
+  int port;
+
+  @Option(names = "--node-id", defaultValue = "worker", description = "This worker's node id.")
+  String nodeId;
+
+  @Option(names = "--device", defaultValue = "auto", description = "auto | cpu | cuda.")
+  String device;
+
+  @Option(names = "--slots", defaultValue = "2", description = "Batches run at once.")
+  int slots;
+
+  @Option(names = "--threads", defaultValue = "1", description = "ONNX Runtime intra-op threads per run.")
+  int threads;
+
+  @Option(names = "--queue-limit", defaultValue = "256", description = "Work items queued before refusing.")
+  int queueLimit;
+
+  @Option(names = "--heartbeat-ms", defaultValue = "1000", description = "Heartbeat period.")
+  long heartbeatMs;
+
+  @Override
+  public Integer call() {
+    String token = System.getenv(WorkerOptions.TOKEN_ENV);
+    if (token == null || token.isBlank()) {
+      System.err.println("inferium worker: " + WorkerOptions.TOKEN_ENV + " is not set; workers are started by 'inferium serve'");
+      return 2;
+    }
+    return WorkerProcess.run(new WorkerOptions(host, port, token, nodeId, ExecutionDevice.parse(device), slots, threads,
+        queueLimit, heartbeatMs));
+  }
+}
