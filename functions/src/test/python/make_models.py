@@ -115,6 +115,27 @@ def arith_types_model():
     return model(helper.make_graph(nodes, "arith_types", inputs, outputs))
 
 
+def casts_and_strings_model():
+    """Unsigned outputs ORT's Java API can return but not accept (Cast from int64), and strings.
+
+    Inputs: x INT64 [batch,3], text STRING [batch]. Outputs: x as uint16, uint32 and uint64
+    (negative values wrap, as C++ casts do), and text unchanged.
+    """
+    nodes = [
+        helper.make_node("Cast", ["x"], ["x_u16"], to=T.UINT16),
+        helper.make_node("Cast", ["x"], ["x_u32"], to=T.UINT32),
+        helper.make_node("Cast", ["x"], ["x_u64"], to=T.UINT64),
+        helper.make_node("Identity", ["text"], ["text_out"]),
+    ]
+    graph = helper.make_graph(
+        nodes, "casts_and_strings",
+        [tensor("x", T.INT64, ["batch", 3]), tensor("text", T.STRING, ["batch"])],
+        [tensor("x_u16", T.UINT16, ["batch", 3]), tensor("x_u32", T.UINT32, ["batch", 3]),
+         tensor("x_u64", T.UINT64, ["batch", 3]), tensor("text_out", T.STRING, ["batch"])],
+    )
+    return model(graph)
+
+
 def fixed_shape_model():
     """[2,3] @ [3,2]: no symbolic dimension anywhere, so batching must not touch it."""
     w = numpy_helper.from_array(np.arange(6, dtype=np.float32).reshape(3, 2), "w")
@@ -310,6 +331,7 @@ def main():
     save(all_types_model(), TEST_MODELS, "all_types.onnx")
     save(arith_types_model(), TEST_MODELS, "arith_types.onnx")
     save(fixed_shape_model(), TEST_MODELS, "fixed_shape.onnx")
+    save(casts_and_strings_model(), TEST_MODELS, "casts_and_strings.onnx")
     save(loop_by_input_model(), TEST_MODELS, "loop_by_input.onnx")
     save(hang_always_model(), TEST_MODELS, "hang_always.onnx")
     save(nan_output_model(), TEST_MODELS, "nan_output.onnx")

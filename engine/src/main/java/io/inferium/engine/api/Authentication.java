@@ -22,15 +22,20 @@ final class Authentication {
       Failures.send(ctx, new ApiError(401, "missing API key: send Authorization: Bearer <key>"));
       return;
     }
+    // The key lookup may go to the database; hold the body until a BodyHandler downstream takes it.
+    ctx.request().pause();
     keys.authenticate(header.substring(7).strip()).onComplete(ar -> {
       if (ar.failed()) {
+        ctx.request().resume();
         ctx.fail(ar.cause());
       } else if (ar.result().isEmpty()) {
+        ctx.request().resume();
         ctx.response().putHeader("WWW-Authenticate", "Bearer error=\"invalid_token\"");
         Failures.send(ctx, new ApiError(401, "invalid, revoked or expired API key"));
       } else {
         ctx.put(PRINCIPAL, ar.result().get());
         ctx.next();
+        ctx.request().resume();
       }
     });
   }

@@ -1,0 +1,141 @@
+package io.inferium.engine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.inferium.engine.deploy.DeploySettings;
+import io.inferium.functions.onnx.StaticCheckConfig;
+import io.inferium.infra.Metrics;
+import io.inferium.infra.TestDatabase;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
+import io.vertx.ext.web.multipart.MultipartForm;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real gateway for integration tests: real PostgreSQL (the machine's service or embedded), real
+ * worker processes, an HTTP client holding the admin key. Timeouts are shortened so hanging models
+ * are judged in seconds.
+ */
+final class TestGateway implements AutoCloseable {
+
+  static final String ADMIN_KEY = "test-admin-key-0123456789";
+  static final long SMOKE_TIMEOUT_MS = 4_000;
+
+  final Vertx vertx;
+  final Metrics metrics;
+  final TestDatabase db;
+  final Path dataDir;
+  final ServerConfig config;
+  Gateway gateway;
+  final WebClient client;
+
+  private TestGateway(Vertx vertx, Metrics metrics, TestDatabase db, Path dataDir, ServerConfig config) {
+    this.vertx = vertx;
+    this.metrics = metrics;
+    this.db = db;
+    this.dataDir = dataDir;
+    this.config = config;
+    this.client = WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1"));
+  }
+
+  static TestGateway start(int workers) throws Exception {
+    Metrics metrics = new Metrics();
+    Vertx vertx = metrics.newVertx(new VertxOptions());
+    TestDatabase db = TestDatabase.create();
+    Path dataDir = Files.createTempDirectory("inferium-it-");
+    ServerConfig config = ServerConfig.defaults()
+        .withPort(0)
+        .withDataDir(dataDir)
+        .withDbUrl(db.url())
+        .withWorkers(workers)
+        .withAdminKey(ADMIN_KEY)
+        .withLimits(8L << 20, 1L << 20)
+        .withDeploy(new DeploySettings(StaticCheckConfig.defaults(), 30_000, SMOKE_TIMEOUT_MS, 1, 32));
+    TestGateway t = new TestGateway(vertx, metrics, db, dataDir, config);
+    t.gateway = Gateway.start(vertx, metrics, config).await(2, TimeUnit.MINUTES);
+    return t;
+  }
+
+  /** Stops the gateway and starts a new one on the same database and data directory. */
+  void restart() throws Exception {
+    gateway.stop().await(1, TimeUnit.MINUTES);
+    gateway = Gateway.start(vertx, metrics, config).await(2, TimeUnit.MINUTES);
+  }
+
+  int port() {
+    return gateway.port();
+  }
+
+  static Path model(String file) {
+    return Path.of(System.getProperty("inferium.test.models", "../functions/src/test/resources/models")).resolve(file);
+  }
+
+  HttpResponse<Buffer> get(String path) throws Exception {
+    return client.get(port(), "127.0.0.1", path).bearerTokenAuthentication(ADMIN_KEY).send().await(30, TimeUnit.SECONDS);
+  }
+
+  HttpResponse<Buffer> delete(String path) throws Exception {
+    return client.delete(port(), "127.0.0.1", path).bearerTokenAuthentication(ADMIN_KEY).send().await(30, TimeUnit.SECONDS);
+  }
+
+  HttpResponse<Buffer> post(String path, String body) throws Exception {
+    return client.post(port(), "127.0.0.1", path).bearerTokenAuthentication(ADMIN_KEY)
+        .putHeader("Content-Type", "application/json")
+        .sendBuffer(Buffer.buffer(body)).await(60, TimeUnit.SECONDS);
+  }
+
+  HttpResponse<Buffer> infer(String function, JsonObject request) throws Exception {
+    return post("/v2/models/" + function + "/infer", request.encode());
+  }
+
+  /** Uploads a model; returns the 202 body. */
+  JsonObject deploy(JsonObject spec, Path model) throws Exception {
+    HttpResponse<Buffer> resp = upload(spec.encode(), model);
+    assertEquals(202, resp.statusCode(), resp.bodyAsString());
+    return resp.bodyAsJsonObject();
+  }
+
+  HttpResponse<Buffer> upload(String spec, Path model) throws Exception {
+    MultipartForm form = MultipartForm.create();
+    if (spec != null) {
+      form.attribute("spec", spec);
+    }
+    if (model != null) {
+      form.binaryFileUpload("model", model.getFileName().toString(), model.toString(), "application/octet-stream");
+    }
+    return client.post(port(), "127.0.0.1", "/api/functions").bearerTokenAuthentication(ADMIN_KEY)
+        .sendMultipartForm(form).await(60, TimeUnit.SECONDS);
+  }
+
+  /** Deploys and waits (polling with a deadline) until the version leaves {@code verifying}. */
+  JsonObject deployAndWait(JsonObject spec, Path model) throws Exception {
+    JsonObject rec = deploy(spec, model);
+    String path = "/api/functions/" + rec.getString("name") + "/versions/" + rec.getInteger("version");
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+    while (System.nanoTime() < deadline) {
+      JsonObject now = get(path).bodyAsJsonObject();
+      if (!"verifying".equals(now.getString("state"))) {
+        return now;
+      }
+      TimeUnit.MILLISECONDS.sleep(100);
+    }
+    throw new AssertionError(path + " still verifying after 90 s");
+  }
+
+  @Override
+  public void close() throws Exception {
+    try {
+      gateway.stop().await(1, TimeUnit.MINUTES);
+      vertx.close().await(30, TimeUnit.SECONDS);
+    } finally {
+      db.close();
+    }
+  }
+}
