@@ -105,8 +105,7 @@ public final class LoadedModel implements AutoCloseable {
       case FP32 -> OnnxJavaType.FLOAT;
       case FP64 -> OnnxJavaType.DOUBLE;
       case BYTES -> OnnxJavaType.STRING;
-      case UINT16, UINT32, UINT64 -> throw new OrtException(OrtException.OrtErrorCode.ORT_INVALID_ARGUMENT,
-          "input '" + t.name() + "': ONNX Runtime's Java API cannot create " + t.type() + " tensors");
+      case UINT16, UINT32, UINT64 -> OnnxJavaType.UNKNOWN;
     };
     if (javaType == OnnxJavaType.STRING) {
       return OnnxTensor.createTensor(env, Tensors.toStrings(t), t.shape());
@@ -119,6 +118,14 @@ public final class LoadedModel implements AutoCloseable {
       data = direct;
     } else {
       data = data.duplicate().order(ByteOrder.nativeOrder());
+    }
+    if (javaType == OnnxJavaType.UNKNOWN) {
+      TensorInfo.OnnxTensorType unsigned = switch (t.type()) {
+        case UINT16 -> TensorInfo.OnnxTensorType.ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT16;
+        case UINT32 -> TensorInfo.OnnxTensorType.ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT32;
+        default -> TensorInfo.OnnxTensorType.ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT64;
+      };
+      return UnsignedTensors.create(env, unsigned, data, t.shape());
     }
     return OnnxTensor.createTensor(env, data, t.shape(), javaType);
   }
