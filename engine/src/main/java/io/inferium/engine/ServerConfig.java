@@ -35,44 +35,45 @@ public record ServerConfig(
   public static final long DEFAULT_MAX_REQUEST_BYTES = 64L << 20;
 
   public static ServerConfig defaults() {
-    return new ServerConfig(DEFAULT_HOST, DEFAULT_PORT, Path.of(DEFAULT_DATA_DIR), null,
-        SupervisorSettings.defaultWorkers(), null, DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_MAX_REQUEST_BYTES,
-        ExecutionDevice.AUTO, 2, 1, 1000, DeploySettings.defaults());
+    return builder().build();
   }
 
-  public ServerConfig withPort(int p) {
-    return new ServerConfig(host, p, dataDir, dbUrl, workers, adminKey, maxUploadBytes, maxRequestBytes, device,
-        workerSlots, workerThreads, heartbeatMs, deploy);
+  /** A builder holding the defaults; set what differs. */
+  public static Builder builder() {
+    return new Builder();
   }
 
-  public ServerConfig withDataDir(Path d) {
-    return new ServerConfig(host, port, d, dbUrl, workers, adminKey, maxUploadBytes, maxRequestBytes, device,
-        workerSlots, workerThreads, heartbeatMs, deploy);
-  }
+  /** Mutable builder for {@link ServerConfig}; every field starts at its default. */
+  public static final class Builder {
+    private String host = DEFAULT_HOST;
+    private int port = DEFAULT_PORT;
+    private Path dataDir = Path.of(DEFAULT_DATA_DIR);
+    private String dbUrl;
+    private int workers = SupervisorSettings.defaultWorkers();
+    private String adminKey;
+    private long maxUploadBytes = DEFAULT_MAX_UPLOAD_BYTES;
+    private long maxRequestBytes = DEFAULT_MAX_REQUEST_BYTES;
+    private ExecutionDevice device = ExecutionDevice.AUTO;
+    private int workerSlots = 2;
+    private int workerThreads = 1;
+    private long heartbeatMs = 1000;
+    private DeploySettings deploy = DeploySettings.defaults();
 
-  public ServerConfig withDbUrl(String url) {
-    return new ServerConfig(host, port, dataDir, url, workers, adminKey, maxUploadBytes, maxRequestBytes, device,
-        workerSlots, workerThreads, heartbeatMs, deploy);
-  }
+    public Builder host(String v) { host = v; return this; }
+    public Builder port(int v) { port = v; return this; }
+    public Builder dataDir(Path v) { dataDir = v; return this; }
+    public Builder dbUrl(String v) { dbUrl = v; return this; }
+    public Builder workers(int v) { workers = v; return this; }
+    public Builder adminKey(String v) { adminKey = v; return this; }
+    public Builder maxUploadBytes(long v) { maxUploadBytes = v; return this; }
+    public Builder maxRequestBytes(long v) { maxRequestBytes = v; return this; }
+    public Builder device(ExecutionDevice v) { device = v; return this; }
+    public Builder deploy(DeploySettings v) { deploy = v; return this; }
 
-  public ServerConfig withWorkers(int n) {
-    return new ServerConfig(host, port, dataDir, dbUrl, n, adminKey, maxUploadBytes, maxRequestBytes, device,
-        workerSlots, workerThreads, heartbeatMs, deploy);
-  }
-
-  public ServerConfig withLimits(long upload, long request) {
-    return new ServerConfig(host, port, dataDir, dbUrl, workers, adminKey, upload, request, device,
-        workerSlots, workerThreads, heartbeatMs, deploy);
-  }
-
-  public ServerConfig withAdminKey(String key) {
-    return new ServerConfig(host, port, dataDir, dbUrl, workers, key, maxUploadBytes, maxRequestBytes, device,
-        workerSlots, workerThreads, heartbeatMs, deploy);
-  }
-
-  public ServerConfig withDeploy(DeploySettings d) {
-    return new ServerConfig(host, port, dataDir, dbUrl, workers, adminKey, maxUploadBytes, maxRequestBytes, device,
-        workerSlots, workerThreads, heartbeatMs, d);
+    public ServerConfig build() {
+      return new ServerConfig(host, port, dataDir, dbUrl, workers, adminKey, maxUploadBytes, maxRequestBytes, device,
+          workerSlots, workerThreads, heartbeatMs, deploy);
+    }
   }
 
   SupervisorSettings supervisorSettings() {

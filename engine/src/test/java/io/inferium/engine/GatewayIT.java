@@ -257,6 +257,10 @@ class GatewayIT {
     assertError(gw.upload(null, TestGateway.model("add.onnx")), 400, "part 'spec'");
     assertError(gw.upload("{nope", TestGateway.model("add.onnx")), 400, "malformed JSON");
     assertError(gw.post("/api/functions", "{}"), 400, "multipart/form-data");
+    java.nio.file.Path big = java.nio.file.Files.createTempFile("big-", ".onnx");
+    java.nio.file.Files.write(big, new byte[9 << 20]);
+    assertError(gw.upload("{\"name\":\"too-big\"}", big), 413, "too large");
+    java.nio.file.Files.delete(big);
     assertEquals(200, gw.get("/v2/health/ready").statusCode());
   }
 

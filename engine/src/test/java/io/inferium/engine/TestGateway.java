@@ -50,14 +50,16 @@ final class TestGateway implements AutoCloseable {
     Vertx vertx = metrics.newVertx(new VertxOptions());
     TestDatabase db = TestDatabase.create();
     Path dataDir = Files.createTempDirectory("inferium-it-");
-    ServerConfig config = ServerConfig.defaults()
-        .withPort(0)
-        .withDataDir(dataDir)
-        .withDbUrl(db.url())
-        .withWorkers(workers)
-        .withAdminKey(ADMIN_KEY)
-        .withLimits(8L << 20, 1L << 20)
-        .withDeploy(new DeploySettings(StaticCheckConfig.defaults(), 30_000, SMOKE_TIMEOUT_MS, 1, 32));
+    ServerConfig config = ServerConfig.builder()
+        .port(0)
+        .dataDir(dataDir)
+        .dbUrl(db.url())
+        .workers(workers)
+        .adminKey(ADMIN_KEY)
+        .maxUploadBytes(8L << 20)
+        .maxRequestBytes(1L << 20)
+        .deploy(new DeploySettings(StaticCheckConfig.defaults(), 30_000, SMOKE_TIMEOUT_MS, 1, 32))
+        .build();
     TestGateway t = new TestGateway(vertx, metrics, db, dataDir, config);
     t.gateway = Gateway.start(vertx, metrics, config).await(2, TimeUnit.MINUTES);
     return t;

@@ -1,7 +1,6 @@
 package io.inferium.engine.cli;
 
 import io.inferium.engine.ServerConfig;
-import io.inferium.engine.gateway.SupervisorSettings;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
@@ -33,10 +32,12 @@ final class ServerOptions {
   long maxRequestMb;
 
   ServerConfig toConfig() {
-    ServerConfig d = ServerConfig.defaults();
-    return new ServerConfig(host, port, dataDir, blankToNull(dbUrl),
-        workers > 0 ? workers : SupervisorSettings.defaultWorkers(), blankToNull(adminKey),
-        maxUploadMb << 20, maxRequestMb << 20, d.device(), d.workerSlots(), d.workerThreads(), d.heartbeatMs(), d.deploy());
+    ServerConfig.Builder b = ServerConfig.builder().host(host).port(port).dataDir(dataDir).dbUrl(blankToNull(dbUrl))
+        .adminKey(blankToNull(adminKey)).maxUploadBytes(maxUploadMb << 20).maxRequestBytes(maxRequestMb << 20);
+    if (workers > 0) {
+      b.workers(workers);
+    }
+    return b.build();
   }
 
   private static String blankToNull(String s) {
