@@ -13,6 +13,7 @@ import io.inferium.functions.tensor.Tensor;
 import io.inferium.functions.tensor.Tensors;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
+import java.util.Collections;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -134,7 +135,7 @@ class InferRequestTest {
     for (String d : shape.replaceAll("[\\[\\] ]", "").split(",")) {
       elements *= Integer.parseInt(d);
     }
-    String data = String.join(", ", java.util.Collections.nCopies(elements, "1"));
+    String data = String.join(", ", Collections.nCopies(elements, "1"));
     String a = "{\"name\": \"a\", \"datatype\": \"FP32\", \"shape\": " + shape + ", \"data\": [" + data + "]}";
 
     assertEquals("input 'a': expected shape [-1,2] (-1 = any size), got " + shown, rejected(withInputs(a, B)));

@@ -14,6 +14,8 @@ import io.vertx.core.json.JsonObject;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -198,7 +200,7 @@ class FrameCodecTest {
   @Test
   void trailingBytesAreRefused() {
     byte[] bytes = bodyBytes(INFER);
-    byte[] longer = java.util.Arrays.copyOf(bytes, bytes.length + 3);
+    byte[] longer = Arrays.copyOf(bytes, bytes.length + 3);
 
     assertEquals("3 trailing bytes after the last tensor", refused(longer));
   }
@@ -229,7 +231,7 @@ class FrameCodecTest {
 
   private static Tensor ofRank(int rank) {
     long[] shape = new long[rank];
-    java.util.Arrays.fill(shape, 1);
+    Arrays.fill(shape, 1);
     return Tensors.fp32("deep", shape, 7f);
   }
 
@@ -244,7 +246,7 @@ class FrameCodecTest {
         assertThrows(ProtocolException.class, () -> FrameCodec.encode(new Frame(FrameType.RESULT, 1, null,
             List.of(Tensors.fp32(longName, new long[0], 1f))))).getMessage());
 
-    List<Tensor> many = java.util.Collections.nCopies(65_536, Tensors.fp32("t", new long[0], 1f));
+    List<Tensor> many = Collections.nCopies(65_536, Tensors.fp32("t", new long[0], 1f));
     assertEquals("65536 tensors; a frame carries at most 65535",
         assertThrows(ProtocolException.class, () -> FrameCodec.encode(new Frame(FrameType.RESULT, 1, null, many)))
             .getMessage());
@@ -254,7 +256,7 @@ class FrameCodecTest {
   void theLargestRankNameAndCountAFrameHoldsRoundTrip() {
     Tensor deep = ofRank(255);
     Tensor named = Tensors.fp32("n".repeat(65_535), new long[0], 1f);
-    List<Tensor> many = java.util.Collections.nCopies(65_535, Tensors.fp32("t", new long[0], 1f));
+    List<Tensor> many = Collections.nCopies(65_535, Tensors.fp32("t", new long[0], 1f));
 
     assertEquals(List.of(deep, named), FrameCodec.decode(body(new Frame(FrameType.RESULT, 1, null, List.of(deep, named)))).tensors());
     assertEquals(65_535, FrameCodec.decode(body(new Frame(FrameType.RESULT, 1, null, many))).tensors().size());
