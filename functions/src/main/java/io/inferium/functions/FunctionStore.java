@@ -19,6 +19,8 @@ public final class FunctionStore {
 
   private static final String UNIQUE_VIOLATION = "23505";
   private static final int MAX_LIST = 500;
+  /** First key of the per-name advisory lock that serialises creates (the second is the name's hash). */
+  private static final int CREATE_LOCK_CLASS = 0x1f5_0001;
   private static final String COLUMNS =
       "name, version, spec, model_sha256, model_bytes, owner, state, state_reason, report, signature, created_at, updated_at";
 
@@ -30,7 +32,8 @@ public final class FunctionStore {
 
   /**
    * Records a new version in state {@code verifying}. Without an explicit version the next integer is
-   * taken; a race between two deploys of one name is retried, an explicit duplicate is a conflict.
+   * taken; creates of one name are serialised, so concurrent deploys get distinct versions. An
+   * explicit duplicate is a conflict.
    */
   public Future<FunctionRecord> create(FunctionSpec spec, String sha256, long bytes, String owner) {
     return create(spec, sha256, bytes, owner, 3);
@@ -48,7 +51,11 @@ public final class FunctionStore {
     if (spec.version() != null) {
       args.addInteger(spec.version());
     }
-    return pool.preparedQuery(sql).execute(args)
+    // Each INSERT reads MAX(version) from its own snapshot, so without the lock N simultaneous
+    // deploys of a name collide on the same number and a bounded retry cannot save them all.
+    return pool.withTransaction(conn -> conn.preparedQuery("SELECT pg_advisory_xact_lock($1, hashtext($2))")
+            .execute(Tuple.of(CREATE_LOCK_CLASS, spec.name()))
+            .compose(locked -> conn.preparedQuery(sql).execute(args)))
         .map(rows -> map(rows.iterator().next()))
         .recover(err -> {
           if (err instanceof PgException pg && UNIQUE_VIOLATION.equals(pg.getSqlState())) {

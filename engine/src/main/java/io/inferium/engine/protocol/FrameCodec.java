@@ -28,6 +28,8 @@ public final class FrameCodec {
   /** Frames larger than this are refused before any allocation. */
   public static final int MAX_FRAME_BYTES = Integer.MAX_VALUE - 64;
   public static final int PROTOCOL_VERSION = 1;
+  private static final int MAX_U16 = 0xffff;
+  private static final int MAX_RANK = 0xff;
 
   private FrameCodec() {}
 
@@ -35,9 +37,19 @@ public final class FrameCodec {
   public static ByteBuffer encode(Frame frame) {
     byte[] meta = frame.meta().encode().getBytes(StandardCharsets.UTF_8);
     long size = 1 + 8 + 4 + meta.length + 2;
+    if (frame.tensors().size() > MAX_U16) {
+      throw new ProtocolException(frame.tensors().size() + " tensors; a frame carries at most " + MAX_U16);
+    }
     List<byte[]> names = new ArrayList<>(frame.tensors().size());
     for (Tensor t : frame.tensors()) {
       byte[] name = t.name().getBytes(StandardCharsets.UTF_8);
+      if (name.length > MAX_U16) {
+        throw new ProtocolException("tensor name of " + name.length + " bytes; a frame carries at most " + MAX_U16);
+      }
+      if (t.shape().length > MAX_RANK) {
+        throw new ProtocolException("tensor '" + t.name() + "' has rank " + t.shape().length
+            + "; a frame carries at most " + MAX_RANK + " dimensions");
+      }
       names.add(name);
       size += 2 + name.length + 1 + 1 + 8L * t.shape().length + 8 + t.byteSize();
     }

@@ -1,0 +1,137 @@
+package io.inferium.engine.api;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import io.inferium.engine.deploy.TooManyDeploys;
+import io.inferium.engine.gateway.DeadlineExceeded;
+import io.inferium.engine.gateway.NoWorkerAvailable;
+import io.inferium.engine.gateway.WorkerFailure;
+import io.inferium.functions.FunctionConflictException;
+import io.inferium.functions.InvalidSpecException;
+import io.inferium.functions.tensor.TensorFormatException;
+import io.inferium.functions.tensor.V2Json;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+@ExtendWith(VertxExtension.class)
+class FailuresTest {
+
+  private static void assertError(int status, String message, int retryAfter, ApiError error) {
+    assertEquals(status, error.status(), error::getMessage);
+    assertEquals(message, error.getMessage());
+    assertEquals(retryAfter, error.retryAfterSeconds(), "Retry-After");
+  }
+
+  @Test
+  void anApiErrorIsKeptAsIs() {
+    ApiError notFound = ApiError.notFound("unknown model 'x'");
+
+    assertSame(notFound, Failures.classify(notFound));
+  }
+
+  @Test
+  void clientMistakesAre400() {
+    assertError(400, "field 'name': bad", 0, Failures.classify(new InvalidSpecException("field 'name': bad")));
+    TensorFormatException badTensor = assertThrows(TensorFormatException.class, () -> V2Json.decodeInput(new JsonObject()));
+    assertError(400, badTensor.getMessage(), 0, Failures.classify(badTensor));
+    assertError(400, "malformed JSON: Unexpected end", 0, Failures.classify(new DecodeException("Unexpected end")));
+  }
+
+  @Test
+  void aVersionConflictIs409() {
+    assertError(409, "function a already has version 2", 0,
+        Failures.classify(new FunctionConflictException("function a already has version 2")));
+  }
+
+  @Test
+  void tooManyDeploysIs429WithRetryAfter() {
+    assertError(429, "8 deploys are being verified; retry later", 10,
+        Failures.classify(new TooManyDeploys("8 deploys are being verified")));
+  }
+
+  @Test
+  void noWorkerIs503WithRetryAfter() {
+    assertError(503, "all workers busy; retry later", 1, Failures.classify(new NoWorkerAvailable("all workers busy")));
+  }
+
+  @Test
+  void aPassedDeadlineIs504() {
+    assertError(504, "deadline of 30000 ms passed", 0, Failures.classify(new DeadlineExceeded("deadline of 30000 ms passed")));
+  }
+
+  @ParameterizedTest
+  @CsvSource(delimiterString = "=>", value = {
+      "bad_input     => 400, boom, 0",
+      "overloaded    => 503, boom, 1",
+      "cancelled     => 504, boom, 0",
+      "model_error   => 500, the model failed: boom, 0",
+      "worker_lost   => 502, boom, 0",
+      "not_loaded    => 502, boom, 0",
+      "something_new => 502, boom, 0",
+  })
+  void workerFailuresMapByTheirCode(String code, String expected) {
+    String[] parts = expected.split(", ");
+
+    assertError(Integer.parseInt(parts[0]), parts[1], Integer.parseInt(parts[2]),
+        Failures.classify(new WorkerFailure(code, "boom")));
+  }
+
+  @Test
+  void anythingElseIsAnInternalError() {
+    assertError(500, "internal error: java.lang.IllegalStateException: boom", 0,
+        Failures.classify(new IllegalStateException("boom")));
+  }
+
+  @Test
+  void theFailureHandlerAnswersWithStatusRetryAfterAndJson(Vertx vertx, VertxTestContext test) {
+    Router router = Router.router(vertx);
+    router.route().failureHandler(Failures::handle);
+    router.errorHandler(404, Failures::handle);
+    router.get("/busy").handler(ctx -> ctx.fail(new NoWorkerAvailable("all workers busy")));
+    router.get("/late").handler(ctx -> ctx.fail(new DeadlineExceeded("too slow")));
+    // The server closes with the Vertx instance, which the extension closes after the test.
+    WebClient client = WebClient.create(vertx);
+
+    vertx.createHttpServer().requestHandler(router).listen(0)
+        .compose(server -> client.get(server.actualPort(), "127.0.0.1", "/busy").send()
+            .map(busy -> {
+              test.verify(() -> {
+                assertEquals(503, busy.statusCode());
+                assertEquals("1", busy.getHeader("Retry-After"));
+                assertEquals("application/json", busy.getHeader("Content-Type"));
+                assertEquals(new JsonObject().put("error", "all workers busy; retry later"), busy.bodyAsJsonObject());
+              });
+              return server;
+            }))
+        .compose(server -> client.get(server.actualPort(), "127.0.0.1", "/late").send()
+            .map(late -> {
+              test.verify(() -> {
+                assertEquals(504, late.statusCode());
+                assertNull(late.getHeader("Retry-After"));
+                assertEquals(new JsonObject().put("error", "too slow"), late.bodyAsJsonObject());
+              });
+              return server;
+            }))
+        .compose(server -> client.get(server.actualPort(), "127.0.0.1", "/nowhere").send())
+        .andThen(done -> client.close())
+        .onComplete(test.succeeding((HttpResponse<Buffer> missing) -> test.verify(() -> {
+          assertEquals(404, missing.statusCode());
+          assertEquals(new JsonObject().put("error", "no such route"), missing.bodyAsJsonObject());
+          test.completeNow();
+        })));
+  }
+}

@@ -1,0 +1,144 @@
+package io.inferium.functions;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.vertx.core.json.JsonObject;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class FunctionSpecTest {
+
+  private static String invalid(String json) {
+    return assertThrows(InvalidSpecException.class, () -> FunctionSpec.fromJson(new JsonObject(json))).getMessage();
+  }
+
+  @Test
+  void aNameAloneGetsTheDefaults() {
+    FunctionSpec spec = FunctionSpec.fromJson(new JsonObject().put("name", "iris"));
+
+    assertEquals("iris", spec.name());
+    assertNull(spec.version());
+    assertEquals(FunctionKind.TENSOR, spec.kind());
+    assertEquals(FunctionSpec.Visibility.PUBLIC, spec.visibility());
+    assertEquals(FunctionSpec.DEFAULT_TIMEOUT_MS, spec.timeoutMs());
+    assertEquals(List.of(), spec.useCases());
+    assertEquals(List.of(), spec.labels());
+    assertNull(spec.batching());
+    assertNull(spec.category());
+    assertNull(spec.developer());
+    assertNull(spec.description());
+  }
+
+  @Test
+  void everyFieldIsReadAndSurvivesToJson() {
+    JsonObject json = new JsonObject("""
+        {"name": "iris.v2_x-1", "version": 3, "kind": "classifier", "category": "tabular",
+         "use_cases": ["botany", "demo"], "developer": "ada", "description": "Iris species",
+         "visibility": "private", "labels": ["setosa", "versicolor", "virginica"],
+         "batching": {"max_batch_size": 32, "max_queue_delay_ms": 5}, "timeout_ms": 1500}""");
+
+    FunctionSpec spec = FunctionSpec.fromJson(json);
+
+    assertEquals(3, spec.version());
+    assertEquals(FunctionKind.CLASSIFIER, spec.kind());
+    assertEquals(FunctionSpec.Visibility.PRIVATE, spec.visibility());
+    assertEquals(List.of("botany", "demo"), spec.useCases());
+    assertEquals(List.of("setosa", "versicolor", "virginica"), spec.labels());
+    assertEquals(new FunctionSpec.Batching(32, 5), spec.batching());
+    assertEquals(1500, spec.timeoutMs());
+    assertEquals(json, spec.toJson());
+    assertEquals(spec, FunctionSpec.fromJson(spec.toJson()));
+    assertEquals(4, spec.withVersion(4).version());
+  }
+
+  @Test
+  void aMissingSpecIsRefused() {
+    assertEquals("spec: expected a JSON object",
+        assertThrows(InvalidSpecException.class, () -> FunctionSpec.fromJson(null)).getMessage());
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"Iris", "-iris", ".iris", "iris model", "iris/1", "ïris", ""})
+  void aNameOutsideThePatternIsRefusedAndQuoted(String name) {
+    String message = invalid(new JsonObject().put("name", name).encode());
+
+    assertEquals("field 'name': must match " + FunctionSpec.NAME.pattern() + ", got '" + name + "'", message);
+  }
+
+  @Test
+  void namesAreAtMost64Characters() {
+    assertEquals("a".repeat(64), FunctionSpec.fromJson(new JsonObject().put("name", "a".repeat(64))).name());
+    assertTrue(invalid(new JsonObject().put("name", "a".repeat(65)).encode()).startsWith("field 'name': must match"));
+  }
+
+  @Test
+  void aMissingNameSaysNothingCame() {
+    assertEquals("field 'name': must match " + FunctionSpec.NAME.pattern() + ", got nothing", invalid("{\"kind\": \"tensor\"}"));
+  }
+
+  @Test
+  void anUnknownFieldIsNamedWithTheAcceptedOnes() {
+    assertEquals("spec: unknown field 'timeout' (accepted: batching, category, description, developer, kind, "
+            + "labels, name, timeout_ms, use_cases, version, visibility)",
+        invalid("{\"name\": \"iris\", \"timeout\": 5}"));
+  }
+
+  @ParameterizedTest
+  @CsvSource(delimiterString = "=>", quoteCharacter = '`', value = {
+      "{\"name\": 5}                                  => field 'name': expected a string, got 5",
+      "{\"name\": \"a\", \"category\": true}          => field 'category': expected a string, got true",
+      "{\"name\": \"a\", \"version\": \"2\"}          => field 'version': expected an integer in [1, 2147483647], got 2",
+      "{\"name\": \"a\", \"version\": 0}              => field 'version': expected an integer in [1, 2147483647], got 0",
+      "{\"name\": \"a\", \"version\": 1.5}            => field 'version': expected an integer in [1, 2147483647], got 1.5",
+      "{\"name\": \"a\", \"version\": 2147483648}     => field 'version': expected an integer in [1, 2147483647], got 2147483648",
+      "{\"name\": \"a\", \"kind\": \"llm\"}           => field 'kind': expected one of tensor | classifier | regressor | embedding | text-generation, got 'llm'",
+      "{\"name\": \"a\", \"visibility\": \"secret\"}  => field 'visibility': expected public | private, got 'secret'",
+      "{\"name\": \"a\", \"use_cases\": \"search\"}   => field 'use_cases': expected an array of strings, got search",
+      "{\"name\": \"a\", \"use_cases\": [\"x\", 2]}   => field 'use_cases[1]': expected a string, got 2",
+      "{\"name\": \"a\", \"batching\": 8}             => field 'batching': expected an object, got 8",
+      "{\"name\": \"a\", \"timeout_ms\": 0}           => field 'timeout_ms': expected an integer in [1, 600000], got 0",
+      "{\"name\": \"a\", \"timeout_ms\": 600001}      => field 'timeout_ms': expected an integer in [1, 600000], got 600001",
+  })
+  void aValueOfTheWrongTypeOrRangeNamesTheField(String json, String message) {
+    assertEquals(message, invalid(json));
+  }
+
+  @Test
+  void onlyAClassifierHasLabels() {
+    assertEquals("field 'labels': only a classifier has labels, this function's kind is regressor",
+        invalid("{\"name\": \"a\", \"kind\": \"regressor\", \"labels\": [\"x\"]}"));
+    assertEquals("field 'labels': only a classifier has labels, this function's kind is tensor",
+        invalid("{\"name\": \"a\", \"labels\": [\"x\"]}"));
+    assertEquals(List.of(), FunctionSpec.fromJson(new JsonObject("{\"name\": \"a\", \"labels\": []}")).labels(),
+        "an empty list is no labels");
+  }
+
+  @ParameterizedTest
+  @CsvSource(delimiterString = "=>", quoteCharacter = '`', value = {
+      "{\"max_batch_size\": -1}          => field 'max_batch_size': expected an integer in [0, 4096], got -1",
+      "{\"max_batch_size\": 4097}        => field 'max_batch_size': expected an integer in [0, 4096], got 4097",
+      "{\"max_queue_delay_ms\": -1}      => field 'max_queue_delay_ms': expected an integer in [0, 60000], got -1",
+      "{\"max_queue_delay_ms\": 60001}   => field 'max_queue_delay_ms': expected an integer in [0, 60000], got 60001",
+      "{\"max_batch\": 8}                => field 'batching': unknown field 'max_batch' (accepted: max_batch_size, max_queue_delay_ms)",
+  })
+  void batchingOutsideItsBoundsIsRefused(String batching, String message) {
+    assertEquals(message, invalid("{\"name\": \"a\", \"batching\": " + batching + "}"));
+  }
+
+  @Test
+  void batchingBoundsAreInclusiveAndMissingFieldsStayOpen() {
+    FunctionSpec low = FunctionSpec.fromJson(new JsonObject("{\"name\": \"a\", \"batching\": {\"max_batch_size\": 0, \"max_queue_delay_ms\": 0}}"));
+    assertEquals(new FunctionSpec.Batching(0, 0), low.batching());
+    FunctionSpec high = FunctionSpec.fromJson(new JsonObject("{\"name\": \"a\", \"batching\": {\"max_batch_size\": 4096, \"max_queue_delay_ms\": 60000}}"));
+    assertEquals(new FunctionSpec.Batching(4096, 60000), high.batching());
+    FunctionSpec open = FunctionSpec.fromJson(new JsonObject("{\"name\": \"a\", \"batching\": {}}"));
+    assertEquals(new FunctionSpec.Batching(null, null), open.batching(), "null means derive from the model");
+    assertEquals(new JsonObject(), open.toJson().getJsonObject("batching"));
+  }
+}
