@@ -339,6 +339,25 @@ class GatewayIT {
   }
 
   @Test
+  void aFrozenWorkerIsReplacedAfterMissedHeartbeats() throws Exception {
+    var victim = gw.gateway.supervisor().workers().get(0);
+    // SIGSTOP freezes the whole process, heartbeat thread included, as a wedged runtime or a swapping host would.
+    Process stop = new ProcessBuilder("kill", "-STOP", Long.toString(victim.pid())).start();
+    assertEquals(0, stop.waitFor());
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (gw.gateway.supervisor().workers().contains(victim) && System.nanoTime() < deadline) {
+      TimeUnit.MILLISECONDS.sleep(100);
+    }
+    assertTrue(!gw.gateway.supervisor().workers().contains(victim), "the frozen worker is still in the pool");
+    assertTrue(ProcessHandle.of(victim.pid()).map(p -> !p.isAlive()).orElse(true), "the frozen worker was not killed");
+    while (gw.gateway.supervisor().workers().size() < 2 && System.nanoTime() < deadline) {
+      TimeUnit.MILLISECONDS.sleep(100);
+    }
+    assertEquals(2, gw.gateway.supervisor().workers().size());
+    assertTrue(gw.metrics.scrape().contains("inferium_worker_restarts_total{reason=\"replaced\"}"));
+  }
+
+  @Test
   void metricsCountRequestsByFunctionAndStatus() throws Exception {
     String before = scrape();
     double ok = counter(before, "inferium_requests_total{function=\"it-add\",status=\"200\"}");

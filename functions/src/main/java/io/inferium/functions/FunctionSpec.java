@@ -37,10 +37,23 @@ public record FunctionSpec(
   /** Who may see and invoke the function. */
   public enum Visibility { PUBLIC, PRIVATE }
 
-  /** Dynamic batching settings; {@code maxBatchSize} 0 means the model takes no batch dimension. */
-  public record Batching(Integer maxBatchSize, Integer maxQueueDelayMs) {
+  /**
+   * Dynamic batching and queueing settings; null means "derive from the model" (or the default).
+   * {@code maxBatchSize} 0 means the model takes no batch dimension: never batch it.
+   */
+  public record Batching(Integer maxBatchSize, Integer maxQueueDelayMs, List<Integer> preferredBatchSizes,
+      Integer maxQueueSize) {
+
+    static final String ACCEPTED = "max_batch_size, max_queue_delay_ms, preferred_batch_sizes, max_queue_size";
+
     JsonObject toJson() {
       JsonObject o = new JsonObject();
+      if (preferredBatchSizes != null && !preferredBatchSizes.isEmpty()) {
+        o.put("preferred_batch_sizes", new JsonArray(preferredBatchSizes));
+      }
+      if (maxQueueSize != null) {
+        o.put("max_queue_size", maxQueueSize);
+      }
       if (maxBatchSize != null) {
         o.put("max_batch_size", maxBatchSize);
       }
@@ -89,11 +102,28 @@ public record FunctionSpec(
         throw new InvalidSpecException("field 'batching': expected an object, got " + b);
       }
       for (String field : bo.fieldNames()) {
-        if (!field.equals("max_batch_size") && !field.equals("max_queue_delay_ms")) {
-          throw new InvalidSpecException("field 'batching': unknown field '" + field + "' (accepted: max_batch_size, max_queue_delay_ms)");
+        if (!Batching.ACCEPTED.contains(field)) {
+          throw new InvalidSpecException("field 'batching': unknown field '" + field + "' (accepted: " + Batching.ACCEPTED + ")");
         }
       }
-      batching = new Batching(integer(bo, "max_batch_size", 0, 4096), integer(bo, "max_queue_delay_ms", 0, 60_000));
+      Integer maxBatch = integer(bo, "max_batch_size", 0, 4096);
+      List<Integer> preferred = new ArrayList<>();
+      Object p = bo.getValue("preferred_batch_sizes");
+      if (p != null) {
+        if (!(p instanceof JsonArray pa)) {
+          throw new InvalidSpecException("field 'batching.preferred_batch_sizes': expected an array of integers, got " + p);
+        }
+        for (int i = 0; i < pa.size(); i++) {
+          Object v = pa.getValue(i);
+          if (!(v instanceof Integer n) || n < 1 || (maxBatch != null && n > maxBatch)) {
+            throw new InvalidSpecException("field 'batching.preferred_batch_sizes[" + i + "]': expected an integer in [1, "
+                + (maxBatch == null ? 4096 : maxBatch) + "], got " + v);
+          }
+          preferred.add(n);
+        }
+      }
+      batching = new Batching(maxBatch, integer(bo, "max_queue_delay_ms", 0, 60_000), List.copyOf(preferred),
+          integer(bo, "max_queue_size", 1, 1_000_000));
     }
     Integer timeout = integer(json, "timeout_ms", 1, MAX_TIMEOUT_MS);
     return new FunctionSpec(name, version, kind, string(json, "category"), strings(json, "use_cases"),

@@ -50,7 +50,7 @@ class FunctionSpecTest {
     assertEquals(FunctionSpec.Visibility.PRIVATE, spec.visibility());
     assertEquals(List.of("botany", "demo"), spec.useCases());
     assertEquals(List.of("setosa", "versicolor", "virginica"), spec.labels());
-    assertEquals(new FunctionSpec.Batching(32, 5), spec.batching());
+    assertEquals(new FunctionSpec.Batching(32, 5, List.of(), null), spec.batching());
     assertEquals(1500, spec.timeoutMs());
     assertEquals(json, spec.toJson());
     assertEquals(spec, FunctionSpec.fromJson(spec.toJson()));
@@ -125,7 +125,7 @@ class FunctionSpecTest {
       "{\"max_batch_size\": 4097}        => field 'max_batch_size': expected an integer in [0, 4096], got 4097",
       "{\"max_queue_delay_ms\": -1}      => field 'max_queue_delay_ms': expected an integer in [0, 60000], got -1",
       "{\"max_queue_delay_ms\": 60001}   => field 'max_queue_delay_ms': expected an integer in [0, 60000], got 60001",
-      "{\"max_batch\": 8}                => field 'batching': unknown field 'max_batch' (accepted: max_batch_size, max_queue_delay_ms)",
+      "{\"max_batch\": 8}                => field 'batching': unknown field 'max_batch' (accepted: max_batch_size, max_queue_delay_ms, preferred_batch_sizes, max_queue_size)",
   })
   void batchingOutsideItsBoundsIsRefused(String batching, String message) {
     assertEquals(message, invalid("{\"name\": \"a\", \"batching\": " + batching + "}"));
@@ -134,11 +134,11 @@ class FunctionSpecTest {
   @Test
   void batchingBoundsAreInclusiveAndMissingFieldsStayOpen() {
     FunctionSpec low = FunctionSpec.fromJson(new JsonObject("{\"name\": \"a\", \"batching\": {\"max_batch_size\": 0, \"max_queue_delay_ms\": 0}}"));
-    assertEquals(new FunctionSpec.Batching(0, 0), low.batching());
+    assertEquals(new FunctionSpec.Batching(0, 0, List.of(), null), low.batching());
     FunctionSpec high = FunctionSpec.fromJson(new JsonObject("{\"name\": \"a\", \"batching\": {\"max_batch_size\": 4096, \"max_queue_delay_ms\": 60000}}"));
-    assertEquals(new FunctionSpec.Batching(4096, 60000), high.batching());
+    assertEquals(new FunctionSpec.Batching(4096, 60000, List.of(), null), high.batching());
     FunctionSpec open = FunctionSpec.fromJson(new JsonObject("{\"name\": \"a\", \"batching\": {}}"));
-    assertEquals(new FunctionSpec.Batching(null, null), open.batching(), "null means derive from the model");
+    assertEquals(new FunctionSpec.Batching(null, null, List.of(), null), open.batching(), "null means derive from the model");
     assertEquals(new JsonObject(), open.toJson().getJsonObject("batching"));
   }
 }
