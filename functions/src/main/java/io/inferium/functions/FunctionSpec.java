@@ -44,7 +44,7 @@ public record FunctionSpec(
   public record Batching(Integer maxBatchSize, Integer maxQueueDelayMs, List<Integer> preferredBatchSizes,
       Integer maxQueueSize) {
 
-    static final String ACCEPTED = "max_batch_size, max_queue_delay_ms, preferred_batch_sizes, max_queue_size";
+    static final List<String> FIELDS = List.of("max_batch_size", "max_queue_delay_ms", "preferred_batch_sizes", "max_queue_size");
 
     JsonObject toJson() {
       JsonObject o = new JsonObject();
@@ -102,8 +102,9 @@ public record FunctionSpec(
         throw new InvalidSpecException("field 'batching': expected an object, got " + b);
       }
       for (String field : bo.fieldNames()) {
-        if (!Batching.ACCEPTED.contains(field)) {
-          throw new InvalidSpecException("field 'batching': unknown field '" + field + "' (accepted: " + Batching.ACCEPTED + ")");
+        if (!Batching.FIELDS.contains(field)) {
+          throw new InvalidSpecException("field 'batching': unknown field '" + field + "' (accepted: "
+              + String.join(", ", Batching.FIELDS) + ")");
         }
       }
       Integer maxBatch = integer(bo, "max_batch_size", 0, 4096);
