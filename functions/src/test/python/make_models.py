@@ -136,6 +136,20 @@ def casts_and_strings_model():
     return model(graph)
 
 
+def gather_model():
+    """y = table[i] for a constant table of 10 floats (0.0, 1.5, ... 13.5); i INT64 [batch].
+
+    An index outside [-10, 9] passes every signature check yet fails inside the runtime: the mempool
+    test uses it to show a bad request in a batch fails alone.
+    """
+    table = numpy_helper.from_array((np.arange(10, dtype=np.float32) * 1.5), "table")
+    graph = helper.make_graph(
+        [helper.make_node("Gather", ["table", "i"], ["y"], axis=0)], "gather",
+        [tensor("i", T.INT64, ["batch"])], [tensor("y", T.FLOAT, ["batch"])], initializer=[table],
+    )
+    return model(graph)
+
+
 def fixed_shape_model():
     """[2,3] @ [3,2]: no symbolic dimension anywhere, so batching must not touch it."""
     w = numpy_helper.from_array(np.arange(6, dtype=np.float32).reshape(3, 2), "w")
@@ -331,6 +345,7 @@ def main():
     save(all_types_model(), TEST_MODELS, "all_types.onnx")
     save(arith_types_model(), TEST_MODELS, "arith_types.onnx")
     save(fixed_shape_model(), TEST_MODELS, "fixed_shape.onnx")
+    save(gather_model(), TEST_MODELS, "gather.onnx")
     save(casts_and_strings_model(), TEST_MODELS, "casts_and_strings.onnx")
     save(loop_by_input_model(), TEST_MODELS, "loop_by_input.onnx")
     save(hang_always_model(), TEST_MODELS, "hang_always.onnx")

@@ -1,6 +1,7 @@
 package io.inferium.engine;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -33,7 +34,7 @@ public final class EngineMetrics {
     timer("inferium.request.duration", "End-to-end inference latency at the gateway", function).record(Duration.ofNanos(totalNanos));
   }
 
-  /** Time from acceptance until a worker started on the request (includes any cold start). */
+  /** Time a request waited in the mempool before its batch was sent. */
   public void queued(String function, long nanos) {
     timer("inferium.queue.duration", "Time a request waited before a worker ran it", function).record(Duration.ofNanos(nanos));
   }
@@ -41,6 +42,35 @@ public final class EngineMetrics {
   /** Compute time as the worker measured it. */
   public void compute(String function, long micros) {
     timer("inferium.compute.duration", "Model execution time reported by the worker", function).record(Duration.ofNanos(micros * 1000));
+  }
+
+  /** Queue depth of one function version, sampled at scrape time. */
+  public void queueDepth(String function, int version, Supplier<Number> depth) {
+    Gauge.builder("inferium.queue.depth", depth).description("Requests waiting in the mempool")
+        .tag("function", function).tag("version", Integer.toString(version)).register(registry);
+  }
+
+  /** A request refused or dropped before an answer: queue_full, deadline, client_gone, batch_too_large. */
+  public void rejected(String function, String reason) {
+    Counter.builder("inferium.rejections").description("Requests refused or dropped by the mempool, by reason")
+        .tag("function", function).tag("reason", reason).register(registry).increment();
+  }
+
+  /** A batch sent to a worker: its rows, how many requests and why it closed. */
+  public void batch(String function, long rows, int requests, String reason) {
+    DistributionSummary.builder("inferium.batch.size").description("Rows per batch sent to a worker")
+        .tag("function", function).publishPercentileHistogram().minimumExpectedValue(1.0).maximumExpectedValue(4096.0)
+        .register(registry).record(rows);
+    DistributionSummary.builder("inferium.batch.requests").description("Requests per batch")
+        .tag("function", function).register(registry).record(requests);
+    Counter.builder("inferium.batches").description("Batches by the reason they closed (full, preferred, delay, shape, unbatched)")
+        .tag("function", function).tag("reason", reason).register(registry).increment();
+  }
+
+  /** Requests put back in the queue after their worker was lost. */
+  public void redispatched(String function, int requests) {
+    Counter.builder("inferium.redispatched").description("Requests re-dispatched after a worker was lost")
+        .tag("function", function).register(registry).increment(requests);
   }
 
   public void coldStart(String function, long millis) {

@@ -4,6 +4,7 @@ import io.inferium.engine.api.HttpVerticle;
 import io.inferium.engine.auth.ApiKeys;
 import io.inferium.engine.deploy.DeployPipeline;
 import io.inferium.engine.gateway.Dispatcher;
+import io.inferium.engine.mempool.Mempool;
 import io.inferium.engine.gateway.WorkerSupervisor;
 import io.inferium.functions.FunctionStore;
 import io.inferium.functions.ModelBlobs;
@@ -70,10 +71,11 @@ public final class Gateway {
             store = new FunctionStore(d.pool());
             ModelBlobs blobs = new ModelBlobs(dataDir.resolve("models"), files);
             supervisor = new WorkerSupervisor(vertx, config.supervisorSettings(), engineMetrics, code);
-            Dispatcher dispatcher = new Dispatcher(vertx, supervisor, blobs, engineMetrics);
+            Dispatcher dispatcher = new Dispatcher(supervisor, blobs, engineMetrics);
+            Mempool mempool = new Mempool(vertx, dispatcher, engineMetrics);
             pipeline = new DeployPipeline(vertx, store, blobs, supervisor, files, config.deploy(), engineMetrics);
             HttpVerticle http = new HttpVerticle(
-                new HttpVerticle.Services(d.pool(), store, blobs, pipeline, dispatcher, keys, metrics, engineMetrics,
+                new HttpVerticle.Services(d.pool(), store, blobs, pipeline, dispatcher, mempool, keys, metrics, engineMetrics,
                     () -> !supervisor.workers().isEmpty(), VERSION),
                 new HttpVerticle.Listen(config.host(), config.port(), config.maxUploadBytes(), config.maxRequestBytes(),
                     dataDir.resolve("uploads")));

@@ -42,7 +42,9 @@ final class TestGateway implements AutoCloseable {
     this.db = db;
     this.dataDir = dataDir;
     this.config = config;
-    this.client = WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1"));
+    // Enough connections that concurrency tests reach the server concurrently (the default pool is 5).
+    this.client = WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1"),
+        new io.vertx.core.http.PoolOptions().setHttp1MaxSize(64));
   }
 
   static TestGateway start(int workers) throws Exception {

@@ -4,6 +4,8 @@ import io.inferium.engine.deploy.TooManyDeploys;
 import io.inferium.engine.gateway.DeadlineExceeded;
 import io.inferium.engine.gateway.NoWorkerAvailable;
 import io.inferium.engine.gateway.WorkerFailure;
+import io.inferium.engine.mempool.ClientGone;
+import io.inferium.engine.mempool.QueueFull;
 import io.inferium.functions.FunctionConflictException;
 import io.inferium.functions.InvalidSpecException;
 import io.inferium.functions.tensor.TensorFormatException;
@@ -39,6 +41,12 @@ public final class Failures {
     }
     if (err instanceof TooManyDeploys) {
       return new ApiError(429, err.getMessage() + "; retry later", 10);
+    }
+    if (err instanceof QueueFull) {
+      return new ApiError(429, err.getMessage() + "; retry later", 1);
+    }
+    if (err instanceof ClientGone) {
+      return new ApiError(499, err.getMessage());
     }
     if (err instanceof NoWorkerAvailable) {
       return new ApiError(503, err.getMessage() + "; retry later", 1);

@@ -4,6 +4,7 @@ import io.inferium.engine.EngineMetrics;
 import io.inferium.engine.auth.ApiKeys;
 import io.inferium.engine.deploy.DeployPipeline;
 import io.inferium.engine.gateway.Dispatcher;
+import io.inferium.engine.mempool.Mempool;
 import io.inferium.functions.FunctionStore;
 import io.inferium.functions.ModelBlobs;
 import io.inferium.infra.Metrics;
@@ -23,7 +24,7 @@ public final class HttpVerticle extends VerticleBase {
 
   /** What the routes need from the rest of the gateway. */
   public record Services(Pool pool, FunctionStore store, ModelBlobs blobs, DeployPipeline pipeline, Dispatcher dispatcher,
-      ApiKeys keys, Metrics metrics, EngineMetrics engineMetrics, BooleanSupplier workersReady, String version) {}
+      Mempool mempool, ApiKeys keys, Metrics metrics, EngineMetrics engineMetrics, BooleanSupplier workersReady, String version) {}
 
   /** Listening address and body limits. */
   public record Listen(String host, int port, long maxUploadBytes, long maxRequestBytes, Path uploadsDir) {}
@@ -46,7 +47,7 @@ public final class HttpVerticle extends VerticleBase {
     router.get("/metrics").handler(ctx -> ctx.response()
         .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
         .end(services.metrics().scrape()));
-    V2Routes v2 = new V2Routes(services.store(), services.dispatcher(), services.engineMetrics(),
+    V2Routes v2 = new V2Routes(services.store(), services.mempool(), services.engineMetrics(),
         services.workersReady(), services.version());
     v2.mountPublic(router, services.pool());
     Authentication auth = new Authentication(services.keys());

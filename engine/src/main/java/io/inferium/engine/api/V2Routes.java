@@ -1,7 +1,8 @@
 package io.inferium.engine.api;
 
 import io.inferium.engine.EngineMetrics;
-import io.inferium.engine.gateway.Dispatcher;
+import io.inferium.engine.mempool.Mempool;
+import io.inferium.engine.mempool.QueuedRequest;
 import io.inferium.functions.FunctionRecord;
 import io.inferium.functions.FunctionState;
 import io.inferium.functions.FunctionStore;
@@ -10,6 +11,7 @@ import io.inferium.functions.TensorSpec;
 import io.inferium.functions.tensor.Tensor;
 import io.inferium.functions.tensor.V2Json;
 import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -34,14 +36,14 @@ final class V2Routes {
   static final String SERVER_NAME = "inferium";
 
   private final FunctionStore store;
-  private final Dispatcher dispatcher;
+  private final Mempool mempool;
   private final EngineMetrics metrics;
   private final BooleanSupplier workersReady;
   private final String version;
 
-  V2Routes(FunctionStore store, Dispatcher dispatcher, EngineMetrics metrics, BooleanSupplier workersReady, String version) {
+  V2Routes(FunctionStore store, Mempool mempool, EngineMetrics metrics, BooleanSupplier workersReady, String version) {
     this.store = store;
-    this.dispatcher = dispatcher;
+    this.mempool = mempool;
     this.metrics = metrics;
     this.workersReady = workersReady;
     this.version = version;
@@ -120,12 +122,15 @@ final class V2Routes {
           return requireReady(fn);
         })
         .compose(fn -> {
-          InferRequest req = InferRequest.parse(ctx.body().buffer(), fn.signature());
+          InferRequest req = InferRequest.parse(ctx.body().buffer(), ctx.request().getHeader(InferRequest.HEADER_LENGTH),
+              fn.signature());
           long budget = TimeUnit.MILLISECONDS.toNanos(fn.spec().timeoutMs());
           if (req.timeoutMicros() != null) {
             budget = Math.min(budget, TimeUnit.MICROSECONDS.toNanos(req.timeoutMicros()));
           }
-          return dispatcher.infer(fn, req.inputs(), req.outputs(), start + budget).map(outcome -> {
+          QueuedRequest queued = mempool.submit(fn, req.inputs(), req.outputs(), req.priority(), start + budget);
+          ctx.response().closeHandler(v -> queued.cancel());
+          return queued.future().map(outcome -> {
             JsonObject body = new JsonObject()
                 .put("model_name", fn.name())
                 .put("model_version", Integer.toString(fn.version()));
@@ -135,17 +140,18 @@ final class V2Routes {
             if (req.parameters() != null) {
               body.put("parameters", req.parameters());
             }
-            body.put("outputs", new JsonArray(outcome.outputs().stream().map(V2Json::encodeOutput).toList()));
+            body.put("outputs", new JsonArray(outcome.outputs().stream()
+                .map(t -> req.binary(t.name()) ? V2Json.encodeBinaryOutput(t) : V2Json.encodeOutput(t)).toList()));
             ctx.response()
                 .putHeader("X-Inferium-Worker", outcome.workerId())
                 .putHeader("X-Inferium-Queue-Ms", Long.toString(TimeUnit.NANOSECONDS.toMillis(outcome.queueNanos())))
                 .putHeader("X-Inferium-Compute-Us", Long.toString(outcome.computeMicros()))
-                .putHeader("X-Inferium-Cold-Start", Boolean.toString(outcome.coldStart()));
-            return body;
+                .putHeader("X-Inferium-Cold-Start", Boolean.toString(outcome.coldStart()))
+                .putHeader("X-Inferium-Batch-Rows", Long.toString(outcome.batchRows()));
+            return respond(ctx, body, outcome.outputs().stream().filter(t -> req.binary(t.name())).toList());
           });
         })
-        .onSuccess(body -> {
-          FunctionRoutes.json(ctx, 200, body);
+        .onSuccess(sent -> {
           metrics.request(routed[0], 200, System.nanoTime() - start);
         })
         .onFailure(err -> {
@@ -156,89 +162,20 @@ final class V2Routes {
         });
   }
 
-  /** A parsed and signature-checked V2 infer request. */
-  record InferRequest(String id, JsonObject parameters, List<Tensor> inputs, List<String> outputs, Long timeoutMicros) {
-
-    static InferRequest parse(io.vertx.core.buffer.Buffer raw, ModelSignature sig) {
-      if (raw == null || raw.length() == 0) {
-        throw ApiError.badRequest("empty body: expected a JSON object with an 'inputs' array");
-      }
-      JsonObject body;
-      try {
-        body = raw.toJsonObject();
-      } catch (io.vertx.core.json.DecodeException | ClassCastException e) {
-        throw ApiError.badRequest("malformed JSON: " + e.getMessage());
-      }
-      Object id = body.getValue("id");
-      if (id != null && !(id instanceof String)) {
-        throw ApiError.badRequest("field 'id': expected a string, got " + id);
-      }
-      Object params = body.getValue("parameters");
-      if (params != null && !(params instanceof JsonObject)) {
-        throw ApiError.badRequest("field 'parameters': expected an object, got " + params);
-      }
-      Long timeout = null;
-      if (params instanceof JsonObject p && p.containsKey("timeout")) {
-        if (!(p.getValue("timeout") instanceof Number n) || n.longValue() <= 0) {
-          throw ApiError.badRequest("parameter 'timeout': expected a positive integer of microseconds, got " + p.getValue("timeout"));
-        }
-        timeout = ((Number) p.getValue("timeout")).longValue();
-      }
-      if (!(body.getValue("inputs") instanceof JsonArray inputs)) {
-        throw ApiError.badRequest("field 'inputs': expected an array of tensors, got "
-            + (body.getValue("inputs") == null ? "nothing" : body.getValue("inputs")));
-      }
-      List<Tensor> tensors = new ArrayList<>(inputs.size());
-      Set<String> seen = new HashSet<>();
-      for (int i = 0; i < inputs.size(); i++) {
-        if (!(inputs.getValue(i) instanceof JsonObject in)) {
-          throw ApiError.badRequest("inputs[" + i + "]: expected a tensor object, got " + inputs.getValue(i));
-        }
-        Tensor t = V2Json.decodeInput(in);
-        TensorSpec spec = sig.input(t.name()).orElseThrow(() -> ApiError.badRequest("unknown input '" + t.name()
-            + "' (the model's inputs: " + names(sig.inputs()) + ")"));
-        if (!seen.add(t.name())) {
-          throw ApiError.badRequest("input '" + t.name() + "' given twice");
-        }
-        if (spec.type() != t.type()) {
-          throw ApiError.badRequest("input '" + t.name() + "': expected datatype " + spec.type() + ", got " + t.type());
-        }
-        if (!spec.accepts(t.shape())) {
-          throw ApiError.badRequest("input '" + t.name() + "': expected shape " + shape(spec.shape())
-              + " (-1 = any size), got " + shape(t.shape()));
-        }
-        tensors.add(t);
-      }
-      for (TensorSpec spec : sig.inputs()) {
-        if (!seen.contains(spec.name())) {
-          throw ApiError.badRequest("missing input '" + spec.name() + "' (" + spec.type() + " " + shape(spec.shape()) + ")");
-        }
-      }
-      List<String> outputs = new ArrayList<>();
-      Object requested = body.getValue("outputs");
-      if (requested != null) {
-        if (!(requested instanceof JsonArray array)) {
-          throw ApiError.badRequest("field 'outputs': expected an array, got " + requested);
-        }
-        for (int i = 0; i < array.size(); i++) {
-          if (!(array.getValue(i) instanceof JsonObject o) || !(o.getValue("name") instanceof String n)) {
-            throw ApiError.badRequest("outputs[" + i + "]: expected an object with a 'name', got " + array.getValue(i));
-          }
-          if (sig.output(n).isEmpty()) {
-            throw ApiError.badRequest("unknown output '" + n + "' (the model's outputs: " + names(sig.outputs()) + ")");
-          }
-          outputs.add(n);
-        }
-      }
-      return new InferRequest((String) id, (JsonObject) params, tensors, outputs, timeout);
+  /** Writes the JSON answer, followed by the binary outputs' bytes when any output is binary. */
+  private static Void respond(RoutingContext ctx, JsonObject body, List<Tensor> binaryOutputs) {
+    if (binaryOutputs.isEmpty()) {
+      FunctionRoutes.json(ctx, 200, body);
+      return null;
     }
-
-    private static String names(List<TensorSpec> specs) {
-      return String.join(", ", specs.stream().map(TensorSpec::name).toList());
-    }
-
-    private static String shape(long[] s) {
-      return Arrays.toString(s).replace(" ", "");
-    }
+    Buffer header = body.toBuffer();
+    Buffer out = Buffer.buffer(header.length() + binaryOutputs.stream().mapToInt(Tensor::byteSize).sum());
+    out.appendBuffer(header);
+    binaryOutputs.forEach(t -> out.appendBytes(t.bytes()));
+    ctx.response().setStatusCode(200)
+        .putHeader(InferRequest.HEADER_LENGTH, Integer.toString(header.length()))
+        .putHeader("Content-Type", "application/octet-stream")
+        .end(out);
+    return null;
   }
 }

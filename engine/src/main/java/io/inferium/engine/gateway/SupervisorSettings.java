@@ -12,7 +12,7 @@ import java.util.List;
  * @param device           execution device the workers ask for
  * @param slots            batches a worker runs at once
  * @param intraOpThreads   ONNX Runtime threads per run
- * @param maxOutstanding   requests the gateway keeps in flight per worker
+ * @param maxOutstanding   batches (and loads) the gateway keeps in flight per worker
  * @param heartbeatMs      worker heartbeat period
  * @param heartbeatMisses  silent periods after which a worker is killed and replaced
  * @param attachTimeoutMs  how long a spawned worker has to connect back and say hello
@@ -24,7 +24,8 @@ public record SupervisorSettings(int workers, Path logDir, ExecutionDevice devic
 
   public static final long DEFAULT_CANCEL_GRACE_MS = 2_000;
 
-  public static final int DEFAULT_MAX_OUTSTANDING = 64;
+  /** Batches in flight per worker: its two slots busy and one more ready for each, so transfer overlaps compute. */
+  public static final int DEFAULT_MAX_OUTSTANDING = 4;
   public static final int DEFAULT_HEARTBEAT_MISSES = 5;
   public static final long DEFAULT_ATTACH_TIMEOUT_MS = 60_000;
   public static final List<String> DEFAULT_JVM_OPTIONS = List.of("-Xss8m", "-Xmx1g", "-XX:+UseSerialGC");

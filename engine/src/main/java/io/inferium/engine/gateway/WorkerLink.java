@@ -46,6 +46,7 @@ public final class WorkerLink {
   private final Set<String> loaded = new HashSet<>();
   private long nextId = 1;
   private volatile int outstanding;
+  private final java.util.concurrent.atomic.AtomicInteger reserved = new java.util.concurrent.atomic.AtomicInteger();
   private volatile long lastHeartbeatNanos = System.nanoTime();
   private volatile JsonObject lastHeartbeat = new JsonObject();
   private volatile boolean closed;
@@ -84,8 +85,23 @@ public final class WorkerLink {
     return outstanding;
   }
 
+  /** Whether the dispatcher may not send it another batch now. */
   public boolean saturated() {
-    return outstanding >= maxOutstanding;
+    return reserved.get() >= maxOutstanding;
+  }
+
+  /** Batches the dispatcher has sent and not yet seen finish (counted at once, on the dispatching side). */
+  public int reserved() {
+    return reserved.get();
+  }
+
+  /** Counts a batch against this worker's in-flight limit until {@link #release()}. */
+  public void reserve() {
+    reserved.incrementAndGet();
+  }
+
+  public void release() {
+    reserved.decrementAndGet();
   }
 
   public boolean closed() {

@@ -20,7 +20,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** {@code V2Routes.InferRequest.parse}: every way a V2 infer body is refused, and what a good one gives. */
+/** {@code InferRequest.parse}: every way a V2 infer body is refused, and what a good one gives. */
 class InferRequestTest {
 
   private static final ModelSignature SIGNATURE = new ModelSignature(
@@ -30,8 +30,8 @@ class InferRequestTest {
   private static final String A = "{\"name\": \"a\", \"datatype\": \"FP32\", \"shape\": [1, 2], \"data\": [1.5, -2]}";
   private static final String B = "{\"name\": \"b\", \"datatype\": \"INT64\", \"shape\": [2], \"data\": [7, 8]}";
 
-  private static V2Routes.InferRequest parse(String body) {
-    return V2Routes.InferRequest.parse(body == null ? null : Buffer.buffer(body), SIGNATURE);
+  private static InferRequest parse(String body) {
+    return InferRequest.parse(body == null ? null : Buffer.buffer(body), SIGNATURE);
   }
 
   /** Parses a body that must be refused and returns the message of the 400 it becomes. */
@@ -48,7 +48,7 @@ class InferRequestTest {
 
   @Test
   void aValidRequestGivesCheckedTensorsOutputsAndTimeout() {
-    V2Routes.InferRequest req = parse("{\"id\": \"req-1\", \"parameters\": {\"timeout\": 2500, \"tag\": \"x\"}, "
+    InferRequest req = parse("{\"id\": \"req-1\", \"parameters\": {\"timeout\": 2500, \"tag\": \"x\"}, "
         + "\"inputs\": [" + B + ", " + A + "], \"outputs\": [{\"name\": \"product\"}]}");
 
     assertEquals("req-1", req.id());
@@ -65,7 +65,7 @@ class InferRequestTest {
 
   @Test
   void optionalFieldsMayBeLeftOut() {
-    V2Routes.InferRequest req = parse(withInputs(A, B));
+    InferRequest req = parse(withInputs(A, B));
 
     assertNull(req.id());
     assertNull(req.parameters());

@@ -71,6 +71,67 @@ public final class V2Json {
     return new Tensor(name, type, shape, bytes);
   }
 
+  /** Whether an input object says its data travel in the binary extension ({@code parameters.binary_data_size}). */
+  public static boolean isBinary(JsonObject input) {
+    return input.getValue("parameters") instanceof JsonObject p && p.containsKey("binary_data_size");
+  }
+
+  /**
+   * Decodes an input whose data travel after the JSON header (Triton's binary tensor data extension):
+   * {@code parameters.binary_data_size} bytes taken from {@code binary}, which advances past them. The
+   * bytes are used as they are (little-endian; BYTES as 4-byte length + bytes per element), not copied.
+   */
+  public static Tensor decodeBinaryInput(JsonObject input, ByteBuffer binary) {
+    String name = name(input.getValue("name"));
+    DataType type = datatype(name, input.getValue("datatype"));
+    long[] shape = shape(name, input.getValue("shape"));
+    Object sizeValue = ((JsonObject) input.getValue("parameters")).getValue("binary_data_size");
+    if (!(sizeValue instanceof Integer || sizeValue instanceof Long) || ((Number) sizeValue).longValue() < 0) {
+      throw new TensorFormatException("input '" + name + "': parameters.binary_data_size must be a non-negative integer, got "
+          + JsonElements.describe(sizeValue));
+    }
+    long size = ((Number) sizeValue).longValue();
+    if (size > binary.remaining()) {
+      throw new TensorFormatException("input '" + name + "': binary_data_size " + size + " but only "
+          + binary.remaining() + " bytes remain after the JSON header and earlier inputs");
+    }
+    long count = elementCount(name, shape);
+    ByteBuffer data = binary.slice(binary.position(), (int) size).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    if (type.isFixedWidth()) {
+      if (count * type.byteSize() != size) {
+        throw new TensorFormatException("input '" + name + "': shape " + shapeText(shape) + " of " + type + " needs "
+            + count * type.byteSize() + " bytes, binary_data_size is " + size);
+      }
+    } else {
+      long elements = 0;
+      int pos = 0;
+      while (pos + 4 <= size) {
+        long len = Integer.toUnsignedLong(data.getInt(pos));
+        pos += 4;
+        if (pos + len > size) {
+          break;
+        }
+        pos += (int) len;
+        elements++;
+      }
+      if (pos != size || elements != count) {
+        throw new TensorFormatException("input '" + name + "': binary BYTES data must be " + count
+            + " elements of a 4-byte little-endian length and the bytes; the " + size + " bytes do not parse so");
+      }
+    }
+    binary.position(binary.position() + (int) size);
+    return new Tensor(name, type, shape, data);
+  }
+
+  /** An output object whose data follow the JSON header: {@code parameters.binary_data_size}, no {@code data}. */
+  public static JsonObject encodeBinaryOutput(Tensor t) {
+    return new JsonObject()
+        .put("name", t.name())
+        .put("datatype", t.type().v2Name())
+        .put("shape", shapeJson(t.shape()))
+        .put("parameters", new JsonObject().put("binary_data_size", t.byteSize()));
+  }
+
   /**
    * Encodes a tensor as a V2 output object {@code {name, datatype, shape, data}}, data flat in
    * row-major order.
@@ -141,8 +202,8 @@ public final class V2Json {
     }
     JsonObject parameters = input.getValue("parameters") instanceof JsonObject p ? p : null;
     if (parameters != null && parameters.containsKey("binary_data_size")) {
-      throw new TensorFormatException("input '" + name + "': binary tensor data (binary_data_size) is"
-          + " not supported yet; send the elements in 'data'");
+      throw new TensorFormatException("input '" + name + "': binary_data_size is set, but the request has no "
+          + "Inference-Header-Content-Length header to say where the JSON ends and the binary data begin");
     }
     throw new TensorFormatException("input '" + name + "': missing 'data'");
   }

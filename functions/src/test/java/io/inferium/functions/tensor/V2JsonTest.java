@@ -163,8 +163,8 @@ class V2JsonTest {
         "{'name':'a','datatype':'FP32','shape':[4294967296,4294967296],'data':[1]}");
     assertError("input 'a': missing 'data'", "{'name':'a','datatype':'FP32','shape':[1]}");
     assertError("input 'a': missing 'data'", "{'name':'a','datatype':'FP32','shape':[1],'data':null}");
-    assertError("input 'a': binary tensor data (binary_data_size) is not supported yet;"
-            + " send the elements in 'data'",
+    assertError("input 'a': binary_data_size is set, but the request has no Inference-Header-Content-Length header"
+            + " to say where the JSON ends and the binary data begin",
         "{'name':'a','datatype':'FP32','shape':[1],'parameters':{'binary_data_size':4}}");
   }
 

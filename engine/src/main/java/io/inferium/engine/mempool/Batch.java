@@ -1,0 +1,22 @@
+package io.inferium.engine.mempool;
+
+import io.inferium.engine.protocol.Frame;
+import io.vertx.core.Promise;
+import java.util.List;
+
+/**
+ * Requests sent to one worker as one INFER: their inputs concatenated along dimension 0.
+ *
+ * @param reason why the batch closed: {@code full}, {@code preferred}, {@code delay}, {@code shape} or
+ *               {@code unbatched}
+ */
+record Batch(List<QueuedRequest> members, long rows, String reason, Promise<Frame> call) {
+
+  boolean allDone() {
+    return members.stream().allMatch(m -> m.state == QueuedRequest.State.DONE);
+  }
+
+  long[] rowsPerMember() {
+    return members.stream().mapToLong(m -> m.rows).toArray();
+  }
+}

@@ -1,0 +1,8 @@
+package io.inferium.engine.mempool;
+
+/** The client went away before its answer; nobody is left to answer. */
+public class ClientGone extends RuntimeException {
+  public ClientGone(String message) {
+    super(message, null, false, false);
+  }
+}

@@ -1,0 +1,92 @@
+package io.inferium.engine.mempool;
+
+import io.inferium.functions.FunctionRecord;
+import io.inferium.functions.tensor.Tensor;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * One inference request from acceptance to answer. Its state changes only on the mempool's context;
+ * its answer is delivered on the caller's context, exactly once.
+ */
+public final class QueuedRequest {
+
+  enum State { QUEUED, RUNNING, DONE }
+
+  final FunctionRecord fn;
+  final List<Tensor> inputs;
+  final List<String> outputs;
+  final int priority;
+  final long deadlineNanos;
+  final long enqueuedNanos;
+  final long rows;
+  final String shapeKey;
+  private final Context caller;
+  private final Promise<Mempool.Outcome> promise = Promise.promise();
+  private final Mempool mempool;
+  State state = State.QUEUED;
+  long deadlineTimer = -1;
+  int attempts;
+  boolean solo;
+  Batch batch;
+
+  QueuedRequest(Mempool mempool, FunctionRecord fn, List<Tensor> inputs, List<String> outputs, int priority,
+      long deadlineNanos, Context caller) {
+    this.mempool = mempool;
+    this.fn = fn;
+    this.inputs = inputs;
+    this.outputs = outputs;
+    this.priority = priority;
+    this.deadlineNanos = deadlineNanos;
+    this.enqueuedNanos = System.nanoTime();
+    this.caller = caller;
+    this.rows = commonRows(inputs);
+    this.solo = rows < 0;
+    this.shapeKey = shapeKey(inputs, outputs);
+  }
+
+  /** Rows along dimension 0 shared by every input, or -1 when they differ (such a request runs alone). */
+  private static long commonRows(List<Tensor> inputs) {
+    long rows = -1;
+    for (Tensor t : inputs) {
+      if (t.shape().length == 0 || (rows >= 0 && t.shape()[0] != rows)) {
+        return -1;
+      }
+      rows = t.shape()[0];
+    }
+    return rows;
+  }
+
+  /** Requests with equal keys can share a batch: same inputs, dtypes, trailing dimensions and outputs. */
+  private static String shapeKey(List<Tensor> inputs, List<String> outputs) {
+    StringBuilder key = new StringBuilder();
+    inputs.stream().sorted(Comparator.comparing(Tensor::name)).forEach(t -> key.append(t.name()).append(':')
+        .append(t.type()).append(Arrays.toString(t.shape().length > 0 ? Arrays.copyOfRange(t.shape(), 1, t.shape().length)
+            : t.shape())).append(';'));
+    return key.append("->").append(outputs).toString();
+  }
+
+  /** The answer, on the context that submitted the request. */
+  public Future<Mempool.Outcome> future() {
+    return promise.future();
+  }
+
+  /** The client is gone: drop the request if queued, or stop waiting for it if running. */
+  public void cancel() {
+    mempool.cancel(this);
+  }
+
+  void complete(Mempool.Outcome outcome) {
+    state = State.DONE;
+    caller.runOnContext(v -> promise.tryComplete(outcome));
+  }
+
+  void fail(Throwable error) {
+    state = State.DONE;
+    caller.runOnContext(v -> promise.tryFail(error));
+  }
+}
