@@ -73,6 +73,24 @@ public final class EngineMetrics {
         .tag("function", function).register(registry).increment(requests);
   }
 
+  /** The pool grew or shrank: direction up/down, reason backlog/idle. */
+  public void scaled(String direction, String reason) {
+    Counter.builder("inferium.scaling.events").description("Worker pool size changes by direction and reason")
+        .tag("direction", direction).tag("reason", reason).register(registry).increment();
+  }
+
+  /** A model unloaded from a worker (reason: idle). */
+  public void unloaded(String reason) {
+    Counter.builder("inferium.unloads").description("Models unloaded from workers, by reason")
+        .tag("reason", reason).register(registry).increment();
+  }
+
+  /** A keep-warm function loaded on a worker before any request needed it. */
+  public void prewarmed(String function) {
+    Counter.builder("inferium.prewarms").description("Keep-warm loads done ahead of requests")
+        .tag("function", function).register(registry).increment();
+  }
+
   public void coldStart(String function, long millis) {
     Counter.builder("inferium.cold.starts").description("Model loads triggered by a request")
         .tag("function", function).register(registry).increment();
@@ -87,6 +105,12 @@ public final class EngineMetrics {
   public void workerRestart(String reason) {
     Counter.builder("inferium.worker.restarts").description("Worker processes restarted by the supervisor")
         .tag("reason", reason).register(registry).increment();
+  }
+
+  /** Batches in flight on one worker (by worker id, which a replacement inherits). */
+  public void workerInflight(String workerId, Supplier<Number> inflight) {
+    Gauge.builder("inferium.worker.inflight", inflight).description("Batches in flight per worker")
+        .tag("worker", workerId).register(registry);
   }
 
   public void workersAlive(Supplier<Number> alive) {

@@ -4,6 +4,7 @@ import io.inferium.engine.api.HttpVerticle;
 import io.inferium.engine.auth.ApiKeys;
 import io.inferium.engine.deploy.DeployPipeline;
 import io.inferium.engine.gateway.Dispatcher;
+import io.inferium.engine.gateway.ScaleController;
 import io.inferium.engine.mempool.Mempool;
 import io.inferium.engine.gateway.WorkerSupervisor;
 import io.inferium.functions.FunctionStore;
@@ -34,6 +35,7 @@ public final class Gateway {
   private Database database;
   private WorkerExecutor files;
   private WorkerSupervisor supervisor;
+  private ScaleController scaler;
   private DeployPipeline pipeline;
   private FunctionStore store;
   private String deploymentId;
@@ -73,6 +75,7 @@ public final class Gateway {
             supervisor = new WorkerSupervisor(vertx, config.supervisorSettings(), engineMetrics, code);
             Dispatcher dispatcher = new Dispatcher(supervisor, blobs, engineMetrics);
             Mempool mempool = new Mempool(vertx, dispatcher, engineMetrics);
+            scaler = new ScaleController(vertx, supervisor, mempool, store, blobs, engineMetrics, config.scale());
             pipeline = new DeployPipeline(vertx, store, blobs, supervisor, files, config.deploy(), engineMetrics);
             HttpVerticle http = new HttpVerticle(
                 new HttpVerticle.Services(d.pool(), store, blobs, pipeline, dispatcher, mempool, keys, metrics, engineMetrics,
@@ -80,6 +83,7 @@ public final class Gateway {
                 new HttpVerticle.Listen(config.host(), config.port(), config.maxUploadBytes(), config.maxRequestBytes(),
                     dataDir.resolve("uploads")));
             return supervisor.start()
+                .onSuccess(v -> scaler.start())
                 .compose(v -> pipeline.resumePending())
                 .compose(n -> vertx.deployVerticle(http))
                 .onSuccess(id -> {
@@ -124,6 +128,9 @@ public final class Gateway {
     Future<Void> f = Future.succeededFuture();
     if (deploymentId != null) {
       f = f.compose(v -> vertx.undeploy(deploymentId)).otherwiseEmpty();
+    }
+    if (scaler != null) {
+      scaler.stop();
     }
     if (supervisor != null) {
       f = f.compose(v -> supervisor.stop()).otherwiseEmpty();

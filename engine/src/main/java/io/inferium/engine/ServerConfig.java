@@ -1,6 +1,7 @@
 package io.inferium.engine;
 
 import io.inferium.engine.deploy.DeploySettings;
+import io.inferium.engine.gateway.ScaleSettings;
 import io.inferium.engine.gateway.SupervisorSettings;
 import io.inferium.functions.runtime.ExecutionDevice;
 import java.nio.file.Path;
@@ -12,6 +13,7 @@ import java.nio.file.Path;
  * @param dbUrl    null for the embedded PostgreSQL under {@code dataDir/pg}
  * @param adminKey null to read or generate {@code dataDir/admin.key}
  * @param deploy   limits of deploy-time verification
+ * @param scale    pool bounds, idle unloading and autoscaling ({@code workers} is the starting and minimum size)
  */
 public record ServerConfig(
     String host,
@@ -26,7 +28,8 @@ public record ServerConfig(
     int workerSlots,
     int workerThreads,
     long heartbeatMs,
-    DeploySettings deploy) {
+    DeploySettings deploy,
+    ScaleSettings scale) {
 
   public static final String DEFAULT_HOST = "127.0.0.1";
   public static final int DEFAULT_PORT = 8080;
@@ -58,6 +61,10 @@ public record ServerConfig(
     private int workerThreads = 1;
     private long heartbeatMs = 1000;
     private DeploySettings deploy = DeploySettings.defaults();
+    private Integer maxWorkers;
+    private long idleUnloadMs = ScaleSettings.DEFAULT_IDLE_UNLOAD_MS;
+    private long scaleUpAfterMs = ScaleSettings.DEFAULT_SCALE_UP_AFTER_MS;
+    private long scaleDownAfterMs = ScaleSettings.DEFAULT_SCALE_DOWN_AFTER_MS;
 
     public Builder host(String v) { host = v; return this; }
     public Builder port(int v) { port = v; return this; }
@@ -69,10 +76,16 @@ public record ServerConfig(
     public Builder maxRequestBytes(long v) { maxRequestBytes = v; return this; }
     public Builder device(ExecutionDevice v) { device = v; return this; }
     public Builder deploy(DeploySettings v) { deploy = v; return this; }
+    public Builder maxWorkers(int v) { maxWorkers = v; return this; }
+    public Builder idleUnloadMs(long v) { idleUnloadMs = v; return this; }
+    public Builder scaleUpAfterMs(long v) { scaleUpAfterMs = v; return this; }
+    public Builder scaleDownAfterMs(long v) { scaleDownAfterMs = v; return this; }
 
     public ServerConfig build() {
+      ScaleSettings scale = new ScaleSettings(workers, Math.max(workers, maxWorkers == null ? workers : maxWorkers),
+          idleUnloadMs, scaleUpAfterMs, scaleDownAfterMs, ScaleSettings.DEFAULT_TICK_MS);
       return new ServerConfig(host, port, dataDir, dbUrl, workers, adminKey, maxUploadBytes, maxRequestBytes, device,
-          workerSlots, workerThreads, heartbeatMs, deploy);
+          workerSlots, workerThreads, heartbeatMs, deploy, scale);
     }
   }
 

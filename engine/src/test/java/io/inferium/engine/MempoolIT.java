@@ -156,6 +156,27 @@ class MempoolIT {
     assertEquals(200, after.statusCode(), after.bodyAsString());
   }
 
+  @Test
+  void aClientThatHangsUpLeavesTheQueue() throws Exception {
+    deploy("mp-hangup", "loop_by_input.onnx", "{}");
+    List<Future<HttpResponse<Buffer>>> running = new ArrayList<>();
+    for (int i = 0; i < 8; i++) {
+      running.add(send("mp-hangup", loop(1_000_000_000_000_000_000L, 3_000_000L)));
+    }
+    awaitMetric("(all 8 sent to workers)", "inferium_batches_total{function=\"mp-hangup\",reason=\"unbatched\"} 8.0");
+    Future<HttpResponse<Buffer>> impatient = gw.client.post(gw.port(), "127.0.0.1", "/v2/models/mp-hangup/infer")
+        .bearerTokenAuthentication(TestGateway.ADMIN_KEY).timeout(300).sendJsonObject(loop(1, 10_000_000L));
+    assertTrue(impatient.transform(ar -> Future.succeededFuture(ar.failed())).await(10, TimeUnit.SECONDS),
+        "the client gives up after 300 ms");
+    awaitMetric("(the hung-up request left)", "inferium_rejections_total{function=\"mp-hangup\",reason=\"client_gone\"} 1.0");
+    awaitMetric("(queue empty)", "inferium_queue_depth{function=\"mp-hangup\",version=\"1\"} 0.0");
+    for (Future<HttpResponse<Buffer>> f : running) {
+      assertEquals(504, f.await(30, TimeUnit.SECONDS).statusCode());
+    }
+    assertTrue(gw.metrics.scrape().contains("inferium_batches_total{function=\"mp-hangup\",reason=\"unbatched\"} 8.0"),
+        "the hung-up request never reached a worker");
+  }
+
   /** Polls the scrape (with a deadline) until it contains {@code line}; the first argument is a label for errors. */
   private void awaitMetric(String label, String line) throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);

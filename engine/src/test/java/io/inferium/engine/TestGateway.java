@@ -48,11 +48,16 @@ final class TestGateway implements AutoCloseable {
   }
 
   static TestGateway start(int workers) throws Exception {
+    return start(workers, b -> { });
+  }
+
+  /** A gateway whose config the test adjusts (scaling bounds, idle times, ...). */
+  static TestGateway start(int workers, java.util.function.Consumer<ServerConfig.Builder> tweak) throws Exception {
     Metrics metrics = new Metrics();
     Vertx vertx = metrics.newVertx(new VertxOptions());
     TestDatabase db = TestDatabase.create();
     Path dataDir = Files.createTempDirectory("inferium-it-");
-    ServerConfig config = ServerConfig.builder()
+    ServerConfig.Builder builder = ServerConfig.builder()
         .port(0)
         .dataDir(dataDir)
         .dbUrl(db.url())
@@ -60,8 +65,9 @@ final class TestGateway implements AutoCloseable {
         .adminKey(ADMIN_KEY)
         .maxUploadBytes(8L << 20)
         .maxRequestBytes(1L << 20)
-        .deploy(new DeploySettings(StaticCheckConfig.defaults(), 30_000, SMOKE_TIMEOUT_MS, 1, 32))
-        .build();
+        .deploy(new DeploySettings(StaticCheckConfig.defaults(), 30_000, SMOKE_TIMEOUT_MS, 1, 32));
+    tweak.accept(builder);
+    ServerConfig config = builder.build();
     TestGateway t = new TestGateway(vertx, metrics, db, dataDir, config);
     t.gateway = Gateway.start(vertx, metrics, config).await(2, TimeUnit.MINUTES);
     return t;

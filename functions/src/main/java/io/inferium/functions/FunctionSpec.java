@@ -14,6 +14,7 @@ import java.util.regex.Pattern;
  *
  * @param version null means "the next integer after the latest version of this name"
  * @param batching null fields mean "derive from the model"
+ * @param keepWarm  keep the model loaded on every worker instead of unloading it when idle
  */
 public record FunctionSpec(
     String name,
@@ -26,13 +27,14 @@ public record FunctionSpec(
     Visibility visibility,
     List<String> labels,
     Batching batching,
-    int timeoutMs) {
+    int timeoutMs,
+    boolean keepWarm) {
 
   public static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
   public static final int DEFAULT_TIMEOUT_MS = 30_000;
   public static final int MAX_TIMEOUT_MS = 600_000;
   private static final Set<String> FIELDS = Set.of("name", "version", "kind", "category", "use_cases",
-      "developer", "description", "visibility", "labels", "batching", "timeout_ms");
+      "developer", "description", "visibility", "labels", "batching", "timeout_ms", "keep_warm");
 
   /** Who may see and invoke the function. */
   public enum Visibility { PUBLIC, PRIVATE }
@@ -129,13 +131,14 @@ public record FunctionSpec(
     Integer timeout = integer(json, "timeout_ms", 1, MAX_TIMEOUT_MS);
     return new FunctionSpec(name, version, kind, string(json, "category"), strings(json, "use_cases"),
         string(json, "developer"), string(json, "description"), visibility, labels, batching,
-        timeout == null ? DEFAULT_TIMEOUT_MS : timeout);
+        timeout == null ? DEFAULT_TIMEOUT_MS : timeout, bool(json, "keep_warm"));
   }
 
   public JsonObject toJson() {
     JsonObject o = new JsonObject().put("name", name).put("kind", kind.wire())
         .put("visibility", visibility.name().toLowerCase(java.util.Locale.ROOT))
         .put("timeout_ms", timeoutMs)
+        .put("keep_warm", keepWarm)
         .put("use_cases", new JsonArray(useCases))
         .put("labels", new JsonArray(labels));
     if (version != null) {
@@ -157,7 +160,8 @@ public record FunctionSpec(
   }
 
   public FunctionSpec withVersion(int v) {
-    return new FunctionSpec(name, v, kind, category, useCases, developer, description, visibility, labels, batching, timeoutMs);
+    return new FunctionSpec(name, v, kind, category, useCases, developer, description, visibility, labels, batching,
+        timeoutMs, keepWarm);
   }
 
   private static String string(JsonObject json, String field) {
@@ -169,6 +173,14 @@ public record FunctionSpec(
       throw new InvalidSpecException("field '" + field + "': expected a string, got " + v);
     }
     return s;
+  }
+
+  private static boolean bool(JsonObject json, String field) {
+    Object v = json.getValue(field);
+    if (v != null && !(v instanceof Boolean)) {
+      throw new InvalidSpecException("field '" + field + "': expected true or false, got " + v);
+    }
+    return Boolean.TRUE.equals(v);
   }
 
   private static Integer integer(JsonObject json, String field, int min, int max) {

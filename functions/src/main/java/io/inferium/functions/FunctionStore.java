@@ -103,6 +103,12 @@ public final class FunctionStore {
     return many(sql, Tuple.of(like, kind, category));
   }
 
+  /** The version each name serves now: its latest ready one. */
+  public Future<List<FunctionRecord>> served() {
+    return many("SELECT DISTINCT ON (name) " + COLUMNS + " FROM functions WHERE state = 'ready' ORDER BY name, version DESC",
+        Tuple.tuple());
+  }
+
   /** Versions left in {@code verifying}, e.g. by a gateway that stopped mid-verification. */
   public Future<List<FunctionRecord>> verifying() {
     return many("SELECT " + COLUMNS + " FROM functions WHERE state = 'verifying' ORDER BY created_at", Tuple.tuple());

@@ -41,7 +41,8 @@ class FunctionSpecTest {
         {"name": "iris.v2_x-1", "version": 3, "kind": "classifier", "category": "tabular",
          "use_cases": ["botany", "demo"], "developer": "ada", "description": "Iris species",
          "visibility": "private", "labels": ["setosa", "versicolor", "virginica"],
-         "batching": {"max_batch_size": 32, "max_queue_delay_ms": 5}, "timeout_ms": 1500}""");
+         "batching": {"max_batch_size": 32, "max_queue_delay_ms": 5}, "timeout_ms": 1500,
+         "keep_warm": true}""");
 
     FunctionSpec spec = FunctionSpec.fromJson(json);
 
@@ -52,6 +53,7 @@ class FunctionSpecTest {
     assertEquals(List.of("setosa", "versicolor", "virginica"), spec.labels());
     assertEquals(new FunctionSpec.Batching(32, 5, List.of(), null), spec.batching());
     assertEquals(1500, spec.timeoutMs());
+    assertTrue(spec.keepWarm());
     assertEquals(json, spec.toJson());
     assertEquals(spec, FunctionSpec.fromJson(spec.toJson()));
     assertEquals(4, spec.withVersion(4).version());
@@ -84,7 +86,7 @@ class FunctionSpecTest {
 
   @Test
   void anUnknownFieldIsNamedWithTheAcceptedOnes() {
-    assertEquals("spec: unknown field 'timeout' (accepted: batching, category, description, developer, kind, "
+    assertEquals("spec: unknown field 'timeout' (accepted: batching, category, description, developer, keep_warm, kind, "
             + "labels, name, timeout_ms, use_cases, version, visibility)",
         invalid("{\"name\": \"iris\", \"timeout\": 5}"));
   }

@@ -22,6 +22,12 @@ final class ServerOptions {
   @Option(names = "--workers", defaultValue = "${env:INFERIUM_WORKERS:-0}", description = "Worker processes; 0 = one per two cores (env INFERIUM_WORKERS).")
   int workers;
 
+  @Option(names = "--max-workers", defaultValue = "${env:INFERIUM_MAX_WORKERS:-0}", description = "Grow the pool up to this many workers under backlog; 0 = a fixed pool (env INFERIUM_MAX_WORKERS).")
+  int maxWorkers;
+
+  @Option(names = "--idle-unload-s", defaultValue = "${env:INFERIUM_IDLE_UNLOAD_S:-300}", description = "Unload a model from a worker after this many idle seconds, unless it is keep_warm (default ${DEFAULT-VALUE}).")
+  long idleUnloadS;
+
   @Option(names = "--admin-key", defaultValue = "${env:INFERIUM_ADMIN_KEY}", description = "Admin API key; generated into <data-dir>/admin.key when absent (env INFERIUM_ADMIN_KEY).")
   String adminKey;
 
@@ -37,6 +43,10 @@ final class ServerOptions {
     if (workers > 0) {
       b.workers(workers);
     }
+    if (maxWorkers > 0) {
+      b.maxWorkers(maxWorkers);
+    }
+    b.idleUnloadMs(idleUnloadS * 1000);
     return b.build();
   }
 

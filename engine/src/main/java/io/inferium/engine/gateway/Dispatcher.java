@@ -69,6 +69,7 @@ public final class Dispatcher {
       Promise<Frame> call) {
     boolean cold = link.needsLoad(fn.modelSha256());
     link.reserve();
+    link.beginUse(fn.modelSha256());
     return link.ensureLoaded(fn.modelSha256(), blobs.path(fn.modelSha256()))
         .compose(loaded -> {
           if (cold && loaded.loadMs() > 0) {
@@ -85,7 +86,10 @@ public final class Dispatcher {
           metrics.compute(fn.name(), computeUs);
           return new Result(reply.tensors(), link.workerId(), computeUs, cold);
         })
-        .onComplete(ar -> link.release());
+        .onComplete(ar -> {
+          link.endUse(fn.modelSha256());
+          link.release();
+        });
   }
 
   /** Asks every worker to drop a model (after its last version was deleted). */

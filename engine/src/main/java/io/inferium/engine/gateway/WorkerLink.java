@@ -44,6 +44,7 @@ public final class WorkerLink {
   private final long cancelGraceMs;
   private final java.util.function.Consumer<String> onStuck;
   private final Set<String> loaded = new HashSet<>();
+  private final Map<String, Long> lastUsedNanos = new java.util.concurrent.ConcurrentHashMap<>();
   private long nextId = 1;
   private volatile int outstanding;
   private final java.util.concurrent.atomic.AtomicInteger reserved = new java.util.concurrent.atomic.AtomicInteger();
@@ -200,6 +201,7 @@ public final class WorkerLink {
             synchronized (this) {
               loaded.add(sha256);
             }
+            lastUsedNanos.putIfAbsent(sha256, System.nanoTime());
           } else {
             loads.remove(sha256);
           }
@@ -210,6 +212,34 @@ public final class WorkerLink {
     return result.future();
   }
 
+  private final Map<String, java.util.concurrent.atomic.AtomicInteger> running = new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** A batch of this model starts here: it counts as in use (never unloaded for idleness) until {@link #endUse}. */
+  public void beginUse(String sha256) {
+    running.computeIfAbsent(sha256, k -> new java.util.concurrent.atomic.AtomicInteger()).incrementAndGet();
+    lastUsedNanos.put(sha256, System.nanoTime());
+  }
+
+  public void endUse(String sha256) {
+    running.get(sha256).decrementAndGet();
+    lastUsedNanos.put(sha256, System.nanoTime());
+  }
+
+  /** Batches of this model in flight here. */
+  public int inUse(String sha256) {
+    java.util.concurrent.atomic.AtomicInteger n = running.get(sha256);
+    return n == null ? 0 : n.get();
+  }
+
+  /** Models loaded here, by sha256, with the {@link System#nanoTime} of their last use (or load). */
+  public synchronized Map<String, Long> loadedModels() {
+    Map<String, Long> out = new HashMap<>();
+    for (String sha : loaded) {
+      out.put(sha, lastUsedNanos.getOrDefault(sha, 0L));
+    }
+    return out;
+  }
+
   /** Drops a model from this worker. */
   public Future<Frame> unload(String sha256) {
     onContext(() -> {
@@ -217,6 +247,7 @@ public final class WorkerLink {
       synchronized (this) {
         loaded.remove(sha256);
       }
+      lastUsedNanos.remove(sha256);
     });
     return call(FrameType.UNLOAD, new JsonObject().put("sha256", sha256), List.of());
   }

@@ -48,7 +48,7 @@ public final class WorkerSupervisor {
   private final EngineMetrics metrics;
   private final String expectedCode;
   private final Map<String, Spawn> awaitingHello = new ConcurrentHashMap<>();
-  private final List<Slot> slots = new ArrayList<>();
+  private final List<Slot> slots = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final List<Spawn> sandboxes = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final AtomicInteger sandboxCounter = new AtomicInteger();
   private final SecureRandom random = new SecureRandom();
@@ -80,6 +80,7 @@ public final class WorkerSupervisor {
   private static final class Slot {
     final int index;
     volatile Spawn current;
+    volatile boolean retiring;
     int failures;
 
     Slot(int index) {
@@ -166,6 +167,44 @@ public final class WorkerSupervisor {
   public Future<String> sandboxLogTail(WorkerLink link) {
     Spawn spawn = sandboxes.stream().filter(s -> s.link == link).findFirst().orElse(null);
     return spawn == null ? Future.succeededFuture("") : vertx.executeBlocking(() -> tail(spawn.logFile), false);
+  }
+
+  /** Pool size: worker slots, whether or not their worker is attached right now. */
+  public int size() {
+    return slots.size();
+  }
+
+  /** Grows the pool by one worker. */
+  public Future<WorkerLink> addWorker(String reason) {
+    int index = slots.stream().mapToInt(s -> s.index).max().orElse(0) + 1;
+    Slot slot = new Slot(index);
+    slots.add(slot);
+    log.info("Adding worker w{}: {}", index, reason);
+    return spawn(slot);
+  }
+
+  /**
+   * Shrinks the pool by one idle worker (nothing in flight on it): it gets no more work, its
+   * connection is closed and it exits. Returns false when every worker is busy.
+   */
+  public boolean retireWorker(String reason) {
+    for (Slot s : slots) {
+      Spawn sp = s.current;
+      if (sp != null && sp.link != null && sp.killReason == null && sp.link.reserved() == 0 && sp.link.outstanding() == 0) {
+        s.retiring = true;
+        slots.remove(s);
+        log.info("Retiring worker {}: {}", sp.workerId, reason);
+        sp.link.close("retired: " + reason);
+        vertx.setTimer(5_000, t -> {
+          Process p = sp.process;
+          if (p != null && p.isAlive()) {
+            p.destroyForcibly();
+          }
+        });
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Kills a pool worker that misbehaves (deadline ignored, heartbeats missed); its slot respawns it. */
@@ -264,8 +303,12 @@ public final class WorkerSupervisor {
     if (slot == null) {
       return;
     }
+    if (stopping || slot.retiring) {
+      log.info("Worker {} {}", spawn.workerId, why);
+      return;
+    }
     log.warn("Worker {} {}", spawn.workerId, why);
-    if (stopping || slot.current != spawn) {
+    if (slot.current != spawn) {
       return;
     }
     metrics.workerRestart(spawn.killReason != null ? "replaced" : "exited");
@@ -384,6 +427,11 @@ public final class WorkerSupervisor {
       return null;
     }
     spawn.link = link;
+    String workerId = spawn.workerId;
+    if (spawn.slot != null) {
+      metrics.workerInflight(workerId, () -> workers().stream().filter(w -> w.workerId().equals(workerId))
+          .mapToInt(WorkerLink::reserved).sum());
+    }
     java.nio.ByteBuffer welcome = FrameCodec.encode(Frame.of(FrameType.WELCOME, 0,
         new JsonObject().put("worker_id", spawn.workerId).put("heartbeat_ms", settings.heartbeatMs())));
     socket.write(Buffer.buffer(welcome.array()));

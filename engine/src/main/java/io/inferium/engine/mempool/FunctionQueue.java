@@ -19,10 +19,17 @@ final class FunctionQueue {
   private final TreeMap<Integer, ArrayDeque<QueuedRequest>> levels = new TreeMap<>();
   private int size;
   long delayTimer = -1;
+  private final java.util.concurrent.atomic.AtomicInteger total;
 
-  FunctionQueue(FunctionRecord fn, BatchPolicy policy) {
+  /** {@code total} counts queued requests across every queue of the mempool. */
+  FunctionQueue(FunctionRecord fn, BatchPolicy policy, java.util.concurrent.atomic.AtomicInteger total) {
     this.fn = fn;
     this.policy = policy;
+    this.total = total;
+  }
+
+  FunctionQueue(FunctionRecord fn, BatchPolicy policy) {
+    this(fn, policy, new java.util.concurrent.atomic.AtomicInteger());
   }
 
   int size() {
@@ -36,6 +43,7 @@ final class FunctionQueue {
   void add(QueuedRequest r) {
     levels.computeIfAbsent(r.priority, p -> new ArrayDeque<>()).addLast(r);
     size++;
+    total.incrementAndGet();
   }
 
   /** Puts requests back at the front of their levels, keeping their order (after a lost worker). */
@@ -44,6 +52,7 @@ final class FunctionQueue {
       QueuedRequest r = rs.get(i);
       levels.computeIfAbsent(r.priority, p -> new ArrayDeque<>()).addFirst(r);
       size++;
+      total.incrementAndGet();
     }
   }
 
@@ -51,6 +60,7 @@ final class FunctionQueue {
     ArrayDeque<QueuedRequest> level = levels.get(r.priority);
     if (level != null && level.remove(r)) {
       size--;
+      total.decrementAndGet();
       if (level.isEmpty()) {
         levels.remove(r.priority);
       }

@@ -50,6 +50,9 @@ public final class Mempool {
   private final Map<String, FunctionQueue> queues = new HashMap<>();
   private final Set<FunctionQueue> waitingForWorker = new LinkedHashSet<>();
   private long capacityTimer = -1;
+  private final java.util.concurrent.atomic.AtomicInteger queuedTotal = new java.util.concurrent.atomic.AtomicInteger();
+  private volatile boolean waitingForCapacity;
+  private volatile long lastDispatchNanos = System.nanoTime();
 
   public Mempool(Vertx vertx, Dispatcher dispatcher, EngineMetrics metrics) {
     this.vertx = vertx;
@@ -72,7 +75,7 @@ public final class Mempool {
 
   private void enqueue(QueuedRequest r) {
     FunctionQueue q = queues.computeIfAbsent(r.fn.ref(), ref -> {
-      FunctionQueue created = new FunctionQueue(r.fn, BatchPolicy.of(r.fn));
+      FunctionQueue created = new FunctionQueue(r.fn, BatchPolicy.of(r.fn), queuedTotal);
       metrics.queueDepth(r.fn.name(), r.fn.version(), created::size);
       return created;
     });
@@ -105,6 +108,7 @@ public final class Mempool {
       WorkerLink link = dispatcher.pick(q.fn.modelSha256());
       if (link == null) {
         waitingForWorker.add(q);
+        waitingForCapacity = true;
         armCapacityRetry();
         return;
       }
@@ -136,10 +140,27 @@ public final class Mempool {
   private void capacityFreed() {
     List<FunctionQueue> waiting = new ArrayList<>(waitingForWorker);
     waitingForWorker.clear();
+    waitingForCapacity = false;
     waiting.forEach(this::schedule);
   }
 
+  /** Requests waiting in every queue (readable from any thread, for the autoscaler). */
+  public int queued() {
+    return queuedTotal.get();
+  }
+
+  /** Whether requests are waiting because every worker is at its in-flight limit. */
+  public boolean waitingForCapacity() {
+    return waitingForCapacity;
+  }
+
+  /** {@link System#nanoTime} of the last batch sent to a worker. */
+  public long lastDispatchNanos() {
+    return lastDispatchNanos;
+  }
+
   private void run(FunctionQueue q, Batch batch, WorkerLink link, long now) {
+    lastDispatchNanos = now;
     for (QueuedRequest m : batch.members()) {
       q.remove(m);
       m.state = QueuedRequest.State.RUNNING;

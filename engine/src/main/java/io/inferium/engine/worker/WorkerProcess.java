@@ -4,7 +4,6 @@ import io.inferium.engine.protocol.Frame;
 import io.inferium.engine.protocol.FrameCodec;
 import io.inferium.engine.protocol.FrameType;
 import io.inferium.functions.runtime.Cancellation;
-import io.inferium.functions.runtime.LoadedModel;
 import io.inferium.functions.runtime.ModelRunException;
 import io.inferium.functions.runtime.OnnxRunner;
 import io.inferium.functions.tensor.Tensor;
@@ -228,20 +227,21 @@ public final class WorkerProcess {
       return;
     }
     String sha = frame.meta().getString("sha256");
-    LoadedModel model = host.get(sha);
-    if (model == null) {
-      send(Frame.error(id, "not_loaded", "model " + sha + " is not loaded on worker " + options.nodeId()));
-      return;
-    }
-    List<String> outputs = frame.meta().getJsonArray("outputs", new JsonArray()).stream().map(String::valueOf).toList();
-    long start = System.nanoTime();
-    try {
-      List<Tensor> result = model.run(frame.tensors(), outputs, cancellation);
-      long computeUs = (System.nanoTime() - start) / 1000;
-      send(new Frame(FrameType.RESULT, id, new JsonObject().put("compute_us", computeUs), result));
-    } catch (ModelRunException e) {
-      String code = cancellation.cancelled() ? "cancelled" : e.clientError() ? "bad_input" : "model_error";
-      send(Frame.error(id, code, e.getMessage()));
+    try (ModelHost.Lease lease = host.acquire(sha)) {
+      if (lease == null) {
+        send(Frame.error(id, "not_loaded", "model " + sha + " is not loaded on worker " + options.nodeId()));
+        return;
+      }
+      List<String> outputs = frame.meta().getJsonArray("outputs", new JsonArray()).stream().map(String::valueOf).toList();
+      long start = System.nanoTime();
+      try {
+        List<Tensor> result = lease.model().run(frame.tensors(), outputs, cancellation);
+        long computeUs = (System.nanoTime() - start) / 1000;
+        send(new Frame(FrameType.RESULT, id, new JsonObject().put("compute_us", computeUs), result));
+      } catch (ModelRunException e) {
+        String code = cancellation.cancelled() ? "cancelled" : e.clientError() ? "bad_input" : "model_error";
+        send(Frame.error(id, code, e.getMessage()));
+      }
     }
   }
 
