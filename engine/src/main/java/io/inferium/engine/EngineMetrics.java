@@ -91,6 +91,12 @@ public final class EngineMetrics {
         .tag("function", function).register(registry).increment();
   }
 
+  /** A request refused by a tier limit (rate, storage). */
+  public void limited(String limit, String tier) {
+    Counter.builder("inferium.limit.rejections").description("Requests refused by a tier limit")
+        .tag("limit", limit).tag("tier", tier).register(registry).increment();
+  }
+
   public void coldStart(String function, long millis) {
     Counter.builder("inferium.cold.starts").description("Model loads triggered by a request")
         .tag("function", function).register(registry).increment();

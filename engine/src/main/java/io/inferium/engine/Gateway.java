@@ -2,6 +2,8 @@ package io.inferium.engine;
 
 import io.inferium.engine.api.HttpVerticle;
 import io.inferium.engine.auth.ApiKeys;
+import io.inferium.engine.auth.Tenants;
+import io.inferium.engine.auth.Tiers;
 import io.inferium.engine.deploy.DeployPipeline;
 import io.inferium.engine.gateway.Dispatcher;
 import io.inferium.engine.gateway.ScaleController;
@@ -36,6 +38,7 @@ public final class Gateway {
   private WorkerExecutor files;
   private WorkerSupervisor supervisor;
   private ScaleController scaler;
+  private Tiers tiers;
   private DeployPipeline pipeline;
   private FunctionStore store;
   private String deploymentId;
@@ -62,6 +65,7 @@ public final class Gateway {
         : DatabaseSettings.url(config.dbUrl());
     return vertx.executeBlocking(() -> {
           Files.createDirectories(dataDir.resolve("uploads"));
+          tiers = Tiers.load(config.tiersFile());
           return CodeChecksum.of(Gateway.class);
         }, false)
         .compose(code -> Database.open(vertx, db).compose(d -> {
@@ -78,7 +82,8 @@ public final class Gateway {
             scaler = new ScaleController(vertx, supervisor, mempool, store, blobs, engineMetrics, config.scale());
             pipeline = new DeployPipeline(vertx, store, blobs, supervisor, files, config.deploy(), engineMetrics);
             HttpVerticle http = new HttpVerticle(
-                new HttpVerticle.Services(d.pool(), store, blobs, pipeline, dispatcher, mempool, keys, metrics, engineMetrics,
+                new HttpVerticle.Services(d.pool(), store, blobs, pipeline, dispatcher, mempool, keys, new Tenants(d.pool()),
+                    tiers, metrics, engineMetrics,
                     () -> !supervisor.workers().isEmpty(), VERSION),
                 new HttpVerticle.Listen(config.host(), config.port(), config.maxUploadBytes(), config.maxRequestBytes(),
                     dataDir.resolve("uploads")));

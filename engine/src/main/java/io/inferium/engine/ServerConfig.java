@@ -13,6 +13,7 @@ import java.nio.file.Path;
  * @param dbUrl    null for the embedded PostgreSQL under {@code dataDir/pg}
  * @param adminKey null to read or generate {@code dataDir/admin.key}
  * @param deploy   limits of deploy-time verification
+ * @param tiersFile a tier table replacing the built-in {@code tiers.json}; null for the built-in one
  * @param scale    pool bounds, idle unloading and autoscaling ({@code workers} is the starting and minimum size)
  */
 public record ServerConfig(
@@ -29,7 +30,8 @@ public record ServerConfig(
     int workerThreads,
     long heartbeatMs,
     DeploySettings deploy,
-    ScaleSettings scale) {
+    ScaleSettings scale,
+    Path tiersFile) {
 
   public static final String DEFAULT_HOST = "127.0.0.1";
   public static final int DEFAULT_PORT = 8080;
@@ -65,6 +67,7 @@ public record ServerConfig(
     private long idleUnloadMs = ScaleSettings.DEFAULT_IDLE_UNLOAD_MS;
     private long scaleUpAfterMs = ScaleSettings.DEFAULT_SCALE_UP_AFTER_MS;
     private long scaleDownAfterMs = ScaleSettings.DEFAULT_SCALE_DOWN_AFTER_MS;
+    private Path tiersFile;
 
     public Builder host(String v) { host = v; return this; }
     public Builder port(int v) { port = v; return this; }
@@ -77,6 +80,7 @@ public record ServerConfig(
     public Builder device(ExecutionDevice v) { device = v; return this; }
     public Builder deploy(DeploySettings v) { deploy = v; return this; }
     public Builder maxWorkers(int v) { maxWorkers = v; return this; }
+    public Builder tiersFile(Path v) { tiersFile = v; return this; }
     public Builder idleUnloadMs(long v) { idleUnloadMs = v; return this; }
     public Builder scaleUpAfterMs(long v) { scaleUpAfterMs = v; return this; }
     public Builder scaleDownAfterMs(long v) { scaleDownAfterMs = v; return this; }
@@ -85,7 +89,7 @@ public record ServerConfig(
       ScaleSettings scale = new ScaleSettings(workers, Math.max(workers, maxWorkers == null ? workers : maxWorkers),
           idleUnloadMs, scaleUpAfterMs, scaleDownAfterMs, ScaleSettings.DEFAULT_TICK_MS);
       return new ServerConfig(host, port, dataDir, dbUrl, workers, adminKey, maxUploadBytes, maxRequestBytes, device,
-          workerSlots, workerThreads, heartbeatMs, deploy, scale);
+          workerSlots, workerThreads, heartbeatMs, deploy, scale, tiersFile);
     }
   }
 

@@ -95,12 +95,21 @@ public final class FunctionStore {
    * and use cases, case-insensitively. Null filters match everything.
    */
   public Future<List<FunctionRecord>> search(String q, String kind, String category) {
+    return search(q, kind, category, null, true);
+  }
+
+  /**
+   * Like {@link #search(String, String, String)}, as one tenant sees it: public functions and its own
+   * ({@code everything} for admins).
+   */
+  public Future<List<FunctionRecord>> search(String q, String kind, String category, String tenant, boolean everything) {
     String like = q == null || q.isBlank() ? null : "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%";
     String sql = "SELECT DISTINCT ON (name) " + COLUMNS + " FROM functions WHERE "
         + "($1::text IS NULL OR name ILIKE $1 OR description ILIKE $1 OR (spec->>'use_cases') ILIKE $1) "
         + "AND ($2::text IS NULL OR kind = $2) AND ($3::text IS NULL OR category = $3) "
+        + "AND ($4::boolean OR visibility = 'public' OR owner = $5) "
         + "ORDER BY name, version DESC LIMIT " + MAX_LIST;
-    return many(sql, Tuple.of(like, kind, category));
+    return many(sql, Tuple.of(like, kind, category, everything, tenant));
   }
 
   /** The version each name serves now: its latest ready one. */

@@ -27,8 +27,11 @@ final class FunctionRoutes {
   private final ModelBlobs blobs;
   private final DeployPipeline pipeline;
   private final Dispatcher dispatcher;
+  private final Limits limits;
 
-  FunctionRoutes(Vertx vertx, FunctionStore store, ModelBlobs blobs, DeployPipeline pipeline, Dispatcher dispatcher) {
+  FunctionRoutes(Vertx vertx, FunctionStore store, ModelBlobs blobs, DeployPipeline pipeline, Dispatcher dispatcher,
+      Limits limits) {
+    this.limits = limits;
     this.vertx = vertx;
     this.store = store;
     this.blobs = blobs;
@@ -67,6 +70,12 @@ final class FunctionRoutes {
             throw ApiError.badRequest("part 'spec': malformed JSON: " + e.getMessage());
           }
         })
+        .compose(spec -> store.latest(spec.name()).compose(existing -> {
+          if (existing.isPresent() && !who.mayManage(existing.get().owner())) {
+            return Future.failedFuture(new ApiError(409, "the name '" + spec.name() + "' is taken by another tenant's function"));
+          }
+          return limits.storage(who, model.size()).map(spec);
+        }))
         .compose(spec -> pipeline.deploy(spec, Path.of(model.uploadedFileName()), who.tenantId()))
         .onSuccess(rec -> ctx.response().setStatusCode(202)
             .putHeader("Location", "/api/functions/" + rec.name() + "/versions/" + rec.version())
@@ -91,7 +100,8 @@ final class FunctionRoutes {
     if (kind != null && FunctionKind.fromWire(kind).isEmpty()) {
       throw ApiError.badRequest("query parameter 'kind': expected one of " + FunctionKind.accepted() + ", got '" + kind + "'");
     }
-    store.search(ctx.queryParams().get("q"), kind, ctx.queryParams().get("category"))
+    Principal who = Authentication.principal(ctx);
+    store.search(ctx.queryParams().get("q"), kind, ctx.queryParams().get("category"), who.tenantId(), who.isAdmin())
         .onSuccess(list -> json(ctx, 200, new JsonObject()
             .put("functions", new JsonArray(list.stream().map(FunctionRecord::toJson).toList()))))
         .onFailure(ctx::fail);
@@ -100,7 +110,8 @@ final class FunctionRoutes {
   private void latest(RoutingContext ctx) {
     String name = ctx.pathParam("name");
     store.versions(name)
-        .onSuccess(versions -> {
+        .onSuccess(found -> {
+          List<FunctionRecord> versions = found.stream().filter(v -> visible(ctx, v)).toList();
           if (versions.isEmpty()) {
             ctx.fail(ApiError.notFound("no function named '" + name + "'"));
             return;
@@ -116,7 +127,7 @@ final class FunctionRoutes {
     String name = ctx.pathParam("name");
     int v = version(ctx);
     store.version(name, v)
-        .onSuccess(rec -> rec.ifPresentOrElse(r -> json(ctx, 200, r.toJson()),
+        .onSuccess(rec -> rec.filter(r -> visible(ctx, r)).ifPresentOrElse(r -> json(ctx, 200, r.toJson()),
             () -> ctx.fail(ApiError.notFound("function '" + name + "' has no version " + v))))
         .onFailure(ctx::fail);
   }
@@ -127,11 +138,21 @@ final class FunctionRoutes {
       throw new ApiError(403, "a user key may not delete functions");
     }
     String name = ctx.pathParam("name");
-    store.delete(name, version)
+    String missing = version == null ? "no function named '" + name + "'" : "function '" + name + "' has no version " + version;
+    store.versions(name)
+        .compose(all -> {
+          List<FunctionRecord> targets = all.stream().filter(v -> version == null || v.version() == version).toList();
+          if (targets.isEmpty() || targets.stream().noneMatch(v -> visible(ctx, v))) {
+            return Future.failedFuture(ApiError.notFound(missing));
+          }
+          if (!targets.stream().allMatch(v -> who.mayManage(v.owner()))) {
+            return Future.failedFuture(new ApiError(403, "function '" + name + "' belongs to another tenant"));
+          }
+          return store.delete(name, version);
+        })
         .compose(deleted -> {
           if (deleted.versions() == 0) {
-            return Future.failedFuture(ApiError.notFound(version == null
-                ? "no function named '" + name + "'" : "function '" + name + "' has no version " + version));
+            return Future.failedFuture(ApiError.notFound(missing));
           }
           List<Future<Void>> cleanup = deleted.orphanedModels().stream()
               .map(sha -> dispatcher.unloadEverywhere(sha).compose(v -> blobs.remove(sha)))
@@ -142,6 +163,11 @@ final class FunctionRoutes {
             .put("versions_deleted", deleted.versions())
             .put("models_removed", deleted.orphanedModels().size())))
         .onFailure(ctx::fail);
+  }
+
+  /** Whether the caller may see this version; another tenant's private function is simply not there. */
+  static boolean visible(RoutingContext ctx, FunctionRecord fn) {
+    return Authentication.principal(ctx).maySee(fn.owner(), fn.spec().visibility() == FunctionSpec.Visibility.PUBLIC);
   }
 
   static int version(RoutingContext ctx) {

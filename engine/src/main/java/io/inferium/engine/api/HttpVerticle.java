@@ -2,6 +2,8 @@ package io.inferium.engine.api;
 
 import io.inferium.engine.EngineMetrics;
 import io.inferium.engine.auth.ApiKeys;
+import io.inferium.engine.auth.Tenants;
+import io.inferium.engine.auth.Tiers;
 import io.inferium.engine.deploy.DeployPipeline;
 import io.inferium.engine.gateway.Dispatcher;
 import io.inferium.engine.mempool.Mempool;
@@ -24,7 +26,8 @@ public final class HttpVerticle extends VerticleBase {
 
   /** What the routes need from the rest of the gateway. */
   public record Services(Pool pool, FunctionStore store, ModelBlobs blobs, DeployPipeline pipeline, Dispatcher dispatcher,
-      Mempool mempool, ApiKeys keys, Metrics metrics, EngineMetrics engineMetrics, BooleanSupplier workersReady, String version) {}
+      Mempool mempool, ApiKeys keys, Tenants tenants, Tiers tiers, Metrics metrics, EngineMetrics engineMetrics,
+      BooleanSupplier workersReady, String version) {}
 
   /** Listening address and body limits. */
   public record Listen(String host, int port, long maxUploadBytes, long maxRequestBytes, Path uploadsDir) {}
@@ -47,8 +50,9 @@ public final class HttpVerticle extends VerticleBase {
     router.get("/metrics").handler(ctx -> ctx.response()
         .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
         .end(services.metrics().scrape()));
+    Limits limits = new Limits(services.tiers(), services.tenants(), services.engineMetrics());
     V2Routes v2 = new V2Routes(services.store(), services.mempool(), services.engineMetrics(),
-        services.workersReady(), services.version());
+        services.workersReady(), services.version(), limits);
     v2.mountPublic(router, services.pool());
     Authentication auth = new Authentication(services.keys());
     router.route("/api/*").handler(auth::handle);
@@ -56,8 +60,9 @@ public final class HttpVerticle extends VerticleBase {
     router.route("/v2").handler(auth::handle);
     router.route("/v1/*").handler(auth::handle);
     v2.mount(router, listen.maxRequestBytes());
-    new FunctionRoutes(vertx, services.store(), services.blobs(), services.pipeline(), services.dispatcher())
+    new FunctionRoutes(vertx, services.store(), services.blobs(), services.pipeline(), services.dispatcher(), limits)
         .mount(router, listen.maxUploadBytes(), listen.uploadsDir());
+    new TenantRoutes(services.tenants(), services.keys(), services.tiers()).mount(router);
     return vertx.createHttpServer()
         .requestHandler(router)
         .listen(listen.port(), listen.host())

@@ -39,9 +39,12 @@ final class V2Routes {
   private final Mempool mempool;
   private final EngineMetrics metrics;
   private final BooleanSupplier workersReady;
+  private final Limits limits;
   private final String version;
 
-  V2Routes(FunctionStore store, Mempool mempool, EngineMetrics metrics, BooleanSupplier workersReady, String version) {
+  V2Routes(FunctionStore store, Mempool mempool, EngineMetrics metrics, BooleanSupplier workersReady, String version,
+      Limits limits) {
+    this.limits = limits;
     this.store = store;
     this.mempool = mempool;
     this.metrics = metrics;
@@ -72,10 +75,10 @@ final class V2Routes {
   }
 
   /** The version a request names, or the latest ready one (falling back to the latest, for its error). */
-  private Future<FunctionRecord> resolve(String name, Integer version) {
+  private Future<FunctionRecord> resolve(RoutingContext ctx, String name, Integer version) {
     Future<Optional<FunctionRecord>> found = version != null ? store.version(name, version)
         : store.latestReady(name).compose(r -> r.isPresent() ? Future.succeededFuture(r) : store.latest(name));
-    return found.compose(r -> r.<Future<FunctionRecord>>map(Future::succeededFuture).orElseGet(() ->
+    return found.compose(r -> r.filter(fn -> FunctionRoutes.visible(ctx, fn)).<Future<FunctionRecord>>map(Future::succeededFuture).orElseGet(() ->
         Future.failedFuture(ApiError.notFound(version == null ? "unknown model '" + name + "'"
             : "model '" + name + "' has no version " + version))));
   }
@@ -92,7 +95,7 @@ final class V2Routes {
 
   private void metadata(RoutingContext ctx, Integer version) {
     String name = ctx.pathParam("name");
-    resolve(name, version).compose(V2Routes::requireReady).compose(fn -> store.versions(name).map(all -> {
+    resolve(ctx, name, version).compose(V2Routes::requireReady).compose(fn -> store.versions(name).map(all -> {
       ModelSignature sig = fn.signature();
       return new JsonObject()
           .put("name", fn.name())
@@ -105,7 +108,7 @@ final class V2Routes {
   }
 
   private void ready(RoutingContext ctx, Integer version) {
-    resolve(ctx.pathParam("name"), version).compose(V2Routes::requireReady)
+    resolve(ctx, ctx.pathParam("name"), version).compose(V2Routes::requireReady)
         .onSuccess(fn -> FunctionRoutes.json(ctx, 200, new JsonObject().put("name", fn.name())
             .put("version", Integer.toString(fn.version())).put("ready", true)))
         .onFailure(ctx::fail);
@@ -116,7 +119,10 @@ final class V2Routes {
     String name = ctx.pathParam("name");
     String[] routed = {null};
     Future.succeededFuture()
-        .compose(v -> resolve(name, version))
+        .compose(v -> {
+          limits.request(Authentication.principal(ctx));
+          return resolve(ctx, name, version);
+        })
         .compose(fn -> {
           routed[0] = fn.name();
           return requireReady(fn);

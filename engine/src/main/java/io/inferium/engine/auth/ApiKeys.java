@@ -38,7 +38,7 @@ public final class ApiKeys {
     }
   };
 
-  private record Cached(Optional<Principal> principal, long at) {}
+  private record Cached(Optional<Principal> principal, long at, java.time.OffsetDateTime expiresAt) {}
 
   public ApiKeys(Pool pool) {
     this.pool = pool;
@@ -49,22 +49,85 @@ public final class ApiKeys {
     String hash = hash(secret);
     synchronized (cache) {
       Cached c = cache.get(hash);
-      if (c != null && System.nanoTime() - c.at < CACHE_TTL_NANOS) {
+      if (c != null && System.nanoTime() - c.at < CACHE_TTL_NANOS
+          && (c.expiresAt == null || c.expiresAt.isAfter(java.time.OffsetDateTime.now()))) {
         return Future.succeededFuture(c.principal);
       }
     }
-    return pool.preparedQuery("SELECT id, role, tenant_id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL "
-            + "AND (expires_at IS NULL OR expires_at > now())")
+    return pool.preparedQuery("SELECT k.id, k.role, k.tenant_id, k.expires_at, t.tier FROM api_keys k "
+            + "LEFT JOIN tenants t ON t.id = k.tenant_id WHERE k.key_hash = $1 AND k.revoked_at IS NULL "
+            + "AND (k.expires_at IS NULL OR k.expires_at > now())")
         .execute(Tuple.of(hash))
         .map(rows -> {
-          Optional<Principal> p = rows.size() == 0 ? Optional.empty() : Optional.of(rows.iterator().next()).map(r ->
-              new Principal(r.getString("id"), Principal.Role.valueOf(r.getString("role").toUpperCase(java.util.Locale.ROOT)),
-                  r.getString("tenant_id")));
+          io.vertx.sqlclient.Row r = rows.size() == 0 ? null : rows.iterator().next();
+          Optional<Principal> p = r == null ? Optional.empty() : Optional.of(new Principal(r.getString("id"),
+              Principal.Role.valueOf(r.getString("role").toUpperCase(java.util.Locale.ROOT)), r.getString("tenant_id"),
+              r.getString("tier")));
           synchronized (cache) {
-            cache.put(hash, new Cached(p, System.nanoTime()));
+            cache.put(hash, new Cached(p, System.nanoTime(), r == null ? null : r.getOffsetDateTime("expires_at")));
           }
           return p;
         });
+  }
+
+  /** A key as listed: never the secret. */
+  public record KeyInfo(String id, String tenantId, Principal.Role role, String name, String createdAt, String expiresAt,
+      String revokedAt) {
+    public io.vertx.core.json.JsonObject toJson() {
+      return new io.vertx.core.json.JsonObject().put("id", id).put("tenant_id", tenantId)
+          .put("role", role.name().toLowerCase(java.util.Locale.ROOT)).put("name", name).put("created_at", createdAt)
+          .put("expires_at", expiresAt).put("revoked_at", revokedAt);
+    }
+  }
+
+  /** Creates a key for a tenant; the secret is returned here and never again. */
+  public Future<io.vertx.core.json.JsonObject> create(String tenantId, Principal.Role role, String name,
+      java.time.OffsetDateTime expiresAt) {
+    String secret = newSecret();
+    String id = "key_" + java.util.UUID.randomUUID().toString().replace("-", "").substring(0, 16);
+    return pool.preparedQuery("INSERT INTO api_keys (id, key_hash, tenant_id, role, name, expires_at) "
+            + "VALUES ($1, $2, $3, $4, $5, $6) RETURNING " + KEY_COLUMNS)
+        .execute(Tuple.of(id, hash(secret), tenantId, role.name().toLowerCase(java.util.Locale.ROOT), name, expiresAt))
+        .map(rows -> map(rows.iterator().next()).toJson().put("secret", secret));
+  }
+
+  public Future<java.util.List<KeyInfo>> list(String tenantId) {
+    return pool.preparedQuery("SELECT " + KEY_COLUMNS + " FROM api_keys WHERE tenant_id = $1 ORDER BY created_at")
+        .execute(Tuple.of(tenantId)).map(rows -> {
+          java.util.List<KeyInfo> out = new java.util.ArrayList<>();
+          rows.forEach(r -> out.add(map(r)));
+          return out;
+        });
+  }
+
+  /** Revokes a tenant's key at once (the cache forgets it too). False if the tenant has no such key. */
+  public Future<Boolean> revoke(String tenantId, String keyId) {
+    return pool.preparedQuery("UPDATE api_keys SET revoked_at = COALESCE(revoked_at, now()) WHERE id = $1 AND tenant_id = $2 "
+            + "RETURNING key_hash")
+        .execute(Tuple.of(keyId, tenantId))
+        .map(rows -> {
+          if (rows.size() == 0) {
+            return false;
+          }
+          synchronized (cache) {
+            cache.remove(rows.iterator().next().getString(0));
+          }
+          return true;
+        });
+  }
+
+  private static final String KEY_COLUMNS = "id, tenant_id, role, name, created_at, expires_at, revoked_at";
+
+  private static KeyInfo map(io.vertx.sqlclient.Row r) {
+    return new KeyInfo(r.getString("id"), r.getString("tenant_id"),
+        Principal.Role.valueOf(r.getString("role").toUpperCase(java.util.Locale.ROOT)), r.getString("name"),
+        time(r.getOffsetDateTime("created_at")), time(r.getOffsetDateTime("expires_at")),
+        time(r.getOffsetDateTime("revoked_at")));
+  }
+
+  private static String time(java.time.OffsetDateTime t) {
+    return t == null ? null : t.withOffsetSameInstant(java.time.ZoneOffset.UTC)
+        .format(java.time.format.DateTimeFormatter.ISO_OFFSET_DATE_TIME);
   }
 
   /**

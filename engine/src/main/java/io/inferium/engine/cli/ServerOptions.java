@@ -28,6 +28,9 @@ final class ServerOptions {
   @Option(names = "--idle-unload-s", defaultValue = "${env:INFERIUM_IDLE_UNLOAD_S:-300}", description = "Unload a model from a worker after this many idle seconds, unless it is keep_warm (default ${DEFAULT-VALUE}).")
   long idleUnloadS;
 
+  @Option(names = "--tiers", defaultValue = "${env:INFERIUM_TIERS}", description = "A tier table (JSON) replacing the built-in one (env INFERIUM_TIERS).")
+  Path tiers;
+
   @Option(names = "--admin-key", defaultValue = "${env:INFERIUM_ADMIN_KEY}", description = "Admin API key; generated into <data-dir>/admin.key when absent (env INFERIUM_ADMIN_KEY).")
   String adminKey;
 
@@ -47,6 +50,9 @@ final class ServerOptions {
       b.maxWorkers(maxWorkers);
     }
     b.idleUnloadMs(idleUnloadS * 1000);
+    if (tiers != null && !tiers.toString().isBlank()) {
+      b.tiersFile(tiers);
+    }
     return b.build();
   }
 

@@ -1,0 +1,70 @@
+package io.inferium.engine.api;
+
+import io.inferium.engine.EngineMetrics;
+import io.inferium.engine.auth.Principal;
+import io.inferium.engine.auth.RateLimiter;
+import io.inferium.engine.auth.Tenants;
+import io.inferium.engine.auth.Tier;
+import io.inferium.engine.auth.Tiers;
+import io.vertx.core.Future;
+
+/**
+ * A tenant's tier limits at the gateway: requests per minute (429 with {@code Retry-After}) and
+ * model storage (402 naming the limit and the tier that lifts it). Platform keys have no tier and
+ * no limits.
+ */
+final class Limits {
+
+  private final Tiers tiers;
+  private final Tenants tenants;
+  private final RateLimiter rates = new RateLimiter();
+  private final EngineMetrics metrics;
+
+  Limits(Tiers tiers, Tenants tenants, EngineMetrics metrics) {
+    this.tiers = tiers;
+    this.tenants = tenants;
+    this.metrics = metrics;
+  }
+
+  private Tier tier(Principal who) {
+    return who.tier() == null ? null : tiers.get(who.tier()).orElse(tiers.defaultTier());
+  }
+
+  /** Counts one request against the caller's rate; throws a 429 when over it. */
+  void request(Principal who) {
+    Tier tier = tier(who);
+    if (tier == null) {
+      return;
+    }
+    long wait = rates.acquire(who.tenantId(), tier.requestsPerMinute());
+    if (wait > 0) {
+      metrics.limited("rate", tier.name());
+      String upgrade = tiers.lifting(tier.name(), t -> t.requestsPerMinute() > tier.requestsPerMinute())
+          .map(t -> "; tier " + t + " allows " + tiers.get(t).orElseThrow().requestsPerMinute() + "/minute").orElse("");
+      throw new ApiError(429, "rate limit of tier " + tier.name() + " reached (" + tier.requestsPerMinute()
+          + " requests/minute); retry in " + wait + " s" + upgrade, (int) Math.min(wait, Integer.MAX_VALUE));
+    }
+  }
+
+  /** Fails with 402 when storing {@code addBytes} more would exceed the caller's storage quota. */
+  Future<Void> storage(Principal who, long addBytes) {
+    Tier tier = tier(who);
+    if (tier == null) {
+      return Future.succeededFuture();
+    }
+    return tenants.storageBytes(who.tenantId()).compose(used -> {
+      if (used + addBytes <= tier.storageBytes()) {
+        return Future.succeededFuture();
+      }
+      metrics.limited("storage", tier.name());
+      String upgrade = tiers.lifting(tier.name(), t -> t.storageBytes() >= used + addBytes)
+          .map(t -> "; tier " + t + " allows " + mib(tiers.get(t).orElseThrow().storageBytes())).orElse("");
+      return Future.failedFuture(new ApiError(402, "model storage quota of tier " + tier.name() + " exceeded: "
+          + mib(used) + " used + " + mib(addBytes) + " uploaded > " + mib(tier.storageBytes()) + upgrade));
+    });
+  }
+
+  private static String mib(long bytes) {
+    return String.format(java.util.Locale.ROOT, "%.1f MiB", bytes / 1048576.0);
+  }
+}

@@ -1,0 +1,44 @@
+package io.inferium.engine.auth;
+
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Requests per minute per tenant, as token buckets that refill continuously up to one minute's
+ * allowance. Bounded by the number of tenants.
+ */
+public final class RateLimiter {
+
+  private static final long MINUTE_NANOS = TimeUnit.MINUTES.toNanos(1);
+
+  private static final class Bucket {
+    double tokens;
+    long updated;
+  }
+
+  private final ConcurrentHashMap<String, Bucket> buckets = new ConcurrentHashMap<>();
+
+  /**
+   * Takes one request from the tenant's bucket. Returns 0 when allowed, otherwise the whole seconds
+   * until a token is back (for {@code Retry-After}).
+   */
+  public long acquire(String tenantId, int perMinute) {
+    Bucket b = buckets.computeIfAbsent(tenantId, k -> {
+      Bucket fresh = new Bucket();
+      fresh.tokens = perMinute;
+      fresh.updated = System.nanoTime();
+      return fresh;
+    });
+    synchronized (b) {
+      long now = System.nanoTime();
+      b.tokens = Math.min(perMinute, b.tokens + (double) (now - b.updated) * perMinute / MINUTE_NANOS);
+      b.updated = now;
+      if (b.tokens >= 1) {
+        b.tokens -= 1;
+        return 0;
+      }
+      double nanosToToken = (1 - b.tokens) * MINUTE_NANOS / perMinute;
+      return Math.max(1, (long) Math.ceil(nanosToToken / 1e9));
+    }
+  }
+}
