@@ -26,7 +26,14 @@ import picocli.CommandLine.Option;
 public final class Main implements Runnable {
 
   public static void main(String[] args) {
-    System.exit(new CommandLine(new Main()).execute(args));
+    CommandLine cli = new CommandLine(new Main()).setExecutionExceptionHandler((e, cmd, parsed) -> {
+      if (e instanceof IllegalArgumentException) {
+        cmd.getErr().println(e.getMessage());
+        return 2;
+      }
+      throw e;
+    });
+    System.exit(cli.execute(args));
   }
 
   @Override
@@ -88,7 +95,7 @@ public final class Main implements Runnable {
           maxBatch, delays, binary, d.ceilingLayouts(), ceilingBatches, seconds(ceilingSeconds),
           openFractions.stream().filter(f -> f > 0).toList(), d.openConnections(), d.maxRequests());
       Benchmark.Outcome outcome = new Benchmark(s).run();
-      JsonObject meta = meta("java -Xss8m -jar loadtest/target/inferium-loadtest.jar benchmark " + String.join(" ", args()))
+      JsonObject meta = meta("java -Xss8m -jar loadtest/target/inferium-loadtest.jar " + String.join(" ", args()))
           .put("model", "MLP 256-512-512-10 FP32 (loadtest/src/main/resources/models/mlp.onnx), one row [1,256] per request")
           .put("body", binary ? "binary tensor extension" : "V2 JSON")
           .put("warmup_s", warmup).put("duration_s", duration).put("max_batch_size", maxBatch);

@@ -14,8 +14,9 @@ import java.util.function.ToDoubleFunction;
 import javax.imageio.ImageIO;
 
 /**
- * A concurrency sweep drawn with Java2D: throughput (top) and p99 latency (bottom, log scale)
- * against concurrency (log 2 scale), one line per series, and an optional ceiling line.
+ * A concurrency sweep drawn with Java2D: throughput (top; log scale when the ceiling line is far
+ * above it) and p99 latency (bottom, log scale) against concurrency (log 2 scale), one line per
+ * series, and an optional ceiling line.
  */
 public final class SweepChart {
 
@@ -46,9 +47,17 @@ public final class SweepChart {
       g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 16));
       g.drawString(title, LEFT, 28);
       int[] xs = concurrencies(series);
-      double maxTput = Math.max(ceilingPerSecond, max(series, LoadResult::throughput)) * 1.1;
-      panel(g, TOP, "throughput (ok/s)", xs, series, LoadResult::throughput, 0, Math.max(1, maxTput), false,
-          ceilingPerSecond);
+      double served = max(series, LoadResult::throughput);
+      if (ceilingPerSecond > 5 * served) {
+        // A ceiling far above the served rates would flatten them on a linear axis.
+        double lo = Math.pow(10, Math.floor(Math.log10(Math.max(1, min(series, LoadResult::throughput)))));
+        double hi = Math.pow(10, Math.ceil(Math.log10(ceilingPerSecond)));
+        panel(g, TOP, "throughput (ok/s, log)", xs, series, LoadResult::throughput, lo, hi, true, ceilingPerSecond);
+      } else {
+        double maxTput = Math.max(ceilingPerSecond, served) * 1.1;
+        panel(g, TOP, "throughput (ok/s)", xs, series, LoadResult::throughput, 0, Math.max(1, maxTput), false,
+            ceilingPerSecond);
+      }
       double maxP99 = Math.max(1, max(series, r -> r.latencyMs(99)));
       double minP99 = Math.max(0.01, min(series, r -> r.latencyMs(99)));
       panel(g, TOP + PANEL_H + GAP, "p99 latency (ms, log)", xs, series, r -> r.latencyMs(99),
