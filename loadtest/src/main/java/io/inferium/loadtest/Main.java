@@ -1,0 +1,183 @@
+package io.inferium.loadtest;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code java -Xss8m -jar loadtest/target/inferium-loadtest.jar benchmark|run}: the side-by-side
+ * benchmark, or a load run against a server that is already running.
+ */
+@Command(name = "inferium-loadtest", mixinStandardHelpOptions = true,
+    subcommands = {Main.BenchmarkCommand.class, Main.RunCommand.class},
+    description = "Load generator and benchmark for Inferium (loopback only).")
+public final class Main implements Runnable {
+
+  public static void main(String[] args) {
+    CommandLine cli = new CommandLine(new Main()).setExecutionExceptionHandler((e, cmd, parsed) -> {
+      if (e instanceof IllegalArgumentException) {
+        cmd.getErr().println(e.getMessage());
+        return 2;
+      }
+      throw e;
+    });
+    System.exit(cli.execute(args));
+  }
+
+  @Override
+  public void run() {
+    new CommandLine(this).usage(System.out);
+  }
+
+  static Duration seconds(double s) {
+    return Duration.ofMillis(Math.round(s * 1000));
+  }
+
+  static JsonObject meta(String command) {
+    return new JsonObject()
+        .put("date", ZonedDateTime.now().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME))
+        .put("machine", Runtime.getRuntime().availableProcessors() + " cores, " + System.getProperty("os.name") + " "
+            + System.getProperty("os.arch") + ", Java " + System.getProperty("java.version")
+            + "; load generator in the same JVM as the gateway")
+        .put("command", command);
+  }
+
+  @Command(name = "benchmark", mixinStandardHelpOptions = true,
+      description = "(a) ONNX Runtime in-process, (b) gateway without batching, (c) gateway with dynamic batching; "
+          + "one JVM, one model, side by side.")
+  static final class BenchmarkCommand implements Callable<Integer> {
+    @Option(names = "--out", defaultValue = "loadtest/results", description = "output directory (default: ${DEFAULT-VALUE})")
+    Path out;
+    @Option(names = "--warmup", defaultValue = "1", description = "seconds of warm-up per run (default: ${DEFAULT-VALUE})")
+    double warmup;
+    @Option(names = "--duration", defaultValue = "4", description = "measured seconds per run (default: ${DEFAULT-VALUE})")
+    double duration;
+    @Option(names = "--concurrency", split = ",", defaultValue = "1,2,4,8,16,32,64",
+        description = "closed-loop concurrencies (default: ${DEFAULT-VALUE})")
+    List<Integer> concurrencies;
+    @Option(names = "--workers", defaultValue = "0", description = "worker processes, 0 for the server's default")
+    int workers;
+    @Option(names = "--db-url", description = "postgresql://user@127.0.0.1:5432/db: a fresh database is created there "
+        + "and dropped afterwards (default: embedded PostgreSQL)")
+    String dbUrl;
+    @Option(names = "--max-batch", defaultValue = "64", description = "max_batch_size of (c) (default: ${DEFAULT-VALUE})")
+    int maxBatch;
+    @Option(names = "--queue-delays", split = ",", defaultValue = "0,2",
+        description = "max_queue_delay_ms values of (c), one function each (default: ${DEFAULT-VALUE})")
+    List<Integer> delays;
+    @Option(names = "--binary", description = "send the row with the binary tensor extension instead of JSON")
+    boolean binary;
+    @Option(names = "--ceiling-batches", split = ",", defaultValue = "1,8,32,64",
+        description = "batch sizes tried for (a) (default: ${DEFAULT-VALUE})")
+    List<Integer> ceilingBatches;
+    @Option(names = "--ceiling-seconds", defaultValue = "2", description = "seconds per (a) measurement (default: ${DEFAULT-VALUE})")
+    double ceilingSeconds;
+    @Option(names = "--open-fractions", split = ",", defaultValue = "0.5,0.8",
+        description = "open-loop rates as fractions of the best (c) peak (default: ${DEFAULT-VALUE}); 0 to skip")
+    List<Double> openFractions;
+
+    @Override
+    public Integer call() throws Exception {
+      BenchmarkSettings d = BenchmarkSettings.defaults();
+      BenchmarkSettings s = new BenchmarkSettings(seconds(warmup), seconds(duration), concurrencies, workers, dbUrl,
+          maxBatch, delays, binary, d.ceilingLayouts(), ceilingBatches, seconds(ceilingSeconds),
+          openFractions.stream().filter(f -> f > 0).toList(), d.openConnections(), d.maxRequests());
+      Benchmark.Outcome outcome = new Benchmark(s).run();
+      JsonObject meta = meta("java -Xss8m -jar loadtest/target/inferium-loadtest.jar " + String.join(" ", args()))
+          .put("model", "MLP 256-512-512-10 FP32 (loadtest/src/main/resources/models/mlp.onnx), one row [1,256] per request")
+          .put("body", binary ? "binary tensor extension" : "V2 JSON")
+          .put("warmup_s", warmup).put("duration_s", duration).put("max_batch_size", maxBatch);
+      BenchmarkReport report = new BenchmarkReport(outcome, meta);
+      report.write(out);
+      System.out.println(report.markdown());
+      System.out.println("Written: " + out.resolve("benchmark.md") + ", benchmark.json, benchmark.png");
+      return 0;
+    }
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    private List<String> args() {
+      return spec.commandLine().getParseResult().originalArgs();
+    }
+  }
+
+  @Command(name = "run", mixinStandardHelpOptions = true, description = "Drive a running server (loopback only).")
+  static final class RunCommand implements Callable<Integer> {
+    @Option(names = "--url", defaultValue = "http://127.0.0.1:8080", description = "server (default: ${DEFAULT-VALUE})")
+    String url;
+    @Option(names = "--key", defaultValue = "${env:INFERIUM_KEY}", description = "API key (default: $INFERIUM_KEY)")
+    String key;
+    @Option(names = "--function", required = true, description = "function name")
+    String function;
+    @Option(names = "--body", required = true, description = "JSON request body, or @file to read it from a file")
+    String body;
+    @Option(names = "--mode", defaultValue = "closed", description = "closed or open (default: ${DEFAULT-VALUE})")
+    String mode;
+    @Option(names = "--concurrency", split = ",", defaultValue = "1,2,4,8,16,32,64",
+        description = "closed loop: callers per run (default: ${DEFAULT-VALUE})")
+    List<Integer> concurrencies;
+    @Option(names = "--rate", split = ",", description = "open loop: requests/s per run")
+    List<Double> rates;
+    @Option(names = "--connections", defaultValue = "64", description = "open loop: HTTP connections (default: ${DEFAULT-VALUE})")
+    int connections;
+    @Option(names = "--warmup", defaultValue = "1", description = "seconds (default: ${DEFAULT-VALUE})")
+    double warmup;
+    @Option(names = "--duration", defaultValue = "5", description = "seconds (default: ${DEFAULT-VALUE})")
+    double duration;
+    @Option(names = "--max-requests", defaultValue = "5000000", description = "cap per run (default: ${DEFAULT-VALUE})")
+    long maxRequests;
+    @Option(names = "--out", defaultValue = "loadtest/results", description = "output directory (default: ${DEFAULT-VALUE})")
+    Path out;
+
+    @Override
+    public Integer call() throws Exception {
+      Buffer json = Buffer.buffer(body.startsWith("@") ? Files.readString(Path.of(body.substring(1))) : body);
+      LoadTarget target = LoadTarget.infer(url, function, key, InferBody.json(json));
+      Vertx vertx = Vertx.vertx();
+      List<LoadResult> results = new ArrayList<>();
+      try {
+        LoadGenerator gen = new LoadGenerator(vertx);
+        long limit = (long) (warmup + duration) + TimeUnit.MILLISECONDS.toSeconds(LoadTarget.DEFAULT_TIMEOUT_MS) + 30;
+        if ("open".equals(mode)) {
+          if (rates == null || rates.isEmpty()) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--mode open needs --rate");
+          }
+          for (double r : rates) {
+            results.add(gen.openLoop(function, target,
+                new LoadGenerator.OpenPlan(r, connections, seconds(warmup), seconds(duration), maxRequests))
+                .await(limit, TimeUnit.SECONDS));
+            System.out.println(ReportFiles.markdown(List.of(results.get(results.size() - 1))));
+          }
+        } else if ("closed".equals(mode)) {
+          for (int c : concurrencies) {
+            results.add(gen.closedLoop(function, target,
+                new LoadGenerator.ClosedPlan(c, seconds(warmup), seconds(duration), maxRequests))
+                .await(limit, TimeUnit.SECONDS));
+            System.out.println(ReportFiles.markdown(List.of(results.get(results.size() - 1))));
+          }
+        } else {
+          throw new CommandLine.ParameterException(new CommandLine(this), "--mode is closed or open, not " + mode);
+        }
+      } finally {
+        vertx.close().await(30, TimeUnit.SECONDS);
+      }
+      ReportFiles.write(out, "run", "Load run: " + function + " (" + mode + " loop)",
+          meta("inferium-loadtest run").put("url", url).put("function", function), results);
+      System.out.println("Written: " + out.resolve("run.md") + ", run.json" + ("closed".equals(mode) ? ", run.png" : ""));
+      return 0;
+    }
+  }
+}
