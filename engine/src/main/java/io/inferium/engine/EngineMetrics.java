@@ -97,6 +97,14 @@ public final class EngineMetrics {
         .tag("limit", limit).tag("tier", tier).register(registry).increment();
   }
 
+  /** A redundant batch compared: its verdict and the agreeing group's least similarity. */
+  public void verified(String function, String verdict, double similarity) {
+    Counter.builder("inferium.verifications.runs").description("Redundant batches by verdict")
+        .tag("function", function).tag("verdict", verdict).register(registry).increment();
+    DistributionSummary.builder("inferium.verification.similarity").description("Similarity within the agreeing group")
+        .tag("function", function).serviceLevelObjectives(0.9, 0.99, 0.999, 0.9999, 1.0).register(registry).record(similarity);
+  }
+
   public void coldStart(String function, long millis) {
     Counter.builder("inferium.cold.starts").description("Model loads triggered by a request")
         .tag("function", function).register(registry).increment();

@@ -15,6 +15,8 @@ import io.inferium.infra.Database;
 import io.inferium.infra.DatabaseSettings;
 import io.inferium.infra.Metrics;
 import io.inferium.verifier.CodeChecksum;
+import io.inferium.verifier.LedgerSettings;
+import io.inferium.verifier.NodeLedger;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
@@ -77,17 +79,20 @@ public final class Gateway {
             store = new FunctionStore(d.pool());
             ModelBlobs blobs = new ModelBlobs(dataDir.resolve("models"), files);
             supervisor = new WorkerSupervisor(vertx, config.supervisorSettings(), engineMetrics, code);
-            Dispatcher dispatcher = new Dispatcher(supervisor, blobs, engineMetrics);
-            Mempool mempool = new Mempool(vertx, dispatcher, engineMetrics);
+            NodeLedger ledger = new NodeLedger(d.pool(), LedgerSettings.defaults(), metrics.registry());
+            supervisor.onAttach(link -> ledger.register(link.workerId(), link.hello().getString("public_key"))
+                .onFailure(err -> log.warn("Could not register node {}: {}", link.workerId(), err.toString())));
+            Dispatcher dispatcher = new Dispatcher(supervisor, blobs, engineMetrics, ledger::isEjected);
+            Mempool mempool = new Mempool(vertx, dispatcher, engineMetrics, ledger);
             scaler = new ScaleController(vertx, supervisor, mempool, store, blobs, engineMetrics, config.scale());
             pipeline = new DeployPipeline(vertx, store, blobs, supervisor, files, config.deploy(), engineMetrics);
             HttpVerticle http = new HttpVerticle(
                 new HttpVerticle.Services(d.pool(), store, blobs, pipeline, dispatcher, mempool, keys, new Tenants(d.pool()),
-                    tiers, metrics, engineMetrics,
+                    tiers, ledger, supervisor, metrics, engineMetrics,
                     () -> !supervisor.workers().isEmpty(), VERSION),
                 new HttpVerticle.Listen(config.host(), config.port(), config.maxUploadBytes(), config.maxRequestBytes(),
                     dataDir.resolve("uploads")));
-            return supervisor.start()
+            return ledger.load().compose(v -> supervisor.start())
                 .onSuccess(v -> scaler.start())
                 .compose(v -> pipeline.resumePending())
                 .compose(n -> vertx.deployVerticle(http))

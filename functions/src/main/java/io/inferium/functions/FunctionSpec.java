@@ -15,6 +15,7 @@ import java.util.regex.Pattern;
  * @param version null means "the next integer after the latest version of this name"
  * @param batching null fields mean "derive from the model"
  * @param keepWarm  keep the model loaded on every worker instead of unloading it when idle
+ * @param verification how results are checked: {@code none}, or {@code redundant} on k workers
  */
 public record FunctionSpec(
     String name,
@@ -28,16 +29,71 @@ public record FunctionSpec(
     List<String> labels,
     Batching batching,
     int timeoutMs,
-    boolean keepWarm) {
+    boolean keepWarm,
+    Verification verification) {
 
   public static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
   public static final int DEFAULT_TIMEOUT_MS = 30_000;
   public static final int MAX_TIMEOUT_MS = 600_000;
   private static final Set<String> FIELDS = Set.of("name", "version", "kind", "category", "use_cases",
-      "developer", "description", "visibility", "labels", "batching", "timeout_ms", "keep_warm");
+      "developer", "description", "visibility", "labels", "batching", "timeout_ms", "keep_warm", "verification");
 
   /** Who may see and invoke the function. */
   public enum Visibility { PUBLIC, PRIVATE }
+
+  /**
+   * Verification policy: {@code none}, or {@code redundant} — each batch runs on {@code k} distinct
+   * workers and the outputs must agree (cosine similarity of float outputs at least
+   * {@code threshold}; exact equality otherwise) in a strict majority.
+   */
+  public record Verification(String policy, int k, double threshold) {
+
+    public static final Verification NONE = new Verification("none", 1, 1.0);
+    public static final double DEFAULT_THRESHOLD = 0.999;
+
+    public boolean redundant() {
+      return "redundant".equals(policy);
+    }
+
+    JsonObject toJson() {
+      JsonObject o = new JsonObject().put("policy", policy);
+      if (redundant()) {
+        o.put("k", k).put("threshold", threshold);
+      }
+      return o;
+    }
+
+    static Verification fromJson(Object value) {
+      if (value == null) {
+        return NONE;
+      }
+      if (!(value instanceof JsonObject v)) {
+        throw new InvalidSpecException("field 'verification': expected an object such as {\"policy\": \"redundant\", \"k\": 3}, got " + value);
+      }
+      for (String field : v.fieldNames()) {
+        if (!List.of("policy", "k", "threshold").contains(field)) {
+          throw new InvalidSpecException("field 'verification': unknown field '" + field + "' (accepted: policy, k, threshold)");
+        }
+      }
+      String policy = v.getValue("policy") instanceof String p ? p : null;
+      if ("none".equals(policy)) {
+        return NONE;
+      }
+      if (!"redundant".equals(policy)) {
+        throw new InvalidSpecException("field 'verification.policy': expected none | redundant, got " + v.getValue("policy"));
+      }
+      Integer k = integer(v, "k", 2, 7);
+      Object t = v.getValue("threshold");
+      double threshold = DEFAULT_THRESHOLD;
+      if (t != null) {
+        if (!(t instanceof Number n) || n.doubleValue() <= 0 || n.doubleValue() > 1) {
+          throw new InvalidSpecException("field 'verification.threshold': expected a number in (0, 1], got " + t);
+        }
+        threshold = n.doubleValue();
+      }
+      return new Verification("redundant", k == null ? 3 : k, threshold);
+    }
+  }
 
   /**
    * Dynamic batching and queueing settings; null means "derive from the model" (or the default).
@@ -131,7 +187,8 @@ public record FunctionSpec(
     Integer timeout = integer(json, "timeout_ms", 1, MAX_TIMEOUT_MS);
     return new FunctionSpec(name, version, kind, string(json, "category"), strings(json, "use_cases"),
         string(json, "developer"), string(json, "description"), visibility, labels, batching,
-        timeout == null ? DEFAULT_TIMEOUT_MS : timeout, bool(json, "keep_warm"));
+        timeout == null ? DEFAULT_TIMEOUT_MS : timeout, bool(json, "keep_warm"),
+        Verification.fromJson(json.getValue("verification")));
   }
 
   public JsonObject toJson() {
@@ -139,6 +196,7 @@ public record FunctionSpec(
         .put("visibility", visibility.name().toLowerCase(java.util.Locale.ROOT))
         .put("timeout_ms", timeoutMs)
         .put("keep_warm", keepWarm)
+        .put("verification", verification.toJson())
         .put("use_cases", new JsonArray(useCases))
         .put("labels", new JsonArray(labels));
     if (version != null) {
@@ -161,7 +219,7 @@ public record FunctionSpec(
 
   public FunctionSpec withVersion(int v) {
     return new FunctionSpec(name, v, kind, category, useCases, developer, description, visibility, labels, batching,
-        timeoutMs, keepWarm);
+        timeoutMs, keepWarm, verification);
   }
 
   private static String string(JsonObject json, String field) {

@@ -9,6 +9,7 @@ import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -24,10 +25,44 @@ public final class FunctionStore {
   private static final String COLUMNS =
       "name, version, spec, model_sha256, model_bytes, owner, state, state_reason, report, signature, created_at, updated_at";
 
+  /** Reads on the request path are cached briefly; this process's own writes invalidate at once. */
+  private static final long CACHE_TTL_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
+  private static final int CACHE_SIZE = 10_000;
+
   private final Pool pool;
+  private final Map<String, Cached> cache = new java.util.LinkedHashMap<>(256, 0.75f, true) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, Cached> eldest) {
+      return size() > CACHE_SIZE;
+    }
+  };
+
+  private record Cached(Optional<FunctionRecord> record, long at) {}
 
   public FunctionStore(Pool pool) {
     this.pool = pool;
+  }
+
+  private Future<Optional<FunctionRecord>> cached(String key, java.util.function.Supplier<Future<Optional<FunctionRecord>>> load) {
+    synchronized (cache) {
+      Cached c = cache.get(key);
+      if (c != null && System.nanoTime() - c.at < CACHE_TTL_NANOS) {
+        return Future.succeededFuture(c.record);
+      }
+    }
+    long started = System.nanoTime();
+    return load.get().onSuccess(r -> {
+      synchronized (cache) {
+        cache.put(key, new Cached(r, started));
+      }
+    });
+  }
+
+  /** Forgets cached reads of a name after this process changed it. */
+  private void invalidate(String name) {
+    synchronized (cache) {
+      cache.keySet().removeIf(k -> k.substring(k.indexOf(':') + 1).startsWith(name + "/"));
+    }
   }
 
   /**
@@ -78,12 +113,13 @@ public final class FunctionStore {
 
   /** The highest version of a name that is ready to serve. */
   public Future<Optional<FunctionRecord>> latestReady(String name) {
-    return one("SELECT " + COLUMNS + " FROM functions WHERE name = $1 AND state = 'ready' ORDER BY version DESC LIMIT 1",
-        Tuple.of(name));
+    return cached("ready:" + name + "/", () -> one("SELECT " + COLUMNS + " FROM functions WHERE name = $1 AND state = 'ready' ORDER BY version DESC LIMIT 1",
+        Tuple.of(name)));
   }
 
   public Future<Optional<FunctionRecord>> version(String name, int version) {
-    return one("SELECT " + COLUMNS + " FROM functions WHERE name = $1 AND version = $2", Tuple.of(name, version));
+    return cached("version:" + name + "/" + version, () ->
+        one("SELECT " + COLUMNS + " FROM functions WHERE name = $1 AND version = $2", Tuple.of(name, version)));
   }
 
   public Future<List<FunctionRecord>> versions(String name) {
@@ -129,6 +165,7 @@ public final class FunctionStore {
     return pool.preparedQuery("UPDATE functions SET state = $3, state_reason = $4, report = $5, signature = $6, "
             + "updated_at = now() WHERE name = $1 AND version = $2")
         .execute(Tuple.of(name, version, state.wire(), reason, report, signature == null ? null : signature.toJson()))
+        .onComplete(ar -> invalidate(name))
         .mapEmpty();
   }
 
@@ -137,7 +174,7 @@ public final class FunctionStore {
    * and the model hashes no remaining version refers to (their blobs may be removed).
    */
   public Future<Deleted> delete(String name, Integer version) {
-    return pool.withTransaction(conn -> conn
+    return pool.<Deleted>withTransaction(conn -> conn
         .preparedQuery("DELETE FROM functions WHERE name = $1 AND ($2::int IS NULL OR version = $2) RETURNING model_sha256")
         .execute(Tuple.of(name, version))
         .compose(rows -> {
@@ -153,7 +190,7 @@ public final class FunctionStore {
                 still.forEach(r -> orphans.remove(r.getString(0)));
                 return new Deleted(hashes.size(), orphans);
               });
-        }));
+        })).onComplete(ar -> invalidate(name));
   }
 
   /** Result of {@link #delete}. */

@@ -42,7 +42,7 @@ class FunctionSpecTest {
          "use_cases": ["botany", "demo"], "developer": "ada", "description": "Iris species",
          "visibility": "private", "labels": ["setosa", "versicolor", "virginica"],
          "batching": {"max_batch_size": 32, "max_queue_delay_ms": 5}, "timeout_ms": 1500,
-         "keep_warm": true}""");
+         "keep_warm": true, "verification": {"policy": "redundant", "k": 3, "threshold": 0.99}}""");
 
     FunctionSpec spec = FunctionSpec.fromJson(json);
 
@@ -54,6 +54,7 @@ class FunctionSpecTest {
     assertEquals(new FunctionSpec.Batching(32, 5, List.of(), null), spec.batching());
     assertEquals(1500, spec.timeoutMs());
     assertTrue(spec.keepWarm());
+    assertEquals(new FunctionSpec.Verification("redundant", 3, 0.99), spec.verification());
     assertEquals(json, spec.toJson());
     assertEquals(spec, FunctionSpec.fromJson(spec.toJson()));
     assertEquals(4, spec.withVersion(4).version());
@@ -87,7 +88,7 @@ class FunctionSpecTest {
   @Test
   void anUnknownFieldIsNamedWithTheAcceptedOnes() {
     assertEquals("spec: unknown field 'timeout' (accepted: batching, category, description, developer, keep_warm, kind, "
-            + "labels, name, timeout_ms, use_cases, version, visibility)",
+            + "labels, name, timeout_ms, use_cases, verification, version, visibility)",
         invalid("{\"name\": \"iris\", \"timeout\": 5}"));
   }
 

@@ -81,7 +81,9 @@ public final class NodeLedger {
     }
     registry.counter("inferium.verification.tasks", "verdict", verdict.kind().wire()).increment();
     return pool.withTransaction(conn -> {
-      Future<Void> chain = Future.succeededFuture();
+      // Lock the task's nodes in one fixed order, so concurrent tasks cannot deadlock.
+      Future<Void> chain = conn.preparedQuery("SELECT node_id FROM nodes WHERE node_id = ANY($1) ORDER BY node_id FOR UPDATE")
+          .execute(Tuple.of(nodes.stream().sorted().toArray(String[]::new))).mapEmpty();
       for (int i : verdict.agreeing()) {
         int run = i;
         chain = chain.compose(v -> agree(conn, taskId, nodes.get(run)));
@@ -166,7 +168,7 @@ public final class NodeLedger {
 
   /** Every node with its ledger state and its latest events. */
   public Future<List<JsonObject>> list() {
-    return pool.query("SELECT n.*, (SELECT COALESCE(json_agg(e ORDER BY e.id DESC), '[]'::json) FROM (SELECT kind, task_id, "
+    return pool.query("SELECT n.*, (SELECT COALESCE(json_agg(e ORDER BY e.id DESC), '[]'::json) FROM (SELECT id, kind, task_id, "
             + "stake_delta_micro_usd, reputation_after, evidence, at FROM node_events WHERE node_id = n.node_id "
             + "ORDER BY id DESC LIMIT 20) e) AS recent FROM nodes n ORDER BY node_id")
         .execute().map(rows -> {

@@ -2,6 +2,8 @@ package io.inferium.engine.api;
 
 import io.inferium.engine.EngineMetrics;
 import io.inferium.engine.auth.ApiKeys;
+import io.inferium.engine.gateway.WorkerSupervisor;
+import io.inferium.verifier.NodeLedger;
 import io.inferium.engine.auth.Tenants;
 import io.inferium.engine.auth.Tiers;
 import io.inferium.engine.deploy.DeployPipeline;
@@ -26,7 +28,8 @@ public final class HttpVerticle extends VerticleBase {
 
   /** What the routes need from the rest of the gateway. */
   public record Services(Pool pool, FunctionStore store, ModelBlobs blobs, DeployPipeline pipeline, Dispatcher dispatcher,
-      Mempool mempool, ApiKeys keys, Tenants tenants, Tiers tiers, Metrics metrics, EngineMetrics engineMetrics,
+      Mempool mempool, ApiKeys keys, Tenants tenants, Tiers tiers, NodeLedger ledger, WorkerSupervisor supervisor,
+      Metrics metrics, EngineMetrics engineMetrics,
       BooleanSupplier workersReady, String version) {}
 
   /** Listening address and body limits. */
@@ -63,6 +66,7 @@ public final class HttpVerticle extends VerticleBase {
     new FunctionRoutes(vertx, services.store(), services.blobs(), services.pipeline(), services.dispatcher(), limits)
         .mount(router, listen.maxUploadBytes(), listen.uploadsDir());
     new TenantRoutes(services.tenants(), services.keys(), services.tiers()).mount(router);
+    new NodeRoutes(services.ledger(), services.supervisor()).mount(router);
     return vertx.createHttpServer()
         .requestHandler(router)
         .listen(listen.port(), listen.host())

@@ -134,7 +134,7 @@ final class V2Routes {
           if (req.timeoutMicros() != null) {
             budget = Math.min(budget, TimeUnit.MICROSECONDS.toNanos(req.timeoutMicros()));
           }
-          QueuedRequest queued = mempool.submit(fn, req.inputs(), req.outputs(), req.priority(), start + budget);
+          QueuedRequest queued = mempool.submit(req.id(), fn, req.inputs(), req.outputs(), req.priority(), start + budget);
           ctx.response().closeHandler(v -> queued.cancel());
           return queued.future().map(outcome -> {
             JsonObject body = new JsonObject()
@@ -143,8 +143,14 @@ final class V2Routes {
             if (req.id() != null) {
               body.put("id", req.id());
             }
-            if (req.parameters() != null) {
-              body.put("parameters", req.parameters());
+            JsonObject parameters = req.parameters() == null ? new JsonObject() : req.parameters().copy();
+            if (outcome.verdict() != null) {
+              parameters.put("verdict", outcome.verdict()).put("similarity", outcome.similarity());
+              ctx.response().putHeader("X-Inferium-Verdict", outcome.verdict())
+                  .putHeader("X-Inferium-Similarity", Double.toString(outcome.similarity()));
+            }
+            if (!parameters.isEmpty()) {
+              body.put("parameters", parameters);
             }
             body.put("outputs", new JsonArray(outcome.outputs().stream()
                 .map(t -> req.binary(t.name()) ? V2Json.encodeBinaryOutput(t) : V2Json.encodeOutput(t)).toList()));

@@ -36,6 +36,9 @@ class WorkerCommand implements Callable<Integer> {
   @Option(names = "--heartbeat-ms", defaultValue = "1000", description = "Heartbeat period.")
   long heartbeatMs;
 
+  @Option(names = "--test-fault", hidden = true, description = "Tests only: noise:P perturbs the outputs of a fraction P of runs.")
+  String fault;
+
   @Override
   public Integer call() {
     String token = System.getenv(WorkerOptions.TOKEN_ENV);
@@ -44,6 +47,6 @@ class WorkerCommand implements Callable<Integer> {
       return 2;
     }
     return WorkerProcess.run(new WorkerOptions(host, port, token, nodeId, ExecutionDevice.parse(device), slots, threads,
-        queueLimit, heartbeatMs));
+        queueLimit, heartbeatMs, fault));
   }
 }

@@ -28,16 +28,39 @@ public final class Dispatcher {
   private final ModelBlobs blobs;
   private final EngineMetrics metrics;
   private final AtomicInteger rotation = new AtomicInteger();
+  private final java.util.function.Predicate<String> ejected;
 
-  public Dispatcher(WorkerSupervisor supervisor, ModelBlobs blobs, EngineMetrics metrics) {
+  /** {@code ejected} says which node ids the verification ledger has ejected: they get no work. */
+  public Dispatcher(WorkerSupervisor supervisor, ModelBlobs blobs, EngineMetrics metrics,
+      java.util.function.Predicate<String> ejected) {
     this.supervisor = supervisor;
     this.blobs = blobs;
     this.metrics = metrics;
+    this.ejected = ejected;
+  }
+
+  private List<WorkerLink> eligible() {
+    return supervisor.workers().stream().filter(w -> !ejected.test(w.workerId())).toList();
+  }
+
+  /**
+   * Up to {@code k} distinct workers for one redundant batch, chosen at random among those eligible;
+   * empty when fewer than {@code min(k, eligible workers)} have room now (wait and try again).
+   */
+  public List<WorkerLink> pickDistinct(int k) {
+    List<WorkerLink> all = eligible();
+    int target = Math.min(k, all.size());
+    List<WorkerLink> free = new java.util.ArrayList<>(all.stream().filter(w -> !w.saturated()).toList());
+    if (target == 0 || free.size() < target) {
+      return List.of();
+    }
+    java.util.Collections.shuffle(free, java.util.concurrent.ThreadLocalRandom.current());
+    return List.copyOf(free.subList(0, target));
   }
 
   /** A worker that can take a batch for this model now, or null if none can. */
   public WorkerLink pick(String sha256) {
-    List<WorkerLink> candidates = supervisor.workers().stream().filter(w -> !w.saturated()).toList();
+    List<WorkerLink> candidates = eligible().stream().filter(w -> !w.saturated()).toList();
     if (candidates.isEmpty()) {
       return null;
     }
@@ -57,7 +80,7 @@ public final class Dispatcher {
 
   /** Whether any worker is attached at all (to tell "busy" from "none"). */
   public boolean anyWorker() {
-    return !supervisor.workers().isEmpty();
+    return !eligible().isEmpty();
   }
 
   /**

@@ -56,6 +56,12 @@ public final class WorkerSupervisor {
   private NetServer server;
   private long watchdogTimer = -1;
   private volatile boolean stopping;
+  private java.util.function.Consumer<WorkerLink> onAttach = link -> { };
+
+  /** Called for each pool worker that attaches (after its hello is accepted). */
+  public void onAttach(java.util.function.Consumer<WorkerLink> handler) {
+    this.onAttach = handler;
+  }
 
   /** One spawned process and, once it said hello, its link. */
   private final class Spawn {
@@ -281,6 +287,9 @@ public final class WorkerSupervisor {
     cmd.add("--slots=" + settings.slots());
     cmd.add("--threads=" + settings.intraOpThreads());
     cmd.add("--heartbeat-ms=" + settings.heartbeatMs());
+    if (spawn.slot != null && settings.testFaults().containsKey(spawn.slot.index)) {
+      cmd.add("--test-fault=" + settings.testFaults().get(spawn.slot.index));
+    }
     return cmd;
   }
 
@@ -429,6 +438,7 @@ public final class WorkerSupervisor {
     spawn.link = link;
     String workerId = spawn.workerId;
     if (spawn.slot != null) {
+      onAttach.accept(link);
       metrics.workerInflight(workerId, () -> workers().stream().filter(w -> w.workerId().equals(workerId))
           .mapToInt(WorkerLink::reserved).sum());
     }

@@ -10,7 +10,23 @@ import java.util.List;
  * @param reason why the batch closed: {@code full}, {@code preferred}, {@code delay}, {@code shape} or
  *               {@code unbatched}
  */
-record Batch(List<QueuedRequest> members, long rows, String reason, Promise<Frame> call) {
+record Batch(List<QueuedRequest> members, long rows, String reason, List<Promise<Frame>> calls) {
+
+  Batch(List<QueuedRequest> members, long rows, String reason) {
+    this(members, rows, reason, new java.util.ArrayList<>());
+  }
+
+  /** A new worker call of this batch (one per worker it runs on). */
+  Promise<Frame> newCall() {
+    Promise<Frame> call = Promise.promise();
+    calls.add(call);
+    return call;
+  }
+
+  /** Withdraws every call still running. */
+  void withdraw(String why) {
+    calls.forEach(c -> c.tryFail(new io.inferium.engine.gateway.WorkerLink.Cancelled(why)));
+  }
 
   boolean allDone() {
     return members.stream().allMatch(m -> m.state == QueuedRequest.State.DONE);

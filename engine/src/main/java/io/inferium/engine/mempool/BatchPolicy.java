@@ -15,8 +15,11 @@ import java.util.concurrent.TimeUnit;
  * @param maxQueueDelayNanos how long the oldest queued request may wait for batch-mates
  * @param preferredSizes    batch sizes that close a batch at once
  * @param maxQueueSize      queued requests beyond which new ones get 429
+ * @param redundancy        distinct workers each batch runs on (1: no verification)
+ * @param threshold         similarity at which redundant runs agree
  */
-public record BatchPolicy(int maxBatchSize, long maxQueueDelayNanos, List<Integer> preferredSizes, int maxQueueSize) {
+public record BatchPolicy(int maxBatchSize, long maxQueueDelayNanos, List<Integer> preferredSizes, int maxQueueSize,
+    int redundancy, double threshold) {
 
   public static final int DEFAULT_MAX_BATCH_SIZE = 32;
   public static final int DEFAULT_MAX_QUEUE_DELAY_MS = 0;
@@ -30,7 +33,9 @@ public record BatchPolicy(int maxBatchSize, long maxQueueDelayNanos, List<Intege
     int delayMs = b == null || b.maxQueueDelayMs() == null ? DEFAULT_MAX_QUEUE_DELAY_MS : b.maxQueueDelayMs();
     List<Integer> preferred = b == null || b.preferredBatchSizes() == null ? List.of() : b.preferredBatchSizes();
     int queue = b == null || b.maxQueueSize() == null ? DEFAULT_MAX_QUEUE_SIZE : b.maxQueueSize();
-    return new BatchPolicy(maxBatch, TimeUnit.MILLISECONDS.toNanos(delayMs), preferred, queue);
+    FunctionSpec.Verification v = fn.spec().verification();
+    return new BatchPolicy(maxBatch, TimeUnit.MILLISECONDS.toNanos(delayMs), preferred, queue,
+        v.redundant() ? v.k() : 1, v.threshold());
   }
 
   /** Rows can be concatenated only if every input and output has an open first dimension. */
@@ -38,6 +43,11 @@ public record BatchPolicy(int maxBatchSize, long maxQueueDelayNanos, List<Intege
     return sig != null && !sig.inputs().isEmpty()
         && sig.inputs().stream().allMatch(TensorSpec::batchable)
         && sig.outputs().stream().allMatch(TensorSpec::batchable);
+  }
+
+  /** The same limits without batching (after an output turned out not to split per request). */
+  BatchPolicy unbatched() {
+    return new BatchPolicy(0, 0, List.of(), maxQueueSize, redundancy, threshold);
   }
 
   public boolean batching() {

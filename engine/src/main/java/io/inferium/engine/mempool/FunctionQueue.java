@@ -95,7 +95,7 @@ final class FunctionQueue {
       return null;
     }
     if (!policy.batching() || head.solo) {
-      return new Batch(List.of(head), Math.max(head.rows, 0), "unbatched", io.vertx.core.Promise.promise());
+      return new Batch(List.of(head), Math.max(head.rows, 0), "unbatched");
     }
     List<QueuedRequest> members = new ArrayList<>();
     members.add(head);
@@ -134,7 +134,7 @@ final class FunctionQueue {
     } else {
       return null;
     }
-    return new Batch(List.copyOf(members), rows, reason, io.vertx.core.Promise.promise());
+    return new Batch(List.copyOf(members), rows, reason);
   }
 
   /** How long until the oldest queued request has waited the full delay. */

@@ -10,6 +10,10 @@ import io.inferium.functions.FunctionRecord;
 import io.inferium.functions.tensor.Tensor;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.inferium.verifier.Consensus;
+import io.inferium.verifier.NodeLedger;
+import io.inferium.verifier.OutputHash;
 import io.vertx.core.Vertx;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -41,7 +45,7 @@ public final class Mempool {
 
   /** What a request got back. */
   public record Outcome(List<Tensor> outputs, String workerId, long queueNanos, long computeMicros, boolean coldStart,
-      long batchRows, int batchRequests) {}
+      long batchRows, int batchRequests, String verdict, double similarity) {}
 
   private final Vertx vertx;
   private final Context context;
@@ -54,7 +58,10 @@ public final class Mempool {
   private volatile boolean waitingForCapacity;
   private volatile long lastDispatchNanos = System.nanoTime();
 
-  public Mempool(Vertx vertx, Dispatcher dispatcher, EngineMetrics metrics) {
+  private final NodeLedger ledger;
+
+  public Mempool(Vertx vertx, Dispatcher dispatcher, EngineMetrics metrics, NodeLedger ledger) {
+    this.ledger = ledger;
     this.vertx = vertx;
     this.context = vertx.getOrCreateContext();
     this.dispatcher = dispatcher;
@@ -66,9 +73,10 @@ public final class Mempool {
    * clock; the answer (or a {@link QueueFull}, {@link DeadlineExceeded}, {@link WorkerFailure} or
    * {@link ApiError}) arrives on the calling context.
    */
-  public QueuedRequest submit(FunctionRecord fn, List<Tensor> inputs, List<String> outputs, int priority,
-      long deadlineNanos) {
-    QueuedRequest r = new QueuedRequest(this, fn, inputs, outputs, priority, deadlineNanos, vertx.getOrCreateContext());
+  public QueuedRequest submit(String requestId, FunctionRecord fn, List<Tensor> inputs, List<String> outputs,
+      int priority, long deadlineNanos) {
+    QueuedRequest r = new QueuedRequest(this, requestId, fn, inputs, outputs, priority, deadlineNanos,
+        vertx.getOrCreateContext());
     onContext(() -> enqueue(r));
     return r;
   }
@@ -105,8 +113,9 @@ public final class Mempool {
   /** Sends batches from this queue while workers have room. */
   private void schedule(FunctionQueue q) {
     while (!q.isEmpty()) {
-      WorkerLink link = dispatcher.pick(q.fn.modelSha256());
-      if (link == null) {
+      List<WorkerLink> links = q.policy.redundancy() > 1 ? dispatcher.pickDistinct(q.policy.redundancy())
+          : java.util.Optional.ofNullable(dispatcher.pick(q.fn.modelSha256())).map(List::of).orElse(List.of());
+      if (links.isEmpty()) {
         waitingForWorker.add(q);
         waitingForCapacity = true;
         armCapacityRetry();
@@ -123,7 +132,7 @@ public final class Mempool {
         }
         return;
       }
-      run(q, batch, link, now);
+      run(q, batch, links, now);
     }
   }
 
@@ -159,7 +168,7 @@ public final class Mempool {
     return lastDispatchNanos;
   }
 
-  private void run(FunctionQueue q, Batch batch, WorkerLink link, long now) {
+  private void run(FunctionQueue q, Batch batch, List<WorkerLink> links, long now) {
     lastDispatchNanos = now;
     for (QueuedRequest m : batch.members()) {
       q.remove(m);
@@ -175,14 +184,59 @@ public final class Mempool {
       inputs.add(Batches.concat(t.name(), batch.members().stream()
           .map(m -> m.inputs.stream().filter(i -> i.name().equals(t.name())).findFirst().orElseThrow()).toList()));
     }
-    dispatcher.run(link, q.fn, inputs, first.outputs, batch.call())
-        .onComplete(ar -> onContext(() -> finished(q, batch, ar)));
+    if (links.size() == 1) {
+      dispatcher.run(links.get(0), q.fn, inputs, first.outputs, batch.newCall())
+          .onComplete(ar -> onContext(() -> finished(q, batch, ar)));
+      return;
+    }
+    List<Future<Dispatcher.Result>> runs = new ArrayList<>();
+    for (WorkerLink link : links) {
+      runs.add(dispatcher.run(link, q.fn, inputs, first.outputs, batch.newCall()));
+    }
+    Future.join(runs).onComplete(ar -> onContext(() -> finishedRedundant(q, batch, links, runs)));
+  }
+
+  /** Compares the runs of a redundant batch and answers from the agreeing majority. */
+  private void finishedRedundant(FunctionQueue q, Batch batch, List<WorkerLink> links, List<Future<Dispatcher.Result>> runs) {
+    List<Dispatcher.Result> ok = new ArrayList<>();
+    List<String> nodes = new ArrayList<>();
+    Throwable firstError = null;
+    for (int i = 0; i < runs.size(); i++) {
+      if (runs.get(i).succeeded()) {
+        ok.add(runs.get(i).result());
+        nodes.add(links.get(i).workerId());
+      } else if (firstError == null) {
+        firstError = runs.get(i).cause();
+      }
+    }
+    if (ok.isEmpty()) {
+      finished(q, batch, Future.failedFuture(firstError));
+      return;
+    }
+    Consensus.Verdict verdict = Consensus.decide(ok.stream().map(Dispatcher.Result::outputs).toList(), q.policy.threshold());
+    metrics.verified(q.fn.name(), verdict.kind().wire(), verdict.similarity());
+    List<String> hashes = ok.stream().map(r -> OutputHash.of(r.outputs())).toList();
+    String task = batch.members().get(0).id + (batch.members().size() > 1 ? "+" + (batch.members().size() - 1) : "");
+    ledger.record(task, verdict, nodes, hashes)
+        .onFailure(err -> log.error("Could not record verification of {}: {}", task, err.toString()));
+    List<QueuedRequest> live = batch.members().stream().filter(m -> m.state != QueuedRequest.State.DONE).toList();
+    if (verdict.kind() == Consensus.Kind.DISPUTED) {
+      WorkerFailure disputed = new WorkerFailure("disputed", "verification disputed: the runs on workers " + nodes
+          + " disagree (best similarity " + String.format(java.util.Locale.ROOT, "%.6f", verdict.similarity())
+          + ", threshold " + q.policy.threshold() + ")");
+      retryOrFail(q, live, disputed);
+    } else {
+      int chosen = verdict.agreeing().get(java.util.concurrent.ThreadLocalRandom.current().nextInt(verdict.agreeing().size()));
+      deliver(q, batch, live, ok.get(chosen), verdict.kind().wire(), verdict.similarity());
+    }
+    schedule(q);
+    capacityFreed();
   }
 
   private void finished(FunctionQueue q, Batch batch, AsyncResult<Dispatcher.Result> ar) {
     List<QueuedRequest> live = batch.members().stream().filter(m -> m.state != QueuedRequest.State.DONE).toList();
     if (ar.succeeded()) {
-      deliver(q, batch, live, ar.result());
+      deliver(q, batch, live, ar.result(), null, 1.0);
     } else {
       Throwable err = ar.cause();
       if (err instanceof WorkerFailure wf && wf.lost()) {
@@ -199,7 +253,8 @@ public final class Mempool {
     capacityFreed();
   }
 
-  private void deliver(FunctionQueue q, Batch batch, List<QueuedRequest> live, Dispatcher.Result result) {
+  private void deliver(FunctionQueue q, Batch batch, List<QueuedRequest> live, Dispatcher.Result result, String verdict,
+      double similarity) {
     int n = batch.members().size();
     List<List<Tensor>> perMember = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
@@ -218,7 +273,7 @@ public final class Mempool {
         }
       } catch (IllegalArgumentException e) {
         log.warn("{}: {}; batching turned off for this function", q.fn.ref(), e.getMessage());
-        q.policy = new BatchPolicy(0, 0, List.of(), q.policy.maxQueueSize());
+        q.policy = q.policy.unbatched();
         requeue(q, live);
         return;
       }
@@ -231,7 +286,7 @@ public final class Mempool {
       }
       vertx.cancelTimer(m.deadlineTimer);
       m.complete(new Outcome(perMember.get(i), result.workerId(), now - m.enqueuedNanos, result.computeMicros(),
-          result.coldStart(), batch.rows(), n));
+          result.coldStart(), batch.rows(), n, verdict, similarity));
     }
   }
 
@@ -302,7 +357,7 @@ public final class Mempool {
   /** Nobody waits for this batch any more: withdraw it so the worker stops (or is replaced). */
   private void withdrawIfAbandoned(Batch batch) {
     if (batch != null && batch.allDone()) {
-      batch.call().tryFail(new WorkerLink.Cancelled("every request of the batch is answered or gone"));
+      batch.withdraw("every request of the batch is answered or gone");
     }
   }
 

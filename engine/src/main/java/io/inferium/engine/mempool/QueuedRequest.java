@@ -17,6 +17,7 @@ public final class QueuedRequest {
 
   enum State { QUEUED, RUNNING, DONE }
 
+  final String id;
   final FunctionRecord fn;
   final List<Tensor> inputs;
   final List<String> outputs;
@@ -36,6 +37,12 @@ public final class QueuedRequest {
 
   QueuedRequest(Mempool mempool, FunctionRecord fn, List<Tensor> inputs, List<String> outputs, int priority,
       long deadlineNanos, Context caller) {
+    this(mempool, null, fn, inputs, outputs, priority, deadlineNanos, caller);
+  }
+
+  QueuedRequest(Mempool mempool, String id, FunctionRecord fn, List<Tensor> inputs, List<String> outputs, int priority,
+      long deadlineNanos, Context caller) {
+    this.id = id != null ? id : java.util.UUID.randomUUID().toString();
     this.mempool = mempool;
     this.fn = fn;
     this.inputs = inputs;

@@ -14,9 +14,11 @@ import io.inferium.functions.runtime.ExecutionDevice;
  * @param intraOpThreads ONNX Runtime threads per run
  * @param queueLimit    accepted-but-not-started work items before the worker answers "overloaded"
  * @param heartbeatMs   heartbeat period
+ * @param fault         for tests only, null normally: {@code noise:P} perturbs the outputs of a fraction P
+ *                      of runs (float outputs shifted, integer outputs off by one: a wrong class)
  */
 public record WorkerOptions(String gatewayHost, int gatewayPort, String token, String nodeId,
-    ExecutionDevice device, int slots, int intraOpThreads, int queueLimit, long heartbeatMs) {
+    ExecutionDevice device, int slots, int intraOpThreads, int queueLimit, long heartbeatMs, String fault) {
 
   public static final int DEFAULT_SLOTS = 2;
   public static final int DEFAULT_QUEUE_LIMIT = 256;

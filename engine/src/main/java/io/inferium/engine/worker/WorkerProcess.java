@@ -54,9 +54,11 @@ public final class WorkerProcess {
   private final AtomicInteger active = new AtomicInteger();
   private OutputStream out;
   private ModelHost host;
+  private final FaultInjector faults;
 
   private WorkerProcess(WorkerOptions options) {
     this.options = options;
+    this.faults = FaultInjector.parse(options.fault(), options.nodeId());
     AtomicInteger n = new AtomicInteger();
     this.executor = new ThreadPoolExecutor(options.slots(), options.slots(), 0, TimeUnit.SECONDS,
         new ArrayBlockingQueue<>(options.queueLimit()),
@@ -235,7 +237,7 @@ public final class WorkerProcess {
       List<String> outputs = frame.meta().getJsonArray("outputs", new JsonArray()).stream().map(String::valueOf).toList();
       long start = System.nanoTime();
       try {
-        List<Tensor> result = lease.model().run(frame.tensors(), outputs, cancellation);
+        List<Tensor> result = faults.apply(lease.model().run(frame.tensors(), outputs, cancellation));
         long computeUs = (System.nanoTime() - start) / 1000;
         send(new Frame(FrameType.RESULT, id, new JsonObject().put("compute_us", computeUs), result));
       } catch (ModelRunException e) {
