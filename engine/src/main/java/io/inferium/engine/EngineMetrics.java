@@ -105,6 +105,12 @@ public final class EngineMetrics {
         .tag("function", function).serviceLevelObjectives(0.9, 0.99, 0.999, 0.9999, 1.0).register(registry).record(similarity);
   }
 
+  /** An optimistic-verification audit: caught, clean, inconclusive or skipped. */
+  public void audited(String function, String outcome) {
+    Counter.builder("inferium.audits").description("Audits of already-answered batches, by outcome")
+        .tag("function", function).tag("outcome", outcome).register(registry).increment();
+  }
+
   public void coldStart(String function, long millis) {
     Counter.builder("inferium.cold.starts").description("Model loads triggered by a request")
         .tag("function", function).register(registry).increment();

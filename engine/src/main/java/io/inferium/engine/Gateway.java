@@ -15,7 +15,6 @@ import io.inferium.infra.Database;
 import io.inferium.infra.DatabaseSettings;
 import io.inferium.infra.Metrics;
 import io.inferium.verifier.CodeChecksum;
-import io.inferium.verifier.LedgerSettings;
 import io.inferium.verifier.NodeLedger;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -79,7 +78,7 @@ public final class Gateway {
             store = new FunctionStore(d.pool());
             ModelBlobs blobs = new ModelBlobs(dataDir.resolve("models"), files);
             supervisor = new WorkerSupervisor(vertx, config.supervisorSettings(), engineMetrics, code);
-            NodeLedger ledger = new NodeLedger(d.pool(), LedgerSettings.defaults(), metrics.registry());
+            NodeLedger ledger = new NodeLedger(d.pool(), config.ledger(), metrics.registry());
             supervisor.onAttach(link -> ledger.register(link.workerId(), link.hello().getString("public_key"))
                 .onFailure(err -> log.warn("Could not register node {}: {}", link.workerId(), err.toString())));
             Dispatcher dispatcher = new Dispatcher(supervisor, blobs, engineMetrics, ledger::isEjected);

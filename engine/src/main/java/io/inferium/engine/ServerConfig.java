@@ -13,6 +13,7 @@ import java.nio.file.Path;
  * @param dbUrl    null for the embedded PostgreSQL under {@code dataDir/pg}
  * @param adminKey null to read or generate {@code dataDir/admin.key}
  * @param deploy   limits of deploy-time verification
+ * @param ledger   stake, slashing and ejection thresholds of the verification network
  * @param testFaults for tests only: worker slot index → injected fault, e.g. {@code noise:1.0}
  * @param tiersFile a tier table replacing the built-in {@code tiers.json}; null for the built-in one
  * @param scale    pool bounds, idle unloading and autoscaling ({@code workers} is the starting and minimum size)
@@ -33,7 +34,8 @@ public record ServerConfig(
     DeploySettings deploy,
     ScaleSettings scale,
     Path tiersFile,
-    java.util.Map<Integer, String> testFaults) {
+    java.util.Map<Integer, String> testFaults,
+    io.inferium.verifier.LedgerSettings ledger) {
 
   public static final String DEFAULT_HOST = "127.0.0.1";
   public static final int DEFAULT_PORT = 8080;
@@ -71,6 +73,7 @@ public record ServerConfig(
     private long scaleDownAfterMs = ScaleSettings.DEFAULT_SCALE_DOWN_AFTER_MS;
     private Path tiersFile;
     private final java.util.Map<Integer, String> testFaults = new java.util.HashMap<>();
+    private io.inferium.verifier.LedgerSettings ledger = io.inferium.verifier.LedgerSettings.defaults();
 
     public Builder host(String v) { host = v; return this; }
     public Builder port(int v) { port = v; return this; }
@@ -84,6 +87,7 @@ public record ServerConfig(
     public Builder deploy(DeploySettings v) { deploy = v; return this; }
     public Builder maxWorkers(int v) { maxWorkers = v; return this; }
     public Builder tiersFile(Path v) { tiersFile = v; return this; }
+    public Builder ledger(io.inferium.verifier.LedgerSettings v) { ledger = v; return this; }
     /** For tests only: the worker in pool slot {@code slot} (1-based) perturbs its outputs. */
     public Builder testFault(int slot, String fault) { testFaults.put(slot, fault); return this; }
     public Builder idleUnloadMs(long v) { idleUnloadMs = v; return this; }
@@ -94,7 +98,8 @@ public record ServerConfig(
       ScaleSettings scale = new ScaleSettings(workers, Math.max(workers, maxWorkers == null ? workers : maxWorkers),
           idleUnloadMs, scaleUpAfterMs, scaleDownAfterMs, ScaleSettings.DEFAULT_TICK_MS);
       return new ServerConfig(host, port, dataDir, dbUrl, workers, adminKey, maxUploadBytes, maxRequestBytes, device,
-          workerSlots, workerThreads, heartbeatMs, deploy, scale, tiersFile, java.util.Map.copyOf(testFaults));
+          workerSlots, workerThreads, heartbeatMs, deploy, scale, tiersFile, java.util.Map.copyOf(testFaults),
+          ledger);
     }
   }
 

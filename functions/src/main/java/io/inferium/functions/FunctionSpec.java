@@ -42,23 +42,31 @@ public record FunctionSpec(
   public enum Visibility { PUBLIC, PRIVATE }
 
   /**
-   * Verification policy: {@code none}, or {@code redundant} — each batch runs on {@code k} distinct
+   * Verification policy: {@code none}; {@code redundant} — each batch runs on {@code k} distinct
    * workers and the outputs must agree (cosine similarity of float outputs at least
-   * {@code threshold}; exact equality otherwise) in a strict majority.
+   * {@code threshold}; exact equality otherwise) in a strict majority; or {@code audit} — one worker
+   * answers at once and a fraction {@code auditFraction} of batches is re-run afterwards on other
+   * workers, slashing the first one if it is outvoted (optimistic verification).
    */
-  public record Verification(String policy, int k, double threshold) {
+  public record Verification(String policy, int k, double threshold, double auditFraction) {
 
-    public static final Verification NONE = new Verification("none", 1, 1.0);
+    public static final Verification NONE = new Verification("none", 1, 1.0, 0);
     public static final double DEFAULT_THRESHOLD = 0.999;
 
     public boolean redundant() {
       return "redundant".equals(policy);
     }
 
+    public boolean audit() {
+      return "audit".equals(policy);
+    }
+
     JsonObject toJson() {
       JsonObject o = new JsonObject().put("policy", policy);
       if (redundant()) {
         o.put("k", k).put("threshold", threshold);
+      } else if (audit()) {
+        o.put("p", auditFraction).put("threshold", threshold);
       }
       return o;
     }
@@ -71,16 +79,17 @@ public record FunctionSpec(
         throw new InvalidSpecException("field 'verification': expected an object such as {\"policy\": \"redundant\", \"k\": 3}, got " + value);
       }
       for (String field : v.fieldNames()) {
-        if (!List.of("policy", "k", "threshold").contains(field)) {
-          throw new InvalidSpecException("field 'verification': unknown field '" + field + "' (accepted: policy, k, threshold)");
+        if (!List.of("policy", "k", "p", "threshold").contains(field)) {
+          throw new InvalidSpecException("field 'verification': unknown field '" + field + "' (accepted: policy, k, p, threshold)");
         }
       }
       String policy = v.getValue("policy") instanceof String p ? p : null;
       if ("none".equals(policy)) {
         return NONE;
       }
-      if (!"redundant".equals(policy)) {
-        throw new InvalidSpecException("field 'verification.policy': expected none | redundant, got " + v.getValue("policy"));
+      if (!"redundant".equals(policy) && !"audit".equals(policy)) {
+        throw new InvalidSpecException("field 'verification.policy': expected none | redundant | audit, got "
+            + v.getValue("policy"));
       }
       Integer k = integer(v, "k", 2, 7);
       Object t = v.getValue("threshold");
@@ -91,7 +100,14 @@ public record FunctionSpec(
         }
         threshold = n.doubleValue();
       }
-      return new Verification("redundant", k == null ? 3 : k, threshold);
+      if ("audit".equals(policy)) {
+        Object p = v.getValue("p");
+        if (!(p instanceof Number n) || n.doubleValue() <= 0 || n.doubleValue() > 1) {
+          throw new InvalidSpecException("field 'verification.p': expected the audited fraction, a number in (0, 1], got " + p);
+        }
+        return new Verification("audit", 1, threshold, ((Number) p).doubleValue());
+      }
+      return new Verification("redundant", k == null ? 3 : k, threshold, 0);
     }
   }
 

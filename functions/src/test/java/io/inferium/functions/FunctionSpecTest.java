@@ -54,7 +54,7 @@ class FunctionSpecTest {
     assertEquals(new FunctionSpec.Batching(32, 5, List.of(), null), spec.batching());
     assertEquals(1500, spec.timeoutMs());
     assertTrue(spec.keepWarm());
-    assertEquals(new FunctionSpec.Verification("redundant", 3, 0.99), spec.verification());
+    assertEquals(new FunctionSpec.Verification("redundant", 3, 0.99, 0), spec.verification());
     assertEquals(json, spec.toJson());
     assertEquals(spec, FunctionSpec.fromJson(spec.toJson()));
     assertEquals(4, spec.withVersion(4).version());

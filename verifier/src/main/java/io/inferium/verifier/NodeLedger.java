@@ -40,13 +40,8 @@ public final class NodeLedger {
 
   /** Loads which nodes are ejected (so dispatch can skip them at once). */
   public Future<Void> load() {
-    return pool.query("SELECT node_id, state, reputation FROM nodes").execute().map(rows -> {
-      rows.forEach(r -> {
-        if ("ejected".equals(r.getString("state"))) {
-          ejected.add(r.getString("node_id"));
-        }
-        track(r.getString("node_id"), r.getDouble("reputation"));
-      });
+    return pool.query("SELECT node_id, state, reputation, stake_micro_usd, slashes FROM nodes").execute().map(rows -> {
+      rows.forEach(this::remember);
       return null;
     });
   }
@@ -55,108 +50,140 @@ public final class NodeLedger {
   public Future<Void> register(String nodeId, String publicKey) {
     return pool.preparedQuery("INSERT INTO nodes (node_id, public_key, stake_micro_usd) VALUES ($1, $2, $3) "
             + "ON CONFLICT (node_id) DO UPDATE SET public_key = COALESCE(EXCLUDED.public_key, nodes.public_key) "
-            + "RETURNING state, reputation")
+            + "RETURNING node_id, state, reputation, stake_micro_usd, slashes")
         .execute(Tuple.of(nodeId, publicKey, settings.initialStakeMicroUsd()))
         .map(rows -> {
-          Row r = rows.iterator().next();
-          if ("ejected".equals(r.getString("state"))) {
-            ejected.add(nodeId);
-          }
-          track(nodeId, r.getDouble("reputation"));
+          remember(rows.iterator().next());
           return null;
         });
+  }
+
+  private synchronized void remember(Row r) {
+    String node = r.getString("node_id");
+    NodeState st = state(node);
+    st.reputation = r.getDouble("reputation");
+    st.stake = r.getLong("stake_micro_usd");
+    st.slashes = r.getInteger("slashes");
+    st.ejected = "ejected".equals(r.getString("state"));
+    if (st.ejected) {
+      ejected.add(node);
+    }
+    track(node, st.reputation);
   }
 
   public boolean isEjected(String nodeId) {
     return ejected.contains(nodeId);
   }
 
+  /** The ledger's view of one node, kept in memory so dispatch sees an ejection at once. */
+  private static final class NodeState {
+    double reputation;
+    long stake;
+    int slashes;
+    boolean ejected;
+  }
+
+  private final Map<String, NodeState> states = new ConcurrentHashMap<>();
+  /** Writes go to PostgreSQL one after another, in the order the verdicts were decided. */
+  private Future<Void> writes = Future.succeededFuture();
+
+  private NodeState state(String node) {
+    return states.computeIfAbsent(node, n -> {
+      NodeState fresh = new NodeState();
+      fresh.reputation = 1;
+      fresh.stake = settings.initialStakeMicroUsd();
+      return fresh;
+    });
+  }
+
   /**
    * Applies a verdict: {@code nodes.get(i)} produced run {@code i}, whose output hashed to
    * {@code hashes.get(i)}. Disputed and unverified tasks change nothing (no majority to judge by).
+   * The decision (and an ejection) takes effect in memory at once; the returned future completes when
+   * it is stored.
    */
-  public Future<Void> record(String taskId, Consensus.Verdict verdict, List<String> nodes, List<String> hashes) {
+  public synchronized Future<Void> record(String taskId, Consensus.Verdict verdict, List<String> nodes, List<String> hashes) {
     if (verdict.kind() != Consensus.Kind.VERIFIED) {
       return Future.succeededFuture();
     }
     registry.counter("inferium.verification.tasks", "verdict", verdict.kind().wire()).increment();
-    return pool.withTransaction(conn -> {
-      // Lock the task's nodes in one fixed order, so concurrent tasks cannot deadlock.
-      Future<Void> chain = conn.preparedQuery("SELECT node_id FROM nodes WHERE node_id = ANY($1) ORDER BY node_id FOR UPDATE")
-          .execute(Tuple.of(nodes.stream().sorted().toArray(String[]::new))).mapEmpty();
-      for (int i : verdict.agreeing()) {
-        int run = i;
-        chain = chain.compose(v -> agree(conn, taskId, nodes.get(run)));
+    List<java.util.function.Function<SqlConnection, Future<Void>>> steps = new ArrayList<>();
+    double w = settings.reputationWeight();
+    for (int i : verdict.agreeing()) {
+      String node = nodes.get(i);
+      NodeState st = state(node);
+      st.reputation = (1 - w) * st.reputation + w;
+      st.stake += settings.rewardMicroUsd();
+      double rep = st.reputation;
+      long stake = st.stake;
+      track(node, rep);
+      steps.add(conn -> conn.preparedQuery("UPDATE nodes SET reputation = $2, stake_micro_usd = $3, "
+              + "verified_tasks = verified_tasks + 1, rewards_micro_usd = rewards_micro_usd + $4, updated_at = now() "
+              + "WHERE node_id = $1")
+          .execute(Tuple.of(node, rep, stake, settings.rewardMicroUsd()))
+          .compose(r -> event(conn, node, "reward", taskId, settings.rewardMicroUsd(), rep, null)));
+    }
+    for (int i : verdict.outliers()) {
+      String node = nodes.get(i);
+      NodeState st = state(node);
+      long amount = settings.slashMicroUsd() << Math.min(20, st.slashes);
+      st.slashes++;
+      st.reputation = (1 - w) * st.reputation;
+      st.stake -= amount;
+      boolean eject = !st.ejected && (st.reputation < settings.minReputation() || st.stake < settings.minStakeMicroUsd());
+      String reason = !eject ? null : st.reputation < settings.minReputation()
+          ? String.format(java.util.Locale.ROOT, "reputation %.3f below %.3f", st.reputation, settings.minReputation())
+          : "stake " + st.stake + " µ$ below " + settings.minStakeMicroUsd() + " µ$";
+      if (eject) {
+        st.ejected = true;
+        ejected.add(node);
+        registry.counter("inferium.ejections").increment();
       }
-      for (int i : verdict.outliers()) {
-        JsonObject evidence = new JsonObject().put("task_id", taskId)
-            .put("output_sha256", hashes.get(i))
-            .put("agreeing_output_sha256", hashes.get(verdict.agreeing().get(0)))
-            .put("similarity_to_agreeing", new JsonArray(verdict.agreeing().stream()
-                .map(a -> verdict.matrix()[i][a]).toList()))
-            .put("agreeing_nodes", new JsonArray(verdict.agreeing().stream().map(nodes::get).toList()));
-        String node = nodes.get(i);
-        chain = chain.compose(v -> slash(conn, taskId, node, evidence));
+      registry.counter("inferium.slashes").increment();
+      double rep = st.reputation;
+      long stake = st.stake;
+      int slashes = st.slashes;
+      track(node, rep);
+      int run = i;
+      JsonObject evidence = new JsonObject().put("task_id", taskId)
+          .put("output_sha256", hashes.get(run))
+          .put("agreeing_output_sha256", hashes.get(verdict.agreeing().get(0)))
+          .put("similarity_to_agreeing", new JsonArray(verdict.agreeing().stream().map(a -> verdict.matrix()[run][a]).toList()))
+          .put("agreeing_nodes", new JsonArray(verdict.agreeing().stream().map(nodes::get).toList()));
+      steps.add(conn -> conn.preparedQuery("UPDATE nodes SET reputation = $2, stake_micro_usd = $3, slashes = $4, "
+              + "state = CASE WHEN $5 THEN 'ejected' ELSE state END, ejected_reason = COALESCE($6, ejected_reason), "
+              + "updated_at = now() WHERE node_id = $1")
+          .execute(Tuple.of(node, rep, stake, slashes, eject, reason))
+          .compose(r -> event(conn, node, "slash", taskId, -amount, rep, evidence))
+          .compose(r -> eject ? event(conn, node, "eject", taskId, 0, rep, evidence.copy().put("reason", reason))
+              : Future.succeededFuture()));
+    }
+    Future<Void> write = writes.transform(ignored -> pool.withTransaction(conn -> {
+      Future<Void> chain = Future.succeededFuture();
+      for (var step : steps) {
+        chain = chain.compose(v -> step.apply(conn));
       }
       return chain;
-    });
-  }
-
-  private Future<Void> agree(SqlConnection conn, String taskId, String node) {
-    return conn.preparedQuery("UPDATE nodes SET reputation = (1 - $2) * reputation + $2, verified_tasks = verified_tasks + 1, "
-            + "rewards_micro_usd = rewards_micro_usd + $3, stake_micro_usd = stake_micro_usd + $3, updated_at = now() "
-            + "WHERE node_id = $1 RETURNING reputation")
-        .execute(Tuple.of(node, settings.reputationWeight(), settings.rewardMicroUsd()))
-        .compose(rows -> {
-          double rep = rows.size() == 0 ? 1 : rows.iterator().next().getDouble(0);
-          track(node, rep);
-          return event(conn, node, "reward", taskId, settings.rewardMicroUsd(), rep, null);
-        });
-  }
-
-  private Future<Void> slash(SqlConnection conn, String taskId, String node, JsonObject evidence) {
-    return conn.preparedQuery("SELECT reputation, stake_micro_usd, slashes, state FROM nodes WHERE node_id = $1 FOR UPDATE")
-        .execute(Tuple.of(node))
-        .compose(rows -> {
-          if (rows.size() == 0) {
-            return Future.succeededFuture();
-          }
-          Row r = rows.iterator().next();
-          int slashes = r.getInteger("slashes");
-          long amount = settings.slashMicroUsd() << Math.min(20, slashes);
-          double rep = (1 - settings.reputationWeight()) * r.getDouble("reputation");
-          long stake = r.getLong("stake_micro_usd") - amount;
-          boolean eject = "active".equals(r.getString("state"))
-              && (rep < settings.minReputation() || stake < settings.minStakeMicroUsd());
-          String reason = eject ? (rep < settings.minReputation()
-              ? String.format(java.util.Locale.ROOT, "reputation %.3f below %.3f", rep, settings.minReputation())
-              : "stake " + stake + " µ$ below " + settings.minStakeMicroUsd() + " µ$") : null;
-          registry.counter("inferium.slashes").increment();
-          track(node, rep);
-          Future<Void> updated = conn.preparedQuery("UPDATE nodes SET reputation = $2, stake_micro_usd = $3, slashes = slashes + 1, "
-                  + "state = CASE WHEN $4 THEN 'ejected' ELSE state END, ejected_reason = COALESCE($5, ejected_reason), "
-                  + "updated_at = now() WHERE node_id = $1")
-              .execute(Tuple.of(node, rep, stake, eject, reason)).mapEmpty();
-          Future<Void> logged = updated.compose(v -> event(conn, node, "slash", taskId, -amount, rep, evidence));
-          if (!eject) {
-            return logged;
-          }
-          return logged.compose(v -> event(conn, node, "eject", taskId, 0, rep, evidence.copy().put("reason", reason)))
-              .onSuccess(v -> {
-                ejected.add(node);
-                registry.counter("inferium.ejections").increment();
-              });
-        });
+    }));
+    writes = write.otherwiseEmpty();
+    return write;
   }
 
   /** Adds stake (an admin deposit for now). */
-  public Future<JsonObject> deposit(String nodeId, long microUsd) {
-    return pool.withTransaction(conn -> conn.preparedQuery("UPDATE nodes SET stake_micro_usd = stake_micro_usd + $2, "
-            + "updated_at = now() WHERE node_id = $1 RETURNING stake_micro_usd, reputation")
-        .execute(Tuple.of(nodeId, microUsd))
-        .compose(rows -> rows.size() == 0 ? Future.succeededFuture((JsonObject) null)
-            : event(conn, nodeId, "deposit", null, microUsd, rows.iterator().next().getDouble(1), null)
-                .map(v -> new JsonObject().put("node_id", nodeId).put("stake_micro_usd", rows.iterator().next().getLong(0)))));
+  public synchronized Future<JsonObject> deposit(String nodeId, long microUsd) {
+    NodeState st = states.get(nodeId);
+    if (st == null) {
+      return Future.succeededFuture(null);
+    }
+    st.stake += microUsd;
+    long stake = st.stake;
+    double rep = st.reputation;
+    Future<Void> write = writes.transform(ignored -> pool.withTransaction(conn -> conn
+        .preparedQuery("UPDATE nodes SET stake_micro_usd = $2, updated_at = now() WHERE node_id = $1")
+        .execute(Tuple.of(nodeId, stake))
+        .compose(r -> event(conn, nodeId, "deposit", null, microUsd, rep, null))));
+    writes = write.otherwiseEmpty();
+    return write.map(v -> new JsonObject().put("node_id", nodeId).put("stake_micro_usd", stake));
   }
 
   private Future<Void> event(SqlConnection conn, String node, String kind, String taskId, long delta, double rep,

@@ -48,7 +48,12 @@ public final class Dispatcher {
    * empty when fewer than {@code min(k, eligible workers)} have room now (wait and try again).
    */
   public List<WorkerLink> pickDistinct(int k) {
-    List<WorkerLink> all = eligible();
+    return pickDistinct(k, java.util.Set.of());
+  }
+
+  /** Like {@link #pickDistinct(int)}, never choosing the workers named in {@code exclude}. */
+  public List<WorkerLink> pickDistinct(int k, java.util.Set<String> exclude) {
+    List<WorkerLink> all = eligible().stream().filter(w -> !exclude.contains(w.workerId())).toList();
     int target = Math.min(k, all.size());
     List<WorkerLink> free = new java.util.ArrayList<>(all.stream().filter(w -> !w.saturated()).toList());
     if (target == 0 || free.size() < target) {

@@ -19,6 +19,8 @@ final class FunctionQueue {
   private final TreeMap<Integer, ArrayDeque<QueuedRequest>> levels = new TreeMap<>();
   private int size;
   long delayTimer = -1;
+  /** Decides which batches are audited; seeded by function, so a given request order audits the same batches. */
+  final java.util.Random auditRandom;
   private final java.util.concurrent.atomic.AtomicInteger total;
 
   /** {@code total} counts queued requests across every queue of the mempool. */
@@ -26,6 +28,7 @@ final class FunctionQueue {
     this.fn = fn;
     this.policy = policy;
     this.total = total;
+    this.auditRandom = new java.util.Random(fn.ref().hashCode());
   }
 
   FunctionQueue(FunctionRecord fn, BatchPolicy policy) {

@@ -185,8 +185,14 @@ public final class Mempool {
           .map(m -> m.inputs.stream().filter(i -> i.name().equals(t.name())).findFirst().orElseThrow()).toList()));
     }
     if (links.size() == 1) {
-      dispatcher.run(links.get(0), q.fn, inputs, first.outputs, batch.newCall())
-          .onComplete(ar -> onContext(() -> finished(q, batch, ar)));
+      WorkerLink link = links.get(0);
+      dispatcher.run(link, q.fn, inputs, first.outputs, batch.newCall())
+          .onComplete(ar -> onContext(() -> {
+            finished(q, batch, ar);
+            if (ar.succeeded() && q.policy.auditFraction() > 0 && q.auditRandom.nextDouble() < q.policy.auditFraction()) {
+              audit(q, batch, inputs, first.outputs, link.workerId(), ar.result());
+            }
+          }));
       return;
     }
     List<Future<Dispatcher.Result>> runs = new ArrayList<>();
@@ -194,6 +200,48 @@ public final class Mempool {
       runs.add(dispatcher.run(link, q.fn, inputs, first.outputs, batch.newCall()));
     }
     Future.join(runs).onComplete(ar -> onContext(() -> finishedRedundant(q, batch, links, runs)));
+  }
+
+  /**
+   * Optimistic verification: the batch was answered by one worker; now two others run it again and
+   * the majority of the three decides. An outvoted first worker is slashed like any outlier. Audits
+   * take spare capacity only; one that finds no free workers is skipped and counted.
+   */
+  private void audit(FunctionQueue q, Batch batch, List<Tensor> inputs, List<String> outputs, String answeredBy,
+      Dispatcher.Result answer) {
+    List<WorkerLink> auditors = dispatcher.pickDistinct(2, java.util.Set.of(answeredBy));
+    if (auditors.isEmpty()) {
+      metrics.audited(q.fn.name(), "skipped");
+      return;
+    }
+    List<Future<Dispatcher.Result>> runs = new ArrayList<>();
+    for (WorkerLink w : auditors) {
+      runs.add(dispatcher.run(w, q.fn, inputs, outputs, io.vertx.core.Promise.promise()));
+    }
+    String task = batch.members().get(0).id + "/audit";
+    Future.join(runs).onComplete(done -> onContext(() -> {
+      List<List<Tensor>> results = new ArrayList<>();
+      List<String> nodes = new ArrayList<>();
+      results.add(answer.outputs());
+      nodes.add(answeredBy);
+      for (int i = 0; i < runs.size(); i++) {
+        if (runs.get(i).succeeded()) {
+          results.add(runs.get(i).result().outputs());
+          nodes.add(auditors.get(i).workerId());
+        }
+      }
+      Consensus.Verdict verdict = Consensus.decide(results, q.policy.threshold());
+      String outcome = verdict.kind() != Consensus.Kind.VERIFIED ? "inconclusive"
+          : verdict.outliers().contains(0) ? "caught" : "clean";
+      metrics.audited(q.fn.name(), outcome);
+      if (outcome.equals("caught")) {
+        log.warn("Audit of {} caught worker {}: outvoted by {}", task, answeredBy,
+            verdict.agreeing().stream().map(nodes::get).toList());
+      }
+      ledger.record(task, verdict, nodes, results.stream().map(OutputHash::of).toList())
+          .onFailure(err -> log.error("Could not record audit {}: {}", task, err.toString()));
+      capacityFreed();
+    }));
   }
 
   /** Compares the runs of a redundant batch and answers from the agreeing majority. */

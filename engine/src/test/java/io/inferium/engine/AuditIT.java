@@ -1,0 +1,95 @@
+package io.inferium.engine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.inferium.functions.tensor.Tensors;
+import io.inferium.functions.tensor.V2Json;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * audit(p) with one lying worker among three: answers are optimistic (a lie can reach a client) and
+ * a fraction p of them is re-run on two other workers; the liar is caught at about that rate. The
+ * ledger here never ejects, so the rate can be observed over many trials (ejection is covered with
+ * redundant(3) in {@link VerificationIT}).
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class AuditIT {
+
+  private static final double P = 0.5;
+  private TestGateway gw;
+
+  @BeforeAll
+  void start() throws Exception {
+    gw = TestGateway.start(3, b -> b.testFault(2, "noise:1.0")
+        .ledger(new io.inferium.verifier.LedgerSettings(1_000_000, 1, 0, 0.2, 0.0, Long.MIN_VALUE)));
+    JsonObject rec = gw.deployAndWait(new JsonObject().put("name", "au-add")
+        .put("verification", new JsonObject().put("policy", "audit").put("p", P)), TestGateway.model("add.onnx"));
+    assertEquals("ready", rec.getString("state"), rec.encodePrettily());
+  }
+
+  @AfterAll
+  void stop() throws Exception {
+    gw.close();
+  }
+
+  private double counter(String series) {
+    return gw.metrics.scrape().lines().filter(l -> l.startsWith(series + " ")).findFirst()
+        .map(l -> Double.parseDouble(l.substring(series.length() + 1).trim())).orElse(0.0);
+  }
+
+  @Test
+  void theLiarIsCaughtAtAboutTheAuditRate() throws Exception {
+    Map<String, Integer> wrongBy = new HashMap<>();
+    for (int i = 0; i < 90; i++) {
+      JsonObject req = new JsonObject().put("id", "au-" + i).put("inputs", new JsonArray()
+          .add(V2Json.encodeOutput(Tensors.fp32("a", new long[] {1, 4}, i, i, i, i)))
+          .add(V2Json.encodeOutput(Tensors.fp32("b", new long[] {1, 4}, 1, 2, 3, 4))));
+      HttpResponse<Buffer> resp = gw.infer("au-add", req);
+      assertEquals(200, resp.statusCode(), resp.bodyAsString());
+      assertEquals(null, resp.getHeader("X-Inferium-Verdict"), "an optimistic answer carries no verdict");
+      double first = resp.bodyAsJsonObject().getJsonArray("outputs").getJsonObject(0).getJsonArray("data").getDouble(0);
+      if (first != i + 1.0) {
+        wrongBy.merge(resp.getHeader("X-Inferium-Worker"), 1, Integer::sum);
+      }
+    }
+    // Audits finish after their answers; wait (with a deadline) until every audit is counted.
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
+    double audits = 0;
+    while (System.nanoTime() < deadline) {
+      audits = counter("inferium_audits_total{function=\"au-add\",outcome=\"caught\"}")
+          + counter("inferium_audits_total{function=\"au-add\",outcome=\"clean\"}")
+          + counter("inferium_audits_total{function=\"au-add\",outcome=\"inconclusive\"}")
+          + counter("inferium_audits_total{function=\"au-add\",outcome=\"skipped\"}");
+      java.util.concurrent.TimeUnit.MILLISECONDS.sleep(100);
+      double again = counter("inferium_audits_total{function=\"au-add\",outcome=\"caught\"}")
+          + counter("inferium_audits_total{function=\"au-add\",outcome=\"clean\"}")
+          + counter("inferium_audits_total{function=\"au-add\",outcome=\"inconclusive\"}")
+          + counter("inferium_audits_total{function=\"au-add\",outcome=\"skipped\"}");
+      if (again == audits && audits > 0) {
+        break;
+      }
+    }
+    int wrong = wrongBy.values().stream().mapToInt(Integer::intValue).sum();
+    double caught = counter("inferium_audits_total{function=\"au-add\",outcome=\"caught\"}");
+    double rate = wrong == 0 ? 0 : caught / wrong;
+    System.out.printf("audit(%.2f): %d audits; caught %d of the %d wrong answers the liar served: observed rate %.2f "
+        + "(theory: each wrong answer is audited, and so caught, with probability p = %.2f)%n",
+        P, (int) audits, (int) caught, wrong, rate, P);
+    assertEquals(Map.of("w2", wrong), wrongBy, "only the faulty worker ever answers wrongly");
+    assertTrue(wrong >= 15, "the liar served too few answers to measure a rate: " + wrong);
+    assertTrue(rate >= 0.25 && rate <= 0.75, "observed catch rate " + rate + " far from p = " + P);
+    JsonObject liar = gw.get("/api/nodes").bodyAsJsonObject().getJsonArray("nodes").stream().map(JsonObject.class::cast)
+        .filter(n -> n.getString("node_id").equals("w2")).findFirst().orElseThrow();
+    assertTrue(liar.getInteger("slashes") >= caught, "every catch is a slash (audits it took part in add more)");
+  }
+}
