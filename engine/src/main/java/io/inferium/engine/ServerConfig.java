@@ -107,6 +107,6 @@ public record ServerConfig(
     return new SupervisorSettings(workers, dataDir.resolve("logs"), device, workerSlots, workerThreads,
         SupervisorSettings.DEFAULT_MAX_OUTSTANDING, heartbeatMs, SupervisorSettings.DEFAULT_HEARTBEAT_MISSES,
         SupervisorSettings.DEFAULT_ATTACH_TIMEOUT_MS, SupervisorSettings.DEFAULT_JVM_OPTIONS,
-        SupervisorSettings.DEFAULT_CANCEL_GRACE_MS, testFaults);
+        SupervisorSettings.DEFAULT_CANCEL_GRACE_MS, testFaults, dataDir.resolve("nodes"));
   }
 }

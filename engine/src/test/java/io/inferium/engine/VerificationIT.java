@@ -93,6 +93,10 @@ class VerificationIT {
     assertTrue(evidence.getString("task_id").startsWith("vf-"), evidence.encode());
     assertTrue(!evidence.getString("output_sha256").equals(evidence.getString("agreeing_output_sha256")));
     assertTrue(evidence.getJsonArray("similarity_to_agreeing").getDouble(0) < 0.999);
+    for (JsonObject n : nodes.values()) {
+      assertTrue(n.getString("public_key") != null && n.getString("public_key").length() > 40, "Ed25519 identity of "
+          + n.getString("node_id"));
+    }
     for (String honest : new String[] {"w1", "w2"}) {
       assertEquals("active", nodes.get(honest).getString("state"));
       assertEquals(0, nodes.get(honest).getInteger("slashes"));

@@ -9,8 +9,19 @@ import java.util.Optional;
  * @param nodeId         the worker's node id
  * @param runtimeVersion ONNX Runtime version the worker runs
  * @param codeSha256     {@link CodeChecksum} of the worker's code
+ * @param publicKey      the node's Ed25519 public key ({@link NodeKeys}), which signs its hello and results
  */
-public record Attestation(String nodeId, String runtimeVersion, String codeSha256) {
+public record Attestation(String nodeId, String runtimeVersion, String codeSha256, String publicKey) {
+
+  /** Empty when the result's signature is the node's over (correlation id, model, output hash). */
+  public Optional<String> checkResult(long correlationId, String modelSha256,
+      java.util.List<io.inferium.functions.tensor.Tensor> outputs, String signature) {
+    String message = NodeKeys.resultMessage(correlationId, modelSha256, OutputHash.of(outputs));
+    if (!NodeKeys.verify(publicKey, message, signature)) {
+      return Optional.of("worker " + nodeId + " sent a result whose signature does not verify");
+    }
+    return Optional.empty();
+  }
 
   /** Empty when the worker runs the expected code; otherwise why not. */
   public Optional<String> checkCode(String expectedCodeSha256) {

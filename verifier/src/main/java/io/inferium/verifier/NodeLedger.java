@@ -205,6 +205,7 @@ public final class NodeLedger {
             out.add(new JsonObject()
                 .put("node_id", r.getString("node_id"))
                 .put("state", r.getString("state"))
+                .put("public_key", r.getString("public_key"))
                 .put("reputation", r.getDouble("reputation"))
                 .put("stake_micro_usd", r.getLong("stake_micro_usd"))
                 .put("slashes", r.getInteger("slashes"))

@@ -16,7 +16,7 @@ class AttestationTest {
 
   @Test
   void mismatchesAreExplained() {
-    Attestation att = new Attestation("node-1", "1.29.0", "a".repeat(64));
+    Attestation att = new Attestation("node-1", "1.29.0", "a".repeat(64), null);
     assertTrue(att.checkCode("a".repeat(64)).isEmpty());
     String why = att.checkCode("b".repeat(64)).orElseThrow();
     assertTrue(why.contains("node-1") && why.contains("aaaaaaaaaaaa") && why.contains("bbbbbbbbbbbb"), why);

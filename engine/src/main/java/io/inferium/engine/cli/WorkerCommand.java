@@ -36,6 +36,9 @@ class WorkerCommand implements Callable<Integer> {
   @Option(names = "--heartbeat-ms", defaultValue = "1000", description = "Heartbeat period.")
   long heartbeatMs;
 
+  @Option(names = "--key-file", required = true, description = "The node's Ed25519 key file (created if missing).")
+  java.nio.file.Path keyFile;
+
   @Option(names = "--test-fault", hidden = true, description = "Tests only: noise:P perturbs the outputs of a fraction P of runs.")
   String fault;
 
@@ -47,6 +50,6 @@ class WorkerCommand implements Callable<Integer> {
       return 2;
     }
     return WorkerProcess.run(new WorkerOptions(host, port, token, nodeId, ExecutionDevice.parse(device), slots, threads,
-        queueLimit, heartbeatMs, fault));
+        queueLimit, heartbeatMs, keyFile, fault));
   }
 }

@@ -63,7 +63,8 @@ public final class WorkerLink {
     this.hello = hello;
     this.maxOutstanding = maxOutstanding;
     this.attestation = new Attestation(hello.getString("node_id"),
-        hello.getJsonObject("runtime", new JsonObject()).getString("version"), hello.getString("code_sha256"));
+        hello.getJsonObject("runtime", new JsonObject()).getString("version"), hello.getString("code_sha256"),
+        hello.getString("public_key"));
   }
 
   public String workerId() {

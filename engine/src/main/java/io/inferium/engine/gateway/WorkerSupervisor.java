@@ -287,6 +287,7 @@ public final class WorkerSupervisor {
     cmd.add("--slots=" + settings.slots());
     cmd.add("--threads=" + settings.intraOpThreads());
     cmd.add("--heartbeat-ms=" + settings.heartbeatMs());
+    cmd.add("--key-file=" + settings.keyDir().resolve(spawn.slot == null ? "sandbox.key" : spawn.workerId + ".key"));
     if (spawn.slot != null && settings.testFaults().containsKey(spawn.slot.index)) {
       cmd.add("--test-fault=" + settings.testFaults().get(spawn.slot.index));
     }
@@ -418,6 +419,10 @@ public final class WorkerSupervisor {
       problem = "unknown worker: the hello carries no valid spawn token";
     } else if (meta.getInteger("protocol", -1) != FrameCodec.PROTOCOL_VERSION) {
       problem = "protocol version " + meta.getValue("protocol") + ", gateway speaks " + FrameCodec.PROTOCOL_VERSION;
+    } else if (!io.inferium.verifier.NodeKeys.verify(meta.getString("public_key"), io.inferium.verifier.NodeKeys.helloMessage(
+        meta.getString("node_id"), meta.getLong("pid", -1L), meta.getString("code_sha256"), meta.getString("token")),
+        meta.getString("signature"))) {
+      problem = "the hello of " + meta.getString("node_id") + " is not signed by the key it presents";
     }
     WorkerLink link = null;
     if (problem == null) {

@@ -14,11 +14,13 @@ import io.inferium.functions.runtime.ExecutionDevice;
  * @param intraOpThreads ONNX Runtime threads per run
  * @param queueLimit    accepted-but-not-started work items before the worker answers "overloaded"
  * @param heartbeatMs   heartbeat period
+ * @param keyFile       the node's Ed25519 key file (created on first start)
  * @param fault         for tests only, null normally: {@code noise:P} perturbs the outputs of a fraction P
  *                      of runs (float outputs shifted, integer outputs off by one: a wrong class)
  */
 public record WorkerOptions(String gatewayHost, int gatewayPort, String token, String nodeId,
-    ExecutionDevice device, int slots, int intraOpThreads, int queueLimit, long heartbeatMs, String fault) {
+    ExecutionDevice device, int slots, int intraOpThreads, int queueLimit, long heartbeatMs, java.nio.file.Path keyFile,
+    String fault) {
 
   public static final int DEFAULT_SLOTS = 2;
   public static final int DEFAULT_QUEUE_LIMIT = 256;

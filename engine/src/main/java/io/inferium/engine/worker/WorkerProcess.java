@@ -8,6 +8,8 @@ import io.inferium.functions.runtime.ModelRunException;
 import io.inferium.functions.runtime.OnnxRunner;
 import io.inferium.functions.tensor.Tensor;
 import io.inferium.verifier.CodeChecksum;
+import io.inferium.verifier.NodeKeys;
+import io.inferium.verifier.OutputHash;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.BufferedInputStream;
@@ -55,6 +57,7 @@ public final class WorkerProcess {
   private OutputStream out;
   private ModelHost host;
   private final FaultInjector faults;
+  private NodeKeys keys;
 
   private WorkerProcess(WorkerOptions options) {
     this.options = options;
@@ -79,6 +82,7 @@ public final class WorkerProcess {
     try {
       OnnxRunner runner = executor.submit(() -> OnnxRunner.create(options.device(), options.intraOpThreads())).get();
       host = new ModelHost(runner);
+      keys = NodeKeys.loadOrCreate(options.keyFile());
       String code = CodeChecksum.of(WorkerProcess.class);
       try (Socket socket = new Socket()) {
         socket.setTcpNoDelay(true);
@@ -123,7 +127,10 @@ public final class WorkerProcess {
             .put("device", runner.device())
             .put("slots", options.slots()))
         .put("runtime", new JsonObject().put("name", "onnxruntime").put("version", runner.runtimeVersion()))
-        .put("code_sha256", codeSha);
+        .put("code_sha256", codeSha)
+        .put("public_key", keys.publicKey())
+        .put("signature", keys.sign(NodeKeys.helloMessage(options.nodeId(), ProcessHandle.current().pid(), codeSha,
+            options.token())));
   }
 
   /** Frames at least this large are read into direct memory, which ONNX Runtime then uses without a copy. */
@@ -239,7 +246,10 @@ public final class WorkerProcess {
       try {
         List<Tensor> result = faults.apply(lease.model().run(frame.tensors(), outputs, cancellation));
         long computeUs = (System.nanoTime() - start) / 1000;
-        send(new Frame(FrameType.RESULT, id, new JsonObject().put("compute_us", computeUs), result));
+        String outputHash = OutputHash.of(result);
+        send(new Frame(FrameType.RESULT, id, new JsonObject().put("compute_us", computeUs)
+            .put("output_sha256", outputHash)
+            .put("signature", keys.sign(NodeKeys.resultMessage(id, sha, outputHash))), result));
       } catch (ModelRunException e) {
         String code = cancellation.cancelled() ? "cancelled" : e.clientError() ? "bad_input" : "model_error";
         send(Frame.error(id, code, e.getMessage()));

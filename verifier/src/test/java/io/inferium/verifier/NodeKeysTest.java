@@ -1,0 +1,42 @@
+package io.inferium.verifier;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class NodeKeysTest {
+
+  @Test
+  void aNodeKeepsItsIdentityAcrossRestarts(@TempDir Path dir) throws IOException {
+    Path file = dir.resolve("nodes/w1.key");
+    NodeKeys first = NodeKeys.loadOrCreate(file);
+    assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
+    NodeKeys again = NodeKeys.loadOrCreate(file);
+    assertEquals(first.publicKey(), again.publicKey());
+    String msg = NodeKeys.resultMessage(7, "a".repeat(64), "b".repeat(64));
+    assertTrue(NodeKeys.verify(first.publicKey(), msg, again.sign(msg)));
+  }
+
+  @Test
+  void forgedOrTamperedSignaturesFail(@TempDir Path dir) throws IOException {
+    NodeKeys honest = NodeKeys.loadOrCreate(dir.resolve("a.key"));
+    NodeKeys other = NodeKeys.loadOrCreate(dir.resolve("b.key"));
+    String msg = NodeKeys.resultMessage(1, "a".repeat(64), "b".repeat(64));
+    String sig = honest.sign(msg);
+    assertFalse(NodeKeys.verify(other.publicKey(), msg, sig), "someone else's key");
+    assertFalse(NodeKeys.verify(honest.publicKey(), NodeKeys.resultMessage(1, "a".repeat(64), "c".repeat(64)), sig),
+        "a different output hash");
+    assertFalse(NodeKeys.verify(honest.publicKey(), msg, "not base64!"));
+    assertFalse(NodeKeys.verify(null, msg, sig));
+    Files.writeString(dir.resolve("bad.key"), "garbage\n");
+    assertThrows(IOException.class, () -> NodeKeys.loadOrCreate(dir.resolve("bad.key")));
+  }
+}
