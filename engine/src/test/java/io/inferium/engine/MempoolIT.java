@@ -134,7 +134,14 @@ class MempoolIT {
       queued.add(send("mp-loop", loop(1, 1_000_000L)));
     }
     awaitMetric("(2 queued)", "inferium_queue_depth{function=\"mp-loop\",version=\"1\"} 2.0");
-    HttpResponse<Buffer> refused = send("mp-loop", loop(1, 3_000_000L)).await(10, TimeUnit.SECONDS);
+    HttpResponse<Buffer> refused = null;
+    for (int i = 0; i < 5; i++) {
+      long askedAt = System.nanoTime();
+      refused = send("mp-loop", loop(1, 3_000_000L)).await(10, TimeUnit.SECONDS);
+      // A figure, not an assertion (timings belong to benchmarks): a refusal's round trip, client included.
+      System.out.printf("full queue: 429 #%d answered in %.2f ms (client round trip)%n", i + 1,
+          (System.nanoTime() - askedAt) / 1e6);
+    }
     assertEquals(429, refused.statusCode(), refused.bodyAsString());
     assertEquals("1", refused.getHeader("Retry-After"));
     assertTrue(refused.bodyAsJsonObject().getString("error").contains("queue of mp-loop/1 is full"));
@@ -150,7 +157,7 @@ class MempoolIT {
       assertTrue(resp.bodyAsJsonObject().getString("error").contains("running mp-loop/1"), resp.bodyAsString());
     }
     String metrics = gw.metrics.scrape();
-    assertTrue(metrics.contains("inferium_rejections_total{function=\"mp-loop\",reason=\"queue_full\"} 1.0"), metrics);
+    assertTrue(metrics.contains("inferium_rejections_total{function=\"mp-loop\",reason=\"queue_full\"} 5.0"), metrics);
     assertTrue(metrics.contains("inferium_rejections_total{function=\"mp-loop\",reason=\"deadline\"} 2.0"), metrics);
     HttpResponse<Buffer> after = send("mp-loop", loop(3, 10_000_000L)).await(30, TimeUnit.SECONDS);
     assertEquals(200, after.statusCode(), after.bodyAsString());

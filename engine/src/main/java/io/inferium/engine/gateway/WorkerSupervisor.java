@@ -273,8 +273,16 @@ public final class WorkerSupervisor {
     return b;
   }
 
+  /** Workers run at a lower CPU priority, so a saturated machine still answers health checks, 429s and 504s at once. */
+  private static final Path NICE = Path.of("/usr/bin/nice");
+
   private List<String> command(Spawn spawn) {
     List<String> cmd = new ArrayList<>();
+    if (Files.isExecutable(NICE)) {
+      cmd.add(NICE.toString());
+      cmd.add("-n");
+      cmd.add("5");
+    }
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.addAll(settings.jvmOptions());
     cmd.add("-cp");
