@@ -38,7 +38,7 @@ class TenantsIT {
         {"default_tier": "free",
          "tiers": {
            "free": {"requests_per_minute": 5, "monthly_included_micro_usd": 1000000, "gpu_access": false,
-                    "max_concurrent_generations": 1, "storage_bytes": 600},
+                    "max_concurrent_generations": 1, "storage_bytes": 600, "max_redundancy": 1},
            "pro":  {"requests_per_minute": 1000, "monthly_included_micro_usd": null, "gpu_access": true,
                     "max_concurrent_generations": 8, "storage_bytes": 10000000}},
          "upgrade_order": ["free", "pro"]}""");
@@ -209,5 +209,17 @@ class TenantsIT {
     assertEquals(200, post(globexDev, "/v2/models/hooli-small/infer", addRequest()).statusCode(),
         "another tenant calling the same public function is not throttled");
     assertTrue(gw.metrics.scrape().contains("inferium_limit_rejections_total{limit=\"rate\",tier=\"free\"}"));
+  }
+
+  @Test
+  void aRequestCannotAskForMoreRedundancyThanItsTierAllows() throws Exception {
+    JsonObject asked = addRequest().put("parameters", new JsonObject()
+        .put("verification", new JsonObject().put("policy", "redundant").put("k", 2)));
+    assertEquals(202, deploy(globexDev, new JsonObject().put("name", "globex-add"), "add.onnx").statusCode());
+    awaitReady(globexDev, "globex-add");
+    assertEquals(201, gw.post("/api/tenants", "{\"id\":\"umbrella\",\"tier\":\"free\"}").statusCode());
+    String user = key("umbrella", "user");
+    assertError(post(user, "/v2/models/globex-add/infer", asked), 402, "redundant(2) exceeds tier free's limit of 1");
+    assertEquals(200, post(user, "/v2/models/globex-add/infer", addRequest()).statusCode());
   }
 }

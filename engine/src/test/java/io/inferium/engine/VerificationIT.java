@@ -122,4 +122,23 @@ class VerificationIT {
     GatewayIT.assertError(gw.post("/api/nodes/nope/stake", "{\"amount_micro_usd\": 5}"), 404, "no node 'nope'");
     GatewayIT.assertError(gw.post("/api/nodes/w1/stake", "{\"amount_micro_usd\": -5}"), 400, "amount_micro_usd");
   }
+
+  @Test
+  void aRequestMayAskForItsOwnVerification() throws Exception {
+    JsonObject rec = gw.deployAndWait(new JsonObject().put("name", "vf-plain"), TestGateway.model("add.onnx"));
+    assertEquals("ready", rec.getString("state"));
+    JsonObject req = new JsonObject().put("inputs", new JsonArray()
+        .add(V2Json.encodeOutput(Tensors.fp32("a", new long[] {1, 4}, 1, 1, 1, 1)))
+        .add(V2Json.encodeOutput(Tensors.fp32("b", new long[] {1, 4}, 1, 2, 3, 4))));
+    HttpResponse<Buffer> plain = gw.infer("vf-plain", req);
+    assertEquals(null, plain.getHeader("X-Inferium-Verdict"), "no verification unless asked");
+    JsonObject asked = req.copy().put("parameters", new JsonObject()
+        .put("verification", new JsonObject().put("policy", "redundant").put("k", 3)));
+    HttpResponse<Buffer> verified = gw.infer("vf-plain", asked);
+    assertEquals(200, verified.statusCode(), verified.bodyAsString());
+    assertEquals("verified", verified.getHeader("X-Inferium-Verdict"));
+    JsonObject bad = req.copy().put("parameters", new JsonObject()
+        .put("verification", new JsonObject().put("policy", "redundant").put("k", 99)));
+    GatewayIT.assertError(gw.infer("vf-plain", bad), 400, "parameter 'k': expected an integer in [2, 7], got 99");
+  }
 }

@@ -61,7 +61,7 @@ public record FunctionSpec(
       return "audit".equals(policy);
     }
 
-    JsonObject toJson() {
+    public JsonObject toJson() {
       JsonObject o = new JsonObject().put("policy", policy);
       if (redundant()) {
         o.put("k", k).put("threshold", threshold);
@@ -71,7 +71,8 @@ public record FunctionSpec(
       return o;
     }
 
-    static Verification fromJson(Object value) {
+    /** Parses a policy object (as in a spec or a request's {@code parameters.verification}); null means none. */
+    public static Verification fromJson(Object value) {
       if (value == null) {
         return NONE;
       }

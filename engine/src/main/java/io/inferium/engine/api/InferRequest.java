@@ -21,10 +21,12 @@ import java.util.Set;
  * header the body is that many bytes of JSON followed by binary tensor data (Triton's binary data
  * extension): inputs with {@code parameters.binary_data_size} take their bytes from there, in order.
  *
- * @param binaryOutputs outputs to send as binary data after the JSON header
+ * @param binaryChoice  per output: send it as binary data after the JSON header
+ * @param verification  the request's own verification policy ({@code parameters.verification}), or null
  */
 record InferRequest(String id, JsonObject parameters, List<Tensor> inputs, List<String> outputs, Long timeoutMicros,
-    int priority, Map<String, Boolean> binaryChoice, boolean binaryByDefault) {
+    int priority, Map<String, Boolean> binaryChoice, boolean binaryByDefault,
+    io.inferium.functions.FunctionSpec.Verification verification) {
 
   /** Header naming the length of the JSON part when binary tensor data follow it. */
   static final String HEADER_LENGTH = "Inference-Header-Content-Length";
@@ -158,8 +160,16 @@ record InferRequest(String id, JsonObject parameters, List<Tensor> inputs, List<
         }
       }
     }
+    io.inferium.functions.FunctionSpec.Verification verification = null;
+    if (params instanceof JsonObject p && p.containsKey("verification")) {
+      try {
+        verification = io.inferium.functions.FunctionSpec.Verification.fromJson(p.getValue("verification"));
+      } catch (io.inferium.functions.InvalidSpecException e) {
+        throw ApiError.badRequest("parameter " + e.getMessage().replaceFirst("^field ", ""));
+      }
+    }
     return new InferRequest((String) id, (JsonObject) params, tensors, outputs, timeout, priority, binaryChoice,
-        binaryByDefault);
+        binaryByDefault, verification);
   }
 
   private static String names(List<TensorSpec> specs) {

@@ -46,6 +46,19 @@ final class Limits {
     }
   }
 
+  /** Refuses (402) a per-request redundancy above what the caller's tier allows. */
+  void verification(Principal who, io.inferium.functions.FunctionSpec.Verification v) {
+    Tier tier = tier(who);
+    if (tier == null || v == null || !v.redundant() || v.k() <= tier.maxRedundancy()) {
+      return;
+    }
+    metrics.limited("redundancy", tier.name());
+    String upgrade = tiers.lifting(tier.name(), t -> t.maxRedundancy() >= v.k())
+        .map(t -> "; tier " + t + " allows " + tiers.get(t).orElseThrow().maxRedundancy()).orElse("");
+    throw new ApiError(402, "redundant(" + v.k() + ") exceeds tier " + tier.name() + "'s limit of "
+        + tier.maxRedundancy() + " workers per request" + upgrade);
+  }
+
   /** Fails with 402 when storing {@code addBytes} more would exceed the caller's storage quota. */
   Future<Void> storage(Principal who, long addBytes) {
     Tier tier = tier(who);

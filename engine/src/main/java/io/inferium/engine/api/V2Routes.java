@@ -134,7 +134,9 @@ final class V2Routes {
           if (req.timeoutMicros() != null) {
             budget = Math.min(budget, TimeUnit.MICROSECONDS.toNanos(req.timeoutMicros()));
           }
-          QueuedRequest queued = mempool.submit(req.id(), fn, req.inputs(), req.outputs(), req.priority(), start + budget);
+          limits.verification(Authentication.principal(ctx), req.verification());
+          QueuedRequest queued = mempool.submit(req.id(), fn, req.inputs(), req.outputs(), req.priority(), start + budget,
+              req.verification());
           ctx.response().closeHandler(v -> queued.cancel());
           return queued.future().map(outcome -> {
             JsonObject body = new JsonObject()

@@ -15,12 +15,8 @@ import java.util.concurrent.TimeUnit;
  * @param maxQueueDelayNanos how long the oldest queued request may wait for batch-mates
  * @param preferredSizes    batch sizes that close a batch at once
  * @param maxQueueSize      queued requests beyond which new ones get 429
- * @param redundancy        distinct workers each batch runs on (1: no verification)
- * @param threshold         similarity at which redundant (or audit) runs agree
- * @param auditFraction     fraction of batches re-run afterwards on other workers (0: no audits)
  */
-public record BatchPolicy(int maxBatchSize, long maxQueueDelayNanos, List<Integer> preferredSizes, int maxQueueSize,
-    int redundancy, double threshold, double auditFraction) {
+public record BatchPolicy(int maxBatchSize, long maxQueueDelayNanos, List<Integer> preferredSizes, int maxQueueSize) {
 
   public static final int DEFAULT_MAX_BATCH_SIZE = 32;
   public static final int DEFAULT_MAX_QUEUE_DELAY_MS = 0;
@@ -34,9 +30,7 @@ public record BatchPolicy(int maxBatchSize, long maxQueueDelayNanos, List<Intege
     int delayMs = b == null || b.maxQueueDelayMs() == null ? DEFAULT_MAX_QUEUE_DELAY_MS : b.maxQueueDelayMs();
     List<Integer> preferred = b == null || b.preferredBatchSizes() == null ? List.of() : b.preferredBatchSizes();
     int queue = b == null || b.maxQueueSize() == null ? DEFAULT_MAX_QUEUE_SIZE : b.maxQueueSize();
-    FunctionSpec.Verification v = fn.spec().verification();
-    return new BatchPolicy(maxBatch, TimeUnit.MILLISECONDS.toNanos(delayMs), preferred, queue,
-        v.redundant() ? v.k() : 1, v.threshold(), v.audit() ? v.auditFraction() : 0);
+    return new BatchPolicy(maxBatch, TimeUnit.MILLISECONDS.toNanos(delayMs), preferred, queue);
   }
 
   /** Rows can be concatenated only if every input and output has an open first dimension. */
@@ -48,7 +42,7 @@ public record BatchPolicy(int maxBatchSize, long maxQueueDelayNanos, List<Intege
 
   /** The same limits without batching (after an output turned out not to split per request). */
   BatchPolicy unbatched() {
-    return new BatchPolicy(0, 0, List.of(), maxQueueSize, redundancy, threshold, auditFraction);
+    return new BatchPolicy(0, 0, List.of(), maxQueueSize);
   }
 
   public boolean batching() {

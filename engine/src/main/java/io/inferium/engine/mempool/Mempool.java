@@ -7,6 +7,7 @@ import io.inferium.engine.gateway.Dispatcher;
 import io.inferium.engine.gateway.WorkerFailure;
 import io.inferium.engine.gateway.WorkerLink;
 import io.inferium.functions.FunctionRecord;
+import io.inferium.functions.FunctionSpec;
 import io.inferium.functions.tensor.Tensor;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Context;
@@ -74,9 +75,9 @@ public final class Mempool {
    * {@link ApiError}) arrives on the calling context.
    */
   public QueuedRequest submit(String requestId, FunctionRecord fn, List<Tensor> inputs, List<String> outputs,
-      int priority, long deadlineNanos) {
+      int priority, long deadlineNanos, FunctionSpec.Verification verification) {
     QueuedRequest r = new QueuedRequest(this, requestId, fn, inputs, outputs, priority, deadlineNanos,
-        vertx.getOrCreateContext());
+        vertx.getOrCreateContext(), verification);
     onContext(() -> enqueue(r));
     return r;
   }
@@ -113,7 +114,8 @@ public final class Mempool {
   /** Sends batches from this queue while workers have room. */
   private void schedule(FunctionQueue q) {
     while (!q.isEmpty()) {
-      List<WorkerLink> links = q.policy.redundancy() > 1 ? dispatcher.pickDistinct(q.policy.redundancy())
+      FunctionSpec.Verification v = q.head().verification;
+      List<WorkerLink> links = v.redundant() ? dispatcher.pickDistinct(v.k())
           : java.util.Optional.ofNullable(dispatcher.pick(q.fn.modelSha256())).map(List::of).orElse(List.of());
       if (links.isEmpty()) {
         waitingForWorker.add(q);
@@ -189,7 +191,8 @@ public final class Mempool {
       dispatcher.run(link, q.fn, inputs, first.outputs, batch.newCall())
           .onComplete(ar -> onContext(() -> {
             finished(q, batch, ar);
-            if (ar.succeeded() && q.policy.auditFraction() > 0 && q.auditRandom.nextDouble() < q.policy.auditFraction()) {
+            FunctionSpec.Verification v = first.verification;
+            if (ar.succeeded() && v.audit() && q.auditRandom.nextDouble() < v.auditFraction()) {
               audit(q, batch, inputs, first.outputs, link.workerId(), ar.result());
             }
           }));
@@ -230,7 +233,7 @@ public final class Mempool {
           nodes.add(auditors.get(i).workerId());
         }
       }
-      Consensus.Verdict verdict = Consensus.decide(results, q.policy.threshold());
+      Consensus.Verdict verdict = Consensus.decide(results, batch.members().get(0).verification.threshold());
       String outcome = verdict.kind() != Consensus.Kind.VERIFIED ? "inconclusive"
           : verdict.outliers().contains(0) ? "caught" : "clean";
       metrics.audited(q.fn.name(), outcome);
@@ -261,7 +264,8 @@ public final class Mempool {
       finished(q, batch, Future.failedFuture(firstError));
       return;
     }
-    Consensus.Verdict verdict = Consensus.decide(ok.stream().map(Dispatcher.Result::outputs).toList(), q.policy.threshold());
+    double threshold = batch.members().get(0).verification.threshold();
+    Consensus.Verdict verdict = Consensus.decide(ok.stream().map(Dispatcher.Result::outputs).toList(), threshold);
     metrics.verified(q.fn.name(), verdict.kind().wire(), verdict.similarity());
     List<String> hashes = ok.stream().map(r -> OutputHash.of(r.outputs())).toList();
     String task = batch.members().get(0).id + (batch.members().size() > 1 ? "+" + (batch.members().size() - 1) : "");
@@ -271,7 +275,7 @@ public final class Mempool {
     if (verdict.kind() == Consensus.Kind.DISPUTED) {
       WorkerFailure disputed = new WorkerFailure("disputed", "verification disputed: the runs on workers " + nodes
           + " disagree (best similarity " + String.format(java.util.Locale.ROOT, "%.6f", verdict.similarity())
-          + ", threshold " + q.policy.threshold() + ")");
+          + ", threshold " + threshold + ")");
       retryOrFail(q, live, disputed);
     } else {
       int chosen = verdict.agreeing().get(java.util.concurrent.ThreadLocalRandom.current().nextInt(verdict.agreeing().size()));

@@ -26,6 +26,8 @@ public final class QueuedRequest {
   final long enqueuedNanos;
   final long rows;
   final String shapeKey;
+  /** This request's verification policy: the function's unless the request overrode it. */
+  final io.inferium.functions.FunctionSpec.Verification verification;
   private final Context caller;
   private final Promise<Mempool.Outcome> promise = Promise.promise();
   private final Mempool mempool;
@@ -37,11 +39,12 @@ public final class QueuedRequest {
 
   QueuedRequest(Mempool mempool, FunctionRecord fn, List<Tensor> inputs, List<String> outputs, int priority,
       long deadlineNanos, Context caller) {
-    this(mempool, null, fn, inputs, outputs, priority, deadlineNanos, caller);
+    this(mempool, null, fn, inputs, outputs, priority, deadlineNanos, caller, null);
   }
 
   QueuedRequest(Mempool mempool, String id, FunctionRecord fn, List<Tensor> inputs, List<String> outputs, int priority,
-      long deadlineNanos, Context caller) {
+      long deadlineNanos, Context caller, io.inferium.functions.FunctionSpec.Verification override) {
+    this.verification = override != null ? override : fn.spec().verification();
     this.id = id != null ? id : java.util.UUID.randomUUID().toString();
     this.mempool = mempool;
     this.fn = fn;
@@ -53,7 +56,7 @@ public final class QueuedRequest {
     this.caller = caller;
     this.rows = commonRows(inputs);
     this.solo = rows < 0;
-    this.shapeKey = shapeKey(inputs, outputs);
+    this.shapeKey = shapeKey(inputs, outputs) + "|" + verification;
   }
 
   /** Rows along dimension 0 shared by every input, or -1 when they differ (such a request runs alone). */
