@@ -23,10 +23,6 @@ import org.slf4j.LoggerFactory;
 public final class Benchmark {
 
   private static final Logger log = LoggerFactory.getLogger(Benchmark.class);
-  static final String MODEL_RESOURCE = "/models/mlp.onnx";
-  static final String INPUT = "x";
-  static final int WIDTH = 256;
-  static final String UNBATCHED = "mlp-unbatched";
 
   /** One closed- or open-loop run against the gateway with what the gateway said about it. */
   public record Run(LoadResult result, ServerStats server) {}
@@ -42,13 +38,14 @@ public final class Benchmark {
   }
 
   public Outcome run() throws Exception {
-    Path model = extractModel();
+    Path model = extractModel(settings.model());
     try {
       log.info("(a) ONNX Runtime in-process: batches {}, layouts {}", settings.ceilingBatches(), settings.ceilingLayouts());
-      List<OrtCeiling.Point> ceiling = new OrtCeiling(model, INPUT, WIDTH)
+      List<OrtCeiling.Point> ceiling = new OrtCeiling(model, settings.model().input(), settings.model().rowShape())
           .measure(settings.ceilingLayouts(), settings.ceilingBatches(), settings.ceilingEach());
       ceiling.forEach(p -> log.info("  {} batch {}: {} rows/s", p.layout(), p.batch(), Math.round(p.rowsPerSecond())));
-      try (BenchmarkServer server = BenchmarkServer.start(settings.workers(), settings.dbUrl())) {
+      try (BenchmarkServer server = BenchmarkServer.start(settings.workers(), settings.dbUrl(),
+          settings.workerSlots(), settings.workerThreads())) {
         return againstGateway(server, model, ceiling);
       }
     } finally {
@@ -58,24 +55,33 @@ public final class Benchmark {
 
   private Outcome againstGateway(BenchmarkServer server, Path model, List<OrtCeiling.Point> ceiling) throws Exception {
     Map<String, Integer> delays = new LinkedHashMap<>();
-    server.deploy(spec(UNBATCHED, new JsonObject().put("max_batch_size", 0)), model);
-    delays.put(UNBATCHED, -1);
+    BenchModel m = settings.model();
+    String unbatched = m.name() + "-unbatched";
+    server.deploy(spec(unbatched, new JsonObject().put("max_batch_size", 0)), model);
+    delays.put(unbatched, -1);
     for (int d : settings.queueDelaysMs()) {
-      String name = "mlp-batch" + settings.maxBatchSize() + "-delay" + d + "ms";
+      String name = m.name() + "-batch" + settings.maxBatchSize() + "-delay" + d + "ms";
       server.deploy(spec(name, new JsonObject().put("max_batch_size", settings.maxBatchSize()).put("max_queue_delay_ms", d)),
           model);
       delays.put(name, d);
     }
-    InferBody body = settings.binary() ? InferBody.binaryRow(INPUT, WIDTH, 1) : InferBody.jsonRow(INPUT, WIDTH, 1);
+    InferBody body = settings.binary() ? InferBody.binaryRow(m.input(), m.shape(1), 1) : InferBody.jsonRow(m.input(), m.shape(1), 1);
     Vertx loadVertx = Vertx.vertx();
     try {
       LoadGenerator gen = new LoadGenerator(loadVertx);
       Map<String, List<Run>> sweeps = new LinkedHashMap<>();
+      Map<String, LoadTarget> targets = new LinkedHashMap<>();
       for (String fn : delays.keySet()) {
-        LoadTarget target = LoadTarget.infer(server.url(), fn, server.adminKey(), body);
-        warm(gen, fn, target);
-        List<Run> runs = new ArrayList<>();
-        for (int c : settings.concurrencies()) {
+        targets.put(fn, LoadTarget.infer(server.url(), fn, server.adminKey(), body));
+        warm(gen, fn, targets.get(fn));
+        sweeps.put(fn, new ArrayList<>());
+      }
+      // Concurrency outside, functions inside: (b) and every (c) at one concurrency run seconds apart
+      // from each other, so JIT warm-up and a neighbour's load on a shared machine bias none of them alone.
+      for (int c : settings.concurrencies()) {
+        for (String fn : delays.keySet()) {
+          LoadTarget target = targets.get(fn);
+          List<Run> runs = sweeps.get(fn);
           MetricsSnapshot before = server.metrics();
           LoadResult r = gen.closedLoop(fn, target,
                   new LoadGenerator.ClosedPlan(c, settings.warmup(), settings.duration(), settings.maxRequests()))
@@ -86,7 +92,6 @@ public final class Benchmark {
               LoadResult.round(stats.meanBatchRows()));
           runs.add(new Run(r, stats));
         }
-        sweeps.put(fn, runs);
       }
       List<Run> open = openLoops(server, gen, body, sweeps, delays);
       return new Outcome(ceiling, sweeps, delays, open, server.workers());
@@ -138,7 +143,7 @@ public final class Benchmark {
     if (first.ok() != 1) {
       throw new IllegalStateException(fn + ": first request failed: " + first.errors());
     }
-    gen.closedLoop(fn, target, new LoadGenerator.ClosedPlan(8, Duration.ZERO, Duration.ofMillis(500), 100_000))
+    gen.closedLoop(fn, target, new LoadGenerator.ClosedPlan(8, Duration.ZERO, Duration.ofSeconds(2), 100_000))
         .await(runLimitSeconds(), TimeUnit.SECONDS);
   }
 
@@ -146,16 +151,16 @@ public final class Benchmark {
     return settings.warmup().plus(settings.duration()).toSeconds() + TimeUnit.MILLISECONDS.toSeconds(LoadTarget.DEFAULT_TIMEOUT_MS) + 30;
   }
 
-  private static JsonObject spec(String name, JsonObject batching) {
+  private JsonObject spec(String name, JsonObject batching) {
     return new JsonObject().put("name", name).put("kind", "tensor")
-        .put("description", "load-test MLP 256-512-512-10").put("batching", batching);
+        .put("description", "load-test " + settings.model().title()).put("batching", batching);
   }
 
-  static Path extractModel() throws Exception {
-    Path tmp = Files.createTempFile("inferium-mlp-", ".onnx");
-    try (InputStream in = Benchmark.class.getResourceAsStream(MODEL_RESOURCE)) {
+  static Path extractModel(BenchModel m) throws Exception {
+    Path tmp = Files.createTempFile("inferium-" + m.name() + "-", ".onnx");
+    try (InputStream in = Benchmark.class.getResourceAsStream(m.resource())) {
       if (in == null) {
-        throw new IllegalStateException(MODEL_RESOURCE + " is missing from the jar");
+        throw new IllegalStateException(m.resource() + " is missing from the jar");
       }
       Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
     }

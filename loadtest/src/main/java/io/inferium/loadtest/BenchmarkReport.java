@@ -199,7 +199,8 @@ public final class BenchmarkReport {
     Files.writeString(dir.resolve("benchmark.md"), md.toString(), StandardCharsets.UTF_8);
     List<SweepChart.Series> series = new ArrayList<>();
     outcome.sweeps().forEach((fn, runs) -> series.add(new SweepChart.Series(fn, runs.stream().map(Run::result).toList())));
-    SweepChart.write(dir.resolve("benchmark.png"), "MLP 256-512-512-10, one row per request", series,
+    SweepChart.write(dir.resolve("benchmark.png"),
+        meta.getString("chart_title", "MLP 256-512-512-10, one row per request"), series,
         bestCeiling().rowsPerSecond());
   }
 }

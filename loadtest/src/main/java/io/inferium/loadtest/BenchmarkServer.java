@@ -53,8 +53,13 @@ final class BenchmarkServer implements AutoCloseable {
     this.client = WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1"));
   }
 
-  /** @param workers 0 for the server's default; @param dbUrl null for the embedded PostgreSQL */
-  static BenchmarkServer start(int workers, String dbUrl) throws Exception {
+  /**
+   * @param workers       0 for the server's default
+   * @param dbUrl         null for the embedded PostgreSQL
+   * @param workerSlots   batches a worker runs at once, 0 for the server's default
+   * @param workerThreads ONNX Runtime intra-op threads per run, 0 for the server's default
+   */
+  static BenchmarkServer start(int workers, String dbUrl, int workerSlots, int workerThreads) throws Exception {
     Path dataDir = Files.createTempDirectory("inferium-bench-");
     String key = "bench-" + UUID.randomUUID();
     FreshDatabase db = dbUrl == null ? null : FreshDatabase.create(dbUrl);
@@ -66,7 +71,8 @@ final class BenchmarkServer implements AutoCloseable {
       config.workers(workers);
     }
     try {
-      Gateway g = Gateway.start(vertx, metrics, config.build()).await(3, TimeUnit.MINUTES);
+      Gateway g = Gateway.start(vertx, metrics, withWorkerRuns(config.build(), workerSlots, workerThreads))
+          .await(3, TimeUnit.MINUTES);
       log.info("Gateway on {} ({})", g.url(), db == null ? "embedded PostgreSQL" : "database " + db.name);
       return new BenchmarkServer(vertx, g, dataDir, key, db);
     } catch (Exception e) {
@@ -77,6 +83,13 @@ final class BenchmarkServer implements AutoCloseable {
       deleteTree(dataDir);
       throw e;
     }
+  }
+
+  /** The builder has no setters for slots and threads per worker: copy the record with them replaced. */
+  static ServerConfig withWorkerRuns(ServerConfig c, int slots, int threads) {
+    return new ServerConfig(c.host(), c.port(), c.dataDir(), c.dbUrl(), c.workers(), c.adminKey(), c.maxUploadBytes(),
+        c.maxRequestBytes(), c.device(), slots > 0 ? slots : c.workerSlots(), threads > 0 ? threads : c.workerThreads(),
+        c.heartbeatMs(), c.deploy(), c.scale(), c.tiersFile(), c.testFaults());
   }
 
   String url() {

@@ -9,10 +9,14 @@ import java.util.List;
  * @param workers     gateway worker processes, 0 for the server's default
  * @param dbUrl       {@code postgresql://} server to create a fresh database on, null for embedded
  * @param maxRequests cap on requests per run, warm-up included
+ * @param model       the bundled model to serve
+ * @param workerSlots batches one worker runs at once, 0 for the server's default
+ * @param workerThreads ONNX Runtime intra-op threads per run in the workers, 0 for the server's default
  */
 public record BenchmarkSettings(Duration warmup, Duration duration, List<Integer> concurrencies, int workers, String dbUrl,
     int maxBatchSize, List<Integer> queueDelaysMs, boolean binary, List<OrtCeiling.Layout> ceilingLayouts,
-    List<Integer> ceilingBatches, Duration ceilingEach, List<Double> openFractions, int openConnections, long maxRequests) {
+    List<Integer> ceilingBatches, Duration ceilingEach, List<Double> openFractions, int openConnections, long maxRequests,
+    BenchModel model, int workerSlots, int workerThreads) {
 
   public static final List<Integer> DEFAULT_CONCURRENCIES = List.of(1, 2, 4, 8, 16, 32, 64);
   public static final List<Integer> DEFAULT_QUEUE_DELAYS_MS = List.of(0, 2);
@@ -25,6 +29,6 @@ public record BenchmarkSettings(Duration warmup, Duration duration, List<Integer
   public static BenchmarkSettings defaults() {
     return new BenchmarkSettings(Duration.ofSeconds(1), Duration.ofSeconds(4), DEFAULT_CONCURRENCIES, 0, null, 64,
         DEFAULT_QUEUE_DELAYS_MS, false, DEFAULT_CEILING_LAYOUTS, DEFAULT_CEILING_BATCHES, Duration.ofSeconds(2),
-        DEFAULT_OPEN_FRACTIONS, 64, DEFAULT_MAX_REQUESTS);
+        DEFAULT_OPEN_FRACTIONS, 64, DEFAULT_MAX_REQUESTS, BenchModel.MLP, 0, 0);
   }
 }

@@ -17,12 +17,17 @@ public record InferBody(Buffer bytes, MultiMap headers) {
 
   /** One FP32 row {@code [1, width]} of fixed-seed values, as V2 JSON. */
   public static InferBody jsonRow(String input, int width, long seed) {
+    return jsonRow(input, new long[] {1, width}, seed);
+  }
+
+  /** One FP32 tensor of {@code shape} (leading 1 for one row) of fixed-seed values, as V2 JSON. */
+  public static InferBody jsonRow(String input, long[] shape, long seed) {
     JsonArray data = new JsonArray();
-    for (float v : row(width, seed)) {
+    for (float v : row(elements(shape), seed)) {
       data.add(v);
     }
     JsonObject req = new JsonObject().put("inputs", new JsonArray().add(new JsonObject()
-        .put("name", input).put("shape", new JsonArray().add(1).add(width)).put("datatype", "FP32").put("data", data)));
+        .put("name", input).put("shape", shapeJson(shape)).put("datatype", "FP32").put("data", data)));
     return json(req.toBuffer());
   }
 
@@ -31,9 +36,15 @@ public record InferBody(Buffer bytes, MultiMap headers) {
    * floats; {@code Inference-Header-Content-Length} says where the JSON ends.
    */
   public static InferBody binaryRow(String input, int width, long seed) {
+    return binaryRow(input, new long[] {1, width}, seed);
+  }
+
+  /** {@link #binaryRow(String, int, long)} for a tensor of any {@code shape}. */
+  public static InferBody binaryRow(String input, long[] shape, long seed) {
+    int width = elements(shape);
     float[] values = row(width, seed);
     JsonObject req = new JsonObject().put("inputs", new JsonArray().add(new JsonObject()
-        .put("name", input).put("shape", new JsonArray().add(1).add(width)).put("datatype", "FP32")
+        .put("name", input).put("shape", shapeJson(shape)).put("datatype", "FP32")
         .put("parameters", new JsonObject().put("binary_data_size", 4 * width))));
     byte[] header = req.encode().getBytes(StandardCharsets.UTF_8);
     Buffer body = Buffer.buffer(header.length + 4 * width).appendBytes(header);
@@ -44,6 +55,22 @@ public record InferBody(Buffer bytes, MultiMap headers) {
         .add("Content-Type", "application/octet-stream")
         .add("Inference-Header-Content-Length", Integer.toString(header.length));
     return new InferBody(body, headers);
+  }
+
+  static int elements(long[] shape) {
+    long n = 1;
+    for (long d : shape) {
+      n *= d;
+    }
+    return Math.toIntExact(n);
+  }
+
+  private static JsonArray shapeJson(long[] shape) {
+    JsonArray a = new JsonArray();
+    for (long d : shape) {
+      a.add(d);
+    }
+    return a;
   }
 
   static float[] row(int width, long seed) {

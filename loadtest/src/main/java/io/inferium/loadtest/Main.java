@@ -1,5 +1,6 @@
 package io.inferium.loadtest;
 
+import io.inferium.engine.ServerConfig;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
@@ -79,6 +80,15 @@ public final class Main implements Runnable {
     List<Integer> delays;
     @Option(names = "--binary", description = "send the row with the binary tensor extension instead of JSON")
     boolean binary;
+    @Option(names = "--model", defaultValue = "mlp",
+        description = "bundled model: mlp (microseconds per row) or cnn (about a millisecond per row) (default: ${DEFAULT-VALUE})")
+    String model;
+    @Option(names = "--worker-slots", defaultValue = "0",
+        description = "batches one worker runs at once, 0 for the server's default")
+    int workerSlots;
+    @Option(names = "--worker-threads", defaultValue = "0",
+        description = "ONNX Runtime intra-op threads per run in the workers, 0 for the server's default")
+    int workerThreads;
     @Option(names = "--ceiling-batches", split = ",", defaultValue = "1,8,32,64",
         description = "batch sizes tried for (a) (default: ${DEFAULT-VALUE})")
     List<Integer> ceilingBatches;
@@ -91,12 +101,16 @@ public final class Main implements Runnable {
     @Override
     public Integer call() throws Exception {
       BenchmarkSettings d = BenchmarkSettings.defaults();
+      BenchModel m = BenchModel.named(model);
       BenchmarkSettings s = new BenchmarkSettings(seconds(warmup), seconds(duration), concurrencies, workers, dbUrl,
           maxBatch, delays, binary, d.ceilingLayouts(), ceilingBatches, seconds(ceilingSeconds),
-          openFractions.stream().filter(f -> f > 0).toList(), d.openConnections(), d.maxRequests());
+          openFractions.stream().filter(f -> f > 0).toList(), d.openConnections(), d.maxRequests(), m, workerSlots,
+          workerThreads);
+      ServerConfig effective = BenchmarkServer.withWorkerRuns(ServerConfig.defaults(), workerSlots, workerThreads);
       Benchmark.Outcome outcome = new Benchmark(s).run();
       JsonObject meta = meta("java -Xss8m -jar loadtest/target/inferium-loadtest.jar " + String.join(" ", args()))
-          .put("model", "MLP 256-512-512-10 FP32 (loadtest/src/main/resources/models/mlp.onnx), one row [1,256] per request")
+          .put("model", m.description()).put("chart_title", m.title())
+          .put("worker_slots", effective.workerSlots()).put("worker_intra_op_threads", effective.workerThreads())
           .put("body", binary ? "binary tensor extension" : "V2 JSON")
           .put("warmup_s", warmup).put("duration_s", duration).put("max_batch_size", maxBatch);
       BenchmarkReport report = new BenchmarkReport(outcome, meta);

@@ -57,12 +57,17 @@ public final class OrtCeiling {
 
   private final Path model;
   private final String input;
-  private final int width;
+  private final long[] rowShape;
 
   public OrtCeiling(Path model, String input, int width) {
+    this(model, input, new long[] {width});
+  }
+
+  /** @param rowShape one row's dimensions, without the leading batch dimension */
+  public OrtCeiling(Path model, String input, long[] rowShape) {
     this.model = model;
     this.input = input;
-    this.width = width;
+    this.rowShape = rowShape.clone();
   }
 
   /** Measures every layout × batch size, each for {@code each} after a short warm-up. */
@@ -131,6 +136,7 @@ public final class OrtCeiling {
   }
 
   private Tensor input(int batch) {
+    int width = InferBody.elements(rowShape);
     ByteBuffer data = ByteBuffer.allocateDirect(4 * batch * width).order(ByteOrder.LITTLE_ENDIAN);
     float[] row = InferBody.row(width, 1);
     for (int b = 0; b < batch; b++) {
@@ -139,7 +145,10 @@ public final class OrtCeiling {
       }
     }
     data.flip();
-    return new Tensor(input, DataType.FP32, new long[] {batch, width}, data);
+    long[] shape = new long[rowShape.length + 1];
+    shape[0] = batch;
+    System.arraycopy(rowShape, 0, shape, 1, rowShape.length);
+    return new Tensor(input, DataType.FP32, shape, data);
   }
 
   interface BlockingCall<T> {
