@@ -12,6 +12,9 @@ import java.nio.file.Path;
  *
  * @param dbUrl    null for the embedded PostgreSQL under {@code dataDir/pg}
  * @param adminKey null to read or generate {@code dataDir/admin.key}
+ * @param workerSlots   batches a worker runs at once (each on {@code workerThreads} ONNX Runtime threads)
+ * @param workerThreads ONNX Runtime intra-op threads per run
+ * @param maxInflightPerWorker batches the dispatcher keeps in flight per worker: lower means fuller batches
  * @param deploy   limits of deploy-time verification
  * @param ledger   stake, slashing and ejection thresholds of the verification network
  * @param testFaults for tests only: worker slot index → injected fault, e.g. {@code noise:1.0}
@@ -30,6 +33,7 @@ public record ServerConfig(
     ExecutionDevice device,
     int workerSlots,
     int workerThreads,
+    int maxInflightPerWorker,
     long heartbeatMs,
     DeploySettings deploy,
     ScaleSettings scale,
@@ -65,6 +69,7 @@ public record ServerConfig(
     private ExecutionDevice device = ExecutionDevice.AUTO;
     private int workerSlots = 2;
     private int workerThreads = 1;
+    private int maxInflight = SupervisorSettings.DEFAULT_MAX_OUTSTANDING;
     private long heartbeatMs = 1000;
     private DeploySettings deploy = DeploySettings.defaults();
     private Integer maxWorkers;
@@ -85,6 +90,9 @@ public record ServerConfig(
     public Builder maxRequestBytes(long v) { maxRequestBytes = v; return this; }
     public Builder device(ExecutionDevice v) { device = v; return this; }
     public Builder deploy(DeploySettings v) { deploy = v; return this; }
+    public Builder workerSlots(int v) { workerSlots = v; return this; }
+    public Builder workerThreads(int v) { workerThreads = v; return this; }
+    public Builder maxInflightPerWorker(int v) { maxInflight = v; return this; }
     public Builder maxWorkers(int v) { maxWorkers = v; return this; }
     public Builder tiersFile(Path v) { tiersFile = v; return this; }
     public Builder ledger(io.inferium.verifier.LedgerSettings v) { ledger = v; return this; }
@@ -98,14 +106,14 @@ public record ServerConfig(
       ScaleSettings scale = new ScaleSettings(workers, Math.max(workers, maxWorkers == null ? workers : maxWorkers),
           idleUnloadMs, scaleUpAfterMs, scaleDownAfterMs, ScaleSettings.DEFAULT_TICK_MS);
       return new ServerConfig(host, port, dataDir, dbUrl, workers, adminKey, maxUploadBytes, maxRequestBytes, device,
-          workerSlots, workerThreads, heartbeatMs, deploy, scale, tiersFile, java.util.Map.copyOf(testFaults),
+          workerSlots, workerThreads, maxInflight, heartbeatMs, deploy, scale, tiersFile, java.util.Map.copyOf(testFaults),
           ledger);
     }
   }
 
   SupervisorSettings supervisorSettings() {
     return new SupervisorSettings(workers, dataDir.resolve("logs"), device, workerSlots, workerThreads,
-        SupervisorSettings.DEFAULT_MAX_OUTSTANDING, heartbeatMs, SupervisorSettings.DEFAULT_HEARTBEAT_MISSES,
+        maxInflightPerWorker, heartbeatMs, SupervisorSettings.DEFAULT_HEARTBEAT_MISSES,
         SupervisorSettings.DEFAULT_ATTACH_TIMEOUT_MS, SupervisorSettings.DEFAULT_JVM_OPTIONS,
         SupervisorSettings.DEFAULT_CANCEL_GRACE_MS, testFaults, dataDir.resolve("nodes"));
   }

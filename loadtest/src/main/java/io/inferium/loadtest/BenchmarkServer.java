@@ -70,8 +70,14 @@ final class BenchmarkServer implements AutoCloseable {
     if (workers > 0) {
       config.workers(workers);
     }
+    if (workerSlots > 0) {
+      config.workerSlots(workerSlots);
+    }
+    if (workerThreads > 0) {
+      config.workerThreads(workerThreads);
+    }
     try {
-      Gateway g = Gateway.start(vertx, metrics, withWorkerRuns(config.build(), workerSlots, workerThreads))
+      Gateway g = Gateway.start(vertx, metrics, config.build())
           .await(3, TimeUnit.MINUTES);
       log.info("Gateway on {} ({})", g.url(), db == null ? "embedded PostgreSQL" : "database " + db.name);
       return new BenchmarkServer(vertx, g, dataDir, key, db);
@@ -83,13 +89,6 @@ final class BenchmarkServer implements AutoCloseable {
       deleteTree(dataDir);
       throw e;
     }
-  }
-
-  /** The builder has no setters for slots and threads per worker: copy the record with them replaced. */
-  static ServerConfig withWorkerRuns(ServerConfig c, int slots, int threads) {
-    return new ServerConfig(c.host(), c.port(), c.dataDir(), c.dbUrl(), c.workers(), c.adminKey(), c.maxUploadBytes(),
-        c.maxRequestBytes(), c.device(), slots > 0 ? slots : c.workerSlots(), threads > 0 ? threads : c.workerThreads(),
-        c.heartbeatMs(), c.deploy(), c.scale(), c.tiersFile(), c.testFaults());
   }
 
   String url() {

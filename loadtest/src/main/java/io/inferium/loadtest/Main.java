@@ -106,7 +106,14 @@ public final class Main implements Runnable {
           maxBatch, delays, binary, d.ceilingLayouts(), ceilingBatches, seconds(ceilingSeconds),
           openFractions.stream().filter(f -> f > 0).toList(), d.openConnections(), d.maxRequests(), m, workerSlots,
           workerThreads);
-      ServerConfig effective = BenchmarkServer.withWorkerRuns(ServerConfig.defaults(), workerSlots, workerThreads);
+      ServerConfig.Builder layout = ServerConfig.builder();
+      if (workerSlots > 0) {
+        layout.workerSlots(workerSlots);
+      }
+      if (workerThreads > 0) {
+        layout.workerThreads(workerThreads);
+      }
+      ServerConfig effective = layout.build();
       Benchmark.Outcome outcome = new Benchmark(s).run();
       JsonObject meta = meta("java -Xss8m -jar loadtest/target/inferium-loadtest.jar " + String.join(" ", args()))
           .put("model", m.description()).put("chart_title", m.title())

@@ -31,6 +31,15 @@ final class ServerOptions {
   @Option(names = "--tiers", defaultValue = "${env:INFERIUM_TIERS}", description = "A tier table (JSON) replacing the built-in one (env INFERIUM_TIERS).")
   Path tiers;
 
+  @Option(names = "--worker-slots", defaultValue = "${env:INFERIUM_WORKER_SLOTS:-2}", description = "Batches each worker runs at once (default ${DEFAULT-VALUE}).")
+  int workerSlots;
+
+  @Option(names = "--worker-threads", defaultValue = "${env:INFERIUM_WORKER_THREADS:-1}", description = "ONNX Runtime threads per run (default ${DEFAULT-VALUE}); for compute-bound models prefer 1 slot x cores threads.")
+  int workerThreads;
+
+  @Option(names = "--max-inflight", defaultValue = "${env:INFERIUM_MAX_INFLIGHT:-4}", description = "Batches in flight per worker (default ${DEFAULT-VALUE}); slots + 1 makes fuller batches.")
+  int maxInflight;
+
   @Option(names = "--admin-key", defaultValue = "${env:INFERIUM_ADMIN_KEY}", description = "Admin API key; generated into <data-dir>/admin.key when absent (env INFERIUM_ADMIN_KEY).")
   String adminKey;
 
@@ -46,6 +55,7 @@ final class ServerOptions {
     if (workers > 0) {
       b.workers(workers);
     }
+    b.workerSlots(workerSlots).workerThreads(workerThreads).maxInflightPerWorker(maxInflight);
     if (maxWorkers > 0) {
       b.maxWorkers(maxWorkers);
     }
