@@ -22,7 +22,7 @@ import picocli.CommandLine.Option;
  * benchmark, or a load run against a server that is already running.
  */
 @Command(name = "inferium-loadtest", mixinStandardHelpOptions = true,
-    subcommands = {Main.BenchmarkCommand.class, Main.RunCommand.class},
+    subcommands = {Main.BenchmarkCommand.class, Main.VerificationCommand.class, Main.RunCommand.class},
     description = "Load generator and benchmark for Inferium (loopback only).")
 public final class Main implements Runnable {
 
@@ -132,6 +132,47 @@ public final class Main implements Runnable {
 
     private List<String> args() {
       return spec.commandLine().getParseResult().originalArgs();
+    }
+  }
+
+  @Command(name = "verification", mixinStandardHelpOptions = true,
+      description = "The cost of verification: none vs audit(p) vs redundant(k), side by side on one gateway.")
+  static final class VerificationCommand implements Callable<Integer> {
+    @Option(names = "--model", defaultValue = "cnn", description = "mlp or cnn (default: ${DEFAULT-VALUE})")
+    String model;
+    @Option(names = "--binary", description = "send tensors with the binary extension")
+    boolean binary;
+    @Option(names = "--workers", defaultValue = "3", description = "worker processes (default: ${DEFAULT-VALUE})")
+    int workers;
+    @Option(names = "--worker-slots", defaultValue = "0", description = "batches per worker at once, 0 = server default")
+    int workerSlots;
+    @Option(names = "--worker-threads", defaultValue = "0", description = "ONNX Runtime threads per run, 0 = server default")
+    int workerThreads;
+    @Option(names = "--db-url", description = "PostgreSQL to use (a fresh database is created); embedded when absent")
+    String dbUrl;
+    @Option(names = "--concurrency", split = ",", defaultValue = "1,8,32", description = "callers (default: ${DEFAULT-VALUE})")
+    List<Integer> concurrencies;
+    @Option(names = "--warmup", defaultValue = "1", description = "seconds (default: ${DEFAULT-VALUE})")
+    double warmup;
+    @Option(names = "--duration", defaultValue = "4", description = "seconds (default: ${DEFAULT-VALUE})")
+    double duration;
+    @Option(names = "--audit-p", defaultValue = "0.05", description = "audited fraction (default: ${DEFAULT-VALUE})")
+    double auditP;
+    @Option(names = "--k", defaultValue = "3", description = "redundancy (default: ${DEFAULT-VALUE})")
+    int k;
+    @Option(names = "--out", defaultValue = "loadtest/results", description = "output directory (default: ${DEFAULT-VALUE})")
+    Path out;
+
+    @Override
+    public Integer call() throws Exception {
+      VerificationBenchmark.Settings s = new VerificationBenchmark.Settings(BenchModel.named(model), binary, workers,
+          workerSlots, workerThreads, dbUrl, concurrencies, seconds(warmup), seconds(duration), auditP, k, 5_000_000);
+      VerificationBenchmark.Outcome outcome = new VerificationBenchmark(s).run();
+      String md = outcome.markdown(s);
+      Files.createDirectories(out);
+      Files.writeString(out.resolve("verification.md"), "# Verification cost (" + model + ", " + workers + " workers)\n\n" + md);
+      System.out.println(md);
+      return 0;
     }
   }
 
