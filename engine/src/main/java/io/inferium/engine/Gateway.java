@@ -81,6 +81,8 @@ public final class Gateway {
             NodeLedger ledger = new NodeLedger(d.pool(), config.ledger(), metrics.registry());
             supervisor.onAttach(link -> ledger.register(link.workerId(), link.hello().getString("public_key"))
                 .onFailure(err -> log.warn("Could not register node {}: {}", link.workerId(), err.toString())));
+            supervisor.onMiss((node, what) -> ledger.penalize(node, what[0], what[1])
+                .onFailure(err -> log.warn("Could not record {} of {}: {}", what[0], node, err.toString())));
             Dispatcher dispatcher = new Dispatcher(supervisor, blobs, engineMetrics, ledger::isEjected);
             Mempool mempool = new Mempool(vertx, dispatcher, engineMetrics, ledger);
             scaler = new ScaleController(vertx, supervisor, mempool, store, blobs, engineMetrics, config.scale());

@@ -394,6 +394,11 @@ class GatewayIT {
     }
     assertEquals(2, gw.gateway.supervisor().workers().size());
     assertTrue(gw.metrics.scrape().contains("inferium_worker_restarts_total{reason=\"replaced\"}"));
+    JsonObject node = gw.get("/api/nodes").bodyAsJsonObject().getJsonArray("nodes").stream().map(JsonObject.class::cast)
+        .filter(n -> n.getString("node_id").equals(victim.workerId())).findFirst().orElseThrow();
+    assertTrue(node.getDouble("reputation") < 1.0, "a missed heartbeat costs reputation: " + node.encode());
+    assertTrue(node.getJsonArray("recent_events").stream().map(JsonObject.class::cast)
+        .anyMatch(e -> e.getString("kind").equals("heartbeat_miss")), node.encode());
   }
 
   @Test

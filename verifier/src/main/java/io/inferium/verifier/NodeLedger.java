@@ -169,6 +169,40 @@ public final class NodeLedger {
     return write;
   }
 
+  /**
+   * A reliability failure: the node missed its heartbeats ({@code heartbeat_miss}) or did not stop a
+   * cancelled run in time ({@code deadline_miss}). It lowers reputation like a disagreement (no stake
+   * is taken) and can eject the node.
+   */
+  public synchronized Future<Void> penalize(String node, String kind, String detail) {
+    NodeState st = states.get(node);
+    if (st == null) {
+      return Future.succeededFuture();
+    }
+    st.reputation = (1 - settings.reputationWeight()) * st.reputation;
+    boolean eject = !st.ejected && st.reputation < settings.minReputation();
+    String reason = eject ? String.format(java.util.Locale.ROOT, "reputation %.3f below %.3f after %s",
+        st.reputation, settings.minReputation(), kind) : null;
+    if (eject) {
+      st.ejected = true;
+      ejected.add(node);
+      registry.counter("inferium.ejections").increment();
+    }
+    registry.counter("inferium.node.misses", "kind", kind).increment();
+    double rep = st.reputation;
+    track(node, rep);
+    JsonObject evidence = new JsonObject().put("detail", detail);
+    Future<Void> write = writes.transform(ignored -> pool.withTransaction(conn -> conn
+        .preparedQuery("UPDATE nodes SET reputation = $2, state = CASE WHEN $3 THEN 'ejected' ELSE state END, "
+            + "ejected_reason = COALESCE($4, ejected_reason), updated_at = now() WHERE node_id = $1")
+        .execute(Tuple.of(node, rep, eject, reason))
+        .compose(r -> event(conn, node, kind, null, 0, rep, evidence))
+        .compose(r -> eject ? event(conn, node, "eject", null, 0, rep, evidence.copy().put("reason", reason))
+            : Future.succeededFuture())));
+    writes = write.otherwiseEmpty();
+    return write;
+  }
+
   /** Adds stake (an admin deposit for now). */
   public synchronized Future<JsonObject> deposit(String nodeId, long microUsd) {
     NodeState st = states.get(nodeId);

@@ -57,6 +57,12 @@ public final class WorkerSupervisor {
   private long watchdogTimer = -1;
   private volatile boolean stopping;
   private java.util.function.Consumer<WorkerLink> onAttach = link -> { };
+  private java.util.function.BiConsumer<String, String[]> onMiss = (node, what) -> { };
+
+  /** Called with a pool worker's id and {kind, detail} when it is replaced for unreliability. */
+  public void onMiss(java.util.function.BiConsumer<String, String[]> handler) {
+    this.onMiss = handler;
+  }
 
   /** Called for each pool worker that attaches (after its hello is accepted). */
   public void onAttach(java.util.function.Consumer<WorkerLink> handler) {
@@ -351,7 +357,9 @@ public final class WorkerSupervisor {
     for (Slot s : slots) {
       Spawn sp = s.current;
       if (sp != null && sp.link != null && sp.killReason == null && sp.link.nanosSinceHeartbeat() > limit) {
-        kill(sp, "no heartbeat for " + TimeUnit.NANOSECONDS.toMillis(sp.link.nanosSinceHeartbeat()) + " ms");
+        String detail = "no heartbeat for " + TimeUnit.NANOSECONDS.toMillis(sp.link.nanosSinceHeartbeat()) + " ms";
+        onMiss.accept(sp.workerId, new String[] {"heartbeat_miss", detail});
+        kill(sp, detail);
       }
     }
   }
@@ -436,7 +444,12 @@ public final class WorkerSupervisor {
     if (problem == null) {
       Spawn owner = spawn;
       link = new WorkerLink(spawn.workerId, socket, ctx, meta, settings.maxOutstanding(), settings.cancelGraceMs(),
-          why -> kill(owner, why));
+          why -> {
+            if (owner.slot != null) {
+              onMiss.accept(owner.workerId, new String[] {"deadline_miss", why});
+            }
+            kill(owner, why);
+          });
       problem = link.attestation().checkCode(expectedCode).orElse(null);
     }
     if (problem != null) {
