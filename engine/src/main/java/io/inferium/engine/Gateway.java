@@ -14,6 +14,7 @@ import io.inferium.functions.ModelBlobs;
 import io.inferium.infra.Database;
 import io.inferium.infra.DatabaseSettings;
 import io.inferium.infra.Metrics;
+import io.inferium.scoring.UsageMeter;
 import io.inferium.verifier.CodeChecksum;
 import io.inferium.verifier.NodeLedger;
 import io.vertx.core.Future;
@@ -40,6 +41,9 @@ public final class Gateway {
   private WorkerSupervisor supervisor;
   private ScaleController scaler;
   private Tiers tiers;
+  private UsageMeter meter;
+  private static final int USAGE_BUFFER = 100_000;
+  private static final long USAGE_FLUSH_MS = 200;
   private DeployPipeline pipeline;
   private FunctionStore store;
   private String deploymentId;
@@ -79,6 +83,8 @@ public final class Gateway {
             ModelBlobs blobs = new ModelBlobs(dataDir.resolve("models"), files);
             supervisor = new WorkerSupervisor(vertx, config.supervisorSettings(), engineMetrics, code);
             NodeLedger ledger = new NodeLedger(d.pool(), config.ledger(), metrics.registry());
+            meter = new UsageMeter(vertx, d.pool(), metrics.registry(), USAGE_BUFFER, USAGE_FLUSH_MS);
+            meter.start();
             supervisor.onAttach(link -> ledger.register(link.workerId(), link.hello().getString("public_key"))
                 .onFailure(err -> log.warn("Could not register node {}: {}", link.workerId(), err.toString())));
             supervisor.onMiss((node, what) -> ledger.penalize(node, what[0], what[1])
@@ -89,7 +95,7 @@ public final class Gateway {
             pipeline = new DeployPipeline(vertx, store, blobs, supervisor, files, config.deploy(), engineMetrics);
             HttpVerticle http = new HttpVerticle(
                 new HttpVerticle.Services(d.pool(), store, blobs, pipeline, dispatcher, mempool, keys, new Tenants(d.pool()),
-                    tiers, ledger, supervisor, metrics, engineMetrics,
+                    tiers, ledger, supervisor, meter, metrics, engineMetrics,
                     () -> !supervisor.workers().isEmpty(), VERSION),
                 new HttpVerticle.Listen(config.host(), config.port(), config.maxUploadBytes(), config.maxRequestBytes(),
                     dataDir.resolve("uploads")));
@@ -142,6 +148,9 @@ public final class Gateway {
     }
     if (scaler != null) {
       scaler.stop();
+    }
+    if (meter != null) {
+      f = f.compose(v -> meter.stop()).otherwiseEmpty();
     }
     if (supervisor != null) {
       f = f.compose(v -> supervisor.stop()).otherwiseEmpty();

@@ -222,4 +222,28 @@ class TenantsIT {
     assertError(post(user, "/v2/models/globex-add/infer", asked), 402, "redundant(2) exceeds tier free's limit of 1");
     assertEquals(200, post(user, "/v2/models/globex-add/infer", addRequest()).statusCode());
   }
+
+  @Test
+  void everyAnsweredRequestIsMeteredOnceAndEachTenantSeesItsOwnUsage() throws Exception {
+    assertEquals(201, gw.post("/api/tenants", "{\"id\":\"stark\",\"tier\":\"pro\"}").statusCode());
+    String dev = key("stark", "developer");
+    assertEquals(202, deploy(dev, new JsonObject().put("name", "stark-add")
+        .put("price", new JsonObject().put("per_request_micro_usd", 100)), "add.onnx").statusCode());
+    awaitReady(dev, "stark-add");
+    for (int i = 0; i < 3; i++) {
+      HttpResponse<Buffer> ok = post(dev, "/v2/models/stark-add/infer", addRequest());
+      assertEquals(200, ok.statusCode(), ok.bodyAsString());
+      assertEquals("100", ok.getHeader("X-Inferium-Charge-Micro-Usd"));
+    }
+    assertEquals(400, post(dev, "/v2/models/stark-add/infer", new JsonObject().put("inputs", new JsonArray())).statusCode(),
+        "a failed request is not charged");
+    JsonObject usage = get(dev, "/api/usage").bodyAsJsonObject();
+    assertEquals(3, usage.getLong("requests"), usage.encode());
+    assertEquals(300, usage.getLong("charge_micro_usd"));
+    assertEquals("stark-add", usage.getJsonArray("groups").getJsonObject(0).getString("function"));
+    assertEquals(0, get(globexDev, "/api/usage?group_by=day").bodyAsJsonObject().getJsonArray("groups").stream()
+        .mapToLong(g -> ((JsonObject) g).getLong("charge_micro_usd")).filter(c -> c == 300).count(), "not stark's");
+    assertTrue(gw.get("/api/usage?tenant=stark").bodyAsJsonObject().getLong("charge_micro_usd") == 300, "admin view");
+    assertError(get(dev, "/api/usage?from=yesterday"), 400, "query parameter 'from'");
+  }
 }

@@ -15,7 +15,8 @@ import java.util.regex.Pattern;
  * @param version null means "the next integer after the latest version of this name"
  * @param batching null fields mean "derive from the model"
  * @param keepWarm  keep the model loaded on every worker instead of unloading it when idle
- * @param verification how results are checked: {@code none}, or {@code redundant} on k workers
+ * @param verification how results are checked: {@code none}, {@code redundant} on k workers, or {@code audit}
+ * @param price     what a call costs, set by the developer (integer micro-dollars)
  */
 public record FunctionSpec(
     String name,
@@ -30,16 +31,52 @@ public record FunctionSpec(
     Batching batching,
     int timeoutMs,
     boolean keepWarm,
-    Verification verification) {
+    Verification verification,
+    Price price) {
 
   public static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
   public static final int DEFAULT_TIMEOUT_MS = 30_000;
   public static final int MAX_TIMEOUT_MS = 600_000;
   private static final Set<String> FIELDS = Set.of("name", "version", "kind", "category", "use_cases",
-      "developer", "description", "visibility", "labels", "batching", "timeout_ms", "keep_warm", "verification");
+      "developer", "description", "visibility", "labels", "batching", "timeout_ms", "keep_warm", "verification", "price");
 
   /** Who may see and invoke the function. */
   public enum Visibility { PUBLIC, PRIVATE }
+
+  /**
+   * A tensor function's price: per request plus per millisecond of worker compute, in micro-dollars.
+   */
+  public record Price(long perRequestMicroUsd, long perComputeMsMicroUsd) {
+
+    public static final Price DEFAULT = new Price(10, 0);
+
+    /** The charge for one request whose share of worker compute was {@code computeUs}. */
+    public long charge(long computeUs) {
+      return perRequestMicroUsd + (perComputeMsMicroUsd * computeUs + 999) / 1000;
+    }
+
+    JsonObject toJson() {
+      return new JsonObject().put("per_request_micro_usd", perRequestMicroUsd).put("per_compute_ms_micro_usd", perComputeMsMicroUsd);
+    }
+
+    static Price fromJson(Object value) {
+      if (value == null) {
+        return DEFAULT;
+      }
+      if (!(value instanceof JsonObject p)) {
+        throw new InvalidSpecException("field 'price': expected an object such as {\"per_request_micro_usd\": 100}, got " + value);
+      }
+      for (String field : p.fieldNames()) {
+        if (!List.of("per_request_micro_usd", "per_compute_ms_micro_usd").contains(field)) {
+          throw new InvalidSpecException("field 'price': unknown field '" + field
+              + "' (accepted: per_request_micro_usd, per_compute_ms_micro_usd)");
+        }
+      }
+      Integer perRequest = integer(p, "per_request_micro_usd", 0, 100_000_000);
+      Integer perMs = integer(p, "per_compute_ms_micro_usd", 0, 100_000_000);
+      return new Price(perRequest == null ? DEFAULT.perRequestMicroUsd() : perRequest, perMs == null ? 0 : perMs);
+    }
+  }
 
   /**
    * Verification policy: {@code none}; {@code redundant} — each batch runs on {@code k} distinct
@@ -205,7 +242,7 @@ public record FunctionSpec(
     return new FunctionSpec(name, version, kind, string(json, "category"), strings(json, "use_cases"),
         string(json, "developer"), string(json, "description"), visibility, labels, batching,
         timeout == null ? DEFAULT_TIMEOUT_MS : timeout, bool(json, "keep_warm"),
-        Verification.fromJson(json.getValue("verification")));
+        Verification.fromJson(json.getValue("verification")), Price.fromJson(json.getValue("price")));
   }
 
   public JsonObject toJson() {
@@ -214,6 +251,7 @@ public record FunctionSpec(
         .put("timeout_ms", timeoutMs)
         .put("keep_warm", keepWarm)
         .put("verification", verification.toJson())
+        .put("price", price.toJson())
         .put("use_cases", new JsonArray(useCases))
         .put("labels", new JsonArray(labels));
     if (version != null) {
@@ -236,7 +274,7 @@ public record FunctionSpec(
 
   public FunctionSpec withVersion(int v) {
     return new FunctionSpec(name, v, kind, category, useCases, developer, description, visibility, labels, batching,
-        timeoutMs, keepWarm, verification);
+        timeoutMs, keepWarm, verification, price);
   }
 
   private static String string(JsonObject json, String field) {

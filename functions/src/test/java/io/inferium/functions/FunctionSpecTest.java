@@ -42,7 +42,8 @@ class FunctionSpecTest {
          "use_cases": ["botany", "demo"], "developer": "ada", "description": "Iris species",
          "visibility": "private", "labels": ["setosa", "versicolor", "virginica"],
          "batching": {"max_batch_size": 32, "max_queue_delay_ms": 5}, "timeout_ms": 1500,
-         "keep_warm": true, "verification": {"policy": "redundant", "k": 3, "threshold": 0.99}}""");
+         "keep_warm": true, "verification": {"policy": "redundant", "k": 3, "threshold": 0.99},
+         "price": {"per_request_micro_usd": 50, "per_compute_ms_micro_usd": 3}}""");
 
     FunctionSpec spec = FunctionSpec.fromJson(json);
 
@@ -55,6 +56,8 @@ class FunctionSpecTest {
     assertEquals(1500, spec.timeoutMs());
     assertTrue(spec.keepWarm());
     assertEquals(new FunctionSpec.Verification("redundant", 3, 0.99, 0), spec.verification());
+    assertEquals(new FunctionSpec.Price(50, 3), spec.price());
+    assertEquals(55, spec.price().charge(1_500), "3 µ$/ms × 1.5 ms = 4.5 µ$, rounded up to 5");
     assertEquals(json, spec.toJson());
     assertEquals(spec, FunctionSpec.fromJson(spec.toJson()));
     assertEquals(4, spec.withVersion(4).version());
@@ -88,7 +91,7 @@ class FunctionSpecTest {
   @Test
   void anUnknownFieldIsNamedWithTheAcceptedOnes() {
     assertEquals("spec: unknown field 'timeout' (accepted: batching, category, description, developer, keep_warm, kind, "
-            + "labels, name, timeout_ms, use_cases, verification, version, visibility)",
+            + "labels, name, price, timeout_ms, use_cases, verification, version, visibility)",
         invalid("{\"name\": \"iris\", \"timeout\": 5}"));
   }
 

@@ -3,6 +3,7 @@ package io.inferium.engine.api;
 import io.inferium.engine.EngineMetrics;
 import io.inferium.engine.auth.ApiKeys;
 import io.inferium.engine.gateway.WorkerSupervisor;
+import io.inferium.scoring.UsageMeter;
 import io.inferium.verifier.NodeLedger;
 import io.inferium.engine.auth.Tenants;
 import io.inferium.engine.auth.Tiers;
@@ -29,7 +30,7 @@ public final class HttpVerticle extends VerticleBase {
   /** What the routes need from the rest of the gateway. */
   public record Services(Pool pool, FunctionStore store, ModelBlobs blobs, DeployPipeline pipeline, Dispatcher dispatcher,
       Mempool mempool, ApiKeys keys, Tenants tenants, Tiers tiers, NodeLedger ledger, WorkerSupervisor supervisor,
-      Metrics metrics, EngineMetrics engineMetrics,
+      UsageMeter meter, Metrics metrics, EngineMetrics engineMetrics,
       BooleanSupplier workersReady, String version) {}
 
   /** Listening address and body limits. */
@@ -55,7 +56,7 @@ public final class HttpVerticle extends VerticleBase {
         .end(services.metrics().scrape()));
     Limits limits = new Limits(services.tiers(), services.tenants(), services.engineMetrics());
     V2Routes v2 = new V2Routes(services.store(), services.mempool(), services.engineMetrics(),
-        services.workersReady(), services.version(), limits);
+        services.workersReady(), services.version(), limits, services.meter());
     v2.mountPublic(router, services.pool());
     Authentication auth = new Authentication(services.keys());
     router.route("/api/*").handler(auth::handle);
@@ -67,6 +68,7 @@ public final class HttpVerticle extends VerticleBase {
         .mount(router, listen.maxUploadBytes(), listen.uploadsDir());
     new TenantRoutes(services.tenants(), services.keys(), services.tiers()).mount(router);
     new NodeRoutes(services.ledger(), services.supervisor()).mount(router);
+    new UsageRoutes(services.meter()).mount(router);
     return vertx.createHttpServer()
         .requestHandler(router)
         .listen(listen.port(), listen.host())

@@ -42,8 +42,11 @@ final class V2Routes {
   private final Limits limits;
   private final String version;
 
+  private final io.inferium.scoring.UsageMeter meter;
+
   V2Routes(FunctionStore store, Mempool mempool, EngineMetrics metrics, BooleanSupplier workersReady, String version,
-      Limits limits) {
+      Limits limits, io.inferium.scoring.UsageMeter meter) {
+    this.meter = meter;
     this.limits = limits;
     this.store = store;
     this.mempool = mempool;
@@ -156,7 +159,15 @@ final class V2Routes {
             }
             body.put("outputs", new JsonArray(outcome.outputs().stream()
                 .map(t -> req.binary(t.name()) ? V2Json.encodeBinaryOutput(t) : V2Json.encodeOutput(t)).toList()));
+            // The request's share of its batch's compute, and its charge: one usage event per answered request.
+            long shareUs = outcome.batchRows() > 0 && req.inputs().get(0).shape().length > 0
+                ? outcome.computeMicros() * req.inputs().get(0).shape()[0] / outcome.batchRows() : outcome.computeMicros();
+            String usageId = java.util.UUID.randomUUID().toString();
+            meter.record(new io.inferium.scoring.UsageEvent(usageId, Authentication.principal(ctx).tenantId(), fn.name(),
+                fn.version(), fn.owner(), "request", 1, shareUs, fn.spec().price().charge(shareUs), java.time.Instant.now()));
             ctx.response()
+                .putHeader("X-Inferium-Request-Id", usageId)
+                .putHeader("X-Inferium-Charge-Micro-Usd", Long.toString(fn.spec().price().charge(shareUs)))
                 .putHeader("X-Inferium-Worker", outcome.workerId())
                 .putHeader("X-Inferium-Queue-Ms", Long.toString(TimeUnit.NANOSECONDS.toMillis(outcome.queueNanos())))
                 .putHeader("X-Inferium-Compute-Us", Long.toString(outcome.computeMicros()))
