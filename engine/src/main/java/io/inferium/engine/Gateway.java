@@ -14,6 +14,8 @@ import io.inferium.functions.ModelBlobs;
 import io.inferium.infra.Database;
 import io.inferium.infra.DatabaseSettings;
 import io.inferium.infra.Metrics;
+import io.inferium.scoring.Invoices;
+import io.inferium.scoring.RevenueSplit;
 import io.inferium.scoring.UsageMeter;
 import io.inferium.verifier.CodeChecksum;
 import io.inferium.verifier.NodeLedger;
@@ -95,7 +97,7 @@ public final class Gateway {
             pipeline = new DeployPipeline(vertx, store, blobs, supervisor, files, config.deploy(), engineMetrics);
             HttpVerticle http = new HttpVerticle(
                 new HttpVerticle.Services(d.pool(), store, blobs, pipeline, dispatcher, mempool, keys, new Tenants(d.pool()),
-                    tiers, ledger, supervisor, meter, metrics, engineMetrics,
+                    tiers, ledger, supervisor, meter, new Invoices(d.pool(), RevenueSplit.DEFAULT), metrics, engineMetrics,
                     () -> !supervisor.workers().isEmpty(), VERSION),
                 new HttpVerticle.Listen(config.host(), config.port(), config.maxUploadBytes(), config.maxRequestBytes(),
                     dataDir.resolve("uploads")));

@@ -245,5 +245,24 @@ class TenantsIT {
         .mapToLong(g -> ((JsonObject) g).getLong("charge_micro_usd")).filter(c -> c == 300).count(), "not stark's");
     assertTrue(gw.get("/api/usage?tenant=stark").bodyAsJsonObject().getLong("charge_micro_usd") == 300, "admin view");
     assertError(get(dev, "/api/usage?from=yesterday"), 400, "query parameter 'from'");
+
+    // The month's invoice equals its usage events, and its split adds up to the charges.
+    JsonArray invoices = get(dev, "/api/invoices").bodyAsJsonObject().getJsonArray("invoices");
+    assertEquals(1, invoices.size(), invoices.encode());
+    String id = invoices.getJsonObject(0).getString("id");
+    assertTrue(id.startsWith("stark-"), id);
+    JsonObject invoice = get(dev, "/api/invoices/" + id).bodyAsJsonObject();
+    assertEquals(300, invoice.getLong("total_micro_usd"));
+    long lines = invoice.getJsonArray("lines").stream().mapToLong(l -> ((JsonObject) l).getLong("charge_micro_usd")).sum();
+    assertEquals(300, lines, "the total is the sum of the lines");
+    JsonObject split = invoice.getJsonObject("split");
+    assertEquals(300, split.getLong("developer_micro_usd") + split.getLong("operators_micro_usd")
+        + split.getLong("platform_micro_usd"), "the split sums to the charge");
+    HttpResponse<Buffer> csv = gw.client.get(gw.port(), "127.0.0.1", "/api/invoices/" + id + "?format=csv")
+        .bearerTokenAuthentication(dev).send().await(30, java.util.concurrent.TimeUnit.SECONDS);
+    assertTrue(csv.getHeader("Content-Type").startsWith("text/csv"));
+    assertTrue(csv.bodyAsString().contains("stark-add,stark,request,3,3,300,210,60,30"), csv.bodyAsString());
+    assertError(get(globexDev, "/api/invoices/" + id), 404, "no invoice");
+    assertEquals(210, get(dev, "/api/earnings").bodyAsJsonObject().getLong("earned_micro_usd"), "70 % to the developer");
   }
 }

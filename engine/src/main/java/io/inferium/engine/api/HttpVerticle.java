@@ -30,7 +30,7 @@ public final class HttpVerticle extends VerticleBase {
   /** What the routes need from the rest of the gateway. */
   public record Services(Pool pool, FunctionStore store, ModelBlobs blobs, DeployPipeline pipeline, Dispatcher dispatcher,
       Mempool mempool, ApiKeys keys, Tenants tenants, Tiers tiers, NodeLedger ledger, WorkerSupervisor supervisor,
-      UsageMeter meter, Metrics metrics, EngineMetrics engineMetrics,
+      UsageMeter meter, io.inferium.scoring.Invoices invoices, Metrics metrics, EngineMetrics engineMetrics,
       BooleanSupplier workersReady, String version) {}
 
   /** Listening address and body limits. */
@@ -68,7 +68,7 @@ public final class HttpVerticle extends VerticleBase {
         .mount(router, listen.maxUploadBytes(), listen.uploadsDir());
     new TenantRoutes(services.tenants(), services.keys(), services.tiers()).mount(router);
     new NodeRoutes(services.ledger(), services.supervisor()).mount(router);
-    new UsageRoutes(services.meter()).mount(router);
+    new UsageRoutes(services.meter(), services.invoices()).mount(router);
     return vertx.createHttpServer()
         .requestHandler(router)
         .listen(listen.port(), listen.host())

@@ -16,13 +16,72 @@ import java.time.format.DateTimeParseException;
 final class UsageRoutes {
 
   private final UsageMeter meter;
+  private final io.inferium.scoring.Invoices invoices;
 
-  UsageRoutes(UsageMeter meter) {
+  UsageRoutes(UsageMeter meter, io.inferium.scoring.Invoices invoices) {
     this.meter = meter;
+    this.invoices = invoices;
   }
 
   void mount(Router router) {
     router.get("/api/usage").handler(this::usage);
+    router.get("/api/invoices").handler(this::invoices);
+    router.get("/api/invoices/:id").handler(this::invoice);
+    router.get("/api/earnings").handler(this::earnings);
+  }
+
+  /** The tenant a request is about: the caller's own, or for an admin the {@code tenant} parameter (required). */
+  private static String tenant(RoutingContext ctx) {
+    Principal who = Authentication.principal(ctx);
+    if (!who.isAdmin()) {
+      return who.tenantId();
+    }
+    String t = ctx.queryParams().get("tenant");
+    if (t == null) {
+      throw ApiError.badRequest("query parameter 'tenant': an admin names the tenant whose invoices to read");
+    }
+    return t;
+  }
+
+  private void invoices(RoutingContext ctx) {
+    String tenant = tenant(ctx);
+    meter.flush().otherwiseEmpty().compose(v -> invoices.list(tenant))
+        .onSuccess(list -> FunctionRoutes.json(ctx, 200, new io.vertx.core.json.JsonObject().put("tenant_id", tenant)
+            .put("invoices", new io.vertx.core.json.JsonArray(list))))
+        .onFailure(ctx::fail);
+  }
+
+  private void invoice(RoutingContext ctx) {
+    String tenant = tenant(ctx);
+    String id = ctx.pathParam("id");
+    boolean csv = "csv".equals(ctx.queryParams().get("format"))
+        || String.valueOf(ctx.request().getHeader("Accept")).contains("text/csv");
+    meter.flush().otherwiseEmpty().compose(v -> invoices.get(tenant, id))
+        .onSuccess(inv -> {
+          if (inv.isEmpty()) {
+            ctx.fail(ApiError.notFound("no invoice '" + id + "'"));
+          } else if (csv) {
+            ctx.response().putHeader("Content-Type", "text/csv; charset=utf-8")
+                .putHeader("Content-Disposition", "attachment; filename=\"" + id + ".csv\"")
+                .end(io.inferium.scoring.Invoices.csv(inv.get()));
+          } else {
+            FunctionRoutes.json(ctx, 200, inv.get());
+          }
+        })
+        .onFailure(ctx::fail);
+  }
+
+  private void earnings(RoutingContext ctx) {
+    Principal who = Authentication.principal(ctx);
+    String developer = who.isAdmin() ? ctx.queryParams().get("developer") : who.tenantId();
+    if (developer == null) {
+      throw ApiError.badRequest("query parameter 'developer': an admin names the developer tenant");
+    }
+    ZonedDateTime now = ZonedDateTime.now(ZoneOffset.UTC);
+    Instant from = time(ctx, "from", now.withDayOfMonth(1).toLocalDate().atStartOfDay(ZoneOffset.UTC).toInstant());
+    Instant to = time(ctx, "to", now.toInstant().plusSeconds(1));
+    meter.flush().otherwiseEmpty().compose(v -> invoices.earnings(developer, from, to))
+        .onSuccess(body -> FunctionRoutes.json(ctx, 200, body)).onFailure(ctx::fail);
   }
 
   private void usage(RoutingContext ctx) {

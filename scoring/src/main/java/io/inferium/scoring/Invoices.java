@@ -1,0 +1,124 @@
+package io.inferium.scoring;
+
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.time.YearMonth;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Monthly invoices derived from the stored usage events: one invoice per tenant and calendar month
+ * (UTC), one line per function and modality, each line's charge split between developer, operators
+ * and platform. Derived on read, so an invoice always equals its usage events; the month's invoice
+ * grows until the month ends.
+ */
+public final class Invoices {
+
+  private final Pool pool;
+  private final RevenueSplit split;
+
+  public Invoices(Pool pool, RevenueSplit split) {
+    this.pool = pool;
+    this.split = split;
+  }
+
+  /** Invoice ids ({@code <tenant>-<YYYY-MM>}) of the months in which the tenant used anything. */
+  public Future<List<JsonObject>> list(String tenant) {
+    return pool.preparedQuery("SELECT to_char(date_trunc('month', at AT TIME ZONE 'UTC'), 'YYYY-MM') AS month, "
+            + "count(*) AS requests, sum(charge_micro_usd) AS total FROM usage_events WHERE tenant_id = $1 "
+            + "GROUP BY month ORDER BY month")
+        .execute(Tuple.of(tenant)).map(rows -> {
+          List<JsonObject> out = new ArrayList<>();
+          for (Row r : rows) {
+            out.add(new JsonObject().put("id", tenant + "-" + r.getString("month")).put("period", r.getString("month"))
+                .put("requests", r.getLong("requests")).put("total_micro_usd", r.getLong("total")));
+          }
+          return out;
+        });
+  }
+
+  /** One invoice; empty when the id is malformed. */
+  public Future<Optional<JsonObject>> get(String tenant, String invoiceId) {
+    String prefix = tenant + "-";
+    if (!invoiceId.startsWith(prefix)) {
+      return Future.succeededFuture(Optional.empty());
+    }
+    YearMonth month;
+    try {
+      month = YearMonth.parse(invoiceId.substring(prefix.length()));
+    } catch (RuntimeException e) {
+      return Future.succeededFuture(Optional.empty());
+    }
+    var from = month.atDay(1).atStartOfDay().atOffset(ZoneOffset.UTC);
+    var to = month.plusMonths(1).atDay(1).atStartOfDay().atOffset(ZoneOffset.UTC);
+    return pool.preparedQuery("SELECT function_name, function_owner, modality, count(*) AS requests, sum(units) AS units, "
+            + "sum(charge_micro_usd) AS charge FROM usage_events WHERE tenant_id = $1 AND at >= $2 AND at < $3 "
+            + "GROUP BY function_name, function_owner, modality ORDER BY function_name, modality")
+        .execute(Tuple.of(tenant, from, to)).map(rows -> {
+          JsonArray lines = new JsonArray();
+          long total = 0;
+          for (Row r : rows) {
+            long charge = r.getLong("charge");
+            total += charge;
+            lines.add(new JsonObject().put("function", r.getString("function_name"))
+                .put("developer", r.getString("function_owner")).put("modality", r.getString("modality"))
+                .put("requests", r.getLong("requests")).put("units", r.getLong("units"))
+                .put("charge_micro_usd", charge).put("split", split.split(charge)));
+          }
+          if (lines.isEmpty()) {
+            return Optional.<JsonObject>empty();
+          }
+          return Optional.of(new JsonObject().put("id", invoiceId).put("tenant_id", tenant).put("period", month.toString())
+              .put("currency", "USD").put("lines", lines).put("total_micro_usd", total)
+              .put("split", split.split(total)));
+        });
+  }
+
+  /** The invoice as CSV: one row per line, then the total. */
+  public static String csv(JsonObject invoice) {
+    StringBuilder out = new StringBuilder("function,developer,modality,requests,units,charge_micro_usd,"
+        + "developer_micro_usd,operators_micro_usd,platform_micro_usd\n");
+    for (Object o : invoice.getJsonArray("lines")) {
+      JsonObject l = (JsonObject) o;
+      JsonObject s = l.getJsonObject("split");
+      out.append(csvField(l.getString("function"))).append(',').append(csvField(l.getString("developer"))).append(',')
+          .append(l.getString("modality")).append(',').append(l.getLong("requests")).append(',')
+          .append(l.getLong("units")).append(',').append(l.getLong("charge_micro_usd")).append(',')
+          .append(s.getLong("developer_micro_usd")).append(',').append(s.getLong("operators_micro_usd")).append(',')
+          .append(s.getLong("platform_micro_usd")).append('\n');
+    }
+    out.append("total,,,,,").append(invoice.getLong("total_micro_usd")).append(",,,\n");
+    return out.toString();
+  }
+
+  private static String csvField(String s) {
+    if (s == null) {
+      return "";
+    }
+    return s.contains(",") || s.contains("\"") ? "\"" + s.replace("\"", "\"\"") + "\"" : s;
+  }
+
+  /** What a developer earned from its functions in a period (its share of every charge). */
+  public Future<JsonObject> earnings(String developer, java.time.Instant from, java.time.Instant to) {
+    return pool.preparedQuery("SELECT function_name, count(*) AS requests, sum(charge_micro_usd) AS charge FROM usage_events "
+            + "WHERE function_owner = $1 AND at >= $2 AND at < $3 GROUP BY function_name ORDER BY function_name")
+        .execute(Tuple.of(developer, from.atOffset(ZoneOffset.UTC), to.atOffset(ZoneOffset.UTC))).map(rows -> {
+          JsonArray functions = new JsonArray();
+          long earned = 0;
+          for (Row r : rows) {
+            long share = split.split(r.getLong("charge")).getLong("developer_micro_usd");
+            earned += share;
+            functions.add(new JsonObject().put("function", r.getString("function_name"))
+                .put("requests", r.getLong("requests")).put("charge_micro_usd", r.getLong("charge"))
+                .put("earned_micro_usd", share));
+          }
+          return new JsonObject().put("developer", developer).put("functions", functions).put("earned_micro_usd", earned);
+        });
+  }
+}
