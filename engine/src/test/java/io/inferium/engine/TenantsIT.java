@@ -40,8 +40,10 @@ class TenantsIT {
            "free": {"requests_per_minute": 5, "monthly_included_micro_usd": 1000000, "gpu_access": false,
                     "max_concurrent_generations": 1, "storage_bytes": 600, "max_redundancy": 1},
            "pro":  {"requests_per_minute": 1000, "monthly_included_micro_usd": null, "gpu_access": true,
-                    "max_concurrent_generations": 8, "storage_bytes": 10000000}},
-         "upgrade_order": ["free", "pro"]}""");
+                    "max_concurrent_generations": 8, "storage_bytes": 10000000},
+           "trial": {"requests_per_minute": 1000, "monthly_included_micro_usd": 30, "hard_quota": true,
+                    "max_concurrent_generations": 1, "storage_bytes": 10000000}},
+         "upgrade_order": ["trial", "free", "pro"]}""");
     gw = TestGateway.start(1, b -> b.tiersFile(tiers));
     assertEquals(201, gw.post("/api/tenants", "{\"id\":\"acme\",\"name\":\"Acme\",\"tier\":\"free\"}").statusCode());
     assertEquals(201, gw.post("/api/tenants", "{\"id\":\"globex\",\"tier\":\"pro\"}").statusCode());
@@ -264,5 +266,21 @@ class TenantsIT {
     assertTrue(csv.bodyAsString().contains("stark-add,stark,request,3,3,300,210,60,30"), csv.bodyAsString());
     assertError(get(globexDev, "/api/invoices/" + id), 404, "no invoice");
     assertEquals(210, get(dev, "/api/earnings").bodyAsJsonObject().getLong("earned_micro_usd"), "70 % to the developer");
+  }
+
+  @Test
+  void aHardQuotaTierIsStoppedWhenItsMonthlyIncludedUsageIsUsedUp() throws Exception {
+    assertEquals(201, gw.post("/api/tenants", "{\"id\":\"wayne\",\"tier\":\"trial\"}").statusCode());
+    String dev = key("wayne", "developer");
+    assertEquals(202, deploy(dev, new JsonObject().put("name", "wayne-add"), "add.onnx").statusCode());
+    awaitReady(dev, "wayne-add");
+    for (int i = 0; i < 3; i++) {
+      HttpResponse<Buffer> ok = post(dev, "/v2/models/wayne-add/infer", addRequest());
+      assertEquals(200, ok.statusCode(), "request " + i + ": " + ok.bodyAsString());
+    }
+    HttpResponse<Buffer> stopped = post(dev, "/v2/models/wayne-add/infer", addRequest());
+    assertError(stopped, 402, "monthly included usage of tier trial is used up (30 of 30 micro-dollars this month)");
+    assertTrue(stopped.bodyAsJsonObject().getString("error").contains("tier free bills usage beyond it"), stopped.bodyAsString());
+    assertEquals(30, get(dev, "/api/usage").bodyAsJsonObject().getLong("charge_micro_usd"), "the refused call is not charged");
   }
 }

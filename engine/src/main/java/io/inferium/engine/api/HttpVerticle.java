@@ -55,6 +55,7 @@ public final class HttpVerticle extends VerticleBase {
         .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
         .end(services.metrics().scrape()));
     Limits limits = new Limits(services.tiers(), services.tenants(), services.engineMetrics());
+    limits.meter(services.meter());
     V2Routes v2 = new V2Routes(services.store(), services.mempool(), services.engineMetrics(),
         services.workersReady(), services.version(), limits, services.meter());
     v2.mountPublic(router, services.pool());

@@ -46,6 +46,66 @@ final class Limits {
     }
   }
 
+  /** Month-to-date charges per tenant: loaded from the usage store once a minute, counted up locally in between. */
+  private final java.util.concurrent.ConcurrentHashMap<String, Spent> spent = new java.util.concurrent.ConcurrentHashMap<>();
+  private io.inferium.scoring.UsageMeter meter;
+
+  private static final class Spent {
+    final java.util.concurrent.atomic.AtomicLong microUsd = new java.util.concurrent.atomic.AtomicLong();
+    volatile long loadedAt;
+    volatile java.time.YearMonth month;
+  }
+
+  void meter(io.inferium.scoring.UsageMeter meter) {
+    this.meter = meter;
+  }
+
+  /** Counts a charge against the tenant's month. */
+  void charged(Principal who, long microUsd) {
+    if (who.tenantId() != null) {
+      spent.computeIfAbsent(who.tenantId(), k -> new Spent()).microUsd.addAndGet(microUsd);
+    }
+  }
+
+  /**
+   * Fails with 402 when the caller's tier has a hard quota and its monthly included amount is used
+   * up; otherwise succeeds (refreshing the month's total from the usage store when it is stale).
+   */
+  Future<Void> monthly(Principal who) {
+    Tier tier = tier(who);
+    if (tier == null || !tier.hardQuota() || tier.monthlyIncludedMicroUsd() == null || meter == null) {
+      return Future.succeededFuture();
+    }
+    Spent s = spent.computeIfAbsent(who.tenantId(), k -> new Spent());
+    java.time.ZonedDateTime now = java.time.ZonedDateTime.now(java.time.ZoneOffset.UTC);
+    java.time.YearMonth month = java.time.YearMonth.from(now);
+    Future<Void> fresh = Future.succeededFuture();
+    if (!month.equals(s.month) || System.nanoTime() - s.loadedAt > java.util.concurrent.TimeUnit.MINUTES.toNanos(1)) {
+      fresh = meter.flush().otherwiseEmpty()
+          .compose(v -> meter.summary(who.tenantId(), false, month.atDay(1).atStartOfDay(java.time.ZoneOffset.UTC).toInstant(),
+              now.toInstant().plusSeconds(1), "function"))
+          .map(summary -> {
+            s.microUsd.set(summary.getLong("charge_micro_usd"));
+            s.month = month;
+            s.loadedAt = System.nanoTime();
+            return null;
+          });
+    }
+    return fresh.compose(v -> {
+      long used = s.microUsd.get();
+      if (used < tier.monthlyIncludedMicroUsd()) {
+        return Future.succeededFuture();
+      }
+      metrics.limited("monthly", tier.name());
+      String upgrade = tiers.lifting(tier.name(), t -> t.monthlyIncludedMicroUsd() == null || !t.hardQuota()
+              || t.monthlyIncludedMicroUsd() > used)
+          .map(t -> "; tier " + t + " " + (tiers.get(t).orElseThrow().hardQuota() ? "includes more" : "bills usage beyond it"))
+          .orElse("");
+      return Future.failedFuture(new ApiError(402, "monthly included usage of tier " + tier.name() + " is used up ("
+          + used + " of " + tier.monthlyIncludedMicroUsd() + " micro-dollars this month)" + upgrade));
+    });
+  }
+
   /** Refuses (402) a per-request redundancy above what the caller's tier allows. */
   void verification(Principal who, io.inferium.functions.FunctionSpec.Verification v) {
     Tier tier = tier(who);

@@ -124,7 +124,7 @@ final class V2Routes {
     Future.succeededFuture()
         .compose(v -> {
           limits.request(Authentication.principal(ctx));
-          return resolve(ctx, name, version);
+          return limits.monthly(Authentication.principal(ctx)).compose(x -> resolve(ctx, name, version));
         })
         .compose(fn -> {
           routed[0] = fn.name();
@@ -165,6 +165,7 @@ final class V2Routes {
             String usageId = java.util.UUID.randomUUID().toString();
             meter.record(new io.inferium.scoring.UsageEvent(usageId, Authentication.principal(ctx).tenantId(), fn.name(),
                 fn.version(), fn.owner(), "request", 1, shareUs, fn.spec().price().charge(shareUs), java.time.Instant.now()));
+            limits.charged(Authentication.principal(ctx), fn.spec().price().charge(shareUs));
             ctx.response()
                 .putHeader("X-Inferium-Request-Id", usageId)
                 .putHeader("X-Inferium-Charge-Micro-Usd", Long.toString(fn.spec().price().charge(shareUs)))
