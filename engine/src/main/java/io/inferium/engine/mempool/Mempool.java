@@ -218,9 +218,20 @@ public final class Mempool {
       return;
     }
     List<Future<Dispatcher.Result>> runs = new ArrayList<>();
+    List<io.vertx.core.Promise<io.inferium.engine.protocol.Frame>> calls = new ArrayList<>();
     for (WorkerLink w : auditors) {
-      runs.add(dispatcher.run(w, q.fn, inputs, outputs, io.vertx.core.Promise.promise()));
+      io.vertx.core.Promise<io.inferium.engine.protocol.Frame> call = io.vertx.core.Promise.promise();
+      calls.add(call);
+      runs.add(dispatcher.run(w, q.fn, inputs, outputs, call));
     }
+    // An audit has the function's own time limit: an auditor that hangs is withdrawn (and replaced if stuck).
+    long limit = vertx.setTimer(q.fn.spec().timeoutMs(), t -> calls.forEach(c ->
+        c.tryFail(new WorkerLink.Cancelled("audit exceeded " + q.fn.spec().timeoutMs() + " ms"))));
+    runs.forEach(r -> r.onComplete(ar -> {
+      if (runs.stream().allMatch(Future::isComplete)) {
+        vertx.cancelTimer(limit);
+      }
+    }));
     String task = batch.members().get(0).id + "/audit";
     Future.join(runs).onComplete(done -> onContext(() -> {
       List<List<Tensor>> results = new ArrayList<>();
