@@ -163,12 +163,13 @@ final class V2Routes {
             long shareUs = outcome.batchRows() > 0 && req.inputs().get(0).shape().length > 0
                 ? outcome.computeMicros() * req.inputs().get(0).shape()[0] / outcome.batchRows() : outcome.computeMicros();
             String usageId = java.util.UUID.randomUUID().toString();
+            long charge = fn.spec().price().charge(shareUs);
             meter.record(new io.inferium.scoring.UsageEvent(usageId, Authentication.principal(ctx).tenantId(), fn.name(),
-                fn.version(), fn.owner(), "request", 1, shareUs, fn.spec().price().charge(shareUs), java.time.Instant.now()));
-            limits.charged(Authentication.principal(ctx), fn.spec().price().charge(shareUs));
+                fn.version(), fn.owner(), "request", 1, shareUs, charge, java.time.Instant.now()));
+            limits.charged(Authentication.principal(ctx), charge);
             ctx.response()
                 .putHeader("X-Inferium-Request-Id", usageId)
-                .putHeader("X-Inferium-Charge-Micro-Usd", Long.toString(fn.spec().price().charge(shareUs)))
+                .putHeader("X-Inferium-Charge-Micro-Usd", Long.toString(charge))
                 .putHeader("X-Inferium-Worker", outcome.workerId())
                 .putHeader("X-Inferium-Queue-Ms", Long.toString(TimeUnit.NANOSECONDS.toMillis(outcome.queueNanos())))
                 .putHeader("X-Inferium-Compute-Us", Long.toString(outcome.computeMicros()))
