@@ -1,5 +1,6 @@
 package io.inferium.engine;
 
+import io.inferium.functions.Bundle;
 import io.inferium.functions.FunctionRecord;
 import io.inferium.functions.FunctionSpec;
 import io.inferium.functions.FunctionState;
@@ -16,10 +17,13 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
- * The functions {@code inferium demo} deploys from the jar: {@code add} (a tensor function) and
- * {@code iris} (a classifier trained on the Iris data set, with labels). They go through the same
+ * The functions {@code inferium demo} deploys from the jar: {@code add} (a tensor function),
+ * {@code iris} (a classifier trained on the Iris data set, with labels), {@code tiny-gpt} (a small
+ * GPT-2-style text generator with its tokenizer) and {@code tiny-embed} (a sentence embedder). They go through the same
  * deploy pipeline as an upload; a function already deployed from the same bytes is left alone.
  */
 public final class DemoFunctions {
@@ -39,6 +43,8 @@ public final class DemoFunctions {
           .put("description", "Iris species from sepal and petal measurements (logistic regression, 98% train accuracy)")
           .put("use_cases", new JsonArray().add("classification").add("botany"))
           .put("labels", iris.getJsonArray("labels")), resource("demo/iris.onnx", uploadsDir)));
+      demos.add(textDemo("models/tiny-gpt/", uploadsDir));
+      demos.add(textDemo("models/tiny-embed/", uploadsDir));
       return demos;
     }, false).compose(demos -> {
       List<Future<FunctionRecord>> all = new ArrayList<>();
@@ -49,19 +55,52 @@ public final class DemoFunctions {
     });
   }
 
-  private record Demo(JsonObject spec, Path model) {}
+  /** A demo function: its spec and its model file, or for a text function its bundle files by name. */
+  private record Demo(JsonObject spec, Path model, Map<String, Path> bundle) {
+    Demo(JsonObject spec, Path model) {
+      this(spec, model, null);
+    }
+  }
+
+  /** A text function shipped under {@code dir}: spec.json plus the files of its bundle. */
+  private static Demo textDemo(String dir, Path uploadsDir) throws IOException {
+    Path specFile = resource(dir + "spec.json", uploadsDir);
+    JsonObject spec = new JsonObject(Files.readString(specFile, StandardCharsets.UTF_8));
+    Files.delete(specFile);
+    Map<String, Path> files = new TreeMap<>();
+    for (String name : Bundle.NAMES) {
+      if (DemoFunctions.class.getClassLoader().getResource(dir + name) != null) {
+        files.put(name, resource(dir + name, uploadsDir));
+      }
+    }
+    return new Demo(spec, null, files);
+  }
+
+  /** The hash the demo's model (or bundle manifest) will have once stored. Blocking. */
+  private static String sha256(Demo demo) throws IOException {
+    if (demo.bundle() == null) {
+      return ModelBlobs.sha256(demo.model());
+    }
+    Map<String, Bundle.Part> parts = new TreeMap<>();
+    for (Map.Entry<String, Path> f : demo.bundle().entrySet()) {
+      parts.put(f.getKey(), new Bundle.Part(ModelBlobs.sha256(f.getValue()), Files.size(f.getValue())));
+    }
+    return new Bundle(parts).sha256();
+  }
 
   private static Future<FunctionRecord> deployOne(Vertx vertx, Gateway gateway, Demo demo) {
     FunctionSpec spec = FunctionSpec.fromJson(demo.spec());
-    return vertx.executeBlocking(() -> ModelBlobs.sha256(demo.model()), false)
+    List<Path> uploads = demo.bundle() == null ? List.of(demo.model()) : List.copyOf(demo.bundle().values());
+    return vertx.executeBlocking(() -> sha256(demo), false)
         .compose(sha -> gateway.store().latest(spec.name()).compose(existing -> {
           if (existing.isPresent() && existing.get().modelSha256().equals(sha)
               && existing.get().state() != FunctionState.REJECTED) {
-            vertx.fileSystem().delete(demo.model().toString());
+            uploads.forEach(p -> vertx.fileSystem().delete(p.toString()));
             return gateway.pipeline().outcome(spec.name(), existing.get().version());
           }
-          return gateway.pipeline().deploy(spec, demo.model(), null)
-              .compose(rec -> gateway.pipeline().outcome(rec.name(), rec.version()));
+          Future<FunctionRecord> deployed = demo.bundle() == null ? gateway.pipeline().deploy(spec, demo.model(), null)
+              : gateway.pipeline().deployBundle(spec, demo.bundle(), null);
+          return deployed.compose(rec -> gateway.pipeline().outcome(rec.name(), rec.version()));
         }));
   }
 

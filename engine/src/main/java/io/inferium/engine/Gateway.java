@@ -17,6 +17,9 @@ import io.inferium.infra.Metrics;
 import io.inferium.scoring.Invoices;
 import io.inferium.scoring.RevenueSplit;
 import io.inferium.scoring.UsageMeter;
+import io.inferium.engine.text.Embeddings;
+import io.inferium.engine.text.Generations;
+import io.inferium.engine.text.TextMetrics;
 import io.inferium.verifier.CodeChecksum;
 import io.inferium.verifier.NodeLedger;
 import io.vertx.core.Future;
@@ -93,12 +96,15 @@ public final class Gateway {
                 .onFailure(err -> log.warn("Could not record {} of {}: {}", what[0], node, err.toString())));
             Dispatcher dispatcher = new Dispatcher(supervisor, blobs, engineMetrics, ledger::isEjected);
             Mempool mempool = new Mempool(vertx, dispatcher, engineMetrics, ledger);
+            TextMetrics textMetrics = new TextMetrics(engineMetrics);
             scaler = new ScaleController(vertx, supervisor, mempool, store, blobs, engineMetrics, config.scale());
             pipeline = new DeployPipeline(vertx, store, blobs, supervisor, files, config.deploy(), engineMetrics);
             HttpVerticle http = new HttpVerticle(
                 new HttpVerticle.Services(d.pool(), store, blobs, pipeline, dispatcher, mempool, keys, new Tenants(d.pool()),
                     tiers, ledger, supervisor, meter, new Invoices(d.pool(), RevenueSplit.DEFAULT), metrics, engineMetrics,
-                    () -> !supervisor.workers().isEmpty(), VERSION),
+                    () -> !supervisor.workers().isEmpty(), VERSION,
+                    new HttpVerticle.Text(new Generations(vertx, dispatcher, blobs, textMetrics),
+                        new Embeddings(vertx, dispatcher, blobs), textMetrics)),
                 new HttpVerticle.Listen(config.host(), config.port(), config.maxUploadBytes(), config.maxRequestBytes(),
                     dataDir.resolve("uploads")));
             return ledger.load().compose(v -> supervisor.start())

@@ -17,6 +17,7 @@ import java.util.regex.Pattern;
  * @param keepWarm  keep the model loaded on every worker instead of unloading it when idle
  * @param verification how results are checked: {@code none}, {@code redundant} on k workers, or {@code audit}
  * @param price     what a call costs, set by the developer (integer micro-dollars)
+ * @param text      serving options of text-generation and embedding functions
  */
 public record FunctionSpec(
     String name,
@@ -32,31 +33,47 @@ public record FunctionSpec(
     int timeoutMs,
     boolean keepWarm,
     Verification verification,
-    Price price) {
+    Price price,
+    TextOptions text) {
 
   public static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
   public static final int DEFAULT_TIMEOUT_MS = 30_000;
   public static final int MAX_TIMEOUT_MS = 600_000;
   private static final Set<String> FIELDS = Set.of("name", "version", "kind", "category", "use_cases",
-      "developer", "description", "visibility", "labels", "batching", "timeout_ms", "keep_warm", "verification", "price");
+      "developer", "description", "visibility", "labels", "batching", "timeout_ms", "keep_warm", "verification", "price", "text");
 
   /** Who may see and invoke the function. */
   public enum Visibility { PUBLIC, PRIVATE }
 
   /**
-   * A tensor function's price: per request plus per millisecond of worker compute, in micro-dollars.
+   * A function's price, set by the developer, in integer micro-dollars: per request plus per
+   * millisecond of worker compute for tensor functions; per 1,000 tokens (prompt and completion both
+   * counted) for text functions, by default the platform list price of $0.003.
    */
-  public record Price(long perRequestMicroUsd, long perComputeMsMicroUsd) {
+  public record Price(long perRequestMicroUsd, long perComputeMsMicroUsd, long perThousandTokensMicroUsd) {
 
-    public static final Price DEFAULT = new Price(10, 0);
+    public static final long TEXT_PER_THOUSAND_TOKENS = 3_000;
+    public static final Price DEFAULT = new Price(10, 0, TEXT_PER_THOUSAND_TOKENS);
+    private static final List<String> FIELDS = List.of("per_request_micro_usd", "per_compute_ms_micro_usd",
+        "per_1k_tokens_micro_usd");
+
+    public Price(long perRequestMicroUsd, long perComputeMsMicroUsd) {
+      this(perRequestMicroUsd, perComputeMsMicroUsd, TEXT_PER_THOUSAND_TOKENS);
+    }
 
     /** The charge for one request whose share of worker compute was {@code computeUs}. */
     public long charge(long computeUs) {
       return perRequestMicroUsd + (perComputeMsMicroUsd * computeUs + 999) / 1000;
     }
 
+    /** The charge for a text request that used this many tokens (rounded up to a whole micro-dollar). */
+    public long chargeTokens(long tokens) {
+      return (perThousandTokensMicroUsd * tokens + 999) / 1000;
+    }
+
     JsonObject toJson() {
-      return new JsonObject().put("per_request_micro_usd", perRequestMicroUsd).put("per_compute_ms_micro_usd", perComputeMsMicroUsd);
+      return new JsonObject().put("per_request_micro_usd", perRequestMicroUsd).put("per_compute_ms_micro_usd", perComputeMsMicroUsd)
+          .put("per_1k_tokens_micro_usd", perThousandTokensMicroUsd);
     }
 
     static Price fromJson(Object value) {
@@ -67,14 +84,15 @@ public record FunctionSpec(
         throw new InvalidSpecException("field 'price': expected an object such as {\"per_request_micro_usd\": 100}, got " + value);
       }
       for (String field : p.fieldNames()) {
-        if (!List.of("per_request_micro_usd", "per_compute_ms_micro_usd").contains(field)) {
-          throw new InvalidSpecException("field 'price': unknown field '" + field
-              + "' (accepted: per_request_micro_usd, per_compute_ms_micro_usd)");
+        if (!FIELDS.contains(field)) {
+          throw new InvalidSpecException("field 'price': unknown field '" + field + "' (accepted: " + String.join(", ", FIELDS) + ")");
         }
       }
       Integer perRequest = integer(p, "per_request_micro_usd", 0, 100_000_000);
       Integer perMs = integer(p, "per_compute_ms_micro_usd", 0, 100_000_000);
-      return new Price(perRequest == null ? DEFAULT.perRequestMicroUsd() : perRequest, perMs == null ? 0 : perMs);
+      Integer perK = integer(p, "per_1k_tokens_micro_usd", 0, 100_000_000);
+      return new Price(perRequest == null ? DEFAULT.perRequestMicroUsd() : perRequest, perMs == null ? 0 : perMs,
+          perK == null ? TEXT_PER_THOUSAND_TOKENS : perK);
     }
   }
 
@@ -242,7 +260,8 @@ public record FunctionSpec(
     return new FunctionSpec(name, version, kind, string(json, "category"), strings(json, "use_cases"),
         string(json, "developer"), string(json, "description"), visibility, labels, batching,
         timeout == null ? DEFAULT_TIMEOUT_MS : timeout, bool(json, "keep_warm"),
-        Verification.fromJson(json.getValue("verification")), Price.fromJson(json.getValue("price")));
+        Verification.fromJson(json.getValue("verification")), Price.fromJson(json.getValue("price")),
+        TextOptions.fromJson(json.getValue("text"), kind));
   }
 
   public JsonObject toJson() {
@@ -269,12 +288,15 @@ public record FunctionSpec(
     if (batching != null) {
       o.put("batching", batching.toJson());
     }
+    if (kind == FunctionKind.TEXT_GENERATION || kind == FunctionKind.EMBEDDING) {
+      o.put("text", text.toJson());
+    }
     return o;
   }
 
   public FunctionSpec withVersion(int v) {
     return new FunctionSpec(name, v, kind, category, useCases, developer, description, visibility, labels, batching,
-        timeoutMs, keepWarm, verification, price);
+        timeoutMs, keepWarm, verification, price, text);
   }
 
   private static String string(JsonObject json, String field) {

@@ -11,6 +11,7 @@ import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.regex.Pattern;
 
 /**
@@ -54,6 +55,27 @@ public final class ModelBlobs {
       }
       return new StoredModel(sha, size, target);
     }, false);
+  }
+
+  /**
+   * Stores a text function's files and their manifest (see {@link Bundle}); the result names the
+   * manifest, whose hash identifies the whole bundle. {@code uploads} maps {@link Bundle#NAMES} to files.
+   */
+  public Future<StoredModel> ingestBundle(java.util.Map<String, Path> uploads) {
+    java.util.Map<String, Future<StoredModel>> parts = new java.util.TreeMap<>();
+    uploads.forEach((name, file) -> parts.put(name, ingest(file)));
+    return Future.all(List.copyOf(parts.values())).compose(all -> {
+      java.util.Map<String, Bundle.Part> named = new java.util.TreeMap<>();
+      parts.forEach((name, f) -> named.put(name, new Bundle.Part(f.result().sha256(), f.result().bytes())));
+      Bundle bundle = new Bundle(named);
+      return files.executeBlocking(() -> {
+        Files.createDirectories(root);
+        Path tmp = Files.createTempFile(root, "bundle", ".json");
+        Files.writeString(tmp, bundle.toJson());
+        return tmp;
+      }, false).compose(this::ingest)
+          .map(manifest -> new StoredModel(manifest.sha256(), bundle.totalBytes(), manifest.path()));
+    });
   }
 
   /** Where the model with this hash lives (whether or not it exists). */

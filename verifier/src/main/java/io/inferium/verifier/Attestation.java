@@ -24,6 +24,14 @@ public record Attestation(String nodeId, String runtimeVersion, String codeSha25
   }
 
   /** Empty when the worker runs the expected code; otherwise why not. */
+  /** Like {@link #checkResult}, for a result whose evidence hash the caller computed (generations). */
+  public Optional<String> checkSigned(long correlationId, String modelSha256, String outputSha256, String signature) {
+    if (!NodeKeys.verify(publicKey, NodeKeys.resultMessage(correlationId, modelSha256, outputSha256), signature)) {
+      return Optional.of("worker " + nodeId + " sent a result whose signature does not verify");
+    }
+    return Optional.empty();
+  }
+
   public Optional<String> checkCode(String expectedCodeSha256) {
     if (codeSha256 == null || !codeSha256.equals(expectedCodeSha256)) {
       return Optional.of("worker " + nodeId + " runs code " + abbreviate(codeSha256)

@@ -29,4 +29,25 @@ public final class OutputHash {
       throw new IllegalStateException(e);
     }
   }
+
+  /**
+   * The evidence hash of a generation: per choice, in order, its index and the token ids it produced.
+   * The gateway recomputes it from the tokens it streamed, so a worker cannot sign one sequence and
+   * send another.
+   */
+  public static String ofTokens(List<int[]> choices) {
+    try {
+      MessageDigest d = MessageDigest.getInstance("SHA-256");
+      for (int i = 0; i < choices.size(); i++) {
+        StringBuilder sb = new StringBuilder().append(i).append(':');
+        for (int id : choices.get(i)) {
+          sb.append(id).append(',');
+        }
+        d.update(sb.append(';').toString().getBytes(StandardCharsets.US_ASCII));
+      }
+      return HexFormat.of().formatHex(d.digest());
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
 }

@@ -81,9 +81,11 @@ public final class Failures {
     if (error.retryAfterSeconds() > 0) {
       ctx.response().putHeader("Retry-After", Integer.toString(error.retryAfterSeconds()));
     }
+    JsonObject body = ctx.request().path().startsWith("/v1/") ? OpenAiErrors.body(error)
+        : new JsonObject().put("error", error.getMessage());
     ctx.response().setStatusCode(error.status())
         .putHeader("Content-Type", "application/json")
-        .end(new JsonObject().put("error", error.getMessage()).encode());
+        .end(body.encode());
   }
 
   private static ApiError fromStatus(int status) {

@@ -3,6 +3,7 @@ package io.inferium.engine.api;
 import io.inferium.engine.auth.Principal;
 import io.inferium.engine.deploy.DeployPipeline;
 import io.inferium.engine.gateway.Dispatcher;
+import io.inferium.functions.Bundle;
 import io.inferium.functions.FunctionKind;
 import io.inferium.functions.FunctionRecord;
 import io.inferium.functions.FunctionSpec;
@@ -18,6 +19,7 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 /** The function store API under {@code /api/functions}: deploy, search, inspect, delete. */
 final class FunctionRoutes {
@@ -74,14 +76,41 @@ final class FunctionRoutes {
           if (existing.isPresent() && !who.mayManage(existing.get().owner())) {
             return Future.failedFuture(new ApiError(409, "the name '" + spec.name() + "' is taken by another tenant's function"));
           }
-          return limits.storage(who, model.size()).map(spec);
+          Map<String, Path> bundle = textFiles(ctx, spec, model);
+          long bytes = bundle == null ? model.size() : ctx.fileUploads().stream().filter(f -> TEXT_PARTS.containsKey(f.name()))
+              .mapToLong(FileUpload::size).sum();
+          return limits.storage(who, bytes).compose(v -> bundle == null
+              ? pipeline.deploy(spec, Path.of(model.uploadedFileName()), who.tenantId())
+              : pipeline.deployBundle(spec, bundle, who.tenantId()));
         }))
-        .compose(spec -> pipeline.deploy(spec, Path.of(model.uploadedFileName()), who.tenantId()))
         .onSuccess(rec -> ctx.response().setStatusCode(202)
             .putHeader("Location", "/api/functions/" + rec.name() + "/versions/" + rec.version())
             .putHeader("Content-Type", "application/json")
             .end(rec.toJson().encode()))
         .onFailure(ctx::fail);
+  }
+
+  /** Multipart parts of a text function and the bundle file each becomes. */
+  private static final Map<String, String> TEXT_PARTS = Map.of("model", Bundle.MODEL, "tokenizer", Bundle.TOKENIZER,
+      "tokenizer_config", "tokenizer_config.json", "generation_config", "generation_config.json");
+
+  /** A text function's files by bundle name, or null for other kinds; its tokenizer part is required. */
+  private static Map<String, Path> textFiles(RoutingContext ctx, FunctionSpec spec, FileUpload model) {
+    if (spec.kind() != FunctionKind.TEXT_GENERATION && spec.kind() != FunctionKind.EMBEDDING) {
+      return null;
+    }
+    Map<String, Path> files = new java.util.TreeMap<>();
+    for (FileUpload f : ctx.fileUploads()) {
+      String name = TEXT_PARTS.get(f.name());
+      if (name != null) {
+        files.put(name, Path.of(f.uploadedFileName()));
+      }
+    }
+    if (!files.containsKey(Bundle.TOKENIZER)) {
+      throw ApiError.badRequest("a " + spec.kind().wire() + " function needs multipart part 'tokenizer' (its Hugging Face "
+          + "tokenizer.json); optional parts: 'tokenizer_config', 'generation_config'");
+    }
+    return files;
   }
 
   /** The spec arrives as a form field or, from {@code curl -F spec=@spec.json}, as a file part. */

@@ -22,7 +22,7 @@ import java.nio.file.Path;
 import java.util.function.BooleanSupplier;
 
 /**
- * The gateway's HTTP face: {@code /v2} (KServe), {@code /api} (platform), {@code /metrics}. Health
+ * The gateway's HTTP face: {@code /v2} (KServe), {@code /v1} (OpenAI-compatible), {@code /api} (platform), {@code /metrics}. Health
  * routes and metrics are open; everything else needs a bearer key.
  */
 public final class HttpVerticle extends VerticleBase {
@@ -31,7 +31,11 @@ public final class HttpVerticle extends VerticleBase {
   public record Services(Pool pool, FunctionStore store, ModelBlobs blobs, DeployPipeline pipeline, Dispatcher dispatcher,
       Mempool mempool, ApiKeys keys, Tenants tenants, Tiers tiers, NodeLedger ledger, WorkerSupervisor supervisor,
       UsageMeter meter, io.inferium.scoring.Invoices invoices, Metrics metrics, EngineMetrics engineMetrics,
-      BooleanSupplier workersReady, String version) {}
+      BooleanSupplier workersReady, String version, Text text) {}
+
+  /** The text side: generations (the mempool for streams), embeddings, and their meters. */
+  public record Text(io.inferium.engine.text.Generations generations, io.inferium.engine.text.Embeddings embeddings,
+      io.inferium.engine.text.TextMetrics metrics) {}
 
   /** Listening address and body limits. */
   public record Listen(String host, int port, long maxUploadBytes, long maxRequestBytes, Path uploadsDir) {}
@@ -70,6 +74,8 @@ public final class HttpVerticle extends VerticleBase {
     new TenantRoutes(services.tenants(), services.keys(), services.tiers()).mount(router);
     new NodeRoutes(services.ledger(), services.supervisor()).mount(router);
     new UsageRoutes(services.meter(), services.invoices()).mount(router);
+    new OpenAiRoutes(services.store(), services.text().generations(), services.text().embeddings(), services.text().metrics(),
+        limits, services.meter()).mount(router, listen.maxRequestBytes());
     return vertx.createHttpServer()
         .requestHandler(router)
         .listen(listen.port(), listen.host())

@@ -46,6 +46,35 @@ final class Limits {
     }
   }
 
+  private final java.util.concurrent.ConcurrentHashMap<String, java.util.concurrent.atomic.AtomicInteger> generating =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  /**
+   * Counts a generation against the tier's concurrent-generation limit (429 when over it); the
+   * returned action gives the slot back and must run exactly once.
+   */
+  Runnable generation(Principal who) {
+    Tier tier = tier(who);
+    if (tier == null) {
+      return () -> { };
+    }
+    java.util.concurrent.atomic.AtomicInteger n = generating.computeIfAbsent(who.tenantId(), k -> new java.util.concurrent.atomic.AtomicInteger());
+    if (n.incrementAndGet() > tier.maxConcurrentGenerations()) {
+      n.decrementAndGet();
+      metrics.limited("concurrent_generations", tier.name());
+      String upgrade = tiers.lifting(tier.name(), t -> t.maxConcurrentGenerations() > tier.maxConcurrentGenerations())
+          .map(t -> "; tier " + t + " allows " + tiers.get(t).orElseThrow().maxConcurrentGenerations()).orElse("");
+      throw new ApiError(429, "tier " + tier.name() + " allows " + tier.maxConcurrentGenerations()
+          + " concurrent generation(s) and this tenant has that many running" + upgrade, 1);
+    }
+    java.util.concurrent.atomic.AtomicBoolean released = new java.util.concurrent.atomic.AtomicBoolean();
+    return () -> {
+      if (released.compareAndSet(false, true)) {
+        n.decrementAndGet();
+      }
+    };
+  }
+
   /** Month-to-date charges per tenant: loaded from the usage store once a minute, counted up locally in between. */
   private final java.util.concurrent.ConcurrentHashMap<String, Spent> spent = new java.util.concurrent.ConcurrentHashMap<>();
   private io.inferium.scoring.UsageMeter meter;

@@ -6,6 +6,7 @@ import io.inferium.engine.gateway.WorkerLink;
 import io.inferium.engine.gateway.WorkerSupervisor;
 import io.inferium.engine.protocol.Frame;
 import io.inferium.engine.protocol.FrameType;
+import io.inferium.functions.Bundle;
 import io.inferium.functions.FunctionKind;
 import io.inferium.functions.FunctionRecord;
 import io.inferium.functions.FunctionSpec;
@@ -82,6 +83,21 @@ public final class DeployPipeline {
         .onSuccess(this::enqueue);
   }
 
+  /**
+   * Like {@link #deploy(FunctionSpec, Path, String)} for a text function: its files ({@link Bundle#NAMES}
+   * to uploads) are stored as one bundle whose manifest hash becomes the version's model hash.
+   */
+  public Future<FunctionRecord> deployBundle(FunctionSpec spec, Map<String, Path> uploads, String owner) {
+    synchronized (this) {
+      if (waiting.size() >= settings.queueLimit()) {
+        return Future.failedFuture(new TooManyDeploys(waiting.size() + " deployments are waiting for verification"));
+      }
+    }
+    return blobs.ingestBundle(uploads)
+        .compose(bundle -> store.create(spec, bundle.sha256(), bundle.bytes(), owner))
+        .onSuccess(this::enqueue);
+  }
+
   /** Queues every version a previous run left in {@code verifying}. */
   public Future<Integer> resumePending() {
     return store.verifying().map(list -> {
@@ -131,17 +147,26 @@ public final class DeployPipeline {
     });
   }
 
+  private static boolean text(FunctionRecord rec) {
+    return rec.spec().kind() == FunctionKind.TEXT_GENERATION || rec.spec().kind() == FunctionKind.EMBEDDING;
+  }
+
   private Future<Void> verify(FunctionRecord rec) {
-    Path model = blobs.path(rec.modelSha256());
     List<VerificationCheck> checks = new ArrayList<>();
     JsonObject report = new JsonObject();
-    return files.executeBlocking(() -> new StaticChecks(settings.staticChecks()).run(model), false)
+    return files.executeBlocking(() -> {
+          Path model = blobs.path(rec.modelSha256());
+          if (text(rec)) {
+            model = blobs.path(Bundle.read(model).files().get(Bundle.MODEL).sha256());
+          }
+          return new StaticChecks(settings.staticChecks()).run(model);
+        }, false)
         .compose(statics -> {
           checks.addAll(statics);
           if (statics.stream().anyMatch(VerificationCheck::rejects)) {
             return Future.succeededFuture((ModelSignature) null);
           }
-          return sandbox(rec, model, checks, report);
+          return sandbox(rec, blobs.path(rec.modelSha256()), checks, report);
         })
         .recover(err -> {
           log.error("Verification of {} failed unexpectedly", rec.ref(), err);
@@ -159,13 +184,15 @@ public final class DeployPipeline {
           return Future.failedFuture(new Skip());
         })
         .compose(link -> load(rec, model, link, checks, report)
-            .compose(sig -> smoke(rec, link, sig, checks, report).map(sig))
+            .compose(sig -> (text(rec) ? TextSmoke.run(vertx, rec, link, settings.smokeTimeoutMs(), checks, report,
+                    err -> crashDetail(link, err))
+                : smoke(rec, link, sig, checks, report)).map(sig))
             .eventually(() -> supervisor.retire(link, "verification of " + rec.ref() + " finished")))
         .recover(err -> err instanceof Skip ? Future.succeededFuture(null) : Future.failedFuture(err));
   }
 
   /** Marks a step that already recorded its failing check. */
-  private static final class Skip extends RuntimeException {
+  static final class Skip extends RuntimeException {
     Skip() {
       super(null, null, false, false);
     }
@@ -174,7 +201,9 @@ public final class DeployPipeline {
   private Future<ModelSignature> load(FunctionRecord rec, Path model, WorkerLink link, List<VerificationCheck> checks,
       JsonObject report) {
     long start = System.nanoTime();
-    return withTimeout(link.ensureLoaded(rec.modelSha256(), model), settings.loadTimeoutMs(),
+    Future<JsonObject> extra = text(rec) ? files.executeBlocking(() -> io.inferium.engine.text.TextLoad.meta(blobs, rec), false)
+        : Future.succeededFuture(new JsonObject());
+    return withTimeout(extra.compose(meta -> link.ensureLoaded(rec.modelSha256(), model, meta)), settings.loadTimeoutMs(),
         "the model did not load within " + settings.loadTimeoutMs() + " ms")
         .recover(err -> crashDetail(link, err).compose(detail -> {
           checks.add(VerificationCheck.fail("sandbox_load", detail, ms(start)));
@@ -194,6 +223,10 @@ public final class DeployPipeline {
                 + String.join(", ", loaded.skippedOutputs()), 0));
           }
           labelsCheck(rec.spec(), loaded.signature(), checks);
+          if (text(rec)) {
+            report.put("text", loaded.text());
+            return Future.succeededFuture(loaded.signature());
+          }
           if (loaded.signature().outputs().isEmpty()) {
             checks.add(VerificationCheck.fail("tensor_outputs", "the model has no tensor output to serve", 0));
             return Future.failedFuture(new Skip());

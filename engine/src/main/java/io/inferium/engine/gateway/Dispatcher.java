@@ -83,6 +83,11 @@ public final class Dispatcher {
     return best;
   }
 
+  /** The workers that may get work now (attached, not ejected by the ledger). */
+  public List<WorkerLink> workers() {
+    return eligible();
+  }
+
   /** Whether any worker is attached at all (to tell "busy" from "none"). */
   public boolean anyWorker() {
     return !eligible().isEmpty();

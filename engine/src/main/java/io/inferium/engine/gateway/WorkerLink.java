@@ -30,7 +30,8 @@ import java.util.Set;
 public final class WorkerLink {
 
   /** What a worker reported when it loaded a model. */
-  public record LoadedModel(String attestedSha256, long loadMs, ModelSignature signature, List<String> skippedOutputs) {}
+  public record LoadedModel(String attestedSha256, long loadMs, ModelSignature signature, List<String> skippedOutputs,
+      JsonObject text) {}
 
   private final String workerId;
   private final NetSocket socket;
@@ -39,6 +40,7 @@ public final class WorkerLink {
   private final Attestation attestation;
   private final int maxOutstanding;
   private final Map<Long, Promise<Frame>> pending = new HashMap<>();
+  private final Map<Long, java.util.function.Consumer<Frame>> streams = new HashMap<>();
   private final Map<String, Future<LoadedModel>> loads = new HashMap<>();
   private final Map<Long, Long> cancelling = new HashMap<>();
   private final long cancelGraceMs;
@@ -160,6 +162,21 @@ public final class WorkerLink {
     return promise.future();
   }
 
+  /**
+   * Like {@link #call(FrameType, JsonObject, List, Promise)} for a request the worker answers with a
+   * stream of TOKEN frames before its final reply; {@code onToken} sees each on this link's context.
+   */
+  public Future<Frame> stream(FrameType type, JsonObject meta, Promise<Frame> promise,
+      java.util.function.Consumer<Frame> onToken) {
+    onContext(() -> {
+      long id = nextId;
+      streams.put(id, onToken);
+      promise.future().onComplete(ar -> onContext(() -> streams.remove(id)));
+      call(type, meta, List.of(), promise);
+    });
+    return promise.future();
+  }
+
   private void withdraw(long id) {
     if (closed) {
       return;
@@ -185,15 +202,21 @@ public final class WorkerLink {
    * it read and the result carries that attested hash.
    */
   public Future<LoadedModel> ensureLoaded(String sha256, Path path) {
+    return ensureLoaded(sha256, path, new JsonObject());
+  }
+
+  /** Like {@link #ensureLoaded(String, Path)} with more LOAD fields (a text bundle's kind, files and options). */
+  public Future<LoadedModel> ensureLoaded(String sha256, Path path, JsonObject extra) {
     Promise<LoadedModel> result = Promise.promise();
     onContext(() -> {
       Future<LoadedModel> load = loads.get(sha256);
       if (load == null) {
-        load = call(FrameType.LOAD, new JsonObject().put("sha256", sha256).put("path", path.toString()), List.of())
+        load = call(FrameType.LOAD, extra.copy().put("sha256", sha256).put("path", path.toString()), List.of())
             .compose(reply -> reply.type() == FrameType.LOADED
                 ? Future.succeededFuture(new LoadedModel(reply.meta().getString("sha256"), reply.meta().getLong("load_ms", 0L),
                     ModelSignature.fromJson(reply.meta().getJsonObject("signature")),
-                    reply.meta().getJsonArray("skipped_outputs", new JsonArray()).stream().map(String::valueOf).toList()))
+                    reply.meta().getJsonArray("skipped_outputs", new JsonArray()).stream().map(String::valueOf).toList(),
+                    reply.meta().getJsonObject("text")))
                 : Future.failedFuture(new WorkerFailure("protocol", "unexpected reply " + reply.type())));
         Future<LoadedModel> f = load;
         loads.put(sha256, f);
@@ -269,6 +292,13 @@ public final class WorkerLink {
     if (frame.type() == FrameType.HEARTBEAT) {
       lastHeartbeatNanos = System.nanoTime();
       lastHeartbeat = frame.meta();
+      return;
+    }
+    if (frame.type() == FrameType.TOKEN) {
+      java.util.function.Consumer<Frame> stream = streams.get(frame.correlationId());
+      if (stream != null && !cancelling.containsKey(frame.correlationId())) {
+        stream.accept(frame);
+      }
       return;
     }
     Long cancelTimer = cancelling.remove(frame.correlationId());

@@ -12,7 +12,10 @@ public enum FrameType {
   RESULT(8),
   ERROR(9),
   HEARTBEAT(10),
-  CANCEL(11);
+  CANCEL(11),
+  GENERATE(12),
+  TOKEN(13),
+  EMBED(14);
 
   private static final FrameType[] BY_CODE = new FrameType[16];
 

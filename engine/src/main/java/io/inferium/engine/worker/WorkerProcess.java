@@ -56,6 +56,7 @@ public final class WorkerProcess {
   private final AtomicInteger active = new AtomicInteger();
   private OutputStream out;
   private ModelHost host;
+  private TextHost text;
   private final FaultInjector faults;
   private NodeKeys keys;
 
@@ -82,6 +83,7 @@ public final class WorkerProcess {
     try {
       OnnxRunner runner = executor.submit(() -> OnnxRunner.create(options.device(), options.intraOpThreads())).get();
       host = new ModelHost(runner);
+      text = new TextHost(runner);
       keys = NodeKeys.loadOrCreate(options.keyFile());
       String code = CodeChecksum.of(WorkerProcess.class);
       try (Socket socket = new Socket()) {
@@ -173,7 +175,23 @@ public final class WorkerProcess {
   private void dispatch(Frame frame) {
     long id = frame.correlationId();
     switch (frame.type()) {
-      case LOAD -> submit(id, () -> load(frame));
+      case LOAD -> submit(id, () -> {
+        if (TextHost.isText(frame.meta().getString("kind"))) {
+          loadText(frame);
+        } else {
+          load(frame);
+        }
+      });
+      case GENERATE -> {
+        GenerationEngine engine = text.generator(frame.meta().getString("sha256"));
+        if (engine == null) {
+          send(Frame.error(id, "not_loaded", "model " + frame.meta().getString("sha256") + " is not loaded on worker "
+              + options.nodeId()));
+        } else if (!engine.submit(id, frame.meta())) {
+          send(Frame.error(id, "overloaded", "worker " + options.nodeId() + " cannot take more generations"));
+        }
+      }
+      case EMBED -> submit(id, () -> embed(frame));
       case INFER -> {
         running.put(id, new Cancellation());
         submit(id, () -> infer(frame));
@@ -182,10 +200,12 @@ public final class WorkerProcess {
         Cancellation c = running.get(id);
         if (c != null) {
           c.cancel();
+        } else {
+          text.cancel(id);
         }
       }
       case UNLOAD -> submit(id, () -> {
-        boolean was = host.unload(frame.meta().getString("sha256"));
+        boolean was = host.unload(frame.meta().getString("sha256")) | text.unload(frame.meta().getString("sha256"));
         send(Frame.of(FrameType.UNLOADED, id, new JsonObject().put("was_loaded", was)));
       });
       default -> send(Frame.error(id, "protocol", "a worker does not accept " + frame.type() + " frames"));
@@ -228,6 +248,77 @@ public final class WorkerProcess {
     }
   }
 
+  private void loadText(Frame frame) {
+    try {
+      TextHost.Loaded loaded = text.load(frame.meta(), tokens);
+      send(Frame.of(FrameType.LOADED, frame.correlationId(), new JsonObject()
+          .put("sha256", loaded.sha256())
+          .put("load_ms", loaded.loadMs())
+          .put("signature", new JsonObject().put("inputs", new JsonArray()).put("outputs", new JsonArray()))
+          .put("skipped_outputs", new JsonArray())
+          .put("text", loaded.info())));
+    } catch (IOException e) {
+      send(Frame.error(frame.correlationId(), "model_unreadable", "cannot read the bundle: " + e.getMessage()));
+    } catch (Exception e) {
+      send(Frame.error(frame.correlationId(), "model_error", "could not load the text model: " + e.getMessage()));
+    }
+  }
+
+  /** Streams a generation's tokens back and signs its end, like a RESULT. */
+  private final GenerationEngine.Sink tokens = new GenerationEngine.Sink() {
+    @Override
+    public void token(long requestId, int index, int tokenId, String delta, int promptTokens) {
+      send(Frame.of(FrameType.TOKEN, requestId, new JsonObject().put("index", index).put("id", tokenId).put("text", delta)
+          .put("prompt_tokens", promptTokens)));
+    }
+
+    @Override
+    public void done(long requestId, JsonObject meta, List<int[]> ids) {
+      String outputHash = OutputHash.ofTokens(ids);
+      send(Frame.of(FrameType.RESULT, requestId, meta.put("output_sha256", outputHash)
+          .put("signature", keys.sign(NodeKeys.resultMessage(requestId, meta.getString("sha256", ""), outputHash)))));
+    }
+
+    @Override
+    public void error(long requestId, String code, String message) {
+      send(Frame.error(requestId, code, message));
+    }
+  };
+
+  private void embed(Frame frame) {
+    long id = frame.correlationId();
+    String sha = frame.meta().getString("sha256");
+    io.inferium.functions.generation.EmbeddingModel model = text.embedder(sha);
+    if (model == null) {
+      send(Frame.error(id, "not_loaded", "model " + sha + " is not loaded on worker " + options.nodeId()));
+      return;
+    }
+    List<String> inputs = frame.meta().getJsonArray("input", new JsonArray()).stream().map(String::valueOf).toList();
+    long start = System.nanoTime();
+    try {
+      var result = model.embed(inputs, frame.meta().getString("pooling", "mean"), frame.meta().getBoolean("normalize", true));
+      float[][] vectors = result.vectors();
+      int dim = vectors.length == 0 ? 0 : vectors[0].length;
+      ByteBuffer data = ByteBuffer.allocate(vectors.length * dim * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+      for (float[] v : vectors) {
+        for (float x : v) {
+          data.putFloat(x);
+        }
+      }
+      List<Tensor> out = List.of(new Tensor("embeddings", io.inferium.functions.tensor.DataType.FP32,
+          new long[] {vectors.length, dim}, data.flip()));
+      String outputHash = OutputHash.of(out);
+      send(new Frame(FrameType.RESULT, id, new JsonObject().put("compute_us", (System.nanoTime() - start) / 1000)
+          .put("prompt_tokens", result.promptTokens())
+          .put("output_sha256", outputHash)
+          .put("signature", keys.sign(NodeKeys.resultMessage(id, sha, outputHash))), out));
+    } catch (IllegalArgumentException e) {
+      send(Frame.error(id, "bad_input", e.getMessage()));
+    } catch (Exception e) {
+      send(Frame.error(id, "model_error", e.getMessage()));
+    }
+  }
+
   private void infer(Frame frame) {
     long id = frame.correlationId();
     Cancellation cancellation = running.get(id);
@@ -260,9 +351,9 @@ public final class WorkerProcess {
   private void sendHeartbeat() {
     Runtime rt = Runtime.getRuntime();
     send(Frame.of(FrameType.HEARTBEAT, 0, new JsonObject()
-        .put("running", active.get())
+        .put("running", active.get() + text.running())
         .put("queued", executor.getQueue().size())
-        .put("loaded", new JsonArray(host.loaded()))
+        .put("loaded", new JsonArray(java.util.stream.Stream.concat(host.loaded().stream(), text.loaded().stream()).toList()))
         .put("heap_used_bytes", rt.totalMemory() - rt.freeMemory())
         .put("rss_bytes", residentBytes())));
   }

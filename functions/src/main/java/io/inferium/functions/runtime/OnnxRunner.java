@@ -72,6 +72,22 @@ public final class OnnxRunner {
     return deviceDescription;
   }
 
+  /** The runtime environment, for loaders that build their own sessions (text models). */
+  public OrtEnvironment environment() {
+    return env;
+  }
+
+  /** Session options as {@link #load} uses them (threads, execution provider); the caller closes them. */
+  public OrtSession.SessionOptions sessionOptions() throws OrtException {
+    OrtSession.SessionOptions options = new OrtSession.SessionOptions();
+    options.setIntraOpNumThreads(intraOpThreads);
+    options.setInterOpNumThreads(1);
+    if (useCuda) {
+      options.addCUDA(0);
+    }
+    return options;
+  }
+
   /** Creates a session; the model's graph is validated and optimised by the runtime here. */
   public LoadedModel load(Path model) throws ModelRunException {
     try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {

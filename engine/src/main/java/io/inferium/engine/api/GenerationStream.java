@@ -1,0 +1,176 @@
+package io.inferium.engine.api;
+
+import io.inferium.engine.text.Generations;
+import io.inferium.engine.text.TextMetrics;
+import io.inferium.functions.FunctionRecord;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * Writes one generation to its client the way OpenAI does: a JSON completion at the end, or with
+ * {@code stream: true} Server-Sent Events, {@code data: {chunk}} per token (for chat the first chunk
+ * of each choice carries the assistant role), a final chunk per choice with its finish_reason, an
+ * optional usage chunk, then {@code data: [DONE]}. Also measures time to first token and inter-token
+ * latency as the client sees them.
+ */
+final class GenerationStream {
+
+  private final RoutingContext ctx;
+  private final FunctionRecord fn;
+  private final boolean chat;
+  private final boolean stream;
+  private final boolean includeUsage;
+  private final long startNanos;
+  private final TextMetrics metrics;
+  private final String id;
+  private final long created = System.currentTimeMillis() / 1000;
+  private final Map<Integer, StringBuilder> texts = new HashMap<>();
+  private final Map<Integer, Long> lastTokenNanos = new HashMap<>();
+  private int promptTokens;
+  private boolean started;
+
+  GenerationStream(RoutingContext ctx, FunctionRecord fn, boolean chat, boolean stream, boolean includeUsage, int n,
+      long startNanos, TextMetrics metrics) {
+    this.ctx = ctx;
+    this.fn = fn;
+    this.chat = chat;
+    this.stream = stream;
+    this.includeUsage = includeUsage;
+    this.startNanos = startNanos;
+    this.metrics = metrics;
+    this.id = (chat ? "chatcmpl-" : "cmpl-") + UUID.randomUUID();
+  }
+
+  String id() {
+    return id;
+  }
+
+  /** Whether the response's head went out (a streamed answer has begun). */
+  boolean started() {
+    return started;
+  }
+
+  int promptTokens() {
+    return promptTokens;
+  }
+
+  void chunk(Generations.Chunk c) {
+    long now = System.nanoTime();
+    promptTokens = c.promptTokens();
+    Long last = lastTokenNanos.put(c.index(), now);
+    if (last == null) {
+      metrics.firstToken(fn.name(), now - startNanos);
+    } else {
+      metrics.interToken(fn.name(), now - last);
+    }
+    boolean first = !texts.containsKey(c.index());
+    texts.computeIfAbsent(c.index(), i -> new StringBuilder()).append(c.text());
+    if (!stream || ctx.response().closed()) {
+      return;
+    }
+    begin();
+    if (first && chat) {
+      event(choiceChunk(c.index(), new JsonObject().put("role", "assistant").put("content", ""), null));
+    }
+    if (!c.text().isEmpty()) {
+      event(choiceChunk(c.index(), chat ? new JsonObject().put("content", c.text()) : null, null, c.text()));
+    }
+  }
+
+  void finish(Generations.Finished f) {
+    HttpServerResponse response = ctx.response();
+    if (response.closed()) {
+      return;
+    }
+    JsonObject usage = new JsonObject().put("prompt_tokens", f.promptTokens()).put("completion_tokens", f.completionTokens())
+        .put("total_tokens", f.promptTokens() + f.completionTokens());
+    headers(f);
+    if (stream) {
+      begin();
+      for (Generations.Choice choice : f.choices()) {
+        if (chat && !texts.containsKey(choice.index())) {
+          event(choiceChunk(choice.index(), new JsonObject().put("role", "assistant").put("content", ""), null));
+        }
+        event(choiceChunk(choice.index(), chat ? new JsonObject() : null, choice.finishReason(), ""));
+      }
+      if (includeUsage) {
+        event(envelope().put("choices", new JsonArray()).put("usage", usage));
+      }
+      response.end("data: [DONE]\n\n");
+      return;
+    }
+    JsonArray choices = new JsonArray();
+    for (Generations.Choice choice : f.choices()) {
+      String text = texts.getOrDefault(choice.index(), new StringBuilder()).toString();
+      JsonObject o = new JsonObject().put("index", choice.index()).put("logprobs", null)
+          .put("finish_reason", choice.finishReason());
+      if (chat) {
+        o.put("message", new JsonObject().put("role", "assistant").put("content", text).put("refusal", null));
+      } else {
+        o.put("text", text);
+      }
+      choices.add(o);
+    }
+    FunctionRoutes.json(ctx, 200, new JsonObject().put("id", id).put("object", chat ? "chat.completion" : "text_completion")
+        .put("created", created).put("model", fn.name()).put("choices", choices).put("usage", usage));
+  }
+
+  /** An error after the stream began: one error event, then the stream ends (no [DONE]). */
+  void error(ApiError e) {
+    if (!ctx.response().closed()) {
+      ctx.response().end("data: " + OpenAiErrors.body(e).encode() + "\n\n");
+    }
+  }
+
+  private void headers(Generations.Finished f) {
+    if (!started) {
+      ctx.response().putHeader("X-Inferium-Request-Id", id).putHeader("X-Inferium-Worker", f.workerId())
+          .putHeader("X-Inferium-Charge-Micro-Usd",
+              Long.toString(fn.spec().price().chargeTokens((long) f.promptTokens() + f.completionTokens())));
+    }
+  }
+
+  private void begin() {
+    if (!started) {
+      started = true;
+      ctx.response().setStatusCode(200).setChunked(true)
+          .putHeader("Content-Type", "text/event-stream; charset=utf-8")
+          .putHeader("Cache-Control", "no-cache")
+          .putHeader("X-Accel-Buffering", "no")
+          .putHeader("X-Inferium-Request-Id", id);
+    }
+  }
+
+  private JsonObject envelope() {
+    JsonObject o = new JsonObject().put("id", id).put("object", chat ? "chat.completion.chunk" : "text_completion")
+        .put("created", created).put("model", fn.name());
+    if (includeUsage) {
+      o.put("usage", null);
+    }
+    return o;
+  }
+
+  private JsonObject choiceChunk(int index, JsonObject delta, String finishReason) {
+    return choiceChunk(index, delta, finishReason, "");
+  }
+
+  private JsonObject choiceChunk(int index, JsonObject delta, String finishReason, String text) {
+    JsonObject choice = new JsonObject().put("index", index);
+    if (chat) {
+      choice.put("delta", delta).put("logprobs", null);
+    } else {
+      choice.put("text", text).put("logprobs", null);
+    }
+    choice.put("finish_reason", finishReason);
+    return envelope().put("choices", new JsonArray().add(choice));
+  }
+
+  private void event(JsonObject chunk) {
+    ctx.response().write("data: " + chunk.encode() + "\n\n");
+  }
+}

@@ -1,0 +1,393 @@
+package io.inferium.engine.api;
+
+import io.inferium.engine.auth.Principal;
+import io.inferium.engine.text.Embeddings;
+import io.inferium.engine.text.Generations;
+import io.inferium.engine.text.TextMetrics;
+import io.inferium.functions.FunctionKind;
+import io.inferium.functions.FunctionRecord;
+import io.inferium.functions.FunctionState;
+import io.inferium.functions.FunctionStore;
+import io.inferium.functions.generation.SamplingParams;
+import io.inferium.scoring.UsageEvent;
+import io.inferium.scoring.UsageMeter;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The OpenAI-compatible API: {@code GET /v1/models}, {@code POST /v1/completions},
+ * {@code POST /v1/chat/completions} (JSON or Server-Sent Events with {@code stream: true}) and
+ * {@code POST /v1/embeddings}, for text-generation and embedding functions. A function's name is the
+ * model id. Errors use OpenAI's shape; an error after a stream began arrives as an error event.
+ */
+final class OpenAiRoutes {
+
+  private static final Pattern FIELD = Pattern.compile("field '([^']+)'");
+  private static final int MAX_EMBEDDING_INPUTS = 256;
+  private static final List<String> ROLES = List.of("system", "developer", "user", "assistant");
+
+  private final FunctionStore store;
+  private final Generations generations;
+  private final Embeddings embeddings;
+  private final TextMetrics metrics;
+  private final Limits limits;
+  private final UsageMeter meter;
+
+  OpenAiRoutes(FunctionStore store, Generations generations, Embeddings embeddings, TextMetrics metrics, Limits limits,
+      UsageMeter meter) {
+    this.store = store;
+    this.generations = generations;
+    this.embeddings = embeddings;
+    this.metrics = metrics;
+    this.limits = limits;
+    this.meter = meter;
+  }
+
+  void mount(Router router, long maxRequestBytes) {
+    BodyHandler body = BodyHandler.create(false).setBodyLimit(maxRequestBytes);
+    router.get("/v1/models").handler(this::models);
+    router.get("/v1/models/:model").handler(this::model);
+    router.post("/v1/completions").handler(body).handler(ctx -> generate(ctx, false));
+    router.post("/v1/chat/completions").handler(body).handler(ctx -> generate(ctx, true));
+    router.post("/v1/embeddings").handler(body).handler(this::embed);
+  }
+
+  private static JsonObject modelJson(FunctionRecord fn) {
+    return new JsonObject().put("id", fn.name()).put("object", "model")
+        .put("created", fn.createdAt() == null ? 0 : fn.createdAt().toEpochSecond())
+        .put("owned_by", fn.spec().developer() != null ? fn.spec().developer() : fn.owner() != null ? fn.owner() : "inferium")
+        .put("kind", fn.spec().kind().wire());
+  }
+
+  private static boolean textKind(FunctionRecord fn) {
+    return fn.spec().kind() == FunctionKind.TEXT_GENERATION || fn.spec().kind() == FunctionKind.EMBEDDING;
+  }
+
+  private void models(RoutingContext ctx) {
+    Principal who = Authentication.principal(ctx);
+    store.search(null, null, null, who.tenantId(), who.isAdmin())
+        .onSuccess(all -> FunctionRoutes.json(ctx, 200, new JsonObject().put("object", "list").put("data", new JsonArray(
+            all.stream().filter(fn -> fn.state() == FunctionState.READY && textKind(fn)).map(OpenAiRoutes::modelJson).toList()))))
+        .onFailure(ctx::fail);
+  }
+
+  private void model(RoutingContext ctx) {
+    resolve(ctx, ctx.pathParam("model"), null)
+        .onSuccess(fn -> FunctionRoutes.json(ctx, 200, modelJson(fn)))
+        .onFailure(ctx::fail);
+  }
+
+  /** The latest ready version of a visible text function named {@code name}. */
+  private Future<FunctionRecord> resolve(RoutingContext ctx, String name, FunctionKind kind) {
+    if (name == null || name.isEmpty()) {
+      return Future.failedFuture(new OpenAiErrors.ParamError("model", "field 'model' is required: the name of a function"));
+    }
+    return store.latestReady(name).map(found -> {
+      Optional<FunctionRecord> fn = found.filter(f -> FunctionRoutes.visible(ctx, f));
+      if (fn.isEmpty() || !textKind(fn.get())) {
+        throw ApiError.notFound("The model '" + name + "' does not exist or is not a ready text-generation or embedding "
+            + "function you can use");
+      }
+      if (kind != null && fn.get().spec().kind() != kind) {
+        throw new OpenAiErrors.ParamError("model", "model '" + name + "' is a " + fn.get().spec().kind().wire()
+            + " function; " + ctx.request().path() + " serves " + kind.wire() + " functions");
+      }
+      return fn.get();
+    });
+  }
+
+  private static JsonObject bodyOf(RoutingContext ctx) {
+    try {
+      JsonObject body = ctx.body().asJsonObject();
+      if (body == null) {
+        throw ApiError.badRequest("expected a JSON object body");
+      }
+      return body;
+    } catch (io.vertx.core.json.DecodeException | ClassCastException e) {
+      throw ApiError.badRequest("the body is not a JSON object: " + e.getMessage());
+    }
+  }
+
+  private static ApiError paramError(IllegalArgumentException e) {
+    Matcher m = FIELD.matcher(String.valueOf(e.getMessage()));
+    return new OpenAiErrors.ParamError(m.find() ? m.group(1) : null, e.getMessage());
+  }
+
+  /** The work a worker needs: the prompt (completions) or the messages (chat), and the sampling parameters. */
+  private static JsonObject work(JsonObject body, boolean chat) {
+    JsonObject work = new JsonObject();
+    for (String unsupported : List.of("logprobs", "top_logprobs", "suffix", "tools", "functions", "logit_bias")) {
+      Object v = body.getValue(unsupported);
+      if (v != null && !Boolean.FALSE.equals(v) && !(v instanceof JsonArray a && a.isEmpty())) {
+        throw new OpenAiErrors.ParamError(unsupported, "field '" + unsupported + "' is not supported by this server");
+      }
+    }
+    if (body.getValue("best_of") != null && !Integer.valueOf(1).equals(body.getValue("best_of"))) {
+      throw new OpenAiErrors.ParamError("best_of", "field 'best_of': only 1 is supported");
+    }
+    if (Boolean.TRUE.equals(body.getValue("echo"))) {
+      throw new OpenAiErrors.ParamError("echo", "field 'echo': true is not supported");
+    }
+    if (chat) {
+      work.put("messages", messages(body.getValue("messages")));
+    } else {
+      work.put("prompt", prompt(body.getValue("prompt")));
+    }
+    Object stream = body.getValue("stream");
+    if (stream != null && !(stream instanceof Boolean)) {
+      throw new OpenAiErrors.ParamError("stream", "field 'stream': expected true or false, got " + stream);
+    }
+    return work;
+  }
+
+  private static String prompt(Object p) {
+    if (p instanceof String s) {
+      return s;
+    }
+    if (p instanceof JsonArray a && a.size() == 1 && a.getValue(0) instanceof String s) {
+      return s;
+    }
+    throw new OpenAiErrors.ParamError("prompt", "field 'prompt': expected a string (or an array of exactly one string), got "
+        + (p == null ? "nothing" : p instanceof JsonArray a ? "an array of " + a.size() + " items" : p));
+  }
+
+  private static JsonArray messages(Object value) {
+    if (!(value instanceof JsonArray list) || list.isEmpty()) {
+      throw new OpenAiErrors.ParamError("messages", "field 'messages': expected a non-empty array of {role, content}, got "
+          + (value == null ? "nothing" : value));
+    }
+    JsonArray out = new JsonArray();
+    for (int i = 0; i < list.size(); i++) {
+      if (!(list.getValue(i) instanceof JsonObject m)) {
+        throw new OpenAiErrors.ParamError("messages", "field 'messages[" + i + "]': expected an object, got " + list.getValue(i));
+      }
+      String role = m.getValue("role") instanceof String r ? r : null;
+      if (role == null || !ROLES.contains(role)) {
+        throw new OpenAiErrors.ParamError("messages", "field 'messages[" + i + "].role': expected one of " + ROLES
+            + ", got " + m.getValue("role"));
+      }
+      out.add(new JsonObject().put("role", role).put("content", content(m.getValue("content"), i)));
+    }
+    return out;
+  }
+
+  private static String content(Object c, int i) {
+    if (c instanceof String s) {
+      return s;
+    }
+    if (c instanceof JsonArray parts) {
+      StringBuilder text = new StringBuilder();
+      for (int j = 0; j < parts.size(); j++) {
+        if (!(parts.getValue(j) instanceof JsonObject part) || !"text".equals(part.getString("type"))
+            || !(part.getValue("text") instanceof String t)) {
+          throw new OpenAiErrors.ParamError("messages", "field 'messages[" + i + "].content[" + j
+              + "]': only {\"type\": \"text\", \"text\": ...} parts are supported, got " + parts.getValue(j));
+        }
+        text.append(t);
+      }
+      return text.toString();
+    }
+    throw new OpenAiErrors.ParamError("messages", "field 'messages[" + i + "].content': expected a string or an array of "
+        + "text parts, got " + (c == null ? "nothing" : c));
+  }
+
+  private void generate(RoutingContext ctx, boolean chat) {
+    long start = System.nanoTime();
+    String endpoint = chat ? "chat.completions" : "completions";
+    JsonObject body;
+    JsonObject work;
+    Principal who = Authentication.principal(ctx);
+    try {
+      body = bodyOf(ctx);
+      work = work(body, chat);
+    } catch (ApiError e) {
+      ctx.fail(e);
+      return;
+    }
+    boolean stream = Boolean.TRUE.equals(body.getValue("stream"));
+    JsonObject streamOptions = body.getValue("stream_options") instanceof JsonObject o ? o : new JsonObject();
+    boolean includeUsage = Boolean.TRUE.equals(streamOptions.getValue("include_usage"));
+    String modelName = body.getValue("model") instanceof String s ? s : null;
+    String[] routed = {null};
+    Future.succeededFuture()
+        .compose(v -> {
+          limits.request(who);
+          return limits.monthly(who).compose(x -> resolve(ctx, modelName, FunctionKind.TEXT_GENERATION));
+        })
+        .compose(fn -> {
+          routed[0] = fn.name();
+          SamplingParams params;
+          try {
+            // Defaults from the model's generation_config.json, as its sandbox load reported it.
+            JsonObject defaults = fn.report() == null ? new JsonObject()
+                : fn.report().getJsonObject("text", new JsonObject()).getJsonObject("generation_config", new JsonObject());
+            params = SamplingParams.fromOpenAi(body, defaults);
+          } catch (IllegalArgumentException e) {
+            return Future.failedFuture(paramError(e));
+          }
+          work.put("params", params.toJson());
+          Runnable release = limits.generation(who);
+          GenerationStream out = new GenerationStream(ctx, fn, chat, stream, includeUsage, params.n(), start, metrics);
+          Generations.Generation g;
+          try {
+            long deadline = start + TimeUnit.MILLISECONDS.toNanos(fn.spec().timeoutMs());
+            g = generations.submit(fn, work, deadline, out::chunk);
+          } catch (RuntimeException e) {
+            release.run();
+            throw e;
+          }
+          ctx.response().closeHandler(v -> g.cancel());
+          return g.future()
+              .onComplete(ar -> {
+                release.run();
+                int prompt = ar.succeeded() ? ar.result().promptTokens() : out.promptTokens();
+                int completion = ar.succeeded() ? ar.result().completionTokens() : g.streamedTokens();
+                // A failed request costs nothing; a stream that reached the client is charged for what it sent.
+                if (ar.succeeded() || (stream && completion > 0)) {
+                  bill(ctx, who, fn, prompt, completion, ar.succeeded() ? ar.result().computeMicros() : 0, out.id());
+                }
+                if (ar.succeeded() || out.started()) {
+                  metrics.endToEnd(fn.name(), System.nanoTime() - start);
+                }
+              })
+              .compose(finished -> {
+                out.finish(finished);
+                metrics.requests(fn.name(), endpoint, 200);
+                return Future.<Void>succeededFuture();
+              }, err -> {
+                if (out.started()) {
+                  ApiError e = Failures.classify(err);
+                  metrics.requests(fn.name(), endpoint, e.status());
+                  out.error(e);
+                  return Future.<Void>succeededFuture();
+                }
+                return Future.failedFuture(err);
+              });
+        })
+        .onFailure(err -> {
+          if (routed[0] != null) {
+            metrics.requests(routed[0], endpoint, Failures.classify(err).status());
+          }
+          ctx.fail(err);
+        });
+  }
+
+  private void bill(RoutingContext ctx, Principal who, FunctionRecord fn, int prompt, int completion, long computeUs, String id) {
+    long tokens = (long) prompt + completion;
+    long charge = fn.spec().price().chargeTokens(tokens);
+    metrics.tokens(fn.name(), prompt, completion);
+    meter.record(new UsageEvent(id, who.tenantId(), fn.name(), fn.version(), fn.owner(), "text", tokens, computeUs, charge,
+        Instant.now()));
+    limits.charged(who, charge);
+  }
+
+  private void embed(RoutingContext ctx) {
+    long start = System.nanoTime();
+    Principal who = Authentication.principal(ctx);
+    JsonObject body;
+    List<String> inputs;
+    boolean base64;
+    try {
+      body = bodyOf(ctx);
+      inputs = embeddingInputs(body.getValue("input"));
+      Object format = body.getValue("encoding_format");
+      if (format != null && !"float".equals(format) && !"base64".equals(format)) {
+        throw new OpenAiErrors.ParamError("encoding_format", "field 'encoding_format': expected float or base64, got " + format);
+      }
+      base64 = "base64".equals(format);
+    } catch (ApiError e) {
+      ctx.fail(e);
+      return;
+    }
+    String modelName = body.getValue("model") instanceof String s ? s : null;
+    String[] routed = {null};
+    Future.succeededFuture()
+        .compose(v -> {
+          limits.request(who);
+          return limits.monthly(who).compose(x -> resolve(ctx, modelName, FunctionKind.EMBEDDING));
+        })
+        .compose(fn -> {
+          routed[0] = fn.name();
+          return embeddings.embed(fn, inputs, start + TimeUnit.MILLISECONDS.toNanos(fn.spec().timeoutMs()))
+              .map(result -> {
+                long dim = result.vectors().shape()[1];
+                Object requested = body.getValue("dimensions");
+                if (requested != null && !Long.valueOf(dim).equals(requested instanceof Number n ? n.longValue() : null)) {
+                  throw new OpenAiErrors.ParamError("dimensions", "field 'dimensions': model '" + fn.name() + "' gives "
+                      + dim + "-dimensional embeddings and cannot shorten them; got " + requested);
+                }
+                String id = "emb-" + UUID.randomUUID();
+                bill(ctx, who, fn, result.promptTokens(), 0, result.computeMicros(), id);
+                JsonArray data = new JsonArray();
+                java.nio.ByteBuffer all = result.vectors().view().order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                for (int i = 0; i < inputs.size(); i++) {
+                  java.nio.ByteBuffer row = all.duplicate().order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                  row.position((int) (i * dim * 4)).limit((int) ((i + 1) * dim * 4));
+                  Object embedding;
+                  if (base64) {
+                    byte[] bytes = new byte[row.remaining()];
+                    row.get(bytes);
+                    embedding = java.util.Base64.getEncoder().encodeToString(bytes);
+                  } else {
+                    JsonArray values = new JsonArray();
+                    while (row.hasRemaining()) {
+                      values.add(row.getFloat());
+                    }
+                    embedding = values;
+                  }
+                  data.add(new JsonObject().put("object", "embedding").put("index", i).put("embedding", embedding));
+                }
+                metrics.endToEnd(fn.name(), System.nanoTime() - start);
+                metrics.requests(fn.name(), "embeddings", 200);
+                ctx.response().putHeader("X-Inferium-Request-Id", id).putHeader("X-Inferium-Worker", result.workerId());
+                FunctionRoutes.json(ctx, 200, new JsonObject().put("object", "list").put("data", data).put("model", fn.name())
+                    .put("usage", new JsonObject().put("prompt_tokens", result.promptTokens())
+                        .put("total_tokens", result.promptTokens())));
+                return null;
+              });
+        })
+        .onFailure(err -> {
+          if (routed[0] != null) {
+            metrics.requests(routed[0], "embeddings", Failures.classify(err).status());
+          }
+          ctx.fail(err);
+        });
+  }
+
+  private static List<String> embeddingInputs(Object input) {
+    List<String> out = new ArrayList<>();
+    if (input instanceof String s) {
+      out.add(s);
+    } else if (input instanceof JsonArray a && !a.isEmpty() && a.size() <= MAX_EMBEDDING_INPUTS) {
+      for (int i = 0; i < a.size(); i++) {
+        if (!(a.getValue(i) instanceof String s)) {
+          throw new OpenAiErrors.ParamError("input", "field 'input[" + i + "]': expected a string (token arrays are not "
+              + "supported), got " + a.getValue(i));
+        }
+        out.add(s);
+      }
+    } else {
+      throw new OpenAiErrors.ParamError("input", "field 'input': expected a string or an array of 1 to "
+          + MAX_EMBEDDING_INPUTS + " strings, got " + (input == null ? "nothing"
+              : input instanceof JsonArray a ? "an array of " + a.size() + " items" : input));
+    }
+    for (int i = 0; i < out.size(); i++) {
+      if (out.get(i).isEmpty()) {
+        throw new OpenAiErrors.ParamError("input", "field 'input[" + i + "]': empty strings cannot be embedded");
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,77 @@
+package io.inferium.engine.text;
+
+import io.inferium.engine.EngineMetrics;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+import java.util.function.Supplier;
+
+/**
+ * Meters of text generation and embeddings, per function: time to first token, inter-token latency,
+ * end-to-end latency, tokens prompted and generated, running and waiting sequences (exported as e.g.
+ * {@code inferium_generation_ttft_seconds_bucket{function}}).
+ */
+public final class TextMetrics {
+
+  private final MeterRegistry registry;
+  private final EngineMetrics engine;
+
+  public TextMetrics(EngineMetrics engine) {
+    this.engine = engine;
+    this.registry = engine.registry();
+  }
+
+  private Timer timer(String name, String description, String function, Duration min, Duration max) {
+    return Timer.builder(name).description(description).tag("function", function)
+        .publishPercentileHistogram().minimumExpectedValue(min).maximumExpectedValue(max).register(registry);
+  }
+
+  public void firstToken(String function, long nanos) {
+    timer("inferium.generation.ttft", "Time from request arrival to its first streamed token", function,
+        Duration.ofMillis(1), Duration.ofSeconds(60)).record(Duration.ofNanos(nanos));
+  }
+
+  public void interToken(String function, long nanos) {
+    timer("inferium.generation.itl", "Time between consecutive tokens of one stream", function,
+        Duration.ofNanos(100_000), Duration.ofSeconds(10)).record(Duration.ofNanos(nanos));
+  }
+
+  public void endToEnd(String function, long nanos) {
+    timer("inferium.generation.duration", "End-to-end latency of a generation or embedding request", function,
+        Duration.ofMillis(1), Duration.ofSeconds(600)).record(Duration.ofNanos(nanos));
+  }
+
+  public void tokens(String function, long prompt, long completion) {
+    Counter.builder("inferium.tokens").description("Tokens processed, by kind (prompt or completion)")
+        .tag("function", function).tag("kind", "prompt").register(registry).increment(prompt);
+    Counter.builder("inferium.tokens").description("Tokens processed, by kind (prompt or completion)")
+        .tag("function", function).tag("kind", "completion").register(registry).increment(completion);
+  }
+
+  public void requests(String function, String endpoint, int status) {
+    Counter.builder("inferium.text.requests").description("OpenAI-compatible requests by function, endpoint and status")
+        .tag("function", function).tag("endpoint", endpoint).tag("status", Integer.toString(status))
+        .register(registry).increment();
+  }
+
+  void gauges(String function, Supplier<Number> waiting, Supplier<Number> running) {
+    Gauge.builder("inferium.generation.waiting", waiting).description("Generations waiting at the gateway")
+        .tag("function", function).register(registry);
+    Gauge.builder("inferium.generation.running", running).description("Generations running on workers")
+        .tag("function", function).register(registry);
+  }
+
+  void rejected(String function, String reason) {
+    engine.rejected(function, reason);
+  }
+
+  void redispatched(String function) {
+    engine.redispatched(function, 1);
+  }
+
+  void coldStart(String function, long millis) {
+    engine.coldStart(function, millis);
+  }
+}

@@ -1,0 +1,257 @@
+package io.inferium.engine.worker;
+
+import io.inferium.functions.generation.ChatMessage;
+import io.inferium.functions.generation.DecodeLoop;
+import io.inferium.functions.generation.GenerationListener;
+import io.inferium.functions.generation.SamplingParams;
+import io.inferium.functions.generation.TextModel;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One text-generation function on one worker: a decode thread that owns the model's
+ * {@link DecodeLoop} and runs its steps while any sequence is running. Requests and cancels arrive
+ * through an inbox and join at the next step boundary (continuous batching); tokens leave through the
+ * {@link Sink} as they are sampled.
+ */
+final class GenerationEngine {
+
+  private static final Logger log = LoggerFactory.getLogger(GenerationEngine.class);
+  /** Sequence ids are request id × this + choice index, so one request may ask for up to this many choices. */
+  static final int MAX_CHOICES = 8;
+  private static final int INBOX_LIMIT = 4096;
+
+  /** Where a generation's tokens, end and failure go (the worker's connection). */
+  interface Sink {
+    void token(long requestId, int index, int tokenId, String text, int promptTokens);
+
+    /** All choices finished: {@code meta} has choices, prompt and completion tokens, compute_us. */
+    void done(long requestId, JsonObject meta, List<int[]> tokens);
+
+    void error(long requestId, String code, String message);
+  }
+
+  /** A request's choices as they progress; touched only on the decode thread. */
+  private static final class Request {
+    final long started = System.nanoTime();
+    final int n;
+    final List<List<Integer>> tokens = new ArrayList<>();
+    final String[] finish;
+    int promptTokens;
+    int finished;
+    boolean cancelled;
+
+    Request(int n) {
+      this.n = n;
+      this.finish = new String[n];
+      for (int i = 0; i < n; i++) {
+        tokens.add(new ArrayList<>());
+      }
+    }
+  }
+
+  private final String sha256;
+  private final TextModel model;
+  private final DecodeLoop loop;
+  private final Sink sink;
+  private final LinkedBlockingQueue<Runnable> inbox = new LinkedBlockingQueue<>(INBOX_LIMIT);
+  private final Map<Long, Request> requests = new HashMap<>();
+  private final Set<Long> known = ConcurrentHashMap.newKeySet();
+  private final Thread thread;
+  private volatile boolean closed;
+
+  GenerationEngine(String sha256, TextModel model, int maxRunning, int maxTokensPerStep, Sink sink) {
+    this.sha256 = sha256;
+    this.model = model;
+    this.sink = sink;
+    this.loop = new DecodeLoop(model, maxRunning, maxTokensPerStep, true);
+    this.thread = new Thread(null, this::run, "inferium-decode-" + sha256.substring(0, 8), WorkerProcess.ORT_STACK_BYTES);
+    thread.setDaemon(true);
+    thread.start();
+  }
+
+  TextModel model() {
+    return model;
+  }
+
+  /** Generations this engine has accepted and not yet finished. */
+  int active() {
+    return known.size();
+  }
+
+  /** Queues a GENERATE request: {@code prompt} (text) or {@code messages} (chat), and {@code params}. */
+  boolean submit(long requestId, JsonObject meta) {
+    known.add(requestId);
+    if (closed || !inbox.offer(() -> start(requestId, meta))) {
+      known.remove(requestId);
+      return false;
+    }
+    return true;
+  }
+
+  /** Stops a generation at the next step; false if this engine does not know it. */
+  boolean cancel(long requestId) {
+    if (!known.contains(requestId)) {
+      return false;
+    }
+    inbox.offer(() -> {
+      Request r = requests.get(requestId);
+      if (r != null) {
+        r.cancelled = true;
+        for (int i = 0; i < r.n; i++) {
+          loop.cancel(requestId * MAX_CHOICES + i);
+        }
+      }
+    });
+    return true;
+  }
+
+  void close() {
+    closed = true;
+    thread.interrupt();
+  }
+
+  private void run() {
+    try {
+      while (!closed) {
+        Runnable next = loop.running() + loop.waiting() == 0 ? inbox.poll(1, TimeUnit.SECONDS) : inbox.poll();
+        while (next != null) {
+          next.run();
+          next = inbox.poll();
+        }
+        if (loop.running() + loop.waiting() > 0) {
+          try {
+            loop.step();
+          } catch (Exception e) {
+            log.error("decode step failed", e);
+            failAll("model_error", "the decode step failed: " + e.getMessage());
+          }
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      failAll("cancelled", "the function was unloaded from this worker");
+      try {
+        model.close();
+      } catch (Exception e) {
+        log.warn("closing a text model failed: {}", e.toString());
+      }
+    }
+  }
+
+  private void failAll(String code, String message) {
+    for (Long id : List.copyOf(requests.keySet())) {
+      Request r = requests.remove(id);
+      for (int i = 0; i < r.n; i++) {
+        loop.cancel(id * MAX_CHOICES + i);
+      }
+      known.remove(id);
+      sink.error(id, code, message);
+    }
+  }
+
+  private void start(long requestId, JsonObject meta) {
+    int[] prompt;
+    SamplingParams params;
+    try {
+      params = SamplingParams.fromJson(meta.getJsonObject("params", new JsonObject()));
+      String text;
+      JsonArray messages = meta.getJsonArray("messages");
+      if (messages != null) {
+        List<ChatMessage> chat = new ArrayList<>();
+        for (int i = 0; i < messages.size(); i++) {
+          JsonObject m = messages.getJsonObject(i);
+          chat.add(new ChatMessage(m.getString("role"), m.getString("content", "")));
+        }
+        text = model.chatTemplate().render(chat, true);
+      } else {
+        text = meta.getString("prompt", "");
+      }
+      prompt = model.tokenizer().encode(text);
+      if (prompt.length == 0) {
+        throw new IllegalArgumentException("the prompt encodes to no tokens");
+      }
+    } catch (RuntimeException e) {
+      known.remove(requestId);
+      sink.error(requestId, "bad_input", e.getMessage());
+      return;
+    }
+    int n = Math.max(1, Math.min(params.n(), MAX_CHOICES));
+    Request r = new Request(n);
+    r.promptTokens = prompt.length;
+    requests.put(requestId, r);
+    for (int i = 0; i < n; i++) {
+      SamplingParams p = params.seed() == null || i == 0 ? params : new SamplingParams(params.maxTokens(),
+          params.temperature(), params.topP(), params.topK(), params.stop(), params.seed() + i, params.presencePenalty(),
+          params.frequencyPenalty(), params.repetitionPenalty(), params.n());
+      loop.submit(requestId * MAX_CHOICES + i, prompt, p, listener);
+    }
+  }
+
+  private final GenerationListener listener = new GenerationListener() {
+    @Override
+    public void onToken(long id, int tokenId, String textDelta) {
+      Request r = requests.get(id / MAX_CHOICES);
+      if (r != null && !r.cancelled) {
+        int index = (int) (id % MAX_CHOICES);
+        r.tokens.get(index).add(tokenId);
+        sink.token(id / MAX_CHOICES, index, tokenId, textDelta, r.promptTokens);
+      }
+    }
+
+    @Override
+    public void onFinish(long id, String finishReason, int promptTokens, int completionTokens) {
+      long requestId = id / MAX_CHOICES;
+      Request r = requests.get(requestId);
+      if (r == null) {
+        return;
+      }
+      r.finish[(int) (id % MAX_CHOICES)] = finishReason;
+      if (++r.finished < r.n) {
+        return;
+      }
+      requests.remove(requestId);
+      known.remove(requestId);
+      if (r.cancelled) {
+        sink.error(requestId, "cancelled", "the generation was cancelled");
+        return;
+      }
+      JsonArray choices = new JsonArray();
+      int completion = 0;
+      List<int[]> ids = new ArrayList<>();
+      for (int i = 0; i < r.n; i++) {
+        int[] t = r.tokens.get(i).stream().mapToInt(Integer::intValue).toArray();
+        ids.add(t);
+        completion += t.length;
+        choices.add(new JsonObject().put("index", i).put("finish_reason", r.finish[i]).put("completion_tokens", t.length));
+      }
+      sink.done(requestId, new JsonObject().put("sha256", sha256).put("choices", choices).put("prompt_tokens", r.promptTokens)
+          .put("completion_tokens", completion).put("compute_us", (System.nanoTime() - r.started) / 1000), ids);
+    }
+
+    @Override
+    public void onError(long id, Exception e) {
+      long requestId = id / MAX_CHOICES;
+      Request r = requests.remove(requestId);
+      if (r == null) {
+        return;
+      }
+      for (int i = 0; i < r.n; i++) {
+        loop.cancel(requestId * MAX_CHOICES + i);
+      }
+      known.remove(requestId);
+      sink.error(requestId, e instanceof IllegalArgumentException ? "bad_input" : "model_error", e.getMessage());
+    }
+  };
+}
