@@ -362,4 +362,58 @@ class OpenAiIT {
     assertTrue(metrics.contains("inferium_generation_ttft_seconds_count{function=\"tiny-gpt\"}"), "ttft exported");
     assertTrue(metrics.contains("inferium_tokens_total{function=\"tiny-gpt\",kind=\"completion\"}"), "tokens exported");
   }
+
+  /** Runs a command in {@code dir}, returning its stdout; fails the test on a non-zero exit or a timeout. */
+  private static String run(Path dir, java.util.Map<String, String> env, String... command) throws Exception {
+    ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(false);
+    pb.environment().putAll(env);
+    Path err = java.nio.file.Files.createTempFile("node-", ".err");
+    pb.redirectError(err.toFile());
+    Process p = pb.start();
+    String stdout = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    if (!p.waitFor(180, TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      throw new AssertionError(String.join(" ", command) + " did not finish in 180 s");
+    }
+    assertEquals(0, p.exitValue(), String.join(" ", command) + " failed: " + java.nio.file.Files.readString(err));
+    return stdout;
+  }
+
+  @Test
+  void theOfficialOpenAiClientWorksUnchanged() throws Exception {
+    Path dir = Path.of("src/test/node").toAbsolutePath();
+    if (!java.nio.file.Files.isDirectory(dir.resolve("node_modules/openai"))) {
+      run(dir, java.util.Map.of(), "npm", "ci", "--no-audit", "--no-fund");
+    }
+    String stdout = run(dir, java.util.Map.of("INFERIUM_URL", "http://127.0.0.1:" + gw.port(),
+        "INFERIUM_KEY", TestGateway.ADMIN_KEY), "node", "openai-client.mjs");
+    JsonObject out = new JsonObject(stdout.strip());
+    assertTrue(out.getJsonArray("models").contains("tiny-gpt"), out.encode());
+
+    JsonObject completion = out.getJsonObject("completion");
+    assertEquals(text(post("/v1/completions", completion("The license", 8))), completion.getString("text"));
+    JsonObject usage = completion.getJsonObject("usage");
+    assertEquals(usage.getInteger("prompt_tokens") + usage.getInteger("completion_tokens"), usage.getInteger("total_tokens"));
+
+    JsonObject chat = out.getJsonObject("chat");
+    JsonObject stream = out.getJsonObject("stream");
+    assertEquals("assistant", chat.getString("role"));
+    assertEquals(chat.getString("content"), stream.getString("content"), "streamed chat equals the whole answer");
+    assertEquals(chat.getJsonObject("usage"), stream.getJsonObject("usage"));
+    assertTrue(List.of("stop", "length").contains(stream.getString("finish_reason")), stream.encode());
+
+    JsonObject emb = out.getJsonObject("embeddings");
+    assertEquals(2, emb.getInteger("count"));
+    assertTrue(emb.getInteger("dims") > 0);
+    assertEquals(1.0, emb.getDouble("norm"), 1e-4);
+
+    JsonObject error = out.getJsonObject("error");
+    assertEquals(true, error.getBoolean("thrown"));
+    assertEquals("NotFoundError", error.getString("name"));
+    assertEquals(404, error.getInteger("status"));
+    assertEquals("model_not_found", error.getString("code"));
+    JsonObject bad = out.getJsonObject("badParam");
+    assertEquals("BadRequestError", bad.getString("name"));
+    assertEquals("temperature", bad.getString("param"));
+  }
 }
