@@ -1,0 +1,388 @@
+package io.inferium.functions.generation;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.LongBuffer;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Continuous batching over a {@link TextModel}, with one KV cache per sequence. Each
+ * {@link #step()} first admits waiting sequences (up to {@code maxRunning} running, and up to
+ * {@code maxTokensPerStep} prompt tokens, though a lone prompt longer than that is still admitted
+ * so that it cannot starve) and prefills them together, left-padded, which yields their first
+ * token; then it runs one decode step for every sequence that was already running: their caches
+ * stacked into one left-padded batch with the matching {@code attention_mask} and
+ * {@code position_ids}, one ONNX Runtime call, {@code present.*} split back per sequence. Finished
+ * sequences leave at once. With {@code useKvCache == false} every sequence is instead recomputed
+ * alone from its first token at every step: slow, but the reference the cached path is tested
+ * against.
+ *
+ * <p>Not thread-safe: the owner thread calls {@link #submit}, {@link #cancel} and {@link #step}, and
+ * listeners are called from {@code step}. Seeded sampling gives the same tokens whatever else is in
+ * the batch, up to floating point: a differently padded batch may sum in another order and move a
+ * logit in its last bits, which changes a token only at a near tie.
+ */
+public final class DecodeLoop {
+
+  private static final Logger log = LoggerFactory.getLogger(DecodeLoop.class);
+
+  private final TextModel model;
+  private final int maxRunning;
+  private final int maxTokensPerStep;
+  private final boolean useKvCache;
+  private final int vocab;
+  private final ArrayDeque<DecodingSequence> waiting = new ArrayDeque<>();
+  private final List<DecodingSequence> running = new ArrayList<>();
+  private final Set<Long> cancelled = new HashSet<>();
+  private final Set<Long> ids = new HashSet<>();
+  private final FloatBuffer[] pastBuffers;
+
+  public DecodeLoop(TextModel model, int maxRunning, int maxTokensPerStep, boolean useKvCache) {
+    if (maxRunning < 1 || maxTokensPerStep < 1) {
+      throw new IllegalArgumentException("maxRunning and maxTokensPerStep must be at least 1");
+    }
+    this.model = model;
+    this.maxRunning = maxRunning;
+    this.maxTokensPerStep = maxTokensPerStep;
+    this.useKvCache = useKvCache;
+    this.vocab = model.tokenizer().vocabSize();
+    this.pastBuffers = new FloatBuffer[model.layers() * 2];
+  }
+
+  /**
+   * Queues a sequence; it joins at the next step that has room. A prompt that is empty, holds an id
+   * outside the vocabulary or is longer than the context gets {@code onError} at once; a prompt
+   * that fills the context exactly finishes with {@code "length"} and no tokens.
+   */
+  public void submit(long id, int[] promptIds, SamplingParams params, GenerationListener listener) {
+    String problem = null;
+    if (ids.contains(id)) {
+      problem = "sequence id " + id + " is already in the loop";
+    } else if (promptIds.length == 0) {
+      problem = "the prompt is empty: it has no tokens to continue";
+    } else if (promptIds.length > model.maxContext()) {
+      problem = "the prompt has " + promptIds.length + " tokens; this model's context holds " + model.maxContext();
+    } else {
+      for (int t : promptIds) {
+        if (t < 0 || t >= vocab) {
+          problem = "prompt token " + t + " is outside the vocabulary [0, " + vocab + ")";
+          break;
+        }
+      }
+    }
+    if (problem != null) {
+      listener.onError(id, new IllegalArgumentException(problem));
+      return;
+    }
+    DecodingSequence s = new DecodingSequence(id, promptIds.clone(), params, listener, model);
+    if (promptIds.length == model.maxContext()) {
+      s.finish("length");
+      return;
+    }
+    ids.add(id);
+    waiting.add(s);
+  }
+
+  /** The sequence leaves at the next step with {@code onFinish(id, "cancelled", …)}; unknown ids are ignored. */
+  public void cancel(long id) {
+    if (ids.contains(id)) {
+      cancelled.add(id);
+    }
+  }
+
+  /**
+   * Admits and prefills waiting sequences, then decodes one token for every running one.
+   *
+   * @return true while sequences are running or waiting
+   * @throws OrtException when ONNX Runtime fails; the sequences of that call have had {@code onError}
+   *     and left, the loop stays usable
+   */
+  public boolean step() throws OrtException {
+    applyCancellations();
+    List<DecodingSequence> decoding = new ArrayList<>(running);
+    List<DecodingSequence> admitted = admit();
+    running.addAll(admitted);
+    try {
+      if (useKvCache) {
+        if (!admitted.isEmpty()) {
+          runBatch(admitted, true);
+        }
+        if (!decoding.isEmpty()) {
+          runBatch(decoding, false);
+        }
+      } else {
+        for (DecodingSequence s : running) {
+          recompute(s);
+        }
+      }
+    } finally {
+      removeFinished();
+    }
+    return !running.isEmpty() || !waiting.isEmpty();
+  }
+
+  public int running() {
+    return running.size();
+  }
+
+  public int waiting() {
+    return waiting.size();
+  }
+
+  private void applyCancellations() {
+    if (cancelled.isEmpty()) {
+      return;
+    }
+    for (Iterator<DecodingSequence> it = waiting.iterator(); it.hasNext(); ) {
+      DecodingSequence s = it.next();
+      if (cancelled.contains(s.id)) {
+        it.remove();
+        ids.remove(s.id);
+        notifyFinish(s, "cancelled");
+      }
+    }
+    for (DecodingSequence s : running) {
+      if (cancelled.contains(s.id)) {
+        notifyFinish(s, "cancelled");
+      }
+    }
+    cancelled.clear();
+    removeFinished();
+  }
+
+  private List<DecodingSequence> admit() {
+    List<DecodingSequence> admitted = new ArrayList<>();
+    int budget = maxTokensPerStep;
+    while (!waiting.isEmpty() && running.size() + admitted.size() < maxRunning) {
+      int length = waiting.peek().prompt.length;
+      if (!admitted.isEmpty() && length > budget) {
+        break;
+      }
+      budget -= length;
+      admitted.add(waiting.poll());
+    }
+    return admitted;
+  }
+
+  private void removeFinished() {
+    running.removeIf(s -> {
+      if (s.finished()) {
+        ids.remove(s.id);
+        return true;
+      }
+      return false;
+    });
+  }
+
+  /**
+   * One ONNX Runtime call for {@code batch}: a prefill (whole prompts, empty past) or a decode step
+   * (each sequence's pending token after its cache). Rows are left-padded to the longest.
+   */
+  private void runBatch(List<DecodingSequence> batch, boolean prefill) throws OrtException {
+    int rows = batch.size();
+    int layers = model.layers();
+    int heads = model.heads();
+    int headDim = model.headDim();
+    int pastLength = 0;
+    int inputLength = 1;
+    for (DecodingSequence s : batch) {
+      if (prefill) {
+        inputLength = Math.max(inputLength, s.prompt.length);
+      } else {
+        pastLength = Math.max(pastLength, s.cache.length());
+      }
+    }
+    int total = pastLength + inputLength;
+    long[] inputIds = new long[rows * inputLength];
+    long[] mask = new long[rows * total];
+    long[] positions = new long[rows * inputLength];
+    int pad = model.tokenizer().padTokenId();
+    for (int r = 0; r < rows; r++) {
+      DecodingSequence s = batch.get(r);
+      if (prefill) {
+        int offset = inputLength - s.prompt.length;
+        for (int t = 0; t < inputLength; t++) {
+          boolean real = t >= offset;
+          inputIds[r * inputLength + t] = real ? s.prompt[t - offset] : pad;
+          mask[r * total + t] = real ? 1 : 0;
+          positions[r * inputLength + t] = real ? t - offset : 0;
+        }
+      } else {
+        int cached = s.cache.length();
+        inputIds[r] = s.pendingToken();
+        positions[r] = cached;
+        for (int t = pastLength - cached; t < total; t++) {
+          mask[r * total + t] = 1;
+        }
+      }
+    }
+    Map<String, OnnxTensor> feed = new HashMap<>();
+    try {
+      feed.put("input_ids", OnnxTensor.createTensor(model.env(), LongBuffer.wrap(inputIds), new long[] {rows, inputLength}));
+      feed.put("attention_mask", OnnxTensor.createTensor(model.env(), LongBuffer.wrap(mask), new long[] {rows, total}));
+      if (model.hasPositionIds()) {
+        feed.put("position_ids", OnnxTensor.createTensor(model.env(), LongBuffer.wrap(positions), new long[] {rows, inputLength}));
+      }
+      long[] pastShape = {rows, heads, pastLength, headDim};
+      int pastSize = rows * heads * pastLength * headDim;
+      for (int layer = 0; layer < layers; layer++) {
+        for (int kv = 0; kv < 2; kv++) {
+          FloatBuffer buffer = pastBuffer(layer * 2 + kv, pastSize);
+          for (int r = 0; r < rows && !prefill; r++) {
+            batch.get(r).cache.writeRow(buffer, layer, kv == 1, r, pastLength);
+          }
+          feed.put(pastName(layer, kv == 1), OnnxTensor.createTensor(model.env(), buffer, pastShape));
+        }
+      }
+      try (OrtSession.Result result = model.session().run(feed)) {
+        readResult(result, batch, prefill, inputLength, total);
+      }
+    } catch (OrtException | RuntimeException e) {
+      for (DecodingSequence s : batch) {
+        if (!s.finished()) {
+          notifyError(s, e);
+        }
+      }
+      if (e instanceof OrtException ort) {
+        throw ort;
+      }
+      log.error("decode step failed", e);
+    } finally {
+      feed.values().forEach(OnnxTensor::close);
+    }
+  }
+
+  private void readResult(OrtSession.Result result, List<DecodingSequence> batch, boolean prefill, int inputLength,
+      int total) throws OrtException {
+    OnnxTensor logits = (OnnxTensor) result.get("logits").orElseThrow();
+    long[] logitsShape = logits.getInfo().getShape();
+    int width = (int) logitsShape[2];
+    int usable = Math.min(width, vocab);
+    FloatBuffer logitData = logits.getFloatBuffer();
+    if (prefill) {
+      for (DecodingSequence s : batch) {
+        s.cache = new KvCache(model.layers(), model.heads(), model.headDim(), s.prompt.length + 16);
+      }
+    }
+    for (int layer = 0; layer < model.layers(); layer++) {
+      for (int kv = 0; kv < 2; kv++) {
+        FloatBuffer present = ((OnnxTensor) result.get(presentName(layer, kv == 1)).orElseThrow()).getFloatBuffer();
+        for (int r = 0; r < batch.size(); r++) {
+          DecodingSequence s = batch.get(r);
+          if (prefill) {
+            int length = s.prompt.length;
+            s.cache.append(present, layer, kv == 1, r, total, total - length, length);
+          } else {
+            s.cache.append(present, layer, kv == 1, r, total, total - 1, 1);
+          }
+        }
+      }
+    }
+    for (int r = 0; r < batch.size(); r++) {
+      DecodingSequence s = batch.get(r);
+      s.cache.advance(prefill ? s.prompt.length : 1);
+      advance(s, logitData, (r * inputLength + inputLength - 1) * width, usable);
+    }
+  }
+
+  /** Reference path: the whole sequence, alone, from an empty cache. */
+  private void recompute(DecodingSequence s) throws OrtException {
+    int[] tokens = s.allTokens();
+    int n = tokens.length;
+    long[] inputIds = new long[n];
+    long[] mask = new long[n];
+    long[] positions = new long[n];
+    for (int t = 0; t < n; t++) {
+      inputIds[t] = tokens[t];
+      mask[t] = 1;
+      positions[t] = t;
+    }
+    Map<String, OnnxTensor> feed = new HashMap<>();
+    try {
+      feed.put("input_ids", OnnxTensor.createTensor(model.env(), LongBuffer.wrap(inputIds), new long[] {1, n}));
+      feed.put("attention_mask", OnnxTensor.createTensor(model.env(), LongBuffer.wrap(mask), new long[] {1, n}));
+      if (model.hasPositionIds()) {
+        feed.put("position_ids", OnnxTensor.createTensor(model.env(), LongBuffer.wrap(positions), new long[] {1, n}));
+      }
+      long[] empty = {1, model.heads(), 0, model.headDim()};
+      for (int layer = 0; layer < model.layers(); layer++) {
+        for (int kv = 0; kv < 2; kv++) {
+          feed.put(pastName(layer, kv == 1), OnnxTensor.createTensor(model.env(), pastBuffer(layer * 2 + kv, 0), empty));
+        }
+      }
+      try (OrtSession.Result result = model.session().run(feed, Set.of("logits"))) {
+        OnnxTensor logits = (OnnxTensor) result.get("logits").orElseThrow();
+        int width = (int) logits.getInfo().getShape()[2];
+        advance(s, logits.getFloatBuffer(), (n - 1) * width, Math.min(width, vocab));
+      }
+    } catch (OrtException e) {
+      notifyError(s, e);
+      throw e;
+    } finally {
+      feed.values().forEach(OnnxTensor::close);
+    }
+  }
+
+  /** A reused direct buffer: ONNX Runtime reads it in place instead of copying. */
+  private FloatBuffer pastBuffer(int index, int size) {
+    FloatBuffer buffer = pastBuffers[index];
+    if (buffer == null || buffer.capacity() < size) {
+      int capacity = Math.max(size, buffer == null ? 1024 : buffer.capacity() * 2);
+      buffer = ByteBuffer.allocateDirect(capacity * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
+      pastBuffers[index] = buffer;
+    }
+    buffer.clear();
+    buffer.limit(size);
+    return buffer;
+  }
+
+  private static String pastName(int layer, boolean value) {
+    return "past_key_values." + layer + (value ? ".value" : ".key");
+  }
+
+  private static String presentName(int layer, boolean value) {
+    return "present." + layer + (value ? ".value" : ".key");
+  }
+
+  /** A listener that throws fails only its own sequence. */
+  private void advance(DecodingSequence s, FloatBuffer logits, int offset, int usable) {
+    try {
+      s.advance(logits, offset, usable);
+    } catch (RuntimeException e) {
+      if (!s.finished()) {
+        notifyError(s, e);
+      } else {
+        log.warn("listener of sequence {} failed", s.id, e);
+      }
+    }
+  }
+
+  private void notifyFinish(DecodingSequence s, String reason) {
+    try {
+      s.finish(reason);
+    } catch (RuntimeException e) {
+      log.warn("listener of sequence {} failed", s.id, e);
+    }
+  }
+
+  private void notifyError(DecodingSequence s, Exception cause) {
+    try {
+      s.fail(cause);
+    } catch (RuntimeException e) {
+      log.warn("listener of sequence {} failed", s.id, e);
+    }
+  }
+}
