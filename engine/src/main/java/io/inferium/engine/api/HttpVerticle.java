@@ -70,6 +70,12 @@ public final class HttpVerticle extends VerticleBase {
     new TenantRoutes(services.tenants(), services.keys(), services.tiers()).mount(router);
     new NodeRoutes(services.ledger(), services.supervisor()).mount(router);
     new UsageRoutes(services.meter(), services.invoices()).mount(router);
+    io.inferium.engine.scoring.ScoringService scoring = new io.inferium.engine.scoring.ScoringService(vertx, services.pool(),
+        services.store(), services.mempool());
+    services.meter().onFlushed(functions -> scoring.changed(null));
+    new ScoringRoutes(scoring).mount(router);
+    new ArenaRoutes(scoring, services.mempool()).mount(router, listen.maxRequestBytes());
+    scoring.start();
     return vertx.createHttpServer()
         .requestHandler(router)
         .listen(listen.port(), listen.host())
