@@ -39,6 +39,7 @@ class DemoCommand implements Callable<Integer> {
         System.out.println("    -d '{\"inputs\":[{\"name\":\"a\",\"shape\":[1,4],\"datatype\":\"FP32\",\"data\":[1,2,3,4]},{\"name\":\"b\",\"shape\":[1,4],\"datatype\":\"FP32\",\"data\":[10,20,30,40]}]}'");
         System.out.println("  curl -s " + u + "/api/functions -H \"Authorization: Bearer $KEY\"");
         System.out.println("  curl -s " + u + "/metrics | grep inferium_");
+        DemoLeaderboard.show(gateway.vertx(), config, u);
       } catch (Exception e) {
         System.err.println("inferium demo: deploying the demo functions failed: " + e.getMessage());
       }
