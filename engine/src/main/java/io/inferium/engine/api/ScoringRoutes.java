@@ -51,6 +51,7 @@ final class ScoringRoutes {
     router.post("/api/functions/:name/events").handler(small).handler(this::event);
     router.get("/api/leaderboard").handler(this::leaderboard);
     new LeaderboardStream(scoring).mount(router);
+    new ContestRoutes(scoring).mount(router);
   }
 
   /** The identity a rating or vote belongs to: the tenant, or the key for platform keys. */

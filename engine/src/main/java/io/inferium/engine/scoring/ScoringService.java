@@ -5,6 +5,7 @@ import io.inferium.functions.FunctionRecord;
 import io.inferium.functions.FunctionSpec;
 import io.inferium.functions.FunctionStore;
 import io.inferium.scoring.arena.ArenaStore;
+import io.inferium.scoring.board.ContestStore;
 import io.inferium.scoring.board.Leaderboard;
 import io.inferium.scoring.board.PointsStore;
 import io.inferium.scoring.board.RatingStore;
@@ -30,12 +31,18 @@ import java.util.function.Consumer;
  */
 public final class ScoringService {
 
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ScoringService.class);
+
   private final Vertx vertx;
   private final FunctionStore functions;
   private final EvalStore evals;
   private final RatingStore ratings;
   private final ArenaStore arena;
   private final PointsStore points;
+  private final ContestStore contests;
+  private final long pollMs;
+  private long contestTimer = -1;
+  private boolean finishing;
   private final Leaderboard leaderboard;
   private final BenchmarkRunner runner;
   private final BenchmarkScheduler scheduler;
@@ -48,11 +55,13 @@ public final class ScoringService {
     this.ratings = new RatingStore(pool);
     this.arena = new ArenaStore(pool, (int) env("INFERIUM_ARENA_DAILY_VOTES", ArenaStore.DEFAULT_DAILY_VOTE_CAP));
     this.points = new PointsStore(pool);
+    this.contests = new ContestStore(pool);
+    this.pollMs = (long) env("INFERIUM_BENCH_POLL_MS", 5000);
     double alpha = env("INFERIUM_SCORE_ALPHA", TotalScore.DEFAULT_ALPHA);
     this.leaderboard = new Leaderboard(vertx, evals, ratings, arena, points, new TotalScore(alpha, 1 - alpha));
     this.runner = new BenchmarkRunner(vertx, mempool, evals, QualityTrend.DEFAULT_THRESHOLD);
     this.scheduler = new BenchmarkScheduler(vertx, functions, evals, this::runAndSignal,
-        (long) env("INFERIUM_BENCH_POLL_MS", 5000), (long) (env("INFERIUM_BENCH_INTERVAL_H", 24) * 3_600_000L));
+        pollMs, (long) (env("INFERIUM_BENCH_INTERVAL_H", 24) * 3_600_000L));
   }
 
   private static double env(String name, double fallback) {
@@ -63,10 +72,38 @@ public final class ScoringService {
   /** Starts the benchmark scheduler on the caller's context (timers end with its verticle). */
   public void start() {
     scheduler.start();
+    contestTimer = vertx.setPeriodic(pollMs, id -> finishDueContests());
   }
 
   public void stop() {
     scheduler.stop();
+    if (contestTimer >= 0) {
+      vertx.cancelTimer(contestTimer);
+    }
+  }
+
+  /** Ends contests past their end: places, points and rewards recorded once. */
+  public Future<Void> finishDueContests() {
+    if (finishing) {
+      return Future.succeededFuture();
+    }
+    finishing = true;
+    return contests.due().compose(due -> {
+      Future<Void> chain = Future.succeededFuture();
+      for (ContestStore.Contest c : due) {
+        chain = chain.compose(v -> contests.finish(c).onSuccess(places -> {
+          log.info("Contest {} ({}) finished: {}", c.id(), c.name(), places.isEmpty() ? "no entries"
+              : "won by " + places.get(0).function());
+          changed(c.category());
+        }).mapEmpty());
+      }
+      return chain;
+    }).onComplete(ar -> {
+      finishing = false;
+      if (ar.failed()) {
+        log.warn("Finishing contests failed: {}", ar.cause().toString());
+      }
+    });
   }
 
   /** Runs a benchmark and signals its category's board. */
@@ -121,6 +158,10 @@ public final class ScoringService {
 
   public ArenaStore arena() {
     return arena;
+  }
+
+  public ContestStore contests() {
+    return contests;
   }
 
   public PointsStore points() {
