@@ -195,6 +195,43 @@ class LeaderboardIT {
         assertNotEquals(events.get(i - 1).encode(), events.get(i).encode(), "only changes are pushed");
       }
 
+      // A private contest of acme: standings from the runs, hidden from globex; at its end the winner's
+      // 100 points reach the board.
+      String acmeDev = gw.post("/api/tenants/acme/keys", "{\"role\":\"developer\"}").bodyAsJsonObject().getString("secret");
+      java.time.OffsetDateTime now = java.time.OffsetDateTime.now(java.time.ZoneOffset.UTC);
+      JsonObject contestSpec = new JsonObject().put("name", "iris cup").put("category", CATEGORY)
+          .put("dataset", up.bodyAsJsonObject().getString("id")).put("metric", "accuracy")
+          .put("starts_at", now.minusHours(1).toString()).put("ends_at", now.plusSeconds(3).toString())
+          .put("reward_pool_micro_usd", 1_000_000).put("private", true);
+      HttpResponse<Buffer> created = post(gw, acmeDev, "/api/contests", contestSpec);
+      assertEquals(201, created.statusCode(), created.bodyAsString());
+      String contest = created.bodyAsJsonObject().getString("id");
+      assertError(post(gw, acmeDev, "/api/contests", contestSpec.copy().put("metric", "bleu")), 400, "'metric'");
+      assertError(post(gw, acmeDev, "/api/contests/" + contest + "/entries", new JsonObject().put("function", "logreg")),
+          403, "developer of 'logreg'");
+      assertEquals(201, post(gw, TestGateway.ADMIN_KEY, "/api/contests/" + contest + "/entries",
+          new JsonObject().put("function", "logreg")).statusCode());
+      assertEquals(201, post(gw, TestGateway.ADMIN_KEY, "/api/contests/" + contest + "/entries",
+          new JsonObject().put("function", "centroid")).statusCode());
+      assertError(get(gw, globex, "/api/contests/" + contest), 404, "no contest");
+      JsonObject standing = get(gw, acme, "/api/contests/" + contest).bodyAsJsonObject();
+      assertEquals("logreg", standing.getJsonArray("standings").getJsonObject(0).getString("function"), standing.encode());
+      JsonObject ended = poll("the contest to end", () -> {
+        try {
+          return get(gw, acme, "/api/contests/" + contest).bodyAsJsonObject();
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+      }, c -> c.getBoolean("finished"));
+      JsonObject winner = ended.getJsonArray("standings").getJsonObject(0);
+      assertEquals("logreg", winner.getString("function"));
+      assertEquals(100, winner.getInteger("points"));
+      assertEquals(500_000, winner.getLong("reward_micro_usd"));
+      assertEquals(500_000, ended.getJsonArray("standings").getJsonObject(1).getLong("reward_micro_usd"));
+      assertEquals(106, row(board(gw, "score"), "logreg").getJsonObject("parts").getLong("points"));
+      poll("the stream to show the contest points", () -> events.get(events.size() - 1),
+          b -> row(b.getJsonArray("rows"), "logreg").getJsonObject("parts").getLong("points") == 106);
+
       assertError(gw.get("/api/leaderboard"), 400, "'category'");
       assertError(gw.get("/api/leaderboard?category=" + CATEGORY + "&sort=size"), 400, "'sort'");
       http.close().await(10, TimeUnit.SECONDS);
@@ -245,6 +282,10 @@ class LeaderboardIT {
   private static HttpResponse<Buffer> post(TestGateway gw, String key, String path, JsonObject body) throws Exception {
     return gw.client.post(gw.port(), "127.0.0.1", path).bearerTokenAuthentication(key).sendJsonObject(body)
         .await(60, TimeUnit.SECONDS);
+  }
+
+  private static HttpResponse<Buffer> get(TestGateway gw, String key, String path) throws Exception {
+    return gw.client.get(gw.port(), "127.0.0.1", path).bearerTokenAuthentication(key).send().await(60, TimeUnit.SECONDS);
   }
 
   private static HttpResponse<Buffer> put(TestGateway gw, String key, String path, JsonObject body) throws Exception {
