@@ -50,6 +50,11 @@ public final class BenchmarkRunner {
     this.dropThreshold = dropThreshold;
   }
 
+  /** Whether runs of this kind (its wire name) go through here yet: classifier and regressor. */
+  public static boolean supports(String kind) {
+    return kind.equals(MetricSuite.CLASSIFIER.kind()) || kind.equals(MetricSuite.REGRESSOR.kind());
+  }
+
   /** Runs {@code fn} on a dataset and stores the run; the stored run (or the failure, also stored). */
   public Future<JsonObject> run(FunctionRecord fn, EvalStore.Dataset dataset, String trigger) {
     return evals.startRun(dataset.id(), fn.name(), fn.version(), fn.spec().category(), trigger)

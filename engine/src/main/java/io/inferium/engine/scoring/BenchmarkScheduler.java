@@ -3,7 +3,6 @@ package io.inferium.engine.scoring;
 import io.inferium.functions.FunctionRecord;
 import io.inferium.functions.FunctionStore;
 import io.inferium.scoring.eval.EvalStore;
-import io.inferium.scoring.eval.MetricSuite;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -18,7 +17,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Decides when benchmarks run: a served version that has never been run on a dataset that applies
  * to it (its own or its category's) runs at once (trigger {@code deploy}); one whose last run is
- * older than the interval runs again ({@code schedule}, daily by default). Work waits in a bounded
+ * older than the interval runs again ({@code schedule}, daily by default). A failed run counts as a
+ * run: it is retried at the next interval (or by hand), not at every scan. Work waits in a bounded
  * queue (64, duplicates skipped) and one run executes at a time.
  */
 public final class BenchmarkScheduler {
@@ -83,7 +83,7 @@ public final class BenchmarkScheduler {
     functions.served().compose(fns -> {
       Future<Void> chain = Future.succeededFuture();
       for (FunctionRecord fn : fns) {
-        if (fn.spec().category() == null || MetricSuite.forKind(fn.spec().kind().wire()).isEmpty()) {
+        if (fn.spec().category() == null || !BenchmarkRunner.supports(fn.spec().kind().wire())) {
           continue;
         }
         chain = chain.compose(v -> evals.applicable(fn.name(), fn.spec().category()).compose(sets -> consider(fn, sets)));

@@ -143,27 +143,36 @@ public final class EvalStore {
   }
 
   /**
-   * When a version was last run (any state but failed) on a dataset, or empty: the scheduler runs
-   * again when there is none or it is older than its interval.
+   * When a version was last run on a dataset (failed runs included, so a broken pairing is not
+   * retried at every scan), or empty: the scheduler runs again when there is none or it is older than
+   * its interval.
    */
   public Future<Optional<OffsetDateTime>> lastRun(String function, int version, String datasetId) {
     return pool.preparedQuery("SELECT max(started_at) AS at FROM benchmark_runs WHERE function_name = $1 AND "
-            + "function_version = $2 AND dataset_id = $3 AND state <> 'failed'")
+            + "function_version = $2 AND dataset_id = $3")
         .execute(Tuple.of(function, version, datasetId))
         .map(rows -> Optional.ofNullable(rows.iterator().next().getOffsetDateTime("at")));
   }
 
   /**
-   * The latest finished run of each function on a category's shared datasets: the metric score's
-   * source. Keyed by function name.
+   * The metric score's source: for each function, its latest finished run on each of the category's
+   * shared datasets, combined into one object — the newest run's fields, with {@code primary_value}
+   * the mean of the per-dataset primary values and {@code datasets} how many it averages. Keyed by
+   * function name.
    */
   public Future<Map<String, JsonObject>> latestByFunction(String category) {
-    return pool.preparedQuery("SELECT DISTINCT ON (r.function_name) " + prefixed() + " FROM benchmark_runs r "
+    return pool.preparedQuery("SELECT DISTINCT ON (r.function_name, r.dataset_id) " + prefixed() + " FROM benchmark_runs r "
             + "JOIN eval_datasets d ON d.id = r.dataset_id WHERE r.state = 'done' AND d.category = $1 "
-            + "AND d.function_name IS NULL ORDER BY r.function_name, r.finished_at DESC")
+            + "AND d.function_name IS NULL ORDER BY r.function_name, r.dataset_id, r.finished_at DESC")
         .execute(Tuple.of(category)).map(rows -> {
+          Map<String, List<JsonObject>> byFunction = new HashMap<>();
+          rows.forEach(r -> byFunction.computeIfAbsent(r.getString("function_name"), k -> new ArrayList<>()).add(run(r)));
           Map<String, JsonObject> out = new HashMap<>();
-          rows.forEach(r -> out.put(r.getString("function_name"), run(r)));
+          byFunction.forEach((fn, runs) -> {
+            runs.sort((a, b) -> b.getString("finished_at").compareTo(a.getString("finished_at")));
+            double mean = runs.stream().mapToDouble(x -> x.getDouble("primary_value")).average().orElse(0);
+            out.put(fn, runs.get(0).copy().put("primary_value", mean).put("datasets", runs.size()));
+          });
           return out;
         });
   }

@@ -133,6 +133,18 @@ class ScoringStoresIT {
       assertEquals("alpha", byMetric.getJsonArray("rows").getJsonObject(0).getString("name"));
       assertEquals(400, status(board.board("tabular", List.of(), "size")));
 
+      // MS averages the latest run on each shared dataset: alpha 0.90 on the first, 0.70 on a second → 0.80.
+      EvalStore.Dataset ds2 = await(evals.createDataset("tiny2", "tabular", null, null, "csv",
+          EvalDataset.parse("csv", "x,expected\n3,a\n")));
+      String r4 = await(evals.startRun(ds2.id(), "alpha", 1, "tabular", "manual"));
+      await(evals.finishRun(r4, new EvalStore.RunResult(new JsonObject(), "f1_macro", 0.70, 1, 1, 2, 10), 0.02));
+      var latest = await(evals.latestByFunction("tabular"));
+      assertEquals(0.80, latest.get("alpha").getDouble("primary_value"), 1e-12);
+      assertEquals(2, latest.get("alpha").getInteger("datasets"));
+      assertEquals(0.60, latest.get("beta").getDouble("primary_value"), 1e-12);
+      assertTrue(await(evals.lastRun("alpha", 1, ds2.id())).isPresent());
+      assertTrue(await(evals.lastRun("alpha", 2, ds2.id())).isEmpty(), "a new version has not run yet");
+
       meter.stop().await(10, TimeUnit.SECONDS);
       database.close().await(10, TimeUnit.SECONDS);
     } finally {
