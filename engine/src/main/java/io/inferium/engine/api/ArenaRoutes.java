@@ -74,7 +74,7 @@ final class ArenaRoutes {
                 + (lastError == null ? "" : " (" + lastError + ")")));
       }
       return scoring.arena().appearances(category).compose(seen -> {
-        List<FunctionRecord> picked = sample(fit, seen, Math.min(3, fit.size()));
+        List<FunctionRecord> picked = sample(fit, FunctionRecord::name, seen, Math.min(3, fit.size()), ThreadLocalRandom.current());
         List<Future<Mempool.Outcome>> runs = new ArrayList<>();
         for (FunctionRecord f : picked) {
           InferRequest req = parsed.get(f.name());
@@ -97,17 +97,21 @@ final class ArenaRoutes {
     }).onSuccess(b -> FunctionRoutes.json(ctx, 201, b)).onFailure(err -> ctx.fail(ScoringRoutes.api(err)));
   }
 
-  /** Weighted sampling without replacement (Efraimidis–Spirakis keys u^(1/w)). */
-  static List<FunctionRecord> sample(List<FunctionRecord> fns, Map<String, Long> seen, int k) {
-    ThreadLocalRandom random = ThreadLocalRandom.current();
-    Map<String, Double> key = new HashMap<>();
-    for (FunctionRecord f : fns) {
-      double w = 1 / Math.sqrt(1 + seen.getOrDefault(f.name(), 0L));
-      key.put(f.name(), Math.pow(random.nextDouble(), 1 / w));
+  /**
+   * Weighted sampling of {@code k} distinct items without replacement (Efraimidis–Spirakis: the k
+   * largest keys u^(1/w)), w = 1/√(1 + battles the item was in); the picked order is shuffled so the
+   * label says nothing about the weight.
+   */
+  static <T> List<T> sample(List<T> items, java.util.function.Function<T, String> name, Map<String, Long> seen, int k,
+      java.util.Random random) {
+    Map<T, Double> key = new HashMap<>();
+    for (T item : items) {
+      double w = 1 / Math.sqrt(1 + seen.getOrDefault(name.apply(item), 0L));
+      key.put(item, Math.pow(random.nextDouble(), 1 / w));
     }
-    List<FunctionRecord> sorted = new ArrayList<>(fns);
-    sorted.sort(Comparator.comparingDouble((FunctionRecord f) -> key.get(f.name())).reversed());
-    List<FunctionRecord> picked = new ArrayList<>(sorted.subList(0, k));
+    List<T> sorted = new ArrayList<>(items);
+    sorted.sort(Comparator.comparingDouble((T item) -> key.get(item)).reversed());
+    List<T> picked = new ArrayList<>(sorted.subList(0, k));
     java.util.Collections.shuffle(picked, random);
     return picked;
   }
