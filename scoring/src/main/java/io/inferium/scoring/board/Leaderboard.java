@@ -95,6 +95,7 @@ public final class Leaderboard {
       }
       v.ballot().ranks().forEach((fn, rank) -> places.computeIfAbsent(fn, x -> new long[3])[rank - 1]++);
     }
+    Map<String, Double> elo = io.inferium.scoring.arena.Elo.ratings(kept, io.inferium.scoring.arena.Elo.DEFAULT_K);
     Map<String, BradleyTerry.Rating> arenaRatings = new HashMap<>();
     for (BradleyTerry.Rating r : BradleyTerry.bootstrap(kept, BradleyTerry.DEFAULT_PRIOR, BradleyTerry.DEFAULT_ROUNDS, 1)) {
       arenaRatings.put(r.model(), r);
@@ -131,7 +132,8 @@ public final class Leaderboard {
               .put("points", pts.get(e.name())).put("rating_average", s == null ? null : s.average())
               .put("ratings", s == null ? 0 : s.count()))
           .put("arena", ar == null ? null : new JsonObject().put("rating", round(ar.rating())).put("lower", round(ar.lower()))
-              .put("upper", round(ar.upper())).put("rank", ar.rank()).put("comparisons", ar.comparisons()));
+              .put("upper", round(ar.upper())).put("rank", ar.rank()).put("comparisons", ar.comparisons())
+              .put("elo", round(elo.getOrDefault(e.name(), io.inferium.scoring.arena.Elo.START))));
       rows.add(row);
     }
     ToDoubleFunction<JsonObject> key = switch (sort) {

@@ -86,6 +86,19 @@ class ArenaMathTest {
   }
 
   @Test
+  void onlineEloMovesBySixteenPointsOnAFirstWinAndConserves() {
+    // Equal ratings: expected 0.5, so a win moves K·0.5 = 16. Then A (1016) vs B (984): expected for A is
+    // 1/(1+10^(−32/400)) = 0.545922; B winning moves A by 32·0.545922 = 17.4695 down.
+    Map<String, Double> r = Elo.ratings(List.of(new Comparison("A", "B", 1, "u")), Elo.DEFAULT_K);
+    assertEquals(1016, r.get("A"), 1e-9);
+    assertEquals(984, r.get("B"), 1e-9);
+    Map<String, Double> r2 = Elo.ratings(List.of(new Comparison("A", "B", 1, "u"), new Comparison("A", "B", 0, "u")),
+        Elo.DEFAULT_K);
+    assertEquals(1016 - 32 * 0.5459219, r2.get("A"), 1e-4);
+    assertEquals(2000, r2.get("A") + r2.get("B"), 1e-9);
+  }
+
+  @Test
   void ballotsBecomePairsAndPoints() {
     Ballot ranked = new Ballot(Map.of("x", 1, "y", 2, "z", 2), false);
     List<Comparison> pairs = ranked.comparisons("u1");
