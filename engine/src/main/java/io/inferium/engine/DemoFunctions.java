@@ -43,6 +43,10 @@ public final class DemoFunctions {
           .put("description", "Iris species from sepal and petal measurements (logistic regression, 98% train accuracy)")
           .put("use_cases", new JsonArray().add("classification").add("botany"))
           .put("labels", iris.getJsonArray("labels")), resource("demo/iris.onnx", uploadsDir)));
+      demos.add(new Demo(new JsonObject().put("name", "iris-centroid").put("kind", "classifier").put("category", "tabular")
+          .put("description", "Iris species by the nearest class centroid (hand-built ONNX, 93% on the bundled data)")
+          .put("use_cases", new JsonArray().add("classification").add("botany"))
+          .put("labels", iris.getJsonArray("labels")), resource("demo/iris-centroid.onnx", uploadsDir)));
       demos.add(textDemo("models/tiny-gpt/", uploadsDir));
       demos.add(textDemo("models/tiny-embed/", uploadsDir));
       return demos;

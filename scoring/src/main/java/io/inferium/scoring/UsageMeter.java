@@ -38,6 +38,7 @@ public final class UsageMeter {
   private final ArrayDeque<UsageEvent> pending = new ArrayDeque<>();
   private boolean flushing;
   private long timer = -1;
+  private volatile java.util.function.Consumer<java.util.Set<String>> flushed = fns -> {};
 
   public UsageMeter(Vertx vertx, Pool pool, MeterRegistry registry, int maxPending, long flushMs) {
     this.vertx = vertx;
@@ -59,6 +60,11 @@ public final class UsageMeter {
       vertx.cancelTimer(timer);
     }
     return flush();
+  }
+
+  /** Called with the functions of every batch once it is stored (new users can change a leaderboard). */
+  public void onFlushed(java.util.function.Consumer<java.util.Set<String>> listener) {
+    this.flushed = listener;
   }
 
   synchronized int pendingCount() {
@@ -113,6 +119,7 @@ public final class UsageMeter {
             log.warn("Usage flush of {} events failed, kept for retry: {}", batch.size(), ar.cause().getMessage());
             return Future.<Void>failedFuture(ar.cause());
           }
+          flushed.accept(batch.stream().map(UsageEvent::function).collect(java.util.stream.Collectors.toSet()));
           return flush();
         });
   }

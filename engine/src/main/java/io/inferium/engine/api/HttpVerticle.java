@@ -76,6 +76,12 @@ public final class HttpVerticle extends VerticleBase {
     new UsageRoutes(services.meter(), services.invoices()).mount(router);
     new OpenAiRoutes(services.store(), services.text().generations(), services.text().embeddings(), services.text().metrics(),
         limits, services.meter()).mount(router, listen.maxRequestBytes());
+    io.inferium.engine.scoring.ScoringService scoring = new io.inferium.engine.scoring.ScoringService(vertx, services.pool(),
+        services.store(), services.mempool());
+    services.meter().onFlushed(functions -> scoring.changed(null));
+    new ScoringRoutes(scoring).mount(router);
+    new ArenaRoutes(scoring, services.mempool()).mount(router, listen.maxRequestBytes());
+    scoring.start();
     return vertx.createHttpServer()
         .requestHandler(router)
         .listen(listen.port(), listen.host())

@@ -1,0 +1,164 @@
+package io.inferium.engine.api;
+
+import io.inferium.engine.auth.Principal;
+import io.inferium.engine.mempool.Mempool;
+import io.inferium.engine.scoring.ScoringService;
+import io.inferium.functions.FunctionRecord;
+import io.inferium.functions.tensor.V2Json;
+import io.inferium.scoring.arena.Ballot;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The arena. {@code POST /api/arena/battles} {category, input} runs a V2 request body ({@code input},
+ * e.g. {"inputs": [...]}) on 2 or 3 ready functions of the category that accept it, drawn by weighted
+ * random sampling (weight 1/√(1 + battles so far), so newcomers get seen), and answers with the
+ * outputs labelled A, B, C; which function is which stays server-side. {@code POST
+ * /api/arena/battles/:id/vote} {ranking: {"A": 1, "B": 2, ...}} or {all_bad: true} ranks them (ties
+ * allowed) and reveals the identities. Only the battle's creator votes on it, once (409 after);
+ * votes per user per day are capped (429). Arena runs go through the mempool like any request and
+ * are not metered.
+ */
+final class ArenaRoutes {
+
+  static final List<String> LABELS = List.of("A", "B", "C");
+  private static final int PRIORITY = 5;
+
+  private final ScoringService scoring;
+  private final Mempool mempool;
+
+  ArenaRoutes(ScoringService scoring, Mempool mempool) {
+    this.scoring = scoring;
+    this.mempool = mempool;
+  }
+
+  void mount(Router router, long maxRequestBytes) {
+    router.post("/api/arena/battles").handler(BodyHandler.create(false).setBodyLimit(maxRequestBytes)).handler(this::battle);
+    router.post("/api/arena/battles/:id/vote").handler(BodyHandler.create(false).setBodyLimit(16 * 1024)).handler(this::vote);
+  }
+
+  private void battle(RoutingContext ctx) {
+    JsonObject body = ScoringRoutes.body(ctx);
+    String category = ScoringRoutes.string(body, "category", true);
+    if (!(body.getValue("input") instanceof JsonObject input)) {
+      throw ApiError.badRequest("field 'input': expected a V2 inference request object such as {\"inputs\": [...]}");
+    }
+    Principal who = Authentication.principal(ctx);
+    scoring.visible(category, who.tenantId(), who.isAdmin()).compose(fns -> {
+      List<FunctionRecord> fit = new ArrayList<>();
+      Map<String, InferRequest> parsed = new HashMap<>();
+      String lastError = null;
+      for (FunctionRecord f : fns) {
+        try {
+          parsed.put(f.name(), InferRequest.parse(input.toBuffer(), f.signature()));
+          fit.add(f);
+        } catch (RuntimeException e) {
+          lastError = e.getMessage();
+        }
+      }
+      if (fit.size() < 2) {
+        return Future.failedFuture(fns.size() < 2
+            ? new ApiError(409, "category '" + category + "' has " + fns.size() + " ready functions; a battle needs 2")
+            : ApiError.badRequest("field 'input': fewer than 2 functions of '" + category + "' accept it"
+                + (lastError == null ? "" : " (" + lastError + ")")));
+      }
+      return scoring.arena().appearances(category).compose(seen -> {
+        List<FunctionRecord> picked = sample(fit, FunctionRecord::name, seen, Math.min(3, fit.size()), ThreadLocalRandom.current());
+        List<Future<Mempool.Outcome>> runs = new ArrayList<>();
+        for (FunctionRecord f : picked) {
+          InferRequest req = parsed.get(f.name());
+          long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(f.spec().timeoutMs());
+          runs.add(mempool.submit(null, f, req.inputs(), req.outputs(), PRIORITY, deadline, null).future());
+        }
+        return Future.all(runs).compose(all -> {
+          JsonObject models = new JsonObject();
+          JsonArray outputs = new JsonArray();
+          for (int i = 0; i < picked.size(); i++) {
+            FunctionRecord f = picked.get(i);
+            models.put(LABELS.get(i), new JsonObject().put("function", f.name()).put("version", f.version()));
+            outputs.add(new JsonObject().put("label", "Model " + LABELS.get(i)).put("id", LABELS.get(i))
+                .put("outputs", new JsonArray(runs.get(i).result().outputs().stream().map(V2Json::encodeOutput).toList())));
+          }
+          return scoring.arena().create(category, ScoringRoutes.user(who), input, models)
+              .map(id -> new JsonObject().put("id", id).put("category", category).put("models", outputs));
+        });
+      });
+    }).onSuccess(b -> FunctionRoutes.json(ctx, 201, b)).onFailure(err -> ctx.fail(ScoringRoutes.api(err)));
+  }
+
+  /**
+   * Weighted sampling of {@code k} distinct items without replacement (Efraimidis–Spirakis: the k
+   * largest keys u^(1/w)), w = 1/√(1 + battles the item was in); the picked order is shuffled so the
+   * label says nothing about the weight.
+   */
+  static <T> List<T> sample(List<T> items, java.util.function.Function<T, String> name, Map<String, Long> seen, int k,
+      java.util.Random random) {
+    Map<T, Double> key = new HashMap<>();
+    for (T item : items) {
+      double w = 1 / Math.sqrt(1 + seen.getOrDefault(name.apply(item), 0L));
+      key.put(item, Math.pow(random.nextDouble(), 1 / w));
+    }
+    List<T> sorted = new ArrayList<>(items);
+    sorted.sort(Comparator.comparingDouble((T item) -> key.get(item)).reversed());
+    List<T> picked = new ArrayList<>(sorted.subList(0, k));
+    java.util.Collections.shuffle(picked, random);
+    return picked;
+  }
+
+  private void vote(RoutingContext ctx) {
+    JsonObject body = ScoringRoutes.body(ctx);
+    boolean allBad = Boolean.TRUE.equals(body.getValue("all_bad"));
+    Object rankingValue = body.getValue("ranking");
+    if (!allBad && !(rankingValue instanceof JsonObject)) {
+      throw ApiError.badRequest("field 'ranking': expected {\"A\": 1, \"B\": 2, ...} (ties allowed), or all_bad: true");
+    }
+    String id = ctx.pathParam("id");
+    Principal who = Authentication.principal(ctx);
+    String user = ScoringRoutes.user(who);
+    scoring.arena().battle(id).compose(found -> {
+      if (found.isEmpty() || !found.get().user().equals(user)) {
+        return Future.failedFuture(ApiError.notFound("no battle '" + id + "'"));
+      }
+      var battle = found.get();
+      Map<String, Integer> ranks = new HashMap<>();
+      if (allBad) {
+        battle.functions().values().forEach(f -> ranks.put(f, 1));
+      } else {
+        JsonObject ranking = (JsonObject) rankingValue;
+        if (!ranking.fieldNames().equals(battle.functions().keySet())) {
+          return Future.failedFuture(ApiError.badRequest("field 'ranking': expected a rank for each of "
+              + battle.functions().keySet().stream().sorted().toList() + ", got " + ranking.fieldNames()));
+        }
+        for (String label : ranking.fieldNames()) {
+          if (!(ranking.getValue(label) instanceof Integer r)) {
+            return Future.failedFuture(ApiError.badRequest("field 'ranking." + label + "': expected an integer rank"));
+          }
+          ranks.put(battle.functions().get(label), r);
+        }
+      }
+      try {
+        new Ballot(ranks, allBad);
+      } catch (IllegalArgumentException e) {
+        return Future.failedFuture(ApiError.badRequest("field 'ranking': " + e.getMessage()));
+      }
+      return scoring.arena().vote(id, user, ranks, allBad).map(v -> {
+        scoring.changed(battle.category());
+        JsonObject revealed = new JsonObject();
+        battle.models().forEach(e -> revealed.put(e.getKey(), ((JsonObject) e.getValue()).copy()
+            .put("rank", allBad ? null : ranks.get(((JsonObject) e.getValue()).getString("function")))));
+        return new JsonObject().put("battle", id).put("all_bad", allBad).put("models", revealed);
+      });
+    }).onSuccess(r -> FunctionRoutes.json(ctx, 200, r)).onFailure(err -> ctx.fail(ScoringRoutes.api(err)));
+  }
+}

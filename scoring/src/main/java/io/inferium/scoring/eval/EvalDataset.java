@@ -1,0 +1,170 @@
+package io.inferium.scoring.eval;
+
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * An evaluation dataset: rows of inputs and expected outputs, parsed from JSONL or CSV.
+ *
+ * <p>JSONL: one JSON object per line. For tensor-style functions (classifier, regressor) each row
+ * has {@code input} (an array of numbers: one row of the function's first input) and {@code expected}
+ * (a label or class index for classifiers, a number for regressors). Text and embedding rows are kept
+ * as written ({@code query}/{@code passage}, {@code prompt}/{@code reference}, {@code choices}/{@code gold},
+ * {@code instructions}).
+ *
+ * <p>CSV: a header line; the column named {@code expected} (or {@code label}, {@code target}) is the
+ * expected output, every other column is a numeric input feature in header order. No quoting: the
+ * values are numbers and labels.
+ */
+public record EvalDataset(List<JsonObject> rows) {
+
+  /** Most rows a dataset may hold. */
+  public static final int MAX_ROWS = 100_000;
+
+  public int size() {
+    return rows.size();
+  }
+
+  /**
+   * Parses {@code text} in {@code format} ({@code jsonl} or {@code csv}).
+   *
+   * @throws IllegalArgumentException naming the line that is wrong
+   */
+  public static EvalDataset parse(String format, String text) {
+    List<JsonObject> rows = switch (format) {
+      case "jsonl" -> jsonl(text);
+      case "csv" -> csv(text);
+      default -> throw new IllegalArgumentException("field 'format': expected jsonl | csv, got '" + format + "'");
+    };
+    if (rows.isEmpty()) {
+      throw new IllegalArgumentException("the dataset has no rows");
+    }
+    if (rows.size() > MAX_ROWS) {
+      throw new IllegalArgumentException("the dataset has " + rows.size() + " rows, more than " + MAX_ROWS);
+    }
+    return new EvalDataset(List.copyOf(rows));
+  }
+
+  private static List<JsonObject> jsonl(String text) {
+    List<JsonObject> rows = new ArrayList<>();
+    String[] lines = text.split("\r?\n");
+    for (int i = 0; i < lines.length; i++) {
+      String line = lines[i].strip();
+      if (line.isEmpty()) {
+        continue;
+      }
+      JsonObject row;
+      try {
+        row = new JsonObject(line);
+      } catch (DecodeException e) {
+        throw new IllegalArgumentException("line " + (i + 1) + ": not a JSON object");
+      }
+      if (row.containsKey("input") && !(row.getValue("input") instanceof JsonArray)) {
+        throw new IllegalArgumentException("line " + (i + 1) + ": 'input' must be an array of numbers");
+      }
+      rows.add(row);
+    }
+    return rows;
+  }
+
+  private static List<JsonObject> csv(String text) {
+    String[] lines = text.split("\r?\n");
+    if (lines.length == 0 || lines[0].isBlank()) {
+      throw new IllegalArgumentException("line 1: expected a header");
+    }
+    String[] header = lines[0].split(",", -1);
+    int target = -1;
+    for (int c = 0; c < header.length; c++) {
+      String h = header[c].strip();
+      if (h.equals("expected") || h.equals("label") || h.equals("target")) {
+        target = c;
+      }
+    }
+    if (target < 0) {
+      throw new IllegalArgumentException("line 1: no column named expected, label or target");
+    }
+    List<JsonObject> rows = new ArrayList<>();
+    for (int i = 1; i < lines.length; i++) {
+      if (lines[i].isBlank()) {
+        continue;
+      }
+      String[] cells = lines[i].split(",", -1);
+      if (cells.length != header.length) {
+        throw new IllegalArgumentException("line " + (i + 1) + ": expected " + header.length + " values, got "
+            + cells.length);
+      }
+      JsonArray input = new JsonArray();
+      for (int c = 0; c < cells.length; c++) {
+        if (c == target) {
+          continue;
+        }
+        try {
+          input.add(Double.parseDouble(cells[c].strip()));
+        } catch (NumberFormatException e) {
+          throw new IllegalArgumentException("line " + (i + 1) + ", column '" + header[c].strip()
+              + "': expected a number, got '" + cells[c] + "'");
+        }
+      }
+      String expected = cells[target].strip();
+      Object value = expected;
+      try {
+        value = Double.parseDouble(expected);
+      } catch (NumberFormatException e) {
+        // a label
+      }
+      rows.add(new JsonObject().put("input", input).put("expected", value));
+    }
+    return rows;
+  }
+
+  /** The numeric input of every row, as float rows (all of one width). */
+  public float[][] inputs() {
+    float[][] out = new float[rows.size()][];
+    for (int i = 0; i < rows.size(); i++) {
+      JsonArray in = rows.get(i).getJsonArray("input");
+      if (in == null) {
+        throw new IllegalArgumentException("row " + (i + 1) + ": no 'input'");
+      }
+      out[i] = new float[in.size()];
+      for (int j = 0; j < in.size(); j++) {
+        out[i][j] = ((Number) in.getValue(j)).floatValue();
+      }
+      if (out[i].length != out[0].length) {
+        throw new IllegalArgumentException("row " + (i + 1) + ": " + out[i].length + " inputs, the first row has "
+            + out[0].length);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Expected class indices: a label is looked up in {@code labels}, a number is taken as the index.
+   */
+  public int[] expectedClasses(List<String> labels) {
+    int[] out = new int[rows.size()];
+    for (int i = 0; i < rows.size(); i++) {
+      Object e = rows.get(i).getValue("expected");
+      int idx = e instanceof Number n ? n.intValue() : labels.indexOf(String.valueOf(e));
+      if (idx < 0 || (!labels.isEmpty() && idx >= labels.size())) {
+        throw new IllegalArgumentException("row " + (i + 1) + ": expected '" + e + "' is not one of " + labels);
+      }
+      out[i] = idx;
+    }
+    return out;
+  }
+
+  /** Expected numbers (regression targets). */
+  public double[] expectedValues() {
+    double[] out = new double[rows.size()];
+    for (int i = 0; i < rows.size(); i++) {
+      if (!(rows.get(i).getValue("expected") instanceof Number n)) {
+        throw new IllegalArgumentException("row " + (i + 1) + ": 'expected' must be a number");
+      }
+      out[i] = n.doubleValue();
+    }
+    return out;
+  }
+}
