@@ -1,6 +1,7 @@
 package io.inferium.functions.generation;
 
 import ai.onnxruntime.NodeInfo;
+import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
@@ -11,6 +12,7 @@ import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
@@ -96,12 +98,16 @@ public final class TextModel implements AutoCloseable {
         throw new IOException(modelFile + " has no past_key_values.0.key input: export it with past "
             + "(decoder-with-past layout, e.g. optimum's text-generation-with-past)");
       }
-      long[] cacheShape = ((TensorInfo) inputs.get("past_key_values.0.key").getInfo()).getShape();
+      TensorInfo cacheInfo = (TensorInfo) inputs.get("past_key_values.0.key").getInfo();
+      if (cacheInfo.type != OnnxJavaType.FLOAT) {
+        throw new IOException(modelFile + ": the KV cache is " + cacheInfo.type + "; only float32 caches are supported");
+      }
+      long[] cacheShape = cacheInfo.getShape();
       int heads = dim(cacheShape, 1, config, "num_key_value_heads", "num_attention_heads", "n_head");
       int headDim = cacheShape.length == 4 && cacheShape[3] > 0 ? (int) cacheShape[3] : headDimFromConfig(config);
       if (heads <= 0 || headDim <= 0) {
         throw new IOException(modelFile + ": cannot tell the cache's heads and head size from its shape "
-            + java.util.Arrays.toString(cacheShape) + " or config.json");
+            + Arrays.toString(cacheShape) + " or config.json");
       }
       int maxContext = firstPositive(DEFAULT_MAX_CONTEXT, config.getValue("n_positions"),
           config.getValue("max_position_embeddings"), tokenizerConfig.getValue("model_max_length"));

@@ -138,9 +138,14 @@ public final class TextTokenizer implements AutoCloseable {
 
   /** Text of the first {@code count} ids, skipping special tokens. */
   String decode(int[] ids, int count) {
-    long[] longs = new long[count];
-    for (int i = 0; i < count; i++) {
-      longs[i] = ids[i];
+    return decode(ids, 0, count);
+  }
+
+  /** Text of {@code ids[from, to)}, skipping special tokens. */
+  String decode(int[] ids, int from, int to) {
+    long[] longs = new long[to - from];
+    for (int i = from; i < to; i++) {
+      longs[i - from] = ids[i];
     }
     return tokenizer.decode(longs, true);
   }

@@ -116,6 +116,27 @@ class DecodeLoopTest {
     }
   }
 
+  @Test
+  void promptBudgetLimitsPrefillPerStepButNeverStarvesALongPrompt() throws Exception {
+    Recorder recorder = new Recorder();
+    int[] prompt = ids(PROMPTS.get(1));
+    DecodeLoop loop = new DecodeLoop(model, 8, prompt.length + 1, true);
+    for (int i = 0; i < 3; i++) {
+      loop.submit(i, prompt, SamplingParams.greedy(4), recorder);
+    }
+    loop.step();
+    assertEquals(1, loop.running(), "only one prompt fits the per-step budget");
+    loop.step();
+    assertEquals(2, loop.running());
+    DecodeLoop tight = new DecodeLoop(model, 8, 1, true);
+    tight.submit(9, prompt, SamplingParams.greedy(2), recorder);
+    tight.step();
+    assertEquals(1, tight.running(), "a prompt longer than the budget is admitted alone");
+    drain(loop);
+    drain(tight);
+    assertEquals(2, recorder.get(9).completionTokens);
+  }
+
   private static SamplingParams seeded(long seed) {
     return new SamplingParams(25, 1.0, 0.95, 40, List.of(), seed, 0.2, 0.2, 1.1, 1);
   }
