@@ -1,0 +1,62 @@
+package io.inferium.loadtest;
+
+import io.vertx.core.json.JsonObject;
+import java.util.Map;
+import java.util.TreeMap;
+import org.HdrHistogram.Histogram;
+
+/**
+ * One streaming run: tokens delivered with text inside the measured window, generations that
+ * ended in it (and their tokens by usage, end-of-sequence included), time to first token and
+ * inter-token latency in microseconds.
+ *
+ * @param label            what ran: {@code in-process}, {@code batching on}, {@code batching off}
+ * @param concurrency      streams at once (closed loop)
+ * @param seconds          length of the measured window
+ * @param tokens           tokens with text that arrived in the window
+ * @param generations      generations that ended in the window
+ * @param completionTokens usage completion tokens of those generations
+ * @param errors           failures in the window by kind
+ * @param ttft             time to first token, microseconds
+ * @param itl              inter-token latency, microseconds
+ */
+public record StreamingResult(String label, int concurrency, double seconds, long tokens, long generations,
+    long completionTokens, Map<String, Long> errors, Histogram ttft, Histogram itl) {
+
+  public StreamingResult {
+    errors = Map.copyOf(new TreeMap<>(errors));
+  }
+
+  public double tokensPerSecond() {
+    return seconds <= 0 ? 0 : tokens / seconds;
+  }
+
+  /** Mean usage tokens per generation that ended in the window; NaN when none did. */
+  public double tokensPerGeneration() {
+    return generations == 0 ? Double.NaN : (double) completionTokens / generations;
+  }
+
+  public double ttftMs(double percentile) {
+    return ms(ttft, percentile);
+  }
+
+  public double itlMs(double percentile) {
+    return ms(itl, percentile);
+  }
+
+  public long errorCount() {
+    return errors.values().stream().mapToLong(Long::longValue).sum();
+  }
+
+  private static double ms(Histogram h, double percentile) {
+    return h.getTotalCount() == 0 ? Double.NaN : h.getValueAtPercentile(percentile) / 1000.0;
+  }
+
+  public JsonObject toJson() {
+    return new JsonObject().put("label", label).put("concurrency", concurrency).put("seconds", seconds)
+        .put("tokens", tokens).put("tokens_per_s", LoadResult.round(tokensPerSecond()))
+        .put("generations", generations).put("completion_tokens", completionTokens)
+        .put("errors", new JsonObject(new TreeMap<>(errors)))
+        .put("ttft_ms", LoadResult.percentiles(ttft)).put("itl_ms", LoadResult.percentiles(itl));
+  }
+}
