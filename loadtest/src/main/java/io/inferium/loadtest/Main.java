@@ -211,7 +211,8 @@ public final class Main implements Runnable {
     @Option(names = "--out", defaultValue = "loadtest/results", description = "output directory (default: ${DEFAULT-VALUE})")
     Path out;
 
-    static final String DEFAULT_PROMPT = "The software is provided";
+    /** Greedy decoding of this prompt runs to 64 tokens without meeting an end-of-sequence token. */
+    static final String DEFAULT_PROMPT = "Licensed under the Apache License";
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

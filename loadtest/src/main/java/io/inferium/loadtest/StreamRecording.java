@@ -51,7 +51,7 @@ final class StreamRecording {
 
   StreamingResult result(String label, int concurrency) {
     return new StreamingResult(label, concurrency, (windowEnd - windowStart) / 1e9, tokens, generations,
-        completionTokens, errors, ttft, itl);
+        completionTokens, errors, ttft, itl, Double.NaN);
   }
 
   /** One generation's progress. */

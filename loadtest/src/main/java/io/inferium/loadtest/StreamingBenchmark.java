@@ -34,6 +34,7 @@ final class StreamingBenchmark {
   static final String MODEL_RESOURCE = "/models/tiny-gpt/";
   static final List<String> MODEL_FILES = List.of("model.onnx", "tokenizer.json", "tokenizer_config.json",
       "generation_config.json", "config.json", "spec.json");
+  static final String TTFT_METRIC = "inferium_generation_ttft_seconds";
   static final String IN_PROCESS = "(a) in-process";
   static final String BATCHING_ON = "(b) batching on";
   static final String BATCHING_OFF = "(c) batching off";
@@ -92,8 +93,9 @@ final class StreamingBenchmark {
       StringBuilder md = new StringBuilder();
       md.append(String.format(Locale.ROOT, "Prefill of the %d-token prompt in-process (submit to first token, idle loop): "
           + "p50 %s, p99 %s.%n%n", promptTokens, ReportFiles.ms(prefillMs(50)), ReportFiles.ms(prefillMs(99))));
-      md.append("| run | concurrency | tokens/s | generations | tokens/generation | TTFT p50 | TTFT p99 | ITL p50 | ITL p99 | errors |\n");
-      md.append("|---|---|---|---|---|---|---|---|---|---|\n");
+      md.append("| run | concurrency | tokens/s | generations | tokens/generation | TTFT p50 | TTFT p99 | gateway TTFT mean "
+          + "| ITL p50 | ITL p99 | errors |\n");
+      md.append("|---|---|---|---|---|---|---|---|---|---|---|\n");
       List<StreamingResult> sorted = new ArrayList<>(runs);
       sorted.sort((x, y) -> x.concurrency() != y.concurrency() ? Integer.compare(x.concurrency(), y.concurrency())
           : x.label().compareTo(y.label()));
@@ -104,6 +106,7 @@ final class StreamingBenchmark {
             .append(" | ").append(Double.isNaN(r.tokensPerGeneration()) ? "–"
                 : String.format(Locale.ROOT, "%.1f", r.tokensPerGeneration()))
             .append(" | ").append(ReportFiles.ms(r.ttftMs(50))).append(" | ").append(ReportFiles.ms(r.ttftMs(99)))
+            .append(" | ").append(ReportFiles.ms(r.gatewayTtftMs()))
             .append(" | ").append(ReportFiles.ms(r.itlMs(50))).append(" | ").append(ReportFiles.ms(r.itlMs(99)))
             .append(" | ").append(ReportFiles.errors(r.errors())).append(" |\n");
       }
@@ -185,10 +188,8 @@ final class StreamingBenchmark {
           for (int c : settings.concurrencies()) {
             runs.add(logged(local.closedLoop(IN_PROCESS, c, prompt, params, settings.warmup(), settings.duration(),
                 settings.maxGenerations())));
-            runs.add(logged(clients.closedLoop(BATCHING_ON, c, settings.body(on), settings.warmup(), settings.duration(),
-                settings.maxGenerations()).await(limit, TimeUnit.SECONDS)));
-            runs.add(logged(clients.closedLoop(BATCHING_OFF, c, settings.body(off), settings.warmup(),
-                settings.duration(), settings.maxGenerations()).await(limit, TimeUnit.SECONDS)));
+            runs.add(logged(throughServer(server, clients, BATCHING_ON, on, c, limit)));
+            runs.add(logged(throughServer(server, clients, BATCHING_OFF, off, c, limit)));
           }
           return new Outcome(prompt.length, prefill, runs);
         } finally {
@@ -200,11 +201,24 @@ final class StreamingBenchmark {
     }
   }
 
+  /** One closed loop through the gateway, with the gateway's own mean TTFT over it from {@code /metrics}. */
+  private StreamingResult throughServer(BenchmarkServer server, StreamingClients clients, String label, String function,
+      int concurrency, long limitSeconds) throws Exception {
+    MetricsSnapshot before = server.metrics();
+    StreamingResult r = clients.closedLoop(label, concurrency, settings.body(function), settings.warmup(),
+        settings.duration(), settings.maxGenerations()).await(limitSeconds, TimeUnit.SECONDS);
+    MetricsSnapshot after = server.metrics();
+    double count = after.sum(TTFT_METRIC + "_count", function) - before.sum(TTFT_METRIC + "_count", function);
+    double sum = after.sum(TTFT_METRIC + "_sum", function) - before.sum(TTFT_METRIC + "_sum", function);
+    return r.withGatewayTtft(count > 0 ? sum / count * 1000 : Double.NaN);
+  }
+
   private static StreamingResult logged(StreamingResult r) {
-    log.info("  {} c={}: {} tokens/s, TTFT p50 {} ms p99 {} ms, ITL p50 {} ms p99 {} ms, {} tokens/generation, errors {}",
-        r.label(), r.concurrency(), Math.round(r.tokensPerSecond()), LoadResult.round(r.ttftMs(50)),
-        LoadResult.round(r.ttftMs(99)), LoadResult.round(r.itlMs(50)), LoadResult.round(r.itlMs(99)),
-        LoadResult.round(r.tokensPerGeneration()), r.errors());
+    log.info("  {} c={}: {} tokens/s, TTFT p50 {} ms p99 {} ms (gateway mean {} ms), ITL p50 {} ms p99 {} ms, "
+            + "{} tokens/generation, errors {}", r.label(), r.concurrency(), Math.round(r.tokensPerSecond()),
+        LoadResult.round(r.ttftMs(50)), LoadResult.round(r.ttftMs(99)), LoadResult.round(r.gatewayTtftMs()),
+        LoadResult.round(r.itlMs(50)), LoadResult.round(r.itlMs(99)), LoadResult.round(r.tokensPerGeneration()),
+        r.errors());
     return r;
   }
 

@@ -19,12 +19,19 @@ import org.HdrHistogram.Histogram;
  * @param errors           failures in the window by kind
  * @param ttft             time to first token, microseconds
  * @param itl              inter-token latency, microseconds
+ * @param gatewayTtftMs    the gateway's own mean time from request arrival to first token over the run
+ *                         (warm-up included), from {@code /metrics}; NaN in-process
  */
 public record StreamingResult(String label, int concurrency, double seconds, long tokens, long generations,
-    long completionTokens, Map<String, Long> errors, Histogram ttft, Histogram itl) {
+    long completionTokens, Map<String, Long> errors, Histogram ttft, Histogram itl, double gatewayTtftMs) {
 
   public StreamingResult {
     errors = Map.copyOf(new TreeMap<>(errors));
+  }
+
+  /** This result with the gateway's mean time to first token. */
+  public StreamingResult withGatewayTtft(double ms) {
+    return new StreamingResult(label, concurrency, seconds, tokens, generations, completionTokens, errors, ttft, itl, ms);
   }
 
   public double tokensPerSecond() {
@@ -57,6 +64,7 @@ public record StreamingResult(String label, int concurrency, double seconds, lon
         .put("tokens", tokens).put("tokens_per_s", LoadResult.round(tokensPerSecond()))
         .put("generations", generations).put("completion_tokens", completionTokens)
         .put("errors", new JsonObject(new TreeMap<>(errors)))
-        .put("ttft_ms", LoadResult.percentiles(ttft)).put("itl_ms", LoadResult.percentiles(itl));
+        .put("ttft_ms", LoadResult.percentiles(ttft)).put("itl_ms", LoadResult.percentiles(itl))
+        .put("gateway_ttft_mean_ms", Double.isNaN(gatewayTtftMs) ? null : LoadResult.round(gatewayTtftMs));
   }
 }
