@@ -202,8 +202,11 @@ public final class Main implements Runnable {
     String dbUrl;
     @Option(names = "--warmup", defaultValue = "1", description = "seconds per run before measuring (default: ${DEFAULT-VALUE})")
     double warmup;
-    @Option(names = "--duration", defaultValue = "5", description = "measured seconds per run (default: ${DEFAULT-VALUE})")
+    @Option(names = "--duration", defaultValue = "3", description = "measured seconds per run (default: ${DEFAULT-VALUE})")
     double duration;
+    @Option(names = "--rounds", defaultValue = "3",
+        description = "times the whole interleaved sweep runs; the rounds of each cell are merged (default: ${DEFAULT-VALUE})")
+    int rounds;
     @Option(names = "--prefill-runs", defaultValue = "50", description = "single prompts timed for (a)'s prefill (default: ${DEFAULT-VALUE})")
     int prefillRuns;
     @Option(names = "--max-generations", defaultValue = "1000000", description = "cap per run (default: ${DEFAULT-VALUE})")
@@ -221,13 +224,13 @@ public final class Main implements Runnable {
     public Integer call() throws Exception {
       int threads = workerThreads > 0 ? workerThreads : ServerConfig.builder().build().workerThreads();
       StreamingBenchmark.Settings s = new StreamingBenchmark.Settings(concurrencies, maxTokens, prompt, workers, threads,
-          dbUrl, seconds(warmup), seconds(duration), prefillRuns, maxGenerations, maxTokensPerStep);
+          dbUrl, seconds(warmup), seconds(duration), rounds, prefillRuns, maxGenerations, maxTokensPerStep);
       StreamingBenchmark.Outcome outcome = new StreamingBenchmark(s).run();
       JsonObject meta = meta("java -Xss8m -jar loadtest/target/inferium-loadtest.jar "
           + String.join(" ", spec.commandLine().getParseResult().originalArgs()))
           .put("model", "tiny-gpt (functions/src/main/resources/models/tiny-gpt)").put("prompt", prompt)
           .put("max_tokens", maxTokens).put("workers", workers).put("worker_intra_op_threads", threads)
-          .put("warmup_s", warmup).put("duration_s", duration);
+          .put("warmup_s", warmup).put("duration_s", duration).put("rounds", rounds);
       StreamingBenchmark.write(out, outcome, meta);
       System.out.println(outcome.markdown());
       System.out.println("Written: " + out.resolve("streaming.md") + ", streaming.json");

@@ -43,7 +43,8 @@ final class StreamingBenchmark {
    * @param workerThreads ONNX Runtime intra-op threads in the workers and in (a); the server's default when 0
    */
   record Settings(List<Integer> concurrencies, int maxTokens, String prompt, int workers, int workerThreads,
-      String dbUrl, Duration warmup, Duration duration, int prefillRuns, long maxGenerations, int maxTokensPerStep) {
+      String dbUrl, Duration warmup, Duration duration, int rounds, int prefillRuns, long maxGenerations,
+      int maxTokensPerStep) {
 
     /** The OpenAI request every client sends, and (a) decodes: greedy, usage at the end. */
     JsonObject body(String function) {
@@ -62,9 +63,20 @@ final class StreamingBenchmark {
    */
   record Outcome(int promptTokens, Histogram prefillUs, List<StreamingResult> runs) {
 
+    /** Every round of {@code label} at {@code concurrency} merged into one; null when it did not run. */
     StreamingResult find(String label, int concurrency) {
-      return runs.stream().filter(r -> r.label().equals(label) && r.concurrency() == concurrency).findFirst()
-          .orElse(null);
+      return runs.stream().filter(r -> r.label().equals(label) && r.concurrency() == concurrency)
+          .reduce(StreamingResult::merge).orElse(null);
+    }
+
+    /** Tokens/s of each round of {@code label} at {@code concurrency}, in the order they ran. */
+    List<Double> rounds(String label, int concurrency) {
+      return runs.stream().filter(r -> r.label().equals(label) && r.concurrency() == concurrency)
+          .map(StreamingResult::tokensPerSecond).toList();
+    }
+
+    List<String> labels() {
+      return runs.stream().map(StreamingResult::label).distinct().toList();
     }
 
     List<Integer> concurrencies() {
@@ -93,15 +105,23 @@ final class StreamingBenchmark {
       StringBuilder md = new StringBuilder();
       md.append(String.format(Locale.ROOT, "Prefill of the %d-token prompt in-process (submit to first token, idle loop): "
           + "p50 %s, p99 %s.%n%n", promptTokens, ReportFiles.ms(prefillMs(50)), ReportFiles.ms(prefillMs(99))));
-      md.append("| run | concurrency | tokens/s | generations | tokens/generation | TTFT p50 | TTFT p99 | gateway TTFT mean "
-          + "| ITL p50 | ITL p99 | errors |\n");
-      md.append("|---|---|---|---|---|---|---|---|---|---|---|\n");
-      List<StreamingResult> sorted = new ArrayList<>(runs);
-      sorted.sort((x, y) -> x.concurrency() != y.concurrency() ? Integer.compare(x.concurrency(), y.concurrency())
-          : x.label().compareTo(y.label()));
-      for (StreamingResult r : sorted) {
+      md.append("| run | concurrency | tokens/s | per round | generations | tokens/generation | TTFT p50 | TTFT p99 "
+          + "| gateway TTFT mean | ITL p50 | ITL p99 | errors |\n");
+      md.append("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+      List<StreamingResult> merged = new ArrayList<>();
+      for (int c : concurrencies()) {
+        for (String label : labels()) {
+          StreamingResult r = find(label, c);
+          if (r != null) {
+            merged.add(r);
+          }
+        }
+      }
+      for (StreamingResult r : merged) {
         md.append("| ").append(r.label()).append(" | ").append(r.concurrency())
             .append(" | ").append(ReportFiles.fmt(r.tokensPerSecond()))
+            .append(" | ").append(String.join(" / ", rounds(r.label(), r.concurrency()).stream()
+                .map(ReportFiles::fmt).toList()))
             .append(" | ").append(r.generations())
             .append(" | ").append(Double.isNaN(r.tokensPerGeneration()) ? "–"
                 : String.format(Locale.ROOT, "%.1f", r.tokensPerGeneration()))
@@ -133,6 +153,15 @@ final class StreamingBenchmark {
     JsonObject toJson(JsonObject meta) {
       JsonArray array = new JsonArray();
       runs.forEach(r -> array.add(r.toJson()));
+      JsonArray merged = new JsonArray();
+      for (int c : concurrencies()) {
+        for (String label : labels()) {
+          StreamingResult r = find(label, c);
+          if (r != null) {
+            merged.add(r.toJson());
+          }
+        }
+      }
       JsonArray targets = new JsonArray();
       for (int c : concurrencies()) {
         targets.add(new JsonObject().put("concurrency", c)
@@ -140,7 +169,7 @@ final class StreamingBenchmark {
             .put("on_over_off", round(ratio(BATCHING_ON, BATCHING_OFF, c))));
       }
       return meta.copy().put("prompt_tokens", promptTokens).put("prefill_ms", LoadResult.percentiles(prefillUs))
-          .put("ttft_overhead_ms", round(ttftOverheadMs())).put("ratios", targets).put("runs", array);
+          .put("ttft_overhead_ms", round(ttftOverheadMs())).put("ratios", targets).put("merged", merged).put("runs", array);
     }
 
     private static Double round(double v) {
@@ -185,11 +214,14 @@ final class StreamingBenchmark {
           Histogram prefill = local.prefill(prompt, params, settings.prefillRuns());
           log.info("(a) prefill of {} prompt tokens: p50 {} ms", prompt.length, prefill.getValueAtPercentile(50) / 1000.0);
           List<StreamingResult> runs = new ArrayList<>();
-          for (int c : settings.concurrencies()) {
-            runs.add(logged(local.closedLoop(IN_PROCESS, c, prompt, params, settings.warmup(), settings.duration(),
-                settings.maxGenerations())));
-            runs.add(logged(throughServer(server, clients, BATCHING_ON, on, c, limit)));
-            runs.add(logged(throughServer(server, clients, BATCHING_OFF, off, c, limit)));
+          for (int round = 1; round <= settings.rounds(); round++) {
+            for (int c : settings.concurrencies()) {
+              log.info("round {}, concurrency {}, load average {}", round, c, loadAverage());
+              runs.add(logged(local.closedLoop(IN_PROCESS, c, prompt, params, settings.warmup(), settings.duration(),
+                  settings.maxGenerations())));
+              runs.add(logged(throughServer(server, clients, BATCHING_ON, on, c, limit)));
+              runs.add(logged(throughServer(server, clients, BATCHING_OFF, off, c, limit)));
+            }
           }
           return new Outcome(prompt.length, prefill, runs);
         } finally {
@@ -220,6 +252,16 @@ final class StreamingBenchmark {
         LoadResult.round(r.itlMs(50)), LoadResult.round(r.itlMs(99)), LoadResult.round(r.tokensPerGeneration()),
         r.errors());
     return r;
+  }
+
+  /** The 1, 5 and 15-minute load averages (Linux), for the log: neighbours' load explains outliers. */
+  static String loadAverage() {
+    try {
+      String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+      return f[0] + " " + f[1] + " " + f[2];
+    } catch (IOException | RuntimeException e) {
+      return "unknown";
+    }
   }
 
   /** Copies the bundled tiny-gpt files into a fresh temporary directory. */

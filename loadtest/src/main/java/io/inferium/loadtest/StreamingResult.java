@@ -34,6 +34,29 @@ public record StreamingResult(String label, int concurrency, double seconds, lon
     return new StreamingResult(label, concurrency, seconds, tokens, generations, completionTokens, errors, ttft, itl, ms);
   }
 
+  /**
+   * This run and {@code other} (the same label and concurrency, another round) as one: windows, counts
+   * and histograms added, so tokens/s is the total over the total measured time; the gateway's mean
+   * TTFT is weighted by generations.
+   */
+  public StreamingResult merge(StreamingResult other) {
+    if (!label.equals(other.label) || concurrency != other.concurrency) {
+      throw new IllegalArgumentException("cannot merge " + label + " c=" + concurrency + " with " + other.label
+          + " c=" + other.concurrency);
+    }
+    Map<String, Long> allErrors = new TreeMap<>(errors);
+    other.errors.forEach((k, v) -> allErrors.merge(k, v, Long::sum));
+    Histogram allTtft = ttft.copy();
+    allTtft.add(other.ttft);
+    Histogram allItl = itl.copy();
+    allItl.add(other.itl);
+    double gateway = Double.isNaN(gatewayTtftMs) ? other.gatewayTtftMs
+        : Double.isNaN(other.gatewayTtftMs) || generations + other.generations == 0 ? gatewayTtftMs
+        : (gatewayTtftMs * generations + other.gatewayTtftMs * other.generations) / (generations + other.generations);
+    return new StreamingResult(label, concurrency, seconds + other.seconds, tokens + other.tokens,
+        generations + other.generations, completionTokens + other.completionTokens, allErrors, allTtft, allItl, gateway);
+  }
+
   public double tokensPerSecond() {
     return seconds <= 0 ? 0 : tokens / seconds;
   }

@@ -52,6 +52,23 @@ class StreamingReportTest {
   }
 
   @Test
+  void roundsOfOneCellMergeIntoTotalsOverTotalTime() {
+    StreamingResult a = result(StreamingBenchmark.BATCHING_ON, 4, 1000, 2_000).withGatewayTtft(1.0);
+    StreamingResult b = result(StreamingBenchmark.BATCHING_ON, 4, 3000, 4_000).withGatewayTtft(3.0);
+    StreamingBenchmark.Outcome o = new StreamingBenchmark.Outcome(11, ReportTest.latencies(400), List.of(a, b));
+    StreamingResult m = o.find(StreamingBenchmark.BATCHING_ON, 4);
+    assertEquals(4.0, m.seconds(), 1e-9);
+    assertEquals(1000.0, m.tokensPerSecond(), 1e-9);
+    assertEquals(2, m.generations());
+    assertEquals(2, m.ttft().getTotalCount());
+    assertEquals(3998, m.itl().getTotalCount());
+    assertEquals(2.0, m.gatewayTtftMs(), 1e-9);
+    assertEquals(List.of(500.0, 1500.0), o.rounds(StreamingBenchmark.BATCHING_ON, 4));
+    assertTrue(o.markdown().contains("| (b) batching on | 4 | 1000 | 500 / 1500 |"), o.markdown());
+    assertThrows(IllegalArgumentException.class, () -> a.merge(result(StreamingBenchmark.BATCHING_ON, 16, 10, 1)));
+  }
+
+  @Test
   void aWindowMustHaveALength() {
     assertThrows(IllegalArgumentException.class, () -> new StreamRecording(5, 5));
   }
@@ -87,7 +104,7 @@ class StreamingReportTest {
     String md = o.markdown();
     assertTrue(md.contains("| 1 | 0.90 (met) | 1.00 |"), md);
     assertTrue(md.contains("| 16 | 0.75 (missed) | 3.00 (met) |"), md);
-    assertTrue(md.contains("| (b) batching on | 1 | 450 | 1 | 900.0 | 2.40 ms | 2.40 ms | 2.00 ms |"), md);
+    assertTrue(md.contains("| (b) batching on | 1 | 450 | 450 | 1 | 900.0 | 2.40 ms | 2.40 ms | 2.00 ms |"), md);
     assertTrue(md.contains("= 2.00 ms (target < 5 ms: met)"), md);
 
     StreamingBenchmark.write(dir, o, new JsonObject().put("command", "streaming --concurrency 1,16"));
