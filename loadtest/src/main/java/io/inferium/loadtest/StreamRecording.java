@@ -51,7 +51,8 @@ final class StreamRecording {
 
   StreamingResult result(String label, int concurrency) {
     return new StreamingResult(label, concurrency, (windowEnd - windowStart) / 1e9, tokens, generations,
-        completionTokens, errors, ttft, itl, Double.NaN);
+        completionTokens, errors, ttft, itl, Double.NaN,
+        Map.of());
   }
 
   /** One generation's progress. */

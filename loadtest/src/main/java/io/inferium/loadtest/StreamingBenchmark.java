@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.HdrHistogram.Histogram;
 import org.slf4j.Logger;
@@ -106,8 +107,8 @@ final class StreamingBenchmark {
       md.append(String.format(Locale.ROOT, "Prefill of the %d-token prompt in-process (submit to first token, idle loop): "
           + "p50 %s, p99 %s.%n%n", promptTokens, ReportFiles.ms(prefillMs(50)), ReportFiles.ms(prefillMs(99))));
       md.append("| run | concurrency | tokens/s | per round | generations | tokens/generation | TTFT p50 | TTFT p99 "
-          + "| gateway TTFT mean | ITL p50 | ITL p99 | errors |\n");
-      md.append("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+          + "| gateway TTFT mean | ITL p50 | ITL p99 | cores busy: this JVM / workers | errors |\n");
+      md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
       List<StreamingResult> merged = new ArrayList<>();
       for (int c : concurrencies()) {
         for (String label : labels()) {
@@ -128,6 +129,7 @@ final class StreamingBenchmark {
             .append(" | ").append(ReportFiles.ms(r.ttftMs(50))).append(" | ").append(ReportFiles.ms(r.ttftMs(99)))
             .append(" | ").append(ReportFiles.ms(r.gatewayTtftMs()))
             .append(" | ").append(ReportFiles.ms(r.itlMs(50))).append(" | ").append(ReportFiles.ms(r.itlMs(99)))
+            .append(" | ").append(cores(r.cores(), ProcessCpu.THIS_JVM)).append(" / ").append(cores(r.cores(), ProcessCpu.WORKERS))
             .append(" | ").append(ReportFiles.errors(r.errors())).append(" |\n");
       }
       md.append("\n| concurrency | (b)/(a) tokens/s, target ≥ 0.85 | (b)/(c) tokens/s, target ≥ 3 at 16 |\n|---|---|---|\n");
@@ -140,6 +142,11 @@ final class StreamingBenchmark {
               + "prefill p50 = %s (target < 5 ms: %s).%n", concurrencies().isEmpty() ? "–" : concurrencies().get(0),
           ReportFiles.ms(overhead), Double.isNaN(overhead) ? "not measured" : overhead < 5 ? "met" : "missed"));
       return md.toString();
+    }
+
+    private static String cores(Map<String, Double> cores, String group) {
+      Double v = cores.get(group);
+      return v == null ? "–" : String.format(Locale.ROOT, "%.2f", v);
     }
 
     private static String ratio(double r, double target) {
@@ -217,8 +224,10 @@ final class StreamingBenchmark {
           for (int round = 1; round <= settings.rounds(); round++) {
             for (int c : settings.concurrencies()) {
               log.info("round {}, concurrency {}, load average {}", round, c, loadAverage());
-              runs.add(logged(local.closedLoop(IN_PROCESS, c, prompt, params, settings.warmup(), settings.duration(),
-                  settings.maxGenerations())));
+              ProcessCpu.Snapshot cpu = ProcessCpu.snapshot();
+              StreamingResult a = local.closedLoop(IN_PROCESS, c, prompt, params, settings.warmup(), settings.duration(),
+                  settings.maxGenerations());
+              runs.add(logged(a.withCores(ProcessCpu.cores(cpu, ProcessCpu.snapshot()))));
               runs.add(logged(throughServer(server, clients, BATCHING_ON, on, c, limit)));
               runs.add(logged(throughServer(server, clients, BATCHING_OFF, off, c, limit)));
             }
@@ -237,8 +246,10 @@ final class StreamingBenchmark {
   private StreamingResult throughServer(BenchmarkServer server, StreamingClients clients, String label, String function,
       int concurrency, long limitSeconds) throws Exception {
     MetricsSnapshot before = server.metrics();
+    ProcessCpu.Snapshot cpu = ProcessCpu.snapshot();
     StreamingResult r = clients.closedLoop(label, concurrency, settings.body(function), settings.warmup(),
-        settings.duration(), settings.maxGenerations()).await(limitSeconds, TimeUnit.SECONDS);
+        settings.duration(), settings.maxGenerations()).await(limitSeconds, TimeUnit.SECONDS)
+        .withCores(ProcessCpu.cores(cpu, ProcessCpu.snapshot()));
     MetricsSnapshot after = server.metrics();
     double count = after.sum(TTFT_METRIC + "_count", function) - before.sum(TTFT_METRIC + "_count", function);
     double sum = after.sum(TTFT_METRIC + "_sum", function) - before.sum(TTFT_METRIC + "_sum", function);
@@ -247,10 +258,10 @@ final class StreamingBenchmark {
 
   private static StreamingResult logged(StreamingResult r) {
     log.info("  {} c={}: {} tokens/s, TTFT p50 {} ms p99 {} ms (gateway mean {} ms), ITL p50 {} ms p99 {} ms, "
-            + "{} tokens/generation, errors {}", r.label(), r.concurrency(), Math.round(r.tokensPerSecond()),
+            + "{} tokens/generation, errors {}, cores busy {}", r.label(), r.concurrency(), Math.round(r.tokensPerSecond()),
         LoadResult.round(r.ttftMs(50)), LoadResult.round(r.ttftMs(99)), LoadResult.round(r.gatewayTtftMs()),
         LoadResult.round(r.itlMs(50)), LoadResult.round(r.itlMs(99)), LoadResult.round(r.tokensPerGeneration()),
-        r.errors());
+        r.errors(), r.cores());
     return r;
   }
 

@@ -21,17 +21,27 @@ import org.HdrHistogram.Histogram;
  * @param itl              inter-token latency, microseconds
  * @param gatewayTtftMs    the gateway's own mean time from request arrival to first token over the run
  *                         (warm-up included), from {@code /metrics}; NaN in-process
+ * @param cores            cores busy per process group over the run, warm-up included ({@link ProcessCpu})
  */
 public record StreamingResult(String label, int concurrency, double seconds, long tokens, long generations,
-    long completionTokens, Map<String, Long> errors, Histogram ttft, Histogram itl, double gatewayTtftMs) {
+    long completionTokens, Map<String, Long> errors, Histogram ttft, Histogram itl, double gatewayTtftMs,
+    Map<String, Double> cores) {
 
   public StreamingResult {
     errors = Map.copyOf(new TreeMap<>(errors));
+    cores = Map.copyOf(new TreeMap<>(cores));
+  }
+
+  /** This result with the cores each process group kept busy. */
+  public StreamingResult withCores(Map<String, Double> busy) {
+    return new StreamingResult(label, concurrency, seconds, tokens, generations, completionTokens, errors, ttft, itl,
+        gatewayTtftMs, busy);
   }
 
   /** This result with the gateway's mean time to first token. */
   public StreamingResult withGatewayTtft(double ms) {
-    return new StreamingResult(label, concurrency, seconds, tokens, generations, completionTokens, errors, ttft, itl, ms);
+    return new StreamingResult(label, concurrency, seconds, tokens, generations, completionTokens, errors, ttft, itl, ms,
+        cores);
   }
 
   /**
@@ -53,8 +63,12 @@ public record StreamingResult(String label, int concurrency, double seconds, lon
     double gateway = Double.isNaN(gatewayTtftMs) ? other.gatewayTtftMs
         : Double.isNaN(other.gatewayTtftMs) || generations + other.generations == 0 ? gatewayTtftMs
         : (gatewayTtftMs * generations + other.gatewayTtftMs * other.generations) / (generations + other.generations);
-    return new StreamingResult(label, concurrency, seconds + other.seconds, tokens + other.tokens,
-        generations + other.generations, completionTokens + other.completionTokens, allErrors, allTtft, allItl, gateway);
+    Map<String, Double> allCores = new TreeMap<>();
+    double total = seconds + other.seconds;
+    cores.forEach((k, v) -> allCores.merge(k, v * seconds / total, Double::sum));
+    other.cores.forEach((k, v) -> allCores.merge(k, v * other.seconds / total, Double::sum));
+    return new StreamingResult(label, concurrency, total, tokens + other.tokens, generations + other.generations,
+        completionTokens + other.completionTokens, allErrors, allTtft, allItl, gateway, allCores);
   }
 
   public double tokensPerSecond() {
@@ -88,6 +102,13 @@ public record StreamingResult(String label, int concurrency, double seconds, lon
         .put("generations", generations).put("completion_tokens", completionTokens)
         .put("errors", new JsonObject(new TreeMap<>(errors)))
         .put("ttft_ms", LoadResult.percentiles(ttft)).put("itl_ms", LoadResult.percentiles(itl))
-        .put("gateway_ttft_mean_ms", Double.isNaN(gatewayTtftMs) ? null : LoadResult.round(gatewayTtftMs));
+        .put("gateway_ttft_mean_ms", Double.isNaN(gatewayTtftMs) ? null : LoadResult.round(gatewayTtftMs))
+        .put("cores_busy", coresJson());
+  }
+
+  private JsonObject coresJson() {
+    JsonObject o = new JsonObject();
+    cores.forEach((k, v) -> o.put(k, LoadResult.round(v)));
+    return o;
   }
 }

@@ -53,8 +53,10 @@ class StreamingReportTest {
 
   @Test
   void roundsOfOneCellMergeIntoTotalsOverTotalTime() {
-    StreamingResult a = result(StreamingBenchmark.BATCHING_ON, 4, 1000, 2_000).withGatewayTtft(1.0);
-    StreamingResult b = result(StreamingBenchmark.BATCHING_ON, 4, 3000, 4_000).withGatewayTtft(3.0);
+    StreamingResult a = result(StreamingBenchmark.BATCHING_ON, 4, 1000, 2_000).withGatewayTtft(1.0)
+        .withCores(Map.of(ProcessCpu.WORKERS, 1.0, ProcessCpu.THIS_JVM, 0.5));
+    StreamingResult b = result(StreamingBenchmark.BATCHING_ON, 4, 3000, 4_000).withGatewayTtft(3.0)
+        .withCores(Map.of(ProcessCpu.WORKERS, 2.0));
     StreamingBenchmark.Outcome o = new StreamingBenchmark.Outcome(11, ReportTest.latencies(400), List.of(a, b));
     StreamingResult m = o.find(StreamingBenchmark.BATCHING_ON, 4);
     assertEquals(4.0, m.seconds(), 1e-9);
@@ -63,9 +65,21 @@ class StreamingReportTest {
     assertEquals(2, m.ttft().getTotalCount());
     assertEquals(3998, m.itl().getTotalCount());
     assertEquals(2.0, m.gatewayTtftMs(), 1e-9);
+    assertEquals(1.5, m.cores().get(ProcessCpu.WORKERS), 1e-9);
+    assertEquals(0.25, m.cores().get(ProcessCpu.THIS_JVM), 1e-9);
     assertEquals(List.of(500.0, 1500.0), o.rounds(StreamingBenchmark.BATCHING_ON, 4));
     assertTrue(o.markdown().contains("| (b) batching on | 4 | 1000 | 500 / 1500 |"), o.markdown());
     assertThrows(IllegalArgumentException.class, () -> a.merge(result(StreamingBenchmark.BATCHING_ON, 16, 10, 1)));
+  }
+
+  @Test
+  void procStatTicksAndCoresBusy() {
+    assertEquals(1234 + 56, ProcessCpu.parseTicks(
+        "4242 (java (x) y) S 1 4242 4242 0 -1 4194560 100 0 0 0 1234 56 0 0 20 0 30 0 123 456 789"));
+    ProcessCpu.Snapshot before = new ProcessCpu.Snapshot(0, Map.of(ProcessCpu.THIS_JVM, 100L));
+    ProcessCpu.Snapshot after = new ProcessCpu.Snapshot(2_000_000_000L, Map.of(ProcessCpu.THIS_JVM, 250L,
+        ProcessCpu.WORKERS, 100L));
+    assertEquals(Map.of(ProcessCpu.THIS_JVM, 0.75, ProcessCpu.WORKERS, 0.5), ProcessCpu.cores(before, after));
   }
 
   @Test
@@ -104,7 +118,7 @@ class StreamingReportTest {
     String md = o.markdown();
     assertTrue(md.contains("| 1 | 0.90 (met) | 1.00 |"), md);
     assertTrue(md.contains("| 16 | 0.75 (missed) | 3.00 (met) |"), md);
-    assertTrue(md.contains("| (b) batching on | 1 | 450 | 450 | 1 | 900.0 | 2.40 ms | 2.40 ms | 2.00 ms |"), md);
+    assertTrue(md.contains("| (b) batching on | 1 | 450 | 450 | 1 | 900.0 | 2.40 ms | 2.40 ms | 2.00 ms | 0.00 ms | 0.00 ms | – / – | 0 |"), md);
     assertTrue(md.contains("= 2.00 ms (target < 5 ms: met)"), md);
 
     StreamingBenchmark.write(dir, o, new JsonObject().put("command", "streaming --concurrency 1,16"));
