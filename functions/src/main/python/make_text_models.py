@@ -44,6 +44,7 @@ N_LAYER = 2
 N_HEAD = 4
 N_POSITIONS = 256
 SEED = 20261123
+BETA = 20.0  # logits per unit of bigram probability
 
 CHAT_TEMPLATE = (
     "{% for message in messages %}"
@@ -152,30 +153,41 @@ class Encoder:
 
 
 def training_streams(corpus):
-    """Plain documents ending in EOS, and each paragraph as a ChatML assistant turn."""
-    docs = [d.strip() for d in corpus.split(EOS) if d.strip()]
-    streams = [d + EOS for d in docs]
-    for d in docs:
-        for para in re.split(r"\n\s*\n", d):
-            para = para.strip()
-            if para:
-                streams.append(f"{IM_START}assistant\n{para}{IM_END}\n")
+    """Prose only (markdown tables and code fences make greedy loops), each document ending in
+    EOS, and each document's first paragraph also as a ChatML assistant turn so that the model
+    knows how a turn starts and ends."""
+    streams = []
+    for doc in (d.strip() for d in corpus.split(EOS)):
+        lines = [l for l in doc.splitlines() if not l.lstrip().startswith(("|", "```", "#"))]
+        prose = "\n".join(lines).replace("`", "").strip()
+        if not prose:
+            continue
+        streams.append(prose + EOS)
+        first = re.split(r"\n\s*\n", prose)[0].strip()
+        streams.append(f"{IM_START}assistant\n{first}{IM_END}\n")
     return streams
 
 
-def bigram_factors(encoder, streams, rng):
-    """Token embedding and LM head whose product approximates the centred log-bigram matrix."""
+def bigram_factors(encoder, streams):
+    """Token embedding and LM head whose product approximates the corpus's bigram probabilities.
+
+    A rank-63 factorisation of the 640x640 next-token probability matrix, rows weighted by how
+    often the token occurs so that frequent tokens fit best; the LM head is scaled so that logits
+    are BETA times the approximate probabilities (peaked enough to sample from). A bigram model
+    loops under greedy decoding; it only has to look like text, not make sense.
+    """
     counts = np.zeros((VOCAB_SIZE, VOCAB_SIZE))
     for s in streams:
         ids = encoder.encode(s)
         for a, b in zip(ids, ids[1:]):
             counts[a, b] += 1
     smoothed = counts + 0.02
-    logp = np.log(smoothed / smoothed.sum(axis=1, keepdims=True))
-    logp -= logp.mean(axis=1, keepdims=True)  # softmax ignores a per-row shift
-    u, s, vt = np.linalg.svd(logp)
+    p = smoothed / smoothed.sum(axis=1, keepdims=True)
+    p -= p.mean(axis=1, keepdims=True)  # softmax ignores a per-row shift
+    weight = np.sqrt(counts.sum(axis=1) + 1)[:, None]
+    u, s, vt = np.linalg.svd(p * weight)
     rank = N_EMBD - 1  # LayerNorm removes the mean direction, so use the 63 others
-    a = u[:, :rank] * np.sqrt(s[:rank])
+    a = u[:, :rank] * np.sqrt(s[:rank]) / weight
     b = vt[:rank].T * np.sqrt(s[:rank])
     # Orthonormal basis of the zero-mean subspace of R^64: LayerNorm leaves those vectors alone
     # up to a per-token scale.
@@ -184,8 +196,9 @@ def bigram_factors(encoder, streams, rng):
     wte = a @ q.T
     norms = np.linalg.norm(wte, axis=1)
     typical = float(np.median(norms[norms > 0]))
-    # After the final LayerNorm a hidden vector has norm 8; rescale so logits keep their size.
-    lm_head = (q @ b.T) * (typical / np.sqrt(N_EMBD))
+    # After the final LayerNorm a hidden vector has norm 8 (sqrt of the width); undo that for a
+    # typical token.
+    lm_head = (q @ b.T) * (BETA * typical / np.sqrt(N_EMBD))
     return wte.astype(np.float32), lm_head.astype(np.float32), typical
 
 
@@ -350,9 +363,9 @@ def main():
     corpus = CORPUS.read_text(encoding="utf-8")
     vocab, merges = learn_bpe(corpus)
     enc = Encoder(vocab, merges)
-    wte, lm_head, typical = bigram_factors(enc, training_streams(corpus), rng)
+    wte, lm_head, typical = bigram_factors(enc, training_streams(corpus))
     wpe = (rng.standard_normal((N_POSITIONS, N_EMBD)) * 0.05 * typical / np.sqrt(N_EMBD)).astype(np.float32)
-    gpt_layers = [block_weights(rng, typical, mix=0.35) for _ in range(N_LAYER)]
+    gpt_layers = [block_weights(rng, typical, mix=0.25) for _ in range(N_LAYER)]
     embed_layers = [block_weights(rng, typical, mix=0.5) for _ in range(N_LAYER)]
 
     tok = tokenizer_json(vocab, merges)

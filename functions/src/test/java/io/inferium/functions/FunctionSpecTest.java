@@ -43,7 +43,7 @@ class FunctionSpecTest {
          "visibility": "private", "labels": ["setosa", "versicolor", "virginica"],
          "batching": {"max_batch_size": 32, "max_queue_delay_ms": 5}, "timeout_ms": 1500,
          "keep_warm": true, "verification": {"policy": "redundant", "k": 3, "threshold": 0.99},
-         "price": {"per_request_micro_usd": 50, "per_compute_ms_micro_usd": 3}}""");
+         "price": {"per_request_micro_usd": 50, "per_compute_ms_micro_usd": 3, "per_1k_tokens_micro_usd": 3000}}""");
 
     FunctionSpec spec = FunctionSpec.fromJson(json);
 
@@ -61,6 +61,25 @@ class FunctionSpecTest {
     assertEquals(json, spec.toJson());
     assertEquals(spec, FunctionSpec.fromJson(spec.toJson()));
     assertEquals(4, spec.withVersion(4).version());
+  }
+
+  @Test
+  void textOptionsBelongToTextFunctionsAndDefaultSensibly() {
+    FunctionSpec gen = FunctionSpec.fromJson(new JsonObject().put("name", "g").put("kind", "text-generation"));
+    assertEquals(TextOptions.DEFAULT, gen.text());
+    assertEquals(16, gen.toJson().getJsonObject("text").getInteger("max_running_sequences"));
+    assertEquals(9, gen.price().chargeTokens(3), "$0.003 per 1,000 tokens = 3 micro-dollars a token");
+    assertEquals(4, new FunctionSpec.Price(0, 0, 1000).chargeTokens(4), "a custom price per 1,000 tokens");
+    FunctionSpec embed = FunctionSpec.fromJson(new JsonObject().put("name", "e").put("kind", "embedding")
+        .put("text", new JsonObject().put("pooling", "cls").put("normalize", false).put("max_running_sequences", 4)));
+    assertEquals(new TextOptions(4, 512, 256, "cls", false), embed.text());
+    assertEquals(embed, FunctionSpec.fromJson(embed.toJson()));
+    assertEquals("field 'text': only text-generation and embedding functions have text options, this function's kind is tensor",
+        invalid("{\"name\": \"t\", \"text\": {}}"));
+    assertEquals("field 'text.pooling': expected one of mean | cls | last, got max",
+        invalid("{\"name\": \"e\", \"kind\": \"embedding\", \"text\": {\"pooling\": \"max\"}}"));
+    assertEquals("field 'text.max_running_sequences': expected an integer in [1, 256], got 0",
+        invalid("{\"name\": \"g\", \"kind\": \"text-generation\", \"text\": {\"max_running_sequences\": 0}}"));
   }
 
   @Test
@@ -91,7 +110,7 @@ class FunctionSpecTest {
   @Test
   void anUnknownFieldIsNamedWithTheAcceptedOnes() {
     assertEquals("spec: unknown field 'timeout' (accepted: batching, category, description, developer, keep_warm, kind, "
-            + "labels, name, price, timeout_ms, use_cases, verification, version, visibility)",
+            + "labels, name, price, text, timeout_ms, use_cases, verification, version, visibility)",
         invalid("{\"name\": \"iris\", \"timeout\": 5}"));
   }
 

@@ -37,6 +37,10 @@ class DemoCommand implements Callable<Integer> {
         System.out.println("    -d '{\"inputs\":[{\"name\":\"features\",\"shape\":[2,4],\"datatype\":\"FP32\",\"data\":[[5.1,3.5,1.4,0.2],[6.7,3.0,5.2,2.3]]}]}'");
         System.out.println("  curl -s " + u + "/v2/models/add/infer -H \"Authorization: Bearer $KEY\" -H 'Content-Type: application/json' \\");
         System.out.println("    -d '{\"inputs\":[{\"name\":\"a\",\"shape\":[1,4],\"datatype\":\"FP32\",\"data\":[1,2,3,4]},{\"name\":\"b\",\"shape\":[1,4],\"datatype\":\"FP32\",\"data\":[10,20,30,40]}]}'");
+        System.out.println("  curl -sN " + u + "/v1/chat/completions -H \"Authorization: Bearer $KEY\" -H 'Content-Type: application/json' \\");
+        System.out.println("    -d '{\"model\":\"tiny-gpt\",\"stream\":true,\"max_tokens\":32,\"messages\":[{\"role\":\"user\",\"content\":\"Hello\"}]}'");
+        System.out.println("  curl -s " + u + "/v1/embeddings -H \"Authorization: Bearer $KEY\" -H 'Content-Type: application/json' \\");
+        System.out.println("    -d '{\"model\":\"tiny-embed\",\"input\":\"a sentence to embed\"}'");
         System.out.println("  curl -s " + u + "/api/functions -H \"Authorization: Bearer $KEY\"");
         System.out.println("  curl -s " + u + "/metrics | grep inferium_");
       } catch (Exception e) {

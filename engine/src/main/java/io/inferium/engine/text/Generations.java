@@ -61,7 +61,7 @@ public final class Generations {
     int attempts;
     long deadlineTimer = -1;
     Promise<Frame> call;
-    int chunks;
+    volatile int chunks;
     boolean done;
 
     Generation(FunctionRecord fn, JsonObject work, long deadlineNanos, Context caller, Consumer<Chunk> onChunk) {

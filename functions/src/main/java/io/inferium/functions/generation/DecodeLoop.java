@@ -49,6 +49,8 @@ public final class DecodeLoop {
   private final Set<Long> cancelled = new HashSet<>();
   private final Set<Long> ids = new HashSet<>();
   private final FloatBuffer[] pastBuffers;
+  private final FloatBuffer[] presentBuffers;
+  private final FloatBuffer[] logitsBuffer = new FloatBuffer[1];
 
   public DecodeLoop(TextModel model, int maxRunning, int maxTokensPerStep, boolean useKvCache) {
     if (maxRunning < 1 || maxTokensPerStep < 1) {
@@ -60,6 +62,7 @@ public final class DecodeLoop {
     this.useKvCache = useKvCache;
     this.vocab = model.tokenizer().vocabSize();
     this.pastBuffers = new FloatBuffer[model.layers() * 2];
+    this.presentBuffers = new FloatBuffer[model.layers() * 2];
   }
 
   /**
@@ -230,6 +233,7 @@ public final class DecodeLoop {
       }
     }
     Map<String, OnnxTensor> feed = new HashMap<>();
+    Map<String, OnnxTensor> pinned = new HashMap<>();
     try {
       feed.put("input_ids", OnnxTensor.createTensor(model.env(), LongBuffer.wrap(inputIds), new long[] {rows, inputLength}));
       feed.put("attention_mask", OnnxTensor.createTensor(model.env(), LongBuffer.wrap(mask), new long[] {rows, total}));
@@ -240,15 +244,33 @@ public final class DecodeLoop {
       int pastSize = rows * heads * pastLength * headDim;
       for (int layer = 0; layer < layers; layer++) {
         for (int kv = 0; kv < 2; kv++) {
-          FloatBuffer buffer = pastBuffer(layer * 2 + kv, pastSize);
+          FloatBuffer buffer = buffer(pastBuffers, layer * 2 + kv, pastSize);
           for (int r = 0; r < rows && !prefill; r++) {
             batch.get(r).cache.writeRow(buffer, layer, kv == 1, r, pastLength);
           }
           feed.put(pastName(layer, kv == 1), OnnxTensor.createTensor(model.env(), buffer, pastShape));
         }
       }
-      try (OrtSession.Result result = model.session().run(feed)) {
-        readResult(result, batch, prefill, inputLength, total);
+      // ONNX Runtime writes present.* (and logits, when its width is known) straight into reused
+      // direct buffers: no per-step allocation and no copy out of the runtime.
+      long[] presentShape = {rows, heads, total, headDim};
+      int presentSize = rows * heads * total * headDim;
+      for (int layer = 0; layer < layers; layer++) {
+        for (int kv = 0; kv < 2; kv++) {
+          FloatBuffer buffer = buffer(presentBuffers, layer * 2 + kv, presentSize);
+          pinned.put(presentName(layer, kv == 1), OnnxTensor.createTensor(model.env(), buffer, presentShape));
+        }
+      }
+      int width = model.logitsWidth();
+      if (width > 0) {
+        FloatBuffer buffer = buffer(logitsBuffer, 0, rows * inputLength * width);
+        pinned.put("logits", OnnxTensor.createTensor(model.env(), buffer, new long[] {rows, inputLength, width}));
+      }
+      try (OrtSession.Result result = model.session().run(feed, width > 0 ? Set.of() : Set.of("logits"), pinned)) {
+        FloatBuffer logits = width > 0 ? logitsBuffer[0]
+            : ((OnnxTensor) result.get("logits").orElseThrow()).getFloatBuffer();
+        int logitsWidth = width > 0 ? width : vocab;
+        readResult(logits, logitsWidth, batch, prefill, inputLength, total);
       }
     } catch (OrtException | RuntimeException e) {
       for (DecodingSequence s : batch) {
@@ -262,16 +284,13 @@ public final class DecodeLoop {
       log.error("decode step failed", e);
     } finally {
       feed.values().forEach(OnnxTensor::close);
+      pinned.values().forEach(OnnxTensor::close);
     }
   }
 
-  private void readResult(OrtSession.Result result, List<DecodingSequence> batch, boolean prefill, int inputLength,
-      int total) throws OrtException {
-    OnnxTensor logits = (OnnxTensor) result.get("logits").orElseThrow();
-    long[] logitsShape = logits.getInfo().getShape();
-    int width = (int) logitsShape[2];
+  private void readResult(FloatBuffer logitData, int width, List<DecodingSequence> batch, boolean prefill,
+      int inputLength, int total) {
     int usable = Math.min(width, vocab);
-    FloatBuffer logitData = logits.getFloatBuffer();
     if (prefill) {
       for (DecodingSequence s : batch) {
         s.cache = new KvCache(model.layers(), model.heads(), model.headDim(), s.prompt.length + 16);
@@ -279,7 +298,7 @@ public final class DecodeLoop {
     }
     for (int layer = 0; layer < model.layers(); layer++) {
       for (int kv = 0; kv < 2; kv++) {
-        FloatBuffer present = ((OnnxTensor) result.get(presentName(layer, kv == 1)).orElseThrow()).getFloatBuffer();
+        FloatBuffer present = presentBuffers[layer * 2 + kv];
         for (int r = 0; r < batch.size(); r++) {
           DecodingSequence s = batch.get(r);
           if (prefill) {
@@ -320,7 +339,7 @@ public final class DecodeLoop {
       long[] empty = {1, model.heads(), 0, model.headDim()};
       for (int layer = 0; layer < model.layers(); layer++) {
         for (int kv = 0; kv < 2; kv++) {
-          feed.put(pastName(layer, kv == 1), OnnxTensor.createTensor(model.env(), pastBuffer(layer * 2 + kv, 0), empty));
+          feed.put(pastName(layer, kv == 1), OnnxTensor.createTensor(model.env(), buffer(pastBuffers, layer * 2 + kv, 0), empty));
         }
       }
       try (OrtSession.Result result = model.session().run(feed, Set.of("logits"))) {
@@ -336,13 +355,13 @@ public final class DecodeLoop {
     }
   }
 
-  /** A reused direct buffer: ONNX Runtime reads it in place instead of copying. */
-  private FloatBuffer pastBuffer(int index, int size) {
-    FloatBuffer buffer = pastBuffers[index];
+  /** A reused direct buffer: ONNX Runtime reads and writes it in place instead of copying. */
+  private static FloatBuffer buffer(FloatBuffer[] pool, int index, int size) {
+    FloatBuffer buffer = pool[index];
     if (buffer == null || buffer.capacity() < size) {
       int capacity = Math.max(size, buffer == null ? 1024 : buffer.capacity() * 2);
       buffer = ByteBuffer.allocateDirect(capacity * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
-      pastBuffers[index] = buffer;
+      pool[index] = buffer;
     }
     buffer.clear();
     buffer.limit(size);

@@ -38,6 +38,7 @@ public final class TextModel implements AutoCloseable {
   private final int heads;
   private final int headDim;
   private final boolean hasPositionIds;
+  private final int logitsWidth;
 
   private TextModel(OrtEnvironment env, OrtSession session, TextTokenizer tokenizer, ChatTemplate chatTemplate,
       JsonObject generationConfig, int maxContext, int layers, int heads, int headDim, boolean hasPositionIds) {
@@ -51,6 +52,13 @@ public final class TextModel implements AutoCloseable {
     this.heads = heads;
     this.headDim = headDim;
     this.hasPositionIds = hasPositionIds;
+    long[] logitsShape;
+    try {
+      logitsShape = ((TensorInfo) session.getOutputInfo().get("logits").getInfo()).getShape();
+    } catch (OrtException e) {
+      throw new IllegalStateException(e);
+    }
+    this.logitsWidth = logitsShape.length == 3 && logitsShape[2] > 0 ? (int) logitsShape[2] : -1;
   }
 
   /** Loads {@code dir}; call from a thread with a large stack, as all ONNX Runtime calls. */
@@ -208,6 +216,11 @@ public final class TextModel implements AutoCloseable {
 
   OrtSession session() {
     return session;
+  }
+
+  /** The logits' last dimension when the model fixes it, else -1. */
+  int logitsWidth() {
+    return logitsWidth;
   }
 
   boolean hasPositionIds() {
