@@ -21,6 +21,7 @@ import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Comparator;
+import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -95,6 +96,10 @@ final class BenchmarkServer implements AutoCloseable {
     return gateway.url();
   }
 
+  int port() {
+    return gateway.port();
+  }
+
   String adminKey() {
     return adminKey;
   }
@@ -105,8 +110,28 @@ final class BenchmarkServer implements AutoCloseable {
 
   /** Deploys through {@code POST /api/functions} and waits until the version is {@code ready}. */
   JsonObject deploy(JsonObject spec, Path model) throws Exception {
+    return deploy(spec, MultipartForm.create().attribute("spec", spec.encode())
+        .binaryFileUpload("model", model.getFileName().toString(), model.toString(), "application/octet-stream"));
+  }
+
+  /**
+   * Deploys a text function from a directory holding {@code model.onnx}, {@code tokenizer.json} and
+   * optionally {@code tokenizer_config.json} and {@code generation_config.json}, each sent as the
+   * multipart part of that name.
+   */
+  JsonObject deployText(JsonObject spec, Path dir) throws Exception {
     MultipartForm form = MultipartForm.create().attribute("spec", spec.encode())
-        .binaryFileUpload("model", model.getFileName().toString(), model.toString(), "application/octet-stream");
+        .binaryFileUpload("model", "model.onnx", dir.resolve("model.onnx").toString(), "application/octet-stream");
+    for (String part : List.of("tokenizer", "tokenizer_config", "generation_config")) {
+      Path file = dir.resolve(part + ".json");
+      if (Files.exists(file)) {
+        form.binaryFileUpload(part, part + ".json", file.toString(), "application/json");
+      }
+    }
+    return deploy(spec, form);
+  }
+
+  private JsonObject deploy(JsonObject spec, MultipartForm form) throws Exception {
     HttpResponse<Buffer> resp = client.post(gateway.port(), "127.0.0.1", "/api/functions")
         .bearerTokenAuthentication(adminKey).sendMultipartForm(form).await(60, TimeUnit.SECONDS);
     if (resp.statusCode() != 202) {

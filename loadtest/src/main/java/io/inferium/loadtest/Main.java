@@ -18,11 +18,12 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code java -Xss8m -jar loadtest/target/inferium-loadtest.jar benchmark|run}: the side-by-side
- * benchmark, or a load run against a server that is already running.
+ * {@code java -Xss8m -jar loadtest/target/inferium-loadtest.jar benchmark|verification|streaming|run}: the
+ * side-by-side benchmarks, or a load run against a server that is already running.
  */
 @Command(name = "inferium-loadtest", mixinStandardHelpOptions = true,
-    subcommands = {Main.BenchmarkCommand.class, Main.VerificationCommand.class, Main.RunCommand.class},
+    subcommands = {Main.BenchmarkCommand.class, Main.VerificationCommand.class, Main.StreamingCommand.class,
+        Main.RunCommand.class},
     description = "Load generator and benchmark for Inferium (loopback only).")
 public final class Main implements Runnable {
 
@@ -172,6 +173,67 @@ public final class Main implements Runnable {
       Files.createDirectories(out);
       Files.writeString(out.resolve("verification.md"), "# Verification cost (" + model + ", " + workers + " workers)\n\n" + md);
       System.out.println(md);
+      return 0;
+    }
+  }
+
+  @Command(name = "streaming", mixinStandardHelpOptions = true,
+      description = "Streaming generation with tiny-gpt: (a) the decode loop in-process, (b) the gateway streaming "
+          + "/v1/completions with continuous batching on, (c) with it off (one sequence at a time); tokens/s, "
+          + "time to first token, inter-token latency.")
+  static final class StreamingCommand implements Callable<Integer> {
+    @Option(names = "--concurrency", split = ",", defaultValue = "1,4,16",
+        description = "concurrent streams (default: ${DEFAULT-VALUE})")
+    List<Integer> concurrencies;
+    @Option(names = "--max-tokens", defaultValue = "64", description = "max_tokens per generation (default: ${DEFAULT-VALUE})")
+    int maxTokens;
+    @Option(names = "--prompt", defaultValue = StreamingCommand.DEFAULT_PROMPT,
+        description = "completions prompt, decoded greedily (default: ${DEFAULT-VALUE})")
+    String prompt;
+    @Option(names = "--workers", defaultValue = "1", description = "worker processes (default: ${DEFAULT-VALUE})")
+    int workers;
+    @Option(names = "--worker-threads", defaultValue = "0",
+        description = "ONNX Runtime intra-op threads in the workers and in (a), 0 for the server's default")
+    int workerThreads;
+    @Option(names = "--max-tokens-per-step", defaultValue = "512",
+        description = "prompt tokens admitted per decode step (default: ${DEFAULT-VALUE})")
+    int maxTokensPerStep;
+    @Option(names = "--db-url", description = "PostgreSQL to use (a fresh database is created); embedded when absent")
+    String dbUrl;
+    @Option(names = "--warmup", defaultValue = "1", description = "seconds per run before measuring (default: ${DEFAULT-VALUE})")
+    double warmup;
+    @Option(names = "--duration", defaultValue = "3", description = "measured seconds per run (default: ${DEFAULT-VALUE})")
+    double duration;
+    @Option(names = "--rounds", defaultValue = "3",
+        description = "times the whole interleaved sweep runs; the rounds of each cell are merged (default: ${DEFAULT-VALUE})")
+    int rounds;
+    @Option(names = "--prefill-runs", defaultValue = "50", description = "single prompts timed for (a)'s prefill (default: ${DEFAULT-VALUE})")
+    int prefillRuns;
+    @Option(names = "--max-generations", defaultValue = "1000000", description = "cap per run (default: ${DEFAULT-VALUE})")
+    long maxGenerations;
+    @Option(names = "--out", defaultValue = "loadtest/results", description = "output directory (default: ${DEFAULT-VALUE})")
+    Path out;
+
+    /** Greedy decoding of this prompt runs to 64 tokens without meeting an end-of-sequence token. */
+    static final String DEFAULT_PROMPT = "Licensed under the Apache License";
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+      int threads = workerThreads > 0 ? workerThreads : ServerConfig.builder().build().workerThreads();
+      StreamingBenchmark.Settings s = new StreamingBenchmark.Settings(concurrencies, maxTokens, prompt, workers, threads,
+          dbUrl, seconds(warmup), seconds(duration), rounds, prefillRuns, maxGenerations, maxTokensPerStep);
+      StreamingBenchmark.Outcome outcome = new StreamingBenchmark(s).run();
+      JsonObject meta = meta("java -Xss8m -jar loadtest/target/inferium-loadtest.jar "
+          + String.join(" ", spec.commandLine().getParseResult().originalArgs()))
+          .put("model", "tiny-gpt (functions/src/main/resources/models/tiny-gpt)").put("prompt", prompt)
+          .put("max_tokens", maxTokens).put("workers", workers).put("worker_intra_op_threads", threads)
+          .put("warmup_s", warmup).put("duration_s", duration).put("rounds", rounds);
+      StreamingBenchmark.write(out, outcome, meta);
+      System.out.println(outcome.markdown());
+      System.out.println("Written: " + out.resolve("streaming.md") + ", streaming.json");
       return 0;
     }
   }
