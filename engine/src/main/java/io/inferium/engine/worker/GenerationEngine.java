@@ -39,6 +39,9 @@ final class GenerationEngine {
     void done(long requestId, JsonObject meta, List<int[]> tokens);
 
     void error(long requestId, String code, String message);
+
+    /** A decode step ended: what it produced may go out now (tokens are buffered until then). */
+    void stepDone();
   }
 
   /** A request's choices as they progress; touched only on the decode thread. */
@@ -136,6 +139,7 @@ final class GenerationEngine {
             log.error("decode step failed", e);
             failAll("model_error", "the decode step failed: " + e.getMessage());
           }
+          sink.stepDone();
         }
       }
     } catch (InterruptedException e) {

@@ -161,13 +161,30 @@ public final class WorkerProcess {
   }
 
   private void send(Frame frame) {
+    send(frame, true);
+  }
+
+  /** Writes a frame; without {@code flush} it may wait in the buffer for the next flushing send. */
+  private void send(Frame frame, boolean flush) {
     ByteBuffer bytes = FrameCodec.encode(frame);
     synchronized (this) {
       try {
         out.write(bytes.array(), bytes.arrayOffset() + bytes.position(), bytes.remaining());
-        out.flush();
+        if (flush) {
+          out.flush();
+        }
       } catch (IOException e) {
         log.warn("could not send {} to the gateway: {}", frame.type(), e.getMessage());
+      }
+    }
+  }
+
+  private void flush() {
+    synchronized (this) {
+      try {
+        out.flush();
+      } catch (IOException e) {
+        log.warn("could not flush to the gateway: {}", e.getMessage());
       }
     }
   }
@@ -268,8 +285,14 @@ public final class WorkerProcess {
   private final GenerationEngine.Sink tokens = new GenerationEngine.Sink() {
     @Override
     public void token(long requestId, int index, int tokenId, String delta, int promptTokens) {
+      // One decode step emits a token for every running sequence: they go out together at stepDone().
       send(Frame.of(FrameType.TOKEN, requestId, new JsonObject().put("index", index).put("id", tokenId).put("text", delta)
-          .put("prompt_tokens", promptTokens)));
+          .put("prompt_tokens", promptTokens)), false);
+    }
+
+    @Override
+    public void stepDone() {
+      flush();
     }
 
     @Override
