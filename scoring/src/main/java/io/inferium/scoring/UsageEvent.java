@@ -16,12 +16,24 @@ import java.time.Instant;
 public record UsageEvent(String id, String tenantId, String function, int version, String owner, String modality,
     long units, long computeUs, long chargeMicroUsd, Instant at) {
 
+  /** The CloudEvents {@code type} of usage events on the {@code inferium.usage} topic. */
+  public static final String TYPE = "io.inferium.usage";
+
+  /** The event as published on {@code inferium.usage} (schema in docs/ARCHITECTURE.md, "Event stream"). */
   public JsonObject toJson() {
     return new JsonObject()
-        .put("specversion", "1.0").put("id", id).put("source", "inferium").put("type", "inferium.usage")
-        .put("time", at.toString())
+        .put("specversion", "1.0").put("id", id).put("source", "inferium/gateway").put("type", TYPE)
+        .put("time", at.toString()).put("subject", function)
         .put("data", new JsonObject().put("tenant_id", tenantId).put("function", function).put("version", version)
             .put("owner", owner).put("modality", modality).put("units", units).put("compute_us", computeUs)
             .put("charge_micro_usd", chargeMicroUsd));
+  }
+
+  /** Reads {@link #toJson()}'s form back. */
+  public static UsageEvent fromJson(JsonObject e) {
+    JsonObject d = e.getJsonObject("data");
+    return new UsageEvent(e.getString("id"), d.getString("tenant_id"), d.getString("function"), d.getInteger("version"),
+        d.getString("owner"), d.getString("modality"), d.getLong("units"), d.getLong("compute_us"),
+        d.getLong("charge_micro_usd"), Instant.parse(e.getString("time")));
   }
 }

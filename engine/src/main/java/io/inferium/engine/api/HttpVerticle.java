@@ -30,7 +30,7 @@ public final class HttpVerticle extends VerticleBase {
   /** What the routes need from the rest of the gateway. */
   public record Services(Pool pool, FunctionStore store, ModelBlobs blobs, DeployPipeline pipeline, Dispatcher dispatcher,
       Mempool mempool, ApiKeys keys, Tenants tenants, Tiers tiers, NodeLedger ledger, WorkerSupervisor supervisor,
-      UsageMeter meter, io.inferium.scoring.Invoices invoices, Metrics metrics, EngineMetrics engineMetrics,
+      UsageMeter meter, io.inferium.infra.events.EventLog events, io.inferium.scoring.Invoices invoices, Metrics metrics, EngineMetrics engineMetrics,
       BooleanSupplier workersReady, String version) {}
 
   /** Listening address and body limits. */
@@ -57,7 +57,7 @@ public final class HttpVerticle extends VerticleBase {
     Limits limits = new Limits(services.tiers(), services.tenants(), services.engineMetrics());
     limits.meter(services.meter());
     V2Routes v2 = new V2Routes(services.store(), services.mempool(), services.engineMetrics(),
-        services.workersReady(), services.version(), limits, services.meter());
+        services.workersReady(), services.version(), limits, services.meter(), services.events());
     v2.mountPublic(router, services.pool());
     Authentication auth = new Authentication(services.keys());
     router.route("/api/*").handler(auth::handle);

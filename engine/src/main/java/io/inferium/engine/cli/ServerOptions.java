@@ -19,6 +19,9 @@ final class ServerOptions {
   @Option(names = "--db-url", defaultValue = "${env:INFERIUM_DB_URL}", description = "postgresql://user[:password]@host[:port]/db; embedded PostgreSQL when absent (env INFERIUM_DB_URL).")
   String dbUrl;
 
+  @Option(names = "--kafka", defaultValue = "${env:INFERIUM_KAFKA}", description = "Kafka bootstrap host:port for the event stream; a local file log under <data-dir>/events when absent (env INFERIUM_KAFKA).")
+  String kafka;
+
   @Option(names = "--workers", defaultValue = "${env:INFERIUM_WORKERS:-0}", description = "Worker processes; 0 = one per two cores (env INFERIUM_WORKERS).")
   int workers;
 
@@ -50,7 +53,7 @@ final class ServerOptions {
   long maxRequestMb;
 
   ServerConfig toConfig() {
-    ServerConfig.Builder b = ServerConfig.builder().host(host).port(port).dataDir(dataDir).dbUrl(blankToNull(dbUrl))
+    ServerConfig.Builder b = ServerConfig.builder().host(host).port(port).dataDir(dataDir).dbUrl(blankToNull(dbUrl)).kafka(blankToNull(kafka))
         .adminKey(blankToNull(adminKey)).maxUploadBytes(maxUploadMb << 20).maxRequestBytes(maxRequestMb << 20);
     if (workers > 0) {
       b.workers(workers);
