@@ -54,6 +54,8 @@ public final class LocalEventLog implements EventLog {
   private final int maxQueued;
   private final EventLogMeters meters;
   private final WorkerExecutor io;
+  private final MeterRegistry registry;
+  private final Gauge queuedGauge;
   private final Map<String, LocalTopic> topics = new ConcurrentHashMap<>();
   private final List<LocalSubscription> subscriptions = new CopyOnWriteArrayList<>();
   private final ArrayDeque<Pending> queue = new ArrayDeque<>();
@@ -68,8 +70,9 @@ public final class LocalEventLog implements EventLog {
     this.maxQueued = maxQueued;
     this.meters = new EventLogMeters(registry);
     this.io = vertx.createSharedWorkerExecutor("inferium-events-" + Integer.toHexString(System.identityHashCode(this)), 1);
-    Gauge.builder("inferium.events.queued", this, LocalEventLog::queued)
-        .description("Appends waiting to be written to the local event log").strongReference(false).register(registry);
+    this.queuedGauge = Gauge.builder("inferium.events.queued", this, LocalEventLog::queued)
+        .description("Appends waiting to be written to the local event log").register(registry);
+    this.registry = registry;
   }
 
   @Override
@@ -237,6 +240,7 @@ public final class LocalEventLog implements EventLog {
       return closing;
     }
     closed = true;
+    registry.remove(queuedGauge);
     List<Future<Void>> stops = new ArrayList<>();
     for (LocalSubscription s : subscriptions) {
       stops.add(s.close());
