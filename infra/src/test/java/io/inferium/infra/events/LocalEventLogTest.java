@@ -72,6 +72,32 @@ class LocalEventLogTest extends EventLogContract {
   }
 
   @Test
+  void aTopicNoGroupConsumesKeepsOnlyItsRetention() throws Exception {
+    LocalEventLog log = new LocalEventLog(vertx, dir, new SimpleMeterRegistry(), 512, 1000, 2048);
+    for (int i = 0; i < 300; i++) {
+      await(log.append(topic, "k", new JsonObject().put("seq", i)));
+    }
+    long bytes;
+    try (var files = Files.list(dir.resolve(topic))) {
+      bytes = files.filter(p -> p.toString().endsWith(".log")).mapToLong(p -> p.toFile().length()).sum();
+    }
+    assertTrue(bytes <= 2048 + 512 + 64, "about 2 KiB kept of ~7 KiB written, got " + bytes);
+    // What is kept is the newest: a new group starts at the oldest kept record and reads to the end.
+    List<Integer> seen = Collections.synchronizedList(new ArrayList<>());
+    EventSubscription sub = await(log.subscribe(topic, "late", records -> {
+      records.forEach(r -> seen.add(r.value().getInteger("seq")));
+      return Future.succeededFuture();
+    }));
+    eventually("the newest record", () -> seen.contains(299));
+    assertTrue(seen.get(0) > 0, "the oldest records were dropped");
+    for (int i = 1; i < seen.size(); i++) {
+      assertEquals(seen.get(i - 1) + 1, seen.get(i), "kept records are contiguous");
+    }
+    await(sub.close());
+    await(log.close());
+  }
+
+  @Test
   void appendsBeyondTheQueueBoundFailFast() throws Exception {
     LocalEventLog log = new LocalEventLog(vertx, dir, new SimpleMeterRegistry(), 1 << 20, 10);
     List<Future<Void>> appends = new ArrayList<>();

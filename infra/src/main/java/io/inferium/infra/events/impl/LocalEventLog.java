@@ -40,6 +40,8 @@ public final class LocalEventLog implements EventLog {
 
   public static final long DEFAULT_SEGMENT_BYTES = 16L << 20;
   public static final int DEFAULT_MAX_QUEUED = 50_000;
+  /** What a topic without any committing group keeps (newest segments). */
+  public static final long DEFAULT_UNCONSUMED_RETENTION_BYTES = 256L << 20;
   static final int MAX_BATCH = 500;
   static final long MIN_BACKOFF_MS = 50;
   static final long MAX_BACKOFF_MS = 2_000;
@@ -52,6 +54,7 @@ public final class LocalEventLog implements EventLog {
   private final Path dir;
   private final long segmentBytes;
   private final int maxQueued;
+  private final long unconsumedRetentionBytes;
   private final EventLogMeters meters;
   private final WorkerExecutor io;
   private final MeterRegistry registry;
@@ -64,6 +67,12 @@ public final class LocalEventLog implements EventLog {
   private Future<Void> closing;
 
   public LocalEventLog(Vertx vertx, Path dir, MeterRegistry registry, long segmentBytes, int maxQueued) {
+    this(vertx, dir, registry, segmentBytes, maxQueued, DEFAULT_UNCONSUMED_RETENTION_BYTES);
+  }
+
+  public LocalEventLog(Vertx vertx, Path dir, MeterRegistry registry, long segmentBytes, int maxQueued,
+      long unconsumedRetentionBytes) {
+    this.unconsumedRetentionBytes = unconsumedRetentionBytes;
     this.vertx = vertx;
     this.dir = dir;
     this.segmentBytes = segmentBytes;
@@ -100,7 +109,7 @@ public final class LocalEventLog implements EventLog {
     if (t == null) {
       Path d = dir.resolve(name);
       Files.createDirectories(d);
-      t = LocalTopic.open(name, d, segmentBytes);
+      t = LocalTopic.open(name, d, segmentBytes, unconsumedRetentionBytes);
       topics.put(name, t);
     }
     return t;

@@ -38,6 +38,7 @@ final class LocalTopic {
   private final Path dir;
   private final Path groupsDir;
   private final long segmentBytes;
+  private final long unconsumedRetentionBytes;
   private final TreeMap<Long, Path> segments = new TreeMap<>();
   private final Map<String, Long> committed = new HashMap<>();
   private FileChannel active;
@@ -45,15 +46,16 @@ final class LocalTopic {
   private long activeBytes;
   private volatile long nextOffset;
 
-  private LocalTopic(String name, Path dir, long segmentBytes) {
+  private LocalTopic(String name, Path dir, long segmentBytes, long unconsumedRetentionBytes) {
+    this.unconsumedRetentionBytes = unconsumedRetentionBytes;
     this.name = name;
     this.dir = dir;
     this.groupsDir = dir.resolve("groups");
     this.segmentBytes = segmentBytes;
   }
 
-  static LocalTopic open(String name, Path dir, long segmentBytes) throws IOException {
-    LocalTopic t = new LocalTopic(name, dir, segmentBytes);
+  static LocalTopic open(String name, Path dir, long segmentBytes, long unconsumedRetentionBytes) throws IOException {
+    LocalTopic t = new LocalTopic(name, dir, segmentBytes, unconsumedRetentionBytes);
     t.recover();
     return t;
   }
@@ -157,6 +159,26 @@ final class LocalTopic {
     nextOffset += lines.size();
     if (activeBytes >= segmentBytes) {
       openSegment(nextOffset);
+      if (committed.isEmpty()) {
+        trimUnconsumed();
+      }
+    }
+  }
+
+  /**
+   * A topic no group has ever committed on (e.g. completions before any consumer exists) would grow
+   * forever: keep only its newest {@code unconsumedRetentionBytes}. Once a group commits, segments go
+   * only when every committing group is past them, so billing never loses an unconsumed event.
+   */
+  private void trimUnconsumed() throws IOException {
+    long total = 0;
+    for (Path p : segments.values()) {
+      total += Files.size(p);
+    }
+    while (segments.size() > 1 && total > unconsumedRetentionBytes) {
+      Map.Entry<Long, Path> first = segments.pollFirstEntry();
+      total -= Files.size(first.getValue());
+      Files.deleteIfExists(first.getValue());
     }
   }
 
