@@ -16,6 +16,7 @@ import io.inferium.infra.DatabaseSettings;
 import io.inferium.infra.Metrics;
 import io.inferium.infra.events.EventLog;
 import io.inferium.scoring.Invoices;
+import io.inferium.scoring.PayoutLedger;
 import io.inferium.scoring.RevenueSplit;
 import io.inferium.scoring.UsageMeter;
 import io.inferium.verifier.CodeChecksum;
@@ -89,7 +90,8 @@ public final class Gateway {
                 ? EventLog.local(vertx, dataDir.resolve("events"), metrics.registry())
                 : EventLog.kafka(vertx, config.kafka(), metrics.registry());
             log.info("Event stream: {}", events.description());
-            meter = new UsageMeter(vertx, d.pool(), events, metrics.registry());
+            meter = new UsageMeter(vertx, d.pool(), events, metrics.registry())
+                .payouts(new PayoutLedger(RevenueSplit.DEFAULT, config.burnPlatformShare()));
             supervisor.onAttach(link -> ledger.register(link.workerId(), link.hello().getString("public_key"))
                 .onFailure(err -> log.warn("Could not register node {}: {}", link.workerId(), err.toString())));
             supervisor.onMiss((node, what) -> ledger.penalize(node, what[0], what[1])

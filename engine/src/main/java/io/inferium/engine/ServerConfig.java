@@ -22,6 +22,7 @@ import java.nio.file.Path;
  * @param scale    pool bounds, idle unloading and autoscaling ({@code workers} is the starting and minimum size)
  * @param kafka    Kafka bootstrap servers ({@code host:port[,…]}) for the event stream; null for the local
  *                 file log under {@code dataDir/events}
+ * @param burnPlatformShare mark the platform's share of each charge burned in the payout ledger
  */
 public record ServerConfig(
     String host,
@@ -42,7 +43,8 @@ public record ServerConfig(
     Path tiersFile,
     java.util.Map<Integer, String> testFaults,
     io.inferium.verifier.LedgerSettings ledger,
-    String kafka) {
+    String kafka,
+    boolean burnPlatformShare) {
 
   public static final String DEFAULT_HOST = "127.0.0.1";
   public static final int DEFAULT_PORT = 8080;
@@ -81,6 +83,7 @@ public record ServerConfig(
     private long scaleDownAfterMs = ScaleSettings.DEFAULT_SCALE_DOWN_AFTER_MS;
     private Path tiersFile;
     private String kafka;
+    private boolean burnPlatformShare;
     private final java.util.Map<Integer, String> testFaults = new java.util.HashMap<>();
     private io.inferium.verifier.LedgerSettings ledger = io.inferium.verifier.LedgerSettings.defaults();
 
@@ -100,6 +103,7 @@ public record ServerConfig(
     public Builder maxWorkers(int v) { maxWorkers = v; return this; }
     public Builder tiersFile(Path v) { tiersFile = v; return this; }
     public Builder kafka(String v) { kafka = v; return this; }
+    public Builder burnPlatformShare(boolean v) { burnPlatformShare = v; return this; }
     public Builder ledger(io.inferium.verifier.LedgerSettings v) { ledger = v; return this; }
     /** For tests only: the worker in pool slot {@code slot} (1-based) perturbs its outputs. */
     public Builder testFault(int slot, String fault) { testFaults.put(slot, fault); return this; }
@@ -112,7 +116,7 @@ public record ServerConfig(
           idleUnloadMs, scaleUpAfterMs, scaleDownAfterMs, ScaleSettings.DEFAULT_TICK_MS);
       return new ServerConfig(host, port, dataDir, dbUrl, workers, adminKey, maxUploadBytes, maxRequestBytes, device,
           workerSlots, workerThreads, maxInflight, heartbeatMs, deploy, scale, tiersFile, java.util.Map.copyOf(testFaults),
-          ledger, kafka);
+          ledger, kafka, burnPlatformShare);
     }
   }
 

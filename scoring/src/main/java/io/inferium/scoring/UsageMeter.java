@@ -46,6 +46,7 @@ public final class UsageMeter {
 
   private final Vertx vertx;
   private final Pool pool;
+  private PayoutLedger ledger = PayoutLedger.DEFAULT;
   private final EventLog events;
   private final MeterRegistry registry;
   private final int maxRetry;
@@ -78,6 +79,12 @@ public final class UsageMeter {
         .description("Usage events recorded here and not yet stored in the database").register(registry);
     Gauge.builder("inferium.usage.retry", this, m -> m.retryCount())
         .description("Usage events whose append to the event log failed, waiting to be retried").register(registry);
+  }
+
+  /** How charges are split into payout rows (default {@link PayoutLedger#DEFAULT}); set before {@link #start}. */
+  public UsageMeter payouts(PayoutLedger ledger) {
+    this.ledger = ledger;
+    return this;
   }
 
   /** Starts the billing consumer (and the append retry timer). */
@@ -191,7 +198,10 @@ public final class UsageMeter {
             err.getMessage()));
   }
 
-  /** Inserts events, each id once: a row already there is left alone. */
+  /**
+   * Inserts events and their payout rows in one transaction, each id once: rows already there are
+   * left alone, so a redelivered batch changes nothing.
+   */
   public Future<Void> insert(List<UsageEvent> batch) {
     if (batch.isEmpty()) {
       return Future.succeededFuture();
@@ -199,10 +209,12 @@ public final class UsageMeter {
     List<Tuple> rows = batch.stream().map(e -> Tuple.of(e.id(), e.tenantId(), e.function(), e.version(), e.owner(),
         e.modality(), e.units(), e.computeUs(), e.chargeMicroUsd(), OffsetDateTime.ofInstant(e.at(), ZoneOffset.UTC)))
         .toList();
-    return pool.preparedQuery("INSERT INTO usage_events (id, tenant_id, function_name, function_version, function_owner, "
-            + "modality, units, compute_us, charge_micro_usd, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
-            + "ON CONFLICT (id) DO NOTHING")
+    List<Tuple> payouts = batch.stream().flatMap(e -> ledger.rows(e).stream()).toList();
+    return pool.withTransaction(conn -> conn.preparedQuery("INSERT INTO usage_events (id, tenant_id, function_name, "
+            + "function_version, function_owner, modality, units, compute_us, charge_micro_usd, at) "
+            + "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING")
         .executeBatch(rows)
+        .compose(r -> conn.preparedQuery(PayoutLedger.INSERT).executeBatch(payouts)))
         .mapEmpty();
   }
 

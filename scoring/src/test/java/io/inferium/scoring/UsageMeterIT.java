@@ -89,4 +89,49 @@ class UsageMeterIT {
       vertx.close().await(10, TimeUnit.SECONDS);
     }
   }
+
+  @Test
+  void everyStoredChargeIsSplitIntoPayoutRowsThatAddUpOnceWithTheBurnMarked() throws Exception {
+    Vertx vertx = Vertx.vertx();
+    try (TestDatabase db = TestDatabase.create()) {
+      Database database = Database.open(vertx, db.settings()).await(60, TimeUnit.SECONDS);
+      EventLog events = EventLog.local(vertx, dir.resolve("events"), new SimpleMeterRegistry());
+      UsageMeter meter = new UsageMeter(vertx, database.pool(), events, new SimpleMeterRegistry())
+          .payouts(new PayoutLedger(RevenueSplit.DEFAULT, true));
+      meter.start().await(10, TimeUnit.SECONDS);
+      Instant at = Instant.now();
+      UsageEvent twoWorkers = new UsageEvent("p1", "acme", "f", 1, "dev", "request", 1, 10, 1001, at,
+          java.util.List.of("w-1", "w-2"));
+      UsageEvent noWorker = new UsageEvent("p2", "acme", "f", 1, "dev", "request", 1, 10, 7, at);
+      meter.record(twoWorkers);
+      meter.record(noWorker);
+      meter.record(twoWorkers);
+      meter.flush().await(10, TimeUnit.SECONDS);
+      // A batch delivered again (as after a crash before the commit) adds no row.
+      meter.insert(java.util.List.of(twoWorkers, noWorker)).await(10, TimeUnit.SECONDS);
+
+      java.util.Map<String, Long> amounts = new java.util.HashMap<>();
+      java.util.Map<String, Boolean> burned = new java.util.HashMap<>();
+      database.pool().query("SELECT usage_id, role, party, amount_micro_usd, burned FROM payouts").execute()
+          .await(10, TimeUnit.SECONDS).forEach(r -> {
+            String k = r.getString("usage_id") + "/" + r.getString("role") + "/" + r.getString("party");
+            amounts.put(k, r.getLong("amount_micro_usd"));
+            burned.put(k, r.getBoolean("burned"));
+          });
+      assertEquals(java.util.Map.of("p1/developer/dev", 700L, "p1/operator/w-1", 100L, "p1/operator/w-2", 100L,
+          "p1/platform/platform", 101L, "p2/developer/dev", 4L, "p2/platform/platform", 3L), amounts);
+      assertTrue(burned.get("p1/platform/platform") && !burned.get("p1/developer/dev"), "only the platform's share burns");
+      Invoices invoices = new Invoices(database.pool(), RevenueSplit.DEFAULT);
+      JsonObject totals = invoices.payoutTotals(at.minusSeconds(60), at.plusSeconds(60)).await(10, TimeUnit.SECONDS);
+      assertEquals(1008, totals.getLong("total_micro_usd"), "payouts sum to the charges: " + totals.encode());
+      assertEquals(104, totals.getLong("burned_micro_usd"));
+      assertEquals(704, invoices.earnings("dev", at.minusSeconds(60), at.plusSeconds(60)).await(10, TimeUnit.SECONDS)
+          .getLong("earned_micro_usd"));
+      meter.stop().await(10, TimeUnit.SECONDS);
+      events.close().await(10, TimeUnit.SECONDS);
+      database.close().await(10, TimeUnit.SECONDS);
+    } finally {
+      vertx.close().await(10, TimeUnit.SECONDS);
+    }
+  }
 }
