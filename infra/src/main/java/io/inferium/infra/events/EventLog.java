@@ -40,9 +40,23 @@ public interface EventLog {
     return new LocalEventLog(vertx, dir, registry, LocalEventLog.DEFAULT_SEGMENT_BYTES, LocalEventLog.DEFAULT_MAX_QUEUED);
   }
 
-  /** Kafka at {@code bootstrap} (host:port[,host:port]); idempotent producer with {@code acks=all}. */
+  /**
+   * Kafka at {@code bootstrap} (host:port[,host:port]); idempotent producer with {@code acks=all}.
+   * An append completes when the broker has it, so it waits (and fails after two minutes) while the
+   * broker is away; see {@link #kafkaWithOutbox} for appends that never depend on the broker.
+   */
   static EventLog kafka(Vertx vertx, String bootstrap, MeterRegistry registry) {
     return new KafkaEventLog(vertx, bootstrap, registry);
+  }
+
+  /**
+   * Kafka behind a local file outbox under {@code outboxDir}: appends are durable once fsynced
+   * locally and are relayed to Kafka in order (again after a restart, if needed); subscriptions
+   * read Kafka.
+   */
+  static EventLog kafkaWithOutbox(Vertx vertx, String bootstrap, Path outboxDir, MeterRegistry registry) {
+    return new io.inferium.infra.events.impl.RelayedEventLog(local(vertx, outboxDir, registry), outboxDir,
+        kafka(vertx, bootstrap, registry));
   }
 
   /** Appends one event; succeeds once it is durable, fails (and is counted) otherwise. */

@@ -9,34 +9,37 @@ import io.micrometer.core.instrument.MeterRegistry;
 final class EventLogMeters {
 
   private final MeterRegistry registry;
+  private final String log;
 
-  EventLogMeters(MeterRegistry registry) {
+  /** {@code log} tells the local log's series from Kafka's where one process runs both (outbox). */
+  EventLogMeters(MeterRegistry registry, String log) {
     this.registry = registry;
+    this.log = log;
   }
 
   void appended(String topic) {
-    Counter.builder("inferium.events.appended").description("Events durably appended").tag("topic", topic)
+    Counter.builder("inferium.events.appended").description("Events durably appended").tag("topic", topic).tag("log", log)
         .register(registry).increment();
   }
 
   void appendFailed(String topic) {
-    Counter.builder("inferium.events.append.failed").description("Appends that failed").tag("topic", topic)
+    Counter.builder("inferium.events.append.failed").description("Appends that failed").tag("topic", topic).tag("log", log)
         .register(registry).increment();
   }
 
   void redelivery(String topic, String group) {
     Counter.builder("inferium.events.redelivered").description("Batches handed back for redelivery after a failed handler or commit")
-        .tag("topic", topic).tag("group", group).register(registry).increment();
+        .tag("topic", topic).tag("group", group).tag("log", log).register(registry).increment();
   }
 
   void lag(String topic, String group, EventSubscription subscription) {
     Gauge.builder("inferium.events.lag", subscription, EventSubscription::lag)
         .description("Records appended but not yet committed by the group").tag("topic", topic).tag("group", group)
-        .strongReference(false).register(registry);
+        .tag("log", log).strongReference(false).register(registry);
   }
 
   void unregisterLag(String topic, String group) {
-    var g = registry.find("inferium.events.lag").tag("topic", topic).tag("group", group).gauge();
+    var g = registry.find("inferium.events.lag").tag("topic", topic).tag("group", group).tag("log", log).gauge();
     if (g != null) {
       registry.remove(g);
     }

@@ -37,7 +37,7 @@ public final class KafkaEventLog implements EventLog {
   public KafkaEventLog(Vertx vertx, String bootstrap, MeterRegistry registry) {
     this.vertx = vertx;
     this.bootstrap = bootstrap;
-    this.meters = new EventLogMeters(registry);
+    this.meters = new EventLogMeters(registry, "kafka");
     Map<String, String> config = new HashMap<>();
     config.put("bootstrap.servers", bootstrap);
     config.put("key.serializer", "org.apache.kafka.common.serialization.StringSerializer");

@@ -77,7 +77,7 @@ public final class LocalEventLog implements EventLog {
     this.dir = dir;
     this.segmentBytes = segmentBytes;
     this.maxQueued = maxQueued;
-    this.meters = new EventLogMeters(registry);
+    this.meters = new EventLogMeters(registry, "local");
     this.io = vertx.createSharedWorkerExecutor("inferium-events-" + Integer.toHexString(System.identityHashCode(this)), 1);
     this.queuedGauge = Gauge.builder("inferium.events.queued", this, LocalEventLog::queued)
         .description("Appends waiting to be written to the local event log").register(registry);
