@@ -88,7 +88,7 @@ public final class Gateway {
             NodeLedger ledger = new NodeLedger(d.pool(), config.ledger(), metrics.registry());
             events = config.kafka() == null || config.kafka().isBlank()
                 ? EventLog.local(vertx, dataDir.resolve("events"), metrics.registry())
-                : EventLog.kafka(vertx, config.kafka(), metrics.registry());
+                : EventLog.kafkaWithOutbox(vertx, config.kafka(), dataDir.resolve("outbox"), metrics.registry());
             log.info("Event stream: {}", events.description());
             meter = new UsageMeter(vertx, d.pool(), events, metrics.registry())
                 .payouts(new PayoutLedger(RevenueSplit.DEFAULT, config.burnPlatformShare()));
