@@ -242,6 +242,11 @@ public final class UsageMeter {
    * (e.g. while the database is down) so that readers can go on with what is stored.
    */
   public Future<Void> flush() {
+    return flush(flushWaitMs);
+  }
+
+  /** {@link #flush()} waiting at most {@code maxWaitMs} (for callers on a request's path). */
+  public Future<Void> flush(long maxWaitMs) {
     Promise<Void> p = Promise.promise();
     synchronized (this) {
       long upTo = sequence;
@@ -251,11 +256,11 @@ public final class UsageMeter {
       }
       waiters.add(new Waiter(upTo, p));
     }
-    long t = vertx.setTimer(flushWaitMs, id -> {
+    long t = vertx.setTimer(Math.max(1, maxWaitMs), id -> {
       synchronized (this) {
         waiters.removeIf(w -> w.promise() == p);
       }
-      p.tryFail("usage not yet stored after " + flushWaitMs + " ms");
+      p.tryFail("usage not yet stored after " + maxWaitMs + " ms");
     });
     return p.future().onComplete(ar -> vertx.cancelTimer(t));
   }
