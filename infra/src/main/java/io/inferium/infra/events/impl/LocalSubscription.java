@@ -29,6 +29,7 @@ final class LocalSubscription implements EventSubscription {
   private long committedOffset;
   private volatile long committedForLag;
   private LocalTopic.Cursor cursor;
+  private boolean started;
   private boolean busy;
   private boolean closed;
   private long signals;
@@ -48,6 +49,7 @@ final class LocalSubscription implements EventSubscription {
     context.runOnContext(v -> {
       committedOffset = committed;
       committedForLag = committed;
+      started = true;
       pump();
     });
   }
@@ -67,7 +69,8 @@ final class LocalSubscription implements EventSubscription {
   }
 
   private void pump() {
-    if (busy || closed) {
+    // A signal from an append can arrive before the committed position is known: wait for start().
+    if (!started || busy || closed) {
       return;
     }
     busy = true;
