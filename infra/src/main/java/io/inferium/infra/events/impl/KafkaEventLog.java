@@ -80,7 +80,9 @@ public final class KafkaEventLog implements EventLog {
     config.put("max.poll.records", Integer.toString(LocalEventLog.MAX_BATCH));
     config.put("reconnect.backoff.max.ms", "1000");
     config.put("isolation.level", "read_committed");
-    KafkaSubscription s = new KafkaSubscription(vertx, vertx.getOrCreateContext(), config, topic, group, handler, meters);
+    // Bounds a commit or offset lookup while the broker is away (then the batch is redelivered).
+    config.put("default.api.timeout.ms", "15000");
+    KafkaSubscription s = new KafkaSubscription(vertx.getOrCreateContext(), config, topic, group, handler, meters);
     subscriptions.add(s);
     return s.start().map(v -> {
       meters.lag(topic, group, s);
