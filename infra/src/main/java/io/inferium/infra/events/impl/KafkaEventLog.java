@@ -50,7 +50,9 @@ public final class KafkaEventLog implements EventLog {
     config.put("reconnect.backoff.max.ms", "1000");
     // Bounded: beyond 32 MiB waiting for the broker, sends fail instead of growing the heap.
     config.put("buffer.memory", Long.toString(32L << 20));
-    config.put("max.block.ms", "10000");
+    // A send blocks the producer's thread while it has no metadata for the topic (broker away):
+    // fail such a send within a second instead (the caller retries), so close() is never stuck behind them.
+    config.put("max.block.ms", "1000");
     this.producer = KafkaProducer.create(vertx, config);
   }
 

@@ -58,12 +58,16 @@ public final class RelayedEventLog implements EventLog {
         .onFailure(err -> log.error("Relay of {} did not start: {}", t, err.toString())));
   }
 
+  /** The first record alone (a dead broker fails one send, not a batch of them), then the rest together. */
   private Future<Void> forward(List<LogRecord> records) {
-    List<Future<Void>> sent = new ArrayList<>(records.size());
-    for (LogRecord r : records) {
-      sent.add(remote.append(r.topic(), r.key(), r.value()));
-    }
-    return Future.all(sent).mapEmpty();
+    LogRecord head = records.get(0);
+    return remote.append(head.topic(), head.key(), head.value()).compose(v -> {
+      List<Future<Void>> sent = new ArrayList<>(records.size());
+      for (LogRecord r : records.subList(1, records.size())) {
+        sent.add(remote.append(r.topic(), r.key(), r.value()));
+      }
+      return Future.all(sent).mapEmpty();
+    });
   }
 
   @Override
