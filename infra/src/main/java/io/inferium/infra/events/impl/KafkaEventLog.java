@@ -20,8 +20,10 @@ import java.util.function.Function;
  * The event log on Kafka: values are JSON strings, keys the event key (so one key stays in one
  * partition, in order). The producer is idempotent with {@code acks=all}: an append completes
  * when every in-sync replica has it, and the producer's own retries never duplicate a record.
- * While the broker is unreachable, sends wait inside the producer (bounded by
- * {@code buffer.memory}) and retry until {@code delivery.timeout.ms}.
+ * While the broker is unreachable, sends for topics whose metadata is known wait inside the
+ * producer (bounded by {@code buffer.memory}) and retry until {@code delivery.timeout.ms}; sends
+ * without metadata fail after {@code max.block.ms} (1 s). The gateway never appends here directly:
+ * it goes through {@link RelayedEventLog}, whose local outbox makes appends independent of the broker.
  */
 public final class KafkaEventLog implements EventLog {
 
