@@ -14,7 +14,9 @@ import io.inferium.functions.ModelBlobs;
 import io.inferium.infra.Database;
 import io.inferium.infra.DatabaseSettings;
 import io.inferium.infra.Metrics;
+import io.inferium.infra.events.EventLog;
 import io.inferium.scoring.Invoices;
+import io.inferium.scoring.PayoutLedger;
 import io.inferium.scoring.RevenueSplit;
 import io.inferium.scoring.UsageMeter;
 import io.inferium.engine.text.Embeddings;
@@ -47,8 +49,7 @@ public final class Gateway {
   private ScaleController scaler;
   private Tiers tiers;
   private UsageMeter meter;
-  private static final int USAGE_BUFFER = 100_000;
-  private static final long USAGE_FLUSH_MS = 200;
+  private EventLog events;
   private DeployPipeline pipeline;
   private FunctionStore store;
   private String deploymentId;
@@ -88,8 +89,12 @@ public final class Gateway {
             ModelBlobs blobs = new ModelBlobs(dataDir.resolve("models"), files);
             supervisor = new WorkerSupervisor(vertx, config.supervisorSettings(), engineMetrics, code);
             NodeLedger ledger = new NodeLedger(d.pool(), config.ledger(), metrics.registry());
-            meter = new UsageMeter(vertx, d.pool(), metrics.registry(), USAGE_BUFFER, USAGE_FLUSH_MS);
-            meter.start();
+            events = config.kafka() == null || config.kafka().isBlank()
+                ? EventLog.local(vertx, dataDir.resolve("events"), metrics.registry())
+                : EventLog.kafkaWithOutbox(vertx, config.kafka(), dataDir.resolve("outbox"), metrics.registry());
+            log.info("Event stream: {}", events.description());
+            meter = new UsageMeter(vertx, d.pool(), events, metrics.registry())
+                .payouts(new PayoutLedger(RevenueSplit.DEFAULT, config.burnPlatformShare()));
             supervisor.onAttach(link -> ledger.register(link.workerId(), link.hello().getString("public_key"))
                 .onFailure(err -> log.warn("Could not register node {}: {}", link.workerId(), err.toString())));
             supervisor.onMiss((node, what) -> ledger.penalize(node, what[0], what[1])
@@ -101,13 +106,13 @@ public final class Gateway {
             pipeline = new DeployPipeline(vertx, store, blobs, supervisor, files, config.deploy(), engineMetrics);
             HttpVerticle http = new HttpVerticle(
                 new HttpVerticle.Services(d.pool(), store, blobs, pipeline, dispatcher, mempool, keys, new Tenants(d.pool()),
-                    tiers, ledger, supervisor, meter, new Invoices(d.pool(), RevenueSplit.DEFAULT), metrics, engineMetrics,
+                    tiers, ledger, supervisor, meter, events, new Invoices(d.pool(), RevenueSplit.DEFAULT), metrics, engineMetrics,
                     () -> !supervisor.workers().isEmpty(), VERSION,
                     new HttpVerticle.Text(new Generations(vertx, dispatcher, blobs, textMetrics),
                         new Embeddings(vertx, dispatcher, blobs), textMetrics)),
                 new HttpVerticle.Listen(config.host(), config.port(), config.maxUploadBytes(), config.maxRequestBytes(),
                     dataDir.resolve("uploads")));
-            return ledger.load().compose(v -> supervisor.start())
+            return ledger.load().compose(v -> meter.start()).compose(v -> supervisor.start())
                 .onSuccess(v -> scaler.start())
                 .compose(v -> pipeline.resumePending())
                 .compose(n -> vertx.deployVerticle(http))
@@ -159,6 +164,9 @@ public final class Gateway {
     }
     if (meter != null) {
       f = f.compose(v -> meter.stop()).otherwiseEmpty();
+    }
+    if (events != null) {
+      f = f.compose(v -> events.close()).otherwiseEmpty();
     }
     if (supervisor != null) {
       f = f.compose(v -> supervisor.stop()).otherwiseEmpty();

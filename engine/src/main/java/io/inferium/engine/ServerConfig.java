@@ -20,6 +20,9 @@ import java.nio.file.Path;
  * @param testFaults for tests only: worker slot index → injected fault, e.g. {@code noise:1.0}
  * @param tiersFile a tier table replacing the built-in {@code tiers.json}; null for the built-in one
  * @param scale    pool bounds, idle unloading and autoscaling ({@code workers} is the starting and minimum size)
+ * @param kafka    Kafka bootstrap servers ({@code host:port[,…]}) for the event stream; null for the local
+ *                 file log under {@code dataDir/events}
+ * @param burnPlatformShare mark the platform's share of each charge burned in the payout ledger
  */
 public record ServerConfig(
     String host,
@@ -39,7 +42,9 @@ public record ServerConfig(
     ScaleSettings scale,
     Path tiersFile,
     java.util.Map<Integer, String> testFaults,
-    io.inferium.verifier.LedgerSettings ledger) {
+    io.inferium.verifier.LedgerSettings ledger,
+    String kafka,
+    boolean burnPlatformShare) {
 
   public static final String DEFAULT_HOST = "127.0.0.1";
   public static final int DEFAULT_PORT = 8080;
@@ -77,6 +82,8 @@ public record ServerConfig(
     private long scaleUpAfterMs = ScaleSettings.DEFAULT_SCALE_UP_AFTER_MS;
     private long scaleDownAfterMs = ScaleSettings.DEFAULT_SCALE_DOWN_AFTER_MS;
     private Path tiersFile;
+    private String kafka;
+    private boolean burnPlatformShare;
     private final java.util.Map<Integer, String> testFaults = new java.util.HashMap<>();
     private io.inferium.verifier.LedgerSettings ledger = io.inferium.verifier.LedgerSettings.defaults();
 
@@ -95,6 +102,8 @@ public record ServerConfig(
     public Builder maxInflightPerWorker(int v) { maxInflight = v; return this; }
     public Builder maxWorkers(int v) { maxWorkers = v; return this; }
     public Builder tiersFile(Path v) { tiersFile = v; return this; }
+    public Builder kafka(String v) { kafka = v; return this; }
+    public Builder burnPlatformShare(boolean v) { burnPlatformShare = v; return this; }
     public Builder ledger(io.inferium.verifier.LedgerSettings v) { ledger = v; return this; }
     /** For tests only: the worker in pool slot {@code slot} (1-based) perturbs its outputs. */
     public Builder testFault(int slot, String fault) { testFaults.put(slot, fault); return this; }
@@ -107,7 +116,7 @@ public record ServerConfig(
           idleUnloadMs, scaleUpAfterMs, scaleDownAfterMs, ScaleSettings.DEFAULT_TICK_MS);
       return new ServerConfig(host, port, dataDir, dbUrl, workers, adminKey, maxUploadBytes, maxRequestBytes, device,
           workerSlots, workerThreads, maxInflight, heartbeatMs, deploy, scale, tiersFile, java.util.Map.copyOf(testFaults),
-          ledger);
+          ledger, kafka, burnPlatformShare);
     }
   }
 

@@ -397,6 +397,12 @@ class OpenAiIT {
     long tokens = usage.getInteger("total_tokens");
     // $0.003 per 1,000 tokens = 3 micro-dollars per token.
     assertEquals(Long.toString(tokens * 3), resp.getHeader("X-Inferium-Charge-Micro-Usd"));
+    // The usage is stored (through the event log) with the tokens as units; usage reads wait for this
+    // process's events to be stored.
+    JsonObject summary = gw.get("/api/usage?group_by=function").bodyAsJsonObject();
+    JsonObject gpt = summary.getJsonArray("groups").stream().map(JsonObject.class::cast)
+        .filter(g -> "tiny-gpt".equals(g.getString("function"))).findFirst().orElseThrow(() -> new AssertionError(summary));
+    assertEquals(gpt.getLong("units") * 3, gpt.getLong("charge_micro_usd"), "every text charge is 3 µ$ per token");
     String metrics = gw.get("/metrics").bodyAsString();
     assertTrue(metrics.contains("inferium_generation_ttft_seconds_count{function=\"tiny-gpt\"}"), "ttft exported");
     assertTrue(metrics.contains("inferium_tokens_total{function=\"tiny-gpt\",kind=\"completion\"}"), "tokens exported");

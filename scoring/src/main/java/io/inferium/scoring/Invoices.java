@@ -106,13 +106,16 @@ public final class Invoices {
 
   /** What a developer earned from its functions in a period (its share of every charge). */
   public Future<JsonObject> earnings(String developer, java.time.Instant from, java.time.Instant to) {
-    return pool.preparedQuery("SELECT function_name, count(*) AS requests, sum(charge_micro_usd) AS charge FROM usage_events "
-            + "WHERE function_owner = $1 AND at >= $2 AND at < $3 GROUP BY function_name ORDER BY function_name")
+    // Read from the payout ledger, which was written with the usage rows: what was actually credited.
+    return pool.preparedQuery("SELECT p.function_name, count(*) AS requests, sum(u.charge_micro_usd) AS charge, "
+            + "sum(p.amount_micro_usd) AS earned FROM payouts p JOIN usage_events u ON u.id = p.usage_id "
+            + "WHERE p.role = 'developer' AND p.party = $1 AND p.at >= $2 AND p.at < $3 "
+            + "GROUP BY p.function_name ORDER BY p.function_name")
         .execute(Tuple.of(developer, from.atOffset(ZoneOffset.UTC), to.atOffset(ZoneOffset.UTC))).map(rows -> {
           JsonArray functions = new JsonArray();
           long earned = 0;
           for (Row r : rows) {
-            long share = split.split(r.getLong("charge")).getLong("developer_micro_usd");
+            long share = r.getLong("earned");
             earned += share;
             functions.add(new JsonObject().put("function", r.getString("function_name"))
                 .put("requests", r.getLong("requests")).put("charge_micro_usd", r.getLong("charge"))
@@ -121,4 +124,23 @@ public final class Invoices {
           return new JsonObject().put("developer", developer).put("functions", functions).put("earned_micro_usd", earned);
         });
   }
+
+  /** Ledger totals per role between two instants: who was credited, and how much of the platform's share was burned. */
+  public Future<JsonObject> payoutTotals(java.time.Instant from, java.time.Instant to) {
+    return pool.preparedQuery("SELECT role, sum(amount_micro_usd) AS amount, "
+            + "sum(CASE WHEN burned THEN amount_micro_usd ELSE 0 END) AS burned FROM payouts "
+            + "WHERE at >= $1 AND at < $2 GROUP BY role ORDER BY role")
+        .execute(Tuple.of(from.atOffset(ZoneOffset.UTC), to.atOffset(ZoneOffset.UTC))).map(rows -> {
+          JsonObject out = new JsonObject();
+          long total = 0;
+          long burned = 0;
+          for (Row r : rows) {
+            out.put(r.getString("role") + "_micro_usd", r.getLong("amount"));
+            total += r.getLong("amount");
+            burned += r.getLong("burned");
+          }
+          return out.put("total_micro_usd", total).put("burned_micro_usd", burned);
+        });
+  }
+
 }

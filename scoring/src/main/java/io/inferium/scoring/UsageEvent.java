@@ -12,16 +12,37 @@ import java.time.Instant;
  * @param modality   what the units count: {@code request} for tensor functions
  * @param units      how many of them
  * @param computeUs  worker compute time, as measured by the worker
+ * @param workers    the workers (node operators) whose result was used
  */
 public record UsageEvent(String id, String tenantId, String function, int version, String owner, String modality,
-    long units, long computeUs, long chargeMicroUsd, Instant at) {
+    long units, long computeUs, long chargeMicroUsd, Instant at, java.util.List<String> workers) {
 
+  /** An event with no worker named (the operators' share then goes to the platform). */
+  public UsageEvent(String id, String tenantId, String function, int version, String owner, String modality,
+      long units, long computeUs, long chargeMicroUsd, Instant at) {
+    this(id, tenantId, function, version, owner, modality, units, computeUs, chargeMicroUsd, at, java.util.List.of());
+  }
+
+  /** The CloudEvents {@code type} of usage events on the {@code inferium.usage} topic. */
+  public static final String TYPE = "io.inferium.usage";
+
+  /** The event as published on {@code inferium.usage} (schema in docs/ARCHITECTURE.md, "Event stream"). */
   public JsonObject toJson() {
     return new JsonObject()
-        .put("specversion", "1.0").put("id", id).put("source", "inferium").put("type", "inferium.usage")
-        .put("time", at.toString())
+        .put("specversion", "1.0").put("id", id).put("source", "inferium/gateway").put("type", TYPE)
+        .put("time", at.toString()).put("subject", function)
         .put("data", new JsonObject().put("tenant_id", tenantId).put("function", function).put("version", version)
             .put("owner", owner).put("modality", modality).put("units", units).put("compute_us", computeUs)
-            .put("charge_micro_usd", chargeMicroUsd));
+            .put("charge_micro_usd", chargeMicroUsd)
+            .put("workers", new io.vertx.core.json.JsonArray(workers == null ? java.util.List.of() : workers)));
+  }
+
+  /** Reads {@link #toJson()}'s form back. */
+  public static UsageEvent fromJson(JsonObject e) {
+    JsonObject d = e.getJsonObject("data");
+    return new UsageEvent(e.getString("id"), d.getString("tenant_id"), d.getString("function"), d.getInteger("version"),
+        d.getString("owner"), d.getString("modality"), d.getLong("units"), d.getLong("compute_us"),
+        d.getLong("charge_micro_usd"), Instant.parse(e.getString("time")),
+        d.getJsonArray("workers", new io.vertx.core.json.JsonArray()).stream().map(String::valueOf).toList());
   }
 }

@@ -1,8 +1,12 @@
 package io.inferium.scoring;
 
+import io.inferium.infra.events.EventLog;
+import io.inferium.infra.events.EventSubscription;
+import io.inferium.infra.events.LogRecord;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -14,52 +18,215 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Records usage without ever blocking a request: events go into a bounded buffer and are written in
- * batches ({@code ON CONFLICT DO NOTHING} on the request id, so a redelivered event counts once).
- * While the database is unreachable the batch stays buffered and is retried; a full buffer drops
- * the newest events and counts them. The buffer lives in memory: events not yet flushed when the
- * process dies are lost (a durable journal is future work).
+ * Records usage without ever blocking a request, and stores it exactly once.
+ *
+ * <p>{@link #record} appends the event to the {@code inferium.usage} topic of the {@link EventLog}
+ * (durable: a file log with fsync, or Kafka with {@code acks=all}) and returns at once. The
+ * {@value #GROUP} group consumes that topic and writes each batch with
+ * {@code INSERT … ON CONFLICT (id) DO NOTHING}; its position is committed only after the insert
+ * succeeded. So an event redelivered after a crash, a broker restart or a database outage counts
+ * once, and one that was acknowledged by the log is never lost. An append that fails (log full or
+ * unreachable) waits in a bounded retry buffer; what does not fit is dropped and counted.
  */
 public final class UsageMeter {
 
   private static final Logger log = LoggerFactory.getLogger(UsageMeter.class);
-  private static final int BATCH = 500;
+  /** The consumer group that stores usage into PostgreSQL. */
+  public static final String GROUP = "billing";
+  public static final int DEFAULT_MAX_RETRY = 100_000;
+  public static final long DEFAULT_FLUSH_WAIT_MS = 5_000;
+  private static final long RETRY_MS = 500;
+  private static final int MAX_TRACKED = 200_000;
 
   private final Vertx vertx;
   private final Pool pool;
+  private PayoutLedger ledger = PayoutLedger.DEFAULT;
+  private final EventLog events;
   private final MeterRegistry registry;
-  private final int maxPending;
-  private final long flushMs;
-  private final ArrayDeque<UsageEvent> pending = new ArrayDeque<>();
-  private boolean flushing;
+  private final int maxRetry;
+  private final long flushWaitMs;
+  // Appends that failed, oldest first, retried on a timer.
+  private final ArrayDeque<UsageEvent> retry = new ArrayDeque<>();
+  // Events recorded here and not yet seen stored, in record order (id → sequence): what flush() waits for.
+  private final LinkedHashMap<String, Long> unstored = new LinkedHashMap<>();
+  private final List<Waiter> waiters = new ArrayList<>();
+  private long sequence;
   private long timer = -1;
-  private volatile java.util.function.Consumer<java.util.Set<String>> flushed = fns -> {};
+  private boolean retrying;
+  private volatile java.util.function.Consumer<java.util.Set<String>> flushed = fns -> { };
+  private EventSubscription subscription;
 
-  public UsageMeter(Vertx vertx, Pool pool, MeterRegistry registry, int maxPending, long flushMs) {
+  private record Waiter(long upTo, Promise<Void> promise) {
+  }
+
+  public UsageMeter(Vertx vertx, Pool pool, EventLog events, MeterRegistry registry) {
+    this(vertx, pool, events, registry, DEFAULT_MAX_RETRY, DEFAULT_FLUSH_WAIT_MS);
+  }
+
+  public UsageMeter(Vertx vertx, Pool pool, EventLog events, MeterRegistry registry, int maxRetry, long flushWaitMs) {
     this.vertx = vertx;
     this.pool = pool;
+    this.events = events;
     this.registry = registry;
-    this.maxPending = maxPending;
-    this.flushMs = flushMs;
+    this.maxRetry = maxRetry;
+    this.flushWaitMs = flushWaitMs;
     Gauge.builder("inferium.usage.pending", this, m -> m.pendingCount())
-        .description("Usage events waiting to be stored").register(registry);
+        .description("Usage events recorded here and not yet stored in the database").register(registry);
+    Gauge.builder("inferium.usage.retry", this, m -> m.retryCount())
+        .description("Usage events whose append to the event log failed, waiting to be retried").register(registry);
   }
 
-  public void start() {
-    timer = vertx.setPeriodic(flushMs, id -> flush());
+  /** How charges are split into payout rows (default {@link PayoutLedger#DEFAULT}); set before {@link #start}. */
+  public UsageMeter payouts(PayoutLedger ledger) {
+    this.ledger = ledger;
+    return this;
   }
 
-  /** Stops the timer and writes what is buffered. */
+  /** Starts the billing consumer (and the append retry timer). */
+  public Future<Void> start() {
+    timer = vertx.setPeriodic(RETRY_MS, id -> retryAppends());
+    return events.subscribe(EventLog.USAGE, GROUP, this::store).onSuccess(s -> subscription = s).mapEmpty();
+  }
+
+  /** Stops consuming; what is appended but not stored stays in the log for the next start. */
   public Future<Void> stop() {
     if (timer >= 0) {
       vertx.cancelTimer(timer);
+      timer = -1;
     }
-    return flush();
+    synchronized (this) {
+      waiters.forEach(w -> w.promise().tryFail("usage meter stopped"));
+      waiters.clear();
+    }
+    return subscription == null ? Future.succeededFuture() : subscription.close();
+  }
+
+  /** Events recorded by this process that are not yet stored. */
+  public synchronized int pendingCount() {
+    return unstored.size();
+  }
+
+  synchronized int retryCount() {
+    return retry.size();
+  }
+
+  /** Publishes one event; never blocks and never fails the caller (failures are retried or counted). */
+  public void record(UsageEvent e) {
+    synchronized (this) {
+      unstored.remove(e.id());
+      unstored.put(e.id(), ++sequence);
+      if (unstored.size() > MAX_TRACKED) {
+        // Only flush() uses this; forgetting the oldest makes it wait less, never bills differently.
+        unstored.remove(unstored.keySet().iterator().next());
+        wake();
+      }
+    }
+    registry.counter("inferium.billed.micro.usd", "function", e.function()).increment(e.chargeMicroUsd());
+    registry.counter("inferium.billed.units", "function", e.function(), "modality", e.modality()).increment(e.units());
+    append(e);
+  }
+
+  private void append(UsageEvent e) {
+    events.append(EventLog.USAGE, e.id(), e.toJson()).onFailure(err -> {
+      boolean kept;
+      synchronized (this) {
+        kept = retry.size() < maxRetry;
+        if (kept) {
+          retry.add(e);
+        } else {
+          unstored.remove(e.id());
+          wake();
+        }
+      }
+      if (!kept) {
+        registry.counter("inferium.usage.dropped").increment();
+        log.error("Usage event {} dropped: the event log failed ({}) and the retry buffer is full", e.id(), err.toString());
+      }
+    });
+  }
+
+  private void retryAppends() {
+    List<UsageEvent> again;
+    synchronized (this) {
+      if (retrying || retry.isEmpty()) {
+        return;
+      }
+      retrying = true;
+      again = new ArrayList<>(retry);
+      retry.clear();
+    }
+    log.info("Retrying {} usage events whose append failed", again.size());
+    List<Future<Void>> appends = new ArrayList<>();
+    for (UsageEvent e : again) {
+      Promise<Void> p = Promise.promise();
+      events.append(EventLog.USAGE, e.id(), e.toJson()).onComplete(ar -> {
+        if (ar.failed()) {
+          synchronized (this) {
+            retry.add(e);
+          }
+        }
+        p.complete();
+      });
+      appends.add(p.future());
+    }
+    Future.join(appends).onComplete(ar -> {
+      synchronized (this) {
+        retrying = false;
+      }
+    });
+  }
+
+  /** The billing consumer's handler: stores a batch; the log commits only when this succeeds. */
+  private Future<Void> store(List<LogRecord> records) {
+    List<UsageEvent> batch = new ArrayList<>(records.size());
+    for (LogRecord r : records) {
+      try {
+        batch.add(UsageEvent.fromJson(r.value()));
+      } catch (RuntimeException bad) {
+        // A malformed record can never be stored; holding the group on it would stop all billing.
+        registry.counter("inferium.usage.malformed").increment();
+        log.error("Skipping malformed usage record at {}/{}: {}", r.topic(), r.offset(), bad.toString());
+      }
+    }
+    return insert(batch).onSuccess(v -> stored(batch))
+        .onFailure(err -> log.warn("Storing {} usage events failed, they will be redelivered: {}", batch.size(),
+            err.getMessage()));
+  }
+
+  /**
+   * Inserts events and their payout rows in one transaction, each id once: rows already there are
+   * left alone, so a redelivered batch changes nothing.
+   */
+  public Future<Void> insert(List<UsageEvent> batch) {
+    if (batch.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    List<Tuple> rows = batch.stream().map(e -> Tuple.of(e.id(), e.tenantId(), e.function(), e.version(), e.owner(),
+        e.modality(), e.units(), e.computeUs(), e.chargeMicroUsd(), OffsetDateTime.ofInstant(e.at(), ZoneOffset.UTC)))
+        .toList();
+    List<Tuple> payouts = batch.stream().flatMap(e -> ledger.rows(e).stream()).toList();
+    return pool.withTransaction(conn -> conn.preparedQuery("INSERT INTO usage_events (id, tenant_id, function_name, "
+            + "function_version, function_owner, modality, units, compute_us, charge_micro_usd, at) "
+            + "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING")
+        .executeBatch(rows)
+        .compose(r -> conn.preparedQuery(PayoutLedger.INSERT).executeBatch(payouts)))
+        .mapEmpty();
+  }
+
+  private void stored(List<UsageEvent> batch) {
+    synchronized (this) {
+      for (UsageEvent e : batch) {
+        unstored.remove(e.id());
+      }
+      wake();
+    }
+    flushed.accept(batch.stream().map(UsageEvent::function).collect(java.util.stream.Collectors.toSet()));
   }
 
   /** Called with the functions of every batch once it is stored (new users can change a leaderboard). */
@@ -67,61 +234,44 @@ public final class UsageMeter {
     this.flushed = listener;
   }
 
-  synchronized int pendingCount() {
-    return pending.size();
-  }
-
-  /** Buffers one event; false (and counted) if the buffer is full. */
-  public boolean record(UsageEvent e) {
-    synchronized (this) {
-      if (pending.size() >= maxPending) {
-        registry.counter("inferium.usage.dropped").increment();
-        return false;
+  private void wake() {
+    long oldest = unstored.isEmpty() ? Long.MAX_VALUE : unstored.values().iterator().next();
+    waiters.removeIf(w -> {
+      if (w.upTo() < oldest) {
+        // Completed outside the caller's lock.
+        vertx.runOnContext(v -> w.promise().tryComplete());
+        return true;
       }
-      pending.add(e);
-    }
-    registry.counter("inferium.billed.micro.usd", "function", e.function()).increment(e.chargeMicroUsd());
-    registry.counter("inferium.billed.units", "function", e.function(), "modality", e.modality()).increment(e.units());
-    return true;
+      return false;
+    });
   }
 
-  /** Writes buffered events in batches until the buffer is empty or the database fails. */
+  /**
+   * Completes once every event recorded here before the call is stored; fails after a few seconds
+   * (e.g. while the database is down) so that readers can go on with what is stored.
+   */
   public Future<Void> flush() {
-    List<UsageEvent> batch;
+    return flush(flushWaitMs);
+  }
+
+  /** {@link #flush()} waiting at most {@code maxWaitMs} (for callers on a request's path). */
+  public Future<Void> flush(long maxWaitMs) {
+    Promise<Void> p = Promise.promise();
     synchronized (this) {
-      if (flushing || pending.isEmpty()) {
+      long upTo = sequence;
+      long oldest = unstored.isEmpty() ? Long.MAX_VALUE : unstored.values().iterator().next();
+      if (upTo < oldest) {
         return Future.succeededFuture();
       }
-      flushing = true;
-      batch = new ArrayList<>(Math.min(BATCH, pending.size()));
-      for (int i = 0; i < BATCH && !pending.isEmpty(); i++) {
-        batch.add(pending.poll());
-      }
+      waiters.add(new Waiter(upTo, p));
     }
-    List<Tuple> rows = batch.stream().map(e -> Tuple.of(e.id(), e.tenantId(), e.function(), e.version(), e.owner(),
-        e.modality(), e.units(), e.computeUs(), e.chargeMicroUsd(), OffsetDateTime.ofInstant(e.at(), ZoneOffset.UTC)))
-        .toList();
-    return pool.preparedQuery("INSERT INTO usage_events (id, tenant_id, function_name, function_version, function_owner, "
-            + "modality, units, compute_us, charge_micro_usd, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
-            + "ON CONFLICT (id) DO NOTHING")
-        .executeBatch(rows)
-        .transform(ar -> {
-          synchronized (this) {
-            flushing = false;
-            if (ar.failed()) {
-              // Put them back in front, oldest first; the next tick retries.
-              for (int i = batch.size() - 1; i >= 0; i--) {
-                pending.addFirst(batch.get(i));
-              }
-            }
-          }
-          if (ar.failed()) {
-            log.warn("Usage flush of {} events failed, kept for retry: {}", batch.size(), ar.cause().getMessage());
-            return Future.<Void>failedFuture(ar.cause());
-          }
-          flushed.accept(batch.stream().map(UsageEvent::function).collect(java.util.stream.Collectors.toSet()));
-          return flush();
-        });
+    long t = vertx.setTimer(Math.max(1, maxWaitMs), id -> {
+      synchronized (this) {
+        waiters.removeIf(w -> w.promise() == p);
+      }
+      p.tryFail("usage not yet stored after " + maxWaitMs + " ms");
+    });
+    return p.future().onComplete(ar -> vertx.cancelTimer(t));
   }
 
   /**

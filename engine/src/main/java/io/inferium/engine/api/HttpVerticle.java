@@ -30,8 +30,8 @@ public final class HttpVerticle extends VerticleBase {
   /** What the routes need from the rest of the gateway. */
   public record Services(Pool pool, FunctionStore store, ModelBlobs blobs, DeployPipeline pipeline, Dispatcher dispatcher,
       Mempool mempool, ApiKeys keys, Tenants tenants, Tiers tiers, NodeLedger ledger, WorkerSupervisor supervisor,
-      UsageMeter meter, io.inferium.scoring.Invoices invoices, Metrics metrics, EngineMetrics engineMetrics,
-      BooleanSupplier workersReady, String version, Text text) {}
+      UsageMeter meter, io.inferium.infra.events.EventLog events, io.inferium.scoring.Invoices invoices, Metrics metrics,
+      EngineMetrics engineMetrics, BooleanSupplier workersReady, String version, Text text) {}
 
   /** The text side: generations (the mempool for streams), embeddings, and their meters. */
   public record Text(io.inferium.engine.text.Generations generations, io.inferium.engine.text.Embeddings embeddings,
@@ -61,7 +61,7 @@ public final class HttpVerticle extends VerticleBase {
     Limits limits = new Limits(services.tiers(), services.tenants(), services.engineMetrics());
     limits.meter(services.meter());
     V2Routes v2 = new V2Routes(services.store(), services.mempool(), services.engineMetrics(),
-        services.workersReady(), services.version(), limits, services.meter());
+        services.workersReady(), services.version(), limits, services.meter(), services.events());
     v2.mountPublic(router, services.pool());
     Authentication auth = new Authentication(services.keys());
     router.route("/api/*").handler(auth::handle);
@@ -75,7 +75,7 @@ public final class HttpVerticle extends VerticleBase {
     new NodeRoutes(services.ledger(), services.supervisor()).mount(router);
     new UsageRoutes(services.meter(), services.invoices()).mount(router);
     new OpenAiRoutes(services.store(), services.text().generations(), services.text().embeddings(), services.text().metrics(),
-        limits, services.meter()).mount(router, listen.maxRequestBytes());
+        limits, services.meter(), services.events()).mount(router, listen.maxRequestBytes());
     io.inferium.engine.scoring.ScoringService scoring = new io.inferium.engine.scoring.ScoringService(vertx, services.pool(),
         services.store(), services.mempool());
     services.meter().onFlushed(functions -> scoring.changed(null));

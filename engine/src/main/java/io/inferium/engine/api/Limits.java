@@ -78,6 +78,7 @@ final class Limits {
   /** Month-to-date charges per tenant: loaded from the usage store once a minute, counted up locally in between. */
   private final java.util.concurrent.ConcurrentHashMap<String, Spent> spent = new java.util.concurrent.ConcurrentHashMap<>();
   private io.inferium.scoring.UsageMeter meter;
+  private static final long QUOTA_FLUSH_WAIT_MS = 500;
 
   private static final class Spent {
     final java.util.concurrent.atomic.AtomicLong microUsd = new java.util.concurrent.atomic.AtomicLong();
@@ -110,7 +111,9 @@ final class Limits {
     java.time.YearMonth month = java.time.YearMonth.from(now);
     Future<Void> fresh = Future.succeededFuture();
     if (!month.equals(s.month) || System.nanoTime() - s.loadedAt > java.util.concurrent.TimeUnit.MINUTES.toNanos(1)) {
-      fresh = meter.flush().otherwiseEmpty()
+      // A request waits at most half a second for billing: past that the total read may miss charges
+      // not yet stored (a brief undercount), which beats holding requests while the database is down.
+      fresh = meter.flush(QUOTA_FLUSH_WAIT_MS).otherwiseEmpty()
           .compose(v -> meter.summary(who.tenantId(), false, month.atDay(1).atStartOfDay(java.time.ZoneOffset.UTC).toInstant(),
               now.toInstant().plusSeconds(1), "function"))
           .map(summary -> {

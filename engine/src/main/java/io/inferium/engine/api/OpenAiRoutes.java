@@ -9,6 +9,7 @@ import io.inferium.functions.FunctionRecord;
 import io.inferium.functions.FunctionState;
 import io.inferium.functions.FunctionStore;
 import io.inferium.functions.generation.SamplingParams;
+import io.inferium.infra.events.EventLog;
 import io.inferium.scoring.UsageEvent;
 import io.inferium.scoring.UsageMeter;
 import io.vertx.core.Future;
@@ -44,9 +45,11 @@ final class OpenAiRoutes {
   private final TextMetrics metrics;
   private final Limits limits;
   private final UsageMeter meter;
+  private final EventLog events;
 
   OpenAiRoutes(FunctionStore store, Generations generations, Embeddings embeddings, TextMetrics metrics, Limits limits,
-      UsageMeter meter) {
+      UsageMeter meter, EventLog events) {
+    this.events = events;
     this.store = store;
     this.generations = generations;
     this.embeddings = embeddings;
@@ -256,7 +259,8 @@ final class OpenAiRoutes {
                 int completion = ar.succeeded() ? ar.result().completionTokens() : g.streamedTokens();
                 // A failed request costs nothing; a stream that reached the client is charged for what it sent.
                 if (ar.succeeded() || (stream && completion > 0)) {
-                  bill(ctx, who, fn, prompt, completion, ar.succeeded() ? ar.result().computeMicros() : 0, out.id());
+                  bill(who, fn, endpoint, prompt, completion, ar.succeeded() ? ar.result().computeMicros() : 0, out.id(),
+                      ar.succeeded() ? ar.result().workerId() : null, start);
                 }
                 if (ar.succeeded() || out.started()) {
                   metrics.endToEnd(fn.name(), System.nanoTime() - start);
@@ -284,12 +288,28 @@ final class OpenAiRoutes {
         });
   }
 
-  private void bill(RoutingContext ctx, Principal who, FunctionRecord fn, int prompt, int completion, long computeUs, String id) {
+  /**
+   * One usage event (modality text, units = prompt + completion tokens) and one completion event per
+   * answered request; {@code worker} is null for a stream cut short, whose operators' share then goes
+   * to the platform.
+   */
+  private void bill(Principal who, FunctionRecord fn, String endpoint, int prompt, int completion, long computeUs,
+      String id, String worker, long startNanos) {
     long tokens = (long) prompt + completion;
     long charge = fn.spec().price().chargeTokens(tokens);
+    Instant now = Instant.now();
     metrics.tokens(fn.name(), prompt, completion);
     meter.record(new UsageEvent(id, who.tenantId(), fn.name(), fn.version(), fn.owner(), "text", tokens, computeUs, charge,
-        Instant.now()));
+        now, worker == null ? List.of() : List.of(worker)));
+    // Fire and forget, as on the tensor path: a failed append is counted by the log.
+    events.append(EventLog.COMPLETIONS, id, new JsonObject()
+        .put("specversion", "1.0").put("id", id).put("source", "inferium/gateway")
+        .put("type", "io.inferium.completion").put("time", now.toString()).put("subject", fn.name())
+        .put("data", new JsonObject().put("function", fn.name()).put("version", fn.version()).put("endpoint", endpoint)
+            .put("tenant_id", who.tenantId()).put("worker", worker)
+            .put("compute_us", computeUs).put("total_us", TimeUnit.NANOSECONDS.toMicros(System.nanoTime() - startNanos))
+            .put("prompt_tokens", prompt).put("completion_tokens", completion).put("units", tokens)
+            .put("charge_micro_usd", charge)));
     limits.charged(who, charge);
   }
 
@@ -329,7 +349,7 @@ final class OpenAiRoutes {
                       + dim + "-dimensional embeddings and cannot shorten them; got " + requested);
                 }
                 String id = "emb-" + UUID.randomUUID();
-                bill(ctx, who, fn, result.promptTokens(), 0, result.computeMicros(), id);
+                bill(who, fn, "embeddings", result.promptTokens(), 0, result.computeMicros(), id, result.workerId(), start);
                 JsonArray data = new JsonArray();
                 java.nio.ByteBuffer all = result.vectors().view().order(java.nio.ByteOrder.LITTLE_ENDIAN);
                 for (int i = 0; i < inputs.size(); i++) {

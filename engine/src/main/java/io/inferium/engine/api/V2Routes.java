@@ -43,10 +43,12 @@ final class V2Routes {
   private final String version;
 
   private final io.inferium.scoring.UsageMeter meter;
+  private final io.inferium.infra.events.EventLog events;
 
   V2Routes(FunctionStore store, Mempool mempool, EngineMetrics metrics, BooleanSupplier workersReady, String version,
-      Limits limits, io.inferium.scoring.UsageMeter meter) {
+      Limits limits, io.inferium.scoring.UsageMeter meter, io.inferium.infra.events.EventLog events) {
     this.meter = meter;
+    this.events = events;
     this.limits = limits;
     this.store = store;
     this.mempool = mempool;
@@ -164,8 +166,21 @@ final class V2Routes {
                 ? outcome.computeMicros() * req.inputs().get(0).shape()[0] / outcome.batchRows() : outcome.computeMicros();
             String usageId = java.util.UUID.randomUUID().toString();
             long charge = fn.spec().price().charge(shareUs);
+            java.time.Instant now = java.time.Instant.now();
             meter.record(new io.inferium.scoring.UsageEvent(usageId, Authentication.principal(ctx).tenantId(), fn.name(),
-                fn.version(), fn.owner(), "request", 1, shareUs, charge, java.time.Instant.now()));
+                fn.version(), fn.owner(), "request", 1, shareUs, charge, now, java.util.List.of(outcome.workerId())));
+            // Fire and forget: a failed append is counted by the log, never the request's problem.
+            events.append(io.inferium.infra.events.EventLog.COMPLETIONS, usageId, new JsonObject()
+                .put("specversion", "1.0").put("id", usageId).put("source", "inferium/gateway")
+                .put("type", "io.inferium.completion").put("time", now.toString()).put("subject", fn.name())
+                .put("data", new JsonObject().put("function", fn.name()).put("version", fn.version())
+                    .put("tenant_id", Authentication.principal(ctx).tenantId()).put("worker", outcome.workerId())
+                    .put("queue_us", TimeUnit.NANOSECONDS.toMicros(outcome.queueNanos()))
+                    .put("compute_us", outcome.computeMicros())
+                    .put("total_us", TimeUnit.NANOSECONDS.toMicros(System.nanoTime() - start))
+                    .put("batch_rows", outcome.batchRows()).put("units", 1).put("charge_micro_usd", charge)
+                    .put("verdict", outcome.verdict())
+                    .put("similarity", outcome.verdict() == null ? null : outcome.similarity())));
             limits.charged(Authentication.principal(ctx), charge);
             ctx.response()
                 .putHeader("X-Inferium-Request-Id", usageId)

@@ -19,6 +19,12 @@ final class ServerOptions {
   @Option(names = "--db-url", defaultValue = "${env:INFERIUM_DB_URL}", description = "postgresql://user[:password]@host[:port]/db; embedded PostgreSQL when absent (env INFERIUM_DB_URL).")
   String dbUrl;
 
+  @Option(names = "--kafka", defaultValue = "${env:INFERIUM_KAFKA}", description = "Kafka bootstrap host:port for the event stream; a local file log under <data-dir>/events when absent (env INFERIUM_KAFKA).")
+  String kafka;
+
+  @Option(names = "--burn-platform-share", defaultValue = "${env:INFERIUM_BURN_PLATFORM_SHARE:-false}", description = "Mark the platform's share of every charge burned in the payout ledger (env INFERIUM_BURN_PLATFORM_SHARE).")
+  boolean burnPlatformShare;
+
   @Option(names = "--workers", defaultValue = "${env:INFERIUM_WORKERS:-0}", description = "Worker processes; 0 = one per two cores (env INFERIUM_WORKERS).")
   int workers;
 
@@ -50,7 +56,7 @@ final class ServerOptions {
   long maxRequestMb;
 
   ServerConfig toConfig() {
-    ServerConfig.Builder b = ServerConfig.builder().host(host).port(port).dataDir(dataDir).dbUrl(blankToNull(dbUrl))
+    ServerConfig.Builder b = ServerConfig.builder().host(host).port(port).dataDir(dataDir).dbUrl(blankToNull(dbUrl)).kafka(blankToNull(kafka)).burnPlatformShare(burnPlatformShare)
         .adminKey(blankToNull(adminKey)).maxUploadBytes(maxUploadMb << 20).maxRequestBytes(maxRequestMb << 20);
     if (workers > 0) {
       b.workers(workers);

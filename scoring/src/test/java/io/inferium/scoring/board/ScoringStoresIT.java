@@ -98,7 +98,10 @@ class ScoringStoresIT {
       assertEquals(4L, await(arena.appearances("tabular")).get("alpha"));
 
       // Users: distinct tenants from metered usage.
-      UsageMeter meter = new UsageMeter(vertx, database.pool(), new SimpleMeterRegistry(), 100, 1000);
+      io.inferium.infra.events.EventLog events = io.inferium.infra.events.EventLog.local(vertx,
+          java.nio.file.Files.createTempDirectory("scoring-events-"), new SimpleMeterRegistry());
+      UsageMeter meter = new UsageMeter(vertx, database.pool(), events, new SimpleMeterRegistry());
+      meter.start().await(10, TimeUnit.SECONDS);
       for (String[] e : new String[][] {{"e1", "acme", "alpha"}, {"e2", "acme", "alpha"}, {"e3", "globex", "alpha"},
           {"e4", "acme", "beta"}}) {
         meter.record(new UsageEvent(e[0], e[1], e[2], 1, null, "request", 1, 10, 1, Instant.now()));
@@ -146,6 +149,7 @@ class ScoringStoresIT {
       assertTrue(await(evals.lastRun("alpha", 2, ds2.id())).isEmpty(), "a new version has not run yet");
 
       meter.stop().await(10, TimeUnit.SECONDS);
+      events.close().await(10, TimeUnit.SECONDS);
       database.close().await(10, TimeUnit.SECONDS);
     } finally {
       vertx.close().await(10, TimeUnit.SECONDS);

@@ -1,0 +1,41 @@
+package io.inferium.engine.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.inferium.engine.ServerConfig;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+class ServerOptionsTest {
+
+  private static ServerConfig parse(String... args) {
+    ServeCommand serve = new ServeCommand();
+    new CommandLine(serve).parseArgs(args);
+    return serve.options.toConfig();
+  }
+
+  @Test
+  void kafkaAndTheBurnFlagReachTheConfig() {
+    ServerConfig config = parse("--kafka", "127.0.0.1:9092", "--burn-platform-share");
+    assertEquals("127.0.0.1:9092", config.kafka());
+    assertTrue(config.burnPlatformShare());
+  }
+
+  @Test
+  void withoutThemTheLocalLogIsUsedAndNothingBurns() {
+    // INFERIUM_KAFKA may be set where tests run; only check the default when it is not.
+    String env = System.getenv("INFERIUM_KAFKA");
+    ServerConfig config = parse();
+    if (env == null || env.isBlank()) {
+      assertNull(config.kafka());
+    } else {
+      assertEquals(env, config.kafka());
+    }
+    if (System.getenv("INFERIUM_BURN_PLATFORM_SHARE") == null) {
+      assertFalse(config.burnPlatformShare());
+    }
+  }
+}

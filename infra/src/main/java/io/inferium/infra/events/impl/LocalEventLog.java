@@ -1,0 +1,270 @@
+package io.inferium.infra.events.impl;
+
+import io.inferium.infra.events.EventLog;
+import io.inferium.infra.events.EventLogFullException;
+import io.inferium.infra.events.EventSubscription;
+import io.inferium.infra.events.LogRecord;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Function;
+import java.util.regex.Pattern;
+
+/**
+ * The single-machine event log: one directory of segment files per topic under {@code dir}.
+ *
+ * <p>Durability: appends wait in a bounded queue; one I/O thread writes everything queued and
+ * forces it to disk ({@code fsync}) once per batch, then completes those appends (group commit).
+ * So an acknowledged event survives a process or machine crash, and a burst costs one fsync.
+ *
+ * <p>All file work runs on that one thread (a single-thread worker executor), in order; handlers
+ * and append results run on the caller's context.
+ */
+public final class LocalEventLog implements EventLog {
+
+  public static final long DEFAULT_SEGMENT_BYTES = 16L << 20;
+  public static final int DEFAULT_MAX_QUEUED = 50_000;
+  /** What a topic without any committing group keeps (newest segments). */
+  public static final long DEFAULT_UNCONSUMED_RETENTION_BYTES = 256L << 20;
+  static final int MAX_BATCH = 500;
+  static final long MIN_BACKOFF_MS = 50;
+  static final long MAX_BACKOFF_MS = 2_000;
+  private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]{1,200}");
+
+  private record Pending(String topic, Buffer line, Promise<Void> promise, Context context) {
+  }
+
+  private final Vertx vertx;
+  private final Path dir;
+  private final long segmentBytes;
+  private final int maxQueued;
+  private final long unconsumedRetentionBytes;
+  private final EventLogMeters meters;
+  private final WorkerExecutor io;
+  private final MeterRegistry registry;
+  private final Gauge queuedGauge;
+  private final Map<String, LocalTopic> topics = new ConcurrentHashMap<>();
+  private final List<LocalSubscription> subscriptions = new CopyOnWriteArrayList<>();
+  private final ArrayDeque<Pending> queue = new ArrayDeque<>();
+  private boolean writing;
+  private volatile boolean closed;
+  private Future<Void> closing;
+
+  public LocalEventLog(Vertx vertx, Path dir, MeterRegistry registry, long segmentBytes, int maxQueued) {
+    this(vertx, dir, registry, segmentBytes, maxQueued, DEFAULT_UNCONSUMED_RETENTION_BYTES);
+  }
+
+  public LocalEventLog(Vertx vertx, Path dir, MeterRegistry registry, long segmentBytes, int maxQueued,
+      long unconsumedRetentionBytes) {
+    this.unconsumedRetentionBytes = unconsumedRetentionBytes;
+    this.vertx = vertx;
+    this.dir = dir;
+    this.segmentBytes = segmentBytes;
+    this.maxQueued = maxQueued;
+    this.meters = new EventLogMeters(registry, "local");
+    this.io = vertx.createSharedWorkerExecutor("inferium-events-" + Integer.toHexString(System.identityHashCode(this)), 1);
+    this.queuedGauge = Gauge.builder("inferium.events.queued", this, LocalEventLog::queued)
+        .description("Appends waiting to be written to the local event log").register(registry);
+    this.registry = registry;
+  }
+
+  @Override
+  public String description() {
+    return "local files under " + dir;
+  }
+
+  synchronized int queued() {
+    return queue.size();
+  }
+
+  private static void checkName(String what, String name) {
+    if (name == null || !NAME.matcher(name).matches()) {
+      throw new IllegalArgumentException(what + " must match " + NAME.pattern() + ", got '" + name + "'");
+    }
+  }
+
+  /** Runs file work on the I/O thread; callers are on a Vert.x context or a plain thread. */
+  <T> Future<T> onIo(java.util.concurrent.Callable<T> work) {
+    return io.executeBlocking(work, true);
+  }
+
+  LocalTopic topic(String name) throws IOException {
+    LocalTopic t = topics.get(name);
+    if (t == null) {
+      Path d = dir.resolve(name);
+      Files.createDirectories(d);
+      t = LocalTopic.open(name, d, segmentBytes, unconsumedRetentionBytes);
+      topics.put(name, t);
+    }
+    return t;
+  }
+
+  @Override
+  public Future<Void> append(String topic, String key, JsonObject event) {
+    checkName("topic", topic);
+    if (closed) {
+      meters.appendFailed(topic);
+      return Future.failedFuture(new IllegalStateException("event log is closed"));
+    }
+    Buffer line = new JsonObject().put("k", key).put("v", event).toBuffer();
+    if (line.length() > LocalTopic.MAX_RECORD_BYTES) {
+      meters.appendFailed(topic);
+      return Future.failedFuture(new IllegalArgumentException("event of " + line.length() + " bytes is over the "
+          + LocalTopic.MAX_RECORD_BYTES + "-byte limit"));
+    }
+    Promise<Void> promise = Promise.promise();
+    boolean start;
+    synchronized (this) {
+      if (queue.size() >= maxQueued) {
+        meters.appendFailed(topic);
+        return Future.failedFuture(new EventLogFullException(queue.size() + " appends already wait to be written"));
+      }
+      queue.add(new Pending(topic, line, promise, vertx.getOrCreateContext()));
+      start = !writing;
+      writing = true;
+    }
+    if (start) {
+      io.executeBlocking(this::writeQueued, true);
+    }
+    return promise.future();
+  }
+
+  /** On the I/O thread: writes what is queued, one fsync per topic per round, until the queue is empty. */
+  private Void writeQueued() {
+    while (true) {
+      List<Pending> batch;
+      synchronized (this) {
+        if (queue.isEmpty()) {
+          writing = false;
+          return null;
+        }
+        batch = new ArrayList<>(queue);
+        queue.clear();
+      }
+      Map<String, List<Pending>> byTopic = new LinkedHashMap<>();
+      for (Pending p : batch) {
+        byTopic.computeIfAbsent(p.topic(), k -> new ArrayList<>()).add(p);
+      }
+      byTopic.forEach((name, pendings) -> {
+        Throwable failure = null;
+        try {
+          topic(name).write(pendings.stream().map(Pending::line).toList());
+        } catch (IOException | RuntimeException e) {
+          failure = e;
+        }
+        for (Pending p : pendings) {
+          Throwable f = failure;
+          if (f == null) {
+            meters.appended(name);
+          } else {
+            meters.appendFailed(name);
+          }
+          p.context().runOnContext(v -> {
+            if (f == null) {
+              p.promise().complete();
+            } else {
+              p.promise().fail(f);
+            }
+          });
+        }
+        if (failure == null) {
+          for (LocalSubscription s : subscriptions) {
+            if (s.topic.equals(name)) {
+              s.signal();
+            }
+          }
+        }
+      });
+    }
+  }
+
+  @Override
+  public Future<EventSubscription> subscribe(String topic, String group,
+      Function<List<LogRecord>, Future<Void>> handler) {
+    checkName("topic", topic);
+    checkName("group", group);
+    if (closed) {
+      return Future.failedFuture(new IllegalStateException("event log is closed"));
+    }
+    for (LocalSubscription s : subscriptions) {
+      if (s.topic.equals(topic) && s.group.equals(group)) {
+        return Future.failedFuture(new IllegalStateException("group " + group + " already consumes " + topic + " here"));
+      }
+    }
+    Context context = vertx.getOrCreateContext();
+    LocalSubscription s = new LocalSubscription(this, context, topic, group, handler);
+    subscriptions.add(s);
+    return onIo(() -> {
+      LocalTopic t = topic(topic);
+      Long c = t.committed(group);
+      return c == null ? 0L : c;
+    }).map(committed -> {
+      s.start(committed);
+      meters.lag(topic, group, s);
+      return (EventSubscription) s;
+    }).onFailure(err -> subscriptions.remove(s));
+  }
+
+  LocalTopic topicIfOpen(String name) {
+    return topics.get(name);
+  }
+
+  void removed(LocalSubscription s) {
+    subscriptions.remove(s);
+    meters.unregisterLag(s.topic, s.group);
+  }
+
+  EventLogMeters meters() {
+    return meters;
+  }
+
+  Vertx vertx() {
+    return vertx;
+  }
+
+  /** Segment files a topic currently keeps (for tests of cleanup). */
+  public Future<Integer> segments(String topic) {
+    return onIo(() -> topic(topic).segmentCount());
+  }
+
+  @Override
+  public synchronized Future<Void> close() {
+    if (closing != null) {
+      return closing;
+    }
+    closed = true;
+    registry.remove(queuedGauge);
+    List<Future<Void>> stops = new ArrayList<>();
+    for (LocalSubscription s : subscriptions) {
+      stops.add(s.close());
+    }
+    closing = Future.join(stops)
+        .transform(ar -> onIo(() -> {
+          // The queue is written out before the files close: accepted appends are not lost.
+          writeQueued();
+          for (LocalTopic t : topics.values()) {
+            t.close();
+          }
+          return null;
+        }))
+        .eventually(() -> io.close())
+        .mapEmpty();
+    return closing;
+  }
+}

@@ -1,0 +1,277 @@
+package io.inferium.infra.events.impl;
+
+import io.inferium.infra.events.LogRecord;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+
+/**
+ * One topic of the local log: segment files {@code <base offset>.log} holding one JSON line per
+ * record ({@code {"k": key, "v": event}}), so a record's offset is its segment's base plus its line
+ * number. Committed positions live in {@code groups/<group>.offset}, replaced atomically.
+ *
+ * <p>Not thread-safe: only the log's single I/O thread calls it.
+ */
+final class LocalTopic {
+
+  /** Where the next read continues: the record at {@code offset} starts at {@code pos} of segment {@code base}. */
+  record Cursor(long offset, long base, long pos) {
+  }
+
+  private static final int READ_CHUNK = 1 << 20;
+  static final int MAX_RECORD_BYTES = READ_CHUNK - 1;
+
+  private final String name;
+  private final Path dir;
+  private final Path groupsDir;
+  private final long segmentBytes;
+  private final long unconsumedRetentionBytes;
+  private final TreeMap<Long, Path> segments = new TreeMap<>();
+  private final Map<String, Long> committed = new HashMap<>();
+  private FileChannel active;
+  private long activeBase;
+  private long activeBytes;
+  private volatile long nextOffset;
+
+  private LocalTopic(String name, Path dir, long segmentBytes, long unconsumedRetentionBytes) {
+    this.unconsumedRetentionBytes = unconsumedRetentionBytes;
+    this.name = name;
+    this.dir = dir;
+    this.groupsDir = dir.resolve("groups");
+    this.segmentBytes = segmentBytes;
+  }
+
+  static LocalTopic open(String name, Path dir, long segmentBytes, long unconsumedRetentionBytes) throws IOException {
+    LocalTopic t = new LocalTopic(name, dir, segmentBytes, unconsumedRetentionBytes);
+    t.recover();
+    return t;
+  }
+
+  private void recover() throws IOException {
+    Files.createDirectories(groupsDir);
+    try (Stream<Path> files = Files.list(dir)) {
+      files.filter(p -> p.getFileName().toString().endsWith(".log")).forEach(p -> {
+        String n = p.getFileName().toString();
+        segments.put(Long.parseLong(n.substring(0, n.length() - 4)), p);
+      });
+    }
+    try (Stream<Path> files = Files.list(groupsDir)) {
+      for (Path p : files.filter(f -> f.getFileName().toString().endsWith(".offset")).toList()) {
+        String n = p.getFileName().toString();
+        committed.put(n.substring(0, n.length() - 7), Long.parseLong(Files.readString(p).trim()));
+      }
+    }
+    if (segments.isEmpty()) {
+      openSegment(0);
+      return;
+    }
+    activeBase = segments.lastKey();
+    active = FileChannel.open(segments.get(activeBase), StandardOpenOption.READ, StandardOpenOption.WRITE);
+    // A crash can leave a torn last line: keep only whole lines.
+    long lines = 0;
+    long whole = 0;
+    long size = active.size();
+    ByteBuffer buf = ByteBuffer.allocate(READ_CHUNK);
+    long pos = 0;
+    while (pos < size) {
+      buf.clear();
+      int n = active.read(buf, pos);
+      if (n <= 0) {
+        break;
+      }
+      for (int i = 0; i < n; i++) {
+        if (buf.get(i) == '\n') {
+          lines++;
+          whole = pos + i + 1;
+        }
+      }
+      pos += n;
+    }
+    if (whole < size) {
+      active.truncate(whole);
+      active.force(true);
+    }
+    activeBytes = whole;
+    active.position(whole);
+    nextOffset = activeBase + lines;
+  }
+
+  private void openSegment(long base) throws IOException {
+    if (active != null) {
+      active.close();
+    }
+    Path p = dir.resolve(String.format("%020d.log", base));
+    active = FileChannel.open(p, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+    segments.put(base, p);
+    activeBase = base;
+    activeBytes = active.size();
+    active.position(activeBytes);
+    nextOffset = base;
+    // The new file's directory entry must survive a crash too.
+    fsyncDir();
+  }
+
+  private void fsyncDir() {
+    try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+      d.force(true);
+    } catch (IOException ignored) {
+      // Not every file system lets a directory be opened; the data itself is forced regardless.
+    }
+  }
+
+  String name() {
+    return name;
+  }
+
+  long nextOffset() {
+    return nextOffset;
+  }
+
+  /** Appends whole lines and forces them to disk once for the batch (group commit). */
+  void write(List<Buffer> lines) throws IOException {
+    int total = 0;
+    for (Buffer b : lines) {
+      total += b.length() + 1;
+    }
+    ByteBuffer out = ByteBuffer.allocate(total);
+    for (Buffer b : lines) {
+      out.put(b.getBytes()).put((byte) '\n');
+    }
+    out.flip();
+    while (out.hasRemaining()) {
+      active.write(out);
+    }
+    active.force(false);
+    activeBytes += total;
+    nextOffset += lines.size();
+    if (activeBytes >= segmentBytes) {
+      openSegment(nextOffset);
+      if (committed.isEmpty()) {
+        trimUnconsumed();
+      }
+    }
+  }
+
+  /**
+   * A topic no group has ever committed on (e.g. completions before any consumer exists) would grow
+   * forever: keep only its newest {@code unconsumedRetentionBytes}. Once a group commits, segments go
+   * only when every committing group is past them, so billing never loses an unconsumed event.
+   */
+  private void trimUnconsumed() throws IOException {
+    long total = 0;
+    for (Path p : segments.values()) {
+      total += Files.size(p);
+    }
+    while (segments.size() > 1 && total > unconsumedRetentionBytes) {
+      Map.Entry<Long, Path> first = segments.pollFirstEntry();
+      total -= Files.size(first.getValue());
+      Files.deleteIfExists(first.getValue());
+    }
+  }
+
+  /** The cursor of {@code offset} (or of the oldest kept record, when older ones were cleaned up). */
+  Cursor locate(long offset) throws IOException {
+    Map.Entry<Long, Path> seg = segments.floorEntry(offset);
+    if (seg == null) {
+      seg = segments.firstEntry();
+    }
+    Cursor c = new Cursor(seg.getKey(), seg.getKey(), 0);
+    long skip = Math.min(offset, nextOffset) - c.offset();
+    while (skip > 0) {
+      List<LogRecord> skipped = new ArrayList<>();
+      c = read(c, (int) Math.min(skip, 10_000), skipped, false);
+      if (skipped.isEmpty()) {
+        break;
+      }
+      skip -= skipped.size();
+    }
+    return c;
+  }
+
+  /** Reads up to {@code max} records from {@code from} into {@code out}; returns where reading stopped. */
+  Cursor read(Cursor from, int max, List<LogRecord> out, boolean parse) throws IOException {
+    Cursor c = from;
+    ByteBuffer buf = ByteBuffer.allocate(READ_CHUNK);
+    while (out.size() < max) {
+      long size = c.base() == activeBase ? activeBytes : Files.size(segments.get(c.base()));
+      if (c.pos() >= size) {
+        Long next = segments.higherKey(c.base());
+        if (next == null) {
+          break;
+        }
+        c = new Cursor(c.offset(), next, 0);
+        continue;
+      }
+      buf.clear();
+      buf.limit((int) Math.min(READ_CHUNK, size - c.pos()));
+      try (FileChannel ch = FileChannel.open(segments.get(c.base()), StandardOpenOption.READ)) {
+        ch.read(buf, c.pos());
+      }
+      byte[] bytes = buf.array();
+      int start = 0;
+      for (int i = 0; i < buf.position() && out.size() < max; i++) {
+        if (bytes[i] == '\n') {
+          if (parse) {
+            JsonObject line = new JsonObject(Buffer.buffer(java.util.Arrays.copyOfRange(bytes, start, i)));
+            out.add(new LogRecord(name, 0, c.offset(), line.getString("k"), line.getJsonObject("v")));
+          } else {
+            out.add(null);
+          }
+          c = new Cursor(c.offset() + 1, c.base(), c.pos() + (i + 1 - start));
+          start = i + 1;
+        }
+      }
+    }
+    return c;
+  }
+
+  Long committed(String group) {
+    return committed.get(group);
+  }
+
+  /** Stores the group's position atomically, then drops segments every known group has consumed. */
+  void commit(String group, long offset) throws IOException {
+    Path tmp = groupsDir.resolve(group + ".offset.tmp");
+    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+        StandardOpenOption.TRUNCATE_EXISTING)) {
+      ch.write(ByteBuffer.wrap(Long.toString(offset).getBytes(StandardCharsets.US_ASCII)));
+      ch.force(false);
+    }
+    Files.move(tmp, groupsDir.resolve(group + ".offset"), StandardCopyOption.ATOMIC_MOVE,
+        StandardCopyOption.REPLACE_EXISTING);
+    committed.put(group, offset);
+    long min = committed.values().stream().mapToLong(Long::longValue).min().orElse(0);
+    while (segments.size() > 1) {
+      Map.Entry<Long, Path> first = segments.firstEntry();
+      Long second = segments.higherKey(first.getKey());
+      if (second == null || second > min) {
+        break;
+      }
+      Files.deleteIfExists(first.getValue());
+      segments.remove(first.getKey());
+    }
+  }
+
+  int segmentCount() {
+    return segments.size();
+  }
+
+  void close() throws IOException {
+    if (active != null) {
+      active.close();
+    }
+  }
+}

@@ -1,0 +1,114 @@
+package io.inferium.infra.events;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.inferium.infra.events.impl.LocalEventLog;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class LocalEventLogTest extends EventLogContract {
+
+  @TempDir
+  Path dir;
+
+  @Override
+  protected EventLog create(Vertx vertx) {
+    return EventLog.local(vertx, dir, new SimpleMeterRegistry());
+  }
+
+  @Test
+  void fullyConsumedSegmentsAreDeletedAndATornLastLineIsDropped() throws Exception {
+    LocalEventLog log = new LocalEventLog(vertx, dir, new SimpleMeterRegistry(), 1024, 1000);
+    for (int i = 0; i < 100; i++) {
+      // One at a time: a segment rotates between write batches, and each append is its own batch here.
+      await(log.append(topic, "k", new JsonObject().put("seq", i)));
+    }
+    assertTrue(await(log.segments(topic)) >= 2, "small segments rotate");
+    List<Integer> seen = Collections.synchronizedList(new ArrayList<>());
+    EventSubscription sub = await(log.subscribe(topic, "g", records -> {
+      records.forEach(r -> seen.add(r.value().getInteger("seq")));
+      return Future.succeededFuture();
+    }));
+    eventually("100 records", () -> seen.size() >= 100);
+    eventually("consumed segments removed", () -> {
+      try {
+        return await(log.segments(topic)) == 1;
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    });
+    await(sub.close());
+    await(log.close());
+
+    // A crash mid-write leaves half a line at the end: it is cut off, later appends follow on.
+    Path last;
+    try (var files = Files.list(dir.resolve(topic))) {
+      last = files.filter(p -> p.toString().endsWith(".log")).sorted().reduce((a, b) -> b).orElseThrow();
+    }
+    Files.writeString(last, "{\"k\":\"k\",\"v\":{\"seq\":", StandardOpenOption.APPEND);
+    EventLog reopened = open();
+    await(reopened.append(topic, "k", new JsonObject().put("seq", 100)));
+    List<Integer> after = Collections.synchronizedList(new ArrayList<>());
+    EventSubscription sub2 = await(reopened.subscribe(topic, "g", records -> {
+      records.forEach(r -> after.add(r.value().getInteger("seq")));
+      return Future.succeededFuture();
+    }));
+    eventually("the record appended after recovery", () -> !after.isEmpty());
+    assertEquals(List.of(100), List.copyOf(after));
+    await(sub2.close());
+  }
+
+  @Test
+  void aTopicNoGroupConsumesKeepsOnlyItsRetention() throws Exception {
+    LocalEventLog log = new LocalEventLog(vertx, dir, new SimpleMeterRegistry(), 512, 1000, 2048);
+    for (int i = 0; i < 300; i++) {
+      await(log.append(topic, "k", new JsonObject().put("seq", i)));
+    }
+    long bytes;
+    try (var files = Files.list(dir.resolve(topic))) {
+      bytes = files.filter(p -> p.toString().endsWith(".log")).mapToLong(p -> p.toFile().length()).sum();
+    }
+    assertTrue(bytes <= 2048 + 512 + 64, "about 2 KiB kept of ~7 KiB written, got " + bytes);
+    // What is kept is the newest: a new group starts at the oldest kept record and reads to the end.
+    List<Integer> seen = Collections.synchronizedList(new ArrayList<>());
+    EventSubscription sub = await(log.subscribe(topic, "late", records -> {
+      records.forEach(r -> seen.add(r.value().getInteger("seq")));
+      return Future.succeededFuture();
+    }));
+    eventually("the newest record", () -> seen.contains(299));
+    assertTrue(seen.get(0) > 0, "the oldest records were dropped");
+    for (int i = 1; i < seen.size(); i++) {
+      assertEquals(seen.get(i - 1) + 1, seen.get(i), "kept records are contiguous");
+    }
+    await(sub.close());
+    await(log.close());
+  }
+
+  @Test
+  void appendsBeyondTheQueueBoundFailFast() throws Exception {
+    LocalEventLog log = new LocalEventLog(vertx, dir, new SimpleMeterRegistry(), 1 << 20, 10);
+    List<Future<Void>> appends = new ArrayList<>();
+    for (int i = 0; i < 200; i++) {
+      appends.add(log.append(topic, "k", new JsonObject().put("seq", i)));
+    }
+    Future.join(appends).otherwiseEmpty().await(30, TimeUnit.SECONDS);
+    long refused = appends.stream().filter(Future::failed).count();
+    assertTrue(refused > 0, "a burst of 200 against a queue of 10 is partly refused");
+    appends.stream().filter(Future::failed)
+        .forEach(f -> assertInstanceOf(EventLogFullException.class, f.cause()));
+    await(log.close());
+  }
+}
