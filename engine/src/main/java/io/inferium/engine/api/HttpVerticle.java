@@ -77,7 +77,7 @@ public final class HttpVerticle extends VerticleBase {
     new OpenAiRoutes(services.store(), services.text().generations(), services.text().embeddings(), services.text().metrics(),
         limits, services.meter()).mount(router, listen.maxRequestBytes());
     io.inferium.engine.scoring.ScoringService scoring = new io.inferium.engine.scoring.ScoringService(vertx, services.pool(),
-        services.store(), services.mempool());
+        services.store(), services.mempool(), services.text().generations(), services.text().embeddings());
     services.meter().onFlushed(functions -> scoring.changed(null));
     new ScoringRoutes(scoring).mount(router);
     new ArenaRoutes(scoring, services.mempool()).mount(router, listen.maxRequestBytes());
