@@ -129,6 +129,11 @@ class TextLeaderboardIT {
         assertEquals(2, board.size(), board.encode());
         board.forEach(r -> assertNotNull(((JsonObject) r).getJsonObject("parts").getJsonObject("metric"), board.encode()));
       }
+      // Two text datasets with different primary metrics: the board shows their mean and says so.
+      JsonObject textMetric = gw.get("/api/leaderboard?category=text").bodyAsJsonObject().getJsonArray("rows")
+          .getJsonObject(0).getJsonObject("parts").getJsonObject("metric");
+      assertEquals("mean_primary", textMetric.getString("name"), textMetric.encode());
+      assertEquals(2, textMetric.getInteger("datasets"));
     }
   }
 
