@@ -14,6 +14,9 @@ from, so the tasks are ones those models can partly do:
   Scored by exact match.
 - demo/text-instructions.jsonl (category `text`): 24 prompts with IFEval-style verifiable
   instructions (length limits, words to avoid, lower case, ...). Scored by prompt following.
+- demo/text-choice.jsonl (category `text`): 30 multiple-choice rows {prompt, choices, gold}: the start
+  of a corpus sentence, its true next word and three other one-token words of the corpus, in a
+  shuffled order. Scored by log-likelihood (acc, acc_norm).
 """
 import json
 import os
@@ -95,6 +98,23 @@ def instructions():
     return rows
 
 
+def choice(rng, pool, vocab):
+    words = sorted({w for s in pool for w in s.split(" ") if re.fullmatch(r"[a-z]+", w) and "\u0120" + w in vocab})
+    rows = []
+    for s in rng.sample(pool, len(pool)):
+        ws = s.split(" ")
+        cuts = [i for i in range(4, len(ws)) if re.fullmatch(r"[a-z]+", ws[i]) and "\u0120" + ws[i] in vocab]
+        if not cuts:
+            continue
+        i = rng.choice(cuts)
+        options = [ws[i]] + rng.sample([w for w in words if w != ws[i]], 3)
+        rng.shuffle(options)
+        rows.append({"prompt": " ".join(ws[:i]), "choices": [" " + o for o in options], "gold": options.index(ws[i])})
+        if len(rows) == 30:
+            break
+    return rows
+
+
 def main():
     rng = random.Random(SEED)
     vocab = json.load(open(VOCAB, encoding="utf-8"))["model"]["vocab"]
@@ -102,6 +122,7 @@ def main():
     write("embedding-pairs.jsonl", embedding_pairs(rng, pool))
     write("text-next-word.jsonl", next_word(rng, pool, vocab))
     write("text-instructions.jsonl", instructions())
+    write("text-choice.jsonl", choice(rng, pool, vocab))
 
 
 if __name__ == "__main__":

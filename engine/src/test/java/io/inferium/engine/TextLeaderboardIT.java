@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.inferium.functions.generation.LogLikelihood;
+import io.inferium.functions.generation.TextModel;
 import io.inferium.scoring.eval.RetrievalMetrics;
 import io.inferium.scoring.eval.TextMetrics;
 import io.vertx.core.buffer.Buffer;
@@ -44,8 +46,9 @@ class TextLeaderboardIT {
       String pairsId = upload(gw, "pairs", "embedding", pairs);
       String nextWordId = upload(gw, "next-word", "text", nextWord);
       String instructionsId = upload(gw, "instructions", "text", instructions);
-      HttpResponse<Buffer> mc = gw.post("/api/datasets", new JsonObject().put("name", "mc").put("function", "tiny-gpt")
-          .put("format", "jsonl").put("content", "{\"prompt\":\"The\",\"choices\":[\" a\",\" b\"],\"gold\":0}").encode());
+      String choice = Files.readString(DEMO.resolve("text-choice.jsonl"));
+      HttpResponse<Buffer> mc = gw.post("/api/datasets", new JsonObject().put("name", "choice").put("function", "tiny-gpt")
+          .put("format", "jsonl").put("content", choice).encode());
       assertEquals(201, mc.statusCode(), mc.bodyAsString());
 
       // Embeddings: the same texts, in the same requests of 16, through the public API.
@@ -120,9 +123,26 @@ class TextLeaderboardIT {
       }
       assertNotEquals(outputs.get(0), outputs.get(1), "the terse variant's generation config changes what it answers");
 
-      // Multiple choice needs log-likelihoods the serving path does not return: the run fails and says so.
-      JsonObject failed = run(gw, "tiny-gpt", mc.bodyAsJsonObject().getString("id"), "failed");
-      assertTrue(failed.getString("error").contains("log-likelihoods"), failed.encode());
+      // Multiple choice: the worker's log-likelihoods (SCORE frames) give the same acc / acc_norm as this
+      // process computes with the same model files.
+      JsonObject mcRun = run(gw, "tiny-gpt", mc.bodyAsJsonObject().getString("id"), "done");
+      List<TextMetrics.Choice> questions = new ArrayList<>();
+      try (ai.onnxruntime.OrtSession.SessionOptions options = new ai.onnxruntime.OrtSession.SessionOptions();
+          TextModel model = TextModel.load(ai.onnxruntime.OrtEnvironment.getEnvironment(), MODELS.resolve("tiny-gpt"), options)) {
+        for (JsonObject r : rows(choice)) {
+          List<String> continuations = r.getJsonArray("choices").stream().map(String.class::cast).toList();
+          double[] ll = new double[continuations.size()];
+          for (int i = 0; i < ll.length; i++) {
+            ll[i] = LogLikelihood.score(model, r.getString("prompt"), continuations.get(i)).logLikelihood();
+          }
+          questions.add(new TextMetrics.Choice(continuations, ll, r.getInteger("gold")));
+        }
+      }
+      TextMetrics.MultipleChoice expectedMc = TextMetrics.multipleChoice(questions);
+      assertEquals("acc", mcRun.getString("primary_metric"));
+      assertEquals(expectedMc.acc(), mcRun.getDouble("primary_value"), 1e-9, mcRun.encode());
+      assertEquals(expectedMc.accNorm(), mcRun.getJsonObject("metrics").getDouble("acc_norm"), 1e-9, mcRun.encode());
+      assertTrue(expectedMc.acc() > 0.25, "better than chance on its own corpus: " + mcRun.encode());
 
       for (String category : List.of("embedding", "text")) {
         JsonArray board = gw.get("/api/leaderboard?category=" + category).bodyAsJsonObject().getJsonArray("rows");

@@ -18,8 +18,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The demo's leaderboards, driven through the public API as a client would: uploads the bundled
- * evaluation sets (once) — Iris to {@code tabular}, query/passage pairs to {@code embedding}, next-word
- * and instruction prompts to {@code text} (see {@code engine/src/test/python/make_text_demo_data.py}) —
+ * evaluation sets (once) — Iris to {@code tabular}, query/passage pairs to {@code embedding}, next-word,
+ * instruction and multiple-choice prompts to {@code text} (see {@code engine/src/test/python/make_text_demo_data.py}) —
  * waits for the benchmark scheduler to run every demo function of each category over each of its
  * datasets through the serving path, then prints each category's leaderboard and the runs behind it.
  */
@@ -37,7 +37,8 @@ final class DemoLeaderboard {
           List.of(new Dataset("corpus-pairs", "demo/embedding-pairs.jsonl", "jsonl"))),
       new Board("text", List.of("tiny-gpt", "tiny-gpt-terse"),
           List.of(new Dataset("next-word", "demo/text-next-word.jsonl", "jsonl"),
-              new Dataset("instructions", "demo/text-instructions.jsonl", "jsonl"))));
+              new Dataset("instructions", "demo/text-instructions.jsonl", "jsonl"),
+              new Dataset("choice", "demo/text-choice.jsonl", "jsonl"))));
 
   private DemoLeaderboard() {}
 
@@ -123,7 +124,7 @@ final class DemoLeaderboard {
   private static String details(JsonObject run) {
     JsonObject m = run.getJsonObject("metrics", new JsonObject());
     StringBuilder sb = new StringBuilder();
-    for (String k : List.of("accuracy", "recall_at_1", "recall_at_10", "exact_matches", "instruction_level")) {
+    for (String k : List.of("accuracy", "recall_at_1", "recall_at_10", "exact_matches", "instruction_level", "acc_norm")) {
       if (m.getValue(k) instanceof Number n) {
         sb.append(k).append(' ').append(n instanceof Double d ? String.format(Locale.ROOT, "%.4f", d) : n).append(", ");
       }

@@ -3,6 +3,7 @@ package io.inferium.engine.scoring;
 import io.inferium.engine.mempool.Mempool;
 import io.inferium.engine.text.Embeddings;
 import io.inferium.engine.text.Generations;
+import io.inferium.engine.text.LogLikelihoods;
 import io.inferium.functions.FunctionRecord;
 import io.inferium.functions.TensorSpec;
 import io.inferium.functions.tensor.DataType;
@@ -48,14 +49,14 @@ public final class BenchmarkRunner {
   private final EmbeddingBenchmark embedding;
   private final TextBenchmark text;
 
-  public BenchmarkRunner(Vertx vertx, Mempool mempool, Generations generations, Embeddings embeddings, EvalStore evals,
-      double dropThreshold) {
+  public BenchmarkRunner(Vertx vertx, Mempool mempool, Generations generations, LogLikelihoods logLikelihoods,
+      Embeddings embeddings, EvalStore evals, double dropThreshold) {
     this.vertx = vertx;
     this.mempool = mempool;
     this.evals = evals;
     this.dropThreshold = dropThreshold;
     this.embedding = new EmbeddingBenchmark(vertx, embeddings);
-    this.text = new TextBenchmark(vertx, generations);
+    this.text = new TextBenchmark(vertx, generations, logLikelihoods);
   }
 
   /** Whether runs of this kind (its wire name) go through here: every kind with a metric suite. */

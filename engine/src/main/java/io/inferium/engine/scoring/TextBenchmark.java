@@ -1,6 +1,7 @@
 package io.inferium.engine.scoring;
 
 import io.inferium.engine.text.Generations;
+import io.inferium.engine.text.LogLikelihoods;
 import io.inferium.functions.FunctionRecord;
 import io.inferium.functions.generation.SamplingParams;
 import io.inferium.scoring.eval.EvalDataset;
@@ -24,9 +25,11 @@ import java.util.concurrent.TimeUnit;
  * so the small window is what keeps a run from crowding out callers.
  *
  * <p>Rows with a {@code reference} are scored by exact match ({@code ignore_case} per row), rows with
- * {@code instructions} by prompt following; the primary metric is {@code exact_match} when the
- * dataset has references, else {@code prompt_level}. Multiple-choice rows ({@code choices}) need
- * per-token log-likelihoods, which the serving path does not return; such a dataset is refused.
+ * {@code instructions} by prompt following. Multiple-choice rows ({@code prompt}, {@code choices},
+ * {@code gold}) generate nothing: {@link LogLikelihoods} gives each choice's log-likelihood after the
+ * prompt and they are scored as {@code acc} / {@code acc_norm}. The primary metric is {@code acc}
+ * when the dataset has multiple-choice rows, else {@code exact_match} when it has references, else
+ * {@code prompt_level}.
  */
 final class TextBenchmark {
 
@@ -37,23 +40,40 @@ final class TextBenchmark {
   /** How many (prompt, output) pairs the stored report keeps, for a reader to see what was scored. */
   static final int SAMPLES = 5;
 
-  private record Answer(String text, long latencyNanos, long cost) {}
+  /** A row's answer: the generated text, or for a multiple-choice row each choice's log-likelihood. */
+  private record Answer(String text, double[] logLikelihoods, long latencyNanos, long cost) {}
 
   private final Vertx vertx;
   private final Generations generations;
+  private final LogLikelihoods logLikelihoods;
 
-  TextBenchmark(Vertx vertx, Generations generations) {
+  TextBenchmark(Vertx vertx, Generations generations, LogLikelihoods logLikelihoods) {
     this.vertx = vertx;
     this.generations = generations;
+    this.logLikelihoods = logLikelihoods;
+  }
+
+  /** A multiple-choice row's choices, checked; null for other rows. */
+  static List<String> choices(JsonObject row, int index) {
+    if (!row.containsKey("choices")) {
+      return null;
+    }
+    String where = "row " + (index + 1) + ": ";
+    if (!(row.getValue("choices") instanceof JsonArray a) || a.isEmpty() || !a.stream().allMatch(c -> c instanceof String)) {
+      throw new IllegalArgumentException(where + "'choices' must be a non-empty array of strings");
+    }
+    if (!(row.getValue("prompt") instanceof String)) {
+      throw new IllegalArgumentException(where + "a multiple-choice row needs a string 'prompt' (the context)");
+    }
+    if (!(row.getValue("gold") instanceof Integer g) || g < 0 || g >= a.size()) {
+      throw new IllegalArgumentException(where + "'gold' must be the index of the right choice, 0.." + (a.size() - 1));
+    }
+    return a.stream().map(String.class::cast).toList();
   }
 
   /** The work a row becomes: what {@code /v1/completions} would send for the same prompt at temperature 0. */
   static JsonObject work(FunctionRecord fn, JsonObject row, int index) {
     String where = "row " + (index + 1) + ": ";
-    if (row.containsKey("choices")) {
-      throw new IllegalArgumentException(where + "multiple-choice rows need per-token log-likelihoods, which the "
-          + "serving path does not return yet");
-    }
     if (!(row.getValue("reference") instanceof String) && !(row.getValue("instructions") instanceof JsonArray)) {
       throw new IllegalArgumentException(where + "nothing to score: expected a string 'reference' or an 'instructions' array");
     }
@@ -88,9 +108,12 @@ final class TextBenchmark {
 
   Future<EvalStore.RunResult> execute(FunctionRecord fn, EvalDataset data) {
     List<JsonObject> works = new ArrayList<>();
+    List<List<String>> choices = new ArrayList<>();
     try {
       for (int i = 0; i < data.size(); i++) {
-        works.add(work(fn, data.rows().get(i), i));
+        List<String> c = choices(data.rows().get(i), i);
+        choices.add(c);
+        works.add(c == null ? work(fn, data.rows().get(i), i) : null);
       }
     } catch (IllegalArgumentException e) {
       return Future.failedFuture(e);
@@ -98,8 +121,12 @@ final class TextBenchmark {
     return RequestWindow.run(vertx, works.size(), IN_FLIGHT, i -> {
       long start = System.nanoTime();
       long deadline = start + TimeUnit.MILLISECONDS.toNanos(fn.spec().timeoutMs());
-      return RequestWindow.whenFree(vertx, () -> generate(fn, works.get(i), deadline), deadline)
-          .map(a -> new Answer(a.text(), System.nanoTime() - start, a.cost()));
+      Future<Answer> answer = choices.get(i) == null
+          ? RequestWindow.whenFree(vertx, () -> generate(fn, works.get(i), deadline), deadline)
+          : RequestWindow.whenFree(vertx, () -> logLikelihoods.score(fn, data.rows().get(i).getString("prompt"), choices.get(i),
+              deadline), deadline).map(r -> new Answer(null, r.logLikelihoods(), 0,
+              fn.spec().price().chargeTokens(r.promptTokens())));
+      return answer.map(a -> new Answer(a.text(), a.logLikelihoods(), System.nanoTime() - start, a.cost()));
     }).compose(answers -> vertx.executeBlocking(() -> score(data, answers), false));
   }
 
@@ -109,7 +136,7 @@ final class TextBenchmark {
       if (chunk.index() == 0) {
         text.append(chunk.text());
       }
-    }).future().map(f -> new Answer(text.toString(), 0,
+    }).future().map(f -> new Answer(text.toString(), null, 0,
         fn.spec().price().chargeTokens((long) f.promptTokens() + f.completionTokens())));
   }
 
@@ -121,11 +148,16 @@ final class TextBenchmark {
     long[] latency = new long[answers.size()];
     long cost = 0;
     JsonArray samples = new JsonArray();
+    List<TextMetrics.Choice> questions = new ArrayList<>();
     for (int i = 0; i < answers.size(); i++) {
       JsonObject row = data.rows().get(i);
       Answer a = answers.get(i);
       latency[i] = a.latencyNanos();
       cost += a.cost();
+      if (a.logLikelihoods() != null) {
+        questions.add(new TextMetrics.Choice(choices(row, i), a.logLikelihoods(), row.getInteger("gold")));
+        continue;
+      }
       if (row.getValue("reference") instanceof String ref) {
         references.add(ref);
         matches += TextMetrics.exactMatch(a.text(), ref, row.getBoolean("ignore_case", false)) ? 1 : 0;
@@ -149,8 +181,16 @@ final class TextBenchmark {
           .put("prompt_following_rows", pf.prompts());
     }
     if (!references.isEmpty()) {
-      value = (double) matches / references.size();
-      metrics.put("exact_match", value).put("exact_match_rows", references.size()).put("exact_matches", matches);
+      metrics.put("exact_match", (double) matches / references.size()).put("exact_match_rows", references.size())
+          .put("exact_matches", matches);
+    }
+    if (!questions.isEmpty()) {
+      TextMetrics.MultipleChoice mc = TextMetrics.multipleChoice(questions);
+      metrics.put("acc", mc.acc()).put("acc_norm", mc.accNorm()).put("multiple_choice_rows", mc.questions());
+      value = mc.acc();
+      primary = "acc";
+    } else if (!references.isEmpty()) {
+      value = metrics.getDouble("exact_match");
       primary = "exact_match";
     } else {
       value = pf.promptLevel();

@@ -45,9 +45,15 @@ class TextBenchmarkTest {
   @Test
   void rowsItCannotScoreAreRefusedByNumber() {
     FunctionRecord f = fn(new JsonObject());
-    String mc = assertThrows(IllegalArgumentException.class, () -> TextBenchmark.work(f,
-        new JsonObject("{\"prompt\":\"Q\",\"choices\":[\" a\",\" b\"],\"gold\":0}"), 2)).getMessage();
-    assertTrue(mc.startsWith("row 3: ") && mc.contains("log-likelihoods"), mc);
+    assertEquals(java.util.List.of(" a", " b"), TextBenchmark.choices(
+        new JsonObject("{\"prompt\":\"Q\",\"choices\":[\" a\",\" b\"],\"gold\":1}"), 0));
+    assertEquals(null, TextBenchmark.choices(new JsonObject("{\"prompt\":\"Q\",\"reference\":\"x\"}"), 0));
+    String gold = assertThrows(IllegalArgumentException.class, () -> TextBenchmark.choices(
+        new JsonObject("{\"prompt\":\"Q\",\"choices\":[\" a\",\" b\"],\"gold\":2}"), 2)).getMessage();
+    assertTrue(gold.startsWith("row 3: 'gold'"), gold);
+    String context = assertThrows(IllegalArgumentException.class, () -> TextBenchmark.choices(
+        new JsonObject("{\"choices\":[\" a\"],\"gold\":0}"), 0)).getMessage();
+    assertTrue(context.contains("'prompt'"), context);
     String nothing = assertThrows(IllegalArgumentException.class, () -> TextBenchmark.work(f,
         new JsonObject("{\"prompt\":\"Q\"}"), 0)).getMessage();
     assertTrue(nothing.contains("nothing to score"), nothing);
