@@ -23,7 +23,9 @@ import java.util.TreeMap;
 /**
  * The functions {@code inferium demo} deploys from the jar: {@code add} (a tensor function),
  * {@code iris} (a classifier trained on the Iris data set, with labels), {@code tiny-gpt} (a small
- * GPT-2-style text generator with its tokenizer) and {@code tiny-embed} (a sentence embedder). They go through the same
+ * GPT-2-style text generator with its tokenizer), {@code tiny-embed} (a sentence embedder) and their variants
+ * {@code tiny-gpt-terse} (other decoding defaults) and {@code tiny-embed-cls} (other pooling), so each
+ * leaderboard category has two functions to compare. They go through the same
  * deploy pipeline as an upload; a function already deployed from the same bytes is left alone.
  */
 public final class DemoFunctions {
@@ -47,8 +49,10 @@ public final class DemoFunctions {
           .put("description", "Iris species by the nearest class centroid (hand-built ONNX, 93% on the bundled data)")
           .put("use_cases", new JsonArray().add("classification").add("botany"))
           .put("labels", iris.getJsonArray("labels")), resource("demo/iris-centroid.onnx", uploadsDir)));
-      demos.add(textDemo("models/tiny-gpt/", uploadsDir));
-      demos.add(textDemo("models/tiny-embed/", uploadsDir));
+      demos.add(textDemo("models/tiny-gpt/", "models/tiny-gpt/", uploadsDir));
+      demos.add(textDemo("models/tiny-embed/", "models/tiny-embed/", uploadsDir));
+      demos.add(textDemo("demo/tiny-gpt-terse/", "models/tiny-gpt/", uploadsDir));
+      demos.add(textDemo("demo/tiny-embed-cls/", "models/tiny-embed/", uploadsDir));
       return demos;
     }, false).compose(demos -> {
       List<Future<FunctionRecord>> all = new ArrayList<>();
@@ -66,15 +70,21 @@ public final class DemoFunctions {
     }
   }
 
-  /** A text function shipped under {@code dir}: spec.json plus the files of its bundle. */
-  private static Demo textDemo(String dir, Path uploadsDir) throws IOException {
+  /**
+   * A text function: spec.json from {@code dir}, each bundle file from {@code dir} when it has one,
+   * else from {@code base} (a variant ships only what differs from the model it reuses).
+   */
+  private static Demo textDemo(String dir, String base, Path uploadsDir) throws IOException {
     Path specFile = resource(dir + "spec.json", uploadsDir);
     JsonObject spec = new JsonObject(Files.readString(specFile, StandardCharsets.UTF_8));
     Files.delete(specFile);
     Map<String, Path> files = new TreeMap<>();
+    ClassLoader loader = DemoFunctions.class.getClassLoader();
     for (String name : Bundle.NAMES) {
-      if (DemoFunctions.class.getClassLoader().getResource(dir + name) != null) {
+      if (loader.getResource(dir + name) != null) {
         files.put(name, resource(dir + name, uploadsDir));
+      } else if (loader.getResource(base + name) != null) {
+        files.put(name, resource(base + name, uploadsDir));
       }
     }
     return new Demo(spec, null, files);

@@ -21,6 +21,7 @@ import io.inferium.scoring.RevenueSplit;
 import io.inferium.scoring.UsageMeter;
 import io.inferium.engine.text.Embeddings;
 import io.inferium.engine.text.Generations;
+import io.inferium.engine.text.LogLikelihoods;
 import io.inferium.engine.text.TextMetrics;
 import io.inferium.verifier.CodeChecksum;
 import io.inferium.verifier.NodeLedger;
@@ -109,7 +110,7 @@ public final class Gateway {
                     tiers, ledger, supervisor, meter, events, new Invoices(d.pool(), RevenueSplit.DEFAULT), metrics, engineMetrics,
                     () -> !supervisor.workers().isEmpty(), VERSION,
                     new HttpVerticle.Text(new Generations(vertx, dispatcher, blobs, textMetrics),
-                        new Embeddings(vertx, dispatcher, blobs), textMetrics)),
+                        new Embeddings(vertx, dispatcher, blobs), textMetrics, new LogLikelihoods(vertx, dispatcher, blobs))),
                 new HttpVerticle.Listen(config.host(), config.port(), config.maxUploadBytes(), config.maxRequestBytes(),
                     dataDir.resolve("uploads")));
             return ledger.load().compose(v -> meter.start()).compose(v -> supervisor.start())

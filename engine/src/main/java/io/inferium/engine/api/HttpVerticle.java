@@ -33,9 +33,9 @@ public final class HttpVerticle extends VerticleBase {
       UsageMeter meter, io.inferium.infra.events.EventLog events, io.inferium.scoring.Invoices invoices, Metrics metrics,
       EngineMetrics engineMetrics, BooleanSupplier workersReady, String version, Text text) {}
 
-  /** The text side: generations (the mempool for streams), embeddings, and their meters. */
+  /** The text side: generations (the mempool for streams), embeddings, log-likelihoods (scoring), and their meters. */
   public record Text(io.inferium.engine.text.Generations generations, io.inferium.engine.text.Embeddings embeddings,
-      io.inferium.engine.text.TextMetrics metrics) {}
+      io.inferium.engine.text.TextMetrics metrics, io.inferium.engine.text.LogLikelihoods logLikelihoods) {}
 
   /** Listening address and body limits. */
   public record Listen(String host, int port, long maxUploadBytes, long maxRequestBytes, Path uploadsDir) {}
@@ -77,7 +77,8 @@ public final class HttpVerticle extends VerticleBase {
     new OpenAiRoutes(services.store(), services.text().generations(), services.text().embeddings(), services.text().metrics(),
         limits, services.meter(), services.events()).mount(router, listen.maxRequestBytes());
     io.inferium.engine.scoring.ScoringService scoring = new io.inferium.engine.scoring.ScoringService(vertx, services.pool(),
-        services.store(), services.mempool());
+        services.store(), services.mempool(), services.text().generations(), services.text().logLikelihoods(),
+        services.text().embeddings());
     services.meter().onFlushed(functions -> scoring.changed(null));
     new ScoringRoutes(scoring).mount(router);
     new ArenaRoutes(scoring, services.mempool()).mount(router, listen.maxRequestBytes());

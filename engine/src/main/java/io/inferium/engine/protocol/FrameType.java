@@ -15,7 +15,8 @@ public enum FrameType {
   CANCEL(11),
   GENERATE(12),
   TOKEN(13),
-  EMBED(14);
+  EMBED(14),
+  SCORE(15);
 
   private static final FrameType[] BY_CODE = new FrameType[16];
 

@@ -1,6 +1,9 @@
 package io.inferium.engine.scoring;
 
 import io.inferium.engine.mempool.Mempool;
+import io.inferium.engine.text.Embeddings;
+import io.inferium.engine.text.Generations;
+import io.inferium.engine.text.LogLikelihoods;
 import io.inferium.functions.FunctionRecord;
 import io.inferium.functions.TensorSpec;
 import io.inferium.functions.tensor.DataType;
@@ -26,8 +29,9 @@ import java.util.concurrent.TimeUnit;
  * lowest priority (9), each with the function's deadline, at most {@link #IN_FLIGHT} at a time, so
  * benchmarks never crowd out callers and never block the event loop. Records quality (the kind's
  * metric suite), per-request latency (p50/p95) and what the requests would cost at the function's
- * price. Classifier and regressor functions are served here; text and embedding suites need the
- * text serving path and are refused with a clear reason until it exists.
+ * price. Classifier and regressor rows go here as tensors; embedding and text-generation datasets
+ * go through the text serving path ({@link EmbeddingBenchmark}, {@link TextBenchmark}) under the
+ * same rules.
  */
 public final class BenchmarkRunner {
 
@@ -42,17 +46,22 @@ public final class BenchmarkRunner {
   private final Mempool mempool;
   private final EvalStore evals;
   private final double dropThreshold;
+  private final EmbeddingBenchmark embedding;
+  private final TextBenchmark text;
 
-  public BenchmarkRunner(Vertx vertx, Mempool mempool, EvalStore evals, double dropThreshold) {
+  public BenchmarkRunner(Vertx vertx, Mempool mempool, Generations generations, LogLikelihoods logLikelihoods,
+      Embeddings embeddings, EvalStore evals, double dropThreshold) {
     this.vertx = vertx;
     this.mempool = mempool;
     this.evals = evals;
     this.dropThreshold = dropThreshold;
+    this.embedding = new EmbeddingBenchmark(vertx, embeddings);
+    this.text = new TextBenchmark(vertx, generations, logLikelihoods);
   }
 
-  /** Whether runs of this kind (its wire name) go through here yet: classifier and regressor. */
+  /** Whether runs of this kind (its wire name) go through here: every kind with a metric suite. */
   public static boolean supports(String kind) {
-    return kind.equals(MetricSuite.CLASSIFIER.kind()) || kind.equals(MetricSuite.REGRESSOR.kind());
+    return MetricSuite.forKind(kind).isPresent();
   }
 
   /** Runs {@code fn} on a dataset and stores the run; the stored run (or the failure, also stored). */
@@ -70,9 +79,11 @@ public final class BenchmarkRunner {
     if (suite == null) {
       return Future.failedFuture(new IllegalArgumentException("a " + fn.spec().kind().wire() + " function has no metric suite"));
     }
-    if (suite != MetricSuite.CLASSIFIER && suite != MetricSuite.REGRESSOR) {
-      return Future.failedFuture(new IllegalArgumentException("benchmarks of " + suite.kind()
-          + " functions need the text serving path, which is not here yet"));
+    if (suite == MetricSuite.EMBEDDING) {
+      return embedding.execute(fn, data);
+    }
+    if (suite == MetricSuite.TEXT_GENERATION) {
+      return text.execute(fn, data);
     }
     List<TensorSpec> ins = fn.signature().inputs();
     if (ins.size() != 1 || ins.get(0).type() != DataType.FP32 || ins.get(0).shape().length != 2) {
@@ -138,10 +149,9 @@ public final class BenchmarkRunner {
 
   private static EvalStore.RunResult score(FunctionRecord fn, MetricSuite suite, EvalDataset data,
       List<List<Tensor>> answers, long[] latencyNanos, long cost) {
-    long[] sorted = latencyNanos.clone();
-    Arrays.sort(sorted);
-    double p50 = sorted[(int) Math.floor(0.5 * (sorted.length - 1))] / 1e6;
-    double p95 = sorted[(int) Math.ceil(0.95 * (sorted.length - 1))] / 1e6;
+    double[] percentiles = RequestWindow.percentilesMs(latencyNanos);
+    double p50 = percentiles[0];
+    double p95 = percentiles[1];
     if (suite == MetricSuite.CLASSIFIER) {
       List<String> labels = fn.spec().labels();
       int classes = labels.isEmpty() ? 0 : labels.size();

@@ -1,6 +1,9 @@
 package io.inferium.engine.scoring;
 
 import io.inferium.engine.mempool.Mempool;
+import io.inferium.engine.text.Embeddings;
+import io.inferium.engine.text.Generations;
+import io.inferium.engine.text.LogLikelihoods;
 import io.inferium.functions.FunctionRecord;
 import io.inferium.functions.FunctionSpec;
 import io.inferium.functions.FunctionStore;
@@ -48,7 +51,8 @@ public final class ScoringService {
   private final BenchmarkScheduler scheduler;
   private final List<Consumer<String>> listeners = new CopyOnWriteArrayList<>();
 
-  public ScoringService(Vertx vertx, Pool pool, FunctionStore functions, Mempool mempool) {
+  public ScoringService(Vertx vertx, Pool pool, FunctionStore functions, Mempool mempool, Generations generations,
+      LogLikelihoods logLikelihoods, Embeddings embeddings) {
     this.vertx = vertx;
     this.functions = functions;
     this.evals = new EvalStore(pool);
@@ -59,7 +63,7 @@ public final class ScoringService {
     this.pollMs = (long) env("INFERIUM_BENCH_POLL_MS", 5000);
     double alpha = env("INFERIUM_SCORE_ALPHA", TotalScore.DEFAULT_ALPHA);
     this.leaderboard = new Leaderboard(vertx, evals, ratings, arena, points, new TotalScore(alpha, 1 - alpha));
-    this.runner = new BenchmarkRunner(vertx, mempool, evals, QualityTrend.DEFAULT_THRESHOLD);
+    this.runner = new BenchmarkRunner(vertx, mempool, generations, logLikelihoods, embeddings, evals, QualityTrend.DEFAULT_THRESHOLD);
     this.scheduler = new BenchmarkScheduler(vertx, functions, evals, this::runAndSignal,
         pollMs, (long) (env("INFERIUM_BENCH_INTERVAL_H", 24) * 3_600_000L));
   }

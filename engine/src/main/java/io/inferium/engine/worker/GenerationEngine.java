@@ -102,6 +102,14 @@ final class GenerationEngine {
     return true;
   }
 
+  /**
+   * Runs {@code task} on the decode thread between steps (scoring a continuation, which needs the
+   * model but no decode slot); false when the inbox is full or the engine closed.
+   */
+  boolean runBetweenSteps(Runnable task) {
+    return !closed && inbox.offer(task);
+  }
+
   /** Stops a generation at the next step; false if this engine does not know it. */
   boolean cancel(long requestId) {
     if (!known.contains(requestId)) {

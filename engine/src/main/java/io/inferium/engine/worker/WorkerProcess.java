@@ -57,6 +57,7 @@ public final class WorkerProcess {
   private OutputStream out;
   private ModelHost host;
   private TextHost text;
+  private TextAnswers textAnswers;
   private final FaultInjector faults;
   private NodeKeys keys;
 
@@ -85,6 +86,7 @@ public final class WorkerProcess {
       host = new ModelHost(runner);
       text = new TextHost(runner);
       keys = NodeKeys.loadOrCreate(options.keyFile());
+      textAnswers = new TextAnswers(text, keys, this::send, options.nodeId());
       String code = CodeChecksum.of(WorkerProcess.class);
       try (Socket socket = new Socket()) {
         socket.setTcpNoDelay(true);
@@ -208,7 +210,8 @@ public final class WorkerProcess {
           send(Frame.error(id, "overloaded", "worker " + options.nodeId() + " cannot take more generations"));
         }
       }
-      case EMBED -> submit(id, () -> embed(frame));
+      case EMBED -> submit(id, () -> textAnswers.embed(frame));
+      case SCORE -> textAnswers.score(frame);
       case INFER -> {
         running.put(id, new Cancellation());
         submit(id, () -> infer(frame));
@@ -307,40 +310,6 @@ public final class WorkerProcess {
       send(Frame.error(requestId, code, message));
     }
   };
-
-  private void embed(Frame frame) {
-    long id = frame.correlationId();
-    String sha = frame.meta().getString("sha256");
-    io.inferium.functions.generation.EmbeddingModel model = text.embedder(sha);
-    if (model == null) {
-      send(Frame.error(id, "not_loaded", "model " + sha + " is not loaded on worker " + options.nodeId()));
-      return;
-    }
-    List<String> inputs = frame.meta().getJsonArray("input", new JsonArray()).stream().map(String::valueOf).toList();
-    long start = System.nanoTime();
-    try {
-      var result = model.embed(inputs, frame.meta().getString("pooling", "mean"), frame.meta().getBoolean("normalize", true));
-      float[][] vectors = result.vectors();
-      int dim = vectors.length == 0 ? 0 : vectors[0].length;
-      ByteBuffer data = ByteBuffer.allocate(vectors.length * dim * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-      for (float[] v : vectors) {
-        for (float x : v) {
-          data.putFloat(x);
-        }
-      }
-      List<Tensor> out = List.of(new Tensor("embeddings", io.inferium.functions.tensor.DataType.FP32,
-          new long[] {vectors.length, dim}, data.flip()));
-      String outputHash = OutputHash.of(out);
-      send(new Frame(FrameType.RESULT, id, new JsonObject().put("compute_us", (System.nanoTime() - start) / 1000)
-          .put("prompt_tokens", result.promptTokens())
-          .put("output_sha256", outputHash)
-          .put("signature", keys.sign(NodeKeys.resultMessage(id, sha, outputHash))), out));
-    } catch (IllegalArgumentException e) {
-      send(Frame.error(id, "bad_input", e.getMessage()));
-    } catch (Exception e) {
-      send(Frame.error(id, "model_error", e.getMessage()));
-    }
-  }
 
   private void infer(Frame frame) {
     long id = frame.correlationId();

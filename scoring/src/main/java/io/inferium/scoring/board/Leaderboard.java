@@ -126,8 +126,9 @@ public final class Leaderboard {
           .put("users", users.getOrDefault(e.name(), 0L))
           .put("parts", new JsonObject().put("metric_score", round(p.metricScore())).put("user_score", round(p.userScore()))
               .put("alpha", total.alpha()).put("beta", total.beta())
-              .put("metric", run == null ? null : new JsonObject().put("name", run.getString("primary_metric"))
-                  .put("value", run.getDouble("primary_value")).put("run_id", run.getString("id"))
+              .put("metric", run == null ? null : new JsonObject().put("name", metricName(run))
+                  .put("value", run.getDouble("primary_value")).put("datasets", run.getInteger("datasets", 1))
+                  .put("run_id", run.getString("id"))
                   .put("latency_p50_ms", run.getDouble("latency_p50_ms")).put("dropped", run.getBoolean("dropped")))
               .put("points", pts.get(e.name())).put("rating_average", s == null ? null : s.average())
               .put("ratings", s == null ? 0 : s.count()))
@@ -167,5 +168,14 @@ public final class Leaderboard {
 
   private static double round(double x) {
     return Math.round(x * 100) / 100.0;
+  }
+
+  /**
+   * What the metric value is: the primary metric's name when it comes from one dataset; over several
+   * (whose primary metrics may differ, e.g. exact match and prompt following) it is their mean.
+   */
+  private static String metricName(JsonObject run) {
+    int datasets = run.getInteger("datasets", 1);
+    return datasets > 1 ? "mean_primary" : run.getString("primary_metric");
   }
 }
