@@ -295,9 +295,15 @@ public final class WorkerLink {
       return;
     }
     if (frame.type() == FrameType.TOKEN) {
-      java.util.function.Consumer<Frame> stream = streams.get(frame.correlationId());
-      if (stream != null && !cancelling.containsKey(frame.correlationId())) {
-        stream.accept(frame);
+      token(frame);
+      return;
+    }
+    if (frame.type() == FrameType.TOKENS) {
+      // [request id, choice index, token id, text, prompt tokens] per token of one decode step.
+      for (Object o : frame.meta().getJsonArray("tokens", new JsonArray())) {
+        JsonArray t = (JsonArray) o;
+        token(Frame.of(FrameType.TOKEN, t.getLong(0), new JsonObject().put("index", t.getInteger(1))
+            .put("id", t.getInteger(2)).put("text", t.getString(3)).put("prompt_tokens", t.getInteger(4))));
       }
       return;
     }
@@ -313,6 +319,13 @@ public final class WorkerLink {
       promise.tryFail(new WorkerFailure(frame.meta().getString("code", "error"), frame.meta().getString("message", "")));
     } else {
       promise.tryComplete(frame);
+    }
+  }
+
+  private void token(Frame frame) {
+    java.util.function.Consumer<Frame> stream = streams.get(frame.correlationId());
+    if (stream != null && !cancelling.containsKey(frame.correlationId())) {
+      stream.accept(frame);
     }
   }
 

@@ -16,9 +16,10 @@ public enum FrameType {
   GENERATE(12),
   TOKEN(13),
   EMBED(14),
-  SCORE(15);
+  SCORE(15),
+  TOKENS(16);
 
-  private static final FrameType[] BY_CODE = new FrameType[16];
+  private static final FrameType[] BY_CODE = new FrameType[32];
 
   static {
     for (FrameType t : values()) {

@@ -33,15 +33,13 @@ final class GenerationEngine {
 
   /** Where a generation's tokens, end and failure go (the worker's connection). */
   interface Sink {
-    void token(long requestId, int index, int tokenId, String text, int promptTokens);
+    /** Tokens sampled since the last call, each {@code [request id, choice index, token id, text, prompt tokens]}. */
+    void tokens(JsonArray tokens);
 
     /** All choices finished: {@code meta} has choices, prompt and completion tokens, compute_us. */
     void done(long requestId, JsonObject meta, List<int[]> tokens);
 
     void error(long requestId, String code, String message);
-
-    /** A decode step ended: what it produced may go out now (tokens are buffered until then). */
-    void stepDone();
   }
 
   /** A request's choices as they progress; touched only on the decode thread. */
@@ -72,6 +70,8 @@ final class GenerationEngine {
   private final Set<Long> known = ConcurrentHashMap.newKeySet();
   private final Thread thread;
   private volatile boolean closed;
+  /** The tokens of the step in progress: one decode step's tokens leave together (touched on the decode thread only). */
+  private JsonArray pending = new JsonArray();
 
   GenerationEngine(String sha256, TextModel model, int maxRunning, int maxTokensPerStep, Sink sink) {
     this.sha256 = sha256;
@@ -147,7 +147,7 @@ final class GenerationEngine {
             log.error("decode step failed", e);
             failAll("model_error", "the decode step failed: " + e.getMessage());
           }
-          sink.stepDone();
+          flushTokens();
         }
       }
     } catch (InterruptedException e) {
@@ -162,7 +162,16 @@ final class GenerationEngine {
     }
   }
 
+  /** Sends the buffered tokens; always before a request's end, so its last tokens precede its RESULT. */
+  private void flushTokens() {
+    if (!pending.isEmpty()) {
+      sink.tokens(pending);
+      pending = new JsonArray();
+    }
+  }
+
   private void failAll(String code, String message) {
+    flushTokens();
     for (Long id : List.copyOf(requests.keySet())) {
       Request r = requests.remove(id);
       for (int i = 0; i < r.n; i++) {
@@ -218,7 +227,7 @@ final class GenerationEngine {
       if (r != null && !r.cancelled) {
         int index = (int) (id % MAX_CHOICES);
         r.tokens.get(index).add(tokenId);
-        sink.token(id / MAX_CHOICES, index, tokenId, textDelta, r.promptTokens);
+        pending.add(new JsonArray().add(id / MAX_CHOICES).add(index).add(tokenId).add(textDelta).add(r.promptTokens));
       }
     }
 
@@ -235,6 +244,7 @@ final class GenerationEngine {
       }
       requests.remove(requestId);
       known.remove(requestId);
+      flushTokens();
       if (r.cancelled) {
         sink.error(requestId, "cancelled", "the generation was cancelled");
         return;
@@ -263,6 +273,7 @@ final class GenerationEngine {
         loop.cancel(requestId * MAX_CHOICES + i);
       }
       known.remove(requestId);
+      flushTokens();
       sink.error(requestId, e instanceof IllegalArgumentException ? "bad_input" : "model_error", e.getMessage());
     }
   };

@@ -163,30 +163,13 @@ public final class WorkerProcess {
   }
 
   private void send(Frame frame) {
-    send(frame, true);
-  }
-
-  /** Writes a frame; without {@code flush} it may wait in the buffer for the next flushing send. */
-  private void send(Frame frame, boolean flush) {
     ByteBuffer bytes = FrameCodec.encode(frame);
     synchronized (this) {
       try {
         out.write(bytes.array(), bytes.arrayOffset() + bytes.position(), bytes.remaining());
-        if (flush) {
-          out.flush();
-        }
-      } catch (IOException e) {
-        log.warn("could not send {} to the gateway: {}", frame.type(), e.getMessage());
-      }
-    }
-  }
-
-  private void flush() {
-    synchronized (this) {
-      try {
         out.flush();
       } catch (IOException e) {
-        log.warn("could not flush to the gateway: {}", e.getMessage());
+        log.warn("could not send {} to the gateway: {}", frame.type(), e.getMessage());
       }
     }
   }
@@ -287,15 +270,9 @@ public final class WorkerProcess {
   /** Streams a generation's tokens back and signs its end, like a RESULT. */
   private final GenerationEngine.Sink tokens = new GenerationEngine.Sink() {
     @Override
-    public void token(long requestId, int index, int tokenId, String delta, int promptTokens) {
-      // One decode step emits a token for every running sequence: they go out together at stepDone().
-      send(Frame.of(FrameType.TOKEN, requestId, new JsonObject().put("index", index).put("id", tokenId).put("text", delta)
-          .put("prompt_tokens", promptTokens)), false);
-    }
-
-    @Override
-    public void stepDone() {
-      flush();
+    public void tokens(JsonArray tokens) {
+      // One frame per decode step for every sequence it advanced, instead of a frame (and a flush) per token.
+      send(Frame.of(FrameType.TOKENS, 0, new JsonObject().put("tokens", tokens)));
     }
 
     @Override
