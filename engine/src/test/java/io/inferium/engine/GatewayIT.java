@@ -388,6 +388,10 @@ class GatewayIT {
       TimeUnit.MILLISECONDS.sleep(100);
     }
     assertTrue(!gw.gateway.supervisor().workers().contains(victim), "the frozen worker is still in the pool");
+    // It leaves the pool first; the kill and the reaping of a stopped process follow a moment later.
+    while (ProcessHandle.of(victim.pid()).map(ProcessHandle::isAlive).orElse(false) && System.nanoTime() < deadline) {
+      TimeUnit.MILLISECONDS.sleep(50);
+    }
     assertTrue(ProcessHandle.of(victim.pid()).map(p -> !p.isAlive()).orElse(true), "the frozen worker was not killed");
     while (gw.gateway.supervisor().workers().size() < 2 && System.nanoTime() < deadline) {
       TimeUnit.MILLISECONDS.sleep(100);
