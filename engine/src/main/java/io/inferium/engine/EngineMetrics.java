@@ -128,6 +128,20 @@ public final class EngineMetrics {
   }
 
   /** Batches in flight on one worker (by worker id, which a replacement inherits). */
+  /**
+   * A worker's decode steps and the tokens they sampled, as its heartbeats report them (reset when the
+   * worker restarts): {@code rate(tokens) / rate(steps)} is the mean number of sequences per step,
+   * i.e. how full continuous batching keeps each step.
+   */
+  public void workerDecode(String workerId, java.util.function.ToDoubleFunction<String> heartbeatField) {
+    io.micrometer.core.instrument.FunctionCounter.builder("inferium.worker.decode.steps", workerId,
+            id -> heartbeatField.applyAsDouble("decode_steps"))
+        .description("Decode steps a worker ran (all its text functions)").tag("worker", workerId).register(registry);
+    io.micrometer.core.instrument.FunctionCounter.builder("inferium.worker.decode.tokens", workerId,
+            id -> heartbeatField.applyAsDouble("decode_tokens"))
+        .description("Tokens a worker's decode steps sampled").tag("worker", workerId).register(registry);
+  }
+
   public void workerInflight(String workerId, Supplier<Number> inflight) {
     Gauge.builder("inferium.worker.inflight", inflight).description("Batches in flight per worker")
         .tag("worker", workerId).register(registry);

@@ -406,6 +406,18 @@ class OpenAiIT {
     String metrics = gw.get("/metrics").bodyAsString();
     assertTrue(metrics.contains("inferium_generation_ttft_seconds_count{function=\"tiny-gpt\"}"), "ttft exported");
     assertTrue(metrics.contains("inferium_tokens_total{function=\"tiny-gpt\",kind=\"completion\"}"), "tokens exported");
+    // Workers report their decode steps and tokens in heartbeats.
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    double steps = 0;
+    double decoded = 0;
+    while ((steps == 0 || decoded == 0) && System.nanoTime() < deadline) {
+      steps = gw.metrics.registry().find("inferium.worker.decode.steps").functionCounters().stream()
+          .mapToDouble(c -> c.count()).sum();
+      decoded = gw.metrics.registry().find("inferium.worker.decode.tokens").functionCounters().stream()
+          .mapToDouble(c -> c.count()).sum();
+      TimeUnit.MILLISECONDS.sleep(100);
+    }
+    assertTrue(steps > 0 && decoded > 0, steps + " steps, " + decoded + " tokens");
   }
 
   /** Runs a command in {@code dir}, returning its stdout; fails the test on a non-zero exit or a timeout. */

@@ -467,6 +467,8 @@ public final class WorkerSupervisor {
       onAttach.accept(link);
       metrics.workerInflight(workerId, () -> workers().stream().filter(w -> w.workerId().equals(workerId))
           .mapToInt(WorkerLink::reserved).sum());
+      metrics.workerDecode(workerId, field -> workers().stream().filter(w -> w.workerId().equals(workerId))
+          .mapToLong(w -> w.lastHeartbeat().getLong(field, 0L)).sum());
     }
     java.nio.ByteBuffer welcome = FrameCodec.encode(Frame.of(FrameType.WELCOME, 0,
         new JsonObject().put("worker_id", spawn.workerId).put("heartbeat_ms", settings.heartbeatMs())));

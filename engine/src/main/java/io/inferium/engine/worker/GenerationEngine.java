@@ -72,6 +72,9 @@ final class GenerationEngine {
   private volatile boolean closed;
   /** The tokens of the step in progress: one decode step's tokens leave together (touched on the decode thread only). */
   private JsonArray pending = new JsonArray();
+  /** Decode steps run and tokens they produced: their ratio is how full continuous batching keeps a step. */
+  private final java.util.concurrent.atomic.AtomicLong steps = new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong tokens = new java.util.concurrent.atomic.AtomicLong();
 
   GenerationEngine(String sha256, TextModel model, int maxRunning, int maxTokensPerStep, Sink sink) {
     this.sha256 = sha256;
@@ -85,6 +88,14 @@ final class GenerationEngine {
 
   TextModel model() {
     return model;
+  }
+
+  long steps() {
+    return steps.get();
+  }
+
+  long tokens() {
+    return tokens.get();
   }
 
   /** Generations this engine has accepted and not yet finished. */
@@ -142,6 +153,7 @@ final class GenerationEngine {
         }
         if (loop.running() + loop.waiting() > 0) {
           try {
+            steps.incrementAndGet();
             loop.step();
           } catch (Exception e) {
             log.error("decode step failed", e);
@@ -227,6 +239,7 @@ final class GenerationEngine {
       if (r != null && !r.cancelled) {
         int index = (int) (id % MAX_CHOICES);
         r.tokens.get(index).add(tokenId);
+        tokens.incrementAndGet();
         pending.add(new JsonArray().add(id / MAX_CHOICES).add(index).add(tokenId).add(textDelta).add(r.promptTokens));
       }
     }

@@ -146,6 +146,15 @@ final class TextHost {
     return Stream.concat(generators.keySet().stream(), embedders.keySet().stream()).toList();
   }
 
+  /** Decode steps and sampled tokens since this worker started, over all its text functions (loaded now). */
+  long decodeSteps() {
+    return generators.values().stream().mapToLong(GenerationEngine::steps).sum();
+  }
+
+  long decodeTokens() {
+    return generators.values().stream().mapToLong(GenerationEngine::tokens).sum();
+  }
+
   int running() {
     return generators.values().stream().mapToInt(GenerationEngine::active).sum();
   }

@@ -321,6 +321,8 @@ public final class WorkerProcess {
     Runtime rt = Runtime.getRuntime();
     send(Frame.of(FrameType.HEARTBEAT, 0, new JsonObject()
         .put("running", active.get() + text.running())
+        .put("decode_steps", text.decodeSteps())
+        .put("decode_tokens", text.decodeTokens())
         .put("queued", executor.getQueue().size())
         .put("loaded", new JsonArray(java.util.stream.Stream.concat(host.loaded().stream(), text.loaded().stream()).toList()))
         .put("heap_used_bytes", rt.totalMemory() - rt.freeMemory())
