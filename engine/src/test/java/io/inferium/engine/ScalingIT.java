@@ -89,7 +89,9 @@ class ScalingIT {
 
   @Test
   void thePoolGrowsUnderBacklogAndShrinksWhenIdle() throws Exception {
-    JsonObject rec = gw.deployAndWait(new JsonObject().put("name", "sc-loop"), TestGateway.model("loop_by_input.onnx"));
+    // A generous deadline: on a machine shared with other builds the six runs can take far longer than 9 s of CPU.
+    JsonObject rec = gw.deployAndWait(new JsonObject().put("name", "sc-loop").put("timeout_ms", 120_000),
+        TestGateway.model("loop_by_input.onnx"));
     assertEquals("ready", rec.getString("state"));
     assertEquals(1, gw.gateway.supervisor().size());
     // Six runs of about 1.5 s each: one worker holds four at a time, the rest wait and build pressure.
@@ -103,7 +105,7 @@ class ScalingIT {
     }
     await("a second worker is added", () -> gw.gateway.supervisor().size() == 2);
     for (Future<HttpResponse<Buffer>> f : load) {
-      HttpResponse<Buffer> resp = f.await(60, TimeUnit.SECONDS);
+      HttpResponse<Buffer> resp = f.await(120, TimeUnit.SECONDS);
       assertEquals(200, resp.statusCode(), resp.bodyAsString());
     }
     assertTrue(gw.metrics.scrape().contains("inferium_scaling_events_total{direction=\"up\",reason=\"backlog\"} 1.0"));
