@@ -22,6 +22,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
@@ -93,11 +94,13 @@ public final class Generations {
   private final Dispatcher dispatcher;
   private final ModelBlobs blobs;
   private final TextMetrics metrics;
-  private final Map<String, ArrayDeque<Generation>> waiting = new HashMap<>();
+  private final Map<String, ArrayDeque<Generation>> waiting = new ConcurrentHashMap<>();
   /** Running generations by function sha, then worker id. */
-  private final Map<String, Map<String, Integer>> running = new HashMap<>();
+  private final Map<String, Map<String, Integer>> running = new ConcurrentHashMap<>();
   private final Map<String, Future<JsonObject>> loadMetas = new HashMap<>();
   private long capacityTimer = -1;
+  /** Function name → the model hashes (versions) queued under it, for the per-function gauges. */
+  private final Map<String, java.util.Set<String>> shasByName = new ConcurrentHashMap<>();
 
   public Generations(Vertx vertx, Dispatcher dispatcher, ModelBlobs blobs, TextMetrics metrics) {
     this.vertx = vertx;
@@ -120,7 +123,13 @@ public final class Generations {
 
   private void enqueue(Generation g) {
     ArrayDeque<Generation> q = waiting.computeIfAbsent(g.fn.modelSha256(), k -> {
-      metrics.gauges(g.fn.name(), () -> queueSize(k), () -> runningCount(k));
+      // One gauge pair per function name, summed over its versions (each version is its own queue).
+      if (shasByName.computeIfAbsent(g.fn.name(), n -> ConcurrentHashMap.newKeySet()).isEmpty()) {
+        String name = g.fn.name();
+        metrics.gauges(name, () -> shasByName.get(name).stream().mapToInt(this::queueSize).sum(),
+            () -> shasByName.get(name).stream().mapToInt(this::runningCount).sum());
+      }
+      shasByName.get(g.fn.name()).add(k);
       return new ArrayDeque<>();
     });
     if (q.size() >= g.fn.spec().text().maxWaiting()) {
@@ -136,13 +145,15 @@ public final class Generations {
     schedule(g.fn.modelSha256());
   }
 
+  // Read at scrape time from the metrics thread: sizes only, approximate by design.
   private int queueSize(String sha) {
     ArrayDeque<Generation> q = waiting.get(sha);
     return q == null ? 0 : q.size();
   }
 
   private int runningCount(String sha) {
-    return running.getOrDefault(sha, Map.of()).values().stream().mapToInt(Integer::intValue).sum();
+    Map<String, Integer> perWorker = running.get(sha);
+    return perWorker == null ? 0 : perWorker.values().stream().mapToInt(Integer::intValue).sum();
   }
 
   private void schedule(String sha) {
@@ -181,7 +192,7 @@ public final class Generations {
 
   private void start(Generation g, WorkerLink link) {
     String sha = g.fn.modelSha256();
-    running.computeIfAbsent(sha, k -> new HashMap<>()).merge(link.workerId(), 1, Integer::sum);
+    running.computeIfAbsent(sha, k -> new ConcurrentHashMap<>()).merge(link.workerId(), 1, Integer::sum);
     g.attempts++;
     long queued = System.nanoTime() - g.enqueuedNanos;
     boolean cold = link.needsLoad(sha);
