@@ -23,9 +23,13 @@ public final class TextMetrics {
     this.registry = engine.registry();
   }
 
+  /** Timers by name and function: inter-token latency is recorded per token, so the lookup is kept off that path. */
+  private final java.util.Map<String, Timer> timers = new java.util.concurrent.ConcurrentHashMap<>();
+
   private Timer timer(String name, String description, String function, Duration min, Duration max) {
-    return Timer.builder(name).description(description).tag("function", function)
-        .publishPercentileHistogram().minimumExpectedValue(min).maximumExpectedValue(max).register(registry);
+    return timers.computeIfAbsent(name + '\0' + function, k -> Timer.builder(name).description(description)
+        .tag("function", function).publishPercentileHistogram().minimumExpectedValue(min).maximumExpectedValue(max)
+        .register(registry));
   }
 
   public void firstToken(String function, long nanos) {
