@@ -228,6 +228,14 @@ class LeaderboardIT {
       assertEquals(100, winner.getInteger("points"));
       assertEquals(500_000, winner.getLong("reward_micro_usd"));
       assertEquals(500_000, ended.getJsonArray("standings").getJsonObject(1).getLong("reward_micro_usd"));
+      // The rewards are ledger credits of the functions' developer (here the platform, which deployed both).
+      JsonObject earnings = gw.get("/api/earnings?developer=platform").bodyAsJsonObject();
+      assertEquals(1_000_000, earnings.getLong("credited_micro_usd"), earnings.encode());
+      assertEquals(List.of("centroid", "logreg"), earnings.getJsonArray("credits").stream()
+          .map(o -> ((JsonObject) o).getString("function")).sorted().toList());
+      assertTrue(earnings.getJsonArray("credits").stream().allMatch(o -> contest.equals(((JsonObject) o).getString("source"))
+          && "contest_reward".equals(((JsonObject) o).getString("kind"))));
+      assertEquals(earnings.getLong("earned_micro_usd") + 1_000_000, earnings.getLong("total_micro_usd"));
       assertEquals(106, row(board(gw, "score"), "logreg").getJsonObject("parts").getLong("points"));
       poll("the stream to show the contest points", () -> events.get(events.size() - 1),
           b -> row(b.getJsonArray("rows"), "logreg").getJsonObject("parts").getLong("points") == 106);

@@ -104,7 +104,10 @@ public final class Invoices {
     return s.contains(",") || s.contains("\"") ? "\"" + s.replace("\"", "\"\"") + "\"" : s;
   }
 
-  /** What a developer earned from its functions in a period (its share of every charge). */
+  /**
+   * What a developer earned in a period: its share of every charge to its functions (the payout
+   * ledger) and its credits (contest rewards).
+   */
   public Future<JsonObject> earnings(String developer, java.time.Instant from, java.time.Instant to) {
     // Read from the payout ledger, which was written with the usage rows: what was actually credited.
     return pool.preparedQuery("SELECT p.function_name, count(*) AS requests, sum(u.charge_micro_usd) AS charge, "
@@ -122,7 +125,22 @@ public final class Invoices {
                 .put("earned_micro_usd", share));
           }
           return new JsonObject().put("developer", developer).put("functions", functions).put("earned_micro_usd", earned);
-        });
+        })
+        .compose(body -> pool.preparedQuery("SELECT kind, function_name, source, amount_micro_usd, at FROM credits "
+                + "WHERE party = $1 AND at >= $2 AND at < $3 ORDER BY at, id")
+            .execute(Tuple.of(developer, from.atOffset(ZoneOffset.UTC), to.atOffset(ZoneOffset.UTC))).map(rows -> {
+              JsonArray credits = new JsonArray();
+              long credited = 0;
+              for (Row r : rows) {
+                credited += r.getLong("amount_micro_usd");
+                credits.add(new JsonObject().put("kind", r.getString("kind")).put("function", r.getString("function_name"))
+                    .put("source", r.getString("source")).put("amount_micro_usd", r.getLong("amount_micro_usd"))
+                    .put("at", r.getOffsetDateTime("at").toInstant().toString()));
+              }
+              // earned: shares of charges (the payout ledger); credits: contest rewards; total: both.
+              return body.put("credits", credits).put("credited_micro_usd", credited)
+                  .put("total_micro_usd", body.getLong("earned_micro_usd") + credited);
+            }));
   }
 
   /** Ledger totals per role between two instants: who was credited, and how much of the platform's share was burned. */

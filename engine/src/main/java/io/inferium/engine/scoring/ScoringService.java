@@ -95,7 +95,15 @@ public final class ScoringService {
     return contests.due().compose(due -> {
       Future<Void> chain = Future.succeededFuture();
       for (ContestStore.Contest c : due) {
-        chain = chain.compose(v -> contests.finish(c).onSuccess(places -> {
+        // Each entry's developer (its latest version's owner tenant) is credited its reward.
+        chain = chain.compose(v -> contests.standings(c).compose(live -> Future.all(live.stream()
+                .map(p -> functions.latest(p.function())).toList()))
+            .compose(found -> {
+              java.util.Map<String, String> owners = new java.util.HashMap<>();
+              found.<java.util.Optional<FunctionRecord>>list().forEach(f -> f.filter(r -> r.owner() != null)
+                  .ifPresent(r -> owners.put(r.name(), r.owner())));
+              return contests.finish(c, owners::get);
+            }).onSuccess(places -> {
           log.info("Contest {} ({}) finished: {}", c.id(), c.name(), places.isEmpty() ? "no entries"
               : "won by " + places.get(0).function());
           changed(c.category());

@@ -153,8 +153,16 @@ public final class ContestStore {
         });
   }
 
-  /** Ends a contest once: final places, points (as point events too) and rewards. */
+  /** {@link #finish(Contest, Function)} with every reward credited to the platform. */
   public Future<List<ContestStandings.Place>> finish(Contest c) {
+    return finish(c, function -> null);
+  }
+
+  /**
+   * Ends a contest once: final places, points (as point events too) and rewards, each also a ledger
+   * credit to the function's developer as {@code developerOf} names it (null: the platform).
+   */
+  public Future<List<ContestStandings.Place>> finish(Contest c, java.util.function.Function<String, String> developerOf) {
     return standings(c).compose(live -> {
       List<ContestStandings.Entry> entries = live.stream()
           .map(p -> new ContestStandings.Entry(p.function(), p.metric(), p.place())).toList();
@@ -170,6 +178,13 @@ public final class ContestStore {
               chain = chain.compose(v -> conn.preparedQuery("UPDATE contest_entries SET place = $3, points = $4, "
                   + "reward_micro_usd = $5 WHERE contest_id = $1 AND function_name = $2")
                   .execute(Tuple.of(c.id(), p.function(), p.place(), p.points(), p.rewardMicroUsd())).mapEmpty());
+              if (p.rewardMicroUsd() > 0) {
+                String party = java.util.Objects.requireNonNullElse(developerOf.apply(p.function()), "platform");
+                chain = chain.compose(v -> conn.preparedQuery("INSERT INTO credits (id, party, kind, function_name, source, "
+                    + "amount_micro_usd) VALUES ($1, $2, 'contest_reward', $3, $4, $5) ON CONFLICT (id) DO NOTHING")
+                    .execute(Tuple.of("contest:" + c.id() + ":" + p.function(), party, p.function(), c.id(), p.rewardMicroUsd()))
+                    .mapEmpty());
+              }
               if (p.points() > 0) {
                 String kind = p.place() == 1 ? "contest_win" : "contest_top5";
                 chain = chain.compose(v -> conn.preparedQuery("INSERT INTO points_events (id, function_name, kind, points) "

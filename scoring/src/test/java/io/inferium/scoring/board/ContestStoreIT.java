@@ -84,13 +84,22 @@ class ContestStoreIT {
       assertEquals("f1", await(contests.standings(c)).get(0).function(), "standings follow the latest run");
 
       // 1000 µ$: half to the winner, the other half to the one other scored entry; f3 never ran.
-      List<ContestStandings.Place> fin = await(contests.finish(c));
+      List<ContestStandings.Place> fin = await(contests.finish(c, f -> f.equals("f1") ? "acme" : null));
       assertEquals(List.of(500L, 500L, 0L), fin.stream().map(ContestStandings.Place::rewardMicroUsd).toList());
       assertEquals(List.of(100, 50, 0), fin.stream().map(ContestStandings.Place::points).toList());
       ContestStore.Contest done = await(contests.get(c.id())).orElseThrow();
       assertTrue(done.finished());
       await(contests.finish(done));
       assertEquals(fin, await(contests.standings(done)), "finished contests keep their recorded places");
+      // Rewards are ledger credits, once: f1's developer acme and (f2 having no developer tenant) the platform.
+      var credits = await(database.pool().query("SELECT party, function_name, amount_micro_usd FROM credits ORDER BY party")
+          .execute());
+      assertEquals(2, credits.rowCount());
+      var rows = credits.iterator();
+      var acme = rows.next();
+      var platform = rows.next();
+      assertEquals(List.of("acme", "f1", 500L), List.of(acme.getString(0), acme.getString(1), acme.getLong(2)));
+      assertEquals(List.of("platform", "f2", 500L), List.of(platform.getString(0), platform.getString(1), platform.getLong(2)));
       var counts = await(points.counts(List.of("f1", "f2", "f3")));
       assertEquals(1L, counts.get("contest_win").get("f1"));
       assertEquals(1L, counts.get("contest_top5").get("f2"));
