@@ -78,7 +78,9 @@ final class GenerationStream {
       event(choiceChunk(c.index(), new JsonObject().put("role", "assistant").put("content", ""), null));
     }
     if (!c.text().isEmpty()) {
-      event(choiceChunk(c.index(), chat ? new JsonObject().put("content", c.text()) : null, null, c.text()));
+      // The hot path (one event per token per stream): the constant part of the chunk is encoded once.
+      ctx.response().write(contentPrefix() + c.index() + (chat ? ",\"delta\":{\"content\":" : ",\"text\":")
+          + io.vertx.core.json.Json.encode(c.text()) + (chat ? "}" : "") + ",\"logprobs\":null,\"finish_reason\":null}]}\n\n");
     }
   }
 
@@ -144,6 +146,17 @@ final class GenerationStream {
           .putHeader("X-Accel-Buffering", "no")
           .putHeader("X-Inferium-Request-Id", id);
     }
+  }
+
+  private String contentPrefix;
+
+  /** {@code data: {"id":…,"object":…,"created":…,"model":…,["usage":null,]"choices":[{"index":} as {@link #envelope()} has it. */
+  private String contentPrefix() {
+    if (contentPrefix == null) {
+      String env = envelope().put("choices", new JsonArray()).encode();
+      contentPrefix = "data: " + env.substring(0, env.length() - "[]}".length()) + "[{\"index\":";
+    }
+    return contentPrefix;
   }
 
   private JsonObject envelope() {

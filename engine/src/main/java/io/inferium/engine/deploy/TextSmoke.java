@@ -39,7 +39,7 @@ final class TextSmoke {
       JsonObject params = SamplingParams.fromOpenAi(new JsonObject().put("max_tokens", 4).put("temperature", 0), new JsonObject())
           .toJson();
       reply = link.stream(FrameType.GENERATE, new JsonObject().put("sha256", rec.modelSha256()).put("prompt", PROMPT)
-          .put("params", params), call, token -> text.append(token.meta().getString("text", "")));
+          .put("params", params), call, token -> text.append(token.text()));
     } else {
       reply = link.call(FrameType.EMBED, new JsonObject().put("sha256", rec.modelSha256())
           .put("input", new JsonArray().add(PROMPT + ", world.")).put("pooling", rec.spec().text().pooling())

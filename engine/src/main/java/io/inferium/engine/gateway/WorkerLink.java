@@ -33,6 +33,9 @@ public final class WorkerLink {
   public record LoadedModel(String attestedSha256, long loadMs, ModelSignature signature, List<String> skippedOutputs,
       JsonObject text) {}
 
+  /** One streamed token of a generation: its choice, id, the text it completes and the prompt's length. */
+  public record Token(int index, int id, String text, int promptTokens) {}
+
   private final String workerId;
   private final NetSocket socket;
   private final Context context;
@@ -40,7 +43,7 @@ public final class WorkerLink {
   private final Attestation attestation;
   private final int maxOutstanding;
   private final Map<Long, Promise<Frame>> pending = new HashMap<>();
-  private final Map<Long, java.util.function.Consumer<Frame>> streams = new HashMap<>();
+  private final Map<Long, java.util.function.Consumer<Token>> streams = new HashMap<>();
   private final Map<String, Future<LoadedModel>> loads = new HashMap<>();
   private final Map<Long, Long> cancelling = new HashMap<>();
   private final long cancelGraceMs;
@@ -164,10 +167,11 @@ public final class WorkerLink {
 
   /**
    * Like {@link #call(FrameType, JsonObject, List, Promise)} for a request the worker answers with a
-   * stream of TOKEN frames before its final reply; {@code onToken} sees each on this link's context.
+   * stream of tokens (TOKEN or TOKENS frames) before its final reply; {@code onToken} sees each on this
+   * link's context.
    */
   public Future<Frame> stream(FrameType type, JsonObject meta, Promise<Frame> promise,
-      java.util.function.Consumer<Frame> onToken) {
+      java.util.function.Consumer<Token> onToken) {
     onContext(() -> {
       long id = nextId;
       streams.put(id, onToken);
@@ -295,15 +299,16 @@ public final class WorkerLink {
       return;
     }
     if (frame.type() == FrameType.TOKEN) {
-      token(frame);
+      JsonObject m = frame.meta();
+      token(frame.correlationId(), new Token(m.getInteger("index", 0), m.getInteger("id"), m.getString("text", ""),
+          m.getInteger("prompt_tokens", 0)));
       return;
     }
     if (frame.type() == FrameType.TOKENS) {
       // [request id, choice index, token id, text, prompt tokens] per token of one decode step.
       for (Object o : frame.meta().getJsonArray("tokens", new JsonArray())) {
         JsonArray t = (JsonArray) o;
-        token(Frame.of(FrameType.TOKEN, t.getLong(0), new JsonObject().put("index", t.getInteger(1))
-            .put("id", t.getInteger(2)).put("text", t.getString(3)).put("prompt_tokens", t.getInteger(4))));
+        token(t.getLong(0), new Token(t.getInteger(1), t.getInteger(2), t.getString(3), t.getInteger(4)));
       }
       return;
     }
@@ -322,10 +327,10 @@ public final class WorkerLink {
     }
   }
 
-  private void token(Frame frame) {
-    java.util.function.Consumer<Frame> stream = streams.get(frame.correlationId());
-    if (stream != null && !cancelling.containsKey(frame.correlationId())) {
-      stream.accept(frame);
+  private void token(long requestId, Token token) {
+    java.util.function.Consumer<Token> stream = streams.get(requestId);
+    if (stream != null && !cancelling.containsKey(requestId)) {
+      stream.accept(token);
     }
   }
 

@@ -247,18 +247,16 @@ public final class Generations {
         .orElse(Future.succeededFuture(reply));
   }
 
-  private void onToken(Generation g, Frame token) {
+  private void onToken(Generation g, WorkerLink.Token token) {
     if (g.done) {
       return;
     }
-    int index = token.meta().getInteger("index", 0);
-    while (g.streamed.size() <= index) {
+    while (g.streamed.size() <= token.index()) {
       g.streamed.add(new ArrayList<>());
     }
-    int id = token.meta().getInteger("id");
-    g.streamed.get(index).add(id);
+    g.streamed.get(token.index()).add(token.id());
     g.chunks++;
-    Chunk chunk = new Chunk(index, id, token.meta().getString("text", ""), token.meta().getInteger("prompt_tokens", 0));
+    Chunk chunk = new Chunk(token.index(), token.id(), token.text(), token.promptTokens());
     g.caller.runOnContext(v -> g.onChunk.accept(chunk));
   }
 
