@@ -22,6 +22,7 @@ import io.inferium.scoring.UsageMeter;
 import io.inferium.engine.text.Embeddings;
 import io.inferium.engine.text.Generations;
 import io.inferium.engine.text.LogLikelihoods;
+import io.inferium.engine.text.TextLoad;
 import io.inferium.engine.text.TextMetrics;
 import io.inferium.verifier.CodeChecksum;
 import io.inferium.verifier.NodeLedger;
@@ -103,14 +104,16 @@ public final class Gateway {
             Dispatcher dispatcher = new Dispatcher(supervisor, blobs, engineMetrics, ledger::isEjected);
             Mempool mempool = new Mempool(vertx, dispatcher, engineMetrics, ledger);
             TextMetrics textMetrics = new TextMetrics(engineMetrics);
+            TextLoad textLoad = new TextLoad(vertx, blobs);
             scaler = new ScaleController(vertx, supervisor, mempool, store, blobs, engineMetrics, config.scale());
             pipeline = new DeployPipeline(vertx, store, blobs, supervisor, files, config.deploy(), engineMetrics);
             HttpVerticle http = new HttpVerticle(
                 new HttpVerticle.Services(d.pool(), store, blobs, pipeline, dispatcher, mempool, keys, new Tenants(d.pool()),
                     tiers, ledger, supervisor, meter, events, new Invoices(d.pool(), RevenueSplit.DEFAULT), metrics, engineMetrics,
                     () -> !supervisor.workers().isEmpty(), VERSION,
-                    new HttpVerticle.Text(new Generations(vertx, dispatcher, blobs, textMetrics),
-                        new Embeddings(vertx, dispatcher, blobs), textMetrics, new LogLikelihoods(vertx, dispatcher, blobs))),
+                    new HttpVerticle.Text(new Generations(vertx, dispatcher, textLoad, textMetrics),
+                        new Embeddings(vertx, dispatcher, textLoad), textMetrics,
+                        new LogLikelihoods(vertx, dispatcher, textLoad))),
                 new HttpVerticle.Listen(config.host(), config.port(), config.maxUploadBytes(), config.maxRequestBytes(),
                     dataDir.resolve("uploads")));
             return ledger.load().compose(v -> meter.start()).compose(v -> supervisor.start())

@@ -1,5 +1,6 @@
 package io.inferium.engine;
 
+import static io.inferium.engine.TestGateway.poll;
 import static io.inferium.engine.GatewayIT.assertError;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -19,8 +20,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Predicate;
-import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -33,19 +32,6 @@ class LeaderboardIT {
   private static final String CATEGORY = "flowers";
   private static final JsonArray LABELS = new JsonArray().add("setosa").add("versicolor").add("virginica");
   private static final Path DEMO = Path.of("src/main/resources/demo");
-
-  private static <T> T poll(String what, Supplier<T> probe, Predicate<T> done) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-    T last = null;
-    while (System.nanoTime() < deadline) {
-      last = probe.get();
-      if (done.test(last)) {
-        return last;
-      }
-      TimeUnit.MILLISECONDS.sleep(100);
-    }
-    throw new AssertionError(what + " not reached within 120 s; last: " + last);
-  }
 
   private static JsonObject spec(String name) {
     return new JsonObject().put("name", name).put("kind", "classifier").put("category", CATEGORY)

@@ -139,6 +139,25 @@ final class TestGateway implements AutoCloseable {
     throw new AssertionError(path + " still verifying after 90 s");
   }
 
+  /** A check that may throw (an HTTP call, say). */
+  interface Probe<T> {
+    T get() throws Exception;
+  }
+
+  /** Polls {@code probe} every 100 ms until {@code done} holds, for at most 120 s; returns the last value. */
+  static <T> T poll(String what, Probe<T> probe, java.util.function.Predicate<T> done) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+    T last = null;
+    while (System.nanoTime() < deadline) {
+      last = probe.get();
+      if (done.test(last)) {
+        return last;
+      }
+      TimeUnit.MILLISECONDS.sleep(100);
+    }
+    throw new AssertionError(what + " not reached within 120 s; last: " + last);
+  }
+
   @Override
   public void close() throws Exception {
     try {

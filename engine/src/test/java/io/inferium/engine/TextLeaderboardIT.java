@@ -1,5 +1,6 @@
 package io.inferium.engine;
 
+import static io.inferium.engine.TestGateway.poll;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -209,21 +210,4 @@ class TextLeaderboardIT {
     return jsonl.lines().filter(l -> !l.isBlank()).map(JsonObject::new).toList();
   }
 
-  @FunctionalInterface
-  private interface Probe<T> {
-    T get() throws Exception;
-  }
-
-  private static <T> T poll(String what, Probe<T> probe, java.util.function.Predicate<T> done) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-    T last = null;
-    while (System.nanoTime() < deadline) {
-      last = probe.get();
-      if (done.test(last)) {
-        return last;
-      }
-      TimeUnit.MILLISECONDS.sleep(100);
-    }
-    throw new AssertionError(what + " not reached within 120 s; last: " + last);
-  }
 }

@@ -3,7 +3,6 @@ package io.inferium.engine.text;
 import io.inferium.engine.gateway.Dispatcher;
 import io.inferium.engine.protocol.FrameType;
 import io.inferium.functions.FunctionRecord;
-import io.inferium.functions.ModelBlobs;
 import io.inferium.functions.tensor.Tensor;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -24,8 +23,8 @@ public final class Embeddings {
 
   private final TextCalls calls;
 
-  public Embeddings(Vertx vertx, Dispatcher dispatcher, ModelBlobs blobs) {
-    this.calls = new TextCalls(vertx, dispatcher, blobs);
+  public Embeddings(Vertx vertx, Dispatcher dispatcher, TextLoad load) {
+    this.calls = new TextCalls(vertx, dispatcher, load);
   }
 
   public Future<Result> embed(FunctionRecord fn, List<String> inputs, long deadlineNanos) {

@@ -9,7 +9,6 @@ import io.inferium.engine.mempool.QueueFull;
 import io.inferium.engine.protocol.Frame;
 import io.inferium.engine.protocol.FrameType;
 import io.inferium.functions.FunctionRecord;
-import io.inferium.functions.ModelBlobs;
 import io.inferium.verifier.OutputHash;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -19,7 +18,6 @@ import io.vertx.core.json.JsonObject;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -92,21 +90,20 @@ public final class Generations {
   private final Vertx vertx;
   private final Context context;
   private final Dispatcher dispatcher;
-  private final ModelBlobs blobs;
+  private final TextLoad load;
   private final TextMetrics metrics;
   private final Map<String, ArrayDeque<Generation>> waiting = new ConcurrentHashMap<>();
   /** Running generations by function sha, then worker id. */
   private final Map<String, Map<String, Integer>> running = new ConcurrentHashMap<>();
-  private final Map<String, Future<JsonObject>> loadMetas = new HashMap<>();
   private long capacityTimer = -1;
   /** Function name → the model hashes (versions) queued under it, for the per-function gauges. */
   private final Map<String, java.util.Set<String>> shasByName = new ConcurrentHashMap<>();
 
-  public Generations(Vertx vertx, Dispatcher dispatcher, ModelBlobs blobs, TextMetrics metrics) {
+  public Generations(Vertx vertx, Dispatcher dispatcher, TextLoad load, TextMetrics metrics) {
     this.vertx = vertx;
     this.context = vertx.getOrCreateContext();
     this.dispatcher = dispatcher;
-    this.blobs = blobs;
+    this.load = load;
     this.metrics = metrics;
   }
 
@@ -199,8 +196,8 @@ public final class Generations {
     link.beginUse(sha);
     g.call = Promise.promise();
     Promise<Frame> call = g.call;
-    loadMeta(g.fn)
-        .compose(extra -> link.ensureLoaded(sha, blobs.path(sha), extra))
+    load.metaOf(g.fn)
+        .compose(extra -> link.ensureLoaded(sha, load.blobs().path(sha), extra))
         .compose(loaded -> {
           if (cold && loaded.loadMs() > 0) {
             metrics.coldStart(g.fn.name(), loaded.loadMs());
@@ -258,13 +255,6 @@ public final class Generations {
     g.chunks++;
     Chunk chunk = new Chunk(token.index(), token.id(), token.text(), token.promptTokens());
     g.caller.runOnContext(v -> g.onChunk.accept(chunk));
-  }
-
-  /** The bundle's parts as the worker must be told where they are, read once per function. */
-  private Future<JsonObject> loadMeta(FunctionRecord fn) {
-    return loadMetas.computeIfAbsent(fn.modelSha256(), sha -> vertx.<JsonObject>executeBlocking(
-        () -> TextLoad.meta(blobs, fn), false))
-        .onFailure(err -> context.runOnContext(v -> loadMetas.remove(fn.modelSha256())));
   }
 
   /** Ends a generation early (deadline, client gone, failure) wherever it is. */

@@ -3,7 +3,6 @@ package io.inferium.engine.text;
 import io.inferium.engine.gateway.Dispatcher;
 import io.inferium.engine.protocol.FrameType;
 import io.inferium.functions.FunctionRecord;
-import io.inferium.functions.ModelBlobs;
 import io.inferium.functions.tensor.Tensors;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -24,8 +23,8 @@ public final class LogLikelihoods {
 
   private final TextCalls calls;
 
-  public LogLikelihoods(Vertx vertx, Dispatcher dispatcher, ModelBlobs blobs) {
-    this.calls = new TextCalls(vertx, dispatcher, blobs);
+  public LogLikelihoods(Vertx vertx, Dispatcher dispatcher, TextLoad load) {
+    this.calls = new TextCalls(vertx, dispatcher, load);
   }
 
   public Future<Result> score(FunctionRecord fn, String context, List<String> continuations, long deadlineNanos) {

@@ -8,14 +8,11 @@ import io.inferium.engine.gateway.WorkerLink;
 import io.inferium.engine.protocol.Frame;
 import io.inferium.engine.protocol.FrameType;
 import io.inferium.functions.FunctionRecord;
-import io.inferium.functions.ModelBlobs;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * One request-reply call to a text function on a worker (EMBED, SCORE): a worker with room (a fast
@@ -30,13 +27,12 @@ final class TextCalls {
 
   private final Vertx vertx;
   private final Dispatcher dispatcher;
-  private final ModelBlobs blobs;
-  private final Map<String, Future<JsonObject>> loadMetas = new ConcurrentHashMap<>();
+  private final TextLoad load;
 
-  TextCalls(Vertx vertx, Dispatcher dispatcher, ModelBlobs blobs) {
+  TextCalls(Vertx vertx, Dispatcher dispatcher, TextLoad load) {
     this.vertx = vertx;
     this.dispatcher = dispatcher;
-    this.blobs = blobs;
+    this.load = load;
   }
 
   /** {@code what} names the work in the deadline error ("the embedding", "scoring"). */
@@ -52,8 +48,8 @@ final class TextCalls {
         + fn.spec().timeoutMs() + " ms")));
     link.reserve();
     link.beginUse(sha);
-    return loadMeta(fn)
-        .compose(extra -> link.ensureLoaded(sha, blobs.path(sha), extra))
+    return load.metaOf(fn)
+        .compose(extra -> link.ensureLoaded(sha, load.blobs().path(sha), extra))
         .compose(loaded -> link.attestation().checkModel(sha, loaded.attestedSha256())
             .<Future<Frame>>map(problem -> Future.failedFuture(new WorkerFailure("attestation_failed", problem)))
             .orElseGet(() -> link.call(type, meta.copy().put("sha256", sha), List.of(), call)))
@@ -68,11 +64,5 @@ final class TextCalls {
           link.endUse(sha);
           link.release();
         });
-  }
-
-  /** The LOAD fields of a text bundle, read once per function. */
-  private Future<JsonObject> loadMeta(FunctionRecord fn) {
-    return loadMetas.computeIfAbsent(fn.modelSha256(), sha -> vertx.<JsonObject>executeBlocking(() -> TextLoad.meta(blobs, fn), false)
-        .onFailure(err -> loadMetas.remove(sha)));
   }
 }

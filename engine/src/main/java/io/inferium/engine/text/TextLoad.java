@@ -3,13 +3,48 @@ package io.inferium.engine.text;
 import io.inferium.functions.Bundle;
 import io.inferium.functions.FunctionRecord;
 import io.inferium.functions.ModelBlobs;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
-/** The LOAD frame fields of a text function: its kind, where each bundle file is, its serving options. */
+/**
+ * The LOAD frame fields of a text function: its kind, where each bundle file is, its serving
+ * options. One instance serves generations, embeddings and scoring alike, so each bundle's manifest
+ * is read once (off the event loop); a failed read is tried again on the next request.
+ */
 public final class TextLoad {
 
-  private TextLoad() {}
+  private final Vertx vertx;
+  private final ModelBlobs blobs;
+  private final Map<String, Future<JsonObject>> metas = new ConcurrentHashMap<>();
+
+  public TextLoad(Vertx vertx, ModelBlobs blobs) {
+    this.vertx = vertx;
+    this.blobs = blobs;
+  }
+
+  public ModelBlobs blobs() {
+    return blobs;
+  }
+
+  /** The LOAD fields of {@code fn}'s bundle, cached by bundle hash. */
+  public Future<JsonObject> metaOf(FunctionRecord fn) {
+    String sha = fn.modelSha256();
+    Future<JsonObject> cached = metas.get(sha);
+    if (cached != null) {
+      return cached;
+    }
+    Future<JsonObject> read = vertx.executeBlocking(() -> meta(blobs, fn), false);
+    Future<JsonObject> winner = metas.putIfAbsent(sha, read);
+    if (winner != null) {
+      return winner;
+    }
+    read.onFailure(err -> metas.remove(sha, read));
+    return read;
+  }
 
   /** Blocking: reads the bundle manifest. */
   public static JsonObject meta(ModelBlobs blobs, FunctionRecord fn) throws IOException {
