@@ -6,9 +6,7 @@ import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
-import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
-import java.io.IOException;
-import java.nio.file.Files;
+import io.inferium.infra.impl.EmbeddedCluster;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.output.MigrateResult;
 import org.slf4j.Logger;
@@ -26,10 +24,10 @@ public final class Database {
 
   private final Vertx vertx;
   private final Pool pool;
-  private final EmbeddedPostgres embedded;
+  private final EmbeddedCluster embedded;
   private final String description;
 
-  private Database(Vertx vertx, Pool pool, EmbeddedPostgres embedded, String description) {
+  private Database(Vertx vertx, Pool pool, EmbeddedCluster embedded, String description) {
     this.vertx = vertx;
     this.pool = pool;
     this.embedded = embedded;
@@ -42,13 +40,13 @@ public final class Database {
    */
   public static Future<Database> open(Vertx vertx, DatabaseSettings settings) {
     return vertx.executeBlocking(() -> {
-      EmbeddedPostgres embedded = null;
+      EmbeddedCluster embedded = null;
       PgConnectOptions connect;
       if (settings.isEmbedded()) {
-        embedded = startEmbedded(settings);
+        embedded = EmbeddedCluster.start(settings.embeddedDir());
         connect = new PgConnectOptions()
-            .setHost("127.0.0.1").setPort(embedded.getPort())
-            .setUser("postgres").setPassword("postgres").setDatabase("postgres");
+            .setHost("127.0.0.1").setPort(embedded.port())
+            .setUser(embedded.user()).setPassword(embedded.password()).setDatabase(embedded.database());
       } else {
         connect = parseUrl(settings.url());
       }
@@ -66,7 +64,7 @@ public final class Database {
           .using(vertx)
           .build();
       String where = embedded != null
-          ? "embedded PostgreSQL in " + settings.embeddedDir() + " (port " + embedded.getPort() + ")"
+          ? "embedded PostgreSQL in " + settings.embeddedDir() + " (127.0.0.1:" + embedded.port() + ", SCRAM, fsync on)"
           : "postgresql://" + connect.getUser() + "@" + connect.getHost() + ":" + connect.getPort() + "/" + connect.getDatabase();
       return new Database(vertx, pool, embedded, where);
     }, false);
@@ -99,19 +97,6 @@ public final class Database {
         .load()
         .migrate();
     log.info("Schema at version {} ({} migration(s) applied now)", result.targetSchemaVersion, result.migrationsExecuted);
-  }
-
-  private static EmbeddedPostgres startEmbedded(DatabaseSettings settings) throws IOException {
-    Files.createDirectories(settings.embeddedDir());
-    try {
-      return EmbeddedPostgres.builder()
-          .setDataDirectory(settings.embeddedDir())
-          .setCleanDataDirectory(false)
-          .start();
-    } catch (IOException | RuntimeException e) {
-      throw new IOException("could not start the embedded PostgreSQL in " + settings.embeddedDir()
-          + " (is another Inferium using this data dir?): " + e.getMessage(), e);
-    }
   }
 
   public Pool pool() {
