@@ -16,7 +16,6 @@ import io.vertx.sqlclient.Tuple;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -24,24 +23,29 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Records usage without ever blocking a request, and stores it exactly once.
+ * Records usage durably before the answer leaves, and stores it exactly once.
  *
  * <p>{@link #record} appends the event to the {@code inferium.usage} topic of the {@link EventLog}
- * (durable: a file log with fsync, or Kafka with {@code acks=all}) and returns at once. The
- * {@value #GROUP} group consumes that topic and writes each batch with
- * {@code INSERT … ON CONFLICT (id) DO NOTHING}; its position is committed only after the insert
- * succeeded. So an event redelivered after a crash, a broker restart or a database outage counts
- * once, and one that was acknowledged by the log is never lost. An append that fails (log full or
- * unreachable) waits in a bounded retry buffer; what does not fit is dropped and counted.
+ * (durable: a file log fsynced per write batch, so concurrent requests share one fsync; or Kafka
+ * behind such a local outbox) and completes when the append did: {@code true} once the event is
+ * durable, {@code false} when the append failed (log full, disk error). Routes send the answer only
+ * then, and an answer whose event could not be written goes out unbilled and says so; nothing waits
+ * in memory for a retry, so a crash at any point loses no billed usage. The {@value #GROUP} group
+ * consumes the topic and writes each batch with {@code INSERT … ON CONFLICT (id) DO NOTHING}; its
+ * position is committed only after the insert succeeded. So an event redelivered after a crash, a
+ * broker restart or a database outage counts once, and one that was acknowledged is never lost.
  */
 public final class UsageMeter {
 
   private static final Logger log = LoggerFactory.getLogger(UsageMeter.class);
   /** The consumer group that stores usage into PostgreSQL. */
   public static final String GROUP = "billing";
-  public static final int DEFAULT_MAX_RETRY = 100_000;
   public static final long DEFAULT_FLUSH_WAIT_MS = 5_000;
-  private static final long RETRY_MS = 500;
+  /**
+   * System property that, set to {@code false}, makes {@link #record} complete without waiting for the
+   * append (the answer may then leave before its usage is durable): only to measure what the wait costs.
+   */
+  public static final String WAIT_PROPERTY = "inferium.usage.waitDurable";
   private static final int MAX_TRACKED = 200_000;
 
   private final Vertx vertx;
@@ -49,16 +53,12 @@ public final class UsageMeter {
   private PayoutLedger ledger = PayoutLedger.DEFAULT;
   private final EventLog events;
   private final MeterRegistry registry;
-  private final int maxRetry;
   private final long flushWaitMs;
-  // Appends that failed, oldest first, retried on a timer.
-  private final ArrayDeque<UsageEvent> retry = new ArrayDeque<>();
+  private final boolean waitDurable = !"false".equals(System.getProperty(WAIT_PROPERTY));
   // Events recorded here and not yet seen stored, in record order (id → sequence): what flush() waits for.
   private final LinkedHashMap<String, Long> unstored = new LinkedHashMap<>();
   private final List<Waiter> waiters = new ArrayList<>();
   private long sequence;
-  private long timer = -1;
-  private boolean retrying;
   private volatile java.util.function.Consumer<java.util.Set<String>> flushed = fns -> { };
   private EventSubscription subscription;
 
@@ -66,20 +66,18 @@ public final class UsageMeter {
   }
 
   public UsageMeter(Vertx vertx, Pool pool, EventLog events, MeterRegistry registry) {
-    this(vertx, pool, events, registry, DEFAULT_MAX_RETRY, DEFAULT_FLUSH_WAIT_MS);
+    this(vertx, pool, events, registry, DEFAULT_FLUSH_WAIT_MS);
   }
 
-  public UsageMeter(Vertx vertx, Pool pool, EventLog events, MeterRegistry registry, int maxRetry, long flushWaitMs) {
+  public UsageMeter(Vertx vertx, Pool pool, EventLog events, MeterRegistry registry, long flushWaitMs) {
     this.vertx = vertx;
     this.pool = pool;
     this.events = events;
     this.registry = registry;
-    this.maxRetry = maxRetry;
     this.flushWaitMs = flushWaitMs;
     Gauge.builder("inferium.usage.pending", this, m -> m.pendingCount())
         .description("Usage events recorded here and not yet stored in the database").register(registry);
-    Gauge.builder("inferium.usage.retry", this, m -> m.retryCount())
-        .description("Usage events whose append to the event log failed, waiting to be retried").register(registry);
+    registry.counter("inferium.usage.unbilled");
   }
 
   /** How charges are split into payout rows (default {@link PayoutLedger#DEFAULT}); set before {@link #start}. */
@@ -88,18 +86,13 @@ public final class UsageMeter {
     return this;
   }
 
-  /** Starts the billing consumer (and the append retry timer). */
+  /** Starts the billing consumer. */
   public Future<Void> start() {
-    timer = vertx.setPeriodic(RETRY_MS, id -> retryAppends());
     return events.subscribe(EventLog.USAGE, GROUP, this::store).onSuccess(s -> subscription = s).mapEmpty();
   }
 
   /** Stops consuming; what is appended but not stored stays in the log for the next start. */
   public Future<Void> stop() {
-    if (timer >= 0) {
-      vertx.cancelTimer(timer);
-      timer = -1;
-    }
     synchronized (this) {
       waiters.forEach(w -> w.promise().tryFail("usage meter stopped"));
       waiters.clear();
@@ -112,12 +105,12 @@ public final class UsageMeter {
     return unstored.size();
   }
 
-  synchronized int retryCount() {
-    return retry.size();
-  }
-
-  /** Publishes one event; never blocks and never fails the caller (failures are retried or counted). */
-  public void record(UsageEvent e) {
+  /**
+   * Appends one event. Completes with {@code true} once it is durable in the event log, or with
+   * {@code false} when the append failed: the request is then not billed (counted as
+   * {@code inferium.usage.unbilled}) and its answer must say so. Never fails, never blocks.
+   */
+  public Future<Boolean> record(UsageEvent e) {
     synchronized (this) {
       unstored.remove(e.id());
       unstored.put(e.id(), ++sequence);
@@ -127,59 +120,20 @@ public final class UsageMeter {
         wake();
       }
     }
-    registry.counter("inferium.billed.micro.usd", "function", e.function()).increment(e.chargeMicroUsd());
-    registry.counter("inferium.billed.units", "function", e.function(), "modality", e.modality()).increment(e.units());
-    append(e);
-  }
-
-  private void append(UsageEvent e) {
-    events.append(EventLog.USAGE, e.id(), e.toJson()).onFailure(err -> {
-      boolean kept;
+    Future<Boolean> durable = events.append(EventLog.USAGE, e.id(), e.toJson()).map(v -> {
+      registry.counter("inferium.billed.micro.usd", "function", e.function()).increment(e.chargeMicroUsd());
+      registry.counter("inferium.billed.units", "function", e.function(), "modality", e.modality()).increment(e.units());
+      return true;
+    }).otherwise(err -> {
       synchronized (this) {
-        kept = retry.size() < maxRetry;
-        if (kept) {
-          retry.add(e);
-        } else {
-          unstored.remove(e.id());
-          wake();
-        }
+        unstored.remove(e.id());
+        wake();
       }
-      if (!kept) {
-        registry.counter("inferium.usage.dropped").increment();
-        log.error("Usage event {} dropped: the event log failed ({}) and the retry buffer is full", e.id(), err.toString());
-      }
+      registry.counter("inferium.usage.unbilled").increment();
+      log.error("Usage event {} not recorded, its answer goes out unbilled: {}", e.id(), err.toString());
+      return false;
     });
-  }
-
-  private void retryAppends() {
-    List<UsageEvent> again;
-    synchronized (this) {
-      if (retrying || retry.isEmpty()) {
-        return;
-      }
-      retrying = true;
-      again = new ArrayList<>(retry);
-      retry.clear();
-    }
-    log.info("Retrying {} usage events whose append failed", again.size());
-    List<Future<Void>> appends = new ArrayList<>();
-    for (UsageEvent e : again) {
-      Promise<Void> p = Promise.promise();
-      events.append(EventLog.USAGE, e.id(), e.toJson()).onComplete(ar -> {
-        if (ar.failed()) {
-          synchronized (this) {
-            retry.add(e);
-          }
-        }
-        p.complete();
-      });
-      appends.add(p.future());
-    }
-    Future.join(appends).onComplete(ar -> {
-      synchronized (this) {
-        retrying = false;
-      }
-    });
+    return waitDurable ? durable : Future.succeededFuture(true);
   }
 
   /** The billing consumer's handler: stores a batch; the log commits only when this succeeds. */

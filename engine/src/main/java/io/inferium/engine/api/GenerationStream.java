@@ -84,14 +84,15 @@ final class GenerationStream {
     }
   }
 
-  void finish(Generations.Finished f) {
+  /** The answer's end; {@code billed} says whether its usage was recorded (see {@link Billed}). */
+  void finish(Generations.Finished f, boolean billed) {
     HttpServerResponse response = ctx.response();
     if (response.closed()) {
       return;
     }
     JsonObject usage = new JsonObject().put("prompt_tokens", f.promptTokens()).put("completion_tokens", f.completionTokens())
         .put("total_tokens", f.promptTokens() + f.completionTokens());
-    headers(f);
+    headers(f, billed);
     if (stream) {
       begin();
       for (Generations.Choice choice : f.choices()) {
@@ -102,6 +103,9 @@ final class GenerationStream {
       }
       if (includeUsage) {
         event(envelope().put("choices", new JsonArray()).put("usage", usage));
+      }
+      if (!billed) {
+        response.write(Billed.SSE_UNBILLED);
       }
       response.end("data: [DONE]\n\n");
       return;
@@ -129,11 +133,12 @@ final class GenerationStream {
     }
   }
 
-  private void headers(Generations.Finished f) {
+  private void headers(Generations.Finished f, boolean billed) {
     if (!started) {
       ctx.response().putHeader("X-Inferium-Request-Id", id).putHeader("X-Inferium-Worker", f.workerId())
           .putHeader("X-Inferium-Charge-Micro-Usd",
-              Long.toString(fn.spec().price().chargeTokens((long) f.promptTokens() + f.completionTokens())));
+              billed ? Long.toString(fn.spec().price().chargeTokens((long) f.promptTokens() + f.completionTokens())) : "0")
+          .putHeader(Billed.HEADER, Boolean.toString(billed));
     }
   }
 

@@ -253,31 +253,33 @@ final class OpenAiRoutes {
           }
           ctx.response().closeHandler(v -> g.cancel());
           return g.future()
-              .onComplete(ar -> {
+              .transform(ar -> {
                 release.run();
                 int prompt = ar.succeeded() ? ar.result().promptTokens() : out.promptTokens();
                 int completion = ar.succeeded() ? ar.result().completionTokens() : g.streamedTokens();
-                // A failed request costs nothing; a stream that reached the client is charged for what it sent.
-                if (ar.succeeded() || (stream && completion > 0)) {
-                  bill(who, fn, endpoint, prompt, completion, ar.succeeded() ? ar.result().computeMicros() : 0, out.id(),
-                      ar.succeeded() ? ar.result().workerId() : null, start);
-                }
                 if (ar.succeeded() || out.started()) {
                   metrics.endToEnd(fn.name(), System.nanoTime() - start);
                 }
-              })
-              .compose(finished -> {
-                out.finish(finished);
-                metrics.requests(fn.name(), endpoint, 200);
-                return Future.<Void>succeededFuture();
-              }, err -> {
-                if (out.started()) {
-                  ApiError e = Failures.classify(err);
-                  metrics.requests(fn.name(), endpoint, e.status());
-                  out.error(e);
-                  return Future.<Void>succeededFuture();
-                }
-                return Future.failedFuture(err);
+                // A failed request costs nothing; a stream that reached the client is charged for what it sent.
+                // The last chunk (or the answer) leaves only once its usage is durable in the event log.
+                Future<Boolean> billed = ar.succeeded() || (stream && completion > 0)
+                    ? bill(who, fn, endpoint, prompt, completion, ar.succeeded() ? ar.result().computeMicros() : 0,
+                        out.id(), ar.succeeded() ? ar.result().workerId() : null, start)
+                    : Future.succeededFuture(false);
+                return billed.compose(b -> {
+                  if (ar.succeeded()) {
+                    out.finish(ar.result(), b);
+                    metrics.requests(fn.name(), endpoint, 200);
+                    return Future.<Void>succeededFuture();
+                  }
+                  if (out.started()) {
+                    ApiError e = Failures.classify(ar.cause());
+                    metrics.requests(fn.name(), endpoint, e.status());
+                    out.error(e);
+                    return Future.<Void>succeededFuture();
+                  }
+                  return Future.<Void>failedFuture(ar.cause());
+                });
               });
         })
         .onFailure(err -> {
@@ -291,16 +293,17 @@ final class OpenAiRoutes {
   /**
    * One usage event (modality text, units = prompt + completion tokens) and one completion event per
    * answered request; {@code worker} is null for a stream cut short, whose operators' share then goes
-   * to the platform.
+   * to the platform. Completes once the usage event is durable (true) or could not be recorded
+   * (false: the answer goes out unbilled and says so).
    */
-  private void bill(Principal who, FunctionRecord fn, String endpoint, int prompt, int completion, long computeUs,
+  private Future<Boolean> bill(Principal who, FunctionRecord fn, String endpoint, int prompt, int completion, long computeUs,
       String id, String worker, long startNanos) {
     long tokens = (long) prompt + completion;
     long charge = fn.spec().price().chargeTokens(tokens);
     Instant now = Instant.now();
     metrics.tokens(fn.name(), prompt, completion);
-    meter.record(new UsageEvent(id, who.tenantId(), fn.name(), fn.version(), fn.owner(), "text", tokens, computeUs, charge,
-        now, worker == null ? List.of() : List.of(worker)));
+    Future<Boolean> billed = meter.record(new UsageEvent(id, who.tenantId(), fn.name(), fn.version(), fn.owner(), "text",
+        tokens, computeUs, charge, now, worker == null ? List.of() : List.of(worker)));
     // Fire and forget, as on the tensor path: a failed append is counted by the log.
     events.append(EventLog.COMPLETIONS, id, new JsonObject()
         .put("specversion", "1.0").put("id", id).put("source", "inferium/gateway")
@@ -310,7 +313,11 @@ final class OpenAiRoutes {
             .put("compute_us", computeUs).put("total_us", TimeUnit.NANOSECONDS.toMicros(System.nanoTime() - startNanos))
             .put("prompt_tokens", prompt).put("completion_tokens", completion).put("units", tokens)
             .put("charge_micro_usd", charge)));
-    limits.charged(who, charge);
+    return billed.onSuccess(b -> {
+      if (b) {
+        limits.charged(who, charge);
+      }
+    });
   }
 
   private void embed(RoutingContext ctx) {
@@ -341,7 +348,7 @@ final class OpenAiRoutes {
         .compose(fn -> {
           routed[0] = fn.name();
           return embeddings.embed(fn, inputs, start + TimeUnit.MILLISECONDS.toNanos(fn.spec().timeoutMs()))
-              .map(result -> {
+              .compose(result -> {
                 long dim = result.vectors().shape()[1];
                 Object requested = body.getValue("dimensions");
                 if (requested != null && !Long.valueOf(dim).equals(requested instanceof Number n ? n.longValue() : null)) {
@@ -349,7 +356,8 @@ final class OpenAiRoutes {
                       + dim + "-dimensional embeddings and cannot shorten them; got " + requested);
                 }
                 String id = "emb-" + UUID.randomUUID();
-                bill(who, fn, "embeddings", result.promptTokens(), 0, result.computeMicros(), id, result.workerId(), start);
+                return bill(who, fn, "embeddings", result.promptTokens(), 0, result.computeMicros(), id, result.workerId(),
+                    start).map(billed -> {
                 JsonArray data = new JsonArray();
                 java.nio.ByteBuffer all = result.vectors().view().order(java.nio.ByteOrder.LITTLE_ENDIAN);
                 for (int i = 0; i < inputs.size(); i++) {
@@ -371,11 +379,13 @@ final class OpenAiRoutes {
                 }
                 metrics.endToEnd(fn.name(), System.nanoTime() - start);
                 metrics.requests(fn.name(), "embeddings", 200);
-                ctx.response().putHeader("X-Inferium-Request-Id", id).putHeader("X-Inferium-Worker", result.workerId());
+                ctx.response().putHeader("X-Inferium-Request-Id", id).putHeader("X-Inferium-Worker", result.workerId())
+                    .putHeader(Billed.HEADER, Boolean.toString(billed));
                 FunctionRoutes.json(ctx, 200, new JsonObject().put("object", "list").put("data", data).put("model", fn.name())
                     .put("usage", new JsonObject().put("prompt_tokens", result.promptTokens())
                         .put("total_tokens", result.promptTokens())));
                 return null;
+                  });
               });
         })
         .onFailure(err -> {

@@ -143,7 +143,7 @@ final class V2Routes {
           QueuedRequest queued = mempool.submit(req.id(), fn, req.inputs(), req.outputs(), req.priority(), start + budget,
               req.verification());
           ctx.response().closeHandler(v -> queued.cancel());
-          return queued.future().map(outcome -> {
+          return queued.future().compose(outcome -> {
             JsonObject body = new JsonObject()
                 .put("model_name", fn.name())
                 .put("model_version", Integer.toString(fn.version()));
@@ -167,7 +167,8 @@ final class V2Routes {
             String usageId = java.util.UUID.randomUUID().toString();
             long charge = fn.spec().price().charge(shareUs);
             java.time.Instant now = java.time.Instant.now();
-            meter.record(new io.inferium.scoring.UsageEvent(usageId, Authentication.principal(ctx).tenantId(), fn.name(),
+            // The answer leaves once its usage event is durable in the event log (or unbilled, and says so).
+            Future<Boolean> billed = meter.record(new io.inferium.scoring.UsageEvent(usageId, Authentication.principal(ctx).tenantId(), fn.name(),
                 fn.version(), fn.owner(), "request", 1, shareUs, charge, now, java.util.List.of(outcome.workerId())));
             // Fire and forget: a failed append is counted by the log, never the request's problem.
             events.append(io.inferium.infra.events.EventLog.COMPLETIONS, usageId, new JsonObject()
@@ -181,16 +182,21 @@ final class V2Routes {
                     .put("batch_rows", outcome.batchRows()).put("units", 1).put("charge_micro_usd", charge)
                     .put("verdict", outcome.verdict())
                     .put("similarity", outcome.verdict() == null ? null : outcome.similarity())));
-            limits.charged(Authentication.principal(ctx), charge);
-            ctx.response()
-                .putHeader("X-Inferium-Request-Id", usageId)
-                .putHeader("X-Inferium-Charge-Micro-Usd", Long.toString(charge))
-                .putHeader("X-Inferium-Worker", outcome.workerId())
-                .putHeader("X-Inferium-Queue-Ms", Long.toString(TimeUnit.NANOSECONDS.toMillis(outcome.queueNanos())))
-                .putHeader("X-Inferium-Compute-Us", Long.toString(outcome.computeMicros()))
-                .putHeader("X-Inferium-Cold-Start", Boolean.toString(outcome.coldStart()))
-                .putHeader("X-Inferium-Batch-Rows", Long.toString(outcome.batchRows()));
-            return respond(ctx, body, outcome.outputs().stream().filter(t -> req.binary(t.name())).toList());
+            return billed.map(b -> {
+              if (b) {
+                limits.charged(Authentication.principal(ctx), charge);
+              }
+              ctx.response()
+                  .putHeader("X-Inferium-Request-Id", usageId)
+                  .putHeader("X-Inferium-Charge-Micro-Usd", Long.toString(b ? charge : 0))
+                  .putHeader(Billed.HEADER, Boolean.toString(b))
+                  .putHeader("X-Inferium-Worker", outcome.workerId())
+                  .putHeader("X-Inferium-Queue-Ms", Long.toString(TimeUnit.NANOSECONDS.toMillis(outcome.queueNanos())))
+                  .putHeader("X-Inferium-Compute-Us", Long.toString(outcome.computeMicros()))
+                  .putHeader("X-Inferium-Cold-Start", Boolean.toString(outcome.coldStart()))
+                  .putHeader("X-Inferium-Batch-Rows", Long.toString(outcome.batchRows()));
+              return respond(ctx, body, outcome.outputs().stream().filter(t -> req.binary(t.name())).toList());
+            });
           });
         })
         .onSuccess(sent -> {
