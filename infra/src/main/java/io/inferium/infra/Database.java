@@ -64,7 +64,8 @@ public final class Database {
           .using(vertx)
           .build();
       String where = embedded != null
-          ? "embedded PostgreSQL in " + settings.embeddedDir() + " (127.0.0.1:" + embedded.port() + ", SCRAM, fsync on)"
+          ? "embedded PostgreSQL in " + settings.embeddedDir() + " (127.0.0.1:" + embedded.port() + ", SCRAM, fsync "
+              + (embedded.durable() ? "on" : "OFF") + ")"
           : "postgresql://" + connect.getUser() + "@" + connect.getHost() + ":" + connect.getPort() + "/" + connect.getDatabase();
       return new Database(vertx, pool, embedded, where);
     }, false);

@@ -23,7 +23,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "inferium-loadtest", mixinStandardHelpOptions = true,
     subcommands = {Main.BenchmarkCommand.class, Main.VerificationCommand.class, Main.StreamingCommand.class,
-        Main.RunCommand.class},
+        Main.RunCommand.class, Main.DurabilityCommand.class},
     description = "Load generator and benchmark for Inferium (loopback only).")
 public final class Main implements Runnable {
 
@@ -234,6 +234,28 @@ public final class Main implements Runnable {
       StreamingBenchmark.write(out, outcome, meta);
       System.out.println(outcome.markdown());
       System.out.println("Written: " + out.resolve("streaming.md") + ", streaming.json");
+      return 0;
+    }
+  }
+
+  @Command(name = "durability", mixinStandardHelpOptions = true,
+      description = "What durability costs: the embedded PostgreSQL's fsync on/off x the answer waiting for its usage "
+          + "event on/off, four gateways side by side, rounds interleaved.")
+  static final class DurabilityCommand implements Callable<Integer> {
+    @Option(names = "--warmup", defaultValue = "1", description = "seconds of warm-up per run (default: ${DEFAULT-VALUE})")
+    double warmup;
+    @Option(names = "--duration", defaultValue = "4", description = "measured seconds per run (default: ${DEFAULT-VALUE})")
+    double duration;
+    @Option(names = "--rounds", defaultValue = "2", description = "rounds over the four variants (default: ${DEFAULT-VALUE})")
+    int rounds;
+    @Option(names = "--concurrency", defaultValue = "16", description = "closed-loop callers (default: ${DEFAULT-VALUE})")
+    int concurrency;
+    @Option(names = "--workers", defaultValue = "1", description = "worker processes per gateway (default: ${DEFAULT-VALUE})")
+    int workers;
+
+    @Override
+    public Integer call() throws Exception {
+      System.out.println(new DurabilityBenchmark(workers, concurrency, seconds(warmup), seconds(duration), rounds).run());
       return 0;
     }
   }

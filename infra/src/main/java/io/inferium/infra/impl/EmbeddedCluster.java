@@ -56,6 +56,11 @@ public final class EmbeddedCluster implements AutoCloseable {
   /** The file, inside the data directory, holding the application role's password (mode 0600). */
   public static final String PASSWORD_FILE = "inferium.password";
   static final String SUPERUSER_PASSWORD_FILE = "superuser.password";
+  /**
+   * System property that, set to {@code true}, turns fsync, synchronous_commit and full_page_writes off
+   * (a power loss can then lose or corrupt data): only for measuring what durability costs.
+   */
+  public static final String UNSAFE_NO_FSYNC_PROPERTY = "inferium.embedded.unsafeNoFsync";
   private static final String ARCHIVE = "/postgres-linux-x86_64.txz";
   private static final long STOP_WAIT_S = 30;
   private static final Set<PosixFilePermission> PRIVATE_DIR = PosixFilePermissions.fromString("rwx------");
@@ -67,6 +72,7 @@ public final class EmbeddedCluster implements AutoCloseable {
   private final Path bin;
   private final int port;
   private final String password;
+  private final boolean durable = !Boolean.getBoolean(UNSAFE_NO_FSYNC_PROPERTY);
   private final FileChannel lockChannel;
   private final FileLock lock;
   private final Thread hook;
@@ -126,7 +132,7 @@ public final class EmbeddedCluster implements AutoCloseable {
       writeConfig(dataDir);
       String password = Files.readString(dataDir.resolve(PASSWORD_FILE)).trim();
       int port = startPostmaster(bin, dataDir);
-      log.info("Embedded PostgreSQL {} in {} on 127.0.0.1:{} (SCRAM, fsync on){}", major, dataDir, port,
+      log.info("Embedded PostgreSQL {} in {} on 127.0.0.1:{} (SCRAM){}", major, dataDir, port,
           fresh ? ", initialised now" : "");
       return new EmbeddedCluster(dataDir, bin, port, password, channel, lock);
     } catch (IOException | RuntimeException e) {
@@ -154,6 +160,11 @@ public final class EmbeddedCluster implements AutoCloseable {
 
   public Path dataDir() {
     return dataDir;
+  }
+
+  /** Whether fsync and synchronous_commit are on (always, unless {@value #UNSAFE_NO_FSYNC_PROPERTY} is set). */
+  public boolean durable() {
+    return durable;
   }
 
   /** Stops the postmaster (fast shutdown: sessions end, a checkpoint is written) and releases the lock. */
@@ -311,14 +322,19 @@ public final class EmbeddedCluster implements AutoCloseable {
 
   /** Written at every start so that the settings hold even for a data directory from an older Inferium. */
   private static void writeConfig(Path dataDir) throws IOException {
+    String durable = Boolean.getBoolean(UNSAFE_NO_FSYNC_PROPERTY) ? "off" : "on";
+    if (durable.equals("off")) {
+      log.warn("Embedded PostgreSQL in {} runs with fsync OFF ({}): a power loss can lose or corrupt data", dataDir,
+          UNSAFE_NO_FSYNC_PROPERTY);
+    }
     Files.writeString(dataDir.resolve("inferium.conf"), String.join("\n",
         "# Written by Inferium at every start; edit postgresql.conf above the include for other settings.",
         "listen_addresses = '127.0.0.1'",
         "unix_socket_directories = ''",
         "password_encryption = 'scram-sha-256'",
-        "fsync = on",
-        "synchronous_commit = on",
-        "full_page_writes = on",
+        "fsync = " + durable,
+        "synchronous_commit = " + durable,
+        "full_page_writes = " + durable,
         "wal_sync_method = fdatasync",
         "logging_collector = on",
         "log_directory = 'log'",
