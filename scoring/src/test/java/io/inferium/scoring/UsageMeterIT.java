@@ -57,6 +57,34 @@ class UsageMeterIT {
   }
 
   @Test
+  void recordCompletesWhenTheEventIsDurableAndSaysUnbilledWhenItCannotBeWritten() throws Exception {
+    Vertx vertx = Vertx.vertx();
+    try (TestDatabase db = TestDatabase.create()) {
+      Database database = Database.open(vertx, db.settings()).await(60, TimeUnit.SECONDS);
+      EventLog events = EventLog.local(vertx, dir.resolve("events"), new SimpleMeterRegistry());
+      SimpleMeterRegistry registry = new SimpleMeterRegistry();
+      UsageMeter meter = new UsageMeter(vertx, database.pool(), events, registry);
+      meter.start().await(10, TimeUnit.SECONDS);
+      assertTrue(meter.record(event("durable", "acme", 5)).await(10, TimeUnit.SECONDS), "durable in the log");
+      meter.flush().await(10, TimeUnit.SECONDS);
+      meter.stop().await(10, TimeUnit.SECONDS);
+      // A log that cannot take the event (closed here; full or failing disk alike): unbilled, counted, nothing kept.
+      events.close().await(10, TimeUnit.SECONDS);
+      assertEquals(false, meter.record(event("lost", "acme", 7)).await(10, TimeUnit.SECONDS));
+      assertEquals(1.0, registry.counter("inferium.usage.unbilled").count());
+      assertEquals(0, meter.pendingCount(), "no event waits in memory for a retry");
+      Instant from = Instant.now().minusSeconds(60);
+      JsonObject acme = meter.summary("acme", false, from, Instant.now().plusSeconds(60), "function")
+          .await(10, TimeUnit.SECONDS);
+      assertEquals(1, acme.getLong("requests"));
+      assertEquals(5, acme.getLong("charge_micro_usd"));
+      database.close().await(10, TimeUnit.SECONDS);
+    } finally {
+      vertx.close().await(10, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
   void usageAppendedBeforeAStopIsStoredByTheNextProcessOnce() throws Exception {
     Vertx vertx = Vertx.vertx();
     try (TestDatabase db = TestDatabase.create()) {

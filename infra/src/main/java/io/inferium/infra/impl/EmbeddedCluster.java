@@ -430,8 +430,15 @@ public final class EmbeddedCluster implements AutoCloseable {
   }
 
   private static void stop(Path bin, Path dataDir) throws IOException {
-    if (!Files.exists(dataDir.resolve("postmaster.pid"))) {
+    Path pidFile = dataDir.resolve("postmaster.pid");
+    if (!Files.exists(pidFile)) {
       return;
+    }
+    long pid = -1;
+    try {
+      pid = Long.parseLong(Files.readAllLines(pidFile).get(0).trim());
+    } catch (IOException | RuntimeException unreadable) {
+      // pg_ctl reports it
     }
     String pgCtl = bin.resolve("pg_ctl").toString();
     try {
@@ -442,6 +449,26 @@ public final class EmbeddedCluster implements AutoCloseable {
       log.warn("Fast shutdown of the embedded PostgreSQL failed ({}); using immediate", slow.getMessage());
       run(List.of(pgCtl, "stop", "-D", dataDir.toString(), "-m", "immediate", "-w", "-t", Long.toString(STOP_WAIT_S)),
           null, STOP_WAIT_S + 10);
+    }
+    // pg_ctl returns once the pid file is gone, a moment before the postmaster has exited.
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (pid > 0 && running(pid) && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+
+  /** Alive and not a zombie (an exited orphan waits for pid 1 to reap it). */
+  static boolean running(long pid) {
+    try {
+      String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+      return stat.charAt(stat.lastIndexOf(')') + 2) != 'Z';
+    } catch (IOException | RuntimeException gone) {
+      return false;
     }
   }
 

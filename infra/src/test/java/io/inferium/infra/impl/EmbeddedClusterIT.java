@@ -39,14 +39,8 @@ class EmbeddedClusterIT {
     }
   }
 
-  /** Alive and not a zombie (an exited postmaster waits for pid 1 to reap it). */
-  static boolean running(long pid) {
-    try {
-      String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-      return stat.charAt(stat.lastIndexOf(')') + 2) != 'Z';
-    } catch (IOException gone) {
-      return false;
-    }
+  private static boolean running(long pid) {
+    return EmbeddedCluster.running(pid);
   }
 
   @Test
