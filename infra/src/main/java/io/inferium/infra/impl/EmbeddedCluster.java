@@ -125,7 +125,8 @@ public final class EmbeddedCluster implements AutoCloseable {
         }
         if (!Files.exists(dataDir.resolve(PASSWORD_FILE))) {
           throw new IOException("the embedded PostgreSQL data in " + dataDir + " has no " + PASSWORD_FILE
-              + " (created by an older Inferium with trust authentication): move the directory away to start empty");
+              + " (its set-up was interrupted, or an older Inferium created it with trust authentication): move the "
+              + "directory away to start empty");
         }
         stopStale(bin, dataDir);
       }
@@ -307,11 +308,15 @@ public final class EmbeddedCluster implements AutoCloseable {
     }
     writePrivate(dataDir.resolve(SUPERUSER_PASSWORD_FILE), superPassword);
     // Single-user mode: no listener, no authentication; the superuser never needs to log in.
-    run(List.of(bin.resolve("postgres").toString(), "--single", "-D", dataDir.toString(), "-c", "password_encryption=scram-sha-256",
-        "postgres"),
+    String bootstrap = run(List.of(bin.resolve("postgres").toString(), "--single", "-D", dataDir.toString(),
+        "-c", "password_encryption=scram-sha-256", "postgres"),
         "CREATE ROLE " + APP_ROLE + " LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD '" + appPassword + "';\n"
             + "CREATE DATABASE " + APP_DATABASE + " OWNER " + APP_ROLE + ";\n"
             + "REVOKE ALL ON DATABASE postgres FROM PUBLIC;\n", 300);
+    if (bootstrap.contains("ERROR:")) {
+      // Single-user mode reports a failed statement on its output and still exits 0.
+      throw new IOException("setting up the embedded PostgreSQL in " + dataDir + " failed: " + bootstrap.strip());
+    }
     Files.writeString(dataDir.resolve("pg_hba.conf"),
         "# Written by Inferium: only the application role, from loopback, with SCRAM; the superuser cannot log in.\n"
             + "host  " + APP_DATABASE + "  " + APP_ROLE + "  127.0.0.1/32  scram-sha-256\n");
