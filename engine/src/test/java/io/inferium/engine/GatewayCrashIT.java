@@ -139,6 +139,14 @@ class GatewayCrashIT {
     assertEquals("true", after.getHeader("X-Inferium-Billed"));
     String id = after.getHeader("X-Inferium-Request-Id");
     TestGateway.poll("the new request's usage stored", this::storedUsageIds, ids -> ids.contains(id));
+
+    // A normal stop (SIGTERM, as a service manager sends it) stops the embedded PostgreSQL too.
+    long current = postmasterPid();
+    second.descendants().forEach(descendants::add);
+    second.destroy();
+    assertTrue(second.waitFor(90, TimeUnit.SECONDS), "the gateway stops on SIGTERM");
+    assertFalse(running(current), "the postmaster stopped with the gateway");
+    assertFalse(Files.exists(dataDir.resolve("pg/postmaster.pid")));
   }
 
   private Process serve(String name) throws IOException {
