@@ -296,8 +296,8 @@ final class OpenAiRoutes {
    * to the platform. Completes once the usage event is durable (true) or could not be recorded
    * (false: the answer goes out unbilled and says so).
    */
-  private Future<Boolean> bill(Principal who, FunctionRecord fn, String endpoint, int prompt, int completion, long computeUs,
-      String id, String worker, long startNanos) {
+  private Future<Boolean> bill(Principal who, FunctionRecord fn, String endpoint, int prompt, int completion,
+      long computeUs, String id, String worker, long startNanos) {
     long tokens = (long) prompt + completion;
     long charge = fn.spec().price().chargeTokens(tokens);
     Instant now = Instant.now();
@@ -358,34 +358,34 @@ final class OpenAiRoutes {
                 String id = "emb-" + UUID.randomUUID();
                 return bill(who, fn, "embeddings", result.promptTokens(), 0, result.computeMicros(), id, result.workerId(),
                     start).map(billed -> {
-                JsonArray data = new JsonArray();
-                java.nio.ByteBuffer all = result.vectors().view().order(java.nio.ByteOrder.LITTLE_ENDIAN);
-                for (int i = 0; i < inputs.size(); i++) {
-                  java.nio.ByteBuffer row = all.duplicate().order(java.nio.ByteOrder.LITTLE_ENDIAN);
-                  row.position((int) (i * dim * 4)).limit((int) ((i + 1) * dim * 4));
-                  Object embedding;
-                  if (base64) {
-                    byte[] bytes = new byte[row.remaining()];
-                    row.get(bytes);
-                    embedding = java.util.Base64.getEncoder().encodeToString(bytes);
-                  } else {
-                    JsonArray values = new JsonArray();
-                    while (row.hasRemaining()) {
-                      values.add(row.getFloat());
+                  JsonArray data = new JsonArray();
+                  java.nio.ByteBuffer all = result.vectors().view().order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                  for (int i = 0; i < inputs.size(); i++) {
+                    java.nio.ByteBuffer row = all.duplicate().order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                    row.position((int) (i * dim * 4)).limit((int) ((i + 1) * dim * 4));
+                    Object embedding;
+                    if (base64) {
+                      byte[] bytes = new byte[row.remaining()];
+                      row.get(bytes);
+                      embedding = java.util.Base64.getEncoder().encodeToString(bytes);
+                    } else {
+                      JsonArray values = new JsonArray();
+                      while (row.hasRemaining()) {
+                        values.add(row.getFloat());
+                      }
+                      embedding = values;
                     }
-                    embedding = values;
+                    data.add(new JsonObject().put("object", "embedding").put("index", i).put("embedding", embedding));
                   }
-                  data.add(new JsonObject().put("object", "embedding").put("index", i).put("embedding", embedding));
-                }
-                metrics.endToEnd(fn.name(), System.nanoTime() - start);
-                metrics.requests(fn.name(), "embeddings", 200);
-                ctx.response().putHeader("X-Inferium-Request-Id", id).putHeader("X-Inferium-Worker", result.workerId())
-                    .putHeader(Billed.HEADER, Boolean.toString(billed));
-                FunctionRoutes.json(ctx, 200, new JsonObject().put("object", "list").put("data", data).put("model", fn.name())
-                    .put("usage", new JsonObject().put("prompt_tokens", result.promptTokens())
-                        .put("total_tokens", result.promptTokens())));
-                return null;
-                  });
+                  metrics.endToEnd(fn.name(), System.nanoTime() - start);
+                  metrics.requests(fn.name(), "embeddings", 200);
+                  ctx.response().putHeader("X-Inferium-Request-Id", id).putHeader("X-Inferium-Worker", result.workerId())
+                      .putHeader(Billed.HEADER, Boolean.toString(billed));
+                  FunctionRoutes.json(ctx, 200, new JsonObject().put("object", "list").put("data", data).put("model", fn.name())
+                      .put("usage", new JsonObject().put("prompt_tokens", result.promptTokens())
+                          .put("total_tokens", result.promptTokens())));
+                  return null;
+                });
               });
         })
         .onFailure(err -> {

@@ -168,8 +168,9 @@ final class V2Routes {
             long charge = fn.spec().price().charge(shareUs);
             java.time.Instant now = java.time.Instant.now();
             // The answer leaves once its usage event is durable in the event log (or unbilled, and says so).
-            Future<Boolean> billed = meter.record(new io.inferium.scoring.UsageEvent(usageId, Authentication.principal(ctx).tenantId(), fn.name(),
-                fn.version(), fn.owner(), "request", 1, shareUs, charge, now, java.util.List.of(outcome.workerId())));
+            Future<Boolean> billed = meter.record(new io.inferium.scoring.UsageEvent(usageId,
+                Authentication.principal(ctx).tenantId(), fn.name(), fn.version(), fn.owner(), "request", 1, shareUs, charge,
+                now, java.util.List.of(outcome.workerId())));
             // Fire and forget: a failed append is counted by the log, never the request's problem.
             events.append(io.inferium.infra.events.EventLog.COMPLETIONS, usageId, new JsonObject()
                 .put("specversion", "1.0").put("id", usageId).put("source", "inferium/gateway")
