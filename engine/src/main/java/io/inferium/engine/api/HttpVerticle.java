@@ -81,8 +81,8 @@ public final class HttpVerticle extends VerticleBase {
         services.store(), services.mempool(), services.text().generations(), services.text().logLikelihoods(),
         services.text().embeddings());
     services.meter().onFlushed(functions -> scoring.changed(null));
-    new ScoringRoutes(scoring).mount(router);
-    new ArenaRoutes(scoring, services.mempool()).mount(router, listen.maxRequestBytes());
+    new ScoringRoutes(scoring, limits, services.meter()).mount(router);
+    new ArenaRoutes(scoring, services.mempool(), limits, services.meter()).mount(router, listen.maxRequestBytes());
     scoring.start();
     return vertx.createHttpServer()
         .requestHandler(router)

@@ -75,6 +75,56 @@ final class Limits {
     };
   }
 
+  /** Benchmark runs a tenant may have running at once ({@code INFERIUM_BENCH_MAX_RUNNING}, default 1). */
+  static final int BENCHMARKS_RUNNING = (int) env("INFERIUM_BENCH_MAX_RUNNING", 1);
+  /** Benchmark runs a tenant may start in 24 hours ({@code INFERIUM_BENCH_DAILY}, default 20). */
+  static final int BENCHMARKS_PER_DAY = (int) env("INFERIUM_BENCH_DAILY", 20);
+
+  private static long env(String name, long fallback) {
+    String v = System.getenv(name);
+    return v == null || v.isBlank() ? fallback : Long.parseLong(v.strip());
+  }
+
+  private final java.util.concurrent.ConcurrentHashMap<String, java.util.concurrent.atomic.AtomicInteger> benchmarking =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  /**
+   * Counts a user-started benchmark run against the tenant's concurrent runs (429 when it has
+   * {@link #BENCHMARKS_RUNNING} running); the returned action gives the slot back and must run exactly
+   * once. Platform keys (no tenant) are not limited: their runs are the platform's.
+   */
+  Runnable benchmark(Principal who) {
+    if (who.tenantId() == null) {
+      return () -> { };
+    }
+    java.util.concurrent.atomic.AtomicInteger n = benchmarking.computeIfAbsent(who.tenantId(),
+        k -> new java.util.concurrent.atomic.AtomicInteger());
+    if (n.incrementAndGet() > BENCHMARKS_RUNNING) {
+      n.decrementAndGet();
+      metrics.limited("benchmark_running", who.tier() == null ? "none" : who.tier());
+      throw new ApiError(429, "this tenant already has " + BENCHMARKS_RUNNING + " benchmark run(s) running; retry when "
+          + (BENCHMARKS_RUNNING == 1 ? "it finishes" : "one finishes"), 30);
+    }
+    java.util.concurrent.atomic.AtomicBoolean released = new java.util.concurrent.atomic.AtomicBoolean();
+    return () -> {
+      if (released.compareAndSet(false, true)) {
+        n.decrementAndGet();
+      }
+    };
+  }
+
+  /** Fails with 429 when the tenant has started {@link #BENCHMARKS_PER_DAY} runs in the last 24 hours. */
+  Future<Void> benchmarksToday(Principal who, Future<Long> startedToday) {
+    return startedToday.compose(n -> {
+      if (n < BENCHMARKS_PER_DAY) {
+        return Future.succeededFuture();
+      }
+      metrics.limited("benchmark_daily", who.tier() == null ? "none" : who.tier());
+      return Future.failedFuture(new ApiError(429, "this tenant started " + n + " benchmark runs in the last 24 hours, "
+          + "the limit is " + BENCHMARKS_PER_DAY, 3600));
+    });
+  }
+
   /** Month-to-date charges per tenant: loaded from the usage store once a minute, counted up locally in between. */
   private final java.util.concurrent.ConcurrentHashMap<String, Spent> spent = new java.util.concurrent.ConcurrentHashMap<>();
   private io.inferium.scoring.UsageMeter meter;

@@ -66,7 +66,12 @@ public final class BenchmarkRunner {
 
   /** Runs {@code fn} on a dataset and stores the run; the stored run (or the failure, also stored). */
   public Future<JsonObject> run(FunctionRecord fn, EvalStore.Dataset dataset, String trigger) {
-    return evals.startRun(dataset.id(), fn.name(), fn.version(), fn.spec().category(), trigger)
+    return run(fn, dataset, trigger, null);
+  }
+
+  /** As {@link #run(FunctionRecord, EvalStore.Dataset, String)}, recording the tenant that started it (null: the platform). */
+  public Future<JsonObject> run(FunctionRecord fn, EvalStore.Dataset dataset, String trigger, String startedBy) {
+    return evals.startRun(dataset.id(), fn.name(), fn.version(), fn.spec().category(), trigger, startedBy)
         .compose(runId -> evals.rows(dataset.id())
             .compose(rows -> execute(fn, rows))
             .compose(result -> evals.finishRun(runId, result, dropThreshold))
