@@ -75,13 +75,16 @@ final class Limits {
     };
   }
 
-  /** Benchmark runs a tenant may have running at once ({@code INFERIUM_BENCH_MAX_RUNNING}, default 1). */
-  static final int BENCHMARKS_RUNNING = (int) env("INFERIUM_BENCH_MAX_RUNNING", 1);
-  /** Benchmark runs a tenant may start in 24 hours ({@code INFERIUM_BENCH_DAILY}, default 20). */
-  static final int BENCHMARKS_PER_DAY = (int) env("INFERIUM_BENCH_DAILY", 20);
+  /**
+   * Benchmark runs a tenant may have running at once, and start in 24 hours: environment
+   * {@code INFERIUM_BENCH_MAX_RUNNING} (default 1) and {@code INFERIUM_BENCH_DAILY} (default 20), or the
+   * system properties {@code inferium.bench.max-running} and {@code inferium.bench.daily}, read at start.
+   */
+  private final int benchmarksRunning = (int) setting("INFERIUM_BENCH_MAX_RUNNING", "inferium.bench.max-running", 1);
+  private final int benchmarksPerDay = (int) setting("INFERIUM_BENCH_DAILY", "inferium.bench.daily", 20);
 
-  private static long env(String name, long fallback) {
-    String v = System.getenv(name);
+  private static long setting(String env, String property, long fallback) {
+    String v = System.getProperty(property, System.getenv(env));
     return v == null || v.isBlank() ? fallback : Long.parseLong(v.strip());
   }
 
@@ -90,7 +93,7 @@ final class Limits {
 
   /**
    * Counts a user-started benchmark run against the tenant's concurrent runs (429 when it has
-   * {@link #BENCHMARKS_RUNNING} running); the returned action gives the slot back and must run exactly
+   * the configured number of running); the returned action gives the slot back and must run exactly
    * once. Platform keys (no tenant) are not limited: their runs are the platform's.
    */
   Runnable benchmark(Principal who) {
@@ -99,11 +102,11 @@ final class Limits {
     }
     java.util.concurrent.atomic.AtomicInteger n = benchmarking.computeIfAbsent(who.tenantId(),
         k -> new java.util.concurrent.atomic.AtomicInteger());
-    if (n.incrementAndGet() > BENCHMARKS_RUNNING) {
+    if (n.incrementAndGet() > benchmarksRunning) {
       n.decrementAndGet();
       metrics.limited("benchmark_running", who.tier() == null ? "none" : who.tier());
-      throw new ApiError(429, "this tenant already has " + BENCHMARKS_RUNNING + " benchmark run(s) running; retry when "
-          + (BENCHMARKS_RUNNING == 1 ? "it finishes" : "one finishes"), 30);
+      throw new ApiError(429, "this tenant already has " + benchmarksRunning + " benchmark run(s) running; retry when "
+          + (benchmarksRunning == 1 ? "it finishes" : "one finishes"), 30);
     }
     java.util.concurrent.atomic.AtomicBoolean released = new java.util.concurrent.atomic.AtomicBoolean();
     return () -> {
@@ -113,15 +116,15 @@ final class Limits {
     };
   }
 
-  /** Fails with 429 when the tenant has started {@link #BENCHMARKS_PER_DAY} runs in the last 24 hours. */
+  /** Fails with 429 when the tenant has started the configured number of runs in the last 24 hours. */
   Future<Void> benchmarksToday(Principal who, Future<Long> startedToday) {
     return startedToday.compose(n -> {
-      if (n < BENCHMARKS_PER_DAY) {
+      if (n < benchmarksPerDay) {
         return Future.succeededFuture();
       }
       metrics.limited("benchmark_daily", who.tier() == null ? "none" : who.tier());
       return Future.failedFuture(new ApiError(429, "this tenant started " + n + " benchmark runs in the last 24 hours, "
-          + "the limit is " + BENCHMARKS_PER_DAY, 3600));
+          + "the limit is " + benchmarksPerDay, 3600));
     });
   }
 

@@ -23,8 +23,8 @@ import io.vertx.ext.web.handler.BodyHandler;
  *       {@code POST /api/datasets/:id/approve} {approved} (admins): only approved category datasets count toward
  *       the leaderboard and run on other tenants' functions (an admin's uploads are approved at once)
  *   <li>{@code POST /api/benchmarks} {function, dataset}: the function's developer (or an admin) runs it now and
- *       gets the run; rate-limited like a call, at most {@link Limits#BENCHMARKS_RUNNING} running and
- *       {@link Limits#BENCHMARKS_PER_DAY} a day per tenant (429), and metered to the caller's tenant;
+ *       gets the run; rate-limited like a call, at most 1 running and 20 a day per tenant by default (429;
+ *       {@link Limits}), and metered to the caller's tenant;
  *       {@code GET /api/benchmarks?function=}: history (runs on datasets the caller may not see are left out
  *       unless the caller manages the function)
  *   <li>{@code PUT /api/functions/:name/rating} {stars, feedback}; {@code GET /api/functions/:name/ratings};

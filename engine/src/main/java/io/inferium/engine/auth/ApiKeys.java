@@ -88,7 +88,8 @@ public final class ApiKeys {
   /**
    * The principal a presented secret belongs to; empty if unknown, revoked or expired. Only keys that
    * exist are cached (30 s); unknown ones go to a separate small cache (10 s), and each database
-   * lookup that finds nothing is charged to the presenting address and to a global budget, so a flood
+   * lookup is charged to the presenting address and to a global budget (and given back when the key
+   * exists), so a flood
    * of random keys neither evicts real keys nor costs a query each: once a budget is spent the answer
    * is a {@link TooManyUnknownKeys} failure until it refills.
    */
@@ -120,7 +121,6 @@ public final class ApiKeys {
         .map(rows -> {
           io.vertx.sqlclient.Row r = rows.size() == 0 ? null : rows.iterator().next();
           if (r == null) {
-            misses.missed(remote);
             count("db_miss");
             synchronized (cache) {
               unknown.put(hash, System.nanoTime());
@@ -130,6 +130,7 @@ public final class ApiKeys {
           Principal p = new Principal(r.getString("id"),
               Principal.Role.valueOf(r.getString("role").toUpperCase(java.util.Locale.ROOT)), r.getString("tenant_id"),
               r.getString("tier"));
+          misses.found(remote);
           count("db_hit");
           synchronized (cache) {
             cache.put(hash, new Cached(p, System.nanoTime(), r.getOffsetDateTime("expires_at")));

@@ -6,10 +6,10 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * How many unknown API keys may cost a database lookup: a token bucket per remote address and one
- * for the whole gateway. A lookup is admitted while both buckets hold a token; only lookups that find
- * nothing take one, so real keys never use the budget up. The per-address map is bounded (least
- * recently seen addresses are forgotten, which only ever gives an address a fresh bucket, while the
- * global bucket still caps the total).
+ * for the whole gateway. A lookup takes a token from both (so concurrent lookups cannot overdraw
+ * them) and gets it back when the key turned out to exist, so real keys never use the budget up. The
+ * per-address map is bounded (the least recently seen addresses are forgotten, which only ever gives
+ * an address a fresh bucket, while the global bucket still caps the total).
  */
 final class MissBudget {
 
@@ -55,30 +55,34 @@ final class MissBudget {
     this.global = new Bucket(globalBurst, System.nanoTime());
   }
 
-  /** 20 unknown keys at once per address, then one a second; 200 at once overall, then 50 a second. */
+  /** 20 unknown keys at once per address, then one a second; 2,000 at once overall, then 1,000 a second. */
   static MissBudget defaults() {
-    return new MissBudget(20, 1, 200, 50);
+    return new MissBudget(20, 1, 2000, 1000);
   }
 
-  /** 0 when a lookup from {@code address} may go to the database, else the seconds until it may. */
+  /**
+   * Takes a lookup token for {@code address}: 0 when the lookup may go to the database, else the
+   * seconds until it may (nothing taken then).
+   */
   synchronized long admit(String address) {
     long now = System.nanoTime();
     global.refill(now, globalBurst, globalPerSecond);
-    Bucket own = addresses.get(address);
-    if (own != null) {
-      own.refill(now, perAddressBurst, perAddressPerSecond);
-    }
-    long wait = own == null ? 0 : own.secondsToToken(perAddressPerSecond);
-    return Math.max(wait, global.secondsToToken(globalPerSecond));
-  }
-
-  /** A lookup from {@code address} found no key: it costs a token of both buckets. */
-  synchronized void missed(String address) {
-    long now = System.nanoTime();
-    global.refill(now, globalBurst, globalPerSecond);
-    global.tokens -= 1;
     Bucket own = addresses.computeIfAbsent(address, a -> new Bucket(perAddressBurst, now));
     own.refill(now, perAddressBurst, perAddressPerSecond);
-    own.tokens -= 1;
+    long wait = Math.max(own.secondsToToken(perAddressPerSecond), global.secondsToToken(globalPerSecond));
+    if (wait == 0) {
+      own.tokens -= 1;
+      global.tokens -= 1;
+    }
+    return wait;
+  }
+
+  /** The lookup found a real key: its token goes back. */
+  synchronized void found(String address) {
+    global.tokens = Math.min(globalBurst, global.tokens + 1);
+    Bucket own = addresses.get(address);
+    if (own != null) {
+      own.tokens = Math.min(perAddressBurst, own.tokens + 1);
+    }
   }
 }
