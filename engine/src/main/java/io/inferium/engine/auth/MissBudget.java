@@ -77,6 +77,11 @@ final class MissBudget {
     return wait;
   }
 
+  /** Addresses with a bucket (bounded by {@link #MAX_ADDRESSES}). */
+  synchronized int size() {
+    return addresses.size();
+  }
+
   /** The lookup found a real key: its token goes back. */
   synchronized void found(String address) {
     global.tokens = Math.min(globalBurst, global.tokens + 1);
