@@ -84,7 +84,7 @@ public final class Gateway {
         .compose(code -> Database.open(vertx, db).compose(d -> {
           database = d;
           log.info("Database: {}", d.description());
-          ApiKeys keys = new ApiKeys(d.pool());
+          ApiKeys keys = new ApiKeys(d.pool(), metrics.registry());
           return keys.bootstrapAdmin(vertx, config.adminKey(), dataDir.resolve("admin.key")).compose(where -> {
             adminKeyLocation = where;
             store = new FunctionStore(d.pool());

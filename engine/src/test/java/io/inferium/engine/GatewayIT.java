@@ -420,7 +420,9 @@ class GatewayIT {
   }
 
   private String scrape() throws Exception {
-    HttpResponse<Buffer> resp = gw.client.get(gw.port(), "127.0.0.1", "/metrics").send().await(10, TimeUnit.SECONDS);
+    assertEquals(401, gw.client.get(gw.port(), "127.0.0.1", "/metrics").send().await(10, TimeUnit.SECONDS).statusCode(),
+        "metrics need a key");
+    HttpResponse<Buffer> resp = gw.get("/metrics");
     assertEquals(200, resp.statusCode());
     return resp.bodyAsString();
   }

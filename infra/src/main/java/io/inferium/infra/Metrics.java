@@ -14,7 +14,25 @@ import io.vertx.micrometer.MicrometerMetricsOptions;
  */
 public final class Metrics {
 
+  /** Distinct {@code function} label values with a series of their own; beyond them: {@code other}. */
+  public static final int DEFAULT_MAX_FUNCTION_LABELS = 1000;
+
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+
+  /** A registry capping function labels at {@code INFERIUM_METRICS_MAX_FUNCTIONS}, default {@value #DEFAULT_MAX_FUNCTION_LABELS}. */
+  public Metrics() {
+    this(maxFunctionLabels());
+  }
+
+  /** A registry whose {@code function} label takes at most {@code maxFunctionLabels} values (the rest: {@code other}). */
+  public Metrics(int maxFunctionLabels) {
+    registry.config().meterFilter(new BoundedTag("function", maxFunctionLabels));
+  }
+
+  private static int maxFunctionLabels() {
+    String v = System.getenv("INFERIUM_METRICS_MAX_FUNCTIONS");
+    return v == null || v.isBlank() ? DEFAULT_MAX_FUNCTION_LABELS : Integer.parseInt(v.strip());
+  }
 
   public PrometheusMeterRegistry registry() {
     return registry;

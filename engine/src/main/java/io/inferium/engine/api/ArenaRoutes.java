@@ -28,7 +28,9 @@ import java.util.concurrent.TimeUnit;
  * /api/arena/battles/:id/vote} {ranking: {"A": 1, "B": 2, ...}} or {all_bad: true} ranks them (ties
  * allowed) and reveals the identities. Only the battle's creator votes on it, once (409 after);
  * votes per user per day are capped (429). Arena runs go through the mempool like any request and
- * are not metered.
+ * are limited and billed like any call: each run counts against the caller's tier rate (429) and the
+ * monthly quota (402), and an answered battle records one usage event per run (modality {@code arena})
+ * to the caller's tenant, at each function's price.
  */
 final class ArenaRoutes {
 
@@ -37,10 +39,14 @@ final class ArenaRoutes {
 
   private final ScoringService scoring;
   private final Mempool mempool;
+  private final Limits limits;
+  private final io.inferium.scoring.UsageMeter meter;
 
-  ArenaRoutes(ScoringService scoring, Mempool mempool) {
+  ArenaRoutes(ScoringService scoring, Mempool mempool, Limits limits, io.inferium.scoring.UsageMeter meter) {
     this.scoring = scoring;
     this.mempool = mempool;
+    this.limits = limits;
+    this.meter = meter;
   }
 
   void mount(Router router, long maxRequestBytes) {
@@ -55,7 +61,8 @@ final class ArenaRoutes {
       throw ApiError.badRequest("field 'input': expected a V2 inference request object such as {\"inputs\": [...]}");
     }
     Principal who = Authentication.principal(ctx);
-    scoring.visible(category, who.tenantId(), who.isAdmin()).compose(fns -> {
+    limits.request(who);
+    limits.monthly(who).compose(v -> scoring.visible(category, who.tenantId(), who.isAdmin())).compose(fns -> {
       List<FunctionRecord> fit = new ArrayList<>();
       Map<String, InferRequest> parsed = new HashMap<>();
       String lastError = null;
@@ -75,6 +82,10 @@ final class ArenaRoutes {
       }
       return scoring.arena().appearances(category).compose(seen -> {
         List<FunctionRecord> picked = sample(fit, FunctionRecord::name, seen, Math.min(3, fit.size()), ThreadLocalRandom.current());
+        // The first run was counted on arrival; each further run is one more call against the rate.
+        for (int i = 1; i < picked.size(); i++) {
+          limits.request(who);
+        }
         List<Future<Mempool.Outcome>> runs = new ArrayList<>();
         for (FunctionRecord f : picked) {
           InferRequest req = parsed.get(f.name());
@@ -82,6 +93,11 @@ final class ArenaRoutes {
           runs.add(mempool.submit(null, f, req.inputs(), req.outputs(), PRIORITY, deadline, null).future());
         }
         return Future.all(runs).compose(all -> {
+          long charged = 0;
+          for (int i = 0; i < picked.size(); i++) {
+            charged += bill(who, picked.get(i), parsed.get(picked.get(i).name()), runs.get(i).result());
+          }
+          ctx.response().putHeader("X-Inferium-Charge-Micro-Usd", Long.toString(charged));
           JsonObject models = new JsonObject();
           JsonArray outputs = new JsonArray();
           for (int i = 0; i < picked.size(); i++) {
@@ -95,6 +111,17 @@ final class ArenaRoutes {
         });
       });
     }).onSuccess(b -> FunctionRoutes.json(ctx, 201, b)).onFailure(err -> ctx.fail(ScoringRoutes.api(err)));
+  }
+
+  /** One arena run billed like a call: the request's share of its batch's compute at the function's price. */
+  private long bill(Principal who, FunctionRecord f, InferRequest req, Mempool.Outcome outcome) {
+    long shareUs = outcome.batchRows() > 0 && req.inputs().get(0).shape().length > 0
+        ? outcome.computeMicros() * req.inputs().get(0).shape()[0] / outcome.batchRows() : outcome.computeMicros();
+    long charge = f.spec().price().charge(shareUs);
+    meter.record(new io.inferium.scoring.UsageEvent(java.util.UUID.randomUUID().toString(), who.tenantId(), f.name(),
+        f.version(), f.owner(), "arena", 1, shareUs, charge, java.time.Instant.now(), List.of(outcome.workerId())));
+    limits.charged(who, charge);
+    return charge;
   }
 
   /**

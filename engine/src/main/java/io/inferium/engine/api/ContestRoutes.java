@@ -54,9 +54,17 @@ final class ContestRoutes {
     if (!(pool instanceof Number n) || n.longValue() != n.doubleValue()) {
       throw ApiError.badRequest("field 'reward_pool_micro_usd': expected an integer, got " + pool);
     }
-    scoring.contests().create(ScoringRoutes.string(b, "name", true), ScoringRoutes.string(b, "category", true),
-            ScoringRoutes.string(b, "dataset", true), ScoringRoutes.string(b, "metric", true), time(b, "starts_at"),
-            time(b, "ends_at"), ((Number) pool).longValue(), who.tenantId(), Boolean.TRUE.equals(b.getValue("private")))
+    String dataset = ScoringRoutes.string(b, "dataset", true);
+    String name = ScoringRoutes.string(b, "name", true);
+    String category = ScoringRoutes.string(b, "category", true);
+    String metric = ScoringRoutes.string(b, "metric", true);
+    OffsetDateTime startsAt = time(b, "starts_at");
+    OffsetDateTime endsAt = time(b, "ends_at");
+    // A contest runs its dataset on every entry: it must be one the creator may see (its own, public or approved).
+    scoring.evals().dataset(dataset).compose(ds -> ds.isPresent() && ds.get().visibleTo(who.tenantId(), who.isAdmin())
+            ? Future.succeededFuture() : Future.failedFuture(ApiError.notFound("no dataset '" + dataset + "'")))
+        .compose(v -> scoring.contests().create(name, category, dataset, metric, startsAt, endsAt, ((Number) pool).longValue(),
+            who.tenantId(), Boolean.TRUE.equals(b.getValue("private"))))
         .onSuccess(c -> FunctionRoutes.json(ctx, 201, c.toJson()))
         .onFailure(err -> ctx.fail(ScoringRoutes.api(err)));
   }
@@ -84,8 +92,7 @@ final class ContestRoutes {
   private void enter(RoutingContext ctx) {
     Principal who = Authentication.principal(ctx);
     String function = ScoringRoutes.string(ScoringRoutes.body(ctx), "function", true);
-    ScoringRoutes routes = new ScoringRoutes(scoring);
-    visible(ctx, ctx.pathParam("id")).compose(c -> routes.visibleFunction(ctx, function).compose(fn -> {
+    visible(ctx, ctx.pathParam("id")).compose(c -> ScoringRoutes.visibleFunction(scoring, ctx, function).compose(fn -> {
       if (!who.mayManage(fn.owner())) {
         return Future.failedFuture(new ApiError(403, "only the developer of '" + function + "' may enter it"));
       }

@@ -63,8 +63,45 @@ public final class Failures {
         default -> new ApiError(502, wf.getMessage());
       };
     }
-    log.error("Unexpected failure", err);
-    return new ApiError(500, "internal error: " + err);
+    return internal(err);
+  }
+
+  /**
+   * An unexpected failure: its text may hold internals (SQL, paths, class names), so the caller gets
+   * only an id and the log gets the id with the whole exception. {@link #classify} may be called more
+   * than once for one failure (metrics, then the answer); the id rides on the exception as a
+   * suppressed marker so it is logged once and answered with the same id.
+   */
+  private static InternalError internal(Throwable err) {
+    for (Throwable s : err.getSuppressed()) {
+      if (s instanceof ErrorId id) {
+        return new InternalError(id.getMessage());
+      }
+    }
+    String id = java.util.UUID.randomUUID().toString().replace("-", "").substring(0, 16);
+    err.addSuppressed(new ErrorId(id));
+    log.error("Internal error {}", id, err);
+    return new InternalError(id);
+  }
+
+  /** A 500 that tells the caller nothing but an id to quote. */
+  public static final class InternalError extends ApiError {
+    private final String errorId;
+
+    InternalError(String errorId) {
+      super(500, "internal error");
+      this.errorId = errorId;
+    }
+
+    public String errorId() {
+      return errorId;
+    }
+  }
+
+  private static final class ErrorId extends RuntimeException {
+    ErrorId(String id) {
+      super(id, null, false, false);
+    }
   }
 
   /** Router failure handler. */
@@ -83,6 +120,9 @@ public final class Failures {
     }
     JsonObject body = ctx.request().path().startsWith("/v1/") ? OpenAiErrors.body(error)
         : new JsonObject().put("error", error.getMessage());
+    if (error instanceof InternalError internal && !ctx.request().path().startsWith("/v1/")) {
+      body.put("error_id", internal.errorId());
+    }
     ctx.response().setStatusCode(error.status())
         .putHeader("Content-Type", "application/json")
         .end(body.encode());

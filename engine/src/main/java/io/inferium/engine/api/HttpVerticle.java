@@ -23,7 +23,7 @@ import java.util.function.BooleanSupplier;
 
 /**
  * The gateway's HTTP face: {@code /v2} (KServe), {@code /v1} (OpenAI-compatible), {@code /api} (platform), {@code /metrics}. Health
- * routes and metrics are open; everything else needs a bearer key.
+ * routes are open; {@code /metrics} needs an admin or operator key; everything else needs a bearer key.
  */
 public final class HttpVerticle extends VerticleBase {
 
@@ -55,7 +55,9 @@ public final class HttpVerticle extends VerticleBase {
     router.route().failureHandler(Failures::handle);
     router.errorHandler(404, Failures::handle);
     router.errorHandler(405, Failures::handle);
-    router.get("/metrics").handler(ctx -> ctx.response()
+    Authentication auth = new Authentication(services.keys());
+    // Metrics name functions (private ones too) and describe the whole platform: admins and operators only.
+    router.get("/metrics").handler(auth::handle).handler(Authentication::requireOperator).handler(ctx -> ctx.response()
         .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
         .end(services.metrics().scrape()));
     Limits limits = new Limits(services.tiers(), services.tenants(), services.engineMetrics());
@@ -63,7 +65,6 @@ public final class HttpVerticle extends VerticleBase {
     V2Routes v2 = new V2Routes(services.store(), services.mempool(), services.engineMetrics(),
         services.workersReady(), services.version(), limits, services.meter(), services.events());
     v2.mountPublic(router, services.pool());
-    Authentication auth = new Authentication(services.keys());
     router.route("/api/*").handler(auth::handle);
     router.route("/v2/*").handler(auth::handle);
     router.route("/v2").handler(auth::handle);
@@ -80,8 +81,8 @@ public final class HttpVerticle extends VerticleBase {
         services.store(), services.mempool(), services.text().generations(), services.text().logLikelihoods(),
         services.text().embeddings());
     services.meter().onFlushed(functions -> scoring.changed(null));
-    new ScoringRoutes(scoring).mount(router);
-    new ArenaRoutes(scoring, services.mempool()).mount(router, listen.maxRequestBytes());
+    new ScoringRoutes(scoring, limits, services.meter()).mount(router);
+    new ArenaRoutes(scoring, services.mempool(), limits, services.meter()).mount(router, listen.maxRequestBytes());
     scoring.start();
     return vertx.createHttpServer()
         .requestHandler(router)

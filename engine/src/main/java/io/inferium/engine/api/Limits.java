@@ -75,6 +75,59 @@ final class Limits {
     };
   }
 
+  /**
+   * Benchmark runs a tenant may have running at once, and start in 24 hours: environment
+   * {@code INFERIUM_BENCH_MAX_RUNNING} (default 1) and {@code INFERIUM_BENCH_DAILY} (default 20), or the
+   * system properties {@code inferium.bench.max-running} and {@code inferium.bench.daily}, read at start.
+   */
+  private final int benchmarksRunning = (int) setting("INFERIUM_BENCH_MAX_RUNNING", "inferium.bench.max-running", 1);
+  private final int benchmarksPerDay = (int) setting("INFERIUM_BENCH_DAILY", "inferium.bench.daily", 20);
+
+  private static long setting(String env, String property, long fallback) {
+    String v = System.getProperty(property, System.getenv(env));
+    return v == null || v.isBlank() ? fallback : Long.parseLong(v.strip());
+  }
+
+  private final java.util.concurrent.ConcurrentHashMap<String, java.util.concurrent.atomic.AtomicInteger> benchmarking =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  /**
+   * Counts a user-started benchmark run against the tenant's concurrent runs (429 when it has
+   * the configured number of running); the returned action gives the slot back and must run exactly
+   * once. Platform keys (no tenant) are not limited: their runs are the platform's.
+   */
+  Runnable benchmark(Principal who) {
+    if (who.tenantId() == null) {
+      return () -> { };
+    }
+    java.util.concurrent.atomic.AtomicInteger n = benchmarking.computeIfAbsent(who.tenantId(),
+        k -> new java.util.concurrent.atomic.AtomicInteger());
+    if (n.incrementAndGet() > benchmarksRunning) {
+      n.decrementAndGet();
+      metrics.limited("benchmark_running", who.tier() == null ? "none" : who.tier());
+      throw new ApiError(429, "this tenant already has " + benchmarksRunning + " benchmark run(s) running; retry when "
+          + (benchmarksRunning == 1 ? "it finishes" : "one finishes"), 30);
+    }
+    java.util.concurrent.atomic.AtomicBoolean released = new java.util.concurrent.atomic.AtomicBoolean();
+    return () -> {
+      if (released.compareAndSet(false, true)) {
+        n.decrementAndGet();
+      }
+    };
+  }
+
+  /** Fails with 429 when the tenant has started the configured number of runs in the last 24 hours. */
+  Future<Void> benchmarksToday(Principal who, Future<Long> startedToday) {
+    return startedToday.compose(n -> {
+      if (n < benchmarksPerDay) {
+        return Future.succeededFuture();
+      }
+      metrics.limited("benchmark_daily", who.tier() == null ? "none" : who.tier());
+      return Future.failedFuture(new ApiError(429, "this tenant started " + n + " benchmark runs in the last 24 hours, "
+          + "the limit is " + benchmarksPerDay, 3600));
+    });
+  }
+
   /** Month-to-date charges per tenant: loaded from the usage store once a minute, counted up locally in between. */
   private final java.util.concurrent.ConcurrentHashMap<String, Spent> spent = new java.util.concurrent.ConcurrentHashMap<>();
   private io.inferium.scoring.UsageMeter meter;

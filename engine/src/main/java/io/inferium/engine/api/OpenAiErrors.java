@@ -11,11 +11,15 @@ final class OpenAiErrors {
   private OpenAiErrors() {}
 
   static JsonObject body(ApiError error) {
-    return new JsonObject().put("error", new JsonObject()
+    JsonObject inner = new JsonObject()
         .put("message", error.getMessage())
         .put("type", type(error.status()))
         .put("param", error instanceof ParamError p ? p.param() : null)
-        .put("code", code(error.status())));
+        .put("code", error instanceof Failures.InternalError ? "internal_error" : code(error.status()));
+    if (error instanceof Failures.InternalError internal) {
+      inner.put("error_id", internal.errorId());
+    }
+    return new JsonObject().put("error", inner);
   }
 
   private static String type(int status) {

@@ -18,10 +18,15 @@ import io.vertx.ext.web.handler.BodyHandler;
 /**
  * Evaluation and human-rating routes, and the leaderboard:
  * <ul>
- *   <li>{@code POST /api/datasets} {name, category | function, format: jsonl|csv, content} (developers, admins);
- *       {@code GET /api/datasets?category=&function=}
- *   <li>{@code POST /api/benchmarks} {function, dataset}: runs now and answers with the run;
- *       {@code GET /api/benchmarks?function=}: history
+ *   <li>{@code POST /api/datasets} {name, category | function, format: jsonl|csv, content, public} (developers,
+ *       admins); {@code GET /api/datasets?category=&function=}: public and approved datasets and the caller's own;
+ *       {@code POST /api/datasets/:id/approve} {approved} (admins): only approved category datasets count toward
+ *       the leaderboard and run on other tenants' functions (an admin's uploads are approved at once)
+ *   <li>{@code POST /api/benchmarks} {function, dataset}: the function's developer (or an admin) runs it now and
+ *       gets the run; rate-limited like a call, at most 1 running and 20 a day per tenant by default (429;
+ *       {@link Limits}), and metered to the caller's tenant;
+ *       {@code GET /api/benchmarks?function=}: history (runs on datasets the caller may not see are left out
+ *       unless the caller manages the function)
  *   <li>{@code PUT /api/functions/:name/rating} {stars, feedback}; {@code GET /api/functions/:name/ratings};
  *       {@code PUT /api/functions/:name/ratings/:user/helpful} {helpful} (the function's developer)
  *   <li>{@code POST /api/functions/:name/events} {type: download | space_deploy}: usage points, once per user
@@ -34,15 +39,20 @@ final class ScoringRoutes {
   private static final long MAX_DATASET_BYTES = 16 * 1024 * 1024;
 
   private final ScoringService scoring;
+  private final Limits limits;
+  private final io.inferium.scoring.UsageMeter meter;
 
-  ScoringRoutes(ScoringService scoring) {
+  ScoringRoutes(ScoringService scoring, Limits limits, io.inferium.scoring.UsageMeter meter) {
     this.scoring = scoring;
+    this.limits = limits;
+    this.meter = meter;
   }
 
   void mount(Router router) {
     BodyHandler small = BodyHandler.create(false).setBodyLimit(64 * 1024);
     router.post("/api/datasets").handler(BodyHandler.create(false).setBodyLimit(MAX_DATASET_BYTES)).handler(this::upload);
     router.get("/api/datasets").handler(this::datasets);
+    router.post("/api/datasets/:id/approve").handler(small).handler(this::approve);
     router.post("/api/benchmarks").handler(small).handler(this::benchmark);
     router.get("/api/benchmarks").handler(this::runs);
     router.put("/api/functions/:name/rating").handler(small).handler(this::rate);
@@ -89,6 +99,10 @@ final class ScoringRoutes {
 
   /** The latest version of a function the caller may see, or 404. */
   Future<FunctionRecord> visibleFunction(RoutingContext ctx, String name) {
+    return visibleFunction(scoring, ctx, name);
+  }
+
+  static Future<FunctionRecord> visibleFunction(ScoringService scoring, RoutingContext ctx, String name) {
     Principal who = Authentication.principal(ctx);
     return scoring.functions().latest(name).compose(f -> f.isPresent()
         && who.maySee(f.get().owner(), f.get().spec().visibility() == FunctionSpec.Visibility.PUBLIC)
@@ -109,6 +123,13 @@ final class ScoringRoutes {
     if (category == null && function == null) {
       throw ApiError.badRequest("field 'category' or 'function': one of them is required");
     }
+    Object publicValue = body.getValue("public");
+    if (publicValue != null && !(publicValue instanceof Boolean)) {
+      throw ApiError.badRequest("field 'public': expected true or false, got " + publicValue);
+    }
+    // An admin's upload is the platform's: approved at once. Anyone else's waits for an admin.
+    boolean approved = who.isAdmin();
+    boolean isPublic = publicValue == null ? approved : (Boolean) publicValue;
     EvalDataset data;
     try {
       data = EvalDataset.parse(format, content);
@@ -118,7 +139,8 @@ final class ScoringRoutes {
     Future<Void> check = function == null ? Future.succeededFuture()
         : visibleFunction(ctx, function).compose(fn -> who.mayManage(fn.owner()) ? Future.<Void>succeededFuture()
             : Future.failedFuture(new ApiError(403, "only the developer of '" + function + "' may add its datasets")));
-    check.compose(v -> scoring.evals().createDataset(name, category, function, who.tenantId(), format, data))
+    check.compose(v -> scoring.evals().createDataset(name, category, function, who.tenantId(), format, data, isPublic,
+            approved))
         .onSuccess(ds -> {
           scoring.scheduler().poke();
           FunctionRoutes.json(ctx, 201, ds.toJson());
@@ -127,24 +149,72 @@ final class ScoringRoutes {
   }
 
   private void datasets(RoutingContext ctx) {
-    scoring.evals().datasets(ctx.queryParams().get("category"), ctx.queryParams().get("function"))
+    Principal who = Authentication.principal(ctx);
+    scoring.evals().datasets(ctx.queryParams().get("category"), ctx.queryParams().get("function"), who.tenantId(),
+            who.isAdmin())
         .onSuccess(list -> FunctionRoutes.json(ctx, 200, new JsonObject()
             .put("datasets", new JsonArray(list.stream().map(EvalStore.Dataset::toJson).toList()))))
         .onFailure(ctx::fail);
+  }
+
+  private void approve(RoutingContext ctx) {
+    if (!Authentication.principal(ctx).isAdmin()) {
+      throw new ApiError(403, "only an admin key may approve datasets");
+    }
+    JsonObject body = body(ctx);
+    Object value = body.getValue("approved", true);
+    if (!(value instanceof Boolean approved)) {
+      throw ApiError.badRequest("field 'approved': expected true or false, got " + value);
+    }
+    String id = ctx.pathParam("id");
+    scoring.evals().approve(id, approved).compose(ds -> ds.isEmpty()
+            ? Future.<EvalStore.Dataset>failedFuture(ApiError.notFound("no dataset '" + id + "'")) : Future.succeededFuture(ds.get()))
+        .onSuccess(ds -> {
+          scoring.changed(ds.category());
+          scoring.scheduler().poke();
+          FunctionRoutes.json(ctx, 200, ds.toJson());
+        })
+        .onFailure(err -> ctx.fail(api(err)));
   }
 
   private void benchmark(RoutingContext ctx) {
     JsonObject body = body(ctx);
     String function = string(body, "function", true);
     String dataset = string(body, "dataset", true);
-    visibleFunction(ctx, function).compose(fn -> scoring.functions().latestReady(function).compose(ready -> {
-      if (ready.isEmpty()) {
-        return Future.failedFuture(new ApiError(409, "'" + function + "' has no ready version to benchmark"));
+    Principal who = Authentication.principal(ctx);
+    limits.request(who);
+    visibleFunction(ctx, function).compose(fn -> {
+      if (!who.mayManage(fn.owner())) {
+        return Future.failedFuture(new ApiError(403, "only the developer of '" + function + "' (or an admin) may start "
+            + "its benchmark runs"));
       }
-      return scoring.evals().dataset(dataset).compose(ds -> ds.isEmpty()
-          ? Future.failedFuture(ApiError.notFound("no dataset '" + dataset + "'"))
-          : scoring.runAndSignal(ready.get(), ds.get(), "manual"));
-    })).onSuccess(run -> FunctionRoutes.json(ctx, 200, run)).onFailure(err -> ctx.fail(api(err)));
+      return scoring.evals().dataset(dataset);
+    }).compose(ds -> {
+      if (ds.isEmpty() || !ds.get().visibleTo(who.tenantId(), who.isAdmin())) {
+        return Future.failedFuture(ApiError.notFound("no dataset '" + dataset + "'"));
+      }
+      return scoring.functions().latestReady(function).compose(ready -> ready.isEmpty()
+          ? Future.failedFuture(new ApiError(409, "'" + function + "' has no ready version to benchmark"))
+          : limits.benchmarksToday(who, who.tenantId() == null ? Future.succeededFuture(0L)
+              : scoring.evals().startedToday(who.tenantId())).compose(v -> {
+                Runnable release = limits.benchmark(who);
+                return scoring.runAndSignal(ready.get(), ds.get(), "manual", who.tenantId())
+                    .onComplete(ar -> release.run())
+                    .onSuccess(run -> bill(who, ready.get(), run));
+              }));
+    }).onSuccess(run -> FunctionRoutes.json(ctx, 200, run)).onFailure(err -> ctx.fail(api(err)));
+  }
+
+  /** A run someone started is billed to its tenant like the calls it made: one usage event, modality {@code benchmark}. */
+  private void bill(Principal who, FunctionRecord fn, JsonObject run) {
+    Long charge = run.getLong("cost_micro_usd");
+    if (meter == null || charge == null || !"done".equals(run.getString("state"))) {
+      return;
+    }
+    int rows = run.getInteger("rows") == null ? 0 : run.getInteger("rows");
+    meter.record(new io.inferium.scoring.UsageEvent("bench:" + run.getString("id"), who.tenantId(), fn.name(), fn.version(),
+        fn.owner(), "benchmark", rows, 0, charge, java.time.Instant.now()));
+    limits.charged(who, charge);
   }
 
   private void runs(RoutingContext ctx) {
@@ -152,7 +222,13 @@ final class ScoringRoutes {
     if (function == null) {
       throw ApiError.badRequest("query parameter 'function': required");
     }
-    visibleFunction(ctx, function).compose(fn -> scoring.evals().runs(function, 100))
+    Principal who = Authentication.principal(ctx);
+    visibleFunction(ctx, function).compose(fn -> scoring.evals().runs(function, 100).compose(list -> who.mayManage(fn.owner())
+            ? Future.succeededFuture(list)
+            : scoring.evals().datasets(null, null, who.tenantId(), false).map(seen -> {
+              java.util.Set<String> ids = new java.util.HashSet<>(seen.stream().map(EvalStore.Dataset::id).toList());
+              return list.stream().filter(r -> ids.contains(r.getString("dataset_id"))).toList();
+            })))
         .onSuccess(list -> FunctionRoutes.json(ctx, 200, new JsonObject().put("function", function)
             .put("runs", new JsonArray(list))))
         .onFailure(err -> ctx.fail(api(err)));

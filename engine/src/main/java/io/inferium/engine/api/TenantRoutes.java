@@ -43,6 +43,26 @@ final class TenantRoutes {
     router.post("/api/tenants/:id/keys").handler(body).handler(this::createKey);
     router.get("/api/tenants/:id/keys").handler(this::listKeys);
     router.delete("/api/tenants/:id/keys/:key").handler(this::revokeKey);
+    router.post("/api/operator-keys").handler(body).handler(this::createOperatorKey);
+    router.delete("/api/operator-keys/:key").handler(this::revokeOperatorKey);
+  }
+
+  /** {@code POST /api/operator-keys} {name}: an admin issues a platform key that reads metrics and node info only. */
+  private void createOperatorKey(RoutingContext ctx) {
+    requireAdmin(ctx);
+    JsonObject body = json(ctx);
+    String name = body.getValue("name") instanceof String s ? s : "operator";
+    keys.create(null, Principal.Role.OPERATOR, name, null)
+        .onSuccess(key -> FunctionRoutes.json(ctx, 201, key)).onFailure(ctx::fail);
+  }
+
+  private void revokeOperatorKey(RoutingContext ctx) {
+    requireAdmin(ctx);
+    String keyId = ctx.pathParam("key");
+    keys.revokeOperator(keyId).compose(done -> done ? Future.succeededFuture()
+            : Future.failedFuture(ApiError.notFound("no operator key '" + keyId + "'")))
+        .onSuccess(v -> FunctionRoutes.json(ctx, 200, new JsonObject().put("id", keyId).put("revoked", true)))
+        .onFailure(ctx::fail);
   }
 
   private static JsonObject json(RoutingContext ctx) {

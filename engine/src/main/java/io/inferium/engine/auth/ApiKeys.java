@@ -1,5 +1,6 @@
 package io.inferium.engine.auth;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
@@ -29,30 +30,89 @@ public final class ApiKeys {
   public static final String BOOTSTRAP_ID = "bootstrap-admin";
   private static final int CACHE_SIZE = 10_000;
   private static final long CACHE_TTL_NANOS = TimeUnit.SECONDS.toNanos(30);
+  /** Unknown keys remembered (apart from real ones, so they can never push a real key out). */
+  static final int NEGATIVE_CACHE_SIZE = 4096;
+  private static final long NEGATIVE_TTL_NANOS = TimeUnit.SECONDS.toNanos(10);
 
   private final Pool pool;
+  private final MeterRegistry registry;
+  private final MissBudget misses;
   private final Map<String, Cached> cache = new LinkedHashMap<>(256, 0.75f, true) {
     @Override
     protected boolean removeEldestEntry(Map.Entry<String, Cached> eldest) {
       return size() > CACHE_SIZE;
     }
   };
+  private final Map<String, Long> unknown = new LinkedHashMap<>(256, 0.75f, true) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, Long> eldest) {
+      return size() > NEGATIVE_CACHE_SIZE;
+    }
+  };
 
-  private record Cached(Optional<Principal> principal, long at, java.time.OffsetDateTime expiresAt) {}
+  private record Cached(Principal principal, long at, java.time.OffsetDateTime expiresAt) {}
+
+  /** Too many unknown keys were presented from one address (or from everywhere): answer 429, query nothing. */
+  public static final class TooManyUnknownKeys extends RuntimeException {
+    private final int retryAfterSeconds;
+
+    TooManyUnknownKeys(int retryAfterSeconds) {
+      super("too many invalid API keys from this address; retry in " + retryAfterSeconds + " s", null, false, false);
+      this.retryAfterSeconds = retryAfterSeconds;
+    }
+
+    public int retryAfterSeconds() {
+      return retryAfterSeconds;
+    }
+  }
 
   public ApiKeys(Pool pool) {
+    this(pool, new io.micrometer.core.instrument.simple.SimpleMeterRegistry(), MissBudget.defaults());
+  }
+
+  public ApiKeys(Pool pool, MeterRegistry registry) {
+    this(pool, registry, MissBudget.defaults());
+  }
+
+  ApiKeys(Pool pool, MeterRegistry registry, MissBudget misses) {
     this.pool = pool;
+    this.registry = registry;
+    this.misses = misses;
   }
 
   /** The principal a presented secret belongs to; empty if unknown, revoked or expired. */
   public Future<Optional<Principal>> authenticate(String secret) {
+    return authenticate(secret, "local");
+  }
+
+  /**
+   * The principal a presented secret belongs to; empty if unknown, revoked or expired. Only keys that
+   * exist are cached (30 s); unknown ones go to a separate small cache (10 s), and each database
+   * lookup is charged to the presenting address and to a global budget (and given back when the key
+   * exists), so a flood
+   * of random keys neither evicts real keys nor costs a query each: once a budget is spent the answer
+   * is a {@link TooManyUnknownKeys} failure until it refills.
+   */
+  public Future<Optional<Principal>> authenticate(String secret, String remote) {
     String hash = hash(secret);
+    long now = System.nanoTime();
     synchronized (cache) {
       Cached c = cache.get(hash);
-      if (c != null && System.nanoTime() - c.at < CACHE_TTL_NANOS
+      if (c != null && now - c.at < CACHE_TTL_NANOS
           && (c.expiresAt == null || c.expiresAt.isAfter(java.time.OffsetDateTime.now()))) {
-        return Future.succeededFuture(c.principal);
+        count("cached");
+        return Future.succeededFuture(Optional.of(c.principal));
       }
+      Long at = unknown.get(hash);
+      if (at != null && now - at < NEGATIVE_TTL_NANOS) {
+        count("known_unknown");
+        return Future.succeededFuture(Optional.empty());
+      }
+    }
+    long wait = misses.admit(remote);
+    if (wait > 0) {
+      count("throttled");
+      return Future.failedFuture(new TooManyUnknownKeys((int) Math.min(wait, 3600)));
     }
     return pool.preparedQuery("SELECT k.id, k.role, k.tenant_id, k.expires_at, t.tier FROM api_keys k "
             + "LEFT JOIN tenants t ON t.id = k.tenant_id WHERE k.key_hash = $1 AND k.revoked_at IS NULL "
@@ -60,14 +120,34 @@ public final class ApiKeys {
         .execute(Tuple.of(hash))
         .map(rows -> {
           io.vertx.sqlclient.Row r = rows.size() == 0 ? null : rows.iterator().next();
-          Optional<Principal> p = r == null ? Optional.empty() : Optional.of(new Principal(r.getString("id"),
-              Principal.Role.valueOf(r.getString("role").toUpperCase(java.util.Locale.ROOT)), r.getString("tenant_id"),
-              r.getString("tier")));
-          synchronized (cache) {
-            cache.put(hash, new Cached(p, System.nanoTime(), r == null ? null : r.getOffsetDateTime("expires_at")));
+          if (r == null) {
+            count("db_miss");
+            synchronized (cache) {
+              unknown.put(hash, System.nanoTime());
+            }
+            return Optional.<Principal>empty();
           }
-          return p;
+          Principal p = new Principal(r.getString("id"),
+              Principal.Role.valueOf(r.getString("role").toUpperCase(java.util.Locale.ROOT)), r.getString("tenant_id"),
+              r.getString("tier"));
+          misses.found(remote);
+          count("db_hit");
+          synchronized (cache) {
+            cache.put(hash, new Cached(p, System.nanoTime(), r.getOffsetDateTime("expires_at")));
+          }
+          return Optional.of(p);
         });
+  }
+
+  private void count(String result) {
+    registry.counter("inferium.api.key.lookups", "result", result).increment();
+  }
+
+  /** Whether a key is cached right now (tests: a real key stays cached through a flood of unknown ones). */
+  boolean cached(String secret) {
+    synchronized (cache) {
+      return cache.containsKey(hash(secret));
+    }
   }
 
   /** A key as listed: never the secret. */
@@ -105,6 +185,22 @@ public final class ApiKeys {
     return pool.preparedQuery("UPDATE api_keys SET revoked_at = COALESCE(revoked_at, now()) WHERE id = $1 AND tenant_id = $2 "
             + "RETURNING key_hash")
         .execute(Tuple.of(keyId, tenantId))
+        .map(rows -> {
+          if (rows.size() == 0) {
+            return false;
+          }
+          synchronized (cache) {
+            cache.remove(rows.iterator().next().getString(0));
+          }
+          return true;
+        });
+  }
+
+  /** Revokes a platform operator key at once. False if there is no such key. */
+  public Future<Boolean> revokeOperator(String keyId) {
+    return pool.preparedQuery("UPDATE api_keys SET revoked_at = COALESCE(revoked_at, now()) WHERE id = $1 "
+            + "AND tenant_id IS NULL AND role = 'operator' RETURNING key_hash")
+        .execute(Tuple.of(keyId))
         .map(rows -> {
           if (rows.size() == 0) {
             return false;

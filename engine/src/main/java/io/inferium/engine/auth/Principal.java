@@ -6,11 +6,20 @@ package io.inferium.engine.auth;
  */
 public record Principal(String keyId, Role role, String tenantId, String tier) {
 
-  /** What a key may do; admin may do everything. */
-  public enum Role { ADMIN, DEVELOPER, USER }
+  /**
+   * What a key may do; admin may do everything. An operator (a platform key, no tenant) only reads
+   * what running the platform needs: {@code /metrics} and node info; it manages nothing and calls no
+   * function.
+   */
+  public enum Role { ADMIN, DEVELOPER, OPERATOR, USER }
 
   public boolean isAdmin() {
     return role == Role.ADMIN;
+  }
+
+  /** Whether this key may read the gateway's metrics (admin and operator keys). */
+  public boolean mayOperate() {
+    return role == Role.ADMIN || role == Role.OPERATOR;
   }
 
   /** Whether this caller may see a function owned by {@code owner} with the given visibility. */

@@ -42,7 +42,7 @@ class DemoCommand implements Callable<Integer> {
         System.out.println("  curl -s " + u + "/v1/embeddings -H \"Authorization: Bearer $KEY\" -H 'Content-Type: application/json' \\");
         System.out.println("    -d '{\"model\":\"tiny-embed\",\"input\":\"a sentence to embed\"}'");
         System.out.println("  curl -s " + u + "/api/functions -H \"Authorization: Bearer $KEY\"");
-        System.out.println("  curl -s " + u + "/metrics | grep inferium_");
+        System.out.println("  curl -s " + u + "/metrics -H \"Authorization: Bearer $KEY\" | grep inferium_");
         DemoLeaderboard.show(gateway.vertx(), config, u);
       } catch (Exception e) {
         System.err.println("inferium demo: deploying the demo functions failed: " + e.getMessage());

@@ -66,12 +66,31 @@ public final class BenchmarkRunner {
 
   /** Runs {@code fn} on a dataset and stores the run; the stored run (or the failure, also stored). */
   public Future<JsonObject> run(FunctionRecord fn, EvalStore.Dataset dataset, String trigger) {
-    return evals.startRun(dataset.id(), fn.name(), fn.version(), fn.spec().category(), trigger)
+    return run(fn, dataset, trigger, null);
+  }
+
+  /** As {@link #run(FunctionRecord, EvalStore.Dataset, String)}, recording the tenant that started it (null: the platform). */
+  public Future<JsonObject> run(FunctionRecord fn, EvalStore.Dataset dataset, String trigger, String startedBy) {
+    return evals.startRun(dataset.id(), fn.name(), fn.version(), fn.spec().category(), trigger, startedBy)
         .compose(runId -> evals.rows(dataset.id())
             .compose(rows -> execute(fn, rows))
             .compose(result -> evals.finishRun(runId, result, dropThreshold))
-            .recover(err -> evals.failRun(runId, String.valueOf(err.getMessage()))
+            .recover(err -> evals.failRun(runId, reason(err))
                 .compose(v -> evals.run(runId)).map(o -> o.orElseThrow())));
+  }
+
+  /**
+   * What a failed run tells whoever reads its history: our own errors (bad rows, worker failures,
+   * deadlines) say what went wrong; anything else (a database error, a bug) only an id, with the
+   * exception in the log.
+   */
+  private static String reason(Throwable err) {
+    if (err instanceof IllegalArgumentException || err.getClass().getName().startsWith("io.inferium.")) {
+      return String.valueOf(err.getMessage());
+    }
+    String id = UUID.randomUUID().toString().replace("-", "").substring(0, 16);
+    org.slf4j.LoggerFactory.getLogger(BenchmarkRunner.class).error("Benchmark run failed: internal error {}", id, err);
+    return "internal error " + id;
   }
 
   private Future<EvalStore.RunResult> execute(FunctionRecord fn, EvalDataset data) {

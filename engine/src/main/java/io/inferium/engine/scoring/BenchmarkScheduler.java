@@ -86,7 +86,7 @@ public final class BenchmarkScheduler {
         if (fn.spec().category() == null || !BenchmarkRunner.supports(fn.spec().kind().wire())) {
           continue;
         }
-        chain = chain.compose(v -> evals.applicable(fn.name(), fn.spec().category()).compose(sets -> consider(fn, sets)));
+        chain = chain.compose(v -> evals.applicable(fn.name(), fn.spec().category(), fn.owner()).compose(sets -> consider(fn, sets)));
       }
       return chain;
     }).onComplete(ar -> {

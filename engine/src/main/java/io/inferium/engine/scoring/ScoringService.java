@@ -120,7 +120,13 @@ public final class ScoringService {
 
   /** Runs a benchmark and signals its category's board. */
   public Future<io.vertx.core.json.JsonObject> runAndSignal(FunctionRecord fn, EvalStore.Dataset ds, String trigger) {
-    return runner.run(fn, ds, trigger).onComplete(ar -> changed(fn.spec().category()));
+    return runAndSignal(fn, ds, trigger, null);
+  }
+
+  /** Runs a benchmark a tenant started ({@code startedBy}; null for the platform) and signals its category's board. */
+  public Future<io.vertx.core.json.JsonObject> runAndSignal(FunctionRecord fn, EvalStore.Dataset ds, String trigger,
+      String startedBy) {
+    return runner.run(fn, ds, trigger, startedBy).onComplete(ar -> changed(fn.spec().category()));
   }
 
   /** Something a board shows changed in {@code category} (null: possibly any). */

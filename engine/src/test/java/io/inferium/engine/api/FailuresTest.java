@@ -1,6 +1,7 @@
 package io.inferium.engine.api;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -91,9 +92,14 @@ class FailuresTest {
   }
 
   @Test
-  void anythingElseIsAnInternalError() {
-    assertError(500, "internal error: java.lang.IllegalStateException: boom", 0,
-        Failures.classify(new IllegalStateException("boom")));
+  void anythingElseIsAnInternalErrorWithAnIdAndNoText() {
+    IllegalStateException boom = new IllegalStateException("password=hunter2 at /srv/data");
+    ApiError first = Failures.classify(boom);
+
+    assertError(500, "internal error", 0, first);
+    String id = ((Failures.InternalError) first).errorId();
+    assertEquals(16, id.length());
+    assertEquals(id, ((Failures.InternalError) Failures.classify(boom)).errorId(), "one failure, one id");
   }
 
   @Test
@@ -103,6 +109,10 @@ class FailuresTest {
     router.errorHandler(404, Failures::handle);
     router.get("/busy").handler(ctx -> ctx.fail(new NoWorkerAvailable("all workers busy")));
     router.get("/late").handler(ctx -> ctx.fail(new DeadlineExceeded("too slow")));
+    router.get("/bug").handler(ctx -> ctx.fail(new IllegalStateException("SELECT secret FROM api_keys")));
+    router.get("/v1/bug").handler(ctx -> {
+      throw new NullPointerException("Cannot invoke \"String.length()\" because \"key\" is null");
+    });
     // The server closes with the Vertx instance, which the extension closes after the test.
     WebClient client = WebClient.create(vertx);
 
@@ -123,6 +133,30 @@ class FailuresTest {
                 assertEquals(504, late.statusCode());
                 assertNull(late.getHeader("Retry-After"));
                 assertEquals(new JsonObject().put("error", "too slow"), late.bodyAsJsonObject());
+              });
+              return server;
+            }))
+        .compose(server -> client.get(server.actualPort(), "127.0.0.1", "/bug").send()
+            .map(bug -> {
+              test.verify(() -> {
+                assertEquals(500, bug.statusCode());
+                JsonObject body = bug.bodyAsJsonObject();
+                assertEquals("internal error", body.getString("error"));
+                assertEquals(16, body.getString("error_id").length());
+                assertFalse(bug.bodyAsString().contains("SELECT"), bug.bodyAsString());
+              });
+              return server;
+            }))
+        .compose(server -> client.get(server.actualPort(), "127.0.0.1", "/v1/bug").send()
+            .map(bug -> {
+              test.verify(() -> {
+                assertEquals(500, bug.statusCode());
+                JsonObject error = bug.bodyAsJsonObject().getJsonObject("error");
+                assertEquals("internal error", error.getString("message"));
+                assertEquals("server_error", error.getString("type"));
+                assertEquals("internal_error", error.getString("code"));
+                assertEquals(16, error.getString("error_id").length());
+                assertFalse(bug.bodyAsString().contains("length"), bug.bodyAsString());
               });
               return server;
             }))

@@ -145,6 +145,25 @@ class ScoringStoresIT {
       assertEquals(0.80, latest.get("alpha").getDouble("primary_value"), 1e-12);
       assertEquals(2, latest.get("alpha").getInteger("datasets"));
       assertEquals(0.60, latest.get("beta").getDouble("primary_value"), 1e-12);
+      // A tenant's own category dataset counts for nobody's public score until an admin approves it,
+      // is listed only to its owner, and applies only to the owner's functions (and contest entries).
+      EvalStore.Dataset rigged = await(evals.createDataset("rigged", "tabular", null, "mallory", "csv",
+          EvalDataset.parse("csv", "x,expected\n4,a\n")));
+      assertFalse(rigged.approved());
+      String r5 = await(evals.startRun(rigged.id(), "beta", 1, "tabular", "manual", "mallory"));
+      await(evals.finishRun(r5, new EvalStore.RunResult(new JsonObject(), "f1_macro", 1.0, 1, 1, 2, 10), 0.02));
+      assertEquals(0.60, await(evals.latestByFunction("tabular")).get("beta").getDouble("primary_value"), 1e-12,
+          "the unapproved dataset is not averaged in");
+      assertEquals(1L, await(evals.startedToday("mallory")));
+      assertEquals(3, await(evals.datasets("tabular", null, "mallory", false)).size());
+      assertEquals(2, await(evals.datasets("tabular", null, "victim", false)).size(), "mallory's dataset is hidden");
+      assertEquals(2, await(evals.applicable("alpha", "tabular", "victim")).size(), "never run on another tenant's function");
+      assertEquals(3, await(evals.applicable("beta", "tabular", "mallory")).size());
+      assertTrue(await(evals.approve(rigged.id(), true)).orElseThrow().approved());
+      assertEquals(0.80, await(evals.latestByFunction("tabular")).get("beta").getDouble("primary_value"), 1e-12,
+          "approved: now it counts (0.60 and 1.0)");
+      assertEquals(3, await(evals.datasets("tabular", null, "victim", false)).size());
+      assertTrue(await(evals.approve("ds-none", true)).isEmpty());
       assertTrue(await(evals.lastRun("alpha", 1, ds2.id())).isPresent());
       assertTrue(await(evals.lastRun("alpha", 2, ds2.id())).isEmpty(), "a new version has not run yet");
 
