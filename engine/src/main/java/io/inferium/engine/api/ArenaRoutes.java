@@ -93,11 +93,18 @@ final class ArenaRoutes {
           runs.add(mempool.submit(null, f, req.inputs(), req.outputs(), PRIORITY, deadline, null).future());
         }
         return Future.all(runs).compose(all -> {
-          long charged = 0;
+          // Like any answer, the battle leaves only once its usage is durable (or says it was not billed).
+          List<Future<Long>> bills = new ArrayList<>();
           for (int i = 0; i < picked.size(); i++) {
-            charged += bill(who, picked.get(i), parsed.get(picked.get(i).name()), runs.get(i).result());
+            bills.add(bill(who, picked.get(i), parsed.get(picked.get(i).name()), runs.get(i).result()));
           }
+          return Future.all(bills).map(v -> bills);
+        }).compose(bills -> {
+          // A run whose usage could not be made durable is not charged (-1): the answer says so.
+          long charged = bills.stream().mapToLong(b -> Math.max(0, b.result())).sum();
+          boolean billed = bills.stream().allMatch(b -> b.result() >= 0);
           ctx.response().putHeader("X-Inferium-Charge-Micro-Usd", Long.toString(charged));
+          ctx.response().putHeader("X-Inferium-Billed", Boolean.toString(billed));
           JsonObject models = new JsonObject();
           JsonArray outputs = new JsonArray();
           for (int i = 0; i < picked.size(); i++) {
@@ -113,15 +120,20 @@ final class ArenaRoutes {
     }).onSuccess(b -> FunctionRoutes.json(ctx, 201, b)).onFailure(err -> ctx.fail(ScoringRoutes.api(err)));
   }
 
-  /** One arena run billed like a call: the request's share of its batch's compute at the function's price. */
-  private long bill(Principal who, FunctionRecord f, InferRequest req, Mempool.Outcome outcome) {
+  /** One arena run billed like a call: the request's share of its batch's compute at the function's price; -1 when not billed. */
+  private Future<Long> bill(Principal who, FunctionRecord f, InferRequest req, Mempool.Outcome outcome) {
     long shareUs = outcome.batchRows() > 0 && req.inputs().get(0).shape().length > 0
         ? outcome.computeMicros() * req.inputs().get(0).shape()[0] / outcome.batchRows() : outcome.computeMicros();
     long charge = f.spec().price().charge(shareUs);
-    meter.record(new io.inferium.scoring.UsageEvent(java.util.UUID.randomUUID().toString(), who.tenantId(), f.name(),
-        f.version(), f.owner(), "arena", 1, shareUs, charge, java.time.Instant.now(), List.of(outcome.workerId())));
-    limits.charged(who, charge);
-    return charge;
+    return meter.record(new io.inferium.scoring.UsageEvent(java.util.UUID.randomUUID().toString(), who.tenantId(), f.name(),
+        f.version(), f.owner(), "arena", 1, shareUs, charge, java.time.Instant.now(), List.of(outcome.workerId())))
+        .map(billed -> {
+          if (!billed) {
+            return -1L;
+          }
+          limits.charged(who, charge);
+          return charge;
+        });
   }
 
   /**

@@ -213,8 +213,12 @@ final class ScoringRoutes {
     }
     int rows = run.getInteger("rows") == null ? 0 : run.getInteger("rows");
     meter.record(new io.inferium.scoring.UsageEvent("bench:" + run.getString("id"), who.tenantId(), fn.name(), fn.version(),
-        fn.owner(), "benchmark", rows, 0, charge, java.time.Instant.now()));
-    limits.charged(who, charge);
+        fn.owner(), "benchmark", rows, 0, charge, java.time.Instant.now()))
+        .onSuccess(billed -> {
+          if (billed) {
+            limits.charged(who, charge);
+          }
+        });
   }
 
   private void runs(RoutingContext ctx) {
