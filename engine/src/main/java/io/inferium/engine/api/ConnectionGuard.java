@@ -64,6 +64,15 @@ final class ConnectionGuard {
 
   private final java.util.Map<HttpConnection, Conn> connections = new java.util.concurrent.ConcurrentHashMap<>();
 
+  /**
+   * The server options the guard relies on: Vert.x's idle timeout (both directions) as the backstop,
+   * and no HTTP/2 cleartext detection, under which Vert.x calls the connection handler only once the
+   * first request arrives, so a client that never completes its headers would go unseen.
+   */
+  static io.vertx.core.http.HttpServerOptions serverOptions(HttpTimeouts timeouts) {
+    return new io.vertx.core.http.HttpServerOptions().setIdleTimeout(timeouts.idleTimeoutS()).setHttp2ClearTextEnabled(false);
+  }
+
   /** The server's connection handler. */
   void connected(HttpConnection connection) {
     Conn c = new Conn(connection);
@@ -143,6 +152,8 @@ final class ConnectionGuard {
   void route(RoutingContext ctx) {
     HttpServerRequest req = ctx.request();
     Conn c = connections.get(req.connection());
+    // The router hands handlers a wrapper; the guard compares the request it was given itself.
+    HttpServerRequest original = c == null ? null : c.current;
     if (c != null) {
       ctx.put(CONN, c);
     }
@@ -164,7 +175,7 @@ final class ConnectionGuard {
         req.connection().shutdown(timeouts.lingerMs(), TimeUnit.MILLISECONDS);
         return;
       }
-      if (c.current == req) {
+      if (c.current == original) {
         c.current = null;
         c.arm(timeouts.keepAliveTimeoutMs(), () -> {
           if (c.current == null) {

@@ -44,8 +44,9 @@ final class FunctionRoutes {
 
   void mount(Router router, long maxUploadBytes, Path uploadsDir) {
     this.maxUploadBytes = maxUploadBytes;
+    // A route of its own: Vert.x Web wants a body handler first on any route it is on.
+    router.post("/api/functions").handler(this::admit);
     router.post("/api/functions")
-        .handler(this::admit)
         .handler(BodyHandler.create(uploadsDir.toString()).setBodyLimit(maxUploadBytes).setDeleteUploadedFilesOnEnd(true))
         .handler(this::deploy);
     router.get("/api/functions").handler(this::search);

@@ -90,7 +90,7 @@ public final class HttpVerticle extends VerticleBase {
     new ScoringRoutes(scoring).mount(router);
     new ArenaRoutes(scoring, services.mempool()).mount(router, listen.maxRequestBytes());
     scoring.start();
-    return vertx.createHttpServer(new io.vertx.core.http.HttpServerOptions().setIdleTimeout(listen.timeouts().idleTimeoutS()))
+    return vertx.createHttpServer(ConnectionGuard.serverOptions(listen.timeouts()))
         .connectionHandler(guard::connected)
         .requestHandler(req -> {
           guard.request(req);

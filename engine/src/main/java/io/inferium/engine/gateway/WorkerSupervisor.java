@@ -413,10 +413,10 @@ public final class WorkerSupervisor {
                 socket.remoteAddress(), Integer.toUnsignedString(length), max);
             socket.close();
           } else {
-            String why = "sent a frame of " + Integer.toUnsignedString(length) + " bytes, over the " + max
-                + "-byte limit of worker links (INFERIUM_WORKER_MAX_FRAME_MB)";
-            log.error("Worker {} {}", owner[0].workerId, why);
-            link[0].close(why);
+            String why = "worker " + owner[0].workerId + " sent a frame of " + Integer.toUnsignedString(length)
+                + " bytes, over the " + max + "-byte limit of worker links (INFERIUM_WORKER_MAX_FRAME_MB)";
+            log.error(why);
+            link[0].abort("frame_too_large", why);
             kill(owner[0], why);
           }
           return;
