@@ -69,7 +69,7 @@ final class FunctionRoutes {
     }
     long length = contentLength(ctx);
     if (length > maxUploadBytes) {
-      throw new ApiError(413, "upload of " + length + " bytes exceeds the " + maxUploadBytes + "-byte limit");
+      throw new ApiError(413, "upload too large: " + length + " bytes, the limit is " + maxUploadBytes);
     }
     int share = limits.pendingVerifications(who);
     int pending = pipeline.pending(who.tenantId());

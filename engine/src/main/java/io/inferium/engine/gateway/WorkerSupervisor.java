@@ -401,12 +401,17 @@ public final class WorkerSupervisor {
     });
     RecordParser parser = RecordParser.newFixed(4);
     boolean[] readingLength = {true};
+    boolean[] refused = {false};
     parser.handler(buf -> {
+      if (refused[0]) {
+        return; // what was already read when the connection was refused
+      }
       if (readingLength[0]) {
         int length = buf.getInt(0);
         int max = link[0] == null ? limits.helloMaxBytes() : limits.maxFrameBytes();
         if (length <= 0 || length > max) {
           // Refused before any of it is buffered.
+          refused[0] = true;
           socket.pause();
           if (link[0] == null) {
             log.warn("Closing a worker-port connection from {}: a {}-byte frame before hello (limit {})",
