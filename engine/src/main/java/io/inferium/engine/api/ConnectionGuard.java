@@ -168,11 +168,11 @@ final class ConnectionGuard {
         return;
       }
       if (body && !req.isEnded()) {
-        // Answered before its body was read: discard what is in flight for a moment so the client reads
-        // the answer, then close rather than drain an upload nobody wants.
-        c.disarm();
+        // Answered before its body was read: discard (never store) what the client is still sending,
+        // for at most lingerMs and LINGER_MAX_BYTES, so a client that writes its whole body before
+        // reading gets the answer instead of a reset; then close rather than drain an upload nobody wants.
         req.resume();
-        req.connection().shutdown(timeouts.lingerMs(), TimeUnit.MILLISECONDS);
+        linger(c, req, req.bytesRead(), System.nanoTime());
         return;
       }
       if (c.current == original) {
@@ -185,6 +185,19 @@ final class ConnectionGuard {
       }
     });
     ctx.next();
+  }
+
+  /** What a lingering connection may discard after an early answer before it is closed. */
+  static final long LINGER_MAX_BYTES = 16L << 20;
+
+  private void linger(Conn c, HttpServerRequest req, long bytesAtAnswer, long startNanos) {
+    c.arm(50, () -> {
+      if (req.isEnded() || req.bytesRead() - bytesAtAnswer > LINGER_MAX_BYTES || elapsedMs(startNanos) >= timeouts.lingerMs()) {
+        c.connection.close();
+      } else {
+        linger(c, req, bytesAtAnswer, startNanos);
+      }
+    });
   }
 
   /**
