@@ -90,6 +90,7 @@ public final class Gateway {
             store = new FunctionStore(d.pool());
             ModelBlobs blobs = new ModelBlobs(dataDir.resolve("models"), files);
             supervisor = new WorkerSupervisor(vertx, config.supervisorSettings(), engineMetrics, code);
+            supervisor.portLimits(config.edges().workerPort());
             NodeLedger ledger = new NodeLedger(d.pool(), config.ledger(), metrics.registry());
             events = config.kafka() == null || config.kafka().isBlank()
                 ? EventLog.local(vertx, dataDir.resolve("events"), metrics.registry())
@@ -115,7 +116,7 @@ public final class Gateway {
                         new Embeddings(vertx, dispatcher, textLoad), textMetrics,
                         new LogLikelihoods(vertx, dispatcher, textLoad))),
                 new HttpVerticle.Listen(config.host(), config.port(), config.maxUploadBytes(), config.maxRequestBytes(),
-                    dataDir.resolve("uploads")));
+                    dataDir.resolve("uploads"), config.edges().http()));
             return ledger.load().compose(v -> meter.start()).compose(v -> supervisor.start())
                 .onSuccess(v -> scaler.start())
                 .compose(v -> pipeline.resumePending())

@@ -23,6 +23,7 @@ import java.nio.file.Path;
  * @param kafka    Kafka bootstrap servers ({@code host:port[,…]}) for the event stream; null for the local
  *                 file log under {@code dataDir/events}
  * @param burnPlatformShare mark the platform's share of each charge burned in the payout ledger
+ * @param edges    HTTP timeouts and worker-port limits
  */
 public record ServerConfig(
     String host,
@@ -44,7 +45,8 @@ public record ServerConfig(
     java.util.Map<Integer, String> testFaults,
     io.inferium.verifier.LedgerSettings ledger,
     String kafka,
-    boolean burnPlatformShare) {
+    boolean burnPlatformShare,
+    EdgeLimits edges) {
 
   public static final String DEFAULT_HOST = "127.0.0.1";
   public static final int DEFAULT_PORT = 8080;
@@ -84,6 +86,7 @@ public record ServerConfig(
     private Path tiersFile;
     private String kafka;
     private boolean burnPlatformShare;
+    private EdgeLimits edges = EdgeLimits.defaults();
     private final java.util.Map<Integer, String> testFaults = new java.util.HashMap<>();
     private io.inferium.verifier.LedgerSettings ledger = io.inferium.verifier.LedgerSettings.defaults();
 
@@ -105,6 +108,7 @@ public record ServerConfig(
     public Builder kafka(String v) { kafka = v; return this; }
     public Builder burnPlatformShare(boolean v) { burnPlatformShare = v; return this; }
     public Builder ledger(io.inferium.verifier.LedgerSettings v) { ledger = v; return this; }
+    public Builder edges(EdgeLimits v) { edges = v; return this; }
     /** For tests only: the worker in pool slot {@code slot} (1-based) perturbs its outputs. */
     public Builder testFault(int slot, String fault) { testFaults.put(slot, fault); return this; }
     public Builder idleUnloadMs(long v) { idleUnloadMs = v; return this; }
@@ -116,7 +120,7 @@ public record ServerConfig(
           idleUnloadMs, scaleUpAfterMs, scaleDownAfterMs, ScaleSettings.DEFAULT_TICK_MS);
       return new ServerConfig(host, port, dataDir, dbUrl, workers, adminKey, maxUploadBytes, maxRequestBytes, device,
           workerSlots, workerThreads, maxInflight, heartbeatMs, deploy, scale, tiersFile, java.util.Map.copyOf(testFaults),
-          ledger, kafka, burnPlatformShare);
+          ledger, kafka, burnPlatformShare, edges);
     }
   }
 

@@ -30,6 +30,7 @@ final class FunctionRoutes {
   private final DeployPipeline pipeline;
   private final Dispatcher dispatcher;
   private final Limits limits;
+  private long maxUploadBytes = Long.MAX_VALUE;
 
   FunctionRoutes(Vertx vertx, FunctionStore store, ModelBlobs blobs, DeployPipeline pipeline, Dispatcher dispatcher,
       Limits limits) {
@@ -42,6 +43,9 @@ final class FunctionRoutes {
   }
 
   void mount(Router router, long maxUploadBytes, Path uploadsDir) {
+    this.maxUploadBytes = maxUploadBytes;
+    // A route of its own: Vert.x Web wants a body handler first on any route it is on.
+    router.post("/api/functions").handler(this::admit);
     router.post("/api/functions")
         .handler(BodyHandler.create(uploadsDir.toString()).setBodyLimit(maxUploadBytes).setDeleteUploadedFilesOnEnd(true))
         .handler(this::deploy);
@@ -52,11 +56,44 @@ final class FunctionRoutes {
     router.delete("/api/functions/:name/versions/:version").handler(ctx -> delete(ctx, version(ctx)));
   }
 
-  private void deploy(RoutingContext ctx) {
+  /**
+   * Everything that can refuse an upload without its body, checked synchronously before the body
+   * handler reads a byte of it (an early answer closes the connection instead of draining the upload):
+   * the role, the announced size, the tenant's share of the verification queue and its uploads in
+   * flight. The storage quota needs the upload's real size and is checked after it.
+   */
+  private void admit(RoutingContext ctx) {
     Principal who = Authentication.principal(ctx);
     if (who.role() == Principal.Role.USER) {
       throw new ApiError(403, "a user key may not deploy functions; use a developer or admin key");
     }
+    long length = contentLength(ctx);
+    if (length > maxUploadBytes) {
+      throw new ApiError(413, "upload too large: " + length + " bytes, the limit is " + maxUploadBytes);
+    }
+    int share = limits.pendingVerifications(who);
+    int pending = pipeline.pending(who.tenantId());
+    if (pending >= share) {
+      throw limits.tooManyVerifications(who, pending);
+    }
+    ConnectionGuard.whenDone(ctx, limits.upload(who));
+    ctx.next();
+  }
+
+  private static long contentLength(RoutingContext ctx) {
+    String header = ctx.request().getHeader("Content-Length");
+    if (header == null) {
+      return -1;
+    }
+    try {
+      return Long.parseLong(header.strip());
+    } catch (NumberFormatException e) {
+      throw ApiError.badRequest("header Content-Length: expected a byte count, got '" + header + "'");
+    }
+  }
+
+  private void deploy(RoutingContext ctx) {
+    Principal who = Authentication.principal(ctx);
     if (!ctx.request().headers().contains("Content-Type", "multipart/form-data", true)
         && !String.valueOf(ctx.request().getHeader("Content-Type")).startsWith("multipart/form-data")) {
       throw ApiError.badRequest("expected multipart/form-data with parts 'spec' (JSON) and 'model' (the .onnx file), got Content-Type "
@@ -79,10 +116,14 @@ final class FunctionRoutes {
           Map<String, Path> bundle = textFiles(ctx, spec, model);
           long bytes = bundle == null ? model.size() : ctx.fileUploads().stream().filter(f -> TEXT_PARTS.containsKey(f.name()))
               .mapToLong(FileUpload::size).sum();
-          return limits.storage(who, bytes).compose(v -> bundle == null
-              ? pipeline.deploy(spec, Path.of(model.uploadedFileName()), who.tenantId())
-              : pipeline.deployBundle(spec, bundle, who.tenantId()));
+          int share = limits.pendingVerifications(who);
+          return limits.storage(who, bytes).compose(release -> (bundle == null
+              ? pipeline.deploy(spec, Path.of(model.uploadedFileName()), who.tenantId(), share)
+              : pipeline.deployBundle(spec, bundle, who.tenantId(), share))
+              .onComplete(ar -> release.run()));
         }))
+        .recover(err -> Future.failedFuture(err instanceof io.inferium.engine.deploy.TooManyDeploys.OwnerShare o
+            ? limits.tooManyVerifications(who, o.pending()) : err))
         .onSuccess(rec -> ctx.response().setStatusCode(202)
             .putHeader("Location", "/api/functions/" + rec.name() + "/versions/" + rec.version())
             .putHeader("Content-Type", "application/json")

@@ -37,8 +37,9 @@ public final class HttpVerticle extends VerticleBase {
   public record Text(io.inferium.engine.text.Generations generations, io.inferium.engine.text.Embeddings embeddings,
       io.inferium.engine.text.TextMetrics metrics, io.inferium.engine.text.LogLikelihoods logLikelihoods) {}
 
-  /** Listening address and body limits. */
-  public record Listen(String host, int port, long maxUploadBytes, long maxRequestBytes, Path uploadsDir) {}
+  /** Listening address, body limits and the timeouts that bound slow clients. */
+  public record Listen(String host, int port, long maxUploadBytes, long maxRequestBytes, Path uploadsDir,
+      HttpTimeouts timeouts) {}
 
   private final Services services;
   private final Listen listen;
@@ -52,6 +53,8 @@ public final class HttpVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     Router router = Router.router(vertx);
+    ConnectionGuard guard = new ConnectionGuard(vertx, listen.timeouts());
+    router.route().handler(guard::route);
     router.route().failureHandler(Failures::handle);
     router.errorHandler(404, Failures::handle);
     router.errorHandler(405, Failures::handle);
@@ -81,11 +84,19 @@ public final class HttpVerticle extends VerticleBase {
         services.store(), services.mempool(), services.text().generations(), services.text().logLikelihoods(),
         services.text().embeddings());
     services.meter().onFlushed(functions -> scoring.changed(null));
+    router.get("/api/leaderboard/stream").handler(ctx -> {
+      ConnectionGuard.whenDone(ctx, limits.stream(Authentication.principal(ctx)));
+      ctx.next();
+    });
     new ScoringRoutes(scoring, limits, services.meter()).mount(router);
     new ArenaRoutes(scoring, services.mempool(), limits, services.meter()).mount(router, listen.maxRequestBytes());
     scoring.start();
-    return vertx.createHttpServer()
-        .requestHandler(router)
+    return vertx.createHttpServer(ConnectionGuard.serverOptions(listen.timeouts()))
+        .connectionHandler(guard::connected)
+        .requestHandler(req -> {
+          guard.request(req);
+          router.handle(req);
+        })
         .listen(listen.port(), listen.host())
         .onSuccess(s -> server = s);
   }

@@ -53,9 +53,15 @@ final class LeaderboardStream {
     };
     scoring.onChange(listener);
     long keepalive = ctx.vertx().setPeriodic(KEEPALIVE_MS, id -> {
-      if (!sub.closed) {
-        res.write(": keepalive\n\n");
+      if (sub.closed) {
+        return;
       }
+      if (res.writeQueueFull()) {
+        // A client that stops reading would otherwise make the gateway buffer boards for it for ever.
+        ctx.request().connection().close();
+        return;
+      }
+      res.write(": keepalive\n\n");
     });
     res.closeHandler(v -> {
       sub.closed = true;

@@ -204,22 +204,113 @@ final class Limits {
         + tier.maxRedundancy() + " workers per request" + upgrade);
   }
 
-  /** Fails with 402 when storing {@code addBytes} more would exceed the caller's storage quota. */
-  Future<Void> storage(Principal who, long addBytes) {
+  /** Bytes of uploads that passed the storage check and are not yet stored as a function version, per tenant. */
+  private final java.util.concurrent.ConcurrentHashMap<String, java.util.concurrent.atomic.AtomicLong> reservedBytes =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  /**
+   * Fails with 402 when storing {@code addBytes} more would exceed the caller's storage quota. Every
+   * function version counts its model bytes, however many versions or names share the same bytes.
+   * On success the bytes stay reserved (so concurrent uploads cannot all pass the same check) until the
+   * returned action runs, which the caller does once the version is recorded or the deploy failed.
+   */
+  Future<Runnable> storage(Principal who, long addBytes) {
     Tier tier = tier(who);
     if (tier == null) {
-      return Future.succeededFuture();
+      return Future.succeededFuture(() -> { });
     }
-    return tenants.storageBytes(who.tenantId()).compose(used -> {
+    java.util.concurrent.atomic.AtomicLong reserved = reservedBytes.computeIfAbsent(who.tenantId(),
+        k -> new java.util.concurrent.atomic.AtomicLong());
+    reserved.addAndGet(addBytes);
+    Runnable release = ConnectionGuard.once(() -> reserved.addAndGet(-addBytes));
+    return tenants.storageBytes(who.tenantId()).compose(stored -> {
+      long used = stored + reserved.get() - addBytes;
       if (used + addBytes <= tier.storageBytes()) {
-        return Future.succeededFuture();
+        return Future.succeededFuture(release);
       }
-      metrics.limited("storage", tier.name());
-      String upgrade = tiers.lifting(tier.name(), t -> t.storageBytes() >= used + addBytes)
-          .map(t -> "; tier " + t + " allows " + mib(tiers.get(t).orElseThrow().storageBytes())).orElse("");
-      return Future.failedFuture(new ApiError(402, "model storage quota of tier " + tier.name() + " exceeded: "
-          + mib(used) + " used + " + mib(addBytes) + " uploaded > " + mib(tier.storageBytes()) + upgrade));
+      release.run();
+      return Future.failedFuture(overStorage(tier, used, addBytes));
+    }, err -> {
+      release.run();
+      return Future.failedFuture(err);
     });
+  }
+
+  private ApiError overStorage(Tier tier, long used, long addBytes) {
+    metrics.limited("storage", tier.name());
+    String upgrade = tiers.lifting(tier.name(), t -> t.storageBytes() >= used + addBytes)
+        .map(t -> "; tier " + t + " allows " + mib(tiers.get(t).orElseThrow().storageBytes())).orElse("");
+    return new ApiError(402, "model storage quota of tier " + tier.name() + " exceeded: "
+        + mib(used) + " used + " + mib(addBytes) + " uploaded > " + mib(tier.storageBytes())
+        + " (every function version counts its model bytes)" + upgrade);
+  }
+
+  private final java.util.concurrent.ConcurrentHashMap<String, java.util.concurrent.atomic.AtomicInteger> uploading =
+      new java.util.concurrent.ConcurrentHashMap<>();
+  private final java.util.concurrent.ConcurrentHashMap<String, java.util.concurrent.atomic.AtomicInteger> streaming =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** Counts a model upload against the tier's concurrent-upload limit (429 beyond it); run the result once when it ends. */
+  Runnable upload(Principal who) {
+    Tier tier = tier(who);
+    return tier == null ? () -> { } : hold(uploading, who, tier, "concurrent_uploads", tier.maxConcurrentUploads(),
+        Tier::maxConcurrentUploads, "upload(s) in progress", "uploads at once");
+  }
+
+  /** Counts an event stream (leaderboard or streamed generation) against the tier's limit (429 beyond it). */
+  Runnable stream(Principal who) {
+    Tier tier = tier(who);
+    return tier == null ? () -> { } : hold(streaming, who, tier, "streams", tier.maxStreams(), Tier::maxStreams,
+        "event stream(s) open", "open event streams");
+  }
+
+  private Runnable hold(java.util.concurrent.ConcurrentHashMap<String, java.util.concurrent.atomic.AtomicInteger> counts,
+      Principal who, Tier tier, String limit, int max, java.util.function.ToIntFunction<Tier> of, String what, String unit) {
+    java.util.concurrent.atomic.AtomicInteger n = counts.computeIfAbsent(who.tenantId(), k -> new java.util.concurrent.atomic.AtomicInteger());
+    if (n.incrementAndGet() > max) {
+      n.decrementAndGet();
+      metrics.limited(limit, tier.name());
+      String upgrade = tiers.lifting(tier.name(), t -> of.applyAsInt(t) > max)
+          .map(t -> "; tier " + t + " allows " + of.applyAsInt(tiers.get(t).orElseThrow())).orElse("");
+      throw new ApiError(429, "tier " + tier.name() + " allows " + max + " " + unit + " and this tenant has " + max
+          + " " + what + upgrade, 1);
+    }
+    return ConnectionGuard.once(n::decrementAndGet);
+  }
+
+  /**
+   * Deployments this caller's tenant may have waiting for (or in) verification; unlimited for platform
+   * keys. The deploy pipeline enforces it, so one tenant cannot fill the shared verification queue.
+   */
+  int pendingVerifications(Principal who) {
+    Tier tier = tier(who);
+    return tier == null ? Integer.MAX_VALUE : tier.maxPendingVerifications();
+  }
+
+  /** A 429 naming the tier, for a tenant whose verification share is used up. */
+  ApiError tooManyVerifications(Principal who, int pending) {
+    Tier tier = tier(who);
+    metrics.limited("pending_verifications", tier.name());
+    String upgrade = tiers.lifting(tier.name(), t -> t.maxPendingVerifications() > tier.maxPendingVerifications())
+        .map(t -> "; tier " + t + " allows " + tiers.get(t).orElseThrow().maxPendingVerifications()).orElse("");
+    return new ApiError(429, "tier " + tier.name() + " allows " + tier.maxPendingVerifications()
+        + " deployment(s) waiting for verification and this tenant has " + pending + "; retry when one is verified" + upgrade, 10);
+  }
+
+  /**
+   * Refuses (403) a priority more urgent than the caller's tier grants. Platform keys (no tier) may ask
+   * for any; internal benchmark runs do not come through here and keep their own (9).
+   */
+  void priority(Principal who, int priority) {
+    Tier tier = tier(who);
+    if (tier == null || priority >= tier.mostUrgentPriority()) {
+      return;
+    }
+    metrics.limited("priority", tier.name());
+    String upgrade = tiers.lifting(tier.name(), t -> t.mostUrgentPriority() <= priority)
+        .map(t -> "; tier " + t + " allows " + priority).orElse("");
+    throw new ApiError(403, "parameter 'priority': " + priority + " is more urgent than tier " + tier.name() + " allows ("
+        + tier.mostUrgentPriority() + " to 9; 1 is served first)" + upgrade);
   }
 
   private static String mib(long bytes) {

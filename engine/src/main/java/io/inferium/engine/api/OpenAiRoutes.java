@@ -241,7 +241,18 @@ final class OpenAiRoutes {
             return Future.failedFuture(paramError(e));
           }
           work.put("params", params.toJson());
-          Runnable release = limits.generation(who);
+          Runnable streamSlot = stream ? limits.stream(who) : () -> { };
+          Runnable generation;
+          try {
+            generation = limits.generation(who);
+          } catch (RuntimeException e) {
+            streamSlot.run();
+            throw e;
+          }
+          Runnable release = () -> {
+            generation.run();
+            streamSlot.run();
+          };
           GenerationStream out = new GenerationStream(ctx, fn, chat, stream, includeUsage, params.n(), start, metrics);
           Generations.Generation g;
           try {

@@ -140,6 +140,7 @@ final class V2Routes {
             budget = Math.min(budget, TimeUnit.MICROSECONDS.toNanos(req.timeoutMicros()));
           }
           limits.verification(Authentication.principal(ctx), req.verification());
+          limits.priority(Authentication.principal(ctx), req.priority());
           QueuedRequest queued = mempool.submit(req.id(), fn, req.inputs(), req.outputs(), req.priority(), start + budget,
               req.verification());
           ctx.response().closeHandler(v -> queued.cancel());
@@ -163,7 +164,7 @@ final class V2Routes {
                 .map(t -> req.binary(t.name()) ? V2Json.encodeBinaryOutput(t) : V2Json.encodeOutput(t)).toList()));
             // The request's share of its batch's compute, and its charge: one usage event per answered request.
             long shareUs = outcome.batchRows() > 0 && req.inputs().get(0).shape().length > 0
-                ? outcome.computeMicros() * req.inputs().get(0).shape()[0] / outcome.batchRows() : outcome.computeMicros();
+                ? share(outcome.computeMicros(), req.inputs().get(0).shape()[0], outcome.batchRows()) : outcome.computeMicros();
             String usageId = java.util.UUID.randomUUID().toString();
             long charge = fn.spec().price().charge(shareUs);
             java.time.Instant now = java.time.Instant.now();
@@ -209,6 +210,18 @@ final class V2Routes {
           }
           ctx.fail(err);
         });
+  }
+
+  /** {@code compute × rows / batchRows} without overflow (rows come from the client's shape), never above {@code compute}. */
+  static long share(long computeMicros, long rows, long batchRows) {
+    if (rows >= batchRows) {
+      return computeMicros;
+    }
+    try {
+      return Math.multiplyExact(computeMicros, rows) / batchRows;
+    } catch (ArithmeticException overflow) {
+      return (long) ((double) computeMicros * rows / batchRows);
+    }
   }
 
   /** Writes the JSON answer, followed by the binary outputs' bytes when any output is binary. */

@@ -57,10 +57,13 @@ public final class Tenants {
     });
   }
 
-  /** Bytes of model files the tenant's function versions use (each distinct model once). */
+  /**
+   * Bytes of model files the tenant's function versions hold, counted once per version: the store keeps
+   * one copy of identical bytes, but a quota that counted them once would let a tenant deploy the same
+   * model under any number of names for the price of one.
+   */
   public Future<Long> storageBytes(String tenantId) {
-    return pool.preparedQuery("SELECT COALESCE(SUM(b), 0) FROM (SELECT DISTINCT model_sha256, model_bytes AS b "
-            + "FROM functions WHERE owner = $1) m")
+    return pool.preparedQuery("SELECT COALESCE(SUM(model_bytes), 0)::bigint FROM functions WHERE owner = $1")
         .execute(Tuple.of(tenantId)).map(rows -> rows.iterator().next().getLong(0));
   }
 

@@ -66,6 +66,7 @@ final class ServerOptions {
       b.maxWorkers(maxWorkers);
     }
     b.idleUnloadMs(idleUnloadS * 1000);
+    b.edges(io.inferium.engine.EdgeLimits.fromEnv(System.getenv()));
     if (tiers != null && !tiers.toString().isBlank()) {
       b.tiersFile(tiers);
     }

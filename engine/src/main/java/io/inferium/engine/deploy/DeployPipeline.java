@@ -55,6 +55,8 @@ public final class DeployPipeline {
   private final EngineMetrics metrics;
   private final Deque<FunctionRecord> waiting = new ArrayDeque<>();
   private final Map<String, Promise<FunctionRecord>> outcomes = new ConcurrentHashMap<>();
+  /** Deployments per owner between their upload and the end of their verification; guarded by {@code this}. */
+  private final Map<String, Integer> pendingByOwner = new java.util.HashMap<>();
   private int running;
 
   public DeployPipeline(Vertx vertx, FunctionStore store, ModelBlobs blobs, WorkerSupervisor supervisor,
@@ -73,14 +75,49 @@ public final class DeployPipeline {
    * background. Fails with {@link TooManyDeploys} when the verification queue is full.
    */
   public Future<FunctionRecord> deploy(FunctionSpec spec, Path upload, String owner) {
-    synchronized (this) {
-      if (waiting.size() >= settings.queueLimit()) {
-        return Future.failedFuture(new TooManyDeploys(waiting.size() + " deployments are waiting for verification"));
-      }
+    return deploy(spec, upload, owner, Integer.MAX_VALUE);
+  }
+
+  /**
+   * Like {@link #deploy(FunctionSpec, Path, String)}, refusing ({@link TooManyDeploys.OwnerShare}) when
+   * {@code owner} already has {@code ownerLimit} deployments waiting for or in verification, so one
+   * tenant cannot fill the shared queue.
+   */
+  public Future<FunctionRecord> deploy(FunctionSpec spec, Path upload, String owner, int ownerLimit) {
+    TooManyDeploys refused = reserve(owner, ownerLimit);
+    if (refused != null) {
+      return Future.failedFuture(refused);
     }
     return blobs.ingest(upload)
         .compose(model -> store.create(spec, model.sha256(), model.bytes(), owner))
+        .onFailure(err -> release(owner))
         .onSuccess(this::enqueue);
+  }
+
+  /** Deployments of {@code owner} waiting for or in verification (uploads being stored included). */
+  public synchronized int pending(String owner) {
+    return owner == null ? 0 : pendingByOwner.getOrDefault(owner, 0);
+  }
+
+  private synchronized TooManyDeploys reserve(String owner, int ownerLimit) {
+    if (waiting.size() >= settings.queueLimit()) {
+      return new TooManyDeploys(waiting.size() + " deployments are waiting for verification");
+    }
+    if (owner == null) {
+      return null;
+    }
+    int mine = pendingByOwner.getOrDefault(owner, 0);
+    if (mine >= ownerLimit) {
+      return new TooManyDeploys.OwnerShare(mine);
+    }
+    pendingByOwner.put(owner, mine + 1);
+    return null;
+  }
+
+  private synchronized void release(String owner) {
+    if (owner != null) {
+      pendingByOwner.computeIfPresent(owner, (k, n) -> n <= 1 ? null : n - 1);
+    }
   }
 
   /**
@@ -88,20 +125,32 @@ public final class DeployPipeline {
    * to uploads) are stored as one bundle whose manifest hash becomes the version's model hash.
    */
   public Future<FunctionRecord> deployBundle(FunctionSpec spec, Map<String, Path> uploads, String owner) {
-    synchronized (this) {
-      if (waiting.size() >= settings.queueLimit()) {
-        return Future.failedFuture(new TooManyDeploys(waiting.size() + " deployments are waiting for verification"));
-      }
+    return deployBundle(spec, uploads, owner, Integer.MAX_VALUE);
+  }
+
+  /** Like {@link #deployBundle(FunctionSpec, Map, String)} with the owner's share of the queue, as {@link #deploy(FunctionSpec, Path, String, int)}. */
+  public Future<FunctionRecord> deployBundle(FunctionSpec spec, Map<String, Path> uploads, String owner, int ownerLimit) {
+    TooManyDeploys refused = reserve(owner, ownerLimit);
+    if (refused != null) {
+      return Future.failedFuture(refused);
     }
     return blobs.ingestBundle(uploads)
         .compose(bundle -> store.create(spec, bundle.sha256(), bundle.bytes(), owner))
+        .onFailure(err -> release(owner))
         .onSuccess(this::enqueue);
   }
 
   /** Queues every version a previous run left in {@code verifying}. */
   public Future<Integer> resumePending() {
     return store.verifying().map(list -> {
-      list.forEach(this::enqueue);
+      list.forEach(rec -> {
+        synchronized (this) {
+          if (rec.owner() != null) {
+            pendingByOwner.merge(rec.owner(), 1, Integer::sum);
+          }
+        }
+        enqueue(rec);
+      });
       if (!list.isEmpty()) {
         log.info("Resuming verification of {} function version(s)", list.size());
       }
@@ -143,6 +192,7 @@ public final class DeployPipeline {
       synchronized (this) {
         running--;
       }
+      release(next.owner());
       drain();
     });
   }

@@ -353,6 +353,19 @@ public final class WorkerLink {
     });
   }
 
+  /**
+   * Fails everything pending with {@code code} (not "lost": the requests are not retried on another
+   * worker, which would fail the same way) and closes the connection.
+   */
+  void abort(String code, String reason) {
+    onContext(() -> {
+      List<Promise<Frame>> failing = new ArrayList<>(pending.values());
+      WorkerFailure failure = new WorkerFailure(code, reason);
+      failing.forEach(p -> p.tryFail(failure));
+      close(reason);
+    });
+  }
+
   /** Called when the socket closed: fails everything pending with the recorded reason. */
   void onClosed() {
     closed = true;

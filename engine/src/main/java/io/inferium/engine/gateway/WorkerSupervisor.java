@@ -58,6 +58,13 @@ public final class WorkerSupervisor {
   private volatile boolean stopping;
   private java.util.function.Consumer<WorkerLink> onAttach = link -> { };
   private java.util.function.BiConsumer<String, String[]> onMiss = (node, what) -> { };
+  private volatile WorkerPortLimits portLimits = WorkerPortLimits.defaults();
+  private final AtomicInteger unattested = new AtomicInteger();
+
+  /** Bounds of the worker port (hello size and time, unattested connections, frame size); set before {@link #start}. */
+  public void portLimits(WorkerPortLimits limits) {
+    this.portLimits = limits;
+  }
 
   /** Called with a pool worker's id and {kind, detail} when it is replaced for unreliability. */
   public void onMiss(java.util.function.BiConsumer<String, String[]> handler) {
@@ -366,15 +373,57 @@ public final class WorkerSupervisor {
 
   private void onConnect(NetSocket socket) {
     Context ctx = vertx.getOrCreateContext();
+    WorkerPortLimits limits = portLimits;
+    if (unattested.incrementAndGet() > limits.maxUnattested()) {
+      unattested.decrementAndGet();
+      log.warn("Refusing a worker-port connection from {}: {} connections have not said hello yet", socket.remoteAddress(),
+          limits.maxUnattested());
+      socket.close();
+      return;
+    }
     WorkerLink[] link = new WorkerLink[1];
     Spawn[] owner = new Spawn[1];
+    // Until its hello is accepted a connection is anyone's: it counts against maxUnattested, may send
+    // one small frame, and is closed when the hello timer fires first.
+    boolean[] counted = {true};
+    Runnable attested = () -> {
+      if (counted[0]) {
+        counted[0] = false;
+        unattested.decrementAndGet();
+      }
+    };
+    long helloTimer = vertx.setTimer(limits.helloTimeoutMs(), t -> {
+      if (link[0] == null) {
+        log.warn("Closing a worker-port connection from {}: no accepted hello within {} ms", socket.remoteAddress(),
+            limits.helloTimeoutMs());
+        socket.close();
+      }
+    });
     RecordParser parser = RecordParser.newFixed(4);
     boolean[] readingLength = {true};
+    boolean[] refused = {false};
     parser.handler(buf -> {
+      if (refused[0]) {
+        return; // what was already read when the connection was refused
+      }
       if (readingLength[0]) {
         int length = buf.getInt(0);
-        if (length <= 0 || length > FrameCodec.MAX_FRAME_BYTES) {
-          socket.close();
+        int max = link[0] == null ? limits.helloMaxBytes() : limits.maxFrameBytes();
+        if (length <= 0 || length > max) {
+          // Refused before any of it is buffered.
+          refused[0] = true;
+          socket.pause();
+          if (link[0] == null) {
+            log.warn("Closing a worker-port connection from {}: a {}-byte frame before hello (limit {})",
+                socket.remoteAddress(), Integer.toUnsignedString(length), max);
+            socket.close();
+          } else {
+            String why = "worker " + owner[0].workerId + " sent a frame of " + Integer.toUnsignedString(length)
+                + " bytes, over the " + max + "-byte limit of worker links (INFERIUM_WORKER_MAX_FRAME_MB)";
+            log.error(why);
+            link[0].abort("frame_too_large", why);
+            kill(owner[0], why);
+          }
           return;
         }
         readingLength[0] = false;
@@ -391,10 +440,14 @@ public final class WorkerSupervisor {
       if (spawn != null) {
         owner[0] = spawn;
         link[0] = spawn.link;
+        vertx.cancelTimer(helloTimer);
+        attested.run();
       }
     });
     socket.handler(parser);
     socket.closeHandler(v -> {
+      vertx.cancelTimer(helloTimer);
+      attested.run();
       WorkerLink l = link[0];
       if (l == null) {
         return;

@@ -27,7 +27,7 @@ final class Batches {
     long rows = 0;
     int bytes = 0;
     for (Tensor t : parts) {
-      rows += t.shape()[0];
+      rows = Math.addExact(rows, t.shape()[0]);
       bytes = Math.addExact(bytes, t.byteSize());
     }
     ByteBuffer out = ByteBuffer.allocate(bytes).order(ByteOrder.LITTLE_ENDIAN);
@@ -41,22 +41,37 @@ final class Batches {
 
   /** Splits {@code t} along dimension 0 into pieces of the given row counts (which must add up). */
   static List<Tensor> split(Tensor t, long[] rows) {
-    long total = Arrays.stream(rows).sum();
+    try {
+      return splitExact(t, rows);
+    } catch (ArithmeticException | IndexOutOfBoundsException overflow) {
+      throw new IllegalArgumentException("output '" + t.name() + "' shape " + Arrays.toString(t.shape()) + " does not "
+          + "describe its " + t.byteSize() + " bytes: it cannot be split per request");
+    }
+  }
+
+  private static List<Tensor> splitExact(Tensor t, long[] rows) {
+    long total = 0;
+    for (long r : rows) {
+      total = Math.addExact(total, r);
+    }
     if (t.shape().length == 0 || t.shape()[0] != total) {
       throw new IllegalArgumentException("output '" + t.name() + "' has shape " + Arrays.toString(t.shape())
           + ", not " + total + " rows: it cannot be split per request");
     }
+    // The shape came from a worker: size arithmetic on it must not wrap (an ArithmeticException fails
+    // only this batch, where a wrapped size could slice the wrong bytes).
     long perRow = 1;
     for (int i = 1; i < t.shape().length; i++) {
-      perRow *= t.shape()[i];
+      perRow = Math.multiplyExact(perRow, t.shape()[i]);
     }
     List<Tensor> out = new ArrayList<>(rows.length);
     ByteBuffer data = t.view();
     int offset = 0;
     for (long r : rows) {
+      long elements = Math.multiplyExact(r, perRow);
       int length = t.type() == DataType.BYTES
-          ? bytesOfElements(data, offset, r * perRow)
-          : Math.toIntExact(r * perRow * t.type().byteSize());
+          ? bytesOfElements(data, offset, elements)
+          : Math.toIntExact(Math.multiplyExact(elements, t.type().byteSize()));
       long[] shape = t.shape().clone();
       shape[0] = r;
       out.add(new Tensor(t.name(), t.type(), shape, data.slice(offset, length).order(ByteOrder.LITTLE_ENDIAN)));
@@ -68,7 +83,11 @@ final class Batches {
   private static int bytesOfElements(ByteBuffer data, int start, long elements) {
     int pos = start;
     for (long i = 0; i < elements; i++) {
-      pos += 4 + data.getInt(pos);
+      int length = data.getInt(pos);
+      if (length < 0) {
+        throw new IllegalArgumentException("BYTES element " + i + " claims a negative length");
+      }
+      pos = Math.addExact(pos, Math.addExact(4, length));
     }
     return pos - start;
   }

@@ -25,8 +25,10 @@ import java.util.List;
  */
 public final class FrameCodec {
 
-  /** Frames larger than this are refused before any allocation. */
+  /** Frames larger than this are refused before any allocation: the ceiling of the format itself. */
   public static final int MAX_FRAME_BYTES = Integer.MAX_VALUE - 64;
+  /** The largest frame a connection may send before its hello is accepted (a hello is about 1 KiB). */
+  public static final int MAX_HELLO_FRAME_BYTES = 64 << 10;
   public static final int PROTOCOL_VERSION = 1;
   private static final int MAX_U16 = 0xffff;
   private static final int MAX_RANK = 0xff;
@@ -110,6 +112,7 @@ public final class FrameCodec {
         if (length < 0 || length > in.remaining()) {
           throw new ProtocolException("tensor data length " + length + " exceeds the frame");
         }
+        checkSize(new String(name, StandardCharsets.UTF_8), dtype, shape, length);
         ByteBuffer data = in.slice(in.position(), (int) length).order(ByteOrder.LITTLE_ENDIAN);
         in.position(in.position() + (int) length);
         tensors.add(new Tensor(new String(name, StandardCharsets.UTF_8), dtype, shape, data));
@@ -122,6 +125,32 @@ public final class FrameCodec {
       throw new ProtocolException("truncated frame");
     } catch (io.vertx.core.json.DecodeException e) {
       throw new ProtocolException("frame meta is not JSON: " + e.getMessage());
+    }
+  }
+
+  /**
+   * A tensor's shape must describe its bytes: fixed-width types exactly (element count × element size,
+   * computed without overflow), BYTES at least a 4-byte length per element. The far end may be a
+   * compromised worker, so a shape that would make later size arithmetic wrap is refused here.
+   */
+  private static void checkSize(String name, DataType dtype, long[] shape, long length) {
+    long needed;
+    try {
+      long count = 1;
+      for (long d : shape) {
+        if (d < 0) {
+          throw new ProtocolException("tensor '" + name + "' has a negative dimension: " + java.util.Arrays.toString(shape));
+        }
+        count = Math.multiplyExact(count, d);
+      }
+      needed = Math.multiplyExact(count, dtype.isFixedWidth() ? dtype.byteSize() : Integer.BYTES);
+    } catch (ArithmeticException overflow) {
+      throw new ProtocolException("tensor '" + name + "' shape " + java.util.Arrays.toString(shape)
+          + " has more bytes than a frame can hold");
+    }
+    if (dtype.isFixedWidth() ? needed != length : needed > length) {
+      throw new ProtocolException("tensor '" + name + "' " + dtype + java.util.Arrays.toString(shape) + " needs "
+          + (dtype.isFixedWidth() ? "" : "at least ") + needed + " bytes, the frame carries " + length);
     }
   }
 }

@@ -88,12 +88,14 @@ public final class WorkerProcess {
       keys = NodeKeys.loadOrCreate(options.keyFile());
       textAnswers = new TextAnswers(text, keys, this::send, options.nodeId());
       String code = CodeChecksum.of(WorkerProcess.class);
+      // Built before connecting: the gateway gives a connection only a few seconds to say hello.
+      JsonObject helloMeta = hello(runner, code);
       try (Socket socket = new Socket()) {
         socket.setTcpNoDelay(true);
         socket.connect(new InetSocketAddress(options.gatewayHost(), options.gatewayPort()), 10_000);
         out = new BufferedOutputStream(socket.getOutputStream(), 1 << 16);
         DataInputStream in = new DataInputStream(new BufferedInputStream(socket.getInputStream(), 1 << 16));
-        send(Frame.of(FrameType.HELLO, 0, hello(runner, code)));
+        send(Frame.of(FrameType.HELLO, 0, helloMeta));
         Frame welcome = read(in);
         if (welcome.type() != FrameType.WELCOME) {
           log.error("gateway refused this worker: {}", welcome.meta().getString("message"));

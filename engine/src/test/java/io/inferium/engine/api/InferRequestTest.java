@@ -195,4 +195,19 @@ class InferRequestTest {
 
     assertTrue(message.startsWith("parameter 'timeout': expected a positive integer of microseconds, got "), message);
   }
+
+  @Test
+  void aBinaryShapeWhoseByteCountOverflowsIsA400NamingTheInputAndShape() {
+    // [2^60, 2] of FP32 is 2^63 bytes: in plain long arithmetic that wraps negative, [2^60, 4] wraps to 0.
+    for (String shape : List.of("[1152921504606846976, 2]", "[4611686018427387904, 2]")) {
+      String json = "{\"inputs\": [{\"name\": \"a\", \"datatype\": \"FP32\", \"shape\": " + shape
+          + ", \"parameters\": {\"binary_data_size\": 0}}, " + B + "]}";
+      RuntimeException e = assertThrows(RuntimeException.class, () -> InferRequest.parse(Buffer.buffer(json),
+          Integer.toString(json.length()), SIGNATURE));
+      ApiError error = Failures.classify(e);
+      assertEquals(400, error.status(), error.getMessage());
+      assertTrue(error.getMessage().contains("input 'a'") && error.getMessage().contains(shape.replace(" ", "")),
+          error.getMessage());
+    }
+  }
 }

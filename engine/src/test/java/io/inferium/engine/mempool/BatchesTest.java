@@ -49,4 +49,14 @@ class BatchesTest {
         () -> Batches.split(scalar, new long[] {1, 2}));
     assertTrue(e.getMessage().contains("output 'loss'") && e.getMessage().contains("3 rows"), e.getMessage());
   }
+
+  @Test
+  void anOutputWhoseShapeOverflowsIsRefusedNotWrapped() {
+    // 2^62 × 4 × 4 bytes wraps to 0 in plain long arithmetic; the split must not slice by it.
+    Tensor lying = new Tensor("y", io.inferium.functions.tensor.DataType.FP32, new long[] {2, 1L << 62, 4},
+        java.nio.ByteBuffer.allocate(0));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> Batches.split(lying, new long[] {1, 1}));
+    assertTrue(e.getMessage().contains("output 'y'") && e.getMessage().contains("cannot be split"), e.getMessage());
+  }
 }

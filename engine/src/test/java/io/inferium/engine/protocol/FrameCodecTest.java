@@ -261,4 +261,25 @@ class FrameCodecTest {
     assertEquals(List.of(deep, named), FrameCodec.decode(body(new Frame(FrameType.RESULT, 1, null, List.of(deep, named)))).tensors());
     assertEquals(65_535, FrameCodec.decode(body(new Frame(FrameType.RESULT, 1, null, many))).tensors().size());
   }
+
+  /** A RESULT body with one FP32 tensor of the given shape and data length, as a lying worker could send. */
+  private static byte[] resultWith(long[] shape, int dataBytes) {
+    ByteBuffer body = ByteBuffer.allocate(1 + 8 + 4 + 2 + 2 + 1 + 1 + 1 + 8 * shape.length + 8 + dataBytes);
+    body.put((byte) FrameType.RESULT.code()).putLong(1).putInt(0).putShort((short) 1)
+        .putShort((short) 1).put((byte) 'y').put((byte) DataType.FP32.onnxType()).put((byte) shape.length);
+    for (long d : shape) {
+      body.putLong(d);
+    }
+    body.putLong(dataBytes);
+    return body.array();
+  }
+
+  @Test
+  void aTensorWhoseShapeDoesNotDescribeItsBytesIsRefused() {
+    assertEquals("tensor 'y' FP32[2, 2] needs 16 bytes, the frame carries 8", refused(resultWith(new long[] {2, 2}, 8)));
+    // 2^60 × 4 elements × 4 bytes wraps to 0 in plain arithmetic: it must not pass as an empty tensor.
+    assertEquals("tensor 'y' shape [1152921504606846976, 4] has more bytes than a frame can hold",
+        refused(resultWith(new long[] {1L << 60, 4}, 0)));
+    assertEquals("tensor 'y' has a negative dimension: [-1, 4]", refused(resultWith(new long[] {-1, 4}, 0)));
+  }
 }

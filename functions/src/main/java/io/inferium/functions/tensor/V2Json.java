@@ -98,11 +98,16 @@ public final class V2Json {
     long count = elementCount(name, shape);
     ByteBuffer data = binary.slice(binary.position(), (int) size).order(java.nio.ByteOrder.LITTLE_ENDIAN);
     if (type.isFixedWidth()) {
-      if (count * type.byteSize() != size) {
+      long needed = byteCount(name, type, shape, count);
+      if (needed != size) {
         throw new TensorFormatException("input '" + name + "': shape " + shapeText(shape) + " of " + type + " needs "
-            + count * type.byteSize() + " bytes, binary_data_size is " + size);
+            + needed + " bytes, binary_data_size is " + size);
       }
     } else {
+      if (count > size / 4) {
+        throw new TensorFormatException("input '" + name + "': shape " + shapeText(shape) + " of BYTES needs at least "
+            + count + " 4-byte length prefixes, binary_data_size is " + size);
+      }
       long elements = 0;
       int pos = 0;
       while (pos + 4 <= size) {
@@ -217,6 +222,19 @@ public final class V2Json {
     }
   }
 
+  /**
+   * Bytes of a fixed-width tensor, computed without overflow: a shape such as [2^60, 4] of FP32 would
+   * otherwise wrap to 0 bytes and pass a size check.
+   */
+  private static long byteCount(String name, DataType type, long[] shape, long count) {
+    try {
+      return Math.multiplyExact(count, type.byteSize());
+    } catch (ArithmeticException overflow) {
+      throw new TensorFormatException("input '" + name + "': shape " + shapeText(shape) + " of " + type
+          + " has more bytes than a tensor can hold");
+    }
+  }
+
   private static long countLeaves(Object node) {
     if (node instanceof JsonArray a) {
       long n = 0;
@@ -247,7 +265,7 @@ public final class V2Json {
   }
 
   private static ByteBuffer packFixed(String name, DataType type, long[] shape, Object data, long count) {
-    long size = count * type.byteSize();
+    long size = byteCount(name, type, shape, count);
     if (size > Integer.MAX_VALUE) {
       throw new TensorFormatException("input '" + name + "': " + type + shapeText(shape) + " is " + size
           + " bytes, over the 2 GiB limit of one tensor");

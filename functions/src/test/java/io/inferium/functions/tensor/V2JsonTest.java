@@ -245,4 +245,24 @@ class V2JsonTest {
     TensorFormatException e = assertThrows(TensorFormatException.class, () -> decode(singleQuoted));
     assertEquals(message, e.getMessage());
   }
+
+  @Test
+  void aBinaryInputWhoseByteCountOverflowsIsRefusedNamingItsShape() {
+    // 2^60 × 4 FP32 elements are 2^64 bytes, which wraps to 0 in plain long arithmetic and matched an
+    // empty binary_data_size before the size check was made exact.
+    JsonObject input = new JsonObject().put("name", "x").put("datatype", "FP32")
+        .put("shape", new JsonArray().add(1L << 60).add(4))
+        .put("parameters", new JsonObject().put("binary_data_size", 0));
+    TensorFormatException e = assertThrows(TensorFormatException.class,
+        () -> V2Json.decodeBinaryInput(input, java.nio.ByteBuffer.allocate(0)));
+    assertEquals("input 'x': shape [1152921504606846976,4] of FP32 has more bytes than a tensor can hold", e.getMessage());
+
+    JsonObject strings = new JsonObject().put("name", "s").put("datatype", "BYTES")
+        .put("shape", new JsonArray().add(1L << 40))
+        .put("parameters", new JsonObject().put("binary_data_size", 8));
+    TensorFormatException tooMany = assertThrows(TensorFormatException.class,
+        () -> V2Json.decodeBinaryInput(strings, java.nio.ByteBuffer.allocate(8)));
+    assertEquals("input 's': shape [1099511627776] of BYTES needs at least 1099511627776 4-byte length prefixes, "
+        + "binary_data_size is 8", tooMany.getMessage());
+  }
 }
