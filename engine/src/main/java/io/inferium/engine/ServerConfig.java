@@ -1,6 +1,7 @@
 package io.inferium.engine;
 
 import io.inferium.engine.deploy.DeploySettings;
+import io.inferium.engine.gateway.SandboxSettings;
 import io.inferium.engine.gateway.ScaleSettings;
 import io.inferium.engine.gateway.SupervisorSettings;
 import io.inferium.functions.runtime.ExecutionDevice;
@@ -23,6 +24,7 @@ import java.nio.file.Path;
  * @param kafka    Kafka bootstrap servers ({@code host:port[,…]}) for the event stream; null for the local
  *                 file log under {@code dataDir/events}
  * @param burnPlatformShare mark the platform's share of each charge burned in the payout ledger
+ * @param sandbox  worker confinement and limits; null for {@link SandboxSettings#defaults} under {@code dataDir}
  */
 public record ServerConfig(
     String host,
@@ -44,7 +46,8 @@ public record ServerConfig(
     java.util.Map<Integer, String> testFaults,
     io.inferium.verifier.LedgerSettings ledger,
     String kafka,
-    boolean burnPlatformShare) {
+    boolean burnPlatformShare,
+    SandboxSettings sandbox) {
 
   public static final String DEFAULT_HOST = "127.0.0.1";
   public static final int DEFAULT_PORT = 8080;
@@ -84,6 +87,9 @@ public record ServerConfig(
     private Path tiersFile;
     private String kafka;
     private boolean burnPlatformShare;
+    private SandboxSettings.Mode workerSandbox = SandboxSettings.Mode.AUTO;
+    private long workerMemoryBytes = SandboxSettings.DEFAULT_MEMORY_BYTES;
+    private double workerCpus;
     private final java.util.Map<Integer, String> testFaults = new java.util.HashMap<>();
     private io.inferium.verifier.LedgerSettings ledger = io.inferium.verifier.LedgerSettings.defaults();
 
@@ -104,6 +110,9 @@ public record ServerConfig(
     public Builder tiersFile(Path v) { tiersFile = v; return this; }
     public Builder kafka(String v) { kafka = v; return this; }
     public Builder burnPlatformShare(boolean v) { burnPlatformShare = v; return this; }
+    public Builder workerSandbox(SandboxSettings.Mode v) { workerSandbox = v; return this; }
+    public Builder workerMemoryBytes(long v) { workerMemoryBytes = v; return this; }
+    public Builder workerCpus(double v) { workerCpus = v; return this; }
     public Builder ledger(io.inferium.verifier.LedgerSettings v) { ledger = v; return this; }
     /** For tests only: the worker in pool slot {@code slot} (1-based) perturbs its outputs. */
     public Builder testFault(int slot, String fault) { testFaults.put(slot, fault); return this; }
@@ -116,7 +125,9 @@ public record ServerConfig(
           idleUnloadMs, scaleUpAfterMs, scaleDownAfterMs, ScaleSettings.DEFAULT_TICK_MS);
       return new ServerConfig(host, port, dataDir, dbUrl, workers, adminKey, maxUploadBytes, maxRequestBytes, device,
           workerSlots, workerThreads, maxInflight, heartbeatMs, deploy, scale, tiersFile, java.util.Map.copyOf(testFaults),
-          ledger, kafka, burnPlatformShare);
+          ledger, kafka, burnPlatformShare, new SandboxSettings(workerSandbox, workerMemoryBytes, workerCpus,
+              SandboxSettings.DEFAULT_UID_BASE, dataDir.resolve("models"), dataDir.resolve("workers"),
+              SandboxSettings.DEFAULT_MAX_FILE_BYTES, SandboxSettings.DEFAULT_MAX_OPEN_FILES, SandboxSettings.DEFAULT_MAX_THREADS));
     }
   }
 
@@ -124,6 +135,7 @@ public record ServerConfig(
     return new SupervisorSettings(workers, dataDir.resolve("logs"), device, workerSlots, workerThreads,
         maxInflightPerWorker, heartbeatMs, SupervisorSettings.DEFAULT_HEARTBEAT_MISSES,
         SupervisorSettings.DEFAULT_ATTACH_TIMEOUT_MS, SupervisorSettings.DEFAULT_JVM_OPTIONS,
-        SupervisorSettings.DEFAULT_CANCEL_GRACE_MS, testFaults, dataDir.resolve("nodes"));
+        SupervisorSettings.DEFAULT_CANCEL_GRACE_MS, testFaults, dataDir.resolve("nodes"),
+        sandbox == null ? SandboxSettings.defaults(dataDir) : sandbox);
   }
 }
