@@ -47,8 +47,12 @@ public final class WorkerSandbox {
   private static final String CHROOT = "/usr/sbin/chroot";
   private static final String MOUNT = "/usr/bin/mount";
   private static final String NICE = "/usr/bin/nice";
-  /** Address space beyond the RSS limit: the JVM reserves heap, class space and code cache up front. */
-  static final long ADDRESS_SPACE_HEADROOM = 8L << 30;
+  /**
+   * Address space beyond the RSS limit: the JVM reserves heap, class space, code cache and 8 MiB
+   * thread stacks up front (an idle worker maps about 2.7 GB with two malloc arenas). A single huge
+   * allocation (a {@code ConstantOfShape} of 100 GB) then fails at once instead of growing RSS.
+   */
+  static final long ADDRESS_SPACE_HEADROOM = 6L << 30;
 
   /**
    * Runs as root inside fresh mount and IPC namespaces: joins the worker's cgroup, builds the new
@@ -83,11 +87,11 @@ public final class WorkerSandbox {
       done
       shift
       mount -o remount,bind,ro "$root"
-      exec chroot "$root" /bin/sh -c 'cd "$0" && PATH=/usr/local/bin:/usr/bin:/bin && exec "$@"' "$cwd" "$@"
+      exec chroot "$root" /bin/sh -c 'cd "$0" && unset PWD OLDPWD && PATH=/usr/local/bin:/usr/bin:/bin && exec "$@"' "$cwd" "$@"
       """;
 
-  /** One worker's launch: its scratch directory, uid and cgroup. */
-  public record Launch(String workerId, Path scratch, int uid, Path cgroup) {
+  /** One worker's launch: its scratch directory, uid (-1 without the file sandbox) and cgroup. */
+  public record Launch(String workerId, int slot, Path scratch, int uid, Path cgroup) {
     public Path keyFile() {
       return scratch.resolve("node.key");
     }
@@ -98,6 +102,8 @@ public final class WorkerSandbox {
   private final Optional<CgroupV2> cgroup;
   private final Path root;
   private final String summary;
+  /** Slots in use: each live worker has its own uid and scratch directory, also while a predecessor still exits. */
+  private final java.util.BitSet inUse = new java.util.BitSet();
 
   private WorkerSandbox(SandboxSettings settings, boolean files, Optional<CgroupV2> cgroup, String summary) {
     this.settings = settings;
@@ -183,7 +189,7 @@ public final class WorkerSandbox {
   private String tryLaunch() {
     Launch probe = null;
     try {
-      probe = open("probe", 0);
+      probe = open("probe");
       List<String> check = new ArrayList<>(List.of(SH, "-c",
           "for f; do [ -r \"$f\" ] || { echo \"the worker uid cannot read $f\"; exit 3; }; done; "
               + "[ ! -e \"$INFERIUM_PROBE_SECRET\" ] || { echo \"files outside the sandbox are visible\"; exit 4; }",
@@ -228,14 +234,19 @@ public final class WorkerSandbox {
   }
 
   /**
-   * Prepares a worker's private scratch directory (fresh for every spawn) and cgroup. {@code uidOffset}
-   * gives each pool slot a uid of its own, so workers cannot signal or read one another.
+   * Prepares a worker's private scratch directory (fresh for every spawn) and cgroup, and gives it a
+   * uid no other live worker has, so workers cannot signal or read one another.
    */
-  public Launch open(String workerId, int uidOffset) throws IOException {
-    Path scratch = settings.scratchRoot().toAbsolutePath().resolve(workerId);
+  public Launch open(String workerId) throws IOException {
+    int slot;
+    synchronized (inUse) {
+      slot = inUse.nextClearBit(1);
+      inUse.set(slot);
+    }
+    Path scratch = settings.scratchRoot().toAbsolutePath().resolve(workerId + "-" + slot);
     deleteTree(scratch);
     Files.createDirectories(scratch.resolve("tmp"));
-    int uid = files ? settings.uidBase() + uidOffset : -1;
+    int uid = files ? settings.uidBase() + slot : -1;
     if (files) {
       Files.createDirectories(root);
       for (Path p : List.of(scratch, scratch.resolve("tmp"))) {
@@ -247,12 +258,12 @@ public final class WorkerSandbox {
     Path group = null;
     if (cgroup.isPresent()) {
       try {
-        group = cgroup.get().create(workerId, settings.memoryBytes(), settings.cpus());
+        group = cgroup.get().create(workerId + "-" + slot, settings.memoryBytes(), settings.cpus());
       } catch (IOException e) {
         log.warn("No cgroup for worker {}: {}", workerId, e.getMessage());
       }
     }
-    return new Launch(workerId, scratch, uid, group);
+    return new Launch(workerId, slot, scratch, uid, group);
   }
 
   /** JVM options the sandbox needs: temporary files and the user's home in the scratch directory, no shared perf data. */
@@ -289,8 +300,11 @@ public final class WorkerSandbox {
       cmd.addAll(List.of(NICE, "-n", "5"));
     }
     List<String> limits = new ArrayList<>(List.of(PRLIMIT, "--core=0",
-        "--fsize=" + settings.maxFileBytes(), "--nofile=" + settings.maxOpenFiles(),
-        "--as=" + Math.addExact(settings.memoryBytes(), ADDRESS_SPACE_HEADROOM)));
+        "--fsize=" + settings.maxFileBytes(), "--nofile=" + settings.maxOpenFiles()));
+    if (!Files.exists(Path.of("/dev/nvidiactl"))) {
+      // CUDA maps tens of gigabytes of address space for unified memory: no RLIMIT_AS where a GPU may be used.
+      limits.add("--as=" + Math.addExact(settings.memoryBytes(), ADDRESS_SPACE_HEADROOM));
+    }
     if (!files) {
       if (Files.isExecutable(Path.of(PRLIMIT))) {
         cmd.addAll(limits);
@@ -383,6 +397,7 @@ public final class WorkerSandbox {
 
   /** Removes a worker's scratch directory and cgroup after it exited (best effort). */
   public void release(Launch launch) {
+    killStragglers(launch);
     try {
       deleteTree(launch.scratch());
     } catch (IOException e) {
@@ -390,6 +405,9 @@ public final class WorkerSandbox {
     }
     if (launch.cgroup() != null) {
       CgroupV2.remove(launch.cgroup());
+    }
+    synchronized (inUse) {
+      inUse.clear(launch.slot());
     }
   }
 
@@ -400,6 +418,71 @@ public final class WorkerSandbox {
           + SandboxSettings.describe(settings.memoryBytes()) + " (killed by the kernel's cgroup OOM killer)");
     }
     return Optional.empty();
+  }
+
+  /**
+   * Resident memory of a worker: with a uid of its own, of every process running as that uid (a
+   * process that detached from the worker still counts); otherwise of the process and its
+   * descendants. {@code byUid} is one pass over /proc from {@link #residentByUid}.
+   */
+  public long residentBytes(Launch launch, ProcessHandle process, Map<Integer, Long> byUid) {
+    if (launch != null && launch.uid() > 0) {
+      return byUid.getOrDefault(launch.uid(), -1L);
+    }
+    return residentBytes(process);
+  }
+
+  /** Resident bytes per real uid of the processes running as worker uids; empty without the file sandbox. */
+  public Map<Integer, Long> residentByUid() {
+    Map<Integer, Long> out = new java.util.HashMap<>();
+    if (!files) {
+      return out;
+    }
+    File[] procs = new File("/proc").listFiles((dir, name) -> !name.isEmpty() && Character.isDigit(name.charAt(0)));
+    for (File proc : procs == null ? new File[0] : procs) {
+      int uid = -1;
+      long rss = 0;
+      try {
+        for (String line : Files.readAllLines(proc.toPath().resolve("status"))) {
+          if (line.startsWith("Uid:")) {
+            uid = Integer.parseInt(line.substring(4).trim().split("\\s+")[0]);
+            if (uid < settings.uidBase()) {
+              break;
+            }
+          } else if (line.startsWith("VmRSS:")) {
+            rss = Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+          }
+        }
+      } catch (IOException | RuntimeException e) {
+        continue; // exited meanwhile
+      }
+      if (uid >= settings.uidBase()) {
+        out.merge(uid, rss, Long::sum);
+      }
+    }
+    return out;
+  }
+
+  /** Kills every process left running as the worker's uid (one that detached from the worker, say). */
+  private void killStragglers(Launch launch) {
+    if (launch.uid() <= 0) {
+      return;
+    }
+    ProcessHandle.allProcesses().forEach(p -> {
+      try {
+        for (String line : Files.readAllLines(Path.of("/proc", Long.toString(p.pid()), "status"))) {
+          if (line.startsWith("Uid:")) {
+            if (Integer.parseInt(line.substring(4).trim().split("\\s+")[0]) == launch.uid()) {
+              log.warn("Killing process {} left behind by worker {}", p.pid(), launch.workerId());
+              p.destroyForcibly();
+            }
+            break;
+          }
+        }
+      } catch (IOException | RuntimeException e) {
+        // exited meanwhile
+      }
+    });
   }
 
   /** Resident memory of a process and its descendants, from {@code /proc}; -1 when unknown. */

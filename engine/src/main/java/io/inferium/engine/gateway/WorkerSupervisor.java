@@ -253,13 +253,19 @@ public final class WorkerSupervisor {
     awaitingHello.put(token, spawn);
     vertx.<Process>executeBlocking(() -> {
       Files.createDirectories(settings.logDir());
-      spawn.launch = sandbox.open(spawn.workerId, spawn.slot != null ? spawn.slot.index : 500 + sandboxCounter.get() % 500);
+      spawn.launch = sandbox.open(spawn.workerId);
       ProcessBuilder pb = new ProcessBuilder(command(spawn))
           .redirectErrorStream(true)
           .redirectOutput(ProcessBuilder.Redirect.appendTo(spawn.logFile.toFile()));
       pb.environment().clear();
       pb.environment().putAll(sandbox.environment(spawn.launch, token));
-      return pb.start();
+      try {
+        return pb.start();
+      } catch (IOException e) {
+        sandbox.release(spawn.launch);
+        spawn.launch = null;
+        throw e;
+      }
     }, false).onComplete(ar -> {
       if (ar.failed()) {
         awaitingHello.remove(token);
@@ -350,10 +356,11 @@ public final class WorkerSupervisor {
     long limit = sandbox.memoryLimitBytes();
     vertx.executeBlocking(() -> {
       Map<Spawn, Long> over = new java.util.HashMap<>();
+      Map<Integer, Long> byUid = sandbox.residentByUid();
       for (Spawn sp : all) {
         Process p = sp.process;
         if (p != null && p.isAlive() && sp.killReason == null) {
-          long rss = WorkerSandbox.residentBytes(p.toHandle());
+          long rss = sandbox.residentBytes(sp.launch, p.toHandle(), byUid);
           if (rss > limit) {
             over.put(sp, rss);
           }
