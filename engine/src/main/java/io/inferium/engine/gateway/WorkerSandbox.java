@@ -102,15 +102,14 @@ public final class WorkerSandbox {
   private final Optional<CgroupV2> cgroup;
   private final Path root;
   private final String summary;
-  /** Slots in use: each live worker has its own uid and scratch directory, also while a predecessor still exits. */
-  private final java.util.BitSet inUse = new java.util.BitSet();
-
+  private final WorkerUids uids;
   private WorkerSandbox(SandboxSettings settings, boolean files, Optional<CgroupV2> cgroup, String summary) {
     this.settings = settings;
     this.files = files;
     this.cgroup = cgroup;
     this.root = settings.scratchRoot().toAbsolutePath().resolve(".root");
     this.summary = summary;
+    this.uids = new WorkerUids(settings.uidBase(), files);
   }
 
   /**
@@ -238,15 +237,11 @@ public final class WorkerSandbox {
    * uid no other live worker has, so workers cannot signal or read one another.
    */
   public Launch open(String workerId) throws IOException {
-    int slot;
-    synchronized (inUse) {
-      slot = inUse.nextClearBit(1);
-      inUse.set(slot);
-    }
+    int slot = uids.claim();
     Path scratch = settings.scratchRoot().toAbsolutePath().resolve(workerId + "-" + slot);
     deleteTree(scratch);
     Files.createDirectories(scratch.resolve("tmp"));
-    int uid = files ? settings.uidBase() + slot : -1;
+    int uid = uids.uid(slot);
     if (files) {
       Files.createDirectories(root);
       for (Path p : List.of(scratch, scratch.resolve("tmp"))) {
@@ -397,7 +392,7 @@ public final class WorkerSandbox {
 
   /** Removes a worker's scratch directory and cgroup after it exited (best effort). */
   public void release(Launch launch) {
-    killStragglers(launch);
+    uids.stopLeftovers(launch.slot(), launch.workerId());
     try {
       deleteTree(launch.scratch());
     } catch (IOException e) {
@@ -406,9 +401,7 @@ public final class WorkerSandbox {
     if (launch.cgroup() != null) {
       CgroupV2.remove(launch.cgroup());
     }
-    synchronized (inUse) {
-      inUse.clear(launch.slot());
-    }
+    uids.release(launch.slot());
   }
 
   /** Why the kernel ended the worker, if it was its cgroup's memory limit. */
@@ -429,85 +422,12 @@ public final class WorkerSandbox {
     if (launch != null && launch.uid() > 0) {
       return byUid.getOrDefault(launch.uid(), -1L);
     }
-    return residentBytes(process);
+    return ProcessMemory.tree(process);
   }
 
-  /** Resident bytes per real uid of the processes running as worker uids; empty without the file sandbox. */
+  /** Resident bytes per worker uid; empty without the file sandbox. */
   public Map<Integer, Long> residentByUid() {
-    Map<Integer, Long> out = new java.util.HashMap<>();
-    if (!files) {
-      return out;
-    }
-    File[] procs = new File("/proc").listFiles((dir, name) -> !name.isEmpty() && Character.isDigit(name.charAt(0)));
-    for (File proc : procs == null ? new File[0] : procs) {
-      int uid = -1;
-      long rss = 0;
-      try {
-        for (String line : Files.readAllLines(proc.toPath().resolve("status"))) {
-          if (line.startsWith("Uid:")) {
-            uid = Integer.parseInt(line.substring(4).trim().split("\\s+")[0]);
-            if (uid < settings.uidBase()) {
-              break;
-            }
-          } else if (line.startsWith("VmRSS:")) {
-            rss = Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
-          }
-        }
-      } catch (IOException | RuntimeException e) {
-        continue; // exited meanwhile
-      }
-      if (uid >= settings.uidBase()) {
-        out.merge(uid, rss, Long::sum);
-      }
-    }
-    return out;
-  }
-
-  /** Kills every process left running as the worker's uid (one that detached from the worker, say). */
-  private void killStragglers(Launch launch) {
-    if (launch.uid() <= 0) {
-      return;
-    }
-    ProcessHandle.allProcesses().forEach(p -> {
-      try {
-        for (String line : Files.readAllLines(Path.of("/proc", Long.toString(p.pid()), "status"))) {
-          if (line.startsWith("Uid:")) {
-            if (Integer.parseInt(line.substring(4).trim().split("\\s+")[0]) == launch.uid()) {
-              log.warn("Killing process {} left behind by worker {}", p.pid(), launch.workerId());
-              p.destroyForcibly();
-            }
-            break;
-          }
-        }
-      } catch (IOException | RuntimeException e) {
-        // exited meanwhile
-      }
-    });
-  }
-
-  /** Resident memory of a process and its descendants, from {@code /proc}; -1 when unknown. */
-  public static long residentBytes(ProcessHandle process) {
-    long total = rss(process.pid());
-    if (total < 0) {
-      return -1;
-    }
-    for (ProcessHandle child : (Iterable<ProcessHandle>) process.descendants()::iterator) {
-      total += Math.max(0, rss(child.pid()));
-    }
-    return total;
-  }
-
-  private static long rss(long pid) {
-    try {
-      for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
-        if (line.startsWith("VmRSS:")) {
-          return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
-        }
-      }
-    } catch (IOException | RuntimeException e) {
-      // exited meanwhile, or not Linux
-    }
-    return -1;
+    return files ? ProcessMemory.byUid(settings.uidBase()) : Map.of();
   }
 
   /**
