@@ -30,6 +30,9 @@ import org.junit.jupiter.api.Test;
  */
 class WorkerSandboxIT {
 
+  /** What a worker's environment may hold (docs/ARCHITECTURE.md, "Worker sandbox"). */
+  private static final List<String> ALLOWED_ENV = List.of("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "LD_LIBRARY_PATH",
+      "CUDA_VISIBLE_DEVICES", "HOME", "TMPDIR", "DJL_CACHE_DIR", "MALLOC_ARENA_MAX", "INFERIUM_WORKER_TOKEN");
   private static final String SECRET_KEY = "sandbox-it-admin-key-do-not-leak-0123456789";
 
   /** The gateway's whole environment, as a worker sees it: nothing but the allow-list. */
@@ -56,9 +59,7 @@ class WorkerSandboxIT {
         assertFalse(env.containsKey("INFERIUM_DB_URL"), env.toString());
         assertFalse(env.containsKey("AWS_SECRET_ACCESS_KEY"), env.toString());
         assertFalse(env.values().stream().anyMatch(v -> v.contains(SECRET_KEY) || v.contains(db.url())), env.toString());
-        List<String> allowed = List.of("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "LD_LIBRARY_PATH", "CUDA_VISIBLE_DEVICES",
-            "HOME", "TMPDIR", "DJL_CACHE_DIR", "MALLOC_ARENA_MAX", "INFERIUM_WORKER_TOKEN");
-        assertTrue(allowed.containsAll(env.keySet()), "unexpected variables: " + env.keySet());
+        assertTrue(ALLOWED_ENV.containsAll(env.keySet()), "unexpected variables: " + env.keySet());
         // HOME and TMPDIR are the worker's own scratch directory, not the gateway's home.
         assertTrue(env.get("HOME").startsWith(dataDir.resolve("workers").toString()), env.get("HOME"));
         assertTrue(env.get("TMPDIR").startsWith(env.get("HOME")), env.get("TMPDIR"));
@@ -150,6 +151,26 @@ class WorkerSandboxIT {
       TestGateway.poll("both workers back", () -> gw.gateway.supervisor().workers().size(), n -> n == 2);
       HttpResponse<Buffer> after = gw.infer("well-behaved", loop());
       assertEquals(200, after.statusCode(), after.bodyAsString());
+    }
+  }
+
+  /** Where the file sandbox cannot be used (or is turned off), workers still get the clean environment and the limits. */
+  @Test
+  void withTheFileSandboxOffAWorkerStillHasACleanEnvironmentAndLimits() throws Exception {
+    try (TestGateway gw = TestGateway.start(1, b -> b.workerSandbox(io.inferium.engine.gateway.SandboxSettings.Mode.OFF))) {
+      String summary = gw.gateway.supervisor().sandboxSummary();
+      assertTrue(summary.contains("NOT enforced: file sandbox and separate uid (turned off"), summary);
+      long pid = gw.gateway.supervisor().workers().get(0).pid();
+      Map<String, String> env = environ(ProcessHandle.of(pid).orElseThrow());
+      assertTrue(env.containsKey("INFERIUM_WORKER_TOKEN"), env.keySet().toString());
+      assertTrue(ALLOWED_ENV.containsAll(env.keySet()), "unexpected variables: " + env.keySet());
+      String limits = Files.readString(Path.of("/proc", Long.toString(pid), "limits"));
+      assertTrue(limits.lines().anyMatch(l -> l.startsWith("Max core file size") && l.contains(" 0 ")), limits);
+      JsonObject rec = gw.deployAndWait(new JsonObject().put("name", "unsandboxed-add"), TestGateway.model("add.onnx"));
+      assertEquals("ready", rec.getString("state"), rec.encodePrettily());
+      HttpResponse<Buffer> resp = gw.infer("unsandboxed-add", add());
+      assertEquals(200, resp.statusCode(), resp.bodyAsString());
+      assertEquals(List.of(4.0, 6.0, 8.0, 10.0), sum(resp));
     }
   }
 

@@ -120,6 +120,14 @@ public final class WorkerSandbox {
     Path scratchRoot = settings.scratchRoot().toAbsolutePath();
     Files.createDirectories(scratchRoot);
     restrict(scratchRoot, "rwx------");
+    // Scratch directories of a previous run's workers (one data directory belongs to one gateway).
+    try (var old = Files.list(scratchRoot)) {
+      for (Path p : (Iterable<Path>) old::iterator) {
+        if (!p.getFileName().toString().startsWith(".")) {
+          deleteTree(p);
+        }
+      }
+    }
     Files.createDirectories(settings.modelsDir());
     String[] cgWhy = {""};
     Optional<CgroupV2> cg = CgroupV2.detect(cgWhy);
