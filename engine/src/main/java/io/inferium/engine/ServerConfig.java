@@ -1,6 +1,7 @@
 package io.inferium.engine;
 
 import io.inferium.engine.deploy.DeploySettings;
+import io.inferium.engine.gateway.SandboxSettings;
 import io.inferium.engine.gateway.ScaleSettings;
 import io.inferium.engine.gateway.SupervisorSettings;
 import io.inferium.functions.runtime.ExecutionDevice;
@@ -24,6 +25,7 @@ import java.nio.file.Path;
  *                 file log under {@code dataDir/events}
  * @param burnPlatformShare mark the platform's share of each charge burned in the payout ledger
  * @param edges    HTTP timeouts and worker-port limits
+ * @param sandbox  worker confinement and limits; null for {@link SandboxSettings#defaults} under {@code dataDir}
  */
 public record ServerConfig(
     String host,
@@ -46,7 +48,8 @@ public record ServerConfig(
     io.inferium.verifier.LedgerSettings ledger,
     String kafka,
     boolean burnPlatformShare,
-    EdgeLimits edges) {
+    EdgeLimits edges,
+    SandboxSettings sandbox) {
 
   public static final String DEFAULT_HOST = "127.0.0.1";
   public static final int DEFAULT_PORT = 8080;
@@ -87,6 +90,9 @@ public record ServerConfig(
     private String kafka;
     private boolean burnPlatformShare;
     private EdgeLimits edges = EdgeLimits.defaults();
+    private SandboxSettings.Mode workerSandbox = SandboxSettings.Mode.AUTO;
+    private long workerMemoryBytes = SandboxSettings.DEFAULT_MEMORY_BYTES;
+    private double workerCpus;
     private final java.util.Map<Integer, String> testFaults = new java.util.HashMap<>();
     private io.inferium.verifier.LedgerSettings ledger = io.inferium.verifier.LedgerSettings.defaults();
 
@@ -107,6 +113,9 @@ public record ServerConfig(
     public Builder tiersFile(Path v) { tiersFile = v; return this; }
     public Builder kafka(String v) { kafka = v; return this; }
     public Builder burnPlatformShare(boolean v) { burnPlatformShare = v; return this; }
+    public Builder workerSandbox(SandboxSettings.Mode v) { workerSandbox = v; return this; }
+    public Builder workerMemoryBytes(long v) { workerMemoryBytes = v; return this; }
+    public Builder workerCpus(double v) { workerCpus = v; return this; }
     public Builder ledger(io.inferium.verifier.LedgerSettings v) { ledger = v; return this; }
     public Builder edges(EdgeLimits v) { edges = v; return this; }
     /** For tests only: the worker in pool slot {@code slot} (1-based) perturbs its outputs. */
@@ -120,7 +129,9 @@ public record ServerConfig(
           idleUnloadMs, scaleUpAfterMs, scaleDownAfterMs, ScaleSettings.DEFAULT_TICK_MS);
       return new ServerConfig(host, port, dataDir, dbUrl, workers, adminKey, maxUploadBytes, maxRequestBytes, device,
           workerSlots, workerThreads, maxInflight, heartbeatMs, deploy, scale, tiersFile, java.util.Map.copyOf(testFaults),
-          ledger, kafka, burnPlatformShare, edges);
+          ledger, kafka, burnPlatformShare, edges, new SandboxSettings(workerSandbox, workerMemoryBytes, workerCpus,
+              SandboxSettings.DEFAULT_UID_BASE, dataDir.resolve("models"), dataDir.resolve("workers"),
+              SandboxSettings.DEFAULT_MAX_FILE_BYTES, SandboxSettings.DEFAULT_MAX_OPEN_FILES, SandboxSettings.DEFAULT_MAX_THREADS));
     }
   }
 
@@ -128,6 +139,7 @@ public record ServerConfig(
     return new SupervisorSettings(workers, dataDir.resolve("logs"), device, workerSlots, workerThreads,
         maxInflightPerWorker, heartbeatMs, SupervisorSettings.DEFAULT_HEARTBEAT_MISSES,
         SupervisorSettings.DEFAULT_ATTACH_TIMEOUT_MS, SupervisorSettings.DEFAULT_JVM_OPTIONS,
-        SupervisorSettings.DEFAULT_CANCEL_GRACE_MS, testFaults, dataDir.resolve("nodes"));
+        SupervisorSettings.DEFAULT_CANCEL_GRACE_MS, testFaults, dataDir.resolve("nodes"),
+        sandbox == null ? SandboxSettings.defaults(dataDir) : sandbox);
   }
 }

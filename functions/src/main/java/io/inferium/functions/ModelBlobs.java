@@ -53,6 +53,8 @@ public final class ModelBlobs {
           Files.deleteIfExists(upload);
         }
       }
+      // Readable by sandboxed workers, which run under uids of their own (uploads and temp files arrive 0600).
+      Files.setPosixFilePermissions(target, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
       return new StoredModel(sha, size, target);
     }, false);
   }

@@ -55,6 +55,15 @@ final class ServerOptions {
   @Option(names = "--max-request-mb", defaultValue = "${env:INFERIUM_MAX_REQUEST_MB:-64}", description = "Largest inference request body in MiB (default ${DEFAULT-VALUE}).")
   long maxRequestMb;
 
+  @Option(names = "--worker-sandbox", defaultValue = "${env:INFERIUM_WORKER_SANDBOX:-auto}", description = "auto: confine workers (private mount namespace, own uid) where the platform allows; required: refuse to start otherwise; off: clean environment and limits only (env INFERIUM_WORKER_SANDBOX; default ${DEFAULT-VALUE}).")
+  String workerSandbox;
+
+  @Option(names = "--worker-memory", defaultValue = "${env:INFERIUM_WORKER_MEMORY:-4g}", description = "Resident memory per worker, e.g. 2g; a worker above it is killed and named in the error (env INFERIUM_WORKER_MEMORY; default ${DEFAULT-VALUE}).")
+  String workerMemory;
+
+  @Option(names = "--worker-cpus", defaultValue = "${env:INFERIUM_WORKER_CPUS:-0}", description = "CPU cores per worker where cgroup v2 allows it; 0 = unlimited (env INFERIUM_WORKER_CPUS; default ${DEFAULT-VALUE}).")
+  double workerCpus;
+
   ServerConfig toConfig() {
     ServerConfig.Builder b = ServerConfig.builder().host(host).port(port).dataDir(dataDir).dbUrl(blankToNull(dbUrl)).kafka(blankToNull(kafka)).burnPlatformShare(burnPlatformShare)
         .adminKey(blankToNull(adminKey)).maxUploadBytes(maxUploadMb << 20).maxRequestBytes(maxRequestMb << 20);
@@ -67,6 +76,8 @@ final class ServerOptions {
     }
     b.idleUnloadMs(idleUnloadS * 1000);
     b.edges(io.inferium.engine.EdgeLimits.fromEnv(System.getenv()));
+    b.workerSandbox(io.inferium.engine.gateway.SandboxSettings.Mode.parse(workerSandbox))
+        .workerMemoryBytes(io.inferium.engine.gateway.SandboxSettings.parseBytes(workerMemory)).workerCpus(workerCpus);
     if (tiers != null && !tiers.toString().isBlank()) {
       b.tiersFile(tiers);
     }

@@ -42,6 +42,9 @@ public final class WorkerSupervisor {
   private static final long MIN_BACKOFF_MS = 500;
   private static final long MAX_BACKOFF_MS = 30_000;
   private static final long STABLE_AFTER_MS = 60_000;
+  /** How often worker RSS is read from /proc: a memory bomb grows by gigabytes a second. */
+  private static final long MEMORY_CHECK_MS = 250;
+  private final java.util.concurrent.atomic.AtomicBoolean checkingMemory = new java.util.concurrent.atomic.AtomicBoolean();
 
   private final Vertx vertx;
   private final SupervisorSettings settings;
@@ -55,6 +58,8 @@ public final class WorkerSupervisor {
   private Context context;
   private NetServer server;
   private long watchdogTimer = -1;
+  private long memoryTimer = -1;
+  private WorkerSandbox sandbox;
   private volatile boolean stopping;
   private java.util.function.Consumer<WorkerLink> onAttach = link -> { };
   private java.util.function.BiConsumer<String, String[]> onMiss = (node, what) -> { };
@@ -87,6 +92,7 @@ public final class WorkerSupervisor {
     volatile Process process;
     volatile WorkerLink link;
     volatile String killReason;
+    volatile WorkerSandbox.Launch launch;
 
     Spawn(String workerId, Slot slot, Path logFile) {
       this.workerId = workerId;
@@ -118,13 +124,18 @@ public final class WorkerSupervisor {
   public Future<Void> start() {
     context = vertx.getOrCreateContext();
     metrics.workersAlive(this::aliveCount);
-    return vertx.createNetServer(new NetServerOptions().setHost("127.0.0.1").setPort(0).setTcpNoDelay(true))
-        .connectHandler(this::onConnect)
-        .listen()
+    return vertx.executeBlocking(() -> WorkerSandbox.probe(settings.sandbox()), false)
+        .compose(box -> {
+          sandbox = box;
+          return vertx.createNetServer(new NetServerOptions().setHost("127.0.0.1").setPort(0).setTcpNoDelay(true))
+              .connectHandler(this::onConnect)
+              .listen();
+        })
         .compose(s -> {
           server = s;
           log.info("Worker port {}; starting {} worker(s)", s.actualPort(), settings.workers());
           watchdogTimer = vertx.setPeriodic(settings.heartbeatMs(), id -> watchdog());
+          memoryTimer = vertx.setPeriodic(MEMORY_CHECK_MS, id -> checkMemory());
           List<Future<WorkerLink>> attaching = new ArrayList<>();
           for (int i = 1; i <= settings.workers(); i++) {
             Slot slot = new Slot(i);
@@ -249,11 +260,19 @@ public final class WorkerSupervisor {
     awaitingHello.put(token, spawn);
     vertx.<Process>executeBlocking(() -> {
       Files.createDirectories(settings.logDir());
+      spawn.launch = sandbox.open(spawn.workerId);
       ProcessBuilder pb = new ProcessBuilder(command(spawn))
           .redirectErrorStream(true)
           .redirectOutput(ProcessBuilder.Redirect.appendTo(spawn.logFile.toFile()));
-      pb.environment().put(io.inferium.engine.worker.WorkerOptions.TOKEN_ENV, token);
-      return pb.start();
+      pb.environment().clear();
+      pb.environment().putAll(sandbox.environment(spawn.launch, token));
+      try {
+        return pb.start();
+      } catch (IOException e) {
+        sandbox.release(spawn.launch);
+        spawn.launch = null;
+        throw e;
+      }
     }, false).onComplete(ar -> {
       if (ar.failed()) {
         awaitingHello.remove(token);
@@ -263,9 +282,21 @@ public final class WorkerSupervisor {
         return;
       }
       spawn.process = ar.result();
-      Future.fromCompletionStage(spawn.process.onExit(), context).onComplete(done -> {
+      Future.fromCompletionStage(spawn.process.onExit(), context)
+          .compose(done -> vertx.executeBlocking(() -> {
+            WorkerSandbox.Launch launch = spawn.launch;
+            String oom = launch == null ? null : sandbox.memoryKill(launch).orElse(null);
+            if (launch != null) {
+              sandbox.release(launch);
+            }
+            return oom;
+          }, false))
+          .onComplete(released -> {
         awaitingHello.remove(token);
         String how = WorkerExit.describe(spawn.process.exitValue());
+        if (spawn.killReason == null && released.succeeded() && released.result() != null) {
+          spawn.killReason = released.result();
+        }
         String why = spawn.killReason == null ? how : spawn.killReason + "; " + how;
         spawn.exited.tryComplete(why);
         spawn.attached.tryFail("worker " + spawn.workerId + " " + why + " before attaching");
@@ -286,18 +317,12 @@ public final class WorkerSupervisor {
     return b;
   }
 
-  /** Workers run at a lower CPU priority, so a saturated machine still answers health checks, 429s and 504s at once. */
-  private static final Path NICE = Path.of("/usr/bin/nice");
-
+  /** The worker's command line, confined by the sandbox (which also lowers its CPU priority). */
   private List<String> command(Spawn spawn) {
     List<String> cmd = new ArrayList<>();
-    if (Files.isExecutable(NICE)) {
-      cmd.add(NICE.toString());
-      cmd.add("-n");
-      cmd.add("5");
-    }
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.addAll(settings.jvmOptions());
+    cmd.addAll(sandbox.jvmOptions(spawn.launch));
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));
     cmd.add("io.inferium.engine.cli.Main");
@@ -308,11 +333,58 @@ public final class WorkerSupervisor {
     cmd.add("--slots=" + settings.slots());
     cmd.add("--threads=" + settings.intraOpThreads());
     cmd.add("--heartbeat-ms=" + settings.heartbeatMs());
-    cmd.add("--key-file=" + settings.keyDir().resolve(spawn.slot == null ? "sandbox.key" : spawn.workerId + ".key"));
+    // In the worker's own scratch directory: the gateway's key directory is out of its reach.
+    cmd.add("--key-file=" + spawn.launch.keyFile());
     if (spawn.slot != null && settings.testFaults().containsKey(spawn.slot.index)) {
       cmd.add("--test-fault=" + settings.testFaults().get(spawn.slot.index));
     }
-    return cmd;
+    return sandbox.wrap(spawn.launch, cmd);
+  }
+
+  /** What the worker sandbox enforces on this machine (null before start). */
+  public String sandboxSummary() {
+    return sandbox == null ? null : sandbox.summary();
+  }
+
+  /**
+   * Kills any worker (pool or sandbox) whose resident memory is over the limit, naming it and the
+   * limit in the reason its requests fail with. /proc is read on a worker thread, one pass at a time.
+   */
+  private void checkMemory() {
+    if (sandbox == null || !checkingMemory.compareAndSet(false, true)) {
+      return;
+    }
+    List<Spawn> all = new ArrayList<>(sandboxes);
+    slots.forEach(s -> {
+      if (s.current != null) {
+        all.add(s.current);
+      }
+    });
+    long limit = sandbox.memoryLimitBytes();
+    vertx.executeBlocking(() -> {
+      Map<Spawn, Long> over = new java.util.HashMap<>();
+      Map<Integer, Long> byUid = sandbox.residentByUid();
+      for (Spawn sp : all) {
+        Process p = sp.process;
+        if (p != null && p.isAlive() && sp.killReason == null) {
+          long rss = sandbox.residentBytes(sp.launch, p.toHandle(), byUid);
+          if (rss > limit) {
+            over.put(sp, rss);
+          }
+        }
+      }
+      return over;
+    }, false).onComplete(ar -> {
+      checkingMemory.set(false);
+      if (ar.succeeded()) {
+        ar.result().forEach((sp, rss) -> {
+          String reason = "worker " + sp.workerId + " exceeded its memory limit of " + SandboxSettings.describe(limit)
+              + " (RSS " + SandboxSettings.describe(rss) + ")";
+          log.warn("Killing {}", reason);
+          kill(sp, reason);
+        });
+      }
+    });
   }
 
   private void kill(Spawn spawn, String reason) {
@@ -552,6 +624,9 @@ public final class WorkerSupervisor {
     stopping = true;
     if (watchdogTimer >= 0) {
       vertx.cancelTimer(watchdogTimer);
+    }
+    if (memoryTimer >= 0) {
+      vertx.cancelTimer(memoryTimer);
     }
     List<Spawn> all = new ArrayList<>(sandboxes);
     slots.forEach(s -> {

@@ -10,33 +10,93 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * For tests of the verification network only: a worker that lies. With {@code noise:P} a fraction P
- * of runs come back perturbed: floating-point outputs negated plus noise (so even cosine similarity,
- * blind to scale, sees them differ), integer outputs off by one (a wrong class). Seeded by node id,
- * so runs are reproducible.
+ * For tests only: a worker that misbehaves. Faults, separated by {@code ;}:
+ * <ul>
+ *   <li>{@code noise:P} (the verification network's tests): a fraction P of runs come back perturbed:
+ *       floating-point outputs negated plus noise (so even cosine similarity, blind to scale, sees them
+ *       differ), integer outputs off by one (a wrong class). Seeded by node id, so runs are reproducible.
+ *   <li>{@code probe-read:PATH[,PATH…]} (the sandbox's tests): at start the worker tries to read each
+ *       path, as a hostile model would, and logs {@code TEST FAULT probe-read PATH: readable|denied …}.
+ *   <li>{@code alloc-mib:N:SHA256} (the memory limit's tests): each run of the model with that hash first
+ *       allocates and touches N MiB of native memory and holds it for up to 30 s, like a memory bomb.
+ * </ul>
  */
 final class FaultInjector {
 
   private static final Logger log = LoggerFactory.getLogger(FaultInjector.class);
 
-  private final double fraction;
+  private double fraction;
   private final Random random;
+  private final List<String> probes = new ArrayList<>();
+  private long allocBytes;
+  private String allocSha;
 
-  private FaultInjector(double fraction, Random random) {
-    this.fraction = fraction;
+  private FaultInjector(Random random) {
     this.random = random;
   }
 
   static FaultInjector parse(String spec, String nodeId) {
+    FaultInjector f = new FaultInjector(new Random(nodeId.hashCode()));
     if (spec == null || spec.isBlank()) {
-      return new FaultInjector(0, null);
+      return f;
     }
-    if (!spec.startsWith("noise:")) {
-      throw new IllegalArgumentException("--test-fault: expected noise:P with P in [0, 1], got " + spec);
+    for (String one : spec.split(";")) {
+      if (one.startsWith("noise:")) {
+        f.fraction = Double.parseDouble(one.substring("noise:".length()));
+        log.warn("TEST FAULT: worker {} perturbs {}% of its results", nodeId, Math.round(f.fraction * 100));
+      } else if (one.startsWith("probe-read:")) {
+        f.probes.addAll(List.of(one.substring("probe-read:".length()).split(",")));
+      } else if (one.startsWith("alloc-mib:")) {
+        String[] parts = one.split(":");
+        f.allocBytes = Long.parseLong(parts[1]) << 20;
+        f.allocSha = parts[2];
+        log.warn("TEST FAULT: worker {} allocates {} MiB on each run of {}", nodeId, parts[1], f.allocSha);
+      } else {
+        throw new IllegalArgumentException("--test-fault: expected noise:P, probe-read:PATHS or alloc-mib:N:SHA256, got " + one);
+      }
     }
-    double p = Double.parseDouble(spec.substring("noise:".length()));
-    log.warn("TEST FAULT: worker {} perturbs {}% of its results", nodeId, Math.round(p * 100));
-    return new FaultInjector(p, new Random(nodeId.hashCode()));
+    return f;
+  }
+
+  /** Tries to read each probed path and logs what happened. */
+  void probe() {
+    for (String path : probes) {
+      String outcome;
+      try {
+        java.nio.file.Path p = java.nio.file.Path.of(path);
+        outcome = java.nio.file.Files.isDirectory(p)
+            ? "readable (a directory of " + java.nio.file.Files.list(p).count() + " entries)"
+            : "readable (" + java.nio.file.Files.readAllBytes(p).length + " bytes)";
+      } catch (java.io.IOException | RuntimeException e) {
+        outcome = "denied (" + e.getClass().getSimpleName() + ")";
+      }
+      log.warn("TEST FAULT probe-read {}: {}", path, outcome);
+    }
+  }
+
+  /** Before a run of {@code sha256}: the memory bomb, held until the run is cancelled or 30 s passed. */
+  void beforeRun(String sha256, io.inferium.functions.runtime.Cancellation cancellation) {
+    if (allocBytes <= 0 || !sha256.equals(allocSha)) {
+      return;
+    }
+    List<ByteBuffer> held = new ArrayList<>();
+    for (long done = 0; done < allocBytes; done += 16 << 20) {
+      ByteBuffer b = ByteBuffer.allocateDirect(16 << 20);
+      for (int i = 0; i < b.capacity(); i += 4096) {
+        b.put(i, (byte) 1);
+      }
+      held.add(b);
+    }
+    long until = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+    while (System.nanoTime() < until && !cancellation.cancelled()) {
+      try {
+        Thread.sleep(50);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    log.warn("TEST FAULT: released {} buffers", held.size());
   }
 
   synchronized List<Tensor> apply(List<Tensor> outputs) {

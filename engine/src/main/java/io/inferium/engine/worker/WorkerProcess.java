@@ -103,6 +103,7 @@ public final class WorkerProcess {
         }
         log.info("worker {} attached to gateway {}:{}", options.nodeId(), options.gatewayHost(), options.gatewayPort());
         heartbeat.scheduleAtFixedRate(this::sendHeartbeat, 0, options.heartbeatMs(), TimeUnit.MILLISECONDS);
+        faults.probe();
         while (true) {
           dispatch(read(in));
         }
@@ -305,6 +306,7 @@ public final class WorkerProcess {
       }
       List<String> outputs = frame.meta().getJsonArray("outputs", new JsonArray()).stream().map(String::valueOf).toList();
       long start = System.nanoTime();
+      faults.beforeRun(sha, cancellation);
       try {
         List<Tensor> result = faults.apply(lease.model().run(frame.tensors(), outputs, cancellation));
         long computeUs = (System.nanoTime() - start) / 1000;

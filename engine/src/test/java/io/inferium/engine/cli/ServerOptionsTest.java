@@ -38,4 +38,14 @@ class ServerOptionsTest {
       assertFalse(config.burnPlatformShare());
     }
   }
+
+  @Test
+  void workerSandboxFlagsReachTheConfig() {
+    ServerConfig config = parse("--worker-sandbox", "required", "--worker-memory", "512m", "--worker-cpus", "1.5");
+    assertEquals(io.inferium.engine.gateway.SandboxSettings.Mode.REQUIRED, config.sandbox().mode());
+    assertEquals(512L << 20, config.sandbox().memoryBytes());
+    assertEquals(1.5, config.sandbox().cpus());
+    org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> parse("--worker-memory", "lots"));
+    org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> parse("--worker-sandbox", "maybe"));
+  }
 }
