@@ -23,6 +23,9 @@ import java.nio.file.Path;
  * @param kafka    Kafka bootstrap servers ({@code host:port[,…]}) for the event stream; null for the local
  *                 file log under {@code dataDir/events}
  * @param burnPlatformShare mark the platform's share of each charge burned in the payout ledger
+ * @param maxPromptBytes the most UTF-8 bytes of prompt (completions), message contents (chat) or input
+ *                 (embeddings) one OpenAI-route request may carry, whatever the model; a model with a known
+ *                 context length gets less ({@code PromptLimits})
  */
 public record ServerConfig(
     String host,
@@ -44,13 +47,15 @@ public record ServerConfig(
     java.util.Map<Integer, String> testFaults,
     io.inferium.verifier.LedgerSettings ledger,
     String kafka,
-    boolean burnPlatformShare) {
+    boolean burnPlatformShare,
+    long maxPromptBytes) {
 
   public static final String DEFAULT_HOST = "127.0.0.1";
   public static final int DEFAULT_PORT = 8080;
   public static final String DEFAULT_DATA_DIR = ".inferium";
   public static final long DEFAULT_MAX_UPLOAD_BYTES = 512L << 20;
   public static final long DEFAULT_MAX_REQUEST_BYTES = 64L << 20;
+  public static final long DEFAULT_MAX_PROMPT_BYTES = 1L << 20;
 
   public static ServerConfig defaults() {
     return builder().build();
@@ -84,6 +89,7 @@ public record ServerConfig(
     private Path tiersFile;
     private String kafka;
     private boolean burnPlatformShare;
+    private long maxPromptBytes = DEFAULT_MAX_PROMPT_BYTES;
     private final java.util.Map<Integer, String> testFaults = new java.util.HashMap<>();
     private io.inferium.verifier.LedgerSettings ledger = io.inferium.verifier.LedgerSettings.defaults();
 
@@ -104,6 +110,7 @@ public record ServerConfig(
     public Builder tiersFile(Path v) { tiersFile = v; return this; }
     public Builder kafka(String v) { kafka = v; return this; }
     public Builder burnPlatformShare(boolean v) { burnPlatformShare = v; return this; }
+    public Builder maxPromptBytes(long v) { maxPromptBytes = v; return this; }
     public Builder ledger(io.inferium.verifier.LedgerSettings v) { ledger = v; return this; }
     /** For tests only: the worker in pool slot {@code slot} (1-based) perturbs its outputs. */
     public Builder testFault(int slot, String fault) { testFaults.put(slot, fault); return this; }
@@ -116,7 +123,7 @@ public record ServerConfig(
           idleUnloadMs, scaleUpAfterMs, scaleDownAfterMs, ScaleSettings.DEFAULT_TICK_MS);
       return new ServerConfig(host, port, dataDir, dbUrl, workers, adminKey, maxUploadBytes, maxRequestBytes, device,
           workerSlots, workerThreads, maxInflight, heartbeatMs, deploy, scale, tiersFile, java.util.Map.copyOf(testFaults),
-          ledger, kafka, burnPlatformShare);
+          ledger, kafka, burnPlatformShare, maxPromptBytes);
     }
   }
 

@@ -265,7 +265,8 @@ public final class Generations {
     ArrayDeque<Generation> q = waiting.get(g.fn.modelSha256());
     boolean wasQueued = q != null && q.remove(g);
     if (!wasQueued && g.call != null) {
-      g.call.tryFail(new WorkerLink.Cancelled(cause.getMessage()));
+      // Only a deadline is the node's to honour; a client that hung up is nobody's fault on the worker's side.
+      g.call.tryFail(new WorkerLink.Cancelled(cause.getMessage(), cause instanceof DeadlineExceeded));
     }
     if (cause instanceof DeadlineExceeded) {
       metrics.rejected(g.fn.name(), "deadline");
