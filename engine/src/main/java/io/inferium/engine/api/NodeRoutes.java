@@ -34,14 +34,7 @@ final class NodeRoutes {
   void mount(Router router) {
     router.get("/api/nodes").handler(this::list);
     router.post("/api/nodes/:id/stake").handler(BodyHandler.create(false).setBodyLimit(4096)).handler(this::deposit);
-    router.post("/api/nodes/:id/reinstate").handler(ctx -> {
-      // The role is checked before the body is read.
-      if (!Authentication.principal(ctx).isAdmin()) {
-        ctx.fail(new ApiError(403, "only an admin key may reinstate a node"));
-      } else {
-        ctx.next();
-      }
-    }).handler(BodyHandler.create(false).setBodyLimit(4096)).handler(this::reinstate);
+    router.post("/api/nodes/:id/reinstate").handler(BodyHandler.create(false).setBodyLimit(4096)).handler(this::reinstate);
   }
 
   private void list(RoutingContext ctx) {
@@ -66,6 +59,9 @@ final class NodeRoutes {
   }
 
   private void reinstate(RoutingContext ctx) {
+    if (!Authentication.principal(ctx).isAdmin()) {
+      throw new ApiError(403, "only an admin key may reinstate a node");
+    }
     JsonObject body;
     try {
       body = ctx.body().asJsonObject();
