@@ -55,7 +55,7 @@ public record ServerConfig(
   public static final String DEFAULT_DATA_DIR = ".inferium";
   public static final long DEFAULT_MAX_UPLOAD_BYTES = 512L << 20;
   public static final long DEFAULT_MAX_REQUEST_BYTES = 64L << 20;
-  public static final long DEFAULT_MAX_PROMPT_BYTES = 1L << 20;
+  public static final long DEFAULT_MAX_PROMPT_BYTES = 256L << 10;
 
   public static ServerConfig defaults() {
     return builder().build();

@@ -55,7 +55,7 @@ final class ServerOptions {
   @Option(names = "--max-request-mb", defaultValue = "${env:INFERIUM_MAX_REQUEST_MB:-64}", description = "Largest inference request body in MiB (default ${DEFAULT-VALUE}).")
   long maxRequestMb;
 
-  @Option(names = "--max-prompt-kb", defaultValue = "${env:INFERIUM_MAX_PROMPT_KB:-1024}", description = "Largest prompt (or chat contents, or embedding input) of one OpenAI-route request in KiB, whatever the model (default ${DEFAULT-VALUE}); models with a known context get less.")
+  @Option(names = "--max-prompt-kb", defaultValue = "${env:INFERIUM_MAX_PROMPT_KB:-256}", description = "Largest prompt (or chat contents, or embedding input) of one OpenAI-route request in KiB, whatever the model (default ${DEFAULT-VALUE}); models with a known context get less.")
   long maxPromptKb;
 
   ServerConfig toConfig() {

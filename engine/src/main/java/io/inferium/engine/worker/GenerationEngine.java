@@ -39,6 +39,11 @@ final class GenerationEngine {
   /** Threads and queue of the prompt-preparation pool (per text function on a worker). */
   static final int PREPARE_THREADS = 2;
   static final int PREPARE_QUEUE = 64;
+  /**
+   * Characters per context token beyond which text cannot fit the context whatever the tokenizer
+   * (real text averages about four per token; the gateway's byte cap uses the same ratio).
+   */
+  static final int MAX_TEXT_PER_TOKEN = 16;
   /** A prompt whose template and tokenization take longer than this is answered {@code bad_input}. */
   static final long PREPARE_TIMEOUT_MS = 5_000;
   private static final java.util.concurrent.ScheduledExecutorService PREPARE_TIMER =
@@ -152,13 +157,6 @@ final class GenerationEngine {
       preparing.remove(requestId);
       return false;
     }
-    PREPARE_TIMER.schedule(() -> {
-      if (preparing.contains(requestId) && notStarted.remove(requestId)) {
-        known.remove(requestId);
-        sink.error(requestId, "bad_input", "preparing the prompt (chat template and tokenizer) took longer than "
-            + PREPARE_TIMEOUT_MS + " ms; send a shorter prompt");
-      }
-    }, PREPARE_TIMEOUT_MS, TimeUnit.MILLISECONDS);
     return true;
   }
 
@@ -199,6 +197,12 @@ final class GenerationEngine {
     thread.interrupt();
   }
 
+  /** Waits up to {@code millis} for the decode thread to finish after {@link #close}; true when it has. */
+  boolean awaitClosed(long millis) throws InterruptedException {
+    thread.join(millis);
+    return !thread.isAlive();
+  }
+
   private void run() {
     try {
       while (!closed) {
@@ -229,10 +233,32 @@ final class GenerationEngine {
         }
       }
       failAll("cancelled", "the function was unloaded from this worker");
-      try {
-        model.close();
-      } catch (Exception e) {
-        log.warn("closing a text model failed: {}", e.toString());
+      closeModelAfterPreparation();
+    }
+  }
+
+  /**
+   * Closes the model once no preparation thread uses its tokenizer: a native tokenizer freed under a
+   * running encode aborts the whole process. Tokenizing cannot be interrupted, but its input is
+   * bounded, so this waits; if it somehow does not end, the model is left open (a leak, not a crash).
+   */
+  private void closeModelAfterPreparation() {
+    boolean interrupted = Thread.interrupted(); // close() interrupted this thread; waiting needs the flag clear
+    try {
+      if (!prepare.awaitTermination(PREPARE_TIMEOUT_MS * 12, TimeUnit.MILLISECONDS)) {
+        log.warn("prompt preparation of {} still running after {} ms; its model is left open", sha256,
+            PREPARE_TIMEOUT_MS * 12);
+        return;
+      }
+      model.close();
+    } catch (InterruptedException e) {
+      interrupted = true;
+      log.warn("interrupted while waiting for prompt preparation of {}; its model is left open", sha256);
+    } catch (Exception e) {
+      log.warn("closing a text model failed: {}", e.toString());
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
       }
     }
   }
@@ -259,12 +285,29 @@ final class GenerationEngine {
 
   /** On the preparation pool: template, tokenizer and context checks, then the request joins the decode thread's inbox. */
   private void prepare(long requestId, JsonObject meta) {
+    if (!notStarted.contains(requestId)) {
+      preparing.remove(requestId);
+      return; // cancelled while queued for preparation
+    }
+    // The limit counts from here, not from the queue: waiting behind another prompt is not this one's fault.
+    java.util.concurrent.ScheduledFuture<?> limit = PREPARE_TIMER.schedule(() -> {
+      if (preparing.contains(requestId) && notStarted.remove(requestId)) {
+        known.remove(requestId);
+        sink.error(requestId, "bad_input", "preparing the prompt (chat template and tokenizer) took longer than "
+            + PREPARE_TIMEOUT_MS + " ms; send a shorter prompt");
+      }
+    }, PREPARE_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+    try {
+      prepareNow(requestId, meta);
+    } finally {
+      limit.cancel(false);
+    }
+  }
+
+  private void prepareNow(long requestId, JsonObject meta) {
     int[] prompt;
     SamplingParams params;
     try {
-      if (!notStarted.contains(requestId)) {
-        return; // cancelled while queued for preparation
-      }
       params = SamplingParams.fromJson(meta.getJsonObject("params", new JsonObject()));
       String text;
       JsonArray messages = meta.getJsonArray("messages");

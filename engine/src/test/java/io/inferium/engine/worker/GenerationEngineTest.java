@@ -108,6 +108,37 @@ class GenerationEngineTest {
   }
 
   @Test
+  void unloadingWhileAHugePromptIsTokenizedNeitherCrashesNorLosesTheAnswer() throws Exception {
+    // A second engine with its own model: closing it frees the model, which the native tokenizer must not
+    // be using at that moment (a freed tokenizer under a running encode aborts the process).
+    LinkedBlockingQueue<String> ends = new LinkedBlockingQueue<>();
+    TextModel model;
+    try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+      model = TextModel.load(OrtEnvironment.getEnvironment(), TINY_GPT, options);
+    }
+    GenerationEngine doomed = new GenerationEngine("fedcba9876543210".repeat(4), model, 4, 512, new GenerationEngine.Sink() {
+      @Override
+      public void tokens(JsonArray tokens) {}
+
+      @Override
+      public void done(long requestId, JsonObject meta, List<int[]> tokens) {
+        ends.add(requestId + " done");
+      }
+
+      @Override
+      public void error(long requestId, String code, String message) {
+        ends.add(requestId + " " + code);
+      }
+    });
+    assertTrue(doomed.submit(1, request("All work and no play makes Jack a dull boy. ".repeat((8 << 20) / 44), 4, false)));
+    TimeUnit.MILLISECONDS.sleep(50); // let the preparation thread enter the tokenizer
+    doomed.close();
+    assertEquals("1 cancelled", ends.poll(10, TimeUnit.SECONDS), "the unload answers the request at once");
+    assertTrue(doomed.awaitClosed(TimeUnit.SECONDS.toMillis(70)), "the decode thread ends once tokenizing has");
+    assertEquals(null, ends.poll(), "one answer only");
+  }
+
+  @Test
   void promptsBeyondTheContextAreRefusedBeforeAnyDecodeWork() throws Exception {
     events.clear();
     assertTrue(engine.submit(10, request("license ".repeat(400), 4, false)));
