@@ -15,8 +15,12 @@ final class PromptLimits {
 
   /** Bytes allowed per token of a model's context. */
   static final int BYTES_PER_TOKEN = 16;
-  /** Headroom of a /v1 body over the prompt it carries (JSON escaping, other fields). */
-  static final int BODY_FACTOR = 8;
+  /**
+   * Headroom of a /v1 body over the absolute prompt cap (JSON escaping, other fields), and room for
+   * an oversized prompt to reach {@link #check}, which names the limit and the field; a larger body is
+   * refused by the body handler with a bare 413.
+   */
+  static final int BODY_FACTOR = 32;
 
   private final long absoluteBytes;
 
