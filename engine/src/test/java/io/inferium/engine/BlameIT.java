@@ -53,6 +53,7 @@ class BlameIT {
     // Bodies up to 64 MiB reach the routes, so the prompt limit (not the body limit) answers the attack.
     gw = TestGateway.start(2, b -> b.maxRequestBytes(64L << 20));
     assertEquals("ready", OpenAiIT.deployText(gw, "tiny-gpt", new JsonObject()).getString("state"));
+    assertEquals("ready", OpenAiIT.deployText(gw, "tiny-embed", new JsonObject()).getString("state"));
     assertEquals(201, gw.post("/api/tenants", "{\"id\":\"mallory\",\"tier\":\"free\"}").statusCode());
     assertEquals(201, gw.post("/api/tenants", "{\"id\":\"alice\",\"tier\":\"pro\"}").statusCode());
     attackerKey = key("mallory", "user");
@@ -162,6 +163,15 @@ class BlameIT {
     HttpResponse<Buffer> waited = post(attackerKey, "/v1/completions", new JsonObject().put("model", "tiny-gpt")
         .put("prompt", huge).put("max_tokens", 16));
     assertPromptTooLarge(waited.statusCode(), waited.bodyAsString(), "prompt");
+    // Embeddings: no context length in the deploy report, so the server's cap (256 KiB by default) applies to
+    // the inputs together.
+    HttpResponse<Buffer> embed = post(attackerKey, "/v1/embeddings", new JsonObject().put("model", "tiny-embed")
+        .put("input", new JsonArray().add(huge.substring(0, 200_000)).add(huge.substring(0, 100_000))));
+    assertEquals(413, embed.statusCode(), embed.bodyAsString());
+    JsonObject embedError = embed.bodyAsJsonObject().getJsonObject("error");
+    assertEquals("input", embedError.getString("param"), embedError.encode());
+    assertTrue(embedError.getString("message").contains("300000 bytes of text exceed the limit of 262144 bytes"),
+        embedError.encode());
     // Under the byte cap but over the model's 256-token context: 400 from the token check, naming the field.
     String longish = "license ".repeat(500);
     JsonObject tokens = sendAndHangUp(gw.vertx.createHttpClient(), "/v1/completions",
@@ -233,6 +243,11 @@ class BlameIT {
     assertTrue(metrics.contains("inferium_workers_eligible 0.0"), "eligible gauge at 0");
     assertTrue(metrics.contains("inferium_workers_ejected 2.0"), "ejected gauge at 2");
     assertTrue(metrics.contains("inferium_workers_alive 2.0"), "both still attached");
+    HttpResponse<Buffer> noCapacity = post(victimKey, "/v1/completions", new JsonObject().put("model", "tiny-gpt")
+        .put("prompt", PROMPT).put("max_tokens", 4));
+    assertEquals(503, noCapacity.statusCode(), "no eligible worker: a fast 503, not a 504 at the deadline");
+    assertEquals("1", noCapacity.getHeader("Retry-After"));
+    assertTrue(noCapacity.bodyAsString().contains("no eligible worker"), noCapacity.bodyAsString());
 
     String node = nodesAtStart.iterator().next();
     String path = "/api/nodes/" + node + "/reinstate";

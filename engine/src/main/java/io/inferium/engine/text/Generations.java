@@ -129,6 +129,12 @@ public final class Generations {
       shasByName.get(g.fn.name()).add(k);
       return new ArrayDeque<>();
     });
+    if (dispatcher.allEjected()) {
+      // Waiting would only end in a 504 at the deadline: say at once that there is no capacity.
+      metrics.rejected(g.fn.name(), "no_eligible_worker");
+      fail(g, new io.inferium.engine.gateway.NoWorkerAvailable("no eligible worker: every attached worker is ejected"));
+      return;
+    }
     if (q.size() >= g.fn.spec().text().maxWaiting()) {
       metrics.rejected(g.fn.name(), "queue_full");
       fail(g, new QueueFull(q.size() + " generations of " + g.fn.ref() + " are already waiting"));

@@ -88,7 +88,8 @@ class GenerationEngineTest {
   @Test
   void aHugePromptDelaysOnlyItselfAndItsCancelIsAnsweredAtOnce() throws Exception {
     events.clear();
-    String huge = "All work and no play makes Jack a dull boy. ".repeat((8 << 20) / 44);
+    // 2 MiB: seconds of tokenizing (about 8 s per MiB on a loaded 2-core machine), far beyond the 2 s cancel grace.
+    String huge = "All work and no play makes Jack a dull boy. ".repeat((2 << 20) / 44);
     assertTrue(engine.submit(1, request(huge, 4, false)));
     assertTrue(engine.submit(2, request("The license", 8, true)));
     long cancelled = System.nanoTime();
@@ -130,7 +131,7 @@ class GenerationEngineTest {
         ends.add(requestId + " " + code);
       }
     });
-    assertTrue(doomed.submit(1, request("All work and no play makes Jack a dull boy. ".repeat((8 << 20) / 44), 4, false)));
+    assertTrue(doomed.submit(1, request("All work and no play makes Jack a dull boy. ".repeat((1 << 20) / 44), 4, false)));
     TimeUnit.MILLISECONDS.sleep(50); // let the preparation thread enter the tokenizer
     doomed.close();
     assertEquals("1 cancelled", ends.poll(10, TimeUnit.SECONDS), "the unload answers the request at once");
