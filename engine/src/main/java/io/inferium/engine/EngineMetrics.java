@@ -127,7 +127,6 @@ public final class EngineMetrics {
         .tag("reason", reason).register(registry).increment();
   }
 
-  /** Batches in flight on one worker (by worker id, which a replacement inherits). */
   /**
    * A worker's decode steps and the tokens they sampled, as its heartbeats report them (reset when the
    * worker restarts): {@code rate(tokens) / rate(steps)} is the mean number of sequences per step,
@@ -142,9 +141,30 @@ public final class EngineMetrics {
         .description("Tokens a worker's decode steps sampled").tag("worker", workerId).register(registry);
   }
 
+  /** Batches in flight on one worker (by node id; removed by {@link #forgetWorker} when it exits). */
   public void workerInflight(String workerId, Supplier<Number> inflight) {
     Gauge.builder("inferium.worker.inflight", inflight).description("Batches in flight per worker")
         .tag("worker", workerId).register(registry);
+  }
+
+  /** Removes a gone worker's series (node ids are per spawn, so they would otherwise pile up). */
+  public void forgetWorker(String workerId) {
+    for (String name : java.util.List.of("inferium.worker.inflight", "inferium.worker.decode.steps",
+        "inferium.worker.decode.tokens")) {
+      registry.find(name).tag("worker", workerId).meters().forEach(registry::remove);
+    }
+  }
+
+  /**
+   * Eligible workers (attached and not ejected: those that can take work) and attached workers the
+   * ledger has ejected. Alert when eligible drops below the pool size, and page at 0 (readiness is
+   * then 503).
+   */
+  public void workersEligible(Supplier<Number> eligible, Supplier<Number> ejected) {
+    Gauge.builder("inferium.workers.eligible", eligible).description("Workers attached and not ejected (can take work)")
+        .register(registry);
+    Gauge.builder("inferium.workers.ejected", ejected).description("Attached workers the ledger has ejected (get no work)")
+        .register(registry);
   }
 
   public void workersAlive(Supplier<Number> alive) {

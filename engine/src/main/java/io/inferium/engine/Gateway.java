@@ -54,6 +54,7 @@ public final class Gateway {
   private EventLog events;
   private DeployPipeline pipeline;
   private FunctionStore store;
+  private NodeLedger ledger;
   private String deploymentId;
   private int port;
   private String adminKeyLocation;
@@ -92,6 +93,7 @@ public final class Gateway {
             supervisor = new WorkerSupervisor(vertx, config.supervisorSettings(), engineMetrics, code);
             supervisor.portLimits(config.edges().workerPort());
             NodeLedger ledger = new NodeLedger(d.pool(), config.ledger(), metrics.registry());
+            this.ledger = ledger;
             events = config.kafka() == null || config.kafka().isBlank()
                 ? EventLog.local(vertx, dataDir.resolve("events"), metrics.registry())
                 : EventLog.kafkaWithOutbox(vertx, config.kafka(), dataDir.resolve("outbox"), metrics.registry());
@@ -100,9 +102,12 @@ public final class Gateway {
                 .payouts(new PayoutLedger(RevenueSplit.DEFAULT, config.burnPlatformShare()));
             supervisor.onAttach(link -> ledger.register(link.workerId(), link.hello().getString("public_key"))
                 .onFailure(err -> log.warn("Could not register node {}: {}", link.workerId(), err.toString())));
+            supervisor.onDetach(ledger::detach);
             supervisor.onMiss((node, what) -> ledger.penalize(node, what[0], what[1])
                 .onFailure(err -> log.warn("Could not record {} of {}: {}", what[0], node, err.toString())));
             Dispatcher dispatcher = new Dispatcher(supervisor, blobs, engineMetrics, ledger::isEjected);
+            engineMetrics.workersEligible(() -> dispatcher.workers().size(),
+                () -> supervisor.workers().size() - dispatcher.workers().size());
             Mempool mempool = new Mempool(vertx, dispatcher, engineMetrics, ledger);
             TextMetrics textMetrics = new TextMetrics(engineMetrics);
             TextLoad textLoad = new TextLoad(vertx, blobs);
@@ -111,12 +116,12 @@ public final class Gateway {
             HttpVerticle http = new HttpVerticle(
                 new HttpVerticle.Services(d.pool(), store, blobs, pipeline, dispatcher, mempool, keys, new Tenants(d.pool()),
                     tiers, ledger, supervisor, meter, events, new Invoices(d.pool(), RevenueSplit.DEFAULT), metrics, engineMetrics,
-                    () -> !supervisor.workers().isEmpty(), VERSION,
+                    dispatcher::anyWorker, VERSION,
                     new HttpVerticle.Text(new Generations(vertx, dispatcher, textLoad, textMetrics),
                         new Embeddings(vertx, dispatcher, textLoad), textMetrics,
                         new LogLikelihoods(vertx, dispatcher, textLoad))),
                 new HttpVerticle.Listen(config.host(), config.port(), config.maxUploadBytes(), config.maxRequestBytes(),
-                    dataDir.resolve("uploads"), config.edges().http()));
+                    dataDir.resolve("uploads"), config.edges().http(), config.maxPromptBytes()));
             return ledger.load().compose(v -> meter.start()).compose(v -> supervisor.start())
                 .onSuccess(v -> scaler.start())
                 .compose(v -> pipeline.resumePending())
@@ -153,6 +158,10 @@ public final class Gateway {
 
   public FunctionStore store() {
     return store;
+  }
+
+  public NodeLedger ledger() {
+    return ledger;
   }
 
   public WorkerSupervisor supervisor() {

@@ -26,6 +26,9 @@ import java.nio.file.Path;
  * @param burnPlatformShare mark the platform's share of each charge burned in the payout ledger
  * @param edges    HTTP timeouts and worker-port limits
  * @param sandbox  worker confinement and limits; null for {@link SandboxSettings#defaults} under {@code dataDir}
+ * @param maxPromptBytes the most UTF-8 bytes of prompt (completions), message contents (chat) or input
+ *                 (embeddings) one OpenAI-route request may carry, whatever the model; a model with a known
+ *                 context length gets less ({@code PromptLimits})
  */
 public record ServerConfig(
     String host,
@@ -49,13 +52,15 @@ public record ServerConfig(
     String kafka,
     boolean burnPlatformShare,
     EdgeLimits edges,
-    SandboxSettings sandbox) {
+    SandboxSettings sandbox,
+    long maxPromptBytes) {
 
   public static final String DEFAULT_HOST = "127.0.0.1";
   public static final int DEFAULT_PORT = 8080;
   public static final String DEFAULT_DATA_DIR = ".inferium";
   public static final long DEFAULT_MAX_UPLOAD_BYTES = 512L << 20;
   public static final long DEFAULT_MAX_REQUEST_BYTES = 64L << 20;
+  public static final long DEFAULT_MAX_PROMPT_BYTES = 256L << 10;
 
   public static ServerConfig defaults() {
     return builder().build();
@@ -93,6 +98,7 @@ public record ServerConfig(
     private SandboxSettings.Mode workerSandbox = SandboxSettings.Mode.AUTO;
     private long workerMemoryBytes = SandboxSettings.DEFAULT_MEMORY_BYTES;
     private double workerCpus;
+    private long maxPromptBytes = DEFAULT_MAX_PROMPT_BYTES;
     private final java.util.Map<Integer, String> testFaults = new java.util.HashMap<>();
     private io.inferium.verifier.LedgerSettings ledger = io.inferium.verifier.LedgerSettings.defaults();
 
@@ -116,6 +122,7 @@ public record ServerConfig(
     public Builder workerSandbox(SandboxSettings.Mode v) { workerSandbox = v; return this; }
     public Builder workerMemoryBytes(long v) { workerMemoryBytes = v; return this; }
     public Builder workerCpus(double v) { workerCpus = v; return this; }
+    public Builder maxPromptBytes(long v) { maxPromptBytes = v; return this; }
     public Builder ledger(io.inferium.verifier.LedgerSettings v) { ledger = v; return this; }
     public Builder edges(EdgeLimits v) { edges = v; return this; }
     /** For tests only: the worker in pool slot {@code slot} (1-based) perturbs its outputs. */
@@ -131,7 +138,8 @@ public record ServerConfig(
           workerSlots, workerThreads, maxInflight, heartbeatMs, deploy, scale, tiersFile, java.util.Map.copyOf(testFaults),
           ledger, kafka, burnPlatformShare, edges, new SandboxSettings(workerSandbox, workerMemoryBytes, workerCpus,
               SandboxSettings.DEFAULT_UID_BASE, dataDir.resolve("models"), dataDir.resolve("workers"),
-              SandboxSettings.DEFAULT_MAX_FILE_BYTES, SandboxSettings.DEFAULT_MAX_OPEN_FILES, SandboxSettings.DEFAULT_MAX_THREADS));
+              SandboxSettings.DEFAULT_MAX_FILE_BYTES, SandboxSettings.DEFAULT_MAX_OPEN_FILES, SandboxSettings.DEFAULT_MAX_THREADS),
+          maxPromptBytes);
     }
   }
 

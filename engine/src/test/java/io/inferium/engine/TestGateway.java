@@ -139,6 +139,16 @@ final class TestGateway implements AutoCloseable {
     throw new AssertionError(path + " still verifying after 90 s");
   }
 
+  /**
+   * The node id (derived from its key) of the worker now attached in pool slot {@code slot} ({@code w1},
+   * ...): test faults are set per slot, identities are per key.
+   */
+  String nodeIdOfSlot(String slot) throws Exception {
+    return get("/api/nodes").bodyAsJsonObject().getJsonArray("nodes").stream().map(JsonObject.class::cast)
+        .filter(n -> slot.equals(n.getString("slot"))).map(n -> n.getString("node_id")).findFirst()
+        .orElseThrow(() -> new AssertionError("no node attached in slot " + slot));
+  }
+
   /** A check that may throw (an HTTP call, say). */
   interface Probe<T> {
     T get() throws Exception;

@@ -18,9 +18,10 @@ import java.security.spec.X509EncodedKeySpec;
 import java.util.Base64;
 
 /**
- * A node's Ed25519 identity: the key pair is created once and kept in the node's data directory
- * (private key file mode 0600), so a node is the same node across restarts. The public key travels
- * in the hello (X.509, base64); signatures are base64.
+ * A node's Ed25519 identity. The node id is derived from the public key ({@link #nodeIdOf}), so
+ * identity is the key: a node that keeps its key file (private key mode 0600) is the same node
+ * across restarts, and a local worker given a fresh key per spawn ({@link #generate}) starts with a
+ * clean record. The public key travels in the hello (X.509, base64); signatures are base64.
  */
 public final class NodeKeys {
 
@@ -30,6 +31,43 @@ public final class NodeKeys {
 
   private NodeKeys(KeyPair pair) {
     this.pair = pair;
+  }
+
+  /** Prefix of every node id; the rest is {@link #ID_HEX_CHARS} hex digits of the key's SHA-256. */
+  public static final String ID_PREFIX = "n-";
+  /** 16 hex digits = 64 bits of the key's SHA-256: collisions need ~2^32 keys. */
+  public static final int ID_HEX_CHARS = 16;
+
+  /** A fresh key pair that lives only in memory (a local worker's identity for one spawn). */
+  public static NodeKeys generate() {
+    try {
+      return new NodeKeys(KeyPairGenerator.getInstance(ALGORITHM).generateKeyPair());
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /**
+   * The node id of a public key (X.509, base64): {@code n-} and the first 16 hex digits of the SHA-256
+   * of its DER bytes. Null for a missing or malformed key.
+   */
+  public static String nodeIdOf(String publicKey) {
+    if (publicKey == null) {
+      return null;
+    }
+    try {
+      byte[] der = Base64.getDecoder().decode(publicKey);
+      KeyFactory.getInstance(ALGORITHM).generatePublic(new X509EncodedKeySpec(der));
+      byte[] digest = java.security.MessageDigest.getInstance("SHA-256").digest(der);
+      return ID_PREFIX + java.util.HexFormat.of().formatHex(digest).substring(0, ID_HEX_CHARS);
+    } catch (GeneralSecurityException | IllegalArgumentException e) {
+      return null;
+    }
+  }
+
+  /** This key's node id ({@link #nodeIdOf}). */
+  public String nodeId() {
+    return nodeIdOf(publicKey());
   }
 
   /** Loads the key pair from {@code file}, creating it on first use. Blocking. */

@@ -38,10 +38,20 @@ public final class NodeLedger {
     this.registry = registry;
   }
 
+  /**
+   * Reputation a node gets back when an admin reinstates it without naming another: that of a
+   * fresh node (1.0), so it needs the same run of faults as a new node to be ejected again.
+   */
+  public static final double REINSTATED_REPUTATION = 1.0;
+
+  public LedgerSettings settings() {
+    return settings;
+  }
+
   /** Loads which nodes are ejected (so dispatch can skip them at once). */
   public Future<Void> load() {
     return pool.query("SELECT node_id, state, reputation, stake_micro_usd, slashes FROM nodes").execute().map(rows -> {
-      rows.forEach(this::remember);
+      rows.forEach(r -> remember(r, false));
       return null;
     });
   }
@@ -53,12 +63,22 @@ public final class NodeLedger {
             + "RETURNING node_id, state, reputation, stake_micro_usd, slashes")
         .execute(Tuple.of(nodeId, publicKey, settings.initialStakeMicroUsd()))
         .map(rows -> {
-          remember(rows.iterator().next());
+          remember(rows.iterator().next(), true);
           return null;
         });
   }
 
-  private synchronized void remember(Row r) {
+  /**
+   * The node's worker is gone: its reputation gauge goes (node ids are per key, and a local worker
+   * gets a fresh key per spawn, so gauges of gone nodes would pile up). Its record stays.
+   */
+  public void detach(String nodeId) {
+    if (reputation.remove(nodeId) != null) {
+      registry.find("inferium.node.reputation").tag("node", nodeId).meters().forEach(registry::remove);
+    }
+  }
+
+  private synchronized void remember(Row r, boolean attached) {
     String node = r.getString("node_id");
     NodeState st = state(node);
     st.reputation = r.getDouble("reputation");
@@ -68,7 +88,9 @@ public final class NodeLedger {
     if (st.ejected) {
       ejected.add(node);
     }
-    track(node, st.reputation);
+    if (attached) {
+      gauge(node, st.reputation);
+    }
   }
 
   public boolean isEjected(String nodeId) {
@@ -203,6 +225,56 @@ public final class NodeLedger {
     return write;
   }
 
+  /**
+   * An admin puts an ejected (or active) node back in service: state active, reputation set to
+   * {@code newReputation} ({@link #REINSTATED_REPUTATION} unless the admin chose another), stake and
+   * slash history kept. Audited: a {@code node_reinstatements} row (who, when, why, before and after)
+   * and a {@code reinstate} node event. Completes with null for an unknown node. Dispatch sees it at once.
+   */
+  public Future<JsonObject> reinstate(String nodeId, String adminKeyId, String reason, double newReputation) {
+    Future<JsonObject> write;
+    synchronized (this) {
+      write = writes.transform(ignored -> pool.withTransaction(conn -> conn
+          .preparedQuery("SELECT state, reputation FROM nodes WHERE node_id = $1 FOR UPDATE").execute(Tuple.of(nodeId))
+          .compose(rows -> {
+            if (rows.size() == 0) {
+              return Future.succeededFuture(null);
+            }
+            Row before = rows.iterator().next();
+            String stateBefore = before.getString("state");
+            double repBefore = before.getDouble("reputation");
+            JsonObject evidence = new JsonObject().put("by", adminKeyId).put("reason", reason)
+                .put("state_before", stateBefore).put("reputation_before", repBefore);
+            return conn.preparedQuery("UPDATE nodes SET state = 'active', reputation = $2, ejected_reason = NULL, "
+                    + "updated_at = now() WHERE node_id = $1").execute(Tuple.of(nodeId, newReputation))
+                .compose(r -> conn.preparedQuery("INSERT INTO node_reinstatements (node_id, admin_key_id, reason, state_before, "
+                        + "reputation_before, reputation_after) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, at")
+                    .execute(Tuple.of(nodeId, adminKeyId, reason, stateBefore, repBefore, newReputation)))
+                .compose(ins -> event(conn, nodeId, "reinstate", null, 0, newReputation, evidence).map(v -> {
+                  Row row = ins.iterator().next();
+                  return new JsonObject().put("node_id", nodeId).put("state", "active").put("reputation", newReputation)
+                      .put("state_before", stateBefore).put("reputation_before", repBefore)
+                      .put("reinstatement", new JsonObject().put("id", row.getLong("id")).put("by", adminKeyId)
+                          .put("reason", reason).put("at", row.getOffsetDateTime("at").withOffsetSameInstant(ZoneOffset.UTC)
+                              .format(DateTimeFormatter.ISO_OFFSET_DATE_TIME)));
+                }));
+          })));
+      writes = write.<Void>mapEmpty().otherwiseEmpty();
+    }
+    return write.onSuccess(r -> {
+      if (r != null) {
+        synchronized (this) {
+          NodeState st = state(nodeId);
+          st.reputation = newReputation;
+          st.ejected = false;
+          ejected.remove(nodeId);
+          track(nodeId, newReputation);
+        }
+        registry.counter("inferium.reinstatements").increment();
+      }
+    });
+  }
+
   /** Adds stake (an admin deposit for now). */
   public synchronized Future<JsonObject> deposit(String nodeId, long microUsd) {
     NodeState st = states.get(nodeId);
@@ -254,7 +326,12 @@ public final class NodeLedger {
         });
   }
 
+  /** Updates the gauge of an attached node; other nodes have none (see {@link #detach}). */
   private void track(String node, double rep) {
+    reputation.computeIfPresent(node, (k, v) -> rep);
+  }
+
+  private void gauge(String node, double rep) {
     if (reputation.put(node, rep) == null) {
       Gauge.builder("inferium.node.reputation", reputation, m -> m.getOrDefault(node, 0.0))
           .description("Reputation per node").tag("node", node).register(registry);

@@ -39,4 +39,22 @@ class NodeKeysTest {
     Files.writeString(dir.resolve("bad.key"), "garbage\n");
     assertThrows(IOException.class, () -> NodeKeys.loadOrCreate(dir.resolve("bad.key")));
   }
+
+  @Test
+  void theNodeIdIsDerivedFromThePublicKey(@TempDir Path dir) throws IOException {
+    NodeKeys kept = NodeKeys.loadOrCreate(dir.resolve("k.key"));
+    String id = kept.nodeId();
+    assertTrue(id.matches("n-[0-9a-f]{16}"), id);
+    assertEquals(id, NodeKeys.loadOrCreate(dir.resolve("k.key")).nodeId(), "same key, same node");
+    assertEquals(id, NodeKeys.nodeIdOf(kept.publicKey()));
+    java.util.Set<String> fresh = new java.util.HashSet<>();
+    for (int i = 0; i < 50; i++) {
+      fresh.add(NodeKeys.generate().nodeId());
+    }
+    assertEquals(50, fresh.size(), "a fresh key is a new node");
+    assertFalse(fresh.contains(id));
+    assertEquals(null, NodeKeys.nodeIdOf("not base64!"));
+    assertEquals(null, NodeKeys.nodeIdOf(java.util.Base64.getEncoder().encodeToString(new byte[] {1, 2, 3})));
+    assertEquals(null, NodeKeys.nodeIdOf(null));
+  }
 }

@@ -37,9 +37,9 @@ public final class HttpVerticle extends VerticleBase {
   public record Text(io.inferium.engine.text.Generations generations, io.inferium.engine.text.Embeddings embeddings,
       io.inferium.engine.text.TextMetrics metrics, io.inferium.engine.text.LogLikelihoods logLikelihoods) {}
 
-  /** Listening address, body limits and the timeouts that bound slow clients. */
+  /** Listening address, body limits ({@code maxPromptBytes}: see {@link PromptLimits}) and the timeouts that bound slow clients. */
   public record Listen(String host, int port, long maxUploadBytes, long maxRequestBytes, Path uploadsDir,
-      HttpTimeouts timeouts) {}
+      HttpTimeouts timeouts, long maxPromptBytes) {}
 
   private final Services services;
   private final Listen listen;
@@ -79,7 +79,8 @@ public final class HttpVerticle extends VerticleBase {
     new NodeRoutes(services.ledger(), services.supervisor()).mount(router);
     new UsageRoutes(services.meter(), services.invoices()).mount(router);
     new OpenAiRoutes(services.store(), services.text().generations(), services.text().embeddings(), services.text().metrics(),
-        limits, services.meter(), services.events()).mount(router, listen.maxRequestBytes());
+        limits, services.meter(), services.events()).mount(router, listen.maxRequestBytes(),
+            new PromptLimits(listen.maxPromptBytes()));
     io.inferium.engine.scoring.ScoringService scoring = new io.inferium.engine.scoring.ScoringService(vertx, services.pool(),
         services.store(), services.mempool(), services.text().generations(), services.text().logLikelihoods(),
         services.text().embeddings());

@@ -13,21 +13,28 @@ import java.util.stream.Collectors;
 
 /**
  * The verification network's nodes: {@code GET /api/nodes} (state, capabilities, reputation, stake,
- * recent events with evidence) and {@code POST /api/nodes/{id}/stake} (an admin deposit).
+ * recent events with evidence; for attached ones the pool slot they run in), {@code POST
+ * /api/nodes/{id}/stake} (an admin deposit) and {@code POST /api/nodes/{id}/reinstate} (an admin puts an
+ * ejected node back in service, with a {@code reason} that is audited).
  */
 final class NodeRoutes {
 
   private final NodeLedger ledger;
   private final WorkerSupervisor supervisor;
+  private final double minReputation;
+
+  private static final int MAX_REASON_CHARS = 1000;
 
   NodeRoutes(NodeLedger ledger, WorkerSupervisor supervisor) {
     this.ledger = ledger;
     this.supervisor = supervisor;
+    this.minReputation = ledger.settings().minReputation();
   }
 
   void mount(Router router) {
     router.get("/api/nodes").handler(this::list);
     router.post("/api/nodes/:id/stake").handler(BodyHandler.create(false).setBodyLimit(4096)).handler(this::deposit);
+    router.post("/api/nodes/:id/reinstate").handler(BodyHandler.create(false).setBodyLimit(4096)).handler(this::reinstate);
   }
 
   private void list(RoutingContext ctx) {
@@ -39,6 +46,7 @@ final class NodeRoutes {
         WorkerLink link = attached.get(n.getString("node_id"));
         n.put("attached", link != null);
         if (link != null) {
+          n.put("slot", link.label());
           n.put("capabilities", link.hello().getJsonObject("capabilities"))
               .put("runtime", link.hello().getJsonObject("runtime"))
               .put("pid", link.pid())
@@ -48,6 +56,40 @@ final class NodeRoutes {
       }
       FunctionRoutes.json(ctx, 200, new JsonObject().put("nodes", out));
     }).onFailure(ctx::fail);
+  }
+
+  private void reinstate(RoutingContext ctx) {
+    if (!Authentication.principal(ctx).isAdmin()) {
+      throw new ApiError(403, "only an admin key may reinstate a node");
+    }
+    JsonObject body;
+    try {
+      body = ctx.body().asJsonObject();
+    } catch (RuntimeException e) {
+      throw ApiError.badRequest("malformed JSON: " + e.getMessage());
+    }
+    Object reason = body == null ? null : body.getValue("reason");
+    if (!(reason instanceof String r) || r.isBlank() || r.length() > MAX_REASON_CHARS) {
+      throw ApiError.badRequest("field 'reason': expected a non-empty string of at most " + MAX_REASON_CHARS
+          + " characters saying why the node is reinstated, got " + (reason == null ? "nothing" : reason));
+    }
+    Object rep = body.getValue("reputation");
+    double min = minReputation;
+    if (rep != null && !(rep instanceof Number n && n.doubleValue() > min && n.doubleValue() <= 1.0)) {
+      throw ApiError.badRequest("field 'reputation': expected a number above the ejection threshold " + min
+          + " and at most 1.0, got " + rep);
+    }
+    double reputation = rep == null ? NodeLedger.REINSTATED_REPUTATION : ((Number) rep).doubleValue();
+    String id = ctx.pathParam("id");
+    ledger.reinstate(id, Authentication.principal(ctx).keyId(), ((String) reason).strip(), reputation)
+        .onSuccess(result -> {
+          if (result == null) {
+            ctx.fail(ApiError.notFound("no node '" + id + "'"));
+          } else {
+            FunctionRoutes.json(ctx, 200, result);
+          }
+        })
+        .onFailure(ctx::fail);
   }
 
   private void deposit(RoutingContext ctx) {

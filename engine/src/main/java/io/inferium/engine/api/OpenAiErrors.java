@@ -44,12 +44,16 @@ final class OpenAiErrors {
     };
   }
 
-  /** A 400 that names the offending request field, as OpenAI's {@code param}. */
+  /** A 400 (or another 4xx, e.g. 413) that names the offending request field, as OpenAI's {@code param}. */
   static final class ParamError extends ApiError {
     private final String param;
 
     ParamError(String param, String message) {
-      super(400, message);
+      this(400, param, message);
+    }
+
+    ParamError(int status, String param, String message) {
+      super(status, message);
       this.param = param;
     }
 

@@ -46,6 +46,7 @@ final class OpenAiRoutes {
   private final Limits limits;
   private final UsageMeter meter;
   private final EventLog events;
+  private PromptLimits prompts;
 
   OpenAiRoutes(FunctionStore store, Generations generations, Embeddings embeddings, TextMetrics metrics, Limits limits,
       UsageMeter meter, EventLog events) {
@@ -58,8 +59,9 @@ final class OpenAiRoutes {
     this.meter = meter;
   }
 
-  void mount(Router router, long maxRequestBytes) {
-    BodyHandler body = BodyHandler.create(false).setBodyLimit(maxRequestBytes);
+  void mount(Router router, long maxRequestBytes, PromptLimits prompts) {
+    this.prompts = prompts;
+    BodyHandler body = BodyHandler.create(false).setBodyLimit(prompts.bodyLimit(maxRequestBytes));
     router.get("/v1/models").handler(this::models);
     router.get("/v1/models/:model").handler(this::model);
     router.post("/v1/completions").handler(body).handler(ctx -> generate(ctx, false));
@@ -233,6 +235,9 @@ final class OpenAiRoutes {
           routed[0] = fn.name();
           SamplingParams params;
           try {
+            // Before any work: bound the text the worker will template and tokenize.
+            prompts.check(fn, chat ? "messages" : "prompt", chat ? PromptLimits.chatBytes(work.getJsonArray("messages"))
+                : PromptLimits.utf8Bytes(work.getString("prompt")));
             // Defaults from the model's generation_config.json, as its sandbox load reported it.
             JsonObject defaults = fn.report() == null ? new JsonObject()
                 : fn.report().getJsonObject("text", new JsonObject()).getJsonObject("generation_config", new JsonObject());
@@ -241,6 +246,8 @@ final class OpenAiRoutes {
             return Future.failedFuture(paramError(e));
           }
           work.put("params", params.toJson());
+          // A max_tokens the client chose must fit the context with the prompt (the worker checks, once tokenized).
+          work.put("strict_context", body.getValue("max_tokens") != null || body.getValue("max_completion_tokens") != null);
           Runnable streamSlot = stream ? limits.stream(who) : () -> { };
           Runnable generation;
           try {
@@ -288,6 +295,10 @@ final class OpenAiRoutes {
                     metrics.requests(fn.name(), endpoint, e.status());
                     out.error(e);
                     return Future.<Void>succeededFuture();
+                  }
+                  if (ar.cause() instanceof io.inferium.engine.gateway.WorkerFailure wf && "bad_input".equals(wf.code())) {
+                    // The worker names the field (prompt, messages, max_tokens) in its message.
+                    return Future.<Void>failedFuture(paramError(new IllegalArgumentException(wf.getMessage())));
                   }
                   return Future.<Void>failedFuture(ar.cause());
                 });
@@ -358,6 +369,11 @@ final class OpenAiRoutes {
         })
         .compose(fn -> {
           routed[0] = fn.name();
+          long total = 0;
+          for (String input : inputs) {
+            total += PromptLimits.utf8Bytes(input);
+          }
+          prompts.check(fn, "input", total);
           return embeddings.embed(fn, inputs, start + TimeUnit.MILLISECONDS.toNanos(fn.spec().timeoutMs()))
               .compose(result -> {
                 long dim = result.vectors().shape()[1];

@@ -64,9 +64,13 @@ final class ServerOptions {
   @Option(names = "--worker-cpus", defaultValue = "${env:INFERIUM_WORKER_CPUS:-0}", description = "CPU cores per worker where cgroup v2 allows it; 0 = unlimited (env INFERIUM_WORKER_CPUS; default ${DEFAULT-VALUE}).")
   double workerCpus;
 
+  @Option(names = "--max-prompt-kb", defaultValue = "${env:INFERIUM_MAX_PROMPT_KB:-256}", description = "Largest prompt (or chat contents, or embedding input) of one OpenAI-route request in KiB, whatever the model (default ${DEFAULT-VALUE}); models with a known context get less.")
+  long maxPromptKb;
+
   ServerConfig toConfig() {
     ServerConfig.Builder b = ServerConfig.builder().host(host).port(port).dataDir(dataDir).dbUrl(blankToNull(dbUrl)).kafka(blankToNull(kafka)).burnPlatformShare(burnPlatformShare)
-        .adminKey(blankToNull(adminKey)).maxUploadBytes(maxUploadMb << 20).maxRequestBytes(maxRequestMb << 20);
+        .adminKey(blankToNull(adminKey)).maxUploadBytes(maxUploadMb << 20).maxRequestBytes(maxRequestMb << 20)
+        .maxPromptBytes(maxPromptKb << 10);
     if (workers > 0) {
       b.workers(workers);
     }

@@ -18,7 +18,8 @@ class WorkerCommand implements Callable<Integer> {
   @Option(names = "--gateway-port", required = true, description = "Gateway worker port.")
   int port;
 
-  @Option(names = "--node-id", defaultValue = "worker", description = "This worker's node id.")
+  @Option(names = "--node-id", defaultValue = "worker",
+      description = "A label for this worker's logs; its node id is derived from its key.")
   String nodeId;
 
   @Option(names = "--device", defaultValue = "auto", description = "auto | cpu | cuda.")
@@ -36,7 +37,8 @@ class WorkerCommand implements Callable<Integer> {
   @Option(names = "--heartbeat-ms", defaultValue = "1000", description = "Heartbeat period.")
   long heartbeatMs;
 
-  @Option(names = "--key-file", required = true, description = "The node's Ed25519 key file (created if missing).")
+  @Option(names = "--key-file",
+      description = "The node's Ed25519 key file (created if missing); without it a fresh key, i.e. a new node, per start.")
   java.nio.file.Path keyFile;
 
   @Option(names = "--test-fault", hidden = true, description = "Tests only: noise:P perturbs the outputs of a fraction P of runs.")

@@ -88,6 +88,11 @@ public final class Dispatcher {
     return eligible();
   }
 
+  /** Whether workers are attached but the ledger has ejected every one of them (no capacity until reinstated or replaced). */
+  public boolean allEjected() {
+    return !supervisor.workers().isEmpty() && eligible().isEmpty();
+  }
+
   /** Whether any worker is attached at all (to tell "busy" from "none"). */
   public boolean anyWorker() {
     return !eligible().isEmpty();

@@ -37,6 +37,7 @@ public final class WorkerLink {
   public record Token(int index, int id, String text, int promptTokens) {}
 
   private final String workerId;
+  private final String label;
   private final NetSocket socket;
   private final Context context;
   private final JsonObject hello;
@@ -47,7 +48,7 @@ public final class WorkerLink {
   private final Map<String, Future<LoadedModel>> loads = new HashMap<>();
   private final Map<Long, Long> cancelling = new HashMap<>();
   private final long cancelGraceMs;
-  private final java.util.function.Consumer<String> onStuck;
+  private final Stuck onStuck;
   private final Set<String> loaded = new HashSet<>();
   private final Map<String, Long> lastUsedNanos = new java.util.concurrent.ConcurrentHashMap<>();
   private long nextId = 1;
@@ -58,9 +59,21 @@ public final class WorkerLink {
   private volatile boolean closed;
   private String closeReason = "connection closed";
 
-  WorkerLink(String workerId, NetSocket socket, Context context, JsonObject hello, int maxOutstanding,
-      long cancelGraceMs, java.util.function.Consumer<String> onStuck) {
+  /** Told when a withdrawn request is still running past its grace; {@code nodeAtFault} says whether to charge the node. */
+  interface Stuck {
+    void stuck(String why, boolean nodeAtFault);
+  }
+
+  /**
+   * How much longer than the grace a request withdrawn for a reason that is not the node's (a client
+   * that hung up) may keep running before the worker is replaced anyway, uncharged, to free its slot.
+   */
+  static final int UNCHARGED_GRACE_FACTOR = 15;
+
+  WorkerLink(String workerId, String label, NetSocket socket, Context context, JsonObject hello, int maxOutstanding,
+      long cancelGraceMs, Stuck onStuck) {
     this.workerId = workerId;
+    this.label = label;
     this.cancelGraceMs = cancelGraceMs;
     this.onStuck = onStuck;
     this.socket = socket;
@@ -72,8 +85,14 @@ public final class WorkerLink {
         hello.getString("public_key"));
   }
 
+  /** The node id, derived from the worker's public key. */
   public String workerId() {
     return workerId;
+  }
+
+  /** Where the supervisor runs it (pool slot {@code w1}, {@code sandbox-3}): for logs and operators, not identity. */
+  public String label() {
+    return label;
   }
 
   public JsonObject hello() {
@@ -149,6 +168,9 @@ public final class WorkerLink {
         return;
       }
       long id = nextId++;
+      if (promise.future().isComplete()) {
+        return; // withdrawn before it was sent (while waiting for a load, say): the worker never hears of it
+      }
       pending.put(id, promise);
       outstanding = pending.size();
       promise.future().onComplete(ar -> onContext(() -> {
@@ -157,8 +179,8 @@ public final class WorkerLink {
       }));
       write(new Frame(type, id, meta, tensors));
       promise.future().onFailure(err -> {
-        if (err instanceof Cancelled) {
-          onContext(() -> withdraw(id));
+        if (err instanceof Cancelled c) {
+          onContext(() -> withdraw(id, c.nodeAtFault()));
         }
       });
     });
@@ -181,23 +203,47 @@ public final class WorkerLink {
     return promise.future();
   }
 
-  private void withdraw(long id) {
+  /**
+   * Tells the worker to cancel request {@code id}. A worker answers a request it has not begun at
+   * once, so only a run that began and does not stop can outlast the grace. Then, if the cancel is
+   * the node's to honour ({@code nodeAtFault}: a deadline), the node is reported stuck and charged;
+   * a cancel the client caused is given {@link #UNCHARGED_GRACE_FACTOR} times the grace and then only
+   * frees the worker, uncharged.
+   */
+  private void withdraw(long id, boolean nodeAtFault) {
     if (closed) {
       return;
     }
     write(Frame.of(FrameType.CANCEL, id, new JsonObject()));
-    long timer = context.owner().setTimer(cancelGraceMs, t -> {
+    long grace = nodeAtFault ? cancelGraceMs : cancelGraceMs * UNCHARGED_GRACE_FACTOR;
+    long timer = context.owner().setTimer(grace, t -> {
       if (cancelling.remove(id) != null && !closed) {
-        onStuck.accept("request " + id + " still running " + cancelGraceMs + " ms after it was cancelled");
+        onStuck.stuck("request " + id + " still running " + grace + " ms after it was cancelled"
+            + (nodeAtFault ? "" : " (the client left; the node is not charged)"), nodeAtFault);
       }
     });
     cancelling.put(id, timer);
   }
 
-  /** Failure used to withdraw a request; the worker is told to cancel it. */
+  /**
+   * Failure used to withdraw a request; the worker is told to cancel it. {@code nodeAtFault} is true
+   * when the run overran a deadline (the node must then stop within the grace or be charged) and false
+   * when the cancel has a cause that is none of the node's doing (the client hung up).
+   */
   public static final class Cancelled extends RuntimeException {
+    private final boolean nodeAtFault;
+
     public Cancelled(String message) {
+      this(message, true);
+    }
+
+    public Cancelled(String message, boolean nodeAtFault) {
       super(message, null, false, false);
+      this.nodeAtFault = nodeAtFault;
+    }
+
+    public boolean nodeAtFault() {
+      return nodeAtFault;
     }
   }
 
@@ -388,6 +434,6 @@ public final class WorkerLink {
 
   @Override
   public String toString() {
-    return "worker " + workerId + " (pid " + pid() + ")";
+    return "worker " + label + " (node " + workerId + ", pid " + pid() + ")";
   }
 }

@@ -62,6 +62,7 @@ public final class WorkerSupervisor {
   private WorkerSandbox sandbox;
   private volatile boolean stopping;
   private java.util.function.Consumer<WorkerLink> onAttach = link -> { };
+  private java.util.function.Consumer<String> onDetach = node -> { };
   private java.util.function.BiConsumer<String, String[]> onMiss = (node, what) -> { };
   private volatile WorkerPortLimits portLimits = WorkerPortLimits.defaults();
   private final AtomicInteger unattested = new AtomicInteger();
@@ -71,9 +72,18 @@ public final class WorkerSupervisor {
     this.portLimits = limits;
   }
 
-  /** Called with a pool worker's id and {kind, detail} when it is replaced for unreliability. */
+  /**
+   * Called with a pool worker's node id and {kind, detail} when it is replaced for a fault of its own:
+   * missed heartbeats, or a run that overran its deadline and did not stop within the cancel grace.
+   * Never for cancels a client caused, nor for time before a run began (a worker answers those at once).
+   */
   public void onMiss(java.util.function.BiConsumer<String, String[]> handler) {
     this.onMiss = handler;
+  }
+
+  /** Called with the node id of each pool worker whose process exited after it had attached. */
+  public void onDetach(java.util.function.Consumer<String> handler) {
+    this.onDetach = handler;
   }
 
   /** Called for each pool worker that attaches (after its hello is accepted). */
@@ -83,6 +93,7 @@ public final class WorkerSupervisor {
 
   /** One spawned process and, once it said hello, its link. */
   private final class Spawn {
+    /** Where it runs ({@code w1}, {@code sandbox-3}); its node id comes from its key, in its hello. */
     final String workerId;
     final Slot slot;
     final Path logFile;
@@ -209,7 +220,7 @@ public final class WorkerSupervisor {
     int index = slots.stream().mapToInt(s -> s.index).max().orElse(0) + 1;
     Slot slot = new Slot(index);
     slots.add(slot);
-    log.info("Adding worker w{}: {}", index, reason);
+    log.info("Adding worker slot w{}: {}", index, reason);
     return spawn(slot);
   }
 
@@ -223,7 +234,7 @@ public final class WorkerSupervisor {
       if (sp != null && sp.link != null && sp.killReason == null && sp.link.reserved() == 0 && sp.link.outstanding() == 0) {
         s.retiring = true;
         slots.remove(s);
-        log.info("Retiring worker {}: {}", sp.workerId, reason);
+        log.info("Retiring worker {}: {}", sp.link, reason);
         sp.link.close("retired: " + reason);
         vertx.setTimer(5_000, t -> {
           Process p = sp.process;
@@ -333,8 +344,8 @@ public final class WorkerSupervisor {
     cmd.add("--slots=" + settings.slots());
     cmd.add("--threads=" + settings.intraOpThreads());
     cmd.add("--heartbeat-ms=" + settings.heartbeatMs());
-    // In the worker's own scratch directory: the gateway's key directory is out of its reach.
-    cmd.add("--key-file=" + spawn.launch.keyFile());
+    // No --key-file: each spawn makes a fresh key in memory, so a replacement is a new node with a clean
+    // record, never the heir of its slot's ejection.
     if (spawn.slot != null && settings.testFaults().containsKey(spawn.slot.index)) {
       cmd.add("--test-fault=" + settings.testFaults().get(spawn.slot.index));
     }
@@ -406,6 +417,11 @@ public final class WorkerSupervisor {
     if (slot == null) {
       return;
     }
+    if (spawn.link != null) {
+      // Node ids are per spawn: drop the gone node's series so metric labels stay bounded by the live pool.
+      metrics.forgetWorker(spawn.link.workerId());
+      onDetach.accept(spawn.link.workerId());
+    }
     if (stopping || slot.retiring) {
       log.info("Worker {} {}", spawn.workerId, why);
       return;
@@ -437,7 +453,7 @@ public final class WorkerSupervisor {
       Spawn sp = s.current;
       if (sp != null && sp.link != null && sp.killReason == null && sp.link.nanosSinceHeartbeat() > limit) {
         String detail = "no heartbeat for " + TimeUnit.NANOSECONDS.toMillis(sp.link.nanosSinceHeartbeat()) + " ms";
-        onMiss.accept(sp.workerId, new String[] {"heartbeat_miss", detail});
+        onMiss.accept(sp.link.workerId(), new String[] {"heartbeat_miss", detail});
         kill(sp, detail);
       }
     }
@@ -560,6 +576,9 @@ public final class WorkerSupervisor {
       problem = "unknown worker: the hello carries no valid spawn token";
     } else if (meta.getInteger("protocol", -1) != FrameCodec.PROTOCOL_VERSION) {
       problem = "protocol version " + meta.getValue("protocol") + ", gateway speaks " + FrameCodec.PROTOCOL_VERSION;
+    } else if (!java.util.Objects.equals(meta.getString("node_id"),
+        io.inferium.verifier.NodeKeys.nodeIdOf(meta.getString("public_key")))) {
+      problem = "the hello's node id " + meta.getString("node_id") + " is not the id of the key it presents";
     } else if (!io.inferium.verifier.NodeKeys.verify(meta.getString("public_key"), io.inferium.verifier.NodeKeys.helloMessage(
         meta.getString("node_id"), meta.getLong("pid", -1L), meta.getString("code_sha256"), meta.getString("token")),
         meta.getString("signature"))) {
@@ -568,10 +587,11 @@ public final class WorkerSupervisor {
     WorkerLink link = null;
     if (problem == null) {
       Spawn owner = spawn;
-      link = new WorkerLink(spawn.workerId, socket, ctx, meta, settings.maxOutstanding(), settings.cancelGraceMs(),
-          why -> {
-            if (owner.slot != null) {
-              onMiss.accept(owner.workerId, new String[] {"deadline_miss", why});
+      String nodeId = meta.getString("node_id");
+      link = new WorkerLink(nodeId, spawn.workerId, socket, ctx, meta, settings.maxOutstanding(), settings.cancelGraceMs(),
+          (why, nodeAtFault) -> {
+            if (owner.slot != null && nodeAtFault) {
+              onMiss.accept(nodeId, new String[] {"deadline_miss", why});
             }
             kill(owner, why);
           });
@@ -587,7 +607,7 @@ public final class WorkerSupervisor {
       return null;
     }
     spawn.link = link;
-    String workerId = spawn.workerId;
+    String workerId = link.workerId();
     if (spawn.slot != null) {
       onAttach.accept(link);
       metrics.workerInflight(workerId, () -> workers().stream().filter(w -> w.workerId().equals(workerId))
@@ -596,9 +616,9 @@ public final class WorkerSupervisor {
           .mapToLong(w -> w.lastHeartbeat().getLong(field, 0L)).sum());
     }
     java.nio.ByteBuffer welcome = FrameCodec.encode(Frame.of(FrameType.WELCOME, 0,
-        new JsonObject().put("worker_id", spawn.workerId).put("heartbeat_ms", settings.heartbeatMs())));
+        new JsonObject().put("worker_id", workerId).put("heartbeat_ms", settings.heartbeatMs())));
     socket.write(Buffer.buffer(welcome.array()));
-    log.info("Worker {} attached: pid {}, {}, ONNX Runtime {}", spawn.workerId, meta.getLong("pid"),
+    log.info("Worker {} attached as node {}: pid {}, {}, ONNX Runtime {}", spawn.workerId, workerId, meta.getLong("pid"),
         meta.getJsonObject("capabilities", new JsonObject()).getString("device"),
         meta.getJsonObject("runtime", new JsonObject()).getString("version"));
     spawn.attached.tryComplete(link);

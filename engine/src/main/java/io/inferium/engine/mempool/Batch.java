@@ -23,9 +23,12 @@ record Batch(List<QueuedRequest> members, long rows, String reason, List<Promise
     return call;
   }
 
-  /** Withdraws every call still running. */
-  void withdraw(String why) {
-    calls.forEach(c -> c.tryFail(new io.inferium.engine.gateway.WorkerLink.Cancelled(why)));
+  /**
+   * Withdraws every call still running; {@code nodeAtFault} when a deadline passed (the worker must
+   * then stop within its grace or be charged), false when the clients left.
+   */
+  void withdraw(String why, boolean nodeAtFault) {
+    calls.forEach(c -> c.tryFail(new io.inferium.engine.gateway.WorkerLink.Cancelled(why, nodeAtFault)));
   }
 
   boolean allDone() {

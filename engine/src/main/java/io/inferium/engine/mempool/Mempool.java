@@ -395,7 +395,7 @@ public final class Mempool {
     }
     Batch batch = r.batch;
     r.fail(new DeadlineExceeded("deadline exceeded after " + waitedMs + " ms running " + r.fn.ref()));
-    withdrawIfAbandoned(batch);
+    withdrawIfAbandoned(batch, true);
   }
 
   void cancel(QueuedRequest r) {
@@ -412,15 +412,18 @@ public final class Mempool {
       Batch batch = r.batch;
       r.fail(new ClientGone("the client closed the connection"));
       if (!queued) {
-        withdrawIfAbandoned(batch);
+        withdrawIfAbandoned(batch, false);
       }
     });
   }
 
-  /** Nobody waits for this batch any more: withdraw it so the worker stops (or is replaced). */
-  private void withdrawIfAbandoned(Batch batch) {
+  /**
+   * Nobody waits for this batch any more: withdraw it so the worker stops (or is replaced). The last
+   * request's end decides the blame: its deadline ({@code nodeAtFault}) or its client leaving.
+   */
+  private void withdrawIfAbandoned(Batch batch, boolean nodeAtFault) {
     if (batch != null && batch.allDone()) {
-      batch.withdraw("every request of the batch is answered or gone");
+      batch.withdraw("every request of the batch is answered or gone", nodeAtFault);
     }
   }
 

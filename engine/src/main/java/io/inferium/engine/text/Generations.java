@@ -129,6 +129,12 @@ public final class Generations {
       shasByName.get(g.fn.name()).add(k);
       return new ArrayDeque<>();
     });
+    if (dispatcher.allEjected()) {
+      // Waiting would only end in a 504 at the deadline: say at once that there is no capacity.
+      metrics.rejected(g.fn.name(), "no_eligible_worker");
+      fail(g, new io.inferium.engine.gateway.NoWorkerAvailable("no eligible worker: every attached worker is ejected"));
+      return;
+    }
     if (q.size() >= g.fn.spec().text().maxWaiting()) {
       metrics.rejected(g.fn.name(), "queue_full");
       fail(g, new QueueFull(q.size() + " generations of " + g.fn.ref() + " are already waiting"));
@@ -265,7 +271,8 @@ public final class Generations {
     ArrayDeque<Generation> q = waiting.get(g.fn.modelSha256());
     boolean wasQueued = q != null && q.remove(g);
     if (!wasQueued && g.call != null) {
-      g.call.tryFail(new WorkerLink.Cancelled(cause.getMessage()));
+      // Only a deadline is the node's to honour; a client that hung up is nobody's fault on the worker's side.
+      g.call.tryFail(new WorkerLink.Cancelled(cause.getMessage(), cause instanceof DeadlineExceeded));
     }
     if (cause instanceof DeadlineExceeded) {
       metrics.rejected(g.fn.name(), "deadline");

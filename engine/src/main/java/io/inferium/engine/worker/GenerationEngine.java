@@ -23,6 +23,12 @@ import org.slf4j.LoggerFactory;
  * {@link DecodeLoop} and runs its steps while any sequence is running. Requests and cancels arrive
  * through an inbox and join at the next step boundary (continuous batching); tokens leave through the
  * {@link Sink} as they are sampled.
+ *
+ * <p>A request's prompt is prepared (chat template rendered, text tokenized, length checked against
+ * the context) on a small bounded pool of its own, never on the decode thread: a huge prompt delays
+ * only itself, not the sequences being decoded. Preparation has a time limit ({@link #PREPARE_TIMEOUT_MS});
+ * a request cancelled before it reached the decode loop is answered {@code cancelled} at once, so time
+ * spent before a run starts is never time a cancel waits for.
  */
 final class GenerationEngine {
 
@@ -30,6 +36,22 @@ final class GenerationEngine {
   /** Sequence ids are request id × this + choice index, so one request may ask for up to this many choices. */
   static final int MAX_CHOICES = 8;
   private static final int INBOX_LIMIT = 4096;
+  /** Threads and queue of the prompt-preparation pool (per text function on a worker). */
+  static final int PREPARE_THREADS = 2;
+  static final int PREPARE_QUEUE = 64;
+  /**
+   * Characters per context token beyond which text cannot fit the context whatever the tokenizer
+   * (real text averages about four per token; the gateway's byte cap uses the same ratio).
+   */
+  static final int MAX_TEXT_PER_TOKEN = 16;
+  /** A prompt whose template and tokenization take longer than this is answered {@code bad_input}. */
+  static final long PREPARE_TIMEOUT_MS = 5_000;
+  private static final java.util.concurrent.ScheduledExecutorService PREPARE_TIMER =
+      java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "inferium-prompt-timer");
+        t.setDaemon(true);
+        return t;
+      });
 
   /** Where a generation's tokens, end and failure go (the worker's connection). */
   interface Sink {
@@ -68,6 +90,10 @@ final class GenerationEngine {
   private final LinkedBlockingQueue<Runnable> inbox = new LinkedBlockingQueue<>(INBOX_LIMIT);
   private final Map<Long, Request> requests = new HashMap<>();
   private final Set<Long> known = ConcurrentHashMap.newKeySet();
+  /** Accepted and not yet in the decode loop (preparing, or prepared and waiting in the inbox); removing an id claims it. */
+  private final Set<Long> notStarted = ConcurrentHashMap.newKeySet();
+  private final Set<Long> preparing = ConcurrentHashMap.newKeySet();
+  private final java.util.concurrent.ThreadPoolExecutor prepare;
   private final Thread thread;
   private volatile boolean closed;
   /** The tokens of the step in progress: one decode step's tokens leave together (touched on the decode thread only). */
@@ -81,6 +107,14 @@ final class GenerationEngine {
     this.model = model;
     this.sink = sink;
     this.loop = new DecodeLoop(model, maxRunning, maxTokensPerStep, true);
+    java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
+    this.prepare = new java.util.concurrent.ThreadPoolExecutor(PREPARE_THREADS, PREPARE_THREADS, 0, TimeUnit.SECONDS,
+        new java.util.concurrent.ArrayBlockingQueue<>(PREPARE_QUEUE), r -> {
+          Thread t = new Thread(null, r, "inferium-prompt-" + sha256.substring(0, 8) + "-" + n.incrementAndGet(),
+              WorkerProcess.ORT_STACK_BYTES);
+          t.setDaemon(true);
+          return t;
+        });
     this.thread = new Thread(null, this::run, "inferium-decode-" + sha256.substring(0, 8), WorkerProcess.ORT_STACK_BYTES);
     thread.setDaemon(true);
     thread.start();
@@ -103,11 +137,24 @@ final class GenerationEngine {
     return known.size();
   }
 
-  /** Queues a GENERATE request: {@code prompt} (text) or {@code messages} (chat), and {@code params}. */
+  /**
+   * Queues a GENERATE request: {@code prompt} (text) or {@code messages} (chat), {@code params}, and
+   * {@code strict_context} (the client chose {@code max_tokens}, so prompt + max_tokens must fit the
+   * context). False when the preparation pool is full or the engine closed.
+   */
   boolean submit(long requestId, JsonObject meta) {
     known.add(requestId);
-    if (closed || !inbox.offer(() -> start(requestId, meta))) {
+    notStarted.add(requestId);
+    preparing.add(requestId);
+    try {
+      if (closed) {
+        throw new java.util.concurrent.RejectedExecutionException("closed");
+      }
+      prepare.execute(() -> prepare(requestId, meta));
+    } catch (java.util.concurrent.RejectedExecutionException e) {
       known.remove(requestId);
+      notStarted.remove(requestId);
+      preparing.remove(requestId);
       return false;
     }
     return true;
@@ -126,6 +173,12 @@ final class GenerationEngine {
     if (!known.contains(requestId)) {
       return false;
     }
+    if (notStarted.remove(requestId)) {
+      // Not yet in the decode loop: nothing runs for it, so the cancel is answered now, not after a step.
+      known.remove(requestId);
+      sink.error(requestId, "cancelled", "cancelled before it started");
+      return true;
+    }
     inbox.offer(() -> {
       Request r = requests.get(requestId);
       if (r != null) {
@@ -140,7 +193,14 @@ final class GenerationEngine {
 
   void close() {
     closed = true;
+    prepare.shutdownNow();
     thread.interrupt();
+  }
+
+  /** Waits up to {@code millis} for the decode thread to finish after {@link #close}; true when it has. */
+  boolean awaitClosed(long millis) throws InterruptedException {
+    thread.join(millis);
+    return !thread.isAlive();
   }
 
   private void run() {
@@ -165,11 +225,40 @@ final class GenerationEngine {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } finally {
+      prepare.shutdownNow();
+      for (Long id : List.copyOf(notStarted)) {
+        if (notStarted.remove(id)) {
+          known.remove(id);
+          sink.error(id, "cancelled", "the function was unloaded from this worker");
+        }
+      }
       failAll("cancelled", "the function was unloaded from this worker");
-      try {
-        model.close();
-      } catch (Exception e) {
-        log.warn("closing a text model failed: {}", e.toString());
+      closeModelAfterPreparation();
+    }
+  }
+
+  /**
+   * Closes the model once no preparation thread uses its tokenizer: a native tokenizer freed under a
+   * running encode aborts the whole process. Tokenizing cannot be interrupted, but its input is
+   * bounded, so this waits; if it somehow does not end, the model is left open (a leak, not a crash).
+   */
+  private void closeModelAfterPreparation() {
+    boolean interrupted = Thread.interrupted(); // close() interrupted this thread; waiting needs the flag clear
+    try {
+      if (!prepare.awaitTermination(PREPARE_TIMEOUT_MS * 12, TimeUnit.MILLISECONDS)) {
+        log.warn("prompt preparation of {} still running after {} ms; its model is left open", sha256,
+            PREPARE_TIMEOUT_MS * 12);
+        return;
+      }
+      model.close();
+    } catch (InterruptedException e) {
+      interrupted = true;
+      log.warn("interrupted while waiting for prompt preparation of {}; its model is left open", sha256);
+    } catch (Exception e) {
+      log.warn("closing a text model failed: {}", e.toString());
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
       }
     }
   }
@@ -194,7 +283,28 @@ final class GenerationEngine {
     }
   }
 
-  private void start(long requestId, JsonObject meta) {
+  /** On the preparation pool: template, tokenizer and context checks, then the request joins the decode thread's inbox. */
+  private void prepare(long requestId, JsonObject meta) {
+    if (!notStarted.contains(requestId)) {
+      preparing.remove(requestId);
+      return; // cancelled while queued for preparation
+    }
+    // The limit counts from here, not from the queue: waiting behind another prompt is not this one's fault.
+    java.util.concurrent.ScheduledFuture<?> limit = PREPARE_TIMER.schedule(() -> {
+      if (preparing.contains(requestId) && notStarted.remove(requestId)) {
+        known.remove(requestId);
+        sink.error(requestId, "bad_input", "preparing the prompt (chat template and tokenizer) took longer than "
+            + PREPARE_TIMEOUT_MS + " ms; send a shorter prompt");
+      }
+    }, PREPARE_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+    try {
+      prepareNow(requestId, meta);
+    } finally {
+      limit.cancel(false);
+    }
+  }
+
+  private void prepareNow(long requestId, JsonObject meta) {
     int[] prompt;
     SamplingParams params;
     try {
@@ -215,9 +325,50 @@ final class GenerationEngine {
       if (prompt.length == 0) {
         throw new IllegalArgumentException("the prompt encodes to no tokens");
       }
+      checkContext(prompt.length, params, messages != null, meta.getBoolean("strict_context", false));
     } catch (RuntimeException e) {
-      known.remove(requestId);
-      sink.error(requestId, "bad_input", e.getMessage());
+      preparing.remove(requestId);
+      if (notStarted.remove(requestId)) {
+        known.remove(requestId);
+        sink.error(requestId, "bad_input", e.getMessage());
+      }
+      return;
+    }
+    preparing.remove(requestId);
+    if (!notStarted.contains(requestId)) {
+      return; // cancelled or timed out while preparing
+    }
+    int[] ids = prompt;
+    SamplingParams p = params;
+    if (closed || !inbox.offer(() -> start(requestId, ids, p))) {
+      if (notStarted.remove(requestId)) {
+        known.remove(requestId);
+        sink.error(requestId, "overloaded", "this worker's decode inbox is full");
+      }
+    }
+  }
+
+  /**
+   * The prompt must leave room for at least one generated token, and when the client chose
+   * {@code max_tokens}, prompt + max_tokens must fit the context (as OpenAI's API answers).
+   */
+  private void checkContext(int promptTokens, SamplingParams params, boolean chat, boolean strict) {
+    int context = model.maxContext();
+    String field = chat ? "messages" : "prompt";
+    if (promptTokens >= context) {
+      throw new IllegalArgumentException("field '" + field + "': the prompt has " + promptTokens + " tokens; this model's "
+          + "context length is " + context + " tokens, and the prompt must leave room for at least one generated token");
+    }
+    if (strict && params.maxTokens() != SamplingParams.UNLIMITED_TOKENS && (long) promptTokens + params.maxTokens() > context) {
+      throw new IllegalArgumentException("field 'max_tokens': " + promptTokens + " prompt tokens + max_tokens "
+          + params.maxTokens() + " = " + ((long) promptTokens + params.maxTokens()) + " exceed this model's context length of "
+          + context + " tokens");
+    }
+  }
+
+  /** On the decode thread: the prepared request joins the loop, unless a cancel claimed it first. */
+  private void start(long requestId, int[] prompt, SamplingParams params) {
+    if (!notStarted.remove(requestId)) {
       return;
     }
     int n = Math.max(1, Math.min(params.n(), MAX_CHOICES));

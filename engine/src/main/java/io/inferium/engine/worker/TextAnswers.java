@@ -41,9 +41,22 @@ final class TextAnswers {
     if (engine == null) {
       send.accept(Frame.error(id, "not_loaded", "model " + frame.meta().getString("sha256") + " is not loaded on worker "
           + nodeId));
+    } else if (tooLongToScore(frame, engine.model())) {
+      // Scoring tokenizes on the decode thread: text that cannot fit the context is refused before it gets there.
+      send.accept(Frame.error(id, "bad_input", "field 'context': context and continuations hold more than "
+          + (long) engine.model().maxContext() * GenerationEngine.MAX_TEXT_PER_TOKEN + " characters, more than the model's "
+          + engine.model().maxContext() + "-token context can hold"));
     } else if (!engine.runBetweenSteps(() -> score(frame, engine.model()))) {
       send.accept(Frame.error(id, "overloaded", "worker " + nodeId + " cannot take more work for this model"));
     }
+  }
+
+  private static boolean tooLongToScore(Frame frame, TextModel model) {
+    long chars = frame.meta().getString("context", "").length();
+    for (Object c : frame.meta().getJsonArray("continuations", new JsonArray())) {
+      chars += String.valueOf(c).length();
+    }
+    return chars > (long) model.maxContext() * GenerationEngine.MAX_TEXT_PER_TOKEN;
   }
 
   /** Log-likelihood of each continuation after the context, as a signed FP64 [continuations] result. */

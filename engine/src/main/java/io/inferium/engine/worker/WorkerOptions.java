@@ -8,13 +8,15 @@ import io.inferium.functions.runtime.ExecutionDevice;
  * @param gatewayHost   where the gateway's worker port listens (loopback by default)
  * @param gatewayPort   that port
  * @param token         one-time token the supervisor gave this process, proving who spawned it
- * @param nodeId        this worker's node id
+ * @param nodeId        a label for logs (the supervisor's slot, e.g. {@code w1}); the node id proper is
+ *                      derived from the key ({@code NodeKeys.nodeIdOf})
  * @param device        execution device request
  * @param slots         batches run concurrently
  * @param intraOpThreads ONNX Runtime threads per run
  * @param queueLimit    accepted-but-not-started work items before the worker answers "overloaded"
  * @param heartbeatMs   heartbeat period
- * @param keyFile       the node's Ed25519 key file (created on first start)
+ * @param keyFile       the node's Ed25519 key file (created on first start); null for a fresh in-memory key,
+ *                      i.e. a new node identity for this process (how the supervisor starts local workers)
  * @param fault         for tests only, null normally: {@code noise:P} perturbs the outputs of a fraction P
  *                      of runs (float outputs shifted, integer outputs off by one: a wrong class)
  */

@@ -53,6 +53,8 @@ public final class WorkerProcess {
   private final ThreadPoolExecutor executor;
   private final ScheduledExecutorService heartbeat;
   private final Map<Long, Cancellation> running = new ConcurrentHashMap<>();
+  /** INFER and EMBED requests accepted and not yet begun; whoever removes an id (start or cancel) owns its answer. */
+  private final java.util.Set<Long> notStarted = ConcurrentHashMap.newKeySet();
   private final AtomicInteger active = new AtomicInteger();
   private OutputStream out;
   private ModelHost host;
@@ -85,7 +87,8 @@ public final class WorkerProcess {
       OnnxRunner runner = executor.submit(() -> OnnxRunner.create(options.device(), options.intraOpThreads())).get();
       host = new ModelHost(runner);
       text = new TextHost(runner);
-      keys = NodeKeys.loadOrCreate(options.keyFile());
+      keys = options.keyFile() == null ? NodeKeys.generate() : NodeKeys.loadOrCreate(options.keyFile());
+      log.info("worker {} is node {}", options.nodeId(), keys.nodeId());
       textAnswers = new TextAnswers(text, keys, this::send, options.nodeId());
       String code = CodeChecksum.of(WorkerProcess.class);
       // Built before connecting: the gateway gives a connection only a few seconds to say hello.
@@ -126,7 +129,8 @@ public final class WorkerProcess {
     return new JsonObject()
         .put("protocol", FrameCodec.PROTOCOL_VERSION)
         .put("token", options.token())
-        .put("node_id", options.nodeId())
+        .put("node_id", keys.nodeId())
+        .put("label", options.nodeId())
         .put("pid", ProcessHandle.current().pid())
         .put("capabilities", new JsonObject()
             .put("cores", Runtime.getRuntime().availableProcessors())
@@ -136,7 +140,7 @@ public final class WorkerProcess {
         .put("runtime", new JsonObject().put("name", "onnxruntime").put("version", runner.runtimeVersion()))
         .put("code_sha256", codeSha)
         .put("public_key", keys.publicKey())
-        .put("signature", keys.sign(NodeKeys.helloMessage(options.nodeId(), ProcessHandle.current().pid(), codeSha,
+        .put("signature", keys.sign(NodeKeys.helloMessage(keys.nodeId(), ProcessHandle.current().pid(), codeSha,
             options.token())));
   }
 
@@ -196,15 +200,26 @@ public final class WorkerProcess {
           send(Frame.error(id, "overloaded", "worker " + options.nodeId() + " cannot take more generations"));
         }
       }
-      case EMBED -> submit(id, () -> textAnswers.embed(frame));
+      case EMBED -> {
+        notStarted.add(id);
+        submit(id, () -> textAnswers.embed(frame));
+      }
       case SCORE -> textAnswers.score(frame);
       case INFER -> {
         running.put(id, new Cancellation());
+        notStarted.add(id);
         submit(id, () -> infer(frame));
       }
       case CANCEL -> {
         Cancellation c = running.get(id);
-        if (c != null) {
+        if (notStarted.remove(id)) {
+          // Still queued behind other work: nothing of it runs, so the cancel is answered now.
+          if (c != null) {
+            c.cancel();
+          }
+          running.remove(id);
+          send(Frame.error(id, "cancelled", "cancelled before it started"));
+        } else if (c != null) {
           c.cancel();
         } else {
           text.cancel(id);
@@ -219,8 +234,12 @@ public final class WorkerProcess {
   }
 
   private void submit(long id, Runnable task) {
+    boolean cancellable = notStarted.contains(id);
     try {
       Future<?> ignored = executor.submit(() -> {
+        if (cancellable && !notStarted.remove(id)) {
+          return; // cancelled while queued, and already answered
+        }
         active.incrementAndGet();
         try {
           task.run();
@@ -234,6 +253,7 @@ public final class WorkerProcess {
       });
     } catch (RejectedExecutionException e) {
       running.remove(id);
+      notStarted.remove(id);
       send(Frame.error(id, "overloaded", "worker " + options.nodeId() + " has " + options.queueLimit() + " items queued"));
     }
   }
