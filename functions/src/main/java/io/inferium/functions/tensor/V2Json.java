@@ -98,9 +98,17 @@ public final class V2Json {
     long count = elementCount(name, shape);
     ByteBuffer data = binary.slice(binary.position(), (int) size).order(java.nio.ByteOrder.LITTLE_ENDIAN);
     if (type.isFixedWidth()) {
-      if (count * type.byteSize() != size) {
+      long needed;
+      try {
+        needed = Math.multiplyExact(count, type.byteSize());
+      } catch (ArithmeticException overflow) {
+        // [2^60, 4] FP32 is 2^64 bytes: unchecked, it wrapped to 0 and matched an empty binary part.
+        throw new TensorFormatException("input '" + name + "': shape " + shapeText(shape) + " of " + type
+            + " has more bytes than a tensor can hold");
+      }
+      if (needed != size) {
         throw new TensorFormatException("input '" + name + "': shape " + shapeText(shape) + " of " + type + " needs "
-            + count * type.byteSize() + " bytes, binary_data_size is " + size);
+            + needed + " bytes, binary_data_size is " + size);
       }
     } else {
       long elements = 0;
