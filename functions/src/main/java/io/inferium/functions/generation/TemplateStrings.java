@@ -169,7 +169,7 @@ final class TemplateStrings {
           return parts;
         }
         if (parts.size() >= limit) {
-          parts.add(rstrip(s.substring(i), null));
+          parts.add(s.substring(i));
           return parts;
         }
         int j = i;

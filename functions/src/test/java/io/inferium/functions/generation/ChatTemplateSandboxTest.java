@@ -160,8 +160,13 @@ class ChatTemplateSandboxTest {
         + "{{ ' a  b '.split() | length }}|{{ '<tool>x'.startswith('<tool>') }}|{{ 'x</s>'.endswith(('</s>', 'q')) }}|"
         + "{{ 'hello world'.title() }}|{{ 'Hi'.upper() }}{{ 'Hi'.lower() }}|{{ 'aXbX'.replace('X', '-') }}|"
         + "{{ '-'.join(['a', 'b']) }}|{{ 'banana'.count('a') }}|{{ 'banana'.find('n') }}|"
-        + "{% set d = {'k': 'v'} %}{% for k, v in d.items() %}{{ k }}={{ v }}{% endfor %}{{ d.get('z', 'none') }}").render(HELLO, true);
-    assertEquals("a b|hi|a;b;;c|2|true|true|Hello World|HIhi|a-b-|a-b|3|2|k=vnone", out);
+        + "{% set d = {'k': 'v'} %}{% for k, v in d.items() %}{{ k }}={{ v }}{% endfor %}{{ d.get('z', 'none') }}|"
+        + "{{ ' a  b '.split(none, 1) | join('/') }}|{{ 'a,b,c'.split(',', 1) | join('/') }}|{{ 'ab'.replace('', 'x', 2) }}|"
+        + "{{ 'hello world-foo'.title() }}|{{ 'aBC'.capitalize() }}|{{ 'banana'.count('') }}|{{ 'abc'.find('z') }}")
+        .render(HELLO, true);
+    // What Python gives for the same calls.
+    assertEquals("a b|hi|a;b;;c|2|true|true|Hello World|HIhi|a-b-|a-b|3|2|k=vnone|a/b |a/b,c|xaxb|Hello World-Foo|Abc|7|-1",
+        out);
   }
 
   @Test
