@@ -14,7 +14,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 
 /**
  * Mutated multipart deploy bodies against a real gateway (a fixed seed; {@code -Dinferium.fuzz.deploys=N}
@@ -22,7 +25,66 @@ import org.junit.jupiter.api.Test;
  * the mutation happened to leave a well-formed deploy; never a 5xx, never a hang. Afterwards the
  * gateway still answers a normal inference correctly.
  */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class DeployFuzzIT {
+
+  private TestGateway gw;
+
+  @BeforeAll
+  void start() throws Exception {
+    gw = TestGateway.start(1);
+    assertEquals("ready", gw.deployAndWait(new JsonObject().put("name", "adder"), TestGateway.model("add.onnx"))
+        .getString("state"));
+  }
+
+  @AfterAll
+  void stop() throws Exception {
+    gw.close();
+  }
+
+  private HttpResponse<Buffer> post(byte[] body, String contentType) throws Exception {
+    return gw.client.post(gw.port(), "127.0.0.1", "/api/functions")
+        .bearerTokenAuthentication(TestGateway.ADMIN_KEY).putHeader("Content-Type", contentType)
+        .sendBuffer(Buffer.buffer(body)).await(30, TimeUnit.SECONDS);
+  }
+
+  private void assertAddsCorrectly() throws Exception {
+    JsonObject request = new JsonObject().put("inputs", new JsonArray()
+        .add(new JsonObject().put("name", "a").put("datatype", "FP32").put("shape", new JsonArray().add(1).add(4))
+            .put("data", new JsonArray().add(1).add(2).add(3).add(4)))
+        .add(new JsonObject().put("name", "b").put("datatype", "FP32").put("shape", new JsonArray().add(1).add(4))
+            .put("data", new JsonArray().add(1).add(1).add(1).add(1))));
+    HttpResponse<Buffer> ok = gw.infer("adder", request);
+    assertEquals(200, ok.statusCode(), ok.bodyAsString());
+    JsonObject sum = ok.bodyAsJsonObject().getJsonArray("outputs").stream().map(JsonObject.class::cast)
+        .filter(o -> "sum".equals(o.getString("name"))).findFirst().orElseThrow();
+    assertEquals(new JsonArray().add(2.0).add(3.0).add(4.0).add(5.0), sum.getJsonArray("data"));
+  }
+
+  /** Found by the fuzzer: Vert.x's BodyHandler waited forever for a file part without its closing boundary. */
+  @Test
+  void aFilePartWithoutItsClosingBoundaryIsA400AndLeavesNoFile() throws Exception {
+    byte[] body = new ByteArrayOutputStream() {
+      {
+        writeBytes(part("Content-Disposition: form-data; name=\"spec\"", "{\"name\":\"unended\"}".getBytes(StandardCharsets.UTF_8)));
+        writeBytes(("--" + BOUNDARY + "\r\nContent-Disposition: form-data; name=\"model\"; filename=\"m.onnx\"\r\n\r\n")
+            .getBytes(StandardCharsets.UTF_8));
+        writeBytes(Files.readAllBytes(TestGateway.model("add.onnx")));
+      }
+    }.toByteArray();
+    long start = System.nanoTime();
+    HttpResponse<Buffer> resp = post(body, "multipart/form-data; boundary=" + BOUNDARY);
+    assertEquals(400, resp.statusCode(), resp.bodyAsString());
+    assertTrue(resp.bodyAsJsonObject().getString("error").contains("closing boundary"), resp.bodyAsString());
+    assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(25));
+    java.nio.file.Path uploads = gw.dataDir.resolve("uploads");
+    TestGateway.poll("the unfinished upload's file deleted", () -> {
+      try (java.util.stream.Stream<java.nio.file.Path> files = Files.list(uploads)) {
+        return files.count();
+      }
+    }, n -> n == 0);
+    assertAddsCorrectly();
+  }
 
   private static final long SEED = 20261204L;
   private static final int BODIES = Integer.getInteger("inferium.fuzz.deploys", 40);
@@ -93,49 +155,48 @@ class DeployFuzzIT {
     return bytes;
   }
 
+  /** Found by the fuzzer: Netty's multipart decoder threw a NullPointerException (a 500) on a part without a name. */
+  @Test
+  void aPartWithoutANameIsA400() throws Exception {
+    byte[] body = new ByteArrayOutputStream() {
+      {
+        writeBytes(part("Content-Disposition: form-data; nome=\"spec\"", "{\"name\":\"nameless\"}".getBytes(StandardCharsets.UTF_8)));
+        writeBytes(("--" + BOUNDARY + "--\r\n").getBytes(StandardCharsets.UTF_8));
+      }
+    }.toByteArray();
+    HttpResponse<Buffer> resp = post(body, "multipart/form-data; boundary=" + BOUNDARY);
+    assertEquals(400, resp.statusCode(), resp.bodyAsString());
+    assertTrue(resp.bodyAsJsonObject().getString("error").startsWith("malformed multipart body"), resp.bodyAsString());
+    assertAddsCorrectly();
+  }
+
   @Test
   void mutatedDeploysAreAnswered4xxAndTheGatewayKeepsServing() throws Exception {
-    try (TestGateway gw = TestGateway.start(1)) {
-      assertEquals("ready", gw.deployAndWait(new JsonObject().put("name", "adder"), TestGateway.model("add.onnx"))
-          .getString("state"));
-      byte[] model = Files.readAllBytes(TestGateway.model("add.onnx"));
-      Random r = new Random(SEED);
-      int accepted = 0;
-      for (int i = 0; i < BODIES; i++) {
-        byte[] body = body(r, model);
-        String contentType = switch (r.nextInt(10)) {
-          case 0 -> "multipart/form-data";
-          case 1 -> "multipart/form-data; boundary=other";
-          case 2 -> "application/json";
-          default -> "multipart/form-data; boundary=" + BOUNDARY;
-        };
-        long start = System.nanoTime();
-        HttpResponse<Buffer> resp = gw.client.post(gw.port(), "127.0.0.1", "/api/functions")
-            .bearerTokenAuthentication(TestGateway.ADMIN_KEY).putHeader("Content-Type", contentType)
-            .sendBuffer(Buffer.buffer(body)).await(30, TimeUnit.SECONDS);
-        String what = "body " + i + " (" + body.length + " bytes, " + contentType + "): " + resp.statusCode() + " "
-            + resp.bodyAsString();
-        assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(30), what);
-        int status = resp.statusCode();
-        assertTrue(status == 202 || (status >= 400 && status < 500), what);
-        if (status == 202) {
-          accepted++;
-        } else {
-          assertTrue(resp.bodyAsJsonObject().getString("error") != null, what);
-        }
+    byte[] model = Files.readAllBytes(TestGateway.model("add.onnx"));
+    Random r = new Random(SEED);
+    int accepted = 0;
+    for (int i = 0; i < BODIES; i++) {
+      byte[] body = body(r, model);
+      String contentType = switch (r.nextInt(10)) {
+        case 0 -> "multipart/form-data";
+        case 1 -> "multipart/form-data; boundary=other";
+        case 2 -> "application/json";
+        default -> "multipart/form-data; boundary=" + BOUNDARY;
+      };
+      long start = System.nanoTime();
+      HttpResponse<Buffer> resp = post(body, contentType);
+      String what = "body " + i + " (" + body.length + " bytes, " + contentType + "): " + resp.statusCode() + " "
+          + resp.bodyAsString();
+      assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(30), what);
+      int status = resp.statusCode();
+      assertTrue(status == 202 || (status >= 400 && status < 500), what);
+      if (status == 202) {
+        accepted++;
+      } else {
+        assertTrue(resp.bodyAsJsonObject().getString("error") != null, what);
       }
-      assertTrue(accepted < BODIES, "the mutations should break most bodies");
-
-      JsonObject request = new JsonObject().put("inputs", new JsonArray()
-          .add(new JsonObject().put("name", "a").put("datatype", "FP32").put("shape", new JsonArray().add(1).add(4))
-              .put("data", new JsonArray().add(1).add(2).add(3).add(4)))
-          .add(new JsonObject().put("name", "b").put("datatype", "FP32").put("shape", new JsonArray().add(1).add(4))
-              .put("data", new JsonArray().add(1).add(1).add(1).add(1))));
-      HttpResponse<Buffer> ok = gw.infer("adder", request);
-      assertEquals(200, ok.statusCode(), ok.bodyAsString());
-      JsonObject sum = ok.bodyAsJsonObject().getJsonArray("outputs").stream().map(JsonObject.class::cast)
-          .filter(o -> "sum".equals(o.getString("name"))).findFirst().orElseThrow();
-      assertEquals(new JsonArray().add(2.0).add(3.0).add(4.0).add(5.0), sum.getJsonArray("data"));
     }
+    assertTrue(accepted < BODIES, "the mutations should break most bodies");
+    assertAddsCorrectly();
   }
 }

@@ -43,7 +43,9 @@ final class FunctionRoutes {
 
   void mount(Router router, long maxUploadBytes, Path uploadsDir) {
     router.post("/api/functions")
+        .handler(MultipartGuard.arm(vertx))
         .handler(BodyHandler.create(uploadsDir.toString()).setBodyLimit(maxUploadBytes).setDeleteUploadedFilesOnEnd(true))
+        .handler(MultipartGuard.passed())
         .handler(this::deploy);
     router.get("/api/functions").handler(this::search);
     router.get("/api/functions/:name").handler(this::latest);
