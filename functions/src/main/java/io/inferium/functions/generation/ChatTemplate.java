@@ -137,8 +137,8 @@ public final class ChatTemplate {
       }
       violation = budget.violation();
     }
-    if (violation != null) {
-      throw new Failure(FAILED + violation, false);
+    if (violation != null || result == null) {
+      throw new Failure(FAILED + (violation != null ? violation : "the template broke a rule of the sandbox"), false);
     }
     List<TemplateError> fatal = result.getErrors().stream()
         .filter(e -> e.getSeverity() == TemplateError.ErrorType.FATAL).toList();
@@ -149,7 +149,8 @@ public final class ChatTemplate {
       }
     }
     if (!fatal.isEmpty()) {
-      throw new Failure(FAILED + fatal.stream().map(this::describe).distinct().collect(Collectors.joining("; ")), false);
+      String why = fatal.stream().map(this::describe).distinct().limit(5).collect(Collectors.joining("; "));
+      throw new Failure(FAILED + (why.length() > 1000 ? why.substring(0, 1000) + "…" : why), false);
     }
     return result.getOutput();
   }
