@@ -110,7 +110,8 @@ public final class Failures {
       ctx.response().reset();
       return;
     }
-    ApiError error = ctx.failure() != null ? classify(ctx.failure()) : fromStatus(ctx.statusCode());
+    ApiError malformed = MultipartGuard.malformedBody(ctx);
+    ApiError error = malformed != null ? malformed : ctx.failure() != null ? classify(ctx.failure()) : fromStatus(ctx.statusCode());
     send(ctx, error);
   }
 

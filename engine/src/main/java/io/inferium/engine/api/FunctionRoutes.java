@@ -47,7 +47,9 @@ final class FunctionRoutes {
     // A route of its own: Vert.x Web wants a body handler first on any route it is on.
     router.post("/api/functions").handler(this::admit);
     router.post("/api/functions")
+        .handler(MultipartGuard.arm(vertx))
         .handler(BodyHandler.create(uploadsDir.toString()).setBodyLimit(maxUploadBytes).setDeleteUploadedFilesOnEnd(true))
+        .handler(MultipartGuard.passed())
         .handler(this::deploy);
     router.get("/api/functions").handler(this::search);
     router.get("/api/functions/:name").handler(this::latest);

@@ -16,9 +16,10 @@ import java.util.List;
 import java.util.function.Function;
 
 /**
- * The smoke test of a text function in its sandbox worker: a short greedy generation (four tokens
- * from a fixed prompt) or the embedding of one sentence, which must finish within the smoke time
- * limit; the report records what came out.
+ * The smoke test of a text function in its sandbox worker: for a generator its chat template first
+ * ({@link TemplateCheck}), then a short greedy generation (four tokens from a fixed prompt); for an
+ * embedder the embedding of one sentence. Each must finish within the smoke time limit; the report
+ * records what came out.
  */
 final class TextSmoke {
 
@@ -28,6 +29,15 @@ final class TextSmoke {
 
   static Future<Void> run(Vertx vertx, FunctionRecord rec, WorkerLink link, long timeoutMs, List<VerificationCheck> checks,
       JsonObject report, Function<Throwable, Future<String>> crashDetail) {
+    if (rec.spec().kind() == FunctionKind.TEXT_GENERATION) {
+      return TemplateCheck.run(vertx, rec, link, timeoutMs, checks, report, crashDetail)
+          .compose(v -> smoke(vertx, rec, link, timeoutMs, checks, report, crashDetail));
+    }
+    return smoke(vertx, rec, link, timeoutMs, checks, report, crashDetail);
+  }
+
+  private static Future<Void> smoke(Vertx vertx, FunctionRecord rec, WorkerLink link, long timeoutMs,
+      List<VerificationCheck> checks, JsonObject report, Function<Throwable, Future<String>> crashDetail) {
     boolean generate = rec.spec().kind() == FunctionKind.TEXT_GENERATION;
     long start = System.nanoTime();
     Promise<Frame> call = Promise.promise();

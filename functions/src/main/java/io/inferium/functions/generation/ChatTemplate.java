@@ -1,10 +1,7 @@
 package io.inferium.functions.generation;
 
-import com.hubspot.jinjava.Jinjava;
-import com.hubspot.jinjava.JinjavaConfig;
 import com.hubspot.jinjava.interpret.RenderResult;
 import com.hubspot.jinjava.interpret.TemplateError;
-import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
@@ -20,6 +17,11 @@ import java.util.stream.Collectors;
  * {@code eos_token} and {@code raise_exception(message)} in scope, with Jinja's
  * {@code trim_blocks} and {@code lstrip_blocks} on as in transformers. Without a template the
  * {@linkplain #CHATML ChatML default} is used.
+ *
+ * <p>A template is untrusted code: it renders in a {@link TemplateSandbox} (no file or template
+ * loading, allow-listed tags, filters and methods, bounded output, work and time), so a hostile
+ * one fails its own request with a {@link Failure} and cannot read the server's files or hold the
+ * thread that renders it.
  */
 public final class ChatTemplate {
 
@@ -32,21 +34,30 @@ public final class ChatTemplate {
 
   private final String source;
   private final boolean isDefault;
-  private final Map<String, Object> specialTokens;
-  private final Jinjava jinjava;
+  private static final TemplateSandbox SANDBOX = new TemplateSandbox(TemplateSandbox.Limits.DEFAULT);
 
-  private ChatTemplate(String source, boolean isDefault, Map<String, Object> specialTokens) {
+  private final Map<String, Object> specialTokens;
+  private final TemplateSandbox sandbox;
+
+  private ChatTemplate(String source, boolean isDefault, Map<String, Object> specialTokens, TemplateSandbox sandbox) {
     this.source = source;
     this.isDefault = isDefault;
     this.specialTokens = specialTokens;
-    this.jinjava = new Jinjava(JinjavaConfig.newBuilder().withTrimBlocks(true).withLstripBlocks(true).build());
-    jinjava.getGlobalContext().registerFunction(
-        new ELFunctionDefinition("", "raise_exception", ChatTemplate.class, "raiseException", String.class));
+    this.sandbox = sandbox;
+  }
+
+  private ChatTemplate(String source, boolean isDefault, Map<String, Object> specialTokens) {
+    this(source, isDefault, specialTokens, SANDBOX);
   }
 
   /** A template from its Jinja source. */
   public static ChatTemplate of(String source) {
     return new ChatTemplate(source, false, Map.of());
+  }
+
+  /** A template rendered under other limits than the default (tests of the limits). */
+  static ChatTemplate of(String source, TemplateSandbox.Limits limits) {
+    return new ChatTemplate(source, false, Map.of(), new TemplateSandbox(limits));
   }
 
   /** The ChatML default. */
@@ -94,9 +105,9 @@ public final class ChatTemplate {
   }
 
   /**
-   * Renders the conversation.
+   * Renders the conversation in the sandbox.
    *
-   * @throws IllegalArgumentException when the template fails (syntax, {@code raise_exception}), naming why
+   * @throws Failure when the template fails (syntax, a sandbox rule or limit, {@code raise_exception}), naming why
    */
   public String render(List<ChatMessage> messages, boolean addGenerationPrompt) {
     List<Map<String, Object>> list = new ArrayList<>(messages.size());
@@ -109,30 +120,99 @@ public final class ChatTemplate {
     Map<String, Object> context = new HashMap<>(specialTokens);
     context.put("messages", list);
     context.put("add_generation_prompt", addGenerationPrompt);
+    if (source.contains("____int3rpr3t3r____")) {
+      // Jinjava's name for its own interpreter object: no template has a reason to touch it.
+      throw new Failure(FAILED + "the name ____int3rpr3t3r____ is not allowed in a chat template", false);
+    }
     RenderResult result;
-    try {
-      result = jinjava.renderForResult(source, context);
-    } catch (RuntimeException e) {
-      throw new IllegalArgumentException("chat template failed: " + e.getMessage(), e);
+    String violation;
+    try (TemplateSandbox.Budget budget = sandbox.open()) {
+      try {
+        result = sandbox.jinjava().renderForResult(source, context);
+      } catch (TemplateSandbox.Violation e) {
+        result = null;
+      } catch (RuntimeException | StackOverflowError e) {
+        throw new Failure(FAILED + (e instanceof StackOverflowError ? "the template nests too deeply" : e.getMessage()),
+            false);
+      }
+      violation = budget.violation();
+    }
+    if (violation != null || result == null) {
+      throw new Failure(FAILED + (violation != null ? violation : "the template broke a rule of the sandbox"), false);
     }
     List<TemplateError> fatal = result.getErrors().stream()
         .filter(e -> e.getSeverity() == TemplateError.ErrorType.FATAL).toList();
+    for (TemplateError e : fatal) {
+      TemplateRejection rejection = rejection(e);
+      if (rejection != null) {
+        throw new Failure(REFUSED + rejection.getMessage(), true);
+      }
+    }
     if (!fatal.isEmpty()) {
-      throw new IllegalArgumentException("chat template failed: "
-          + fatal.stream().map(ChatTemplate::describe).collect(Collectors.joining("; ")));
+      String why = fatal.stream().map(this::describe).distinct().limit(5).collect(Collectors.joining("; "));
+      throw new Failure(FAILED + (why.length() > 1000 ? why.substring(0, 1000) + "…" : why), false);
     }
     return result.getOutput();
   }
 
-  private static String describe(TemplateError e) {
-    // raise_exception's message is the template author's explanation: prefer it to Jinjava's wrapper text.
+  private static final String FAILED = "chat template failed: ";
+  private static final String REFUSED = "chat template refused the conversation: ";
+
+  private static TemplateRejection rejection(TemplateError e) {
     for (Throwable t = e.getException(); t != null; t = t.getCause()) {
       if (t instanceof TemplateRejection rejection) {
-        return rejection.getMessage();
+        return rejection;
       }
+    }
+    return null;
+  }
+
+  private String describe(TemplateError e) {
+    if (e.getReason() == TemplateError.ErrorReason.OUTPUT_TOO_BIG) {
+      return "the output exceeds " + sandbox.limits().maxOutputChars() + " characters";
+    }
+    if (e.getReason() == TemplateError.ErrorReason.DISABLED) {
+      String name = String.valueOf(e.getFieldName()).replaceFirst("^(filter|exptest):", "");
+      String what = switch (e.getItem()) {
+        case TAG -> "the tag ";
+        case FILTER -> "the filter ";
+        case FUNCTION -> "the function ";
+        default -> "";
+      };
+      return what + "'" + name + "' is not allowed in a chat template (no include, import, extends or "
+          + "Jinjava extension; see docs/TEXT_MODELS.md)";
     }
     String where = e.getLineno() > 0 ? " (line " + e.getLineno() + ")" : "";
     return e.getMessage() + where;
+  }
+
+  /**
+   * A template that could not render: {@link #refused()} when the template itself rejected the
+   * conversation with {@code raise_exception} (its author's message), otherwise a syntax error or a
+   * sandbox rule or limit. The message starts with {@code chat template failed: } or
+   * {@code chat template refused the conversation: }.
+   */
+  public static final class Failure extends IllegalArgumentException {
+    private final boolean refused;
+
+    Failure(String message, boolean refused) {
+      super(message);
+      this.refused = refused;
+    }
+
+    public boolean refused() {
+      return refused;
+    }
+  }
+
+  /** True when an error message (as a worker reports it) is a template's own refusal of a conversation. */
+  public static boolean isRefusal(String message) {
+    return message != null && message.startsWith(REFUSED);
+  }
+
+  /** True when an error message (as a worker reports it) says the template failed (syntax, sandbox, limits). */
+  public static boolean isFailure(String message) {
+    return message != null && message.startsWith(FAILED);
   }
 
   /** Templates call {@code raise_exception('...')} to reject a conversation (e.g. roles out of order). */
