@@ -71,9 +71,7 @@ class BlameIT {
   }
 
   private String key(String tenant, String role) throws Exception {
-    HttpResponse<Buffer> resp = gw.post("/api/tenants/" + tenant + "/keys", new JsonObject().put("role", role).encode());
-    assertEquals(201, resp.statusCode(), resp.bodyAsString());
-    return resp.bodyAsJsonObject().getString("secret");
+    return gw.newKey(tenant, role);
   }
 
   private HttpResponse<Buffer> post(String key, String path, JsonObject body) throws Exception {

@@ -380,9 +380,7 @@ class IsolationIT {
   }
 
   private String key(String tenant, String role) throws Exception {
-    HttpResponse<Buffer> resp = gw.post("/api/tenants/" + tenant + "/keys", new JsonObject().put("role", role).encode());
-    assertEquals(201, resp.statusCode(), resp.bodyAsString());
-    return resp.bodyAsJsonObject().getString("secret");
+    return gw.newKey(tenant, role);
   }
 
   private HttpResponse<Buffer> get(String key, String path) throws Exception {

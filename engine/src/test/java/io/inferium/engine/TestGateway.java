@@ -101,6 +101,13 @@ final class TestGateway implements AutoCloseable {
         .sendBuffer(Buffer.buffer(body)).await(60, TimeUnit.SECONDS);
   }
 
+  /** A new key of {@code role} for {@code tenant} (created by the admin); returns its secret. */
+  String newKey(String tenant, String role) throws Exception {
+    HttpResponse<Buffer> resp = post("/api/tenants/" + tenant + "/keys", new JsonObject().put("role", role).encode());
+    org.junit.jupiter.api.Assertions.assertEquals(201, resp.statusCode(), resp.bodyAsString());
+    return resp.bodyAsJsonObject().getString("secret");
+  }
+
   HttpResponse<Buffer> infer(String function, JsonObject request) throws Exception {
     return post("/v2/models/" + function + "/infer", request.encode());
   }

@@ -182,25 +182,18 @@ public final class ApiKeys {
 
   /** Revokes a tenant's key at once (the cache forgets it too). False if the tenant has no such key. */
   public Future<Boolean> revoke(String tenantId, String keyId) {
-    return pool.preparedQuery("UPDATE api_keys SET revoked_at = COALESCE(revoked_at, now()) WHERE id = $1 AND tenant_id = $2 "
-            + "RETURNING key_hash")
-        .execute(Tuple.of(keyId, tenantId))
-        .map(rows -> {
-          if (rows.size() == 0) {
-            return false;
-          }
-          synchronized (cache) {
-            cache.remove(rows.iterator().next().getString(0));
-          }
-          return true;
-        });
+    return revokeWhere("id = $1 AND tenant_id = $2", Tuple.of(keyId, tenantId));
   }
 
   /** Revokes a platform operator key at once. False if there is no such key. */
   public Future<Boolean> revokeOperator(String keyId) {
-    return pool.preparedQuery("UPDATE api_keys SET revoked_at = COALESCE(revoked_at, now()) WHERE id = $1 "
-            + "AND tenant_id IS NULL AND role = 'operator' RETURNING key_hash")
-        .execute(Tuple.of(keyId))
+    return revokeWhere("id = $1 AND tenant_id IS NULL AND role = 'operator'", Tuple.of(keyId));
+  }
+
+  private Future<Boolean> revokeWhere(String condition, Tuple args) {
+    return pool.preparedQuery("UPDATE api_keys SET revoked_at = COALESCE(revoked_at, now()) WHERE " + condition
+            + " RETURNING key_hash")
+        .execute(args)
         .map(rows -> {
           if (rows.size() == 0) {
             return false;
