@@ -147,7 +147,7 @@ public record ServerConfig(
     return new SupervisorSettings(workers, dataDir.resolve("logs"), device, workerSlots, workerThreads,
         maxInflightPerWorker, heartbeatMs, SupervisorSettings.DEFAULT_HEARTBEAT_MISSES,
         SupervisorSettings.DEFAULT_ATTACH_TIMEOUT_MS, SupervisorSettings.DEFAULT_JVM_OPTIONS,
-        SupervisorSettings.DEFAULT_CANCEL_GRACE_MS, testFaults, dataDir.resolve("nodes"),
+        SupervisorSettings.DEFAULT_CANCEL_GRACE_MS, testFaults,
         sandbox == null ? SandboxSettings.defaults(dataDir) : sandbox);
   }
 }

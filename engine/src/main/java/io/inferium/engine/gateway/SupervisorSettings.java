@@ -18,13 +18,12 @@ import java.util.List;
  * @param attachTimeoutMs  how long a spawned worker has to connect back and say hello
  * @param jvmOptions       extra JVM options for worker processes
  * @param cancelGraceMs    how long a worker may take to stop a cancelled request before it is replaced
- * @param keyDir           where each worker keeps its Ed25519 node key ({@code <worker id>.key})
  * @param testFaults       for tests only: worker slot → fault it injects (see {@code WorkerOptions.fault})
  * @param sandbox          how worker processes are confined and limited ({@link WorkerSandbox})
  */
 public record SupervisorSettings(int workers, Path logDir, ExecutionDevice device, int slots, int intraOpThreads,
     int maxOutstanding, long heartbeatMs, int heartbeatMisses, long attachTimeoutMs, List<String> jvmOptions, long cancelGraceMs,
-    java.util.Map<Integer, String> testFaults, Path keyDir, SandboxSettings sandbox) {
+    java.util.Map<Integer, String> testFaults, SandboxSettings sandbox) {
 
   public static final long DEFAULT_CANCEL_GRACE_MS = 2_000;
 

@@ -91,11 +91,7 @@ public final class WorkerSandbox {
       """;
 
   /** One worker's launch: its scratch directory, uid (-1 without the file sandbox) and cgroup. */
-  public record Launch(String workerId, int slot, Path scratch, int uid, Path cgroup) {
-    public Path keyFile() {
-      return scratch.resolve("node.key");
-    }
-  }
+  public record Launch(String workerId, int slot, Path scratch, int uid, Path cgroup) {}
 
   private final SandboxSettings settings;
   private final boolean files;
