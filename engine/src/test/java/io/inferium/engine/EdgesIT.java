@@ -100,8 +100,7 @@ class EdgesIT {
   }
 
   private HttpResponse<Buffer> post(String key, String path, JsonObject body) throws Exception {
-    return gw.client.post(gw.port(), "127.0.0.1", path).bearerTokenAuthentication(key).sendJsonObject(body)
-        .await(60, TimeUnit.SECONDS);
+    return gw.postAs(key, path, body);
   }
 
   private HttpResponse<Buffer> deploy(String key, String name, String model) throws Exception {

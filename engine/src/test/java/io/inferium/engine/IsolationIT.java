@@ -388,8 +388,7 @@ class IsolationIT {
   }
 
   private HttpResponse<Buffer> post(String key, String path, JsonObject body) throws Exception {
-    return gw.client.post(gw.port(), "127.0.0.1", path).bearerTokenAuthentication(key).sendJsonObject(body)
-        .await(120, TimeUnit.SECONDS);
+    return gw.postAs(key, path, body);
   }
 
   private static Set<String> ids(HttpResponse<Buffer> r) {

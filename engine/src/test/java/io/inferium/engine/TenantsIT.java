@@ -66,8 +66,7 @@ class TenantsIT {
   }
 
   private HttpResponse<Buffer> post(String key, String path, JsonObject body) throws Exception {
-    return gw.client.post(gw.port(), "127.0.0.1", path).bearerTokenAuthentication(key).sendJsonObject(body)
-        .await(30, TimeUnit.SECONDS);
+    return gw.postAs(key, path, body);
   }
 
   private HttpResponse<Buffer> delete(String key, String path) throws Exception {

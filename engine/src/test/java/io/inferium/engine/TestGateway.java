@@ -101,6 +101,12 @@ final class TestGateway implements AutoCloseable {
         .sendBuffer(Buffer.buffer(body)).await(60, TimeUnit.SECONDS);
   }
 
+  /** POSTs a JSON body with {@code key} instead of the admin key. */
+  HttpResponse<Buffer> postAs(String key, String path, JsonObject body) throws Exception {
+    return client.post(port(), "127.0.0.1", path).bearerTokenAuthentication(key).sendJsonObject(body)
+        .await(120, TimeUnit.SECONDS);
+  }
+
   /** A new key of {@code role} for {@code tenant} (created by the admin); returns its secret. */
   String newKey(String tenant, String role) throws Exception {
     HttpResponse<Buffer> resp = post("/api/tenants/" + tenant + "/keys", new JsonObject().put("role", role).encode());
