@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.inferium.engine.gateway.WorkerLink;
 import io.inferium.functions.tensor.Tensors;
 import io.inferium.functions.tensor.V2Json;
+import io.inferium.infra.testing.Eventually;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
@@ -36,14 +37,8 @@ class ScalingIT {
     gw.close();
   }
 
-  private static void await(String what, BooleanSupplier condition) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out waiting until " + what);
-      }
-      TimeUnit.MILLISECONDS.sleep(50);
-    }
+  private static void await(String what, BooleanSupplier condition) {
+    Eventually.until(what, java.time.Duration.ofSeconds(30), condition);
   }
 
   private JsonObject addRequest() {

@@ -6,6 +6,7 @@ import io.inferium.engine.deploy.DeploySettings;
 import io.inferium.functions.onnx.StaticCheckConfig;
 import io.inferium.infra.Metrics;
 import io.inferium.infra.TestDatabase;
+import io.inferium.infra.testing.Eventually;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.buffer.Buffer;
@@ -141,15 +142,8 @@ final class TestGateway implements AutoCloseable {
   JsonObject deployAndWait(JsonObject spec, Path model) throws Exception {
     JsonObject rec = deploy(spec, model);
     String path = "/api/functions/" + rec.getString("name") + "/versions/" + rec.getInteger("version");
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-    while (System.nanoTime() < deadline) {
-      JsonObject now = get(path).bodyAsJsonObject();
-      if (!"verifying".equals(now.getString("state"))) {
-        return now;
-      }
-      TimeUnit.MILLISECONDS.sleep(100);
-    }
-    throw new AssertionError(path + " still verifying after 90 s");
+    return Eventually.value(path + " to leave verifying", java.time.Duration.ofSeconds(90), () -> get(path).bodyAsJsonObject(),
+        now -> !"verifying".equals(now.getString("state")));
   }
 
   /**
@@ -162,23 +156,9 @@ final class TestGateway implements AutoCloseable {
         .orElseThrow(() -> new AssertionError("no node attached in slot " + slot));
   }
 
-  /** A check that may throw (an HTTP call, say). */
-  interface Probe<T> {
-    T get() throws Exception;
-  }
-
-  /** Polls {@code probe} every 100 ms until {@code done} holds, for at most 120 s; returns the last value. */
-  static <T> T poll(String what, Probe<T> probe, java.util.function.Predicate<T> done) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-    T last = null;
-    while (System.nanoTime() < deadline) {
-      last = probe.get();
-      if (done.test(last)) {
-        return last;
-      }
-      TimeUnit.MILLISECONDS.sleep(100);
-    }
-    throw new AssertionError(what + " not reached within 120 s; last: " + last);
+  /** Polls {@code probe} until {@code done} holds, for at most 120 s; returns that value. */
+  static <T> T poll(String what, Eventually.Probe<T> probe, java.util.function.Predicate<T> done) {
+    return Eventually.value(what, java.time.Duration.ofSeconds(120), probe, done);
   }
 
   @Override

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.inferium.infra.KafkaBroker;
+import io.inferium.infra.testing.Eventually;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
@@ -89,12 +90,8 @@ class UsageEventsIT {
     }
   }
 
-  private static void poll(BooleanSupplier done, long seconds, String what) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-    while (!done.getAsBoolean()) {
-      assertTrue(System.nanoTime() < deadline, "timed out waiting for " + what);
-      TimeUnit.MILLISECONDS.sleep(20);
-    }
+  private static void poll(BooleanSupplier done, long seconds, String what) {
+    Eventually.until(what, java.time.Duration.ofSeconds(seconds), done);
   }
 
   /** A {@code postgresql://user@host:port/db} URL as a JDBC connection. */

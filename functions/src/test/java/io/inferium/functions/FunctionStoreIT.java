@@ -1,5 +1,6 @@
 package io.inferium.functions;
 
+import static io.inferium.infra.testing.Eventually.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -63,14 +64,6 @@ class FunctionStoreIT {
   @BeforeEach
   void emptyTable() {
     await(database.pool().query("TRUNCATE functions").execute());
-  }
-
-  private static <T> T await(Future<T> future) {
-    try {
-      return future.await(60, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      throw new AssertionError("future failed: " + e, e);
-    }
   }
 
   /** The failure of a future that must fail. */

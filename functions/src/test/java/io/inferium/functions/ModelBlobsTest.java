@@ -1,5 +1,6 @@
 package io.inferium.functions;
 
+import static io.inferium.infra.testing.Eventually.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -9,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.inferium.infra.testing.Eventually;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
@@ -51,10 +53,6 @@ class ModelBlobsTest {
   @AfterEach
   void tearDown() throws Exception {
     files.close().await(10, TimeUnit.SECONDS);
-  }
-
-  private static <T> T await(Future<T> future) throws Exception {
-    return future.await(30, TimeUnit.SECONDS);
   }
 
   private Path upload(String name, byte[] bytes) throws IOException {
@@ -122,11 +120,8 @@ class ModelBlobsTest {
   @Test
   void ingestOfAMissingUploadFails() throws Exception {
     Future<ModelBlobs.StoredModel> ingest = blobs.ingest(dir.resolve("never-written.onnx"));
-    try {
-      fail("expected a failure, got " + await(ingest));
-    } catch (NoSuchFileException expected) {
-      assertTrue(expected.getMessage().contains("never-written.onnx"), expected.getMessage());
-    }
+    Throwable err = Eventually.failure(ingest);
+    assertTrue(err instanceof NoSuchFileException && err.getMessage().contains("never-written.onnx"), err.toString());
   }
 
   @Test

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.inferium.infra.testing.Eventually;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -59,17 +60,13 @@ public abstract class EventLogContract {
     vertx.close().await(30, TimeUnit.SECONDS);
   }
 
-  protected static <T> T await(Future<T> f) throws Exception {
-    return f.await(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+  protected static <T> T await(Future<T> f) {
+    return Eventually.await(f, WAIT);
   }
 
   /** Polls until {@code done} holds, failing with {@code what} at the deadline. */
-  protected static void eventually(String what, BooleanSupplier done) throws InterruptedException {
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    while (!done.getAsBoolean()) {
-      assertTrue(System.nanoTime() < deadline, "timed out waiting: " + what);
-      Thread.sleep(10);
-    }
+  protected static void eventually(String what, BooleanSupplier done) {
+    Eventually.until(what, WAIT, done);
   }
 
   private static JsonObject event(String key, int seq) {

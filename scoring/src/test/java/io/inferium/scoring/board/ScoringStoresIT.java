@@ -1,5 +1,6 @@
 package io.inferium.scoring.board;
 
+import static io.inferium.infra.testing.Eventually.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -24,14 +25,6 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 class ScoringStoresIT {
-
-  private static <T> T await(Future<T> f) {
-    try {
-      return f.await(20, TimeUnit.SECONDS);
-    } catch (java.util.concurrent.TimeoutException e) {
-      throw new AssertionError(e);
-    }
-  }
 
   private static int status(Future<?> f) {
     try {
