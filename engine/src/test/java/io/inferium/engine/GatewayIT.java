@@ -8,12 +8,14 @@ import io.inferium.functions.tensor.DataType;
 import io.inferium.functions.tensor.Tensor;
 import io.inferium.functions.tensor.Tensors;
 import io.inferium.functions.tensor.V2Json;
+import io.inferium.infra.testing.Eventually;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -356,24 +358,17 @@ class GatewayIT {
     var pending = gw.client.post(gw.port(), "127.0.0.1", "/v2/models/it-loop2/infer")
         .bearerTokenAuthentication(TestGateway.ADMIN_KEY)
         .sendJsonObject(loop(iterations, 60_000_000L));
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    var busy = gw.gateway.supervisor().workers().stream().filter(w -> w.outstanding() > 0).findFirst();
-    while (busy.isEmpty() && System.nanoTime() < deadline) {
-      TimeUnit.MILLISECONDS.sleep(20);
-      busy = gw.gateway.supervisor().workers().stream().filter(w -> w.outstanding() > 0).findFirst();
-    }
-    var victim = busy.orElseThrow(() -> new AssertionError("no worker picked up the request"));
+    var victim = Eventually.value("a worker to pick up the request", Duration.ofSeconds(30),
+        () -> gw.gateway.supervisor().workers().stream().filter(w -> w.outstanding() > 0).findFirst(),
+        java.util.Optional::isPresent).orElseThrow();
     ProcessHandle.of(victim.pid()).orElseThrow().destroyForcibly();
     HttpResponse<Buffer> resp = pending.await(60, TimeUnit.SECONDS);
     assertEquals(200, resp.statusCode(), resp.bodyAsString());
     assertEquals(1f + iterations, (float) Tensors.toDoubleArray(output(resp.bodyAsJsonObject(), "y"))[0]);
     assertTrue(gw.metrics.scrape().contains("inferium_redispatched_total{function=\"it-loop2\"}"));
 
-    long replaced = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (gw.gateway.supervisor().workers().size() < 2 && System.nanoTime() < replaced) {
-      TimeUnit.MILLISECONDS.sleep(50);
-    }
-    assertEquals(2, gw.gateway.supervisor().workers().size());
+    Eventually.until("the lost worker to be replaced", Duration.ofSeconds(60),
+        () -> gw.gateway.supervisor().workers().size() == 2);
     assertTrue(gw.metrics.scrape().contains("inferium_worker_restarts_total{reason=\"exited\"}"));
   }
 
@@ -383,20 +378,13 @@ class GatewayIT {
     // SIGSTOP freezes the whole process, heartbeat thread included, as a wedged runtime or a swapping host would.
     Process stop = new ProcessBuilder("kill", "-STOP", Long.toString(victim.pid())).start();
     assertEquals(0, stop.waitFor());
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (gw.gateway.supervisor().workers().contains(victim) && System.nanoTime() < deadline) {
-      TimeUnit.MILLISECONDS.sleep(100);
-    }
-    assertTrue(!gw.gateway.supervisor().workers().contains(victim), "the frozen worker is still in the pool");
+    Eventually.until("the frozen worker to leave the pool", Duration.ofSeconds(30),
+        () -> !gw.gateway.supervisor().workers().contains(victim));
     // It leaves the pool first; the kill and the reaping of a stopped process follow a moment later.
-    while (ProcessHandle.of(victim.pid()).map(ProcessHandle::isAlive).orElse(false) && System.nanoTime() < deadline) {
-      TimeUnit.MILLISECONDS.sleep(50);
-    }
-    assertTrue(ProcessHandle.of(victim.pid()).map(p -> !p.isAlive()).orElse(true), "the frozen worker was not killed");
-    while (gw.gateway.supervisor().workers().size() < 2 && System.nanoTime() < deadline) {
-      TimeUnit.MILLISECONDS.sleep(100);
-    }
-    assertEquals(2, gw.gateway.supervisor().workers().size());
+    Eventually.until("the frozen worker to be killed", Duration.ofSeconds(30),
+        () -> !ProcessHandle.of(victim.pid()).map(ProcessHandle::isAlive).orElse(false));
+    Eventually.until("the frozen worker to be replaced", Duration.ofSeconds(30),
+        () -> gw.gateway.supervisor().workers().size() == 2);
     assertTrue(gw.metrics.scrape().contains("inferium_worker_restarts_total{reason=\"replaced\"}"));
     JsonObject node = gw.get("/api/nodes").bodyAsJsonObject().getJsonArray("nodes").stream().map(JsonObject.class::cast)
         .filter(n -> n.getString("node_id").equals(victim.workerId())).findFirst().orElseThrow();

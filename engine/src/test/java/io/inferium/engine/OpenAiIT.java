@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.inferium.infra.testing.Eventually;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
@@ -19,6 +20,7 @@ import io.vertx.ext.web.multipart.MultipartForm;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -74,15 +76,8 @@ class OpenAiIT {
         .bearerTokenAuthentication(TestGateway.ADMIN_KEY).sendMultipartForm(form).await(60, TimeUnit.SECONDS);
     assertEquals(202, resp.statusCode(), resp.bodyAsString());
     String path = "/api/functions/" + spec.getString("name") + "/versions/" + resp.bodyAsJsonObject().getInteger("version");
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-    while (System.nanoTime() < deadline) {
-      JsonObject now = gw.get(path).bodyAsJsonObject();
-      if (!"verifying".equals(now.getString("state"))) {
-        return now;
-      }
-      TimeUnit.MILLISECONDS.sleep(100);
-    }
-    throw new AssertionError(path + " still verifying");
+    return Eventually.value(path + " to leave verifying", Duration.ofSeconds(90), () -> gw.get(path).bodyAsJsonObject(),
+        now -> !"verifying".equals(now.getString("state")));
   }
 
   private HttpResponse<Buffer> post(String path, JsonObject body) throws Exception {
@@ -346,18 +341,11 @@ class OpenAiIT {
     });
     some.future().await(30, TimeUnit.SECONDS);
     resp.request().connection().close().await(10, TimeUnit.SECONDS);
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    double gone = 0;
-    while (System.nanoTime() < deadline && gone < 1) {
-      gone = gw.metrics.registry().find("inferium.rejections").tag("function", "tiny-gpt").tag("reason", "client_gone")
-          .counters().stream().mapToDouble(c -> c.count()).sum();
-      TimeUnit.MILLISECONDS.sleep(50);
-    }
-    assertEquals(1.0, gone, "the gateway saw the client go");
-    while (System.nanoTime() < deadline && running("tiny-gpt") > 0) {
-      TimeUnit.MILLISECONDS.sleep(50);
-    }
-    assertEquals(0, running("tiny-gpt"), "no generation left running");
+    double gone = Eventually.value("the gateway to see the client go", Duration.ofSeconds(10),
+        () -> gw.metrics.registry().find("inferium.rejections").tag("function", "tiny-gpt").tag("reason", "client_gone")
+            .counters().stream().mapToDouble(c -> c.count()).sum(), n -> n >= 1);
+    assertEquals(1.0, gone, "the gateway saw the client go once");
+    Eventually.until("no generation left running", Duration.ofSeconds(10), () -> running("tiny-gpt") == 0);
     http.close();
   }
 
@@ -421,17 +409,11 @@ class OpenAiIT {
     assertTrue(metrics.contains("inferium_generation_ttft_seconds_count{function=\"tiny-gpt\"}"), "ttft exported");
     assertTrue(metrics.contains("inferium_tokens_total{function=\"tiny-gpt\",kind=\"completion\"}"), "tokens exported");
     // Workers report their decode steps and tokens in heartbeats.
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    double steps = 0;
-    double decoded = 0;
-    while ((steps == 0 || decoded == 0) && System.nanoTime() < deadline) {
-      steps = gw.metrics.registry().find("inferium.worker.decode.steps").functionCounters().stream()
-          .mapToDouble(c -> c.count()).sum();
-      decoded = gw.metrics.registry().find("inferium.worker.decode.tokens").functionCounters().stream()
-          .mapToDouble(c -> c.count()).sum();
-      TimeUnit.MILLISECONDS.sleep(100);
-    }
-    assertTrue(steps > 0 && decoded > 0, steps + " steps, " + decoded + " tokens");
+    Eventually.until("heartbeats reporting decode steps and tokens", Duration.ofSeconds(10),
+        () -> gw.metrics.registry().find("inferium.worker.decode.steps").functionCounters().stream()
+                .mapToDouble(c -> c.count()).sum() > 0
+            && gw.metrics.registry().find("inferium.worker.decode.tokens").functionCounters().stream()
+                .mapToDouble(c -> c.count()).sum() > 0);
   }
 
   /** Runs a command in {@code dir}, returning its stdout; fails the test on a non-zero exit or a timeout. */

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.inferium.functions.tensor.Tensors;
 import io.inferium.functions.tensor.V2Json;
+import io.inferium.infra.testing.Eventually;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -14,6 +15,7 @@ import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.multipart.MultipartForm;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -82,15 +84,8 @@ class TenantsIT {
   }
 
   private JsonObject awaitReady(String key, String name) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (System.nanoTime() < deadline) {
-      JsonObject rec = get(key, "/api/functions/" + name).bodyAsJsonObject();
-      if (!"verifying".equals(rec.getString("state"))) {
-        return rec;
-      }
-      TimeUnit.MILLISECONDS.sleep(100);
-    }
-    throw new AssertionError(name + " still verifying");
+    return Eventually.value(name + " to leave verifying", Duration.ofSeconds(60),
+        () -> get(key, "/api/functions/" + name).bodyAsJsonObject(), rec -> !"verifying".equals(rec.getString("state")));
   }
 
   private static JsonObject addRequest() {
@@ -166,10 +161,8 @@ class TenantsIT {
     String expiring = gw.post("/api/tenants/globex/keys", new JsonObject().put("role", "user").put("expires_at", soon).encode())
         .bodyAsJsonObject().getString("secret");
     assertEquals(200, get(expiring, "/api/functions").statusCode());
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-    while (get(expiring, "/api/functions").statusCode() == 200 && System.nanoTime() < deadline) {
-      TimeUnit.MILLISECONDS.sleep(200);
-    }
+    Eventually.value("the key to expire", Duration.ofSeconds(15), () -> get(expiring, "/api/functions").statusCode(),
+        status -> status != 200);
     assertError(get(expiring, "/api/functions"), 401, "invalid, revoked or expired");
     assertError(gw.post("/api/tenants/globex/keys", "{\"role\":\"admin\"}"), 400, "field 'role'");
     assertError(gw.post("/api/tenants/globex/keys", "{\"expires_at\":\"tomorrow\"}"), 400, "RFC 3339");
