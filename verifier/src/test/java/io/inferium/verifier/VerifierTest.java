@@ -233,6 +233,31 @@ class VerifierTest {
         + "threshold 0.999)", twice.dispute());
   }
 
+  /** Another output kind plugs in as an Agreement: here exact text, as a text verifier might start. */
+  @Test
+  void anotherOutputKindPlugsInThroughItsAgreement() {
+    Agreement<String> exactText = new Agreement<>() {
+      @Override
+      public double similarity(String a, String b) {
+        return a.equals(b) ? 1 : Double.NaN;
+      }
+
+      @Override
+      public String hash(String outputs) {
+        return Integer.toHexString(outputs.hashCode());
+      }
+    };
+    Verifier<String> text = new io.inferium.verifier.consensus.ConsensusVerifier<>(ledger, exactText, new Random(1));
+    String t = nextTask();
+    Verifier.Decision<String> d = text.decide(t, REDUNDANT, List.of(new Verifier.Run<>("n1", "Paris"),
+        new Verifier.Run<>("n2", "Lyon"), new Verifier.Run<>("n3", "Paris")), List.of());
+    await(d.recorded());
+    assertEquals("verified", d.verdict());
+    assertEquals("Paris", d.chosen().outputs());
+    assertEquals(List.of("n2"), d.outliers(), "a NaN similarity is disagreement, never agreement");
+    assertEquals(List.of("n1:reward", "n3:reward", "n2:slash"), events(t));
+  }
+
   private Verifier.Runs<List<Tensor>> auditors(AtomicReference<Set<String>> excluded, List<Future<Verifier.Run<List<Tensor>>>> runs) {
     return (k, exclude) -> {
       assertEquals(Verifier.AUDITORS, k);

@@ -59,7 +59,7 @@ public final class Mempool {
 
   private final Verifier<List<Tensor>> verifier;
   /** Makes task ids unique across restarts; {@link #tasks} makes them unique within this process. */
-  private final String instance = Long.toHexString(new java.security.SecureRandom().nextLong());
+  private final String instance = java.util.HexFormat.of().toHexDigits(new java.security.SecureRandom().nextLong());
   private long tasks;
 
   public Mempool(Vertx vertx, Dispatcher dispatcher, EngineMetrics metrics, Verifier<List<Tensor>> verifier) {
