@@ -26,7 +26,7 @@ import io.inferium.engine.text.TextLoad;
 import io.inferium.engine.text.TextMetrics;
 import io.inferium.verifier.CodeChecksum;
 import io.inferium.verifier.NodeLedger;
-import io.inferium.verifier.Verifier;
+import io.inferium.verifier.consensus.ConsensusVerifier;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
@@ -111,7 +111,7 @@ public final class Gateway {
                 () -> supervisor.workers().size() - dispatcher.workers().size());
             Mempool mempool = new Mempool(vertx, dispatcher, engineMetrics,
                 // A secure source: a worker that could predict which answers get audited would lie only on the others.
-                Verifier.forTensors(ledger, new java.security.SecureRandom()));
+                ConsensusVerifier.forTensors(ledger, new java.security.SecureRandom()));
             TextMetrics textMetrics = new TextMetrics(engineMetrics);
             TextLoad textLoad = new TextLoad(vertx, blobs);
             scaler = new ScaleController(vertx, supervisor, mempool, store, blobs, engineMetrics, config.scale());

@@ -1,12 +1,8 @@
 package io.inferium.verifier;
 
 import io.inferium.functions.FunctionSpec;
-import io.inferium.functions.tensor.Tensor;
-import io.inferium.verifier.consensus.ConsensusVerifier;
-import io.inferium.verifier.consensus.TensorAgreement;
 import io.vertx.core.Future;
 import java.util.List;
-import java.util.Random;
 import java.util.Set;
 
 /**
@@ -18,7 +14,9 @@ import java.util.Set;
  * <p>The verifier never runs work itself: the scheduler runs the batch and hands over the results, or,
  * for an audit, lends a {@link Runs} that starts runs on spare workers. {@code O} is what one run
  * produced (tensors for tensor functions); how two outputs compare is an {@link Agreement}, so a text
- * verifier is another {@code Agreement} behind the same interface.
+ * verifier is another {@code Agreement} behind the same interface. The implementation is
+ * {@code io.inferium.verifier.consensus.ConsensusVerifier} (built with {@code ConsensusVerifier.forTensors});
+ * it depends on this package, never the reverse.
  *
  * @param <O> one run's outputs
  */
@@ -26,11 +24,6 @@ public interface Verifier<O> {
 
   /** Workers an audit re-runs a batch on: with the first answer, three runs, so a majority exists. */
   int AUDITORS = 2;
-
-  /** The verifier for tensor outputs: cosine similarity of floats, exact equality otherwise. */
-  static Verifier<List<Tensor>> forTensors(NodeLedger ledger, Random random) {
-    return new ConsensusVerifier<>(ledger, TensorAgreement.INSTANCE, random);
-  }
 
   /**
    * How a batch runs now: on {@link Plan#workers} distinct workers, and whether an audit is due once

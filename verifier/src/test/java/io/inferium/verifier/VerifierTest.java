@@ -12,6 +12,7 @@ import io.inferium.functions.tensor.Tensor;
 import io.inferium.functions.tensor.Tensors;
 import io.inferium.infra.Database;
 import io.inferium.infra.TestDatabase;
+import io.inferium.verifier.consensus.ConsensusVerifier;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -78,7 +79,7 @@ class VerifierTest {
     for (String n : List.of("n1", "n2", "n3", "n4")) {
       await(ledger.register(n, null));
     }
-    verifier = Verifier.forTensors(ledger, new Random(7));
+    verifier = ConsensusVerifier.forTensors(ledger, new Random(7));
   }
 
   private static <T> T await(Future<T> future) {
@@ -214,7 +215,7 @@ class VerifierTest {
   @Test
   void aFastLiarIsNeverTheServedAnswer() {
     for (int seed = 0; seed < 200; seed++) {
-      Verifier<List<Tensor>> v = Verifier.forTensors(ledger, new Random(seed));
+      Verifier<List<Tensor>> v = ConsensusVerifier.forTensors(ledger, new Random(seed));
       Verifier.Decision<List<Tensor>> garbage = v.decide(nextTask(), REDUNDANT,
           List.of(run("n4", 1e9f, -1e9f, 0), run("n1", 1, 2, 3), run("n2", 1, 2, 3)), List.of());
       await(garbage.recorded());
@@ -247,7 +248,7 @@ class VerifierTest {
         return Integer.toHexString(outputs.hashCode());
       }
     };
-    Verifier<String> text = new io.inferium.verifier.consensus.ConsensusVerifier<>(ledger, exactText, new Random(1));
+    Verifier<String> text = new ConsensusVerifier<>(ledger, exactText, new Random(1));
     String t = nextTask();
     Verifier.Decision<String> d = text.decide(t, REDUNDANT, List.of(new Verifier.Run<>("n1", "Paris"),
         new Verifier.Run<>("n2", "Lyon"), new Verifier.Run<>("n3", "Paris")), List.of());

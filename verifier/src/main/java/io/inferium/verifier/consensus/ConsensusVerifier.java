@@ -1,6 +1,7 @@
 package io.inferium.verifier.consensus;
 
 import io.inferium.functions.FunctionSpec;
+import io.inferium.functions.tensor.Tensor;
 import io.inferium.verifier.Agreement;
 import io.inferium.verifier.Consensus;
 import io.inferium.verifier.NodeLedger;
@@ -38,6 +39,11 @@ public final class ConsensusVerifier<O> implements Verifier<O> {
     this.ledger = ledger;
     this.agreement = agreement;
     this.random = random;
+  }
+
+  /** The verifier for tensor outputs: cosine similarity of floats, exact equality otherwise. */
+  public static Verifier<List<Tensor>> forTensors(NodeLedger ledger, Random random) {
+    return new ConsensusVerifier<>(ledger, TensorAgreement.INSTANCE, random);
   }
 
   @Override
