@@ -26,6 +26,7 @@ import io.inferium.engine.text.TextLoad;
 import io.inferium.engine.text.TextMetrics;
 import io.inferium.verifier.CodeChecksum;
 import io.inferium.verifier.NodeLedger;
+import io.inferium.verifier.consensus.ConsensusVerifier;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
@@ -108,7 +109,9 @@ public final class Gateway {
             Dispatcher dispatcher = new Dispatcher(supervisor, blobs, engineMetrics, ledger::isEjected);
             engineMetrics.workersEligible(() -> dispatcher.workers().size(),
                 () -> supervisor.workers().size() - dispatcher.workers().size());
-            Mempool mempool = new Mempool(vertx, dispatcher, engineMetrics, ledger);
+            Mempool mempool = new Mempool(vertx, dispatcher, engineMetrics,
+                // A secure source: a worker that could predict which answers get audited would lie only on the others.
+                ConsensusVerifier.forTensors(ledger, new java.security.SecureRandom()));
             TextMetrics textMetrics = new TextMetrics(engineMetrics);
             TextLoad textLoad = new TextLoad(vertx, blobs);
             scaler = new ScaleController(vertx, supervisor, mempool, store, blobs, engineMetrics, config.scale());

@@ -3,6 +3,7 @@ package io.inferium.verifier;
 import io.inferium.functions.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.ToDoubleBiFunction;
 
 /**
  * Redundant runs compared: the largest group of runs whose outputs agree pairwise at or above the
@@ -34,6 +35,14 @@ public final class Consensus {
   private Consensus() {}
 
   public static Verdict decide(List<List<Tensor>> runs, double threshold) {
+    return decide(runs, threshold, Similarity::of);
+  }
+
+  /**
+   * The same comparison over any kind of output, given how alike two outputs are (0 to 1): how a
+   * verifier of another output kind (text) reuses the majority rule.
+   */
+  public static <O> Verdict decide(List<O> runs, double threshold, ToDoubleBiFunction<O, O> similarity) {
     int n = runs.size();
     if (n == 0 || n > MAX_RUNS) {
       throw new IllegalArgumentException("between 1 and " + MAX_RUNS + " runs, got " + n);
@@ -42,7 +51,9 @@ public final class Consensus {
     for (int i = 0; i < n; i++) {
       sim[i][i] = 1;
       for (int j = i + 1; j < n; j++) {
-        sim[i][j] = sim[j][i] = Similarity.of(runs.get(i), runs.get(j));
+        double s = similarity.applyAsDouble(runs.get(i), runs.get(j));
+        // NaN compares false against the threshold, so it would count as agreement: it is none.
+        sim[i][j] = sim[j][i] = Double.isNaN(s) ? 0 : s;
       }
     }
     if (n == 1) {

@@ -106,6 +106,15 @@ public final class NodeLedger {
   }
 
   private final Map<String, NodeState> states = new ConcurrentHashMap<>();
+
+  /** Task ids whose verdict is applied, for {@link #record}'s idempotence; bounded, oldest forgotten first. */
+  public static final int REMEMBERED_TASKS = 65_536;
+  private final Map<String, Boolean> recorded = new java.util.LinkedHashMap<>() {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+      return size() > REMEMBERED_TASKS;
+    }
+  };
   /** Writes go to PostgreSQL one after another, in the order the verdicts were decided. */
   private Future<Void> writes = Future.succeededFuture();
 
@@ -122,10 +131,15 @@ public final class NodeLedger {
    * Applies a verdict: {@code nodes.get(i)} produced run {@code i}, whose output hashed to
    * {@code hashes.get(i)}. Disputed and unverified tasks change nothing (no majority to judge by).
    * The decision (and an ejection) takes effect in memory at once; the returned future completes when
-   * it is stored.
+   * it is stored. Idempotent on {@code taskId}: a task already recorded (among the last
+   * {@link #REMEMBERED_TASKS}) changes nothing again, so task ids must be unique per task, never a
+   * client's request id alone.
    */
   public synchronized Future<Void> record(String taskId, Consensus.Verdict verdict, List<String> nodes, List<String> hashes) {
     if (verdict.kind() != Consensus.Kind.VERIFIED) {
+      return Future.succeededFuture();
+    }
+    if (recorded.put(taskId, Boolean.TRUE) != null) {
       return Future.succeededFuture();
     }
     registry.counter("inferium.verification.tasks", "verdict", verdict.kind().wire()).increment();

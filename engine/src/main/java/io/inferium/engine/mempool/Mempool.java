@@ -12,9 +12,7 @@ import io.inferium.functions.tensor.Tensor;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
-import io.inferium.verifier.Consensus;
-import io.inferium.verifier.NodeLedger;
-import io.inferium.verifier.OutputHash;
+import io.inferium.verifier.Verifier;
 import io.vertx.core.Vertx;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -59,10 +57,13 @@ public final class Mempool {
   private volatile boolean waitingForCapacity;
   private volatile long lastDispatchNanos = System.nanoTime();
 
-  private final NodeLedger ledger;
+  private final Verifier<List<Tensor>> verifier;
+  /** Makes task ids unique across restarts; {@link #tasks} makes them unique within this process. */
+  private final String instance = java.util.HexFormat.of().toHexDigits(new java.security.SecureRandom().nextLong());
+  private long tasks;
 
-  public Mempool(Vertx vertx, Dispatcher dispatcher, EngineMetrics metrics, NodeLedger ledger) {
-    this.ledger = ledger;
+  public Mempool(Vertx vertx, Dispatcher dispatcher, EngineMetrics metrics, Verifier<List<Tensor>> verifier) {
+    this.verifier = verifier;
     this.vertx = vertx;
     this.context = vertx.getOrCreateContext();
     this.dispatcher = dispatcher;
@@ -186,14 +187,14 @@ public final class Mempool {
       inputs.add(Batches.concat(t.name(), batch.members().stream()
           .map(m -> m.inputs.stream().filter(i -> i.name().equals(t.name())).findFirst().orElseThrow()).toList()));
     }
+    Verifier.Plan plan = verifier.plan(first.verification);
     if (links.size() == 1) {
       WorkerLink link = links.get(0);
       dispatcher.run(link, q.fn, inputs, first.outputs, batch.newCall())
           .onComplete(ar -> onContext(() -> {
             finished(q, batch, ar);
-            FunctionSpec.Verification v = first.verification;
-            if (ar.succeeded() && v.audit() && q.auditRandom.nextDouble() < v.auditFraction()) {
-              audit(q, batch, inputs, first.outputs, link.workerId(), ar.result());
+            if (ar.succeeded() && plan.auditDue()) {
+              audit(q, batch, inputs, first.outputs, ar.result());
             }
           }));
       return;
@@ -206,91 +207,77 @@ public final class Mempool {
   }
 
   /**
-   * Optimistic verification: the batch was answered by one worker; now two others run it again and
-   * the majority of the three decides. An outvoted first worker is slashed like any outlier. Audits
-   * take spare capacity only; one that finds no free workers is skipped and counted.
+   * The ledger's id of a verification task: the first request's id (and how many more shared the batch)
+   * for the operator, then a suffix unique to this batch, since the ledger records a task id once and
+   * request ids come from clients.
    */
-  private void audit(FunctionQueue q, Batch batch, List<Tensor> inputs, List<String> outputs, String answeredBy,
-      Dispatcher.Result answer) {
-    List<WorkerLink> auditors = dispatcher.pickDistinct(2, java.util.Set.of(answeredBy));
-    if (auditors.isEmpty()) {
-      metrics.audited(q.fn.name(), "skipped");
-      return;
-    }
-    List<Future<Dispatcher.Result>> runs = new ArrayList<>();
-    List<io.vertx.core.Promise<io.inferium.engine.protocol.Frame>> calls = new ArrayList<>();
-    for (WorkerLink w : auditors) {
-      io.vertx.core.Promise<io.inferium.engine.protocol.Frame> call = io.vertx.core.Promise.promise();
-      calls.add(call);
-      runs.add(dispatcher.run(w, q.fn, inputs, outputs, call));
-    }
-    // An audit has the function's own time limit: an auditor that hangs is withdrawn (and replaced if stuck).
-    long limit = vertx.setTimer(q.fn.spec().timeoutMs(), t -> calls.forEach(c ->
-        c.tryFail(new WorkerLink.Cancelled("audit exceeded " + q.fn.spec().timeoutMs() + " ms"))));
-    runs.forEach(r -> r.onComplete(ar -> {
-      if (runs.stream().allMatch(Future::isComplete)) {
-        vertx.cancelTimer(limit);
-      }
-    }));
-    String task = batch.members().get(0).id + "/audit";
-    Future.join(runs).onComplete(done -> onContext(() -> {
-      List<List<Tensor>> results = new ArrayList<>();
-      List<String> nodes = new ArrayList<>();
-      results.add(answer.outputs());
-      nodes.add(answeredBy);
-      for (int i = 0; i < runs.size(); i++) {
-        if (runs.get(i).succeeded()) {
-          results.add(runs.get(i).result().outputs());
-          nodes.add(auditors.get(i).workerId());
-        }
-      }
-      Consensus.Verdict verdict = Consensus.decide(results, batch.members().get(0).verification.threshold());
-      String outcome = verdict.kind() != Consensus.Kind.VERIFIED ? "inconclusive"
-          : verdict.outliers().contains(0) ? "caught" : "clean";
-      metrics.audited(q.fn.name(), outcome);
-      if (outcome.equals("caught")) {
-        log.warn("Audit of {} caught worker {}: outvoted by {}", task, answeredBy,
-            verdict.agreeing().stream().map(nodes::get).toList());
-      }
-      ledger.record(task, verdict, nodes, results.stream().map(OutputHash::of).toList())
-          .onFailure(err -> log.error("Could not record audit {}: {}", task, err.toString()));
-      capacityFreed();
-    }));
+  private String taskId(Batch batch) {
+    int more = batch.members().size() - 1;
+    return batch.members().get(0).id + (more > 0 ? "+" + more : "") + "@" + instance + "." + (++tasks);
   }
 
-  /** Compares the runs of a redundant batch and answers from the agreeing majority. */
+  /**
+   * Optimistic verification, judged by the verifier: the batch was answered by one worker; two others
+   * run it again on spare capacity only (an audit that finds no free workers is skipped and counted).
+   */
+  private void audit(FunctionQueue q, Batch batch, List<Tensor> inputs, List<String> outputs, Dispatcher.Result answer) {
+    Verifier.Runs<List<Tensor>> spare = (k, exclude) -> {
+      List<WorkerLink> auditors = dispatcher.pickDistinct(k, exclude);
+      List<io.vertx.core.Promise<io.inferium.engine.protocol.Frame>> calls = new ArrayList<>();
+      List<Future<Verifier.Run<List<Tensor>>>> runs = new ArrayList<>();
+      for (WorkerLink w : auditors) {
+        io.vertx.core.Promise<io.inferium.engine.protocol.Frame> call = io.vertx.core.Promise.promise();
+        calls.add(call);
+        runs.add(dispatcher.run(w, q.fn, inputs, outputs, call).map(r -> new Verifier.Run<>(w.workerId(), r.outputs())));
+      }
+      if (runs.isEmpty()) {
+        return runs;
+      }
+      // An audit has the function's own time limit: an auditor that hangs is withdrawn (and replaced if stuck).
+      long limit = vertx.setTimer(q.fn.spec().timeoutMs(), t -> calls.forEach(c ->
+          c.tryFail(new WorkerLink.Cancelled("audit exceeded " + q.fn.spec().timeoutMs() + " ms"))));
+      Future.join(runs).onComplete(done -> vertx.cancelTimer(limit));
+      return runs;
+    };
+    verifier.audit(taskId(batch) + "/audit", batch.members().get(0).verification,
+            new Verifier.Run<>(answer.workerId(), answer.outputs()), spare)
+        .onComplete(done -> onContext(() -> {
+          if (done.failed()) {
+            log.error("Audit of a batch of {} failed to judge: {}", q.fn.ref(), done.cause().toString());
+          }
+          Verifier.Audit.Outcome outcome = done.succeeded() ? done.result().outcome() : Verifier.Audit.Outcome.INCONCLUSIVE;
+          metrics.audited(q.fn.name(), outcome.wire());
+          if (outcome != Verifier.Audit.Outcome.SKIPPED) {
+            capacityFreed();
+          }
+        }));
+  }
+
+  /** Hands the runs of a redundant batch to the verifier and answers from the agreeing majority. */
   private void finishedRedundant(FunctionQueue q, Batch batch, List<WorkerLink> links, List<Future<Dispatcher.Result>> runs) {
-    List<Dispatcher.Result> ok = new ArrayList<>();
-    List<String> nodes = new ArrayList<>();
-    Throwable firstError = null;
+    List<Verifier.Run<List<Tensor>>> ok = new ArrayList<>();
+    List<Verifier.Failure> failed = new ArrayList<>();
+    Map<Verifier.Run<List<Tensor>>, Dispatcher.Result> results = new java.util.IdentityHashMap<>();
     for (int i = 0; i < runs.size(); i++) {
       if (runs.get(i).succeeded()) {
-        ok.add(runs.get(i).result());
-        nodes.add(links.get(i).workerId());
-      } else if (firstError == null) {
-        firstError = runs.get(i).cause();
+        Verifier.Run<List<Tensor>> run = new Verifier.Run<>(links.get(i).workerId(), runs.get(i).result().outputs());
+        ok.add(run);
+        results.put(run, runs.get(i).result());
+      } else {
+        failed.add(new Verifier.Failure(links.get(i).workerId(), runs.get(i).cause()));
       }
     }
-    if (ok.isEmpty()) {
-      finished(q, batch, Future.failedFuture(firstError));
+    Verifier.Decision<List<Tensor>> decision = verifier.decide(taskId(batch), batch.members().get(0).verification, ok, failed);
+    if (decision.failed()) {
+      finished(q, batch, Future.failedFuture(decision.failure()));
       return;
     }
-    double threshold = batch.members().get(0).verification.threshold();
-    Consensus.Verdict verdict = Consensus.decide(ok.stream().map(Dispatcher.Result::outputs).toList(), threshold);
-    metrics.verified(q.fn.name(), verdict.kind().wire(), verdict.similarity());
-    List<String> hashes = ok.stream().map(r -> OutputHash.of(r.outputs())).toList();
-    String task = batch.members().get(0).id + (batch.members().size() > 1 ? "+" + (batch.members().size() - 1) : "");
-    ledger.record(task, verdict, nodes, hashes)
-        .onFailure(err -> log.error("Could not record verification of {}: {}", task, err.toString()));
+    metrics.verified(q.fn.name(), decision.verdict(), decision.similarity());
     List<QueuedRequest> live = batch.members().stream().filter(m -> m.state != QueuedRequest.State.DONE).toList();
-    if (verdict.kind() == Consensus.Kind.DISPUTED) {
-      WorkerFailure disputed = new WorkerFailure("disputed", "verification disputed: the runs on workers " + nodes
-          + " disagree (best similarity " + String.format(java.util.Locale.ROOT, "%.6f", verdict.similarity())
-          + ", threshold " + threshold + ")");
-      retryOrFail(q, live, disputed);
+    if (decision.disputed()) {
+      retryOrFail(q, live, new WorkerFailure("disputed", decision.dispute()));
     } else {
-      int chosen = verdict.agreeing().get(java.util.concurrent.ThreadLocalRandom.current().nextInt(verdict.agreeing().size()));
-      deliver(q, batch, live, ok.get(chosen), verdict.kind().wire(), verdict.similarity());
+      deliver(q, batch, live, results.get(decision.chosen()), decision.verdict(), decision.similarity());
     }
     schedule(q);
     capacityFreed();
