@@ -2,10 +2,10 @@ package io.inferium.engine.api;
 
 import io.inferium.engine.auth.Principal;
 import io.inferium.engine.completions.Completions;
+import io.inferium.engine.completions.Digests;
 import io.inferium.engine.mempool.Mempool;
 import io.inferium.engine.scoring.ScoringService;
 import io.inferium.functions.CompletionEvent;
-import io.inferium.functions.ContentDigest;
 import io.inferium.functions.FunctionRecord;
 import io.inferium.functions.tensor.V2Json;
 import io.inferium.scoring.arena.Ballot;
@@ -136,12 +136,11 @@ final class ArenaRoutes {
         : outcome.computeMicros();
     long charge = f.spec().price().charge(shareUs);
     return completions.emit(CompletionEvent.builder(id, f).tenant(who.tenantId()).endpoint("arena", "arena")
-            .inputSha256(ContentDigest.tensors(req.inputs())).outputSha256(ContentDigest.tensors(outcome.outputs()))
             .worker(outcome.workerId()).verdict(outcome.verdict(), outcome.similarity())
             .charge(1, shareUs, charge)
             .timings(TimeUnit.NANOSECONDS.toMicros(outcome.queueNanos()), outcome.computeMicros(),
                 TimeUnit.NANOSECONDS.toMicros(System.nanoTime() - startNanos))
-            .detail("batch_rows", outcome.batchRows()).build())
+            .detail("batch_rows", outcome.batchRows()), Digests.tensors(req.inputs(), outcome.outputs()))
         .map(billed -> {
           if (!billed) {
             return -1L;

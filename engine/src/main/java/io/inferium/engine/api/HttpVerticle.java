@@ -69,7 +69,8 @@ public final class HttpVerticle extends VerticleBase {
     Limits limits = new Limits(services.tiers(), services.tenants(), services.engineMetrics());
     limits.meter(services.meter());
     // The one downstream channel: every answering route emits its completion event here, once.
-    Completions completions = new Completions(services.events(), services.meter(), services.metrics().registry());
+    Completions completions = new Completions(vertx, services.events(), services.meter(),
+        services.metrics().registry());
     V2Routes v2 = new V2Routes(services.store(), services.mempool(), services.engineMetrics(),
         services.workersReady(), services.version(), limits, completions);
     v2.mountPublic(router, services.pool());

@@ -2,11 +2,11 @@ package io.inferium.engine.api;
 
 import io.inferium.engine.auth.Principal;
 import io.inferium.engine.completions.Completions;
+import io.inferium.engine.completions.Digests;
 import io.inferium.engine.text.Embeddings;
 import io.inferium.engine.text.Generations;
 import io.inferium.engine.text.TextMetrics;
 import io.inferium.functions.CompletionEvent;
-import io.inferium.functions.ContentDigest;
 import io.inferium.functions.FunctionKind;
 import io.inferium.functions.FunctionRecord;
 import io.inferium.functions.FunctionState;
@@ -282,13 +282,12 @@ final class OpenAiRoutes {
                   Generations.Finished f = ar.succeeded() ? ar.result() : null;
                   CompletionEvent.Builder event = CompletionEvent.builder(out.id(), fn)
                       .endpoint(endpoint, "text")
-                      .inputSha256(ContentDigest.text(textInput(work, chat)))
-                      .outputSha256(ContentDigest.text(out.texts()))
                       .worker(f == null ? null : f.workerId())
                       .timings(f == null ? 0 : TimeUnit.NANOSECONDS.toMicros(f.queueNanos()), f == null ? 0 : f.computeMicros(),
                           TimeUnit.NANOSECONDS.toMicros(System.nanoTime() - start))
                       .detail("stream", stream).detail("cut_short", f == null);
-                  billed = bill(who, fn, event, prompt, completion, f == null ? 0 : f.computeMicros());
+                  billed = bill(who, fn, event, Digests.text(textInput(work, chat), out.texts()), prompt, completion,
+                      f == null ? 0 : f.computeMicros());
                 } else {
                   billed = Future.succeededFuture(false);
                 }
@@ -340,13 +339,13 @@ final class OpenAiRoutes {
    * once the event is durable (true) or could not be recorded (false: the answer goes out unbilled and
    * says so).
    */
-  private Future<Boolean> bill(Principal who, FunctionRecord fn, CompletionEvent.Builder event, int prompt, int completion,
-      long computeUs) {
+  private Future<Boolean> bill(Principal who, FunctionRecord fn, CompletionEvent.Builder event, Digests digests, int prompt,
+      int completion, long computeUs) {
     long tokens = (long) prompt + completion;
     long charge = fn.spec().price().chargeTokens(tokens);
     metrics.tokens(fn.name(), prompt, completion);
     return completions.emit(event.tenant(who.tenantId()).charge(tokens, computeUs, charge)
-        .detail("prompt_tokens", prompt).detail("completion_tokens", completion).build()).onSuccess(b -> {
+        .detail("prompt_tokens", prompt).detail("completion_tokens", completion), digests).onSuccess(b -> {
           if (b) {
             limits.charged(who, charge);
           }
@@ -395,11 +394,11 @@ final class OpenAiRoutes {
                 }
                 String id = "emb-" + UUID.randomUUID();
                 CompletionEvent.Builder event = CompletionEvent.builder(id, fn).endpoint("embeddings", "text")
-                    .inputSha256(ContentDigest.text(inputs)).outputSha256(ContentDigest.tensors(List.of(result.vectors())))
                     .worker(result.workerId())
                     .timings(0, result.computeMicros(), TimeUnit.NANOSECONDS.toMicros(System.nanoTime() - start))
                     .detail("inputs", inputs.size());
-                return bill(who, fn, event, result.promptTokens(), 0, result.computeMicros()).map(billed -> {
+                return bill(who, fn, event, Digests.textToTensors(inputs, List.of(result.vectors())), result.promptTokens(),
+                    0, result.computeMicros()).map(billed -> {
                   JsonArray data = new JsonArray();
                   java.nio.ByteBuffer all = result.vectors().view().order(java.nio.ByteOrder.LITTLE_ENDIAN);
                   for (int i = 0; i < inputs.size(); i++) {

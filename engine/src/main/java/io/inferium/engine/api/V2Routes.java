@@ -2,10 +2,10 @@ package io.inferium.engine.api;
 
 import io.inferium.engine.EngineMetrics;
 import io.inferium.engine.completions.Completions;
+import io.inferium.engine.completions.Digests;
 import io.inferium.engine.mempool.Mempool;
 import io.inferium.engine.mempool.QueuedRequest;
 import io.inferium.functions.CompletionEvent;
-import io.inferium.functions.ContentDigest;
 import io.inferium.functions.FunctionRecord;
 import io.inferium.functions.FunctionState;
 import io.inferium.functions.FunctionStore;
@@ -173,15 +173,12 @@ final class V2Routes {
             Future<Boolean> billed = completions.emit(CompletionEvent.builder(usageId, fn)
                 .tenant(Authentication.principal(ctx).tenantId())
                 .endpoint("v2.infer", "request")
-                .inputSha256(ContentDigest.tensors(req.inputs()))
-                .outputSha256(ContentDigest.tensors(outcome.outputs()))
                 .worker(outcome.workerId())
                 .verdict(outcome.verdict(), outcome.similarity())
                 .charge(1, shareUs, charge)
                 .timings(TimeUnit.NANOSECONDS.toMicros(outcome.queueNanos()), outcome.computeMicros(),
                     TimeUnit.NANOSECONDS.toMicros(System.nanoTime() - start))
-                .detail("batch_rows", outcome.batchRows())
-                .build());
+                .detail("batch_rows", outcome.batchRows()), Digests.tensors(req.inputs(), outcome.outputs()));
             return billed.map(b -> {
               if (b) {
                 limits.charged(Authentication.principal(ctx), charge);

@@ -5,6 +5,7 @@ import io.inferium.infra.events.EventLog;
 import io.inferium.scoring.UsageMeter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,16 +30,40 @@ public final class Completions {
    */
   public static final String WAIT_PROPERTY = "inferium.usage.waitDurable";
 
+  /** Content up to this size is hashed on the calling event loop (about 0.4 ms at 600 MB/s); more on a worker. */
+  public static final long INLINE_DIGEST_BYTES = 256 << 10;
+
+  private final Vertx vertx;
   private final EventLog events;
   private final UsageMeter meter;
   private final MeterRegistry registry;
   private final boolean waitDurable = !"false".equals(System.getProperty(WAIT_PROPERTY));
 
-  public Completions(EventLog events, UsageMeter meter, MeterRegistry registry) {
+  public Completions(Vertx vertx, EventLog events, UsageMeter meter, MeterRegistry registry) {
+    this.vertx = vertx;
     this.events = events;
     this.meter = meter;
     this.registry = registry;
     registry.counter("inferium.usage.unbilled");
+  }
+
+  /**
+   * Computes the call's input and output digests (inline when small, else on a worker thread, back on the
+   * caller's context), puts them in the event and {@linkplain #emit(CompletionEvent) emits} it. A digest that
+   * could not be computed is left out rather than the event: billing never depends on it.
+   */
+  public Future<Boolean> emit(CompletionEvent.Builder event, Digests digests) {
+    Future<String[]> hashed = digests.bytes() <= INLINE_DIGEST_BYTES
+        ? Future.succeededFuture(new String[] {digests.input().get(), digests.output().get()})
+        : vertx.executeBlocking(() -> new String[] {digests.input().get(), digests.output().get()}, false);
+    return hashed.transform(ar -> {
+      if (ar.succeeded()) {
+        event.inputSha256(ar.result()[0]).outputSha256(ar.result()[1]);
+      } else {
+        log.warn("Digests of a completion not computed, the event goes without them: {}", ar.cause().toString());
+      }
+      return emit(event.build());
+    });
   }
 
   /**

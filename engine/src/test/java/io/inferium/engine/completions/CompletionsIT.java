@@ -35,11 +35,40 @@ class CompletionsIT {
       EventLog events = EventLog.local(vertx, dir.resolve("events"), new SimpleMeterRegistry());
       SimpleMeterRegistry registry = new SimpleMeterRegistry();
       UsageMeter meter = new UsageMeter(vertx, database.pool(), events, registry);
-      Completions completions = new Completions(events, meter, registry);
+      Completions completions = new Completions(vertx, events, meter, registry);
       meter.start().await(10, TimeUnit.SECONDS);
       assertTrue(completions.emit(event("durable", 5)).await(10, TimeUnit.SECONDS), "durable in the log");
       meter.flush().await(10, TimeUnit.SECONDS);
       assertEquals(5.0, registry.counter("inferium.billed.micro.usd", "function", "f").count());
+      // Large content is hashed off the event loop, and the append continues on the caller's context.
+      java.util.List<Boolean> onWorker = new java.util.concurrent.CopyOnWriteArrayList<>();
+      Digests big = new Digests(Completions.INLINE_DIGEST_BYTES + 1, () -> {
+        onWorker.add(io.vertx.core.Context.isOnWorkerThread());
+        return "in";
+      }, () -> "out");
+      io.vertx.core.Context ctx = vertx.getOrCreateContext();
+      io.vertx.core.Promise<Boolean> sameContext = io.vertx.core.Promise.promise();
+      ctx.runOnContext(v -> completions.emit(CompletionEvent.builder("big", "f", 1, "dev", "ab12").tenant("acme")
+          .endpoint("v2.infer", "request").charge(1, 1, 1), big)
+          .onComplete(ar -> sameContext.complete(ar.succeeded() && ar.result() && vertx.getOrCreateContext() == ctx)));
+      assertTrue(sameContext.future().await(10, TimeUnit.SECONDS), "billed, and back on the caller's context");
+      assertEquals(java.util.List.of(true), onWorker);
+      java.util.List<io.vertx.core.json.JsonObject> appended = new java.util.concurrent.CopyOnWriteArrayList<>();
+      var peek = events.subscribe(EventLog.COMPLETIONS, "peek", records -> {
+        records.forEach(r -> appended.add(r.value()));
+        return io.vertx.core.Future.succeededFuture();
+      }).await(10, TimeUnit.SECONDS);
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (appended.stream().noneMatch(e -> "big".equals(e.getString("id")))) {
+        assertTrue(System.nanoTime() < deadline, "the event 'big' was not appended");
+        Thread.sleep(20);
+      }
+      CompletionEvent read = CompletionEvent.fromJson(appended.stream().filter(e -> "big".equals(e.getString("id")))
+          .findFirst().orElseThrow());
+      assertEquals("in", read.inputSha256());
+      assertEquals("out", read.outputSha256());
+      peek.close().await(10, TimeUnit.SECONDS);
+      meter.flush().await(10, TimeUnit.SECONDS);
       meter.stop().await(10, TimeUnit.SECONDS);
       // A log that cannot take the event (closed here; full or failing disk alike): unbilled, counted, nothing kept.
       events.close().await(10, TimeUnit.SECONDS);
@@ -48,8 +77,8 @@ class CompletionsIT {
       assertEquals(0, meter.pendingCount(), "no event waits in memory for a retry");
       var acme = meter.summary("acme", false, Instant.now().minusSeconds(60), Instant.now().plusSeconds(60), "function")
           .await(10, TimeUnit.SECONDS);
-      assertEquals(1, acme.getLong("requests"));
-      assertEquals(5, acme.getLong("charge_micro_usd"));
+      assertEquals(2, acme.getLong("requests"), "durable and big, not lost");
+      assertEquals(6, acme.getLong("charge_micro_usd"));
       database.close().await(10, TimeUnit.SECONDS);
     } finally {
       vertx.close().await(10, TimeUnit.SECONDS);
