@@ -171,6 +171,11 @@ public final class Gateway {
     return supervisor;
   }
 
+  /** The event log (completion events on {@link EventLog#COMPLETIONS}): consumers subscribe here with their own group. */
+  public EventLog events() {
+    return events;
+  }
+
   public Future<Void> stop() {
     Future<Void> f = Future.succeededFuture();
     if (deploymentId != null) {

@@ -143,19 +143,19 @@ class OpenAiIT {
     assertTrue(streamed.getHeader("Content-Type").startsWith("text/event-stream"));
     List<String> events = events(streamed.bodyAsString());
     assertEquals("[DONE]", events.get(events.size() - 1));
-    // Billed, and its usage event was durable in the log before [DONE] left: it is there now, unpolled.
+    // Billed, and its completion event was durable in the log before [DONE] left: it is there now, unpolled.
     assertEquals("true", whole.getHeader("X-Inferium-Billed"));
     assertFalse(streamed.bodyAsString().contains("inferium-billed false"));
     String streamId = new JsonObject(events.get(0)).getString("id");
     try (var files = java.nio.file.Files.walk(gw.dataDir.resolve("events"))) {
-      assertTrue(files.filter(f -> f.toString().contains("inferium.usage") && f.toString().endsWith(".log"))
+      assertTrue(files.filter(f -> f.toString().contains("inferium.completions") && f.toString().endsWith(".log"))
           .anyMatch(f -> {
             try {
               return java.nio.file.Files.readString(f).contains(streamId);
             } catch (java.io.IOException e) {
               throw new java.io.UncheckedIOException(e);
             }
-          }), "usage of " + streamId + " in the event log when [DONE] arrived");
+          }), "the completion event of " + streamId + " in the event log when [DONE] arrived");
     }
     StringBuilder text = new StringBuilder();
     String finish = null;

@@ -200,7 +200,7 @@ class UsageEventsIT {
       load.stop();
       assertEquals(0, usageRows(gw.config.dbUrl()).size(), "nothing stored yet");
       double lag = gw.metrics.scrape().lines()
-          .filter(l -> l.startsWith("inferium_events_lag{") && l.contains("group=\"billing\"") && l.contains("inferium.usage"))
+          .filter(l -> l.startsWith("inferium_events_lag{") && l.contains("group=\"billing\"") && l.contains("inferium.completions"))
           .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).findFirst().orElse(-1);
       assertTrue(lag >= 60, "the billing group's lag shows the unconsumed usage, got " + lag);
 

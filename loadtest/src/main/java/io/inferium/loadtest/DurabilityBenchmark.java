@@ -1,7 +1,6 @@
 package io.inferium.loadtest;
 
 import io.inferium.infra.impl.EmbeddedCluster;
-import io.inferium.scoring.UsageMeter;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
@@ -59,14 +58,14 @@ final class DurabilityBenchmark {
     Vertx loadVertx = Vertx.vertx();
     try {
       for (Variant v : VARIANTS) {
-        // Both switches are read when the gateway starts (UsageMeter, EmbeddedCluster), one gateway at a time.
+        // Both switches are read when the gateway starts (Completions, EmbeddedCluster), one gateway at a time.
         System.setProperty(EmbeddedCluster.UNSAFE_NO_FSYNC_PROPERTY, Boolean.toString(!v.pgDurable()));
-        System.setProperty(UsageMeter.WAIT_PROPERTY, Boolean.toString(v.usageWait()));
+        System.setProperty(io.inferium.engine.completions.Completions.WAIT_PROPERTY, Boolean.toString(v.usageWait()));
         try {
           servers.add(BenchmarkServer.start(workers, null, 0, 0));
         } finally {
           System.clearProperty(EmbeddedCluster.UNSAFE_NO_FSYNC_PROPERTY);
-          System.clearProperty(UsageMeter.WAIT_PROPERTY);
+          System.clearProperty(io.inferium.engine.completions.Completions.WAIT_PROPERTY);
         }
       }
       JsonObject spec = new JsonObject().put("name", "mlp").put("kind", "tensor")

@@ -1,11 +1,15 @@
 package io.inferium.scoring;
 
+import io.inferium.functions.CompletionEvent;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 
 /**
- * One completed request's usage, as a CloudEvents-style record (id = the request id, which makes it
- * idempotent). Money is integer micro-dollars.
+ * One completed request's usage: the row the billing consumer stores (id = the request id, which makes it
+ * idempotent), derived from the request's {@link CompletionEvent} ({@link #of}). Its own JSON form
+ * ({@link #toJson}) is what the retired {@code inferium.usage} topic carried; {@link #fromJson} still reads
+ * it so that a data directory's undrained usage events are stored after an upgrade. Money is integer
+ * micro-dollars.
  *
  * @param tenantId   who is billed; null for platform keys
  * @param owner      the function's owner (the developer side of a revenue split)
@@ -23,10 +27,16 @@ public record UsageEvent(String id, String tenantId, String function, int versio
     this(id, tenantId, function, version, owner, modality, units, computeUs, chargeMicroUsd, at, java.util.List.of());
   }
 
-  /** The CloudEvents {@code type} of usage events on the {@code inferium.usage} topic. */
+  /** The usage row a completion event bills: the same id, tenant, function, units, compute and charge. */
+  public static UsageEvent of(CompletionEvent c) {
+    return new UsageEvent(c.requestId(), c.tenantId(), c.function(), c.version(), c.owner(), c.modality(), c.units(),
+        c.computeUs(), c.chargeMicroUsd(), c.at(), c.workers());
+  }
+
+  /** The CloudEvents {@code type} of usage events on the retired {@code inferium.usage} topic. */
   public static final String TYPE = "io.inferium.usage";
 
-  /** The event as published on {@code inferium.usage} (schema in docs/ARCHITECTURE.md, "Event stream"). */
+  /** The event as the retired {@code inferium.usage} topic carried it (tests write legacy events with it). */
   public JsonObject toJson() {
     return new JsonObject()
         .put("specversion", "1.0").put("id", id).put("source", "inferium/gateway").put("type", TYPE)

@@ -1,5 +1,6 @@
 package io.inferium.scoring;
 
+import io.inferium.functions.CompletionEvent;
 import io.inferium.infra.events.EventLog;
 import io.inferium.infra.events.EventSubscription;
 import io.inferium.infra.events.LogRecord;
@@ -23,17 +24,21 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Records usage durably before the answer leaves, and stores it exactly once.
+ * The billing consumer: stores one usage row per completion event, exactly once.
  *
- * <p>{@link #record} appends the event to the {@code inferium.usage} topic of the {@link EventLog}
- * (durable: a file log fsynced per write batch, so concurrent requests share one fsync; or Kafka
- * behind such a local outbox) and completes when the append did: {@code true} once the event is
- * durable, {@code false} when the append failed (log full, disk error). Routes send the answer only
- * then, and an answer whose event could not be written goes out unbilled and says so; nothing waits
- * in memory for a retry, so a crash at any point loses no billed usage. The {@value #GROUP} group
- * consumes the topic and writes each batch with {@code INSERT … ON CONFLICT (id) DO NOTHING}; its
- * position is committed only after the insert succeeded. So an event redelivered after a crash, a
- * broker restart or a database outage counts once, and one that was acknowledged is never lost.
+ * <p>The engine appends one {@link CompletionEvent} per answered request to {@link EventLog#COMPLETIONS}
+ * and lets the answer leave only once that append is durable (see the engine's {@code Completions}); this
+ * class never sits on the request path. The {@value #GROUP} group consumes the topic and writes each batch
+ * with {@code INSERT … ON CONFLICT (id) DO NOTHING}, keyed by the request id; the log commits its position
+ * only after the insert succeeded. So an event redelivered after a crash, a broker restart or a database
+ * outage counts once, and one that was acknowledged is never lost.
+ *
+ * <p>The same group also drains the retired {@link EventLog#USAGE} topic, so usage events an older gateway
+ * appended to a data directory (or a Kafka cluster) and did not store yet are still billed after an upgrade;
+ * nothing appends there any more, so that subscription stays idle once drained.
+ *
+ * <p>{@link #expect} lets reads of usage (invoices, quotas) wait in {@link #flush} for the requests this process
+ * answered: bookkeeping only, it changes nothing that is billed.
  */
 public final class UsageMeter {
 
@@ -41,11 +46,6 @@ public final class UsageMeter {
   /** The consumer group that stores usage into PostgreSQL. */
   public static final String GROUP = "billing";
   public static final long DEFAULT_FLUSH_WAIT_MS = 5_000;
-  /**
-   * System property that, set to {@code false}, makes {@link #record} complete without waiting for the
-   * append (the answer may then leave before its usage is durable): only to measure what the wait costs.
-   */
-  public static final String WAIT_PROPERTY = "inferium.usage.waitDurable";
   private static final int MAX_TRACKED = 200_000;
 
   private final Vertx vertx;
@@ -54,13 +54,11 @@ public final class UsageMeter {
   private final EventLog events;
   private final MeterRegistry registry;
   private final long flushWaitMs;
-  private final boolean waitDurable = !"false".equals(System.getProperty(WAIT_PROPERTY));
-  // Events recorded here and not yet seen stored, in record order (id → sequence): what flush() waits for.
+  // Requests answered here whose usage is not yet seen stored, in answer order (id → sequence): what flush() waits for.
   private final LinkedHashMap<String, Long> unstored = new LinkedHashMap<>();
   private final List<Waiter> waiters = new ArrayList<>();
   private long sequence;
-  private volatile java.util.function.Consumer<java.util.Set<String>> flushed = fns -> { };
-  private EventSubscription subscription;
+  private final List<EventSubscription> subscriptions = new ArrayList<>();
 
   private record Waiter(long upTo, Promise<Void> promise) {
   }
@@ -76,8 +74,7 @@ public final class UsageMeter {
     this.registry = registry;
     this.flushWaitMs = flushWaitMs;
     Gauge.builder("inferium.usage.pending", this, m -> m.pendingCount())
-        .description("Usage events recorded here and not yet stored in the database").register(registry);
-    registry.counter("inferium.usage.unbilled");
+        .description("Usage of requests answered here and not yet stored in the database").register(registry);
   }
 
   /** How charges are split into payout rows (default {@link PayoutLedger#DEFAULT}); set before {@link #start}. */
@@ -86,9 +83,12 @@ public final class UsageMeter {
     return this;
   }
 
-  /** Starts the billing consumer. */
+  /** Starts the billing consumer on the completions topic, and the drain of the retired usage topic. */
   public Future<Void> start() {
-    return events.subscribe(EventLog.USAGE, GROUP, this::store).onSuccess(s -> subscription = s).mapEmpty();
+    return events.subscribe(EventLog.COMPLETIONS, GROUP, this::storeCompletions).compose(s -> {
+      subscriptions.add(s);
+      return events.subscribe(EventLog.USAGE, GROUP, this::storeLegacy);
+    }).onSuccess(subscriptions::add).mapEmpty();
   }
 
   /** Stops consuming; what is appended but not stored stays in the log for the next start. */
@@ -97,57 +97,89 @@ public final class UsageMeter {
       waiters.forEach(w -> w.promise().tryFail("usage meter stopped"));
       waiters.clear();
     }
-    return subscription == null ? Future.succeededFuture() : subscription.close();
+    return Future.join(subscriptions.stream().map(EventSubscription::close).toList()).mapEmpty();
   }
 
-  /** Events recorded by this process that are not yet stored. */
+  /** Requests answered by this process whose usage is not yet stored. */
   public synchronized int pendingCount() {
     return unstored.size();
   }
 
   /**
-   * Appends one event. Completes with {@code true} once it is durable in the event log, or with
-   * {@code false} when the append failed: the request is then not billed (counted as
-   * {@code inferium.usage.unbilled}) and its answer must say so. Never fails, never blocks.
+   * Notes that the completion event of {@code requestId} is being appended, so that {@link #flush} waits for
+   * its usage row. Never blocks, never fails.
    */
-  public Future<Boolean> record(UsageEvent e) {
+  public void expect(String requestId) {
     synchronized (this) {
-      unstored.remove(e.id());
-      unstored.put(e.id(), ++sequence);
+      unstored.remove(requestId);
+      unstored.put(requestId, ++sequence);
       if (unstored.size() > MAX_TRACKED) {
         // Only flush() uses this; forgetting the oldest makes it wait less, never bills differently.
         unstored.remove(unstored.keySet().iterator().next());
         wake();
       }
     }
-    Future<Boolean> durable = events.append(EventLog.USAGE, e.id(), e.toJson()).map(v -> {
-      registry.counter("inferium.billed.micro.usd", "function", e.function()).increment(e.chargeMicroUsd());
-      registry.counter("inferium.billed.units", "function", e.function(), "modality", e.modality()).increment(e.units());
-      return true;
-    }).otherwise(err -> {
-      synchronized (this) {
-        unstored.remove(e.id());
-        wake();
-      }
-      registry.counter("inferium.usage.unbilled").increment();
-      log.error("Usage event {} not recorded, its answer goes out unbilled: {}", e.id(), err.toString());
-      return false;
-    });
-    return waitDurable ? durable : Future.succeededFuture(true);
+  }
+
+  /** The completion event of {@code requestId} could not be appended: there is nothing to wait for. */
+  public void abandon(String requestId) {
+    synchronized (this) {
+      unstored.remove(requestId);
+      wake();
+    }
   }
 
   /** The billing consumer's handler: stores a batch; the log commits only when this succeeds. */
-  private Future<Void> store(List<LogRecord> records) {
+  private Future<Void> storeCompletions(List<LogRecord> records) {
+    List<UsageEvent> batch = new ArrayList<>(records.size());
+    for (LogRecord r : records) {
+      int schema;
+      try {
+        schema = CompletionEvent.schemaVersion(r.value());
+      } catch (RuntimeException bad) {
+        malformed(r, bad);
+        continue;
+      }
+      if (schema < CompletionEvent.SCHEMA_VERSION) {
+        // Unversioned events predate this consumer: fire-and-forget copies of usage billed through inferium.usage.
+        registry.counter("inferium.usage.legacy.skipped").increment();
+        continue;
+      }
+      if (schema > CompletionEvent.SCHEMA_VERSION) {
+        // Written by a newer gateway: skipping would lose its charge, so hold the group until this one is upgraded.
+        log.error("Completion event {} has schema {}, this billing consumer reads {}: holding until upgraded",
+            r.key(), schema, CompletionEvent.SCHEMA_VERSION);
+        return Future.failedFuture("completion event schema " + schema + " is newer than this consumer");
+      }
+      try {
+        batch.add(UsageEvent.of(CompletionEvent.fromJson(r.value())));
+      } catch (RuntimeException bad) {
+        malformed(r, bad);
+      }
+    }
+    return storeBatch(batch);
+  }
+
+  /** Drains usage events an older gateway appended to the retired usage topic. */
+  private Future<Void> storeLegacy(List<LogRecord> records) {
     List<UsageEvent> batch = new ArrayList<>(records.size());
     for (LogRecord r : records) {
       try {
         batch.add(UsageEvent.fromJson(r.value()));
       } catch (RuntimeException bad) {
-        // A malformed record can never be stored; holding the group on it would stop all billing.
-        registry.counter("inferium.usage.malformed").increment();
-        log.error("Skipping malformed usage record at {}/{}: {}", r.topic(), r.offset(), bad.toString());
+        malformed(r, bad);
       }
     }
+    return storeBatch(batch);
+  }
+
+  private void malformed(LogRecord r, RuntimeException bad) {
+    // A malformed record can never be stored; holding the group on it would stop all billing.
+    registry.counter("inferium.usage.malformed").increment();
+    log.error("Skipping malformed usage record at {}/{}: {}", r.topic(), r.offset(), bad.toString());
+  }
+
+  private Future<Void> storeBatch(List<UsageEvent> batch) {
     return insert(batch).onSuccess(v -> stored(batch))
         .onFailure(err -> log.warn("Storing {} usage events failed, they will be redelivered: {}", batch.size(),
             err.getMessage()));
@@ -180,12 +212,6 @@ public final class UsageMeter {
       }
       wake();
     }
-    flushed.accept(batch.stream().map(UsageEvent::function).collect(java.util.stream.Collectors.toSet()));
-  }
-
-  /** Called with the functions of every batch once it is stored (new users can change a leaderboard). */
-  public void onFlushed(java.util.function.Consumer<java.util.Set<String>> listener) {
-    this.flushed = listener;
   }
 
   private void wake() {
@@ -201,7 +227,7 @@ public final class UsageMeter {
   }
 
   /**
-   * Completes once every event recorded here before the call is stored; fails after a few seconds
+   * Completes once the usage of every request {@linkplain #expect expected} here before the call is stored; fails after a few seconds
    * (e.g. while the database is down) so that readers can go on with what is stored.
    */
   public Future<Void> flush() {

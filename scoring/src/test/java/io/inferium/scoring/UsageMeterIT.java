@@ -3,6 +3,7 @@ package io.inferium.scoring;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.inferium.functions.CompletionEvent;
 import io.inferium.infra.Database;
 import io.inferium.infra.TestDatabase;
 import io.inferium.infra.events.EventLog;
@@ -24,6 +25,22 @@ class UsageMeterIT {
     return new UsageEvent(id, tenant, "f", 1, "dev", "request", 1, 1500, charge, Instant.now());
   }
 
+  /** The completion event that bills {@code e}, as the engine's emitter builds it. */
+  static CompletionEvent completion(UsageEvent e) {
+    CompletionEvent.Builder b = CompletionEvent.builder(e.id(), e.function(), e.version(), e.owner(), "ab12")
+        .at(e.at()).tenant(e.tenantId()).endpoint("v2.infer", e.modality()).charge(e.units(), e.computeUs(),
+            e.chargeMicroUsd());
+    e.workers().forEach(b::worker);
+    return b.build();
+  }
+
+  /** What the engine's emitter does for one answered request: tell the meter, append the completion event. */
+  static io.vertx.core.Future<Void> record(UsageMeter meter, EventLog events, UsageEvent e) {
+    meter.expect(e.id());
+    return events.append(EventLog.COMPLETIONS, e.id(), completion(e).toJson())
+        .onFailure(err -> meter.abandon(e.id()));
+  }
+
   @Test
   void aRedeliveredEventIsCountedOnceAndTenantsSeeOnlyTheirOwn() throws Exception {
     Vertx vertx = Vertx.vertx();
@@ -32,12 +49,12 @@ class UsageMeterIT {
       EventLog events = EventLog.local(vertx, dir.resolve("events"), new SimpleMeterRegistry());
       UsageMeter meter = new UsageMeter(vertx, database.pool(), events, new SimpleMeterRegistry());
       meter.start().await(10, TimeUnit.SECONDS);
-      meter.record(event("r1", "acme", 100));
-      meter.record(event("r1", "acme", 100));
-      meter.record(event("r2", "acme", 100));
-      meter.record(event("r3", "globex", 7));
+      record(meter, events, event("r1", "acme", 100));
+      record(meter, events, event("r1", "acme", 100));
+      record(meter, events, event("r2", "acme", 100));
+      record(meter, events, event("r3", "globex", 7));
       meter.flush().await(10, TimeUnit.SECONDS);
-      meter.record(event("r2", "acme", 100));
+      record(meter, events, event("r2", "acme", 100));
       meter.flush().await(10, TimeUnit.SECONDS);
       assertEquals(0, meter.pendingCount());
       Instant from = Instant.now().minusSeconds(60);
@@ -57,27 +74,82 @@ class UsageMeterIT {
   }
 
   @Test
-  void recordCompletesWhenTheEventIsDurableAndSaysUnbilledWhenItCannotBeWritten() throws Exception {
+  void aReplayedCompletionIsStoredOnceAndAnAbandonedOneIsNotWaitedFor() throws Exception {
     Vertx vertx = Vertx.vertx();
     try (TestDatabase db = TestDatabase.create()) {
       Database database = Database.open(vertx, db.settings()).await(60, TimeUnit.SECONDS);
       EventLog events = EventLog.local(vertx, dir.resolve("events"), new SimpleMeterRegistry());
-      SimpleMeterRegistry registry = new SimpleMeterRegistry();
-      UsageMeter meter = new UsageMeter(vertx, database.pool(), events, registry);
+      UsageMeter meter = new UsageMeter(vertx, database.pool(), events, new SimpleMeterRegistry());
       meter.start().await(10, TimeUnit.SECONDS);
-      assertTrue(meter.record(event("durable", "acme", 5)).await(10, TimeUnit.SECONDS), "durable in the log");
+      UsageEvent once = event("durable", "acme", 5);
+      record(meter, events, once).await(10, TimeUnit.SECONDS);
+      meter.flush().await(10, TimeUnit.SECONDS);
+      // The same event again, as a relay resending after a crash or a consumer redelivering a batch: one row.
+      record(meter, events, once).await(10, TimeUnit.SECONDS);
+      meter.insert(java.util.List.of(UsageEvent.of(completion(once)))).await(10, TimeUnit.SECONDS);
       meter.flush().await(10, TimeUnit.SECONDS);
       meter.stop().await(10, TimeUnit.SECONDS);
-      // A log that cannot take the event (closed here; full or failing disk alike): unbilled, counted, nothing kept.
+      // A log that cannot take the event (closed here; full or failing disk alike): nothing waits for it.
       events.close().await(10, TimeUnit.SECONDS);
-      assertEquals(false, meter.record(event("lost", "acme", 7)).await(10, TimeUnit.SECONDS));
-      assertEquals(1.0, registry.counter("inferium.usage.unbilled").count());
+      assertTrue(record(meter, events, event("lost", "acme", 7))
+          .transform(ar -> io.vertx.core.Future.succeededFuture(ar.failed())).await(10, TimeUnit.SECONDS));
       assertEquals(0, meter.pendingCount(), "no event waits in memory for a retry");
+      meter.flush(100).await(10, TimeUnit.SECONDS);
       Instant from = Instant.now().minusSeconds(60);
       JsonObject acme = meter.summary("acme", false, from, Instant.now().plusSeconds(60), "function")
           .await(10, TimeUnit.SECONDS);
       assertEquals(1, acme.getLong("requests"));
       assertEquals(5, acme.getLong("charge_micro_usd"));
+      database.close().await(10, TimeUnit.SECONDS);
+    } finally {
+      vertx.close().await(10, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void anUpgradedDataDirectoryDrainsItsUsageTopicAndSkipsUnversionedCompletions() throws Exception {
+    Vertx vertx = Vertx.vertx();
+    try (TestDatabase db = TestDatabase.create()) {
+      Database database = Database.open(vertx, db.settings()).await(60, TimeUnit.SECONDS);
+      // What an older gateway left: usage events not yet stored, and its fire-and-forget completion copies.
+      EventLog old = EventLog.local(vertx, dir.resolve("events"), new SimpleMeterRegistry());
+      UsageEvent pending = event("old-1", "acme", 11);
+      old.append(EventLog.USAGE, pending.id(), pending.toJson()).await(10, TimeUnit.SECONDS);
+      old.append(EventLog.COMPLETIONS, "old-1", new JsonObject().put("specversion", "1.0").put("id", "old-1")
+          .put("source", "inferium/gateway").put("type", CompletionEvent.TYPE).put("time", Instant.now().toString())
+          .put("data", new JsonObject().put("function", "f").put("version", 1).put("tenant_id", "acme")
+              .put("units", 1).put("charge_micro_usd", 11))).await(10, TimeUnit.SECONDS);
+      // An answer the old gateway sent unbilled has only the copy: it must stay unbilled.
+      old.append(EventLog.COMPLETIONS, "old-2", new JsonObject().put("specversion", "1.0").put("id", "old-2")
+          .put("source", "inferium/gateway").put("type", CompletionEvent.TYPE).put("time", Instant.now().toString())
+          .put("data", new JsonObject().put("function", "f").put("version", 1).put("tenant_id", "acme")
+              .put("units", 1).put("charge_micro_usd", 13))).await(10, TimeUnit.SECONDS);
+      old.close().await(10, TimeUnit.SECONDS);
+
+      EventLog events = EventLog.local(vertx, dir.resolve("events"), new SimpleMeterRegistry());
+      SimpleMeterRegistry registry = new SimpleMeterRegistry();
+      UsageMeter meter = new UsageMeter(vertx, database.pool(), events, registry);
+      meter.start().await(10, TimeUnit.SECONDS);
+      record(meter, events, event("new-1", "acme", 100)).await(10, TimeUnit.SECONDS);
+      meter.flush().await(10, TimeUnit.SECONDS);
+      Instant from = Instant.now().minusSeconds(60);
+      Instant to = Instant.now().plusSeconds(60);
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      JsonObject sum;
+      do {
+        assertTrue(System.nanoTime() < deadline, "the legacy usage event was not drained");
+        sum = meter.summary("acme", false, from, to, "function").await(10, TimeUnit.SECONDS);
+      } while (sum.getLong("requests") < 2);
+      assertEquals(2, sum.getLong("requests"), "old-1 from the usage topic and new-1, not old-2");
+      assertEquals(111, sum.getLong("charge_micro_usd"));
+      deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (registry.counter("inferium.usage.legacy.skipped").count() < 2) {
+        assertTrue(System.nanoTime() < deadline, "the unversioned completions were not seen");
+        Thread.sleep(20);
+      }
+      assertEquals(0.0, registry.counter("inferium.usage.malformed").count());
+      meter.stop().await(10, TimeUnit.SECONDS);
+      events.close().await(10, TimeUnit.SECONDS);
       database.close().await(10, TimeUnit.SECONDS);
     } finally {
       vertx.close().await(10, TimeUnit.SECONDS);
@@ -93,7 +165,7 @@ class UsageMeterIT {
       EventLog first = EventLog.local(vertx, dir.resolve("events"), new SimpleMeterRegistry());
       UsageMeter before = new UsageMeter(vertx, database.pool(), first, new SimpleMeterRegistry());
       for (int i = 0; i < 50; i++) {
-        before.record(event("e" + i, "acme", 3));
+        record(before, first, event("e" + i, "acme", 3));
       }
       first.close().await(10, TimeUnit.SECONDS);
 
@@ -131,9 +203,9 @@ class UsageMeterIT {
       UsageEvent twoWorkers = new UsageEvent("p1", "acme", "f", 1, "dev", "request", 1, 10, 1001, at,
           java.util.List.of("w-1", "w-2"));
       UsageEvent noWorker = new UsageEvent("p2", "acme", "f", 1, "dev", "request", 1, 10, 7, at);
-      meter.record(twoWorkers);
-      meter.record(noWorker);
-      meter.record(twoWorkers);
+      record(meter, events, twoWorkers);
+      record(meter, events, noWorker);
+      record(meter, events, twoWorkers);
       meter.flush().await(10, TimeUnit.SECONDS);
       // A batch delivered again (as after a crash before the commit) adds no row.
       meter.insert(java.util.List.of(twoWorkers, noWorker)).await(10, TimeUnit.SECONDS);

@@ -1,8 +1,11 @@
 package io.inferium.engine.api;
 
 import io.inferium.engine.auth.Principal;
+import io.inferium.engine.completions.Completions;
+import io.inferium.engine.completions.Digests;
 import io.inferium.engine.mempool.Mempool;
 import io.inferium.engine.scoring.ScoringService;
+import io.inferium.functions.CompletionEvent;
 import io.inferium.functions.FunctionRecord;
 import io.inferium.functions.tensor.V2Json;
 import io.inferium.scoring.arena.Ballot;
@@ -40,13 +43,13 @@ final class ArenaRoutes {
   private final ScoringService scoring;
   private final Mempool mempool;
   private final Limits limits;
-  private final io.inferium.scoring.UsageMeter meter;
+  private final Completions completions;
 
-  ArenaRoutes(ScoringService scoring, Mempool mempool, Limits limits, io.inferium.scoring.UsageMeter meter) {
+  ArenaRoutes(ScoringService scoring, Mempool mempool, Limits limits, Completions completions) {
     this.scoring = scoring;
     this.mempool = mempool;
     this.limits = limits;
-    this.meter = meter;
+    this.completions = completions;
   }
 
   void mount(Router router, long maxRequestBytes) {
@@ -92,11 +95,15 @@ final class ArenaRoutes {
           long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(f.spec().timeoutMs());
           runs.add(mempool.submit(null, f, req.inputs(), req.outputs(), PRIORITY, deadline, null).future());
         }
+        // One server-generated id per battle; each model's run is one function call with one completion event.
+        String requestId = "arena-" + java.util.UUID.randomUUID();
+        long started = System.nanoTime();
         return Future.all(runs).compose(all -> {
-          // Like any answer, the battle leaves only once its usage is durable (or says it was not billed).
+          // Like any answer, the battle leaves only once its completion events are durable (or says it was not billed).
           List<Future<Long>> bills = new ArrayList<>();
           for (int i = 0; i < picked.size(); i++) {
-            bills.add(bill(who, picked.get(i), parsed.get(picked.get(i).name()), runs.get(i).result()));
+            bills.add(bill(who, requestId + "/" + LABELS.get(i), picked.get(i), parsed.get(picked.get(i).name()),
+                runs.get(i).result(), started));
           }
           return Future.all(bills).map(v -> bills);
         }).compose(bills -> {
@@ -105,6 +112,7 @@ final class ArenaRoutes {
           boolean billed = bills.stream().allMatch(b -> b.result() >= 0);
           ctx.response().putHeader("X-Inferium-Charge-Micro-Usd", Long.toString(charged));
           ctx.response().putHeader("X-Inferium-Billed", Boolean.toString(billed));
+          ctx.response().putHeader("X-Inferium-Request-Id", requestId);
           JsonObject models = new JsonObject();
           JsonArray outputs = new JsonArray();
           for (int i = 0; i < picked.size(); i++) {
@@ -121,12 +129,18 @@ final class ArenaRoutes {
   }
 
   /** One arena run billed like a call: the request's share of its batch's compute at the function's price; -1 when not billed. */
-  private Future<Long> bill(Principal who, FunctionRecord f, InferRequest req, Mempool.Outcome outcome) {
+  private Future<Long> bill(Principal who, String id, FunctionRecord f, InferRequest req, Mempool.Outcome outcome,
+      long startNanos) {
     long shareUs = outcome.batchRows() > 0 && req.inputs().get(0).shape().length > 0
-        ? outcome.computeMicros() * req.inputs().get(0).shape()[0] / outcome.batchRows() : outcome.computeMicros();
+        ? V2Routes.share(outcome.computeMicros(), req.inputs().get(0).shape()[0], outcome.batchRows())
+        : outcome.computeMicros();
     long charge = f.spec().price().charge(shareUs);
-    return meter.record(new io.inferium.scoring.UsageEvent(java.util.UUID.randomUUID().toString(), who.tenantId(), f.name(),
-        f.version(), f.owner(), "arena", 1, shareUs, charge, java.time.Instant.now(), List.of(outcome.workerId())))
+    return completions.emit(CompletionEvent.builder(id, f).tenant(who.tenantId()).endpoint("arena", "arena")
+            .worker(outcome.workerId()).verdict(outcome.verdict(), outcome.similarity())
+            .charge(1, shareUs, charge)
+            .timings(TimeUnit.NANOSECONDS.toMicros(outcome.queueNanos()), outcome.computeMicros(),
+                TimeUnit.NANOSECONDS.toMicros(System.nanoTime() - startNanos))
+            .detail("batch_rows", outcome.batchRows()), Digests.tensors(req.inputs(), outcome.outputs()))
         .map(billed -> {
           if (!billed) {
             return -1L;

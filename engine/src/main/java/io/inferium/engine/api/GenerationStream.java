@@ -8,6 +8,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
@@ -48,6 +49,11 @@ final class GenerationStream {
 
   String id() {
     return id;
+  }
+
+  /** The text of each choice so far, in choice order (what the client received, for the completion event's digest). */
+  List<String> texts() {
+    return texts.entrySet().stream().sorted(Map.Entry.comparingByKey()).map(e -> e.getValue().toString()).toList();
   }
 
   /** Whether the response's head went out (a streamed answer has begun). */

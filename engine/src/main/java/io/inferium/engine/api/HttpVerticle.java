@@ -3,7 +3,9 @@ package io.inferium.engine.api;
 import io.inferium.engine.EngineMetrics;
 import io.inferium.engine.auth.ApiKeys;
 import io.inferium.engine.gateway.WorkerSupervisor;
+import io.inferium.engine.completions.Completions;
 import io.inferium.scoring.UsageMeter;
+import io.inferium.scoring.board.LeaderboardUsers;
 import io.inferium.verifier.NodeLedger;
 import io.inferium.engine.auth.Tenants;
 import io.inferium.engine.auth.Tiers;
@@ -44,6 +46,7 @@ public final class HttpVerticle extends VerticleBase {
   private final Services services;
   private final Listen listen;
   private HttpServer server;
+  private LeaderboardUsers leaderboardUsers;
 
   public HttpVerticle(Services services, Listen listen) {
     this.services = services;
@@ -65,8 +68,11 @@ public final class HttpVerticle extends VerticleBase {
         .end(services.metrics().scrape()));
     Limits limits = new Limits(services.tiers(), services.tenants(), services.engineMetrics());
     limits.meter(services.meter());
+    // The one downstream channel: every answering route emits its completion event here, once.
+    Completions completions = new Completions(vertx, services.events(), services.meter(),
+        services.metrics().registry());
     V2Routes v2 = new V2Routes(services.store(), services.mempool(), services.engineMetrics(),
-        services.workersReady(), services.version(), limits, services.meter(), services.events());
+        services.workersReady(), services.version(), limits, completions);
     v2.mountPublic(router, services.pool());
     router.route("/api/*").handler(auth::handle);
     router.route("/v2/*").handler(auth::handle);
@@ -79,27 +85,33 @@ public final class HttpVerticle extends VerticleBase {
     new NodeRoutes(services.ledger(), services.supervisor()).mount(router);
     new UsageRoutes(services.meter(), services.invoices()).mount(router);
     new OpenAiRoutes(services.store(), services.text().generations(), services.text().embeddings(), services.text().metrics(),
-        limits, services.meter(), services.events()).mount(router, listen.maxRequestBytes(),
+        limits, completions).mount(router, listen.maxRequestBytes(),
             new PromptLimits(listen.maxPromptBytes()));
     io.inferium.engine.scoring.ScoringService scoring = new io.inferium.engine.scoring.ScoringService(vertx, services.pool(),
         services.store(), services.mempool(), services.text().generations(), services.text().logLikelihoods(),
         services.text().embeddings());
-    services.meter().onFlushed(functions -> scoring.changed(null));
     router.get("/api/leaderboard/stream").handler(ctx -> {
       ConnectionGuard.whenDone(ctx, limits.stream(Authentication.principal(ctx)));
       ctx.next();
     });
-    new ScoringRoutes(scoring, limits, services.meter()).mount(router);
-    new ArenaRoutes(scoring, services.mempool(), limits, services.meter()).mount(router, listen.maxRequestBytes());
+    new ScoringRoutes(scoring, limits, completions).mount(router);
+    new ArenaRoutes(scoring, services.mempool(), limits, completions).mount(router, listen.maxRequestBytes());
     scoring.start();
-    return vertx.createHttpServer(ConnectionGuard.serverOptions(listen.timeouts()))
+    // A new user of a function can change its category's board: a consumer of completion events tells the streams.
+    leaderboardUsers = new LeaderboardUsers(services.pool(), services.events(), services.metrics().registry());
+    return leaderboardUsers.start(functions -> scoring.changed(null)).compose(v -> vertx.createHttpServer(ConnectionGuard.serverOptions(listen.timeouts()))
         .connectionHandler(guard::connected)
         .requestHandler(req -> {
           guard.request(req);
           router.handle(req);
         })
-        .listen(listen.port(), listen.host())
+        .listen(listen.port(), listen.host()))
         .onSuccess(s -> server = s);
+  }
+
+  @Override
+  public Future<?> stop() {
+    return leaderboardUsers == null ? Future.succeededFuture() : leaderboardUsers.stop();
   }
 
   public int actualPort() {

@@ -1,24 +1,23 @@
 package io.inferium.engine.api;
 
 import io.inferium.engine.auth.Principal;
+import io.inferium.engine.completions.Completions;
+import io.inferium.engine.completions.Digests;
 import io.inferium.engine.text.Embeddings;
 import io.inferium.engine.text.Generations;
 import io.inferium.engine.text.TextMetrics;
+import io.inferium.functions.CompletionEvent;
 import io.inferium.functions.FunctionKind;
 import io.inferium.functions.FunctionRecord;
 import io.inferium.functions.FunctionState;
 import io.inferium.functions.FunctionStore;
 import io.inferium.functions.generation.SamplingParams;
-import io.inferium.infra.events.EventLog;
-import io.inferium.scoring.UsageEvent;
-import io.inferium.scoring.UsageMeter;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -44,19 +43,17 @@ final class OpenAiRoutes {
   private final Embeddings embeddings;
   private final TextMetrics metrics;
   private final Limits limits;
-  private final UsageMeter meter;
-  private final EventLog events;
+  private final Completions completions;
   private PromptLimits prompts;
 
   OpenAiRoutes(FunctionStore store, Generations generations, Embeddings embeddings, TextMetrics metrics, Limits limits,
-      UsageMeter meter, EventLog events) {
-    this.events = events;
+      Completions completions) {
+    this.completions = completions;
     this.store = store;
     this.generations = generations;
     this.embeddings = embeddings;
     this.metrics = metrics;
     this.limits = limits;
-    this.meter = meter;
   }
 
   void mount(Router router, long maxRequestBytes, PromptLimits prompts) {
@@ -279,11 +276,21 @@ final class OpenAiRoutes {
                   metrics.endToEnd(fn.name(), System.nanoTime() - start);
                 }
                 // A failed request costs nothing; a stream that reached the client is charged for what it sent.
-                // The last chunk (or the answer) leaves only once its usage is durable in the event log.
-                Future<Boolean> billed = ar.succeeded() || (stream && completion > 0)
-                    ? bill(who, fn, endpoint, prompt, completion, ar.succeeded() ? ar.result().computeMicros() : 0,
-                        out.id(), ar.succeeded() ? ar.result().workerId() : null, start)
-                    : Future.succeededFuture(false);
+                // The last chunk (or the answer) leaves only once its completion event is durable in the event log.
+                Future<Boolean> billed;
+                if (ar.succeeded() || (stream && completion > 0)) {
+                  Generations.Finished f = ar.succeeded() ? ar.result() : null;
+                  CompletionEvent.Builder event = CompletionEvent.builder(out.id(), fn)
+                      .endpoint(endpoint, "text")
+                      .worker(f == null ? null : f.workerId())
+                      .timings(f == null ? 0 : TimeUnit.NANOSECONDS.toMicros(f.queueNanos()), f == null ? 0 : f.computeMicros(),
+                          TimeUnit.NANOSECONDS.toMicros(System.nanoTime() - start))
+                      .detail("stream", stream).detail("cut_short", f == null);
+                  billed = bill(who, fn, event, Digests.text(textInput(work, chat), out.texts()), prompt, completion,
+                      f == null ? 0 : f.computeMicros());
+                } else {
+                  billed = Future.succeededFuture(false);
+                }
                 return billed.compose(b -> {
                   if (ar.succeeded()) {
                     out.finish(ar.result(), b);
@@ -312,34 +319,37 @@ final class OpenAiRoutes {
         });
   }
 
+  /** The prompt, or each message's role and content, in order: what the completion event's input digest covers. */
+  private static List<String> textInput(JsonObject work, boolean chat) {
+    if (!chat) {
+      return List.of(work.getString("prompt", ""));
+    }
+    List<String> parts = new ArrayList<>();
+    for (Object m : work.getJsonArray("messages", new JsonArray())) {
+      JsonObject message = (JsonObject) m;
+      parts.add(message.getString("role"));
+      parts.add(message.getString("content"));
+    }
+    return parts;
+  }
+
   /**
-   * One usage event (modality text, units = prompt + completion tokens) and one completion event per
-   * answered request; {@code worker} is null for a stream cut short, whose operators' share then goes
-   * to the platform. Completes once the usage event is durable (true) or could not be recorded
-   * (false: the answer goes out unbilled and says so).
+   * Emits the one completion event of an answered text request (modality text, units = prompt + completion
+   * tokens); a stream cut short names no worker, so its operators' share goes to the platform. Completes
+   * once the event is durable (true) or could not be recorded (false: the answer goes out unbilled and
+   * says so).
    */
-  private Future<Boolean> bill(Principal who, FunctionRecord fn, String endpoint, int prompt, int completion,
-      long computeUs, String id, String worker, long startNanos) {
+  private Future<Boolean> bill(Principal who, FunctionRecord fn, CompletionEvent.Builder event, Digests digests, int prompt,
+      int completion, long computeUs) {
     long tokens = (long) prompt + completion;
     long charge = fn.spec().price().chargeTokens(tokens);
-    Instant now = Instant.now();
     metrics.tokens(fn.name(), prompt, completion);
-    Future<Boolean> billed = meter.record(new UsageEvent(id, who.tenantId(), fn.name(), fn.version(), fn.owner(), "text",
-        tokens, computeUs, charge, now, worker == null ? List.of() : List.of(worker)));
-    // Fire and forget, as on the tensor path: a failed append is counted by the log.
-    events.append(EventLog.COMPLETIONS, id, new JsonObject()
-        .put("specversion", "1.0").put("id", id).put("source", "inferium/gateway")
-        .put("type", "io.inferium.completion").put("time", now.toString()).put("subject", fn.name())
-        .put("data", new JsonObject().put("function", fn.name()).put("version", fn.version()).put("endpoint", endpoint)
-            .put("tenant_id", who.tenantId()).put("worker", worker)
-            .put("compute_us", computeUs).put("total_us", TimeUnit.NANOSECONDS.toMicros(System.nanoTime() - startNanos))
-            .put("prompt_tokens", prompt).put("completion_tokens", completion).put("units", tokens)
-            .put("charge_micro_usd", charge)));
-    return billed.onSuccess(b -> {
-      if (b) {
-        limits.charged(who, charge);
-      }
-    });
+    return completions.emit(event.tenant(who.tenantId()).charge(tokens, computeUs, charge)
+        .detail("prompt_tokens", prompt).detail("completion_tokens", completion), digests).onSuccess(b -> {
+          if (b) {
+            limits.charged(who, charge);
+          }
+        });
   }
 
   private void embed(RoutingContext ctx) {
@@ -383,8 +393,12 @@ final class OpenAiRoutes {
                       + dim + "-dimensional embeddings and cannot shorten them; got " + requested);
                 }
                 String id = "emb-" + UUID.randomUUID();
-                return bill(who, fn, "embeddings", result.promptTokens(), 0, result.computeMicros(), id, result.workerId(),
-                    start).map(billed -> {
+                CompletionEvent.Builder event = CompletionEvent.builder(id, fn).endpoint("embeddings", "text")
+                    .worker(result.workerId())
+                    .timings(0, result.computeMicros(), TimeUnit.NANOSECONDS.toMicros(System.nanoTime() - start))
+                    .detail("inputs", inputs.size());
+                return bill(who, fn, event, Digests.textToTensors(inputs, List.of(result.vectors())), result.promptTokens(),
+                    0, result.computeMicros()).map(billed -> {
                   JsonArray data = new JsonArray();
                   java.nio.ByteBuffer all = result.vectors().view().order(java.nio.ByteOrder.LITTLE_ENDIAN);
                   for (int i = 0; i < inputs.size(); i++) {

@@ -1,7 +1,9 @@
 package io.inferium.engine.api;
 
 import io.inferium.engine.auth.Principal;
+import io.inferium.engine.completions.Completions;
 import io.inferium.engine.scoring.ScoringService;
+import io.inferium.functions.CompletionEvent;
 import io.inferium.functions.FunctionRecord;
 import io.inferium.functions.FunctionSpec;
 import io.inferium.scoring.ScoringException;
@@ -40,12 +42,12 @@ final class ScoringRoutes {
 
   private final ScoringService scoring;
   private final Limits limits;
-  private final io.inferium.scoring.UsageMeter meter;
+  private final Completions completions;
 
-  ScoringRoutes(ScoringService scoring, Limits limits, io.inferium.scoring.UsageMeter meter) {
+  ScoringRoutes(ScoringService scoring, Limits limits, Completions completions) {
     this.scoring = scoring;
     this.limits = limits;
-    this.meter = meter;
+    this.completions = completions;
   }
 
   void mount(Router router) {
@@ -183,6 +185,7 @@ final class ScoringRoutes {
     String dataset = string(body, "dataset", true);
     Principal who = Authentication.principal(ctx);
     limits.request(who);
+    long started = System.nanoTime();
     visibleFunction(ctx, function).compose(fn -> {
       if (!who.mayManage(fn.owner())) {
         return Future.failedFuture(new ApiError(403, "only the developer of '" + function + "' (or an admin) may start "
@@ -200,20 +203,29 @@ final class ScoringRoutes {
                 Runnable release = limits.benchmark(who);
                 return scoring.runAndSignal(ready.get(), ds.get(), "manual", who.tenantId())
                     .onComplete(ar -> release.run())
-                    .onSuccess(run -> bill(who, ready.get(), run));
+                    .compose(run -> bill(who, ready.get(), run, started).map(billed -> {
+                      ctx.response().putHeader(Billed.HEADER, Boolean.toString(billed));
+                      return run;
+                    }));
               }));
     }).onSuccess(run -> FunctionRoutes.json(ctx, 200, run)).onFailure(err -> ctx.fail(api(err)));
   }
 
-  /** A run someone started is billed to its tenant like the calls it made: one usage event, modality {@code benchmark}. */
-  private void bill(Principal who, FunctionRecord fn, JsonObject run) {
+  /**
+   * A finished run someone started is billed to its tenant like the calls it made: one completion event
+   * (id {@code bench:<run id>}, modality {@code benchmark}, units = rows), durable before the answer. True
+   * when billed; false when there was nothing to bill (a failed run) or the event could not be written.
+   */
+  private Future<Boolean> bill(Principal who, FunctionRecord fn, JsonObject run, long startNanos) {
     Long charge = run.getLong("cost_micro_usd");
-    if (meter == null || charge == null || !"done".equals(run.getString("state"))) {
-      return;
+    if (charge == null || !"done".equals(run.getString("state"))) {
+      return Future.succeededFuture(false);
     }
     int rows = run.getInteger("rows") == null ? 0 : run.getInteger("rows");
-    meter.record(new io.inferium.scoring.UsageEvent("bench:" + run.getString("id"), who.tenantId(), fn.name(), fn.version(),
-        fn.owner(), "benchmark", rows, 0, charge, java.time.Instant.now()))
+    return completions.emit(CompletionEvent.builder("bench:" + run.getString("id"), fn).tenant(who.tenantId())
+            .endpoint("benchmark", "benchmark").charge(rows, 0, charge)
+            .timings(0, 0, java.util.concurrent.TimeUnit.NANOSECONDS.toMicros(System.nanoTime() - startNanos))
+            .detail("dataset", run.getString("dataset_id")).build())
         .onSuccess(billed -> {
           if (billed) {
             limits.charged(who, charge);

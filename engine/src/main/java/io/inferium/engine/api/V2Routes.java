@@ -1,8 +1,11 @@
 package io.inferium.engine.api;
 
 import io.inferium.engine.EngineMetrics;
+import io.inferium.engine.completions.Completions;
+import io.inferium.engine.completions.Digests;
 import io.inferium.engine.mempool.Mempool;
 import io.inferium.engine.mempool.QueuedRequest;
+import io.inferium.functions.CompletionEvent;
 import io.inferium.functions.FunctionRecord;
 import io.inferium.functions.FunctionState;
 import io.inferium.functions.FunctionStore;
@@ -42,13 +45,11 @@ final class V2Routes {
   private final Limits limits;
   private final String version;
 
-  private final io.inferium.scoring.UsageMeter meter;
-  private final io.inferium.infra.events.EventLog events;
+  private final Completions completions;
 
   V2Routes(FunctionStore store, Mempool mempool, EngineMetrics metrics, BooleanSupplier workersReady, String version,
-      Limits limits, io.inferium.scoring.UsageMeter meter, io.inferium.infra.events.EventLog events) {
-    this.meter = meter;
-    this.events = events;
+      Limits limits, Completions completions) {
+    this.completions = completions;
     this.limits = limits;
     this.store = store;
     this.mempool = mempool;
@@ -162,28 +163,22 @@ final class V2Routes {
             }
             body.put("outputs", new JsonArray(outcome.outputs().stream()
                 .map(t -> req.binary(t.name()) ? V2Json.encodeBinaryOutput(t) : V2Json.encodeOutput(t)).toList()));
-            // The request's share of its batch's compute, and its charge: one usage event per answered request.
+            // The request's share of its batch's compute, and its charge: one completion event per answered request.
             long shareUs = outcome.batchRows() > 0 && req.inputs().get(0).shape().length > 0
                 ? share(outcome.computeMicros(), req.inputs().get(0).shape()[0], outcome.batchRows()) : outcome.computeMicros();
+            // Always server-generated: the client's "id" is only echoed, so it can neither collide with nor replace another's.
             String usageId = java.util.UUID.randomUUID().toString();
             long charge = fn.spec().price().charge(shareUs);
-            java.time.Instant now = java.time.Instant.now();
-            // The answer leaves once its usage event is durable in the event log (or unbilled, and says so).
-            Future<Boolean> billed = meter.record(new io.inferium.scoring.UsageEvent(usageId,
-                Authentication.principal(ctx).tenantId(), fn.name(), fn.version(), fn.owner(), "request", 1, shareUs, charge,
-                now, java.util.List.of(outcome.workerId())));
-            // Fire and forget: a failed append is counted by the log, never the request's problem.
-            events.append(io.inferium.infra.events.EventLog.COMPLETIONS, usageId, new JsonObject()
-                .put("specversion", "1.0").put("id", usageId).put("source", "inferium/gateway")
-                .put("type", "io.inferium.completion").put("time", now.toString()).put("subject", fn.name())
-                .put("data", new JsonObject().put("function", fn.name()).put("version", fn.version())
-                    .put("tenant_id", Authentication.principal(ctx).tenantId()).put("worker", outcome.workerId())
-                    .put("queue_us", TimeUnit.NANOSECONDS.toMicros(outcome.queueNanos()))
-                    .put("compute_us", outcome.computeMicros())
-                    .put("total_us", TimeUnit.NANOSECONDS.toMicros(System.nanoTime() - start))
-                    .put("batch_rows", outcome.batchRows()).put("units", 1).put("charge_micro_usd", charge)
-                    .put("verdict", outcome.verdict())
-                    .put("similarity", outcome.verdict() == null ? null : outcome.similarity())));
+            // The answer leaves once its completion event is durable in the event log (or unbilled, and says so).
+            Future<Boolean> billed = completions.emit(CompletionEvent.builder(usageId, fn)
+                .tenant(Authentication.principal(ctx).tenantId())
+                .endpoint("v2.infer", "request")
+                .worker(outcome.workerId())
+                .verdict(outcome.verdict(), outcome.similarity())
+                .charge(1, shareUs, charge)
+                .timings(TimeUnit.NANOSECONDS.toMicros(outcome.queueNanos()), outcome.computeMicros(),
+                    TimeUnit.NANOSECONDS.toMicros(System.nanoTime() - start))
+                .detail("batch_rows", outcome.batchRows()), Digests.tensors(req.inputs(), outcome.outputs()));
             return billed.map(b -> {
               if (b) {
                 limits.charged(Authentication.principal(ctx), charge);

@@ -30,9 +30,15 @@ import java.util.function.Function;
  */
 public interface EventLog {
 
-  /** Topic of one event per completed request (verification, scoring and anchoring consume it). */
+  /**
+   * Topic of one {@code CompletionEvent} per answered function call, the durable record behind every answer;
+   * consumed by the {@code billing} and {@code leaderboard} groups (later verification and receipts).
+   */
   String COMPLETIONS = "inferium.completions";
-  /** Topic of one usage event per answered request; the {@code billing} group stores it. */
+  /**
+   * Retired topic of usage events (before completion events became the billed record): nothing appends to it;
+   * the {@code billing} group only drains what an older gateway left there.
+   */
   String USAGE = "inferium.usage";
 
   /** An append-only file log under {@code dir} (one directory per topic). */

@@ -9,8 +9,8 @@ import java.util.Map;
 
 /**
  * Point events other than ratings and votes (downloads, deploys on a space, contest finishes),
- * each stored once by its id, and the distinct users (tenants) that invoked each function (arena battles
- * and benchmark runs are billed but are nobody's choice of the function, so they do not count).
+ * each stored once by its id, and the distinct users (tenants) that invoked each function, as
+ * {@link LeaderboardUsers} recorded them from completion events.
  */
 public final class PointsStore {
 
@@ -37,10 +37,10 @@ public final class PointsStore {
             });
   }
 
-  /** Distinct tenants that invoked each function (from metered usage). */
+  /** Distinct tenants that invoked each function ({@code function_users}, fed by {@link LeaderboardUsers}). */
   public Future<Map<String, Long>> users(List<String> functions) {
-    return pool.preparedQuery("SELECT function_name, count(DISTINCT tenant_id) AS n FROM usage_events "
-            + "WHERE function_name = ANY($1) AND modality NOT IN ('arena', 'benchmark') GROUP BY function_name").execute(Tuple.of(functions.toArray(String[]::new)))
+    return pool.preparedQuery("SELECT function_name, count(*) AS n FROM function_users WHERE function_name = ANY($1) "
+            + "GROUP BY function_name").execute(Tuple.of(functions.toArray(String[]::new)))
         .map(rows -> {
           Map<String, Long> out = new HashMap<>();
           rows.forEach(r -> out.put(r.getString("function_name"), r.getLong("n")));

@@ -8,8 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.inferium.infra.Database;
 import io.inferium.infra.TestDatabase;
 import io.inferium.scoring.ScoringException;
-import io.inferium.scoring.UsageEvent;
-import io.inferium.scoring.UsageMeter;
 import io.inferium.scoring.arena.ArenaStore;
 import io.inferium.scoring.eval.EvalDataset;
 import io.inferium.scoring.eval.EvalStore;
@@ -90,16 +88,25 @@ class ScoringStoresIT {
       assertEquals(3, await(arena.votes("tabular")).size());
       assertEquals(4L, await(arena.appearances("tabular")).get("alpha"));
 
-      // Users: distinct tenants from metered usage.
+      // Users: distinct tenants from completion events, through the leaderboard's own consumer group.
       io.inferium.infra.events.EventLog events = io.inferium.infra.events.EventLog.local(vertx,
           java.nio.file.Files.createTempDirectory("scoring-events-"), new SimpleMeterRegistry());
-      UsageMeter meter = new UsageMeter(vertx, database.pool(), events, new SimpleMeterRegistry());
-      meter.start().await(10, TimeUnit.SECONDS);
-      for (String[] e : new String[][] {{"e1", "acme", "alpha"}, {"e2", "acme", "alpha"}, {"e3", "globex", "alpha"},
-          {"e4", "acme", "beta"}}) {
-        meter.record(new UsageEvent(e[0], e[1], e[2], 1, null, "request", 1, 10, 1, Instant.now()));
+      LeaderboardUsers users = new LeaderboardUsers(database.pool(), events, new SimpleMeterRegistry());
+      java.util.Set<String> gained = java.util.concurrent.ConcurrentHashMap.newKeySet();
+      users.start(gained::addAll).await(10, TimeUnit.SECONDS);
+      // e1 twice (a redelivery), a platform key (no tenant), an arena run and a benchmark: none adds a user.
+      for (String[] e : new String[][] {{"e1", "acme", "alpha", "request"}, {"e1", "acme", "alpha", "request"},
+          {"e2", "acme", "alpha", "text"}, {"e3", "globex", "alpha", "request"}, {"e4", "acme", "beta", "request"},
+          {"e5", null, "beta", "request"}, {"e6", "initech", "beta", "arena"}, {"e7", "initech", "beta", "benchmark"}}) {
+        await(events.append(io.inferium.infra.events.EventLog.COMPLETIONS, e[0], io.inferium.functions.CompletionEvent
+            .builder(e[0], e[2], 1, null, "ab12").tenant(e[1]).endpoint("v2.infer", e[3]).charge(1, 10, 1).build().toJson()));
       }
-      await(meter.flush());
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (!gained.containsAll(List.of("alpha", "beta")) || await(points.users(List.of("alpha", "beta"))).get("alpha") < 2) {
+        assertTrue(System.nanoTime() < deadline, "the completion events did not reach the users count");
+        Thread.sleep(20);
+      }
+      await(users.stop());
       assertTrue(await(points.record("dl-1", "alpha", "download", 1)));
       assertFalse(await(points.record("dl-1", "alpha", "download", 1)), "an event counts once");
 
@@ -160,7 +167,6 @@ class ScoringStoresIT {
       assertTrue(await(evals.lastRun("alpha", 1, ds2.id())).isPresent());
       assertTrue(await(evals.lastRun("alpha", 2, ds2.id())).isEmpty(), "a new version has not run yet");
 
-      meter.stop().await(10, TimeUnit.SECONDS);
       events.close().await(10, TimeUnit.SECONDS);
       database.close().await(10, TimeUnit.SECONDS);
     } finally {
