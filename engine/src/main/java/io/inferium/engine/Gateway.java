@@ -1,5 +1,7 @@
 package io.inferium.engine;
 
+import io.inferium.engine.metrics.EngineMetrics;
+
 import io.inferium.engine.api.HttpVerticle;
 import io.inferium.engine.auth.ApiKeys;
 import io.inferium.engine.auth.Tenants;

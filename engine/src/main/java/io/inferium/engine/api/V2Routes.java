@@ -1,6 +1,6 @@
 package io.inferium.engine.api;
 
-import io.inferium.engine.EngineMetrics;
+import io.inferium.engine.metrics.EngineMetrics;
 import io.inferium.engine.mempool.Mempool;
 import io.inferium.engine.mempool.QueuedRequest;
 import io.inferium.functions.FunctionRecord;

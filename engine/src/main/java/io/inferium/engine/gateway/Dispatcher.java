@@ -1,6 +1,8 @@
 package io.inferium.engine.gateway;
 
-import io.inferium.engine.EngineMetrics;
+import io.inferium.engine.failure.WorkerFailure;
+
+import io.inferium.engine.metrics.EngineMetrics;
 import io.inferium.engine.protocol.Frame;
 import io.inferium.engine.protocol.FrameType;
 import io.inferium.functions.FunctionRecord;

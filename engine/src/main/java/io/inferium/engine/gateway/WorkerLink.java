@@ -1,5 +1,7 @@
 package io.inferium.engine.gateway;
 
+import io.inferium.engine.failure.WorkerFailure;
+
 import io.inferium.engine.protocol.Frame;
 import io.inferium.engine.protocol.FrameCodec;
 import io.inferium.engine.protocol.FrameType;

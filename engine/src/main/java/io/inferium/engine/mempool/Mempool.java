@@ -1,10 +1,14 @@
 package io.inferium.engine.mempool;
 
-import io.inferium.engine.EngineMetrics;
-import io.inferium.engine.api.ApiError;
-import io.inferium.engine.gateway.DeadlineExceeded;
+import io.inferium.engine.failure.QueueFull;
+
+import io.inferium.engine.failure.ClientGone;
+
+import io.inferium.engine.metrics.EngineMetrics;
+import io.inferium.engine.failure.BadRequest;
+import io.inferium.engine.failure.DeadlineExceeded;
 import io.inferium.engine.gateway.Dispatcher;
-import io.inferium.engine.gateway.WorkerFailure;
+import io.inferium.engine.failure.WorkerFailure;
 import io.inferium.engine.gateway.WorkerLink;
 import io.inferium.functions.FunctionRecord;
 import io.inferium.functions.FunctionSpec;
@@ -72,7 +76,7 @@ public final class Mempool {
   /**
    * Queues a request for a ready function. {@code deadlineNanos} is on the {@link System#nanoTime}
    * clock; the answer (or a {@link QueueFull}, {@link DeadlineExceeded}, {@link WorkerFailure} or
-   * {@link ApiError}) arrives on the calling context.
+   * {@link BadRequest}) arrives on the calling context.
    */
   public QueuedRequest submit(String requestId, FunctionRecord fn, List<Tensor> inputs, List<String> outputs,
       int priority, long deadlineNanos, FunctionSpec.Verification verification) {
@@ -91,7 +95,7 @@ public final class Mempool {
     BatchPolicy policy = q.policy;
     if (policy.batching() && r.rows > policy.maxBatchSize()) {
       metrics.rejected(r.fn.name(), "batch_too_large");
-      r.fail(ApiError.badRequest("the request has " + r.rows + " rows along dimension 0, more than "
+      r.fail(new BadRequest("the request has " + r.rows + " rows along dimension 0, more than "
           + r.fn.ref() + "'s max_batch_size of " + policy.maxBatchSize()));
       return;
     }

@@ -1,11 +1,11 @@
 package io.inferium.engine.text;
 
-import io.inferium.engine.gateway.DeadlineExceeded;
+import io.inferium.engine.failure.DeadlineExceeded;
 import io.inferium.engine.gateway.Dispatcher;
-import io.inferium.engine.gateway.WorkerFailure;
+import io.inferium.engine.failure.WorkerFailure;
 import io.inferium.engine.gateway.WorkerLink;
-import io.inferium.engine.mempool.ClientGone;
-import io.inferium.engine.mempool.QueueFull;
+import io.inferium.engine.failure.ClientGone;
+import io.inferium.engine.failure.QueueFull;
 import io.inferium.engine.protocol.Frame;
 import io.inferium.engine.protocol.FrameType;
 import io.inferium.functions.FunctionRecord;
@@ -132,7 +132,7 @@ public final class Generations {
     if (dispatcher.allEjected()) {
       // Waiting would only end in a 504 at the deadline: say at once that there is no capacity.
       metrics.rejected(g.fn.name(), "no_eligible_worker");
-      fail(g, new io.inferium.engine.gateway.NoWorkerAvailable("no eligible worker: every attached worker is ejected"));
+      fail(g, new io.inferium.engine.failure.NoWorkerAvailable("no eligible worker: every attached worker is ejected"));
       return;
     }
     if (q.size() >= g.fn.spec().text().maxWaiting()) {

@@ -1,9 +1,9 @@
 package io.inferium.engine.text;
 
-import io.inferium.engine.gateway.DeadlineExceeded;
+import io.inferium.engine.failure.DeadlineExceeded;
 import io.inferium.engine.gateway.Dispatcher;
-import io.inferium.engine.gateway.NoWorkerAvailable;
-import io.inferium.engine.gateway.WorkerFailure;
+import io.inferium.engine.failure.NoWorkerAvailable;
+import io.inferium.engine.failure.WorkerFailure;
 import io.inferium.engine.gateway.WorkerLink;
 import io.inferium.engine.protocol.Frame;
 import io.inferium.engine.protocol.FrameType;

@@ -1,6 +1,6 @@
 package io.inferium.engine.text;
 
-import io.inferium.engine.EngineMetrics;
+import io.inferium.engine.metrics.EngineMetrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
