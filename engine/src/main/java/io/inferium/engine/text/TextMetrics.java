@@ -74,8 +74,4 @@ public final class TextMetrics {
   void redispatched(String function) {
     engine.redispatched(function, 1);
   }
-
-  void coldStart(String function, long millis) {
-    engine.coldStart(function, millis);
-  }
 }
