@@ -29,7 +29,7 @@ public record Admission(int globalLimit, AtomicInteger queued) {
       return new DeadlineExceeded("the request's deadline passed before it was queued");
     }
     if (size >= limit) {
-      return new QueueFull(what + " is full (" + size + " waiting)");
+      return new QueueFull(what + " is full: " + size + " requests are already waiting");
     }
     if (queued.get() >= globalLimit) {
       return new QueueFull("the gateway holds " + queued.get() + " queued requests, its limit");

@@ -315,16 +315,18 @@ public final class Generations implements Scheduler<Generations.TextJob, WorkerC
     }
     Levels<TextRequest> q = waiting.get(r.job.fn().modelSha256());
     boolean wasQueued = q != null && q.remove(r.job.priority(), r);
-    if (!wasQueued && r.call != null) {
-      // Only a deadline is the node's to honour; a client that hung up is nobody's fault on the worker's side.
-      r.call.cancel(cause.getMessage(), cause instanceof DeadlineExceeded);
-    }
     if (cause instanceof DeadlineExceeded) {
       metrics.rejected(r.job.fn().name(), "deadline");
     } else if (cause instanceof ClientGone) {
       metrics.rejected(r.job.fn().name(), "client_gone");
     }
+    WorkerCall running = wasQueued ? null : r.call;
+    // Answered before the withdrawal: the call may fail at once, on this context, and must find it done.
     fail(r, cause);
+    if (running != null) {
+      // Only a deadline is the node's to honour; a client that hung up is nobody's fault on the worker's side.
+      running.cancel(cause.getMessage(), cause instanceof DeadlineExceeded);
+    }
   }
 
   private void succeed(TextRequest r, WorkerCall.Reply reply) {
