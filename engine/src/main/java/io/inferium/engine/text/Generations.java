@@ -346,8 +346,7 @@ public final class Generations implements Scheduler<Generations.TextJob, WorkerC
     if (r.deadlineTimer >= 0) {
       vertx.cancelTimer(r.deadlineTimer);
     }
-    Throwable reported = cause instanceof WorkerLink.Cancelled c ? new DeadlineExceeded(c.getMessage()) : cause;
-    r.caller.runOnContext(v -> r.result.tryFail(reported));
+    r.caller.runOnContext(v -> r.result.tryFail(cause));
   }
 
   @Override

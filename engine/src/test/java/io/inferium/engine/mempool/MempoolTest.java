@@ -17,6 +17,7 @@ import io.inferium.engine.gateway.FakeWorker;
 import io.inferium.engine.gateway.Worker;
 import io.inferium.engine.gateway.WorkerCall;
 import io.inferium.engine.metrics.EngineMetrics;
+import io.inferium.engine.schedule.Admission;
 import io.inferium.functions.FunctionRecord;
 import io.inferium.functions.FunctionSpec;
 import io.inferium.functions.FunctionState;
@@ -63,10 +64,14 @@ class MempoolTest {
   }
 
   private Mempool mempool() {
+    return mempool(new Admission(Admission.DEFAULT_GLOBAL_LIMIT));
+  }
+
+  private Mempool mempool(Admission admission) {
     EngineMetrics metrics = new EngineMetrics(new SimpleMeterRegistry());
     WorkerCall.Factory calls = new WorkerCall.Factory(new ModelBlobs(Path.of("/nonexistent"), null),
         f -> Future.succeededFuture(new JsonObject()), metrics);
-    return new Mempool(vertx, new Dispatcher(() -> workers, id -> false), calls, metrics, null);
+    return new Mempool(vertx, new Dispatcher(() -> workers, id -> false), calls, metrics, null, admission);
   }
 
   private FakeWorker worker(int maxOutstanding) {
@@ -193,6 +198,25 @@ class MempoolTest {
     assertEquals(429, api.status());
     assertTrue(api.retryAfterSeconds() >= 1, "a 429 always says when to retry");
     assertFalse(a.future().isComplete() || b.future().isComplete(), "the queued ones still wait");
+    a.cancel();
+    b.cancel();
+  }
+
+  @Test
+  void theGlobalBoundHoldsAcrossFunctions() throws Exception {
+    FakeWorker w = worker(1);
+    w.reserve();
+    Mempool m = mempool(new Admission(2));
+    QueuedRequest a = submit(m, fn("{\"max_batch_size\": 0}"), rows(1, 0), 0, 10_000);
+    FunctionRecord other = new FunctionRecord(FunctionSpec.fromJson(new JsonObject().put("name", "g")
+        .put("batching", new JsonObject().put("max_batch_size", 0))), 1, "c".repeat(64), 1, null, FunctionState.READY,
+        null, new JsonObject(), SIG, null, null);
+    QueuedRequest b = submit(m, other, rows(1, 0), 0, 10_000);
+    QueuedRequest c = submit(m, other, rows(1, 0), 0, 10_000);
+    Throwable err = failure(c.future());
+    assertInstanceOf(QueueFull.class, err, "each function's own queue has room, the gateway's has not");
+    assertEquals(429, Failures.classify(err).status());
+    assertEquals(2, m.queued());
     a.cancel();
     b.cancel();
   }
