@@ -1,11 +1,15 @@
 package io.inferium.engine;
 
+import io.inferium.engine.metrics.EngineMetrics;
+
 import io.inferium.engine.api.HttpVerticle;
 import io.inferium.engine.auth.ApiKeys;
 import io.inferium.engine.auth.Tenants;
 import io.inferium.engine.auth.Tiers;
 import io.inferium.engine.deploy.DeployPipeline;
 import io.inferium.engine.gateway.Dispatcher;
+import io.inferium.engine.gateway.WorkerCall;
+import io.inferium.engine.schedule.SchedulerLoad;
 import io.inferium.engine.gateway.ScaleController;
 import io.inferium.engine.mempool.Mempool;
 import io.inferium.engine.gateway.WorkerSupervisor;
@@ -32,6 +36,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -106,23 +111,25 @@ public final class Gateway {
             supervisor.onDetach(ledger::detach);
             supervisor.onMiss((node, what) -> ledger.penalize(node, what[0], what[1])
                 .onFailure(err -> log.warn("Could not record {} of {}: {}", what[0], node, err.toString())));
-            Dispatcher dispatcher = new Dispatcher(supervisor, blobs, engineMetrics, ledger::isEjected);
+            Dispatcher dispatcher = new Dispatcher(supervisor, ledger::isEjected);
             engineMetrics.workersEligible(() -> dispatcher.workers().size(),
                 () -> supervisor.workers().size() - dispatcher.workers().size());
-            Mempool mempool = new Mempool(vertx, dispatcher, engineMetrics,
-                // A secure source: a worker that could predict which answers get audited would lie only on the others.
-                ConsensusVerifier.forTensors(ledger, new java.security.SecureRandom()));
             TextMetrics textMetrics = new TextMetrics(engineMetrics);
             TextLoad textLoad = new TextLoad(vertx, blobs);
-            scaler = new ScaleController(vertx, supervisor, mempool, store, blobs, engineMetrics, config.scale());
+            WorkerCall.Factory calls = new WorkerCall.Factory(blobs, textLoad::metaOf, engineMetrics);
+            Mempool mempool = new Mempool(vertx, dispatcher, calls, engineMetrics,
+                // A secure source: a worker that could predict which answers get audited would lie only on the others.
+                ConsensusVerifier.forTensors(ledger, new java.security.SecureRandom()));
+            Generations generations = new Generations(vertx, dispatcher, calls, textMetrics);
+            scaler = new ScaleController(vertx, supervisor, SchedulerLoad.of(List.of(mempool, generations)), store, blobs,
+                engineMetrics, config.scale());
             pipeline = new DeployPipeline(vertx, store, blobs, supervisor, files, config.deploy(), engineMetrics);
             HttpVerticle http = new HttpVerticle(
                 new HttpVerticle.Services(d.pool(), store, blobs, pipeline, dispatcher, mempool, keys, new Tenants(d.pool()),
                     tiers, ledger, supervisor, meter, events, new Invoices(d.pool(), RevenueSplit.DEFAULT), metrics, engineMetrics,
                     dispatcher::anyWorker, VERSION,
-                    new HttpVerticle.Text(new Generations(vertx, dispatcher, textLoad, textMetrics),
-                        new Embeddings(vertx, dispatcher, textLoad), textMetrics,
-                        new LogLikelihoods(vertx, dispatcher, textLoad))),
+                    new HttpVerticle.Text(generations, new Embeddings(generations), textMetrics,
+                        new LogLikelihoods(generations))),
                 new HttpVerticle.Listen(config.host(), config.port(), config.maxUploadBytes(), config.maxRequestBytes(),
                     dataDir.resolve("uploads"), config.edges().http(), config.maxPromptBytes()));
             return ledger.load().compose(v -> meter.start()).compose(v -> supervisor.start())

@@ -1,11 +1,12 @@
 package io.inferium.engine.api;
 
 import io.inferium.engine.deploy.TooManyDeploys;
-import io.inferium.engine.gateway.DeadlineExceeded;
-import io.inferium.engine.gateway.NoWorkerAvailable;
-import io.inferium.engine.gateway.WorkerFailure;
-import io.inferium.engine.mempool.ClientGone;
-import io.inferium.engine.mempool.QueueFull;
+import io.inferium.engine.failure.DeadlineExceeded;
+import io.inferium.engine.failure.NoWorkerAvailable;
+import io.inferium.engine.failure.WorkerFailure;
+import io.inferium.engine.failure.ClientGone;
+import io.inferium.engine.failure.QueueFull;
+import io.inferium.engine.failure.BadRequest;
 import io.inferium.functions.FunctionConflictException;
 import io.inferium.functions.InvalidSpecException;
 import io.inferium.functions.tensor.TensorFormatException;
@@ -42,8 +43,11 @@ public final class Failures {
     if (err instanceof TooManyDeploys) {
       return new ApiError(429, err.getMessage() + "; retry later", 10);
     }
-    if (err instanceof QueueFull) {
-      return new ApiError(429, err.getMessage() + "; retry later", 1);
+    if (err instanceof QueueFull full) {
+      return new ApiError(429, err.getMessage() + "; retry later", full.retryAfterSeconds());
+    }
+    if (err instanceof BadRequest) {
+      return ApiError.badRequest(err.getMessage());
     }
     if (err instanceof ClientGone) {
       return new ApiError(499, err.getMessage());

@@ -1,6 +1,6 @@
 package io.inferium.engine.api;
 
-import io.inferium.engine.EngineMetrics;
+import io.inferium.engine.metrics.EngineMetrics;
 import io.inferium.engine.auth.ApiKeys;
 import io.inferium.engine.gateway.WorkerSupervisor;
 import io.inferium.engine.completions.Completions;

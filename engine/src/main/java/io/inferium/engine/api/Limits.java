@@ -1,6 +1,6 @@
 package io.inferium.engine.api;
 
-import io.inferium.engine.EngineMetrics;
+import io.inferium.engine.metrics.EngineMetrics;
 import io.inferium.engine.auth.Principal;
 import io.inferium.engine.auth.RateLimiter;
 import io.inferium.engine.auth.Tenants;

@@ -303,7 +303,7 @@ final class OpenAiRoutes {
                     out.error(e);
                     return Future.<Void>succeededFuture();
                   }
-                  if (ar.cause() instanceof io.inferium.engine.gateway.WorkerFailure wf && "bad_input".equals(wf.code())) {
+                  if (ar.cause() instanceof io.inferium.engine.failure.WorkerFailure wf && "bad_input".equals(wf.code())) {
                     // The worker names the field (prompt, messages, max_tokens) in its message.
                     return Future.<Void>failedFuture(paramError(new IllegalArgumentException(wf.getMessage())));
                   }

@@ -1,8 +1,8 @@
 package io.inferium.engine.api;
 
-import io.inferium.engine.EngineMetrics;
 import io.inferium.engine.completions.Completions;
 import io.inferium.engine.completions.Digests;
+import io.inferium.engine.metrics.EngineMetrics;
 import io.inferium.engine.mempool.Mempool;
 import io.inferium.engine.mempool.QueuedRequest;
 import io.inferium.functions.CompletionEvent;

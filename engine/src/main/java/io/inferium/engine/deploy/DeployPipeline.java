@@ -1,7 +1,7 @@
 package io.inferium.engine.deploy;
 
-import io.inferium.engine.EngineMetrics;
-import io.inferium.engine.gateway.WorkerFailure;
+import io.inferium.engine.metrics.EngineMetrics;
+import io.inferium.engine.failure.WorkerFailure;
 import io.inferium.engine.gateway.WorkerLink;
 import io.inferium.engine.gateway.WorkerSupervisor;
 import io.inferium.engine.protocol.Frame;

@@ -1,7 +1,7 @@
 package io.inferium.engine.gateway;
 
-import io.inferium.engine.EngineMetrics;
-import io.inferium.engine.mempool.Mempool;
+import io.inferium.engine.metrics.EngineMetrics;
+import io.inferium.engine.schedule.SchedulerLoad;
 import io.inferium.functions.FunctionRecord;
 import io.inferium.functions.FunctionStore;
 import io.inferium.functions.ModelBlobs;
@@ -26,7 +26,7 @@ public final class ScaleController {
 
   private final Vertx vertx;
   private final WorkerSupervisor supervisor;
-  private final Mempool mempool;
+  private final SchedulerLoad load;
   private final FunctionStore store;
   private final ModelBlobs blobs;
   private final EngineMetrics metrics;
@@ -38,11 +38,11 @@ public final class ScaleController {
   private long timer = -1;
   private final Set<String> warming = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
-  public ScaleController(Vertx vertx, WorkerSupervisor supervisor, Mempool mempool, FunctionStore store, ModelBlobs blobs,
+  public ScaleController(Vertx vertx, WorkerSupervisor supervisor, SchedulerLoad load, FunctionStore store, ModelBlobs blobs,
       EngineMetrics metrics, ScaleSettings settings) {
     this.vertx = vertx;
     this.supervisor = supervisor;
-    this.mempool = mempool;
+    this.load = load;
     this.store = store;
     this.blobs = blobs;
     this.metrics = metrics;
@@ -100,7 +100,7 @@ public final class ScaleController {
   }
 
   private void autoscale(long now) {
-    if (mempool.waitingForCapacity() && mempool.queued() > 0) {
+    if (load.waitingForCapacity() && load.queued() > 0) {
       if (pressureSince < 0) {
         pressureSince = now;
       }
@@ -111,7 +111,7 @@ public final class ScaleController {
     long cooldown = TimeUnit.MILLISECONDS.toNanos(settings.scaleUpAfterMs());
     if (pressureSince >= 0 && now - pressureSince >= cooldown && size < settings.maxWorkers()
         && now - lastScaleNanos >= cooldown) {
-      String reason = mempool.queued() + " requests waited " + TimeUnit.NANOSECONDS.toMillis(now - pressureSince)
+      String reason = load.queued() + " requests waited " + TimeUnit.NANOSECONDS.toMillis(now - pressureSince)
           + " ms for a free worker";
       supervisor.addWorker(reason);
       metrics.scaled("up", "backlog");
@@ -119,9 +119,9 @@ public final class ScaleController {
       pressureSince = -1;
       return;
     }
-    long idle = now - Math.max(mempool.lastDispatchNanos(), lastScaleNanos);
+    long idle = now - Math.max(load.lastDispatchNanos(), lastScaleNanos);
     if (size > settings.minWorkers() && idle >= TimeUnit.MILLISECONDS.toNanos(settings.scaleDownAfterMs())
-        && mempool.queued() == 0) {
+        && load.queued() == 0) {
       String reason = "no batch for " + TimeUnit.NANOSECONDS.toSeconds(idle) + " s";
       if (supervisor.retireWorker(reason)) {
         metrics.scaled("down", "idle");

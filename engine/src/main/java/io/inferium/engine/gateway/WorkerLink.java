@@ -1,5 +1,7 @@
 package io.inferium.engine.gateway;
 
+import io.inferium.engine.failure.WorkerFailure;
+
 import io.inferium.engine.protocol.Frame;
 import io.inferium.engine.protocol.FrameCodec;
 import io.inferium.engine.protocol.FrameType;
@@ -27,7 +29,7 @@ import java.util.Set;
  * every pending request fails with the cause the supervisor recorded (exit code, signal, missed
  * heartbeats). Outstanding work is bounded by {@code maxOutstanding}.
  */
-public final class WorkerLink {
+public final class WorkerLink implements Worker {
 
   /** What a worker reported when it loaded a model. */
   public record LoadedModel(String attestedSha256, long loadMs, ModelSignature signature, List<String> skippedOutputs,
@@ -86,6 +88,7 @@ public final class WorkerLink {
   }
 
   /** The node id, derived from the worker's public key. */
+  @Override
   public String workerId() {
     return workerId;
   }
@@ -99,6 +102,7 @@ public final class WorkerLink {
     return hello;
   }
 
+  @Override
   public Attestation attestation() {
     return attestation;
   }
@@ -112,20 +116,24 @@ public final class WorkerLink {
   }
 
   /** Whether the dispatcher may not send it another batch now. */
+  @Override
   public boolean saturated() {
     return reserved.get() >= maxOutstanding;
   }
 
   /** Batches the dispatcher has sent and not yet seen finish (counted at once, on the dispatching side). */
+  @Override
   public int reserved() {
     return reserved.get();
   }
 
   /** Counts a batch against this worker's in-flight limit until {@link #release()}. */
+  @Override
   public void reserve() {
     reserved.incrementAndGet();
   }
 
+  @Override
   public void release() {
     reserved.decrementAndGet();
   }
@@ -134,6 +142,7 @@ public final class WorkerLink {
     return closed;
   }
 
+  @Override
   public boolean hasLoaded(String sha256) {
     return lastHeartbeat.getJsonArray("loaded", new JsonArray()).contains(sha256) || loadedNow(sha256);
   }
@@ -203,6 +212,24 @@ public final class WorkerLink {
     return promise.future();
   }
 
+  @Override
+  public Sent send(FrameType type, JsonObject meta, List<io.inferium.functions.tensor.Tensor> tensors,
+      java.util.function.Consumer<Token> onToken) {
+    Promise<Frame> promise = Promise.promise();
+    Future<Frame> reply = onToken == null ? call(type, meta, tensors, promise) : stream(type, meta, promise, onToken);
+    return new Sent() {
+      @Override
+      public Future<Frame> reply() {
+        return reply;
+      }
+
+      @Override
+      public void cancel(String why, boolean nodeAtFault) {
+        promise.tryFail(new Cancelled(why, nodeAtFault));
+      }
+    };
+  }
+
   /**
    * Tells the worker to cancel request {@code id}. A worker answers a request it has not begun at
    * once, so only a run that began and does not stop can outlast the grace. Then, if the cancel is
@@ -256,6 +283,7 @@ public final class WorkerLink {
   }
 
   /** Like {@link #ensureLoaded(String, Path)} with more LOAD fields (a text bundle's kind, files and options). */
+  @Override
   public Future<LoadedModel> ensureLoaded(String sha256, Path path, JsonObject extra) {
     Promise<LoadedModel> result = Promise.promise();
     onContext(() -> {
@@ -289,11 +317,13 @@ public final class WorkerLink {
   private final Map<String, java.util.concurrent.atomic.AtomicInteger> running = new java.util.concurrent.ConcurrentHashMap<>();
 
   /** A batch of this model starts here: it counts as in use (never unloaded for idleness) until {@link #endUse}. */
+  @Override
   public void beginUse(String sha256) {
     running.computeIfAbsent(sha256, k -> new java.util.concurrent.atomic.AtomicInteger()).incrementAndGet();
     lastUsedNanos.put(sha256, System.nanoTime());
   }
 
+  @Override
   public void endUse(String sha256) {
     running.get(sha256).decrementAndGet();
     lastUsedNanos.put(sha256, System.nanoTime());
@@ -315,7 +345,8 @@ public final class WorkerLink {
   }
 
   /** Drops a model from this worker. */
-  public Future<Frame> unload(String sha256) {
+  @Override
+  public Future<Void> unload(String sha256) {
     onContext(() -> {
       loads.remove(sha256);
       synchronized (this) {
@@ -323,10 +354,11 @@ public final class WorkerLink {
       }
       lastUsedNanos.remove(sha256);
     });
-    return call(FrameType.UNLOAD, new JsonObject().put("sha256", sha256), List.of());
+    return call(FrameType.UNLOAD, new JsonObject().put("sha256", sha256), List.of()).mapEmpty();
   }
 
   /** Whether a load is needed (for cold-start accounting). */
+  @Override
   public boolean needsLoad(String sha256) {
     return !loadedNow(sha256);
   }

@@ -1,6 +1,6 @@
 package io.inferium.engine.gateway;
 
-import io.inferium.engine.EngineMetrics;
+import io.inferium.engine.metrics.EngineMetrics;
 import io.inferium.engine.protocol.Frame;
 import io.inferium.engine.protocol.FrameCodec;
 import io.inferium.engine.protocol.FrameType;

@@ -1,7 +1,7 @@
 package io.inferium.engine.mempool;
 
-import io.inferium.engine.protocol.Frame;
-import io.vertx.core.Promise;
+import io.inferium.engine.gateway.WorkerCall;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -9,18 +9,12 @@ import java.util.List;
  *
  * @param reason why the batch closed: {@code full}, {@code preferred}, {@code delay}, {@code shape} or
  *               {@code unbatched}
+ * @param calls  the worker calls running it (one per worker it runs on)
  */
-record Batch(List<QueuedRequest> members, long rows, String reason, List<Promise<Frame>> calls) {
+record Batch(List<QueuedRequest> members, long rows, String reason, List<WorkerCall> calls) {
 
   Batch(List<QueuedRequest> members, long rows, String reason) {
-    this(members, rows, reason, new java.util.ArrayList<>());
-  }
-
-  /** A new worker call of this batch (one per worker it runs on). */
-  Promise<Frame> newCall() {
-    Promise<Frame> call = Promise.promise();
-    calls.add(call);
-    return call;
+    this(members, rows, reason, new ArrayList<>());
   }
 
   /**
@@ -28,11 +22,16 @@ record Batch(List<QueuedRequest> members, long rows, String reason, List<Promise
    * then stop within its grace or be charged), false when the clients left.
    */
   void withdraw(String why, boolean nodeAtFault) {
-    calls.forEach(c -> c.tryFail(new io.inferium.engine.gateway.WorkerLink.Cancelled(why, nodeAtFault)));
+    calls.forEach(c -> c.cancel(why, nodeAtFault));
   }
 
   boolean allDone() {
     return members.stream().allMatch(m -> m.state == QueuedRequest.State.DONE);
+  }
+
+  /** The members still waiting for an answer. */
+  List<QueuedRequest> live() {
+    return members.stream().filter(m -> m.state != QueuedRequest.State.DONE).toList();
   }
 
   long[] rowsPerMember() {

@@ -1,12 +1,10 @@
 package io.inferium.engine.mempool;
 
 import io.inferium.functions.FunctionRecord;
-import java.util.ArrayDeque;
+import io.inferium.engine.schedule.Levels;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * The queue of one function version: a FIFO per priority level (lower number first), bounded in
@@ -16,19 +14,15 @@ final class FunctionQueue {
 
   final FunctionRecord fn;
   BatchPolicy policy;
-  private final TreeMap<Integer, ArrayDeque<QueuedRequest>> levels = new TreeMap<>();
-  private int size;
+  private final Levels<QueuedRequest> levels;
   long delayTimer = -1;
   /** Decides which batches are audited; seeded by function, so a given request order audits the same batches. */
-  final java.util.Random auditRandom;
-  private final java.util.concurrent.atomic.AtomicInteger total;
 
   /** {@code total} counts queued requests across every queue of the mempool. */
   FunctionQueue(FunctionRecord fn, BatchPolicy policy, java.util.concurrent.atomic.AtomicInteger total) {
     this.fn = fn;
     this.policy = policy;
-    this.total = total;
-    this.auditRandom = new java.util.Random(fn.ref().hashCode());
+    this.levels = new Levels<>(total);
   }
 
   FunctionQueue(FunctionRecord fn, BatchPolicy policy) {
@@ -36,54 +30,35 @@ final class FunctionQueue {
   }
 
   int size() {
-    return size;
+    return levels.size();
   }
 
   boolean isEmpty() {
-    return size == 0;
+    return levels.isEmpty();
   }
 
   void add(QueuedRequest r) {
-    levels.computeIfAbsent(r.priority, p -> new ArrayDeque<>()).addLast(r);
-    size++;
-    total.incrementAndGet();
+    levels.add(r.priority, r);
   }
 
   /** Puts requests back at the front of their levels, keeping their order (after a lost worker). */
   void requeue(List<QueuedRequest> rs) {
     for (int i = rs.size() - 1; i >= 0; i--) {
-      QueuedRequest r = rs.get(i);
-      levels.computeIfAbsent(r.priority, p -> new ArrayDeque<>()).addFirst(r);
-      size++;
-      total.incrementAndGet();
+      levels.addFirst(rs.get(i).priority, rs.get(i));
     }
   }
 
   boolean remove(QueuedRequest r) {
-    ArrayDeque<QueuedRequest> level = levels.get(r.priority);
-    if (level != null && level.remove(r)) {
-      size--;
-      total.decrementAndGet();
-      if (level.isEmpty()) {
-        levels.remove(r.priority);
-      }
-      return true;
-    }
-    return false;
+    return levels.remove(r.priority, r);
   }
 
   /** Queued requests in service order: by priority level, then arrival. */
   List<QueuedRequest> inOrder() {
-    List<QueuedRequest> out = new ArrayList<>(size);
-    for (ArrayDeque<QueuedRequest> level : levels.values()) {
-      out.addAll(level);
-    }
-    return out;
+    return levels.inOrder();
   }
 
   QueuedRequest head() {
-    Map.Entry<Integer, ArrayDeque<QueuedRequest>> first = levels.firstEntry();
-    return first == null ? null : first.getValue().peekFirst();
+    return levels.peek();
   }
 
   /**

@@ -1,19 +1,25 @@
 package io.inferium.engine.mempool;
 
-import io.inferium.engine.EngineMetrics;
-import io.inferium.engine.api.ApiError;
-import io.inferium.engine.gateway.DeadlineExceeded;
+import io.inferium.engine.failure.BadRequest;
+import io.inferium.engine.failure.ClientGone;
+import io.inferium.engine.failure.DeadlineExceeded;
+import io.inferium.engine.failure.WorkerFailure;
 import io.inferium.engine.gateway.Dispatcher;
-import io.inferium.engine.gateway.WorkerFailure;
-import io.inferium.engine.gateway.WorkerLink;
+import io.inferium.engine.gateway.Worker;
+import io.inferium.engine.gateway.WorkerCall;
+import io.inferium.engine.metrics.EngineMetrics;
+import io.inferium.engine.schedule.Admission;
+import io.inferium.engine.schedule.Failover;
+import io.inferium.engine.schedule.Scheduler;
 import io.inferium.functions.FunctionRecord;
 import io.inferium.functions.FunctionSpec;
 import io.inferium.functions.tensor.Tensor;
+import io.inferium.verifier.Verifier;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Context;
-import io.vertx.core.Future;
-import io.inferium.verifier.Verifier;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -25,100 +31,116 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Where requests wait for a worker: one bounded queue per function version, priority levels, a
- * deadline per request, and a dynamic batcher that concatenates compatible requests along dimension 0
- * and splits the outputs back. All state lives on one context, so there are no locks; answers hop
- * back to each request's own context.
+ * The tensor scheduler (Triton's dynamic batcher): one bounded queue per function version, priority
+ * levels, a deadline per request, and batches formed by concatenating compatible requests along
+ * dimension 0 and splitting the outputs back. All state lives on one context, so there are no locks;
+ * answers hop back to each request's own context.
  *
  * <p>Nothing is lost: a batch whose worker dies is put back at the front of its queue and runs on
- * another worker (or the replacement) while its requests' deadlines allow; a batch the runtime refuses
- * as bad input is retried one request at a time, so a bad request fails alone. Every request is
- * answered exactly once.
+ * another worker (or the replacement) while its requests' deadlines allow ({@link Failover}); a batch
+ * the runtime refuses as bad input is retried one request at a time, so a bad request fails alone.
+ * Every request is answered exactly once.
  */
-public final class Mempool {
+public final class Mempool implements Scheduler<Mempool.TensorJob, Mempool.Outcome> {
 
   private static final Logger log = LoggerFactory.getLogger(Mempool.class);
   /** Runs per request before a lost worker's failure is passed on. */
-  static final int MAX_ATTEMPTS = 3;
+  static final int MAX_ATTEMPTS = Failover.MAX_ATTEMPTS;
   private static final long CAPACITY_RETRY_MS = 20;
+
+  /**
+   * One inference request. {@code deadlineNanos} is on the {@link System#nanoTime} clock;
+   * {@code verification} overrides the function's policy when not null.
+   */
+  public record TensorJob(String requestId, FunctionRecord fn, List<Tensor> inputs, List<String> outputs, int priority,
+      long deadlineNanos, FunctionSpec.Verification verification) {}
 
   /** What a request got back. */
   public record Outcome(List<Tensor> outputs, String workerId, long queueNanos, long computeMicros, boolean coldStart,
       long batchRows, int batchRequests, String verdict, double similarity) {}
 
-  private final Vertx vertx;
+  final Vertx vertx;
   private final Context context;
-  private final Dispatcher dispatcher;
-  private final EngineMetrics metrics;
+  final Dispatcher dispatcher;
+  final WorkerCall.Factory calls;
+  final EngineMetrics metrics;
+  private final Admission admission;
   private final Map<String, FunctionQueue> queues = new HashMap<>();
   private final Set<FunctionQueue> waitingForWorker = new LinkedHashSet<>();
+  private final RedundantBatch redundant;
   private long capacityTimer = -1;
-  private final java.util.concurrent.atomic.AtomicInteger queuedTotal = new java.util.concurrent.atomic.AtomicInteger();
   private volatile boolean waitingForCapacity;
   private volatile long lastDispatchNanos = System.nanoTime();
 
-  private final Verifier<List<Tensor>> verifier;
-  /** Makes task ids unique across restarts; {@link #tasks} makes them unique within this process. */
-  private final String instance = java.util.HexFormat.of().toHexDigits(new java.security.SecureRandom().nextLong());
-  private long tasks;
+  /** {@code verifier} plans, judges and records redundant batches and audits. */
+  public Mempool(Vertx vertx, Dispatcher dispatcher, WorkerCall.Factory calls, EngineMetrics metrics,
+      Verifier<List<Tensor>> verifier) {
+    this(vertx, dispatcher, calls, metrics, verifier, new Admission(Admission.DEFAULT_GLOBAL_LIMIT));
+  }
 
-  public Mempool(Vertx vertx, Dispatcher dispatcher, EngineMetrics metrics, Verifier<List<Tensor>> verifier) {
-    this.verifier = verifier;
+  /** With an explicit global bound ({@code admission}) over every function's queue. */
+  public Mempool(Vertx vertx, Dispatcher dispatcher, WorkerCall.Factory calls, EngineMetrics metrics,
+      Verifier<List<Tensor>> verifier, Admission admission) {
     this.vertx = vertx;
     this.context = vertx.getOrCreateContext();
     this.dispatcher = dispatcher;
+    this.calls = calls;
     this.metrics = metrics;
+    this.admission = admission;
+    this.redundant = new RedundantBatch(this, verifier);
   }
 
   /**
-   * Queues a request for a ready function. {@code deadlineNanos} is on the {@link System#nanoTime}
-   * clock; the answer (or a {@link QueueFull}, {@link DeadlineExceeded}, {@link WorkerFailure} or
-   * {@link ApiError}) arrives on the calling context.
+   * Queues a request for a ready function. The answer (or a {@code QueueFull}, {@link DeadlineExceeded},
+   * {@link WorkerFailure} or {@link BadRequest}) arrives on the calling context.
    */
-  public QueuedRequest submit(String requestId, FunctionRecord fn, List<Tensor> inputs, List<String> outputs,
-      int priority, long deadlineNanos, FunctionSpec.Verification verification) {
-    QueuedRequest r = new QueuedRequest(this, requestId, fn, inputs, outputs, priority, deadlineNanos,
-        vertx.getOrCreateContext(), verification);
+  @Override
+  public QueuedRequest submit(TensorJob job) {
+    QueuedRequest r = new QueuedRequest(this, job.requestId(), job.fn(), job.inputs(), job.outputs(), job.priority(),
+        job.deadlineNanos(), vertx.getOrCreateContext(), job.verification());
     onContext(() -> enqueue(r));
     return r;
   }
 
+  /** Like {@link #submit(TensorJob)}, field by field. */
+  public QueuedRequest submit(String requestId, FunctionRecord fn, List<Tensor> inputs, List<String> outputs,
+      int priority, long deadlineNanos, FunctionSpec.Verification verification) {
+    return submit(new TensorJob(requestId, fn, inputs, outputs, priority, deadlineNanos, verification));
+  }
+
   private void enqueue(QueuedRequest r) {
     FunctionQueue q = queues.computeIfAbsent(r.fn.ref(), ref -> {
-      FunctionQueue created = new FunctionQueue(r.fn, BatchPolicy.of(r.fn), queuedTotal);
+      FunctionQueue created = new FunctionQueue(r.fn, BatchPolicy.of(r.fn), admission.queued());
       metrics.queueDepth(r.fn.name(), r.fn.version(), created::size);
       return created;
     });
     BatchPolicy policy = q.policy;
     if (policy.batching() && r.rows > policy.maxBatchSize()) {
       metrics.rejected(r.fn.name(), "batch_too_large");
-      r.fail(ApiError.badRequest("the request has " + r.rows + " rows along dimension 0, more than "
+      r.fail(new BadRequest("the request has " + r.rows + " rows along dimension 0, more than "
           + r.fn.ref() + "'s max_batch_size of " + policy.maxBatchSize()));
       return;
     }
-    if (q.size() >= policy.maxQueueSize()) {
-      metrics.rejected(r.fn.name(), "queue_full");
-      r.fail(new QueueFull("the queue of " + r.fn.ref() + " is full (" + q.size() + " requests)"));
-      return;
-    }
-    long remaining = r.deadlineNanos - System.nanoTime();
-    if (remaining <= 0) {
-      metrics.rejected(r.fn.name(), "deadline");
-      r.fail(new DeadlineExceeded("the request's deadline passed before it was queued"));
+    RuntimeException refused = admission.refuse("the queue of " + r.fn.ref(), q.size(), policy.maxQueueSize(),
+        r.deadlineNanos);
+    if (refused != null) {
+      metrics.rejected(r.fn.name(), refused instanceof DeadlineExceeded ? "deadline" : "queue_full");
+      r.fail(refused);
       return;
     }
     q.add(r);
+    long remaining = r.deadlineNanos - System.nanoTime();
     r.deadlineTimer = vertx.setTimer(Math.max(1, TimeUnit.NANOSECONDS.toMillis(remaining)), t -> expire(r));
     schedule(q);
   }
 
   /** Sends batches from this queue while workers have room. */
-  private void schedule(FunctionQueue q) {
+  void schedule(FunctionQueue q) {
     while (!q.isEmpty()) {
       FunctionSpec.Verification v = q.head().verification;
-      List<WorkerLink> links = v.redundant() ? dispatcher.pickDistinct(v.k())
+      List<Worker> workers = v.redundant() ? dispatcher.pickDistinct(v.k())
           : java.util.Optional.ofNullable(dispatcher.pick(q.fn.modelSha256())).map(List::of).orElse(List.of());
-      if (links.isEmpty()) {
+      if (workers.isEmpty()) {
         waitingForWorker.add(q);
         waitingForCapacity = true;
         armCapacityRetry();
@@ -135,7 +157,7 @@ public final class Mempool {
         }
         return;
       }
-      run(q, batch, links, now);
+      run(q, batch, workers, now);
     }
   }
 
@@ -149,29 +171,29 @@ public final class Mempool {
     }
   }
 
-  private void capacityFreed() {
+  void capacityFreed() {
     List<FunctionQueue> waiting = new ArrayList<>(waitingForWorker);
     waitingForWorker.clear();
     waitingForCapacity = false;
     waiting.forEach(this::schedule);
   }
 
-  /** Requests waiting in every queue (readable from any thread, for the autoscaler). */
+  @Override
   public int queued() {
-    return queuedTotal.get();
+    return admission.queued().get();
   }
 
-  /** Whether requests are waiting because every worker is at its in-flight limit. */
+  @Override
   public boolean waitingForCapacity() {
     return waitingForCapacity;
   }
 
-  /** {@link System#nanoTime} of the last batch sent to a worker. */
+  @Override
   public long lastDispatchNanos() {
     return lastDispatchNanos;
   }
 
-  private void run(FunctionQueue q, Batch batch, List<WorkerLink> links, long now) {
+  private void run(FunctionQueue q, Batch batch, List<Worker> workers, long now) {
     lastDispatchNanos = now;
     for (QueuedRequest m : batch.members()) {
       q.remove(m);
@@ -187,109 +209,34 @@ public final class Mempool {
       inputs.add(Batches.concat(t.name(), batch.members().stream()
           .map(m -> m.inputs.stream().filter(i -> i.name().equals(t.name())).findFirst().orElseThrow()).toList()));
     }
-    Verifier.Plan plan = verifier.plan(first.verification);
-    if (links.size() == 1) {
-      WorkerLink link = links.get(0);
-      dispatcher.run(link, q.fn, inputs, first.outputs, batch.newCall())
-          .onComplete(ar -> onContext(() -> {
-            finished(q, batch, ar);
-            if (ar.succeeded() && plan.auditDue()) {
-              audit(q, batch, inputs, first.outputs, ar.result());
-            }
-          }));
+    if (workers.size() == 1) {
+      Worker worker = workers.get(0);
+      WorkerCall call = start(worker, q.fn, inputs, first.outputs);
+      batch.calls().add(call);
+      call.future().onComplete(ar -> onContext(() -> {
+        finished(q, batch, ar);
+        if (ar.succeeded() && first.verification.audit() && redundant.plan(first.verification).auditDue()) {
+          redundant.audit(q, batch, inputs, first.outputs, worker.workerId(), ar.result());
+        }
+      }));
       return;
     }
-    List<Future<Dispatcher.Result>> runs = new ArrayList<>();
-    for (WorkerLink link : links) {
-      runs.add(dispatcher.run(link, q.fn, inputs, first.outputs, batch.newCall()));
-    }
-    Future.join(runs).onComplete(ar -> onContext(() -> finishedRedundant(q, batch, links, runs)));
+    redundant.run(q, batch, workers, inputs, first.outputs);
   }
 
-  /**
-   * The ledger's id of a verification task: the first request's id (and how many more shared the batch)
-   * for the operator, then a suffix unique to this batch, since the ledger records a task id once and
-   * request ids come from clients.
-   */
-  private String taskId(Batch batch) {
-    int more = batch.members().size() - 1;
-    return batch.members().get(0).id + (more > 0 ? "+" + more : "") + "@" + instance + "." + (++tasks);
+  /** One INFER of these (concatenated) inputs on {@code worker}. */
+  WorkerCall start(Worker worker, FunctionRecord fn, List<Tensor> inputs, List<String> outputs) {
+    return calls.start(worker, fn, WorkerCall.Kind.INFER, new JsonObject().put("outputs", new JsonArray(outputs)),
+        inputs, null);
   }
 
-  /**
-   * Optimistic verification, judged by the verifier: the batch was answered by one worker; two others
-   * run it again on spare capacity only (an audit that finds no free workers is skipped and counted).
-   */
-  private void audit(FunctionQueue q, Batch batch, List<Tensor> inputs, List<String> outputs, Dispatcher.Result answer) {
-    Verifier.Runs<List<Tensor>> spare = (k, exclude) -> {
-      List<WorkerLink> auditors = dispatcher.pickDistinct(k, exclude);
-      List<io.vertx.core.Promise<io.inferium.engine.protocol.Frame>> calls = new ArrayList<>();
-      List<Future<Verifier.Run<List<Tensor>>>> runs = new ArrayList<>();
-      for (WorkerLink w : auditors) {
-        io.vertx.core.Promise<io.inferium.engine.protocol.Frame> call = io.vertx.core.Promise.promise();
-        calls.add(call);
-        runs.add(dispatcher.run(w, q.fn, inputs, outputs, call).map(r -> new Verifier.Run<>(w.workerId(), r.outputs())));
-      }
-      if (runs.isEmpty()) {
-        return runs;
-      }
-      // An audit has the function's own time limit: an auditor that hangs is withdrawn (and replaced if stuck).
-      long limit = vertx.setTimer(q.fn.spec().timeoutMs(), t -> calls.forEach(c ->
-          c.tryFail(new WorkerLink.Cancelled("audit exceeded " + q.fn.spec().timeoutMs() + " ms"))));
-      Future.join(runs).onComplete(done -> vertx.cancelTimer(limit));
-      return runs;
-    };
-    verifier.audit(taskId(batch) + "/audit", batch.members().get(0).verification,
-            new Verifier.Run<>(answer.workerId(), answer.outputs()), spare)
-        .onComplete(done -> onContext(() -> {
-          if (done.failed()) {
-            log.error("Audit of a batch of {} failed to judge: {}", q.fn.ref(), done.cause().toString());
-          }
-          Verifier.Audit.Outcome outcome = done.succeeded() ? done.result().outcome() : Verifier.Audit.Outcome.INCONCLUSIVE;
-          metrics.audited(q.fn.name(), outcome.wire());
-          if (outcome != Verifier.Audit.Outcome.SKIPPED) {
-            capacityFreed();
-          }
-        }));
-  }
-
-  /** Hands the runs of a redundant batch to the verifier and answers from the agreeing majority. */
-  private void finishedRedundant(FunctionQueue q, Batch batch, List<WorkerLink> links, List<Future<Dispatcher.Result>> runs) {
-    List<Verifier.Run<List<Tensor>>> ok = new ArrayList<>();
-    List<Verifier.Failure> failed = new ArrayList<>();
-    Map<Verifier.Run<List<Tensor>>, Dispatcher.Result> results = new java.util.IdentityHashMap<>();
-    for (int i = 0; i < runs.size(); i++) {
-      if (runs.get(i).succeeded()) {
-        Verifier.Run<List<Tensor>> run = new Verifier.Run<>(links.get(i).workerId(), runs.get(i).result().outputs());
-        ok.add(run);
-        results.put(run, runs.get(i).result());
-      } else {
-        failed.add(new Verifier.Failure(links.get(i).workerId(), runs.get(i).cause()));
-      }
-    }
-    Verifier.Decision<List<Tensor>> decision = verifier.decide(taskId(batch), batch.members().get(0).verification, ok, failed);
-    if (decision.failed()) {
-      finished(q, batch, Future.failedFuture(decision.failure()));
-      return;
-    }
-    metrics.verified(q.fn.name(), decision.verdict(), decision.similarity());
-    List<QueuedRequest> live = batch.members().stream().filter(m -> m.state != QueuedRequest.State.DONE).toList();
-    if (decision.disputed()) {
-      retryOrFail(q, live, new WorkerFailure("disputed", decision.dispute()));
-    } else {
-      deliver(q, batch, live, results.get(decision.chosen()), decision.verdict(), decision.similarity());
-    }
-    schedule(q);
-    capacityFreed();
-  }
-
-  private void finished(FunctionQueue q, Batch batch, AsyncResult<Dispatcher.Result> ar) {
-    List<QueuedRequest> live = batch.members().stream().filter(m -> m.state != QueuedRequest.State.DONE).toList();
+  void finished(FunctionQueue q, Batch batch, AsyncResult<WorkerCall.Reply> ar) {
+    List<QueuedRequest> live = batch.live();
     if (ar.succeeded()) {
       deliver(q, batch, live, ar.result(), null, 1.0);
     } else {
       Throwable err = ar.cause();
-      if (err instanceof WorkerFailure wf && wf.lost()) {
+      if (Failover.lost(err)) {
         retryOrFail(q, live, err);
       } else if (err instanceof WorkerFailure wf && "bad_input".equals(wf.code()) && batch.members().size() > 1) {
         // One of them is bad and the runtime cannot say which: run each alone so only that one fails.
@@ -303,7 +250,7 @@ public final class Mempool {
     capacityFreed();
   }
 
-  private void deliver(FunctionQueue q, Batch batch, List<QueuedRequest> live, Dispatcher.Result result, String verdict,
+  void deliver(FunctionQueue q, Batch batch, List<QueuedRequest> live, WorkerCall.Reply result, String verdict,
       double similarity) {
     int n = batch.members().size();
     List<List<Tensor>> perMember = new ArrayList<>(n);
@@ -340,10 +287,10 @@ public final class Mempool {
     }
   }
 
-  private void retryOrFail(FunctionQueue q, List<QueuedRequest> live, Throwable err) {
+  void retryOrFail(FunctionQueue q, List<QueuedRequest> live, Throwable err) {
     List<QueuedRequest> again = new ArrayList<>();
     for (QueuedRequest m : live) {
-      if (m.attempts < MAX_ATTEMPTS && m.deadlineNanos > System.nanoTime()) {
+      if (Failover.again(m.attempts, m.deadlineNanos, false)) {
         again.add(m);
       } else {
         finish(m, err);
@@ -414,7 +361,7 @@ public final class Mempool {
     }
   }
 
-  private void onContext(Runnable r) {
+  void onContext(Runnable r) {
     if (Vertx.currentContext() == context) {
       r.run();
     } else {

@@ -13,7 +13,7 @@ import java.util.List;
  * One inference request from acceptance to answer. Its state changes only on the mempool's context;
  * its answer is delivered on the caller's context, exactly once.
  */
-public final class QueuedRequest {
+public final class QueuedRequest implements io.inferium.engine.schedule.Ticket<Mempool.Outcome> {
 
   enum State { QUEUED, RUNNING, DONE }
 
@@ -81,11 +81,13 @@ public final class QueuedRequest {
   }
 
   /** The answer, on the context that submitted the request. */
+  @Override
   public Future<Mempool.Outcome> future() {
     return promise.future();
   }
 
   /** The client is gone: drop the request if queued, or stop waiting for it if running. */
+  @Override
   public void cancel() {
     mempool.cancel(this);
   }

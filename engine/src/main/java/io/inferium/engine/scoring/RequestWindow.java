@@ -1,7 +1,7 @@
 package io.inferium.engine.scoring;
 
-import io.inferium.engine.gateway.NoWorkerAvailable;
-import io.inferium.engine.mempool.QueueFull;
+import io.inferium.engine.failure.NoWorkerAvailable;
+import io.inferium.engine.failure.QueueFull;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;

@@ -1,41 +1,52 @@
 package io.inferium.engine.text;
 
-import io.inferium.engine.gateway.DeadlineExceeded;
+import io.inferium.engine.failure.ClientGone;
+import io.inferium.engine.failure.DeadlineExceeded;
+import io.inferium.engine.failure.NoWorkerAvailable;
 import io.inferium.engine.gateway.Dispatcher;
-import io.inferium.engine.gateway.WorkerFailure;
+import io.inferium.engine.gateway.Worker;
+import io.inferium.engine.gateway.WorkerCall;
 import io.inferium.engine.gateway.WorkerLink;
-import io.inferium.engine.mempool.ClientGone;
-import io.inferium.engine.mempool.QueueFull;
-import io.inferium.engine.protocol.Frame;
-import io.inferium.engine.protocol.FrameType;
+import io.inferium.engine.schedule.Admission;
+import io.inferium.engine.schedule.Failover;
+import io.inferium.engine.schedule.Levels;
+import io.inferium.engine.schedule.Scheduler;
+import io.inferium.engine.schedule.Ticket;
 import io.inferium.functions.FunctionRecord;
-import io.inferium.verifier.OutputHash;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
- * The mempool for text: generations wait here per function (bounded; 429 beyond it) and go to
- * workers while a worker runs fewer than the function's {@code max_running_sequences} of them. The
- * worker decodes everything it runs for one function together (continuous batching), so this class
- * only keeps each worker's running set full. Runs on one context; answers hop back to the caller's.
- * A worker lost before a generation streamed anything is replaced (up to three attempts); after the
- * first token the failure reaches the client, who already has part of the answer.
+ * The token-level scheduler for text functions (vLLM's split: the gateway keeps each worker's running
+ * set full, the worker decodes everything it runs for one function together). Generations, embeddings
+ * and scoring calls wait here per function version (bounded; 429 beyond it), by priority, and go to a
+ * worker while it runs fewer than the function's {@code max_running_sequences} calls of that function;
+ * embeddings and scoring also need the worker under its in-flight limit. Every call reserves its
+ * worker for its whole life ({@link WorkerCall}). Runs on one context; answers hop back to the caller's.
+ * A worker lost before a call streamed anything is replaced ({@link Failover}); after the first token
+ * the failure reaches the client, who already has part of the answer.
  */
-public final class Generations {
+public final class Generations implements Scheduler<Generations.TextJob, WorkerCall.Reply> {
 
-  private static final int MAX_ATTEMPTS = 3;
   private static final long CAPACITY_RETRY_MS = 50;
+
+  /**
+   * One text call. {@code meta} holds the request fields of its kind (for a generation {@code prompt}
+   * or {@code messages} and {@code params}); {@code onChunk} sees a generation's tokens (null otherwise).
+   */
+  public record TextJob(FunctionRecord fn, WorkerCall.Kind kind, JsonObject meta, int priority, long deadlineNanos,
+      Consumer<Chunk> onChunk) {}
 
   /** One streamed token of one choice. */
   public record Chunk(int index, int tokenId, String text, int promptTokens) {}
@@ -47,110 +58,159 @@ public final class Generations {
   /** One choice: why it ended and how many tokens it produced. */
   public record Choice(int index, String finishReason, int completionTokens) {}
 
-  /** A generation in the mempool or running. */
-  public final class Generation {
-    final FunctionRecord fn;
-    final JsonObject work;
-    final long deadlineNanos;
+  /** A text call waiting or running; answered exactly once. */
+  final class TextRequest implements Ticket<WorkerCall.Reply> {
+    final TextJob job;
     final long enqueuedNanos = System.nanoTime();
     final Context caller;
-    final Consumer<Chunk> onChunk;
-    final Promise<Finished> result = Promise.promise();
-    final List<List<Integer>> streamed = new ArrayList<>();
+    final Promise<WorkerCall.Reply> result = Promise.promise();
     int attempts;
     long deadlineTimer = -1;
-    Promise<Frame> call;
+    long queueNanos;
+    WorkerCall call;
     volatile int chunks;
-    boolean done;
+    volatile boolean done;
 
-    Generation(FunctionRecord fn, JsonObject work, long deadlineNanos, Context caller, Consumer<Chunk> onChunk) {
-      this.fn = fn;
-      this.work = work;
-      this.deadlineNanos = deadlineNanos;
+    TextRequest(TextJob job, Context caller) {
+      this.job = job;
       this.caller = caller;
-      this.onChunk = onChunk;
     }
 
-    /** Completes on the submitting context. */
-    public Future<Finished> future() {
+    @Override
+    public Future<WorkerCall.Reply> future() {
       return result.future();
     }
 
-    /** The client went away: stop generating (within one decode step on the worker). */
+    /** The client went away: stop (a generation within one decode step on the worker). */
+    @Override
     public void cancel() {
       context.runOnContext(v -> end(this, new ClientGone("the client closed the connection")));
+    }
+  }
+
+  /** A generation in the mempool or running: its checked outcome and the tokens streamed so far. */
+  public final class Generation implements Ticket<Finished> {
+    private final TextRequest request;
+    private final Future<Finished> finished;
+
+    Generation(TextRequest request) {
+      this.request = request;
+      this.finished = request.future().map(r -> finished(r, request.queueNanos));
+    }
+
+    /** Completes on the submitting context. */
+    @Override
+    public Future<Finished> future() {
+      return finished;
+    }
+
+    /** The client went away: stop generating (within one decode step on the worker). */
+    @Override
+    public void cancel() {
+      request.cancel();
     }
 
     /** Tokens streamed so far (all choices). */
     public int streamedTokens() {
-      return chunks;
+      return request.chunks;
     }
   }
 
   private final Vertx vertx;
   private final Context context;
   private final Dispatcher dispatcher;
-  private final TextLoad load;
+  private final WorkerCall.Factory calls;
   private final TextMetrics metrics;
-  private final Map<String, ArrayDeque<Generation>> waiting = new ConcurrentHashMap<>();
-  /** Running generations by function sha, then worker id. */
+  private final Admission admission;
+  private final Map<String, Levels<TextRequest>> waiting = new ConcurrentHashMap<>();
+  /** Running calls by function sha, then worker id. */
   private final Map<String, Map<String, Integer>> running = new ConcurrentHashMap<>();
   private long capacityTimer = -1;
+  private volatile boolean waitingForCapacity;
+  private volatile long lastDispatchNanos = System.nanoTime();
   /** Function name → the model hashes (versions) queued under it, for the per-function gauges. */
-  private final Map<String, java.util.Set<String>> shasByName = new ConcurrentHashMap<>();
+  private final Map<String, Set<String>> shasByName = new ConcurrentHashMap<>();
 
-  public Generations(Vertx vertx, Dispatcher dispatcher, TextLoad load, TextMetrics metrics) {
+  public Generations(Vertx vertx, Dispatcher dispatcher, WorkerCall.Factory calls, TextMetrics metrics) {
+    this(vertx, dispatcher, calls, metrics, new Admission(Admission.DEFAULT_GLOBAL_LIMIT));
+  }
+
+  public Generations(Vertx vertx, Dispatcher dispatcher, WorkerCall.Factory calls, TextMetrics metrics,
+      Admission admission) {
     this.vertx = vertx;
     this.context = vertx.getOrCreateContext();
     this.dispatcher = dispatcher;
-    this.load = load;
+    this.calls = calls;
     this.metrics = metrics;
+    this.admission = admission;
   }
 
   /**
    * Queues a generation of a ready text-generation function. {@code work} holds {@code prompt} or
    * {@code messages} and {@code params} (SamplingParams JSON). Chunks and the outcome arrive on the
-   * calling context; a full queue fails the future with {@link QueueFull}.
+   * calling context; a full queue fails the future with {@code QueueFull}.
    */
   public Generation submit(FunctionRecord fn, JsonObject work, long deadlineNanos, Consumer<Chunk> onChunk) {
-    Generation g = new Generation(fn, work, deadlineNanos, vertx.getOrCreateContext(), onChunk);
-    context.runOnContext(v -> enqueue(g));
-    return g;
+    return new Generation(submit(new TextJob(fn, WorkerCall.Kind.GENERATE, work, 0, deadlineNanos, onChunk)));
   }
 
-  private void enqueue(Generation g) {
-    ArrayDeque<Generation> q = waiting.computeIfAbsent(g.fn.modelSha256(), k -> {
+  /** A single-reply call (embed, score) through the same queues; the checked reply on the calling context. */
+  Future<WorkerCall.Reply> call(FunctionRecord fn, WorkerCall.Kind kind, JsonObject meta, long deadlineNanos) {
+    return submit(new TextJob(fn, kind, meta, 0, deadlineNanos, null)).future();
+  }
+
+  @Override
+  public TextRequest submit(TextJob job) {
+    TextRequest r = new TextRequest(job, vertx.getOrCreateContext());
+    context.runOnContext(v -> enqueue(r));
+    return r;
+  }
+
+  private void enqueue(TextRequest r) {
+    FunctionRecord fn = r.job.fn();
+    Levels<TextRequest> q = waiting.computeIfAbsent(fn.modelSha256(), k -> {
       // One gauge pair per function name, summed over its versions (each version is its own queue).
-      if (shasByName.computeIfAbsent(g.fn.name(), n -> ConcurrentHashMap.newKeySet()).isEmpty()) {
-        String name = g.fn.name();
+      if (shasByName.computeIfAbsent(fn.name(), n -> ConcurrentHashMap.newKeySet()).isEmpty()) {
+        String name = fn.name();
         metrics.gauges(name, () -> shasByName.get(name).stream().mapToInt(this::queueSize).sum(),
             () -> shasByName.get(name).stream().mapToInt(this::runningCount).sum());
       }
-      shasByName.get(g.fn.name()).add(k);
-      return new ArrayDeque<>();
+      shasByName.get(fn.name()).add(k);
+      return new Levels<>(admission.queued());
     });
     if (dispatcher.allEjected()) {
       // Waiting would only end in a 504 at the deadline: say at once that there is no capacity.
-      metrics.rejected(g.fn.name(), "no_eligible_worker");
-      fail(g, new io.inferium.engine.gateway.NoWorkerAvailable("no eligible worker: every attached worker is ejected"));
+      metrics.rejected(fn.name(), "no_eligible_worker");
+      fail(r, new NoWorkerAvailable("no eligible worker: every attached worker is ejected"));
       return;
     }
-    if (q.size() >= g.fn.spec().text().maxWaiting()) {
-      metrics.rejected(g.fn.name(), "queue_full");
-      fail(g, new QueueFull(q.size() + " generations of " + g.fn.ref() + " are already waiting"));
+    RuntimeException refused = admission.refuse("the queue of " + fn.ref(), q.size(), fn.spec().text().maxWaiting(),
+        r.job.deadlineNanos());
+    if (refused != null) {
+      metrics.rejected(fn.name(), refused instanceof DeadlineExceeded ? "deadline" : "queue_full");
+      fail(r, refused);
       return;
     }
-    long remaining = g.deadlineNanos - System.nanoTime();
-    g.deadlineTimer = vertx.setTimer(Math.max(1, TimeUnit.NANOSECONDS.toMillis(remaining)),
-        t -> end(g, new DeadlineExceeded("the generation did not finish within its deadline ("
-            + g.fn.spec().timeoutMs() + " ms for " + g.fn.ref() + ")")));
-    q.add(g);
-    schedule(g.fn.modelSha256());
+    long remaining = r.job.deadlineNanos() - System.nanoTime();
+    r.deadlineTimer = vertx.setTimer(Math.max(1, TimeUnit.NANOSECONDS.toMillis(remaining)),
+        t -> end(r, new DeadlineExceeded("the " + what(r.job.kind()) + " did not finish within its deadline ("
+            + fn.spec().timeoutMs() + " ms for " + fn.ref() + ")")));
+    q.add(r.job.priority(), r);
+    schedule(fn.modelSha256());
+  }
+
+  private static String what(WorkerCall.Kind kind) {
+    return switch (kind) {
+      case GENERATE -> "generation";
+      case EMBED -> "embedding";
+      case SCORE -> "scoring";
+      case INFER -> "inference";
+    };
   }
 
   // Read at scrape time from the metrics thread: sizes only, approximate by design.
   private int queueSize(String sha) {
-    ArrayDeque<Generation> q = waiting.get(sha);
+    Levels<TextRequest> q = waiting.get(sha);
     return q == null ? 0 : q.size();
   }
 
@@ -160,26 +220,32 @@ public final class Generations {
   }
 
   private void schedule(String sha) {
-    ArrayDeque<Generation> q = waiting.get(sha);
+    Levels<TextRequest> q = waiting.get(sha);
     while (q != null && !q.isEmpty()) {
-      Generation g = q.peek();
-      WorkerLink link = pick(g.fn);
-      if (link == null) {
+      TextRequest r = q.peek();
+      Worker worker = pick(r.job);
+      if (worker == null) {
+        waitingForCapacity = true;
         armRetry();
         return;
       }
-      q.poll();
-      start(g, link);
+      q.remove(r.job.priority(), r);
+      start(r, worker);
     }
   }
 
-  /** The worker with the fewest running generations of this function among those below its limit; loaded first. */
-  private WorkerLink pick(FunctionRecord fn) {
+  /**
+   * The worker with the fewest running calls of this function among those below its running-set
+   * limit (single-reply calls also below the worker's in-flight limit); loaded first.
+   */
+  private Worker pick(TextJob job) {
+    FunctionRecord fn = job.fn();
     Map<String, Integer> perWorker = running.getOrDefault(fn.modelSha256(), Map.of());
     int limit = fn.spec().text().maxRunningSequences();
+    boolean stream = job.kind() == WorkerCall.Kind.GENERATE;
     return dispatcher.workers().stream()
-        .filter(w -> perWorker.getOrDefault(w.workerId(), 0) < limit)
-        .min(Comparator.comparing((WorkerLink w) -> !w.hasLoaded(fn.modelSha256()))
+        .filter(w -> perWorker.getOrDefault(w.workerId(), 0) < limit && (stream || !w.saturated()))
+        .min(Comparator.comparing((Worker w) -> !w.hasLoaded(fn.modelSha256()))
             .thenComparingInt(w -> perWorker.getOrDefault(w.workerId(), 0)))
         .orElse(null);
   }
@@ -188,115 +254,121 @@ public final class Generations {
     if (capacityTimer < 0) {
       capacityTimer = vertx.setTimer(CAPACITY_RETRY_MS, t -> {
         capacityTimer = -1;
+        waitingForCapacity = false;
         List.copyOf(waiting.keySet()).forEach(this::schedule);
       });
     }
   }
 
-  private void start(Generation g, WorkerLink link) {
-    String sha = g.fn.modelSha256();
-    running.computeIfAbsent(sha, k -> new ConcurrentHashMap<>()).merge(link.workerId(), 1, Integer::sum);
-    g.attempts++;
-    long queued = System.nanoTime() - g.enqueuedNanos;
-    boolean cold = link.needsLoad(sha);
-    link.beginUse(sha);
-    g.call = Promise.promise();
-    Promise<Frame> call = g.call;
-    load.metaOf(g.fn)
-        .compose(extra -> link.ensureLoaded(sha, load.blobs().path(sha), extra))
-        .compose(loaded -> {
-          if (cold && loaded.loadMs() > 0) {
-            metrics.coldStart(g.fn.name(), loaded.loadMs());
-          }
-          return link.attestation().checkModel(sha, loaded.attestedSha256())
-              .<Future<Frame>>map(problem -> Future.failedFuture(new WorkerFailure("attestation_failed", problem)))
-              .orElseGet(() -> g.done ? Future.failedFuture(new ClientGone("ended before it started"))
-                  : link.stream(FrameType.GENERATE, g.work.copy().put("sha256", sha), call, token -> onToken(g, token)));
-        })
-        .compose(reply -> verified(g, link, reply))
-        .onComplete(ar -> {
-          link.endUse(sha);
-          running.get(sha).merge(link.workerId(), -1, Integer::sum);
-          if (ar.succeeded()) {
-            JsonObject m = ar.result().meta();
-            List<Choice> choices = new ArrayList<>();
-            m.getJsonArray("choices").forEach(c -> {
-              JsonObject o = (JsonObject) c;
-              choices.add(new Choice(o.getInteger("index"), o.getString("finish_reason"), o.getInteger("completion_tokens")));
-            });
-            succeed(g, new Finished(choices, m.getInteger("prompt_tokens", 0), m.getInteger("completion_tokens", 0),
-                m.getLong("compute_us", 0L), link.workerId(), queued, cold));
-          } else if (ar.cause() instanceof WorkerFailure wf && wf.lost() && g.chunks == 0 && g.attempts < MAX_ATTEMPTS
-              && !g.done) {
-            metrics.redispatched(g.fn.name());
-            waiting.get(sha).addFirst(g);
-          } else {
-            end(g, ar.cause());
-          }
-          schedule(sha);
-        });
+  private void start(TextRequest r, Worker worker) {
+    FunctionRecord fn = r.job.fn();
+    String sha = fn.modelSha256();
+    running.computeIfAbsent(sha, k -> new ConcurrentHashMap<>()).merge(worker.workerId(), 1, Integer::sum);
+    r.attempts++;
+    r.queueNanos = System.nanoTime() - r.enqueuedNanos;
+    lastDispatchNanos = System.nanoTime();
+    WorkerCall call = calls.start(worker, fn, r.job.kind(), r.job.meta(), List.of(),
+        r.job.onChunk() == null ? null : token -> onToken(r, token));
+    r.call = call;
+    call.future().onComplete(ar -> onContext(() -> {
+      running.get(sha).merge(worker.workerId(), -1, Integer::sum);
+      if (r.call == call) {
+        r.call = null;
+      }
+      if (ar.succeeded()) {
+        succeed(r, ar.result());
+      } else if (!r.done && Failover.again(ar.cause(), r.attempts, r.job.deadlineNanos(), r.chunks > 0)) {
+        metrics.redispatched(fn.name());
+        waiting.get(sha).addFirst(r.job.priority(), r);
+      } else {
+        end(r, ar.cause());
+      }
+      schedule(sha);
+    }));
   }
 
-  /** Checks the worker's signature over the tokens this gateway actually streamed. */
-  private Future<Frame> verified(Generation g, WorkerLink link, Frame reply) {
-    List<int[]> ids = new ArrayList<>();
-    int n = reply.meta().getJsonArray("choices").size();
-    for (int i = 0; i < n; i++) {
-      ids.add(i < g.streamed.size() ? g.streamed.get(i).stream().mapToInt(Integer::intValue).toArray() : new int[0]);
-    }
-    return link.attestation().checkSigned(reply.correlationId(), g.fn.modelSha256(), OutputHash.ofTokens(ids),
-            reply.meta().getString("signature"))
-        .<Future<Frame>>map(problem -> Future.failedFuture(new WorkerFailure("bad_signature", problem)))
-        .orElse(Future.succeededFuture(reply));
-  }
-
-  private void onToken(Generation g, WorkerLink.Token token) {
-    if (g.done) {
+  /** On the worker's context: forwards a token to the caller unless the call already ended. */
+  private void onToken(TextRequest r, WorkerLink.Token token) {
+    if (r.done) {
       return;
     }
-    while (g.streamed.size() <= token.index()) {
-      g.streamed.add(new ArrayList<>());
-    }
-    g.streamed.get(token.index()).add(token.id());
-    g.chunks++;
+    r.chunks++;
     Chunk chunk = new Chunk(token.index(), token.id(), token.text(), token.promptTokens());
-    g.caller.runOnContext(v -> g.onChunk.accept(chunk));
+    r.caller.runOnContext(v -> r.job.onChunk().accept(chunk));
   }
 
-  /** Ends a generation early (deadline, client gone, failure) wherever it is. */
-  private void end(Generation g, Throwable cause) {
-    if (g.done) {
+  private static Finished finished(WorkerCall.Reply reply, long queueNanos) {
+    JsonObject m = reply.meta();
+    List<Choice> choices = new ArrayList<>();
+    m.getJsonArray("choices").forEach(c -> {
+      JsonObject o = (JsonObject) c;
+      choices.add(new Choice(o.getInteger("index"), o.getString("finish_reason"), o.getInteger("completion_tokens")));
+    });
+    return new Finished(choices, m.getInteger("prompt_tokens", 0), m.getInteger("completion_tokens", 0),
+        reply.computeMicros(), reply.workerId(), queueNanos, reply.coldStart());
+  }
+
+  /** Ends a call early (deadline, client gone, failure) wherever it is. */
+  private void end(TextRequest r, Throwable cause) {
+    if (r.done) {
       return;
     }
-    ArrayDeque<Generation> q = waiting.get(g.fn.modelSha256());
-    boolean wasQueued = q != null && q.remove(g);
-    if (!wasQueued && g.call != null) {
-      // Only a deadline is the node's to honour; a client that hung up is nobody's fault on the worker's side.
-      g.call.tryFail(new WorkerLink.Cancelled(cause.getMessage(), cause instanceof DeadlineExceeded));
-    }
+    Levels<TextRequest> q = waiting.get(r.job.fn().modelSha256());
+    boolean wasQueued = q != null && q.remove(r.job.priority(), r);
     if (cause instanceof DeadlineExceeded) {
-      metrics.rejected(g.fn.name(), "deadline");
+      metrics.rejected(r.job.fn().name(), "deadline");
     } else if (cause instanceof ClientGone) {
-      metrics.rejected(g.fn.name(), "client_gone");
+      metrics.rejected(r.job.fn().name(), "client_gone");
     }
-    fail(g, cause);
+    WorkerCall running = wasQueued ? null : r.call;
+    // Answered before the withdrawal: the call may fail at once, on this context, and must find it done.
+    fail(r, cause);
+    if (running != null) {
+      // Only a deadline is the node's to honour; a client that hung up is nobody's fault on the worker's side.
+      running.cancel(cause.getMessage(), cause instanceof DeadlineExceeded);
+    }
   }
 
-  private void succeed(Generation g, Finished f) {
-    if (g.done) {
+  private void succeed(TextRequest r, WorkerCall.Reply reply) {
+    if (r.done) {
       return;
     }
-    g.done = true;
-    vertx.cancelTimer(g.deadlineTimer);
-    g.caller.runOnContext(v -> g.result.tryComplete(f));
+    r.done = true;
+    vertx.cancelTimer(r.deadlineTimer);
+    r.caller.runOnContext(v -> r.result.tryComplete(reply));
   }
 
-  private void fail(Generation g, Throwable cause) {
-    g.done = true;
-    if (g.deadlineTimer >= 0) {
-      vertx.cancelTimer(g.deadlineTimer);
+  private void fail(TextRequest r, Throwable cause) {
+    if (r.done) {
+      return;
     }
-    Throwable reported = cause instanceof WorkerLink.Cancelled c ? new DeadlineExceeded(c.getMessage()) : cause;
-    g.caller.runOnContext(v -> g.result.tryFail(reported));
+    r.done = true;
+    if (r.deadlineTimer >= 0) {
+      vertx.cancelTimer(r.deadlineTimer);
+    }
+    r.caller.runOnContext(v -> r.result.tryFail(cause));
+  }
+
+  @Override
+  public int queued() {
+    return admission.queued().get();
+  }
+
+  @Override
+  public boolean waitingForCapacity() {
+    return waitingForCapacity;
+  }
+
+  @Override
+  public long lastDispatchNanos() {
+    return lastDispatchNanos;
+  }
+
+  private void onContext(Runnable task) {
+    if (Vertx.currentContext() == context) {
+      task.run();
+    } else {
+      context.runOnContext(v -> task.run());
+    }
   }
 }

@@ -1,11 +1,9 @@
 package io.inferium.engine.text;
 
-import io.inferium.engine.gateway.Dispatcher;
-import io.inferium.engine.protocol.FrameType;
+import io.inferium.engine.gateway.WorkerCall;
 import io.inferium.functions.FunctionRecord;
 import io.inferium.functions.tensor.Tensors;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
@@ -14,23 +12,23 @@ import java.util.List;
  * Log-likelihoods of continuations after a context from a text-generation function (multiple-choice
  * scoring): one SCORE call to a worker with room, run on that function's decode thread between
  * steps, under a deadline, the worker's signature over the returned values checked. Like
- * {@link Embeddings}, a fast "no worker available" when every worker is at its in-flight limit.
+ * {@link Embeddings}, queued by the text scheduler while no worker has room.
  */
 public final class LogLikelihoods {
 
   /** Per continuation: total log-probability, tokens, whether greedy decoding yields it; and the cost in tokens. */
   public record Result(double[] logLikelihoods, int[] tokens, boolean[] greedy, int promptTokens, long computeMicros) {}
 
-  private final TextCalls calls;
+  private final Generations scheduler;
 
-  public LogLikelihoods(Vertx vertx, Dispatcher dispatcher, TextLoad load) {
-    this.calls = new TextCalls(vertx, dispatcher, load);
+  /** Calls go through {@code scheduler}: queued (bounded, by deadline) like generations, not refused while a worker is busy. */
+  public LogLikelihoods(Generations scheduler) {
+    this.scheduler = scheduler;
   }
 
   public Future<Result> score(FunctionRecord fn, String context, List<String> continuations, long deadlineNanos) {
     JsonObject meta = new JsonObject().put("context", context).put("continuations", new JsonArray(continuations));
-    return calls.call(fn, FrameType.SCORE, meta, deadlineNanos, "scoring")
-        .map(TextCalls.Reply::frame)
+    return scheduler.call(fn, WorkerCall.Kind.SCORE, meta, deadlineNanos)
         .map(reply -> {
           JsonArray tokens = reply.meta().getJsonArray("tokens", new JsonArray());
           JsonArray greedy = reply.meta().getJsonArray("greedy", new JsonArray());
@@ -42,8 +40,8 @@ public final class LogLikelihoods {
           for (int i = 0; i < g.length; i++) {
             g[i] = greedy.getBoolean(i);
           }
-          return new Result(Tensors.toDoubleArray(reply.tensors().get(0)), t, g, reply.meta().getInteger("prompt_tokens", 0),
-              reply.meta().getLong("compute_us", 0L));
+          return new Result(Tensors.toDoubleArray(reply.outputs().get(0)), t, g, reply.meta().getInteger("prompt_tokens", 0),
+              reply.computeMicros());
         });
   }
 }

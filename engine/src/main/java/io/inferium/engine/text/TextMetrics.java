@@ -1,6 +1,6 @@
 package io.inferium.engine.text;
 
-import io.inferium.engine.EngineMetrics;
+import io.inferium.engine.metrics.EngineMetrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -73,9 +73,5 @@ public final class TextMetrics {
 
   void redispatched(String function) {
     engine.redispatched(function, 1);
-  }
-
-  void coldStart(String function, long millis) {
-    engine.coldStart(function, millis);
   }
 }

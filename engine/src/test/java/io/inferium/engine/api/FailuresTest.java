@@ -7,9 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.inferium.engine.deploy.TooManyDeploys;
-import io.inferium.engine.gateway.DeadlineExceeded;
-import io.inferium.engine.gateway.NoWorkerAvailable;
-import io.inferium.engine.gateway.WorkerFailure;
+import io.inferium.engine.failure.DeadlineExceeded;
+import io.inferium.engine.failure.NoWorkerAvailable;
+import io.inferium.engine.failure.WorkerFailure;
 import io.inferium.functions.FunctionConflictException;
 import io.inferium.functions.InvalidSpecException;
 import io.inferium.functions.tensor.TensorFormatException;

@@ -3,7 +3,7 @@ package io.inferium.engine.scoring;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.inferium.engine.gateway.NoWorkerAvailable;
+import io.inferium.engine.failure.NoWorkerAvailable;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;

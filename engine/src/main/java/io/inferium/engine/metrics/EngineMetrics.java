@@ -1,4 +1,4 @@
-package io.inferium.engine;
+package io.inferium.engine.metrics;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;

@@ -1,4 +1,4 @@
-package io.inferium.engine.gateway;
+package io.inferium.engine.failure;
 
 /** A request's deadline passed before its result came back. */
 public class DeadlineExceeded extends RuntimeException {

@@ -1,4 +1,4 @@
-package io.inferium.engine.mempool;
+package io.inferium.engine.failure;
 
 /** The client went away before its answer; nobody is left to answer. */
 public class ClientGone extends RuntimeException {

@@ -1,4 +1,4 @@
-package io.inferium.engine.gateway;
+package io.inferium.engine.failure;
 
 /**
  * A worker answered a request with an error frame ({@code code} as the worker sent it), or the

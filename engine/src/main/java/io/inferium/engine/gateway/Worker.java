@@ -1,0 +1,73 @@
+package io.inferium.engine.gateway;
+
+import io.inferium.engine.protocol.Frame;
+import io.inferium.engine.protocol.FrameType;
+import io.inferium.functions.tensor.Tensor;
+import io.inferium.verifier.Attestation;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * What the schedulers and {@link WorkerCall} need from one worker: its identity, what it has loaded,
+ * how busy it is, and a way to send it a request that can be withdrawn. {@link WorkerLink} is the real
+ * one (a worker process over its socket); scheduler unit tests use an in-memory fake.
+ */
+public interface Worker {
+
+  /** The node id, derived from the worker's public key. */
+  String workerId();
+
+  /** Whether the model is loaded (or known loaded from the last heartbeat). */
+  boolean hasLoaded(String sha256);
+
+  /** Whether a call for this model must load it first (a cold start). */
+  boolean needsLoad(String sha256);
+
+  /** Whether its in-flight limit is reached (no further tensor batch now). */
+  boolean saturated();
+
+  /** Calls reserved on it and not yet released. */
+  int reserved();
+
+  /** Counts a call against the in-flight limit until {@link #release()}. */
+  void reserve();
+
+  void release();
+
+  /** A call of this model starts: it is in use (never unloaded for idleness) until {@link #endUse}. */
+  void beginUse(String sha256);
+
+  void endUse(String sha256);
+
+  /** Loads a model once (concurrent callers share the load); the result carries the hash the worker attests. */
+  Future<WorkerLink.LoadedModel> ensureLoaded(String sha256, Path path, JsonObject extra);
+
+  /** Drops a model. */
+  Future<Void> unload(String sha256);
+
+  /** The worker's claims and the key that signs its results. */
+  Attestation attestation();
+
+  /**
+   * Sends one request; {@code onToken} (null for a single reply) sees each streamed token before the
+   * reply. The returned handle withdraws it.
+   */
+  Sent send(FrameType type, JsonObject meta, List<Tensor> tensors, Consumer<WorkerLink.Token> onToken);
+
+  /** A request on its way to a worker. */
+  interface Sent {
+
+    /** The worker's reply frame, or its failure ({@code WorkerFailure}, or the cancel). */
+    Future<Frame> reply();
+
+    /**
+     * Withdraws the request: the worker is told to stop. {@code nodeAtFault} when a deadline passed
+     * (the node must stop within its grace or be charged), false when the cause is not the node's
+     * (the client left, the request was answered elsewhere).
+     */
+    void cancel(String why, boolean nodeAtFault);
+  }
+}
