@@ -43,9 +43,8 @@ class ArchitectureTest {
   }
 
   /**
-   * The same through other modules' classes. Two known paths remain until the node gets its own
-   * artifact (issue 11): the CLI's entry point lists the worker command, and the deploy-time template
-   * check renders with Jinjava in the gateway. Nothing else may join them.
+   * The same through other modules' classes. One known path remains until the node gets its own
+   * artifact (issue 11): the CLI's entry point lists the worker command. Nothing else may join it.
    */
   @Test
   void theGatewayDoesNotReachModelRuntimesThroughOtherModules() {
@@ -53,7 +52,6 @@ class ArchitectureTest {
         .and().resideOutsideOfPackage("io.inferium.engine.worker..")
         .and().doNotHaveFullyQualifiedName("io.inferium.engine.cli.WorkerCommand")
         .and().doNotHaveFullyQualifiedName("io.inferium.engine.cli.Main")
-        .and().doNotHaveFullyQualifiedName("io.inferium.engine.deploy.TemplateCheck")
         .should().transitivelyDependOnClassesThat().resideInAnyPackage(RUNTIMES)
         .check(classes);
   }

@@ -5,8 +5,8 @@ import io.inferium.engine.gateway.WorkerLink;
 import io.inferium.engine.protocol.Frame;
 import io.inferium.engine.protocol.FrameType;
 import io.inferium.functions.FunctionRecord;
+import io.inferium.functions.TemplateErrors;
 import io.inferium.functions.VerificationCheck;
-import io.inferium.functions.generation.ChatTemplate;
 import io.inferium.functions.generation.SamplingParams;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -72,7 +72,7 @@ final class TemplateCheck {
       long took = ms(start);
       List<String> refused = new ArrayList<>();
       for (Outcome o : outcomes) {
-        if (o.error() != null && !ChatTemplate.isRefusal(o.error())) {
+        if (o.error() != null && !TemplateErrors.isRefusal(o.error())) {
           checks.add(VerificationCheck.fail(NAME, "sample conversation " + (o.sample() + 1) + " " + roles(o.sample())
               + ": " + o.error(), took));
           return Future.failedFuture(new DeployPipeline.Skip());

@@ -155,8 +155,8 @@ public final class ChatTemplate {
     return result.getOutput();
   }
 
-  private static final String FAILED = "chat template failed: ";
-  private static final String REFUSED = "chat template refused the conversation: ";
+  private static final String FAILED = io.inferium.functions.TemplateErrors.FAILED;
+  private static final String REFUSED = io.inferium.functions.TemplateErrors.REFUSED;
 
   private static TemplateRejection rejection(TemplateError e) {
     for (Throwable t = e.getException(); t != null; t = t.getCause()) {
@@ -207,12 +207,12 @@ public final class ChatTemplate {
 
   /** True when an error message (as a worker reports it) is a template's own refusal of a conversation. */
   public static boolean isRefusal(String message) {
-    return message != null && message.startsWith(REFUSED);
+    return io.inferium.functions.TemplateErrors.isRefusal(message);
   }
 
   /** True when an error message (as a worker reports it) says the template failed (syntax, sandbox, limits). */
   public static boolean isFailure(String message) {
-    return message != null && message.startsWith(FAILED);
+    return io.inferium.functions.TemplateErrors.isFailure(message);
   }
 
   /** Templates call {@code raise_exception('...')} to reject a conversation (e.g. roles out of order). */
