@@ -186,4 +186,27 @@ class DeployExamplesIT {
         .put("verification", new JsonObject().put("policy", "redundant").put("k", 2));
     assertEquals(202, gw.upload(tensor.encode(), TestGateway.model("add.onnx")).statusCode(), "a tensor kind keeps its policy");
   }
+
+  @Test
+  void aSpecTooLargeForAFormFieldTravelsAsAFilePart() throws Exception {
+    Object[] rows = new Object[4000];
+    java.util.Arrays.fill(rows, 0.5);
+    JsonObject spec = new JsonObject().put("name", "ex-big-spec")
+        .put("examples", examples(input("x", "FP32", List.of(2000, 2), rows)));
+    HttpResponse<Buffer> field = gw.upload(spec.encode(), TestGateway.model("nan_output.onnx"));
+    System.out.println("a " + spec.encode().length() + "-character spec as a form field: " + field.statusCode() + " "
+        + field.bodyAsString());
+    assertTrue(field.statusCode() >= 400 && field.statusCode() < 500, field.statusCode() + " " + field.bodyAsString());
+
+    java.nio.file.Path file = java.nio.file.Files.createTempFile("spec-", ".json");
+    java.nio.file.Files.writeString(file, spec.encode());
+    HttpResponse<Buffer> part = gw.client.post(gw.port(), "127.0.0.1", "/api/functions")
+        .bearerTokenAuthentication(TestGateway.ADMIN_KEY)
+        .sendMultipartForm(io.vertx.ext.web.multipart.MultipartForm.create()
+            .binaryFileUpload("spec", "spec.json", file.toString(), "application/json")
+            .binaryFileUpload("model", "nan_output.onnx", TestGateway.model("nan_output.onnx").toString(), "application/octet-stream"))
+        .await(60, java.util.concurrent.TimeUnit.SECONDS);
+    java.nio.file.Files.delete(file);
+    assertEquals(202, part.statusCode(), part.bodyAsString());
+  }
 }

@@ -182,7 +182,7 @@ final class FunctionRoutes {
         .onFailure(ctx::fail);
   }
 
-  /** A version as a search lists it: its examples (up to a MiB of JSON) only on the function's own page. */
+  /** A version as a search lists it: its examples (up to 256 KiB of JSON) only on the function's own page. */
   private static JsonObject listed(FunctionRecord rec) {
     JsonObject o = rec.toJson();
     o.remove("examples");
