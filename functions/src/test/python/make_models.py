@@ -204,6 +204,29 @@ def nan_output_model():
     return model(graph)
 
 
+def expand_by_input_model():
+    """y = Expand(x, shape): x FP32 [3, 1], the target shape an INT64 [2] input.
+
+    Valid, and it answers [3, 4] for shape = [3, 4]; but zeros, the synthesized smoke input, ask to
+    broadcast 3 rows to 0, which ONNX Runtime refuses: the deploy tests' model that only makes sense
+    on the developer's own examples.
+    """
+    graph = helper.make_graph(
+        [helper.make_node("Expand", ["x", "shape"], ["y"])], "expand_by_input",
+        [tensor("x", T.FLOAT, [3, 1]), tensor("shape", T.INT64, [2])],
+        [tensor("y", T.FLOAT, ["rows", "cols"])])
+    return model(graph)
+
+
+def div_int_model():
+    """q = a / b on INT32 [n]: integer division, which a zero divisor (the synthesized input) makes fail."""
+    graph = helper.make_graph(
+        [helper.make_node("Div", ["a", "b"], ["q"])], "div_int",
+        [tensor("a", T.INT32, ["n"]), tensor("b", T.INT32, ["n"])],
+        [tensor("q", T.INT32, ["n"])])
+    return model(graph)
+
+
 def local_function_model():
     """y = (x + x) * x through a model-local function, as newer PyTorch exporters write models.
 
@@ -350,6 +373,8 @@ def main():
     save(loop_by_input_model(), TEST_MODELS, "loop_by_input.onnx")
     save(hang_always_model(), TEST_MODELS, "hang_always.onnx")
     save(nan_output_model(), TEST_MODELS, "nan_output.onnx")
+    save(expand_by_input_model(), TEST_MODELS, "expand_by_input.onnx")
+    save(div_int_model(), TEST_MODELS, "div_int.onnx")
     save(custom_domain_model(), TEST_MODELS, "custom_domain.onnx")
     save(local_function_model(), TEST_MODELS, "local_function.onnx")
     save(external_data_model(), TEST_MODELS, "external_data.onnx", check=False)

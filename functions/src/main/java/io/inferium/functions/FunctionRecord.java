@@ -11,7 +11,7 @@ import java.time.format.DateTimeFormatter;
  *
  * @param owner       the tenant that deployed it; null for the platform (bootstrap admin)
  * @param stateReason why it is in its state (the failing check for {@code rejected}); may be null
- * @param report      {@code {"checks": [...], "load_ms": n, "smoke_ms": n}}; empty while verifying
+ * @param report      {@code {"checks": [...], "load_ms": n, "smoke_ms": n, "smoke_inputs": {...}}}; empty while verifying
  * @param signature   inputs and outputs as ONNX Runtime sees them; null until the sandbox load ran
  */
 public record FunctionRecord(

@@ -18,6 +18,8 @@ import java.util.regex.Pattern;
  * @param verification how results are checked: {@code none}, {@code redundant} on k workers, or {@code audit}
  * @param price     what a call costs, set by the developer (integer micro-dollars)
  * @param text      serving options of text-generation and embedding functions
+ * @param examples  input sets the developer ships with the model ({@link ExampleInputs}): the deploy-time
+ *                  smoke run uses them instead of synthesized inputs, and they are shown with the function
  */
 public record FunctionSpec(
     String name,
@@ -34,13 +36,14 @@ public record FunctionSpec(
     boolean keepWarm,
     Verification verification,
     Price price,
-    TextOptions text) {
+    TextOptions text,
+    List<JsonObject> examples) {
 
   public static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
   public static final int DEFAULT_TIMEOUT_MS = 30_000;
   public static final int MAX_TIMEOUT_MS = 600_000;
   private static final Set<String> FIELDS = Set.of("name", "version", "kind", "category", "use_cases",
-      "developer", "description", "visibility", "labels", "batching", "timeout_ms", "keep_warm", "verification", "price", "text");
+      "developer", "description", "visibility", "labels", "batching", "timeout_ms", "keep_warm", "verification", "price", "text", "examples");
 
   /** Who may see and invoke the function. */
   public enum Visibility { PUBLIC, PRIVATE }
@@ -194,6 +197,27 @@ public record FunctionSpec(
     }
   }
 
+  public FunctionSpec {
+    examples = examples == null ? List.of() : List.copyOf(examples);
+  }
+
+  /**
+   * Refuses a {@code redundant} or {@code audit} policy on a kind whose results nothing verifies by
+   * comparing tensors: text generation and embeddings are served through the text path, which applies
+   * no verification (text verification comes with the network). Checked when a version is deployed,
+   * not in {@link #fromJson}, so versions stored before the rule still read.
+   *
+   * @throws InvalidSpecException naming the field and the kind
+   */
+  public void requireUsableVerification() {
+    boolean textPath = kind == FunctionKind.TEXT_GENERATION || kind == FunctionKind.EMBEDDING;
+    if (textPath && (verification.redundant() || verification.audit())) {
+      throw new InvalidSpecException("field 'verification.policy': '" + verification.policy() + "' needs results that "
+          + "can be compared as tensors, and a " + kind.wire() + " function's results are not verified that way; "
+          + "use {\"policy\": \"none\"} or leave the field out");
+    }
+  }
+
   public static FunctionSpec fromJson(JsonObject json) {
     if (json == null) {
       throw new InvalidSpecException("spec: expected a JSON object");
@@ -261,7 +285,7 @@ public record FunctionSpec(
         string(json, "developer"), string(json, "description"), visibility, labels, batching,
         timeout == null ? DEFAULT_TIMEOUT_MS : timeout, bool(json, "keep_warm"),
         Verification.fromJson(json.getValue("verification")), Price.fromJson(json.getValue("price")),
-        TextOptions.fromJson(json.getValue("text"), kind));
+        TextOptions.fromJson(json.getValue("text"), kind), ExampleInputs.parse(json.getValue("examples"), kind));
   }
 
   public JsonObject toJson() {
@@ -291,12 +315,15 @@ public record FunctionSpec(
     if (kind == FunctionKind.TEXT_GENERATION || kind == FunctionKind.EMBEDDING) {
       o.put("text", text.toJson());
     }
+    if (!examples.isEmpty()) {
+      o.put("examples", new JsonArray(List.copyOf(examples)));
+    }
     return o;
   }
 
   public FunctionSpec withVersion(int v) {
     return new FunctionSpec(name, v, kind, category, useCases, developer, description, visibility, labels, batching,
-        timeoutMs, keepWarm, verification, price, text);
+        timeoutMs, keepWarm, verification, price, text, examples);
   }
 
   private static String string(JsonObject json, String field) {

@@ -22,7 +22,8 @@ class FunctionSpecFuzzTest {
       "batching", "price", "verification", "text", "visibility", "keep_warm", "developer", "policy", "threshold",
       "replicas", "per_request", "per_compute_ms", "per_thousand_tokens", "max_running_sequences", "max_waiting",
       "max_tokens_per_step", "pooling", "normalize", "classifier", "regressor", "text-generation", "embedding",
-      "public", "private", "none", "redundant", "mean", "cls", "my-function", "p");
+      "public", "private", "none", "redundant", "mean", "cls", "my-function", "p",
+      "examples", "inputs", "datatype", "shape", "data", "FP32", "INT64", "BYTES", "x");
 
   @Provide
   Arbitrary<JsonObject> specs() {
@@ -31,8 +32,12 @@ class FunctionSpecFuzzTest {
         .put("price", new JsonObject().put("per_request", 10));
     JsonObject text = new JsonObject().put("name", "gen").put("kind", "text-generation")
         .put("text", new JsonObject().put("max_running_sequences", 4));
+    JsonObject withExamples = new JsonObject().put("name", "ex").put("examples", new JsonArray().add(new JsonObject()
+        .put("inputs", new JsonArray().add(new JsonObject().put("name", "x").put("datatype", "FP32")
+            .put("shape", new JsonArray().add(1).add(2)).put("data", new JsonArray().add(1.5).add("NaN"))))));
     return Arbitraries.oneOf(Json.object(WORDS, Json.value(WORDS, 3)), Json.mutated(valid, WORDS), Json.mutated(text, WORDS),
-        Json.mutated(valid, WORDS).flatMap(v -> Json.mutated(v, WORDS)));
+        Json.mutated(valid, WORDS).flatMap(v -> Json.mutated(v, WORDS)), Json.mutated(withExamples, WORDS),
+        Json.mutated(withExamples, WORDS).flatMap(v -> Json.mutated(v, WORDS)));
   }
 
   @Property(seed = "20261204")

@@ -1,10 +1,13 @@
 package io.inferium.functions;
 
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -109,7 +112,7 @@ class FunctionSpecTest {
 
   @Test
   void anUnknownFieldIsNamedWithTheAcceptedOnes() {
-    assertEquals("spec: unknown field 'timeout' (accepted: batching, category, description, developer, keep_warm, kind, "
+    assertEquals("spec: unknown field 'timeout' (accepted: batching, category, description, developer, examples, keep_warm, kind, "
             + "labels, name, price, text, timeout_ms, use_cases, verification, version, visibility)",
         invalid("{\"name\": \"iris\", \"timeout\": 5}"));
   }
@@ -165,5 +168,68 @@ class FunctionSpecTest {
     FunctionSpec open = FunctionSpec.fromJson(new JsonObject("{\"name\": \"a\", \"batching\": {}}"));
     assertEquals(new FunctionSpec.Batching(null, null, List.of(), null), open.batching(), "null means derive from the model");
     assertEquals(new JsonObject(), open.toJson().getJsonObject("batching"));
+  }
+
+  @Test
+  void examplesRoundTripAndTheirMistakesAreNamedByIndex() {
+    JsonObject x = new JsonObject().put("name", "x").put("datatype", "FP32").put("shape", new JsonArray().add(1).add(2))
+        .put("data", new JsonArray().add(1.5).add("NaN"));
+    JsonArray examples = new JsonArray().add(new JsonObject().put("inputs", new JsonArray().add(x)));
+    FunctionSpec spec = FunctionSpec.fromJson(new JsonObject().put("name", "e").put("examples", examples));
+    assertEquals(1, spec.examples().size());
+    assertEquals(examples, spec.toJson().getJsonArray("examples"));
+    assertEquals(spec, FunctionSpec.fromJson(spec.toJson()));
+    assertEquals(List.of(), FunctionSpec.fromJson(new JsonObject().put("name", "e")).examples());
+    assertFalse(FunctionSpec.fromJson(new JsonObject().put("name", "e")).toJson().containsKey("examples"));
+
+    JsonObject binary = x.copy().put("parameters", new JsonObject().put("binary_data_size", 8));
+    JsonObject wrongCount = x.copy().put("data", new JsonArray().add(1));
+    String[][] cases = {
+        {"[1]", "field 'examples[0]': expected an object {\"inputs\": [...]}, got 1"},
+        {"[{}]", "field 'examples[0].inputs': expected a non-empty array of V2 input tensors, got null"},
+        {"[{\"inputs\": []}]", "field 'examples[0].inputs': expected a non-empty array of V2 input tensors, got []"},
+        {"[{\"inputs\": [" + x.encode() + "]}, {\"inputs\": [" + wrongCount.encode() + "]}]",
+            "field 'examples[1].inputs[0]': input 'x': shape [1,2] needs 2 elements, got 1"},
+        {"[{\"inputs\": [" + binary.encode() + "]}]", "field 'examples[0].inputs[0]': example data must be in JSON"},
+        {"[{\"inputs\": [" + x.encode() + ", " + x.encode() + "]}]", "field 'examples[0].inputs[1]': input 'x' is given twice"},
+        {"\"x\"", "field 'examples': expected an array of input sets"},
+    };
+    for (String[] c : cases) {
+      String message = invalid("{\"name\": \"e\", \"examples\": " + c[0] + "}");
+      assertTrue(message.startsWith(c[1]), "expected '" + c[1] + "', got: " + message);
+    }
+    JsonArray nine = new JsonArray();
+    for (int i = 0; i < ExampleInputs.MAX_EXAMPLES + 1; i++) {
+      nine.add(examples.getValue(0));
+    }
+    assertEquals("field 'examples': 9 input sets, at most 8",
+        invalid(new JsonObject().put("name", "e").put("examples", nine).encode()));
+    JsonObject huge = x.copy().put("shape", new JsonArray().add(1).add(300_000))
+        .put("data", new JsonArray(java.util.Collections.nCopies(300_000, 1.25)));
+    assertTrue(invalid(new JsonObject().put("name", "e").put("examples", new JsonArray()
+        .add(new JsonObject().put("inputs", new JsonArray().add(huge)))).encode()).endsWith("at most " + ExampleInputs.MAX_JSON_CHARS));
+    assertTrue(invalid("{\"name\": \"g\", \"kind\": \"text-generation\", \"examples\": []}")
+        .startsWith("field 'examples': example tensors apply to tensor models; a text-generation function"));
+  }
+
+  @Test
+  void aPolicyThatCannotBeAppliedToAKindIsRefusedAtDeployButStillReads() {
+    for (String kind : List.of("text-generation", "embedding")) {
+      for (String policy : List.of("{\"policy\": \"redundant\", \"k\": 3}", "{\"policy\": \"audit\", \"p\": 0.5}")) {
+        // Parsing (how stored versions are read back) accepts it; deploying refuses it.
+        FunctionSpec spec = FunctionSpec.fromJson(new JsonObject("{\"name\": \"t\", \"kind\": \"" + kind
+            + "\", \"verification\": " + policy + "}"));
+        String message = assertThrows(InvalidSpecException.class, spec::requireUsableVerification).getMessage();
+        assertTrue(message.startsWith("field 'verification.policy': '" + spec.verification().policy() + "'"), message);
+        assertTrue(message.contains("a " + kind + " function"), message);
+      }
+      FunctionSpec none = FunctionSpec.fromJson(new JsonObject().put("name", "t").put("kind", kind));
+      assertDoesNotThrow(none::requireUsableVerification, "no policy is fine for " + kind);
+    }
+    for (String kind : List.of("tensor", "classifier", "regressor")) {
+      FunctionSpec compared = FunctionSpec.fromJson(new JsonObject("{\"name\": \"t\", \"kind\": \"" + kind
+          + "\", \"verification\": {\"policy\": \"redundant\"}}"));
+      assertDoesNotThrow(compared::requireUsableVerification, "tensors of a " + kind + " are compared");
+    }
   }
 }

@@ -37,6 +37,11 @@ public final class Failures {
     if (err instanceof DecodeException) {
       return ApiError.badRequest("malformed JSON: " + err.getMessage());
     }
+    if (err instanceof java.io.IOException && String.valueOf(err.getMessage()).startsWith("Size exceed allowed maximum capacity")) {
+      // Netty's multipart decoder on a form field over the server's limit: a spec with examples can pass it.
+      return new ApiError(413, "a multipart form field is larger than the server takes in a field; send a large "
+          + "spec (one with examples, say) as a file part instead: curl -F spec=@spec.json");
+    }
     if (err instanceof FunctionConflictException) {
       return new ApiError(409, err.getMessage());
     }

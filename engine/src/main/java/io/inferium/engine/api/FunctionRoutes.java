@@ -106,7 +106,10 @@ final class FunctionRoutes {
     specText(ctx)
         .map(text -> {
           try {
-            return FunctionSpec.fromJson(new JsonObject(text));
+            FunctionSpec spec = FunctionSpec.fromJson(new JsonObject(text));
+            // Before the text-part checks, so the answer names the policy rather than a missing tokenizer.
+            spec.requireUsableVerification();
+            return spec;
           } catch (io.vertx.core.json.DecodeException e) {
             throw ApiError.badRequest("part 'spec': malformed JSON: " + e.getMessage());
           }
@@ -175,8 +178,15 @@ final class FunctionRoutes {
     Principal who = Authentication.principal(ctx);
     store.search(ctx.queryParams().get("q"), kind, ctx.queryParams().get("category"), who.tenantId(), who.isAdmin())
         .onSuccess(list -> json(ctx, 200, new JsonObject()
-            .put("functions", new JsonArray(list.stream().map(FunctionRecord::toJson).toList()))))
+            .put("functions", new JsonArray(list.stream().map(FunctionRoutes::listed).toList()))))
         .onFailure(ctx::fail);
+  }
+
+  /** A version as a search lists it: its examples (up to 256 KiB of JSON) only on the function's own page. */
+  private static JsonObject listed(FunctionRecord rec) {
+    JsonObject o = rec.toJson();
+    o.remove("examples");
+    return o;
   }
 
   private void latest(RoutingContext ctx) {

@@ -4,20 +4,20 @@ import io.inferium.engine.metrics.EngineMetrics;
 import io.inferium.engine.failure.WorkerFailure;
 import io.inferium.engine.gateway.WorkerLink;
 import io.inferium.engine.gateway.WorkerSupervisor;
-import io.inferium.engine.protocol.Frame;
-import io.inferium.engine.protocol.FrameType;
 import io.inferium.functions.Bundle;
 import io.inferium.functions.FunctionKind;
 import io.inferium.functions.FunctionRecord;
 import io.inferium.functions.FunctionSpec;
 import io.inferium.functions.FunctionState;
 import io.inferium.functions.FunctionStore;
+import io.inferium.functions.InvalidSpecException;
 import io.inferium.functions.ModelBlobs;
 import io.inferium.functions.ModelSignature;
-import io.inferium.functions.TensorSpec;
 import io.inferium.functions.VerificationCheck;
+import io.inferium.functions.onnx.InvalidModelException;
+import io.inferium.functions.onnx.OnnxModel;
+import io.inferium.functions.onnx.OnnxModelReader;
 import io.inferium.functions.onnx.StaticChecks;
-import io.inferium.functions.tensor.Tensor;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -31,13 +31,13 @@ import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Deploy-time verification: static checks of the ONNX file (off the event loop), then a load in a
- * throw-away sandbox worker process with a time limit, then a smoke inference on synthesized inputs.
+ * throw-away sandbox worker process with a time limit, then a smoke inference ({@link TensorSmoke}, or
+ * {@link TextSmoke} for text kinds) on the spec's examples or, without them, on synthesized inputs.
  * A model that crashes or hangs the runtime costs only the sandbox. Every version ends {@code ready}
  * or {@code rejected} with a report; versions left {@code verifying} by a stopped gateway are
  * verified again at start.
@@ -88,10 +88,39 @@ public final class DeployPipeline {
     if (refused != null) {
       return Future.failedFuture(refused);
     }
-    return blobs.ingest(upload)
+    return admit(spec, upload)
+        .compose(v -> blobs.ingest(upload))
         .compose(model -> store.create(spec, model.sha256(), model.bytes(), owner))
         .onFailure(err -> release(owner))
         .onSuccess(this::enqueue);
+  }
+
+  /**
+   * What refuses a deploy with a 400 before anything is stored: a verification policy the kind cannot
+   * use, and examples that do not fit the inputs the model file declares (read off the event loop,
+   * streaming; a file that does not parse is left to the static checks to report).
+   */
+  private Future<Void> admit(FunctionSpec spec, Path model) {
+    try {
+      spec.requireUsableVerification();
+    } catch (InvalidSpecException e) {
+      return Future.failedFuture(e);
+    }
+    if (model == null || spec.examples().isEmpty()) {
+      return Future.succeededFuture();
+    }
+    return files.executeBlocking(() -> {
+      OnnxModel declared;
+      try {
+        declared = OnnxModelReader.read(model);
+      } catch (InvalidModelException e) {
+        return null;
+      }
+      ExampleFit.problem(spec.examples(), ExampleFit.declared(declared)).ifPresent(problem -> {
+        throw new InvalidSpecException(problem);
+      });
+      return null;
+    }, false).mapEmpty();
   }
 
   /** Deployments of {@code owner} waiting for or in verification (uploads being stored included). */
@@ -134,7 +163,8 @@ public final class DeployPipeline {
     if (refused != null) {
       return Future.failedFuture(refused);
     }
-    return blobs.ingestBundle(uploads)
+    return admit(spec, null)
+        .compose(v -> blobs.ingestBundle(uploads))
         .compose(bundle -> store.create(spec, bundle.sha256(), bundle.bytes(), owner))
         .onFailure(err -> release(owner))
         .onSuccess(this::enqueue);
@@ -236,7 +266,8 @@ public final class DeployPipeline {
         .compose(link -> load(rec, model, link, checks, report)
             .compose(sig -> (text(rec) ? TextSmoke.run(vertx, rec, link, settings.smokeTimeoutMs(), checks, report,
                     err -> crashDetail(link, err))
-                : smoke(rec, link, sig, checks, report)).map(sig))
+                : TensorSmoke.run(vertx, rec, link, sig, settings.smokeTimeoutMs(), checks, report, err -> crashDetail(link, err)))
+                .map(sig))
             .eventually(() -> supervisor.retire(link, "verification of " + rec.ref() + " finished")))
         .recover(err -> err instanceof Skip ? Future.succeededFuture(null) : Future.failedFuture(err));
   }
@@ -298,38 +329,6 @@ public final class DeployPipeline {
       checks.add(VerificationCheck.fail("labels_match_outputs", n + " labels, but no output has a last dimension of "
           + n + ": " + sig.outputs(), 0));
     }
-  }
-
-  private Future<Void> smoke(FunctionRecord rec, WorkerLink link, ModelSignature sig, List<VerificationCheck> checks,
-      JsonObject report) {
-    List<Tensor> inputs = SmokeInputs.synthesize(sig);
-    String described = inputs.stream().map(t -> t.name() + ":" + t.type() + java.util.Arrays.toString(t.shape()))
-        .collect(Collectors.joining(", "));
-    long start = System.nanoTime();
-    Promise<Frame> call = Promise.promise();
-    JsonObject meta = new JsonObject().put("sha256", rec.modelSha256()).put("outputs", new JsonArray());
-    long timer = vertx.setTimer(settings.smokeTimeoutMs(), t -> call.tryFail(new WorkerLink.Cancelled(
-        "smoke inference did not finish within " + settings.smokeTimeoutMs() + " ms")));
-    return link.call(FrameType.INFER, meta, inputs, call)
-        .onComplete(ar -> vertx.cancelTimer(timer))
-        .recover(err -> crashDetail(link, err).compose(detail -> {
-          checks.add(VerificationCheck.fail("smoke_inference", "on synthesized inputs (" + described + "): " + detail, ms(start)));
-          return Future.failedFuture(new Skip());
-        }))
-        .map(reply -> {
-          long took = ms(start);
-          report.put("smoke_ms", took);
-          checks.add(VerificationCheck.pass("smoke_inference", "ran on synthesized inputs (" + described + ") in "
-              + took + " ms", took));
-          List<String> nonFinite = SmokeInputs.nonFinite(reply.tensors());
-          if (nonFinite.isEmpty()) {
-            checks.add(VerificationCheck.pass("smoke_outputs_finite", "every floating-point output is finite", 0));
-          } else {
-            checks.add(VerificationCheck.warn("smoke_outputs_finite", "NaN or infinite values in "
-                + String.join(", ", nonFinite), 0));
-          }
-          return null;
-        });
   }
 
   /** A failure's message; for a crashed sandbox, how it died and the last thing it logged. */
