@@ -1,6 +1,6 @@
 package io.inferium.engine.deploy;
 
-import io.inferium.engine.gateway.WorkerFailure;
+import io.inferium.engine.failure.WorkerFailure;
 import io.inferium.engine.gateway.WorkerLink;
 import io.inferium.engine.protocol.Frame;
 import io.inferium.engine.protocol.FrameType;
