@@ -119,10 +119,6 @@ public final class Dispatcher {
         })
         .compose(v -> link.call(FrameType.INFER,
             new JsonObject().put("sha256", fn.modelSha256()).put("outputs", new JsonArray(outputs)), inputs, call))
-        .compose(reply -> link.attestation()
-            .checkResult(reply.correlationId(), fn.modelSha256(), reply.tensors(), reply.meta().getString("signature"))
-            .<Future<Frame>>map(problem -> Future.failedFuture(new WorkerFailure("bad_signature", problem)))
-            .orElse(Future.succeededFuture(reply)))
         .map(reply -> {
           long computeUs = reply.meta().getLong("compute_us", 0L);
           metrics.compute(fn.name(), computeUs);

@@ -616,7 +616,7 @@ public final class WorkerSupervisor {
           .mapToLong(w -> w.lastHeartbeat().getLong(field, 0L)).sum());
     }
     java.nio.ByteBuffer welcome = FrameCodec.encode(Frame.of(FrameType.WELCOME, 0,
-        new JsonObject().put("worker_id", workerId).put("heartbeat_ms", settings.heartbeatMs())));
+        new JsonObject().put("worker_id", workerId).put("heartbeat_ms", settings.heartbeatMs()).mergeIn(link.sealTerms())));
     socket.write(Buffer.buffer(welcome.array()));
     log.info("Worker {} attached as node {}: pid {}, {}, ONNX Runtime {}", spawn.workerId, workerId, meta.getLong("pid"),
         meta.getJsonObject("capabilities", new JsonObject()).getString("device"),

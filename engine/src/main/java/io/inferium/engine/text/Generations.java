@@ -9,7 +9,6 @@ import io.inferium.engine.mempool.QueueFull;
 import io.inferium.engine.protocol.Frame;
 import io.inferium.engine.protocol.FrameType;
 import io.inferium.functions.FunctionRecord;
-import io.inferium.verifier.OutputHash;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -213,7 +212,6 @@ public final class Generations {
               .orElseGet(() -> g.done ? Future.failedFuture(new ClientGone("ended before it started"))
                   : link.stream(FrameType.GENERATE, g.work.copy().put("sha256", sha), call, token -> onToken(g, token)));
         })
-        .compose(reply -> verified(g, link, reply))
         .onComplete(ar -> {
           link.endUse(sha);
           running.get(sha).merge(link.workerId(), -1, Integer::sum);
@@ -235,19 +233,6 @@ public final class Generations {
           }
           schedule(sha);
         });
-  }
-
-  /** Checks the worker's signature over the tokens this gateway actually streamed. */
-  private Future<Frame> verified(Generation g, WorkerLink link, Frame reply) {
-    List<int[]> ids = new ArrayList<>();
-    int n = reply.meta().getJsonArray("choices").size();
-    for (int i = 0; i < n; i++) {
-      ids.add(i < g.streamed.size() ? g.streamed.get(i).stream().mapToInt(Integer::intValue).toArray() : new int[0]);
-    }
-    return link.attestation().checkSigned(reply.correlationId(), g.fn.modelSha256(), OutputHash.ofTokens(ids),
-            reply.meta().getString("signature"))
-        .<Future<Frame>>map(problem -> Future.failedFuture(new WorkerFailure("bad_signature", problem)))
-        .orElse(Future.succeededFuture(reply));
   }
 
   private void onToken(Generation g, WorkerLink.Token token) {

@@ -53,10 +53,6 @@ final class TextCalls {
         .compose(loaded -> link.attestation().checkModel(sha, loaded.attestedSha256())
             .<Future<Frame>>map(problem -> Future.failedFuture(new WorkerFailure("attestation_failed", problem)))
             .orElseGet(() -> link.call(type, meta.copy().put("sha256", sha), List.of(), call)))
-        .compose(reply -> link.attestation().checkResult(reply.correlationId(), sha, reply.tensors(),
-                reply.meta().getString("signature"))
-            .<Future<Frame>>map(problem -> Future.failedFuture(new WorkerFailure("bad_signature", problem)))
-            .orElse(Future.succeededFuture(reply)))
         .map(reply -> new Reply(reply, link.workerId()))
         .recover(err -> Future.failedFuture(err instanceof WorkerLink.Cancelled c ? new DeadlineExceeded(c.getMessage()) : err))
         .onComplete(ar -> {
