@@ -34,8 +34,12 @@ final class ResultWindow {
   static final long SEAL_MS = 10;
   /** Unsealed results past which the link fails attestation: a worker that stops sealing is cut off. */
   static final int MAX_UNSEALED = 4 * SEAL_EVERY;
-  /** Age of the oldest unsealed result past which the link fails attestation. */
-  static final long MAX_UNSEALED_MS = 500;
+  /**
+   * Age of the oldest unsealed result past which the link fails attestation: a hundred times the
+   * window, so that an honest worker starved of CPU for a moment (a GC pause, a loaded host) is not
+   * cut off; a worker that withholds seals is caught within it, or sooner by {@link #MAX_UNSEALED}.
+   */
+  static final long MAX_UNSEALED_MS = 1000;
   /** Seals received and not yet checked, per link, past which the link is cut off (a flood of tiny seals). */
   static final int MAX_UNCHECKED_SEALS = 1024;
 

@@ -78,6 +78,7 @@ public final class WorkerLink {
   /** Token ids received per streamed request (all of them, also after a cancel): the hash its RESULT is sealed under. */
   private final Map<Long, List<IntSequence>> received = new HashMap<>();
   private long sealWatch = -1;
+  private boolean disconnected;
 
   /** Told when a withdrawn request is still running past its grace; {@code nodeAtFault} says whether to charge the node. */
   interface Stuck {
@@ -108,7 +109,7 @@ public final class WorkerLink {
     this.results = new ResultWindow(hello.getString("public_key"), workerId, sealNonce, ResultWindow.CHECKS,
         this::failAttestation);
     context.runOnContext(v -> {
-      if (!closed) {
+      if (!closed && !disconnected) {
         sealWatch = context.owner().setPeriodic(SEAL_WATCH_MS, t -> results.overdue(System.nanoTime()));
       }
     });
@@ -494,6 +495,21 @@ public final class WorkerLink {
   private void write(Frame frame) {
     ByteBuffer bytes = FrameCodec.encode(frame);
     socket.write(Buffer.buffer(bytes.array()));
+  }
+
+  /**
+   * The socket closed (the link is closed a moment later, once the exit status is known): a worker
+   * killed on purpose (a sandbox after its smoke run, a replaced worker) leaves its last window unsealed,
+   * which must not read as a seal overdue.
+   */
+  void disconnected() {
+    onContext(() -> {
+      disconnected = true;
+      if (sealWatch >= 0) {
+        context.owner().cancelTimer(sealWatch);
+        sealWatch = -1;
+      }
+    });
   }
 
   /** Records why the link is going away, for the errors of requests still pending. */

@@ -540,6 +540,7 @@ public final class WorkerSupervisor {
       if (l == null) {
         return;
       }
+      l.disconnected();
       // The socket usually closes before the exit status is known; wait briefly so pending requests
       // fail with the real cause (a signal, an exit code) rather than "connection closed".
       Spawn sp = owner[0];
