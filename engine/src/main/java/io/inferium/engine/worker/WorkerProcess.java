@@ -206,7 +206,11 @@ public final class WorkerProcess {
           writeSeal();
         } else if (n == 1) {
           long window = seals.seq();
-          heartbeat.schedule(() -> sealIfStill(window), sealMs, TimeUnit.MILLISECONDS);
+          try {
+            heartbeat.schedule(() -> sealIfStill(window), sealMs, TimeUnit.MILLISECONDS);
+          } catch (RejectedExecutionException exiting) {
+            // The connection is closing and the process with it: the gateway no longer waits for this seal.
+          }
         }
         out.flush();
       } catch (IOException e) {
