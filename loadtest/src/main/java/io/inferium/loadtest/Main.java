@@ -23,7 +23,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "inferium-loadtest", mixinStandardHelpOptions = true,
     subcommands = {Main.BenchmarkCommand.class, Main.VerificationCommand.class, Main.StreamingCommand.class,
-        Main.RunCommand.class, Main.DurabilityCommand.class},
+        Main.RunCommand.class, Main.DurabilityCommand.class, Main.EchoCommand.class, Main.CeilingCommand.class},
     description = "Load generator and benchmark for Inferium (loopback only).")
 public final class Main implements Runnable {
 
@@ -323,6 +323,52 @@ public final class Main implements Runnable {
       ReportFiles.write(out, "run", "Load run: " + function + " (" + mode + " loop)",
           meta("inferium-loadtest run").put("url", url).put("function", function), results);
       System.out.println("Written: " + out.resolve("run.md") + ", run.json" + ("closed".equals(mode) ? ", run.png" : ""));
+      return 0;
+    }
+  }
+
+  @Command(name = "echo", mixinStandardHelpOptions = true,
+      description = "A bare Vert.x 5 JSON echo server (router, JSON parse, the same JSON answered) on POST /echo: the "
+          + "baseline the gateway's serving path is measured against (loadtest/scripts/serving-path.sh). Runs until killed.")
+  static final class EchoCommand implements Callable<Integer> {
+    @Option(names = "--port", defaultValue = "18090", description = "port on 127.0.0.1 (default: ${DEFAULT-VALUE})")
+    int port;
+
+    @Override
+    public Integer call() throws Exception {
+      Vertx vertx = Vertx.vertx();
+      int bound = EchoServer.start(vertx, "127.0.0.1", port).await(30, TimeUnit.SECONDS).actualPort();
+      System.out.println("echo server on http://127.0.0.1:" + bound + "/echo, pid " + ProcessHandle.current().pid());
+      Thread.currentThread().join();
+      return 0;
+    }
+  }
+
+  @Command(name = "ceiling", mixinStandardHelpOptions = true,
+      description = "ONNX Runtime in-process on an ONNX file with one FP32 input [batch, width]: rows/s at the given "
+          + "batch, best of one caller with all intra-op threads and one caller per core.")
+  static final class CeilingCommand implements Callable<Integer> {
+    @Option(names = "--model-file", required = true, description = "the .onnx file")
+    Path modelFile;
+    @Option(names = "--input", defaultValue = "x", description = "input name (default: ${DEFAULT-VALUE})")
+    String input;
+    @Option(names = "--width", required = true, description = "values per row")
+    int width;
+    @Option(names = "--batch", defaultValue = "64", description = "rows per run (default: ${DEFAULT-VALUE})")
+    int batch;
+    @Option(names = "--seconds", defaultValue = "4", description = "seconds per layout (default: ${DEFAULT-VALUE})")
+    double secs;
+
+    @Override
+    public Integer call() throws Exception {
+      int cores = Runtime.getRuntime().availableProcessors();
+      List<OrtCeiling.Point> points = new OrtCeiling(modelFile, input, width).measure(
+          List.of(new OrtCeiling.Layout(1, cores), new OrtCeiling.Layout(cores, 1)), List.of(batch), seconds(secs));
+      OrtCeiling.Point best = points.stream().max(java.util.Comparator.comparingDouble(OrtCeiling.Point::rowsPerSecond))
+          .orElseThrow();
+      points.forEach(p -> System.out.printf("%s batch %d: %.0f rows/s, p50 %.2f ms%n", p.layout(), p.batch(),
+          p.rowsPerSecond(), p.p50Ms()));
+      System.out.printf("best_rows_per_s %.0f%n", best.rowsPerSecond());
       return 0;
     }
   }

@@ -9,29 +9,12 @@ import java.util.Optional;
  * @param nodeId         the worker's node id
  * @param runtimeVersion ONNX Runtime version the worker runs
  * @param codeSha256     {@link CodeChecksum} of the worker's code
- * @param publicKey      the node's Ed25519 public key ({@link NodeKeys}), which signs its hello and results
+ * @param publicKey      the node's Ed25519 public key ({@link NodeKeys}), which signs its hello and the seals
+ *                       over its results ({@link ResultSeal})
  */
 public record Attestation(String nodeId, String runtimeVersion, String codeSha256, String publicKey) {
 
-  /** Empty when the result's signature is the node's over (correlation id, model, output hash). */
-  public Optional<String> checkResult(long correlationId, String modelSha256,
-      java.util.List<io.inferium.functions.tensor.Tensor> outputs, String signature) {
-    String message = NodeKeys.resultMessage(correlationId, modelSha256, OutputHash.of(outputs));
-    if (!NodeKeys.verify(publicKey, message, signature)) {
-      return Optional.of("worker " + nodeId + " sent a result whose signature does not verify");
-    }
-    return Optional.empty();
-  }
-
   /** Empty when the worker runs the expected code; otherwise why not. */
-  /** Like {@link #checkResult}, for a result whose evidence hash the caller computed (generations). */
-  public Optional<String> checkSigned(long correlationId, String modelSha256, String outputSha256, String signature) {
-    if (!NodeKeys.verify(publicKey, NodeKeys.resultMessage(correlationId, modelSha256, outputSha256), signature)) {
-      return Optional.of("worker " + nodeId + " sent a result whose signature does not verify");
-    }
-    return Optional.empty();
-  }
-
   public Optional<String> checkCode(String expectedCodeSha256) {
     if (codeSha256 == null || !codeSha256.equals(expectedCodeSha256)) {
       return Optional.of("worker " + nodeId + " runs code " + abbreviate(codeSha256)

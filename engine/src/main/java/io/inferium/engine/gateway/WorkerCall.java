@@ -7,7 +7,6 @@ import io.inferium.engine.protocol.FrameType;
 import io.inferium.functions.FunctionRecord;
 import io.inferium.functions.ModelBlobs;
 import io.inferium.functions.tensor.Tensor;
-import io.inferium.verifier.OutputHash;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.json.JsonObject;
@@ -18,8 +17,10 @@ import java.util.function.Consumer;
 /**
  * One call of a function on one worker, from reservation to checked result: the worker is reserved
  * and its model marked in use for the call's whole life (released on every path), the model loaded
- * with the fields its kind needs, the loaded hash attested, the request sent, and the worker's
- * signature over what it returned checked. Tensor batches, redundant runs, audits, generations,
+ * with the fields its kind needs, the loaded hash attested, and the request sent. The worker's
+ * signatures are the link's concern: it seals its results in windows and {@link WorkerLink} checks
+ * each seal off the event loop against what it received, cutting off a worker whose seal does not
+ * match (docs/PROTOCOL.md, "Result seals"). Tensor batches, redundant runs, audits, generations,
  * embeddings and scoring all run through it; only the schedulers around it differ.
  *
  * <p>The handle withdraws the call ({@link #cancel}) wherever it is: before it is sent the worker
@@ -88,8 +89,6 @@ public final class WorkerCall {
   private final Kind kind;
   private final Consumer<WorkerLink.Token> onToken;
   private final Promise<Reply> result = Promise.promise();
-  /** Token ids streamed per choice: the evidence a generation's signature covers. Touched on the worker's context only. */
-  private final List<List<Integer>> streamed = new ArrayList<>();
   private Worker.Sent sent;
   private String cancelled;
   private boolean nodeAtFault;
@@ -121,7 +120,6 @@ public final class WorkerCall {
               .<Future<Frame>>map(problem -> Future.failedFuture(new WorkerFailure("attestation_failed", problem)))
               .orElseGet(() -> send(meta, inputs));
         })
-        .compose(this::checkSignature)
         .map(reply -> {
           long computeUs = reply.meta().getLong("compute_us", 0L);
           f.metrics.compute(fn.name(), computeUs);
@@ -139,37 +137,8 @@ public final class WorkerCall {
       // Withdrawn while the model loaded: the worker never hears of it.
       return Future.failedFuture(new WorkerLink.Cancelled(cancelled, nodeAtFault));
     }
-    sent = worker.send(kind.frame, meta.copy().put("sha256", sha), inputs, onToken == null ? null : this::token);
+    sent = worker.send(kind.frame, meta.copy().put("sha256", sha), inputs, onToken);
     return sent.reply();
-  }
-
-  private void token(WorkerLink.Token token) {
-    while (streamed.size() <= token.index()) {
-      streamed.add(new ArrayList<>());
-    }
-    streamed.get(token.index()).add(token.id());
-    onToken.accept(token);
-  }
-
-  /**
-   * The one place a result's signature is checked: over the tensors returned, or for a generation
-   * over the tokens this gateway actually streamed (so a worker cannot sign other tokens than it sent).
-   */
-  private Future<Frame> checkSignature(Frame reply) {
-    String signature = reply.meta().getString("signature");
-    java.util.Optional<String> problem;
-    if (kind == Kind.GENERATE) {
-      List<int[]> ids = new ArrayList<>();
-      int n = reply.meta().getJsonArray("choices", new io.vertx.core.json.JsonArray()).size();
-      for (int i = 0; i < n; i++) {
-        ids.add(i < streamed.size() ? streamed.get(i).stream().mapToInt(Integer::intValue).toArray() : new int[0]);
-      }
-      problem = worker.attestation().checkSigned(reply.correlationId(), sha, OutputHash.ofTokens(ids), signature);
-    } else {
-      problem = worker.attestation().checkResult(reply.correlationId(), sha, reply.tensors(), signature);
-    }
-    return problem.<Future<Frame>>map(p -> Future.failedFuture(new WorkerFailure("bad_signature", p)))
-        .orElse(Future.succeededFuture(reply));
   }
 
   /** The checked result (or the failure), on the worker's context. */

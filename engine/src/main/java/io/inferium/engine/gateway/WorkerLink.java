@@ -22,14 +22,25 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The gateway's end of one worker connection. It belongs to the connection's context: requests
  * are registered in a pending map there, replies complete them there, and when the connection closes
  * every pending request fails with the cause the supervisor recorded (exit code, signal, missed
  * heartbeats). Outstanding work is bounded by {@code maxOutstanding}.
+ *
+ * <p>Results are answered as they arrive and attested afterwards, in windows: the worker seals
+ * the results it sent every few milliseconds ({@link io.inferium.verifier.ResultSeal}, a SEAL frame),
+ * the link checks each seal off the event loop against what it received ({@link ResultWindow}), and
+ * a seal that is wrong or overdue cuts the worker off ({@code attestation_failed}).
  */
 public final class WorkerLink implements Worker {
+
+  private static final Logger log = LoggerFactory.getLogger(WorkerLink.class);
+  /** How often the link looks for an overdue seal. */
+  private static final long SEAL_WATCH_MS = 100;
 
   /** What a worker reported when it loaded a model. */
   public record LoadedModel(String attestedSha256, long loadMs, ModelSignature signature, List<String> skippedOutputs,
@@ -60,6 +71,16 @@ public final class WorkerLink implements Worker {
   private volatile JsonObject lastHeartbeat = new JsonObject();
   private volatile boolean closed;
   private String closeReason = "connection closed";
+  /** Per link, so a seal signed for one connection is worthless on another. */
+  private final String sealNonce = java.util.HexFormat.of().formatHex(
+      randomNonce());
+  private final ResultWindow results;
+  /** Model asked of each request until its RESULT or ERROR arrives: a RESULT is sealed under it. */
+  private final Map<Long, String> asked = new HashMap<>();
+  /** Token ids received per streamed request (all of them, also after a cancel): the hash its RESULT is sealed under. */
+  private final Map<Long, List<IntSequence>> received = new HashMap<>();
+  private long sealWatch = -1;
+  private boolean disconnected;
 
   /** Told when a withdrawn request is still running past its grace; {@code nodeAtFault} says whether to charge the node. */
   interface Stuck {
@@ -71,6 +92,8 @@ public final class WorkerLink implements Worker {
    * that hung up) may keep running before the worker is replaced anyway, uncharged, to free its slot.
    */
   static final int UNCHARGED_GRACE_FACTOR = 15;
+  /** More choices than a generation can have ({@code n} is capped far below): a token naming one is not recorded. */
+  private static final int MAX_CHOICES = 1024;
 
   WorkerLink(String workerId, String label, NetSocket socket, Context context, JsonObject hello, int maxOutstanding,
       long cancelGraceMs, Stuck onStuck) {
@@ -85,6 +108,62 @@ public final class WorkerLink implements Worker {
     this.attestation = new Attestation(hello.getString("node_id"),
         hello.getJsonObject("runtime", new JsonObject()).getString("version"), hello.getString("code_sha256"),
         hello.getString("public_key"));
+    this.results = new ResultWindow(hello.getString("public_key"), workerId, sealNonce, ResultWindow.CHECKS,
+        this::failAttestation);
+    context.runOnContext(v -> {
+      if (!closed && !disconnected) {
+        sealWatch = context.owner().setPeriodic(SEAL_WATCH_MS, t -> results.overdue(System.nanoTime()));
+      }
+    });
+  }
+
+  private static final java.security.SecureRandom NONCES = new java.security.SecureRandom();
+
+  private static byte[] randomNonce() {
+    byte[] b = new byte[16];
+    NONCES.nextBytes(b);
+    return b;
+  }
+
+  /** What WELCOME tells the worker about sealing: this link's nonce, and how many results / milliseconds a window may hold. */
+  JsonObject sealTerms() {
+    return new JsonObject().put("seal_nonce", sealNonce).put("seal_every", ResultWindow.SEAL_EVERY)
+        .put("seal_ms", ResultWindow.SEAL_MS);
+  }
+
+  /** A seal was wrong or overdue: the evidence is logged and the worker cut off (its pending requests fail). */
+  private void failAttestation(String why) {
+    onContext(() -> {
+      if (closed) {
+        return;
+      }
+      String reason = "worker " + workerId + " failed attestation of its results: " + why;
+      log.error("{}: {}", this, reason);
+      abort("attestation_failed", reason);
+      onStuck.stuck(reason, false);
+    });
+  }
+
+  /** Results received and not yet covered by a seal; seals checked and found good (for tests and operators). */
+  int[] sealProgress() {
+    return new int[] {results.unsealed(), results.checked()};
+  }
+
+  /** A growable run of token ids (one choice of a streamed generation). */
+  private static final class IntSequence {
+    private int[] ids = new int[16];
+    private int size;
+
+    void add(int id) {
+      if (size == ids.length) {
+        ids = java.util.Arrays.copyOf(ids, size * 2);
+      }
+      ids[size++] = id;
+    }
+
+    int[] toArray() {
+      return java.util.Arrays.copyOf(ids, size);
+    }
   }
 
   /** The node id, derived from the worker's public key. */
@@ -178,8 +257,10 @@ public final class WorkerLink implements Worker {
       }
       long id = nextId++;
       if (promise.future().isComplete()) {
+        received.remove(id);
         return; // withdrawn before it was sent (while waiting for a load, say): the worker never hears of it
       }
+      asked.put(id, meta == null ? null : meta.getString("sha256"));
       pending.put(id, promise);
       outstanding = pending.size();
       promise.future().onComplete(ar -> onContext(() -> {
@@ -206,6 +287,7 @@ public final class WorkerLink implements Worker {
     onContext(() -> {
       long id = nextId;
       streams.put(id, onToken);
+      received.put(id, new ArrayList<>());
       promise.future().onComplete(ar -> onContext(() -> streams.remove(id)));
       call(type, meta, List.of(), promise);
     });
@@ -382,6 +464,12 @@ public final class WorkerLink implements Worker {
           m.getInteger("prompt_tokens", 0)));
       return;
     }
+    if (frame.type() == FrameType.SEAL) {
+      JsonObject m = frame.meta();
+      results.sealed(new io.inferium.verifier.ResultSeal.Sealed(frame.correlationId(), m.getInteger("count", 0),
+          m.getString("root"), m.getString("signature")));
+      return;
+    }
     if (frame.type() == FrameType.TOKENS) {
       // [request id, choice index, token id, text, prompt tokens] per token of one decode step.
       for (Object o : frame.meta().getJsonArray("tokens", new JsonArray())) {
@@ -389,6 +477,12 @@ public final class WorkerLink implements Worker {
         token(t.getLong(0), new Token(t.getInteger(1), t.getInteger(2), t.getString(3), t.getInteger(4)));
       }
       return;
+    }
+    String model = asked.remove(frame.correlationId());
+    List<IntSequence> tokens = received.remove(frame.correlationId());
+    if (frame.type() == FrameType.RESULT) {
+      results.received(new ResultWindow.Received(frame.correlationId(), model, frame.tensors(),
+          tokens == null ? null : choices(tokens, frame.meta()), System.nanoTime()));
     }
     Long cancelTimer = cancelling.remove(frame.correlationId());
     if (cancelTimer != null) {
@@ -405,7 +499,25 @@ public final class WorkerLink implements Worker {
     }
   }
 
+  /** The token ids of each choice the RESULT reports (a choice that streamed nothing is empty). */
+  private static List<int[]> choices(List<IntSequence> tokens, JsonObject meta) {
+    JsonArray reported = meta.getJsonArray("choices");
+    int n = Math.max(tokens.size(), reported == null ? 0 : reported.size());
+    List<int[]> out = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      out.add(i < tokens.size() ? tokens.get(i).toArray() : new int[0]);
+    }
+    return out;
+  }
+
   private void token(long requestId, Token token) {
+    List<IntSequence> ids = received.get(requestId);
+    if (ids != null && token.index() >= 0 && token.index() < MAX_CHOICES) {
+      while (ids.size() <= token.index()) {
+        ids.add(new IntSequence());
+      }
+      ids.get(token.index()).add(token.id());
+    }
     java.util.function.Consumer<Token> stream = streams.get(requestId);
     if (stream != null && !cancelling.containsKey(requestId)) {
       stream.accept(token);
@@ -415,6 +527,21 @@ public final class WorkerLink implements Worker {
   private void write(Frame frame) {
     ByteBuffer bytes = FrameCodec.encode(frame);
     socket.write(Buffer.buffer(bytes.array()));
+  }
+
+  /**
+   * The socket closed (the link is closed a moment later, once the exit status is known): a worker
+   * killed on purpose (a sandbox after its smoke run, a replaced worker) leaves its last window unsealed,
+   * which must not read as a seal overdue.
+   */
+  void disconnected() {
+    onContext(() -> {
+      disconnected = true;
+      if (sealWatch >= 0) {
+        context.owner().cancelTimer(sealWatch);
+        sealWatch = -1;
+      }
+    });
   }
 
   /** Records why the link is going away, for the errors of requests still pending. */
@@ -447,6 +574,11 @@ public final class WorkerLink implements Worker {
   /** Called when the socket closed: fails everything pending with the recorded reason. */
   void onClosed() {
     closed = true;
+    if (sealWatch >= 0) {
+      context.owner().cancelTimer(sealWatch);
+    }
+    asked.clear();
+    received.clear();
     cancelling.values().forEach(t -> context.owner().cancelTimer(t));
     cancelling.clear();
     List<Promise<Frame>> failing = new ArrayList<>(pending.values());

@@ -540,6 +540,7 @@ public final class WorkerSupervisor {
       if (l == null) {
         return;
       }
+      l.disconnected();
       // The socket usually closes before the exit status is known; wait briefly so pending requests
       // fail with the real cause (a signal, an exit code) rather than "connection closed".
       Spawn sp = owner[0];
@@ -616,7 +617,7 @@ public final class WorkerSupervisor {
           .mapToLong(w -> w.lastHeartbeat().getLong(field, 0L)).sum());
     }
     java.nio.ByteBuffer welcome = FrameCodec.encode(Frame.of(FrameType.WELCOME, 0,
-        new JsonObject().put("worker_id", workerId).put("heartbeat_ms", settings.heartbeatMs())));
+        new JsonObject().put("worker_id", workerId).put("heartbeat_ms", settings.heartbeatMs()).mergeIn(link.sealTerms())));
     socket.write(Buffer.buffer(welcome.array()));
     log.info("Worker {} attached as node {}: pid {}, {}, ONNX Runtime {}", spawn.workerId, workerId, meta.getLong("pid"),
         meta.getJsonObject("capabilities", new JsonObject()).getString("device"),

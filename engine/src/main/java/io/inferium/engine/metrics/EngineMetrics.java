@@ -18,9 +18,58 @@ public final class EngineMetrics {
   private static final Duration MAX_LATENCY = Duration.ofSeconds(120);
 
   private final MeterRegistry registry;
+  /**
+   * The meters every request touches, per function, looked up once: building a meter id (tags sorted,
+   * hashed) and finding it in the registry cost more than recording into it, six times per request.
+   * Function series are never removed, so a cached meter stays the registered one; the key space is
+   * the deployed functions' names.
+   */
+  private final java.util.concurrent.ConcurrentHashMap<String, FunctionMeters> byFunction =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** One function's per-request meters; counters by status or reason are created on first use. */
+  private final class FunctionMeters {
+    final String function;
+    final Timer requestDuration;
+    final Timer queueDuration;
+    final Timer computeDuration;
+    final DistributionSummary batchSize;
+    final DistributionSummary batchRequests;
+    final java.util.concurrent.ConcurrentHashMap<Integer, Counter> requests = new java.util.concurrent.ConcurrentHashMap<>();
+    final java.util.concurrent.ConcurrentHashMap<String, Counter> batches = new java.util.concurrent.ConcurrentHashMap<>();
+
+    FunctionMeters(String function) {
+      this.function = function;
+      requestDuration = timer("inferium.request.duration", "End-to-end inference latency at the gateway", function);
+      queueDuration = timer("inferium.queue.duration", "Time a request waited before a worker ran it", function);
+      computeDuration = timer("inferium.compute.duration", "Model execution time reported by the worker", function);
+      batchSize = DistributionSummary.builder("inferium.batch.size").description("Rows per batch sent to a worker")
+          .tag("function", function).publishPercentileHistogram().minimumExpectedValue(1.0).maximumExpectedValue(4096.0)
+          .register(registry);
+      batchRequests = DistributionSummary.builder("inferium.batch.requests").description("Requests per batch")
+          .tag("function", function).register(registry);
+    }
+
+    Counter requests(int status) {
+      return requests.computeIfAbsent(status, st -> Counter.builder("inferium.requests")
+          .description("Inference requests by function and HTTP status")
+          .tag("function", function).tag("status", Integer.toString(st)).register(registry));
+    }
+
+    Counter batches(String reason) {
+      return batches.computeIfAbsent(reason, r -> Counter.builder("inferium.batches")
+          .description("Batches by the reason they closed (full, preferred, delay, shape, unbatched)")
+          .tag("function", function).tag("reason", r).register(registry));
+    }
+  }
 
   public EngineMetrics(MeterRegistry registry) {
     this.registry = registry;
+  }
+
+  private FunctionMeters of(String function) {
+    FunctionMeters m = byFunction.get(function);
+    return m != null ? m : byFunction.computeIfAbsent(function, FunctionMeters::new);
   }
 
   public MeterRegistry registry() {
@@ -29,19 +78,19 @@ public final class EngineMetrics {
 
   /** One answered inference request. {@code function} is the name as routed (known functions only). */
   public void request(String function, int status, long totalNanos) {
-    Counter.builder("inferium.requests").description("Inference requests by function and HTTP status")
-        .tag("function", function).tag("status", Integer.toString(status)).register(registry).increment();
-    timer("inferium.request.duration", "End-to-end inference latency at the gateway", function).record(Duration.ofNanos(totalNanos));
+    FunctionMeters m = of(function);
+    m.requests(status).increment();
+    m.requestDuration.record(totalNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
   }
 
   /** Time a request waited in the mempool before its batch was sent. */
   public void queued(String function, long nanos) {
-    timer("inferium.queue.duration", "Time a request waited before a worker ran it", function).record(Duration.ofNanos(nanos));
+    of(function).queueDuration.record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
   }
 
   /** Compute time as the worker measured it. */
   public void compute(String function, long micros) {
-    timer("inferium.compute.duration", "Model execution time reported by the worker", function).record(Duration.ofNanos(micros * 1000));
+    of(function).computeDuration.record(micros, java.util.concurrent.TimeUnit.MICROSECONDS);
   }
 
   /** Queue depth of one function version, sampled at scrape time. */
@@ -58,13 +107,10 @@ public final class EngineMetrics {
 
   /** A batch sent to a worker: its rows, how many requests and why it closed. */
   public void batch(String function, long rows, int requests, String reason) {
-    DistributionSummary.builder("inferium.batch.size").description("Rows per batch sent to a worker")
-        .tag("function", function).publishPercentileHistogram().minimumExpectedValue(1.0).maximumExpectedValue(4096.0)
-        .register(registry).record(rows);
-    DistributionSummary.builder("inferium.batch.requests").description("Requests per batch")
-        .tag("function", function).register(registry).record(requests);
-    Counter.builder("inferium.batches").description("Batches by the reason they closed (full, preferred, delay, shape, unbatched)")
-        .tag("function", function).tag("reason", reason).register(registry).increment();
+    FunctionMeters m = of(function);
+    m.batchSize.record(rows);
+    m.batchRequests.record(requests);
+    m.batches(reason).increment();
   }
 
   /** Requests put back in the queue after their worker was lost. */

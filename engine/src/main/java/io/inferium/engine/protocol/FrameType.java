@@ -17,7 +17,8 @@ public enum FrameType {
   TOKEN(13),
   EMBED(14),
   SCORE(15),
-  TOKENS(16);
+  TOKENS(16),
+  SEAL(17);
 
   private static final FrameType[] BY_CODE = new FrameType[32];
 

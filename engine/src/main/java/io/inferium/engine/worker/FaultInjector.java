@@ -19,6 +19,9 @@ import org.slf4j.LoggerFactory;
  *       path, as a hostile model would, and logs {@code TEST FAULT probe-read PATH: readable|denied …}.
  *   <li>{@code alloc-mib:N:SHA256} (the memory limit's tests): each run of the model with that hash first
  *       allocates and touches N MiB of native memory and holds it for up to 30 s, like a memory bomb.
+ *   <li>{@code garble-results}, {@code forge-seals}, {@code withhold-seals} (the result seals' tests): each
+ *       RESULT's first output byte is flipped after it was hashed and sealed (what a lying worker or a
+ *       tampered link would deliver); seals carry a signature by no key; no seal is ever sent.
  * </ul>
  */
 final class FaultInjector {
@@ -30,6 +33,9 @@ final class FaultInjector {
   private final List<String> probes = new ArrayList<>();
   private long allocBytes;
   private String allocSha;
+  private boolean garbleResults;
+  private boolean forgeSeals;
+  private boolean withholdSeals;
 
   private FaultInjector(Random random) {
     this.random = random;
@@ -51,8 +57,14 @@ final class FaultInjector {
         f.allocBytes = Long.parseLong(parts[1]) << 20;
         f.allocSha = parts[2];
         log.warn("TEST FAULT: worker {} allocates {} MiB on each run of {}", nodeId, parts[1], f.allocSha);
+      } else if (one.equals("garble-results") || one.equals("forge-seals") || one.equals("withhold-seals")) {
+        f.garbleResults |= one.equals("garble-results");
+        f.forgeSeals |= one.equals("forge-seals");
+        f.withholdSeals |= one.equals("withhold-seals");
+        log.warn("TEST FAULT: worker {} {}", nodeId, one);
       } else {
-        throw new IllegalArgumentException("--test-fault: expected noise:P, probe-read:PATHS or alloc-mib:N:SHA256, got " + one);
+        throw new IllegalArgumentException("--test-fault: expected noise:P, probe-read:PATHS, alloc-mib:N:SHA256, "
+            + "garble-results, forge-seals or withhold-seals, got " + one);
       }
     }
     return f;
@@ -141,5 +153,32 @@ final class FaultInjector {
       }
     }
     return new Tensor(t.name(), t.type(), t.shape(), dst.flip());
+  }
+
+  /** The RESULT as sent: with {@code garble-results}, a copy whose first output byte is flipped (after it was sealed). */
+  io.inferium.engine.protocol.Frame garble(io.inferium.engine.protocol.Frame result) {
+    if (!garbleResults || result.tensors().isEmpty() || result.tensors().get(0).byteSize() == 0) {
+      return result;
+    }
+    List<Tensor> out = new ArrayList<>(result.tensors());
+    Tensor first = out.get(0);
+    byte[] bytes = first.bytes();
+    bytes[0] ^= 1;
+    out.set(0, new Tensor(first.name(), first.type(), first.shape(), ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN)));
+    return new io.inferium.engine.protocol.Frame(result.type(), result.correlationId(), result.meta(), out);
+  }
+
+  /** The seal as sent: null with {@code withhold-seals}, signed by no key with {@code forge-seals}. */
+  io.inferium.verifier.ResultSeal.Sealed seal(io.inferium.verifier.ResultSeal.Sealed seal) {
+    if (withholdSeals) {
+      return null;
+    }
+    if (forgeSeals) {
+      byte[] junk = new byte[64];
+      random.nextBytes(junk);
+      return new io.inferium.verifier.ResultSeal.Sealed(seal.seq(), seal.count(), seal.root(),
+          java.util.Base64.getEncoder().encodeToString(junk));
+    }
+    return seal;
   }
 }

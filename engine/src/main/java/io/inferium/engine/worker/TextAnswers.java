@@ -7,7 +7,6 @@ import io.inferium.functions.generation.LogLikelihood;
 import io.inferium.functions.generation.TextModel;
 import io.inferium.functions.tensor.DataType;
 import io.inferium.functions.tensor.Tensor;
-import io.inferium.verifier.NodeKeys;
 import io.inferium.verifier.OutputHash;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -18,18 +17,23 @@ import java.util.function.Consumer;
 
 /**
  * The worker's answers to text requests that are not generations: EMBED (vectors) and SCORE
- * (continuation log-likelihoods), each a RESULT signed like an INFER result.
+ * (continuation log-likelihoods), each a RESULT sealed like an INFER result.
  */
 final class TextAnswers {
 
   private final TextHost text;
-  private final NodeKeys keys;
   private final Consumer<Frame> send;
+  private final Results results;
   private final String nodeId;
 
-  TextAnswers(TextHost text, NodeKeys keys, Consumer<Frame> send, String nodeId) {
+  /** Sends a RESULT frame and seals it with the others of its window. */
+  interface Results {
+    void send(Frame result, String modelSha256, String outputSha256);
+  }
+
+  TextAnswers(TextHost text, Consumer<Frame> send, Results results, String nodeId) {
     this.text = text;
-    this.keys = keys;
+    this.results = results;
     this.send = send;
     this.nodeId = nodeId;
   }
@@ -81,10 +85,9 @@ final class TextAnswers {
       List<Tensor> out = List.of(new Tensor("log_likelihoods", DataType.FP64,
           new long[] {continuations.size()}, data.flip()));
       String outputHash = OutputHash.of(out);
-      send.accept(new Frame(FrameType.RESULT, id, new JsonObject().put("compute_us", (System.nanoTime() - start) / 1000)
+      results.send(new Frame(FrameType.RESULT, id, new JsonObject().put("compute_us", (System.nanoTime() - start) / 1000)
           .put("prompt_tokens", processed).put("tokens", tokens).put("greedy", greedy)
-          .put("output_sha256", outputHash)
-          .put("signature", keys.sign(NodeKeys.resultMessage(id, sha, outputHash))), out));
+          .put("output_sha256", outputHash), out), sha, outputHash);
     } catch (IllegalArgumentException e) {
       send.accept(Frame.error(id, "bad_input", e.getMessage()));
     } catch (Exception e) {
@@ -116,10 +119,9 @@ final class TextAnswers {
       List<Tensor> out = List.of(new Tensor("embeddings", DataType.FP32,
           new long[] {vectors.length, dim}, data.flip()));
       String outputHash = OutputHash.of(out);
-      send.accept(new Frame(FrameType.RESULT, id, new JsonObject().put("compute_us", (System.nanoTime() - start) / 1000)
+      results.send(new Frame(FrameType.RESULT, id, new JsonObject().put("compute_us", (System.nanoTime() - start) / 1000)
           .put("prompt_tokens", result.promptTokens())
-          .put("output_sha256", outputHash)
-          .put("signature", keys.sign(NodeKeys.resultMessage(id, sha, outputHash))), out));
+          .put("output_sha256", outputHash), out), sha, outputHash);
     } catch (IllegalArgumentException e) {
       send.accept(Frame.error(id, "bad_input", e.getMessage()));
     } catch (Exception e) {

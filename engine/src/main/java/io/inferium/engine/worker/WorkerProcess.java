@@ -10,6 +10,7 @@ import io.inferium.functions.tensor.Tensor;
 import io.inferium.verifier.CodeChecksum;
 import io.inferium.verifier.NodeKeys;
 import io.inferium.verifier.OutputHash;
+import io.inferium.verifier.ResultSeal;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.BufferedInputStream;
@@ -62,6 +63,10 @@ public final class WorkerProcess {
   private TextAnswers textAnswers;
   private final FaultInjector faults;
   private NodeKeys keys;
+  /** Results sent since the last seal; guarded by {@code this}, like the writes, so its order is the wire order. */
+  private ResultSeal.Window seals;
+  private int sealEvery = 64;
+  private long sealMs = 10;
 
   private WorkerProcess(WorkerOptions options) {
     this.options = options;
@@ -89,7 +94,7 @@ public final class WorkerProcess {
       text = new TextHost(runner);
       keys = options.keyFile() == null ? NodeKeys.generate() : NodeKeys.loadOrCreate(options.keyFile());
       log.info("worker {} is node {}", options.nodeId(), keys.nodeId());
-      textAnswers = new TextAnswers(text, keys, this::send, options.nodeId());
+      textAnswers = new TextAnswers(text, this::send, this::sendResult, options.nodeId());
       String code = CodeChecksum.of(WorkerProcess.class);
       // Built before connecting: the gateway gives a connection only a few seconds to say hello.
       JsonObject helloMeta = hello(runner, code);
@@ -103,6 +108,11 @@ public final class WorkerProcess {
         if (welcome.type() != FrameType.WELCOME) {
           log.error("gateway refused this worker: {}", welcome.meta().getString("message"));
           return 2;
+        }
+        synchronized (this) {
+          seals = new ResultSeal.Window(keys, welcome.meta().getString("seal_nonce", ""));
+          sealEvery = Math.max(1, welcome.meta().getInteger("seal_every", sealEvery));
+          sealMs = Math.max(1, welcome.meta().getLong("seal_ms", sealMs));
         }
         log.info("worker {} attached to gateway {}:{}", options.nodeId(), options.gatewayHost(), options.gatewayPort());
         heartbeat.scheduleAtFixedRate(this::sendHeartbeat, 0, options.heartbeatMs(), TimeUnit.MILLISECONDS);
@@ -179,6 +189,59 @@ public final class WorkerProcess {
         log.warn("could not send {} to the gateway: {}", frame.type(), e.getMessage());
       }
     }
+  }
+
+  /**
+   * Sends a RESULT and counts it in the current seal window: the window is sealed (a SEAL frame right
+   * after the result) when it holds {@code seal_every} results, or {@code seal_ms} after its first one.
+   * The result itself goes out at once, unsigned: one signature per window instead of one per result.
+   */
+  private void sendResult(Frame frame, String modelSha256, String outputSha256) {
+    ByteBuffer bytes = FrameCodec.encode(faults.garble(frame));
+    synchronized (this) {
+      try {
+        out.write(bytes.array(), bytes.arrayOffset() + bytes.position(), bytes.remaining());
+        int n = seals.add(frame.correlationId(), modelSha256, outputSha256);
+        if (n >= sealEvery) {
+          writeSeal();
+        } else if (n == 1) {
+          long window = seals.seq();
+          try {
+            heartbeat.schedule(() -> sealIfStill(window), sealMs, TimeUnit.MILLISECONDS);
+          } catch (RejectedExecutionException exiting) {
+            // The connection is closing and the process with it: the gateway no longer waits for this seal.
+          }
+        }
+        out.flush();
+      } catch (IOException e) {
+        log.warn("could not send {} to the gateway: {}", frame.type(), e.getMessage());
+      }
+    }
+  }
+
+  /** Seals window {@code window} if it is still open (not sealed for its size meanwhile). */
+  private void sealIfStill(long window) {
+    synchronized (this) {
+      if (seals.seq() == window && seals.size() > 0) {
+        try {
+          writeSeal();
+          out.flush();
+        } catch (IOException e) {
+          log.warn("could not send a seal to the gateway: {}", e.getMessage());
+        }
+      }
+    }
+  }
+
+  // Holds the lock: the seal follows exactly the results it covers.
+  private void writeSeal() throws IOException {
+    ResultSeal.Sealed seal = faults.seal(seals.seal().orElseThrow());
+    if (seal == null) {
+      return;
+    }
+    ByteBuffer bytes = FrameCodec.encode(Frame.of(FrameType.SEAL, seal.seq(), new JsonObject().put("count", seal.count())
+        .put("root", seal.root()).put("signature", seal.signature())));
+    out.write(bytes.array(), bytes.arrayOffset() + bytes.position(), bytes.remaining());
   }
 
   private void dispatch(Frame frame) {
@@ -301,8 +364,8 @@ public final class WorkerProcess {
     @Override
     public void done(long requestId, JsonObject meta, List<int[]> ids) {
       String outputHash = OutputHash.ofTokens(ids);
-      send(Frame.of(FrameType.RESULT, requestId, meta.put("output_sha256", outputHash)
-          .put("signature", keys.sign(NodeKeys.resultMessage(requestId, meta.getString("sha256", ""), outputHash)))));
+      sendResult(Frame.of(FrameType.RESULT, requestId, meta.put("output_sha256", outputHash)), meta.getString("sha256", ""),
+          outputHash);
     }
 
     @Override
@@ -331,9 +394,8 @@ public final class WorkerProcess {
         List<Tensor> result = faults.apply(lease.model().run(frame.tensors(), outputs, cancellation));
         long computeUs = (System.nanoTime() - start) / 1000;
         String outputHash = OutputHash.of(result);
-        send(new Frame(FrameType.RESULT, id, new JsonObject().put("compute_us", computeUs)
-            .put("output_sha256", outputHash)
-            .put("signature", keys.sign(NodeKeys.resultMessage(id, sha, outputHash))), result));
+        sendResult(new Frame(FrameType.RESULT, id, new JsonObject().put("compute_us", computeUs)
+            .put("output_sha256", outputHash), result), sha, outputHash);
       } catch (ModelRunException e) {
         String code = cancellation.cancelled() ? "cancelled" : e.clientError() ? "bad_input" : "model_error";
         send(Frame.error(id, code, e.getMessage()));

@@ -330,19 +330,6 @@ class MempoolTest {
     assertReleased(w);
   }
 
-  @Test
-  void aForgedSignatureFailsTheBatch() throws Exception {
-    FakeWorker w = worker(1);
-    Mempool m = mempool();
-    QueuedRequest r = submit(m, fn("{\"max_batch_size\": 0}"), rows(1, 0), 0, 10_000);
-    FakeWorker.Call call = w.awaitCall(1);
-    Tensor x = call.tensors.get(0);
-    // Another key signs the answer: the gateway must not accept it as this node's.
-    w.answerSignedByAnother(call, List.of(new Tensor("y", x.type(), x.shape(), x.view())));
-    Throwable err = failure(r.future());
-    assertTrue(err instanceof WorkerFailure wf && wf.code().equals("bad_signature"), String.valueOf(err));
-  }
-
   private static void awaitTrue(java.util.function.BooleanSupplier condition) throws InterruptedException {
     long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
     while (!condition.getAsBoolean()) {

@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# Issue 11's table in one run: the serving path against a bare Vert.x 5 JSON echo, with the CPU each
+# request (and each streamed token) costs the gateway and its workers, read from /proc (utime+stime of
+# the gateway pid and of its descendants over the measured window). Load generator: wrk (one thread,
+# a Lua script for POST bodies), so the client takes as little of the two cores as possible.
+#
+#   NEW=. [OLD=/path/to/old-checkout] loadtest/scripts/serving-path.sh
+#
+# NEW (and OLD, optional: the builds side by side, in one run) are checkouts with engine/target/inferium.jar
+# built; NEW also loadtest/target/inferium-loadtest.jar. Rows: echo at 1 and 32 connections; `add`
+# unbatched at 1 and 32; issue 11's MLP 64-2048-2048-2048-64 in-process (ONNX Runtime, batch 64) vs the
+# gateway batching to 64 with one row per request at 64 connections; tiny-gpt streaming (64 tokens per
+# request, 4 connections): gateway CPU per token. Needs wrk, psql, curl and Debian's python3-onnx
+# (/usr/bin/python3) for the MLP file. Loopback only. DURATION / WARMUP in seconds (default 8 / 2).
+set -euo pipefail
+NEW=$(cd "${NEW:-.}" && pwd)
+OLD=${OLD:+$(cd "$OLD" && pwd)}
+D=${DURATION:-8}; W=${WARMUP:-2}
+out=${OUT:-/tmp/inferium-serving}; rm -rf "$out"; mkdir -p "$out"
+LT=(java -Xss8m -jar "$NEW/loadtest/target/inferium-loadtest.jar")
+command -v wrk >/dev/null || { echo "wrk not found (apt-get install -y wrk)"; exit 2; }
+pids=() dbs=()
+cleanup() {
+  kill "${pids[@]}" 2>/dev/null || true; wait "${pids[@]}" 2>/dev/null || true
+  for db in "${dbs[@]}"; do psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $db" postgres >/dev/null 2>&1 || true; done
+}
+trap cleanup EXIT
+
+cat > "$out/post.lua" <<'LUA'
+wrk.method = "POST"
+local f = io.open(os.getenv("BODY"), "rb"); wrk.body = f:read("*a"); f:close()
+wrk.headers["Content-Type"] = "application/json"
+if os.getenv("KEY") and os.getenv("KEY") ~= "" then wrk.headers["Authorization"] = "Bearer " .. os.getenv("KEY") end
+LUA
+
+descendants() { local c; for c in $(pgrep -P "$1" || true); do echo "$c"; descendants "$c"; done; }
+ticks() { awk '{ s = $0; sub(/.*\) /, "", s); split(s, f, " "); t += f[12] + f[13] } END { print t + 0 }' \
+  $(for p in "$@"; do [ -r /proc/$p/stat ] && echo /proc/$p/stat; done) /dev/null; }
+
+# measure NAME PID URL BODY KEY CONNECTIONS [UNITS_PER_REQUEST]: warm-up, then D seconds measured;
+# appends "name conns req/s p50_ms p99_ms server_us_per_unit workers_us_per_unit non2xx units/s" to results.
+measure() {
+  local name=$1 pid=$2 url=$3 body=$4 key=$5 c=$6 units=${7:-1}
+  BODY=$body KEY=$key wrk -t1 -c"$c" -d"${W}s" -s "$out/post.lua" "$url" >/dev/null 2>&1 || true
+  local kids; kids=$(descendants "$pid" | tr '\n' ' ')
+  local g0 w0 g1 w1; g0=$(ticks "$pid"); w0=$(ticks $kids)
+  BODY=$body KEY=$key wrk -t1 -c"$c" -d"${D}s" --latency -s "$out/post.lua" "$url" > "$out/$name-c$c.txt" 2>&1 || true
+  g1=$(ticks "$pid"); w1=$(ticks $kids)
+  awk -v name="$name" -v c="$c" -v g="$((g1 - g0))" -v w="$((w1 - w0))" -v units="$units" '
+    function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
+    /^ +50%/ { p50 = ms($2) } /^ +99%/ { p99 = ms($2) }
+    /requests in/ { n = $1 } /Non-2xx/ { bad = $NF } /^Requests\/sec/ { rps = $2 }
+    END { if (n == 0) n = 1; printf "%-10s %3d %9.0f %8.2f %8.2f %9.1f %9.1f %6d %9.0f\n", name, c, rps, p50, p99,
+          g * 10000 / (n * units), w * 10000 / (n * units), bad, rps * units }' "$out/$name-c$c.txt" | tee -a "$out/results.txt"
+}
+
+start_gateway() { # SIDE DIR PORT: starts a gateway, deploys add, the MLP and tiny-gpt; echoes its pid
+  local side=$1 dir=$2 port=$3 db=inferium_sp_$(echo "$1" | tr A-Z a-z)_$$
+  psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE $db" postgres
+  dbs+=("$db")
+  INFERIUM_ADMIN_KEY=spkey-$side java -Xss8m -jar "$dir/engine/target/inferium.jar" serve --port "$port" \
+    --data-dir "$out/data-$side" --db-url "postgresql://postgres@127.0.0.1:5432/$db" --workers 1 \
+    --worker-slots 1 --worker-threads 2 > "$out/serve-$side.log" 2>&1 &
+  pids+=($!)
+  eval "pid_$side=$!"
+}
+
+deploy() { # SIDE PORT
+  local side=$1 port=$2 auth="Authorization: Bearer spkey-$1" gpt=$NEW/functions/src/main/resources/models/tiny-gpt
+  for i in $(seq 1 180); do curl -sf "localhost:$port/v2/health/ready" >/dev/null && break; sleep 1; done
+  curl -sf "localhost:$port/api/functions" -H "$auth" -F 'spec={"name":"add","batching":{"max_batch_size":0}}' \
+    -F "model=@$NEW/functions/src/test/resources/models/add.onnx" >/dev/null
+  curl -sf "localhost:$port/api/functions" -H "$auth" -F 'spec={"name":"mlp","batching":{"max_batch_size":64}}' \
+    -F "model=@$out/mlp-wide.onnx" >/dev/null
+  curl -sf "localhost:$port/api/functions" -H "$auth" \
+    -F 'spec={"name":"gpt","kind":"text-generation","text":{"max_running_sequences":8}}' \
+    -F "model=@$gpt/model.onnx" -F "tokenizer=@$gpt/tokenizer.json" -F "tokenizer_config=@$gpt/tokenizer_config.json" \
+    -F "generation_config=@$gpt/generation_config.json" >/dev/null
+  for f in add mlp gpt; do
+    for i in $(seq 1 180); do curl -s "localhost:$port/api/functions/$f" -H "$auth" | grep -q '"ready"' && break; sleep 1; done
+  done
+}
+
+/usr/bin/python3 "$NEW/loadtest/src/main/python/make_mlp_wide.py" "$out/mlp-wide.onnx"
+echo '{"inputs":[{"name":"a","shape":[1,4],"datatype":"FP32","data":[1,2,3,4]},{"name":"b","shape":[1,4],"datatype":"FP32","data":[10,20,30,40]}]}' > "$out/add.json"
+python3 -c 'import json; print(json.dumps({"inputs":[{"name":"x","shape":[1,64],"datatype":"FP32","data":[((i*37)%100)/100.0 for i in range(64)]}]}))' > "$out/mlp.json"
+echo '{"model":"gpt","prompt":"Licensed under the Apache License","max_tokens":64,"temperature":0,"stream":true}' > "$out/gpt.json"
+
+sides="NEW"; [ -n "$OLD" ] && sides="OLD NEW"
+port_OLD=18101; port_NEW=18102
+for side in $sides; do
+  dir=$([ "$side" = OLD ] && echo "$OLD" || echo "$NEW"); port=$(eval echo "\$port_$side")
+  start_gateway "$side" "$dir" "$port"
+done
+"${LT[@]}" echo --port 18100 > "$out/echo.log" 2>&1 &
+pids+=($!); pid_ECHO=$!
+for side in $sides; do deploy "$side" "$(eval echo "\$port_$side")"; done
+
+echo "name     conns     req/s  p50(ms)  p99(ms) server-us/u worker-us/u non2xx   units/s" | tee "$out/results.txt"
+for c in 1 32; do
+  measure echo "$pid_ECHO" http://127.0.0.1:18100/echo "$out/add.json" "" "$c"
+  for side in $sides; do
+    measure "add-$side" "$(eval echo "\$pid_$side")" "http://127.0.0.1:$(eval echo "\$port_$side")/v2/models/add/infer" \
+      "$out/add.json" "spkey-$side" "$c"
+  done
+done
+for side in $sides; do
+  measure "mlp-$side" "$(eval echo "\$pid_$side")" "http://127.0.0.1:$(eval echo "\$port_$side")/v2/models/mlp/infer" \
+    "$out/mlp.json" "spkey-$side" 64
+  measure "gpt-$side" "$(eval echo "\$pid_$side")" "http://127.0.0.1:$(eval echo "\$port_$side")/v1/completions" \
+    "$out/gpt.json" "spkey-$side" 4 64
+done
+"${LT[@]}" ceiling --model-file "$out/mlp-wide.onnx" --width 64 --batch 64 --seconds "$D" > "$out/ceiling.txt" 2>&1 || true
+ort=$(awk '/best_rows_per_s/ { print $2 }' "$out/ceiling.txt")
+echo "ONNX Runtime in-process, MLP batch 64: ${ort:-?} rows/s" | tee -a "$out/results.txt"
+
+echo; echo "Targets (same run):"
+awk -v ort="${ort:-0}" -v sides="$sides" '
+  { rps[$1 "@" $2] = $3; p50[$1 "@" $2] = $4; gus[$1 "@" $2] = $6; ups[$1 "@" $2] = $9 }
+  END {
+    n = split(sides, s, " ")
+    for (i = 1; i <= n; i++) {
+      x = s[i]
+      printf "%s: add@32 / echo@32 req/s = %.2f (target >= 0.35)\n", x, rps["add-" x "@32"] / rps["echo@32"]
+      printf "%s: gateway CPU per request @32 / echo CPU per request = %.2f (target <= 2.5)\n", x, gus["add-" x "@32"] / gus["echo@32"]
+      printf "%s: added p50 at 1 connection = %.2f ms (target <= 0.3)\n", x, p50["add-" x "@1"] - p50["echo@1"]
+      if (ort > 0) printf "%s: MLP gateway / in-process rows/s = %.2f (target >= 0.8)\n", x, ups["mlp-" x "@64"] / ort
+      printf "%s: gateway CPU per streamed token = %.1f us (target <= 10)\n", x, gus["gpt-" x "@4"]
+    }
+  }' "$out/results.txt" | tee "$out/targets.txt"
+echo "Written: $out/results.txt, targets.txt, wrk outputs"
