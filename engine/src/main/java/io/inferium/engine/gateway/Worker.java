@@ -37,6 +37,17 @@ public interface Worker {
 
   void release();
 
+  /**
+   * Counts a generation until {@link #releaseGeneration()}. A worker advances all its running
+   * generations together, one decode step at a time, so together they take one place of the in-flight
+   * limit (tensor batches and other calls still get the rest); each counts in {@link #reserved()}, so
+   * the least-loaded worker is still preferred. Their own bound is the function's
+   * {@code max_running_sequences}, kept by the generation scheduler.
+   */
+  void reserveGeneration();
+
+  void releaseGeneration();
+
   /** A call of this model starts: it is in use (never unloaded for idleness) until {@link #endUse}. */
   void beginUse(String sha256);
 

@@ -103,7 +103,11 @@ public final class WorkerCall {
 
   private void begin(Factory f, JsonObject meta, List<Tensor> inputs) {
     boolean cold = worker.needsLoad(sha);
-    worker.reserve();
+    if (kind == Kind.GENERATE) {
+      worker.reserveGeneration();
+    } else {
+      worker.reserve();
+    }
     worker.beginUse(sha);
     Future<JsonObject> fields;
     try {
@@ -127,7 +131,11 @@ public final class WorkerCall {
         })
         .onComplete(ar -> {
           worker.endUse(sha);
-          worker.release();
+          if (kind == Kind.GENERATE) {
+            worker.releaseGeneration();
+          } else {
+            worker.release();
+          }
           result.handle(ar);
         });
   }

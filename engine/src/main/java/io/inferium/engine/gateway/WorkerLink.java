@@ -67,6 +67,7 @@ public final class WorkerLink implements Worker {
   private long nextId = 1;
   private volatile int outstanding;
   private final java.util.concurrent.atomic.AtomicInteger reserved = new java.util.concurrent.atomic.AtomicInteger();
+  private final java.util.concurrent.atomic.AtomicInteger generations = new java.util.concurrent.atomic.AtomicInteger();
   private volatile long lastHeartbeatNanos = System.nanoTime();
   private volatile JsonObject lastHeartbeat = new JsonObject();
   private volatile boolean closed;
@@ -197,13 +198,13 @@ public final class WorkerLink implements Worker {
   /** Whether the dispatcher may not send it another batch now. */
   @Override
   public boolean saturated() {
-    return reserved.get() >= maxOutstanding;
+    return reserved.get() + (generations.get() > 0 ? 1 : 0) >= maxOutstanding;
   }
 
   /** Batches the dispatcher has sent and not yet seen finish (counted at once, on the dispatching side). */
   @Override
   public int reserved() {
-    return reserved.get();
+    return reserved.get() + generations.get();
   }
 
   /** Counts a batch against this worker's in-flight limit until {@link #release()}. */
@@ -215,6 +216,16 @@ public final class WorkerLink implements Worker {
   @Override
   public void release() {
     reserved.decrementAndGet();
+  }
+
+  @Override
+  public void reserveGeneration() {
+    generations.incrementAndGet();
+  }
+
+  @Override
+  public void releaseGeneration() {
+    generations.decrementAndGet();
   }
 
   public boolean closed() {

@@ -58,6 +58,7 @@ public final class FakeWorker implements Worker {
   private final Attestation attestation = new Attestation(keys.nodeId(), "test", "code", keys.publicKey());
   private final int maxOutstanding;
   private final AtomicInteger reserved = new AtomicInteger();
+  private final AtomicInteger generations = new AtomicInteger();
   private final Map<String, AtomicInteger> inUse = new ConcurrentHashMap<>();
   private final Set<String> loaded = ConcurrentHashMap.newKeySet();
   private final AtomicLong ids = new AtomicLong();
@@ -84,12 +85,12 @@ public final class FakeWorker implements Worker {
 
   @Override
   public boolean saturated() {
-    return reserved.get() >= maxOutstanding;
+    return reserved.get() + (generations.get() > 0 ? 1 : 0) >= maxOutstanding;
   }
 
   @Override
   public int reserved() {
-    return reserved.get();
+    return reserved.get() + generations.get();
   }
 
   @Override
@@ -100,6 +101,16 @@ public final class FakeWorker implements Worker {
   @Override
   public void release() {
     reserved.decrementAndGet();
+  }
+
+  @Override
+  public void reserveGeneration() {
+    generations.incrementAndGet();
+  }
+
+  @Override
+  public void releaseGeneration() {
+    generations.decrementAndGet();
   }
 
   @Override

@@ -65,6 +65,25 @@ class WorkerCallTest {
   }
 
   @Test
+  void runningGenerationsTakeOnePlaceOfTheInFlightLimitTogether() {
+    FakeWorker w = new FakeWorker(2);
+    WorkerCall.Factory calls = factory(f -> Future.succeededFuture(new JsonObject()));
+    List<WorkerCall> running = new java.util.ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      running.add(calls.start(w, fn("text-generation"), WorkerCall.Kind.GENERATE, new JsonObject(), List.of(), t -> { }));
+    }
+    assertEquals(5, w.reserved(), "each generation counts towards picking the least-loaded worker");
+    assertTrue(!w.saturated(), "five generations in one decode loop leave room for a tensor batch");
+    WorkerCall batch = calls.start(w, fn("tensor"), WorkerCall.Kind.INFER, new JsonObject(), List.of(), null);
+    assertTrue(w.saturated(), "the decode loop and one batch fill an in-flight limit of two");
+    w.answer(w.calls.get(5), List.of(Tensors.fp32("y", new long[] {1}, 2f)));
+    assertTrue(batch.future().succeeded(), String.valueOf(batch.future().cause()));
+    running.forEach(c -> c.cancel("the test ends", false));
+    assertEquals(0, w.reserved(), "every reservation released");
+    assertTrue(!w.saturated());
+  }
+
+  @Test
   void aWorkerThatLoadsAnotherModelIsRefusedBeforeAnythingIsSent() {
     FakeWorker honest = new FakeWorker(4);
     Worker liar = new ForwardingWorker(honest) {
@@ -95,6 +114,8 @@ class WorkerCallTest {
     @Override public int reserved() { return to.reserved(); }
     @Override public void reserve() { to.reserve(); }
     @Override public void release() { to.release(); }
+    @Override public void reserveGeneration() { to.reserveGeneration(); }
+    @Override public void releaseGeneration() { to.releaseGeneration(); }
     @Override public void beginUse(String sha256) { to.beginUse(sha256); }
     @Override public void endUse(String sha256) { to.endUse(sha256); }
     @Override public Future<WorkerLink.LoadedModel> ensureLoaded(String sha256, Path path, JsonObject extra) {
