@@ -469,12 +469,6 @@ public final class WorkerLink implements Worker {
       lastHeartbeat = frame.meta();
       return;
     }
-    if (frame.type() == FrameType.TOKEN) {
-      JsonObject m = frame.meta();
-      token(frame.correlationId(), new Token(m.getInteger("index", 0), m.getInteger("id"), m.getString("text", ""),
-          m.getInteger("prompt_tokens", 0)));
-      return;
-    }
     if (frame.type() == FrameType.SEAL) {
       JsonObject m = frame.meta();
       results.sealed(new io.inferium.verifier.ResultSeal.Sealed(frame.correlationId(), m.getInteger("count", 0),

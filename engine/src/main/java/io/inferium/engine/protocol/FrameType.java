@@ -14,7 +14,7 @@ public enum FrameType {
   HEARTBEAT(10),
   CANCEL(11),
   GENERATE(12),
-  TOKEN(13),
+  // 13 was TOKEN (one frame per token), replaced by TOKENS; the number stays unused.
   EMBED(14),
   SCORE(15),
   TOKENS(16),
