@@ -55,7 +55,6 @@ public final class WorkerLink implements Worker {
   private final Context context;
   private final JsonObject hello;
   private final Attestation attestation;
-  private final int maxOutstanding;
   private final Map<Long, Promise<Frame>> pending = new HashMap<>();
   private final Map<Long, java.util.function.Consumer<Token>> streams = new HashMap<>();
   private final Map<String, Future<LoadedModel>> loads = new HashMap<>();
@@ -66,8 +65,7 @@ public final class WorkerLink implements Worker {
   private final Map<String, Long> lastUsedNanos = new java.util.concurrent.ConcurrentHashMap<>();
   private long nextId = 1;
   private volatile int outstanding;
-  private final java.util.concurrent.atomic.AtomicInteger reserved = new java.util.concurrent.atomic.AtomicInteger();
-  private final java.util.concurrent.atomic.AtomicInteger generations = new java.util.concurrent.atomic.AtomicInteger();
+  private final InFlight inFlight;
   private volatile long lastHeartbeatNanos = System.nanoTime();
   private volatile JsonObject lastHeartbeat = new JsonObject();
   private volatile boolean closed;
@@ -105,7 +103,7 @@ public final class WorkerLink implements Worker {
     this.socket = socket;
     this.context = context;
     this.hello = hello;
-    this.maxOutstanding = maxOutstanding;
+    this.inFlight = new InFlight(maxOutstanding);
     this.attestation = new Attestation(hello.getString("node_id"),
         hello.getJsonObject("runtime", new JsonObject()).getString("version"), hello.getString("code_sha256"),
         hello.getString("public_key"));
@@ -198,34 +196,34 @@ public final class WorkerLink implements Worker {
   /** Whether the dispatcher may not send it another batch now. */
   @Override
   public boolean saturated() {
-    return reserved.get() + (generations.get() > 0 ? 1 : 0) >= maxOutstanding;
+    return inFlight.full();
   }
 
   /** Batches the dispatcher has sent and not yet seen finish (counted at once, on the dispatching side). */
   @Override
   public int reserved() {
-    return reserved.get() + generations.get();
+    return inFlight.reserved();
   }
 
   /** Counts a batch against this worker's in-flight limit until {@link #release()}. */
   @Override
   public void reserve() {
-    reserved.incrementAndGet();
+    inFlight.reserveCall();
   }
 
   @Override
   public void release() {
-    reserved.decrementAndGet();
+    inFlight.releaseCall();
   }
 
   @Override
   public void reserveGeneration() {
-    generations.incrementAndGet();
+    inFlight.reserveGeneration();
   }
 
   @Override
   public void releaseGeneration() {
-    generations.decrementAndGet();
+    inFlight.releaseGeneration();
   }
 
   public boolean closed() {

@@ -56,16 +56,14 @@ public final class FakeWorker implements Worker {
 
   private final NodeKeys keys = NodeKeys.generate();
   private final Attestation attestation = new Attestation(keys.nodeId(), "test", "code", keys.publicKey());
-  private final int maxOutstanding;
-  private final AtomicInteger reserved = new AtomicInteger();
-  private final AtomicInteger generations = new AtomicInteger();
+  private final InFlight inFlight;
   private final Map<String, AtomicInteger> inUse = new ConcurrentHashMap<>();
   private final Set<String> loaded = ConcurrentHashMap.newKeySet();
   private final AtomicLong ids = new AtomicLong();
   public final List<Call> calls = new CopyOnWriteArrayList<>();
 
   public FakeWorker(int maxOutstanding) {
-    this.maxOutstanding = maxOutstanding;
+    this.inFlight = new InFlight(maxOutstanding);
   }
 
   @Override
@@ -85,32 +83,32 @@ public final class FakeWorker implements Worker {
 
   @Override
   public boolean saturated() {
-    return reserved.get() + (generations.get() > 0 ? 1 : 0) >= maxOutstanding;
+    return inFlight.full();
   }
 
   @Override
   public int reserved() {
-    return reserved.get() + generations.get();
+    return inFlight.reserved();
   }
 
   @Override
   public void reserve() {
-    reserved.incrementAndGet();
+    inFlight.reserveCall();
   }
 
   @Override
   public void release() {
-    reserved.decrementAndGet();
+    inFlight.releaseCall();
   }
 
   @Override
   public void reserveGeneration() {
-    generations.incrementAndGet();
+    inFlight.reserveGeneration();
   }
 
   @Override
   public void releaseGeneration() {
-    generations.decrementAndGet();
+    inFlight.releaseGeneration();
   }
 
   @Override
