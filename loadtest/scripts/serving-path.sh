@@ -81,7 +81,7 @@ deploy() { # SIDE PORT
   done
 }
 
-/usr/bin/python3 "$NEW/loadtest/src/main/python/make_mlp_wide.py" "$out/mlp-wide.onnx"
+/usr/bin/python3 "$NEW/loadtest/src/main/python/make_mlp.py" --wide "$out/mlp-wide.onnx"
 echo '{"inputs":[{"name":"a","shape":[1,4],"datatype":"FP32","data":[1,2,3,4]},{"name":"b","shape":[1,4],"datatype":"FP32","data":[10,20,30,40]}]}' > "$out/add.json"
 python3 -c 'import json; print(json.dumps({"inputs":[{"name":"x","shape":[1,64],"datatype":"FP32","data":[((i*37)%100)/100.0 for i in range(64)]}]}))' > "$out/mlp.json"
 echo '{"model":"gpt","prompt":"Licensed under the Apache License","max_tokens":64,"temperature":0,"stream":true}' > "$out/gpt.json"
