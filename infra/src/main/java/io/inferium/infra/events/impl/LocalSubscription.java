@@ -123,7 +123,7 @@ final class LocalSubscription implements EventSubscription {
             cursor = next;
             backoffMs = 0;
             done();
-            if (records.size() >= LocalEventLog.MAX_BATCH) {
+            if (records.size() >= LocalEventLog.MAX_BATCH || LocalEventLog.LINGER_MS <= 0) {
               pump();
             } else {
               // Caught up: each batch costs its handler a round (a database transaction for billing) and the log
