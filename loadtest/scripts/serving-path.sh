@@ -12,10 +12,13 @@
 # gateway batching to 64 with one row per request at 64 connections; tiny-gpt streaming (64 tokens per
 # request, 4 connections): gateway CPU per token. Needs wrk, psql, curl and Debian's python3-onnx
 # (/usr/bin/python3) for the MLP file. Loopback only. DURATION / WARMUP in seconds (default 8 / 2).
+# GATEWAY_WARMUP (seconds, default 60): `add` at 32 connections on each gateway before the table, so that
+# rows read steady state: on two cores the C2 compiler still takes about half the gateway's CPU for the
+# first ~40 s of load (per-thread /proc ticks), which a short per-row warm-up would bill to requests.
 set -euo pipefail
 NEW=$(cd "${NEW:-.}" && pwd)
 OLD=${OLD:+$(cd "$OLD" && pwd)}
-D=${DURATION:-8}; W=${WARMUP:-2}
+D=${DURATION:-8}; W=${WARMUP:-2}; GW=${GATEWAY_WARMUP:-60}
 out=${OUT:-/tmp/inferium-serving}; rm -rf "$out"; mkdir -p "$out"
 LT=(java -Xss8m -jar "$NEW/loadtest/target/inferium-loadtest.jar")
 command -v wrk >/dev/null || { echo "wrk not found (apt-get install -y wrk)"; exit 2; }
@@ -95,6 +98,10 @@ done
 "${LT[@]}" echo --port 18100 > "$out/echo.log" 2>&1 &
 pids+=($!); pid_ECHO=$!
 for side in $sides; do deploy "$side" "$(eval echo "\$port_$side")"; done
+for side in $sides; do
+  [ "$GW" -gt 0 ] && BODY=$out/add.json KEY=spkey-$side wrk -t1 -c32 -d"${GW}s" -s "$out/post.lua" \
+    "http://127.0.0.1:$(eval echo "\$port_$side")/v2/models/add/infer" >/dev/null 2>&1 || true
+done
 
 echo "name     conns     req/s  p50(ms)  p99(ms) server-us/u worker-us/u non2xx   units/s" | tee "$out/results.txt"
 for c in 1 32; do

@@ -37,6 +37,8 @@ public final class ApiKeys {
   private final Pool pool;
   private final MeterRegistry registry;
   private final MissBudget misses;
+  private final java.util.concurrent.ConcurrentMap<String, io.micrometer.core.instrument.Counter> lookups =
+      new java.util.concurrent.ConcurrentHashMap<>();
   private final Map<String, Cached> cache = new LinkedHashMap<>(256, 0.75f, true) {
     @Override
     protected boolean removeEldestEntry(Map.Entry<String, Cached> eldest) {
@@ -140,7 +142,8 @@ public final class ApiKeys {
   }
 
   private void count(String result) {
-    registry.counter("inferium.api.key.lookups", "result", result).increment();
+    // One of five results: cached so the per-request path does not build a meter id each time.
+    lookups.computeIfAbsent(result, r -> registry.counter("inferium.api.key.lookups", "result", r)).increment();
   }
 
   /** Whether a key is cached right now (tests: a real key stays cached through a flood of unknown ones). */

@@ -3,6 +3,7 @@ package io.inferium.engine.completions;
 import io.inferium.functions.CompletionEvent;
 import io.inferium.infra.events.EventLog;
 import io.inferium.scoring.UsageMeter;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -37,6 +38,9 @@ public final class Completions {
   private final EventLog events;
   private final UsageMeter meter;
   private final MeterRegistry registry;
+  private final Counter unbilled;
+  private static final int MAX_CACHED_COUNTERS = 4096;
+  private final java.util.concurrent.ConcurrentMap<String, Counter[]> billed = new java.util.concurrent.ConcurrentHashMap<>();
   private final boolean waitDurable = !"false".equals(System.getProperty(WAIT_PROPERTY));
 
   public Completions(Vertx vertx, EventLog events, UsageMeter meter, MeterRegistry registry) {
@@ -44,7 +48,26 @@ public final class Completions {
     this.events = events;
     this.meter = meter;
     this.registry = registry;
-    registry.counter("inferium.usage.unbilled");
+    this.unbilled = registry.counter("inferium.usage.unbilled");
+  }
+
+  /**
+   * The two billing counters of a function and modality, looked up once: the registry would otherwise build a
+   * tagged meter id per answered request. Bounded: past {@value #MAX_CACHED_COUNTERS} pairs (deleted functions
+   * pile up in a long-running gateway) the cache starts over; the registry keeps the meters either way.
+   */
+  private Counter[] billedCounters(String function, String modality) {
+    String key = function + '\0' + modality;
+    Counter[] c = billed.get(key);
+    if (c == null) {
+      if (billed.size() >= MAX_CACHED_COUNTERS) {
+        billed.clear();
+      }
+      c = new Counter[] {registry.counter("inferium.billed.micro.usd", "function", function),
+          registry.counter("inferium.billed.units", "function", function, "modality", modality)};
+      billed.put(key, c);
+    }
+    return c;
   }
 
   /**
@@ -74,12 +97,13 @@ public final class Completions {
   public Future<Boolean> emit(CompletionEvent e) {
     meter.expect(e.requestId());
     Future<Boolean> durable = events.append(EventLog.COMPLETIONS, e.requestId(), e.toJson()).map(v -> {
-      registry.counter("inferium.billed.micro.usd", "function", e.function()).increment(e.chargeMicroUsd());
-      registry.counter("inferium.billed.units", "function", e.function(), "modality", e.modality()).increment(e.units());
+      Counter[] billed = billedCounters(e.function(), e.modality());
+      billed[0].increment(e.chargeMicroUsd());
+      billed[1].increment(e.units());
       return true;
     }).otherwise(err -> {
       meter.abandon(e.requestId());
-      registry.counter("inferium.usage.unbilled").increment();
+      unbilled.increment();
       log.error("Completion event {} not recorded, its answer goes out unbilled: {}", e.requestId(), err.toString());
       return false;
     });

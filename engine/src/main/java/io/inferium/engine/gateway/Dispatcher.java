@@ -2,7 +2,6 @@ package io.inferium.engine.gateway;
 
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
@@ -64,19 +63,31 @@ public final class Dispatcher {
 
   /** A worker that can take a batch for this model now, or null if none can. */
   public Worker pick(String sha256) {
-    List<Worker> candidates = eligible().stream().filter(w -> !w.saturated()).toList();
-    if (candidates.isEmpty()) {
+    // Called for every batch: one pass into an array, no stream, comparator or list copies.
+    List<? extends Worker> all = attached.get();
+    Worker[] candidates = new Worker[all.size()];
+    int n = 0;
+    for (Worker w : all) {
+      if (!ejected.test(w.workerId()) && !w.saturated()) {
+        candidates[n++] = w;
+      }
+    }
+    if (n == 0) {
       return null;
     }
-    int offset = Math.floorMod(rotation.getAndIncrement(), candidates.size());
-    Comparator<Worker> order = Comparator
-        .comparing((Worker w) -> !w.hasLoaded(sha256))
-        .thenComparingInt(Worker::reserved);
+    int offset = Math.floorMod(rotation.getAndIncrement(), n);
     Worker best = null;
-    for (int i = 0; i < candidates.size(); i++) {
-      Worker w = candidates.get((i + offset) % candidates.size());
-      if (best == null || order.compare(w, best) < 0) {
+    boolean bestLoaded = false;
+    int bestReserved = 0;
+    for (int i = 0; i < n; i++) {
+      Worker w = candidates[(i + offset) % n];
+      boolean loaded = w.hasLoaded(sha256);
+      int reserved = w.reserved();
+      // Workers that have the model loaded first, then the fewest reserved slots; ties go to rotation order.
+      if (best == null || (loaded && !bestLoaded) || (loaded == bestLoaded && reserved < bestReserved)) {
         best = w;
+        bestLoaded = loaded;
+        bestReserved = reserved;
       }
     }
     return best;

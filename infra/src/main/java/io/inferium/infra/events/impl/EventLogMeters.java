@@ -10,6 +10,8 @@ final class EventLogMeters {
 
   private final MeterRegistry registry;
   private final String log;
+  /** One per topic (a handful, named in code): an append finds its counter without building a meter id. */
+  private final java.util.concurrent.ConcurrentMap<String, Counter> appended = new java.util.concurrent.ConcurrentHashMap<>();
 
   /** {@code log} tells the local log's series from Kafka's where one process runs both (outbox). */
   EventLogMeters(MeterRegistry registry, String log) {
@@ -18,8 +20,8 @@ final class EventLogMeters {
   }
 
   void appended(String topic) {
-    Counter.builder("inferium.events.appended").description("Events durably appended").tag("topic", topic).tag("log", log)
-        .register(registry).increment();
+    appended.computeIfAbsent(topic, t -> Counter.builder("inferium.events.appended").description("Events durably appended")
+        .tag("topic", t).tag("log", log).register(registry)).increment();
   }
 
   void appendFailed(String topic) {

@@ -31,6 +31,8 @@ final class LocalSubscription implements EventSubscription {
   private LocalTopic.Cursor cursor;
   private boolean started;
   private boolean busy;
+  /** A short batch was just handled: reads wait {@link LocalEventLog#LINGER_MS} so the next batch is larger. */
+  private boolean lingering;
   private boolean closed;
   private long signals;
   private long backoffMs;
@@ -70,7 +72,7 @@ final class LocalSubscription implements EventSubscription {
 
   private void pump() {
     // A signal from an append can arrive before the committed position is known: wait for start().
-    if (!started || busy || closed) {
+    if (!started || busy || lingering || closed) {
       return;
     }
     busy = true;
@@ -121,7 +123,18 @@ final class LocalSubscription implements EventSubscription {
             cursor = next;
             backoffMs = 0;
             done();
-            pump();
+            if (records.size() >= LocalEventLog.MAX_BATCH || LocalEventLog.LINGER_MS <= 0) {
+              pump();
+            } else {
+              // Caught up: each batch costs its handler a round (a database transaction for billing) and the log
+              // an fsynced commit, so under steady load let records gather for a moment instead of taking a
+              // few at a time. Appends while lingering are picked up when it ends (their signals are counted).
+              lingering = true;
+              owner.vertx().setTimer(LocalEventLog.LINGER_MS, id -> context.runOnContext(v -> {
+                lingering = false;
+                pump();
+              }));
+            }
           }));
     });
   }
