@@ -171,8 +171,15 @@ final class ConnectionGuard {
         // Answered before its body was read: discard (never store) what the client is still sending,
         // for at most lingerMs and LINGER_MAX_BYTES, so a client that writes its whole body before
         // reading gets the answer instead of a reset; then close rather than drain an upload nobody wants.
+        long bytesAtAnswer = req.bytesRead();
+        // The byte cap is enforced as the bytes arrive: at loopback speed a 50 ms check alone lets tens of MB through.
+        req.handler(chunk -> {
+          if (!c.closed && req.bytesRead() - bytesAtAnswer > LINGER_MAX_BYTES) {
+            c.connection.close();
+          }
+        });
         req.resume();
-        linger(c, req, req.bytesRead(), System.nanoTime());
+        linger(c, req, bytesAtAnswer, System.nanoTime());
         return;
       }
       if (c.current == original) {
