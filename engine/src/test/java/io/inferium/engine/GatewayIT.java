@@ -386,8 +386,11 @@ class GatewayIT {
     Eventually.until("the frozen worker to be replaced", Duration.ofSeconds(30),
         () -> gw.gateway.supervisor().workers().size() == 2);
     assertTrue(gw.metrics.scrape().contains("inferium_worker_restarts_total{reason=\"replaced\"}"));
-    JsonObject node = gw.get("/api/nodes").bodyAsJsonObject().getJsonArray("nodes").stream().map(JsonObject.class::cast)
-        .filter(n -> n.getString("node_id").equals(victim.workerId())).findFirst().orElseThrow();
+    // The ledger records the miss asynchronously, after the replacement may already be attached.
+    JsonObject node = Eventually.value("the missed heartbeat in the ledger", Duration.ofSeconds(10),
+        () -> gw.get("/api/nodes").bodyAsJsonObject().getJsonArray("nodes").stream().map(JsonObject.class::cast)
+            .filter(n -> n.getString("node_id").equals(victim.workerId())).findFirst().orElseThrow(),
+        n -> n.getDouble("reputation") < 1.0);
     assertTrue(node.getDouble("reputation") < 1.0, "a missed heartbeat costs reputation: " + node.encode());
     assertTrue(node.getJsonArray("recent_events").stream().map(JsonObject.class::cast)
         .anyMatch(e -> e.getString("kind").equals("heartbeat_miss")), node.encode());

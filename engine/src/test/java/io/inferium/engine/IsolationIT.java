@@ -306,7 +306,10 @@ class IsolationIT {
     long unauthorized = statuses.stream().filter(s -> s == 401).count();
     long throttled = statuses.stream().filter(s -> s == 429).count();
     assertEquals(flood, unauthorized + throttled, "every random key is refused");
-    assertTrue(unauthorized >= 20, "the first ones are looked up and refused: " + unauthorized);
+    // The miss budget is a bucket of 20 refilled at 1/s, shared with any earlier bad key from this address.
+    long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started) + 1;
+    assertTrue(unauthorized >= 1 && unauthorized <= 20 + seconds,
+        "the first ones are looked up and refused, within the budget: " + unauthorized);
     assertTrue(throttled > flood / 2, "most never reach the database: " + throttled);
     double dbQueries = lookups("db_hit") + lookups("db_miss") - dbBefore;
     System.out.printf("random-key flood: %d keys in %.1f s -> %d x 401, %d x 429, %.0f database lookups%n", flood,
