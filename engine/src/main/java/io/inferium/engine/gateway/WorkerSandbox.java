@@ -381,13 +381,47 @@ public final class WorkerSandbox {
 
   /** The gateway's class path as absolute, existing entries (the worker runs the same code). */
   static List<String> classPath() {
-    List<String> out = new ArrayList<>();
-    for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
+    return classPath(System.getProperty("java.class.path"));
+  }
+
+  /**
+   * The entries of {@code classPath} as absolute, existing paths, each jar followed by the jars its
+   * manifest's {@code Class-Path} names (a launcher jar such as the load test's lists its libraries
+   * there, and the sandbox must mount them too).
+   */
+  static List<String> classPath(String classPath) {
+    Set<String> out = new LinkedHashSet<>();
+    for (String entry : classPath.split(File.pathSeparator)) {
       if (!entry.isBlank() && Files.exists(Path.of(entry))) {
-        out.add(Path.of(entry).toAbsolutePath().normalize().toString());
+        Path path = Path.of(entry).toAbsolutePath().normalize();
+        out.add(path.toString());
+        out.addAll(manifestClassPath(path));
       }
     }
-    return out;
+    return List.copyOf(out);
+  }
+
+  private static List<String> manifestClassPath(Path jar) {
+    if (!Files.isRegularFile(jar)) {
+      return List.of();
+    }
+    try (java.util.jar.JarFile file = new java.util.jar.JarFile(jar.toFile())) {
+      java.util.jar.Manifest manifest = file.getManifest();
+      String listed = manifest == null ? null : manifest.getMainAttributes().getValue(java.util.jar.Attributes.Name.CLASS_PATH);
+      if (listed == null) {
+        return List.of();
+      }
+      List<String> out = new ArrayList<>();
+      for (String name : listed.trim().split("\\s+")) {
+        Path p = jar.getParent().resolve(name).normalize();
+        if (!name.isEmpty() && Files.exists(p)) {
+          out.add(p.toString());
+        }
+      }
+      return out;
+    } catch (IOException | RuntimeException e) {
+      return List.of();
+    }
   }
 
   static String javaBinary() {
