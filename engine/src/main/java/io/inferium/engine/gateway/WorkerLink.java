@@ -22,6 +22,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -111,7 +112,15 @@ public final class WorkerLink implements Worker {
         this::failAttestation);
     context.runOnContext(v -> {
       if (!closed && !disconnected) {
-        sealWatch = context.owner().setPeriodic(SEAL_WATCH_MS, t -> results.overdue(System.nanoTime()));
+        sealWatch = context.owner().setPeriodic(SEAL_WATCH_MS, t -> {
+          long now = System.nanoTime();
+          // A worker that has not even sent a heartbeat lately is frozen or starved, not withholding
+          // seals: the heartbeat watchdog replaces it and charges the miss. One that talks but does not
+          // seal is cut off here.
+          if (now - lastHeartbeatNanos <= TimeUnit.MILLISECONDS.toNanos(ResultWindow.MAX_UNSEALED_MS / 2)) {
+            results.overdue(now);
+          }
+        });
       }
     });
   }
