@@ -15,10 +15,13 @@
 # GATEWAY_WARMUP (seconds, default 60): `add` at 32 connections on each gateway before the table, so that
 # rows read steady state: on two cores the C2 compiler still takes about half the gateway's CPU for the
 # first ~40 s of load (per-thread /proc ticks), which a short per-row warm-up would bill to requests.
+# ROWS (default "add mlp gpt"): which rows to run (echo always runs with add). OUT: output folder
+# (default /tmp/inferium-serving; give each concurrent run its own).
 set -euo pipefail
 NEW=$(cd "${NEW:-.}" && pwd)
 OLD=${OLD:+$(cd "$OLD" && pwd)}
-D=${DURATION:-8}; W=${WARMUP:-2}; GW=${GATEWAY_WARMUP:-60}
+D=${DURATION:-8}; W=${WARMUP:-2}; GW=${GATEWAY_WARMUP:-60}; ROWS=${ROWS:-add mlp gpt}
+row() { case " $ROWS " in *" $1 "*) return 0;; *) return 1;; esac; }
 out=${OUT:-/tmp/inferium-serving}; rm -rf "$out"; mkdir -p "$out"
 LT=(java -Xss8m -jar "$NEW/loadtest/target/inferium-loadtest.jar")
 command -v wrk >/dev/null || { echo "wrk not found (apt-get install -y wrk)"; exit 2; }
@@ -105,6 +108,7 @@ done
 
 echo "name     conns     req/s  p50(ms)  p99(ms) server-us/u worker-us/u non2xx   units/s" | tee "$out/results.txt"
 for c in 1 32; do
+  row add || continue
   measure echo "$pid_ECHO" http://127.0.0.1:18100/echo "$out/add.json" "" "$c"
   for side in $sides; do
     measure "add-$side" "$(eval echo "\$pid_$side")" "http://127.0.0.1:$(eval echo "\$port_$side")/v2/models/add/infer" \
@@ -112,12 +116,14 @@ for c in 1 32; do
   done
 done
 for side in $sides; do
+  row mlp && \
   measure "mlp-$side" "$(eval echo "\$pid_$side")" "http://127.0.0.1:$(eval echo "\$port_$side")/v2/models/mlp/infer" \
     "$out/mlp.json" "spkey-$side" 64
+  row gpt && \
   measure "gpt-$side" "$(eval echo "\$pid_$side")" "http://127.0.0.1:$(eval echo "\$port_$side")/v1/completions" \
     "$out/gpt.json" "spkey-$side" 4 64
 done
-"${LT[@]}" ceiling --model-file "$out/mlp-wide.onnx" --width 64 --batch 64 --seconds "$D" > "$out/ceiling.txt" 2>&1 || true
+row mlp && "${LT[@]}" ceiling --model-file "$out/mlp-wide.onnx" --width 64 --batch 64 --seconds "$D" > "$out/ceiling.txt" 2>&1 || true
 ort=$(awk '/best_rows_per_s/ { print $2 }' "$out/ceiling.txt")
 echo "ONNX Runtime in-process, MLP batch 64: ${ort:-?} rows/s" | tee -a "$out/results.txt"
 
