@@ -6,10 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.inferium.functions.tensor.Tensors;
 import io.inferium.functions.tensor.V2Json;
+import io.inferium.infra.testing.Eventually;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -82,5 +84,25 @@ class SealIT {
     }
     assertEquals(honest, gw.nodeIdOfSlot("w1"), "the honest worker was never cut off");
     assertTrue(ok >= 10, "most answers are optimistic: " + ok);
+    // Each cheat is charged in the ledger with its evidence and ejected (at once, if consensus had not
+    // already ejected it for disagreeing); the honest node is not.
+    for (String slot : FAULTS.keySet()) {
+      String cheat = before.get(slot);
+      JsonObject node = Eventually.value(slot + "'s failed attestation in the ledger", Duration.ofSeconds(10),
+          () -> nodeRecord(cheat), n -> n != null && "ejected".equals(n.getString("state")));
+      JsonObject charge = node.getJsonArray("recent_events").stream().map(JsonObject.class::cast)
+          .filter(e -> e.getString("kind").equals("attestation_failed")).findFirst().orElseThrow(
+              () -> new AssertionError(slot + " ejected without an attestation_failed event: " + node.encode()));
+      assertTrue(charge.getValue("evidence").toString().contains("attestation"), charge.encode());
+    }
+    JsonObject good = nodeRecord(honest);
+    assertEquals("active", good.getString("state"), good.encode());
+    assertTrue(good.getJsonArray("recent_events").stream().map(JsonObject.class::cast)
+        .noneMatch(e -> e.getString("kind").equals("attestation_failed")), good.encode());
+  }
+
+  private JsonObject nodeRecord(String nodeId) throws Exception {
+    return gw.get("/api/nodes").bodyAsJsonObject().getJsonArray("nodes").stream().map(JsonObject.class::cast)
+        .filter(n -> n.getString("node_id").equals(nodeId)).findFirst().orElse(null);
   }
 }

@@ -205,10 +205,15 @@ public final class NodeLedger {
     return write;
   }
 
+  /** A node's results failed attestation (a wrong or withheld seal): recorded, and the node is ejected at once. */
+  public static final String ATTESTATION_FAILED = "attestation_failed";
+
   /**
    * A reliability failure: the node missed its heartbeats ({@code heartbeat_miss}) or did not stop a
    * cancelled run in time ({@code deadline_miss}). It lowers reputation like a disagreement (no stake
-   * is taken) and can eject the node.
+   * is taken) and can eject the node. {@link #ATTESTATION_FAILED} (its seal did not match what it sent,
+   * or it stopped sealing) is not a slip but evidence that its answers cannot be trusted: it ejects the
+   * node at once, whatever its reputation.
    */
   public synchronized Future<Void> penalize(String node, String kind, String detail) {
     NodeState st = states.get(node);
@@ -216,9 +221,11 @@ public final class NodeLedger {
       return Future.succeededFuture();
     }
     st.reputation = (1 - settings.reputationWeight()) * st.reputation;
-    boolean eject = !st.ejected && st.reputation < settings.minReputation();
-    String reason = eject ? String.format(java.util.Locale.ROOT, "reputation %.3f below %.3f after %s",
-        st.reputation, settings.minReputation(), kind) : null;
+    boolean fraud = ATTESTATION_FAILED.equals(kind);
+    boolean eject = !st.ejected && (fraud || st.reputation < settings.minReputation());
+    String reason = !eject ? null : fraud ? "failed attestation of its results: " + detail
+        : String.format(java.util.Locale.ROOT, "reputation %.3f below %.3f after %s",
+            st.reputation, settings.minReputation(), kind);
     if (eject) {
       st.ejected = true;
       ejected.add(node);

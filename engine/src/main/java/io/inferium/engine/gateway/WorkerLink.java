@@ -82,9 +82,13 @@ public final class WorkerLink implements Worker {
   private long sealWatch = -1;
   private boolean disconnected;
 
-  /** Told when a withdrawn request is still running past its grace; {@code nodeAtFault} says whether to charge the node. */
+  /**
+   * Told when the worker must be replaced: a withdrawn request still running past its grace, or results
+   * that failed attestation. {@code charge} is the ledger's kind to charge the node with
+   * ({@code deadline_miss}, {@code attestation_failed}), or null when the node is not at fault.
+   */
   interface Stuck {
-    void stuck(String why, boolean nodeAtFault);
+    void stuck(String why, String charge);
   }
 
   /**
@@ -148,7 +152,7 @@ public final class WorkerLink implements Worker {
       String reason = "worker " + workerId + " failed attestation of its results: " + why;
       log.error("{}: {}", this, reason);
       abort("attestation_failed", reason);
-      onStuck.stuck(reason, false);
+      onStuck.stuck(reason, io.inferium.verifier.NodeLedger.ATTESTATION_FAILED);
     });
   }
 
@@ -346,7 +350,7 @@ public final class WorkerLink implements Worker {
     long timer = context.owner().setTimer(grace, t -> {
       if (cancelling.remove(id) != null && !closed) {
         onStuck.stuck("request " + id + " still running " + grace + " ms after it was cancelled"
-            + (nodeAtFault ? "" : " (the client left; the node is not charged)"), nodeAtFault);
+            + (nodeAtFault ? "" : " (the client left; the node is not charged)"), nodeAtFault ? "deadline_miss" : null);
       }
     });
     cancelling.put(id, timer);

@@ -590,9 +590,9 @@ public final class WorkerSupervisor {
       Spawn owner = spawn;
       String nodeId = meta.getString("node_id");
       link = new WorkerLink(nodeId, spawn.workerId, socket, ctx, meta, settings.maxOutstanding(), settings.cancelGraceMs(),
-          (why, nodeAtFault) -> {
-            if (owner.slot != null && nodeAtFault) {
-              onMiss.accept(nodeId, new String[] {"deadline_miss", why});
+          (why, charge) -> {
+            if (owner.slot != null && charge != null) {
+              onMiss.accept(nodeId, new String[] {charge, why});
             }
             kill(owner, why);
           });
