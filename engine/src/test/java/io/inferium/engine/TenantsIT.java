@@ -169,6 +169,27 @@ class TenantsIT {
   }
 
   @Test
+  void exampleInputsCountTowardTheStorageQuota() throws Exception {
+    // A tiny model under the quota (203 of 600 bytes) cannot carry free kilobytes of examples in its spec.
+    assertEquals(201, gw.post("/api/tenants", "{\"id\":\"initech\",\"tier\":\"free\"}").statusCode());
+    String dev = key("initech", "developer");
+    JsonArray examples = new JsonArray();
+    for (int i = 0; i < 8; i++) {
+      examples.add(new JsonObject().put("inputs", new JsonArray()
+          .add(new JsonObject().put("name", "a").put("datatype", "FP32").put("shape", new JsonArray().add(1).add(4))
+              .put("data", new JsonArray().add(i + 0.125).add(i + 0.25).add(i + 0.375).add(i + 0.5)))
+          .add(new JsonObject().put("name", "b").put("datatype", "FP32").put("shape", new JsonArray().add(1).add(4))
+              .put("data", new JsonArray().add(1).add(2).add(3).add(4)))));
+    }
+    HttpResponse<Buffer> over = deploy(dev, new JsonObject().put("name", "initech-add").put("examples", examples), "add.onnx");
+    assertError(over, 402, "model storage quota of tier free exceeded");
+    assertTrue(over.bodyAsJsonObject().getString("error").contains("example inputs"), over.bodyAsString());
+    // Without them the same model fits.
+    assertEquals(202, deploy(dev, new JsonObject().put("name", "initech-add"), "add.onnx").statusCode());
+    awaitReady(dev, "initech-add");
+  }
+
+  @Test
   void theFreeTierIsThrottledAndStoppedAtItsStorageQuota() throws Exception {
     // A tenant of its own, so no other test spends its budget.
     assertEquals(201, gw.post("/api/tenants", "{\"id\":\"hooli\",\"tier\":\"free\"}").statusCode());

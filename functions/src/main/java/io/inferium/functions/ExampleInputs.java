@@ -69,6 +69,15 @@ public final class ExampleInputs {
     return List.copyOf(out);
   }
 
+  /**
+   * Bytes the examples take in storage (their JSON, UTF-8): they count toward the tenant's storage quota
+   * with the model, or a tiny model could carry {@link #MAX_JSON_CHARS} of examples in every version free.
+   */
+  public static long storedBytes(List<JsonObject> examples) {
+    return examples.isEmpty() ? 0 : new JsonArray(List.copyOf(examples)).encode()
+        .getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+  }
+
   /** The tensors of one input set that {@link #parse} accepted. */
   public static List<Tensor> tensors(JsonObject set) {
     return tensors(set, "examples");

@@ -119,8 +119,8 @@ final class FunctionRoutes {
             return Future.failedFuture(new ApiError(409, "the name '" + spec.name() + "' is taken by another tenant's function"));
           }
           Map<String, Path> bundle = textFiles(ctx, spec, model);
-          long bytes = bundle == null ? model.size() : ctx.fileUploads().stream().filter(f -> TEXT_PARTS.containsKey(f.name()))
-              .mapToLong(FileUpload::size).sum();
+          long bytes = (bundle == null ? model.size() : ctx.fileUploads().stream().filter(f -> TEXT_PARTS.containsKey(f.name()))
+              .mapToLong(FileUpload::size).sum()) + io.inferium.functions.ExampleInputs.storedBytes(spec.examples());
           int share = limits.pendingVerifications(who);
           return limits.storage(who, bytes).compose(release -> (bundle == null
               ? pipeline.deploy(spec, Path.of(model.uploadedFileName()), who.tenantId(), share)

@@ -242,7 +242,7 @@ final class Limits {
         .map(t -> "; tier " + t + " allows " + mib(tiers.get(t).orElseThrow().storageBytes())).orElse("");
     return new ApiError(402, "model storage quota of tier " + tier.name() + " exceeded: "
         + mib(used) + " used + " + mib(addBytes) + " uploaded > " + mib(tier.storageBytes())
-        + " (every function version counts its model bytes)" + upgrade);
+        + " (every function version counts its model bytes and its spec's example inputs)" + upgrade);
   }
 
   private final java.util.concurrent.ConcurrentHashMap<String, java.util.concurrent.atomic.AtomicInteger> uploading =

@@ -58,12 +58,14 @@ public final class Tenants {
   }
 
   /**
-   * Bytes of model files the tenant's function versions hold, counted once per version: the store keeps
-   * one copy of identical bytes, but a quota that counted them once would let a tenant deploy the same
-   * model under any number of names for the price of one.
+   * Bytes of model files the tenant's function versions hold, counted once per version, plus the
+   * example inputs their specs carry (as stored): the store keeps one copy of identical bytes, but a
+   * quota that counted them once would let a tenant deploy the same model under any number of names for
+   * the price of one.
    */
   public Future<Long> storageBytes(String tenantId) {
-    return pool.preparedQuery("SELECT COALESCE(SUM(model_bytes), 0)::bigint FROM functions WHERE owner = $1")
+    return pool.preparedQuery("SELECT COALESCE(SUM(model_bytes + COALESCE(octet_length((spec -> 'examples')::text), 0)), 0)::bigint "
+        + "FROM functions WHERE owner = $1")
         .execute(Tuple.of(tenantId)).map(rows -> rows.iterator().next().getLong(0));
   }
 
