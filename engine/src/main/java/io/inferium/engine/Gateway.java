@@ -28,7 +28,7 @@ import io.inferium.engine.text.Generations;
 import io.inferium.engine.text.LogLikelihoods;
 import io.inferium.engine.text.TextLoad;
 import io.inferium.engine.text.TextMetrics;
-import io.inferium.verifier.CodeChecksum;
+import io.inferium.functions.seal.CodeChecksum;
 import io.inferium.verifier.NodeLedger;
 import io.inferium.verifier.consensus.ConsensusVerifier;
 import io.vertx.core.Future;

@@ -36,7 +36,7 @@ class ArchitectureTest {
   @Test
   void theGatewayDoesNotLinkModelRuntimes() {
     noClasses().that().resideInAPackage("io.inferium.engine..")
-        .and().resideOutsideOfPackage("io.inferium.engine.worker..")
+        .and().resideOutsideOfPackage("io.inferium.node..")
         .and().doNotHaveFullyQualifiedName("io.inferium.engine.cli.WorkerCommand")
         .should().dependOnClassesThat().resideInAnyPackage(RUNTIMES)
         .check(classes);
@@ -49,7 +49,7 @@ class ArchitectureTest {
   @Test
   void theGatewayDoesNotReachModelRuntimesThroughOtherModules() {
     noClasses().that().resideInAPackage("io.inferium.engine..")
-        .and().resideOutsideOfPackage("io.inferium.engine.worker..")
+        .and().resideOutsideOfPackage("io.inferium.node..")
         .and().doNotHaveFullyQualifiedName("io.inferium.engine.cli.WorkerCommand")
         .and().doNotHaveFullyQualifiedName("io.inferium.engine.cli.Main")
         .should().transitivelyDependOnClassesThat().resideInAnyPackage(RUNTIMES)
@@ -58,7 +58,7 @@ class ArchitectureTest {
 
   @Test
   void theWorkerHoldsNoGatewayDatabaseOrEventCode() {
-    noClasses().that().resideInAPackage("io.inferium.engine.worker..")
+    noClasses().that().resideInAPackage("io.inferium.node..")
         .should().dependOnClassesThat().resideInAnyPackage(
             "io.inferium.engine.api..", "io.inferium.engine.mempool..", "io.inferium.engine.gateway..",
             "io.inferium.engine.text..", "io.inferium.engine.scoring..", "io.inferium.engine.deploy..",

@@ -3,6 +3,7 @@ package io.inferium.verifier;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.inferium.functions.seal.CodeChecksum;
 import org.junit.jupiter.api.Test;
 
 class AttestationTest {

@@ -1,6 +1,6 @@
 package io.inferium.engine.gateway;
 
-import io.inferium.engine.worker.WorkerOptions;
+import io.inferium.node.WorkerOptions;
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

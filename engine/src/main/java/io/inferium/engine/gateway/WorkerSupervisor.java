@@ -1,9 +1,9 @@
 package io.inferium.engine.gateway;
 
 import io.inferium.engine.metrics.EngineMetrics;
-import io.inferium.engine.protocol.Frame;
-import io.inferium.engine.protocol.FrameCodec;
-import io.inferium.engine.protocol.FrameType;
+import io.inferium.functions.protocol.Frame;
+import io.inferium.functions.protocol.FrameCodec;
+import io.inferium.functions.protocol.FrameType;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -578,9 +578,9 @@ public final class WorkerSupervisor {
     } else if (meta.getInteger("protocol", -1) != FrameCodec.PROTOCOL_VERSION) {
       problem = "protocol version " + meta.getValue("protocol") + ", gateway speaks " + FrameCodec.PROTOCOL_VERSION;
     } else if (!java.util.Objects.equals(meta.getString("node_id"),
-        io.inferium.verifier.NodeKeys.nodeIdOf(meta.getString("public_key")))) {
+        io.inferium.functions.seal.NodeKeys.nodeIdOf(meta.getString("public_key")))) {
       problem = "the hello's node id " + meta.getString("node_id") + " is not the id of the key it presents";
-    } else if (!io.inferium.verifier.NodeKeys.verify(meta.getString("public_key"), io.inferium.verifier.NodeKeys.helloMessage(
+    } else if (!io.inferium.functions.seal.NodeKeys.verify(meta.getString("public_key"), io.inferium.functions.seal.NodeKeys.helloMessage(
         meta.getString("node_id"), meta.getLong("pid", -1L), meta.getString("code_sha256"), meta.getString("token")),
         meta.getString("signature"))) {
       problem = "the hello of " + meta.getString("node_id") + " is not signed by the key it presents";
