@@ -28,5 +28,5 @@ public record WorkerOptions(String gatewayHost, int gatewayPort, String token, S
   public static final int DEFAULT_QUEUE_LIMIT = 256;
   public static final long DEFAULT_HEARTBEAT_MS = 1000;
   /** Environment variable carrying the spawn token, so it never shows in {@code ps}. */
-  public static final String TOKEN_ENV = "INFERIUM_WORKER_TOKEN";
+  public static final String TOKEN_ENV = io.inferium.functions.protocol.WorkerLaunch.TOKEN_ENV;
 }

@@ -28,7 +28,7 @@ import org.junit.jupiter.api.TestInstance;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class GenerationEngineTest {
 
-  private static final Path TINY_GPT = Path.of("..", "functions", "src", "main", "resources", "models", "tiny-gpt");
+  private static final Path TINY_GPT = Path.of("..", "src", "main", "resources", "models", "tiny-gpt");
 
   /** What the engine sent back, in order, with the time it was sent. */
   record Event(String kind, long requestId, String code, String message, long nanos) {}

@@ -19,7 +19,7 @@ final class TextModelsFixture {
   private TextModelsFixture() {}
 
   private static Path dir(String name) {
-    Path path = Path.of("src", "main", "resources", "models", name);
+    Path path = Path.of("..", "src", "main", "resources", "models", name);
     if (!Files.isDirectory(path)) {
       throw new IllegalStateException(path.toAbsolutePath() + " is missing: run functions/src/main/python/make_text_models.py");
     }

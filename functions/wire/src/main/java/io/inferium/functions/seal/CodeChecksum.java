@@ -15,7 +15,7 @@ import java.util.stream.Stream;
 /**
  * SHA-256 of the code a process runs: the jar that holds a class or, when running from a build
  * directory, every file under that directory in a fixed order. Gateway and worker compute it
- * independently; a worker whose checksum differs from the gateway's is not given work.
+ * independently (the gateway over the node code it spawns); a worker whose checksum differs is not given work.
  */
 public final class CodeChecksum {
 
@@ -23,7 +23,15 @@ public final class CodeChecksum {
 
   public static String of(Class<?> anchor) {
     try {
-      Path location = Path.of(anchor.getProtectionDomain().getCodeSource().getLocation().toURI());
+      return of(Path.of(anchor.getProtectionDomain().getCodeSource().getLocation().toURI()));
+    } catch (URISyntaxException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** The checksum of a jar, or of every file under a class directory: what {@link #of(Class)} computes for its location. */
+  public static String of(Path location) {
+    try {
       MessageDigest digest = MessageDigest.getInstance("SHA-256");
       if (Files.isDirectory(location)) {
         List<Path> files;
@@ -40,7 +48,7 @@ public final class CodeChecksum {
       return HexFormat.of().formatHex(digest.digest());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
-    } catch (URISyntaxException | NoSuchAlgorithmException e) {
+    } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
   }
