@@ -33,7 +33,7 @@ public record EdgeLimits(HttpTimeouts http, WorkerPortLimits workerPort) {
             (int) num(env, "INFERIUM_HTTP_IDLE_TIMEOUT_S", h.idleTimeoutS()), h.lingerMs()),
         new WorkerPortLimits(w.helloMaxBytes(), num(env, "INFERIUM_WORKER_HELLO_TIMEOUT_MS", w.helloTimeoutMs()),
             (int) num(env, "INFERIUM_WORKER_MAX_UNATTESTED", w.maxUnattested()),
-            Math.toIntExact(Math.min(io.inferium.engine.protocol.FrameCodec.MAX_FRAME_BYTES,
+            Math.toIntExact(Math.min(io.inferium.functions.protocol.FrameCodec.MAX_FRAME_BYTES,
                 num(env, "INFERIUM_WORKER_MAX_FRAME_MB", w.maxFrameBytes() >> 20) << 20))));
   }
 

@@ -7,6 +7,7 @@ import io.inferium.engine.auth.ApiKeys;
 import io.inferium.engine.auth.Tenants;
 import io.inferium.engine.auth.Tiers;
 import io.inferium.engine.deploy.DeployPipeline;
+import io.inferium.engine.gateway.NodeCode;
 import io.inferium.engine.gateway.Dispatcher;
 import io.inferium.engine.gateway.WorkerCall;
 import io.inferium.engine.schedule.SchedulerLoad;
@@ -28,7 +29,6 @@ import io.inferium.engine.text.Generations;
 import io.inferium.engine.text.LogLikelihoods;
 import io.inferium.engine.text.TextLoad;
 import io.inferium.engine.text.TextMetrics;
-import io.inferium.verifier.CodeChecksum;
 import io.inferium.verifier.NodeLedger;
 import io.inferium.verifier.consensus.ConsensusVerifier;
 import io.vertx.core.Future;
@@ -86,9 +86,9 @@ public final class Gateway {
     return vertx.executeBlocking(() -> {
           Files.createDirectories(dataDir.resolve("uploads"));
           tiers = Tiers.load(config.tiersFile());
-          return CodeChecksum.of(Gateway.class);
+          return NodeCode.resolve();
         }, false)
-        .compose(code -> Database.open(vertx, db).compose(d -> {
+        .compose(nodeCode -> Database.open(vertx, db).compose(d -> {
           database = d;
           log.info("Database: {}", d.description());
           ApiKeys keys = new ApiKeys(d.pool(), metrics.registry());
@@ -96,7 +96,7 @@ public final class Gateway {
             adminKeyLocation = where;
             store = new FunctionStore(d.pool());
             ModelBlobs blobs = new ModelBlobs(dataDir.resolve("models"), files);
-            supervisor = new WorkerSupervisor(vertx, config.supervisorSettings(), engineMetrics, code);
+            supervisor = new WorkerSupervisor(vertx, config.supervisorSettings(), engineMetrics, nodeCode);
             supervisor.portLimits(config.edges().workerPort());
             NodeLedger ledger = new NodeLedger(d.pool(), config.ledger(), metrics.registry());
             this.ledger = ledger;

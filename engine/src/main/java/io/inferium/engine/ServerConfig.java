@@ -4,7 +4,7 @@ import io.inferium.engine.deploy.DeploySettings;
 import io.inferium.engine.gateway.SandboxSettings;
 import io.inferium.engine.gateway.ScaleSettings;
 import io.inferium.engine.gateway.SupervisorSettings;
-import io.inferium.functions.runtime.ExecutionDevice;
+import io.inferium.functions.ExecutionDevice;
 import java.nio.file.Path;
 
 /**

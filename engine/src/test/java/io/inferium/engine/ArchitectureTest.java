@@ -13,12 +13,16 @@ import org.junit.jupiter.api.Test;
  * The boundaries the build enforces (docs/ARCHITECTURE.md, "Boundaries"): no package cycles anywhere
  * in {@code io.inferium}; the gateway never links ONNX Runtime, DJL or Jinjava (models, tokenizers
  * and templates are untrusted input for native or interpreted code and run in worker processes
- * only); and the worker (node) side holds no gateway, database or event-log code.
+ * only, from the node artifact); and the node and the wire contract hold no gateway, database or
+ * event-log code. The module boundaries (functions/wire, functions/node) and engine's enforcer rule
+ * enforce the same at compile time; these rules name the packages so a split package cannot hide it.
  */
 class ArchitectureTest {
 
   private static final String[] RUNTIMES = {"ai.onnxruntime..", "ai.djl..", "com.hubspot.jinjava.."};
   private static JavaClasses classes;
+  /** The node and the functions modules (wire included) as this build made them. */
+  private static JavaClasses functionsAndNode;
 
   @BeforeAll
   static void importClasses() {
@@ -26,44 +30,68 @@ class ArchitectureTest {
         .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
         .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_JARS)
         .importPackages("io.inferium");
+    // In a reactor `verify` the node and wire arrive as this build's packaged jars (under some target/);
+    // never the copies in the local repository, which may be older.
+    functionsAndNode = new ClassFileImporter()
+        .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+        .withImportOption(location -> location.contains("/target/") && !location.contains("-tests.jar"))
+        .importPackages("io.inferium.functions", "io.inferium.node");
   }
 
   @Test
   void noPackageCycles() {
     slices().matching("io.inferium.(**)").should().beFreeOfCycles().check(classes);
+    slices().matching("io.inferium.(**)").should().beFreeOfCycles().check(functionsAndNode);
   }
+
+  /** Packages of the node artifact (functions/node): the only code that may link the model runtimes. */
+  private static final String[] NODE = {"io.inferium.node..", "io.inferium.functions.runtime..", "io.inferium.functions.generation.."};
 
   @Test
-  void theGatewayDoesNotLinkModelRuntimes() {
-    noClasses().that().resideInAPackage("io.inferium.engine..")
-        .and().resideOutsideOfPackage("io.inferium.engine.worker..")
-        .and().doNotHaveFullyQualifiedName("io.inferium.engine.cli.WorkerCommand")
+  void onlyTheNodeLinksModelRuntimes() {
+    noClasses().that().resideOutsideOfPackages(NODE)
         .should().dependOnClassesThat().resideInAnyPackage(RUNTIMES)
         .check(classes);
+    noClasses().that().resideOutsideOfPackages(NODE)
+        .should().dependOnClassesThat().resideInAnyPackage(RUNTIMES)
+        .check(functionsAndNode);
   }
 
-  /**
-   * The same through other modules' classes. One known path remains until the node gets its own
-   * artifact (issue 11): the CLI's entry point lists the worker command. Nothing else may join it.
-   */
+  /** The same through other modules' classes: no path from the gateway to a model runtime, not even the CLI's. */
   @Test
   void theGatewayDoesNotReachModelRuntimesThroughOtherModules() {
     noClasses().that().resideInAPackage("io.inferium.engine..")
-        .and().resideOutsideOfPackage("io.inferium.engine.worker..")
-        .and().doNotHaveFullyQualifiedName("io.inferium.engine.cli.WorkerCommand")
-        .and().doNotHaveFullyQualifiedName("io.inferium.engine.cli.Main")
         .should().transitivelyDependOnClassesThat().resideInAnyPackage(RUNTIMES)
         .check(classes);
   }
 
+  /** The gateway reaches workers only through the wire protocol and a class path, never by linking node code. */
   @Test
-  void theWorkerHoldsNoGatewayDatabaseOrEventCode() {
-    noClasses().that().resideInAPackage("io.inferium.engine.worker..")
-        .should().dependOnClassesThat().resideInAnyPackage(
-            "io.inferium.engine.api..", "io.inferium.engine.mempool..", "io.inferium.engine.gateway..",
-            "io.inferium.engine.text..", "io.inferium.engine.scoring..", "io.inferium.engine.deploy..",
-            "io.inferium.scoring..", "io.inferium.infra.events..", "io.vertx.sqlclient..", "io.vertx.pgclient..",
-            "org.apache.kafka..", "org.flywaydb..")
+  void theGatewayDoesNotLinkNodeCode() {
+    noClasses().that().resideOutsideOfPackages(NODE)
+        .should().dependOnClassesThat().resideInAnyPackage(NODE)
         .check(classes);
+  }
+
+  @Test
+  void theNodeHoldsNoGatewayDatabaseOrEventCode() {
+    noClasses().that().resideInAnyPackage(NODE)
+        .should().dependOnClassesThat().resideInAnyPackage(
+            "io.inferium.engine..", "io.inferium.infra..", "io.inferium.verifier..", "io.inferium.scoring..",
+            "io.inferium.chain..", "io.inferium.loadtest..", "io.vertx.sqlclient..", "io.vertx.pgclient..",
+            "io.vertx.kafka..", "org.apache.kafka..", "org.flywaydb..")
+        .check(functionsAndNode);
+  }
+
+  /** The wire contract (shared by gateway and node) stands on its own: no gateway, store, database or event code. */
+  @Test
+  void theWireContractDependsOnNothingOfTheGateway() {
+    noClasses().that().resideInAnyPackage("io.inferium.functions.protocol..", "io.inferium.functions.seal..",
+            "io.inferium.functions.tensor..")
+        .should().dependOnClassesThat().resideInAnyPackage(
+            "io.inferium.engine..", "io.inferium.infra..", "io.inferium.verifier..", "io.inferium.scoring..",
+            "io.inferium.functions.onnx..", "io.inferium.node..", "io.vertx.sqlclient..", "io.vertx.pgclient..",
+            "io.vertx.kafka..", "org.apache.kafka..")
+        .check(functionsAndNode);
   }
 }

@@ -1,7 +1,7 @@
 package io.inferium.engine;
 
 import io.inferium.functions.runtime.Cancellation;
-import io.inferium.functions.runtime.ExecutionDevice;
+import io.inferium.functions.ExecutionDevice;
 import io.inferium.functions.runtime.LoadedModel;
 import io.inferium.functions.runtime.OnnxRunner;
 import io.inferium.functions.tensor.Tensor;

@@ -207,7 +207,7 @@ class WorkerSandboxIT {
   private static boolean isWorker(ProcessHandle p) {
     try {
       List<String> args = List.of(Files.readString(Path.of("/proc", Long.toString(p.pid()), "cmdline")).split("\0"));
-      return args.get(0).endsWith("/java") && args.contains("io.inferium.engine.cli.Main") && args.contains("worker");
+      return args.get(0).endsWith("/java") && args.contains(io.inferium.functions.protocol.WorkerLaunch.MAIN_CLASS) && args.contains("worker");
     } catch (java.io.IOException e) {
       return false;
     }

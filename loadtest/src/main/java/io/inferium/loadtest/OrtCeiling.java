@@ -1,7 +1,7 @@
 package io.inferium.loadtest;
 
 import io.inferium.functions.runtime.Cancellation;
-import io.inferium.functions.runtime.ExecutionDevice;
+import io.inferium.functions.ExecutionDevice;
 import io.inferium.functions.runtime.LoadedModel;
 import io.inferium.functions.runtime.ModelRunException;
 import io.inferium.functions.runtime.OnnxRunner;

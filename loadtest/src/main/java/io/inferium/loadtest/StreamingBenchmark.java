@@ -1,6 +1,6 @@
 package io.inferium.loadtest;
 
-import io.inferium.functions.generation.SamplingParams;
+import io.inferium.functions.SamplingParams;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;

@@ -1,5 +1,8 @@
 package io.inferium.verifier;
 
+import io.inferium.functions.seal.CodeChecksum;
+import io.inferium.functions.seal.NodeKeys;
+import io.inferium.functions.seal.ResultSeal;
 import java.util.Optional;
 
 /**

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.inferium.functions.seal.NodeKeys;
+import io.inferium.functions.seal.ResultSeal;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HexFormat;

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.inferium.functions.FunctionSpec;
+import io.inferium.functions.seal.OutputHash;
 import io.inferium.functions.tensor.Tensor;
 import io.inferium.functions.tensor.Tensors;
 import io.inferium.infra.Database;

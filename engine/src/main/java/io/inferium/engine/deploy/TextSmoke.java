@@ -1,12 +1,12 @@
 package io.inferium.engine.deploy;
 
 import io.inferium.engine.gateway.WorkerLink;
-import io.inferium.engine.protocol.Frame;
-import io.inferium.engine.protocol.FrameType;
+import io.inferium.functions.protocol.Frame;
+import io.inferium.functions.protocol.FrameType;
 import io.inferium.functions.FunctionKind;
 import io.inferium.functions.FunctionRecord;
 import io.inferium.functions.VerificationCheck;
-import io.inferium.functions.generation.SamplingParams;
+import io.inferium.functions.SamplingParams;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;

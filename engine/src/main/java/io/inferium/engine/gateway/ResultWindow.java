@@ -1,9 +1,9 @@
 package io.inferium.engine.gateway;
 
 import io.inferium.functions.tensor.Tensor;
-import io.inferium.verifier.NodeKeys;
-import io.inferium.verifier.OutputHash;
-import io.inferium.verifier.ResultSeal;
+import io.inferium.functions.seal.NodeKeys;
+import io.inferium.functions.seal.OutputHash;
+import io.inferium.functions.seal.ResultSeal;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;

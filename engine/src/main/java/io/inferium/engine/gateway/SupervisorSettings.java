@@ -1,6 +1,6 @@
 package io.inferium.engine.gateway;
 
-import io.inferium.functions.runtime.ExecutionDevice;
+import io.inferium.functions.ExecutionDevice;
 import java.nio.file.Path;
 import java.util.List;
 

@@ -1,7 +1,7 @@
 package io.inferium.engine.gateway;
 
-import io.inferium.engine.protocol.Frame;
-import io.inferium.engine.protocol.FrameType;
+import io.inferium.functions.protocol.Frame;
+import io.inferium.functions.protocol.FrameType;
 import io.inferium.functions.tensor.Tensor;
 import io.inferium.verifier.Attestation;
 import io.vertx.core.Future;

@@ -2,8 +2,8 @@ package io.inferium.engine.gateway;
 
 import io.inferium.engine.failure.WorkerFailure;
 import io.inferium.engine.metrics.EngineMetrics;
-import io.inferium.engine.protocol.Frame;
-import io.inferium.engine.protocol.FrameType;
+import io.inferium.functions.protocol.Frame;
+import io.inferium.functions.protocol.FrameType;
 import io.inferium.functions.FunctionRecord;
 import io.inferium.functions.ModelBlobs;
 import io.inferium.functions.tensor.Tensor;

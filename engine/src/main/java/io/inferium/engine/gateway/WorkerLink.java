@@ -2,9 +2,9 @@ package io.inferium.engine.gateway;
 
 import io.inferium.engine.failure.WorkerFailure;
 
-import io.inferium.engine.protocol.Frame;
-import io.inferium.engine.protocol.FrameCodec;
-import io.inferium.engine.protocol.FrameType;
+import io.inferium.functions.protocol.Frame;
+import io.inferium.functions.protocol.FrameCodec;
+import io.inferium.functions.protocol.FrameType;
 import io.inferium.functions.ModelSignature;
 import io.inferium.verifier.Attestation;
 import io.vertx.core.Context;
@@ -33,7 +33,7 @@ import org.slf4j.LoggerFactory;
  * heartbeats). Outstanding work is bounded by {@code maxOutstanding}.
  *
  * <p>Results are answered as they arrive and attested afterwards, in windows: the worker seals
- * the results it sent every few milliseconds ({@link io.inferium.verifier.ResultSeal}, a SEAL frame),
+ * the results it sent every few milliseconds ({@link io.inferium.functions.seal.ResultSeal}, a SEAL frame),
  * the link checks each seal off the event loop against what it received ({@link ResultWindow}), and
  * a seal that is wrong or overdue cuts the worker off ({@code attestation_failed}).
  */
@@ -482,7 +482,7 @@ public final class WorkerLink implements Worker {
     }
     if (frame.type() == FrameType.SEAL) {
       JsonObject m = frame.meta();
-      results.sealed(new io.inferium.verifier.ResultSeal.Sealed(frame.correlationId(), m.getInteger("count", 0),
+      results.sealed(new io.inferium.functions.seal.ResultSeal.Sealed(frame.correlationId(), m.getInteger("count", 0),
           m.getString("root"), m.getString("signature")));
       return;
     }

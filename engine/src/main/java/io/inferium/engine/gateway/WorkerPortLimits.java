@@ -1,6 +1,6 @@
 package io.inferium.engine.gateway;
 
-import io.inferium.engine.protocol.FrameCodec;
+import io.inferium.functions.protocol.FrameCodec;
 
 /**
  * Bounds of the worker port, which anything on the machine can connect to: what a connection may

@@ -1,6 +1,6 @@
 package io.inferium.engine.gateway;
 
-import io.inferium.engine.worker.WorkerOptions;
+import io.inferium.functions.protocol.WorkerLaunch;
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -99,8 +99,11 @@ public final class WorkerSandbox {
   private final Path root;
   private final String summary;
   private final WorkerUids uids;
-  private WorkerSandbox(SandboxSettings settings, boolean files, Optional<CgroupV2> cgroup, String summary) {
+  private final List<String> classPath;
+
+  private WorkerSandbox(SandboxSettings settings, List<String> classPath, boolean files, Optional<CgroupV2> cgroup, String summary) {
     this.settings = settings;
+    this.classPath = List.copyOf(classPath);
     this.files = files;
     this.cgroup = cgroup;
     this.root = settings.scratchRoot().toAbsolutePath().resolve(".root");
@@ -112,7 +115,7 @@ public final class WorkerSandbox {
    * Decides what can be enforced here (running a probe worker command inside the sandbox when it is
    * wanted) and logs it. Fails only in {@link SandboxSettings.Mode#REQUIRED} when the file sandbox is unavailable.
    */
-  public static WorkerSandbox probe(SandboxSettings settings) throws IOException {
+  public static WorkerSandbox probe(SandboxSettings settings, List<String> classPath) throws IOException {
     Path scratchRoot = settings.scratchRoot().toAbsolutePath();
     Files.createDirectories(scratchRoot);
     restrict(scratchRoot, "rwx------");
@@ -134,7 +137,7 @@ public final class WorkerSandbox {
       why = unavailable(settings);
     }
     boolean files = why == null;
-    WorkerSandbox draft = new WorkerSandbox(settings, files, cg, "");
+    WorkerSandbox draft = new WorkerSandbox(settings, classPath, files, cg, "");
     if (files) {
       draft.openModelStore();
       why = draft.tryLaunch();
@@ -165,7 +168,7 @@ public final class WorkerSandbox {
     } else {
       log.warn("Worker sandbox {}", summary);
     }
-    return new WorkerSandbox(settings, files, cg, summary);
+    return new WorkerSandbox(settings, classPath, files, cg, summary);
   }
 
   private static String unavailable(SandboxSettings settings) {
@@ -197,7 +200,7 @@ public final class WorkerSandbox {
           "for f; do [ -r \"$f\" ] || { echo \"the worker uid cannot read $f\"; exit 3; }; done; "
               + "[ ! -e \"$INFERIUM_PROBE_SECRET\" ] || { echo \"files outside the sandbox are visible\"; exit 4; }",
           "probe", javaBinary()));
-      check.addAll(classPath());
+      check.addAll(classPath);
       ProcessBuilder pb = new ProcessBuilder(wrap(probe, check)).redirectErrorStream(true);
       pb.environment().clear();
       pb.environment().putAll(environment(probe, "probe"));
@@ -287,7 +290,7 @@ public final class WorkerSandbox {
     env.put("DJL_CACHE_DIR", launch.scratch().resolve("djl").toString());
     // glibc's per-thread arenas reserve 64 MiB of address space each; two keep RLIMIT_AS meaningful.
     env.put("MALLOC_ARENA_MAX", "2");
-    env.put(WorkerOptions.TOKEN_ENV, token);
+    env.put(WorkerLaunch.TOKEN_ENV, token);
     return env;
   }
 
@@ -335,7 +338,7 @@ public final class WorkerSandbox {
     if (!javaHome.startsWith("/usr")) {
       readOnly.add(javaHome.toString());
     }
-    readOnly.addAll(classPath());
+    readOnly.addAll(classPath);
     readOnly.add(settings.modelsDir().toAbsolutePath().toString());
     if (Files.isDirectory(Path.of("/sys/devices/system/cpu"))) {
       readOnly.add("/sys/devices/system/cpu");
@@ -377,11 +380,6 @@ public final class WorkerSandbox {
       }
     }
     return out;
-  }
-
-  /** The gateway's class path as absolute, existing entries (the worker runs the same code). */
-  static List<String> classPath() {
-    return classPath(System.getProperty("java.class.path"));
   }
 
   /**

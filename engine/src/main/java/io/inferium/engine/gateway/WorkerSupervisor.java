@@ -1,9 +1,10 @@
 package io.inferium.engine.gateway;
 
 import io.inferium.engine.metrics.EngineMetrics;
-import io.inferium.engine.protocol.Frame;
-import io.inferium.engine.protocol.FrameCodec;
-import io.inferium.engine.protocol.FrameType;
+import io.inferium.functions.protocol.WorkerLaunch;
+import io.inferium.functions.protocol.Frame;
+import io.inferium.functions.protocol.FrameCodec;
+import io.inferium.functions.protocol.FrameType;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -50,6 +51,7 @@ public final class WorkerSupervisor {
   private final SupervisorSettings settings;
   private final EngineMetrics metrics;
   private final String expectedCode;
+  private final NodeCode node;
   private final Map<String, Spawn> awaitingHello = new ConcurrentHashMap<>();
   private final List<Slot> slots = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final List<Spawn> sandboxes = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -124,18 +126,20 @@ public final class WorkerSupervisor {
     }
   }
 
-  public WorkerSupervisor(Vertx vertx, SupervisorSettings settings, EngineMetrics metrics, String expectedCode) {
+  /** @param node the code workers run from; its checksum is what their hellos must report */
+  public WorkerSupervisor(Vertx vertx, SupervisorSettings settings, EngineMetrics metrics, NodeCode node) {
     this.vertx = vertx;
     this.settings = settings;
     this.metrics = metrics;
-    this.expectedCode = expectedCode;
+    this.node = node;
+    this.expectedCode = node.sha256();
   }
 
   /** Listens on a loopback port, spawns the pool and waits for its workers to attach. */
   public Future<Void> start() {
     context = vertx.getOrCreateContext();
     metrics.workersAlive(this::aliveCount);
-    return vertx.executeBlocking(() -> WorkerSandbox.probe(settings.sandbox()), false)
+    return vertx.executeBlocking(() -> WorkerSandbox.probe(settings.sandbox(), node.entries()), false)
         .compose(box -> {
           sandbox = box;
           return vertx.createNetServer(new NetServerOptions().setHost("127.0.0.1").setPort(0).setTcpNoDelay(true))
@@ -335,9 +339,9 @@ public final class WorkerSupervisor {
     cmd.addAll(settings.jvmOptions());
     cmd.addAll(sandbox.jvmOptions(spawn.launch));
     cmd.add("-cp");
-    cmd.add(System.getProperty("java.class.path"));
-    cmd.add("io.inferium.engine.cli.Main");
-    cmd.add("worker");
+    cmd.add(node.classPath());
+    cmd.add(WorkerLaunch.MAIN_CLASS);
+    cmd.add(WorkerLaunch.COMMAND);
     cmd.add("--gateway-port=" + server.actualPort());
     cmd.add("--node-id=" + spawn.workerId);
     cmd.add("--device=" + settings.device().name().toLowerCase(java.util.Locale.ROOT));
@@ -578,9 +582,9 @@ public final class WorkerSupervisor {
     } else if (meta.getInteger("protocol", -1) != FrameCodec.PROTOCOL_VERSION) {
       problem = "protocol version " + meta.getValue("protocol") + ", gateway speaks " + FrameCodec.PROTOCOL_VERSION;
     } else if (!java.util.Objects.equals(meta.getString("node_id"),
-        io.inferium.verifier.NodeKeys.nodeIdOf(meta.getString("public_key")))) {
+        io.inferium.functions.seal.NodeKeys.nodeIdOf(meta.getString("public_key")))) {
       problem = "the hello's node id " + meta.getString("node_id") + " is not the id of the key it presents";
-    } else if (!io.inferium.verifier.NodeKeys.verify(meta.getString("public_key"), io.inferium.verifier.NodeKeys.helloMessage(
+    } else if (!io.inferium.functions.seal.NodeKeys.verify(meta.getString("public_key"), io.inferium.functions.seal.NodeKeys.helloMessage(
         meta.getString("node_id"), meta.getLong("pid", -1L), meta.getString("code_sha256"), meta.getString("token")),
         meta.getString("signature"))) {
       problem = "the hello of " + meta.getString("node_id") + " is not signed by the key it presents";

@@ -3,7 +3,7 @@ package io.inferium.engine.scoring;
 import io.inferium.engine.text.Generations;
 import io.inferium.engine.text.LogLikelihoods;
 import io.inferium.functions.FunctionRecord;
-import io.inferium.functions.generation.SamplingParams;
+import io.inferium.functions.SamplingParams;
 import io.inferium.scoring.eval.EvalDataset;
 import io.inferium.scoring.eval.EvalStore;
 import io.inferium.scoring.eval.TextMetrics;

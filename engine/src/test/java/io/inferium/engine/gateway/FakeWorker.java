@@ -1,12 +1,12 @@
 package io.inferium.engine.gateway;
 
 import io.inferium.engine.failure.WorkerFailure;
-import io.inferium.engine.protocol.Frame;
-import io.inferium.engine.protocol.FrameType;
+import io.inferium.functions.protocol.Frame;
+import io.inferium.functions.protocol.FrameType;
 import io.inferium.functions.tensor.Tensor;
 import io.inferium.verifier.Attestation;
-import io.inferium.verifier.NodeKeys;
-import io.inferium.verifier.OutputHash;
+import io.inferium.functions.seal.NodeKeys;
+import io.inferium.functions.seal.OutputHash;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.json.JsonArray;

@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.inferium.functions.tensor.DataType;
 import io.inferium.functions.tensor.Tensor;
-import io.inferium.verifier.NodeKeys;
-import io.inferium.verifier.OutputHash;
-import io.inferium.verifier.ResultSeal;
+import io.inferium.functions.seal.NodeKeys;
+import io.inferium.functions.seal.OutputHash;
+import io.inferium.functions.seal.ResultSeal;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;

@@ -123,7 +123,7 @@ class WorkerCallTest {
     }
     @Override public Future<Void> unload(String sha256) { return to.unload(sha256); }
     @Override public io.inferium.verifier.Attestation attestation() { return to.attestation(); }
-    @Override public Sent send(io.inferium.engine.protocol.FrameType type, JsonObject meta,
+    @Override public Sent send(io.inferium.functions.protocol.FrameType type, JsonObject meta,
         List<io.inferium.functions.tensor.Tensor> tensors, java.util.function.Consumer<WorkerLink.Token> onToken) {
       return to.send(type, meta, tensors, onToken);
     }

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.inferium.functions.FunctionRecord;
 import io.inferium.functions.FunctionSpec;
 import io.inferium.functions.FunctionState;
-import io.inferium.functions.generation.SamplingParams;
+import io.inferium.functions.SamplingParams;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 

@@ -16,7 +16,7 @@ import io.inferium.engine.gateway.FakeWorker;
 import io.inferium.engine.gateway.Worker;
 import io.inferium.engine.gateway.WorkerCall;
 import io.inferium.engine.metrics.EngineMetrics;
-import io.inferium.engine.protocol.FrameType;
+import io.inferium.functions.protocol.FrameType;
 import io.inferium.functions.FunctionRecord;
 import io.inferium.functions.FunctionSpec;
 import io.inferium.functions.FunctionState;

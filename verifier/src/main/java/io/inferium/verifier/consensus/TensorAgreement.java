@@ -2,7 +2,7 @@ package io.inferium.verifier.consensus;
 
 import io.inferium.functions.tensor.Tensor;
 import io.inferium.verifier.Agreement;
-import io.inferium.verifier.OutputHash;
+import io.inferium.functions.seal.OutputHash;
 import io.inferium.verifier.Similarity;
 import java.util.List;
 

@@ -1,0 +1,430 @@
+package io.inferium.node;
+
+import io.inferium.functions.protocol.Frame;
+import io.inferium.functions.protocol.FrameCodec;
+import io.inferium.functions.protocol.FrameType;
+import io.inferium.functions.runtime.Cancellation;
+import io.inferium.functions.runtime.ModelRunException;
+import io.inferium.functions.runtime.OnnxRunner;
+import io.inferium.functions.tensor.Tensor;
+import io.inferium.functions.seal.CodeChecksum;
+import io.inferium.functions.seal.NodeKeys;
+import io.inferium.functions.seal.OutputHash;
+import io.inferium.functions.seal.ResultSeal;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.DataInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.lang.management.ManagementFactory;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The worker process: connects back to the gateway, attests itself, then loads models and runs
+ * batches on a few large-stack threads. Blocking I/O is fine here: this process has no event loop,
+ * and a model that crashes or hangs it costs only this process.
+ */
+public final class WorkerProcess {
+
+  private static final Logger log = LoggerFactory.getLogger(WorkerProcess.class);
+  /** ONNX Runtime can overflow a default 1 MiB stack while creating its environment. */
+  static final long ORT_STACK_BYTES = 8L << 20;
+
+  private final WorkerOptions options;
+  private final ThreadPoolExecutor executor;
+  private final ScheduledExecutorService heartbeat;
+  private final Map<Long, Cancellation> running = new ConcurrentHashMap<>();
+  /** INFER and EMBED requests accepted and not yet begun; whoever removes an id (start or cancel) owns its answer. */
+  private final java.util.Set<Long> notStarted = ConcurrentHashMap.newKeySet();
+  private final AtomicInteger active = new AtomicInteger();
+  private OutputStream out;
+  private ModelHost host;
+  private TextHost text;
+  private TextAnswers textAnswers;
+  private final FaultInjector faults;
+  private NodeKeys keys;
+  /** Results sent since the last seal; guarded by {@code this}, like the writes, so its order is the wire order. */
+  private ResultSeal.Window seals;
+  private int sealEvery = 64;
+  private long sealMs = 10;
+
+  private WorkerProcess(WorkerOptions options) {
+    this.options = options;
+    this.faults = FaultInjector.parse(options.fault(), options.nodeId());
+    AtomicInteger n = new AtomicInteger();
+    this.executor = new ThreadPoolExecutor(options.slots(), options.slots(), 0, TimeUnit.SECONDS,
+        new ArrayBlockingQueue<>(options.queueLimit()),
+        r -> new Thread(null, r, "inferium-ort-" + n.incrementAndGet(), ORT_STACK_BYTES));
+    this.heartbeat = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "inferium-heartbeat");
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  /** Runs until the gateway closes the connection; returns the process exit code. */
+  public static int run(WorkerOptions options) {
+    return new WorkerProcess(options).serve();
+  }
+
+  private int serve() {
+    try {
+      OnnxRunner runner = executor.submit(() -> OnnxRunner.create(options.device(), options.intraOpThreads())).get();
+      host = new ModelHost(runner);
+      text = new TextHost(runner);
+      keys = options.keyFile() == null ? NodeKeys.generate() : NodeKeys.loadOrCreate(options.keyFile());
+      log.info("worker {} is node {}", options.nodeId(), keys.nodeId());
+      textAnswers = new TextAnswers(text, this::send, this::sendResult, options.nodeId());
+      String code = CodeChecksum.of(WorkerProcess.class);
+      // Built before connecting: the gateway gives a connection only a few seconds to say hello.
+      JsonObject helloMeta = hello(runner, code);
+      try (Socket socket = new Socket()) {
+        socket.setTcpNoDelay(true);
+        socket.connect(new InetSocketAddress(options.gatewayHost(), options.gatewayPort()), 10_000);
+        out = new BufferedOutputStream(socket.getOutputStream(), 1 << 16);
+        DataInputStream in = new DataInputStream(new BufferedInputStream(socket.getInputStream(), 1 << 16));
+        send(Frame.of(FrameType.HELLO, 0, helloMeta));
+        Frame welcome = read(in);
+        if (welcome.type() != FrameType.WELCOME) {
+          log.error("gateway refused this worker: {}", welcome.meta().getString("message"));
+          return 2;
+        }
+        synchronized (this) {
+          seals = new ResultSeal.Window(keys, welcome.meta().getString("seal_nonce", ""));
+          sealEvery = Math.max(1, welcome.meta().getInteger("seal_every", sealEvery));
+          sealMs = Math.max(1, welcome.meta().getLong("seal_ms", sealMs));
+        }
+        log.info("worker {} attached to gateway {}:{}", options.nodeId(), options.gatewayHost(), options.gatewayPort());
+        heartbeat.scheduleAtFixedRate(this::sendHeartbeat, 0, options.heartbeatMs(), TimeUnit.MILLISECONDS);
+        faults.probe();
+        while (true) {
+          dispatch(read(in));
+        }
+      }
+    } catch (EOFException e) {
+      log.info("gateway closed the connection; worker {} exits", options.nodeId());
+      return 0;
+    } catch (Exception e) {
+      log.error("worker {} failed: {}", options.nodeId(), e.toString(), e);
+      return 1;
+    } finally {
+      executor.shutdownNow();
+      heartbeat.shutdownNow();
+    }
+  }
+
+  private JsonObject hello(OnnxRunner runner, String codeSha) {
+    long memory = ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+        .getTotalMemorySize();
+    return new JsonObject()
+        .put("protocol", FrameCodec.PROTOCOL_VERSION)
+        .put("token", options.token())
+        .put("node_id", keys.nodeId())
+        .put("label", options.nodeId())
+        .put("pid", ProcessHandle.current().pid())
+        .put("capabilities", new JsonObject()
+            .put("cores", Runtime.getRuntime().availableProcessors())
+            .put("memory_bytes", memory)
+            .put("device", runner.device())
+            .put("slots", options.slots()))
+        .put("runtime", new JsonObject().put("name", "onnxruntime").put("version", runner.runtimeVersion()))
+        .put("code_sha256", codeSha)
+        .put("public_key", keys.publicKey())
+        .put("signature", keys.sign(NodeKeys.helloMessage(keys.nodeId(), ProcessHandle.current().pid(), codeSha,
+            options.token())));
+  }
+
+  /** Frames at least this large are read into direct memory, which ONNX Runtime then uses without a copy. */
+  private static final int DIRECT_READ_BYTES = 64 << 10;
+
+  private static Frame read(DataInputStream in) throws IOException {
+    int length = in.readInt();
+    if (length <= 0 || length > FrameCodec.MAX_FRAME_BYTES) {
+      throw new IOException("bad frame length " + length);
+    }
+    if (length < DIRECT_READ_BYTES) {
+      byte[] body = new byte[length];
+      in.readFully(body);
+      return FrameCodec.decode(ByteBuffer.wrap(body));
+    }
+    ByteBuffer body = ByteBuffer.allocateDirect(length);
+    byte[] chunk = new byte[64 << 10];
+    while (body.hasRemaining()) {
+      int n = in.read(chunk, 0, Math.min(chunk.length, body.remaining()));
+      if (n < 0) {
+        throw new EOFException("connection closed inside a frame");
+      }
+      body.put(chunk, 0, n);
+    }
+    return FrameCodec.decode(body.flip());
+  }
+
+  private void send(Frame frame) {
+    ByteBuffer bytes = FrameCodec.encode(frame);
+    synchronized (this) {
+      try {
+        out.write(bytes.array(), bytes.arrayOffset() + bytes.position(), bytes.remaining());
+        out.flush();
+      } catch (IOException e) {
+        log.warn("could not send {} to the gateway: {}", frame.type(), e.getMessage());
+      }
+    }
+  }
+
+  /**
+   * Sends a RESULT and counts it in the current seal window: the window is sealed (a SEAL frame right
+   * after the result) when it holds {@code seal_every} results, or {@code seal_ms} after its first one.
+   * The result itself goes out at once, unsigned: one signature per window instead of one per result.
+   */
+  private void sendResult(Frame frame, String modelSha256, String outputSha256) {
+    ByteBuffer bytes = FrameCodec.encode(faults.garble(frame));
+    synchronized (this) {
+      try {
+        out.write(bytes.array(), bytes.arrayOffset() + bytes.position(), bytes.remaining());
+        int n = seals.add(frame.correlationId(), modelSha256, outputSha256);
+        if (n >= sealEvery) {
+          writeSeal();
+        } else if (n == 1) {
+          long window = seals.seq();
+          try {
+            heartbeat.schedule(() -> sealIfStill(window), sealMs, TimeUnit.MILLISECONDS);
+          } catch (RejectedExecutionException exiting) {
+            // The connection is closing and the process with it: the gateway no longer waits for this seal.
+          }
+        }
+        out.flush();
+      } catch (IOException e) {
+        log.warn("could not send {} to the gateway: {}", frame.type(), e.getMessage());
+      }
+    }
+  }
+
+  /** Seals window {@code window} if it is still open (not sealed for its size meanwhile). */
+  private void sealIfStill(long window) {
+    synchronized (this) {
+      if (seals.seq() == window && seals.size() > 0) {
+        try {
+          writeSeal();
+          out.flush();
+        } catch (IOException e) {
+          log.warn("could not send a seal to the gateway: {}", e.getMessage());
+        }
+      }
+    }
+  }
+
+  // Holds the lock: the seal follows exactly the results it covers.
+  private void writeSeal() throws IOException {
+    ResultSeal.Sealed seal = faults.seal(seals.seal().orElseThrow());
+    if (seal == null) {
+      return;
+    }
+    ByteBuffer bytes = FrameCodec.encode(Frame.of(FrameType.SEAL, seal.seq(), new JsonObject().put("count", seal.count())
+        .put("root", seal.root()).put("signature", seal.signature())));
+    out.write(bytes.array(), bytes.arrayOffset() + bytes.position(), bytes.remaining());
+  }
+
+  private void dispatch(Frame frame) {
+    long id = frame.correlationId();
+    switch (frame.type()) {
+      case LOAD -> submit(id, () -> {
+        if (TextHost.isText(frame.meta().getString("kind"))) {
+          loadText(frame);
+        } else {
+          load(frame);
+        }
+      });
+      case GENERATE -> {
+        GenerationEngine engine = text.generator(frame.meta().getString("sha256"));
+        if (engine == null) {
+          send(Frame.error(id, "not_loaded", "model " + frame.meta().getString("sha256") + " is not loaded on worker "
+              + options.nodeId()));
+        } else if (!engine.submit(id, frame.meta())) {
+          send(Frame.error(id, "overloaded", "worker " + options.nodeId() + " cannot take more generations"));
+        }
+      }
+      case EMBED -> {
+        notStarted.add(id);
+        submit(id, () -> textAnswers.embed(frame));
+      }
+      case SCORE -> textAnswers.score(frame);
+      case INFER -> {
+        running.put(id, new Cancellation());
+        notStarted.add(id);
+        submit(id, () -> infer(frame));
+      }
+      case CANCEL -> {
+        Cancellation c = running.get(id);
+        if (notStarted.remove(id)) {
+          // Still queued behind other work: nothing of it runs, so the cancel is answered now.
+          if (c != null) {
+            c.cancel();
+          }
+          running.remove(id);
+          send(Frame.error(id, "cancelled", "cancelled before it started"));
+        } else if (c != null) {
+          c.cancel();
+        } else {
+          text.cancel(id);
+        }
+      }
+      case UNLOAD -> submit(id, () -> {
+        boolean was = host.unload(frame.meta().getString("sha256")) | text.unload(frame.meta().getString("sha256"));
+        send(Frame.of(FrameType.UNLOADED, id, new JsonObject().put("was_loaded", was)));
+      });
+      default -> send(Frame.error(id, "protocol", "a worker does not accept " + frame.type() + " frames"));
+    }
+  }
+
+  private void submit(long id, Runnable task) {
+    boolean cancellable = notStarted.contains(id);
+    try {
+      Future<?> ignored = executor.submit(() -> {
+        if (cancellable && !notStarted.remove(id)) {
+          return; // cancelled while queued, and already answered
+        }
+        active.incrementAndGet();
+        try {
+          task.run();
+        } catch (RuntimeException e) {
+          log.error("task {} failed", id, e);
+          send(Frame.error(id, "internal", e.toString()));
+        } finally {
+          active.decrementAndGet();
+          running.remove(id);
+        }
+      });
+    } catch (RejectedExecutionException e) {
+      running.remove(id);
+      notStarted.remove(id);
+      send(Frame.error(id, "overloaded", "worker " + options.nodeId() + " has " + options.queueLimit() + " items queued"));
+    }
+  }
+
+  private void load(Frame frame) {
+    String sha = frame.meta().getString("sha256");
+    try {
+      ModelHost.Loaded loaded = host.load(sha, Path.of(frame.meta().getString("path")));
+      send(Frame.of(FrameType.LOADED, frame.correlationId(), new JsonObject()
+          .put("sha256", loaded.sha256())
+          .put("load_ms", loaded.loadMs())
+          .put("signature", loaded.model().signature().toJson())
+          .put("skipped_outputs", new JsonArray(loaded.model().skippedOutputs()))));
+    } catch (IOException e) {
+      send(Frame.error(frame.correlationId(), "model_unreadable", "cannot read the model file: " + e.getMessage()));
+    } catch (ModelRunException e) {
+      send(Frame.error(frame.correlationId(), "model_error", e.getMessage()));
+    }
+  }
+
+  private void loadText(Frame frame) {
+    try {
+      TextHost.Loaded loaded = text.load(frame.meta(), tokens);
+      send(Frame.of(FrameType.LOADED, frame.correlationId(), new JsonObject()
+          .put("sha256", loaded.sha256())
+          .put("load_ms", loaded.loadMs())
+          .put("signature", new JsonObject().put("inputs", new JsonArray()).put("outputs", new JsonArray()))
+          .put("skipped_outputs", new JsonArray())
+          .put("text", loaded.info())));
+    } catch (IOException e) {
+      send(Frame.error(frame.correlationId(), "model_unreadable", "cannot read the bundle: " + e.getMessage()));
+    } catch (Exception e) {
+      send(Frame.error(frame.correlationId(), "model_error", "could not load the text model: " + e.getMessage()));
+    }
+  }
+
+  /** Streams a generation's tokens back and signs its end, like a RESULT. */
+  private final GenerationEngine.Sink tokens = new GenerationEngine.Sink() {
+    @Override
+    public void tokens(JsonArray tokens) {
+      // One frame per decode step for every sequence it advanced, instead of a frame (and a flush) per token.
+      send(Frame.of(FrameType.TOKENS, 0, new JsonObject().put("tokens", tokens)));
+    }
+
+    @Override
+    public void done(long requestId, JsonObject meta, List<int[]> ids) {
+      String outputHash = OutputHash.ofTokens(ids);
+      sendResult(Frame.of(FrameType.RESULT, requestId, meta.put("output_sha256", outputHash)), meta.getString("sha256", ""),
+          outputHash);
+    }
+
+    @Override
+    public void error(long requestId, String code, String message) {
+      send(Frame.error(requestId, code, message));
+    }
+  };
+
+  private void infer(Frame frame) {
+    long id = frame.correlationId();
+    Cancellation cancellation = running.get(id);
+    if (cancellation == null || cancellation.cancelled()) {
+      send(Frame.error(id, "cancelled", "cancelled before it started"));
+      return;
+    }
+    String sha = frame.meta().getString("sha256");
+    try (ModelHost.Lease lease = host.acquire(sha)) {
+      if (lease == null) {
+        send(Frame.error(id, "not_loaded", "model " + sha + " is not loaded on worker " + options.nodeId()));
+        return;
+      }
+      List<String> outputs = frame.meta().getJsonArray("outputs", new JsonArray()).stream().map(String::valueOf).toList();
+      long start = System.nanoTime();
+      faults.beforeRun(sha, cancellation);
+      try {
+        List<Tensor> result = faults.apply(lease.model().run(frame.tensors(), outputs, cancellation));
+        long computeUs = (System.nanoTime() - start) / 1000;
+        String outputHash = OutputHash.of(result);
+        sendResult(new Frame(FrameType.RESULT, id, new JsonObject().put("compute_us", computeUs)
+            .put("output_sha256", outputHash), result), sha, outputHash);
+      } catch (ModelRunException e) {
+        String code = cancellation.cancelled() ? "cancelled" : e.clientError() ? "bad_input" : "model_error";
+        send(Frame.error(id, code, e.getMessage()));
+      }
+    }
+  }
+
+  private void sendHeartbeat() {
+    Runtime rt = Runtime.getRuntime();
+    send(Frame.of(FrameType.HEARTBEAT, 0, new JsonObject()
+        .put("running", active.get() + text.running())
+        .put("decode_steps", text.decodeSteps())
+        .put("decode_tokens", text.decodeTokens())
+        .put("queued", executor.getQueue().size())
+        .put("loaded", new JsonArray(java.util.stream.Stream.concat(host.loaded().stream(), text.loaded().stream()).toList()))
+        .put("heap_used_bytes", rt.totalMemory() - rt.freeMemory())
+        .put("rss_bytes", residentBytes())));
+  }
+
+  private static long residentBytes() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+        if (line.startsWith("VmRSS:")) {
+          return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+        }
+      }
+    } catch (IOException | NumberFormatException e) {
+      // not Linux, or /proc unreadable: report unknown
+    }
+    return -1;
+  }
+}

@@ -1,0 +1,162 @@
+package io.inferium.node;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtSession;
+import io.inferium.functions.SamplingParams;
+import io.inferium.functions.generation.TextModel;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * The worker's generation engine with the repo's tiny GPT, in process: a huge prompt is tokenized
+ * off the decode thread, so another request decodes meanwhile; cancelling a request that has not
+ * reached the decode loop is answered at once (the gateway's cancel grace never runs for it); a
+ * prompt over the model's context is refused before any decode work, naming the field.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class GenerationEngineTest {
+
+  private static final Path TINY_GPT = Path.of("..", "src", "main", "resources", "models", "tiny-gpt");
+
+  /** What the engine sent back, in order, with the time it was sent. */
+  record Event(String kind, long requestId, String code, String message, long nanos) {}
+
+  private final LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
+  private GenerationEngine engine;
+
+  @BeforeAll
+  void start() throws Exception {
+    TextModel model;
+    try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+      options.setIntraOpNumThreads(1);
+      model = TextModel.load(OrtEnvironment.getEnvironment(), TINY_GPT, options);
+    }
+    engine = new GenerationEngine("0123456789abcdef".repeat(4), model, 4, 512, new GenerationEngine.Sink() {
+      @Override
+      public void tokens(JsonArray tokens) {
+        for (Object t : tokens) {
+          events.add(new Event("token", ((JsonArray) t).getLong(0), null, null, System.nanoTime()));
+        }
+      }
+
+      @Override
+      public void done(long requestId, JsonObject meta, List<int[]> tokens) {
+        events.add(new Event("done", requestId, null, meta.encode(), System.nanoTime()));
+      }
+
+      @Override
+      public void error(long requestId, String code, String message) {
+        events.add(new Event("error", requestId, code, message, System.nanoTime()));
+      }
+    });
+  }
+
+  @AfterAll
+  void stop() {
+    engine.close();
+  }
+
+  private static JsonObject request(String prompt, int maxTokens, boolean strict) {
+    return new JsonObject().put("prompt", prompt).put("params", SamplingParams.greedy(maxTokens).toJson())
+        .put("strict_context", strict);
+  }
+
+  /** The next end (done or error) of {@code requestId}, skipping tokens and other requests' events. */
+  private Event end(long requestId) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (System.nanoTime() < deadline) {
+      Event e = events.poll(100, TimeUnit.MILLISECONDS);
+      if (e != null && e.requestId() == requestId && !e.kind().equals("token")) {
+        return e;
+      }
+    }
+    throw new AssertionError("request " + requestId + " never ended");
+  }
+
+  @Test
+  void aHugePromptDelaysOnlyItselfAndItsCancelIsAnsweredAtOnce() throws Exception {
+    events.clear();
+    // 2 MiB: seconds of tokenizing (about 8 s per MiB on a loaded 2-core machine), far beyond the 2 s cancel grace.
+    String huge = "All work and no play makes Jack a dull boy. ".repeat((2 << 20) / 44);
+    assertTrue(engine.submit(1, request(huge, 4, false)));
+    assertTrue(engine.submit(2, request("The license", 8, true)));
+    long cancelled = System.nanoTime();
+    assertTrue(engine.cancel(1));
+    Event first = end(1);
+    assertEquals("error", first.kind());
+    assertEquals("cancelled", first.code(), first.message());
+    long ackMs = TimeUnit.NANOSECONDS.toMillis(first.nanos() - cancelled);
+    assertTrue(ackMs < 100, "a cancel before the decode loop is answered at once, took " + ackMs + " ms");
+    Event other = end(2);
+    assertEquals("done", other.kind(), String.valueOf(other));
+    assertEquals(8, new JsonObject(other.message()).getInteger("completion_tokens"));
+    // Nothing more comes for the cancelled request once its tokenization ends (it was answered already).
+    assertTrue(engine.submit(3, request("Again", 2, true)));
+    assertEquals("done", end(3).kind());
+    assertEquals(0, events.stream().filter(e -> e.requestId() == 1).count(), "no second answer for request 1");
+  }
+
+  @Test
+  void unloadingWhileAHugePromptIsTokenizedNeitherCrashesNorLosesTheAnswer() throws Exception {
+    // A second engine with its own model: closing it frees the model, which the native tokenizer must not
+    // be using at that moment (a freed tokenizer under a running encode aborts the process).
+    LinkedBlockingQueue<String> ends = new LinkedBlockingQueue<>();
+    TextModel model;
+    try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+      model = TextModel.load(OrtEnvironment.getEnvironment(), TINY_GPT, options);
+    }
+    GenerationEngine doomed = new GenerationEngine("fedcba9876543210".repeat(4), model, 4, 512, new GenerationEngine.Sink() {
+      @Override
+      public void tokens(JsonArray tokens) {}
+
+      @Override
+      public void done(long requestId, JsonObject meta, List<int[]> tokens) {
+        ends.add(requestId + " done");
+      }
+
+      @Override
+      public void error(long requestId, String code, String message) {
+        ends.add(requestId + " " + code);
+      }
+    });
+    assertTrue(doomed.submit(1, request("All work and no play makes Jack a dull boy. ".repeat((1 << 20) / 44), 4, false)));
+    TimeUnit.MILLISECONDS.sleep(50); // let the preparation thread enter the tokenizer
+    doomed.close();
+    assertEquals("1 cancelled", ends.poll(10, TimeUnit.SECONDS), "the unload answers the request at once");
+    assertTrue(doomed.awaitClosed(TimeUnit.SECONDS.toMillis(70)), "the decode thread ends once tokenizing has");
+    assertEquals(null, ends.poll(), "one answer only");
+  }
+
+  @Test
+  void promptsBeyondTheContextAreRefusedBeforeAnyDecodeWork() throws Exception {
+    events.clear();
+    assertTrue(engine.submit(10, request("license ".repeat(400), 4, false)));
+    Event tooLong = end(10);
+    assertEquals("bad_input", tooLong.code(), String.valueOf(tooLong));
+    assertTrue(tooLong.message().startsWith("field 'prompt'"), tooLong.message());
+    assertTrue(tooLong.message().contains("context length is 256 tokens"), tooLong.message());
+
+    assertTrue(engine.submit(11, request("The license", 300, true)));
+    Event tooMany = end(11);
+    assertEquals("bad_input", tooMany.code(), String.valueOf(tooMany));
+    assertTrue(tooMany.message().startsWith("field 'max_tokens'"), tooMany.message());
+
+    // The same max_tokens from a default (not the client's): decoding simply stops at the context.
+    assertTrue(engine.submit(12, request("The license", 300, false)));
+    Event ok = end(12);
+    assertEquals("done", ok.kind(), String.valueOf(ok));
+    assertNotNull(new JsonObject(ok.message()).getJsonArray("choices"));
+  }
+}
