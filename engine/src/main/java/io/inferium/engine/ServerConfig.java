@@ -17,7 +17,8 @@ import java.nio.file.Path;
  * @param workerThreads ONNX Runtime intra-op threads per run
  * @param workerSpinning whether those threads busy-wait for work (ONNX Runtime's default); off by default, since
  *                 on cores shared with the gateway a spinning thread takes the CPU the gateway needs
- * @param maxInflightPerWorker batches the dispatcher keeps in flight per worker: lower means fuller batches
+ * @param maxInflightPerWorker calls the dispatcher keeps in flight per worker; beyond the worker's slots only full
+ *                 batches and unbatched requests (a batch that could still grow waits in the mempool for a slot)
  * @param deploy   limits of deploy-time verification
  * @param ledger   stake, slashing and ejection thresholds of the verification network
  * @param testFaults for tests only: worker slot index → injected fault, e.g. {@code noise:1.0}

@@ -46,7 +46,7 @@ final class ServerOptions {
   @Option(names = "--worker-spinning", defaultValue = "${env:INFERIUM_WORKER_SPINNING:-false}", description = "Let ONNX Runtime's intra-op threads busy-wait between parallel sections (default ${DEFAULT-VALUE}): only where workers have their cores to themselves.")
   boolean workerSpinning;
 
-  @Option(names = "--max-inflight", defaultValue = "${env:INFERIUM_MAX_INFLIGHT:-4}", description = "Batches in flight per worker (default ${DEFAULT-VALUE}); slots + 1 makes fuller batches.")
+  @Option(names = "--max-inflight", defaultValue = "${env:INFERIUM_MAX_INFLIGHT:-4}", description = "Calls in flight per worker (default ${DEFAULT-VALUE}); beyond its slots only full batches and unbatched requests wait at the worker.")
   int maxInflight;
 
   @Option(names = "--admin-key", defaultValue = "${env:INFERIUM_ADMIN_KEY}", description = "Admin API key; generated into <data-dir>/admin.key when absent (env INFERIUM_ADMIN_KEY).")
