@@ -16,7 +16,9 @@
 # rows read steady state: on two cores the C2 compiler still takes about half the gateway's CPU for the
 # first ~40 s of load (per-thread /proc ticks), which a short per-row warm-up would bill to requests.
 # ROWS (default "add mlp gpt"): which rows to run (echo always runs with add). OUT: output folder
-# (default /tmp/inferium-serving; give each concurrent run its own).
+# (default /tmp/inferium-serving; give each concurrent run its own). SERVE_ARGS: extra `inferium serve`
+# flags for both gateways (e.g. "--max-inflight 2"); SERVE_ARGS_OLD / SERVE_ARGS_NEW for one side only (with
+# OLD=. NEW=. and one of them set: a setting side by side with the default, in one run).
 set -euo pipefail
 NEW=$(cd "${NEW:-.}" && pwd)
 OLD=${OLD:+$(cd "$OLD" && pwd)}
@@ -66,7 +68,7 @@ start_gateway() { # SIDE DIR PORT: starts a gateway, deploys add, the MLP and ti
   dbs+=("$db")
   INFERIUM_ADMIN_KEY=spkey-$side java -Xss8m -jar "$dir/engine/target/inferium.jar" serve --port "$port" \
     --data-dir "$out/data-$side" --db-url "postgresql://postgres@127.0.0.1:5432/$db" --workers 1 \
-    --worker-slots 1 --worker-threads 2 > "$out/serve-$side.log" 2>&1 &
+    --worker-slots 1 --worker-threads 2 ${SERVE_ARGS:-} $(eval echo "\${SERVE_ARGS_$side:-}") > "$out/serve-$side.log" 2>&1 &
   pids+=($!)
   eval "pid_$side=$!"
 }
@@ -115,10 +117,17 @@ for c in 1 32; do
       "$out/add.json" "spkey-$side" "$c"
   done
 done
+# batchstat SIDE: "sum count" of the MLP's inferium_batch_size (rows per batch sent to a worker) so far.
+batchstat() {
+  curl -s "localhost:$(eval echo "\$port_$1")/metrics" -H "Authorization: Bearer spkey-$1" |
+    awk '/^inferium_batch_size_(sum|count)\{.*function="mlp"/ { if ($1 ~ /_sum/) s = $2; else c = $2 } END { print s + 0, c + 0 }'
+}
 for side in $sides; do
-  row mlp && \
+  row mlp && b0=$(batchstat "$side") && \
   measure "mlp-$side" "$(eval echo "\$pid_$side")" "http://127.0.0.1:$(eval echo "\$port_$side")/v2/models/mlp/infer" \
-    "$out/mlp.json" "spkey-$side" 64
+    "$out/mlp.json" "spkey-$side" 64 && b1=$(batchstat "$side") && \
+  echo "$b0 $b1" | awk -v s="$side" '{ n = $4 - $2; printf "MLP %s: %.1f rows per batch (%d batches, warm-up and measured window)\n", s, (n > 0 ? ($3 - $1) / n : 0), n }' |
+    tee -a "$out/batches.txt"
   row gpt && \
   measure "gpt-$side" "$(eval echo "\$pid_$side")" "http://127.0.0.1:$(eval echo "\$port_$side")/v1/completions" \
     "$out/gpt.json" "spkey-$side" 4 64
@@ -134,11 +143,13 @@ awk -v ort="${ort:-0}" -v sides="$sides" '
     n = split(sides, s, " ")
     for (i = 1; i <= n; i++) {
       x = s[i]
-      printf "%s: add@32 / echo@32 req/s = %.2f (target >= 0.35)\n", x, rps["add-" x "@32"] / rps["echo@32"]
-      printf "%s: gateway CPU per request @32 / echo CPU per request = %.2f (target <= 2.5)\n", x, gus["add-" x "@32"] / gus["echo@32"]
-      printf "%s: added p50 at 1 connection = %.2f ms (target <= 0.3)\n", x, p50["add-" x "@1"] - p50["echo@1"]
-      if (ort > 0) printf "%s: MLP gateway / in-process rows/s = %.2f (target >= 0.8)\n", x, ups["mlp-" x "@64"] / ort
-      printf "%s: gateway CPU per streamed token = %.1f us (target <= 10)\n", x, gus["gpt-" x "@4"]
+      if (rps["echo@32"] > 0 && gus["echo@32"] > 0) {
+        printf "%s: add@32 / echo@32 req/s = %.2f (target >= 0.35)\n", x, rps["add-" x "@32"] / rps["echo@32"]
+        printf "%s: gateway CPU per request @32 / echo CPU per request = %.2f (target <= 2.5)\n", x, gus["add-" x "@32"] / gus["echo@32"]
+        printf "%s: added p50 at 1 connection = %.2f ms (target <= 0.3)\n", x, p50["add-" x "@1"] - p50["echo@1"]
+      }
+      if (ort > 0 && ("mlp-" x "@64") in ups) printf "%s: MLP gateway / in-process rows/s = %.2f (target >= 0.8)\n", x, ups["mlp-" x "@64"] / ort
+      if (("gpt-" x "@4") in gus) printf "%s: gateway CPU per streamed token = %.1f us (target <= 10)\n", x, gus["gpt-" x "@4"]
     }
   }' "$out/results.txt" | tee "$out/targets.txt"
 echo "Written: $out/results.txt, targets.txt, wrk outputs"

@@ -15,7 +15,10 @@ import java.nio.file.Path;
  * @param adminKey null to read or generate {@code dataDir/admin.key}
  * @param workerSlots   batches a worker runs at once (each on {@code workerThreads} ONNX Runtime threads)
  * @param workerThreads ONNX Runtime intra-op threads per run
- * @param maxInflightPerWorker batches the dispatcher keeps in flight per worker: lower means fuller batches
+ * @param workerSpinning whether those threads busy-wait for work (ONNX Runtime's default); off by default, since
+ *                 on cores shared with the gateway a spinning thread takes the CPU the gateway needs
+ * @param maxInflightPerWorker calls the dispatcher keeps in flight per worker; beyond the worker's slots only full
+ *                 batches and unbatched requests (a batch that could still grow waits in the mempool for a slot)
  * @param deploy   limits of deploy-time verification
  * @param ledger   stake, slashing and ejection thresholds of the verification network
  * @param testFaults for tests only: worker slot index → injected fault, e.g. {@code noise:1.0}
@@ -42,6 +45,7 @@ public record ServerConfig(
     ExecutionDevice device,
     int workerSlots,
     int workerThreads,
+    boolean workerSpinning,
     int maxInflightPerWorker,
     long heartbeatMs,
     DeploySettings deploy,
@@ -84,6 +88,7 @@ public record ServerConfig(
     private ExecutionDevice device = ExecutionDevice.AUTO;
     private int workerSlots = 2;
     private int workerThreads = 1;
+    private boolean workerSpinning;
     private int maxInflight = SupervisorSettings.DEFAULT_MAX_OUTSTANDING;
     private long heartbeatMs = 1000;
     private DeploySettings deploy = DeploySettings.defaults();
@@ -114,6 +119,7 @@ public record ServerConfig(
     public Builder deploy(DeploySettings v) { deploy = v; return this; }
     public Builder workerSlots(int v) { workerSlots = v; return this; }
     public Builder workerThreads(int v) { workerThreads = v; return this; }
+    public Builder workerSpinning(boolean v) { workerSpinning = v; return this; }
     public Builder maxInflightPerWorker(int v) { maxInflight = v; return this; }
     public Builder maxWorkers(int v) { maxWorkers = v; return this; }
     public Builder tiersFile(Path v) { tiersFile = v; return this; }
@@ -135,7 +141,7 @@ public record ServerConfig(
       ScaleSettings scale = new ScaleSettings(workers, Math.max(workers, maxWorkers == null ? workers : maxWorkers),
           idleUnloadMs, scaleUpAfterMs, scaleDownAfterMs, ScaleSettings.DEFAULT_TICK_MS);
       return new ServerConfig(host, port, dataDir, dbUrl, workers, adminKey, maxUploadBytes, maxRequestBytes, device,
-          workerSlots, workerThreads, maxInflight, heartbeatMs, deploy, scale, tiersFile, java.util.Map.copyOf(testFaults),
+          workerSlots, workerThreads, workerSpinning, maxInflight, heartbeatMs, deploy, scale, tiersFile, java.util.Map.copyOf(testFaults),
           ledger, kafka, burnPlatformShare, edges, new SandboxSettings(workerSandbox, workerMemoryBytes, workerCpus,
               SandboxSettings.DEFAULT_UID_BASE, dataDir.resolve("models"), dataDir.resolve("workers"),
               SandboxSettings.DEFAULT_MAX_FILE_BYTES, SandboxSettings.DEFAULT_MAX_OPEN_FILES, SandboxSettings.DEFAULT_MAX_THREADS),
@@ -145,7 +151,7 @@ public record ServerConfig(
 
   SupervisorSettings supervisorSettings() {
     return new SupervisorSettings(workers, dataDir.resolve("logs"), device, workerSlots, workerThreads,
-        maxInflightPerWorker, heartbeatMs, SupervisorSettings.DEFAULT_HEARTBEAT_MISSES,
+        workerSpinning, maxInflightPerWorker, heartbeatMs, SupervisorSettings.DEFAULT_HEARTBEAT_MISSES,
         SupervisorSettings.DEFAULT_ATTACH_TIMEOUT_MS, SupervisorSettings.DEFAULT_JVM_OPTIONS,
         SupervisorSettings.DEFAULT_CANCEL_GRACE_MS, testFaults,
         sandbox == null ? SandboxSettings.defaults(dataDir) : sandbox);

@@ -346,7 +346,7 @@ public final class Main implements Runnable {
 
   @Command(name = "ceiling", mixinStandardHelpOptions = true,
       description = "ONNX Runtime in-process on an ONNX file with one FP32 input [batch, width]: rows/s at the given "
-          + "batch, best of one caller with all intra-op threads and one caller per core.")
+          + "batch, best of one caller with all intra-op threads (spinning on, then off) and one caller per core.")
   static final class CeilingCommand implements Callable<Integer> {
     @Option(names = "--model-file", required = true, description = "the .onnx file")
     Path modelFile;
@@ -363,11 +363,12 @@ public final class Main implements Runnable {
     public Integer call() throws Exception {
       int cores = Runtime.getRuntime().availableProcessors();
       List<OrtCeiling.Point> points = new OrtCeiling(modelFile, input, width).measure(
-          List.of(new OrtCeiling.Layout(1, cores), new OrtCeiling.Layout(cores, 1)), List.of(batch), seconds(secs));
+          List.of(new OrtCeiling.Layout(1, cores), new OrtCeiling.Layout(1, cores, false), new OrtCeiling.Layout(cores, 1)),
+          List.of(batch), seconds(secs));
       OrtCeiling.Point best = points.stream().max(java.util.Comparator.comparingDouble(OrtCeiling.Point::rowsPerSecond))
           .orElseThrow();
-      points.forEach(p -> System.out.printf("%s batch %d: %.0f rows/s, p50 %.2f ms%n", p.layout(), p.batch(),
-          p.rowsPerSecond(), p.p50Ms()));
+      points.forEach(p -> System.out.printf("%s batch %d: %.0f rows/s, p50 %.2f ms, CPU %.0f us/row%n", p.layout(),
+          p.batch(), p.rowsPerSecond(), p.p50Ms(), p.cpuUsPerRow()));
       System.out.printf("best_rows_per_s %.0f%n", best.rowsPerSecond());
       return 0;
     }

@@ -29,11 +29,19 @@ public final class OrtCeiling {
 
   static final long STACK_BYTES = 8L << 20;
 
-  /** Callers running {@code Session.run} at once, each with {@code intraOpThreads} runtime threads. */
-  public record Layout(int callers, int intraOpThreads) {
+  /**
+   * Callers running {@code Session.run} at once, each with {@code intraOpThreads} runtime threads;
+   * {@code spinning} as {@link OnnxRunner#create(ExecutionDevice, int, boolean)} takes it.
+   */
+  public record Layout(int callers, int intraOpThreads, boolean spinning) {
+    /** With the runtime's default, spinning on. */
+    public Layout(int callers, int intraOpThreads) {
+      this(callers, intraOpThreads, true);
+    }
+
     @Override
     public String toString() {
-      return callers + "×" + intraOpThreads;
+      return callers + "×" + intraOpThreads + (spinning || intraOpThreads == 1 ? "" : " (no spinning)");
     }
   }
 
@@ -42,8 +50,14 @@ public final class OrtCeiling {
    *
    * @param rowsPerSecond  rows through the model per second, all callers together
    * @param batchLatencyUs per-run latency of one caller, microseconds
+   * @param cpuUsPerRow    CPU time of this whole process per row over the measured window (NaN if unknown),
+   *                       to compare with a worker's CPU per row
    */
-  public record Point(Layout layout, int batch, double rowsPerSecond, Histogram batchLatencyUs) {
+  public record Point(Layout layout, int batch, double rowsPerSecond, Histogram batchLatencyUs, double cpuUsPerRow) {
+    public Point(Layout layout, int batch, double rowsPerSecond, Histogram batchLatencyUs) {
+      this(layout, batch, rowsPerSecond, batchLatencyUs, Double.NaN);
+    }
+
     public double p50Ms() {
       return batchLatencyUs.getValueAtPercentile(50) / 1000.0;
     }
@@ -51,6 +65,7 @@ public final class OrtCeiling {
     public JsonObject toJson() {
       return new JsonObject().put("callers", layout.callers()).put("intra_op_threads", layout.intraOpThreads())
           .put("batch", batch).put("rows_per_s", LoadResult.round(rowsPerSecond))
+          .put("cpu_us_per_row", Double.isNaN(cpuUsPerRow) ? null : LoadResult.round(cpuUsPerRow))
           .put("run_latency_ms", LoadResult.percentiles(batchLatencyUs));
     }
   }
@@ -74,7 +89,8 @@ public final class OrtCeiling {
   public List<Point> measure(List<Layout> layouts, List<Integer> batches, Duration each) throws Exception {
     List<Point> out = new ArrayList<>();
     for (Layout layout : layouts) {
-      LoadedModel loaded = onBigStack(() -> OnnxRunner.create(ExecutionDevice.CPU, layout.intraOpThreads()).load(model));
+      LoadedModel loaded = onBigStack(() -> OnnxRunner.create(ExecutionDevice.CPU, layout.intraOpThreads(), layout.spinning())
+          .load(model));
       try {
         for (int batch : batches) {
           out.add(measure(loaded, layout, batch, each));
@@ -106,13 +122,24 @@ public final class OrtCeiling {
       threads.add(t);
       t.start();
     }
+    sleepUntil(warmupEnd);
+    long cpu0 = ProcessCpu.selfCpuNanos();
+    sleepUntil(end);
+    long cpu1 = ProcessCpu.selfCpuNanos();
     for (Thread t : threads) {
       t.join(each.toMillis() + 60_000);
     }
     if (failure.get() != null) {
       throw new IllegalStateException("in-process run failed: " + failure.get().getMessage(), failure.get());
     }
-    return new Point(layout, batch, rows.get() / (each.toNanos() / 1e9), latency);
+    double cpuUsPerRow = cpu0 < 0 || cpu1 < 0 || rows.get() == 0 ? Double.NaN : (cpu1 - cpu0) / 1e3 / rows.get();
+    return new Point(layout, batch, rows.get() / (each.toNanos() / 1e9), latency, cpuUsPerRow);
+  }
+
+  private static void sleepUntil(long nanos) throws InterruptedException {
+    for (long left = nanos - System.nanoTime(); left > 0; left = nanos - System.nanoTime()) {
+      TimeUnit.NANOSECONDS.sleep(left);
+    }
   }
 
   /** Bounded by time and by a run count well above what the time allows. */

@@ -49,6 +49,15 @@ final class ProcessCpu {
     return out;
   }
 
+  /** CPU time of this process (every thread, native ones too), or -1 where the platform does not say. */
+  static long selfCpuNanos() {
+    if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+        instanceof com.sun.management.OperatingSystemMXBean os) {
+      return os.getProcessCpuTime();
+    }
+    return -1;
+  }
+
   private static Optional<Long> ticks(long pid) {
     try {
       return Optional.of(parseTicks(Files.readString(Path.of("/proc", Long.toString(pid), "stat"))));

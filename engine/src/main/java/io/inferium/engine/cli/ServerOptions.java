@@ -43,7 +43,10 @@ final class ServerOptions {
   @Option(names = "--worker-threads", defaultValue = "${env:INFERIUM_WORKER_THREADS:-1}", description = "ONNX Runtime threads per run (default ${DEFAULT-VALUE}); for compute-bound models prefer 1 slot x cores threads.")
   int workerThreads;
 
-  @Option(names = "--max-inflight", defaultValue = "${env:INFERIUM_MAX_INFLIGHT:-4}", description = "Batches in flight per worker (default ${DEFAULT-VALUE}); slots + 1 makes fuller batches.")
+  @Option(names = "--worker-spinning", defaultValue = "${env:INFERIUM_WORKER_SPINNING:-false}", description = "Let ONNX Runtime's intra-op threads busy-wait between parallel sections (default ${DEFAULT-VALUE}): only where workers have their cores to themselves.")
+  boolean workerSpinning;
+
+  @Option(names = "--max-inflight", defaultValue = "${env:INFERIUM_MAX_INFLIGHT:-4}", description = "Calls in flight per worker (default ${DEFAULT-VALUE}); beyond its slots only full batches and unbatched requests wait at the worker.")
   int maxInflight;
 
   @Option(names = "--admin-key", defaultValue = "${env:INFERIUM_ADMIN_KEY}", description = "Admin API key; generated into <data-dir>/admin.key when absent (env INFERIUM_ADMIN_KEY).")
@@ -74,7 +77,7 @@ final class ServerOptions {
     if (workers > 0) {
       b.workers(workers);
     }
-    b.workerSlots(workerSlots).workerThreads(workerThreads).maxInflightPerWorker(maxInflight);
+    b.workerSlots(workerSlots).workerThreads(workerThreads).workerSpinning(workerSpinning).maxInflightPerWorker(maxInflight);
     if (maxWorkers > 0) {
       b.maxWorkers(maxWorkers);
     }

@@ -23,6 +23,11 @@ public final class InFlight {
     return calls.get() + (generations.get() > 0 ? 1 : 0) >= limit;
   }
 
+  /** Calls reserved and not yet released, generations not counted. */
+  public int calls() {
+    return calls.get();
+  }
+
   /** Calls and generations reserved and not yet released (the load a picker compares). */
   public int reserved() {
     return calls.get() + generations.get();

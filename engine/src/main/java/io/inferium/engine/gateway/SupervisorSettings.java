@@ -12,6 +12,7 @@ import java.util.List;
  * @param device           execution device the workers ask for
  * @param slots            batches a worker runs at once
  * @param intraOpThreads   ONNX Runtime threads per run
+ * @param spinning         whether those threads busy-wait for work ({@code --spinning} of the worker)
  * @param maxOutstanding   batches (and loads) the gateway keeps in flight per worker
  * @param heartbeatMs      worker heartbeat period
  * @param heartbeatMisses  silent periods after which a worker is killed and replaced
@@ -22,7 +23,7 @@ import java.util.List;
  * @param sandbox          how worker processes are confined and limited ({@link WorkerSandbox})
  */
 public record SupervisorSettings(int workers, Path logDir, ExecutionDevice device, int slots, int intraOpThreads,
-    int maxOutstanding, long heartbeatMs, int heartbeatMisses, long attachTimeoutMs, List<String> jvmOptions, long cancelGraceMs,
+    boolean spinning, int maxOutstanding, long heartbeatMs, int heartbeatMisses, long attachTimeoutMs, List<String> jvmOptions, long cancelGraceMs,
     java.util.Map<Integer, String> testFaults, SandboxSettings sandbox) {
 
   public static final long DEFAULT_CANCEL_GRACE_MS = 2_000;

@@ -29,6 +29,17 @@ public interface Worker {
   /** Whether its in-flight limit is reached (no further tensor batch now). */
   boolean saturated();
 
+  /**
+   * Whether every one of its run slots already has a call (tensor batch, embedding, score) in flight, so
+   * that a batch sent now would wait in the worker's own queue. The tensor scheduler then keeps a batch
+   * that could still grow at the gateway, where requests arriving meanwhile join it. Generations do not
+   * count: they advance in their own decode loop, and a batch must not starve behind them. False when
+   * the worker did not say how many slots it has.
+   */
+  default boolean slotsBusy() {
+    return false;
+  }
+
   /** Calls reserved on it and not yet released. */
   int reserved();
 

@@ -55,6 +55,8 @@ public final class WorkerLink implements Worker {
   private final NetSocket socket;
   private final Context context;
   private final JsonObject hello;
+  /** Batches the worker runs at once, as its hello says (0 = not said). */
+  private final int slots;
   private final Attestation attestation;
   private final Map<Long, Promise<Frame>> pending = new HashMap<>();
   private final Map<Long, java.util.function.Consumer<Token>> streams = new HashMap<>();
@@ -109,6 +111,7 @@ public final class WorkerLink implements Worker {
     this.context = context;
     this.hello = hello;
     this.inFlight = new InFlight(maxOutstanding);
+    this.slots = hello.getJsonObject("capabilities", new JsonObject()).getInteger("slots", 0);
     this.attestation = new Attestation(hello.getString("node_id"),
         hello.getJsonObject("runtime", new JsonObject()).getString("version"), hello.getString("code_sha256"),
         hello.getString("public_key"));
@@ -210,6 +213,12 @@ public final class WorkerLink implements Worker {
   @Override
   public boolean saturated() {
     return inFlight.full();
+  }
+
+  /** Against the run slots its hello claims ({@code capabilities.slots}); a claim of none never reads busy. */
+  @Override
+  public boolean slotsBusy() {
+    return slots > 0 && inFlight.calls() >= slots;
   }
 
   /** Batches the dispatcher has sent and not yet seen finish (counted at once, on the dispatching side). */

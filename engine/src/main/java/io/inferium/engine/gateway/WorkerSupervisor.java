@@ -347,6 +347,9 @@ public final class WorkerSupervisor {
     cmd.add("--device=" + settings.device().name().toLowerCase(java.util.Locale.ROOT));
     cmd.add("--slots=" + settings.slots());
     cmd.add("--threads=" + settings.intraOpThreads());
+    if (settings.spinning()) {
+      cmd.add("--spinning");
+    }
     cmd.add("--heartbeat-ms=" + settings.heartbeatMs());
     // No --key-file: each spawn makes a fresh key in memory, so a replacement is a new node with a clean
     // record, never the heir of its slot's ejection.

@@ -34,6 +34,12 @@ record Batch(List<QueuedRequest> members, long rows, String reason, List<WorkerC
     return members.stream().filter(m -> m.state != QueuedRequest.State.DONE).toList();
   }
 
+  /** Whether requests arriving later could still join it (it closed for no reason that holding it would change). */
+  boolean couldGrow(BatchPolicy policy) {
+    return policy.batching() && rows < policy.maxBatchSize() && !reason.equals("full") && !reason.equals("preferred")
+        && !reason.equals("unbatched");
+  }
+
   long[] rowsPerMember() {
     return members.stream().mapToLong(m -> m.rows).toArray();
   }

@@ -157,6 +157,17 @@ public final class Mempool implements Scheduler<Mempool.TensorJob, Mempool.Outco
         }
         return;
       }
+      if (batch.couldGrow(q.policy) && workers.stream().anyMatch(Worker::slotsBusy)) {
+        // It would only wait in the worker's queue: it waits here instead, and grows, until a slot frees
+        // (finished() looks again) or it fills. Sent early, closed-loop callers split into many small
+        // batches, and a small batch costs the runtime nearly what a full one does on a wide model.
+        // Its requests wait for a free worker: autoscaling counts that as before, when they filled the
+        // worker's in-flight limit instead.
+        waitingForWorker.add(q);
+        waitingForCapacity = true;
+        armCapacityRetry();
+        return;
+      }
       run(q, batch, workers, now);
     }
   }

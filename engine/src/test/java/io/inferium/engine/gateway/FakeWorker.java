@@ -62,8 +62,21 @@ public final class FakeWorker implements Worker {
   private final AtomicLong ids = new AtomicLong();
   public final List<Call> calls = new CopyOnWriteArrayList<>();
 
+  /** Run slots, for {@link #slotsBusy()}; 0 = not said (never busy). */
+  private final int slots;
+
   public FakeWorker(int maxOutstanding) {
+    this(maxOutstanding, 0);
+  }
+
+  public FakeWorker(int maxOutstanding, int slots) {
     this.inFlight = new InFlight(maxOutstanding);
+    this.slots = slots;
+  }
+
+  @Override
+  public boolean slotsBusy() {
+    return slots > 0 && inFlight.calls() >= slots;
   }
 
   @Override

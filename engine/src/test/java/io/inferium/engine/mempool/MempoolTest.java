@@ -146,6 +146,61 @@ class MempoolTest {
   }
 
   @Test
+  void whileEverySlotIsBusyOnlyAFullBatchGoesAheadAndTheRestGrowsUntilASlotFrees() throws Exception {
+    FakeWorker w = new FakeWorker(4, 1);
+    workers.add(w);
+    Mempool m = mempool();
+    FunctionRecord f = fn("{\"max_batch_size\": 4}");
+    QueuedRequest a = submit(m, f, rows(1, 1), 0, 10_000);
+    FakeWorker.Call first = w.awaitCall(1);
+    assertEquals(1, first.tensors.get(0).shape()[0], "an idle slot takes what is queued at once");
+    List<QueuedRequest> next = new java.util.ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      next.add(submit(m, f, rows(1, 2), 0, 10_000));
+    }
+    Thread.sleep(100);
+    assertEquals(1, w.calls.size(), "three rows do not go to a worker whose one slot is busy, though its in-flight "
+        + "limit has room: they would only wait in its queue");
+    next.add(submit(m, f, rows(1, 2), 0, 10_000));
+    FakeWorker.Call full = w.awaitCall(2);
+    assertEquals(4, full.tensors.get(0).shape()[0], "a full batch goes ahead, so the slot never waits for a transfer");
+    echo(w, first);
+    await(a.future());
+    QueuedRequest late = submit(m, f, rows(1, 3), 0, 10_000);
+    Thread.sleep(50);
+    assertEquals(2, w.calls.size(), "the slot is still busy with the full batch");
+    echo(w, full);
+    for (QueuedRequest r : next) {
+      assertEquals(4, await(r.future()).batchRows());
+    }
+    FakeWorker.Call last = w.awaitCall(3);
+    assertEquals(1, last.tensors.get(0).shape()[0], "when the slot frees, what waited is sent");
+    echo(w, last);
+    assertEquals(3f, Tensors.toFloatArray(await(late.future()).outputs().get(0))[0]);
+    assertReleased(w);
+  }
+
+  @Test
+  void unbatchedRequestsStillFillTheInFlightLimitWhileSlotsAreBusy() throws Exception {
+    FakeWorker w = new FakeWorker(3, 1);
+    workers.add(w);
+    Mempool m = mempool();
+    FunctionRecord f = fn("{\"max_batch_size\": 0}");
+    List<QueuedRequest> rs = new java.util.ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      rs.add(submit(m, f, rows(1, i), 0, 10_000));
+    }
+    w.awaitCall(3);
+    for (int i = 0; i < 3; i++) {
+      echo(w, w.calls.get(i));
+    }
+    for (QueuedRequest r : rs) {
+      assertEquals(1, await(r.future()).batchRequests());
+    }
+    assertReleased(w);
+  }
+
+  @Test
   void aDifferentShapeClosesTheBatch() throws Exception {
     FakeWorker w = worker(1);
     Mempool m = mempool();

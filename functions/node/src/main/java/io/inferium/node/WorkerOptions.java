@@ -13,6 +13,7 @@ import io.inferium.functions.ExecutionDevice;
  * @param device        execution device request
  * @param slots         batches run concurrently
  * @param intraOpThreads ONNX Runtime threads per run
+ * @param spinning      whether those threads busy-wait for work between parallel sections
  * @param queueLimit    accepted-but-not-started work items before the worker answers "overloaded"
  * @param heartbeatMs   heartbeat period
  * @param keyFile       the node's Ed25519 key file (created on first start); null for a fresh in-memory key,
@@ -21,7 +22,7 @@ import io.inferium.functions.ExecutionDevice;
  *                      of runs (float outputs shifted, integer outputs off by one: a wrong class)
  */
 public record WorkerOptions(String gatewayHost, int gatewayPort, String token, String nodeId,
-    ExecutionDevice device, int slots, int intraOpThreads, int queueLimit, long heartbeatMs, java.nio.file.Path keyFile,
+    ExecutionDevice device, int slots, int intraOpThreads, boolean spinning, int queueLimit, long heartbeatMs, java.nio.file.Path keyFile,
     String fault) {
 
   public static final int DEFAULT_SLOTS = 2;

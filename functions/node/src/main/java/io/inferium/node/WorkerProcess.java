@@ -89,7 +89,8 @@ public final class WorkerProcess {
 
   private int serve() {
     try {
-      OnnxRunner runner = executor.submit(() -> OnnxRunner.create(options.device(), options.intraOpThreads())).get();
+      OnnxRunner runner = executor.submit(() -> OnnxRunner.create(options.device(), options.intraOpThreads(),
+          options.spinning())).get();
       host = new ModelHost(runner);
       text = new TextHost(runner);
       keys = options.keyFile() == null ? NodeKeys.generate() : NodeKeys.loadOrCreate(options.keyFile());
