@@ -65,28 +65,48 @@ final class GenerationStream {
     return promptTokens;
   }
 
-  void chunk(Generations.Chunk c) {
+  /**
+   * Tokens that arrived together (one batch from the worker): each is one SSE event, as OpenAI sends
+   * them, and the batch leaves in one write (one HTTP chunk, one syscall) however many tokens it holds.
+   */
+  void chunks(List<Generations.Chunk> batch) {
     long now = System.nanoTime();
-    promptTokens = c.promptTokens();
-    Long last = lastTokenNanos.put(c.index(), now);
-    if (last == null) {
-      metrics.firstToken(fn.name(), now - startNanos);
-    } else {
-      metrics.interToken(fn.name(), now - last);
+    boolean open = stream && !ctx.response().closed();
+    StringBuilder events = open ? new StringBuilder(batch.size() * (contentPrefix().length() + 64)) : null;
+    for (Generations.Chunk c : batch) {
+      promptTokens = c.promptTokens();
+      Long last = lastTokenNanos.put(c.index(), now);
+      if (last == null) {
+        metrics.firstToken(fn.name(), now - startNanos);
+      } else {
+        metrics.interToken(fn.name(), now - last);
+      }
+      StringBuilder text = texts.get(c.index());
+      boolean first = text == null;
+      if (first) {
+        text = new StringBuilder();
+        texts.put(c.index(), text);
+      }
+      text.append(c.text());
+      if (!open) {
+        continue;
+      }
+      if (first && chat) {
+        events.append("data: ").append(choiceChunk(c.index(), new JsonObject().put("role", "assistant").put("content", ""),
+            null).encode()).append("\n\n");
+      }
+      if (!c.text().isEmpty()) {
+        // The hot path: the constant part of the chunk is encoded once per stream.
+        events.append(contentPrefix()).append(c.index()).append(chat ? ",\"delta\":{\"content\":" : ",\"text\":");
+        SseText.appendJsonString(events, c.text());
+        events.append(chat ? "}" : "").append(",\"logprobs\":null,\"finish_reason\":null}]}\n\n");
+      }
     }
-    boolean first = !texts.containsKey(c.index());
-    texts.computeIfAbsent(c.index(), i -> new StringBuilder()).append(c.text());
-    if (!stream || ctx.response().closed()) {
-      return;
-    }
-    begin();
-    if (first && chat) {
-      event(choiceChunk(c.index(), new JsonObject().put("role", "assistant").put("content", ""), null));
-    }
-    if (!c.text().isEmpty()) {
-      // The hot path (one event per token per stream): the constant part of the chunk is encoded once.
-      ctx.response().write(contentPrefix() + c.index() + (chat ? ",\"delta\":{\"content\":" : ",\"text\":")
-          + io.vertx.core.json.Json.encode(c.text()) + (chat ? "}" : "") + ",\"logprobs\":null,\"finish_reason\":null}]}\n\n");
+    if (open) {
+      begin();
+      if (!events.isEmpty()) {
+        ctx.response().write(events.toString());
+      }
     }
   }
 
