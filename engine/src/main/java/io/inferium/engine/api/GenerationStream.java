@@ -92,8 +92,7 @@ final class GenerationStream {
         continue;
       }
       if (first && chat) {
-        events.append("data: ").append(choiceChunk(c.index(), new JsonObject().put("role", "assistant").put("content", ""),
-            null).encode()).append("\n\n");
+        event(events, choiceChunk(c.index(), new JsonObject().put("role", "assistant").put("content", ""), null));
       }
       if (!c.text().isEmpty()) {
         // The hot path: the constant part of the chunk is encoded once per stream.
@@ -121,19 +120,21 @@ final class GenerationStream {
     headers(f, billed);
     if (stream) {
       begin();
+      // The stream's tail (finish reasons, usage, [DONE]) leaves in one write with the end.
+      StringBuilder tail = new StringBuilder(256 * (f.choices().size() + 1));
       for (Generations.Choice choice : f.choices()) {
         if (chat && !texts.containsKey(choice.index())) {
-          event(choiceChunk(choice.index(), new JsonObject().put("role", "assistant").put("content", ""), null));
+          event(tail, choiceChunk(choice.index(), new JsonObject().put("role", "assistant").put("content", ""), null));
         }
-        event(choiceChunk(choice.index(), chat ? new JsonObject() : null, choice.finishReason(), ""));
+        event(tail, choiceChunk(choice.index(), chat ? new JsonObject() : null, choice.finishReason(), ""));
       }
       if (includeUsage) {
-        event(envelope().put("choices", new JsonArray()).put("usage", usage));
+        event(tail, envelope().put("choices", new JsonArray()).put("usage", usage));
       }
       if (!billed) {
-        response.write(Billed.SSE_UNBILLED);
+        tail.append(Billed.SSE_UNBILLED);
       }
-      response.end("data: [DONE]\n\n");
+      response.end(tail.append("data: [DONE]\n\n").toString());
       return;
     }
     JsonArray choices = new JsonArray();
@@ -214,7 +215,7 @@ final class GenerationStream {
     return envelope().put("choices", new JsonArray().add(choice));
   }
 
-  private void event(JsonObject chunk) {
-    ctx.response().write("data: " + chunk.encode() + "\n\n");
+  private static void event(StringBuilder out, JsonObject chunk) {
+    out.append("data: ").append(chunk.encode()).append("\n\n");
   }
 }
