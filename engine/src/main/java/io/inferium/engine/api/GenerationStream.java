@@ -65,28 +65,47 @@ final class GenerationStream {
     return promptTokens;
   }
 
-  void chunk(Generations.Chunk c) {
+  /**
+   * Tokens that arrived together (one batch from the worker): each is one SSE event, as OpenAI sends
+   * them, and the batch leaves in one write (one HTTP chunk, one syscall) however many tokens it holds.
+   */
+  void chunks(List<Generations.Chunk> batch) {
     long now = System.nanoTime();
-    promptTokens = c.promptTokens();
-    Long last = lastTokenNanos.put(c.index(), now);
-    if (last == null) {
-      metrics.firstToken(fn.name(), now - startNanos);
-    } else {
-      metrics.interToken(fn.name(), now - last);
+    boolean open = stream && !ctx.response().closed();
+    StringBuilder events = open ? new StringBuilder(batch.size() * (contentPrefix().length() + 64)) : null;
+    for (Generations.Chunk c : batch) {
+      promptTokens = c.promptTokens();
+      Long last = lastTokenNanos.put(c.index(), now);
+      if (last == null) {
+        metrics.firstToken(fn.name(), now - startNanos);
+      } else {
+        metrics.interToken(fn.name(), now - last);
+      }
+      StringBuilder text = texts.get(c.index());
+      boolean first = text == null;
+      if (first) {
+        text = new StringBuilder();
+        texts.put(c.index(), text);
+      }
+      text.append(c.text());
+      if (!open) {
+        continue;
+      }
+      if (first && chat) {
+        event(events, choiceChunk(c.index(), new JsonObject().put("role", "assistant").put("content", ""), null));
+      }
+      if (!c.text().isEmpty()) {
+        // The hot path: the constant part of the chunk is encoded once per stream.
+        events.append(contentPrefix()).append(c.index()).append(chat ? ",\"delta\":{\"content\":" : ",\"text\":");
+        SseText.appendJsonString(events, c.text());
+        events.append(chat ? "}" : "").append(",\"logprobs\":null,\"finish_reason\":null}]}\n\n");
+      }
     }
-    boolean first = !texts.containsKey(c.index());
-    texts.computeIfAbsent(c.index(), i -> new StringBuilder()).append(c.text());
-    if (!stream || ctx.response().closed()) {
-      return;
-    }
-    begin();
-    if (first && chat) {
-      event(choiceChunk(c.index(), new JsonObject().put("role", "assistant").put("content", ""), null));
-    }
-    if (!c.text().isEmpty()) {
-      // The hot path (one event per token per stream): the constant part of the chunk is encoded once.
-      ctx.response().write(contentPrefix() + c.index() + (chat ? ",\"delta\":{\"content\":" : ",\"text\":")
-          + io.vertx.core.json.Json.encode(c.text()) + (chat ? "}" : "") + ",\"logprobs\":null,\"finish_reason\":null}]}\n\n");
+    if (open) {
+      begin();
+      if (!events.isEmpty()) {
+        ctx.response().write(events.toString());
+      }
     }
   }
 
@@ -101,19 +120,21 @@ final class GenerationStream {
     headers(f, billed);
     if (stream) {
       begin();
+      // The stream's tail (finish reasons, usage, [DONE]) leaves in one write with the end.
+      StringBuilder tail = new StringBuilder(256 * (f.choices().size() + 1));
       for (Generations.Choice choice : f.choices()) {
         if (chat && !texts.containsKey(choice.index())) {
-          event(choiceChunk(choice.index(), new JsonObject().put("role", "assistant").put("content", ""), null));
+          event(tail, choiceChunk(choice.index(), new JsonObject().put("role", "assistant").put("content", ""), null));
         }
-        event(choiceChunk(choice.index(), chat ? new JsonObject() : null, choice.finishReason(), ""));
+        event(tail, choiceChunk(choice.index(), chat ? new JsonObject() : null, choice.finishReason(), ""));
       }
       if (includeUsage) {
-        event(envelope().put("choices", new JsonArray()).put("usage", usage));
+        event(tail, envelope().put("choices", new JsonArray()).put("usage", usage));
       }
       if (!billed) {
-        response.write(Billed.SSE_UNBILLED);
+        tail.append(Billed.SSE_UNBILLED);
       }
-      response.end("data: [DONE]\n\n");
+      response.end(tail.append("data: [DONE]\n\n").toString());
       return;
     }
     JsonArray choices = new JsonArray();
@@ -194,7 +215,7 @@ final class GenerationStream {
     return envelope().put("choices", new JsonArray().add(choice));
   }
 
-  private void event(JsonObject chunk) {
-    ctx.response().write("data: " + chunk.encode() + "\n\n");
+  private static void event(StringBuilder out, JsonObject chunk) {
+    out.append("data: ").append(chunk.encode()).append("\n\n");
   }
 }

@@ -261,7 +261,7 @@ final class OpenAiRoutes {
           Generations.Generation g;
           try {
             long deadline = start + TimeUnit.MILLISECONDS.toNanos(fn.spec().timeoutMs());
-            g = generations.submit(fn, work, deadline, out::chunk);
+            g = generations.submit(fn, work, deadline, out::chunks);
           } catch (RuntimeException e) {
             release.run();
             throw e;

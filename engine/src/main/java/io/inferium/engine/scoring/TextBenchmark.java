@@ -132,11 +132,11 @@ final class TextBenchmark {
 
   private Future<Answer> generate(FunctionRecord fn, JsonObject work, long deadline) {
     StringBuilder text = new StringBuilder();
-    return generations.submit(fn, work, deadline, chunk -> {
+    return generations.submit(fn, work, deadline, batch -> batch.forEach(chunk -> {
       if (chunk.index() == 0) {
         text.append(chunk.text());
       }
-    }).future().map(f -> new Answer(text.toString(), null, 0,
+    })).future().map(f -> new Answer(text.toString(), null, 0,
         fn.spec().price().chargeTokens((long) f.promptTokens() + f.completionTokens())));
   }
 

@@ -43,10 +43,11 @@ public final class Generations implements Scheduler<Generations.TextJob, WorkerC
 
   /**
    * One text call. {@code meta} holds the request fields of its kind (for a generation {@code prompt}
-   * or {@code messages} and {@code params}); {@code onChunk} sees a generation's tokens (null otherwise).
+   * or {@code messages} and {@code params}); {@code onChunk} sees a generation's tokens (null otherwise),
+   * in order, as many at a time as arrived together (never empty).
    */
   public record TextJob(FunctionRecord fn, WorkerCall.Kind kind, JsonObject meta, int priority, long deadlineNanos,
-      Consumer<Chunk> onChunk) {}
+      Consumer<List<Chunk>> onChunk) {}
 
   /** One streamed token of one choice. */
   public record Chunk(int index, int tokenId, String text, int promptTokens) {}
@@ -70,6 +71,8 @@ public final class Generations implements Scheduler<Generations.TextJob, WorkerC
     WorkerCall call;
     volatile int chunks;
     volatile boolean done;
+    /** Tokens received and not yet handed to the caller (guarded by this); non-null while a hop is on its way. */
+    private List<Chunk> outbox;
 
     TextRequest(TextJob job, Context caller) {
       this.job = job;
@@ -85,6 +88,33 @@ public final class Generations implements Scheduler<Generations.TextJob, WorkerC
     @Override
     public void cancel() {
       context.runOnContext(v -> end(this, new ClientGone("the client closed the connection")));
+    }
+
+    /**
+     * On the worker's context. Tokens that arrive while a hop to the caller is pending ride along with it:
+     * one task (and one wake-up of the caller's event loop) per batch, not per token.
+     */
+    void offer(Chunk chunk) {
+      boolean hop;
+      synchronized (this) {
+        hop = outbox == null;
+        if (hop) {
+          outbox = new ArrayList<>(4);
+        }
+        outbox.add(chunk);
+      }
+      if (hop) {
+        caller.runOnContext(v -> deliver());
+      }
+    }
+
+    private void deliver() {
+      List<Chunk> batch;
+      synchronized (this) {
+        batch = outbox;
+        outbox = null;
+      }
+      job.onChunk().accept(batch);
     }
   }
 
@@ -147,10 +177,11 @@ public final class Generations implements Scheduler<Generations.TextJob, WorkerC
 
   /**
    * Queues a generation of a ready text-generation function. {@code work} holds {@code prompt} or
-   * {@code messages} and {@code params} (SamplingParams JSON). Chunks and the outcome arrive on the
-   * calling context; a full queue fails the future with {@code QueueFull}.
+   * {@code messages} and {@code params} (SamplingParams JSON). Chunks (in batches of those that arrived
+   * together) and then the outcome arrive on the calling context; a full queue fails the future with
+   * {@code QueueFull}.
    */
-  public Generation submit(FunctionRecord fn, JsonObject work, long deadlineNanos, Consumer<Chunk> onChunk) {
+  public Generation submit(FunctionRecord fn, JsonObject work, long deadlineNanos, Consumer<List<Chunk>> onChunk) {
     return new Generation(submit(new TextJob(fn, WorkerCall.Kind.GENERATE, work, 0, deadlineNanos, onChunk)));
   }
 
@@ -293,8 +324,7 @@ public final class Generations implements Scheduler<Generations.TextJob, WorkerC
       return;
     }
     r.chunks++;
-    Chunk chunk = new Chunk(token.index(), token.id(), token.text(), token.promptTokens());
-    r.caller.runOnContext(v -> r.job.onChunk().accept(chunk));
+    r.offer(new Chunk(token.index(), token.id(), token.text(), token.promptTokens()));
   }
 
   private static Finished finished(WorkerCall.Reply reply, long queueNanos) {

@@ -144,7 +144,7 @@ class GenerationsTest {
     FakeWorker w = worker(64);
     Generations g = generations();
     List<Generations.Chunk> seen = new CopyOnWriteArrayList<>();
-    Generations.Generation gen = g.submit(fn("text-generation", 4, 10), prompt(), in(10_000), seen::add);
+    Generations.Generation gen = g.submit(fn("text-generation", 4, 10), prompt(), in(10_000), seen::addAll);
     FakeWorker.Call call = w.awaitCall(1);
     w.token(call, 7, "a");
     w.token(call, 8, "b");

@@ -96,13 +96,29 @@ final class GenerationEngine {
   private final java.util.concurrent.ThreadPoolExecutor prepare;
   private final Thread thread;
   private volatile boolean closed;
-  /** The tokens of the step in progress: one decode step's tokens leave together (touched on the decode thread only). */
+  /**
+   * How long sampled tokens may wait to leave together after the last frame went ({@code
+   * -Dinferium.tokens.windowUs}, default 2 ms; 0 sends every decode step's tokens at once). A frame, and
+   * the gateway's write to each client it feeds, costs the same for one token as for several; a stream's
+   * first token and a request's last ones never wait.
+   */
+  static final long TOKEN_WINDOW_NANOS = TimeUnit.MICROSECONDS.toNanos(Long.getLong("inferium.tokens.windowUs", 2_000));
+  /** The tokens not yet sent: those of the steps since the last frame (touched on the decode thread only). */
   private JsonArray pending = new JsonArray();
+  /** When the last TOKENS frame left; whether {@link #pending} holds a stream's first token (decode thread only). */
+  private long lastTokensNanos;
+  private final long tokenWindowNanos;
+  private boolean firstTokenPending;
   /** Decode steps run and tokens they produced: their ratio is how full continuous batching keeps a step. */
   private final java.util.concurrent.atomic.AtomicLong steps = new java.util.concurrent.atomic.AtomicLong();
   private final java.util.concurrent.atomic.AtomicLong tokens = new java.util.concurrent.atomic.AtomicLong();
 
   GenerationEngine(String sha256, TextModel model, int maxRunning, int maxTokensPerStep, Sink sink) {
+    this(sha256, model, maxRunning, maxTokensPerStep, sink, TOKEN_WINDOW_NANOS);
+  }
+
+  GenerationEngine(String sha256, TextModel model, int maxRunning, int maxTokensPerStep, Sink sink, long tokenWindowNanos) {
+    this.tokenWindowNanos = tokenWindowNanos;
     this.sha256 = sha256;
     this.model = model;
     this.sink = sink;
@@ -207,6 +223,10 @@ final class GenerationEngine {
     try {
       while (!closed) {
         Runnable next = loop.running() + loop.waiting() == 0 ? inbox.poll(1, TimeUnit.SECONDS) : inbox.poll();
+        if (next != null) {
+          // Work joins (a prompt to prefill makes the next step long): what is held back leaves first.
+          flushTokens();
+        }
         while (next != null) {
           next.run();
           next = inbox.poll();
@@ -219,7 +239,9 @@ final class GenerationEngine {
             log.error("decode step failed", e);
             failAll("model_error", "the decode step failed: " + e.getMessage());
           }
-          flushTokens();
+          if (firstTokenPending || System.nanoTime() - lastTokensNanos >= tokenWindowNanos) {
+            flushTokens();
+          }
         }
       }
     } catch (InterruptedException e) {
@@ -268,6 +290,8 @@ final class GenerationEngine {
     if (!pending.isEmpty()) {
       sink.tokens(pending);
       pending = new JsonArray();
+      lastTokensNanos = System.nanoTime();
+      firstTokenPending = false;
     }
   }
 
@@ -390,6 +414,7 @@ final class GenerationEngine {
       if (r != null && !r.cancelled) {
         int index = (int) (id % MAX_CHOICES);
         r.tokens.get(index).add(tokenId);
+        firstTokenPending |= r.tokens.get(index).size() == 1;
         tokens.incrementAndGet();
         pending.add(new JsonArray().add(id / MAX_CHOICES).add(index).add(tokenId).add(textDelta).add(r.promptTokens));
       }

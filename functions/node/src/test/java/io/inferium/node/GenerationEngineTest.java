@@ -139,6 +139,52 @@ class GenerationEngineTest {
     assertEquals(null, ends.poll(), "one answer only");
   }
 
+  /** Token frames (each a list of the request ids its tokens belong to) of one generation run with {@code windowNanos}. */
+  private static List<List<Long>> frames(long windowNanos, int maxTokens) throws Exception {
+    LinkedBlockingQueue<List<Long>> frames = new LinkedBlockingQueue<>();
+    LinkedBlockingQueue<String> ends = new LinkedBlockingQueue<>();
+    TextModel model;
+    try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+      options.setIntraOpNumThreads(1);
+      model = TextModel.load(OrtEnvironment.getEnvironment(), TINY_GPT, options);
+    }
+    GenerationEngine windowed = new GenerationEngine("00112233445566778899aabbccddeeff".repeat(2), model, 4, 512,
+        new GenerationEngine.Sink() {
+          @Override
+          public void tokens(JsonArray tokens) {
+            frames.add(tokens.stream().map(t -> ((JsonArray) t).getLong(0)).toList());
+          }
+
+          @Override
+          public void done(long requestId, JsonObject meta, List<int[]> tokens) {
+            ends.add("done " + meta.getInteger("completion_tokens"));
+          }
+
+          @Override
+          public void error(long requestId, String code, String message) {
+            ends.add(code + ": " + message);
+          }
+        }, windowNanos);
+    try {
+      assertTrue(windowed.submit(1, request("The license", maxTokens, true)));
+      assertEquals("done " + maxTokens, ends.poll(60, TimeUnit.SECONDS));
+      return List.copyOf(frames);
+    } finally {
+      windowed.close();
+    }
+  }
+
+  @Test
+  void aStreamsFirstTokenLeavesAloneAndTheRestWaitOutTheWindowOrTheEnd() throws Exception {
+    // A window longer than the whole generation: the first token leaves at once (time to first token never
+    // waits), every later one rides with the end, before the RESULT.
+    List<List<Long>> held = frames(TimeUnit.HOURS.toNanos(1), 12);
+    assertEquals(List.of(List.of(1L), java.util.Collections.nCopies(11, 1L)), held);
+    // No window: one frame per decode step, as before the window existed.
+    List<List<Long>> each = frames(0, 12);
+    assertEquals(java.util.Collections.nCopies(12, List.of(1L)), each);
+  }
+
   @Test
   void promptsBeyondTheContextAreRefusedBeforeAnyDecodeWork() throws Exception {
     events.clear();

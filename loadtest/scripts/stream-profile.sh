@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Where a streamed token's gateway CPU goes: one gateway (DIR, a checkout with engine/target/inferium.jar) with
+# tiny-gpt, wrk streaming /v1/completions (64 greedy tokens, 4 connections); after WARM seconds (default 40) it
+# reads the gateway's per-thread /proc ticks over 10 s (thr0/thr1.txt, names, user and system ticks), times 20
+# sequential requests' first byte with curl under the load (ttft.txt), and with STRACE=1 records 4 s of the
+# gateway's system calls (strace.txt: count the writev per token). JOPTS adds JVM options to the gateway (e.g.
+# -XX:StartFlightRecording=settings=profile,delay=40s,duration=20s,filename=gw.jfr). Prints µs/token and TTFT.
+#   DIR=. OUT=/tmp/stream-profile [STRACE=1] flock /work/bench.lock loadtest/scripts/stream-profile.sh
+set -euo pipefail
+DIR=$(cd "${DIR:-.}" && pwd); out=${OUT:-/tmp/stream-profile}; rm -rf "$out"; mkdir -p "$out"
+WARM=${WARM:-40}; REC=${REC:-20}; port=18131; db=inferium_prof_stream_$$
+psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE $db" postgres
+cleanup() { kill $gw 2>/dev/null || true; wait $gw 2>/dev/null || true; psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $db" postgres >/dev/null 2>&1 || true; }
+trap cleanup EXIT
+INFERIUM_ADMIN_KEY=pk java -Xss8m ${JOPTS:-} \
+  -jar "$DIR/engine/target/inferium.jar" serve --port $port --data-dir "$out/data" \
+  --db-url "postgresql://postgres@127.0.0.1:5432/$db" --workers 1 --worker-slots 1 --worker-threads 2 > "$out/serve.log" 2>&1 &
+gw=$!
+gpt=$DIR/functions/src/main/resources/models/tiny-gpt
+for i in $(seq 1 180); do curl -sf "localhost:$port/v2/health/ready" >/dev/null && break; sleep 1; done
+curl -sf "localhost:$port/api/functions" -H "Authorization: Bearer pk" \
+    -F 'spec={"name":"gpt","kind":"text-generation","text":{"max_running_sequences":8}}' \
+    -F "model=@$gpt/model.onnx" -F "tokenizer=@$gpt/tokenizer.json" -F "tokenizer_config=@$gpt/tokenizer_config.json" \
+    -F "generation_config=@$gpt/generation_config.json" >/dev/null
+for i in $(seq 1 180); do curl -s "localhost:$port/api/functions/gpt" -H "Authorization: Bearer pk" | grep -q '"ready"' && break; sleep 1; done
+echo '{"model":"gpt","prompt":"Licensed under the Apache License","max_tokens":64,"temperature":0,"stream":true}' > $out/gpt.json
+cat > "$out/post.lua" <<'LUA'
+wrk.method = "POST"
+local f = io.open(os.getenv("BODY"), "rb"); wrk.body = f:read("*a"); f:close()
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer pk"
+LUA
+curl -sN localhost:$port/v1/completions -H "Authorization: Bearer pk" -H 'Content-Type: application/json' -d @$out/gpt.json > $out/sample.txt
+BODY=$out/gpt.json wrk -t1 -c4 -d$((WARM + REC + 40))s --latency -s $out/post.lua http://127.0.0.1:$port/v1/completions > $out/wrk.txt 2>&1 &
+wp=$!
+sleep $WARM
+thr() { for t in /proc/$gw/task/*; do echo "$(cat $t/comm | tr ' ' _) $(awk '{ s = $0; sub(/.*\) /, "", s); split(s, f, " "); print f[12], f[13] }' $t/stat)"; done | sort; }
+thr > $out/thr0.txt; date +%s.%N > $out/t0
+sleep 10
+thr > $out/thr1.txt; date +%s.%N > $out/t1
+for i in $(seq 1 20); do curl -s -o /dev/null -w '%{time_starttransfer}\n' localhost:$port/v1/completions -H "Authorization: Bearer pk" -H 'Content-Type: application/json' -d @$out/gpt.json; done > $out/ttft.txt
+[ -n "${STRACE:-}" ] && timeout 4 strace -f -tt -p $gw -o $out/strace.txt || true
+wait $wp || true
+
+awk 'FNR==1{f++} {k=$1; sub(/-?[0-9]+$/,"",k); if (f==1) {u[k]-=$2; s[k]-=$3} else {u[k]+=$2; s[k]+=$3}}
+  END {for (k in u) if (u[k]+s[k]>0) printf "%-36s user %5d sys %5d\n", k, u[k], s[k]}' $out/thr0.txt $out/thr1.txt | sort -k3 -rn
+rps=$(awk '/^Requests\/sec/{print $2}' $out/wrk.txt); secs=$(echo "$(cat $out/t1) - $(cat $out/t0)" | bc)
+awk -v rps=$rps -v secs=$secs 'FNR==1{f++} {if (f==1) t-=$2+$3; else t+=$2+$3}
+  END {printf "gateway: %d ticks over %.1f s at %.1f req/s (wrk average): %.1f us/token\n", t, secs, rps, t*10000/(rps*secs*64)}' \
+  $out/thr0.txt $out/thr1.txt
+sort -n $out/ttft.txt | awk '{a[NR]=$1} END {printf "TTFT (curl, under the load): median %.1f ms, max %.1f ms over %d\n", a[int((NR+1)/2)]*1000, a[NR]*1000, NR}'
