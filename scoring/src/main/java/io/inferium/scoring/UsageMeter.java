@@ -60,7 +60,8 @@ public final class UsageMeter {
   private long sequence;
   private final List<EventSubscription> subscriptions = new ArrayList<>();
 
-  private record Waiter(long upTo, Promise<Void> promise) {
+  /** {@code context}: the caller's, where its wait ends (the meter stores on a context of its own). */
+  private record Waiter(long upTo, Promise<Void> promise, io.vertx.core.Context context) {
   }
 
   public UsageMeter(Vertx vertx, Pool pool, EventLog events, MeterRegistry registry) {
@@ -246,7 +247,7 @@ public final class UsageMeter {
     waiters.removeIf(w -> {
       if (w.upTo() < oldest) {
         // Completed outside the caller's lock.
-        vertx.runOnContext(v -> w.promise().tryComplete());
+        w.context().runOnContext(v -> w.promise().tryComplete());
         return true;
       }
       return false;
@@ -270,7 +271,7 @@ public final class UsageMeter {
       if (upTo < oldest) {
         return Future.succeededFuture();
       }
-      waiters.add(new Waiter(upTo, p));
+      waiters.add(new Waiter(upTo, p, vertx.getOrCreateContext()));
     }
     long t = vertx.setTimer(Math.max(1, maxWaitMs), id -> {
       synchronized (this) {
