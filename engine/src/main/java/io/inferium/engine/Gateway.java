@@ -3,7 +3,6 @@ package io.inferium.engine;
 import io.inferium.engine.metrics.EngineMetrics;
 
 import io.inferium.engine.api.HttpVerticle;
-import io.inferium.engine.completions.CompletionConsumer;
 import io.inferium.engine.auth.ApiKeys;
 import io.inferium.engine.auth.Tenants;
 import io.inferium.engine.auth.Tiers;
@@ -63,7 +62,6 @@ public final class Gateway {
   private FunctionStore store;
   private NodeLedger ledger;
   private String deploymentId;
-  private String meterDeployment;
   private int port;
   private String adminKeyLocation;
 
@@ -134,13 +132,7 @@ public final class Gateway {
                         new LogLikelihoods(generations))),
                 new HttpVerticle.Listen(config.host(), config.port(), config.maxUploadBytes(), config.maxRequestBytes(),
                     dataDir.resolve("uploads"), config.edges().http(), config.maxPromptBytes()));
-            // Billing consumes on a worker context of its own, off the HTTP event loop.
-            return ledger.load()
-                .compose(v -> vertx.deployVerticle(new CompletionConsumer(meter::start, meter::stop), CompletionConsumer.options()))
-                .compose(id -> {
-                  meterDeployment = id;
-                  return supervisor.start();
-                })
+            return ledger.load().compose(v -> meter.start()).compose(v -> supervisor.start())
                 .onSuccess(v -> scaler.start())
                 .compose(v -> pipeline.resumePending())
                 .compose(n -> vertx.deployVerticle(http))
@@ -199,8 +191,8 @@ public final class Gateway {
     if (scaler != null) {
       scaler.stop();
     }
-    if (meterDeployment != null) {
-      f = f.compose(v -> vertx.undeploy(meterDeployment)).otherwiseEmpty();
+    if (meter != null) {
+      f = f.compose(v -> meter.stop()).otherwiseEmpty();
     }
     if (events != null) {
       f = f.compose(v -> events.close()).otherwiseEmpty();

@@ -5,7 +5,6 @@ import io.inferium.engine.auth.ApiKeys;
 import io.inferium.engine.gateway.WorkerSupervisor;
 import io.inferium.engine.completions.Completions;
 import io.inferium.scoring.UsageMeter;
-import io.inferium.engine.completions.CompletionConsumer;
 import io.inferium.scoring.board.LeaderboardUsers;
 import io.inferium.verifier.NodeLedger;
 import io.inferium.engine.auth.Tenants;
@@ -47,6 +46,7 @@ public final class HttpVerticle extends VerticleBase {
   private final Services services;
   private final Listen listen;
   private HttpServer server;
+  private LeaderboardUsers leaderboardUsers;
 
   public HttpVerticle(Services services, Listen listen) {
     this.services = services;
@@ -98,13 +98,8 @@ public final class HttpVerticle extends VerticleBase {
     new ArenaRoutes(scoring, services.mempool(), limits, completions).mount(router, listen.maxRequestBytes());
     scoring.start();
     // A new user of a function can change its category's board: a consumer of completion events tells the streams.
-    // It consumes on a worker context of its own (a child deployment: undeployed with this verticle, its
-    // subscription closed then); the boards' listeners hear of it back on this one.
-    LeaderboardUsers users = new LeaderboardUsers(services.pool(), services.events(), services.metrics().registry());
-    io.vertx.core.Context http = context;
-    return vertx.deployVerticle(new CompletionConsumer(() -> users.start(functions -> http.runOnContext(v ->
-            scoring.changed(null))), users::stop), CompletionConsumer.options())
-        .compose(v -> vertx.createHttpServer(ConnectionGuard.serverOptions(listen.timeouts()))
+    leaderboardUsers = new LeaderboardUsers(services.pool(), services.events(), services.metrics().registry());
+    return leaderboardUsers.start(functions -> scoring.changed(null)).compose(v -> vertx.createHttpServer(ConnectionGuard.serverOptions(listen.timeouts()))
         .connectionHandler(guard::connected)
         .requestHandler(req -> {
           guard.request(req);
@@ -112,6 +107,11 @@ public final class HttpVerticle extends VerticleBase {
         })
         .listen(listen.port(), listen.host()))
         .onSuccess(s -> server = s);
+  }
+
+  @Override
+  public Future<?> stop() {
+    return leaderboardUsers == null ? Future.succeededFuture() : leaderboardUsers.stop();
   }
 
   public int actualPort() {
