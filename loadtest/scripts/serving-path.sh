@@ -133,7 +133,7 @@ for side in $sides; do
     "$out/gpt.json" "spkey-$side" 4 64
 done
 row mlp && "${LT[@]}" ceiling --model-file "$out/mlp-wide.onnx" --width 64 --batch 64 --seconds "$D" > "$out/ceiling.txt" 2>&1 || true
-ort=$(awk '/best_rows_per_s/ { print $2 }' "$out/ceiling.txt")
+ort=$(awk '/best_rows_per_s/ { print $2 }' "$out/ceiling.txt" 2>/dev/null || true)
 echo "ONNX Runtime in-process, MLP batch 64: ${ort:-?} rows/s" | tee -a "$out/results.txt"
 
 echo; echo "Targets (same run):"

@@ -18,8 +18,34 @@ public record PayoutLedger(RevenueSplit split, boolean burnPlatformShare) {
   /** The party name of the platform's rows; also who gets the operators' share when no worker is known. */
   public static final String PLATFORM = "platform";
 
+  /** Inserts the rows of a batch, given as {@link #columns} (one statement over column arrays). */
   static final String INSERT = "INSERT INTO payouts (usage_id, role, party, function_name, amount_micro_usd, burned, at) "
-      + "VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING";
+      + "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::boolean[], "
+      + "$7::timestamptz[]) ON CONFLICT DO NOTHING";
+
+  /** {@link #rows} of many events as one tuple of column arrays, in {@link #INSERT}'s column order (for {@code unnest}). */
+  static Tuple columns(List<Tuple> rows) {
+    int n = rows.size();
+    String[] usageIds = new String[n];
+    String[] roles = new String[n];
+    String[] parties = new String[n];
+    String[] functions = new String[n];
+    Long[] amounts = new Long[n];
+    Boolean[] burned = new Boolean[n];
+    OffsetDateTime[] ats = new OffsetDateTime[n];
+    for (int i = 0; i < n; i++) {
+      Tuple r = rows.get(i);
+      usageIds[i] = r.getString(0);
+      roles[i] = r.getString(1);
+      parties[i] = r.getString(2);
+      functions[i] = r.getString(3);
+      amounts[i] = r.getLong(4);
+      burned[i] = r.getBoolean(5);
+      ats[i] = r.getOffsetDateTime(6);
+    }
+    return Tuple.tuple().addValue(usageIds).addValue(roles).addValue(parties).addValue(functions).addValue(amounts)
+        .addValue(burned).addValue(ats);
+  }
 
   /** The rows of one event; their amounts sum to its charge. */
   List<Tuple> rows(UsageEvent e) {

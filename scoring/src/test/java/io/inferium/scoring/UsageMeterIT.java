@@ -1,6 +1,7 @@
 package io.inferium.scoring;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.inferium.functions.CompletionEvent;
@@ -228,6 +229,41 @@ class UsageMeterIT {
       assertEquals(704, invoices.earnings("dev", at.minusSeconds(60), at.plusSeconds(60)).await(10, TimeUnit.SECONDS)
           .getLong("earned_micro_usd"));
       meter.stop().await(10, TimeUnit.SECONDS);
+      events.close().await(10, TimeUnit.SECONDS);
+      database.close().await(10, TimeUnit.SECONDS);
+    } finally {
+      vertx.close().await(10, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void aFlushEndsOnItsCallersContextWhileTheMeterStoresOnItsOwn() throws Exception {
+    Vertx vertx = Vertx.vertx();
+    try (TestDatabase db = TestDatabase.create()) {
+      Database database = Database.open(vertx, db.settings()).await(60, TimeUnit.SECONDS);
+      EventLog events = EventLog.local(vertx, dir.resolve("events"), new SimpleMeterRegistry());
+      UsageMeter meter = new UsageMeter(vertx, database.pool(), events, new SimpleMeterRegistry());
+      // As the gateway runs it: consuming on a worker context of its own.
+      String consumer = vertx.deployVerticle(new io.vertx.core.VerticleBase() {
+        @Override
+        public io.vertx.core.Future<?> start() {
+          return meter.start();
+        }
+
+        @Override
+        public io.vertx.core.Future<?> stop() {
+          return meter.stop();
+        }
+      }, new io.vertx.core.DeploymentOptions().setThreadingModel(io.vertx.core.ThreadingModel.WORKER))
+          .await(10, TimeUnit.SECONDS);
+      io.vertx.core.Context caller = vertx.getOrCreateContext();
+      java.util.concurrent.CompletableFuture<Object> endedOn = new java.util.concurrent.CompletableFuture<>();
+      caller.runOnContext(v -> {
+        record(meter, events, event("ctx-1", "acme", 3));
+        meter.flush().onComplete(ar -> endedOn.complete(ar.succeeded() ? Vertx.currentContext() : ar.cause()));
+      });
+      assertSame(caller, endedOn.get(10, TimeUnit.SECONDS), "the wait for stored usage ends where it began");
+      vertx.undeploy(consumer).await(10, TimeUnit.SECONDS);
       events.close().await(10, TimeUnit.SECONDS);
       database.close().await(10, TimeUnit.SECONDS);
     } finally {

@@ -48,7 +48,8 @@ final class Authentication {
 
   /** The address unknown-key lookups are charged to: the TCP peer (never a forwarded-for header, which anyone can set). */
   private static String remote(RoutingContext ctx) {
-    io.vertx.core.net.SocketAddress a = ctx.request().remoteAddress();
+    // The connection's own address: the router's request wrapper would parse forwarding headers first, per request.
+    io.vertx.core.net.SocketAddress a = ctx.request().connection().remoteAddress();
     return a == null || a.host() == null ? "unknown" : a.host();
   }
 

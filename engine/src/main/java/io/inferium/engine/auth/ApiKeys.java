@@ -259,11 +259,17 @@ public final class ApiKeys {
     return "inf_" + Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
   }
 
-  static String hash(String secret) {
+  /** One digest per thread: every authenticated request hashes its key, a provider lookup each time costs more. */
+  private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {
     try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(secret.getBytes(StandardCharsets.UTF_8)));
+      return MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
+  });
+
+  static String hash(String secret) {
+    // digest() resets it for the next use.
+    return HexFormat.of().formatHex(SHA256.get().digest(secret.getBytes(StandardCharsets.UTF_8)));
   }
 }

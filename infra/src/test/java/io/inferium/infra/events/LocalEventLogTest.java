@@ -2,6 +2,7 @@ package io.inferium.infra.events;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.inferium.infra.events.impl.LocalEventLog;
@@ -110,5 +111,32 @@ class LocalEventLogTest extends EventLogContract {
     appends.stream().filter(Future::failed)
         .forEach(f -> assertInstanceOf(EventLogFullException.class, f.cause()));
     await(log.close());
+  }
+
+  @Test
+  void groupsReadingTheSameRecordsShareOneParse() throws Exception {
+    EventLog log = open();
+    for (int i = 0; i < 50; i++) {
+      await(log.append(topic, "k" + i, new JsonObject().put("seq", i)));
+    }
+    List<LogRecord> first = Collections.synchronizedList(new ArrayList<>());
+    List<LogRecord> second = Collections.synchronizedList(new ArrayList<>());
+    EventSubscription a = await(log.subscribe(topic, "a", records -> {
+      first.addAll(records);
+      return Future.succeededFuture();
+    }));
+    eventually("group a reads 50", () -> first.size() >= 50);
+    EventSubscription b = await(log.subscribe(topic, "b", records -> {
+      second.addAll(records);
+      return Future.succeededFuture();
+    }));
+    eventually("group b reads 50", () -> second.size() >= 50);
+    for (int i = 0; i < 50; i++) {
+      assertEquals(i, second.get(i).value().getInteger("seq"));
+      assertEquals("k" + i, second.get(i).key());
+      assertSame(first.get(i), second.get(i), "record " + i + " was parsed once for both groups");
+    }
+    await(a.close());
+    await(b.close());
   }
 }

@@ -56,6 +56,8 @@ public final class LeaderboardUsers {
 
   private Future<Void> store(List<LogRecord> records, Consumer<Set<String>> changed) {
     List<Tuple> rows = new ArrayList<>();
+    // Only a pair's first event in the batch can be its first request: a busy tenant's batch is one row, not 500.
+    Set<String> pairs = new java.util.HashSet<>();
     for (LogRecord r : records) {
       CompletionEvent e;
       try {
@@ -73,7 +75,8 @@ public final class LeaderboardUsers {
         log.warn("Skipping malformed completion record at {}/{}: {}", r.topic(), r.offset(), bad.toString());
         continue;
       }
-      if (e.tenantId() != null && !NOT_A_CHOICE.contains(e.modality())) {
+      if (e.tenantId() != null && !NOT_A_CHOICE.contains(e.modality())
+          && pairs.add(e.function() + '\0' + e.tenantId())) {
         rows.add(Tuple.of(e.function(), e.tenantId(), e.requestId(), OffsetDateTime.ofInstant(e.at(), ZoneOffset.UTC)));
       }
     }

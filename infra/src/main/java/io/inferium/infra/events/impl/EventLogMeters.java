@@ -20,8 +20,12 @@ final class EventLogMeters {
   }
 
   void appended(String topic) {
+    appended(topic, 1);
+  }
+
+  void appended(String topic, int count) {
     appended.computeIfAbsent(topic, t -> Counter.builder("inferium.events.appended").description("Events durably appended")
-        .tag("topic", t).tag("log", log).register(registry)).increment();
+        .tag("topic", t).tag("log", log).register(registry)).increment(count);
   }
 
   void appendFailed(String topic) {

@@ -175,21 +175,28 @@ public final class LocalEventLog implements EventLog {
         } catch (IOException | RuntimeException e) {
           failure = e;
         }
+        Throwable f = failure;
+        // One task per context for the whole batch (usually all appends came from the one HTTP event loop),
+        // not one per append: fewer cross-thread wake-ups under load.
+        Map<Context, List<Promise<Void>>> byContext = new LinkedHashMap<>();
+        if (f == null) {
+          meters.appended(name, pendings.size());
+        }
         for (Pending p : pendings) {
-          Throwable f = failure;
-          if (f == null) {
-            meters.appended(name);
-          } else {
+          if (f != null) {
             meters.appendFailed(name);
           }
-          p.context().runOnContext(v -> {
-            if (f == null) {
-              p.promise().complete();
-            } else {
-              p.promise().fail(f);
-            }
-          });
+          byContext.computeIfAbsent(p.context(), k -> new ArrayList<>()).add(p.promise());
         }
+        byContext.forEach((context, promises) -> context.runOnContext(v -> {
+          for (Promise<Void> promise : promises) {
+            if (f == null) {
+              promise.complete();
+            } else {
+              promise.fail(f);
+            }
+          }
+        }));
         if (failure == null) {
           for (LocalSubscription s : subscriptions) {
             if (s.topic.equals(name)) {

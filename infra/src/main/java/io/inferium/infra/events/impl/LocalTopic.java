@@ -1,7 +1,9 @@
 package io.inferium.infra.events.impl;
 
 import io.inferium.infra.events.LogRecord;
+import io.netty.buffer.Unpooled;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -23,6 +25,10 @@ import java.util.stream.Stream;
  * record ({@code {"k": key, "v": event}}), so a record's offset is its segment's base plus its line
  * number. Committed positions live in {@code groups/<group>.offset}, replaced atomically.
  *
+ * <p>Records read are parsed once: the last {@value #PARSED_RECORDS} (each up to {@value #MAX_SHARED_RECORD_BYTES}
+ * bytes) stay parsed, so every consumer group reading the same stretch shares one {@link LogRecord} (its value
+ * is read-only to handlers) instead of parsing the line again.
+ *
  * <p>Not thread-safe: only the log's single I/O thread calls it.
  */
 final class LocalTopic {
@@ -33,6 +39,10 @@ final class LocalTopic {
 
   private static final int READ_CHUNK = 1 << 20;
   static final int MAX_RECORD_BYTES = READ_CHUNK - 1;
+  /** Two full batches: groups lingering behind one another find the stretch the first one parsed. */
+  static final int PARSED_RECORDS = 1024;
+  /** Larger records are parsed per group: this bounds what the shared records hold (about 16 MiB at most). */
+  static final int MAX_SHARED_RECORD_BYTES = 16 << 10;
 
   private final String name;
   private final Path dir;
@@ -45,6 +55,10 @@ final class LocalTopic {
   private long activeBase;
   private long activeBytes;
   private volatile long nextOffset;
+  /** Reused by every read (one I/O thread): a read costs no fresh megabyte to zero. */
+  private final ByteBuffer readBuffer = ByteBuffer.allocate(READ_CHUNK);
+  /** Parsed records by {@code offset % PARSED_RECORDS}; a slot holds whichever offset was parsed there last. */
+  private final LogRecord[] parsed = new LogRecord[PARSED_RECORDS];
 
   private LocalTopic(String name, Path dir, long segmentBytes, long unconsumedRetentionBytes) {
     this.unconsumedRetentionBytes = unconsumedRetentionBytes;
@@ -204,7 +218,7 @@ final class LocalTopic {
   /** Reads up to {@code max} records from {@code from} into {@code out}; returns where reading stopped. */
   Cursor read(Cursor from, int max, List<LogRecord> out, boolean parse) throws IOException {
     Cursor c = from;
-    ByteBuffer buf = ByteBuffer.allocate(READ_CHUNK);
+    ByteBuffer buf = readBuffer;
     while (out.size() < max) {
       long size = c.base() == activeBase ? activeBytes : Files.size(segments.get(c.base()));
       if (c.pos() >= size) {
@@ -217,25 +231,38 @@ final class LocalTopic {
       }
       buf.clear();
       buf.limit((int) Math.min(READ_CHUNK, size - c.pos()));
-      try (FileChannel ch = FileChannel.open(segments.get(c.base()), StandardOpenOption.READ)) {
-        ch.read(buf, c.pos());
+      if (c.base() == activeBase) {
+        active.read(buf, c.pos());
+      } else {
+        try (FileChannel ch = FileChannel.open(segments.get(c.base()), StandardOpenOption.READ)) {
+          ch.read(buf, c.pos());
+        }
       }
       byte[] bytes = buf.array();
       int start = 0;
       for (int i = 0; i < buf.position() && out.size() < max; i++) {
         if (bytes[i] == '\n') {
-          if (parse) {
-            JsonObject line = new JsonObject(Buffer.buffer(java.util.Arrays.copyOfRange(bytes, start, i)));
-            out.add(new LogRecord(name, 0, c.offset(), line.getString("k"), line.getJsonObject("v")));
-          } else {
-            out.add(null);
-          }
+          out.add(parse ? record(c.offset(), bytes, start, i - start) : null);
           c = new Cursor(c.offset() + 1, c.base(), c.pos() + (i + 1 - start));
           start = i + 1;
         }
       }
     }
     return c;
+  }
+
+  /** The record at {@code offset}, whose line is {@code bytes[start, start + length)}: parsed, or as parsed before. */
+  private LogRecord record(long offset, byte[] bytes, int start, int length) {
+    int slot = (int) (offset % PARSED_RECORDS);
+    LogRecord known = parsed[slot];
+    if (known != null && known.offset() == offset) {
+      return known;
+    }
+    // Parsed straight from the read buffer: no copy of the line (the buffer is reused, the parse is done here).
+    JsonObject line = new JsonObject(BufferInternal.buffer(Unpooled.wrappedBuffer(bytes, start, length)));
+    LogRecord r = new LogRecord(name, 0, offset, line.getString("k"), line.getJsonObject("v"));
+    parsed[slot] = length <= MAX_SHARED_RECORD_BYTES ? r : null;
+    return r;
   }
 
   Long committed(String group) {

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Where a gateway's CPU goes per request, by thread: starts the gateway of checkout DIR on PORT (the machine's
+# PostgreSQL, one worker), deploys `add` unbatched, drives it at 32 connections for WARMUP seconds (default 50),
+# then reads every thread's utime+stime and context switches from /proc/<pid>/task/* before and after
+# DURATION seconds (default 15) more, and prints µs and context switches per request per thread name.
+#
+#   loadtest/scripts/gateway-threads.sh DIR [PORT]
+set -euo pipefail
+DIR=$(cd "$1" && pwd); PORT=${2:-18131}; W=${WARMUP:-50}; D=${DURATION:-15}
+out=$(mktemp -d); db=inferium_threads_$$
+psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE $db" postgres
+INFERIUM_ADMIN_KEY=spkey java -Xss8m -jar "$DIR/engine/target/inferium.jar" serve --port "$PORT" --data-dir "$out/data" \
+  --db-url "postgresql://postgres@127.0.0.1:5432/$db" --workers 1 --worker-slots 1 --worker-threads 2 > "$out/serve.log" 2>&1 &
+gp=$!
+trap 'kill $gp 2>/dev/null; wait $gp 2>/dev/null; psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $db" postgres; rm -rf "$out"' EXIT
+auth="Authorization: Bearer spkey"
+for i in $(seq 1 180); do curl -sf "localhost:$PORT/v2/health/ready" >/dev/null && break; sleep 1; done
+curl -sf "localhost:$PORT/api/functions" -H "$auth" -F 'spec={"name":"add","batching":{"max_batch_size":0}}' \
+  -F "model=@$DIR/functions/src/test/resources/models/add.onnx" >/dev/null
+for i in $(seq 1 180); do curl -s "localhost:$PORT/api/functions/add" -H "$auth" | grep -q '"ready"' && break; sleep 1; done
+echo '{"inputs":[{"name":"a","shape":[1,4],"datatype":"FP32","data":[1,2,3,4]},{"name":"b","shape":[1,4],"datatype":"FP32","data":[10,20,30,40]}]}' > "$out/add.json"
+cat > "$out/post.lua" <<'LUA'
+wrk.method = "POST"
+local f = io.open(os.getenv("BODY"), "rb"); wrk.body = f:read("*a"); f:close()
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer spkey"
+LUA
+url="http://127.0.0.1:$PORT/v2/models/add/infer"
+BODY=$out/add.json wrk -t1 -c32 -d"${W}s" -s "$out/post.lua" "$url" >/dev/null 2>&1 || true
+snap() { # thread name (digits dropped), CPU ticks, context switches
+  for t in /proc/$gp/task/*; do
+    s=$(cat "$t/stat" 2>/dev/null) || continue; n=$(cat "$t/comm"); s=${s#*) }; set -- $s
+    echo "${n//[0-9]/} $((${12} + ${13})) $(awk '/ctxt_switches/ { s += $2 } END { print s + 0 }' "$t/status")"
+  done | awk '{ c[$1] += $2; x[$1] += $3 } END { for (k in c) print k, c[k], x[k] }' | sort
+}
+snap > "$out/t0"
+BODY=$out/add.json wrk -t1 -c32 -d"${D}s" -s "$out/post.lua" "$url" > "$out/wrk.txt" 2>&1 || true
+snap > "$out/t1"
+n=$(awk '/requests in/ { print $1 }' "$out/wrk.txt")
+echo "$n requests, $(awk '/^Requests\/sec/ { print $2 }' "$out/wrk.txt") req/s"
+join "$out/t0" "$out/t1" | awk -v n="$n" '{ d = $4 - $2; cs = $5 - $3; tot += d; tcs += cs
+  if (d > 0) printf "%-20s %8.1f us/req %6.2f ctxsw/req\n", $1, d * 10000 / n, cs / n }
+  END { printf "%-20s %8.1f us/req %6.2f ctxsw/req\n", "TOTAL", tot * 10000 / n, tcs / n }' | sort -k2 -n -r
