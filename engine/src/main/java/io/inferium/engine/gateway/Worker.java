@@ -26,8 +26,20 @@ public interface Worker {
   /** Whether a call for this model must load it first (a cold start). */
   boolean needsLoad(String sha256);
 
+  /**
+   * What is in flight on it (tensor batches and other calls; running generations together as one
+   * place), counted on the dispatching side when a call is reserved. The scheduling predicates below
+   * read it.
+   */
+  InFlight inFlight();
+
+  /** Run slots the worker declared ({@code capabilities.slots} of its hello); 0 when it did not say. */
+  int slots();
+
   /** Whether its in-flight limit is reached (no further tensor batch now). */
-  boolean saturated();
+  default boolean saturated() {
+    return inFlight().full();
+  }
 
   /**
    * Whether every one of its run slots already has a call (tensor batch, embedding, score) in flight, so
@@ -37,16 +49,22 @@ public interface Worker {
    * the worker did not say how many slots it has.
    */
   default boolean slotsBusy() {
-    return false;
+    return slots() > 0 && inFlight().calls() >= slots();
   }
 
   /** Calls reserved on it and not yet released. */
-  int reserved();
+  default int reserved() {
+    return inFlight().reserved();
+  }
 
   /** Counts a call against the in-flight limit until {@link #release()}. */
-  void reserve();
+  default void reserve() {
+    inFlight().reserveCall();
+  }
 
-  void release();
+  default void release() {
+    inFlight().releaseCall();
+  }
 
   /**
    * Counts a generation until {@link #releaseGeneration()}. A worker advances all its running
@@ -55,9 +73,13 @@ public interface Worker {
    * the least-loaded worker is still preferred. Their own bound is the function's
    * {@code max_running_sequences}, kept by the generation scheduler.
    */
-  void reserveGeneration();
+  default void reserveGeneration() {
+    inFlight().reserveGeneration();
+  }
 
-  void releaseGeneration();
+  default void releaseGeneration() {
+    inFlight().releaseGeneration();
+  }
 
   /** A call of this model starts: it is in use (never unloaded for idleness) until {@link #endUse}. */
   void beginUse(String sha256);

@@ -209,43 +209,15 @@ public final class WorkerLink implements Worker {
     return outstanding;
   }
 
-  /** Whether the dispatcher may not send it another batch now. */
   @Override
-  public boolean saturated() {
-    return inFlight.full();
+  public InFlight inFlight() {
+    return inFlight;
   }
 
-  /** Against the run slots its hello claims ({@code capabilities.slots}); a claim of none never reads busy. */
+  /** The run slots its hello claims ({@code capabilities.slots}); a claim of none never reads busy. */
   @Override
-  public boolean slotsBusy() {
-    return slots > 0 && inFlight.calls() >= slots;
-  }
-
-  /** Batches the dispatcher has sent and not yet seen finish (counted at once, on the dispatching side). */
-  @Override
-  public int reserved() {
-    return inFlight.reserved();
-  }
-
-  /** Counts a batch against this worker's in-flight limit until {@link #release()}. */
-  @Override
-  public void reserve() {
-    inFlight.reserveCall();
-  }
-
-  @Override
-  public void release() {
-    inFlight.releaseCall();
-  }
-
-  @Override
-  public void reserveGeneration() {
-    inFlight.reserveGeneration();
-  }
-
-  @Override
-  public void releaseGeneration() {
-    inFlight.releaseGeneration();
+  public int slots() {
+    return slots;
   }
 
   public boolean closed() {

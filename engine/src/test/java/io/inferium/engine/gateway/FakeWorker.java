@@ -75,8 +75,13 @@ public final class FakeWorker implements Worker {
   }
 
   @Override
-  public boolean slotsBusy() {
-    return slots > 0 && inFlight.calls() >= slots;
+  public InFlight inFlight() {
+    return inFlight;
+  }
+
+  @Override
+  public int slots() {
+    return slots;
   }
 
   @Override
@@ -92,36 +97,6 @@ public final class FakeWorker implements Worker {
   @Override
   public boolean needsLoad(String sha256) {
     return !loaded.contains(sha256);
-  }
-
-  @Override
-  public boolean saturated() {
-    return inFlight.full();
-  }
-
-  @Override
-  public int reserved() {
-    return inFlight.reserved();
-  }
-
-  @Override
-  public void reserve() {
-    inFlight.reserveCall();
-  }
-
-  @Override
-  public void release() {
-    inFlight.releaseCall();
-  }
-
-  @Override
-  public void reserveGeneration() {
-    inFlight.reserveGeneration();
-  }
-
-  @Override
-  public void releaseGeneration() {
-    inFlight.releaseGeneration();
   }
 
   @Override

@@ -110,12 +110,8 @@ class WorkerCallTest {
     @Override public String workerId() { return to.workerId(); }
     @Override public boolean hasLoaded(String sha256) { return to.hasLoaded(sha256); }
     @Override public boolean needsLoad(String sha256) { return to.needsLoad(sha256); }
-    @Override public boolean saturated() { return to.saturated(); }
-    @Override public int reserved() { return to.reserved(); }
-    @Override public void reserve() { to.reserve(); }
-    @Override public void release() { to.release(); }
-    @Override public void reserveGeneration() { to.reserveGeneration(); }
-    @Override public void releaseGeneration() { to.releaseGeneration(); }
+    @Override public InFlight inFlight() { return to.inFlight(); }
+    @Override public int slots() { return to.slots(); }
     @Override public void beginUse(String sha256) { to.beginUse(sha256); }
     @Override public void endUse(String sha256) { to.endUse(sha256); }
     @Override public Future<WorkerLink.LoadedModel> ensureLoaded(String sha256, Path path, JsonObject extra) {
