@@ -18,8 +18,13 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code inferium deploy MODEL.onnx --name NAME}: uploads a model and waits for its verification. */
-@Command(name = "deploy", mixinStandardHelpOptions = true, description = "Deploy an ONNX model as a function.")
+@Command(name = "deploy", description = "Deploy an ONNX model as a function.")
 class DeployCommand implements Callable<Integer> {
+
+  // Not mixinStandardHelpOptions: its -V/--version would collide with the function's --version below, and
+  // picocli then dropped --help too (it answered "Missing required parameter" with exit 2).
+  @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
+  boolean help;
 
   @Parameters(index = "0", description = "The .onnx file.")
   Path model;

@@ -14,8 +14,13 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code inferium invoke NAME --json '…'}: one V2 inference request, response on stdout. */
-@Command(name = "invoke", mixinStandardHelpOptions = true, description = "Call a function with a KServe v2 JSON request.")
+@Command(name = "invoke", description = "Call a function with a KServe v2 JSON request.")
 class InvokeCommand implements Callable<Integer> {
+
+  // Not mixinStandardHelpOptions: its -V/--version would collide with the function's --version below, and
+  // picocli then dropped --help too (it answered "Missing required parameter" with exit 2).
+  @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
+  boolean help;
 
   @Parameters(index = "0", description = "Function name.")
   String name;
