@@ -6,11 +6,15 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.time.YearMonth;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import org.apache.commons.csv.CSVFormat;
+import org.apache.commons.csv.CSVPrinter;
 
 /**
  * Monthly invoices derived from the stored usage events: one invoice per tenant and calendar month
@@ -80,28 +84,38 @@ public final class Invoices {
         });
   }
 
-  /** The invoice as CSV: one row per line, then the total. */
+  private static final CSVFormat CSV = CSVFormat.RFC4180.builder().setHeader("function", "developer", "modality",
+      "requests", "units", "charge_micro_usd", "developer_micro_usd", "operators_micro_usd", "platform_micro_usd").get();
+
+  /**
+   * The invoice as RFC 4180 CSV: one row per line, then the total. Text cells that a spreadsheet would run as a
+   * formula (starting with {@code = + - @}, a tab or a carriage return) are prefixed with {@code '}: function and
+   * tenant names are chosen by tenants, and the file is opened by someone else.
+   */
   public static String csv(JsonObject invoice) {
-    StringBuilder out = new StringBuilder("function,developer,modality,requests,units,charge_micro_usd,"
-        + "developer_micro_usd,operators_micro_usd,platform_micro_usd\n");
-    for (Object o : invoice.getJsonArray("lines")) {
-      JsonObject l = (JsonObject) o;
-      JsonObject s = l.getJsonObject("split");
-      out.append(csvField(l.getString("function"))).append(',').append(csvField(l.getString("developer"))).append(',')
-          .append(l.getString("modality")).append(',').append(l.getLong("requests")).append(',')
-          .append(l.getLong("units")).append(',').append(l.getLong("charge_micro_usd")).append(',')
-          .append(s.getLong("developer_micro_usd")).append(',').append(s.getLong("operators_micro_usd")).append(',')
-          .append(s.getLong("platform_micro_usd")).append('\n');
+    StringBuilder out = new StringBuilder();
+    try (CSVPrinter printer = new CSVPrinter(out, CSV)) {
+      for (Object o : invoice.getJsonArray("lines")) {
+        JsonObject l = (JsonObject) o;
+        JsonObject s = l.getJsonObject("split");
+        printer.printRecord(text(l.getString("function")), text(l.getString("developer")), text(l.getString("modality")),
+            l.getLong("requests"), l.getLong("units"), l.getLong("charge_micro_usd"), s.getLong("developer_micro_usd"),
+            s.getLong("operators_micro_usd"), s.getLong("platform_micro_usd"));
+      }
+      printer.printRecord("total", "", "", "", "", invoice.getLong("total_micro_usd"), "", "", "");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e); // a StringBuilder does not throw
     }
-    out.append("total,,,,,").append(invoice.getLong("total_micro_usd")).append(",,,\n");
     return out.toString();
   }
 
-  private static String csvField(String s) {
-    if (s == null) {
+  /** A tenant-chosen text cell, neutralised against spreadsheet formula injection. */
+  static String text(String s) {
+    if (s == null || s.isEmpty()) {
       return "";
     }
-    return s.contains(",") || s.contains("\"") ? "\"" + s.replace("\"", "\"\"") + "\"" : s;
+    char c = s.charAt(0);
+    return c == '=' || c == '+' || c == '-' || c == '@' || c == '\t' || c == '\r' ? "'" + s : s;
   }
 
   /**

@@ -3,8 +3,14 @@ package io.inferium.scoring.eval;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
+import org.apache.commons.csv.CSVFormat;
+import org.apache.commons.csv.CSVParser;
+import org.apache.commons.csv.CSVRecord;
 
 /**
  * An evaluation dataset: rows of inputs and expected outputs, parsed from JSONL or CSV.
@@ -16,8 +22,8 @@ import java.util.List;
  * {@code instructions}).
  *
  * <p>CSV: a header line; the column named {@code expected} (or {@code label}, {@code target}) is the
- * expected output, every other column is a numeric input feature in header order. No quoting: the
- * values are numbers and labels.
+ * expected output, every other column is a numeric input feature in header order. RFC 4180: fields may be
+ * quoted (with commas, quotes and newlines inside); a leading byte-order mark is ignored.
  */
 public record EvalDataset(List<JsonObject> rows) {
 
@@ -70,54 +76,76 @@ public record EvalDataset(List<JsonObject> rows) {
     return rows;
   }
 
+  private static final CSVFormat CSV = CSVFormat.RFC4180.builder().setIgnoreEmptyLines(true).get();
+
   private static List<JsonObject> csv(String text) {
-    String[] lines = text.split("\r?\n");
-    if (lines.length == 0 || lines[0].isBlank()) {
-      throw new IllegalArgumentException("line 1: expected a header");
-    }
-    String[] header = lines[0].split(",", -1);
-    int target = -1;
-    for (int c = 0; c < header.length; c++) {
-      String h = header[c].strip();
-      if (h.equals("expected") || h.equals("label") || h.equals("target")) {
-        target = c;
-      }
-    }
-    if (target < 0) {
-      throw new IllegalArgumentException("line 1: no column named expected, label or target");
+    if (text.startsWith("\uFEFF")) {
+      text = text.substring(1); // a byte-order mark, as spreadsheet programs write
     }
     List<JsonObject> rows = new ArrayList<>();
-    for (int i = 1; i < lines.length; i++) {
-      if (lines[i].isBlank()) {
-        continue;
+    try (CSVParser parser = CSVParser.parse(text, CSV)) {
+      Iterator<CSVRecord> records = parser.iterator();
+      CSVRecord headerRecord = next(records, parser);
+      if (headerRecord == null) {
+        throw new IllegalArgumentException("line 1: expected a header");
       }
-      String[] cells = lines[i].split(",", -1);
-      if (cells.length != header.length) {
-        throw new IllegalArgumentException("line " + (i + 1) + ": expected " + header.length + " values, got "
-            + cells.length);
+      String[] header = new String[headerRecord.size()];
+      int target = -1;
+      for (int c = 0; c < header.length; c++) {
+        header[c] = headerRecord.get(c).strip();
+        if (header[c].equals("expected") || header[c].equals("label") || header[c].equals("target")) {
+          target = c;
+        }
       }
-      JsonArray input = new JsonArray();
-      for (int c = 0; c < cells.length; c++) {
-        if (c == target) {
+      if (target < 0) {
+        throw new IllegalArgumentException("line 1: no column named expected, label or target");
+      }
+      for (CSVRecord record = next(records, parser); record != null; record = next(records, parser)) {
+        String where = "line " + record.getRecordNumber();
+        if (record.size() == 1 && record.get(0).isBlank()) {
           continue;
         }
+        if (record.size() != header.length) {
+          throw new IllegalArgumentException(where + ": expected " + header.length + " values, got " + record.size());
+        }
+        JsonArray input = new JsonArray();
+        for (int c = 0; c < header.length; c++) {
+          if (c == target) {
+            continue;
+          }
+          try {
+            input.add(Double.parseDouble(record.get(c).strip()));
+          } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(where + ", column '" + header[c] + "': expected a number, got '"
+                + record.get(c) + "'");
+          }
+        }
+        String expected = record.get(target).strip();
+        Object value = expected;
         try {
-          input.add(Double.parseDouble(cells[c].strip()));
+          value = Double.parseDouble(expected);
         } catch (NumberFormatException e) {
-          throw new IllegalArgumentException("line " + (i + 1) + ", column '" + header[c].strip()
-              + "': expected a number, got '" + cells[c] + "'");
+          // a label
+        }
+        rows.add(new JsonObject().put("input", input).put("expected", value));
+        if (rows.size() > MAX_ROWS) {
+          throw new IllegalArgumentException("the dataset has more than " + MAX_ROWS + " rows");
         }
       }
-      String expected = cells[target].strip();
-      Object value = expected;
-      try {
-        value = Double.parseDouble(expected);
-      } catch (NumberFormatException e) {
-        // a label
-      }
-      rows.add(new JsonObject().put("input", input).put("expected", value));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e); // parsing a String does not do I/O
     }
     return rows;
+  }
+
+  /** The next record (null after the last), or the parser's complaint (an unterminated quote, a stray quote). */
+  private static CSVRecord next(Iterator<CSVRecord> records, CSVParser parser) {
+    try {
+      return records.hasNext() ? records.next() : null;
+    } catch (UncheckedIOException e) {
+      throw new IllegalArgumentException("line " + parser.getCurrentLineNumber() + ": not valid CSV ("
+          + e.getCause().getMessage() + ")");
+    }
   }
 
   /** The numeric input of every row, as float rows (all of one width). */
