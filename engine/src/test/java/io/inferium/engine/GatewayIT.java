@@ -118,6 +118,8 @@ class GatewayIT {
     assertEquals(200, gw.get("/v2/models/it-add/ready").statusCode());
     assertEquals(200, gw.get("/v2/models/it-add/versions/1/ready").statusCode());
     assertEquals("inferium", gw.get("/v2").bodyAsJsonObject().getString("name"));
+    assertEquals(new JsonArray().add("binary_tensor_data"), gw.get("/v2").bodyAsJsonObject().getJsonArray("extensions"),
+        "the binary tensor extension works, so the server metadata says so");
   }
 
   @Test

@@ -58,6 +58,12 @@ final class V2Routes {
     this.version = version;
   }
 
+  /**
+   * The protocol extensions served, under Triton's names so its clients find them: the binary tensor data
+   * extension ({@code Inference-Header-Content-Length}, {@code binary_data}) is the only one.
+   */
+  static final JsonArray EXTENSIONS = new JsonArray().add("binary_tensor_data");
+
   void mountPublic(Router router, io.vertx.sqlclient.Pool pool) {
     router.get("/v2/health/live").handler(ctx -> FunctionRoutes.json(ctx, 200, new JsonObject().put("live", true)));
     router.get("/v2/health/ready").handler(ctx -> pool.query("SELECT 1").execute().onComplete(ar -> {
@@ -70,7 +76,7 @@ final class V2Routes {
 
   void mount(Router router, long maxRequestBytes) {
     router.get("/v2").handler(ctx -> FunctionRoutes.json(ctx, 200, new JsonObject()
-        .put("name", SERVER_NAME).put("version", version).put("extensions", new JsonArray())));
+        .put("name", SERVER_NAME).put("version", version).put("extensions", EXTENSIONS.copy())));
     router.get("/v2/models/:name").handler(ctx -> metadata(ctx, null));
     router.get("/v2/models/:name/versions/:version").handler(ctx -> metadata(ctx, FunctionRoutes.version(ctx)));
     router.get("/v2/models/:name/ready").handler(ctx -> ready(ctx, null));

@@ -58,6 +58,9 @@ public final class KafkaEventLog implements EventLog {
     this.producer = KafkaProducer.create(vertx, config);
   }
 
+  /** The content type of a structured-mode CloudEvent (CloudEvents Kafka protocol binding 1.0, section 3.2). */
+  public static final String CLOUDEVENTS_JSON = "application/cloudevents+json; charset=UTF-8";
+
   @Override
   public String description() {
     return "Kafka at " + bootstrap;
@@ -65,7 +68,13 @@ public final class KafkaEventLog implements EventLog {
 
   @Override
   public Future<Void> append(String topic, String key, JsonObject event) {
-    return producer.send(KafkaProducerRecord.create(topic, key, event.encode()))
+    KafkaProducerRecord<String, String> record = KafkaProducerRecord.create(topic, key, event.encode());
+    if (event.containsKey("specversion")) {
+      // The CloudEvents Kafka binding, structured mode: without this header CloudEvents consumers look for
+      // binary-mode ce_* headers and reject the record.
+      record.addHeader("content-type", CLOUDEVENTS_JSON);
+    }
+    return producer.send(record)
         .<Void>mapEmpty()
         .onSuccess(v -> meters.appended(topic))
         .onFailure(err -> meters.appendFailed(topic));
