@@ -128,12 +128,12 @@ public final class Failures {
     if (error.retryAfterSeconds() > 0) {
       ctx.response().putHeader("Retry-After", Integer.toString(error.retryAfterSeconds()));
     }
-    JsonObject body = ctx.request().path().startsWith("/v1/") ? OpenAiErrors.body(error)
-        : new JsonObject().put("error", error.getMessage());
-    if (error instanceof InternalError internal && !ctx.request().path().startsWith("/v1/")) {
+    boolean openAi = ctx.request().path().startsWith("/v1/");
+    JsonObject body = openAi ? OpenAiErrors.body(error) : new JsonObject().put("error", error.getMessage());
+    if (error instanceof InternalError internal && !openAi) {
       body.put("error_id", internal.errorId());
     }
-    ctx.response().setStatusCode(error.status())
+    ctx.response().setStatusCode(openAi ? OpenAiErrors.status(error) : error.status())
         .putHeader("Content-Type", "application/json")
         .end(body.encode());
   }

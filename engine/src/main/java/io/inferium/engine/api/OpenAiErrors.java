@@ -22,6 +22,14 @@ final class OpenAiErrors {
     return new JsonObject().put("error", inner);
   }
 
+  /**
+   * The status OpenAI answers with: an exhausted quota is a 429 with type and code {@code insufficient_quota}
+   * (clients tell it from a rate limit by the code), where our other routes say 402.
+   */
+  static int status(ApiError error) {
+    return error.status() == 402 ? 429 : error.status();
+  }
+
   private static String type(int status) {
     return switch (status) {
       case 400, 404, 409, 413, 422 -> "invalid_request_error";

@@ -168,4 +168,33 @@ class FailuresTest {
           test.completeNow();
         })));
   }
+
+  @Test
+  void anExhaustedQuotaIs402OnOurRoutesAnd429InsufficientQuotaOnOpenAis(Vertx vertx, VertxTestContext test) {
+    Router router = Router.router(vertx);
+    router.route().failureHandler(Failures::handle);
+    ApiError quota = new ApiError(402, "monthly included usage of tier trial is used up");
+    router.get("/v2/quota").handler(ctx -> ctx.fail(quota));
+    router.get("/v1/quota").handler(ctx -> ctx.fail(quota));
+    WebClient client = WebClient.create(vertx);
+    vertx.createHttpServer().requestHandler(router).listen(0)
+        .compose(server -> client.get(server.actualPort(), "127.0.0.1", "/v2/quota").send()
+            .map(ours -> {
+              test.verify(() -> {
+                assertEquals(402, ours.statusCode());
+                assertEquals(new JsonObject().put("error", quota.getMessage()), ours.bodyAsJsonObject());
+              });
+              return server;
+            }))
+        .compose(server -> client.get(server.actualPort(), "127.0.0.1", "/v1/quota").send())
+        .andThen(done -> client.close())
+        .onComplete(test.succeeding((HttpResponse<Buffer> openAi) -> test.verify(() -> {
+          assertEquals(429, openAi.statusCode(), "OpenAI answers an exhausted quota with 429");
+          JsonObject error = openAi.bodyAsJsonObject().getJsonObject("error");
+          assertEquals("insufficient_quota", error.getString("type"));
+          assertEquals("insufficient_quota", error.getString("code"));
+          assertEquals(quota.getMessage(), error.getString("message"));
+          test.completeNow();
+        })));
+  }
 }
