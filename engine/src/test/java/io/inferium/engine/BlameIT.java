@@ -1,6 +1,7 @@
 package io.inferium.engine;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -165,6 +166,13 @@ class BlameIT {
     HttpResponse<Buffer> embed = post(attackerKey, "/v1/embeddings", new JsonObject().put("model", "tiny-embed")
         .put("input", new JsonArray().add(huge.substring(0, 200_000)).add(huge.substring(0, 100_000))));
     assertEquals(413, embed.statusCode(), embed.bodyAsString());
+    // As OpenAI answers, refusals included: a request id and where the caller stands against its rate.
+    assertTrue(embed.getHeader("x-request-id").matches("req_[0-9a-f]{32}"), embed.getHeader("x-request-id"));
+    assertNotEquals(waited.getHeader("x-request-id"), embed.getHeader("x-request-id"), "one id per request");
+    assertTrue(Long.parseLong(embed.getHeader("x-ratelimit-limit-requests")) > 0, embed.headers().toString());
+    assertTrue(Long.parseLong(embed.getHeader("x-ratelimit-remaining-requests"))
+        < Long.parseLong(embed.getHeader("x-ratelimit-limit-requests")), embed.headers().toString());
+    assertTrue(embed.getHeader("x-ratelimit-reset-requests").matches("[0-9]+s"), embed.headers().toString());
     JsonObject embedError = embed.bodyAsJsonObject().getJsonObject("error");
     assertEquals("input", embedError.getString("param"), embedError.encode());
     assertTrue(embedError.getString("message").contains("300000 bytes of text exceed the limit of 262144 bytes"),

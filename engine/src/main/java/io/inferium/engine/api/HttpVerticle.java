@@ -77,7 +77,7 @@ public final class HttpVerticle extends VerticleBase {
     router.route("/api/*").handler(auth::handle);
     router.route("/v2/*").handler(auth::handle);
     router.route("/v2").handler(auth::handle);
-    router.route("/v1/*").handler(auth::handle);
+    router.route("/v1/*").handler(OpenAiRoutes::requestId).handler(auth::handle);
     v2.mount(router, listen.maxRequestBytes());
     new FunctionRoutes(vertx, services.store(), services.blobs(), services.pipeline(), services.dispatcher(), limits)
         .mount(router, listen.maxUploadBytes(), listen.uploadsDir());

@@ -7,6 +7,7 @@ import io.inferium.engine.auth.Tenants;
 import io.inferium.engine.auth.Tier;
 import io.inferium.engine.auth.Tiers;
 import io.vertx.core.Future;
+import io.vertx.core.http.HttpServerResponse;
 
 /**
  * A tenant's tier limits at the gateway: requests per minute (429 with {@code Retry-After}) and
@@ -32,11 +33,25 @@ final class Limits {
 
   /** Counts one request against the caller's rate; throws a 429 when over it. */
   void request(Principal who) {
+    request(who, null);
+  }
+
+  /**
+   * Counts one request against the caller's rate and, when {@code response} is given, says where the caller
+   * stands in OpenAI's {@code x-ratelimit-*-requests} headers (on the refusal too); throws a 429 when over it.
+   */
+  void request(Principal who, HttpServerResponse response) {
     Tier tier = tier(who);
     if (tier == null) {
       return;
     }
-    long wait = rates.acquire(who.tenantId(), tier.requestsPerMinute());
+    RateLimiter.Grant grant = rates.take(who.tenantId(), tier.requestsPerMinute());
+    if (response != null) {
+      response.putHeader("x-ratelimit-limit-requests", Integer.toString(grant.limit()))
+          .putHeader("x-ratelimit-remaining-requests", Long.toString(grant.remaining()))
+          .putHeader("x-ratelimit-reset-requests", grant.resetSeconds() + "s");
+    }
+    long wait = grant.retryAfterSeconds();
     if (wait > 0) {
       metrics.limited("rate", tier.name());
       String upgrade = tiers.lifting(tier.name(), t -> t.requestsPerMinute() > tier.requestsPerMinute())

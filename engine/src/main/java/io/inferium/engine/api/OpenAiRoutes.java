@@ -19,9 +19,11 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -64,6 +66,17 @@ final class OpenAiRoutes {
     router.post("/v1/completions").handler(body).handler(ctx -> generate(ctx, false));
     router.post("/v1/chat/completions").handler(body).handler(ctx -> generate(ctx, true));
     router.post("/v1/embeddings").handler(body).handler(this::embed);
+  }
+
+  /**
+   * OpenAI's {@code x-request-id}: a fresh id on every {@code /v1} answer, errors included, that a client can
+   * quote in a report. Not a secret and not the completion's id (a refused call has none).
+   */
+  static void requestId(RoutingContext ctx) {
+    ThreadLocalRandom random = ThreadLocalRandom.current();
+    ctx.response().putHeader("x-request-id", "req_" + HexFormat.of().toHexDigits(random.nextLong())
+        + HexFormat.of().toHexDigits(random.nextLong()));
+    ctx.next();
   }
 
   private static JsonObject modelJson(FunctionRecord fn) {
@@ -225,7 +238,7 @@ final class OpenAiRoutes {
     String[] routed = {null};
     Future.succeededFuture()
         .compose(v -> {
-          limits.request(who);
+          limits.request(who, ctx.response());
           return limits.monthly(who).compose(x -> resolve(ctx, modelName, FunctionKind.TEXT_GENERATION));
         })
         .compose(fn -> {
@@ -374,7 +387,7 @@ final class OpenAiRoutes {
     String[] routed = {null};
     Future.succeededFuture()
         .compose(v -> {
-          limits.request(who);
+          limits.request(who, ctx.response());
           return limits.monthly(who).compose(x -> resolve(ctx, modelName, FunctionKind.EMBEDDING));
         })
         .compose(fn -> {

@@ -19,10 +19,26 @@ public final class RateLimiter {
   private final ConcurrentHashMap<String, Bucket> buckets = new ConcurrentHashMap<>();
 
   /**
+   * What one {@link #acquire} decided, with what a client needs to pace itself (OpenAI's
+   * {@code x-ratelimit-*} headers): the allowance, whole requests left, whole seconds until the bucket is
+   * full again, and (when refused) whole seconds until one request is back.
+   */
+  public record Grant(int limit, long remaining, long resetSeconds, long retryAfterSeconds) {
+    public boolean allowed() {
+      return retryAfterSeconds == 0;
+    }
+  }
+
+  /**
    * Takes one request from the tenant's bucket. Returns 0 when allowed, otherwise the whole seconds
    * until a token is back (for {@code Retry-After}).
    */
   public long acquire(String tenantId, int perMinute) {
+    return take(tenantId, perMinute).retryAfterSeconds();
+  }
+
+  /** Takes one request from the tenant's bucket, saying what is left. */
+  public Grant take(String tenantId, int perMinute) {
     Bucket b = buckets.computeIfAbsent(tenantId, k -> {
       Bucket fresh = new Bucket();
       fresh.tokens = perMinute;
@@ -33,12 +49,15 @@ public final class RateLimiter {
       long now = System.nanoTime();
       b.tokens = Math.min(perMinute, b.tokens + (double) (now - b.updated) * perMinute / MINUTE_NANOS);
       b.updated = now;
+      long retryAfter = 0;
       if (b.tokens >= 1) {
         b.tokens -= 1;
-        return 0;
+      } else {
+        double nanosToToken = (1 - b.tokens) * MINUTE_NANOS / perMinute;
+        retryAfter = Math.max(1, (long) Math.ceil(nanosToToken / 1e9));
       }
-      double nanosToToken = (1 - b.tokens) * MINUTE_NANOS / perMinute;
-      return Math.max(1, (long) Math.ceil(nanosToToken / 1e9));
+      long reset = (long) Math.ceil((perMinute - b.tokens) * MINUTE_NANOS / perMinute / 1e9);
+      return new Grant(perMinute, (long) Math.floor(b.tokens), reset, retryAfter);
     }
   }
 }
