@@ -267,6 +267,13 @@ class OpenAiIT {
     assertOpenAiError(post("/v1/chat/completions", new JsonObject().put("model", "tiny-gpt")
         .put("messages", new JsonArray().add(new JsonObject().put("role", "wizard").put("content", "hi")))), 400,
         "invalid_request_error", "messages", "role");
+    assertOpenAiError(post("/v1/chat/completions", new JsonObject().put("model", "tiny-gpt")
+        .put("messages", new JsonArray().add(new JsonObject().put("role", "user").put("content", "hi")))
+        .put("response_format", new JsonObject().put("type", "json_object"))), 400, "invalid_request_error",
+        "response_format", "only {\"type\": \"text\"} is supported");
+    HttpResponse<Buffer> text = post("/v1/completions", completion("x", 2).put("response_format",
+        new JsonObject().put("type", "text")));
+    assertEquals(200, text.statusCode(), "plain text is what it answers anyway: " + text.bodyAsString());
     HttpResponse<Buffer> noKey = gw.client.get(gw.port(), "127.0.0.1", "/v1/models").send().await(10, TimeUnit.SECONDS);
     assertOpenAiError(noKey, 401, "authentication_error", null, "API key");
   }

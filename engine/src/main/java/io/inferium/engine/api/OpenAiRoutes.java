@@ -152,6 +152,12 @@ final class OpenAiRoutes {
     if (body.getValue("best_of") != null && !Integer.valueOf(1).equals(body.getValue("best_of"))) {
       throw new OpenAiErrors.ParamError("best_of", "field 'best_of': only 1 is supported");
     }
+    Object format = body.getValue("response_format");
+    if (format != null && !(format instanceof JsonObject f && "text".equals(f.getValue("type")))) {
+      // Answering free text to a caller that asked for JSON would pass silently and break its parser later.
+      throw new OpenAiErrors.ParamError("response_format", "field 'response_format': only {\"type\": \"text\"} is "
+          + "supported (no constrained JSON output), got " + format);
+    }
     if (Boolean.TRUE.equals(body.getValue("echo"))) {
       throw new OpenAiErrors.ParamError("echo", "field 'echo': true is not supported");
     }
