@@ -47,6 +47,8 @@ import org.slf4j.LoggerFactory;
 public final class Gateway {
 
   private static final Logger log = LoggerFactory.getLogger(Gateway.class);
+  private HttpVerticle http;
+  private Future<Void> stopped;
   public static final String VERSION = "0.1.0";
 
   private final Vertx vertx;
@@ -138,6 +140,7 @@ public final class Gateway {
                 .compose(n -> vertx.deployVerticle(http))
                 .onSuccess(id -> {
                   deploymentId = id;
+                  this.http = http;
                   port = http.actualPort();
                 })
                 .mapEmpty();
@@ -183,7 +186,31 @@ public final class Gateway {
     return events;
   }
 
-  public Future<Void> stop() {
+  /**
+   * How a SIGTERM drains the gateway: readiness answers 503 for {@code delayMs} while requests are still served
+   * (load balancers see it and stop sending), then the HTTP server takes no new connections and what is in
+   * flight (requests, token streams) gets {@code graceMs} to finish before its connection is cut.
+   */
+  public record Drain(long delayMs, long graceMs) {
+    public static final long DEFAULT_DELAY_MS = 1_000;
+    public static final long DEFAULT_GRACE_MS = 30_000;
+  }
+
+  /** Drains the HTTP side as {@code drain} says, then {@link #stop}s the rest (workers, event log, database). */
+  public Future<Void> drain(Drain drain) {
+    Future<Void> served = http == null ? Future.succeededFuture() : http.drain(drain.delayMs(), drain.graceMs());
+    return served.otherwiseEmpty().compose(v -> stop());
+  }
+
+  /** Stops everything at once (in-flight requests are cut); a second call gets the first one's future. */
+  public synchronized Future<Void> stop() {
+    if (stopped == null) {
+      stopped = stopOnce();
+    }
+    return stopped;
+  }
+
+  private Future<Void> stopOnce() {
     Future<Void> f = Future.succeededFuture();
     if (deploymentId != null) {
       f = f.compose(v -> vertx.undeploy(deploymentId)).otherwiseEmpty();

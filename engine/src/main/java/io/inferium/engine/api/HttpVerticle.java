@@ -16,18 +16,25 @@ import io.inferium.functions.FunctionStore;
 import io.inferium.functions.ModelBlobs;
 import io.inferium.infra.Metrics;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
 import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
 import io.vertx.sqlclient.Pool;
 import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The gateway's HTTP face: {@code /v2} (KServe), {@code /v1} (OpenAI-compatible), {@code /api} (platform), {@code /metrics}. Health
  * routes are open; {@code /metrics} needs an admin or operator key; everything else needs a bearer key.
  */
 public final class HttpVerticle extends VerticleBase {
+
+  private static final Logger log = LoggerFactory.getLogger(HttpVerticle.class);
 
   /** What the routes need from the rest of the gateway. */
   public record Services(Pool pool, FunctionStore store, ModelBlobs blobs, DeployPipeline pipeline, Dispatcher dispatcher,
@@ -47,6 +54,10 @@ public final class HttpVerticle extends VerticleBase {
   private final Listen listen;
   private HttpServer server;
   private LeaderboardUsers leaderboardUsers;
+  private volatile boolean draining;
+  /** Draining past its delay: new requests are refused. On this verticle's event loop, as is {@link #inFlight}. */
+  private boolean refusing;
+  private int inFlight;
 
   public HttpVerticle(Services services, Listen listen) {
     this.services = services;
@@ -57,6 +68,7 @@ public final class HttpVerticle extends VerticleBase {
   public Future<?> start() {
     Router router = Router.router(vertx);
     ConnectionGuard guard = new ConnectionGuard(vertx, listen.timeouts());
+    router.route().handler(this::track);
     router.route().handler(guard::route);
     router.route().failureHandler(Failures::handle);
     router.errorHandler(404, Failures::handle);
@@ -73,7 +85,7 @@ public final class HttpVerticle extends VerticleBase {
         services.metrics().registry());
     V2Routes v2 = new V2Routes(services.store(), services.mempool(), services.engineMetrics(),
         services.workersReady(), services.version(), limits, completions);
-    v2.mountPublic(router, services.pool());
+    v2.mountPublic(router, services.pool(), () -> draining);
     router.route("/api/*").handler(auth::handle);
     router.route("/v2/*").handler(auth::handle);
     router.route("/v2").handler(auth::handle);
@@ -112,6 +124,50 @@ public final class HttpVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     return leaderboardUsers == null ? Future.succeededFuture() : leaderboardUsers.stop();
+  }
+
+  /**
+   * Readiness turns 503 at once while requests are still served; after {@code delayMs} new requests get a 503
+   * with {@code Connection: close} and those in flight (token streams included) get up to {@code graceMs} to
+   * finish; then the server closes. Vert.x's own {@code HttpServer.shutdown} is not used: in 5.0 it cut an HTTP/1.1
+   * request in flight after about two seconds whatever the timeout. Completes when the server is closed.
+   */
+  public Future<Void> drain(long delayMs, long graceMs) {
+    draining = true;
+    Promise<Void> closed = Promise.promise();
+    context.runOnContext(v -> vertx.setTimer(Math.max(1, delayMs), t -> {
+      refusing = true;
+      closeWhenIdle(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(graceMs), closed);
+    }));
+    return closed.future();
+  }
+
+  private void closeWhenIdle(long deadlineNanos, Promise<Void> closed) {
+    if (inFlight > 0 && System.nanoTime() - deadlineNanos < 0) {
+      vertx.setTimer(20, t -> closeWhenIdle(deadlineNanos, closed));
+      return;
+    }
+    if (inFlight > 0) {
+      log.warn("Drain: {} request(s) still in flight after the grace period; closing their connections", inFlight);
+    }
+    server.close().onComplete(closed);
+  }
+
+  /**
+   * Counts the requests in flight (the leaderboard's endless stream aside) and, once draining refuses new work,
+   * answers 503 so the client retries elsewhere.
+   */
+  private void track(RoutingContext ctx) {
+    if (refusing) {
+      ctx.response().putHeader("Connection", "close");
+      Failures.send(ctx, new ApiError(503, "the server is shutting down; retry on another instance", 1));
+      return;
+    }
+    if (!LeaderboardStream.PATH.equals(ctx.request().path())) {
+      inFlight++;
+      ctx.addEndHandler(ar -> inFlight--);
+    }
+    ctx.next();
   }
 
   public int actualPort() {

@@ -17,6 +17,9 @@ import java.util.function.Consumer;
  */
 final class LeaderboardStream {
 
+  /** The endless stream of board changes: a drain does not wait for it. */
+  static final String PATH = "/api/leaderboard/stream";
+
   static final long COALESCE_MS = 250;
   private static final long KEEPALIVE_MS = 15_000;
 
@@ -27,7 +30,7 @@ final class LeaderboardStream {
   }
 
   void mount(Router router) {
-    router.get("/api/leaderboard/stream").handler(this::stream);
+    router.get(PATH).handler(this::stream);
   }
 
   private void stream(RoutingContext ctx) {

@@ -64,13 +64,19 @@ final class V2Routes {
    */
   static final JsonArray EXTENSIONS = new JsonArray().add("binary_tensor_data");
 
-  void mountPublic(Router router, io.vertx.sqlclient.Pool pool) {
+  /** Health routes, open to all; readiness is 503 while the database or every worker is away, or while draining. */
+  void mountPublic(Router router, io.vertx.sqlclient.Pool pool, java.util.function.BooleanSupplier draining) {
     router.get("/v2/health/live").handler(ctx -> FunctionRoutes.json(ctx, 200, new JsonObject().put("live", true)));
     router.get("/v2/health/ready").handler(ctx -> pool.query("SELECT 1").execute().onComplete(ar -> {
       boolean db = ar.succeeded();
       boolean workers = workersReady.getAsBoolean();
-      FunctionRoutes.json(ctx, db && workers ? 200 : 503, new JsonObject().put("ready", db && workers)
-          .put("database", db).put("workers", workers));
+      boolean leaving = draining.getAsBoolean();
+      boolean ready = db && workers && !leaving;
+      JsonObject body = new JsonObject().put("ready", ready).put("database", db).put("workers", workers);
+      if (leaving) {
+        body.put("draining", true);
+      }
+      FunctionRoutes.json(ctx, ready ? 200 : 503, body);
     }));
   }
 

@@ -19,7 +19,7 @@ class DemoCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     ServerConfig config = options.toConfig();
-    return ServeCommand.run(config, gateway -> {
+    return ServeCommand.run(config, options.drain(), gateway -> {
       try {
         List<FunctionRecord> deployed = DemoFunctions.deploy(gateway.vertx(), gateway,
             config.dataDir().toAbsolutePath().resolve("uploads")).await(5, TimeUnit.MINUTES);

@@ -20,11 +20,12 @@ class ServeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    return run(options.toConfig(), null);
+    return run(options.toConfig(), options.drain(), null);
   }
 
   /** Starts the gateway, runs {@code afterStart} (the demo deploys there), then waits for shutdown. */
-  static int run(ServerConfig config, java.util.function.Consumer<Gateway> afterStart) throws InterruptedException {
+  static int run(ServerConfig config, Gateway.Drain drain, java.util.function.Consumer<Gateway> afterStart)
+      throws InterruptedException {
     Metrics metrics = new Metrics();
     Vertx vertx = metrics.newVertx(new VertxOptions());
     Gateway gateway;
@@ -38,7 +39,9 @@ class ServeCommand implements Callable<Integer> {
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       try {
-        gateway.stop().await(20, TimeUnit.SECONDS);
+        System.out.println("inferium: draining (readiness 503 for " + drain.delayMs() + " ms, then up to "
+            + drain.graceMs() + " ms for requests in flight)");
+        gateway.drain(drain).await(drain.delayMs() + drain.graceMs() + 20_000, TimeUnit.MILLISECONDS);
         vertx.close().await(10, TimeUnit.SECONDS);
       } catch (Exception ignored) {
         // exiting anyway

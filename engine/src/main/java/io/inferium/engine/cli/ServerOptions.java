@@ -25,6 +25,12 @@ final class ServerOptions {
   @Option(names = "--burn-platform-share", defaultValue = "${env:INFERIUM_BURN_PLATFORM_SHARE:-false}", description = "Mark the platform's share of every charge burned in the payout ledger (env INFERIUM_BURN_PLATFORM_SHARE).")
   boolean burnPlatformShare;
 
+  @Option(names = "--drain-delay-ms", defaultValue = "${env:INFERIUM_DRAIN_DELAY_MS:-1000}", description = "On SIGTERM, readiness answers 503 this long while requests are still served, so load balancers stop sending (env INFERIUM_DRAIN_DELAY_MS; default ${DEFAULT-VALUE}).")
+  long drainDelayMs;
+
+  @Option(names = "--drain-grace-ms", defaultValue = "${env:INFERIUM_DRAIN_GRACE_MS:-30000}", description = "Then no new connections; requests and token streams in flight get this long to finish before their connections are cut (env INFERIUM_DRAIN_GRACE_MS; default ${DEFAULT-VALUE}).")
+  long drainGraceMs;
+
   @Option(names = "--workers", defaultValue = "${env:INFERIUM_WORKERS:-0}", description = "Worker processes; 0 = one per two cores (env INFERIUM_WORKERS).")
   int workers;
 
@@ -69,6 +75,10 @@ final class ServerOptions {
 
   @Option(names = "--max-prompt-kb", defaultValue = "${env:INFERIUM_MAX_PROMPT_KB:-256}", description = "Largest prompt (or chat contents, or embedding input) of one OpenAI-route request in KiB, whatever the model (default ${DEFAULT-VALUE}); models with a known context get less.")
   long maxPromptKb;
+
+  io.inferium.engine.Gateway.Drain drain() {
+    return new io.inferium.engine.Gateway.Drain(Math.max(0, drainDelayMs), Math.max(0, drainGraceMs));
+  }
 
   ServerConfig toConfig() {
     ServerConfig.Builder b = ServerConfig.builder().host(host).port(port).dataDir(dataDir).dbUrl(blankToNull(dbUrl)).kafka(blankToNull(kafka)).burnPlatformShare(burnPlatformShare)
