@@ -49,7 +49,20 @@ public final class Gateway {
   private static final Logger log = LoggerFactory.getLogger(Gateway.class);
   private HttpVerticle http;
   private Future<Void> stopped;
-  public static final String VERSION = "0.1.0";
+  /** This build's version, from the pom (filtered into {@code build.properties}). */
+  public static final String VERSION = buildVersion();
+
+  private static String buildVersion() {
+    java.util.Properties p = new java.util.Properties();
+    try (java.io.InputStream in = Gateway.class.getResourceAsStream("build.properties")) {
+      if (in != null) {
+        p.load(in);
+      }
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    return p.getProperty("version", "unknown");
+  }
 
   private final Vertx vertx;
   private final ServerConfig config;

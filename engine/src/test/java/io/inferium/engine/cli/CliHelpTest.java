@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import picocli.CommandLine;
@@ -28,5 +29,13 @@ class CliHelpTest {
   void theFunctionsVersionOptionIsStillParsed(String line) {
     CommandLine.ParseResult sub = new CommandLine(new Main()).parseArgs(line.split(" ")).subcommand();
     assertEquals(Integer.valueOf(3), sub.matchedOptionValue("--version", (Integer) null), line);
+  }
+
+  @Test
+  void versionIsTheBuildsVersion() {
+    StringWriter out = new StringWriter();
+    int code = new CommandLine(new Main()).setOut(new PrintWriter(out)).execute("--version");
+    assertEquals(0, code);
+    assertTrue(out.toString().strip().matches("inferium \\d+\\.\\d+\\.\\d+(-SNAPSHOT)?"), out.toString());
   }
 }
