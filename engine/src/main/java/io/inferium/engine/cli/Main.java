@@ -2,6 +2,8 @@ package io.inferium.engine.cli;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
 
 /** {@code inferium}: the entry point for the server and the thin HTTP clients (workers run from inferium-node.jar, {@code io.inferium.node.NodeMain}). */
 @Command(name = "inferium", mixinStandardHelpOptions = true, versionProvider = Main.BuildVersion.class,
@@ -17,7 +19,34 @@ public final class Main {
     }
   }
 
+  /** Read by {@code logback.xml} to pick its appender; set before anything logs. */
+  static final String LOG_FORMAT_PROPERTY = "inferium.log.format";
+
+  @Option(names = "--log-format", scope = ScopeType.INHERIT, defaultValue = "${env:INFERIUM_LOG_FORMAT:-text}",
+      description = "Logs on stderr as text or json (one JSON object per line; env INFERIUM_LOG_FORMAT; default ${DEFAULT-VALUE}).")
+  String logFormat;
+
   public static void main(String[] args) {
+    String format = logFormat(args, System.getenv("INFERIUM_LOG_FORMAT"));
+    if (format == null) {
+      System.err.println("inferium: --log-format: expected text or json");
+      System.exit(2);
+    }
+    // Before the first logger: logback reads the property when it configures itself.
+    System.setProperty(LOG_FORMAT_PROPERTY, format);
     System.exit(new CommandLine(new Main()).execute(args));
+  }
+
+  /** The log format the arguments (or else the environment) ask for; null when it is neither text nor json. */
+  static String logFormat(String[] args, String env) {
+    String value = env == null || env.isBlank() ? "text" : env.strip();
+    for (int i = 0; i < args.length; i++) {
+      if (args[i].equals("--log-format") && i + 1 < args.length) {
+        value = args[i + 1];
+      } else if (args[i].startsWith("--log-format=")) {
+        value = args[i].substring("--log-format=".length());
+      }
+    }
+    return value.equals("text") || value.equals("json") ? value : null;
   }
 }
