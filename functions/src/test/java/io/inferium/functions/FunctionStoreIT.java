@@ -10,7 +10,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import io.inferium.functions.tensor.DataType;
 import io.inferium.infra.Database;
-import io.inferium.infra.TestDatabase;
+import io.inferium.infra.testing.MigratedDatabase;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -32,32 +32,22 @@ class FunctionStoreIT {
   private static final String SHA_C = "c".repeat(64);
 
   private static Vertx vertx;
-  private static TestDatabase db;
+  private static MigratedDatabase db;
   private static Database database;
   private static FunctionStore store;
 
   @BeforeAll
   static void openDatabase() {
-    vertx = Vertx.vertx();
-    db = TestDatabase.create();
-    database = await(Database.open(vertx, db.settings()));
+    db = MigratedDatabase.open();
+    vertx = db.vertx();
+    database = db.database();
     store = new FunctionStore(database.pool());
   }
 
   @AfterAll
   static void closeDatabase() throws Exception {
-    try {
-      if (database != null) {
-        await(database.close());
-      }
-    } finally {
-      try {
-        if (db != null) {
-          db.close();
-        }
-      } finally {
-        vertx.close().await(30, TimeUnit.SECONDS);
-      }
+    if (db != null) {
+      db.close();
     }
   }
 

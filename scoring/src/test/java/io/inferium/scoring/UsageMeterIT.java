@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.inferium.functions.CompletionEvent;
 import io.inferium.infra.Database;
-import io.inferium.infra.TestDatabase;
 import io.inferium.infra.events.EventLog;
+import io.inferium.infra.testing.MigratedDatabase;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -44,9 +44,9 @@ class UsageMeterIT {
 
   @Test
   void aRedeliveredEventIsCountedOnceAndTenantsSeeOnlyTheirOwn() throws Exception {
-    Vertx vertx = Vertx.vertx();
-    try (TestDatabase db = TestDatabase.create()) {
-      Database database = Database.open(vertx, db.settings()).await(60, TimeUnit.SECONDS);
+    try (MigratedDatabase db = MigratedDatabase.open()) {
+      Vertx vertx = db.vertx();
+      Database database = db.database();
       EventLog events = EventLog.local(vertx, dir.resolve("events"), new SimpleMeterRegistry());
       UsageMeter meter = new UsageMeter(vertx, database.pool(), events, new SimpleMeterRegistry());
       meter.start().await(10, TimeUnit.SECONDS);
@@ -68,17 +68,14 @@ class UsageMeterIT {
       assertEquals(207, all.getLong("charge_micro_usd"));
       meter.stop().await(10, TimeUnit.SECONDS);
       events.close().await(10, TimeUnit.SECONDS);
-      database.close().await(10, TimeUnit.SECONDS);
-    } finally {
-      vertx.close().await(10, TimeUnit.SECONDS);
     }
   }
 
   @Test
   void aReplayedCompletionIsStoredOnceAndAnAbandonedOneIsNotWaitedFor() throws Exception {
-    Vertx vertx = Vertx.vertx();
-    try (TestDatabase db = TestDatabase.create()) {
-      Database database = Database.open(vertx, db.settings()).await(60, TimeUnit.SECONDS);
+    try (MigratedDatabase db = MigratedDatabase.open()) {
+      Vertx vertx = db.vertx();
+      Database database = db.database();
       EventLog events = EventLog.local(vertx, dir.resolve("events"), new SimpleMeterRegistry());
       UsageMeter meter = new UsageMeter(vertx, database.pool(), events, new SimpleMeterRegistry());
       meter.start().await(10, TimeUnit.SECONDS);
@@ -101,17 +98,14 @@ class UsageMeterIT {
           .await(10, TimeUnit.SECONDS);
       assertEquals(1, acme.getLong("requests"));
       assertEquals(5, acme.getLong("charge_micro_usd"));
-      database.close().await(10, TimeUnit.SECONDS);
-    } finally {
-      vertx.close().await(10, TimeUnit.SECONDS);
     }
   }
 
   @Test
   void anUpgradedDataDirectoryDrainsItsUsageTopicAndSkipsUnversionedCompletions() throws Exception {
-    Vertx vertx = Vertx.vertx();
-    try (TestDatabase db = TestDatabase.create()) {
-      Database database = Database.open(vertx, db.settings()).await(60, TimeUnit.SECONDS);
+    try (MigratedDatabase db = MigratedDatabase.open()) {
+      Vertx vertx = db.vertx();
+      Database database = db.database();
       // What an older gateway left: usage events not yet stored, and its fire-and-forget completion copies.
       EventLog old = EventLog.local(vertx, dir.resolve("events"), new SimpleMeterRegistry());
       UsageEvent pending = event("old-1", "acme", 11);
@@ -151,17 +145,14 @@ class UsageMeterIT {
       assertEquals(0.0, registry.counter("inferium.usage.malformed").count());
       meter.stop().await(10, TimeUnit.SECONDS);
       events.close().await(10, TimeUnit.SECONDS);
-      database.close().await(10, TimeUnit.SECONDS);
-    } finally {
-      vertx.close().await(10, TimeUnit.SECONDS);
     }
   }
 
   @Test
   void usageAppendedBeforeAStopIsStoredByTheNextProcessOnce() throws Exception {
-    Vertx vertx = Vertx.vertx();
-    try (TestDatabase db = TestDatabase.create()) {
-      Database database = Database.open(vertx, db.settings()).await(60, TimeUnit.SECONDS);
+    try (MigratedDatabase db = MigratedDatabase.open()) {
+      Vertx vertx = db.vertx();
+      Database database = db.database();
       // The first "process" records but never consumes (it dies before its consumer ran).
       EventLog first = EventLog.local(vertx, dir.resolve("events"), new SimpleMeterRegistry());
       UsageMeter before = new UsageMeter(vertx, database.pool(), first, new SimpleMeterRegistry());
@@ -185,17 +176,14 @@ class UsageMeterIT {
       assertEquals(150, sum.getLong("charge_micro_usd"));
       after.stop().await(10, TimeUnit.SECONDS);
       second.close().await(10, TimeUnit.SECONDS);
-      database.close().await(10, TimeUnit.SECONDS);
-    } finally {
-      vertx.close().await(10, TimeUnit.SECONDS);
     }
   }
 
   @Test
   void everyStoredChargeIsSplitIntoPayoutRowsThatAddUpOnceWithTheBurnMarked() throws Exception {
-    Vertx vertx = Vertx.vertx();
-    try (TestDatabase db = TestDatabase.create()) {
-      Database database = Database.open(vertx, db.settings()).await(60, TimeUnit.SECONDS);
+    try (MigratedDatabase db = MigratedDatabase.open()) {
+      Vertx vertx = db.vertx();
+      Database database = db.database();
       EventLog events = EventLog.local(vertx, dir.resolve("events"), new SimpleMeterRegistry());
       UsageMeter meter = new UsageMeter(vertx, database.pool(), events, new SimpleMeterRegistry())
           .payouts(new PayoutLedger(RevenueSplit.DEFAULT, true));
@@ -230,17 +218,14 @@ class UsageMeterIT {
           .getLong("earned_micro_usd"));
       meter.stop().await(10, TimeUnit.SECONDS);
       events.close().await(10, TimeUnit.SECONDS);
-      database.close().await(10, TimeUnit.SECONDS);
-    } finally {
-      vertx.close().await(10, TimeUnit.SECONDS);
     }
   }
 
   @Test
   void aFlushEndsOnItsCallersContextWhileTheMeterStoresOnItsOwn() throws Exception {
-    Vertx vertx = Vertx.vertx();
-    try (TestDatabase db = TestDatabase.create()) {
-      Database database = Database.open(vertx, db.settings()).await(60, TimeUnit.SECONDS);
+    try (MigratedDatabase db = MigratedDatabase.open()) {
+      Vertx vertx = db.vertx();
+      Database database = db.database();
       EventLog events = EventLog.local(vertx, dir.resolve("events"), new SimpleMeterRegistry());
       UsageMeter meter = new UsageMeter(vertx, database.pool(), events, new SimpleMeterRegistry());
       // As the gateway runs it: consuming on a worker context of its own.
@@ -265,9 +250,6 @@ class UsageMeterIT {
       assertSame(caller, endedOn.get(10, TimeUnit.SECONDS), "the wait for stored usage ends where it began");
       vertx.undeploy(consumer).await(10, TimeUnit.SECONDS);
       events.close().await(10, TimeUnit.SECONDS);
-      database.close().await(10, TimeUnit.SECONDS);
-    } finally {
-      vertx.close().await(10, TimeUnit.SECONDS);
     }
   }
 }

@@ -12,7 +12,7 @@ import io.inferium.functions.seal.OutputHash;
 import io.inferium.functions.tensor.Tensor;
 import io.inferium.functions.tensor.Tensors;
 import io.inferium.infra.Database;
-import io.inferium.infra.TestDatabase;
+import io.inferium.infra.testing.MigratedDatabase;
 import io.inferium.verifier.consensus.ConsensusVerifier;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Future;
@@ -43,7 +43,7 @@ class VerifierTest {
   private static final FunctionSpec.Verification AUDIT = new FunctionSpec.Verification("audit", 1, 0.999, 0.3);
 
   private static Vertx vertx;
-  private static TestDatabase db;
+  private static MigratedDatabase db;
   private static Database database;
   private NodeLedger ledger;
   private Verifier<List<Tensor>> verifier;
@@ -51,25 +51,15 @@ class VerifierTest {
 
   @BeforeAll
   static void openDatabase() {
-    vertx = Vertx.vertx();
-    db = TestDatabase.create();
-    database = await(Database.open(vertx, db.settings()));
+    db = MigratedDatabase.open();
+    vertx = db.vertx();
+    database = db.database();
   }
 
   @AfterAll
   static void closeDatabase() throws Exception {
-    try {
-      if (database != null) {
-        await(database.close());
-      }
-    } finally {
-      try {
-        if (db != null) {
-          db.close();
-        }
-      } finally {
-        vertx.close().await(30, TimeUnit.SECONDS);
-      }
+    if (db != null) {
+      db.close();
     }
   }
 

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.inferium.functions.CompletionEvent;
 import io.inferium.infra.Database;
-import io.inferium.infra.TestDatabase;
+import io.inferium.infra.testing.MigratedDatabase;
 import io.inferium.infra.events.EventLog;
 import io.inferium.scoring.UsageMeter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -29,9 +29,9 @@ class CompletionsIT {
 
   @Test
   void emitCompletesWhenTheEventIsDurableAndSaysUnbilledWhenItCannotBeWritten() throws Exception {
-    Vertx vertx = Vertx.vertx();
-    try (TestDatabase db = TestDatabase.create()) {
-      Database database = Database.open(vertx, db.settings()).await(60, TimeUnit.SECONDS);
+    try (MigratedDatabase db = MigratedDatabase.open()) {
+      Vertx vertx = db.vertx();
+      Database database = db.database();
       EventLog events = EventLog.local(vertx, dir.resolve("events"), new SimpleMeterRegistry());
       SimpleMeterRegistry registry = new SimpleMeterRegistry();
       UsageMeter meter = new UsageMeter(vertx, database.pool(), events, registry);
@@ -79,9 +79,6 @@ class CompletionsIT {
           .await(10, TimeUnit.SECONDS);
       assertEquals(2, acme.getLong("requests"), "durable and big, not lost");
       assertEquals(6, acme.getLong("charge_micro_usd"));
-      database.close().await(10, TimeUnit.SECONDS);
-    } finally {
-      vertx.close().await(10, TimeUnit.SECONDS);
     }
   }
 }

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.inferium.infra.Database;
-import io.inferium.infra.TestDatabase;
+import io.inferium.infra.testing.MigratedDatabase;
 import io.inferium.scoring.ScoringException;
 import io.inferium.scoring.eval.EvalDataset;
 import io.inferium.scoring.eval.EvalStore;
@@ -40,9 +40,9 @@ class ContestStoreIT {
 
   @Test
   void standingsFollowRunsAndTheEndCreditsPointsAndRewardsOnce() throws Exception {
-    Vertx vertx = Vertx.vertx();
-    try (TestDatabase db = TestDatabase.create()) {
-      Database database = Database.open(vertx, db.settings()).await(60, TimeUnit.SECONDS);
+    try (MigratedDatabase db = MigratedDatabase.open()) {
+      Vertx vertx = db.vertx();
+      Database database = db.database();
       EvalStore evals = new EvalStore(database.pool());
       ContestStore contests = new ContestStore(database.pool());
       PointsStore points = new PointsStore(database.pool());
@@ -102,9 +102,6 @@ class ContestStoreIT {
           now.minusHours(1), 0, null, false));
       assertEquals(List.of(past.id()), await(contests.due()).stream().map(ContestStore.Contest::id).toList());
 
-      database.close().await(10, TimeUnit.SECONDS);
-    } finally {
-      vertx.close().await(10, TimeUnit.SECONDS);
     }
   }
 }

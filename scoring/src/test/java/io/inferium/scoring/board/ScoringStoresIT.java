@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.inferium.infra.Database;
-import io.inferium.infra.TestDatabase;
+import io.inferium.infra.testing.MigratedDatabase;
 import io.inferium.scoring.ScoringException;
 import io.inferium.scoring.arena.ArenaStore;
 import io.inferium.scoring.eval.EvalDataset;
@@ -37,9 +37,9 @@ class ScoringStoresIT {
 
   @Test
   void storesKeepOneVotePerUserCapVotesFlagDropsAndRankTheBoard() throws Exception {
-    Vertx vertx = Vertx.vertx();
-    try (TestDatabase db = TestDatabase.create()) {
-      Database database = Database.open(vertx, db.settings()).await(60, TimeUnit.SECONDS);
+    try (MigratedDatabase db = MigratedDatabase.open()) {
+      Vertx vertx = db.vertx();
+      Database database = db.database();
       EvalStore evals = new EvalStore(database.pool());
       RatingStore ratings = new RatingStore(database.pool());
       ArenaStore arena = new ArenaStore(database.pool(), 3);
@@ -168,9 +168,6 @@ class ScoringStoresIT {
       assertTrue(await(evals.lastRun("alpha", 2, ds2.id())).isEmpty(), "a new version has not run yet");
 
       events.close().await(10, TimeUnit.SECONDS);
-      database.close().await(10, TimeUnit.SECONDS);
-    } finally {
-      vertx.close().await(10, TimeUnit.SECONDS);
     }
   }
 
