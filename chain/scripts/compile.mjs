@@ -2,6 +2,7 @@
 // ABI and creation bytecode to chain/src/main/resources/contracts/<Name>.abi|.bin, which are committed so
 // the Java build (web3j codegen) needs no Node. Sources are given to solc under relative names and the
 // settings are fixed, so the output (metadata hash included) is the same on every machine and every run.
+// A .bin holds bare hex with no newline: web3j's codegen embeds it verbatim.
 import { readFileSync, writeFileSync, readdirSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,7 +52,7 @@ mkdirSync(outDir, { recursive: true });
 for (const file of files) {
   for (const [name, contract] of Object.entries(output.contracts[file] || {})) {
     writeFileSync(join(outDir, `${name}.abi`), JSON.stringify(contract.abi, null, 2) + '\n');
-    writeFileSync(join(outDir, `${name}.bin`), contract.evm.bytecode.object + '\n');
+    writeFileSync(join(outDir, `${name}.bin`), contract.evm.bytecode.object);
     console.log(`${name}: ${contract.evm.bytecode.object.length / 2} bytes of creation code`);
   }
 }
