@@ -9,6 +9,7 @@ import java.math.BigInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.opentest4j.AssertionFailedError;
 import org.web3j.crypto.Credentials;
 
 class InferiumTokenIT {
@@ -61,6 +62,13 @@ class InferiumTokenIT {
     assertReverts("ERC20InsufficientAllowance(address,uint256,uint256)",
         chain.token(attacker).burnFrom(holder.getAddress(), tokens(1)));
     assertEquals(tokens(10), chain.balance(holder));
+  }
+
+  @Test
+  void theRevertCheckTellsOneCustomErrorFromAnother() throws Exception {
+    Credentials holder = chain.accountWithTokens(tokens(1));
+    assertThrows(AssertionFailedError.class, () -> assertReverts("ERC20InsufficientAllowance(address,uint256,uint256)",
+        chain.token(holder).burn(tokens(2))));
   }
 
 }
