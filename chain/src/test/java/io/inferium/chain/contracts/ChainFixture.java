@@ -2,6 +2,7 @@ package io.inferium.chain.contracts;
 
 import io.inferium.chain.testing.Anvil;
 import io.inferium.chain.testing.GasReport;
+import io.inferium.chain.testing.Reverts;
 import java.math.BigInteger;
 import org.web3j.crypto.Credentials;
 import org.web3j.protocol.core.RemoteFunctionCall;
@@ -53,6 +54,11 @@ final class ChainFixture implements AutoCloseable {
 
   BigInteger balance(Credentials who) throws Exception {
     return token.balanceOf(who.getAddress()).send();
+  }
+
+  /** See {@link Reverts#assertReverts}. */
+  void assertReverts(String errorSignature, RemoteFunctionCall<TransactionReceipt> call) throws Exception {
+    Reverts.assertReverts(anvil.web3j(), errorSignature, call);
   }
 
   static TransactionReceipt send(String operation, RemoteFunctionCall<TransactionReceipt> call) throws Exception {

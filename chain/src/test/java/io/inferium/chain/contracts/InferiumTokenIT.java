@@ -1,7 +1,7 @@
 package io.inferium.chain.contracts;
 
 import static io.inferium.chain.contracts.ChainFixture.tokens;
-import static io.inferium.chain.testing.Reverts.assertReverts;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
@@ -58,8 +58,8 @@ class InferiumTokenIT {
   void nobodyBurnsMoreThanTheyHoldOrSomeoneElsesTokens() throws Exception {
     Credentials holder = chain.accountWithTokens(tokens(10));
     Credentials attacker = chain.accountWithTokens(BigInteger.ZERO);
-    assertReverts("ERC20InsufficientBalance(address,uint256,uint256)", chain.token(holder).burn(tokens(11)));
-    assertReverts("ERC20InsufficientAllowance(address,uint256,uint256)",
+    chain.assertReverts("ERC20InsufficientBalance(address,uint256,uint256)", chain.token(holder).burn(tokens(11)));
+    chain.assertReverts("ERC20InsufficientAllowance(address,uint256,uint256)",
         chain.token(attacker).burnFrom(holder.getAddress(), tokens(1)));
     assertEquals(tokens(10), chain.balance(holder));
   }
@@ -67,7 +67,7 @@ class InferiumTokenIT {
   @Test
   void theRevertCheckTellsOneCustomErrorFromAnother() throws Exception {
     Credentials holder = chain.accountWithTokens(tokens(1));
-    assertThrows(AssertionFailedError.class, () -> assertReverts("ERC20InsufficientAllowance(address,uint256,uint256)",
+    assertThrows(AssertionFailedError.class, () -> chain.assertReverts("ERC20InsufficientAllowance(address,uint256,uint256)",
         chain.token(holder).burn(tokens(2))));
   }
 

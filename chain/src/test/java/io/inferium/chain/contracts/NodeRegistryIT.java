@@ -2,7 +2,7 @@ package io.inferium.chain.contracts;
 
 import static io.inferium.chain.contracts.ChainFixture.send;
 import static io.inferium.chain.contracts.ChainFixture.tokens;
-import static io.inferium.chain.testing.Reverts.assertReverts;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -49,8 +49,8 @@ class NodeRegistryIT {
     Credentials operator = chain.accountWithTokens(tokens(5_000));
     NodeRegistry registry = asOperator(burning, operator);
     byte[] key = nodeKey();
-    assertReverts("BelowMinimumStake(uint256,uint256)", registry.register(key, MIN_STAKE.subtract(BigInteger.ONE)));
-    assertReverts("ZeroNodeKey()", registry.register(new byte[32], MIN_STAKE));
+    chain.assertReverts("BelowMinimumStake(uint256,uint256)", registry.register(key, MIN_STAKE.subtract(BigInteger.ONE)));
+    chain.assertReverts("ZeroNodeKey()", registry.register(new byte[32], MIN_STAKE));
     assertFalse(burning.isActive(key).send());
     assertEquals(tokens(5_000), chain.balance(operator));
   }
@@ -74,7 +74,7 @@ class NodeRegistryIT {
     assertEquals(tokens(3_500), chain.balance(operator));
 
     Credentials squatter = chain.accountWithTokens(tokens(5_000));
-    assertReverts("AlreadyRegistered(bytes32)", asOperator(burning, squatter).register(key, MIN_STAKE));
+    chain.assertReverts("AlreadyRegistered(bytes32)", asOperator(burning, squatter).register(key, MIN_STAKE));
   }
 
   @Test
@@ -87,16 +87,16 @@ class NodeRegistryIT {
     TransactionReceipt requested = send("requestUnstake", registry.requestUnstake(key, tokens(700)));
     assertEquals(tokens(700), NodeRegistry.getUnstakeRequestedEvents(requested).get(0).amount);
     assertFalse(burning.isActive(key).send(), "900 staked is below the 1000 minimum");
-    assertReverts("WithdrawalLocked(uint64,uint256)", registry.withdraw(key));
+    chain.assertReverts("WithdrawalLocked(uint64,uint256)", registry.withdraw(key));
 
     chain.anvil.increaseTime(DELAY_SECONDS / 2);
-    assertReverts("WithdrawalLocked(uint64,uint256)", registry.withdraw(key));
+    chain.assertReverts("WithdrawalLocked(uint64,uint256)", registry.withdraw(key));
 
     chain.anvil.increaseTime(DELAY_SECONDS / 2);
     TransactionReceipt withdrawn = send("withdraw", registry.withdraw(key));
     assertEquals(tokens(700), NodeRegistry.getWithdrawnEvents(withdrawn).get(0).amount);
     assertEquals(tokens(1_100), chain.balance(operator));
-    assertReverts("NothingToWithdraw(bytes32)", registry.withdraw(key));
+    chain.assertReverts("NothingToWithdraw(bytes32)", registry.withdraw(key));
   }
 
   @Test
@@ -107,13 +107,13 @@ class NodeRegistryIT {
 
     Credentials attacker = chain.accountWithTokens(BigInteger.ZERO);
     NodeRegistry asAttacker = asOperator(burning, attacker);
-    assertReverts("AccessControlUnauthorizedAccount(address,bytes32)", asAttacker.slash(key, MIN_STAKE, evidence(), true));
-    assertReverts("NotOperator(bytes32,address)", asAttacker.requestUnstake(key, MIN_STAKE));
-    assertReverts("NotOperator(bytes32,address)", asAttacker.withdraw(key));
-    assertReverts("AccessControlUnauthorizedAccount(address,bytes32)",
+    chain.assertReverts("AccessControlUnauthorizedAccount(address,bytes32)", asAttacker.slash(key, MIN_STAKE, evidence(), true));
+    chain.assertReverts("NotOperator(bytes32,address)", asAttacker.requestUnstake(key, MIN_STAKE));
+    chain.assertReverts("NotOperator(bytes32,address)", asAttacker.withdraw(key));
+    chain.assertReverts("AccessControlUnauthorizedAccount(address,bytes32)",
         asOperator(burning, operator).slash(key, BigInteger.ONE, evidence(), false));
     // A role holder only grants roles when it is the admin: the attacker cannot make itself a verifier.
-    assertReverts("AccessControlUnauthorizedAccount(address,bytes32)",
+    chain.assertReverts("AccessControlUnauthorizedAccount(address,bytes32)",
         asAttacker.grantRole(burning.VERIFIER_ROLE().send(), attacker.getAddress()));
     assertEquals(MIN_STAKE, burning.nodeOf(key).send().stake);
     assertTrue(burning.isActive(key).send());
@@ -139,7 +139,27 @@ class NodeRegistryIT {
     assertTrue(burning.nodeOf(key).send().ejected);
     assertFalse(burning.isActive(key).send(), "ejected, though still staked above the minimum");
 
-    assertReverts("NodeEjected(bytes32)", registry.stake(key, tokens(1_000)));
+    chain.assertReverts("NodeEjected(bytes32)", registry.stake(key, tokens(1_000)));
+  }
+
+  @Test
+  void ejectionWithoutASlashKeepsTheStakeWithdrawable() throws Exception {
+    Credentials operator = chain.accountWithTokens(tokens(1_000));
+    NodeRegistry registry = asOperator(burning, operator);
+    byte[] key = nodeKey();
+    registry.register(key, MIN_STAKE).send();
+    NodeRegistry asVerifier = asOperator(burning, verifier);
+    chain.assertReverts("ZeroAmount()", asVerifier.slash(key, BigInteger.ZERO, evidence(), false));
+    chain.assertReverts("UnknownNode(bytes32)", asVerifier.slash(nodeKey(), BigInteger.ONE, evidence(), true));
+
+    TransactionReceipt ejected = send("eject (no slash)", asVerifier.slash(key, BigInteger.ZERO, evidence(), true));
+    assertEquals(1, NodeRegistry.getEjectedEvents(ejected).size());
+    assertEquals(List.of(), NodeRegistry.getSlashedEvents(ejected));
+    assertFalse(burning.isActive(key).send());
+    registry.requestUnstake(key, MIN_STAKE).send();
+    chain.anvil.increaseTime(DELAY_SECONDS);
+    registry.withdraw(key).send();
+    assertEquals(tokens(1_000), chain.balance(operator));
   }
 
   @Test
@@ -157,7 +177,7 @@ class NodeRegistryIT {
     chain.anvil.increaseTime(DELAY_SECONDS);
     registry.withdraw(key).send();
     assertEquals(tokens(200), chain.balance(operator));
-    assertReverts("InsufficientStake(uint256,uint256)", asOperator(burning, verifier).slash(key, BigInteger.ONE, evidence(), false));
+    chain.assertReverts("InsufficientStake(uint256,uint256)", asOperator(burning, verifier).slash(key, BigInteger.ONE, evidence(), false));
   }
 
   @Test

@@ -2,7 +2,7 @@ package io.inferium.chain.contracts;
 
 import static io.inferium.chain.contracts.ChainFixture.send;
 import static io.inferium.chain.contracts.ChainFixture.tokens;
-import static io.inferium.chain.testing.Reverts.assertReverts;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -66,7 +66,7 @@ class PayoutDistributorIT {
       assertEquals(payout.getValue(), PayoutDistributor.getClaimedEvents(claimed).get(0).amount);
       assertEquals(payout.getValue(), chain.balance(account), "paid exactly");
       assertTrue(distributor.claimed(BigInteger.ONE, account.getAddress()).send());
-      assertReverts("AlreadyClaimed(uint64,address)", mine.claim(BigInteger.ONE, payout.getValue(), tree.proof(leaf)));
+      chain.assertReverts("AlreadyClaimed(uint64,address)", mine.claim(BigInteger.ONE, payout.getValue(), tree.proof(leaf)));
     }
     assertEquals(BigInteger.ZERO, chain.token.balanceOf(distributor.getContractAddress()).send());
     assertEquals(supplyBefore.subtract(platformShare), chain.token.totalSupply().send());
@@ -84,10 +84,10 @@ class PayoutDistributorIT {
     distributor.openEpoch(BigInteger.ONE, tree.root(), tokens(9), tokens(1)).send();
 
     List<byte[]> developersProof = tree.proof(leaves.get(0));
-    assertReverts("InvalidProof()", as(distributor, attacker).claim(BigInteger.ONE, tokens(7), developersProof));
-    assertReverts("InvalidProof()", as(distributor, operator).claim(BigInteger.ONE, tokens(7), developersProof));
-    assertReverts("InvalidProof()", as(distributor, developer).claim(BigInteger.ONE, tokens(8), developersProof));
-    assertReverts("UnknownEpoch(uint64)", as(distributor, developer).claim(BigInteger.TWO, tokens(7), developersProof));
+    chain.assertReverts("InvalidProof()", as(distributor, attacker).claim(BigInteger.ONE, tokens(7), developersProof));
+    chain.assertReverts("InvalidProof()", as(distributor, operator).claim(BigInteger.ONE, tokens(7), developersProof));
+    chain.assertReverts("InvalidProof()", as(distributor, developer).claim(BigInteger.ONE, tokens(8), developersProof));
+    chain.assertReverts("UnknownEpoch(uint64)", as(distributor, developer).claim(BigInteger.TWO, tokens(7), developersProof));
     assertFalse(distributor.claimed(BigInteger.ONE, developer.getAddress()).send());
     assertEquals(BigInteger.ZERO, chain.balance(attacker));
 
@@ -101,12 +101,12 @@ class PayoutDistributorIT {
     Credentials attacker = chain.accountWithTokens(tokens(5));
     MerkleTree tree = MerkleTree.of(List.of(leaf(attacker, tokens(5))));
     chain.token(attacker).approve(distributor.getContractAddress(), tokens(5)).send();
-    assertReverts("AccessControlUnauthorizedAccount(address,bytes32)",
+    chain.assertReverts("AccessControlUnauthorizedAccount(address,bytes32)",
         as(distributor, attacker).openEpoch(BigInteger.ONE, tree.root(), tokens(5), BigInteger.ZERO));
 
     chain.token.approve(distributor.getContractAddress(), tokens(10)).send();
     distributor.openEpoch(BigInteger.ONE, tree.root(), tokens(5), BigInteger.ZERO).send();
-    assertReverts("EpochNotAfterLatest(uint64,uint64)", distributor.openEpoch(BigInteger.ONE, tree.root(), tokens(5), BigInteger.ZERO));
+    chain.assertReverts("EpochNotAfterLatest(uint64,uint64)", distributor.openEpoch(BigInteger.ONE, tree.root(), tokens(5), BigInteger.ZERO));
   }
 
   @Test
@@ -121,7 +121,7 @@ class PayoutDistributorIT {
     MerkleTree wrongTree = MerkleTree.of(List.of(leaf(greedy, tokens(40))));
     distributor.openEpoch(BigInteger.TWO, wrongTree.root(), tokens(10), BigInteger.ZERO).send();
 
-    assertReverts("EpochExhausted(uint64,uint256,uint256)", as(distributor, greedy)
+    chain.assertReverts("EpochExhausted(uint64,uint256,uint256)", as(distributor, greedy)
         .claim(BigInteger.TWO, tokens(40), wrongTree.proof(leaf(greedy, tokens(40)))));
     as(distributor, honest).claim(BigInteger.ONE, tokens(50), honestTree.proof(leaf(honest, tokens(50)))).send();
     assertEquals(tokens(50), chain.balance(honest));

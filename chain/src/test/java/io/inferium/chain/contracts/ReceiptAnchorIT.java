@@ -1,7 +1,7 @@
 package io.inferium.chain.contracts;
 
 import static io.inferium.chain.contracts.ChainFixture.send;
-import static io.inferium.chain.testing.Reverts.assertReverts;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -46,8 +46,8 @@ class ReceiptAnchorIT {
     ReceiptAnchor anchor = deploy();
     Credentials attacker = chain.anvil.fundedAccount();
     byte[] root = Hash.sha3("root".getBytes());
-    assertReverts("AccessControlUnauthorizedAccount(address,bytes32)", as(anchor, attacker).commit(BigInteger.ONE, root, BigInteger.ONE));
-    assertReverts("AccessControlUnauthorizedAccount(address,bytes32)", as(anchor, chain.admin).commit(BigInteger.ONE, root, BigInteger.ONE));
+    chain.assertReverts("AccessControlUnauthorizedAccount(address,bytes32)", as(anchor, attacker).commit(BigInteger.ONE, root, BigInteger.ONE));
+    chain.assertReverts("AccessControlUnauthorizedAccount(address,bytes32)", as(anchor, chain.admin).commit(BigInteger.ONE, root, BigInteger.ONE));
     assertEquals(BigInteger.ZERO, anchor.latestEpoch().send());
   }
 
@@ -55,17 +55,17 @@ class ReceiptAnchorIT {
   void epochsAreCommittedOnceAndInIncreasingOrder() throws Exception {
     ReceiptAnchor anchor = as(deploy(), gateway);
     byte[] root = Hash.sha3("a".getBytes());
-    assertReverts("EpochNotAfterLatest(uint64,uint64)", anchor.commit(BigInteger.ZERO, root, BigInteger.ONE));
+    chain.assertReverts("EpochNotAfterLatest(uint64,uint64)", anchor.commit(BigInteger.ZERO, root, BigInteger.ONE));
     TransactionReceipt committed = anchor.commit(BigInteger.valueOf(3), root, BigInteger.TEN).send();
     ReceiptAnchor.RootCommittedEventResponse event = ReceiptAnchor.getRootCommittedEvents(committed).get(0);
     assertEquals(BigInteger.valueOf(3), event.epoch);
     assertArrayEquals(root, event.root);
 
     byte[] other = Hash.sha3("b".getBytes());
-    assertReverts("EpochNotAfterLatest(uint64,uint64)", anchor.commit(BigInteger.valueOf(3), other, BigInteger.ONE));
-    assertReverts("EpochNotAfterLatest(uint64,uint64)", anchor.commit(BigInteger.TWO, other, BigInteger.ONE));
-    assertReverts("EmptyEpoch()", anchor.commit(BigInteger.valueOf(4), new byte[32], BigInteger.ONE));
-    assertReverts("EmptyEpoch()", anchor.commit(BigInteger.valueOf(4), other, BigInteger.ZERO));
+    chain.assertReverts("EpochNotAfterLatest(uint64,uint64)", anchor.commit(BigInteger.valueOf(3), other, BigInteger.ONE));
+    chain.assertReverts("EpochNotAfterLatest(uint64,uint64)", anchor.commit(BigInteger.TWO, other, BigInteger.ONE));
+    chain.assertReverts("EmptyEpoch()", anchor.commit(BigInteger.valueOf(4), new byte[32], BigInteger.ONE));
+    chain.assertReverts("EmptyEpoch()", anchor.commit(BigInteger.valueOf(4), other, BigInteger.ZERO));
     assertArrayEquals(root, anchor.anchorOf(BigInteger.valueOf(3)).send().root, "a committed root is never replaced");
     anchor.commit(BigInteger.valueOf(4), other, BigInteger.ONE).send();
     assertEquals(BigInteger.valueOf(4), anchor.latestEpoch().send());

@@ -69,6 +69,11 @@ public final class Anvil implements AutoCloseable {
     }
   }
 
+  /** The Anvil process (tests check it is gone after {@link #close()}). */
+  public ProcessHandle process() {
+    return process.toHandle();
+  }
+
   public Web3j web3j() {
     return web3j;
   }
@@ -153,6 +158,11 @@ public final class Anvil implements AutoCloseable {
 
   private static String binary() {
     String configured = System.getProperty("anvil.binary");
+    if (configured != null && !configured.isBlank() && !Files.isExecutable(Path.of(configured))
+        && !Files.isExecutable(Path.of("node_modules/.bin/anvil"))) {
+      throw new IllegalStateException("anvil not found at " + configured
+          + ": run `npm ci` in chain/ (the build does this unless -Dskip.npm) or pass -Danvil.binary=PATH");
+    }
     if (configured != null && Files.isExecutable(Path.of(configured))) {
       return configured;
     }
