@@ -64,6 +64,9 @@ public record Receipt(String requestId, String function, int version, String mod
     if (version < 0 || units < 0 || chargeMicroUsd < 0) {
       throw new IllegalArgumentException("version, units and charge must not be negative");
     }
+    if (answeredAt.isBefore(Instant.EPOCH)) {
+      throw new IllegalArgumentException("answeredAt: expected 1970 or later, got " + answeredAt);
+    }
   }
 
   /** The receipt of one answered request. */
@@ -102,19 +105,48 @@ public record Receipt(String requestId, String function, int version, String mod
         .put("leaf", "0x" + HEX.formatHex(leaf()));
   }
 
-  /** Reads {@link #toJson}'s form; the {@code leaf} field, if present, is ignored (a checker recomputes it). */
+  /**
+   * Reads {@link #toJson}'s form (a receipt file may come from anyone: every field is checked and a bad one is named);
+   * the {@code leaf} field, if present, is ignored (a checker recomputes it).
+   */
   public static Receipt fromJson(JsonObject json) {
-    int format = json.getInteger("format", -1);
-    if (format != FORMAT) {
-      throw new IllegalArgumentException("receipt format: expected " + FORMAT + ", got " + json.getValue("format"));
+    Object format = json.getValue("format");
+    if (!(format instanceof Number n) || n.longValue() != FORMAT) {
+      throw new IllegalArgumentException("receipt format: expected " + FORMAT + ", got " + format);
     }
-    long micros = json.getLong("answered_at_us");
-    Instant at = Instant.EPOCH.plus(micros, ChronoUnit.MICROS);
-    return new Receipt(json.getString("request_id"), json.getString("function"), json.getInteger("version"),
-        json.getString("model_sha256"), json.getString("input_sha256"), json.getString("output_sha256"),
-        json.getJsonArray("nodes", new JsonArray()).stream().map(String::valueOf).toList(),
-        json.getString("evidence_json"), json.getString("verdict"), json.getLong("units"),
-        json.getLong("charge_micro_usd"), at);
+    long micros = number(json, "answered_at_us");
+    long version = number(json, "version");
+    if (version > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException("receipt version: expected at most " + Integer.MAX_VALUE + ", got " + version);
+    }
+    Object nodes = json.getValue("nodes", new JsonArray());
+    if (!(nodes instanceof JsonArray array) || !array.stream().allMatch(String.class::isInstance)) {
+      throw new IllegalArgumentException("receipt nodes: expected an array of strings, got " + nodes);
+    }
+    return new Receipt(text(json, "request_id", true), text(json, "function", true), (int) version,
+        text(json, "model_sha256", false), text(json, "input_sha256", false), text(json, "output_sha256", false),
+        array.stream().map(String.class::cast).toList(), text(json, "evidence_json", true),
+        text(json, "verdict", false), number(json, "units"), number(json, "charge_micro_usd"),
+        Instant.EPOCH.plus(micros, ChronoUnit.MICROS));
+  }
+
+  private static String text(JsonObject json, String field, boolean required) {
+    Object v = json.getValue(field);
+    if (v == null && !required) {
+      return null;
+    }
+    if (!(v instanceof String s)) {
+      throw new IllegalArgumentException("receipt " + field + ": expected a string, got " + v);
+    }
+    return s;
+  }
+
+  private static long number(JsonObject json, String field) {
+    Object v = json.getValue(field);
+    if (!(v instanceof Number n) || n.doubleValue() != n.longValue() || n.longValue() < 0) {
+      throw new IllegalArgumentException("receipt " + field + ": expected a non-negative integer, got " + v);
+    }
+    return n.longValue();
   }
 
   /** JSON with object keys sorted at every level and no whitespace, so equal evidence has equal bytes. */

@@ -87,6 +87,41 @@ class ReceiptTest {
     assertTrue(future.getMessage().contains("format"), future.getMessage());
   }
 
+  @Test
+  void aHostileReceiptFileIsRefusedNamingTheField() {
+    JsonObject good = Receipt.of(event(new JsonObject())).toJson();
+    assertArrayEquals(Receipt.of(event(new JsonObject())).leaf(), Receipt.fromJson(good).leaf());
+    List<Object[]> bad = List.of(
+        new Object[] {"format", "1"}, new Object[] {"request_id", null}, new Object[] {"request_id", 5},
+        new Object[] {"function", new JsonObject()}, new Object[] {"version", -1}, new Object[] {"version", 1L << 40},
+        new Object[] {"version", 1.5}, new Object[] {"units", "7"}, new Object[] {"charge_micro_usd", -3},
+        new Object[] {"answered_at_us", -1}, new Object[] {"answered_at_us", null}, new Object[] {"nodes", "w-1"},
+        new Object[] {"nodes", new JsonArray().add(1)}, new Object[] {"model_sha256", "ab"},
+        new Object[] {"output_sha256", 12}, new Object[] {"evidence_json", null}, new Object[] {"verdict", true});
+    for (Object[] field : bad) {
+      JsonObject hostile = good.copy().put((String) field[0], field[1]);
+      IllegalArgumentException refused = assertThrows(IllegalArgumentException.class, () -> Receipt.fromJson(hostile),
+          field[0] + " = " + field[1]);
+      String name = (String) field[0];
+      assertTrue(refused.getMessage().contains(name) || refused.getMessage().contains(camel(name)),
+          field[0] + ": " + refused.getMessage());
+    }
+  }
+
+  private static String camel(String snake) {
+    StringBuilder out = new StringBuilder();
+    boolean up = false;
+    for (char c : snake.toCharArray()) {
+      if (c == '_') {
+        up = true;
+      } else {
+        out.append(up ? Character.toUpperCase(c) : c);
+        up = false;
+      }
+    }
+    return out.toString();
+  }
+
   private static CompletionEvent event(JsonObject evidence) {
     return CompletionEvent.builder("req-1", "embed", 2, "acme", MODEL).at(AT).tenant("t-1")
         .endpoint("embeddings", "text").inputSha256(INPUT).outputSha256("02".repeat(32)).worker("w-1")
