@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.inferium.chain.PayoutEpoch;
 import io.inferium.chain.merkle.MerkleTree;
 import io.inferium.chain.testing.GasReport;
 import java.math.BigInteger;
@@ -43,33 +44,36 @@ class PayoutDistributorIT {
   @Test
   void everyClaimPaysExactlyOnceAndThePlatformShareIsBurned() throws Exception {
     PayoutDistributor distributor = deploy();
-    Map<Credentials, BigInteger> payouts = new LinkedHashMap<>();
-    payouts.put(chain.anvil.fundedAccount(), tokens(70));                // developer, 70 %
-    payouts.put(chain.anvil.fundedAccount(), tokens(12));                // operator
-    payouts.put(chain.anvil.fundedAccount(), tokens(8).add(BigInteger.ONE)); // operator, odd amount
-    BigInteger platformShare = tokens(10);
-    BigInteger payoutTotal = payouts.values().stream().reduce(BigInteger.ZERO, BigInteger::add);
-    MerkleTree tree = MerkleTree.of(payouts.entrySet().stream().map(e -> leaf(e.getKey(), e.getValue())).toList());
+    Map<String, Credentials> accounts = new LinkedHashMap<>();
+    Map<String, BigInteger> payouts = new LinkedHashMap<>();
+    BigInteger[] amounts = {tokens(70), tokens(12), tokens(8).add(BigInteger.ONE)}; // developer, operators
+    for (BigInteger amount : amounts) {
+      Credentials account = chain.anvil.fundedAccount();
+      accounts.put(account.getAddress(), account);
+      payouts.put(account.getAddress(), amount);
+    }
+    PayoutEpoch epoch = PayoutEpoch.of(1, payouts, tokens(10));
 
     BigInteger supplyBefore = chain.token.totalSupply().send();
-    chain.token.approve(distributor.getContractAddress(), payoutTotal.add(platformShare)).send();
-    TransactionReceipt opened = send("openEpoch (fund + burn)", distributor.openEpoch(BigInteger.ONE, tree.root(), payoutTotal, platformShare));
-    assertEquals(platformShare, PayoutDistributor.getEpochOpenedEvents(opened).get(0).platformShareBurned);
-    assertEquals(supplyBefore.subtract(platformShare), chain.token.totalSupply().send(), "supply falls by exactly the share");
-    assertEquals(payoutTotal, chain.token.balanceOf(distributor.getContractAddress()).send());
+    chain.token.approve(distributor.getContractAddress(), epoch.funding()).send();
+    TransactionReceipt opened = send("openEpoch (fund + burn)",
+        distributor.openEpoch(BigInteger.ONE, epoch.root(), epoch.payoutTotal(), epoch.platformShare()));
+    assertEquals(tokens(10), PayoutDistributor.getEpochOpenedEvents(opened).get(0).platformShareBurned);
+    assertEquals(supplyBefore.subtract(tokens(10)), chain.token.totalSupply().send(), "supply falls by exactly the share");
+    assertEquals(epoch.payoutTotal(), chain.token.balanceOf(distributor.getContractAddress()).send());
 
-    for (Map.Entry<Credentials, BigInteger> payout : payouts.entrySet()) {
-      Credentials account = payout.getKey();
-      byte[] leaf = leaf(account, payout.getValue());
+    for (Credentials account : accounts.values()) {
+      BigInteger amount = epoch.amountOf(account.getAddress()).orElseThrow();
+      List<byte[]> proof = epoch.proofFor(account.getAddress()).orElseThrow();
       PayoutDistributor mine = as(distributor, account);
-      TransactionReceipt claimed = send("claim", mine.claim(BigInteger.ONE, payout.getValue(), tree.proof(leaf)));
-      assertEquals(payout.getValue(), PayoutDistributor.getClaimedEvents(claimed).get(0).amount);
-      assertEquals(payout.getValue(), chain.balance(account), "paid exactly");
+      TransactionReceipt claimed = send("claim", mine.claim(BigInteger.ONE, amount, proof));
+      assertEquals(amount, PayoutDistributor.getClaimedEvents(claimed).get(0).amount);
+      assertEquals(amount, chain.balance(account), "paid exactly");
       assertTrue(distributor.claimed(BigInteger.ONE, account.getAddress()).send());
-      chain.assertReverts("AlreadyClaimed(uint64,address)", mine.claim(BigInteger.ONE, payout.getValue(), tree.proof(leaf)));
+      chain.assertReverts("AlreadyClaimed(uint64,address)", mine.claim(BigInteger.ONE, amount, proof));
     }
     assertEquals(BigInteger.ZERO, chain.token.balanceOf(distributor.getContractAddress()).send());
-    assertEquals(supplyBefore.subtract(platformShare), chain.token.totalSupply().send());
+    assertEquals(supplyBefore.subtract(tokens(10)), chain.token.totalSupply().send());
   }
 
   @Test
