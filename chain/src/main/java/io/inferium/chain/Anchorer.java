@@ -55,6 +55,7 @@ public final class Anchorer {
   private final int confirmations;
   private final Duration confirmationLimit;
   private final DefaultBlockParameter searchFrom;
+  private final String address;
 
   /**
    * @param confirmations     blocks that must exist on top of (and including) the commit's block, ≥ 1
@@ -70,6 +71,7 @@ public final class Anchorer {
     this.confirmations = confirmations;
     this.confirmationLimit = Objects.requireNonNull(confirmationLimit);
     this.searchFrom = DefaultBlockParameter.valueOf(BigInteger.valueOf(searchFromBlock));
+    this.address = key.getAddress();
     RawTransactionManager transactions = new RawTransactionManager(web3j, key, chainId,
         new PollingTransactionReceiptProcessor(web3j, POLL_MS, (int) Math.max(1, confirmationLimit.toMillis() / POLL_MS)));
     this.anchor = ReceiptAnchor.load(anchorAddress, web3j, transactions, new DynamicEIP1559GasProvider(web3j, chainId));
@@ -93,6 +95,10 @@ public final class Anchorer {
     BigInteger latest = anchor.latestEpoch().send();
     if (latest.compareTo(e) >= 0) {
       throw new IllegalStateException("epoch " + epoch + " can no longer be anchored: the contract is at epoch " + latest);
+    }
+    // Gas estimation would refuse a key without the role with only "Failed to estimate gas limit": say why.
+    if (!anchor.hasRole(anchor.ANCHOR_ROLE().send(), address).send()) {
+      throw new IllegalStateException(address + " does not hold ANCHOR_ROLE on ReceiptAnchor " + anchor.getContractAddress());
     }
     TransactionReceipt receipt = anchor.commit(e, root, BigInteger.valueOf(count)).send();
     Anchored sent = new Anchored(epoch, root.clone(), receipt.getTransactionHash(),

@@ -72,6 +72,14 @@ class AnchorerIT {
     IllegalStateException skipped = assertThrows(IllegalStateException.class,
         () -> anchorer.commit(2, Hash.sha3("late".getBytes()), 1));
     assertTrue(skipped.getMessage().contains("no longer"), skipped.getMessage());
+
+    Credentials stranger = anvil.fundedAccount();
+    Anchorer unauthorized = new Anchorer(anvil.web3j(), stranger, anvil.chainId(), anchor.getContractAddress(), 1,
+        Duration.ofSeconds(5), 0);
+    IllegalStateException noRole = assertThrows(IllegalStateException.class,
+        () -> unauthorized.commit(4, Hash.sha3("forged".getBytes()), 1));
+    assertTrue(noRole.getMessage().contains("ANCHOR_ROLE"), noRole.getMessage());
+    assertEquals(BigInteger.valueOf(3), anchor.latestEpoch().send());
   }
 
   @Test
