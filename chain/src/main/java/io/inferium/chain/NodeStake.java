@@ -1,0 +1,72 @@
+package io.inferium.chain;
+
+import io.inferium.chain.contracts.NodeRegistry;
+import java.math.BigInteger;
+import java.util.List;
+import org.web3j.crypto.Credentials;
+import org.web3j.protocol.Web3j;
+import org.web3j.protocol.core.methods.response.TransactionReceipt;
+import org.web3j.tx.RawTransactionManager;
+import org.web3j.tx.gas.DynamicEIP1559GasProvider;
+import org.web3j.tx.response.PollingTransactionReceiptProcessor;
+
+/**
+ * The gateway's view of {@code NodeRegistry}: whether a node (by its 32-byte Ed25519 public key) may receive
+ * work, and slashing on the verifier's evidence with the outcome read back from the transaction's events (not
+ * assumed from the request). The key must hold {@code VERIFIER_ROLE} to slash. Blocking: run it on the chain
+ * module's own thread.
+ */
+public final class NodeStake {
+
+  /** What a node looks like on chain. */
+  public record Status(boolean registered, String operator, BigInteger stake, BigInteger unstaking, boolean ejected,
+      boolean active) {
+  }
+
+  /** What a slash did, as the chain's events say. */
+  public record Slash(String transactionHash, long blockNumber, BigInteger amount, boolean burned, boolean ejected) {
+  }
+
+  private static final String NO_OPERATOR = "0x0000000000000000000000000000000000000000";
+
+  private final NodeRegistry registry;
+  private final String address;
+
+  public NodeStake(Web3j web3j, Credentials key, long chainId, String registryAddress) {
+    RawTransactionManager transactions = new RawTransactionManager(web3j, key, chainId,
+        new PollingTransactionReceiptProcessor(web3j, 100, 600));
+    this.address = key.getAddress();
+    this.registry = NodeRegistry.load(registryAddress, web3j, transactions, new DynamicEIP1559GasProvider(web3j, chainId));
+  }
+
+  public Status status(byte[] nodeKey) throws Exception {
+    checkKey(nodeKey);
+    NodeRegistry.Node node = registry.nodeOf(nodeKey).send();
+    return new Status(!NO_OPERATOR.equals(node.operator), node.operator, node.stake, node.unstaking, node.ejected,
+        registry.isActive(nodeKey).send());
+  }
+
+  /** Slashes up to the node's stake (and what it is unstaking), ejecting it when asked. */
+  public Slash slash(byte[] nodeKey, BigInteger amount, byte[] evidenceHash, boolean eject) throws Exception {
+    checkKey(nodeKey);
+    if (evidenceHash == null || evidenceHash.length != 32) {
+      throw new IllegalArgumentException("evidenceHash: expected 32 bytes");
+    }
+    // Gas estimation would refuse a caller without the role with only "Failed to estimate gas limit": say why.
+    if (!registry.hasRole(registry.VERIFIER_ROLE().send(), address).send()) {
+      throw new IllegalStateException(address + " does not hold VERIFIER_ROLE on NodeRegistry " + registry.getContractAddress());
+    }
+    TransactionReceipt receipt = registry.slash(nodeKey, amount, evidenceHash, eject).send();
+    List<NodeRegistry.SlashedEventResponse> slashed = NodeRegistry.getSlashedEvents(receipt);
+    boolean ejected = !NodeRegistry.getEjectedEvents(receipt).isEmpty();
+    BigInteger taken = slashed.isEmpty() ? BigInteger.ZERO : slashed.get(0).amount;
+    boolean burned = !slashed.isEmpty() && slashed.get(0).burned;
+    return new Slash(receipt.getTransactionHash(), receipt.getBlockNumber().longValueExact(), taken, burned, ejected);
+  }
+
+  private static void checkKey(byte[] nodeKey) {
+    if (nodeKey == null || nodeKey.length != 32) {
+      throw new IllegalArgumentException("nodeKey: expected a 32-byte Ed25519 public key");
+    }
+  }
+}

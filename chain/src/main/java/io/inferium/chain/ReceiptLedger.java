@@ -1,0 +1,130 @@
+package io.inferium.chain;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Receipts and their epochs in PostgreSQL ({@code V25__receipts.sql}). Recording is idempotent on the request id
+ * (completion events may be delivered again); closing an epoch takes the oldest unassigned receipts under a
+ * transaction-scoped advisory lock, so gateways sharing the database never build overlapping epochs. Merkle
+ * trees are built on a worker thread (hashing thousands of leaves does not belong on an event loop).
+ */
+public final class ReceiptLedger {
+
+  /** A receipt as stored: its epoch's proof once it has one, the anchoring once the root is on chain. */
+  public record Stored(Receipt receipt, Optional<ReceiptEpoch.Proven> proven, Optional<String> transactionHash,
+      Optional<Long> blockNumber) {
+  }
+
+  /** An epoch whose root is not yet anchored. */
+  public record PendingEpoch(long epoch, byte[] root, int receipts) {
+  }
+
+  private static final long EPOCH_LOCK = 0x696e66657270_01L; // "infer" + 1: the receipt-epoch closer
+
+  private final Vertx vertx;
+  private final Pool pool;
+
+  public ReceiptLedger(Vertx vertx, Pool pool) {
+    this.vertx = vertx;
+    this.pool = pool;
+  }
+
+  /** Stores the receipt; false when its request id was already recorded (the first one stays). */
+  public Future<Boolean> record(Receipt receipt) {
+    return pool.preparedQuery("INSERT INTO receipts (request_id, leaf, body) VALUES ($1, $2, $3) "
+            + "ON CONFLICT (request_id) DO NOTHING")
+        .execute(Tuple.of(receipt.requestId(), Buffer.buffer(receipt.leaf()), receipt.toJson()))
+        .map(rows -> rows.rowCount() == 1);
+  }
+
+  /**
+   * Puts up to {@code maxReceipts} of the oldest unassigned receipts into the next epoch and stores its root;
+   * empty when there is nothing to close.
+   */
+  public Future<Optional<ReceiptEpoch>> closeEpoch(int maxReceipts) {
+    if (maxReceipts < 1) {
+      return Future.failedFuture(new IllegalArgumentException("maxReceipts: expected >= 1, got " + maxReceipts));
+    }
+    return pool.withTransaction(conn -> conn.preparedQuery("SELECT pg_advisory_xact_lock($1)").execute(Tuple.of(EPOCH_LOCK))
+        .compose(locked -> conn.preparedQuery("SELECT body FROM receipts WHERE epoch IS NULL ORDER BY seq LIMIT $1")
+            .execute(Tuple.of(maxReceipts)))
+        .compose(rows -> {
+          List<Receipt> receipts = new ArrayList<>();
+          for (Row row : rows) {
+            receipts.add(Receipt.fromJson(row.getJsonObject("body")));
+          }
+          if (receipts.isEmpty()) {
+            return Future.succeededFuture(Optional.<ReceiptEpoch>empty());
+          }
+          return conn.query("SELECT COALESCE(MAX(epoch), 0) + 1 AS next FROM receipt_epochs").execute()
+              .compose(next -> build(next.iterator().next().getLong("next"), receipts))
+              .compose(epoch -> conn.preparedQuery("INSERT INTO receipt_epochs (epoch, root, receipts) VALUES ($1, $2, $3)")
+                  .execute(Tuple.of(epoch.epoch(), Buffer.buffer(epoch.root()), epoch.count()))
+                  .compose(inserted -> conn.preparedQuery("UPDATE receipts SET epoch = $1 WHERE request_id = ANY($2)")
+                      .execute(Tuple.tuple().addLong(epoch.epoch())
+                          .addArrayOfString(receipts.stream().map(Receipt::requestId).toArray(String[]::new))))
+                  .map(updated -> Optional.of(epoch)));
+        }));
+  }
+
+  /** Epochs closed but not yet anchored, oldest first (what the anchoring outbox works through). */
+  public Future<List<PendingEpoch>> pendingEpochs() {
+    return pool.query("SELECT epoch, root, receipts FROM receipt_epochs WHERE tx_hash IS NULL ORDER BY epoch").execute()
+        .map(rows -> {
+          List<PendingEpoch> out = new ArrayList<>();
+          for (Row row : rows) {
+            out.add(new PendingEpoch(row.getLong("epoch"), row.getBuffer("root").getBytes(), row.getInteger("receipts")));
+          }
+          return out;
+        });
+  }
+
+  /** Records where an epoch's root was anchored; a second call for the same epoch changes nothing. */
+  public Future<Void> markAnchored(Anchorer.Anchored anchored) {
+    return pool.preparedQuery("UPDATE receipt_epochs SET tx_hash = $2, block_number = $3, anchored_at = now() "
+            + "WHERE epoch = $1 AND root = $4 AND tx_hash IS NULL")
+        .execute(Tuple.of(anchored.epoch(), anchored.transactionHash(), anchored.blockNumber(), Buffer.buffer(anchored.root())))
+        .mapEmpty();
+  }
+
+  /** The receipt of {@code requestId}, with its proof once its epoch is closed; empty when unknown. */
+  public Future<Optional<Stored>> find(String requestId) {
+    return pool.preparedQuery("SELECT r.body, r.epoch, e.tx_hash, e.block_number FROM receipts r "
+            + "LEFT JOIN receipt_epochs e ON e.epoch = r.epoch WHERE r.request_id = $1")
+        .execute(Tuple.of(requestId))
+        .compose(rows -> {
+          if (rows.size() == 0) {
+            return Future.succeededFuture(Optional.empty());
+          }
+          Row row = rows.iterator().next();
+          Receipt receipt = Receipt.fromJson(row.getJsonObject("body"));
+          Optional<String> tx = Optional.ofNullable(row.getString("tx_hash"));
+          Optional<Long> block = Optional.ofNullable(row.getLong("block_number"));
+          Long epoch = row.getLong("epoch");
+          if (epoch == null) {
+            return Future.succeededFuture(Optional.of(new Stored(receipt, Optional.empty(), tx, block)));
+          }
+          return pool.preparedQuery("SELECT body FROM receipts WHERE epoch = $1 ORDER BY seq").execute(Tuple.of(epoch))
+              .compose(members -> {
+                List<Receipt> all = new ArrayList<>();
+                for (Row m : members) {
+                  all.add(Receipt.fromJson(m.getJsonObject("body")));
+                }
+                return build(epoch, all);
+              })
+              .map(built -> Optional.of(new Stored(receipt, built.proven(requestId), tx, block)));
+        });
+  }
+
+  private Future<ReceiptEpoch> build(long epoch, List<Receipt> receipts) {
+    return vertx.executeBlocking(() -> ReceiptEpoch.of(epoch, receipts), false);
+  }
+}

@@ -1,0 +1,83 @@
+package io.inferium.chain;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.inferium.infra.Database;
+import io.inferium.infra.TestDatabase;
+import io.inferium.infra.testing.Eventually;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** Receipts and epochs in a real PostgreSQL: idempotent recording, disjoint epochs under concurrency, proofs. */
+class ReceiptLedgerIT {
+
+  @Test
+  void receiptsJoinOneEpochEachAndProveAgainstItsRoot() throws Exception {
+    Vertx vertx = Vertx.vertx();
+    try (TestDatabase db = TestDatabase.create()) {
+      Database database = Database.open(vertx, db.settings()).await(60, TimeUnit.SECONDS);
+      try {
+        ReceiptLedger ledger = new ReceiptLedger(vertx, database.pool());
+        for (int i = 0; i < 45; i++) {
+          assertTrue(Eventually.await(ledger.record(receipt("req-" + i, i))));
+        }
+        assertFalse(Eventually.await(ledger.record(receipt("req-3", 999))), "a redelivered event records nothing");
+        assertEquals(3, Eventually.await(ledger.find("req-3")).orElseThrow().receipt().chargeMicroUsd());
+        assertTrue(Eventually.await(ledger.find("req-3")).orElseThrow().proven().isEmpty(), "no epoch yet");
+
+        // Two closers at once (as two gateways would): the advisory lock keeps their epochs disjoint.
+        List<Future<Optional<ReceiptEpoch>>> closing = List.of(ledger.closeEpoch(20), ledger.closeEpoch(20));
+        List<ReceiptEpoch> epochs = new ArrayList<>();
+        for (Future<Optional<ReceiptEpoch>> f : closing) {
+          epochs.add(Eventually.await(f).orElseThrow());
+        }
+        epochs.add(Eventually.await(ledger.closeEpoch(20)).orElseThrow());
+        assertTrue(Eventually.await(ledger.closeEpoch(20)).isEmpty(), "nothing left to close");
+        assertEquals(Set.of(1L, 2L, 3L), new HashSet<>(epochs.stream().map(ReceiptEpoch::epoch).toList()));
+        assertEquals(45, epochs.stream().mapToInt(ReceiptEpoch::count).sum());
+
+        List<ReceiptLedger.PendingEpoch> pending = Eventually.await(ledger.pendingEpochs());
+        assertEquals(List.of(1L, 2L, 3L), pending.stream().map(ReceiptLedger.PendingEpoch::epoch).toList());
+        for (int i = 0; i < 45; i++) {
+          ReceiptLedger.Stored stored = Eventually.await(ledger.find("req-" + i)).orElseThrow();
+          ReceiptEpoch.Proven proven = stored.proven().orElseThrow();
+          assertTrue(proven.verifiesLocally(), "req-" + i);
+          ReceiptLedger.PendingEpoch its = pending.stream().filter(p -> p.epoch() == proven.epoch()).findFirst().orElseThrow();
+          assertArrayEquals(its.root(), proven.root(), "the proof is against the stored root");
+        }
+
+        ReceiptLedger.PendingEpoch first = pending.get(0);
+        Eventually.await(ledger.markAnchored(new Anchorer.Anchored(1, first.root(), "0xabc", 17, false)));
+        Eventually.await(ledger.markAnchored(new Anchorer.Anchored(1, first.root(), "0xdef", 99, true)));
+        assertEquals(List.of(2L, 3L), Eventually.await(ledger.pendingEpochs()).stream().map(ReceiptLedger.PendingEpoch::epoch).toList());
+        String inFirst = Eventually.await(ledger.find("req-0")).orElseThrow().proven().orElseThrow().epoch() == 1 ? "req-0" : null;
+        if (inFirst != null) {
+          ReceiptLedger.Stored anchored = Eventually.await(ledger.find(inFirst)).orElseThrow();
+          assertEquals(Optional.of("0xabc"), anchored.transactionHash(), "the first anchoring stays");
+          assertEquals(Optional.of(17L), anchored.blockNumber());
+        }
+        assertTrue(Eventually.await(ledger.find("nope")).isEmpty());
+      } finally {
+        database.close().await(30, TimeUnit.SECONDS);
+      }
+    } finally {
+      vertx.close().await(30, TimeUnit.SECONDS);
+    }
+  }
+
+  private static Receipt receipt(String id, long charge) {
+    return new Receipt(id, "fn", 1, "ab".repeat(32), null, "cd".repeat(32), List.of("w-1"), "{\"sig\":\"x\"}", "agree",
+        1, charge, Instant.parse("2026-12-05T01:00:00Z"));
+  }
+}

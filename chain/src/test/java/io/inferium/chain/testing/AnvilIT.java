@@ -1,0 +1,45 @@
+package io.inferium.chain.testing;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.inferium.infra.testing.Eventually;
+import java.io.IOException;
+import java.math.BigInteger;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.web3j.crypto.Credentials;
+import org.web3j.protocol.Web3j;
+import org.web3j.protocol.core.DefaultBlockParameterName;
+import org.web3j.protocol.http.HttpService;
+
+class AnvilIT {
+
+  @Test
+  void answersFundsAccountsMovesTimeAndIsGoneAfterClose() throws Exception {
+    ProcessHandle process;
+    String url;
+    try (Anvil anvil = Anvil.start()) {
+      process = anvil.process();
+      url = anvil.rpcUrl();
+      assertEquals(31337, anvil.chainId());
+      Credentials account = anvil.fundedAccount();
+      assertEquals(BigInteger.TEN.pow(22),
+          anvil.web3j().ethGetBalance(account.getAddress(), DefaultBlockParameterName.LATEST).send().getBalance());
+      BigInteger before = anvil.web3j().ethGetBlockByNumber(DefaultBlockParameterName.LATEST, false).send().getBlock().getTimestamp();
+      anvil.increaseTime(3_600);
+      BigInteger after = anvil.web3j().ethGetBlockByNumber(DefaultBlockParameterName.LATEST, false).send().getBlock().getTimestamp();
+      assertTrue(after.subtract(before).longValueExact() >= 3_600, before + " -> " + after);
+    }
+    Eventually.until("anvil process gone", Duration.ofSeconds(10), () -> !process.isAlive());
+    Web3j client = Web3j.build(new HttpService(url));
+    try {
+      assertThrows(IOException.class, () -> client.ethChainId().send(), "nothing listens after close");
+    } finally {
+      client.shutdown();
+    }
+    assertFalse(process.isAlive());
+  }
+}
