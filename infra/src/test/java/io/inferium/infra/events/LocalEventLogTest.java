@@ -87,11 +87,13 @@ class LocalEventLogTest extends EventLogContract {
     await(sub.close());
     await(first.close());
     Path offset = dir.resolve(topic).resolve("groups").resolve("g.offset");
-    assertEquals("00000000000000000005", Files.readString(offset), "the position, fixed width, forced at close");
+    assertEquals("00000000000000000005 00000000000000000005", Files.readString(offset),
+        "the position, fixed width, twice, forced at close");
 
-    // Commits between two forces may be lost in a crash: an empty or half-written file is no commit, and the
-    // group (idempotent on the event id, as every consumer must be) reads again from the oldest record.
-    Files.write(offset, new byte[] {'0', '0', 0, 0});
+    // Commits between two forces may be lost in a crash: a half-written file, or one whose two copies disagree
+    // (a torn write that mixed an old and a new position) is no commit, and the group (idempotent on the event
+    // id, as every consumer must be) reads again from the oldest record, never past one it did not handle.
+    Files.writeString(offset, "00000000000000000009 00000000000000000005");
     EventLog reopened = open();
     List<Integer> again = Collections.synchronizedList(new ArrayList<>());
     EventSubscription sub2 = await(reopened.subscribe(topic, "g", records -> {

@@ -22,7 +22,7 @@ import java.util.stream.Stream;
 /**
  * One topic of the local log: segment files {@code <base offset>.log} holding one JSON line per
  * record ({@code {"k": key, "v": event}}), so a record's offset is its segment's base plus its line
- * number. Committed positions live in {@code groups/<group>.offset}: twenty digits rewritten in place, forced
+ * number. Committed positions live in {@code groups/<group>.offset}: twenty digits (twice) rewritten in place, forced
  * to disk at most once per {@link #OFFSET_SYNC_MS} per group (and at close). A crash can lose the last second of
  * commits; the group then re-reads records it already handled, which at-least-once consumers (idempotent on
  * the event id) must accept anyway. An offset file a crash left unreadable counts as no commit (re-read from
@@ -95,12 +95,11 @@ final class LocalTopic {
     try (Stream<Path> files = Files.list(groupsDir)) {
       for (Path p : files.filter(f -> f.getFileName().toString().endsWith(".offset")).toList()) {
         String n = p.getFileName().toString();
-        String text = Files.readString(p, StandardCharsets.US_ASCII).trim();
-        try {
-          committed.put(n.substring(0, n.length() - 7), Long.parseLong(text));
-        } catch (NumberFormatException e) {
-          // Torn by a crash between a write and its fsync: the group starts over from the oldest kept record.
+        Long offset = OffsetFile.parse(Files.readString(p, StandardCharsets.ISO_8859_1));
+        if (offset != null) {
+          committed.put(n.substring(0, n.length() - 7), offset);
         }
+        // else torn by a crash between a write and its fsync: the group starts over from the oldest kept record.
       }
     }
     if (segments.isEmpty()) {
