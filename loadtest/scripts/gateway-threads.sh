@@ -5,11 +5,13 @@
 # DURATION seconds (default 15) more, and prints µs and context switches per request per thread name.
 #
 #   loadtest/scripts/gateway-threads.sh DIR [PORT]
+#
+# JOPTS: extra JVM options for the gateway (e.g. a JFR recording: -XX:StartFlightRecording=delay=50s,duration=15s,...).
 set -euo pipefail
 DIR=$(cd "$1" && pwd); PORT=${2:-18131}; W=${WARMUP:-50}; D=${DURATION:-15}
 out=$(mktemp -d); db=inferium_threads_$$
 psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE $db" postgres
-INFERIUM_ADMIN_KEY=spkey java -Xss8m -jar "$DIR/engine/target/inferium.jar" serve --port "$PORT" --data-dir "$out/data" \
+INFERIUM_ADMIN_KEY=spkey java -Xss8m ${JOPTS:-} -jar "$DIR/engine/target/inferium.jar" serve --port "$PORT" --data-dir "$out/data" \
   --db-url "postgresql://postgres@127.0.0.1:5432/$db" --workers 1 --worker-slots 1 --worker-threads 2 > "$out/serve.log" 2>&1 &
 gp=$!
 trap 'kill $gp 2>/dev/null; wait $gp 2>/dev/null; psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $db" postgres; rm -rf "$out"' EXIT

@@ -19,6 +19,9 @@
 # (default /tmp/inferium-serving; give each concurrent run its own). SERVE_ARGS: extra `inferium serve`
 # flags for both gateways (e.g. "--max-inflight 2"); SERVE_ARGS_OLD / SERVE_ARGS_NEW for one side only (with
 # OLD=. NEW=. and one of them set: a setting side by side with the default, in one run).
+# With OLD, each gateway row runs four times in the order OLD, NEW, NEW, OLD (ABBA) and the table shows each
+# side's mean: whichever side is measured second reads up to 1.5x the CPU per unit of the first (round three),
+# so a fixed order would bill the position to a build. runs.txt keeps every single run.
 set -euo pipefail
 NEW=$(cd "${NEW:-.}" && pwd)
 OLD=${OLD:+$(cd "$OLD" && pwd)}
@@ -46,7 +49,7 @@ ticks() { awk '{ s = $0; sub(/.*\) /, "", s); split(s, f, " "); t += f[12] + f[1
   $(for p in "$@"; do [ -r /proc/$p/stat ] && echo /proc/$p/stat; done) /dev/null; }
 
 # measure NAME PID URL BODY KEY CONNECTIONS [UNITS_PER_REQUEST]: warm-up, then D seconds measured;
-# appends "name conns req/s p50_ms p99_ms server_us_per_unit workers_us_per_unit non2xx units/s" to results.
+# appends "name conns req/s p50_ms p99_ms server_us_per_unit workers_us_per_unit non2xx units/s" to runs.txt.
 measure() {
   local name=$1 pid=$2 url=$3 body=$4 key=$5 c=$6 units=${7:-1}
   BODY=$body KEY=$key wrk -t1 -c"$c" -d"${W}s" -s "$out/post.lua" "$url" >/dev/null 2>&1 || true
@@ -59,8 +62,20 @@ measure() {
     /^ +50%/ { p50 = ms($2) } /^ +99%/ { p99 = ms($2) }
     /requests in/ { n = $1 } /Non-2xx/ { bad = $NF } /^Requests\/sec/ { rps = $2 }
     END { if (n == 0) n = 1; printf "%-10s %3d %9.0f %8.2f %8.2f %9.1f %9.1f %6d %9.0f\n", name, c, rps, p50, p99,
-          g * 10000 / (n * units), w * 10000 / (n * units), bad, rps * units }' "$out/$name-c$c.txt" | tee -a "$out/results.txt"
+          g * 10000 / (n * units), w * 10000 / (n * units), bad, rps * units }' "$out/$name-c$c.txt" | tee -a "$out/runs.txt"
 }
+
+# combine NAME CONNECTIONS: the mean of NAME's runs (NAME, NAME.1, NAME.2, ...) at CONNECTIONS, as one results row.
+combine() {
+  awk -v name="$1" -v c="$2" '
+    { base = $1; sub(/\.[0-9]+$/, "", base) }
+    base == name && $2 == c { n++; for (i = 3; i <= 9; i++) sum[i] += $i }
+    END { if (n > 0) printf "%-10s %3d %9.0f %8.2f %8.2f %9.1f %9.1f %6d %9.0f\n", name, c, sum[3] / n, sum[4] / n,
+          sum[5] / n, sum[6] / n, sum[7] / n, sum[8], sum[9] / n }' "$out/runs.txt" >> "$out/results.txt"
+}
+
+# order: the sides in measuring order, OLD NEW NEW OLD when both run (each run numbered NAME.1, NAME.2).
+order() { if [ -n "$OLD" ]; then echo "OLD.1 NEW.1 NEW.2 OLD.2"; else echo "NEW.1"; fi; }
 
 start_gateway() { # SIDE DIR PORT: starts a gateway, deploys add, the MLP and tiny-gpt; echoes its pid
   local side=$1 dir=$2 port=$3 db=inferium_sp_$(echo "$1" | tr A-Z a-z)_$$
@@ -108,33 +123,49 @@ for side in $sides; do
     "http://127.0.0.1:$(eval echo "\$port_$side")/v2/models/add/infer" >/dev/null 2>&1 || true
 done
 
-echo "name     conns     req/s  p50(ms)  p99(ms) server-us/u worker-us/u non2xx   units/s" | tee "$out/results.txt"
+echo "name     conns     req/s  p50(ms)  p99(ms) server-us/u worker-us/u non2xx   units/s" | tee "$out/runs.txt" > "$out/results.txt"
 for c in 1 32; do
   row add || continue
   measure echo "$pid_ECHO" http://127.0.0.1:18100/echo "$out/add.json" "" "$c"
-  for side in $sides; do
-    measure "add-$side" "$(eval echo "\$pid_$side")" "http://127.0.0.1:$(eval echo "\$port_$side")/v2/models/add/infer" \
+  combine echo "$c"
+  for run in $(order); do
+    side=${run%.*}
+    measure "add-$run" "$(eval echo "\$pid_$side")" "http://127.0.0.1:$(eval echo "\$port_$side")/v2/models/add/infer" \
       "$out/add.json" "spkey-$side" "$c"
   done
+  for side in $sides; do combine "add-$side" "$c"; done
 done
 # batchstat SIDE: "sum count" of the MLP's inferium_batch_size (rows per batch sent to a worker) so far.
 batchstat() {
   curl -s "localhost:$(eval echo "\$port_$1")/metrics" -H "Authorization: Bearer spkey-$1" |
     awk '/^inferium_batch_size_(sum|count)\{.*function="mlp"/ { if ($1 ~ /_sum/) s = $2; else c = $2 } END { print s + 0, c + 0 }'
 }
-for side in $sides; do
-  row mlp && b0=$(batchstat "$side") && \
-  measure "mlp-$side" "$(eval echo "\$pid_$side")" "http://127.0.0.1:$(eval echo "\$port_$side")/v2/models/mlp/infer" \
-    "$out/mlp.json" "spkey-$side" 64 && b1=$(batchstat "$side") && \
-  echo "$b0 $b1" | awk -v s="$side" '{ n = $4 - $2; printf "MLP %s: %.1f rows per batch (%d batches, warm-up and measured window)\n", s, (n > 0 ? ($3 - $1) / n : 0), n }' |
-    tee -a "$out/batches.txt"
-  row gpt && \
-  measure "gpt-$side" "$(eval echo "\$pid_$side")" "http://127.0.0.1:$(eval echo "\$port_$side")/v1/completions" \
-    "$out/gpt.json" "spkey-$side" 4 64
-done
+if row mlp; then
+  for side in $sides; do eval "b0_$side=\"$(batchstat "$side")\""; done
+  for run in $(order); do
+    side=${run%.*}
+    measure "mlp-$run" "$(eval echo "\$pid_$side")" "http://127.0.0.1:$(eval echo "\$port_$side")/v2/models/mlp/infer" \
+      "$out/mlp.json" "spkey-$side" 64
+  done
+  for side in $sides; do
+    combine "mlp-$side" 64
+    echo "$(eval echo "\$b0_$side") $(batchstat "$side")" | awk -v s="$side" '{ n = $4 - $2
+      printf "MLP %s: %.1f rows per batch (%d batches, warm-ups and measured windows)\n", s, (n > 0 ? ($3 - $1) / n : 0), n }' |
+      tee -a "$out/batches.txt"
+  done
+fi
+if row gpt; then
+  for run in $(order); do
+    side=${run%.*}
+    measure "gpt-$run" "$(eval echo "\$pid_$side")" "http://127.0.0.1:$(eval echo "\$port_$side")/v1/completions" \
+      "$out/gpt.json" "spkey-$side" 4 64
+  done
+  for side in $sides; do combine "gpt-$side" 4; done
+fi
 row mlp && "${LT[@]}" ceiling --model-file "$out/mlp-wide.onnx" --width 64 --batch 64 --seconds "$D" > "$out/ceiling.txt" 2>&1 || true
 ort=$(awk '/best_rows_per_s/ { print $2 }' "$out/ceiling.txt" 2>/dev/null || true)
 echo "ONNX Runtime in-process, MLP batch 64: ${ort:-?} rows/s" | tee -a "$out/results.txt"
+echo; echo "Means per side (ABBA when OLD is given; every run in runs.txt):"; cat "$out/results.txt"
 
 echo; echo "Targets (same run):"
 awk -v ort="${ort:-0}" -v sides="$sides" '
@@ -152,4 +183,4 @@ awk -v ort="${ort:-0}" -v sides="$sides" '
       if (("gpt-" x "@4") in gus) printf "%s: gateway CPU per streamed token = %.1f us (target <= 10)\n", x, gus["gpt-" x "@4"]
     }
   }' "$out/results.txt" | tee "$out/targets.txt"
-echo "Written: $out/results.txt, targets.txt, wrk outputs"
+echo "Written: $out/results.txt (means), runs.txt (each run), targets.txt, wrk outputs"

@@ -1,43 +1,31 @@
 package io.inferium.engine.gateway;
 
-import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
-import java.util.Map;
 
 /** Resident memory of worker processes, read from {@code /proc}. Blocking: call it off the event loop. */
 final class ProcessMemory {
 
   private ProcessMemory() {}
 
-  /** Resident bytes per real uid, for the uids from {@code minUid} on, in one pass over /proc. */
-  static Map<Integer, Long> byUid(int minUid) {
-    Map<Integer, Long> out = new HashMap<>();
-    File[] procs = new File("/proc").listFiles((dir, name) -> !name.isEmpty() && Character.isDigit(name.charAt(0)));
-    for (File proc : procs == null ? new File[0] : procs) {
-      int uid = -1;
-      long rss = 0;
-      try {
-        for (String line : Files.readAllLines(proc.toPath().resolve("status"))) {
-          if (line.startsWith("Uid:")) {
-            uid = Integer.parseInt(line.substring(4).trim().split("\\s+")[0]);
-            if (uid < minUid) {
-              break;
-            }
-          } else if (line.startsWith("VmRSS:")) {
-            rss = kib(line);
-          }
+  /** {real uid, resident bytes} from {@code <proc>/status}; null when the process is gone. */
+  static long[] uidAndRss(Path proc) {
+    long uid = -1;
+    long rss = 0;
+    try {
+      for (String line : Files.readAllLines(proc.resolve("status"))) {
+        if (line.startsWith("Uid:")) {
+          uid = Integer.parseInt(line.substring(4).trim().split("\\s+")[0]);
+        } else if (line.startsWith("VmRSS:")) {
+          rss = kib(line);
+          break;
         }
-      } catch (IOException | RuntimeException e) {
-        continue; // exited meanwhile
       }
-      if (uid >= minUid) {
-        out.merge(uid, rss, Long::sum);
-      }
+    } catch (IOException | RuntimeException e) {
+      return null; // exited meanwhile
     }
-    return out;
+    return uid < 0 ? null : new long[] {uid, rss};
   }
 
   /** Resident memory of a process and its descendants; -1 when unknown. */

@@ -99,6 +99,7 @@ public final class WorkerSandbox {
   private final Path root;
   private final String summary;
   private final WorkerUids uids;
+  private final WorkerProcesses workerProcesses;
   private final List<String> classPath;
 
   private WorkerSandbox(SandboxSettings settings, List<String> classPath, boolean files, Optional<CgroupV2> cgroup, String summary) {
@@ -109,6 +110,7 @@ public final class WorkerSandbox {
     this.root = settings.scratchRoot().toAbsolutePath().resolve(".root");
     this.summary = summary;
     this.uids = new WorkerUids(settings.uidBase(), files);
+    this.workerProcesses = new WorkerProcesses(settings.uidBase());
   }
 
   /**
@@ -463,7 +465,7 @@ public final class WorkerSandbox {
 
   /** Resident bytes per worker uid; empty without the file sandbox. */
   public Map<Integer, Long> residentByUid() {
-    return files ? ProcessMemory.byUid(settings.uidBase()) : Map.of();
+    return files ? workerProcesses.residentByUid() : Map.of();
   }
 
   /**

@@ -5,7 +5,6 @@ import io.inferium.functions.tensor.Tensor;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 
@@ -56,7 +55,7 @@ public final class QueuedRequest implements io.inferium.engine.schedule.Ticket<M
     this.caller = caller;
     this.rows = commonRows(inputs);
     this.solo = rows < 0;
-    this.shapeKey = shapeKey(inputs, outputs) + "|" + verification;
+    this.shapeKey = shapeKey(inputs, outputs, verification);
   }
 
   /** Rows along dimension 0 shared by every input, or -1 when they differ (such a request runs alone). */
@@ -71,13 +70,32 @@ public final class QueuedRequest implements io.inferium.engine.schedule.Ticket<M
     return rows;
   }
 
-  /** Requests with equal keys can share a batch: same inputs, dtypes, trailing dimensions and outputs. */
-  private static String shapeKey(List<Tensor> inputs, List<String> outputs) {
-    StringBuilder key = new StringBuilder();
-    inputs.stream().sorted(Comparator.comparing(Tensor::name)).forEach(t -> key.append(t.name()).append(':')
-        .append(t.type()).append(Arrays.toString(t.shape().length > 0 ? Arrays.copyOfRange(t.shape(), 1, t.shape().length)
-            : t.shape())).append(';'));
-    return key.append("->").append(outputs).toString();
+  /**
+   * Requests with equal keys can share a batch: same inputs, dtypes, trailing dimensions, outputs and verification
+   * policy. Built per request, so without streams or a record's {@code toString} (doubles formatted) for the usual
+   * policy {@code none}.
+   */
+  private static String shapeKey(List<Tensor> inputs, List<String> outputs,
+      io.inferium.functions.FunctionSpec.Verification verification) {
+    List<Tensor> sorted = inputs;
+    for (int i = 1; i < inputs.size(); i++) {
+      if (inputs.get(i - 1).name().compareTo(inputs.get(i).name()) > 0) {
+        sorted = new java.util.ArrayList<>(inputs);
+        sorted.sort(Comparator.comparing(Tensor::name));
+        break;
+      }
+    }
+    StringBuilder key = new StringBuilder(64);
+    for (Tensor t : sorted) {
+      key.append(t.name()).append(':').append(t.type()).append('[');
+      long[] shape = t.shape();
+      for (int d = shape.length > 0 ? 1 : 0; d < shape.length; d++) {
+        key.append(shape[d]).append(',');
+      }
+      key.append("];");
+    }
+    key.append("->").append(outputs).append('|');
+    return "none".equals(verification.policy()) ? key.append("none").toString() : key.append(verification).toString();
   }
 
   /** The answer, on the context that submitted the request. */

@@ -1,0 +1,42 @@
+#!/usr/bin/env python3
+"""CPU cost of one fsync'd append on this machine's file system, as the event log's I/O thread pays it:
+N appends of a 300-byte line, each followed by fdatasync, to a file growing at its end and to one whose
+blocks were written (zeros) beforehand; prints CPU (user+system) and wall time per append, twice each.
+
+    python3 loadtest/scripts/fsync-cost.py [DIR]   # DIR: where the file goes (default: the working directory)
+"""
+import os
+import resource
+import sys
+import time
+
+N = 1000
+LINE = b"x" * 300 + b"\n"
+
+
+def run(path, prewritten):
+    if os.path.exists(path):
+        os.remove(path)
+    fd = os.open(path, os.O_CREAT | os.O_RDWR)
+    if prewritten:
+        os.write(fd, b"\0" * (N * len(LINE) + 4096))
+        os.fsync(fd)
+        os.lseek(fd, 0, 0)
+    r0, t0 = resource.getrusage(resource.RUSAGE_SELF), time.time()
+    for _ in range(N):
+        os.write(fd, LINE)
+        os.fdatasync(fd)
+    r1, t1 = resource.getrusage(resource.RUSAGE_SELF), time.time()
+    os.close(fd)
+    os.remove(path)
+    cpu = (r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime) / N * 1e6
+    sys_us = (r1.ru_stime - r0.ru_stime) / N * 1e6
+    print(f"{'pre-written' if prewritten else 'growing':12s} CPU {cpu:6.1f} us/append (system {sys_us:6.1f}), "
+          f"wall {(t1 - t0) / N * 1e6:6.0f} us/append")
+
+
+if __name__ == "__main__":
+    target = os.path.join(sys.argv[1] if len(sys.argv) > 1 else ".", "fsync-cost.tmp")
+    for _ in range(2):
+        run(target, False)
+        run(target, True)
