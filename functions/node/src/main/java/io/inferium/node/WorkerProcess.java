@@ -19,7 +19,6 @@ import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.ByteBuffer;
@@ -84,10 +83,83 @@ public final class WorkerProcess {
 
   /** Runs until the gateway closes the connection; returns the process exit code. */
   public static int run(WorkerOptions options) {
-    return new WorkerProcess(options).serve();
+    return new WorkerProcess(options).serve(new LocalConnector(options));
   }
 
-  private int serve() {
+  /**
+   * Runs a remote node: connects out through {@code connector}, serves until the connection drops, and
+   * connects again with backoff, keeping its key (its identity) and its loaded models. Returns only when
+   * the gateway refuses it (2) or cannot be trusted (3).
+   */
+  public static int runRemote(WorkerOptions options, GatewayConnector connector) {
+    return new WorkerProcess(options).serve(connector);
+  }
+
+  /** How this process reaches a gateway: a loopback socket and a spawn token, or TLS and a challenge. */
+  interface GatewayConnector {
+    /** Whether to connect again after a connection ends (remote nodes do; a spawned worker exits). */
+    boolean reconnects();
+
+    /** Opens a connection, says hello (adding what this path needs to {@code hello}) and returns it after WELCOME. */
+    Connection connect(NodeKeys keys, JsonObject hello) throws IOException;
+  }
+
+  /** One accepted connection to a gateway. */
+  record Connection(java.io.Closeable socket, DataInputStream in, OutputStream out, JsonObject welcome) {}
+
+  /** The gateway refused this node (bad key, operator, code): trying again would fail the same way. */
+  static final class Refused extends IOException {
+    Refused(String message) {
+      super(message);
+    }
+  }
+
+  /** The spawned worker's path: loopback, the one-time token from the environment, signed into the hello. */
+  private static final class LocalConnector implements GatewayConnector {
+    private final WorkerOptions options;
+
+    LocalConnector(WorkerOptions options) {
+      this.options = options;
+    }
+
+    @Override
+    public boolean reconnects() {
+      return false;
+    }
+
+    @Override
+    public Connection connect(NodeKeys keys, JsonObject hello) throws IOException {
+      hello.put("token", options.token()).put("signature", keys.sign(NodeKeys.helloMessage(keys.nodeId(),
+          ProcessHandle.current().pid(), hello.getString("code_sha256"), options.token())));
+      Socket socket = new Socket();
+      try {
+        socket.setTcpNoDelay(true);
+        socket.connect(new InetSocketAddress(options.gatewayHost(), options.gatewayPort()), 10_000);
+        OutputStream out = new BufferedOutputStream(socket.getOutputStream(), 1 << 16);
+        DataInputStream in = new DataInputStream(new BufferedInputStream(socket.getInputStream(), 1 << 16));
+        writeFrame(out, Frame.of(FrameType.HELLO, 0, hello));
+        Frame welcome = read(in);
+        if (welcome.type() != FrameType.WELCOME) {
+          throw new Refused(welcome.meta().getString("message"));
+        }
+        return new Connection(socket, in, out, welcome.meta());
+      } catch (IOException | RuntimeException e) {
+        socket.close();
+        throw e;
+      }
+    }
+  }
+
+  static void writeFrame(OutputStream out, Frame frame) throws IOException {
+    ByteBuffer bytes = FrameCodec.encode(frame);
+    out.write(bytes.array(), bytes.arrayOffset() + bytes.position(), bytes.remaining());
+    out.flush();
+  }
+
+  private static final long MIN_BACKOFF_MS = 500;
+  private static final long MAX_BACKOFF_MS = 30_000;
+
+  private int serve(GatewayConnector connector) {
     try {
       OnnxRunner runner = executor.submit(() -> OnnxRunner.create(options.device(), options.intraOpThreads(),
           options.spinning())).get();
@@ -97,34 +169,54 @@ public final class WorkerProcess {
       log.info("worker {} is node {}", options.nodeId(), keys.nodeId());
       textAnswers = new TextAnswers(text, this::send, this::sendResult, options.nodeId());
       String code = CodeChecksum.of(WorkerProcess.class);
-      // Built before connecting: the gateway gives a connection only a few seconds to say hello.
-      JsonObject helloMeta = hello(runner, code);
-      try (Socket socket = new Socket()) {
-        socket.setTcpNoDelay(true);
-        socket.connect(new InetSocketAddress(options.gatewayHost(), options.gatewayPort()), 10_000);
-        out = new BufferedOutputStream(socket.getOutputStream(), 1 << 16);
-        DataInputStream in = new DataInputStream(new BufferedInputStream(socket.getInputStream(), 1 << 16));
-        send(Frame.of(FrameType.HELLO, 0, helloMeta));
-        Frame welcome = read(in);
-        if (welcome.type() != FrameType.WELCOME) {
-          log.error("gateway refused this worker: {}", welcome.meta().getString("message"));
+      long backoff = MIN_BACKOFF_MS;
+      while (true) {
+        Connection connection;
+        try {
+          // Built before connecting: the gateway gives a connection only a few seconds to say hello.
+          connection = connector.connect(keys, hello(runner, code));
+        } catch (Refused e) {
+          log.error("gateway refused this node: {}", e.getMessage());
           return 2;
+        } catch (javax.net.ssl.SSLException e) {
+          if (isUntrusted(e)) {
+            log.error("refusing the gateway: {}", rootMessage(e));
+            return 3;
+          }
+          if (!connector.reconnects()) {
+            throw e;
+          }
+          log.warn("could not reach the gateway ({}); again in {} ms", rootMessage(e), backoff);
+          Thread.sleep(backoff);
+          backoff = Math.min(MAX_BACKOFF_MS, backoff * 2);
+          continue;
+        } catch (IOException e) {
+          if (!connector.reconnects()) {
+            throw e;
+          }
+          log.warn("could not reach the gateway ({}); again in {} ms", e.getMessage(), backoff);
+          Thread.sleep(backoff);
+          backoff = Math.min(MAX_BACKOFF_MS, backoff * 2);
+          continue;
         }
-        synchronized (this) {
-          seals = new ResultSeal.Window(keys, welcome.meta().getString("seal_nonce", ""));
-          sealEvery = Math.max(1, welcome.meta().getInteger("seal_every", sealEvery));
-          sealMs = Math.max(1, welcome.meta().getLong("seal_ms", sealMs));
+        backoff = MIN_BACKOFF_MS;
+        try (java.io.Closeable ignored = connection.socket()) {
+          session(connection);
+        } catch (EOFException e) {
+          log.info("gateway closed the connection; worker {} {}", options.nodeId(),
+              connector.reconnects() ? "connects again" : "exits");
+        } catch (IOException e) {
+          if (!connector.reconnects()) {
+            throw e;
+          }
+          log.warn("connection to the gateway lost ({}); connecting again", e.getMessage());
+        } finally {
+          endSession();
         }
-        log.info("worker {} attached to gateway {}:{}", options.nodeId(), options.gatewayHost(), options.gatewayPort());
-        heartbeat.scheduleAtFixedRate(this::sendHeartbeat, 0, options.heartbeatMs(), TimeUnit.MILLISECONDS);
-        faults.probe();
-        while (true) {
-          dispatch(read(in));
+        if (!connector.reconnects()) {
+          return 0;
         }
       }
-    } catch (EOFException e) {
-      log.info("gateway closed the connection; worker {} exits", options.nodeId());
-      return 0;
     } catch (Exception e) {
       log.error("worker {} failed: {}", options.nodeId(), e.toString(), e);
       return 1;
@@ -134,31 +226,78 @@ public final class WorkerProcess {
     }
   }
 
+  /** A certificate the node does not trust (a pin mismatch, an unknown CA): connecting again would not help. */
+  private static boolean isUntrusted(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof java.security.cert.CertificateException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static String rootMessage(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t.getMessage();
+  }
+
+  private java.util.concurrent.ScheduledFuture<?> heartbeats;
+
+  /** Serves one accepted connection until it ends (EOF or an I/O error). */
+  private void session(Connection connection) throws IOException {
+    JsonObject welcome = connection.welcome();
+    synchronized (this) {
+      out = connection.out();
+      seals = new ResultSeal.Window(keys, welcome.getString("seal_nonce", ""));
+      sealEvery = Math.max(1, welcome.getInteger("seal_every", sealEvery));
+      sealMs = Math.max(1, welcome.getLong("seal_ms", sealMs));
+    }
+    log.info("worker {} attached to gateway {} as {}", options.nodeId(), options.gatewayHost(), welcome.getString("worker_id"));
+    heartbeats = heartbeat.scheduleAtFixedRate(this::sendHeartbeat, 0, options.heartbeatMs(), TimeUnit.MILLISECONDS);
+    faults.probe();
+    while (true) {
+      dispatch(read(connection.in()));
+    }
+  }
+
+  /**
+   * After a connection ends: stops heartbeats, cancels what still runs for that gateway (its answers would
+   * name requests the next connection never sent) and waits a bounded time for it to stop.
+   */
+  private void endSession() throws InterruptedException {
+    if (heartbeats != null) {
+      heartbeats.cancel(false);
+    }
+    running.values().forEach(Cancellation::cancel);
+    notStarted.clear();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while ((active.get() > 0 || text.running() > 0) && System.nanoTime() < deadline) {
+      Thread.sleep(50); // the node's own process, between connections: nothing else waits on this thread
+    }
+    synchronized (this) {
+      out = OutputStream.nullOutputStream();
+    }
+  }
+
   private JsonObject hello(OnnxRunner runner, String codeSha) {
-    long memory = ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
-        .getTotalMemorySize();
     return new JsonObject()
         .put("protocol", FrameCodec.PROTOCOL_VERSION)
-        .put("token", options.token())
         .put("node_id", keys.nodeId())
         .put("label", options.nodeId())
         .put("pid", ProcessHandle.current().pid())
-        .put("capabilities", new JsonObject()
-            .put("cores", Runtime.getRuntime().availableProcessors())
-            .put("memory_bytes", memory)
-            .put("device", runner.device())
-            .put("slots", options.slots()))
+        .put("capabilities", NodeCapabilities.measure(runner.device(), options.slots()))
         .put("runtime", new JsonObject().put("name", "onnxruntime").put("version", runner.runtimeVersion()))
         .put("code_sha256", codeSha)
-        .put("public_key", keys.publicKey())
-        .put("signature", keys.sign(NodeKeys.helloMessage(keys.nodeId(), ProcessHandle.current().pid(), codeSha,
-            options.token())));
+        .put("public_key", keys.publicKey());
   }
 
   /** Frames at least this large are read into direct memory, which ONNX Runtime then uses without a copy. */
   private static final int DIRECT_READ_BYTES = 64 << 10;
 
-  private static Frame read(DataInputStream in) throws IOException {
+  static Frame read(DataInputStream in) throws IOException {
     int length = in.readInt();
     if (length <= 0 || length > FrameCodec.MAX_FRAME_BYTES) {
       throw new IOException("bad frame length " + length);

@@ -18,7 +18,9 @@ public enum FrameType {
   EMBED(14),
   SCORE(15),
   TOKENS(16),
-  SEAL(17);
+  SEAL(17),
+  /** Gateway → remote node, first frame on the node port: a fresh nonce and the gateway's identity to sign. */
+  CHALLENGE(18);
 
   private static final FrameType[] BY_CODE = new FrameType[32];
 
