@@ -8,6 +8,7 @@ import io.inferium.engine.auth.Tenants;
 import io.inferium.engine.auth.Tiers;
 import io.inferium.engine.deploy.DeployPipeline;
 import io.inferium.engine.gateway.NodeCode;
+import io.inferium.engine.gateway.RemoteNodes;
 import io.inferium.engine.gateway.Dispatcher;
 import io.inferium.engine.gateway.WorkerCall;
 import io.inferium.engine.schedule.SchedulerLoad;
@@ -61,6 +62,7 @@ public final class Gateway {
   private DeployPipeline pipeline;
   private FunctionStore store;
   private NodeLedger ledger;
+  private RemoteNodes remoteNodes;
   private String deploymentId;
   private int port;
   private String adminKeyLocation;
@@ -111,6 +113,13 @@ public final class Gateway {
             supervisor.onDetach(ledger::detach);
             supervisor.onMiss((node, what) -> ledger.penalize(node, what[0], what[1])
                 .onFailure(err -> log.warn("Could not record {} of {}: {}", what[0], node, err.toString())));
+            if (config.nodePort() != null) {
+              remoteNodes = new RemoteNodes(vertx, config.nodePort(), dataDir, nodeCode.sha256(),
+                  (secret, remote) -> keys.authenticate(secret, remote).map(p -> p
+                      .filter(principal -> principal.role() == io.inferium.engine.auth.Principal.Role.OPERATOR)
+                      .map(io.inferium.engine.auth.Principal::keyId)),
+                  ledger, config.supervisorSettings());
+            }
             Dispatcher dispatcher = new Dispatcher(supervisor, ledger::isEjected);
             engineMetrics.workersEligible(() -> dispatcher.workers().size(),
                 () -> supervisor.workers().size() - dispatcher.workers().size());
@@ -129,10 +138,11 @@ public final class Gateway {
                     tiers, ledger, supervisor, meter, events, new Invoices(d.pool(), RevenueSplit.DEFAULT), metrics, engineMetrics,
                     dispatcher::anyWorker, VERSION,
                     new HttpVerticle.Text(generations, new Embeddings(generations), textMetrics,
-                        new LogLikelihoods(generations))),
+                        new LogLikelihoods(generations)), remoteNodes),
                 new HttpVerticle.Listen(config.host(), config.port(), config.maxUploadBytes(), config.maxRequestBytes(),
                     dataDir.resolve("uploads"), config.edges().http(), config.maxPromptBytes()));
             return ledger.load().compose(v -> meter.start()).compose(v -> supervisor.start())
+                .compose(v -> remoteNodes == null ? Future.succeededFuture() : remoteNodes.start())
                 .onSuccess(v -> scaler.start())
                 .compose(v -> pipeline.resumePending())
                 .compose(n -> vertx.deployVerticle(http))
@@ -174,6 +184,11 @@ public final class Gateway {
     return ledger;
   }
 
+  /** The remote node port's nodes; null when the gateway has no node port. */
+  public RemoteNodes remoteNodes() {
+    return remoteNodes;
+  }
+
   public WorkerSupervisor supervisor() {
     return supervisor;
   }
@@ -196,6 +211,9 @@ public final class Gateway {
     }
     if (events != null) {
       f = f.compose(v -> events.close()).otherwiseEmpty();
+    }
+    if (remoteNodes != null) {
+      f = f.compose(v -> remoteNodes.stop()).otherwiseEmpty();
     }
     if (supervisor != null) {
       f = f.compose(v -> supervisor.stop()).otherwiseEmpty();
