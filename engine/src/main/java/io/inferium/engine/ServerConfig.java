@@ -124,6 +124,7 @@ public record ServerConfig(
     public Builder workerThreads(int v) { workerThreads = v; return this; }
     public Builder workerSpinning(boolean v) { workerSpinning = v; return this; }
     public Builder maxInflightPerWorker(int v) { maxInflight = v; return this; }
+    public Builder heartbeatMs(long v) { heartbeatMs = v; return this; }
     public Builder maxWorkers(int v) { maxWorkers = v; return this; }
     public Builder tiersFile(Path v) { tiersFile = v; return this; }
     public Builder kafka(String v) { kafka = v; return this; }

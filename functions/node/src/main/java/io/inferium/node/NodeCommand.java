@@ -48,7 +48,7 @@ class NodeCommand implements Callable<Integer> {
   @Option(names = "--threads", defaultValue = "1", description = "ONNX Runtime intra-op threads per run.")
   int threads;
 
-  @Option(names = "--heartbeat-ms", defaultValue = "1000", description = "Heartbeat period.")
+  @Option(names = "--heartbeat-ms", defaultValue = "1000", description = "Heartbeat period until the gateway's WELCOME names its own.")
   long heartbeatMs;
 
   @Override

@@ -256,7 +256,8 @@ public final class WorkerProcess {
       sealMs = Math.max(1, welcome.getLong("seal_ms", sealMs));
     }
     log.info("worker {} attached to gateway {} as {}", options.nodeId(), options.gatewayHost(), welcome.getString("worker_id"));
-    heartbeats = heartbeat.scheduleAtFixedRate(this::sendHeartbeat, 0, options.heartbeatMs(), TimeUnit.MILLISECONDS);
+    long period = Math.max(10, welcome.getLong("heartbeat_ms", options.heartbeatMs()));
+    heartbeats = heartbeat.scheduleAtFixedRate(this::sendHeartbeat, 0, period, TimeUnit.MILLISECONDS);
     faults.probe();
     while (true) {
       dispatch(read(connection.in()));
