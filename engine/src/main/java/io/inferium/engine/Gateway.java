@@ -118,11 +118,18 @@ public final class Gateway {
                   (secret, remote) -> keys.authenticate(secret, remote).map(p -> p
                       .filter(principal -> principal.role() == io.inferium.engine.auth.Principal.Role.OPERATOR)
                       .map(io.inferium.engine.auth.Principal::keyId)),
-                  ledger, config.supervisorSettings());
+                  ledger, config.supervisorSettings(), blobs, files);
             }
-            Dispatcher dispatcher = new Dispatcher(supervisor, ledger::isEjected);
+            RemoteNodes remote = remoteNodes;
+            Dispatcher dispatcher = remote == null ? new Dispatcher(supervisor, ledger::isEjected)
+                : new Dispatcher(() -> {
+                  // Local workers first, then remote nodes that are staked and connected.
+                  List<io.inferium.engine.gateway.Worker> all = new java.util.ArrayList<>(supervisor.workers());
+                  all.addAll(remote.eligibleLinks());
+                  return all;
+                }, ledger::isEjected);
             engineMetrics.workersEligible(() -> dispatcher.workers().size(),
-                () -> supervisor.workers().size() - dispatcher.workers().size());
+                () -> Math.max(0, supervisor.workers().size() - dispatcher.workers().size()));
             TextMetrics textMetrics = new TextMetrics(engineMetrics);
             TextLoad textLoad = new TextLoad(vertx, blobs);
             WorkerCall.Factory calls = new WorkerCall.Factory(blobs, textLoad::metaOf, engineMetrics);

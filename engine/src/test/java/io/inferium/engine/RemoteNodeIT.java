@@ -58,9 +58,10 @@ class RemoteNodeIT {
 
   @BeforeAll
   void start() throws Exception {
-    gw = TestGateway.start(1, b -> b.nodePort(NodePortSettings.on(0).withHost("127.0.0.1").withLimits(
+    // No local workers: every answer must come from the remote node.
+    gw = TestGateway.start(0, b -> b.nodePort(NodePortSettings.on(0).withHost("127.0.0.1").withLimits(
         new WorkerPortLimits(FrameCodec.MAX_HELLO_FRAME_BYTES, HELLO_TIMEOUT_MS, MAX_UNAUTHENTICATED,
-            WorkerPortLimits.DEFAULT_MAX_FRAME_BYTES))).heartbeatMs(500));
+            WorkerPortLimits.DEFAULT_MAX_FRAME_BYTES))));
     JsonObject key = gw.post("/api/operator-keys", new JsonObject().put("name", "op-a").encode()).bodyAsJsonObject();
     operatorKey = key.getString("secret");
     operatorId = key.getString("id");
@@ -133,6 +134,29 @@ class RemoteNodeIT {
     assertEquals(200, gw.post("/api/nodes/" + nodeId + "/stake",
         new JsonObject().put("amount_micro_usd", NodePortSettings.DEFAULT_MIN_STAKE_MICRO_USD).encode()).statusCode());
     assertTrue(nodeView(nodeId).getBoolean("eligible"), nodeView(nodeId).encode());
+
+    // Staked, it serves: the model travels by its sha256 (LOAD names no path), is checked and cached on the node.
+    Path model = TestGateway.model("add.onnx");
+    String sha = io.inferium.functions.ModelBlobs.sha256(model);
+    JsonObject rec = gw.deployAndWait(new JsonObject().put("name", "remote-add"), model);
+    assertEquals("ready", rec.getString("state"), rec.encodePrettily());
+    for (int i = 0; i < 5; i++) {
+      JsonObject req = new JsonObject().put("inputs", new io.vertx.core.json.JsonArray()
+          .add(io.inferium.functions.tensor.V2Json.encodeOutput(
+              io.inferium.functions.tensor.Tensors.fp32("a", new long[] {1, 4}, i, i, i, i)))
+          .add(io.inferium.functions.tensor.V2Json.encodeOutput(
+              io.inferium.functions.tensor.Tensors.fp32("b", new long[] {1, 4}, 1, 2, 3, 4))));
+      var resp = gw.infer("remote-add", req);
+      assertEquals(200, resp.statusCode(), resp.bodyAsString());
+      JsonObject sum = resp.bodyAsJsonObject().getJsonArray("outputs").stream().map(JsonObject.class::cast)
+          .filter(o -> "sum".equals(o.getString("name"))).findFirst().orElseThrow();
+      for (int j = 0; j < 4; j++) {
+        assertEquals(i + j + 1.0, sum.getJsonArray("data").getDouble(j), 1e-6, resp.bodyAsString());
+      }
+    }
+    assertTrue(Files.isRegularFile(dir.resolve("blobs").resolve(sha)), "the node keeps the model in its cache by hash");
+    assertTrue(gw.gateway.remoteNodes().node(nodeId).orElseThrow().link().hasLoaded(sha), "the remote node served it");
+    assertTrue(gw.gateway.supervisor().workers().isEmpty(), "no local worker could have");
 
     assertTrue(gw.gateway.remoteNodes().disconnect(nodeId, "test: drop the connection"));
     JsonObject again = Eventually.value("node " + nodeId + " back after a dropped connection", Duration.ofSeconds(60),
@@ -280,6 +304,31 @@ class RemoteNodeIT {
     String other = gw.post("/api/operator-keys", new JsonObject().put("name", "op-b").encode()).bodyAsJsonObject()
         .getString("secret");
     assertRefused(answer(nonce -> hello(nonce, node, node, other, code())), "registered to another operator");
+  }
+
+  @Test
+  void aNodeFetchesOnlyBlobsItWasAssignedAndNeverAPath() throws Exception {
+    NodeKeys node = NodeKeys.generate();
+    try (Raw raw = new Raw()) {
+      Frame challenge = raw.read();
+      raw.send(Frame.of(FrameType.HELLO, 0, hello(challenge.meta().getString("nonce"), node, node, operatorKey, code())));
+      assertEquals(FrameType.WELCOME, raw.read().type());
+      String unassigned = io.inferium.functions.ModelBlobs.sha256(TestGateway.model("add.onnx"));
+      for (String[] attempt : new String[][] {
+          {unassigned, "was not assigned"},
+          {"../../admin.key", "expected 64 lower-case hex"},
+          {"/etc/passwd", "expected 64 lower-case hex"},
+          {unassigned.toUpperCase(java.util.Locale.ROOT), "expected 64 lower-case hex"}}) {
+        raw.send(Frame.of(FrameType.HEARTBEAT, 0, new JsonObject()));
+        raw.send(Frame.of(FrameType.FETCH, 7, new JsonObject().put("sha256", attempt[0]).put("offset", 0).put("length", 1024)));
+        Frame reply = raw.read();
+        while (reply.type() != FrameType.ERROR && reply.type() != FrameType.BLOB) {
+          reply = raw.read();
+        }
+        assertEquals(FrameType.ERROR, reply.type(), attempt[0]);
+        assertTrue(reply.meta().getString("message").contains(attempt[1]), reply.meta().encode());
+      }
+    }
   }
 
   @Test

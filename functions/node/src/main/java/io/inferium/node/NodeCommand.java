@@ -51,6 +51,10 @@ class NodeCommand implements Callable<Integer> {
   @Option(names = "--heartbeat-ms", defaultValue = "1000", description = "Heartbeat period until the gateway's WELCOME names its own.")
   long heartbeatMs;
 
+  @Option(names = "--cache-mb", defaultValue = "10240",
+      description = "Cap of the on-disk model cache (<data-dir>/blobs) in MiB; least recently used models go first.")
+  long cacheMb;
+
   @Override
   public Integer call() throws Exception {
     int colon = gateway.lastIndexOf(':');
@@ -79,6 +83,6 @@ class NodeCommand implements Callable<Integer> {
     }
     WorkerOptions options = new WorkerOptions(host, port, null, label, ExecutionDevice.parse(device), slots, threads, false,
         WorkerOptions.DEFAULT_QUEUE_LIMIT, heartbeatMs, dataDir.resolve("node.key"), null);
-    return WorkerProcess.runRemote(options, connector);
+    return WorkerProcess.runRemote(options, connector, dataDir.resolve("blobs"), cacheMb << 20);
   }
 }

@@ -91,8 +91,45 @@ public final class WorkerProcess {
    * connects again with backoff, keeping its key (its identity) and its loaded models. Returns only when
    * the gateway refuses it (2) or cannot be trusted (3).
    */
-  public static int runRemote(WorkerOptions options, GatewayConnector connector) {
-    return new WorkerProcess(options).serve(connector);
+  public static int runRemote(WorkerOptions options, GatewayConnector connector, Path blobDir, long cacheBytes) {
+    WorkerProcess p = new WorkerProcess(options);
+    try {
+      p.blobs = new BlobCache(blobDir, cacheBytes, p::fetch);
+    } catch (IOException e) {
+      log.error("cannot use the model cache {}: {}", blobDir, e.getMessage());
+      return 1;
+    }
+    return p.serve(connector);
+  }
+
+  /** A remote node's models by content (null for a spawned worker, which is given paths). */
+  private BlobCache blobs;
+  /** FETCH requests this node sent, by correlation id, awaiting BLOB or ERROR. */
+  private final Map<Long, java.util.concurrent.CompletableFuture<Frame>> fetches = new ConcurrentHashMap<>();
+  /** Ids of this node's own requests: a range apart from nothing, since the gateway's ids travel the other way. */
+  private final java.util.concurrent.atomic.AtomicLong fetchIds = new java.util.concurrent.atomic.AtomicLong();
+  private static final long FETCH_TIMEOUT_S = 60;
+
+  /** One range of a blob from the gateway, over this connection. Blocking (runs on a load task's thread). */
+  private BlobCache.Range fetch(String sha256, long offset, int length) throws IOException {
+    long id = fetchIds.incrementAndGet();
+    java.util.concurrent.CompletableFuture<Frame> reply = new java.util.concurrent.CompletableFuture<>();
+    fetches.put(id, reply);
+    try {
+      send(Frame.of(FrameType.FETCH, id, new JsonObject().put("sha256", sha256).put("offset", offset).put("length", length)));
+      Frame f = reply.get(FETCH_TIMEOUT_S, TimeUnit.SECONDS);
+      if (f.type() != FrameType.BLOB || f.tensors().size() != 1) {
+        throw new IOException("the gateway refused blob " + sha256 + ": " + f.meta().getString("message", f.type().name()));
+      }
+      return new BlobCache.Range(f.tensors().get(0).bytes(), f.meta().getLong("total", -1L));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted fetching " + sha256, e);
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      throw new IOException("fetching " + sha256 + " at " + offset + ": " + e, e);
+    } finally {
+      fetches.remove(id);
+    }
   }
 
   /** How this process reaches a gateway: a loopback socket and a spawn token, or TLS and a challenge. */
@@ -274,6 +311,7 @@ public final class WorkerProcess {
     }
     running.values().forEach(Cancellation::cancel);
     notStarted.clear();
+    fetches.values().forEach(f -> f.completeExceptionally(new IOException("connection to the gateway lost")));
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
     while ((active.get() > 0 || text.running() > 0) && System.nanoTime() < deadline) {
       Thread.sleep(50); // the node's own process, between connections: nothing else waits on this thread
@@ -429,6 +467,12 @@ public final class WorkerProcess {
           text.cancel(id);
         }
       }
+      case BLOB, ERROR -> {
+        java.util.concurrent.CompletableFuture<Frame> waiting = fetches.get(id);
+        if (waiting != null) {
+          waiting.complete(frame);
+        }
+      }
       case UNLOAD -> submit(id, () -> {
         boolean was = host.unload(frame.meta().getString("sha256")) | text.unload(frame.meta().getString("sha256"));
         send(Frame.of(FrameType.UNLOADED, id, new JsonObject().put("was_loaded", was)));
@@ -465,7 +509,16 @@ public final class WorkerProcess {
   private void load(Frame frame) {
     String sha = frame.meta().getString("sha256");
     try {
-      ModelHost.Loaded loaded = host.load(sha, Path.of(frame.meta().getString("path")));
+      String given = frame.meta().getString("path");
+      Path file;
+      if (given != null) {
+        file = Path.of(given);
+      } else if (blobs != null) {
+        file = blobs.obtain(sha); // by content: fetched from the gateway once, then from the cache
+      } else {
+        throw new IOException("LOAD names no path");
+      }
+      ModelHost.Loaded loaded = host.load(sha, file);
       send(Frame.of(FrameType.LOADED, frame.correlationId(), new JsonObject()
           .put("sha256", loaded.sha256())
           .put("load_ms", loaded.loadMs())
