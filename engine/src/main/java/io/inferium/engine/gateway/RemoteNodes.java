@@ -365,7 +365,12 @@ public final class RemoteNodes {
       return;
     }
     JsonObject meta = frame.meta();
-    String problem = check(frame.type(), meta, conn.nonce);
+    String problem;
+    try {
+      problem = check(frame.type(), meta, conn.nonce);
+    } catch (ClassCastException e) {
+      problem = "a field of the hello has the wrong type: " + e.getMessage();
+    }
     if (problem != null) {
       refuse(socket, problem);
       return;
@@ -430,6 +435,9 @@ public final class RemoteNodes {
     }
     if (!(meta.getValue("capabilities") instanceof JsonObject)) {
       return "the hello of " + nodeId + " has no capabilities object";
+    }
+    if (!(meta.getValue("runtime") instanceof JsonObject)) {
+      return "the hello of " + nodeId + " has no runtime object";
     }
     return null;
   }

@@ -168,13 +168,17 @@ public final class WorkerProcess {
     public Connection connect(NodeKeys keys, JsonObject hello) throws IOException {
       hello.put("token", options.token()).put("signature", keys.sign(NodeKeys.helloMessage(keys.nodeId(),
           ProcessHandle.current().pid(), hello.getString("code_sha256"), options.token())));
+      // Encoded before connecting (the first JSON encoding loads Jackson, seconds on a loaded machine): the
+      // gateway gives a connection only a few seconds to say hello.
+      ByteBuffer helloBytes = FrameCodec.encode(Frame.of(FrameType.HELLO, 0, hello));
       Socket socket = new Socket();
       try {
         socket.setTcpNoDelay(true);
         socket.connect(new InetSocketAddress(options.gatewayHost(), options.gatewayPort()), 10_000);
         OutputStream out = new BufferedOutputStream(socket.getOutputStream(), 1 << 16);
         DataInputStream in = new DataInputStream(new BufferedInputStream(socket.getInputStream(), 1 << 16));
-        writeFrame(out, Frame.of(FrameType.HELLO, 0, hello));
+        out.write(helloBytes.array(), helloBytes.arrayOffset() + helloBytes.position(), helloBytes.remaining());
+        out.flush();
         Frame welcome = read(in);
         if (welcome.type() != FrameType.WELCOME) {
           throw new Refused(welcome.meta().getString("message"));
@@ -248,7 +252,7 @@ public final class WorkerProcess {
           }
           log.warn("connection to the gateway lost ({}); connecting again", e.getMessage());
         } finally {
-          endSession();
+          endSession(connector.reconnects());
         }
         if (!connector.reconnects()) {
           return 0;
@@ -305,14 +309,15 @@ public final class WorkerProcess {
    * After a connection ends: stops heartbeats, cancels what still runs for that gateway (its answers would
    * name requests the next connection never sent) and waits a bounded time for it to stop.
    */
-  private void endSession() throws InterruptedException {
+  private void endSession(boolean drain) throws InterruptedException {
     if (heartbeats != null) {
       heartbeats.cancel(false);
     }
     running.values().forEach(Cancellation::cancel);
     notStarted.clear();
     fetches.values().forEach(f -> f.completeExceptionally(new IOException("connection to the gateway lost")));
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    // A spawned worker exits at once (the process going is the cancel); a remote node connects again.
+    long deadline = System.nanoTime() + (drain ? TimeUnit.SECONDS.toNanos(30) : 0);
     while ((active.get() > 0 || text.running() > 0) && System.nanoTime() < deadline) {
       Thread.sleep(50); // the node's own process, between connections: nothing else waits on this thread
     }
@@ -427,7 +432,10 @@ public final class WorkerProcess {
     long id = frame.correlationId();
     switch (frame.type()) {
       case LOAD -> submit(id, () -> {
-        if (TextHost.isText(frame.meta().getString("kind"))) {
+        if (blobs != null && TextHost.isText(frame.meta().getString("kind"))) {
+          // Text bundles name files by path; a remote node has no business opening the gateway's paths.
+          send(Frame.error(id, "model_unreadable", "this remote node does not load text bundles yet"));
+        } else if (TextHost.isText(frame.meta().getString("kind"))) {
           loadText(frame);
         } else {
           load(frame);
@@ -511,10 +519,12 @@ public final class WorkerProcess {
     try {
       String given = frame.meta().getString("path");
       Path file;
-      if (given != null) {
+      if (blobs != null) {
+        // A remote node loads by content only, whatever the LOAD says: a gateway cannot make it read (and
+        // attest the hash of) a file of the node's own machine.
+        file = blobs.obtain(sha);
+      } else if (given != null) {
         file = Path.of(given);
-      } else if (blobs != null) {
-        file = blobs.obtain(sha); // by content: fetched from the gateway once, then from the cache
       } else {
         throw new IOException("LOAD names no path");
       }
