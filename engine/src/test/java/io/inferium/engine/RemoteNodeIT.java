@@ -299,7 +299,7 @@ class RemoteNodeIT {
     assertRefused(answer(nonce -> hello(nonce, node, node, "not-a-key", code())), "no valid operator key");
     assertRefused(answer(nonce -> hello(nonce, node, node, TestGateway.ADMIN_KEY, code())), "no valid operator key");
     assertRefused(answer(nonce -> hello(nonce, node, node, operatorKey, "0".repeat(64))), "runs code");
-    assertRefused(answer(nonce -> hello(nonce, node, node, operatorKey, code()).put("nonce", 12345)), "wrong type");
+    assertRefused(answer(nonce -> hello(nonce, node, node, operatorKey, code()).put("protocol", "1")), "wrong type");
     assertRefused(answer(nonce -> hello(nonce, node, node, operatorKey, code()).put("runtime", "x")), "no runtime object");
     // Registered under operator A, the node cannot be claimed with operator B's key.
     assertEquals(FrameType.WELCOME, answer(nonce -> hello(nonce, node, node, operatorKey, code())).type());
