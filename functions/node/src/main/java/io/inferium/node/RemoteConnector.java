@@ -35,7 +35,7 @@ import javax.net.ssl.X509TrustManager;
  * {@link NodeKeys#remoteHelloMessage} over that nonce, the fingerprint of the certificate it actually
  * saw, and its own key, and presents its operator's key.
  */
-final class RemoteConnector implements WorkerProcess.GatewayConnector {
+final class RemoteConnector implements GatewayConnector {
 
   /** Time for the TLS handshake, the challenge and the welcome; after that the connection has no read timeout. */
   static final int HANDSHAKE_TIMEOUT_MS = 15_000;
@@ -111,7 +111,7 @@ final class RemoteConnector implements WorkerProcess.GatewayConnector {
   }
 
   @Override
-  public WorkerProcess.Connection connect(NodeKeys keys, JsonObject hello) throws IOException {
+  public GatewayConnector.Connection connect(NodeKeys keys, JsonObject hello) throws IOException {
     SSLSocket socket = (SSLSocket) tls.getSocketFactory().createSocket();
     try {
       socket.setTcpNoDelay(true);
@@ -143,18 +143,18 @@ final class RemoteConnector implements WorkerProcess.GatewayConnector {
       String nonce = challenge.meta().getString("nonce", "");
       String claimed = challenge.meta().getString("gateway_id", "");
       if (!claimed.equals(seen)) {
-        throw new WorkerProcess.Refused("the gateway says it is " + claimed + " but presented certificate " + seen);
+        throw new GatewayConnector.Refused("the gateway says it is " + claimed + " but presented certificate " + seen);
       }
       hello.put("nonce", nonce).put("gateway_id", seen).put("operator_key", operatorKey)
           .put("signature", keys.sign(NodeKeys.remoteHelloMessage(nonce, seen, keys.publicKey(), keys.nodeId(),
               hello.getString("code_sha256"))));
-      WorkerProcess.writeFrame(out, Frame.of(FrameType.HELLO, 0, hello));
+      GatewayConnector.writeFrame(out, Frame.of(FrameType.HELLO, 0, hello));
       Frame welcome = WorkerProcess.read(in);
       if (welcome.type() != FrameType.WELCOME) {
-        throw new WorkerProcess.Refused(welcome.meta().getString("message", String.valueOf(welcome.type())));
+        throw new GatewayConnector.Refused(welcome.meta().getString("message", String.valueOf(welcome.type())));
       }
       socket.setSoTimeout(0);
-      return new WorkerProcess.Connection(socket, in, out, welcome.meta());
+      return new GatewayConnector.Connection(socket, in, out, welcome.meta());
     } catch (IOException | RuntimeException e) {
       socket.close();
       throw e;

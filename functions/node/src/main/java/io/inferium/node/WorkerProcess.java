@@ -13,14 +13,10 @@ import io.inferium.functions.seal.OutputHash;
 import io.inferium.functions.seal.ResultSeal;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.io.BufferedInputStream;
-import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -83,7 +79,7 @@ public final class WorkerProcess {
 
   /** Runs until the gateway closes the connection; returns the process exit code. */
   public static int run(WorkerOptions options) {
-    return new WorkerProcess(options).serve(new LocalConnector(options));
+    return new WorkerProcess(options).serve(new GatewayConnector.Local(options));
   }
 
   /**
@@ -132,71 +128,6 @@ public final class WorkerProcess {
     }
   }
 
-  /** How this process reaches a gateway: a loopback socket and a spawn token, or TLS and a challenge. */
-  interface GatewayConnector {
-    /** Whether to connect again after a connection ends (remote nodes do; a spawned worker exits). */
-    boolean reconnects();
-
-    /** Opens a connection, says hello (adding what this path needs to {@code hello}) and returns it after WELCOME. */
-    Connection connect(NodeKeys keys, JsonObject hello) throws IOException;
-  }
-
-  /** One accepted connection to a gateway. */
-  record Connection(java.io.Closeable socket, DataInputStream in, OutputStream out, JsonObject welcome) {}
-
-  /** The gateway refused this node (bad key, operator, code): trying again would fail the same way. */
-  static final class Refused extends IOException {
-    Refused(String message) {
-      super(message);
-    }
-  }
-
-  /** The spawned worker's path: loopback, the one-time token from the environment, signed into the hello. */
-  private static final class LocalConnector implements GatewayConnector {
-    private final WorkerOptions options;
-
-    LocalConnector(WorkerOptions options) {
-      this.options = options;
-    }
-
-    @Override
-    public boolean reconnects() {
-      return false;
-    }
-
-    @Override
-    public Connection connect(NodeKeys keys, JsonObject hello) throws IOException {
-      hello.put("token", options.token()).put("signature", keys.sign(NodeKeys.helloMessage(keys.nodeId(),
-          ProcessHandle.current().pid(), hello.getString("code_sha256"), options.token())));
-      // Encoded before connecting (the first JSON encoding loads Jackson, seconds on a loaded machine): the
-      // gateway gives a connection only a few seconds to say hello.
-      ByteBuffer helloBytes = FrameCodec.encode(Frame.of(FrameType.HELLO, 0, hello));
-      Socket socket = new Socket();
-      try {
-        socket.setTcpNoDelay(true);
-        socket.connect(new InetSocketAddress(options.gatewayHost(), options.gatewayPort()), 10_000);
-        OutputStream out = new BufferedOutputStream(socket.getOutputStream(), 1 << 16);
-        DataInputStream in = new DataInputStream(new BufferedInputStream(socket.getInputStream(), 1 << 16));
-        out.write(helloBytes.array(), helloBytes.arrayOffset() + helloBytes.position(), helloBytes.remaining());
-        out.flush();
-        Frame welcome = read(in);
-        if (welcome.type() != FrameType.WELCOME) {
-          throw new Refused(welcome.meta().getString("message"));
-        }
-        return new Connection(socket, in, out, welcome.meta());
-      } catch (IOException | RuntimeException e) {
-        socket.close();
-        throw e;
-      }
-    }
-  }
-
-  static void writeFrame(OutputStream out, Frame frame) throws IOException {
-    ByteBuffer bytes = FrameCodec.encode(frame);
-    out.write(bytes.array(), bytes.arrayOffset() + bytes.position(), bytes.remaining());
-    out.flush();
-  }
-
   private static final long MIN_BACKOFF_MS = 500;
   private static final long MAX_BACKOFF_MS = 30_000;
 
@@ -212,11 +143,11 @@ public final class WorkerProcess {
       String code = CodeChecksum.of(WorkerProcess.class);
       long backoff = MIN_BACKOFF_MS;
       while (true) {
-        Connection connection;
+        GatewayConnector.Connection connection;
         try {
           // Built before connecting: the gateway gives a connection only a few seconds to say hello.
           connection = connector.connect(keys, hello(runner, code));
-        } catch (Refused e) {
+        } catch (GatewayConnector.Refused e) {
           log.error("gateway refused this node: {}", e.getMessage());
           return 2;
         } catch (javax.net.ssl.SSLException e) {
@@ -288,7 +219,7 @@ public final class WorkerProcess {
   private java.util.concurrent.ScheduledFuture<?> heartbeats;
 
   /** Serves one accepted connection until it ends (EOF or an I/O error). */
-  private void session(Connection connection) throws IOException {
+  private void session(GatewayConnector.Connection connection) throws IOException {
     JsonObject welcome = connection.welcome();
     synchronized (this) {
       out = connection.out();
