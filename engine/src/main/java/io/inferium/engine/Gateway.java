@@ -8,6 +8,7 @@ import io.inferium.engine.auth.Tenants;
 import io.inferium.engine.auth.Tiers;
 import io.inferium.engine.deploy.DeployPipeline;
 import io.inferium.engine.gateway.NodeCode;
+import io.inferium.engine.gateway.RemoteNodes;
 import io.inferium.engine.gateway.Dispatcher;
 import io.inferium.engine.gateway.WorkerCall;
 import io.inferium.engine.schedule.SchedulerLoad;
@@ -76,6 +77,7 @@ public final class Gateway {
   private DeployPipeline pipeline;
   private FunctionStore store;
   private NodeLedger ledger;
+  private RemoteNodes remoteNodes;
   private String deploymentId;
   private int port;
   private String adminKeyLocation;
@@ -126,9 +128,23 @@ public final class Gateway {
             supervisor.onDetach(ledger::detach);
             supervisor.onMiss((node, what) -> ledger.penalize(node, what[0], what[1])
                 .onFailure(err -> log.warn("Could not record {} of {}: {}", what[0], node, err.toString())));
-            Dispatcher dispatcher = new Dispatcher(supervisor, ledger::isEjected);
+            if (config.nodePort() != null) {
+              remoteNodes = new RemoteNodes(vertx, config.nodePort(), dataDir, nodeCode.sha256(),
+                  (secret, remote) -> keys.authenticate(secret, remote).map(p -> p
+                      .filter(principal -> principal.role() == io.inferium.engine.auth.Principal.Role.OPERATOR)
+                      .map(io.inferium.engine.auth.Principal::keyId)),
+                  ledger, config.supervisorSettings(), blobs, files);
+            }
+            RemoteNodes remote = remoteNodes;
+            Dispatcher dispatcher = remote == null ? new Dispatcher(supervisor, ledger::isEjected)
+                : new Dispatcher(() -> {
+                  // Local workers first, then remote nodes that are staked and connected.
+                  List<io.inferium.engine.gateway.Worker> all = new java.util.ArrayList<>(supervisor.workers());
+                  all.addAll(remote.eligibleLinks());
+                  return all;
+                }, ledger::isEjected);
             engineMetrics.workersEligible(() -> dispatcher.workers().size(),
-                () -> supervisor.workers().size() - dispatcher.workers().size());
+                () -> Math.max(0, supervisor.workers().size() - dispatcher.workers().size()));
             TextMetrics textMetrics = new TextMetrics(engineMetrics);
             TextLoad textLoad = new TextLoad(vertx, blobs);
             WorkerCall.Factory calls = new WorkerCall.Factory(blobs, textLoad::metaOf, engineMetrics);
@@ -144,10 +160,11 @@ public final class Gateway {
                     tiers, ledger, supervisor, meter, events, new Invoices(d.pool(), RevenueSplit.DEFAULT), metrics, engineMetrics,
                     dispatcher::anyWorker, VERSION,
                     new HttpVerticle.Text(generations, new Embeddings(generations), textMetrics,
-                        new LogLikelihoods(generations))),
+                        new LogLikelihoods(generations)), remoteNodes),
                 new HttpVerticle.Listen(config.host(), config.port(), config.maxUploadBytes(), config.maxRequestBytes(),
                     dataDir.resolve("uploads"), config.edges().http(), config.maxPromptBytes()));
             return ledger.load().compose(v -> meter.start()).compose(v -> supervisor.start())
+                .compose(v -> remoteNodes == null ? Future.succeededFuture() : remoteNodes.start())
                 .onSuccess(v -> scaler.start())
                 .compose(v -> pipeline.resumePending())
                 .compose(n -> vertx.deployVerticle(http))
@@ -188,6 +205,11 @@ public final class Gateway {
 
   public NodeLedger ledger() {
     return ledger;
+  }
+
+  /** The remote node port's nodes; null when the gateway has no node port. */
+  public RemoteNodes remoteNodes() {
+    return remoteNodes;
   }
 
   public WorkerSupervisor supervisor() {
@@ -236,6 +258,9 @@ public final class Gateway {
     }
     if (events != null) {
       f = f.compose(v -> events.close()).otherwiseEmpty();
+    }
+    if (remoteNodes != null) {
+      f = f.compose(v -> remoteNodes.stop()).otherwiseEmpty();
     }
     if (supervisor != null) {
       f = f.compose(v -> supervisor.stop()).otherwiseEmpty();

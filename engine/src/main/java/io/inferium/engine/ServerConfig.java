@@ -32,6 +32,7 @@ import java.nio.file.Path;
  * @param maxPromptBytes the most UTF-8 bytes of prompt (completions), message contents (chat) or input
  *                 (embeddings) one OpenAI-route request may carry, whatever the model; a model with a known
  *                 context length gets less ({@code PromptLimits})
+ * @param nodePort the remote node port (TLS, challenge–response); null when off (the default)
  */
 public record ServerConfig(
     String host,
@@ -57,7 +58,8 @@ public record ServerConfig(
     boolean burnPlatformShare,
     EdgeLimits edges,
     SandboxSettings sandbox,
-    long maxPromptBytes) {
+    long maxPromptBytes,
+    io.inferium.engine.gateway.NodePortSettings nodePort) {
 
   public static final String DEFAULT_HOST = "127.0.0.1";
   public static final int DEFAULT_PORT = 8080;
@@ -104,6 +106,7 @@ public record ServerConfig(
     private long workerMemoryBytes = SandboxSettings.DEFAULT_MEMORY_BYTES;
     private double workerCpus;
     private long maxPromptBytes = DEFAULT_MAX_PROMPT_BYTES;
+    private io.inferium.engine.gateway.NodePortSettings nodePort;
     private final java.util.Map<Integer, String> testFaults = new java.util.HashMap<>();
     private io.inferium.verifier.LedgerSettings ledger = io.inferium.verifier.LedgerSettings.defaults();
 
@@ -121,6 +124,7 @@ public record ServerConfig(
     public Builder workerThreads(int v) { workerThreads = v; return this; }
     public Builder workerSpinning(boolean v) { workerSpinning = v; return this; }
     public Builder maxInflightPerWorker(int v) { maxInflight = v; return this; }
+    public Builder heartbeatMs(long v) { heartbeatMs = v; return this; }
     public Builder maxWorkers(int v) { maxWorkers = v; return this; }
     public Builder tiersFile(Path v) { tiersFile = v; return this; }
     public Builder kafka(String v) { kafka = v; return this; }
@@ -131,6 +135,8 @@ public record ServerConfig(
     public Builder maxPromptBytes(long v) { maxPromptBytes = v; return this; }
     public Builder ledger(io.inferium.verifier.LedgerSettings v) { ledger = v; return this; }
     public Builder edges(EdgeLimits v) { edges = v; return this; }
+    /** The remote node port; null (the default) for none. */
+    public Builder nodePort(io.inferium.engine.gateway.NodePortSettings v) { nodePort = v; return this; }
     /** For tests only: the worker in pool slot {@code slot} (1-based) perturbs its outputs. */
     public Builder testFault(int slot, String fault) { testFaults.put(slot, fault); return this; }
     public Builder idleUnloadMs(long v) { idleUnloadMs = v; return this; }
@@ -145,7 +151,7 @@ public record ServerConfig(
           ledger, kafka, burnPlatformShare, edges, new SandboxSettings(workerSandbox, workerMemoryBytes, workerCpus,
               SandboxSettings.DEFAULT_UID_BASE, dataDir.resolve("models"), dataDir.resolve("workers"),
               SandboxSettings.DEFAULT_MAX_FILE_BYTES, SandboxSettings.DEFAULT_MAX_OPEN_FILES, SandboxSettings.DEFAULT_MAX_THREADS),
-          maxPromptBytes);
+          maxPromptBytes, nodePort);
     }
   }
 

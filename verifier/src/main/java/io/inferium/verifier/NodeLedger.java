@@ -69,6 +69,39 @@ public final class NodeLedger {
   }
 
   /**
+   * Records a remote node under the operator whose key registered it, with no stake (it must be staked
+   * before it is eligible for work). Fails with {@link OtherOperator} when the node already belongs to
+   * another operator: a node belongs to one operator.
+   */
+  public Future<Void> registerRemote(String nodeId, String publicKey, String operatorKeyId) {
+    return pool.preparedQuery("INSERT INTO nodes (node_id, public_key, stake_micro_usd, operator_key_id, remote) "
+            + "VALUES ($1, $2, 0, $3, true) ON CONFLICT (node_id) DO UPDATE SET updated_at = now() "
+            + "WHERE nodes.remote AND nodes.operator_key_id = EXCLUDED.operator_key_id "
+            + "RETURNING node_id, state, reputation, stake_micro_usd, slashes")
+        .execute(Tuple.of(nodeId, publicKey, operatorKeyId))
+        .compose(rows -> {
+          if (rows.rowCount() == 0) {
+            return Future.failedFuture(new OtherOperator("node " + nodeId + " is registered to another operator"));
+          }
+          remember(rows.iterator().next(), true);
+          return Future.succeededFuture();
+        });
+  }
+
+  /** A node that is already registered to another operator (or is a local worker). */
+  public static final class OtherOperator extends RuntimeException {
+    public OtherOperator(String message) {
+      super(message, null, false, false);
+    }
+  }
+
+  /** The node's stake as the ledger holds it now (0 for a node it does not know). */
+  public synchronized long stake(String nodeId) {
+    NodeState st = states.get(nodeId);
+    return st == null ? 0 : st.stake;
+  }
+
+  /**
    * The node's worker is gone: its reputation gauge goes (node ids are per key, and a local worker
    * gets a fresh key per spawn, so gauges of gone nodes would pile up). Its record stays.
    */
@@ -339,6 +372,8 @@ public final class NodeLedger {
                 .put("verified_tasks", r.getLong("verified_tasks"))
                 .put("rewards_micro_usd", r.getLong("rewards_micro_usd"))
                 .put("ejected_reason", r.getString("ejected_reason"))
+                .put("remote", r.getBoolean("remote"))
+                .put("operator", r.getString("operator_key_id"))
                 .put("first_seen", r.getOffsetDateTime("first_seen").withOffsetSameInstant(ZoneOffset.UTC)
                     .format(DateTimeFormatter.ISO_OFFSET_DATE_TIME))
                 .put("recent_events", recent instanceof JsonArray a ? a : new JsonArray(String.valueOf(recent))));

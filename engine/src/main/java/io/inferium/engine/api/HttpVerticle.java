@@ -40,7 +40,8 @@ public final class HttpVerticle extends VerticleBase {
   public record Services(Pool pool, FunctionStore store, ModelBlobs blobs, DeployPipeline pipeline, Dispatcher dispatcher,
       Mempool mempool, ApiKeys keys, Tenants tenants, Tiers tiers, NodeLedger ledger, WorkerSupervisor supervisor,
       UsageMeter meter, io.inferium.infra.events.EventLog events, io.inferium.scoring.Invoices invoices, Metrics metrics,
-      EngineMetrics engineMetrics, BooleanSupplier workersReady, String version, Text text) {}
+      EngineMetrics engineMetrics, BooleanSupplier workersReady, String version, Text text,
+      io.inferium.engine.gateway.RemoteNodes remoteNodes) {}
 
   /** The text side: generations (the mempool for streams), embeddings, log-likelihoods (scoring), and their meters. */
   public record Text(io.inferium.engine.text.Generations generations, io.inferium.engine.text.Embeddings embeddings,
@@ -94,7 +95,7 @@ public final class HttpVerticle extends VerticleBase {
     new FunctionRoutes(vertx, services.store(), services.blobs(), services.pipeline(), services.dispatcher(), limits)
         .mount(router, listen.maxUploadBytes(), listen.uploadsDir());
     new TenantRoutes(services.tenants(), services.keys(), services.tiers()).mount(router);
-    new NodeRoutes(services.ledger(), services.supervisor()).mount(router);
+    new NodeRoutes(services.ledger(), services.supervisor(), services.remoteNodes()).mount(router);
     new UsageRoutes(services.meter(), services.invoices()).mount(router);
     new OpenAiRoutes(services.store(), services.text().generations(), services.text().embeddings(), services.text().metrics(),
         limits, completions).mount(router, listen.maxRequestBytes(),

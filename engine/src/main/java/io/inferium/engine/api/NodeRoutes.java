@@ -25,9 +25,13 @@ final class NodeRoutes {
 
   private static final int MAX_REASON_CHARS = 1000;
 
-  NodeRoutes(NodeLedger ledger, WorkerSupervisor supervisor) {
+  /** Null when the gateway has no node port. */
+  private final io.inferium.engine.gateway.RemoteNodes remote;
+
+  NodeRoutes(NodeLedger ledger, WorkerSupervisor supervisor, io.inferium.engine.gateway.RemoteNodes remote) {
     this.ledger = ledger;
     this.supervisor = supervisor;
+    this.remote = remote;
     this.minReputation = ledger.settings().minReputation();
   }
 
@@ -45,6 +49,10 @@ final class NodeRoutes {
       for (JsonObject n : nodes) {
         WorkerLink link = attached.get(n.getString("node_id"));
         n.put("attached", link != null);
+        var remoteNode = remote == null ? null : remote.node(n.getString("node_id")).orElse(null);
+        if (remoteNode != null) {
+          n.mergeIn(remote.describe(remoteNode)).put("attached", remoteNode.connected());
+        }
         if (link != null) {
           n.put("slot", link.label());
           n.put("capabilities", link.hello().getJsonObject("capabilities"))

@@ -76,6 +76,21 @@ final class ServerOptions {
   @Option(names = "--max-prompt-kb", defaultValue = "${env:INFERIUM_MAX_PROMPT_KB:-256}", description = "Largest prompt (or chat contents, or embedding input) of one OpenAI-route request in KiB, whatever the model (default ${DEFAULT-VALUE}); models with a known context get less.")
   long maxPromptKb;
 
+  @Option(names = "--node-port", defaultValue = "${env:INFERIUM_NODE_PORT:--1}", description = "Listen for remote nodes (inferium-node node) on this TCP port, TLS; off when absent (env INFERIUM_NODE_PORT). See docs/NETWORK.md.")
+  int nodePort;
+
+  @Option(names = "--node-host", defaultValue = "${env:INFERIUM_NODE_HOST:-0.0.0.0}", description = "Address the node port binds (default ${DEFAULT-VALUE}).")
+  String nodeHost;
+
+  @Option(names = "--node-tls-cert", defaultValue = "${env:INFERIUM_NODE_TLS_CERT}", description = "PEM certificate of the node port (with --node-tls-key); a self-signed one is made in <data-dir>/node-tls when absent.")
+  java.nio.file.Path nodeTlsCert;
+
+  @Option(names = "--node-tls-key", defaultValue = "${env:INFERIUM_NODE_TLS_KEY}", description = "PEM private key of --node-tls-cert.")
+  java.nio.file.Path nodeTlsKey;
+
+  @Option(names = "--node-min-stake", defaultValue = "${env:INFERIUM_NODE_MIN_STAKE:-1000000}", description = "Stake in micro-USD a remote node needs before it is eligible for work (default ${DEFAULT-VALUE}).")
+  long nodeMinStake;
+
   io.inferium.engine.Gateway.Drain drain() {
     return new io.inferium.engine.Gateway.Drain(Math.max(0, drainDelayMs), Math.max(0, drainGraceMs));
   }
@@ -98,7 +113,15 @@ final class ServerOptions {
     if (tiers != null && !tiers.toString().isBlank()) {
       b.tiersFile(tiers);
     }
+    if (nodePort >= 0) {
+      b.nodePort(io.inferium.engine.gateway.NodePortSettings.on(nodePort).withHost(nodeHost)
+          .withCertificate(blankPath(nodeTlsCert), blankPath(nodeTlsKey)).withMinStake(nodeMinStake));
+    }
     return b.build();
+  }
+
+  private static java.nio.file.Path blankPath(java.nio.file.Path p) {
+    return p == null || p.toString().isBlank() ? null : p;
   }
 
   private static String blankToNull(String s) {

@@ -373,8 +373,18 @@ public final class WorkerLink implements Worker {
     Promise<LoadedModel> result = Promise.promise();
     onContext(() -> {
       Future<LoadedModel> load = loads.get(sha256);
+      if (load == null && blobSource != null && extra.containsKey("files")) {
+        result.fail(new WorkerFailure("model_unreadable", "remote nodes do not serve text functions yet (node " + workerId + ")"));
+        return;
+      }
       if (load == null) {
-        load = call(FrameType.LOAD, extra.copy().put("sha256", sha256).put("path", path.toString()), List.of())
+        JsonObject meta = extra.copy().put("sha256", sha256);
+        if (blobSource == null) {
+          meta.put("path", path.toString());
+        } else {
+          assigned.add(sha256); // a remote node gets the hash and fetches the bytes: no gateway path leaves the machine
+        }
+        load = call(FrameType.LOAD, meta, List.of())
             .compose(reply -> reply.type() == FrameType.LOADED
                 ? Future.succeededFuture(new LoadedModel(reply.meta().getString("sha256"), reply.meta().getLong("load_ms", 0L),
                     ModelSignature.fromJson(reply.meta().getJsonObject("signature")),
@@ -448,12 +458,43 @@ public final class WorkerLink implements Worker {
     return !loadedNow(sha256);
   }
 
+  /**
+   * Where a remote node's FETCH frames are answered from; null for a local worker, which is sent paths.
+   * The source sees only sha256 values this link itself asked the node to load.
+   */
+  interface BlobSource {
+    /** The reply to a FETCH: BLOB with the bytes, or ERROR saying why not. */
+    Future<Frame> fetch(long correlationId, JsonObject request, Set<String> assigned);
+  }
+
+  private volatile BlobSource blobSource;
+  /** Models this link sent LOAD for: the only blobs its node may fetch. */
+  private final Set<String> assigned = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+  /** Makes this a remote node's link: LOAD names only the sha256, and the node fetches the bytes from {@code source}. */
+  void remote(BlobSource source) {
+    this.blobSource = source;
+  }
+
   void onBody(Buffer body) {
     Frame frame;
     try {
       frame = FrameCodec.decode(ByteBuffer.wrap(body.getBytes()));
     } catch (RuntimeException e) {
       close("protocol error: " + e.getMessage());
+      return;
+    }
+    if (frame.type() == FrameType.FETCH) {
+      BlobSource source = blobSource;
+      if (source == null) {
+        close("protocol error: a local worker sent FETCH");
+        return;
+      }
+      source.fetch(frame.correlationId(), frame.meta(), assigned).onComplete(ar -> onContext(() -> {
+        if (!closed) {
+          write(ar.succeeded() ? ar.result() : Frame.error(frame.correlationId(), "internal", String.valueOf(ar.cause())));
+        }
+      }));
       return;
     }
     if (frame.type() == FrameType.HEARTBEAT) {

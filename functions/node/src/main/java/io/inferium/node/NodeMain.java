@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "inferium-node", mixinStandardHelpOptions = true, version = "inferium-node 0.1.0",
     description = "An Inferium node: runs ONNX models for a gateway that spawned it or that it connects to.",
-    subcommands = {WorkerCommand.class})
+    subcommands = {WorkerCommand.class, NodeCommand.class})
 public final class NodeMain {
 
   private NodeMain() {}

@@ -13,15 +13,10 @@ import io.inferium.functions.seal.OutputHash;
 import io.inferium.functions.seal.ResultSeal;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.io.BufferedInputStream;
-import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.lang.management.ManagementFactory;
-import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -84,10 +79,59 @@ public final class WorkerProcess {
 
   /** Runs until the gateway closes the connection; returns the process exit code. */
   public static int run(WorkerOptions options) {
-    return new WorkerProcess(options).serve();
+    return new WorkerProcess(options).serve(new GatewayConnector.Local(options));
   }
 
-  private int serve() {
+  /**
+   * Runs a remote node: connects out through {@code connector}, serves until the connection drops, and
+   * connects again with backoff, keeping its key (its identity) and its loaded models. Returns only when
+   * the gateway refuses it (2) or cannot be trusted (3).
+   */
+  public static int runRemote(WorkerOptions options, GatewayConnector connector, Path blobDir, long cacheBytes) {
+    WorkerProcess p = new WorkerProcess(options);
+    try {
+      p.blobs = new BlobCache(blobDir, cacheBytes, p::fetch);
+    } catch (IOException e) {
+      log.error("cannot use the model cache {}: {}", blobDir, e.getMessage());
+      return 1;
+    }
+    return p.serve(connector);
+  }
+
+  /** A remote node's models by content (null for a spawned worker, which is given paths). */
+  private BlobCache blobs;
+  /** FETCH requests this node sent, by correlation id, awaiting BLOB or ERROR. */
+  private final Map<Long, java.util.concurrent.CompletableFuture<Frame>> fetches = new ConcurrentHashMap<>();
+  /** Ids of this node's own requests: a range apart from nothing, since the gateway's ids travel the other way. */
+  private final java.util.concurrent.atomic.AtomicLong fetchIds = new java.util.concurrent.atomic.AtomicLong();
+  private static final long FETCH_TIMEOUT_S = 60;
+
+  /** One range of a blob from the gateway, over this connection. Blocking (runs on a load task's thread). */
+  private BlobCache.Range fetch(String sha256, long offset, int length) throws IOException {
+    long id = fetchIds.incrementAndGet();
+    java.util.concurrent.CompletableFuture<Frame> reply = new java.util.concurrent.CompletableFuture<>();
+    fetches.put(id, reply);
+    try {
+      send(Frame.of(FrameType.FETCH, id, new JsonObject().put("sha256", sha256).put("offset", offset).put("length", length)));
+      Frame f = reply.get(FETCH_TIMEOUT_S, TimeUnit.SECONDS);
+      if (f.type() != FrameType.BLOB || f.tensors().size() != 1) {
+        throw new IOException("the gateway refused blob " + sha256 + ": " + f.meta().getString("message", f.type().name()));
+      }
+      return new BlobCache.Range(f.tensors().get(0).bytes(), f.meta().getLong("total", -1L));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted fetching " + sha256, e);
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      throw new IOException("fetching " + sha256 + " at " + offset + ": " + e, e);
+    } finally {
+      fetches.remove(id);
+    }
+  }
+
+  private static final long MIN_BACKOFF_MS = 500;
+  private static final long MAX_BACKOFF_MS = 30_000;
+
+  private int serve(GatewayConnector connector) {
     try {
       OnnxRunner runner = executor.submit(() -> OnnxRunner.create(options.device(), options.intraOpThreads(),
           options.spinning())).get();
@@ -97,34 +141,54 @@ public final class WorkerProcess {
       log.info("worker {} is node {}", options.nodeId(), keys.nodeId());
       textAnswers = new TextAnswers(text, this::send, this::sendResult, options.nodeId());
       String code = CodeChecksum.of(WorkerProcess.class);
-      // Built before connecting: the gateway gives a connection only a few seconds to say hello.
-      JsonObject helloMeta = hello(runner, code);
-      try (Socket socket = new Socket()) {
-        socket.setTcpNoDelay(true);
-        socket.connect(new InetSocketAddress(options.gatewayHost(), options.gatewayPort()), 10_000);
-        out = new BufferedOutputStream(socket.getOutputStream(), 1 << 16);
-        DataInputStream in = new DataInputStream(new BufferedInputStream(socket.getInputStream(), 1 << 16));
-        send(Frame.of(FrameType.HELLO, 0, helloMeta));
-        Frame welcome = read(in);
-        if (welcome.type() != FrameType.WELCOME) {
-          log.error("gateway refused this worker: {}", welcome.meta().getString("message"));
+      long backoff = MIN_BACKOFF_MS;
+      while (true) {
+        GatewayConnector.Connection connection;
+        try {
+          // Built before connecting: the gateway gives a connection only a few seconds to say hello.
+          connection = connector.connect(keys, hello(runner, code));
+        } catch (GatewayConnector.Refused e) {
+          log.error("gateway refused this node: {}", e.getMessage());
           return 2;
+        } catch (javax.net.ssl.SSLException e) {
+          if (isUntrusted(e)) {
+            log.error("refusing the gateway: {}", rootMessage(e));
+            return 3;
+          }
+          if (!connector.reconnects()) {
+            throw e;
+          }
+          log.warn("could not reach the gateway ({}); again in {} ms", rootMessage(e), backoff);
+          Thread.sleep(backoff);
+          backoff = Math.min(MAX_BACKOFF_MS, backoff * 2);
+          continue;
+        } catch (IOException e) {
+          if (!connector.reconnects()) {
+            throw e;
+          }
+          log.warn("could not reach the gateway ({}); again in {} ms", e.getMessage(), backoff);
+          Thread.sleep(backoff);
+          backoff = Math.min(MAX_BACKOFF_MS, backoff * 2);
+          continue;
         }
-        synchronized (this) {
-          seals = new ResultSeal.Window(keys, welcome.meta().getString("seal_nonce", ""));
-          sealEvery = Math.max(1, welcome.meta().getInteger("seal_every", sealEvery));
-          sealMs = Math.max(1, welcome.meta().getLong("seal_ms", sealMs));
+        backoff = MIN_BACKOFF_MS;
+        try (java.io.Closeable ignored = connection.socket()) {
+          session(connection);
+        } catch (EOFException e) {
+          log.info("gateway closed the connection; worker {} {}", options.nodeId(),
+              connector.reconnects() ? "connects again" : "exits");
+        } catch (IOException e) {
+          if (!connector.reconnects()) {
+            throw e;
+          }
+          log.warn("connection to the gateway lost ({}); connecting again", e.getMessage());
+        } finally {
+          endSession(connector.reconnects());
         }
-        log.info("worker {} attached to gateway {}:{}", options.nodeId(), options.gatewayHost(), options.gatewayPort());
-        heartbeat.scheduleAtFixedRate(this::sendHeartbeat, 0, options.heartbeatMs(), TimeUnit.MILLISECONDS);
-        faults.probe();
-        while (true) {
-          dispatch(read(in));
+        if (!connector.reconnects()) {
+          return 0;
         }
       }
-    } catch (EOFException e) {
-      log.info("gateway closed the connection; worker {} exits", options.nodeId());
-      return 0;
     } catch (Exception e) {
       log.error("worker {} failed: {}", options.nodeId(), e.toString(), e);
       return 1;
@@ -134,31 +198,81 @@ public final class WorkerProcess {
     }
   }
 
+  /** A certificate the node does not trust (a pin mismatch, an unknown CA): connecting again would not help. */
+  private static boolean isUntrusted(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof java.security.cert.CertificateException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static String rootMessage(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t.getMessage();
+  }
+
+  private java.util.concurrent.ScheduledFuture<?> heartbeats;
+
+  /** Serves one accepted connection until it ends (EOF or an I/O error). */
+  private void session(GatewayConnector.Connection connection) throws IOException {
+    JsonObject welcome = connection.welcome();
+    synchronized (this) {
+      out = connection.out();
+      seals = new ResultSeal.Window(keys, welcome.getString("seal_nonce", ""));
+      sealEvery = Math.max(1, welcome.getInteger("seal_every", sealEvery));
+      sealMs = Math.max(1, welcome.getLong("seal_ms", sealMs));
+    }
+    log.info("worker {} attached to gateway {} as {}", options.nodeId(), options.gatewayHost(), welcome.getString("worker_id"));
+    long period = Math.max(10, welcome.getLong("heartbeat_ms", options.heartbeatMs()));
+    heartbeats = heartbeat.scheduleAtFixedRate(this::sendHeartbeat, 0, period, TimeUnit.MILLISECONDS);
+    faults.probe();
+    while (true) {
+      dispatch(read(connection.in()));
+    }
+  }
+
+  /**
+   * After a connection ends: stops heartbeats, cancels what still runs for that gateway (its answers would
+   * name requests the next connection never sent) and waits a bounded time for it to stop.
+   */
+  private void endSession(boolean drain) throws InterruptedException {
+    if (heartbeats != null) {
+      heartbeats.cancel(false);
+    }
+    running.values().forEach(Cancellation::cancel);
+    notStarted.clear();
+    fetches.values().forEach(f -> f.completeExceptionally(new IOException("connection to the gateway lost")));
+    // A spawned worker exits at once (the process going is the cancel); a remote node connects again.
+    long deadline = System.nanoTime() + (drain ? TimeUnit.SECONDS.toNanos(30) : 0);
+    while ((active.get() > 0 || text.running() > 0) && System.nanoTime() < deadline) {
+      Thread.sleep(50); // the node's own process, between connections: nothing else waits on this thread
+    }
+    synchronized (this) {
+      out = OutputStream.nullOutputStream();
+    }
+  }
+
   private JsonObject hello(OnnxRunner runner, String codeSha) {
-    long memory = ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
-        .getTotalMemorySize();
     return new JsonObject()
         .put("protocol", FrameCodec.PROTOCOL_VERSION)
-        .put("token", options.token())
         .put("node_id", keys.nodeId())
         .put("label", options.nodeId())
         .put("pid", ProcessHandle.current().pid())
-        .put("capabilities", new JsonObject()
-            .put("cores", Runtime.getRuntime().availableProcessors())
-            .put("memory_bytes", memory)
-            .put("device", runner.device())
-            .put("slots", options.slots()))
+        .put("capabilities", NodeCapabilities.measure(runner.device(), options.slots()))
         .put("runtime", new JsonObject().put("name", "onnxruntime").put("version", runner.runtimeVersion()))
         .put("code_sha256", codeSha)
-        .put("public_key", keys.publicKey())
-        .put("signature", keys.sign(NodeKeys.helloMessage(keys.nodeId(), ProcessHandle.current().pid(), codeSha,
-            options.token())));
+        .put("public_key", keys.publicKey());
   }
 
   /** Frames at least this large are read into direct memory, which ONNX Runtime then uses without a copy. */
   private static final int DIRECT_READ_BYTES = 64 << 10;
 
-  private static Frame read(DataInputStream in) throws IOException {
+  static Frame read(DataInputStream in) throws IOException {
     int length = in.readInt();
     if (length <= 0 || length > FrameCodec.MAX_FRAME_BYTES) {
       throw new IOException("bad frame length " + length);
@@ -249,7 +363,10 @@ public final class WorkerProcess {
     long id = frame.correlationId();
     switch (frame.type()) {
       case LOAD -> submit(id, () -> {
-        if (TextHost.isText(frame.meta().getString("kind"))) {
+        if (blobs != null && TextHost.isText(frame.meta().getString("kind"))) {
+          // Text bundles name files by path; a remote node has no business opening the gateway's paths.
+          send(Frame.error(id, "model_unreadable", "this remote node does not load text bundles yet"));
+        } else if (TextHost.isText(frame.meta().getString("kind"))) {
           loadText(frame);
         } else {
           load(frame);
@@ -289,6 +406,12 @@ public final class WorkerProcess {
           text.cancel(id);
         }
       }
+      case BLOB, ERROR -> {
+        java.util.concurrent.CompletableFuture<Frame> waiting = fetches.get(id);
+        if (waiting != null) {
+          waiting.complete(frame);
+        }
+      }
       case UNLOAD -> submit(id, () -> {
         boolean was = host.unload(frame.meta().getString("sha256")) | text.unload(frame.meta().getString("sha256"));
         send(Frame.of(FrameType.UNLOADED, id, new JsonObject().put("was_loaded", was)));
@@ -325,7 +448,18 @@ public final class WorkerProcess {
   private void load(Frame frame) {
     String sha = frame.meta().getString("sha256");
     try {
-      ModelHost.Loaded loaded = host.load(sha, Path.of(frame.meta().getString("path")));
+      String given = frame.meta().getString("path");
+      Path file;
+      if (blobs != null) {
+        // A remote node loads by content only, whatever the LOAD says: a gateway cannot make it read (and
+        // attest the hash of) a file of the node's own machine.
+        file = blobs.obtain(sha);
+      } else if (given != null) {
+        file = Path.of(given);
+      } else {
+        throw new IOException("LOAD names no path");
+      }
+      ModelHost.Loaded loaded = host.load(sha, file);
       send(Frame.of(FrameType.LOADED, frame.correlationId(), new JsonObject()
           .put("sha256", loaded.sha256())
           .put("load_ms", loaded.loadMs())

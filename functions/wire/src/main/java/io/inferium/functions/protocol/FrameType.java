@@ -18,7 +18,13 @@ public enum FrameType {
   EMBED(14),
   SCORE(15),
   TOKENS(16),
-  SEAL(17);
+  SEAL(17),
+  /** Gateway → remote node, first frame on the node port: a fresh nonce and the gateway's identity to sign. */
+  CHALLENGE(18),
+  /** Remote node → gateway: a byte range of a model blob the gateway asked it to load (by sha256). */
+  FETCH(19),
+  /** Gateway → remote node: the bytes of a FETCH, as one UINT8 tensor {@code data}. */
+  BLOB(20);
 
   private static final FrameType[] BY_CODE = new FrameType[32];
 

@@ -188,6 +188,16 @@ public final class NodeKeys {
     return "inferium-hello|" + nodeId + "|" + pid + "|" + codeSha256 + "|" + token;
   }
 
+  /**
+   * What a remote node signs in its hello on the node port: the gateway's one-use nonce, the gateway's
+   * identity as the node saw it (the SHA-256 fingerprint of the TLS certificate it connected to, so a
+   * signature made for one gateway, or relayed through another certificate, is worthless elsewhere), its
+   * own public key and id, and the code it runs.
+   */
+  public static String remoteHelloMessage(String nonce, String gatewayId, String publicKey, String nodeId, String codeSha256) {
+    return "inferium-node-hello|" + nonce + "|" + gatewayId + "|" + publicKey + "|" + nodeId + "|" + codeSha256;
+  }
+
   /** What a worker signs for each result: the frame's correlation id, the model and the outputs' hash. */
   public static String resultMessage(long correlationId, String modelSha256, String outputSha256) {
     return "inferium-result|" + correlationId + "|" + modelSha256 + "|" + outputSha256;

@@ -160,7 +160,7 @@ class FrameCodecTest {
   }
 
   @ParameterizedTest
-  @ValueSource(ints = {0, 18, 99, 255})
+  @ValueSource(ints = {0, 13, 21, 99, 255})
   void anUnknownFrameTypeIsNamed(int code) {
     byte[] bytes = bodyBytes(INFER);
     bytes[0] = (byte) code;

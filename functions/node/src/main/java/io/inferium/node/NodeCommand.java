@@ -1,0 +1,88 @@
+package io.inferium.node;
+
+import io.inferium.functions.ExecutionDevice;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code inferium node}: a node on any machine. It connects out to a gateway's node port over TLS, proves
+ * its key by the gateway's challenge, registers under its operator and reconnects with backoff, keeping
+ * its identity (the key in its data directory) across reconnects and restarts.
+ */
+@Command(name = "node", mixinStandardHelpOptions = true,
+    description = "Run a node that connects out to a gateway's node port (TLS) and serves its work.")
+class NodeCommand implements Callable<Integer> {
+
+  @Option(names = "--gateway", required = true, description = "The gateway's node port, HOST:PORT.")
+  String gateway;
+
+  @Option(names = "--operator-key", required = true,
+      description = "File holding the operator's API key (an 'operator' key); the node is registered under that operator.")
+  Path operatorKey;
+
+  @Option(names = "--data-dir", defaultValue = "${env:INFERIUM_NODE_DATA_DIR:-.inferium-node}",
+      description = "Holds the node's key (node.key); default ${DEFAULT-VALUE}.")
+  Path dataDir;
+
+  @Option(names = "--gateway-fingerprint",
+      description = "SHA-256 of the gateway's TLS certificate to pin (the gateway logs it and writes it to "
+          + "<data-dir>/node-tls/fingerprint). Without it the certificate is verified by CA and host name.")
+  String fingerprint;
+
+  @Option(names = "--gateway-ca", description = "PEM file of CA certificates to trust instead of the JDK's (without --gateway-fingerprint).")
+  Path ca;
+
+  @Option(names = "--label", defaultValue = "node", description = "A label for logs; the node id comes from the key.")
+  String label;
+
+  @Option(names = "--device", defaultValue = "auto", description = "auto | cpu | cuda.")
+  String device;
+
+  @Option(names = "--slots", defaultValue = "2", description = "Batches run at once.")
+  int slots;
+
+  @Option(names = "--threads", defaultValue = "1", description = "ONNX Runtime intra-op threads per run.")
+  int threads;
+
+  @Option(names = "--heartbeat-ms", defaultValue = "1000", description = "Heartbeat period until the gateway's WELCOME names its own.")
+  long heartbeatMs;
+
+  @Option(names = "--cache-mb", defaultValue = "10240",
+      description = "Cap of the on-disk model cache (<data-dir>/blobs) in MiB; least recently used models go first.")
+  long cacheMb;
+
+  @Override
+  public Integer call() throws Exception {
+    int colon = gateway.lastIndexOf(':');
+    int port;
+    try {
+      port = colon > 0 ? Integer.parseInt(gateway.substring(colon + 1)) : -1;
+    } catch (NumberFormatException e) {
+      port = -1;
+    }
+    if (port <= 0 || port > 65_535) {
+      System.err.println("inferium node: --gateway: expected HOST:PORT, got '" + gateway + "'");
+      return 2;
+    }
+    String host = gateway.substring(0, colon).replace("[", "").replace("]", "");
+    String key = Files.readString(operatorKey, StandardCharsets.UTF_8).strip();
+    if (key.isEmpty()) {
+      System.err.println("inferium node: --operator-key " + operatorKey + " is empty");
+      return 2;
+    }
+    RemoteConnector connector;
+    try {
+      connector = new RemoteConnector(host, port, fingerprint, ca, key);
+    } catch (IllegalArgumentException e) {
+      System.err.println("inferium node: " + e.getMessage());
+      return 2;
+    }
+    WorkerOptions options = new WorkerOptions(host, port, null, label, ExecutionDevice.parse(device), slots, threads, false,
+        WorkerOptions.DEFAULT_QUEUE_LIMIT, heartbeatMs, dataDir.resolve("node.key"), null);
+    return WorkerProcess.runRemote(options, connector, dataDir.resolve("blobs"), cacheMb << 20);
+  }
+}
