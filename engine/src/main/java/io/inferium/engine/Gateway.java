@@ -163,7 +163,11 @@ public final class Gateway {
                         new LogLikelihoods(generations)), remoteNodes),
                 new HttpVerticle.Listen(config.host(), config.port(), config.maxUploadBytes(), config.maxRequestBytes(),
                     dataDir.resolve("uploads"), config.edges().http(), config.maxPromptBytes()));
-            return ledger.load().compose(v -> meter.start()).compose(v -> supervisor.start())
+            return vertx.executeBlocking(() -> {
+                  io.inferium.functions.seal.NodeKeys.warmUp(); // hellos are verified on event loops
+                  return null;
+                }, false)
+                .compose(v -> ledger.load()).compose(v -> meter.start()).compose(v -> supervisor.start())
                 .compose(v -> remoteNodes == null ? Future.succeededFuture() : remoteNodes.start())
                 .onSuccess(v -> scaler.start())
                 .compose(v -> pipeline.resumePending())

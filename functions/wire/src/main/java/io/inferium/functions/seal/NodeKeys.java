@@ -138,6 +138,15 @@ public final class NodeKeys {
     return sig;
   }
 
+  /**
+   * Builds BouncyCastle's Ed25519 tables now. The first sign or verify does it otherwise (tens of milliseconds on
+   * an idle machine, seconds on a loaded one): a gateway calls this on a worker thread at start, so the first
+   * worker's hello is not checked on a cold path on its event loop.
+   */
+  public static void warmUp() {
+    Ed25519.precompute();
+  }
+
   /** Whether {@code signature} is {@code publicKey}'s signature of {@code message}; false for anything malformed. */
   public static boolean verify(String publicKey, String message, String signature) {
     Verifier v = Verifier.of(publicKey);
