@@ -54,6 +54,9 @@ public final class ApiKeys {
 
   private record Cached(Principal principal, long at, java.time.OffsetDateTime expiresAt) {}
 
+  /** Database lookups under way, by key hash; guarded by {@code cache}. Bounded by the miss budget. */
+  private final Map<String, Future<Optional<Principal>>> inFlight = new java.util.HashMap<>();
+
   /** Too many unknown keys were presented from one address (or from everywhere): answer 429, query nothing. */
   public static final class TooManyUnknownKeys extends RuntimeException {
     private final int retryAfterSeconds;
@@ -110,12 +113,35 @@ public final class ApiKeys {
         count("known_unknown");
         return Future.succeededFuture(Optional.empty());
       }
+      // A busy client's requests all miss together when its entry expires: they share one lookup, charged
+      // once. Charged each, 64 connections of one valid key overdrew the address's miss budget (burst 20)
+      // and got "too many invalid API keys" every 30 s.
+      Future<Optional<Principal>> pending = inFlight.get(hash);
+      if (pending != null) {
+        count("joined");
+        return pending;
+      }
     }
     long wait = misses.admit(remote);
     if (wait > 0) {
       count("throttled");
       return Future.failedFuture(new TooManyUnknownKeys((int) Math.min(wait, 3600)));
     }
+    Future<Optional<Principal>> lookup = lookup(hash, remote);
+    synchronized (cache) {
+      if (!lookup.isComplete()) {
+        inFlight.put(hash, lookup);
+      }
+    }
+    lookup.onComplete(ar -> {
+      synchronized (cache) {
+        inFlight.remove(hash, lookup);
+      }
+    });
+    return lookup;
+  }
+
+  private Future<Optional<Principal>> lookup(String hash, String remote) {
     return pool.preparedQuery("SELECT k.id, k.role, k.tenant_id, k.expires_at, t.tier FROM api_keys k "
             + "LEFT JOIN tenants t ON t.id = k.tenant_id WHERE k.key_hash = $1 AND k.revoked_at IS NULL "
             + "AND (k.expires_at IS NULL OR k.expires_at > now())")
@@ -142,7 +168,7 @@ public final class ApiKeys {
   }
 
   private void count(String result) {
-    // One of five results: cached so the per-request path does not build a meter id each time.
+    // One of six results: cached so the per-request path does not build a meter id each time.
     lookups.computeIfAbsent(result, r -> registry.counter("inferium.api.key.lookups", "result", r)).increment();
   }
 
