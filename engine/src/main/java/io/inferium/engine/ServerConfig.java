@@ -33,6 +33,7 @@ import java.nio.file.Path;
  *                 (embeddings) one OpenAI-route request may carry, whatever the model; a model with a known
  *                 context length gets less ({@code PromptLimits})
  * @param nodePort the remote node port (TLS, challenge–response); null when off (the default)
+ * @param standbySandboxes sandbox workers kept started for deploy-time verification
  */
 public record ServerConfig(
     String host,
@@ -59,7 +60,8 @@ public record ServerConfig(
     EdgeLimits edges,
     SandboxSettings sandbox,
     long maxPromptBytes,
-    io.inferium.engine.gateway.NodePortSettings nodePort) {
+    io.inferium.engine.gateway.NodePortSettings nodePort,
+    int standbySandboxes) {
 
   public static final String DEFAULT_HOST = "127.0.0.1";
   public static final int DEFAULT_PORT = 8080;
@@ -107,6 +109,7 @@ public record ServerConfig(
     private double workerCpus;
     private long maxPromptBytes = DEFAULT_MAX_PROMPT_BYTES;
     private io.inferium.engine.gateway.NodePortSettings nodePort;
+    private int standbySandboxes = SupervisorSettings.DEFAULT_STANDBY_SANDBOXES;
     private final java.util.Map<Integer, String> testFaults = new java.util.HashMap<>();
     private io.inferium.verifier.LedgerSettings ledger = io.inferium.verifier.LedgerSettings.defaults();
 
@@ -137,6 +140,8 @@ public record ServerConfig(
     public Builder edges(EdgeLimits v) { edges = v; return this; }
     /** The remote node port; null (the default) for none. */
     public Builder nodePort(io.inferium.engine.gateway.NodePortSettings v) { nodePort = v; return this; }
+    /** Sandbox workers kept started for deploys (0: one is started per deploy). */
+    public Builder standbySandboxes(int v) { standbySandboxes = v; return this; }
     /** For tests only: the worker in pool slot {@code slot} (1-based) perturbs its outputs. */
     public Builder testFault(int slot, String fault) { testFaults.put(slot, fault); return this; }
     public Builder idleUnloadMs(long v) { idleUnloadMs = v; return this; }
@@ -151,7 +156,7 @@ public record ServerConfig(
           ledger, kafka, burnPlatformShare, edges, new SandboxSettings(workerSandbox, workerMemoryBytes, workerCpus,
               SandboxSettings.DEFAULT_UID_BASE, dataDir.resolve("models"), dataDir.resolve("workers"),
               SandboxSettings.DEFAULT_MAX_FILE_BYTES, SandboxSettings.DEFAULT_MAX_OPEN_FILES, SandboxSettings.DEFAULT_MAX_THREADS),
-          maxPromptBytes, nodePort);
+          maxPromptBytes, nodePort, standbySandboxes);
     }
   }
 
@@ -160,6 +165,6 @@ public record ServerConfig(
         workerSpinning, maxInflightPerWorker, heartbeatMs, SupervisorSettings.DEFAULT_HEARTBEAT_MISSES,
         SupervisorSettings.DEFAULT_ATTACH_TIMEOUT_MS, SupervisorSettings.DEFAULT_JVM_OPTIONS,
         SupervisorSettings.DEFAULT_CANCEL_GRACE_MS, testFaults,
-        sandbox == null ? SandboxSettings.defaults(dataDir) : sandbox);
+        sandbox == null ? SandboxSettings.defaults(dataDir) : sandbox, standbySandboxes);
   }
 }

@@ -26,7 +26,7 @@ class DrainIT {
       assertEquals("ready", rec.getString("state"), rec.encodePrettily());
       assertEquals(200, gw.get("/v2/health/ready").statusCode());
       // Several seconds of looping: still running when the server stops taking connections.
-      long iterations = 8_000_000;
+      long iterations = 4_000_000;
       JsonObject request = new JsonObject().put("inputs", new JsonArray()
           .add(V2Json.encodeOutput(Tensors.int64("iterations", new long[] {1}, iterations)))
           .add(V2Json.encodeOutput(Tensors.fp32("x", new long[] {1}, 1f))));

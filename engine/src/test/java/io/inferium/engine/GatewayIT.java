@@ -316,6 +316,9 @@ class GatewayIT {
     assertTrue(reason.contains("SIGABRT"), "ONNX Runtime 1.29.0 aborts on this model; got: " + reason);
     assertEquals(200, gw.get("/v2/health/ready").statusCode());
     assertEquals(2, gw.gateway.supervisor().workers().size());
+    // The crash took only the sandbox that verified the model: another one is started and waits for the next deploy.
+    io.inferium.infra.testing.Eventually.until("a new standby sandbox worker to attach", java.time.Duration.ofSeconds(60),
+        () -> gw.gateway.supervisor().standbySandboxesReady() == 1);
     HttpResponse<Buffer> other = gw.infer("it-add", request(Tensors.fp32("a", new long[] {1, 4}, 1, 1, 1, 1),
         Tensors.fp32("b", new long[] {1, 4}, 1, 1, 1, 1)));
     assertEquals(200, other.statusCode(), other.bodyAsString());

@@ -92,12 +92,18 @@ public final class Database {
   }
 
   private static void migrate(PgConnectOptions connect) {
-    MigrateResult result = Flyway.configure()
+    Flyway flyway = Flyway.configure()
         .dataSource(jdbcUrl(connect), connect.getUser(), connect.getPassword())
         .locations("classpath:db/migration")
-        .load()
-        .migrate();
-    log.info("Schema at version {} ({} migration(s) applied now)", result.targetSchemaVersion, result.migrationsExecuted);
+        .load();
+    MigrateResult result = flyway.migrate();
+    // Flyway reports no target version when there was nothing to apply: ask for the schema's current one.
+    String version = result.targetSchemaVersion;
+    if (version == null) {
+      org.flywaydb.core.api.MigrationInfo current = flyway.info().current();
+      version = current == null ? "none" : current.getVersion().getVersion();
+    }
+    log.info("Schema at version {} ({} migration(s) applied now)", version, result.migrationsExecuted);
   }
 
   public Pool pool() {

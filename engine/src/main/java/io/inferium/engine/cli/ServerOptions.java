@@ -73,6 +73,9 @@ final class ServerOptions {
   @Option(names = "--worker-cpus", defaultValue = "${env:INFERIUM_WORKER_CPUS:-0}", description = "CPU cores per worker where cgroup v2 allows it; 0 = unlimited (env INFERIUM_WORKER_CPUS; default ${DEFAULT-VALUE}).")
   double workerCpus;
 
+  @Option(names = "--sandbox-standby", defaultValue = "${env:INFERIUM_SANDBOX_STANDBY:-1}", description = "Sandbox workers kept started for deploy-time verification, so a deploy does not wait for a worker to start; each serves one verification, then is replaced; 0 = start one per deploy (env INFERIUM_SANDBOX_STANDBY; default ${DEFAULT-VALUE}).")
+  int sandboxStandby;
+
   @Option(names = "--max-prompt-kb", defaultValue = "${env:INFERIUM_MAX_PROMPT_KB:-256}", description = "Largest prompt (or chat contents, or embedding input) of one OpenAI-route request in KiB, whatever the model (default ${DEFAULT-VALUE}); models with a known context get less.")
   long maxPromptKb;
 
@@ -110,6 +113,7 @@ final class ServerOptions {
     b.edges(io.inferium.engine.EdgeLimits.fromEnv(System.getenv()));
     b.workerSandbox(io.inferium.engine.gateway.SandboxSettings.Mode.parse(workerSandbox))
         .workerMemoryBytes(io.inferium.engine.gateway.SandboxSettings.parseBytes(workerMemory)).workerCpus(workerCpus);
+    b.standbySandboxes(Math.max(0, sandboxStandby));
     if (tiers != null && !tiers.toString().isBlank()) {
       b.tiersFile(tiers);
     }

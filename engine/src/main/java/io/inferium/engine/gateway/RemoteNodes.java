@@ -306,16 +306,26 @@ public final class RemoteNodes {
       return;
     }
     JsonObject meta = frame.meta();
-    String problem;
-    try {
-      problem = check(frame.type(), meta, conn.nonce);
-    } catch (ClassCastException e) {
-      problem = "a field of the hello has the wrong type: " + e.getMessage();
-    }
-    if (problem != null) {
-      refuse(socket, problem);
-      return;
-    }
+    // The checks include an Ed25519 verification: a worker thread's work, not the event loop's.
+    vertx.executeBlocking(() -> {
+      try {
+        return Optional.ofNullable(check(frame.type(), meta, conn.nonce));
+      } catch (ClassCastException e) {
+        return Optional.of("a field of the hello has the wrong type: " + e.getMessage());
+      }
+    }, false).onComplete(checked -> ctx.runOnContext(x -> {
+      if (checked.failed() || checked.result().isPresent()) {
+        refuse(socket, checked.failed() ? "the hello could not be checked: " + checked.cause() : checked.result().get());
+        return;
+      }
+      if (!conn.closed) {
+        accept(socket, ctx, conn, meta, onAccepted);
+      }
+    }));
+  }
+
+  /** A hello that answers this connection's challenge: its operator key decides whether the node is taken. */
+  private void accept(NetSocket socket, Context ctx, Pending conn, JsonObject meta, Runnable onAccepted) {
     String nodeId = meta.getString("node_id");
     String remote = socket.remoteAddress() == null ? "unknown" : socket.remoteAddress().host();
     Object secret = meta.remove("operator_key");

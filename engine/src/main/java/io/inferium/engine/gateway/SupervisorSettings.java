@@ -21,12 +21,15 @@ import java.util.List;
  * @param cancelGraceMs    how long a worker may take to stop a cancelled request before it is replaced
  * @param testFaults       for tests only: worker slot → fault it injects (see {@code WorkerOptions.fault})
  * @param sandbox          how worker processes are confined and limited ({@link WorkerSandbox})
+ * @param standbySandboxes sandbox workers kept started for deploy-time verification (0: start one per deploy)
  */
 public record SupervisorSettings(int workers, Path logDir, ExecutionDevice device, int slots, int intraOpThreads,
     boolean spinning, int maxOutstanding, long heartbeatMs, int heartbeatMisses, long attachTimeoutMs, List<String> jvmOptions, long cancelGraceMs,
-    java.util.Map<Integer, String> testFaults, SandboxSettings sandbox) {
+    java.util.Map<Integer, String> testFaults, SandboxSettings sandbox, int standbySandboxes) {
 
   public static final long DEFAULT_CANCEL_GRACE_MS = 2_000;
+  /** One idle JVM (about 100 MB resident) saves each deploy the start of a worker: seconds on a small machine. */
+  public static final int DEFAULT_STANDBY_SANDBOXES = 1;
 
   /** Batches in flight per worker: its two slots busy and one more ready for each, so transfer overlaps compute. */
   public static final int DEFAULT_MAX_OUTSTANDING = 4;

@@ -47,6 +47,7 @@ public final class WorkerSandbox {
   private static final String CHROOT = "/usr/sbin/chroot";
   private static final String MOUNT = "/usr/bin/mount";
   private static final String NICE = "/usr/bin/nice";
+  private static final String SETSID = "/usr/bin/setsid";
   /**
    * Address space beyond the RSS limit: the JVM reserves heap, class space, code cache and 8 MiB
    * thread stacks up front (an idle worker maps about 2.7 GB with two malloc arenas). A single huge
@@ -299,6 +300,12 @@ public final class WorkerSandbox {
   /** The command that starts {@code javaCommand} (java binary first) confined. */
   public List<String> wrap(Launch launch, List<String> javaCommand) {
     List<String> cmd = new ArrayList<>();
+    if (Files.isExecutable(Path.of(SETSID))) {
+      // Its own session and process group: a Ctrl-C or `timeout` aimed at the gateway's group must not kill the
+      // workers before the gateway has drained what they run (the gateway stops them itself, and a worker exits
+      // when its connection closes). setsid execs in place (the child is not a group leader): same pid.
+      cmd.add(SETSID);
+    }
     if (Files.isExecutable(Path.of(NICE))) {
       // Lower CPU priority, so a saturated machine still answers health checks, 429s and 504s at once.
       cmd.addAll(List.of(NICE, "-n", "5"));

@@ -35,7 +35,9 @@ import org.slf4j.LoggerFactory;
  * Spawns worker processes, accepts their connections on a loopback port, checks their hello
  * (spawn token, protocol version, code checksum) and keeps the pool at size: a worker that exits or
  * misses heartbeats is replaced with exponential backoff. It also spawns one-off sandbox workers for
- * deploy-time verification, which are never given traffic and never restarted.
+ * deploy-time verification, which are never given traffic and never restarted; {@link
+ * SupervisorSettings#standbySandboxes} of them are kept started ahead of need, so a deploy does not wait for a
+ * JVM to start and load ONNX Runtime (each is still used for one verification only, then retired).
  */
 public final class WorkerSupervisor {
 
@@ -56,6 +58,8 @@ public final class WorkerSupervisor {
   private final List<Slot> slots = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final List<Spawn> sandboxes = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final AtomicInteger sandboxCounter = new AtomicInteger();
+  /** Sandbox workers started ahead of need (attached or still starting), oldest first; guarded by itself. */
+  private final java.util.ArrayDeque<Spawn> standby = new java.util.ArrayDeque<>();
   private final SecureRandom random = new SecureRandom();
   private Context context;
   private NetServer server;
@@ -157,6 +161,7 @@ public final class WorkerSupervisor {
             slots.add(slot);
             attaching.add(spawn(slot));
           }
+          refillStandby();
           return Future.join(attaching).otherwiseEmpty().mapEmpty();
         });
   }
@@ -186,10 +191,49 @@ public final class WorkerSupervisor {
    * {@link #retire}; if it dies first, its pending requests fail with the exit described.
    */
   public Future<WorkerLink> spawnSandbox() {
+    Spawn ready;
+    synchronized (standby) {
+      ready = standby.poll();
+    }
+    refillStandby();
+    if (ready != null && ready.killReason == null && !ready.exited.future().isComplete()
+        && (ready.link == null || !ready.link.closed())) {
+      return ready.attached.future();
+    }
+    return start(newSandbox());
+  }
+
+  private Spawn newSandbox() {
     String id = "sandbox-" + sandboxCounter.incrementAndGet();
     Spawn spawn = new Spawn(id, null, settings.logDir().resolve(id + ".log"));
     sandboxes.add(spawn);
-    return start(spawn);
+    return spawn;
+  }
+
+  /**
+   * Starts sandbox workers until {@link SupervisorSettings#standbySandboxes} wait for a deploy. Called at start and
+   * whenever one is taken, never on a failure, so a machine that cannot spawn workers does not loop.
+   */
+  private void refillStandby() {
+    while (!stopping) {
+      Spawn spawn;
+      synchronized (standby) {
+        if (standby.size() >= settings.standbySandboxes()) {
+          return;
+        }
+        spawn = newSandbox();
+        standby.add(spawn);
+      }
+      start(spawn).onFailure(err -> log.warn("Standby sandbox worker {} did not start: {}", spawn.workerId, err.getMessage()));
+    }
+  }
+
+  /** Sandbox workers started ahead of need, attached and waiting for a deploy. */
+  public int standbySandboxesReady() {
+    synchronized (standby) {
+      return (int) standby.stream().filter(s -> s.attached.future().succeeded() && s.killReason == null
+          && !s.exited.future().isComplete()).count();
+    }
   }
 
   /** Ends a sandbox worker and returns the last lines of its log (for a report). */
@@ -297,6 +341,10 @@ public final class WorkerSupervisor {
         return;
       }
       spawn.process = ar.result();
+      if (stopping) {
+        // Started while the supervisor stopped (a standby sandbox, a respawn): stop() did not see this process.
+        kill(spawn, "the gateway is stopping");
+      }
       Future.fromCompletionStage(spawn.process.onExit(), context)
           .compose(done -> vertx.executeBlocking(() -> {
             WorkerSandbox.Launch launch = spawn.launch;
@@ -422,6 +470,17 @@ public final class WorkerSupervisor {
     String why = spawn.exited.future().result();
     Slot slot = spawn.slot;
     if (slot == null) {
+      boolean wasStandby;
+      synchronized (standby) {
+        wasStandby = standby.remove(spawn);
+      }
+      if (wasStandby) {
+        // Died while waiting for a deploy: the next deploy starts a fresh one (and refills).
+        sandboxes.remove(spawn);
+        if (!stopping) {
+          log.warn("Standby sandbox worker {} {}", spawn.workerId, why);
+        }
+      }
       return;
     }
     if (spawn.link != null) {
@@ -497,6 +556,8 @@ public final class WorkerSupervisor {
     RecordParser parser = RecordParser.newFixed(4);
     boolean[] readingLength = {true};
     boolean[] refused = {false};
+    boolean[] judging = {false};
+    boolean[] closed = {false};
     parser.handler(buf -> {
       if (refused[0]) {
         return; // what was already read when the connection was refused
@@ -531,16 +592,28 @@ public final class WorkerSupervisor {
         link[0].onBody(buf);
         return;
       }
-      Spawn spawn = hello(socket, ctx, buf);
-      if (spawn != null) {
-        owner[0] = spawn;
-        link[0] = spawn.link;
-        vertx.cancelTimer(helloTimer);
-        attested.run();
+      if (judging[0]) {
+        return; // a second frame before the hello is judged: the parser is paused, this cannot happen
       }
+      judging[0] = true;
+      // Later frames wait in the parser until the hello is judged (its signature is checked off the event loop).
+      parser.pause();
+      socket.pause();
+      hello(socket, ctx, buf, () -> closed[0]).onComplete(ar -> {
+        Spawn spawn = ar.succeeded() ? ar.result() : null;
+        if (spawn != null) {
+          owner[0] = spawn;
+          link[0] = spawn.link;
+          vertx.cancelTimer(helloTimer);
+          attested.run();
+          parser.resume();
+          socket.resume();
+        }
+      });
     });
     socket.handler(parser);
     socket.closeHandler(v -> {
+      closed[0] = true;
       vertx.cancelTimer(helloTimer);
       attested.run();
       WorkerLink l = link[0];
@@ -569,13 +642,18 @@ public final class WorkerSupervisor {
     });
   }
 
-  private Spawn hello(NetSocket socket, Context ctx, Buffer body) {
+  /**
+   * Judges a hello: the cheap checks here, the signature on a worker thread (an Ed25519 verification is not event
+   * loop work), then attaches the link on {@code ctx}. Completes with the spawn it attached, or null when refused
+   * (the connection is then closed, and a spawn it named fails to attach).
+   */
+  private Future<Spawn> hello(NetSocket socket, Context ctx, Buffer body, java.util.function.BooleanSupplier closed) {
     Frame frame;
     try {
       frame = FrameCodec.decode(java.nio.ByteBuffer.wrap(body.getBytes()));
     } catch (RuntimeException e) {
       socket.close();
-      return null;
+      return Future.succeededFuture();
     }
     JsonObject meta = frame.meta();
     Spawn spawn = frame.type() == FrameType.HELLO ? awaitingHello.remove(meta.getString("token", "")) : null;
@@ -587,32 +665,48 @@ public final class WorkerSupervisor {
     } else if (!java.util.Objects.equals(meta.getString("node_id"),
         io.inferium.functions.seal.NodeKeys.nodeIdOf(meta.getString("public_key")))) {
       problem = "the hello's node id " + meta.getString("node_id") + " is not the id of the key it presents";
-    } else if (!io.inferium.functions.seal.NodeKeys.verify(meta.getString("public_key"), io.inferium.functions.seal.NodeKeys.helloMessage(
-        meta.getString("node_id"), meta.getLong("pid", -1L), meta.getString("code_sha256"), meta.getString("token")),
-        meta.getString("signature"))) {
-      problem = "the hello of " + meta.getString("node_id") + " is not signed by the key it presents";
-    }
-    WorkerLink link = null;
-    if (problem == null) {
-      Spawn owner = spawn;
-      String nodeId = meta.getString("node_id");
-      link = new WorkerLink(nodeId, spawn.workerId, socket, ctx, meta, settings.maxOutstanding(), settings.cancelGraceMs(),
-          (why, charge) -> {
-            if (owner.slot != null && charge != null) {
-              onMiss.accept(nodeId, new String[] {charge, why});
-            }
-            kill(owner, why);
-          });
-      problem = link.attestation().checkCode(expectedCode).orElse(null);
     }
     if (problem != null) {
-      log.error("Refusing worker connection: {}", problem);
-      java.nio.ByteBuffer refusal = FrameCodec.encode(Frame.error(0, "refused", problem));
-      socket.write(Buffer.buffer(refusal.array())).onComplete(ar -> socket.close());
-      if (spawn != null) {
-        spawn.attached.tryFail(problem);
-      }
-      return null;
+      return Future.succeededFuture(refuse(socket, spawn, problem));
+    }
+    return vertx.executeBlocking(() -> io.inferium.functions.seal.NodeKeys.verify(meta.getString("public_key"),
+            io.inferium.functions.seal.NodeKeys.helloMessage(meta.getString("node_id"), meta.getLong("pid", -1L),
+                meta.getString("code_sha256"), meta.getString("token")), meta.getString("signature")), false)
+        .map(signed -> {
+          if (!signed) {
+            return refuse(socket, spawn, "the hello of " + meta.getString("node_id") + " is not signed by the key it presents");
+          }
+          if (closed.getAsBoolean()) {
+            spawn.attached.tryFail("worker " + spawn.workerId + " closed its connection before its hello was judged");
+            return null;
+          }
+          return attach(socket, ctx, spawn, meta);
+        });
+  }
+
+  private Spawn refuse(NetSocket socket, Spawn spawn, String problem) {
+    log.error("Refusing worker connection: {}", problem);
+    java.nio.ByteBuffer refusal = FrameCodec.encode(Frame.error(0, "refused", problem));
+    socket.write(Buffer.buffer(refusal.array())).onComplete(ar -> socket.close());
+    if (spawn != null) {
+      spawn.attached.tryFail(problem);
+    }
+    return null;
+  }
+
+  private Spawn attach(NetSocket socket, Context ctx, Spawn spawn, JsonObject meta) {
+    Spawn owner = spawn;
+    String nodeId = meta.getString("node_id");
+    WorkerLink link = new WorkerLink(nodeId, spawn.workerId, socket, ctx, meta, settings.maxOutstanding(), settings.cancelGraceMs(),
+        (why, charge) -> {
+          if (owner.slot != null && charge != null) {
+            onMiss.accept(nodeId, new String[] {charge, why});
+          }
+          kill(owner, why);
+        });
+    String problem = link.attestation().checkCode(expectedCode).orElse(null);
+    if (problem != null) {
+      return refuse(socket, spawn, problem);
     }
     spawn.link = link;
     String workerId = link.workerId();
