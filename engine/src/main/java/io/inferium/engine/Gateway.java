@@ -102,6 +102,7 @@ public final class Gateway {
         : DatabaseSettings.url(config.dbUrl());
     return vertx.executeBlocking(() -> {
           Files.createDirectories(dataDir.resolve("uploads"));
+          engineMetrics.dataDisk(dataDir);
           tiers = Tiers.load(config.tiersFile());
           return NodeCode.resolve();
         }, false)

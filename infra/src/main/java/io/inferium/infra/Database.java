@@ -38,6 +38,14 @@ public final class Database {
    * Starts the embedded server when no URL is given, migrates the schema, then opens the pool. The
    * blocking parts (process start, JDBC migrations) run on a worker thread, never the event loop.
    */
+  /**
+   * For a server that drains on SIGTERM: an embedded cluster's shutdown hook waits up to {@code ms} for the server to
+   * close this database (last, after the drain) before stopping the postmaster itself.
+   */
+  public static void embeddedShutdownWaitMs(long ms) {
+    EmbeddedCluster.shutdownWaitMs(ms);
+  }
+
   public static Future<Database> open(Vertx vertx, DatabaseSettings settings) {
     return vertx.executeBlocking(() -> {
       EmbeddedCluster embedded = null;

@@ -51,6 +51,11 @@ public final class MetricsSnapshot {
     return new MetricsSnapshot(out);
   }
 
+  /** Whether any series is called {@code name}. */
+  public boolean has(String name) {
+    return samples.stream().anyMatch(s -> s.name.equals(name));
+  }
+
   /** Sum of {@code name} over the series whose {@code function} label is {@code function}. */
   public double sum(String name, String function) {
     return samples.stream().filter(s -> s.name.equals(name) && function.equals(s.labels.get("function")))

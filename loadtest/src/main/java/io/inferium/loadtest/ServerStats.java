@@ -18,8 +18,10 @@ public record ServerStats(double batches, double meanBatchRows, Map<String, Doub
     double meanComputeMs) {
 
   public static ServerStats between(MetricsSnapshot before, MetricsSnapshot after, String function) {
-    double batches = delta(before, after, "inferium_batch_size_count", function);
-    double rows = delta(before, after, "inferium_batch_size_sum", function);
+    // inferium_batch_size_rows since the unit was added; the old name still read, to compare with older builds.
+    String size = after.has("inferium_batch_size_rows_count") ? "inferium_batch_size_rows" : "inferium_batch_size";
+    double batches = delta(before, after, size + "_count", function);
+    double rows = delta(before, after, size + "_sum", function);
     Map<String, Double> reasons = new TreeMap<>();
     Map<String, Double> was = before.byLabel("inferium_batches_total", function, "reason");
     after.byLabel("inferium_batches_total", function, "reason").forEach((k, v) -> {

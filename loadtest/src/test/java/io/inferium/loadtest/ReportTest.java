@@ -86,17 +86,17 @@ class ReportTest {
   @Test
   void metricsDeltasExplainARun() {
     MetricsSnapshot before = MetricsSnapshot.parse("""
-        # HELP inferium_batch_size_count x
-        inferium_batch_size_count{function="m"} 10
-        inferium_batch_size_sum{function="m"} 20
+        # HELP inferium_batch_size_rows_count x
+        inferium_batch_size_rows_count{function="m"} 10
+        inferium_batch_size_rows_sum{function="m"} 20
         inferium_batches_total{function="m",reason="delay"} 10
         inferium_queue_duration_seconds_sum{function="m"} 0.01
         inferium_queue_duration_seconds_count{function="m"} 20
         """);
     MetricsSnapshot after = MetricsSnapshot.parse("""
-        inferium_batch_size_count{function="m"} 30
-        inferium_batch_size_sum{function="m"} 220
-        inferium_batch_size_sum{function="other"} 999
+        inferium_batch_size_rows_count{function="m"} 30
+        inferium_batch_size_rows_sum{function="m"} 220
+        inferium_batch_size_rows_sum{function="other"} 999
         inferium_batches_total{function="m",reason="delay"} 15
         inferium_batches_total{function="m",reason="full"} 15
         inferium_queue_duration_seconds_sum{function="m"} 0.11

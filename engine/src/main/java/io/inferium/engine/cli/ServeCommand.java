@@ -37,6 +37,8 @@ class ServeCommand implements Callable<Integer> {
       return 1;
     }
     CountDownLatch stopped = new CountDownLatch(1);
+    // The embedded PostgreSQL's own exit hook would otherwise stop it while the drain still bills and records.
+    io.inferium.infra.Database.embeddedShutdownWaitMs(drain.delayMs() + drain.graceMs() + 30_000);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       try {
         System.out.println("inferium: draining (readiness 503 for " + drain.delayMs() + " ms, then up to "

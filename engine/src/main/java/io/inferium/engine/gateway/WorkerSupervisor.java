@@ -143,6 +143,7 @@ public final class WorkerSupervisor {
   public Future<Void> start() {
     context = vertx.getOrCreateContext();
     metrics.workersAlive(this::aliveCount);
+    metrics.workersDesired(this::size);
     return vertx.executeBlocking(() -> WorkerSandbox.probe(settings.sandbox(), node.entries()), false)
         .compose(box -> {
           sandbox = box;
@@ -715,7 +716,7 @@ public final class WorkerSupervisor {
       metrics.workerInflight(workerId, () -> workers().stream().filter(w -> w.workerId().equals(workerId))
           .mapToInt(WorkerLink::reserved).sum());
       metrics.workerDecode(workerId, field -> workers().stream().filter(w -> w.workerId().equals(workerId))
-          .mapToLong(w -> w.lastHeartbeat().getLong(field, 0L)).sum());
+          .mapToDouble(w -> w.lastHeartbeat().getValue(field) instanceof Number n ? n.doubleValue() : 0).sum());
     }
     java.nio.ByteBuffer welcome = FrameCodec.encode(Frame.of(FrameType.WELCOME, 0,
         new JsonObject().put("worker_id", workerId).put("heartbeat_ms", settings.heartbeatMs()).mergeIn(link.sealTerms())));

@@ -44,10 +44,10 @@ public final class EngineMetrics {
       queueDuration = timer("inferium.queue.duration", "Time a request waited before a worker ran it", function);
       computeDuration = timer("inferium.compute.duration", "Model execution time reported by the worker", function);
       batchSize = DistributionSummary.builder("inferium.batch.size").description("Rows per batch sent to a worker")
-          .tag("function", function).publishPercentileHistogram().minimumExpectedValue(1.0).maximumExpectedValue(4096.0)
+          .baseUnit("rows").tag("function", function).publishPercentileHistogram().minimumExpectedValue(1.0).maximumExpectedValue(4096.0)
           .register(registry);
-      batchRequests = DistributionSummary.builder("inferium.batch.requests").description("Requests per batch")
-          .tag("function", function).register(registry);
+      batchRequests = DistributionSummary.builder("inferium.batch.merged").description("Requests merged into one batch")
+          .baseUnit("requests").tag("function", function).register(registry);
     }
 
     Counter requests(int status) {
@@ -148,7 +148,7 @@ public final class EngineMetrics {
     Counter.builder("inferium.verifications.runs").description("Redundant batches by verdict")
         .tag("function", function).tag("verdict", verdict).register(registry).increment();
     DistributionSummary.builder("inferium.verification.similarity").description("Similarity within the agreeing group")
-        .tag("function", function).serviceLevelObjectives(0.9, 0.99, 0.999, 0.9999, 1.0).register(registry).record(similarity);
+        .baseUnit("ratio").tag("function", function).serviceLevelObjectives(0.9, 0.99, 0.999, 0.9999, 1.0).register(registry).record(similarity);
   }
 
   /** An optimistic-verification audit: caught, clean, inconclusive or skipped. */
@@ -185,6 +185,14 @@ public final class EngineMetrics {
     io.micrometer.core.instrument.FunctionCounter.builder("inferium.worker.decode.tokens", workerId,
             id -> heartbeatField.applyAsDouble("decode_tokens"))
         .description("Tokens a worker's decode steps sampled").tag("worker", workerId).register(registry);
+    // From the worker's heartbeat (at most one heartbeat period old).
+    Gauge.builder("inferium.worker.resident.memory", workerId, id -> heartbeatField.applyAsDouble("rss_bytes"))
+        .description("Resident memory of a worker process").baseUnit("bytes").tag("worker", workerId).register(registry);
+    Gauge.builder("inferium.worker.heap.used", workerId, id -> heartbeatField.applyAsDouble("heap_used_bytes"))
+        .description("Java heap a worker process uses").baseUnit("bytes").tag("worker", workerId).register(registry);
+    io.micrometer.core.instrument.FunctionCounter.builder("inferium.worker.cpu", workerId,
+            id -> Math.max(0, heartbeatField.applyAsDouble("cpu_seconds")))
+        .description("CPU time a worker process used").baseUnit("seconds").tag("worker", workerId).register(registry);
   }
 
   /** Batches in flight on one worker (by node id; removed by {@link #forgetWorker} when it exits). */
@@ -196,7 +204,8 @@ public final class EngineMetrics {
   /** Removes a gone worker's series (node ids are per spawn, so they would otherwise pile up). */
   public void forgetWorker(String workerId) {
     for (String name : java.util.List.of("inferium.worker.inflight", "inferium.worker.decode.steps",
-        "inferium.worker.decode.tokens")) {
+        "inferium.worker.decode.tokens", "inferium.worker.resident.memory", "inferium.worker.heap.used",
+        "inferium.worker.cpu")) {
       registry.find(name).tag("worker", workerId).meters().forEach(registry::remove);
     }
   }
@@ -215,6 +224,17 @@ public final class EngineMetrics {
 
   public void workersAlive(Supplier<Number> alive) {
     Gauge.builder("inferium.workers.alive", alive).description("Worker processes attached and serving").register(registry);
+  }
+
+  /** The pool's size now (the configured minimum, more while autoscaled up): what {@code alive} should reach. */
+  public void workersDesired(Supplier<Number> desired) {
+    Gauge.builder("inferium.workers.desired", desired).description("Worker pool slots (what alive should reach)")
+        .register(registry);
+  }
+
+  /** Free and total space of the file system holding the data directory (event log, models, embedded PostgreSQL). */
+  public void dataDisk(java.nio.file.Path dataDir) {
+    new io.micrometer.core.instrument.binder.system.DiskSpaceMetrics(dataDir.toFile()).bindTo(registry);
   }
 
   private Timer timer(String name, String description, String function) {

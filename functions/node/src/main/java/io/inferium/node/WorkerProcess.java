@@ -547,7 +547,18 @@ public final class WorkerProcess {
         .put("queued", executor.getQueue().size())
         .put("loaded", new JsonArray(java.util.stream.Stream.concat(host.loaded().stream(), text.loaded().stream()).toList()))
         .put("heap_used_bytes", rt.totalMemory() - rt.freeMemory())
-        .put("rss_bytes", residentBytes())));
+        .put("rss_bytes", residentBytes())
+        .put("cpu_seconds", cpuSeconds())));
+  }
+
+  /** CPU time this process used (all threads, user and system), or -1 where the JVM cannot tell. */
+  private static double cpuSeconds() {
+    if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+        instanceof com.sun.management.OperatingSystemMXBean os) {
+      long ns = os.getProcessCpuTime();
+      return ns < 0 ? -1 : ns / 1e9;
+    }
+    return -1;
   }
 
   private static long residentBytes() {

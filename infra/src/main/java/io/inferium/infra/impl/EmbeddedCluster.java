@@ -77,8 +77,9 @@ public final class EmbeddedCluster implements AutoCloseable {
     this.password = password;
     this.lockChannel = lockChannel;
     this.lock = lock;
-    // A normal JVM exit (SIGTERM, System.exit) stops the postmaster even if nobody called close().
-    this.hook = new Thread(this::stopQuietly, "inferium-embedded-pg-stop");
+    // A normal JVM exit (SIGTERM, System.exit) stops the postmaster even if nobody called close(); a server that
+    // drains first closes it itself, last, and the hook waits for that (shutdownWaitMs) instead of racing the drain.
+    this.hook = new Thread(this::stopAtExit, "inferium-embedded-pg-stop");
     Runtime.getRuntime().addShutdownHook(hook);
   }
 
@@ -177,6 +178,7 @@ public final class EmbeddedCluster implements AutoCloseable {
     } finally {
       lock.release();
       lockChannel.close();
+      notifyAll();
     }
   }
 
@@ -199,6 +201,33 @@ public final class EmbeddedCluster implements AutoCloseable {
     }
     List<String> lines = Files.readAllLines(pidFile);
     return lines.isEmpty() ? -1 : Long.parseLong(lines.get(0).trim());
+  }
+
+  private static volatile long shutdownWaitMs;
+
+  /**
+   * How long the JVM shutdown hook waits for {@link #close} before stopping the postmaster itself: a server that
+   * drains on SIGTERM still needs the database for the requests it finishes (billing, usage), and closes it last.
+   * 0 (the default) stops it at once.
+   */
+  public static void shutdownWaitMs(long ms) {
+    shutdownWaitMs = Math.max(0, ms);
+  }
+
+  private void stopAtExit() {
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(shutdownWaitMs);
+    synchronized (this) {
+      long left;
+      while (!stopped && (left = deadline - System.nanoTime()) > 0) {
+        try {
+          java.util.concurrent.TimeUnit.NANOSECONDS.timedWait(this, left);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          break;
+        }
+      }
+    }
+    stopQuietly();
   }
 
   private void stopQuietly() {
