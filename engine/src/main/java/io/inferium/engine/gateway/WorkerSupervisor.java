@@ -65,6 +65,8 @@ public final class WorkerSupervisor {
   private NetServer server;
   private long watchdogTimer = -1;
   private long memoryTimer = -1;
+  private long logTimer = -1;
+  private final long maxLogBytes = WorkerLogs.maxBytes(System.getenv());
   private WorkerSandbox sandbox;
   private volatile boolean stopping;
   private java.util.function.Consumer<WorkerLink> onAttach = link -> { };
@@ -156,6 +158,7 @@ public final class WorkerSupervisor {
           log.info("Worker port {}; starting {} worker(s)", s.actualPort(), settings.workers());
           watchdogTimer = vertx.setPeriodic(settings.heartbeatMs(), id -> watchdog());
           memoryTimer = vertx.setPeriodic(MEMORY_CHECK_MS, id -> checkMemory());
+          logTimer = vertx.setPeriodic(WorkerLogs.CHECK_MS, id -> rotateLogs());
           List<Future<WorkerLink>> attaching = new ArrayList<>();
           for (int i = 1; i <= settings.workers(); i++) {
             Slot slot = new Slot(i);
@@ -454,6 +457,29 @@ public final class WorkerSupervisor {
     });
   }
 
+  /** Rotates the log files of live workers that grew past the limit ({@link WorkerLogs}), off the event loop. */
+  private void rotateLogs() {
+    List<Path> files = new ArrayList<>();
+    sandboxes.forEach(sp -> files.add(sp.logFile));
+    slots.forEach(s -> {
+      if (s.current != null) {
+        files.add(s.current.logFile);
+      }
+    });
+    vertx.executeBlocking(() -> {
+      for (Path f : files) {
+        try {
+          if (WorkerLogs.rotateIfLarger(f, maxLogBytes)) {
+            log.info("Rotated {} (over {} bytes) to {}.1", f, maxLogBytes, f.getFileName());
+          }
+        } catch (IOException e) {
+          log.warn("Could not rotate {}: {}", f, e.toString());
+        }
+      }
+      return null;
+    }, false);
+  }
+
   private void kill(Spawn spawn, String reason) {
     if (spawn.killReason == null) {
       spawn.killReason = "replaced by the gateway: " + reason;
@@ -750,6 +776,9 @@ public final class WorkerSupervisor {
     }
     if (memoryTimer >= 0) {
       vertx.cancelTimer(memoryTimer);
+    }
+    if (logTimer >= 0) {
+      vertx.cancelTimer(logTimer);
     }
     List<Spawn> all = new ArrayList<>(sandboxes);
     slots.forEach(s -> {
