@@ -78,6 +78,9 @@ class DeployCommand implements Callable<Integer> {
       MultipartForm form = MultipartForm.create()
           .attribute("spec", spec.encode())
           .binaryFileUpload("model", model.getFileName().toString(), model.toString(), "application/octet-stream");
+      // Progress goes to stderr; stdout carries only the final JSON, for scripts.
+      long started = System.nanoTime();
+      System.err.printf("inferium deploy: uploading %s (%s)%n", model.getFileName(), size(Files.size(model)));
       HttpResponse<Buffer> resp = web.postAbs(client.server() + "/api/functions").putHeader("Authorization", auth)
           .sendMultipartForm(form).await(10, TimeUnit.MINUTES);
       if (resp.statusCode() != 202) {
@@ -85,21 +88,52 @@ class DeployCommand implements Callable<Integer> {
         return 1;
       }
       JsonObject rec = resp.bodyAsJsonObject();
+      System.err.printf("inferium deploy: uploaded in %.1f s; %s version %d is %s%n", seconds(started),
+          rec.getString("name"), rec.getInteger("version"), rec.getString("state"));
       if (noWait) {
         System.out.println(rec.encodePrettily());
         return 0;
       }
       String url = client.server() + "/api/functions/" + rec.getString("name") + "/versions/" + rec.getInteger("version");
-      long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
+      long verifying = System.nanoTime();
+      long deadline = verifying + TimeUnit.MINUTES.toNanos(5);
+      long nextNote = verifying + TimeUnit.SECONDS.toNanos(5);
       while ("verifying".equals(rec.getString("state")) && System.nanoTime() < deadline) {
         Thread.sleep(250);
         rec = web.getAbs(url).putHeader("Authorization", auth).send().await(30, TimeUnit.SECONDS).bodyAsJsonObject();
+        if (System.nanoTime() > nextNote && "verifying".equals(rec.getString("state"))) {
+          System.err.printf("inferium deploy: still verifying (%.0f s)%n", seconds(verifying));
+          nextNote += TimeUnit.SECONDS.toNanos(5);
+        }
       }
+      report(rec);
       System.out.println(rec.encodePrettily());
       return "ready".equals(rec.getString("state")) ? 0 : 1;
     } finally {
       vertx.close();
     }
+  }
+
+  /** The verification checks, one line each, and the outcome (stderr). */
+  private static void report(JsonObject rec) {
+    JsonObject verification = rec.getJsonObject("verification", new JsonObject());
+    for (Object o : verification.getJsonArray("checks", new JsonArray())) {
+      JsonObject c = (JsonObject) o;
+      String mark = c.getBoolean("passed", false) ? "ok  " : "warning".equals(c.getString("severity")) ? "warn" : "FAIL";
+      System.err.printf("  %s %-22s %6d ms  %s%n", mark, c.getString("name"), c.getLong("duration_ms", 0L),
+          c.getString("message", ""));
+    }
+    String reason = rec.getString("state_reason");
+    System.err.printf("inferium deploy: %s/%d %s%s%n", rec.getString("name"), rec.getInteger("version"),
+        rec.getString("state"), reason == null ? "" : ": " + reason);
+  }
+
+  private static double seconds(long since) {
+    return (System.nanoTime() - since) / 1e9;
+  }
+
+  private static String size(long bytes) {
+    return bytes < 10_000 ? bytes + " bytes" : bytes < 10_000_000 ? (bytes >> 10) + " KiB" : (bytes >> 20) + " MiB";
   }
 
   private static void putIf(JsonObject o, String k, Object v) {

@@ -81,6 +81,10 @@ class CliIT {
         "--server", gw.url(), "--key", gw.adminKey());
     assertEquals(0, ok.exit(), ok.err());
     assertEquals("ready", new JsonObject(ok.out()).getString("state"));
+    // Progress on stderr, one line per verification check, the JSON alone on stdout.
+    assertTrue(ok.err().contains("uploading add.onnx"), ok.err());
+    assertTrue(ok.err().lines().anyMatch(l -> l.startsWith("  ok   sandbox_load")), ok.err());
+    assertTrue(ok.err().contains("cli-add/1 ready"), ok.err());
 
     Run sum = cli("invoke", "cli-add", "--server", gw.url(), "--key", gw.adminKey(), "--json",
         "{\"inputs\":[{\"name\":\"a\",\"shape\":[1,4],\"datatype\":\"FP32\",\"data\":[1,2,3,4]},"
@@ -92,6 +96,8 @@ class CliIT {
         "--server", gw.url(), "--key", gw.adminKey());
     assertEquals(1, rejected.exit());
     assertEquals("rejected", new JsonObject(rejected.out()).getString("state"));
+    assertTrue(rejected.err().lines().anyMatch(l -> l.startsWith("  FAIL")), rejected.err());
+    assertTrue(rejected.err().contains("cli-garbage/1 rejected: "), rejected.err());
 
     Run unknown = cli("invoke", "nope", "--json", "{}", "--server", gw.url(), "--key", gw.adminKey());
     assertEquals(1, unknown.exit());
