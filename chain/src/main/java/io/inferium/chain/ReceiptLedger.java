@@ -20,7 +20,28 @@ public final class ReceiptLedger {
 
   /** A receipt as stored: its epoch's proof once it has one, the anchoring once the root is on chain. */
   public record Stored(Receipt receipt, Optional<ReceiptEpoch.Proven> proven, Optional<String> transactionHash,
-      Optional<Long> blockNumber) {
+      Optional<Long> blockNumber, Optional<String> tenantId, Anchoring anchoring) {
+
+    public Stored(Receipt receipt, Optional<ReceiptEpoch.Proven> proven, Optional<String> transactionHash,
+        Optional<Long> blockNumber) {
+      this(receipt, proven, transactionHash, blockNumber, Optional.empty(), Anchoring.NONE);
+    }
+  }
+
+  /** The outbox side of a closed epoch: how often anchoring was tried and the last failure (null when none). */
+  public record Anchoring(int attempts, String lastError) {
+    static final Anchoring NONE = new Anchoring(0, null);
+  }
+
+  /** A receipt to record and the tenant whose request it was (null for platform keys). */
+  public record Entry(Receipt receipt, String tenantId) {
+  }
+
+  /**
+   * What the closer and the metrics read: receipts in no epoch yet and the age of the oldest of them (ms; 0 when
+   * none), closed epochs not yet anchored and the age of the oldest of them (ms since it closed; 0 when none).
+   */
+  public record Backlog(long unassigned, long oldestUnassignedMs, long unanchored, long oldestUnanchoredMs) {
   }
 
   /** An epoch whose root is not yet anchored. */
@@ -43,6 +64,58 @@ public final class ReceiptLedger {
             + "ON CONFLICT (request_id) DO NOTHING")
         .execute(Tuple.of(receipt.requestId(), Buffer.buffer(receipt.leaf()), receipt.toJson()))
         .map(rows -> rows.rowCount() == 1);
+  }
+
+  /**
+   * Stores a batch of receipts in one statement; a request id already recorded (or twice in the batch) keeps its
+   * first receipt. Completes with how many were new.
+   */
+  public Future<Integer> recordAll(List<Entry> entries) {
+    if (entries.isEmpty()) {
+      return Future.succeededFuture(0);
+    }
+    int n = entries.size();
+    String[] ids = new String[n];
+    Buffer[] leaves = new Buffer[n];
+    String[] bodies = new String[n];
+    String[] tenants = new String[n];
+    for (int i = 0; i < n; i++) {
+      Receipt r = entries.get(i).receipt();
+      ids[i] = r.requestId();
+      leaves[i] = Buffer.buffer(r.leaf());
+      bodies[i] = r.toJson().encode();
+      tenants[i] = entries.get(i).tenantId();
+    }
+    // WITH ORDINALITY keeps the batch's order in seq (epochs take receipts in the order they were answered).
+    return pool.preparedQuery("INSERT INTO receipts (request_id, leaf, body, tenant_id) "
+            + "SELECT id, leaf, body::jsonb, tenant FROM unnest($1::text[], $2::bytea[], $3::text[], $4::text[]) "
+            + "WITH ORDINALITY AS t(id, leaf, body, tenant, n) ORDER BY n ON CONFLICT (request_id) DO NOTHING")
+        .execute(Tuple.tuple().addArrayOfString(ids).addArrayOfBuffer(leaves).addArrayOfString(bodies)
+            .addArrayOfString(tenants))
+        .map(rows -> rows.rowCount());
+  }
+
+  /** See {@link Backlog}: one query over the partial indexes. */
+  public Future<Backlog> backlog() {
+    return pool.query("SELECT (SELECT count(*) FROM receipts WHERE epoch IS NULL) AS unassigned, "
+            + "(SELECT COALESCE(EXTRACT(EPOCH FROM now() - min(recorded_at)) * 1000, 0)::bigint FROM receipts "
+            + "WHERE epoch IS NULL) AS unassigned_ms, "
+            + "(SELECT count(*) FROM receipt_epochs WHERE tx_hash IS NULL) AS unanchored, "
+            + "(SELECT COALESCE(EXTRACT(EPOCH FROM now() - min(closed_at)) * 1000, 0)::bigint FROM receipt_epochs "
+            + "WHERE tx_hash IS NULL) AS unanchored_ms").execute()
+        .map(rows -> {
+          Row r = rows.iterator().next();
+          return new Backlog(r.getLong("unassigned"), r.getLong("unassigned_ms"), r.getLong("unanchored"),
+              r.getLong("unanchored_ms"));
+        });
+  }
+
+  /** Counts a failed anchoring attempt of {@code epoch} and keeps its error (what {@code /api/receipts} shows). */
+  public Future<Void> anchorFailed(long epoch, String error) {
+    String kept = error == null ? "unknown error" : error.length() > 500 ? error.substring(0, 500) : error;
+    return pool.preparedQuery("UPDATE receipt_epochs SET anchor_attempts = anchor_attempts + 1, anchor_error = $2 "
+            + "WHERE epoch = $1 AND tx_hash IS NULL")
+        .execute(Tuple.of(epoch, kept)).mapEmpty();
   }
 
   /**
@@ -97,7 +170,8 @@ public final class ReceiptLedger {
 
   /** The receipt of {@code requestId}, with its proof once its epoch is closed; empty when unknown. */
   public Future<Optional<Stored>> find(String requestId) {
-    return pool.preparedQuery("SELECT r.body, r.epoch, e.tx_hash, e.block_number FROM receipts r "
+    return pool.preparedQuery("SELECT r.body, r.epoch, r.tenant_id, e.tx_hash, e.block_number, e.anchor_attempts, "
+            + "e.anchor_error FROM receipts r "
             + "LEFT JOIN receipt_epochs e ON e.epoch = r.epoch WHERE r.request_id = $1")
         .execute(Tuple.of(requestId))
         .compose(rows -> {
@@ -109,8 +183,11 @@ public final class ReceiptLedger {
           Optional<String> tx = Optional.ofNullable(row.getString("tx_hash"));
           Optional<Long> block = Optional.ofNullable(row.getLong("block_number"));
           Long epoch = row.getLong("epoch");
+          Optional<String> tenant = Optional.ofNullable(row.getString("tenant_id"));
+          Anchoring anchoring = epoch == null ? Anchoring.NONE
+              : new Anchoring(row.getInteger("anchor_attempts"), row.getString("anchor_error"));
           if (epoch == null) {
-            return Future.succeededFuture(Optional.of(new Stored(receipt, Optional.empty(), tx, block)));
+            return Future.succeededFuture(Optional.of(new Stored(receipt, Optional.empty(), tx, block, tenant, anchoring)));
           }
           return pool.preparedQuery("SELECT body FROM receipts WHERE epoch = $1 ORDER BY seq").execute(Tuple.of(epoch))
               .compose(members -> {
@@ -120,7 +197,7 @@ public final class ReceiptLedger {
                 }
                 return build(epoch, all);
               })
-              .map(built -> Optional.of(new Stored(receipt, built.proven(requestId), tx, block)));
+              .map(built -> Optional.of(new Stored(receipt, built.proven(requestId), tx, block, tenant, anchoring)));
         });
   }
 
