@@ -33,6 +33,7 @@ import java.nio.file.Path;
  *                 (embeddings) one OpenAI-route request may carry, whatever the model; a model with a known
  *                 context length gets less ({@code PromptLimits})
  * @param nodePort the remote node port (TLS, challenge–response); null when off (the default)
+ * @param receipts receipt epochs and, when a chain is configured, anchoring (issue 13)
  */
 public record ServerConfig(
     String host,
@@ -59,7 +60,8 @@ public record ServerConfig(
     EdgeLimits edges,
     SandboxSettings sandbox,
     long maxPromptBytes,
-    io.inferium.engine.gateway.NodePortSettings nodePort) {
+    io.inferium.engine.gateway.NodePortSettings nodePort,
+    io.inferium.engine.receipts.ReceiptSettings receipts) {
 
   public static final String DEFAULT_HOST = "127.0.0.1";
   public static final int DEFAULT_PORT = 8080;
@@ -107,6 +109,7 @@ public record ServerConfig(
     private double workerCpus;
     private long maxPromptBytes = DEFAULT_MAX_PROMPT_BYTES;
     private io.inferium.engine.gateway.NodePortSettings nodePort;
+    private io.inferium.engine.receipts.ReceiptSettings receipts = io.inferium.engine.receipts.ReceiptSettings.defaults();
     private final java.util.Map<Integer, String> testFaults = new java.util.HashMap<>();
     private io.inferium.verifier.LedgerSettings ledger = io.inferium.verifier.LedgerSettings.defaults();
 
@@ -138,6 +141,8 @@ public record ServerConfig(
     /** The remote node port; null (the default) for none. */
     public Builder nodePort(io.inferium.engine.gateway.NodePortSettings v) { nodePort = v; return this; }
     /** For tests only: the worker in pool slot {@code slot} (1-based) perturbs its outputs. */
+    /** Receipt epochs and anchoring; default: epochs of 1024 receipts or 60 s, no chain. */
+    public Builder receipts(io.inferium.engine.receipts.ReceiptSettings v) { receipts = v; return this; }
     public Builder testFault(int slot, String fault) { testFaults.put(slot, fault); return this; }
     public Builder idleUnloadMs(long v) { idleUnloadMs = v; return this; }
     public Builder scaleUpAfterMs(long v) { scaleUpAfterMs = v; return this; }
@@ -151,7 +156,7 @@ public record ServerConfig(
           ledger, kafka, burnPlatformShare, edges, new SandboxSettings(workerSandbox, workerMemoryBytes, workerCpus,
               SandboxSettings.DEFAULT_UID_BASE, dataDir.resolve("models"), dataDir.resolve("workers"),
               SandboxSettings.DEFAULT_MAX_FILE_BYTES, SandboxSettings.DEFAULT_MAX_OPEN_FILES, SandboxSettings.DEFAULT_MAX_THREADS),
-          maxPromptBytes, nodePort);
+          maxPromptBytes, nodePort, receipts);
     }
   }
 
