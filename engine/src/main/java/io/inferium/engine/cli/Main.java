@@ -8,7 +8,8 @@ import picocli.CommandLine.ScopeType;
 /** {@code inferium}: the entry point for the server and the thin HTTP clients (workers run from inferium-node.jar, {@code io.inferium.node.NodeMain}). */
 @Command(name = "inferium", mixinStandardHelpOptions = true, versionProvider = Main.BuildVersion.class,
     description = "Serverless inference engine: ONNX models as functions behind KServe v2.",
-    subcommands = {ServeCommand.class, DemoCommand.class, DeployCommand.class, InvokeCommand.class})
+    subcommands = {ServeCommand.class, DemoCommand.class, DeployCommand.class, InvokeCommand.class,
+        ChainCommand.class, VerifyReceiptCommand.class})
 public final class Main {
 
   /** {@code inferium --version}: the version the build was made from. */
