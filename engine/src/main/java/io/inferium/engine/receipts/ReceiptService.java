@@ -282,7 +282,9 @@ public final class ReceiptService {
         anchorer = null;
       }
     }
-    log.warn("Anchoring failed ({} in a row), retrying: {}", failuresInARow, describe(err));
+    if (Integer.bitCount(failuresInARow) == 1) { // 1st, 2nd, 4th, 8th… failure in a row: an outage logs a few lines
+      log.warn("Anchoring failed ({} in a row), retrying with backoff: {}", failuresInARow, describe(err));
+    }
   }
 
   private static boolean isRpcError(Throwable err) {
