@@ -50,8 +50,17 @@ public final class ReceiptLedger {
 
   private static final long EPOCH_LOCK = 0x696e66657270_01L; // "infer" + 1: the receipt-epoch closer
 
+  /** Closed epochs never change: the trees of the last few looked up are kept, so repeated lookups do not rebuild them. */
+  private static final int CACHED_EPOCHS = 8;
+
   private final Vertx vertx;
   private final Pool pool;
+  private final java.util.Map<Long, ReceiptEpoch> built = new java.util.LinkedHashMap<>(16, 0.75f, true) {
+    @Override
+    protected boolean removeEldestEntry(java.util.Map.Entry<Long, ReceiptEpoch> eldest) {
+      return size() > CACHED_EPOCHS;
+    }
+  };
 
   public ReceiptLedger(Vertx vertx, Pool pool) {
     this.vertx = vertx;
@@ -189,15 +198,30 @@ public final class ReceiptLedger {
           if (epoch == null) {
             return Future.succeededFuture(Optional.of(new Stored(receipt, Optional.empty(), tx, block, tenant, anchoring)));
           }
+          ReceiptEpoch cached;
+          synchronized (built) {
+            cached = built.get(epoch);
+          }
+          if (cached != null) {
+            return Future.succeededFuture(Optional.of(new Stored(receipt, cached.proven(requestId), tx, block, tenant,
+                anchoring)));
+          }
           return pool.preparedQuery("SELECT body FROM receipts WHERE epoch = $1 ORDER BY seq").execute(Tuple.of(epoch))
               .compose(members -> {
-                List<Receipt> all = new ArrayList<>();
+                List<io.vertx.core.json.JsonObject> bodies = new ArrayList<>();
                 for (Row m : members) {
-                  all.add(Receipt.fromJson(m.getJsonObject("body")));
+                  bodies.add(m.getJsonObject("body"));
                 }
-                return build(epoch, all);
+                // Reading and hashing an epoch's receipts (up to thousands) belongs on a worker thread.
+                return vertx.executeBlocking(() -> ReceiptEpoch.of(epoch, bodies.stream().map(Receipt::fromJson).toList()),
+                    false);
               })
-              .map(built -> Optional.of(new Stored(receipt, built.proven(requestId), tx, block, tenant, anchoring)));
+              .onSuccess(tree -> {
+                synchronized (built) {
+                  built.put(epoch, tree);
+                }
+              })
+              .map(tree -> Optional.of(new Stored(receipt, tree.proven(requestId), tx, block, tenant, anchoring)));
         });
   }
 
