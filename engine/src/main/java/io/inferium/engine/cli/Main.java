@@ -35,7 +35,18 @@ public final class Main {
     }
     // Before the first logger: logback reads the property when it configures itself.
     System.setProperty(LOG_FORMAT_PROPERTY, format);
-    System.exit(new CommandLine(new Main()).execute(args));
+    System.exit(commandLine().execute(args));
+  }
+
+  /** The command line, where a bad flag value ({@link IllegalArgumentException}) is one line on stderr and exit 2. */
+  static CommandLine commandLine() {
+    return new CommandLine(new Main()).setExecutionExceptionHandler((e, cmd, parsed) -> {
+      if (e instanceof IllegalArgumentException) {
+        cmd.getErr().println("inferium " + cmd.getCommandName() + ": " + e.getMessage());
+        return 2;
+      }
+      throw e;
+    });
   }
 
   /** The log format the arguments (or else the environment) ask for; null when it is neither text nor json. */

@@ -38,4 +38,12 @@ class CliHelpTest {
     assertEquals(0, code);
     assertTrue(out.toString().strip().matches("inferium \\d+\\.\\d+\\.\\d+(-SNAPSHOT)?"), out.toString());
   }
+
+  @Test
+  void aBadFlagValueIsOneLineAndExitTwo() {
+    StringWriter err = new StringWriter();
+    CommandLine cli = Main.commandLine().setErr(new PrintWriter(err));
+    assertEquals(2, cli.execute("serve", "--chain-rpc", "http://127.0.0.1:1"));
+    assertEquals("inferium serve: --chain-rpc needs --chain-key-file and --chain-deployment", err.toString().strip());
+  }
 }
