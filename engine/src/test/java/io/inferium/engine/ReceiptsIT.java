@@ -209,6 +209,16 @@ class ReceiptsIT {
     } finally {
       fresh.shutdown();
     }
+    // The outbox drains and the metrics say so (gauges are refreshed by the closer's next look).
+    TestGateway.poll("outbox empty in the metrics", () -> gw.metrics.registry().get("inferium.chain.epochs.unanchored")
+        .gauge().value(), v -> v == 0.0);
+    assertTrue(gw.metrics.registry().counter("inferium.chain.epochs.anchored").count() >= txByEpoch.size());
+    assertTrue(gw.metrics.registry().counter("inferium.chain.receipts.recorded").count() >= all.size());
+    String scrape = gw.get("/metrics").bodyAsString();
+    for (String name : List.of("inferium_chain_receipts_pending", "inferium_chain_epochs_anchored_total",
+        "inferium_chain_anchor_lag_seconds", "inferium_chain_rpc_errors_total")) {
+      assertTrue(scrape.contains(name), name + " in /metrics");
+    }
     System.out.printf("ReceiptsIT: RPC down %d ms; %d epochs anchored for %d receipts%n", downMs, txByEpoch.size(), all.size());
   }
 

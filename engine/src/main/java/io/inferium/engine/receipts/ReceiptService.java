@@ -101,9 +101,11 @@ public final class ReceiptService {
     this.rpcErrors = registry.counter("inferium.chain.rpc.errors");
     Gauge.builder("inferium.chain.receipts.pending", this, s -> s.backlog.unassigned())
         .description("Receipts recorded and not yet in a closed epoch").register(registry);
-    Gauge.builder("inferium.chain.epochs.unanchored", this, s -> s.backlog.unanchored())
+    // With anchoring off nothing is ever anchored: the outbox gauges stay 0 rather than grow without end.
+    Gauge.builder("inferium.chain.epochs.unanchored", this, s -> s.anchoringOn() ? s.backlog.unanchored() : 0)
         .description("Closed epochs whose root is not yet anchored (the outbox)").register(registry);
-    Gauge.builder("inferium.chain.anchor.lag.seconds", this, s -> s.backlog.oldestUnanchoredMs() / 1000.0)
+    Gauge.builder("inferium.chain.anchor.lag.seconds", this,
+            s -> s.anchoringOn() ? s.backlog.oldestUnanchoredMs() / 1000.0 : 0)
         .description("How long the oldest closed, unanchored epoch has waited for its root to be anchored")
         .register(registry);
   }
