@@ -7,6 +7,7 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 
@@ -83,24 +84,34 @@ public final class ReceiptLedger {
     if (entries.isEmpty()) {
       return Future.succeededFuture(0);
     }
+    // Leaves are keccak over ABI encodings: a batch of hundreds is milliseconds of hashing, kept off the event loop.
+    return vertx.executeBlocking(() -> columns(entries), false).compose(this::insert);
+  }
+
+  private static Tuple columns(List<Entry> entries) {
     int n = entries.size();
     String[] ids = new String[n];
     Buffer[] leaves = new Buffer[n];
     String[] bodies = new String[n];
     String[] tenants = new String[n];
+    HexFormat hex = HexFormat.of();
     for (int i = 0; i < n; i++) {
       Receipt r = entries.get(i).receipt();
+      io.vertx.core.json.JsonObject json = r.toJson(); // holds the leaf: hashed once
       ids[i] = r.requestId();
-      leaves[i] = Buffer.buffer(r.leaf());
-      bodies[i] = r.toJson().encode();
+      leaves[i] = Buffer.buffer(hex.parseHex(json.getString("leaf").substring(2)));
+      bodies[i] = json.encode();
       tenants[i] = entries.get(i).tenantId();
     }
+    return Tuple.tuple().addArrayOfString(ids).addArrayOfBuffer(leaves).addArrayOfString(bodies).addArrayOfString(tenants);
+  }
+
+  private Future<Integer> insert(Tuple columns) {
     // WITH ORDINALITY keeps the batch's order in seq (epochs take receipts in the order they were answered).
     return pool.preparedQuery("INSERT INTO receipts (request_id, leaf, body, tenant_id) "
             + "SELECT id, leaf, body::jsonb, tenant FROM unnest($1::text[], $2::bytea[], $3::text[], $4::text[]) "
             + "WITH ORDINALITY AS t(id, leaf, body, tenant, n) ORDER BY n ON CONFLICT (request_id) DO NOTHING")
-        .execute(Tuple.tuple().addArrayOfString(ids).addArrayOfBuffer(leaves).addArrayOfString(bodies)
-            .addArrayOfString(tenants))
+        .execute(columns)
         .map(rows -> rows.rowCount());
   }
 
@@ -139,20 +150,19 @@ public final class ReceiptLedger {
         .compose(locked -> conn.preparedQuery("SELECT body FROM receipts WHERE epoch IS NULL ORDER BY seq LIMIT $1")
             .execute(Tuple.of(maxReceipts)))
         .compose(rows -> {
-          List<Receipt> receipts = new ArrayList<>();
+          List<io.vertx.core.json.JsonObject> bodies = new ArrayList<>();
           for (Row row : rows) {
-            receipts.add(Receipt.fromJson(row.getJsonObject("body")));
+            bodies.add(row.getJsonObject("body"));
           }
-          if (receipts.isEmpty()) {
+          if (bodies.isEmpty()) {
             return Future.succeededFuture(Optional.<ReceiptEpoch>empty());
           }
           return conn.query("SELECT COALESCE(MAX(epoch), 0) + 1 AS next FROM receipt_epochs").execute()
-              .compose(next -> build(next.iterator().next().getLong("next"), receipts))
+              .compose(next -> build(next.iterator().next().getLong("next"), bodies))
               .compose(epoch -> conn.preparedQuery("INSERT INTO receipt_epochs (epoch, root, receipts) VALUES ($1, $2, $3)")
                   .execute(Tuple.of(epoch.epoch(), Buffer.buffer(epoch.root()), epoch.count()))
                   .compose(inserted -> conn.preparedQuery("UPDATE receipts SET epoch = $1 WHERE request_id = ANY($2)")
-                      .execute(Tuple.tuple().addLong(epoch.epoch())
-                          .addArrayOfString(receipts.stream().map(Receipt::requestId).toArray(String[]::new))))
+                      .execute(Tuple.tuple().addLong(epoch.epoch()).addArrayOfString(epoch.requestIds())))
                   .map(updated -> Optional.of(epoch)));
         }));
   }
@@ -212,9 +222,7 @@ public final class ReceiptLedger {
                 for (Row m : members) {
                   bodies.add(m.getJsonObject("body"));
                 }
-                // Reading and hashing an epoch's receipts (up to thousands) belongs on a worker thread.
-                return vertx.executeBlocking(() -> ReceiptEpoch.of(epoch, bodies.stream().map(Receipt::fromJson).toList()),
-                    false);
+                return build(epoch, bodies);
               })
               .onSuccess(tree -> {
                 synchronized (built) {
@@ -225,7 +233,8 @@ public final class ReceiptLedger {
         });
   }
 
-  private Future<ReceiptEpoch> build(long epoch, List<Receipt> receipts) {
-    return vertx.executeBlocking(() -> ReceiptEpoch.of(epoch, receipts), false);
+  /** Reading and hashing an epoch's receipts (up to thousands) belongs on a worker thread. */
+  private Future<ReceiptEpoch> build(long epoch, List<io.vertx.core.json.JsonObject> bodies) {
+    return vertx.executeBlocking(() -> ReceiptEpoch.of(epoch, bodies.stream().map(Receipt::fromJson).toList()), false);
   }
 }
