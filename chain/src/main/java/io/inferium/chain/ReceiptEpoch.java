@@ -56,6 +56,11 @@ public final class ReceiptEpoch {
     return tree.size();
   }
 
+  /** The request ids of this epoch's receipts, in the order given. */
+  public String[] requestIds() {
+    return byRequest.keySet().toArray(String[]::new);
+  }
+
   /** The receipt of {@code requestId} with its proof, if it is in this epoch. */
   public Optional<Proven> proven(String requestId) {
     Receipt receipt = byRequest.get(requestId);

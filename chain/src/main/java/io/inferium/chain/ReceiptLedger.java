@@ -7,6 +7,7 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 
@@ -20,7 +21,28 @@ public final class ReceiptLedger {
 
   /** A receipt as stored: its epoch's proof once it has one, the anchoring once the root is on chain. */
   public record Stored(Receipt receipt, Optional<ReceiptEpoch.Proven> proven, Optional<String> transactionHash,
-      Optional<Long> blockNumber) {
+      Optional<Long> blockNumber, Optional<String> tenantId, Anchoring anchoring) {
+
+    public Stored(Receipt receipt, Optional<ReceiptEpoch.Proven> proven, Optional<String> transactionHash,
+        Optional<Long> blockNumber) {
+      this(receipt, proven, transactionHash, blockNumber, Optional.empty(), Anchoring.NONE);
+    }
+  }
+
+  /** The outbox side of a closed epoch: how often anchoring was tried and the last failure (null when none). */
+  public record Anchoring(int attempts, String lastError) {
+    static final Anchoring NONE = new Anchoring(0, null);
+  }
+
+  /** A receipt to record and the tenant whose request it was (null for platform keys). */
+  public record Entry(Receipt receipt, String tenantId) {
+  }
+
+  /**
+   * What the closer and the metrics read: receipts in no epoch yet and the age of the oldest of them (ms; 0 when
+   * none), closed epochs not yet anchored and the age of the oldest of them (ms since it closed; 0 when none).
+   */
+  public record Backlog(long unassigned, long oldestUnassignedMs, long unanchored, long oldestUnanchoredMs) {
   }
 
   /** An epoch whose root is not yet anchored. */
@@ -29,8 +51,17 @@ public final class ReceiptLedger {
 
   private static final long EPOCH_LOCK = 0x696e66657270_01L; // "infer" + 1: the receipt-epoch closer
 
+  /** Closed epochs never change: the trees of the last few looked up are kept, so repeated lookups do not rebuild them. */
+  private static final int CACHED_EPOCHS = 8;
+
   private final Vertx vertx;
   private final Pool pool;
+  private final java.util.Map<Long, ReceiptEpoch> built = new java.util.LinkedHashMap<>(16, 0.75f, true) {
+    @Override
+    protected boolean removeEldestEntry(java.util.Map.Entry<Long, ReceiptEpoch> eldest) {
+      return size() > CACHED_EPOCHS;
+    }
+  };
 
   public ReceiptLedger(Vertx vertx, Pool pool) {
     this.vertx = vertx;
@@ -46,6 +77,68 @@ public final class ReceiptLedger {
   }
 
   /**
+   * Stores a batch of receipts in one statement; a request id already recorded (or twice in the batch) keeps its
+   * first receipt. Completes with how many were new.
+   */
+  public Future<Integer> recordAll(List<Entry> entries) {
+    if (entries.isEmpty()) {
+      return Future.succeededFuture(0);
+    }
+    // Leaves are keccak over ABI encodings: a batch of hundreds is milliseconds of hashing, kept off the event loop.
+    return vertx.executeBlocking(() -> columns(entries), false).compose(this::insert);
+  }
+
+  private static Tuple columns(List<Entry> entries) {
+    int n = entries.size();
+    String[] ids = new String[n];
+    Buffer[] leaves = new Buffer[n];
+    String[] bodies = new String[n];
+    String[] tenants = new String[n];
+    HexFormat hex = HexFormat.of();
+    for (int i = 0; i < n; i++) {
+      Receipt r = entries.get(i).receipt();
+      io.vertx.core.json.JsonObject json = r.toJson(); // holds the leaf: hashed once
+      ids[i] = r.requestId();
+      leaves[i] = Buffer.buffer(hex.parseHex(json.getString("leaf").substring(2)));
+      bodies[i] = json.encode();
+      tenants[i] = entries.get(i).tenantId();
+    }
+    return Tuple.tuple().addArrayOfString(ids).addArrayOfBuffer(leaves).addArrayOfString(bodies).addArrayOfString(tenants);
+  }
+
+  private Future<Integer> insert(Tuple columns) {
+    // WITH ORDINALITY keeps the batch's order in seq (epochs take receipts in the order they were answered).
+    return pool.preparedQuery("INSERT INTO receipts (request_id, leaf, body, tenant_id) "
+            + "SELECT id, leaf, body::jsonb, tenant FROM unnest($1::text[], $2::bytea[], $3::text[], $4::text[]) "
+            + "WITH ORDINALITY AS t(id, leaf, body, tenant, n) ORDER BY n ON CONFLICT (request_id) DO NOTHING")
+        .execute(columns)
+        .map(rows -> rows.rowCount());
+  }
+
+  /** See {@link Backlog}: one query over the partial indexes. */
+  public Future<Backlog> backlog() {
+    return pool.query("SELECT (SELECT count(*) FROM receipts WHERE epoch IS NULL) AS unassigned, "
+            + "(SELECT COALESCE(EXTRACT(EPOCH FROM now() - min(recorded_at)) * 1000, 0)::bigint FROM receipts "
+            + "WHERE epoch IS NULL) AS unassigned_ms, "
+            + "(SELECT count(*) FROM receipt_epochs WHERE tx_hash IS NULL) AS unanchored, "
+            + "(SELECT COALESCE(EXTRACT(EPOCH FROM now() - min(closed_at)) * 1000, 0)::bigint FROM receipt_epochs "
+            + "WHERE tx_hash IS NULL) AS unanchored_ms").execute()
+        .map(rows -> {
+          Row r = rows.iterator().next();
+          return new Backlog(r.getLong("unassigned"), r.getLong("unassigned_ms"), r.getLong("unanchored"),
+              r.getLong("unanchored_ms"));
+        });
+  }
+
+  /** Counts a failed anchoring attempt of {@code epoch} and keeps its error (what {@code /api/receipts} shows). */
+  public Future<Void> anchorFailed(long epoch, String error) {
+    String kept = error == null ? "unknown error" : error.length() > 500 ? error.substring(0, 500) : error;
+    return pool.preparedQuery("UPDATE receipt_epochs SET anchor_attempts = anchor_attempts + 1, anchor_error = $2 "
+            + "WHERE epoch = $1 AND tx_hash IS NULL")
+        .execute(Tuple.of(epoch, kept)).mapEmpty();
+  }
+
+  /**
    * Puts up to {@code maxReceipts} of the oldest unassigned receipts into the next epoch and stores its root;
    * empty when there is nothing to close.
    */
@@ -57,20 +150,19 @@ public final class ReceiptLedger {
         .compose(locked -> conn.preparedQuery("SELECT body FROM receipts WHERE epoch IS NULL ORDER BY seq LIMIT $1")
             .execute(Tuple.of(maxReceipts)))
         .compose(rows -> {
-          List<Receipt> receipts = new ArrayList<>();
+          List<io.vertx.core.json.JsonObject> bodies = new ArrayList<>();
           for (Row row : rows) {
-            receipts.add(Receipt.fromJson(row.getJsonObject("body")));
+            bodies.add(row.getJsonObject("body"));
           }
-          if (receipts.isEmpty()) {
+          if (bodies.isEmpty()) {
             return Future.succeededFuture(Optional.<ReceiptEpoch>empty());
           }
           return conn.query("SELECT COALESCE(MAX(epoch), 0) + 1 AS next FROM receipt_epochs").execute()
-              .compose(next -> build(next.iterator().next().getLong("next"), receipts))
+              .compose(next -> build(next.iterator().next().getLong("next"), bodies))
               .compose(epoch -> conn.preparedQuery("INSERT INTO receipt_epochs (epoch, root, receipts) VALUES ($1, $2, $3)")
                   .execute(Tuple.of(epoch.epoch(), Buffer.buffer(epoch.root()), epoch.count()))
                   .compose(inserted -> conn.preparedQuery("UPDATE receipts SET epoch = $1 WHERE request_id = ANY($2)")
-                      .execute(Tuple.tuple().addLong(epoch.epoch())
-                          .addArrayOfString(receipts.stream().map(Receipt::requestId).toArray(String[]::new))))
+                      .execute(Tuple.tuple().addLong(epoch.epoch()).addArrayOfString(epoch.requestIds())))
                   .map(updated -> Optional.of(epoch)));
         }));
   }
@@ -97,7 +189,8 @@ public final class ReceiptLedger {
 
   /** The receipt of {@code requestId}, with its proof once its epoch is closed; empty when unknown. */
   public Future<Optional<Stored>> find(String requestId) {
-    return pool.preparedQuery("SELECT r.body, r.epoch, e.tx_hash, e.block_number FROM receipts r "
+    return pool.preparedQuery("SELECT r.body, r.epoch, r.tenant_id, e.tx_hash, e.block_number, e.anchor_attempts, "
+            + "e.anchor_error FROM receipts r "
             + "LEFT JOIN receipt_epochs e ON e.epoch = r.epoch WHERE r.request_id = $1")
         .execute(Tuple.of(requestId))
         .compose(rows -> {
@@ -109,22 +202,39 @@ public final class ReceiptLedger {
           Optional<String> tx = Optional.ofNullable(row.getString("tx_hash"));
           Optional<Long> block = Optional.ofNullable(row.getLong("block_number"));
           Long epoch = row.getLong("epoch");
+          Optional<String> tenant = Optional.ofNullable(row.getString("tenant_id"));
+          Anchoring anchoring = epoch == null ? Anchoring.NONE
+              : new Anchoring(row.getInteger("anchor_attempts"), row.getString("anchor_error"));
           if (epoch == null) {
-            return Future.succeededFuture(Optional.of(new Stored(receipt, Optional.empty(), tx, block)));
+            return Future.succeededFuture(Optional.of(new Stored(receipt, Optional.empty(), tx, block, tenant, anchoring)));
+          }
+          ReceiptEpoch cached;
+          synchronized (built) {
+            cached = built.get(epoch);
+          }
+          if (cached != null) {
+            return Future.succeededFuture(Optional.of(new Stored(receipt, cached.proven(requestId), tx, block, tenant,
+                anchoring)));
           }
           return pool.preparedQuery("SELECT body FROM receipts WHERE epoch = $1 ORDER BY seq").execute(Tuple.of(epoch))
               .compose(members -> {
-                List<Receipt> all = new ArrayList<>();
+                List<io.vertx.core.json.JsonObject> bodies = new ArrayList<>();
                 for (Row m : members) {
-                  all.add(Receipt.fromJson(m.getJsonObject("body")));
+                  bodies.add(m.getJsonObject("body"));
                 }
-                return build(epoch, all);
+                return build(epoch, bodies);
               })
-              .map(built -> Optional.of(new Stored(receipt, built.proven(requestId), tx, block)));
+              .onSuccess(tree -> {
+                synchronized (built) {
+                  built.put(epoch, tree);
+                }
+              })
+              .map(tree -> Optional.of(new Stored(receipt, tree.proven(requestId), tx, block, tenant, anchoring)));
         });
   }
 
-  private Future<ReceiptEpoch> build(long epoch, List<Receipt> receipts) {
-    return vertx.executeBlocking(() -> ReceiptEpoch.of(epoch, receipts), false);
+  /** Reading and hashing an epoch's receipts (up to thousands) belongs on a worker thread. */
+  private Future<ReceiptEpoch> build(long epoch, List<io.vertx.core.json.JsonObject> bodies) {
+    return vertx.executeBlocking(() -> ReceiptEpoch.of(epoch, bodies.stream().map(Receipt::fromJson).toList()), false);
   }
 }

@@ -76,6 +76,48 @@ class ReceiptLedgerIT {
     }
   }
 
+  @Test
+  void aConsumerBatchIsRecordedOnceWithItsTenantAndTheOutboxKeepsFailures() throws Exception {
+    Vertx vertx = Vertx.vertx();
+    try (TestDatabase db = TestDatabase.create()) {
+      Database database = Database.open(vertx, db.settings()).await(60, TimeUnit.SECONDS);
+      try {
+        ReceiptLedger ledger = new ReceiptLedger(vertx, database.pool());
+        assertEquals(0, Eventually.await(ledger.recordAll(List.of())));
+        List<ReceiptLedger.Entry> batch = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+          batch.add(new ReceiptLedger.Entry(receipt("b-" + i, i), i % 2 == 0 ? "acme" : null));
+        }
+        batch.add(new ReceiptLedger.Entry(receipt("b-1", 999), "intruder")); // the same id twice in one batch
+        assertEquals(6, Eventually.await(ledger.recordAll(batch)));
+        assertEquals(0, Eventually.await(ledger.recordAll(batch)), "a redelivered batch records nothing");
+        ReceiptLedger.Stored one = Eventually.await(ledger.find("b-1")).orElseThrow();
+        assertEquals(1, one.receipt().chargeMicroUsd(), "the first receipt of an id stays");
+        assertTrue(one.tenantId().isEmpty(), "platform keys have no tenant");
+        assertEquals(Optional.of("acme"), Eventually.await(ledger.find("b-2")).orElseThrow().tenantId());
+        ReceiptLedger.Backlog backlog = Eventually.await(ledger.backlog());
+        assertEquals(6, backlog.unassigned());
+        assertEquals(0, backlog.unanchored());
+
+        ReceiptEpoch epoch = Eventually.await(ledger.closeEpoch(4)).orElseThrow();
+        assertEquals(List.of("b-0", "b-1", "b-2", "b-3"), List.of("b-0", "b-1", "b-2", "b-3").stream()
+            .filter(id -> epoch.proven(id).isPresent()).toList(), "the oldest receipts, in the batch's order");
+        Eventually.await(ledger.anchorFailed(epoch.epoch(), "ConnectException: Failed to connect"));
+        Eventually.await(ledger.anchorFailed(epoch.epoch(), "x".repeat(2_000)));
+        ReceiptLedger.Stored queued = Eventually.await(ledger.find("b-0")).orElseThrow();
+        assertEquals(2, queued.anchoring().attempts());
+        assertEquals(500, queued.anchoring().lastError().length(), "errors are kept bounded");
+        backlog = Eventually.await(ledger.backlog());
+        assertEquals(2, backlog.unassigned());
+        assertEquals(1, backlog.unanchored());
+      } finally {
+        database.close().await(30, TimeUnit.SECONDS);
+      }
+    } finally {
+      vertx.close().await(30, TimeUnit.SECONDS);
+    }
+  }
+
   private static Receipt receipt(String id, long charge) {
     return new Receipt(id, "fn", 1, "ab".repeat(32), null, "cd".repeat(32), List.of("w-1"), "{\"sig\":\"x\"}", "agree",
         1, charge, Instant.parse("2026-12-05T01:00:00Z"));

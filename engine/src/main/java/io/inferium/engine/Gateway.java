@@ -73,6 +73,7 @@ public final class Gateway {
   private ScaleController scaler;
   private Tiers tiers;
   private UsageMeter meter;
+  private io.inferium.engine.receipts.ReceiptService receipts;
   private EventLog events;
   private DeployPipeline pipeline;
   private FunctionStore store;
@@ -124,6 +125,9 @@ public final class Gateway {
             log.info("Event stream: {}", events.description());
             meter = new UsageMeter(vertx, d.pool(), events, metrics.registry())
                 .payouts(new PayoutLedger(RevenueSplit.DEFAULT, config.burnPlatformShare()));
+            // Receipts: a consumer group of their own on the completions topic, never on the request path.
+            receipts = new io.inferium.engine.receipts.ReceiptService(vertx, d.pool(), events, metrics.registry(),
+                config.receipts());
             supervisor.onAttach(link -> ledger.register(link.workerId(), link.hello().getString("public_key"))
                 .onFailure(err -> log.warn("Could not register node {}: {}", link.workerId(), err.toString())));
             supervisor.onDetach(ledger::detach);
@@ -161,14 +165,15 @@ public final class Gateway {
                     tiers, ledger, supervisor, meter, events, new Invoices(d.pool(), RevenueSplit.DEFAULT), metrics, engineMetrics,
                     dispatcher::anyWorker, VERSION,
                     new HttpVerticle.Text(generations, new Embeddings(generations), textMetrics,
-                        new LogLikelihoods(generations)), remoteNodes),
+                        new LogLikelihoods(generations)), remoteNodes, receipts),
                 new HttpVerticle.Listen(config.host(), config.port(), config.maxUploadBytes(), config.maxRequestBytes(),
                     dataDir.resolve("uploads"), config.edges().http(), config.maxPromptBytes()));
             return vertx.executeBlocking(() -> {
                   io.inferium.functions.seal.NodeKeys.warmUp(); // hellos are verified on event loops
                   return null;
                 }, false)
-                .compose(v -> ledger.load()).compose(v -> meter.start()).compose(v -> supervisor.start())
+                .compose(v -> ledger.load()).compose(v -> meter.start()).compose(v -> receipts.start())
+                .compose(v -> supervisor.start())
                 .compose(v -> remoteNodes == null ? Future.succeededFuture() : remoteNodes.start())
                 .onSuccess(v -> scaler.start())
                 .compose(v -> pipeline.resumePending())
@@ -217,6 +222,11 @@ public final class Gateway {
     return remoteNodes;
   }
 
+  /** Receipts of answered requests, their epochs and (when a chain is configured) their anchoring. */
+  public io.inferium.engine.receipts.ReceiptService receipts() {
+    return receipts;
+  }
+
   public WorkerSupervisor supervisor() {
     return supervisor;
   }
@@ -260,6 +270,9 @@ public final class Gateway {
     }
     if (meter != null) {
       f = f.compose(v -> meter.stop()).otherwiseEmpty();
+    }
+    if (receipts != null) {
+      f = f.compose(v -> receipts.stop()).otherwiseEmpty();
     }
     if (events != null) {
       f = f.compose(v -> events.close()).otherwiseEmpty();

@@ -34,6 +34,7 @@ import java.nio.file.Path;
  *                 context length gets less ({@code PromptLimits})
  * @param nodePort the remote node port (TLS, challenge–response); null when off (the default)
  * @param standbySandboxes sandbox workers kept started for deploy-time verification
+ * @param receipts receipt epochs and, when a chain is configured, anchoring (issue 13)
  */
 public record ServerConfig(
     String host,
@@ -61,7 +62,8 @@ public record ServerConfig(
     SandboxSettings sandbox,
     long maxPromptBytes,
     io.inferium.engine.gateway.NodePortSettings nodePort,
-    int standbySandboxes) {
+    int standbySandboxes,
+    io.inferium.engine.receipts.ReceiptSettings receipts) {
 
   public static final String DEFAULT_HOST = "127.0.0.1";
   public static final int DEFAULT_PORT = 8080;
@@ -110,6 +112,7 @@ public record ServerConfig(
     private long maxPromptBytes = DEFAULT_MAX_PROMPT_BYTES;
     private io.inferium.engine.gateway.NodePortSettings nodePort;
     private int standbySandboxes = SupervisorSettings.DEFAULT_STANDBY_SANDBOXES;
+    private io.inferium.engine.receipts.ReceiptSettings receipts = io.inferium.engine.receipts.ReceiptSettings.defaults();
     private final java.util.Map<Integer, String> testFaults = new java.util.HashMap<>();
     private io.inferium.verifier.LedgerSettings ledger = io.inferium.verifier.LedgerSettings.defaults();
 
@@ -143,6 +146,8 @@ public record ServerConfig(
     /** Sandbox workers kept started for deploys (0: one is started per deploy). */
     public Builder standbySandboxes(int v) { standbySandboxes = v; return this; }
     /** For tests only: the worker in pool slot {@code slot} (1-based) perturbs its outputs. */
+    /** Receipt epochs and anchoring; default: epochs of 1024 receipts or 60 s, no chain. */
+    public Builder receipts(io.inferium.engine.receipts.ReceiptSettings v) { receipts = v; return this; }
     public Builder testFault(int slot, String fault) { testFaults.put(slot, fault); return this; }
     public Builder idleUnloadMs(long v) { idleUnloadMs = v; return this; }
     public Builder scaleUpAfterMs(long v) { scaleUpAfterMs = v; return this; }
@@ -156,7 +161,7 @@ public record ServerConfig(
           ledger, kafka, burnPlatformShare, edges, new SandboxSettings(workerSandbox, workerMemoryBytes, workerCpus,
               SandboxSettings.DEFAULT_UID_BASE, dataDir.resolve("models"), dataDir.resolve("workers"),
               SandboxSettings.DEFAULT_MAX_FILE_BYTES, SandboxSettings.DEFAULT_MAX_OPEN_FILES, SandboxSettings.DEFAULT_MAX_THREADS),
-          maxPromptBytes, nodePort, standbySandboxes);
+          maxPromptBytes, nodePort, standbySandboxes, receipts);
     }
   }
 

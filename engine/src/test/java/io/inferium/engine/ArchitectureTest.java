@@ -103,7 +103,7 @@ class ArchitectureTest {
     noClasses().that().resideInAnyPackage(NODE)
         .should().dependOnClassesThat().resideInAnyPackage(
             "io.inferium.engine..", "io.inferium.infra..", "io.inferium.verifier..", "io.inferium.scoring..",
-            "io.inferium.chain..", "io.inferium.loadtest..", "io.vertx.sqlclient..", "io.vertx.pgclient..",
+            "io.inferium.chain..", "org.web3j..", "io.inferium.loadtest..", "io.vertx.sqlclient..", "io.vertx.pgclient..",
             "io.vertx.kafka..", "org.apache.kafka..", "org.flywaydb..")
         .check(functionsAndNode);
   }

@@ -40,15 +40,19 @@ public final class Anvil implements AutoCloseable {
   private static final BigInteger PRIORITY_FEE = BigInteger.valueOf(1_000_000_000L);
   private static final BigInteger GAS_LIMIT = BigInteger.valueOf(6_000_000L);
 
-  private final Process process;
+  private volatile Process process;
+  private final int port;
+  private final Path stateFile;
   private final HttpService service;
   private final Web3j web3j;
   private final long chainId;
   private final String rpcUrl;
 
-  private Anvil(Process process, String rpcUrl) {
+  private Anvil(Process process, int port, Path stateFile) {
     this.process = process;
-    this.rpcUrl = rpcUrl;
+    this.port = port;
+    this.stateFile = stateFile;
+    this.rpcUrl = "http://127.0.0.1:" + port;
     this.service = new HttpService(rpcUrl);
     this.web3j = Web3j.build(service);
     this.chainId = awaitChainId();
@@ -56,17 +60,48 @@ public final class Anvil implements AutoCloseable {
 
   /** Starts Anvil and returns once it answers {@code eth_chainId}. */
   public static Anvil start() throws IOException {
+    return start(null);
+  }
+
+  /**
+   * Starts Anvil keeping its chain in {@code stateFile} ({@code --state}: loaded at start, written when the process
+   * is stopped), so that {@link #stop()} then {@link #restart()} bring back the same chain on the same port.
+   */
+  public static Anvil start(Path stateFile) throws IOException {
     int port = freePort();
-    Process process = new ProcessBuilder(binary(), "--host", "127.0.0.1", "--port", String.valueOf(port), "--accounts", "0")
-        .redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-        .start();
+    Process process = launch(port, stateFile);
     try {
-      return new Anvil(process, "http://127.0.0.1:" + port);
+      return new Anvil(process, port, stateFile);
     } catch (RuntimeException | Error e) {
       kill(process);
       throw e;
     }
+  }
+
+  private static Process launch(int port, Path stateFile) throws IOException {
+    List<String> command = new java.util.ArrayList<>(List.of(binary(), "--host", "127.0.0.1", "--port",
+        String.valueOf(port), "--accounts", "0"));
+    if (stateFile != null) {
+      command.addAll(List.of("--state", stateFile.toString()));
+    }
+    return new ProcessBuilder(command)
+        .redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+        .start();
+  }
+
+  /** Stops the node (SIGTERM: a node started with a state file writes it); its RPC port refuses connections. */
+  public void stop() {
+    kill(process);
+  }
+
+  /** Starts the node again on the same port, from its state file (a node without one comes back empty). */
+  public void restart() throws IOException {
+    if (process.isAlive()) {
+      throw new IllegalStateException("anvil is still running; stop() it first");
+    }
+    process = launch(port, stateFile);
+    awaitChainId();
   }
 
   /** The Anvil process (tests check it is gone after {@link #close()}). */

@@ -8,7 +8,8 @@ import picocli.CommandLine.ScopeType;
 /** {@code inferium}: the entry point for the server and the thin HTTP clients (workers run from inferium-node.jar, {@code io.inferium.node.NodeMain}). */
 @Command(name = "inferium", mixinStandardHelpOptions = true, versionProvider = Main.BuildVersion.class,
     description = "Serverless inference engine: ONNX models as functions behind KServe v2.",
-    subcommands = {ServeCommand.class, DemoCommand.class, DeployCommand.class, InvokeCommand.class})
+    subcommands = {ServeCommand.class, DemoCommand.class, DeployCommand.class, InvokeCommand.class,
+        ChainCommand.class, VerifyReceiptCommand.class})
 public final class Main {
 
   /** {@code inferium --version}: the version the build was made from. */
@@ -34,7 +35,18 @@ public final class Main {
     }
     // Before the first logger: logback reads the property when it configures itself.
     System.setProperty(LOG_FORMAT_PROPERTY, format);
-    System.exit(new CommandLine(new Main()).execute(args));
+    System.exit(commandLine().execute(args));
+  }
+
+  /** The command line, where a bad flag value ({@link IllegalArgumentException}) is one line on stderr and exit 2. */
+  static CommandLine commandLine() {
+    return new CommandLine(new Main()).setExecutionExceptionHandler((e, cmd, parsed) -> {
+      if (e instanceof IllegalArgumentException) {
+        cmd.getErr().println("inferium " + cmd.getCommandName() + ": " + e.getMessage());
+        return 2;
+      }
+      throw e;
+    });
   }
 
   /** The log format the arguments (or else the environment) ask for; null when it is neither text nor json. */

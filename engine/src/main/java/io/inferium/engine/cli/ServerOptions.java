@@ -94,6 +94,43 @@ final class ServerOptions {
   @Option(names = "--node-min-stake", defaultValue = "${env:INFERIUM_NODE_MIN_STAKE:-1000000}", description = "Stake in micro-USD a remote node needs before it is eligible for work (default ${DEFAULT-VALUE}).")
   long nodeMinStake;
 
+  @Option(names = "--chain-rpc", defaultValue = "${env:INFERIUM_CHAIN_RPC}", description = "JSON-RPC URL of the EVM chain receipt roots are anchored on (with --chain-key-file and --chain-deployment); anchoring off when absent (env INFERIUM_CHAIN_RPC). See docs/CHAIN.md.")
+  String chainRpc;
+
+  @Option(names = "--chain-key-file", defaultValue = "${env:INFERIUM_CHAIN_KEY_FILE}", description = "File holding the anchoring key (64 hex digits); it needs ANCHOR_ROLE on the anchor contract (env INFERIUM_CHAIN_KEY_FILE).")
+  Path chainKeyFile;
+
+  @Option(names = "--chain-deployment", defaultValue = "${env:INFERIUM_CHAIN_DEPLOYMENT}", description = "The contracts' addresses, as `inferium chain deploy` writes them (env INFERIUM_CHAIN_DEPLOYMENT).")
+  Path chainDeployment;
+
+  @Option(names = "--chain-confirmations", defaultValue = "${env:INFERIUM_CHAIN_CONFIRMATIONS:-1}", description = "Blocks, the commit's own included, before a root counts as anchored (default ${DEFAULT-VALUE}).")
+  int chainConfirmations;
+
+  @Option(names = "--receipt-epoch-size", defaultValue = "${env:INFERIUM_RECEIPT_EPOCH_SIZE:-1024}", description = "A receipt epoch (one Merkle root) closes at this many receipts… (default ${DEFAULT-VALUE}).")
+  int receiptEpochSize;
+
+  @Option(names = "--receipt-epoch-seconds", defaultValue = "${env:INFERIUM_RECEIPT_EPOCH_SECONDS:-60}", description = "…or once its oldest receipt is this old (default ${DEFAULT-VALUE}).")
+  double receiptEpochSeconds;
+
+  io.inferium.engine.receipts.ReceiptSettings receipts() {
+    io.inferium.engine.receipts.ReceiptSettings r = io.inferium.engine.receipts.ReceiptSettings.defaults()
+        .withEpoch(receiptEpochSize, Math.round(receiptEpochSeconds * 1000));
+    String rpc = blankToNull(chainRpc);
+    Path key = blankPath(chainKeyFile);
+    Path deployment = blankPath(chainDeployment);
+    if (rpc == null) {
+      if (key != null || deployment != null) {
+        throw new IllegalArgumentException("--chain-key-file and --chain-deployment need --chain-rpc");
+      }
+      return r;
+    }
+    if (key == null || deployment == null) {
+      throw new IllegalArgumentException("--chain-rpc needs --chain-key-file and --chain-deployment");
+    }
+    return r.withChain(new io.inferium.engine.receipts.ReceiptSettings.Chain(rpc, key, deployment, chainConfirmations,
+        io.inferium.engine.receipts.ReceiptSettings.Chain.DEFAULT_CONFIRMATION_LIMIT_MS));
+  }
+
   io.inferium.engine.Gateway.Drain drain() {
     return new io.inferium.engine.Gateway.Drain(Math.max(0, drainDelayMs), Math.max(0, drainGraceMs));
   }
@@ -121,6 +158,7 @@ final class ServerOptions {
       b.nodePort(io.inferium.engine.gateway.NodePortSettings.on(nodePort).withHost(nodeHost)
           .withCertificate(blankPath(nodeTlsCert), blankPath(nodeTlsKey)).withMinStake(nodeMinStake));
     }
+    b.receipts(receipts());
     return b.build();
   }
 

@@ -14,7 +14,7 @@ import picocli.CommandLine;
 class CliHelpTest {
 
   @ParameterizedTest
-  @ValueSource(strings = {"serve", "demo", "deploy", "invoke"})
+  @ValueSource(strings = {"serve", "demo", "deploy", "invoke", "chain", "verify-receipt"})
   void helpPrintsUsageAndExitsZero(String command) {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
@@ -37,5 +37,13 @@ class CliHelpTest {
     int code = new CommandLine(new Main()).setOut(new PrintWriter(out)).execute("--version");
     assertEquals(0, code);
     assertTrue(out.toString().strip().matches("inferium \\d+\\.\\d+\\.\\d+(-SNAPSHOT)?"), out.toString());
+  }
+
+  @Test
+  void aBadFlagValueIsOneLineAndExitTwo() {
+    StringWriter err = new StringWriter();
+    CommandLine cli = Main.commandLine().setErr(new PrintWriter(err));
+    assertEquals(2, cli.execute("serve", "--chain-rpc", "http://127.0.0.1:1"));
+    assertEquals("inferium serve: --chain-rpc needs --chain-key-file and --chain-deployment", err.toString().strip());
   }
 }

@@ -48,4 +48,26 @@ class ServerOptionsTest {
     org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> parse("--worker-memory", "lots"));
     org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> parse("--worker-sandbox", "maybe"));
   }
+
+  @Test
+  void chainAndEpochFlagsReachTheConfigAndHalfAChainIsRefused() {
+    ServerConfig config = parse("--chain-rpc", "http://127.0.0.1:8545", "--chain-key-file", "k.hex",
+        "--chain-deployment", "deployment.json", "--chain-confirmations", "3", "--receipt-epoch-size", "16",
+        "--receipt-epoch-seconds", "2.5");
+    assertEquals("http://127.0.0.1:8545", config.receipts().chain().rpcUrl());
+    assertEquals(java.nio.file.Path.of("k.hex"), config.receipts().chain().keyFile());
+    assertEquals(java.nio.file.Path.of("deployment.json"), config.receipts().chain().deploymentFile());
+    assertEquals(3, config.receipts().chain().confirmations());
+    assertEquals(16, config.receipts().epochSize());
+    assertEquals(2_500, config.receipts().epochMs());
+    IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> parse("--chain-rpc", "http://127.0.0.1:8545"));
+    assertTrue(e.getMessage().contains("--chain-key-file"), e.getMessage());
+    e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> parse("--chain-key-file", "k.hex"));
+    assertTrue(e.getMessage().contains("--chain-rpc"), e.getMessage());
+    if (System.getenv("INFERIUM_CHAIN_RPC") == null) {
+      assertNull(parse().receipts().chain(), "anchoring off by default");
+    }
+  }
 }

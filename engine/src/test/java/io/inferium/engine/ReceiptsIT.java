@@ -1,0 +1,275 @@
+package io.inferium.engine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.inferium.chain.Deployment;
+import io.inferium.chain.Receipt;
+import io.inferium.chain.ReceiptCheck;
+import io.inferium.chain.contracts.ReceiptAnchor;
+import io.inferium.chain.testing.Anvil;
+import io.inferium.engine.cli.Main;
+import io.inferium.engine.receipts.ReceiptSettings;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.web3j.abi.EventEncoder;
+import org.web3j.crypto.Credentials;
+import org.web3j.protocol.Web3j;
+import org.web3j.protocol.core.DefaultBlockParameter;
+import org.web3j.protocol.core.DefaultBlockParameterName;
+import org.web3j.protocol.core.methods.request.EthFilter;
+import org.web3j.protocol.core.methods.response.EthLog;
+import org.web3j.protocol.core.methods.response.Log;
+import org.web3j.protocol.http.HttpService;
+import org.web3j.utils.Numeric;
+import picocli.CommandLine;
+
+/**
+ * Receipts end to end against a real Anvil: `inferium chain deploy` deploys the contracts; a gateway with small
+ * epochs answers requests; every receipt from {@code GET /api/receipts/{id}} verifies from a fresh client holding
+ * only the RPC URL and the anchor address (ReceiptCheck, and `inferium verify-receipt` by file and by id); tampered
+ * ones do not; another tenant gets 404. Then Anvil is stopped (its state kept in a file), requests go on and all
+ * succeed, epochs close and fail to anchor; Anvil comes back with the same chain on the same port and every pending
+ * root is anchored afterwards, each epoch exactly once on chain.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ReceiptsIT {
+
+  private Path dir;
+  private Anvil anvil;
+  private Path keyFile;
+  private Path deploymentFile;
+  private Deployment deployment;
+  private TestGateway gw;
+  private String acme;
+  private String globex;
+  private final List<String> acmeRequests = new ArrayList<>();
+
+  @BeforeAll
+  void start() throws Exception {
+    dir = Files.createTempDirectory("receipts-it-");
+    anvil = Anvil.start(dir.resolve("anvil-state.json"));
+    Credentials deployer = anvil.fundedAccount();
+    keyFile = dir.resolve("anchor.key");
+    Files.writeString(keyFile, Numeric.toHexStringWithPrefixZeroPadded(deployer.getEcKeyPair().getPrivateKey(), 64) + "\n");
+    deploymentFile = dir.resolve("deployment.json");
+    assertEquals(0, cli("chain", "deploy", "--rpc", anvil.rpcUrl(), "--key-file", keyFile.toString(),
+        "--out", deploymentFile.toString()), "chain deploy");
+    deployment = Deployment.read(deploymentFile);
+    assertEquals(anvil.chainId(), deployment.chainId());
+    assertEquals(deployer.getAddress(), deployment.admin());
+
+    ReceiptSettings receipts = ReceiptSettings.defaults().withEpoch(4, 300).withRetry(100, 400)
+        .withChain(new ReceiptSettings.Chain(anvil.rpcUrl(), keyFile, deploymentFile, 1, 10_000));
+    gw = TestGateway.start(1, b -> b.receipts(receipts));
+    assertEquals("ready", gw.deployAndWait(new JsonObject().put("name", "adder")
+        .put("price", new JsonObject().put("per_request_micro_usd", 100)), TestGateway.model("add.onnx")).getString("state"));
+    for (String t : List.of("acme", "globex")) {
+      assertEquals(201, gw.post("/api/tenants", new JsonObject().put("id", t).encode()).statusCode());
+    }
+    acme = gw.newKey("acme", "user");
+    globex = gw.newKey("globex", "user");
+  }
+
+  @AfterAll
+  void stop() throws Exception {
+    try {
+      if (gw != null) {
+        gw.close();
+      }
+    } finally {
+      if (anvil != null) {
+        anvil.close();
+      }
+    }
+  }
+
+  @Test
+  @Order(1)
+  void everyReceiptVerifiesFromAFreshClientAndTamperedOnesDoNot() throws Exception {
+    acmeRequests.addAll(infer(acme, 10));
+    List<JsonObject> receipts = awaitAnchored(acme, acmeRequests);
+    Web3j fresh = Web3j.build(new HttpService(anvil.rpcUrl()));
+    try {
+      for (JsonObject r : receipts) {
+        assertTrue(check(fresh, r), "receipt " + r.getString("request_id") + " verifies on chain");
+        JsonObject receipt = r.getJsonObject("receipt");
+        assertEquals("adder", receipt.getString("function"));
+        assertEquals(100, receipt.getLong("charge_micro_usd"));
+        assertEquals(64, receipt.getString("input_sha256").length());
+        assertEquals(64, receipt.getString("output_sha256").length());
+        assertEquals(deployment.anchor(), r.getJsonObject("anchoring").getString("contract"));
+        assertTrue(r.getJsonObject("anchoring").getString("tx_hash").startsWith("0x"));
+      }
+      JsonObject one = receipts.get(3);
+      assertFalse(check(fresh, tamper(one, "charge_micro_usd", 0L)), "changed charge");
+      assertFalse(check(fresh, tamper(one, "output_sha256", "ee".repeat(32))), "changed output digest");
+      JsonObject otherEpoch = one.copy().put("epoch", one.getLong("epoch") + 100);
+      assertFalse(check(fresh, otherEpoch), "an epoch never committed");
+    } finally {
+      fresh.shutdown();
+    }
+
+    // The CLI, as a third party runs it: by file, and by request id fetched from the gateway with the tenant's key.
+    JsonObject first = receipts.get(0);
+    Path file = dir.resolve("receipt.json");
+    Files.writeString(file, first.encodePrettily());
+    assertEquals(0, cli("verify-receipt", file.toString(), "--rpc", anvil.rpcUrl(), "--anchor", deployment.anchor()));
+    assertEquals(0, cli("verify-receipt", first.getString("request_id"), "--rpc", anvil.rpcUrl(), "--deployment",
+        deploymentFile.toString(), "--gateway", "http://127.0.0.1:" + gw.port(), "--api-key", acme));
+    Files.writeString(file, tamper(first, "units", 2L).encodePrettily());
+    assertEquals(1, cli("verify-receipt", file.toString(), "--rpc", anvil.rpcUrl(), "--anchor", deployment.anchor()),
+        "a tampered receipt is not verified");
+    assertEquals(2, cli("verify-receipt", file.toString(), "--rpc", anvil.rpcUrl()), "no contract address given");
+  }
+
+  @Test
+  @Order(2)
+  void onlyTheRequestingTenantOrAnAdminReadsAReceipt() throws Exception {
+    String id = acmeRequests.get(0);
+    assertEquals(200, get(acme, "/api/receipts/" + id).statusCode());
+    assertEquals(200, get(TestGateway.ADMIN_KEY, "/api/receipts/" + id).statusCode());
+    HttpResponse<Buffer> other = get(globex, "/api/receipts/" + id);
+    assertEquals(404, other.statusCode(), other.bodyAsString());
+    HttpResponse<Buffer> unknown = get(globex, "/api/receipts/no-such-request");
+    assertEquals(404, unknown.statusCode());
+    assertEquals(other.bodyAsJsonObject().getValue("error").toString().replace(id, "X"),
+        unknown.bodyAsJsonObject().getValue("error").toString().replace("no-such-request", "X"),
+        "another tenant's receipt is indistinguishable from an unknown one");
+    HttpResponse<Buffer> bad = get(acme, "/api/receipts/" + "x".repeat(129));
+    assertEquals(400, bad.statusCode());
+    assertTrue(bad.bodyAsString().contains("request id"), bad.bodyAsString());
+    HttpResponse<Buffer> anonymous = gw.client.get(gw.port(), "127.0.0.1", "/api/receipts/" + id).send()
+        .await(30, TimeUnit.SECONDS);
+    assertEquals(401, anonymous.statusCode());
+  }
+
+  @Test
+  @Order(3)
+  void anRpcOutageFailsNoRequestAndPendingRootsAnchorAfterwardsOnce() throws Exception {
+    double rpcErrorsBefore = gw.metrics.registry().counter("inferium.chain.rpc.errors").count();
+    anvil.stop();
+    long down = System.nanoTime();
+    List<String> during = infer(acme, 12); // every one answered 200 (asserted in infer)
+    // Epochs close while the chain is away and their anchoring fails, is counted and retried (7 attempts with
+    // 100-400 ms backoff: the chain stays away about 2.5 s).
+    // (The oldest unanchored epoch holds the first of them: later epochs wait behind it, in order.)
+    TestGateway.poll("epochs closed and anchoring retried during the outage", () -> get(acme, "/api/receipts/"
+        + during.get(0)).bodyAsJsonObject(), r -> r.getJsonObject("anchoring").getInteger("attempts", 0) >= 7);
+    assertTrue(gw.metrics.registry().counter("inferium.chain.rpc.errors").count() >= rpcErrorsBefore + 7);
+    anvil.restart();
+    long downMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - down);
+    List<JsonObject> after = awaitAnchored(acme, during);
+
+    // Every epoch the gateway anchored is on chain exactly once, in the transaction the gateway recorded.
+    Map<Long, String> txByEpoch = new TreeMap<>();
+    List<String> all = new ArrayList<>(acmeRequests);
+    all.addAll(during);
+    for (JsonObject r : awaitAnchored(acme, all)) {
+      String previous = txByEpoch.put(r.getLong("epoch"), r.getJsonObject("anchoring").getString("tx_hash"));
+      assertTrue(previous == null || previous.equals(txByEpoch.get(r.getLong("epoch"))));
+    }
+    Web3j fresh = Web3j.build(new HttpService(anvil.rpcUrl()));
+    try {
+      EthLog logs = fresh.ethGetLogs(new EthFilter(DefaultBlockParameter.valueOf(BigInteger.valueOf(deployment.fromBlock())),
+          DefaultBlockParameterName.LATEST, deployment.anchor())
+          .addSingleTopic(EventEncoder.encode(ReceiptAnchor.ROOTCOMMITTED_EVENT))).send();
+      Map<Long, List<String>> committed = logs.getLogs().stream().map(l -> (Log) l.get())
+          .collect(Collectors.groupingBy(l -> Numeric.toBigInt(l.getTopics().get(1)).longValueExact(), TreeMap::new,
+              Collectors.mapping(Log::getTransactionHash, Collectors.toList())));
+      for (Map.Entry<Long, String> e : txByEpoch.entrySet()) {
+        assertEquals(List.of(e.getValue()), committed.get(e.getKey()), "epoch " + e.getKey() + " committed once, by the recorded tx");
+      }
+      for (JsonObject r : after) {
+        assertTrue(check(fresh, r), "receipt answered during the outage verifies: " + r.getString("request_id"));
+      }
+    } finally {
+      fresh.shutdown();
+    }
+    // The outbox drains and the metrics say so (gauges are refreshed by the closer's next look).
+    TestGateway.poll("outbox empty in the metrics", () -> gw.metrics.registry().get("inferium.chain.epochs.unanchored")
+        .gauge().value(), v -> v == 0.0);
+    assertTrue(gw.metrics.registry().counter("inferium.chain.epochs.anchored").count() >= txByEpoch.size());
+    assertTrue(gw.metrics.registry().counter("inferium.chain.receipts.recorded").count() >= all.size());
+    String scrape = gw.get("/metrics").bodyAsString();
+    for (String name : List.of("inferium_chain_receipts_pending", "inferium_chain_epochs_anchored_total",
+        "inferium_chain_anchor_lag_seconds", "inferium_chain_rpc_errors_total")) {
+      assertTrue(scrape.contains(name), name + " in /metrics");
+    }
+    System.out.printf("ReceiptsIT: RPC down %d ms; %d epochs anchored for %d receipts%n", downMs, txByEpoch.size(), all.size());
+  }
+
+  private List<String> infer(String key, int n) throws Exception {
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      HttpResponse<Buffer> resp = gw.postAs(key, "/v2/models/adder/infer", addRequest(i));
+      assertEquals(200, resp.statusCode(), resp.bodyAsString());
+      String id = resp.getHeader("X-Inferium-Request-Id");
+      assertNotNull(id);
+      ids.add(id);
+    }
+    return ids;
+  }
+
+  private static JsonObject addRequest(int i) {
+    JsonObject tensor = new JsonObject().put("shape", new JsonArray().add(1).add(4)).put("datatype", "FP32")
+        .put("data", new JsonArray().add(i).add(2.0).add(3.0).add(4.0));
+    return new JsonObject().put("inputs", new JsonArray().add(tensor.copy().put("name", "a")).add(tensor.copy().put("name", "b")));
+  }
+
+  private HttpResponse<Buffer> get(String key, String path) throws Exception {
+    return gw.client.get(gw.port(), "127.0.0.1", path).bearerTokenAuthentication(key).send().await(30, TimeUnit.SECONDS);
+  }
+
+  private List<JsonObject> awaitAnchored(String key, List<String> ids) throws Exception {
+    List<JsonObject> out = new ArrayList<>();
+    for (String id : ids) {
+      out.add(TestGateway.poll("receipt " + id + " anchored", () -> {
+        HttpResponse<Buffer> r = get(key, "/api/receipts/" + id);
+        return r.statusCode() == 200 ? r.bodyAsJsonObject() : new JsonObject();
+      }, r -> "anchored".equals(r.getString("status"))));
+    }
+    return out;
+  }
+
+  /** What a third party does with a saved receipt: the receipt's fields, its proof, the epoch; nothing else. */
+  private boolean check(Web3j fresh, JsonObject file) throws Exception {
+    Receipt receipt = Receipt.fromJson(file.getJsonObject("receipt"));
+    List<byte[]> proof = file.getJsonArray("proof").stream()
+        .map(p -> HexFormat.of().parseHex(((String) p).substring(2))).toList();
+    return ReceiptCheck.onChain(fresh, deployment.anchor(), file.getLong("epoch"), receipt, proof);
+  }
+
+  private static JsonObject tamper(JsonObject file, String field, Object value) {
+    JsonObject copy = file.copy();
+    copy.getJsonObject("receipt").put(field, value);
+    return copy;
+  }
+
+  private static int cli(String... args) {
+    return new CommandLine(new Main()).execute(args);
+  }
+}
