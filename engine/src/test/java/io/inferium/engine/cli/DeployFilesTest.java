@@ -65,9 +65,7 @@ class DeployFilesTest {
   @Test
   @SuppressWarnings("unchecked")
   void kubernetesGatewayParsesProbesHitHealthAndGraceCoversTheDrain() throws Exception {
-    Map<String, Object> deployment = document(DEPLOY.resolve("kubernetes/gateway.yaml"), "Deployment");
-    Map<String, Object> pod = (Map<String, Object>) ((Map<String, Object>) ((Map<String, Object>) deployment.get("spec"))
-        .get("template")).get("spec");
+    Map<String, Object> pod = podSpec(document(DEPLOY.resolve("kubernetes/gateway.yaml"), "Deployment"));
     Map<String, Object> container = ((List<Map<String, Object>>) pod.get("containers")).get(0);
     ServerOptions options = serve((List<String>) container.get("args"));
     long graceS = ((Number) pod.get("terminationGracePeriodSeconds")).longValue();
@@ -82,13 +80,18 @@ class DeployFilesTest {
   @Test
   @SuppressWarnings("unchecked")
   void kubernetesNodesParseWithTheNodeCommand() throws Exception {
-    Map<String, Object> daemonSet = document(DEPLOY.resolve("kubernetes/nodes.yaml"), "DaemonSet");
-    Map<String, Object> pod = (Map<String, Object>) ((Map<String, Object>) ((Map<String, Object>) daemonSet.get("spec"))
-        .get("template")).get("spec");
+    Map<String, Object> pod = podSpec(document(DEPLOY.resolve("kubernetes/nodes.yaml"), "DaemonSet"));
     Map<String, Object> container = ((List<Map<String, Object>>) pod.get("containers")).get(0);
     List<String> args = (List<String>) container.get("args");
     CommandLine.ParseResult parsed = new CommandLine(io.inferium.node.NodeMain.class).parseArgs(args.toArray(String[]::new));
     assertEquals("node", parsed.subcommand().commandSpec().name());
+  }
+
+  /** spec.template.spec of a workload (Deployment, DaemonSet). */
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> podSpec(Map<String, Object> workload) {
+    Map<String, Object> template = (Map<String, Object>) ((Map<String, Object>) workload.get("spec")).get("template");
+    return (Map<String, Object>) template.get("spec");
   }
 
   private static String value(List<String> lines, String key) {
