@@ -26,7 +26,7 @@ export async function functionPage(main, [name]) {
           h('dt', { text: 'Developer' }), h('dd', { text: fn.developer || fn.owner || 'platform' }),
           h('dt', { text: 'Visibility' }), h('dd', { text: fn.visibility }),
           h('dt', { text: 'State' }), h('dd', { text: fn.state + (fn.state_reason ? ` (${fn.state_reason})` : '') }),
-          h('dt', { text: 'Price' }), h('dd', { 'data-testid': 'price', text: priceText(fn.price) }),
+          h('dt', { text: 'Price' }), h('dd', { 'data-testid': 'price', text: priceText(fn.price, fn.kind) }),
           h('dt', { text: 'Verification' }), h('dd', { text: policyText(fn.verification_policy) }),
           h('dt', { text: 'Timeout' }), h('dd', { text: `${fn.timeout_ms} ms` }),
           h('dt', { text: 'Use cases' }), h('dd', { text: (fn.use_cases || []).join(', ') || '—' }),

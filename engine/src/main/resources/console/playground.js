@@ -84,7 +84,8 @@ function tensor(main, header, fn, meta) {
       output.replaceChildren(h('h2', { text: 'Outputs' }), table(answer.outputs, [
         { key: 'name', label: 'Name' }, { key: 'datatype', label: 'Type' },
         { key: 'shape', label: 'Shape', format: r => `[${r.shape.join(', ')}]` },
-        { key: 'data', label: 'Values', format: r => h('code', { 'data-testid': 'output-values', text: preview(r.data) }) }], 'Outputs'));
+        { key: 'data', label: 'Values', format: r => h('code', { 'data-testid': 'output-values', text: preview(r.data) + labelled(fn, r) }) }],
+      'Outputs'));
       announce('Inference done');
     } catch (err) {
       output.replaceChildren(errorBox(err));
@@ -93,6 +94,12 @@ function tensor(main, header, fn, meta) {
     }
   });
   main.replaceChildren(...header, form);
+}
+
+/** A classifier's label indices with their names. */
+function labelled(fn, output) {
+  if (!fn.labels || !fn.labels.length || !output.datatype.startsWith('INT') || output.data.length > 32) return '';
+  return ` (${output.data.map(i => fn.labels[i] ?? '?').join(', ')})`;
 }
 
 function preview(data) {

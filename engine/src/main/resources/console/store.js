@@ -74,7 +74,7 @@ export async function storePage(main) {
     const by = {
       score: (a, b) => score(b) - score(a) || a.name.localeCompare(b.name),
       popularity: (a, b) => users(b) - users(a) || a.name.localeCompare(b.name),
-      price: (a, b) => priceValue(a.price) - priceValue(b.price) || a.name.localeCompare(b.name),
+      price: (a, b) => priceValue(a.price, a.kind) - priceValue(b.price, b.kind) || a.name.localeCompare(b.name),
       name: (a, b) => a.name.localeCompare(b.name),
     }[sort];
     list = [...list].sort(by);
@@ -117,7 +117,7 @@ function card(f) {
     h('dl.props', null,
       h('dt', { text: 'Score' }), h('dd', { 'data-testid': 'score', text: score }),
       h('dt', { text: 'Users' }), h('dd', { text: f.board ? String(f.board.users) : '0' }),
-      h('dt', { text: 'Price' }), h('dd', { text: priceText(f.price) }),
+      h('dt', { text: 'Price' }), h('dd', { text: priceText(f.price, f.kind) }),
       h('dt', { text: 'Verification' }), h('dd', { text: policyText(f.verification_policy) }),
       f.developer || f.owner ? h('dt', { text: 'Developer' }) : null,
       f.developer || f.owner ? h('dd', { text: f.developer || f.owner }) : null));

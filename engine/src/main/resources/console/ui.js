@@ -37,19 +37,22 @@ export function usd(micro) {
   return d === 0 ? '$0' : d < 0.01 ? `$${d.toPrecision(2)}` : `$${d.toFixed(4)}`;
 }
 
-export function priceText(price) {
+/** The price as the caller pays it; token prices only for the kinds that count tokens. */
+export function priceText(price, kind) {
   if (!price) return 'free';
+  const tokens = !kind || kind === 'text-generation' || kind === 'embedding';
   const parts = [];
   if (price.per_request_micro_usd) parts.push(`${usd(price.per_request_micro_usd)}/request`);
   if (price.per_compute_ms_micro_usd) parts.push(`${usd(price.per_compute_ms_micro_usd)}/compute ms`);
-  if (price.per_1k_tokens_micro_usd) parts.push(`${usd(price.per_1k_tokens_micro_usd)}/1k tokens`);
+  if (tokens && price.per_1k_tokens_micro_usd) parts.push(`${usd(price.per_1k_tokens_micro_usd)}/1k tokens`);
   return parts.length ? parts.join(' + ') : 'free';
 }
 
 /** The per-request price used for sorting. */
-export function priceValue(price) {
+export function priceValue(price, kind) {
   if (!price) return 0;
-  return (price.per_request_micro_usd || 0) + (price.per_compute_ms_micro_usd || 0) * 10 + (price.per_1k_tokens_micro_usd || 0);
+  const tokens = kind === 'text-generation' || kind === 'embedding' ? price.per_1k_tokens_micro_usd || 0 : 0;
+  return (price.per_request_micro_usd || 0) + (price.per_compute_ms_micro_usd || 0) * 10 + tokens;
 }
 
 export function policyText(v) {

@@ -111,6 +111,7 @@ class ConsoleIT {
         .usingAnyFreePort().build();
     browser = new ChromeDriver(service, options);
     wait = new WebDriverWait(browser, Duration.ofSeconds(20));
+    wait.pollingEvery(Duration.ofMillis(50));
   }
 
   @AfterAll
@@ -171,7 +172,7 @@ class ConsoleIT {
     WebElement key = wait.until(d -> d.findElement(By.id("key")));
     shot("signin");
     key.sendKeys(userKey, Keys.ENTER);
-    wait.until(d -> d.findElements(By.cssSelector("#results li.card")).size() >= 2);
+    wait.until(d -> cards().size() >= 2);
     assertEquals("acme · user", browser.findElement(By.cssSelector("[data-testid=who]")).getText());
     List<String> names = cards();
     assertTrue(names.containsAll(List.of("iris", "tiny-gpt")), names.toString());
@@ -190,7 +191,8 @@ class ConsoleIT {
     new Select(browser.findElement(By.id("kind"))).selectByValue("");
     wait.until(d -> cards().size() >= 2);
     new Select(browser.findElement(By.id("sort"))).selectByValue("price");
-    wait.until(d -> cards().get(cards().size() - 1).equals("iris"));
+    // iris costs $0.00025 a request; tiny-gpt $0.00001 a request plus $0.003 per 1,000 tokens.
+    wait.until(d -> cards().equals(List.of("iris", "tiny-gpt")));
 
     browser.findElement(By.linkText("iris")).click();
     wait.until(d -> d.findElement(By.tagName("h1")).getText().equals("iris"));
@@ -242,11 +244,18 @@ class ConsoleIT {
     max.clear();
     max.sendKeys("200");
     browser.findElement(By.id("prompt")).sendKeys("Tell me a long story");
+    // The tiny model writes 200 tokens in well under a second: Stop is pressed by the page's own event, at the first
+    // token, rather than raced from here.
+    ((JavascriptExecutor) browser).executeScript("""
+        const log = document.getElementById('chat-log');
+        new MutationObserver((changes, observer) => {
+          const replies = log.querySelectorAll('[data-testid=reply]');
+          if (replies.length === 1 && replies[0].textContent) { observer.disconnect(); document.getElementById('stop').click(); }
+        }).observe(log, {childList: true, subtree: true, characterData: true});""");
     browser.findElement(By.id("send")).click();
-    wait.until(d -> "streaming".equals(d.findElement(By.id("chat-state")).getText()));
-    browser.findElement(By.id("stop")).click();
     wait.until(d -> "stopped".equals(d.findElement(By.id("chat-state")).getText()));
     assertTrue(browser.findElement(By.id("send")).isEnabled());
+    assertTrue(Integer.parseInt(browser.findElement(By.id("tokens")).getText()) < 200, "stopped before the end");
   }
 
   @Test
@@ -443,7 +452,11 @@ class ConsoleIT {
   }
 
   private List<String> cards() {
-    return browser.findElements(By.cssSelector("#results li.card")).stream().map(e -> e.getAttribute("data-name")).toList();
+    // In one script: the store re-renders its cards while a search runs, which would leave element handles stale.
+    @SuppressWarnings("unchecked")
+    List<String> names = (List<String>) ((JavascriptExecutor) browser).executeScript(
+        "return [...document.querySelectorAll('#results li.card')].map(e => e.dataset.name);");
+    return names;
   }
 
   private void shot(String name) throws Exception {
