@@ -81,7 +81,8 @@ class ConsoleIT {
     userKey = gw.newKey("acme", "user");
     rivalKey = gw.newKey("rival", "developer");
     JsonObject iris = new JsonObject(Files.readString(Path.of("src/main/resources/demo/iris.json")));
-    // Three deploys at once: the verification queue takes them together (plain threads: the helpers await).
+    // The browser starts while the two functions the pages use are verified; another tenant's private function is
+    // uploaded last and verified while the tests run (the attacks need it to exist, not to be ready).
     var pool = java.util.concurrent.Executors.newFixedThreadPool(3);
     try {
       var irisUp = pool.submit(() -> gw.deployAndWait(new JsonObject().put("name", "iris").put("kind", "classifier")
@@ -90,15 +91,20 @@ class ConsoleIT {
           .put("verification", new JsonObject().put("policy", "redundant").put("k", 2)),
           Path.of("src/main/resources/demo/iris.onnx")));
       var gpt = pool.submit(() -> OpenAiIT.deployText(gw, "tiny-gpt", new JsonObject()));
-      var secret = pool.submit(() -> deployAs(rivalKey, new JsonObject().put("name", "rival-secret")
-          .put("category", "tabular").put("visibility", "private"), TestGateway.model("add.onnx")));
+      var chromium = pool.submit(this::startBrowser);
       assertEquals("ready", irisUp.get(120, TimeUnit.SECONDS).getString("state"));
       assertEquals("ready", gpt.get(120, TimeUnit.SECONDS).getString("state"));
-      assertEquals(202, secret.get(120, TimeUnit.SECONDS).statusCode());
+      browser = chromium.get(60, TimeUnit.SECONDS);
     } finally {
       pool.shutdownNow();
     }
+    assertEquals(202, deployAs(rivalKey, new JsonObject().put("name", "rival-secret").put("category", "tabular")
+        .put("visibility", "private"), TestGateway.model("add.onnx")).statusCode());
+    wait = new WebDriverWait(browser, Duration.ofSeconds(20));
+    wait.pollingEvery(Duration.ofMillis(50));
+  }
 
+  private ChromeDriver startBrowser() throws Exception {
     Files.createDirectories(SHOTS);
     profile = Files.createTempDirectory("inferium-chromium-");
     ChromeOptions options = new ChromeOptions().setBinary(CHROMIUM).addArguments("--headless=new", "--no-sandbox",
@@ -109,9 +115,7 @@ class ConsoleIT {
     options.setCapability("goog:loggingPrefs", logs);
     ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(Path.of(CHROMEDRIVER).toFile())
         .usingAnyFreePort().build();
-    browser = new ChromeDriver(service, options);
-    wait = new WebDriverWait(browser, Duration.ofSeconds(20));
-    wait.pollingEvery(Duration.ofMillis(50));
+    return new ChromeDriver(service, options);
   }
 
   @AfterAll
@@ -122,6 +126,11 @@ class ConsoleIT {
       }
     } finally {
       gw.close();
+      if (profile != null) {
+        try (var files = Files.walk(profile)) {
+          files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        }
+      }
     }
   }
 
