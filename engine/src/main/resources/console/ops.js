@@ -12,6 +12,8 @@ export async function usagePage(main, args, me) {
     const rows = usage.functions || usage.rows || usage.groups || [];
     holder.replaceChildren(
       h('p', null, `Tenant: ${usage.tenant || (me.role === 'admin' ? 'all' : me.tenant_id)} · from ${usage.from || ''} to ${usage.to || ''}`),
+      h('p.stats', null, h('span', null, 'Requests: ', h('b', { id: 'usage-requests', text: String(usage.requests ?? 0) })),
+        h('span', null, 'Charges: ', h('b', { id: 'usage-charge', text: usd(usage.charge_micro_usd ?? 0) }))),
       rows.length ? table(rows, columns(rows), 'Usage') : h('p.muted', { text: 'No usage in this period.' }),
       h('details', null, h('summary', { text: 'Raw answer' }), h('pre', { text: JSON.stringify(usage, null, 2) })));
   }
@@ -26,7 +28,8 @@ export async function usagePage(main, args, me) {
 
 function columns(rows) {
   const keys = [...new Set(rows.flatMap(r => Object.keys(r)))].filter(k => typeof rows[0][k] !== 'object' || rows[0][k] === null);
-  return keys.map(k => ({ key: k, label: k.replace(/_/g, ' '), num: typeof rows[0][k] === 'number',
+  return keys.map(k => ({ key: k, label: k.replace(/_micro_usd$/, '').replace(/_us$/, ' (µs)').replace(/_/g, ' '),
+    num: typeof rows[0][k] === 'number',
     format: k.endsWith('micro_usd') ? r => usd(r[k]) : undefined }));
 }
 

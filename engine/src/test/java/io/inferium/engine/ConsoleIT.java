@@ -288,6 +288,16 @@ class ConsoleIT {
 
   @Test
   @Order(6)
+  void usageShowsTheCallsJustMade() throws Exception {
+    browser.get(base + "/#/usage");
+    wait.until(d -> !d.findElements(By.xpath("//div[@id='usage']//td[text()='iris']")).isEmpty());
+    assertTrue(Integer.parseInt(browser.findElement(By.id("usage-requests")).getText()) >= 2, "the tensor run and the chats");
+    assertTrue(browser.findElement(By.id("usage")).getText().contains("tiny-gpt"));
+    shot("usage");
+  }
+
+  @Test
+  @Order(7)
   void aUserReachesNeitherOperatorPagesNorAnotherTenantsPrivateFunction() throws Exception {
     browser.get(base + "/#/nodes");
     assertEquals("A user key may not use this page.",
@@ -303,7 +313,7 @@ class ConsoleIT {
   }
 
   @Test
-  @Order(7)
+  @Order(8)
   void cookieWithoutTheCsrfTokenChangesNothing() throws Exception {
     expectedErrors.add("/api/functions/iris/rating");
     // From the console's own origin, a script without the token: 403; with it: through.
@@ -340,7 +350,7 @@ class ConsoleIT {
   }
 
   @Test
-  @Order(8)
+  @Order(9)
   void signOutRevokesTheSessionOnTheServer() throws Exception {
     browser.get(base + "/#/store");
     wait.until(d -> !d.findElements(By.cssSelector("#results li.card")).isEmpty());
@@ -354,7 +364,7 @@ class ConsoleIT {
   }
 
   @Test
-  @Order(9)
+  @Order(10)
   void anAdminSeesTheNodesPageOnAPhone() throws Exception {
     browser.manage().window().setSize(new Dimension(360, 780));
     try {
@@ -377,7 +387,7 @@ class ConsoleIT {
   }
 
   @Test
-  @Order(10)
+  @Order(11)
   void aRevokedKeyEndsItsSessions() throws Exception {
     String key = gw.newKey("acme", "developer");
     HttpResponse<Buffer> in = raw("POST", "/api/session").sendJsonObject(new JsonObject().put("key", key))
@@ -405,7 +415,7 @@ class ConsoleIT {
 
   /** Last: it spends this address's budget of unknown keys. */
   @Test
-  @Order(11)
+  @Order(12)
   void guessingKeysAtSignInRunsIntoTheMissBudget() throws Exception {
     int status = 0;
     for (int i = 0; i < 40 && status != 429; i++) {
