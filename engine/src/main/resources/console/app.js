@@ -125,7 +125,7 @@ async function route() {
   }
   if (!page.roles.includes(state.me.role)) {
     main.replaceChildren(h('h1', { text: 'Not available' }),
-      h('p', { 'data-testid': 'forbidden', text: `A ${state.me.role} key may not use this page.` }));
+      h('p', { 'data-testid': 'forbidden', text: `${['admin', 'operator'].includes(state.me.role) ? 'An' : 'A'} ${state.me.role} key may not use this page.` }));
     return;
   }
   main.replaceChildren(h('p.muted', { text: 'Loading…' }));

@@ -388,6 +388,24 @@ class ConsoleIT {
 
   @Test
   @Order(11)
+  void anOperatorIsOfferedTheNodesPageOnly() throws Exception {
+    String operator = new JsonObject(gw.post("/api/operator-keys", "{\"name\":\"console\"}").bodyAsString()).getString("secret");
+    browser.get(base + "/");
+    wait.until(d -> d.findElement(By.id("key"))).sendKeys(operator, Keys.ENTER);
+    wait.until(d -> !d.findElements(By.cssSelector("#main table tbody tr")).isEmpty());
+    assertTrue(browser.getCurrentUrl().endsWith("#/nodes"), browser.getCurrentUrl());
+    List<String> offered = browser.findElements(By.cssSelector("nav a")).stream().filter(WebElement::isDisplayed)
+        .map(WebElement::getText).toList();
+    assertEquals(List.of("Nodes"), offered);
+    browser.get(base + "/#/store");
+    assertEquals("An operator key may not use this page.",
+        wait.until(d -> d.findElement(By.cssSelector("[data-testid=forbidden]"))).getText());
+    browser.findElement(By.id("signout")).click();
+    wait.until(d -> !d.findElements(By.id("key")).isEmpty());
+  }
+
+  @Test
+  @Order(12)
   void aRevokedKeyEndsItsSessions() throws Exception {
     String key = gw.newKey("acme", "developer");
     HttpResponse<Buffer> in = raw("POST", "/api/session").sendJsonObject(new JsonObject().put("key", key))
@@ -415,7 +433,7 @@ class ConsoleIT {
 
   /** Last: it spends this address's budget of unknown keys. */
   @Test
-  @Order(12)
+  @Order(13)
   void guessingKeysAtSignInRunsIntoTheMissBudget() throws Exception {
     int status = 0;
     for (int i = 0; i < 40 && status != 429; i++) {
