@@ -74,6 +74,11 @@ class ConsoleIT {
 
   @BeforeAll
   void start() throws Exception {
+    for (String binary : List.of(CHROMIUM, CHROMEDRIVER)) {
+      assertTrue(Files.isExecutable(Path.of(binary)), binary + " is missing: install the Debian packages chromium and "
+          + "chromium-driver (the engine build does it when run as root unless -Dskip.chromium), or point "
+          + "-Dinferium.chromium / -Dinferium.chromedriver at a matching pair");
+    }
     gw = TestGateway.start(2);
     base = "http://127.0.0.1:" + gw.port();
     assertEquals(201, gw.post("/api/tenants", "{\"id\":\"acme\",\"tier\":\"pro\"}").statusCode());
@@ -361,6 +366,12 @@ class ConsoleIT {
     HttpResponse<Buffer> after = raw("GET", "/api/functions").putHeader("Cookie", "inferium_session=" + session)
         .send().await(10, TimeUnit.SECONDS);
     assertEquals(401, after.statusCode(), "the old cookie is dead on the server");
+    // A page that still holds a dead cookie is told it is signed out (no 401 for its console) and the cookie is cleared.
+    HttpResponse<Buffer> who = raw("GET", "/api/session").putHeader("Cookie", "inferium_session=" + session)
+        .send().await(10, TimeUnit.SECONDS);
+    assertEquals(200, who.statusCode());
+    assertEquals(false, who.bodyAsJsonObject().getBoolean("signed_in"));
+    assertTrue(who.getHeader("Set-Cookie").contains("Max-Age=0"), who.getHeader("Set-Cookie"));
   }
 
   @Test

@@ -14,7 +14,8 @@ import java.util.Locale;
 /**
  * The web console's sign-in: {@code POST /api/session} {"key": "..."} exchanges an API key for a session cookie
  * (HttpOnly, SameSite=Strict, Secure over TLS) and answers the CSRF token the page sends with changes;
- * {@code GET /api/session} says who is signed in (with no credentials at all: {@code {"signed_in": false}}); {@code DELETE /api/session} signs out for good. Every other
+ * {@code GET /api/session} says who is signed in (without credentials, or with a cookie whose session has ended:
+ * {@code {"signed_in": false}}); {@code DELETE /api/session} signs out for good. Every other
  * endpoint is the public API, which accepts the cookie as well as a bearer key.
  */
 final class SessionRoutes {
@@ -33,15 +34,38 @@ final class SessionRoutes {
   /** Sign-in takes no credentials but the key in its body: mount it before the authentication of {@code /api/*}. */
   void mountSignIn(Router router) {
     router.post("/api/session").handler(BodyHandler.create(false).setBodyLimit(BODY_LIMIT)).handler(this::signIn);
-    // A page that has no credentials at all learns so with a 200, not a 401 its browser would log as an error.
+    // A page without credentials, or with a cookie whose session has ended, learns so with a 200 (and the dead
+    // cookie is cleared), not a 401 its browser would log as an error. A bearer request goes on to authentication.
     router.get("/api/session").handler(ctx -> {
-      if (ctx.request().getHeader("Authorization") == null && ctx.request().getCookie(Authentication.COOKIE) == null) {
-        ctx.response().putHeader("Cache-Control", "no-store");
-        FunctionRoutes.json(ctx, 200, new JsonObject().put("signed_in", false));
-      } else {
+      if (ctx.request().getHeader("Authorization") != null) {
         ctx.next();
+        return;
       }
+      Cookie cookie = ctx.request().getCookie(Authentication.COOKIE);
+      if (cookie == null) {
+        signedOut(ctx, false);
+        return;
+      }
+      ctx.request().pause();
+      sessions.authenticate(cookie.getValue(), Authentication.remote(ctx)).onComplete(ar -> {
+        ctx.request().resume();
+        if (ar.succeeded() && ar.result().isEmpty()) {
+          signedOut(ctx, true);
+        } else {
+          // Valid (now cached), or throttled: authentication answers either way.
+          ctx.next();
+        }
+      });
     });
+  }
+
+  private static void signedOut(RoutingContext ctx, boolean clearCookie) {
+    if (clearCookie) {
+      ctx.response().addCookie(Cookie.cookie(Authentication.COOKIE, "").setHttpOnly(true).setPath("/")
+          .setSameSite(CookieSameSite.STRICT).setSecure(ctx.request().isSSL()).setMaxAge(0));
+    }
+    ctx.response().putHeader("Cache-Control", "no-store");
+    FunctionRoutes.json(ctx, 200, new JsonObject().put("signed_in", false));
   }
 
   void mount(Router router) {
