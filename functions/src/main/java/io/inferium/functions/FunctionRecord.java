@@ -42,6 +42,8 @@ public record FunctionRecord(
         .put("state", state.wire())
         .put("model", new JsonObject().put("sha256", modelSha256).put("bytes", modelBytes))
         .put("verification", report == null ? new JsonObject() : report)
+        // The spec's own "verification" (the policy) is replaced by the report just above: keep the policy too.
+        .put("verification_policy", spec.verification().toJson())
         .put("created_at", rfc3339(createdAt))
         .put("updated_at", rfc3339(updatedAt));
     if (stateReason != null) {

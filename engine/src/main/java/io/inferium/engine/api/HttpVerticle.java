@@ -29,8 +29,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The gateway's HTTP face: {@code /v2} (KServe), {@code /v1} (OpenAI-compatible), {@code /api} (platform), {@code /metrics}. Health
- * routes are open; {@code /metrics} needs an admin or operator key; everything else needs a bearer key.
+ * The gateway's HTTP face: {@code /v2} (KServe), {@code /v1} (OpenAI-compatible), {@code /api} (platform), {@code /metrics},
+ * and the web console at {@code /}. Health routes, the console's static files and its sign-in are open; {@code /metrics}
+ * needs an admin or operator key; everything else needs a bearer key or the console's session cookie.
  */
 public final class HttpVerticle extends VerticleBase {
 
@@ -74,7 +75,14 @@ public final class HttpVerticle extends VerticleBase {
     router.route().failureHandler(Failures::handle);
     router.errorHandler(404, Failures::handle);
     router.errorHandler(405, Failures::handle);
-    Authentication auth = new Authentication(services.keys());
+    io.inferium.engine.auth.ConsoleSessions sessions = new io.inferium.engine.auth.ConsoleSessions(services.pool(),
+        services.keys());
+    Authentication auth = new Authentication(services.keys(), sessions);
+    // The web console: static files at / and /console/*, signed in through /api/session (the rest is the public API).
+    io.inferium.engine.console.ConsoleAssets console = new io.inferium.engine.console.ConsoleAssets();
+    console.mount(router);
+    SessionRoutes sessionRoutes = new SessionRoutes(services.keys(), sessions);
+    sessionRoutes.mountSignIn(router);
     // Metrics name functions (private ones too) and describe the whole platform: admins and operators only.
     router.get("/metrics").handler(auth::handle).handler(Authentication::requireOperator).handler(ctx -> ctx.response()
         .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
@@ -91,6 +99,7 @@ public final class HttpVerticle extends VerticleBase {
     router.route("/v2/*").handler(auth::handle);
     router.route("/v2").handler(auth::handle);
     router.route("/v1/*").handler(OpenAiRoutes::requestId).handler(auth::handle);
+    sessionRoutes.mount(router);
     v2.mount(router, listen.maxRequestBytes());
     new FunctionRoutes(vertx, services.store(), services.blobs(), services.pipeline(), services.dispatcher(), limits)
         .mount(router, listen.maxUploadBytes(), listen.uploadsDir());
@@ -113,7 +122,7 @@ public final class HttpVerticle extends VerticleBase {
     scoring.start();
     // A new user of a function can change its category's board: a consumer of completion events tells the streams.
     leaderboardUsers = new LeaderboardUsers(services.pool(), services.events(), services.metrics().registry());
-    return leaderboardUsers.start(functions -> scoring.changed(null)).compose(v -> vertx.createHttpServer(ConnectionGuard.serverOptions(listen.timeouts()))
+    return console.load(vertx).compose(v -> leaderboardUsers.start(functions -> scoring.changed(null))).compose(v -> vertx.createHttpServer(ConnectionGuard.serverOptions(listen.timeouts()))
         .connectionHandler(guard::connected)
         .requestHandler(req -> {
           guard.request(req);

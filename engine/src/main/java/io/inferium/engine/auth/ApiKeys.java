@@ -79,6 +79,9 @@ public final class ApiKeys {
     this(pool, registry, MissBudget.defaults());
   }
 
+  /** Told the id of each key revoked here, so caches built on keys (console sessions) forget it at once. */
+  private final java.util.List<java.util.function.Consumer<String>> revoked = new java.util.concurrent.CopyOnWriteArrayList<>();
+
   ApiKeys(Pool pool, MeterRegistry registry, MissBudget misses) {
     this.pool = pool;
     this.registry = registry;
@@ -172,6 +175,16 @@ public final class ApiKeys {
     lookups.computeIfAbsent(result, r -> registry.counter("inferium.api.key.lookups", "result", r)).increment();
   }
 
+  /** The budget unknown keys are charged to; console sessions charge unknown session ids to it too. */
+  MissBudget misses() {
+    return misses;
+  }
+
+  /** Calls {@code listener} with the id of each key revoked through this instance. */
+  void onRevoke(java.util.function.Consumer<String> listener) {
+    revoked.add(listener);
+  }
+
   /** Whether a key is cached right now (tests: a real key stays cached through a flood of unknown ones). */
   boolean cached(String secret) {
     synchronized (cache) {
@@ -221,7 +234,7 @@ public final class ApiKeys {
 
   private Future<Boolean> revokeWhere(String condition, Tuple args) {
     return pool.preparedQuery("UPDATE api_keys SET revoked_at = COALESCE(revoked_at, now()) WHERE " + condition
-            + " RETURNING key_hash")
+            + " RETURNING key_hash, id")
         .execute(args)
         .map(rows -> {
           if (rows.size() == 0) {
@@ -230,6 +243,8 @@ public final class ApiKeys {
           synchronized (cache) {
             cache.remove(rows.iterator().next().getString(0));
           }
+          String id = rows.iterator().next().getString(1);
+          revoked.forEach(listener -> listener.accept(id));
           return true;
         });
   }

@@ -1,0 +1,513 @@
+package io.inferium.engine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpRequest;
+import io.vertx.ext.web.client.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.openqa.selenium.By;
+import org.openqa.selenium.Cookie;
+import org.openqa.selenium.Dimension;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.Keys;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.TakesScreenshot;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.logging.LogEntry;
+import org.openqa.selenium.logging.LogType;
+import org.openqa.selenium.logging.LoggingPreferences;
+import org.openqa.selenium.support.ui.Select;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * The web console in a real browser (Debian's Chromium through chromium-driver) against a real gateway: sign in with
+ * a user key, search the store, open a function, run the tensor playground, stream a chat and stop one, watch a
+ * leaderboard update live, sign out; and the attacks: admin pages and another tenant's private function stay out of
+ * a user's reach, a cookie without the CSRF token changes nothing, a cross-site form carries no cookie, the key is
+ * nowhere a script can read, a signed-out or revoked session is dead, guessed keys at sign-in hit the miss budget.
+ * Every browser console message of level error fails the test unless the test expects it. Screenshots of each page
+ * land in {@code target/console-screenshots}.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ConsoleIT {
+
+  static final String CHROMIUM = System.getProperty("inferium.chromium", "/usr/bin/chromium");
+  static final String CHROMEDRIVER = System.getProperty("inferium.chromedriver", "/usr/bin/chromedriver");
+  static final Path SHOTS = Path.of("target", "console-screenshots");
+
+  private TestGateway gw;
+  private ChromeDriver browser;
+  private WebDriverWait wait;
+  private Path profile;
+  private String base;
+  private String userKey;
+  private String rivalKey;
+  /** Console errors the current test expects (a 403 it provokes, say): substrings of the message. */
+  private final List<String> expectedErrors = new ArrayList<>();
+
+  @BeforeAll
+  void start() throws Exception {
+    for (String binary : List.of(CHROMIUM, CHROMEDRIVER)) {
+      assertTrue(Files.isExecutable(Path.of(binary)), binary + " is missing: install the Debian packages chromium and "
+          + "chromium-driver (the engine build does it when run as root unless -Dskip.chromium), or point "
+          + "-Dinferium.chromium / -Dinferium.chromedriver at a matching pair");
+    }
+    gw = TestGateway.start(2);
+    base = "http://127.0.0.1:" + gw.port();
+    assertEquals(201, gw.post("/api/tenants", "{\"id\":\"acme\",\"tier\":\"pro\"}").statusCode());
+    assertEquals(201, gw.post("/api/tenants", "{\"id\":\"rival\",\"tier\":\"pro\"}").statusCode());
+    userKey = gw.newKey("acme", "user");
+    rivalKey = gw.newKey("rival", "developer");
+    JsonObject iris = new JsonObject(Files.readString(Path.of("src/main/resources/demo/iris.json")));
+    // The browser starts while the two functions the pages use are verified; another tenant's private function is
+    // uploaded last and verified while the tests run (the attacks need it to exist, not to be ready).
+    var pool = java.util.concurrent.Executors.newFixedThreadPool(3);
+    try {
+      var irisUp = pool.submit(() -> gw.deployAndWait(new JsonObject().put("name", "iris").put("kind", "classifier")
+          .put("category", "tabular").put("description", "Iris species from sepal and petal measurements")
+          .put("labels", iris.getJsonArray("labels")).put("price", new JsonObject().put("per_request_micro_usd", 250))
+          .put("verification", new JsonObject().put("policy", "redundant").put("k", 2)),
+          Path.of("src/main/resources/demo/iris.onnx")));
+      var gpt = pool.submit(() -> OpenAiIT.deployText(gw, "tiny-gpt", new JsonObject()));
+      var chromium = pool.submit(this::startBrowser);
+      assertEquals("ready", irisUp.get(120, TimeUnit.SECONDS).getString("state"));
+      assertEquals("ready", gpt.get(120, TimeUnit.SECONDS).getString("state"));
+      browser = chromium.get(60, TimeUnit.SECONDS);
+    } finally {
+      pool.shutdownNow();
+    }
+    assertEquals(202, deployAs(rivalKey, new JsonObject().put("name", "rival-secret").put("category", "tabular")
+        .put("visibility", "private"), TestGateway.model("add.onnx")).statusCode());
+    wait = new WebDriverWait(browser, Duration.ofSeconds(20));
+    wait.pollingEvery(Duration.ofMillis(50));
+  }
+
+  private ChromeDriver startBrowser() throws Exception {
+    Files.createDirectories(SHOTS);
+    profile = Files.createTempDirectory("inferium-chromium-");
+    ChromeOptions options = new ChromeOptions().setBinary(CHROMIUM).addArguments("--headless=new", "--no-sandbox",
+        "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update",
+        "--no-first-run", "--disable-extensions", "--disable-sync", "--user-data-dir=" + profile, "--window-size=1280,900");
+    LoggingPreferences logs = new LoggingPreferences();
+    logs.enable(LogType.BROWSER, java.util.logging.Level.ALL);
+    options.setCapability("goog:loggingPrefs", logs);
+    ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(Path.of(CHROMEDRIVER).toFile())
+        .usingAnyFreePort().build();
+    return new ChromeDriver(service, options);
+  }
+
+  @AfterAll
+  void stop() throws Exception {
+    try {
+      if (browser != null) {
+        browser.quit();
+      }
+    } finally {
+      gw.close();
+      if (profile != null) {
+        try (var files = Files.walk(profile)) {
+          files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        }
+      }
+    }
+  }
+
+  /** Fails on any browser console error the test did not expect. */
+  @AfterEach
+  void noConsoleErrors() {
+    List<String> unexpected = new ArrayList<>();
+    for (LogEntry e : browser.manage().logs().get(LogType.BROWSER)) {
+      if (e.getLevel().intValue() >= java.util.logging.Level.SEVERE.intValue()
+          && expectedErrors.stream().noneMatch(e.getMessage()::contains)) {
+        unexpected.add(e.getMessage());
+      }
+    }
+    expectedErrors.clear();
+    assertEquals(List.of(), unexpected, "browser console errors");
+  }
+
+  @Test
+  @Order(1)
+  void staticFilesComeWithStrictHeaders() throws Exception {
+    HttpResponse<Buffer> page = raw("GET", "/").send().await(10, TimeUnit.SECONDS);
+    assertEquals(200, page.statusCode());
+    assertTrue(page.getHeader("Content-Type").startsWith("text/html"));
+    String csp = page.getHeader("Content-Security-Policy");
+    assertTrue(csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe"), csp);
+    assertEquals("nosniff", page.getHeader("X-Content-Type-Options"));
+    assertFalse(page.bodyAsString().contains("<script>"), "no inline script");
+    HttpResponse<Buffer> js = raw("GET", "/console/app.js").send().await(10, TimeUnit.SECONDS);
+    assertEquals(200, js.statusCode());
+    assertTrue(js.getHeader("Content-Type").startsWith("text/javascript"));
+    assertEquals("no-cache", js.getHeader("Cache-Control"));
+    String etag = js.getHeader("ETag");
+    assertNotNull(etag);
+    assertEquals(304, raw("GET", "/console/app.js").putHeader("If-None-Match", etag).send().await(10, TimeUnit.SECONDS)
+        .statusCode());
+    for (String path : List.of("/console/nope.js", "/console/assets.txt", "/console/../pom.xml", "/console/%2e%2e/pom.xml")) {
+      assertEquals(404, raw("GET", path).send().await(10, TimeUnit.SECONDS).statusCode(), path);
+    }
+    // No credentials at all: a plain answer, not a 401 the page would log.
+    JsonObject anonymous = raw("GET", "/api/session").send().await(10, TimeUnit.SECONDS).bodyAsJsonObject();
+    assertEquals(false, anonymous.getBoolean("signed_in"));
+  }
+
+  @Test
+  @Order(2)
+  void signInSearchTheStoreAndOpenAFunction() throws Exception {
+    browser.get(base + "/");
+    WebElement key = wait.until(d -> d.findElement(By.id("key")));
+    shot("signin");
+    key.sendKeys(userKey, Keys.ENTER);
+    wait.until(d -> cards().size() >= 2);
+    assertEquals("acme · user", browser.findElement(By.cssSelector("[data-testid=who]")).getText());
+    List<String> names = cards();
+    assertTrue(names.containsAll(List.of("iris", "tiny-gpt")), names.toString());
+    assertFalse(names.contains("rival-secret"), "another tenant's private function is not in the store: " + names);
+    // The user's nav offers no operator pages.
+    assertFalse(browser.findElement(By.cssSelector("nav a[data-page=nodes]")).isDisplayed());
+    shot("store");
+
+    browser.findElement(By.id("q")).sendKeys("iris");
+    wait.until(d -> cards().equals(List.of("iris")));
+    // Keys, not clear(): clear() fires no input event.
+    browser.findElement(By.id("q")).sendKeys(Keys.BACK_SPACE, Keys.BACK_SPACE, Keys.BACK_SPACE, Keys.BACK_SPACE);
+    wait.until(d -> cards().size() >= 2);
+    new Select(browser.findElement(By.id("kind"))).selectByValue("text-generation");
+    wait.until(d -> cards().equals(List.of("tiny-gpt")));
+    new Select(browser.findElement(By.id("kind"))).selectByValue("");
+    wait.until(d -> cards().size() >= 2);
+    new Select(browser.findElement(By.id("sort"))).selectByValue("price");
+    // iris costs $0.00025 a request; tiny-gpt $0.00001 a request plus $0.003 per 1,000 tokens.
+    wait.until(d -> cards().equals(List.of("iris", "tiny-gpt")));
+
+    browser.findElement(By.linkText("iris")).click();
+    wait.until(d -> d.findElement(By.tagName("h1")).getText().equals("iris"));
+    String page = browser.findElement(By.id("main")).getText();
+    assertTrue(page.contains("features") || page.contains("FP32"), "inputs shown: " + page);
+    assertTrue(page.contains("redundant ×2"), "verification policy shown");
+    assertTrue(browser.findElement(By.cssSelector("[data-testid=price]")).getText().contains("$0.00025"), page);
+    assertTrue(page.contains("/v2/models/iris/infer"), "a KServe snippet");
+    assertNotNull(browser.findElement(By.cssSelector("[data-testid=report]")));
+    shot("function");
+
+    assertKeyNowhereScriptsCanRead();
+  }
+
+  @Test
+  @Order(3)
+  void tensorPlaygroundShowsLatencyVerdictAndCharge() throws Exception {
+    browser.findElement(By.id("try")).click();
+    WebElement data = wait.until(d -> d.findElement(By.id("data-0")));
+    data.clear();
+    data.sendKeys("5.1, 3.5, 1.4, 0.2");
+    browser.findElement(By.id("run")).click();
+    wait.until(d -> !d.findElements(By.cssSelector("[data-testid=output-values]")).isEmpty());
+    assertTrue(browser.findElement(By.id("latency")).getText().endsWith("ms"));
+    assertEquals("$0.00025", browser.findElement(By.id("charge")).getText());
+    String verdict = browser.findElement(By.id("verdict")).getText();
+    assertFalse(verdict.isBlank() || verdict.equals("—") || verdict.startsWith("not verified"), "a redundant run's verdict: " + verdict);
+    String request = browser.findElement(By.id("request")).getAttribute("value");
+    assertTrue(new JsonObject(request).getJsonArray("inputs").getJsonObject(0).getJsonArray("data").contains(5.1), request);
+    shot("playground-tensor");
+  }
+
+  @Test
+  @Order(4)
+  void chatStreamsTokensAndStopCancels() throws Exception {
+    browser.get(base + "/#/play/tiny-gpt");
+    WebElement prompt = wait.until(d -> d.findElement(By.id("prompt")));
+    prompt.sendKeys("Permission is granted");
+    browser.findElement(By.id("send")).click();
+    wait.until(d -> "done".equals(d.findElement(By.id("chat-state")).getText()));
+    String reply = browser.findElement(By.cssSelector("[data-testid=reply]")).getText();
+    assertFalse(reply.isBlank(), "a streamed reply");
+    assertTrue(Integer.parseInt(browser.findElement(By.id("tokens")).getText()) > 1);
+    shot("playground-chat");
+
+    // A fresh conversation (the model's context is 256 tokens): a long answer, stopped early.
+    browser.navigate().refresh();
+    WebElement max = wait.until(d -> d.findElement(By.id("max-tokens")));
+    max.clear();
+    max.sendKeys("200");
+    browser.findElement(By.id("prompt")).sendKeys("Tell me a long story");
+    // The tiny model writes 200 tokens in well under a second: Stop is pressed by the page's own event, at the first
+    // token, rather than raced from here.
+    ((JavascriptExecutor) browser).executeScript("""
+        const log = document.getElementById('chat-log');
+        new MutationObserver((changes, observer) => {
+          const replies = log.querySelectorAll('[data-testid=reply]');
+          if (replies.length === 1 && replies[0].textContent) { observer.disconnect(); document.getElementById('stop').click(); }
+        }).observe(log, {childList: true, subtree: true, characterData: true});""");
+    browser.findElement(By.id("send")).click();
+    wait.until(d -> "stopped".equals(d.findElement(By.id("chat-state")).getText()));
+    assertTrue(browser.findElement(By.id("send")).isEnabled());
+    assertTrue(Integer.parseInt(browser.findElement(By.id("tokens")).getText()) < 200, "stopped before the end");
+  }
+
+  @Test
+  @Order(5)
+  void leaderboardUpdatesLiveAfterARating() throws Exception {
+    browser.get(base + "/#/leaderboards/tabular");
+    wait.until(d -> !d.findElements(By.cssSelector("#board tr[data-name=iris]")).isEmpty());
+    int before = Integer.parseInt(browser.findElement(By.id("live")).getAttribute("data-updates"));
+    String scoreBefore = browser.findElement(By.cssSelector("#board tr[data-name=iris] [data-testid=score]")).getText();
+    shot("leaderboard");
+    // Another tenant's user rates iris: the open page gets the new board over its event stream, no reload.
+    HttpResponse<Buffer> rated = gw.client.put(gw.port(), "127.0.0.1", "/api/functions/iris/rating")
+        .bearerTokenAuthentication(userKey).sendJsonObject(new JsonObject().put("stars", 5).put("feedback", "clear"))
+        .await(10, TimeUnit.SECONDS);
+    assertTrue(rated.statusCode() == 201 || rated.statusCode() == 200, rated.bodyAsString());
+    wait.until(d -> Integer.parseInt(d.findElement(By.id("live")).getAttribute("data-updates")) > before);
+    String title = browser.findElement(By.cssSelector("#board tr[data-name=iris] [data-testid=score]")).getAttribute("title");
+    assertTrue(title.contains("rating 5"), "score parts on hover include the rating: " + title + " (score was " + scoreBefore + ")");
+    shot("leaderboard-live");
+  }
+
+  @Test
+  @Order(6)
+  void usageShowsTheCallsJustMade() throws Exception {
+    browser.get(base + "/#/usage");
+    wait.until(d -> !d.findElements(By.xpath("//div[@id='usage']//td[text()='iris']")).isEmpty());
+    assertTrue(Integer.parseInt(browser.findElement(By.id("usage-requests")).getText()) >= 2, "the tensor run and the chats");
+    assertTrue(browser.findElement(By.id("usage")).getText().contains("tiny-gpt"));
+    shot("usage");
+  }
+
+  @Test
+  @Order(7)
+  void aUserReachesNeitherOperatorPagesNorAnotherTenantsPrivateFunction() throws Exception {
+    browser.get(base + "/#/nodes");
+    assertEquals("A user key may not use this page.",
+        wait.until(d -> d.findElement(By.cssSelector("[data-testid=forbidden]"))).getText());
+    expectedErrors.add("rival-secret");
+    browser.get(base + "/#/fn/rival-secret");
+    WebElement error = wait.until(d -> d.findElement(By.cssSelector("#main .error")));
+    assertTrue(error.getText().startsWith("404"), error.getText());
+    // The API itself, through the cookie, refuses just the same.
+    assertEquals(404, fetch("GET", "/api/functions/rival-secret", null, true));
+    assertEquals(403, fetch("GET", "/api/tenants", null, true));
+    expectedErrors.add("/api/tenants");
+  }
+
+  @Test
+  @Order(8)
+  void cookieWithoutTheCsrfTokenChangesNothing() throws Exception {
+    expectedErrors.add("/api/functions/iris/rating");
+    // From the console's own origin, a script without the token: 403; with it: through.
+    assertEquals(403, fetch("PUT", "/api/functions/iris/rating", "{\"stars\":1}", false));
+    assertEquals(200, fetch("PUT", "/api/functions/iris/rating", "{\"stars\":4}", true));
+    String session = browser.manage().getCookieNamed("inferium_session").getValue();
+    HttpResponse<Buffer> noToken = raw("PUT", "/api/functions/iris/rating").putHeader("Cookie", "inferium_session=" + session)
+        .sendJsonObject(new JsonObject().put("stars", 1)).await(10, TimeUnit.SECONDS);
+    assertEquals(403, noToken.statusCode());
+    assertTrue(noToken.bodyAsJsonObject().getString("error").contains("X-CSRF-Token"), noToken.bodyAsString());
+    assertEquals(403, raw("PUT", "/api/functions/iris/rating").putHeader("Cookie", "inferium_session=" + session)
+        .putHeader("X-CSRF-Token", "forged").sendJsonObject(new JsonObject().put("stars", 1)).await(10, TimeUnit.SECONDS)
+        .statusCode());
+    // A bearer request needs no token.
+    assertEquals(200, raw("PUT", "/api/functions/iris/rating").bearerTokenAuthentication(userKey)
+        .sendJsonObject(new JsonObject().put("stars", 4)).await(10, TimeUnit.SECONDS).statusCode());
+
+    // A page on another site posts a form to the gateway: the SameSite=Strict cookie stays home.
+    HttpServer evil = gw.vertx.createHttpServer().requestHandler(req -> req.response().putHeader("Content-Type", "text/html")
+        .end("<!doctype html><title>evil</title><form id=f method=post action='" + base + "/api/tenants/acme/keys' "
+            + "enctype=text/plain><input name='{\"role\":\"admin\",\"x\":\"' value='\"}'></form>"
+            + "<script>document.getElementById('f').submit()</script>")).listen(0, "127.0.0.1").await(10, TimeUnit.SECONDS);
+    try {
+      expectedErrors.add("/api/tenants/acme/keys");
+      expectedErrors.add("favicon.ico");
+      browser.get("http://localhost:" + evil.actualPort() + "/");
+      wait.until(d -> d.getCurrentUrl().startsWith(base + "/api/tenants/acme/keys"));
+      String body = browser.findElement(By.tagName("body")).getText();
+      assertTrue(body.contains("missing API key"), "the cross-site post arrived without the cookie: " + body);
+    } finally {
+      evil.close().await(10, TimeUnit.SECONDS);
+    }
+    assertEquals(1, keysOf("acme").size(), "no key was made");
+  }
+
+  @Test
+  @Order(9)
+  void signOutRevokesTheSessionOnTheServer() throws Exception {
+    browser.get(base + "/#/store");
+    wait.until(d -> !d.findElements(By.cssSelector("#results li.card")).isEmpty());
+    String session = browser.manage().getCookieNamed("inferium_session").getValue();
+    browser.findElement(By.id("signout")).click();
+    wait.until(d -> !d.findElements(By.id("key")).isEmpty());
+    assertNull(browser.manage().getCookieNamed("inferium_session"), "the cookie is cleared");
+    HttpResponse<Buffer> after = raw("GET", "/api/functions").putHeader("Cookie", "inferium_session=" + session)
+        .send().await(10, TimeUnit.SECONDS);
+    assertEquals(401, after.statusCode(), "the old cookie is dead on the server");
+    // A page that still holds a dead cookie is told it is signed out (no 401 for its console) and the cookie is cleared.
+    HttpResponse<Buffer> who = raw("GET", "/api/session").putHeader("Cookie", "inferium_session=" + session)
+        .send().await(10, TimeUnit.SECONDS);
+    assertEquals(200, who.statusCode());
+    assertEquals(false, who.bodyAsJsonObject().getBoolean("signed_in"));
+    assertTrue(who.getHeader("Set-Cookie").contains("Max-Age=0"), who.getHeader("Set-Cookie"));
+  }
+
+  @Test
+  @Order(10)
+  void anAdminSeesTheNodesPageOnAPhone() throws Exception {
+    browser.manage().window().setSize(new Dimension(360, 780));
+    try {
+      browser.get(base + "/");
+      wait.until(d -> d.findElement(By.id("key"))).sendKeys(TestGateway.ADMIN_KEY, Keys.ENTER);
+      wait.until(d -> !d.findElements(By.cssSelector("#results li.card")).isEmpty());
+      assertTrue(cards().contains("rival-secret"), "an admin sees every function");
+      Long overflow = (Long) ((JavascriptExecutor) browser).executeScript(
+          "return document.documentElement.scrollWidth - document.documentElement.clientWidth;");
+      assertTrue(overflow <= 0, "no sideways scrolling at 360 px: " + overflow);
+      shot("store-phone");
+      browser.findElement(By.cssSelector("nav a[data-page=nodes]")).click();
+      wait.until(d -> !d.findElements(By.cssSelector("#main table tbody tr")).isEmpty());
+      shot("nodes-phone");
+      browser.findElement(By.id("signout")).click();
+      wait.until(d -> !d.findElements(By.id("key")).isEmpty());
+    } finally {
+      browser.manage().window().setSize(new Dimension(1280, 900));
+    }
+  }
+
+  @Test
+  @Order(11)
+  void anOperatorIsOfferedTheNodesPageOnly() throws Exception {
+    String operator = new JsonObject(gw.post("/api/operator-keys", "{\"name\":\"console\"}").bodyAsString()).getString("secret");
+    browser.get(base + "/");
+    wait.until(d -> d.findElement(By.id("key"))).sendKeys(operator, Keys.ENTER);
+    wait.until(d -> !d.findElements(By.cssSelector("#main table tbody tr")).isEmpty());
+    assertTrue(browser.getCurrentUrl().endsWith("#/nodes"), browser.getCurrentUrl());
+    List<String> offered = browser.findElements(By.cssSelector("nav a")).stream().filter(WebElement::isDisplayed)
+        .map(WebElement::getText).toList();
+    assertEquals(List.of("Nodes"), offered);
+    browser.get(base + "/#/store");
+    assertEquals("An operator key may not use this page.",
+        wait.until(d -> d.findElement(By.cssSelector("[data-testid=forbidden]"))).getText());
+    browser.findElement(By.id("signout")).click();
+    wait.until(d -> !d.findElements(By.id("key")).isEmpty());
+  }
+
+  @Test
+  @Order(12)
+  void aRevokedKeyEndsItsSessions() throws Exception {
+    String key = gw.newKey("acme", "developer");
+    HttpResponse<Buffer> in = raw("POST", "/api/session").sendJsonObject(new JsonObject().put("key", key))
+        .await(10, TimeUnit.SECONDS);
+    assertEquals(201, in.statusCode(), in.bodyAsString());
+    String setCookie = in.getHeader("Set-Cookie");
+    String lower = setCookie.toLowerCase(java.util.Locale.ROOT);
+    assertTrue(lower.contains("; httponly") && lower.contains("; samesite=strict") && lower.contains("; path=/")
+        && !lower.contains("; secure"), "no Secure without TLS: " + setCookie);
+    assertFalse(setCookie.contains(key) || in.bodyAsString().contains(key), "the key is not echoed");
+    String cookie = setCookie.substring(0, setCookie.indexOf(';'));
+    JsonObject me = raw("GET", "/api/session").putHeader("Cookie", cookie).send().await(10, TimeUnit.SECONDS).bodyAsJsonObject();
+    assertEquals("developer", me.getString("role"));
+    assertEquals(in.bodyAsJsonObject().getString("csrf_token"), me.getString("csrf_token"));
+    String keyId = me.getString("key_id");
+    assertEquals(200, gw.delete("/api/tenants/acme/keys/" + keyId).statusCode());
+    assertEquals(401, raw("GET", "/api/functions").putHeader("Cookie", cookie).send().await(10, TimeUnit.SECONDS).statusCode());
+    // Bad sign-ins say what was wrong.
+    assertEquals(415, raw("POST", "/api/session").putHeader("Content-Type", "text/plain").sendBuffer(Buffer.buffer("key=x"))
+        .await(10, TimeUnit.SECONDS).statusCode());
+    assertEquals(400, raw("POST", "/api/session").sendJsonObject(new JsonObject()).await(10, TimeUnit.SECONDS).statusCode());
+    assertEquals(401, raw("POST", "/api/session").sendJsonObject(new JsonObject().put("key", key))
+        .await(10, TimeUnit.SECONDS).statusCode());
+  }
+
+  /** Last: it spends this address's budget of unknown keys. */
+  @Test
+  @Order(13)
+  void guessingKeysAtSignInRunsIntoTheMissBudget() throws Exception {
+    int status = 0;
+    for (int i = 0; i < 40 && status != 429; i++) {
+      status = raw("POST", "/api/session").sendJsonObject(new JsonObject().put("key", "inf_guess_" + i))
+          .await(10, TimeUnit.SECONDS).statusCode();
+      assertTrue(status == 401 || status == 429, "status " + status);
+    }
+    assertEquals(429, status, "sign-in attempts are throttled");
+    // Random session ids are charged to the same budget.
+    assertEquals(429, raw("GET", "/api/functions").putHeader("Cookie", "inferium_session=" + "A".repeat(43))
+        .send().await(10, TimeUnit.SECONDS).statusCode());
+  }
+
+  private HttpRequest<Buffer> raw(String method, String path) {
+    return gw.client.request(io.vertx.core.http.HttpMethod.valueOf(method), gw.port(), "127.0.0.1", path);
+  }
+
+  private HttpResponse<Buffer> deployAs(String key, JsonObject spec, Path model) throws Exception {
+    var form = io.vertx.ext.web.multipart.MultipartForm.create().attribute("spec", spec.encode())
+        .binaryFileUpload("model", model.getFileName().toString(), model.toString(), "application/octet-stream");
+    return gw.client.post(gw.port(), "127.0.0.1", "/api/functions").bearerTokenAuthentication(key)
+        .sendMultipartForm(form).await(60, TimeUnit.SECONDS);
+  }
+
+  private JsonArray keysOf(String tenant) throws Exception {
+    return gw.get("/api/tenants/" + tenant + "/keys").bodyAsJsonObject().getJsonArray("keys");
+  }
+
+  /** A fetch from the console's page (its cookie rides along); with the page's CSRF token when {@code token}. */
+  private int fetch(String method, String path, String body, boolean token) {
+    Object status = ((JavascriptExecutor) browser).executeAsyncScript("""
+        const [method, path, body, token, done] = arguments;
+        const headers = {'Content-Type': 'application/json'};
+        const go = (csrf) => fetch(path, {method, headers: csrf ? {...headers, 'X-CSRF-Token': csrf} : headers,
+            body: body === null ? undefined : body}).then(r => done(r.status), e => done(-1));
+        if (token) fetch('/api/session').then(r => r.json()).then(s => go(s.csrf_token)); else go(null);
+        """, method, path, body, token);
+    return ((Long) status).intValue();
+  }
+
+  private void assertKeyNowhereScriptsCanRead() {
+    JavascriptExecutor js = (JavascriptExecutor) browser;
+    String stored = (String) js.executeScript("""
+        const all = [document.cookie];
+        for (const s of [localStorage, sessionStorage]) for (let i = 0; i < s.length; i++) all.push(s.key(i), s.getItem(s.key(i)));
+        return all.join('\\n');""");
+    assertFalse(stored.contains(userKey), "the key is readable by scripts");
+    assertFalse(stored.contains("inferium_session"), "the session cookie is HttpOnly");
+    Cookie c = browser.manage().getCookieNamed("inferium_session");
+    assertTrue(c.isHttpOnly(), "HttpOnly");
+    assertEquals("Strict", c.getSameSite());
+    assertFalse(browser.findElement(By.tagName("html")).getAttribute("outerHTML").contains(userKey), "not in the DOM");
+  }
+
+  private List<String> cards() {
+    // In one script: the store re-renders its cards while a search runs, which would leave element handles stale.
+    @SuppressWarnings("unchecked")
+    List<String> names = (List<String>) ((JavascriptExecutor) browser).executeScript(
+        "return [...document.querySelectorAll('#results li.card')].map(e => e.dataset.name);");
+    return names;
+  }
+
+  private void shot(String name) throws Exception {
+    Files.write(SHOTS.resolve(name + ".png"), ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
+  }
+}
