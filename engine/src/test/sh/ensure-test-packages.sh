@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Integration tests drive real programs from Debian's packages (MonitoringIT: prometheus and promtool).
+# Integration tests drive real programs from Debian's packages (ConsoleIT: chromium and chromium-driver;
+# MonitoringIT: prometheus and promtool).
 # Arguments: BINARY:PACKAGE pairs. On a fresh machine, running as root, the missing packages are installed with
 # apt-get (once); otherwise this says what is missing and fails. Skip with -Dskip.test.packages.
 set -euo pipefail

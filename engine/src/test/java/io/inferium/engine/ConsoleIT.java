@@ -76,7 +76,7 @@ class ConsoleIT {
   void start() throws Exception {
     for (String binary : List.of(CHROMIUM, CHROMEDRIVER)) {
       assertTrue(Files.isExecutable(Path.of(binary)), binary + " is missing: install the Debian packages chromium and "
-          + "chromium-driver (the engine build does it when run as root unless -Dskip.chromium), or point "
+          + "chromium-driver (the engine build does it when run as root unless -Dskip.test.packages), or point "
           + "-Dinferium.chromium / -Dinferium.chromedriver at a matching pair");
     }
     gw = TestGateway.start(2);
