@@ -102,10 +102,6 @@ public record CompletionEvent(String requestId, Instant at, String tenantId, Str
    * record existed, or the {@code data.schema_version} it carries. Fails when it is not a completion event.
    */
   public static int schemaVersion(JsonObject e) {
-    Read known = READ[slot(e)];
-    if (known != null && known.json() == e) {
-      return SCHEMA_VERSION;
-    }
     if (!TYPE.equals(e.getString("type")) || !(e.getValue("data") instanceof JsonObject data)) {
       throw new IllegalArgumentException("not a completion event: type " + e.getValue("type"));
     }
@@ -123,39 +119,6 @@ public record CompletionEvent(String requestId, Instant at, String tenantId, Str
    * Reads {@link #toJson()}'s form back. Fails on an unversioned (legacy) event or one newer than
    * {@link #SCHEMA_VERSION}; callers check {@link #schemaVersion} first to tell those apart from damage.
    */
-  /**
-   * {@link #fromJson} for a stored record that several consumers read as one shared, read-only object (the local event
-   * log hands every consumer group the same parsed record): the first reader parses it, the others find that event
-   * (by the object's identity, among the last {@value #READ_SLOTS} read), and {@link #schemaVersion} answers for it
-   * at once. Billing and the leaderboard's users each read every completion: without this each parsed it again (the
-   * timestamp, the workers, the evidence), about a tenth of the HTTP event loop's samples at 32 connections. The
-   * object must not be changed after it is read here.
-   */
-  public static CompletionEvent fromSharedJson(JsonObject e) {
-    int slot = slot(e);
-    Read known = READ[slot];
-    if (known != null && known.json() == e) {
-      return known.event();
-    }
-    CompletionEvent event = fromJson(e);
-    READ[slot] = new Read(e, event);
-    return event;
-  }
-
-  private static final int READ_SLOTS = 1024;
-
-  /** A stored object and the event read from it; final fields, so a racy read of a slot sees both whole. */
-  private record Read(JsonObject json, CompletionEvent event) {
-  }
-
-  /** Slots written and read by consumers on any thread; a lost write only means parsing again. */
-  private static final Read[] READ = new Read[READ_SLOTS];
-
-  private static int slot(JsonObject e) {
-    int h = System.identityHashCode(e);
-    return (h ^ (h >>> 16)) & (READ_SLOTS - 1);
-  }
-
   public static CompletionEvent fromJson(JsonObject e) {
     int schema = schemaVersion(e);
     if (schema != SCHEMA_VERSION) {

@@ -2,9 +2,7 @@ package io.inferium.functions;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.inferium.functions.tensor.DataType;
@@ -38,24 +36,6 @@ class CompletionEventTest {
     assertEquals(List.of("w-1"), back.evidence().getJsonArray("workers").getList());
     assertEquals("n-1", back.evidence().getJsonArray("node_ids").getString(0));
     assertEquals(new CompletionEvent.Timings(240, 1830, 2650), back.timings());
-  }
-
-  @Test
-  void aSharedStoredRecordIsReadOnceForAllItsConsumers() {
-    JsonObject stored = sample().toJson();
-    CompletionEvent first = CompletionEvent.fromSharedJson(stored);
-    assertSame(first, CompletionEvent.fromSharedJson(stored), "the second consumer finds the first one's event");
-    assertEquals(CompletionEvent.SCHEMA_VERSION, CompletionEvent.schemaVersion(stored));
-    // Equal content in another object is another record: read on its own, to the same event.
-    JsonObject copy = stored.copy();
-    CompletionEvent again = CompletionEvent.fromSharedJson(copy);
-    assertNotSame(first, again);
-    assertEquals(first, again);
-    // Damage is still refused, and never remembered.
-    JsonObject damaged = stored.copy();
-    damaged.getJsonObject("data").put("units", -1);
-    assertThrows(IllegalArgumentException.class, () -> CompletionEvent.fromSharedJson(damaged));
-    assertThrows(IllegalArgumentException.class, () -> CompletionEvent.fromSharedJson(damaged));
   }
 
   @Test

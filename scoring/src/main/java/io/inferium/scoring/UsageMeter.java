@@ -153,7 +153,7 @@ public final class UsageMeter {
         return Future.failedFuture("completion event schema " + schema + " is newer than this consumer");
       }
       try {
-        batch.add(UsageEvent.of(CompletionEvent.fromSharedJson(r.value())));
+        batch.add(UsageEvent.of(CompletionEvent.fromJson(r.value())));
       } catch (RuntimeException bad) {
         malformed(r, bad);
       }
