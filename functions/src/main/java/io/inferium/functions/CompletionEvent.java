@@ -94,7 +94,7 @@ public record CompletionEvent(String requestId, Instant at, String tenantId, Str
             .put("total_us", timings.totalUs()))
         .put("detail", detail.copy());
     return new JsonObject().put("specversion", "1.0").put("id", requestId).put("source", SOURCE).put("type", TYPE)
-        .put("time", at.toString()).put("subject", function).put("data", data);
+        .put("time", IsoInstant.format(at)).put("subject", function).put("data", data);
   }
 
   /**
@@ -127,7 +127,7 @@ public record CompletionEvent(String requestId, Instant at, String tenantId, Str
     JsonObject d = e.getJsonObject("data");
     JsonObject t = d.getJsonObject("timings", new JsonObject());
     Number similarity = (Number) d.getValue("similarity");
-    return new CompletionEvent(e.getString("id"), Instant.parse(e.getString("time")), d.getString("tenant_id"),
+    return new CompletionEvent(e.getString("id"), IsoInstant.parse(e.getString("time")), d.getString("tenant_id"),
         d.getString("function"), d.getInteger("version"), d.getString("owner"), d.getString("model_sha256"),
         d.getString("endpoint"), d.getString("modality"), d.getString("input_sha256"), d.getString("output_sha256"),
         d.getJsonArray("workers", new JsonArray()).stream().map(String::valueOf).toList(),

@@ -136,6 +136,23 @@ class ConnectionGuardTest {
   }
 
   @Test
+  void theKeepAliveDeadlineMovesWithEachRequestThoughItsTimerIsSetOnce() throws Exception {
+    try (Socket s = connect()) {
+      // Five requests 250 ms apart span 1 s, past the 800 ms keep-alive counted from the first answer: the timer set
+      // then fires before the moved deadline and must set itself again, not close a connection in use.
+      for (int i = 0; i < 5; i++) {
+        send(s, "GET /ok HTTP/1.1\r\nHost: x\r\n\r\n");
+        String answer = response(s);
+        assertTrue(answer.startsWith("HTTP/1.1 200") && answer.endsWith("ok"), "request " + i + ": " + answer);
+        Thread.sleep(250);
+      }
+      long took = closesWithin(s, 5_000);
+      assertTrue(took >= 0, "never closed");
+      assertTrue(took >= TIMEOUTS.keepAliveTimeoutMs() - 250 - 100, "closed " + took + " ms after the last sleep");
+    }
+  }
+
+  @Test
   void aBodyThatStallsIsAnswered408() throws Exception {
     try (Socket s = connect()) {
       send(s, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nabc");

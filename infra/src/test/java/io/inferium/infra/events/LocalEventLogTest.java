@@ -185,4 +185,85 @@ class LocalEventLogTest extends EventLogContract {
     await(a.close());
     await(b.close());
   }
+
+  @Test
+  void aCrashImageWithZerosWrittenAheadAndATornLineKeepsOnlyWholeRecords() throws Exception {
+    LocalEventLog log = new LocalEventLog(vertx, dir, new SimpleMeterRegistry(), 1 << 20, 1000);
+    for (int i = 0; i < 5; i++) {
+      await(log.append(topic, "k", new JsonObject().put("seq", i)));
+    }
+    Path segment = dir.resolve(topic).resolve(String.format("%020d.log", 0));
+    byte[] records = Files.readAllBytes(segment);
+    int end = 0;
+    while (end < records.length && records[end] != 0) {
+      end++;
+    }
+    assertEquals(5, new String(records, 0, end).split("\n").length, "five records, then zeros");
+    assertTrue(records.length > end + 4096, "blocks written ahead of the records: " + records.length + " bytes for " + end);
+
+    // The image a machine crash could leave while the log is open (this one is never closed): the records, the zeros
+    // written ahead, a torn line in them, and stale bytes further on (a later page that reached the disk before an
+    // earlier one). Only whole lines before the first zero count, and nothing stale may follow a later record.
+    Path crashed = dir.resolveSibling(dir.getFileName() + "-crashed");
+    Files.createDirectories(crashed.resolve(topic));
+    byte[] image = records.clone();
+    byte[] torn = "{\"k\":\"k\",\"v\":{\"seq\":9".getBytes();
+    System.arraycopy(torn, 0, image, end, torn.length);
+    byte[] stale = "0}}\n{\"k\":\"k\",\"v\":{\"seq\":77}}\n".getBytes();
+    System.arraycopy(stale, 0, image, end + 2048, stale.length);
+    Files.write(crashed.resolve(topic).resolve(segment.getFileName()), image);
+    LocalEventLog reopened = new LocalEventLog(vertx, crashed, new SimpleMeterRegistry(), 1 << 20, 1000);
+    try {
+      await(reopened.append(topic, "k", new JsonObject().put("seq", 5)));
+      List<Integer> seen = Collections.synchronizedList(new ArrayList<>());
+      EventSubscription sub = await(reopened.subscribe(topic, "g", batch -> {
+        batch.forEach(r -> seen.add(r.value().getInteger("seq")));
+        return Future.succeededFuture();
+      }));
+      eventually("six records", () -> seen.size() >= 6);
+      await(sub.close());
+      assertEquals(List.of(0, 1, 2, 3, 4, 5), List.copyOf(seen));
+    } finally {
+      await(reopened.close());
+    }
+    // Closed cleanly, the segment holds exactly its records.
+    List<String> lines = Files.readAllLines(crashed.resolve(topic).resolve(segment.getFileName()));
+    assertEquals(6, lines.size(), "no zeros or stale bytes after a clean close: " + lines);
+  }
+
+  @Test
+  void appendsArrivingDenselyShareFsyncsAndALoneAppendIsWrittenAlone() throws Exception {
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    LocalEventLog log = new LocalEventLog(vertx, dir, registry, 1 << 20, 10_000);
+    // One at a time, each awaited: nothing else arrives to share its fsync, so each is its own write.
+    for (int i = 0; i < 20; i++) {
+      await(log.append(topic, "k", new JsonObject().put("seq", i)));
+    }
+    assertEquals(20.0, registry.get("inferium.events.syncs").counter().count(), "one fsync per lone append");
+
+    // 400 appends about 20 µs apart from one thread (far closer than an fsync takes, on any disk or tmpfs):
+    // they gather into shared writes, and every one completes, in order.
+    List<Future<Void>> appends = new ArrayList<>();
+    for (int i = 20; i < 420; i++) {
+      appends.add(log.append(topic, "k", new JsonObject().put("seq", i)));
+      long until = System.nanoTime() + 20_000;
+      while (System.nanoTime() < until) {
+        Thread.onSpinWait();
+      }
+    }
+    await(Future.all(appends));
+    double syncs = registry.get("inferium.events.syncs").counter().count() - 20;
+    assertTrue(syncs <= 200, "400 dense appends took " + syncs + " fsyncs");
+    List<Integer> seen = Collections.synchronizedList(new ArrayList<>());
+    EventSubscription sub = await(log.subscribe(topic, "g", batch -> {
+      batch.forEach(r -> seen.add(r.value().getInteger("seq")));
+      return Future.succeededFuture();
+    }));
+    eventually("420 records", () -> seen.size() >= 420);
+    await(sub.close());
+    for (int i = 0; i < 420; i++) {
+      assertEquals(i, seen.get(i));
+    }
+    await(log.close());
+  }
 }

@@ -13,10 +13,23 @@ final class EventLogMeters {
   /** One per topic (a handful, named in code): an append finds its counter without building a meter id. */
   private final java.util.concurrent.ConcurrentMap<String, Counter> appended = new java.util.concurrent.ConcurrentHashMap<>();
 
+  private Counter syncs;
+
   /** {@code log} tells the local log's series from Kafka's where one process runs both (outbox). */
   EventLogMeters(MeterRegistry registry, String log) {
     this.registry = registry;
     this.log = log;
+  }
+
+  /** One fsync of a write batch (local log): appended ÷ syncs is how many appends one fsync covered. */
+  void synced() {
+    Counter c = syncs;
+    if (c == null) {
+      c = Counter.builder("inferium.events.syncs").description("Write batches forced to disk (one fsync each)")
+          .tag("log", log).register(registry);
+      syncs = c;
+    }
+    c.increment();
   }
 
   void appended(String topic) {

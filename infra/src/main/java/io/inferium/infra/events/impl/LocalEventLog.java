@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Function;
 import java.util.regex.Pattern;
 
@@ -31,7 +32,10 @@ import java.util.regex.Pattern;
  *
  * <p>Durability: appends wait in a bounded queue; one I/O thread writes everything queued and
  * forces it to disk ({@code fsync}) once per batch, then completes those appends (group commit).
- * So an acknowledged event survives a process or machine crash, and a burst costs one fsync.
+ * So an acknowledged event survives a process or machine crash, and a burst costs one fsync. While appends
+ * arrive faster than one per half {@link #GATHER_NANOS} (a moving average of their gaps), the thread waits
+ * until the oldest queued append is that old (or the expected number have arrived) before it writes, so one
+ * fsync covers several requests; appends that come one at a time (one request in flight) never wait.
  *
  * <p>All file work runs on that one thread (a single-thread worker executor), in order; handlers
  * and append results run on the caller's context.
@@ -50,11 +54,18 @@ public final class LocalEventLog implements EventLog {
    * (0: read again at once) exists to measure what it saves.
    */
   static final long LINGER_MS = Long.getLong("inferium.events.lingerMs", 20);
+  /**
+   * The longest an append waits for others to share its fsync (group commit window), in nanoseconds; 0: never
+   * waits. Only while appends arrive less than half of it apart on average, so a lone request pays nothing, and
+   * counted from the oldest queued append's arrival, so time spent behind the previous fsync counts towards it.
+   * System property {@code inferium.events.gatherMicros}.
+   */
+  static final long GATHER_NANOS = Long.getLong("inferium.events.gatherMicros", 300) * 1_000;
   static final long MIN_BACKOFF_MS = 50;
   static final long MAX_BACKOFF_MS = 2_000;
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]{1,200}");
 
-  private record Pending(String topic, Buffer line, Promise<Void> promise, Context context) {
+  private record Pending(String topic, Buffer line, Promise<Void> promise, Context context, long at) {
   }
 
   private final Vertx vertx;
@@ -70,6 +81,12 @@ public final class LocalEventLog implements EventLog {
   private final List<LocalSubscription> subscriptions = new CopyOnWriteArrayList<>();
   private final ArrayDeque<Pending> queue = new ArrayDeque<>();
   private boolean writing;
+  /** Moving average (1/8 weight per append) of the gaps between appends, each gap capped: under the queue's lock. */
+  private long gapNanos = 4 * GATHER_NANOS;
+  private long lastAppendNanos;
+  /** The I/O thread while it waits for more appends to share an fsync, and how many it waits for. */
+  private Thread gatherer;
+  private int gatherFor;
   private volatile boolean closed;
   private Future<Void> closing;
 
@@ -136,25 +153,71 @@ public final class LocalEventLog implements EventLog {
           + LocalTopic.MAX_RECORD_BYTES + "-byte limit"));
     }
     Promise<Void> promise = Promise.promise();
+    Context context = vertx.getOrCreateContext();
+    long now = System.nanoTime();
     boolean start;
+    Thread wake = null;
     synchronized (this) {
       if (queue.size() >= maxQueued) {
         meters.appendFailed(topic);
         return Future.failedFuture(new EventLogFullException(queue.size() + " appends already wait to be written"));
       }
-      queue.add(new Pending(topic, line, promise, vertx.getOrCreateContext()));
+      queue.add(new Pending(topic, line, promise, context, now));
+      long gap = Math.min(now - lastAppendNanos, 4 * GATHER_NANOS);
+      lastAppendNanos = now;
+      gapNanos += (gap - gapNanos) / 8;
       start = !writing;
       writing = true;
+      if (gatherer != null && queue.size() >= gatherFor) {
+        wake = gatherer;
+        gatherer = null;
+      }
     }
     if (start) {
       io.executeBlocking(this::writeQueued, true);
     }
+    if (wake != null) {
+      LockSupport.unpark(wake);
+    }
     return promise.future();
+  }
+
+  /**
+   * On the I/O thread, while appends arrive densely: waits (parked, never past the window counted from the oldest
+   * queued append) until as many appends as the recent rate promises for the window are queued.
+   */
+  private void gather() {
+    if (GATHER_NANOS <= 0 || closed) {
+      return;
+    }
+    long deadline;
+    synchronized (this) {
+      if (queue.isEmpty() || gapNanos * 2 > GATHER_NANOS) {
+        return;
+      }
+      deadline = queue.peekFirst().at() + GATHER_NANOS;
+      gatherFor = (int) Math.min(MAX_BATCH, 1 + GATHER_NANOS / Math.max(1, gapNanos));
+      if (queue.size() >= gatherFor) {
+        return;
+      }
+      gatherer = Thread.currentThread();
+    }
+    while (true) {
+      long left = deadline - System.nanoTime();
+      synchronized (this) {
+        if (gatherer == null || left <= 0 || closed) {
+          gatherer = null;
+          return;
+        }
+      }
+      LockSupport.parkNanos(this, left);
+    }
   }
 
   /** On the I/O thread: writes what is queued, one fsync per topic per round, until the queue is empty. */
   private Void writeQueued() {
     while (true) {
+      gather();
       List<Pending> batch;
       synchronized (this) {
         if (queue.isEmpty()) {
@@ -181,6 +244,7 @@ public final class LocalEventLog implements EventLog {
         Map<Context, List<Promise<Void>>> byContext = new LinkedHashMap<>();
         if (f == null) {
           meters.appended(name, pendings.size());
+          meters.synced();
         }
         for (Pending p : pendings) {
           if (f != null) {
