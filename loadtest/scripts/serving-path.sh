@@ -138,7 +138,7 @@ done
 # batchstat SIDE: "sum count" of the MLP's inferium_batch_size (rows per batch sent to a worker) so far.
 batchstat() {
   curl -s "localhost:$(eval echo "\$port_$1")/metrics" -H "Authorization: Bearer spkey-$1" |
-    awk '/^inferium_batch_size_(sum|count)\{.*function="mlp"/ { if ($1 ~ /_sum/) s = $2; else c = $2 } END { print s + 0, c + 0 }'
+    awk '/^inferium_batch_size(_rows)?_(sum|count)\{.*function="mlp"/ { if ($1 ~ /_sum/) s = $2; else c = $2 } END { print s + 0, c + 0 }'
 }
 if row mlp; then
   for side in $sides; do eval "b0_$side=\"$(batchstat "$side")\""; done

@@ -92,7 +92,7 @@ class MempoolIT {
     }
     assertTrue(batched > n / 2, "only " + batched + " of " + n + " concurrent requests shared a batch");
     String metrics = gw.metrics.scrape();
-    assertTrue(metrics.contains("inferium_batch_size_count{function=\"mp-add\"}"), "batch size histogram missing");
+    assertTrue(metrics.contains("inferium_batch_size_rows_count{function=\"mp-add\"}"), "batch size histogram missing");
     assertTrue(metrics.contains("inferium_batches_total{function=\"mp-add\""), "batch close reasons missing");
   }
 
@@ -166,6 +166,9 @@ class MempoolIT {
   @Test
   void aClientThatHangsUpLeavesTheQueue() throws Exception {
     deploy("mp-hangup", "loop_by_input.onnx", "{}");
+    // The premise is every worker busy: a worker killed by an earlier test must be back first, or it would attach
+    // mid-test and take the impatient request.
+    TestGateway.poll("both workers attached", () -> gw.gateway.supervisor().workers().size(), n -> n == 2);
     List<Future<HttpResponse<Buffer>>> running = new ArrayList<>();
     for (int i = 0; i < 8; i++) {
       running.add(send("mp-hangup", loop(1_000_000_000_000_000_000L, 3_000_000L)));
