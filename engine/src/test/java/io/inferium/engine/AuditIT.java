@@ -59,7 +59,9 @@ class AuditIT {
   @Test
   void theLiarIsCaughtAtAboutTheAuditRate() throws Exception {
     Map<String, Integer> wrongBy = new HashMap<>();
-    for (int i = 0; i < 90; i++) {
+    // Until the liar has served enough lies to measure a rate: how many of the requests it gets depends on the
+    // dispatcher's choices (its honest peers are busy re-running audits), not on what is tested here.
+    for (int i = 0; i < 400 && wrongBy.values().stream().mapToInt(Integer::intValue).sum() < 24; i++) {
       JsonObject req = new JsonObject().put("id", "au-" + i).put("inputs", new JsonArray()
           .add(V2Json.encodeOutput(Tensors.fp32("a", new long[] {1, 4}, i, i, i, i)))
           .add(V2Json.encodeOutput(Tensors.fp32("b", new long[] {1, 4}, 1, 2, 3, 4))));

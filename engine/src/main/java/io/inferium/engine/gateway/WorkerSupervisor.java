@@ -228,7 +228,11 @@ public final class WorkerSupervisor {
         spawn = newSandbox();
         standby.add(spawn);
       }
-      start(spawn).onFailure(err -> log.warn("Standby sandbox worker {} did not start: {}", spawn.workerId, err.getMessage()));
+      start(spawn).onFailure(err -> {
+        if (!stopping) {
+          log.warn("Standby sandbox worker {} did not start: {}", spawn.workerId, err.getMessage());
+        }
+      });
     }
   }
 
