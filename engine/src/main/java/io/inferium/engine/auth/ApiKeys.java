@@ -54,8 +54,8 @@ public final class ApiKeys {
 
   private record Cached(Principal principal, long at, java.time.OffsetDateTime expiresAt) {}
 
-  /** Database lookups under way, by key hash; guarded by {@code cache}. Bounded by the miss budget. */
-  private final Map<String, Future<Optional<Principal>>> inFlight = new java.util.HashMap<>();
+  /** Lookups under way, shared by concurrent requests of one secret; bounded by the miss budget. */
+  private final SharedLookups<Optional<Principal>> inFlight = new SharedLookups<>(cache);
 
   /** Too many unknown keys were presented from one address (or from everywhere): answer 429, query nothing. */
   public static final class TooManyUnknownKeys extends RuntimeException {
@@ -119,7 +119,7 @@ public final class ApiKeys {
       // A busy client's requests all miss together when its entry expires: they share one lookup, charged
       // once. Charged each, 64 connections of one valid key overdrew the address's miss budget (burst 20)
       // and got "too many invalid API keys" every 30 s.
-      Future<Optional<Principal>> pending = inFlight.get(hash);
+      Future<Optional<Principal>> pending = inFlight.pending(hash);
       if (pending != null) {
         count("joined");
         return pending;
@@ -131,17 +131,7 @@ public final class ApiKeys {
       return Future.failedFuture(new TooManyUnknownKeys((int) Math.min(wait, 3600)));
     }
     Future<Optional<Principal>> lookup = lookup(hash, remote);
-    synchronized (cache) {
-      if (!lookup.isComplete()) {
-        inFlight.put(hash, lookup);
-      }
-    }
-    lookup.onComplete(ar -> {
-      synchronized (cache) {
-        inFlight.remove(hash, lookup);
-      }
-    });
-    return lookup;
+    return inFlight.share(hash, lookup);
   }
 
   private Future<Optional<Principal>> lookup(String hash, String remote) {

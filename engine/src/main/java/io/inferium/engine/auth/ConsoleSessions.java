@@ -9,7 +9,6 @@ import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.time.OffsetDateTime;
 import java.util.Base64;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -46,8 +45,8 @@ public final class ConsoleSessions {
       return size() > CACHE_SIZE;
     }
   };
-  /** Lookups under way by id hash, shared by concurrent requests of one page; guarded by {@code cache}. */
-  private final Map<String, Future<Optional<Principal>>> inFlight = new HashMap<>();
+  /** Lookups under way, shared by concurrent requests of one secret; bounded by the miss budget. */
+  private final SharedLookups<Optional<Principal>> inFlight = new SharedLookups<>(cache);
 
   private record Cached(Principal principal, long at) {}
 
@@ -94,7 +93,7 @@ public final class ConsoleSessions {
       if (c != null && System.nanoTime() - c.at < CACHE_TTL_NANOS) {
         return Future.succeededFuture(Optional.of(c.principal));
       }
-      Future<Optional<Principal>> pending = inFlight.get(hash);
+      Future<Optional<Principal>> pending = inFlight.pending(hash);
       if (pending != null) {
         return pending;
       }
@@ -121,17 +120,7 @@ public final class ConsoleSessions {
           }
           return Optional.of(p);
         });
-    synchronized (cache) {
-      if (!lookup.isComplete()) {
-        inFlight.put(hash, lookup);
-      }
-    }
-    lookup.onComplete(ar -> {
-      synchronized (cache) {
-        inFlight.remove(hash, lookup);
-      }
-    });
-    return lookup;
+    return inFlight.share(hash, lookup);
   }
 
   /** Signs a session out for good; false when it was not open. */
