@@ -5,17 +5,14 @@ import java.io.IOException;
 import java.math.BigInteger;
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.TimeoutException;
 import org.web3j.abi.EventEncoder;
 import org.web3j.crypto.Credentials;
 import org.web3j.protocol.Web3j;
 import org.web3j.protocol.core.DefaultBlockParameter;
 import org.web3j.protocol.core.DefaultBlockParameterName;
 import org.web3j.protocol.core.methods.request.EthFilter;
-import org.web3j.protocol.core.methods.response.EthLog;
 import org.web3j.protocol.core.methods.response.Log;
 import org.web3j.protocol.core.methods.response.TransactionReceipt;
 import org.web3j.tx.RawTransactionManager;
@@ -48,8 +45,6 @@ public final class Anchorer {
     }
   }
 
-  private static final long POLL_MS = 100;
-
   private final Web3j web3j;
   private final ReceiptAnchor anchor;
   private final int confirmations;
@@ -73,7 +68,7 @@ public final class Anchorer {
     this.searchFrom = DefaultBlockParameter.valueOf(BigInteger.valueOf(searchFromBlock));
     this.address = key.getAddress();
     RawTransactionManager transactions = new RawTransactionManager(web3j, key, chainId,
-        new PollingTransactionReceiptProcessor(web3j, POLL_MS, (int) Math.max(1, confirmationLimit.toMillis() / POLL_MS)));
+        new PollingTransactionReceiptProcessor(web3j, Confirmations.POLL_MS, (int) Math.max(1, confirmationLimit.toMillis() / Confirmations.POLL_MS)));
     this.anchor = ReceiptAnchor.load(anchorAddress, web3j, transactions, new DynamicEIP1559GasProvider(web3j, chainId));
   }
 
@@ -108,33 +103,14 @@ public final class Anchorer {
   }
 
   private Optional<Log> commitLog(BigInteger epoch) throws IOException {
-    EthFilter filter = new EthFilter(searchFrom, DefaultBlockParameterName.LATEST, anchor.getContractAddress())
+    return Confirmations.firstLog(web3j, new EthFilter(searchFrom, DefaultBlockParameterName.LATEST,
+        anchor.getContractAddress())
         .addSingleTopic(EventEncoder.encode(ReceiptAnchor.ROOTCOMMITTED_EVENT))
-        .addSingleTopic(Numeric.toHexStringWithPrefixZeroPadded(epoch, 64));
-    EthLog logs = web3j.ethGetLogs(filter).send();
-    if (logs.hasError()) {
-      throw new IOException("eth_getLogs failed: " + logs.getError().getMessage());
-    }
-    List<EthLog.LogResult> results = logs.getLogs();
-    return results.stream().map(r -> (Log) r.get()).filter(l -> !l.isRemoved()).findFirst();
+        .addSingleTopic(Numeric.toHexStringWithPrefixZeroPadded(epoch, 64)));
   }
 
-  /** Waits until the commit is {@code confirmations} deep and its transaction is still where it was mined. */
   private void awaitConfirmations(Anchored anchored) throws Exception {
-    long deadline = System.nanoTime() + confirmationLimit.toNanos();
-    long needed = anchored.blockNumber() + confirmations - 1;
-    while (web3j.ethBlockNumber().send().getBlockNumber().longValueExact() < needed) {
-      if (System.nanoTime() > deadline) {
-        throw new TimeoutException("epoch " + anchored.epoch() + ": block " + needed + " not reached within "
-            + confirmationLimit.toMillis() + " ms");
-      }
-      Thread.sleep(POLL_MS);
-    }
-    Optional<TransactionReceipt> still = web3j.ethGetTransactionReceipt(anchored.transactionHash()).send()
-        .getTransactionReceipt();
-    if (still.isEmpty() || still.get().getBlockNumber().longValueExact() != anchored.blockNumber()) {
-      throw new IllegalStateException("epoch " + anchored.epoch() + ": transaction " + anchored.transactionHash()
-          + " left block " + anchored.blockNumber() + " (reorganized); retry");
-    }
+    Confirmations.await(web3j, "epoch " + anchored.epoch(), anchored.transactionHash(), anchored.blockNumber(),
+        confirmations, confirmationLimit);
   }
 }

@@ -74,6 +74,7 @@ public final class Gateway {
   private Tiers tiers;
   private UsageMeter meter;
   private io.inferium.engine.receipts.ReceiptService receipts;
+  private io.inferium.engine.settlement.SettlementService settlement;
   private EventLog events;
   private DeployPipeline pipeline;
   private FunctionStore store;
@@ -128,6 +129,9 @@ public final class Gateway {
             // Receipts: a consumer group of their own on the completions topic, never on the request path.
             receipts = new io.inferium.engine.receipts.ReceiptService(vertx, d.pool(), events, metrics.registry(),
                 config.receipts());
+            settlement = new io.inferium.engine.settlement.SettlementService(vertx, d.pool(), metrics.registry(),
+                config.receipts().chain(), config.settlementIntervalMs(), config.receipts().retryMinMs(),
+                config.receipts().retryMaxMs());
             supervisor.onAttach(link -> ledger.register(link.workerId(), link.hello().getString("public_key"))
                 .onFailure(err -> log.warn("Could not register node {}: {}", link.workerId(), err.toString())));
             supervisor.onDetach(ledger::detach);
@@ -165,14 +169,14 @@ public final class Gateway {
                     tiers, ledger, supervisor, meter, events, new Invoices(d.pool(), RevenueSplit.DEFAULT), metrics, engineMetrics,
                     dispatcher::anyWorker, VERSION,
                     new HttpVerticle.Text(generations, new Embeddings(generations), textMetrics,
-                        new LogLikelihoods(generations)), remoteNodes, receipts),
+                        new LogLikelihoods(generations)), remoteNodes, receipts, settlement),
                 new HttpVerticle.Listen(config.host(), config.port(), config.maxUploadBytes(), config.maxRequestBytes(),
                     dataDir.resolve("uploads"), config.edges().http(), config.maxPromptBytes()));
             return vertx.executeBlocking(() -> {
                   io.inferium.functions.seal.NodeKeys.warmUp(); // hellos are verified on event loops
                   return null;
                 }, false)
-                .compose(v -> ledger.load()).compose(v -> meter.start()).compose(v -> receipts.start())
+                .compose(v -> ledger.load()).compose(v -> meter.start()).compose(v -> receipts.start()).compose(v -> settlement.start())
                 .compose(v -> supervisor.start())
                 .compose(v -> remoteNodes == null ? Future.succeededFuture() : remoteNodes.start())
                 .onSuccess(v -> scaler.start())
@@ -270,6 +274,9 @@ public final class Gateway {
     }
     if (meter != null) {
       f = f.compose(v -> meter.stop()).otherwiseEmpty();
+    }
+    if (settlement != null) {
+      f = f.compose(v -> settlement.stop()).otherwiseEmpty();
     }
     if (receipts != null) {
       f = f.compose(v -> receipts.stop()).otherwiseEmpty();

@@ -35,6 +35,8 @@ import java.nio.file.Path;
  * @param nodePort the remote node port (TLS, challenge–response); null when off (the default)
  * @param standbySandboxes sandbox workers kept started for deploy-time verification
  * @param receipts receipt epochs and, when a chain is configured, anchoring (issue 13)
+ * @param settlementIntervalMs with a chain, how often the payout ledger is settled into a distributor epoch (0: only
+ *                 when an admin asks, {@code POST /api/settlements})
  */
 public record ServerConfig(
     String host,
@@ -63,7 +65,8 @@ public record ServerConfig(
     long maxPromptBytes,
     io.inferium.engine.gateway.NodePortSettings nodePort,
     int standbySandboxes,
-    io.inferium.engine.receipts.ReceiptSettings receipts) {
+    io.inferium.engine.receipts.ReceiptSettings receipts,
+    long settlementIntervalMs) {
 
   public static final String DEFAULT_HOST = "127.0.0.1";
   public static final int DEFAULT_PORT = 8080;
@@ -71,6 +74,8 @@ public record ServerConfig(
   public static final long DEFAULT_MAX_UPLOAD_BYTES = 512L << 20;
   public static final long DEFAULT_MAX_REQUEST_BYTES = 64L << 20;
   public static final long DEFAULT_MAX_PROMPT_BYTES = 256L << 10;
+  /** A settlement epoch a day when a chain is configured. */
+  public static final long DEFAULT_SETTLEMENT_INTERVAL_MS = 24L * 3600 * 1000;
 
   public static ServerConfig defaults() {
     return builder().build();
@@ -113,6 +118,7 @@ public record ServerConfig(
     private io.inferium.engine.gateway.NodePortSettings nodePort;
     private int standbySandboxes = SupervisorSettings.DEFAULT_STANDBY_SANDBOXES;
     private io.inferium.engine.receipts.ReceiptSettings receipts = io.inferium.engine.receipts.ReceiptSettings.defaults();
+    private long settlementIntervalMs = DEFAULT_SETTLEMENT_INTERVAL_MS;
     private final java.util.Map<Integer, String> testFaults = new java.util.HashMap<>();
     private io.inferium.verifier.LedgerSettings ledger = io.inferium.verifier.LedgerSettings.defaults();
 
@@ -148,6 +154,8 @@ public record ServerConfig(
     /** For tests only: the worker in pool slot {@code slot} (1-based) perturbs its outputs. */
     /** Receipt epochs and anchoring; default: epochs of 1024 receipts or 60 s, no chain. */
     public Builder receipts(io.inferium.engine.receipts.ReceiptSettings v) { receipts = v; return this; }
+    /** How often a settlement epoch is built when a chain is configured (0: only when an admin asks). */
+    public Builder settlementIntervalMs(long v) { settlementIntervalMs = v; return this; }
     public Builder testFault(int slot, String fault) { testFaults.put(slot, fault); return this; }
     public Builder idleUnloadMs(long v) { idleUnloadMs = v; return this; }
     public Builder scaleUpAfterMs(long v) { scaleUpAfterMs = v; return this; }
@@ -161,7 +169,7 @@ public record ServerConfig(
           ledger, kafka, burnPlatformShare, edges, new SandboxSettings(workerSandbox, workerMemoryBytes, workerCpus,
               SandboxSettings.DEFAULT_UID_BASE, dataDir.resolve("models"), dataDir.resolve("workers"),
               SandboxSettings.DEFAULT_MAX_FILE_BYTES, SandboxSettings.DEFAULT_MAX_OPEN_FILES, SandboxSettings.DEFAULT_MAX_THREADS),
-          maxPromptBytes, nodePort, standbySandboxes, receipts);
+          maxPromptBytes, nodePort, standbySandboxes, receipts, settlementIntervalMs);
     }
   }
 

@@ -84,7 +84,8 @@ class ReceiptsIT {
 
     ReceiptSettings receipts = ReceiptSettings.defaults().withEpoch(4, 300).withRetry(100, 400)
         .withChain(new ReceiptSettings.Chain(anvil.rpcUrl(), keyFile, deploymentFile, 1, 10_000));
-    gw = TestGateway.start(1, b -> b.receipts(receipts));
+    // Settlement only when asked (POST /api/settlements); the platform's share burned, as on chain.
+    gw = TestGateway.start(1, b -> b.receipts(receipts).settlementIntervalMs(0).burnPlatformShare(true));
     assertEquals("ready", gw.deployAndWait(new JsonObject().put("name", "adder")
         .put("price", new JsonObject().put("per_request_micro_usd", 100)), TestGateway.model("add.onnx")).getString("state"));
     for (String t : List.of("acme", "globex")) {
@@ -220,6 +221,90 @@ class ReceiptsIT {
       assertTrue(scrape.contains(name), name + " in /metrics");
     }
     System.out.printf("ReceiptsIT: RPC down %d ms; %d epochs anchored for %d receipts%n", downMs, txByEpoch.size(), all.size());
+  }
+
+  @Test
+  @Order(4)
+  void aSettlementEpochPaysEachClaimItsLedgerAmountOnceAndBurnsThePlatformShare() throws Exception {
+    // A developer tenant with a priced function of its own, called by acme.
+    assertEquals(201, gw.post("/api/tenants", new JsonObject().put("id", "devco").encode()).statusCode());
+    String dev = gw.newKey("devco", "developer");
+    String devUser = gw.newKey("devco", "user");
+    HttpResponse<Buffer> up = gw.uploadAs(dev, new JsonObject().put("name", "dev-adder").put("visibility", "public")
+        .put("price", new JsonObject().put("per_request_micro_usd", 1000)).encode(), TestGateway.model("add.onnx"));
+    assertEquals(202, up.statusCode(), up.bodyAsString());
+    TestGateway.poll("dev-adder ready", () -> gw.get("/api/functions/dev-adder/versions/1").bodyAsJsonObject(),
+        v -> "ready".equals(v.getString("state")));
+    Credentials payee = anvil.fundedAccount();
+    Path payeeKey = dir.resolve("payee.key");
+    Files.writeString(payeeKey, Numeric.toHexStringWithPrefixZeroPadded(payee.getEcKeyPair().getPrivateKey(), 64));
+
+    // Attacks first: a user key of the same tenant (handed to an app) cannot redirect the tenant's earnings; a
+    // malformed address names the field; only an admin builds an epoch.
+    assertEquals(403, put(devUser, "/api/payout-address", new JsonObject().put("address", payee.getAddress())).statusCode());
+    HttpResponse<Buffer> bad = put(dev, "/api/payout-address", new JsonObject().put("address", "0x1234"));
+    assertEquals(400, bad.statusCode());
+    assertTrue(bad.bodyAsString().contains("'address'"), bad.bodyAsString());
+    assertEquals(403, gw.postAs(dev, "/api/settlements", new JsonObject()).statusCode());
+    assertEquals(200, put(dev, "/api/payout-address", new JsonObject().put("address", payee.getAddress())).statusCode());
+    assertEquals(payee.getAddress().toLowerCase(java.util.Locale.ROOT),
+        get(devUser, "/api/payout-address").bodyAsJsonObject().getString("address"));
+
+    for (int i = 0; i < 5; i++) {
+      HttpResponse<Buffer> resp = gw.postAs(acme, "/v2/models/dev-adder/infer", addRequest(i));
+      assertEquals(200, resp.statusCode(), resp.bodyAsString());
+    }
+    long earned = TestGateway.poll("devco's earnings billed", () -> get(dev, "/api/earnings").bodyAsJsonObject()
+        .getLong("earned_micro_usd"), e -> e == 5 * 700L);
+
+    Web3j web3j = Web3j.build(new HttpService(anvil.rpcUrl()));
+    try {
+      io.inferium.chain.contracts.InferiumToken token = io.inferium.chain.contracts.InferiumToken.load(
+          deployment.token(), web3j, payee, new org.web3j.tx.gas.DefaultGasProvider());
+      BigInteger supplyBefore = token.totalSupply().send();
+      HttpResponse<Buffer> settled = gw.post("/api/settlements",
+          new JsonObject().put("cutoff", java.time.Instant.now().toString()).encode());
+      assertEquals(201, settled.statusCode(), settled.bodyAsString());
+      JsonObject epoch = settled.bodyAsJsonObject();
+      assertEquals(1, epoch.getInteger("accounts"), "only devco named an address");
+      assertEquals(earned, epoch.getLong("payout_micro_usd"));
+      BigInteger burned = new BigInteger(epoch.getString("platform_share"));
+      assertTrue(burned.signum() > 0, "every call's platform share is marked burned");
+      assertEquals(200, gw.post("/api/settlements", new JsonObject().encode()).statusCode(),
+          "a second epoch right after has nothing new to pay");
+
+      JsonObject claim = TestGateway.poll("settlement epoch opened on chain", () -> get(dev, "/api/earnings")
+          .bodyAsJsonObject().getJsonArray("settlements").getJsonObject(0), c -> "open".equals(c.getString("state")));
+      assertEquals(BigInteger.valueOf(earned).multiply(BigInteger.TEN.pow(12)).toString(), claim.getString("amount"));
+      assertEquals(0, get(globex, "/api/earnings").bodyAsJsonObject().getJsonArray("settlements").size(),
+          "another tenant sees none of it");
+      assertEquals(supplyBefore.subtract(burned), token.totalSupply().send(), "supply fell by the platform share");
+
+      BigInteger before = token.balanceOf(payee.getAddress()).send();
+      String[] claimArgs = {"claim", "--rpc", anvil.rpcUrl(), "--key-file", payeeKey.toString(), "--deployment",
+          deploymentFile.toString(), "--gateway", "http://127.0.0.1:" + gw.port(), "--api-key", dev};
+      assertEquals(0, cli(claimArgs));
+      assertEquals(before.add(new BigInteger(claim.getString("amount"))), token.balanceOf(payee.getAddress()).send(),
+          "the claim paid exactly the ledger amount");
+      assertEquals(0, cli(claimArgs), "claiming again is a no-op that says so");
+      assertEquals(before.add(new BigInteger(claim.getString("amount"))), token.balanceOf(payee.getAddress()).send());
+      // The contract itself refuses a second claim, whoever sends it.
+      io.inferium.chain.contracts.PayoutDistributor distributor = io.inferium.chain.contracts.PayoutDistributor.load(
+          deployment.distributor(), web3j, new org.web3j.tx.RawTransactionManager(web3j, payee, anvil.chainId()),
+          new org.web3j.tx.gas.DynamicEIP1559GasProvider(web3j, anvil.chainId()));
+      List<byte[]> proof = claim.getJsonArray("proof").stream()
+          .map(p -> HexFormat.of().parseHex(((String) p).substring(2))).toList();
+      org.junit.jupiter.api.Assertions.assertThrows(Exception.class, () -> distributor.claim(
+          BigInteger.valueOf(claim.getLong("epoch")), new BigInteger(claim.getString("amount")), proof).send());
+    } finally {
+      web3j.shutdown();
+    }
+    assertTrue(gw.get("/metrics").bodyAsString().contains("inferium_chain_settlement_epochs_opened_total 1.0"));
+  }
+
+  private HttpResponse<Buffer> put(String key, String path, JsonObject body) throws Exception {
+    return gw.client.put(gw.port(), "127.0.0.1", path).bearerTokenAuthentication(key).sendJsonObject(body)
+        .await(30, TimeUnit.SECONDS);
   }
 
   private List<String> infer(String key, int n) throws Exception {

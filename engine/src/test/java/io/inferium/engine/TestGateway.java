@@ -127,6 +127,11 @@ final class TestGateway implements AutoCloseable {
   }
 
   HttpResponse<Buffer> upload(String spec, Path model) throws Exception {
+    return uploadAs(ADMIN_KEY, spec, model);
+  }
+
+  /** Uploads a model with {@code key} (the function is owned by that key's tenant). */
+  HttpResponse<Buffer> uploadAs(String key, String spec, Path model) throws Exception {
     MultipartForm form = MultipartForm.create();
     if (spec != null) {
       form.attribute("spec", spec);
@@ -134,7 +139,7 @@ final class TestGateway implements AutoCloseable {
     if (model != null) {
       form.binaryFileUpload("model", model.getFileName().toString(), model.toString(), "application/octet-stream");
     }
-    return client.post(port(), "127.0.0.1", "/api/functions").bearerTokenAuthentication(ADMIN_KEY)
+    return client.post(port(), "127.0.0.1", "/api/functions").bearerTokenAuthentication(key)
         .sendMultipartForm(form).await(60, TimeUnit.SECONDS);
   }
 

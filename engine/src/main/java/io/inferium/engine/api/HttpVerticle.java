@@ -42,7 +42,8 @@ public final class HttpVerticle extends VerticleBase {
       Mempool mempool, ApiKeys keys, Tenants tenants, Tiers tiers, NodeLedger ledger, WorkerSupervisor supervisor,
       UsageMeter meter, io.inferium.infra.events.EventLog events, io.inferium.scoring.Invoices invoices, Metrics metrics,
       EngineMetrics engineMetrics, BooleanSupplier workersReady, String version, Text text,
-      io.inferium.engine.gateway.RemoteNodes remoteNodes, io.inferium.engine.receipts.ReceiptService receipts) {}
+      io.inferium.engine.gateway.RemoteNodes remoteNodes, io.inferium.engine.receipts.ReceiptService receipts,
+      io.inferium.engine.settlement.SettlementService settlement) {}
 
   /** The text side: generations (the mempool for streams), embeddings, log-likelihoods (scoring), and their meters. */
   public record Text(io.inferium.engine.text.Generations generations, io.inferium.engine.text.Embeddings embeddings,
@@ -105,8 +106,9 @@ public final class HttpVerticle extends VerticleBase {
         .mount(router, listen.maxUploadBytes(), listen.uploadsDir());
     new TenantRoutes(services.tenants(), services.keys(), services.tiers()).mount(router);
     new NodeRoutes(services.ledger(), services.supervisor(), services.remoteNodes()).mount(router);
-    new UsageRoutes(services.meter(), services.invoices()).mount(router);
+    new UsageRoutes(services.meter(), services.invoices(), services.settlement()).mount(router);
     new ReceiptRoutes(services.receipts()).mount(router);
+    new SettlementRoutes(services.settlement()).mount(router);
     new OpenAiRoutes(services.store(), services.text().generations(), services.text().embeddings(), services.text().metrics(),
         limits, completions).mount(router, listen.maxRequestBytes(),
             new PromptLimits(listen.maxPromptBytes()));

@@ -18,9 +18,13 @@ final class UsageRoutes {
   private final UsageMeter meter;
   private final io.inferium.scoring.Invoices invoices;
 
-  UsageRoutes(UsageMeter meter, io.inferium.scoring.Invoices invoices) {
+  private final io.inferium.engine.settlement.SettlementService settlement;
+
+  UsageRoutes(UsageMeter meter, io.inferium.scoring.Invoices invoices,
+      io.inferium.engine.settlement.SettlementService settlement) {
     this.meter = meter;
     this.invoices = invoices;
+    this.settlement = settlement;
   }
 
   void mount(Router router) {
@@ -80,7 +84,19 @@ final class UsageRoutes {
     ZonedDateTime now = ZonedDateTime.now(ZoneOffset.UTC);
     Instant from = time(ctx, "from", now.withDayOfMonth(1).toLocalDate().atStartOfDay(ZoneOffset.UTC).toInstant());
     Instant to = time(ctx, "to", now.toInstant().plusSeconds(1));
+    // With the settlements that pay the tenant (epochs, amounts, proofs for PayoutDistributor.claim) and its address.
     meter.flush().otherwiseEmpty().compose(v -> invoices.earnings(developer, from, to))
+        .compose(body -> settlement.ledger().addressOf(developer).compose(address -> settlement.claimsOf(developer)
+            .map(claims -> {
+              body.put("payout_address", address.orElse(null)).put("settlements", claims);
+              if (settlement.deployment() != null) {
+                body.put("distributor", new io.vertx.core.json.JsonObject()
+                    .put("chain_id", settlement.deployment().chainId())
+                    .put("contract", settlement.deployment().distributor())
+                    .put("token", settlement.deployment().token()));
+              }
+              return body;
+            })))
         .onSuccess(body -> FunctionRoutes.json(ctx, 200, body)).onFailure(ctx::fail);
   }
 

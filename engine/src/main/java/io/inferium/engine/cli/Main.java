@@ -9,7 +9,7 @@ import picocli.CommandLine.ScopeType;
 @Command(name = "inferium", mixinStandardHelpOptions = true, versionProvider = Main.BuildVersion.class,
     description = "Serverless inference engine: ONNX models as functions behind KServe v2.",
     subcommands = {ServeCommand.class, DemoCommand.class, DeployCommand.class, InvokeCommand.class,
-        ChainCommand.class, VerifyReceiptCommand.class})
+        ChainCommand.class, VerifyReceiptCommand.class, ClaimCommand.class})
 public final class Main {
 
   /** {@code inferium --version}: the version the build was made from. */

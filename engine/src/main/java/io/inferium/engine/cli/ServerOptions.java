@@ -112,6 +112,9 @@ final class ServerOptions {
   @Option(names = "--receipt-epoch-seconds", defaultValue = "${env:INFERIUM_RECEIPT_EPOCH_SECONDS:-60}", description = "…or once its oldest receipt is this old (default ${DEFAULT-VALUE}).")
   double receiptEpochSeconds;
 
+  @Option(names = "--settlement-seconds", defaultValue = "${env:INFERIUM_SETTLEMENT_SECONDS:-86400}", description = "With a chain: how often the payout ledger is settled into a PayoutDistributor epoch; 0: only when an admin asks (POST /api/settlements) (default ${DEFAULT-VALUE}).")
+  long settlementSeconds;
+
   io.inferium.engine.receipts.ReceiptSettings receipts() {
     io.inferium.engine.receipts.ReceiptSettings r = io.inferium.engine.receipts.ReceiptSettings.defaults()
         .withEpoch(receiptEpochSize, Math.round(receiptEpochSeconds * 1000));
@@ -159,6 +162,10 @@ final class ServerOptions {
           .withCertificate(blankPath(nodeTlsCert), blankPath(nodeTlsKey)).withMinStake(nodeMinStake));
     }
     b.receipts(receipts());
+    if (settlementSeconds < 0) {
+      throw new IllegalArgumentException("--settlement-seconds: expected >= 0, got " + settlementSeconds);
+    }
+    b.settlementIntervalMs(settlementSeconds * 1000);
     return b.build();
   }
 

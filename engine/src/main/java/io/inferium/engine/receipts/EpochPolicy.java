@@ -5,7 +5,7 @@ package io.inferium.engine.receipts;
  * waited {@code maxAgeMs} (T) — so a quiet gateway still anchors within T, and a busy one in epochs of N.
  * Also the backoff of failed anchoring attempts. Pure: the closer's decisions, testable without a database.
  */
-final class EpochPolicy {
+public final class EpochPolicy {
 
   private final int size;
   private final long maxAgeMs;
@@ -26,7 +26,7 @@ final class EpochPolicy {
   }
 
   /** The pause before attempt {@code failures + 1} after {@code failures} failures in a row (≥ 1): doubling, capped. */
-  static long backoffMs(int failures, long minMs, long maxMs) {
+  public static long backoffMs(int failures, long minMs, long maxMs) {
     int doublings = Math.max(0, Math.min(30, failures - 1));
     long pause = minMs << doublings;
     return pause <= 0 || pause > maxMs ? maxMs : pause;

@@ -14,7 +14,7 @@ import picocli.CommandLine;
 class CliHelpTest {
 
   @ParameterizedTest
-  @ValueSource(strings = {"serve", "demo", "deploy", "invoke", "chain", "verify-receipt"})
+  @ValueSource(strings = {"serve", "demo", "deploy", "invoke", "chain", "verify-receipt", "claim"})
   void helpPrintsUsageAndExitsZero(String command) {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
