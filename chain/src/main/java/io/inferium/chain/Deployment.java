@@ -61,7 +61,8 @@ public record Deployment(long chainId, String token, String registry, String anc
   /**
    * Deploys token (whole supply to the deployer, who is the treasury), registry, anchor and distributor with the
    * deployer as admin, and grants {@code ANCHOR_ROLE} to the deployer (and to {@code params.anchorer} when set) and
-   * {@code SETTLER_ROLE} on the distributor to the deployer (the treasury, which funds settlement epochs).
+   * {@code SETTLER_ROLE} on the distributor (the treasury, which funds settlement epochs) and {@code VERIFIER_ROLE} on
+   * the registry (the gateway's verifier slashes) to the deployer.
    * EIP-1559 fees from the node. Blocking.
    */
   public static Deployment deploy(Web3j web3j, Credentials deployer, Params params) throws Exception {
@@ -84,6 +85,8 @@ public record Deployment(long chainId, String token, String registry, String anc
       anchor.grantRole(role, address("anchorer", params.anchorer())).send();
     }
     distributor.grantRole(distributor.SETTLER_ROLE().send(), admin).send();
+    // The gateway's verifier sends the slashes it decides (docs/CHAIN.md "Stake on chain").
+    registry.grantRole(registry.VERIFIER_ROLE().send(), admin).send();
     return new Deployment(chainId, token.getContractAddress(), registry.getContractAddress(),
         anchor.getContractAddress(), distributor.getContractAddress(), admin, fromBlock);
   }

@@ -31,8 +31,10 @@ public final class NodeStake {
 
   private final NodeRegistry registry;
   private final String address;
+  private final Web3j web3j;
 
   public NodeStake(Web3j web3j, Credentials key, long chainId, String registryAddress) {
+    this.web3j = web3j;
     RawTransactionManager transactions = new RawTransactionManager(web3j, key, chainId,
         new PollingTransactionReceiptProcessor(web3j, 100, 600));
     this.address = key.getAddress();
@@ -62,6 +64,35 @@ public final class NodeStake {
     BigInteger taken = slashed.isEmpty() ? BigInteger.ZERO : slashed.get(0).amount;
     boolean burned = !slashed.isEmpty() && slashed.get(0).burned;
     return new Slash(receipt.getTransactionHash(), receipt.getBlockNumber().longValueExact(), taken, burned, ejected);
+  }
+
+  /**
+   * The slash (or ejection alone) already sent for this node and evidence, found in the registry's events from
+   * {@code fromBlock}: what makes a retried slash idempotent (a slash sent before a crash is never sent again).
+   */
+  public java.util.Optional<Slash> findSlash(byte[] nodeKey, byte[] evidenceHash, long fromBlock) throws Exception {
+    checkKey(nodeKey);
+    org.web3j.protocol.core.DefaultBlockParameter from =
+        org.web3j.protocol.core.DefaultBlockParameter.valueOf(BigInteger.valueOf(fromBlock));
+    java.util.Optional<org.web3j.protocol.core.methods.response.Log> slashed = Confirmations.firstLog(web3j,
+        new org.web3j.protocol.core.methods.request.EthFilter(from,
+            org.web3j.protocol.core.DefaultBlockParameterName.LATEST, registry.getContractAddress())
+            .addSingleTopic(org.web3j.abi.EventEncoder.encode(NodeRegistry.SLASHED_EVENT))
+            .addSingleTopic(org.web3j.utils.Numeric.toHexString(nodeKey))
+            .addSingleTopic(org.web3j.utils.Numeric.toHexString(evidenceHash)));
+    java.util.Optional<org.web3j.protocol.core.methods.response.Log> ejected = Confirmations.firstLog(web3j,
+        new org.web3j.protocol.core.methods.request.EthFilter(from,
+            org.web3j.protocol.core.DefaultBlockParameterName.LATEST, registry.getContractAddress())
+            .addSingleTopic(org.web3j.abi.EventEncoder.encode(NodeRegistry.EJECTED_EVENT))
+            .addSingleTopic(org.web3j.utils.Numeric.toHexString(nodeKey))
+            .addSingleTopic(org.web3j.utils.Numeric.toHexString(evidenceHash)));
+    if (slashed.isEmpty() && ejected.isEmpty()) {
+      return java.util.Optional.empty();
+    }
+    org.web3j.protocol.core.methods.response.Log any = slashed.orElseGet(ejected::get);
+    NodeRegistry.SlashedEventResponse s = slashed.map(NodeRegistry::getSlashedEventFromLog).orElse(null);
+    return java.util.Optional.of(new Slash(any.getTransactionHash(), any.getBlockNumber().longValueExact(),
+        s == null ? BigInteger.ZERO : s.amount, s != null && s.burned, ejected.isPresent()));
   }
 
   private static void checkKey(byte[] nodeKey) {

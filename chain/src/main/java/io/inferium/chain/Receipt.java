@@ -150,7 +150,7 @@ public record Receipt(String requestId, String function, int version, String mod
   }
 
   /** JSON with object keys sorted at every level and no whitespace, so equal evidence has equal bytes. */
-  static String canonicalJson(JsonObject object) {
+  public static String canonicalJson(JsonObject object) {
     return new JsonObject(sorted(object.getMap())).encode();
   }
 

@@ -75,6 +75,7 @@ public final class Gateway {
   private UsageMeter meter;
   private io.inferium.engine.receipts.ReceiptService receipts;
   private io.inferium.engine.settlement.SettlementService settlement;
+  private io.inferium.engine.stake.ChainStake chainStake;
   private EventLog events;
   private DeployPipeline pipeline;
   private FunctionStore store;
@@ -143,6 +144,11 @@ public final class Gateway {
                       .filter(principal -> principal.role() == io.inferium.engine.auth.Principal.Role.OPERATOR)
                       .map(io.inferium.engine.auth.Principal::keyId)),
                   ledger, config.supervisorSettings(), blobs, files);
+              if (config.receipts().chain() != null) {
+                // With a chain, the registry's stake decides which remote nodes work; slashes are sent there.
+                chainStake = new io.inferium.engine.stake.ChainStake(vertx, d.pool(), metrics.registry(),
+                    config.receipts().chain(), remoteNodes, config.chainStakeRefreshMs());
+              }
             }
             RemoteNodes remote = remoteNodes;
             Dispatcher dispatcher = remote == null ? new Dispatcher(supervisor, ledger::isEjected)
@@ -177,6 +183,7 @@ public final class Gateway {
                   return null;
                 }, false)
                 .compose(v -> ledger.load()).compose(v -> meter.start()).compose(v -> receipts.start()).compose(v -> settlement.start())
+                .compose(v -> chainStake == null ? Future.succeededFuture() : chainStake.start(ledger))
                 .compose(v -> supervisor.start())
                 .compose(v -> remoteNodes == null ? Future.succeededFuture() : remoteNodes.start())
                 .onSuccess(v -> scaler.start())
@@ -274,6 +281,9 @@ public final class Gateway {
     }
     if (meter != null) {
       f = f.compose(v -> meter.stop()).otherwiseEmpty();
+    }
+    if (chainStake != null) {
+      f = f.compose(v -> chainStake.stop()).otherwiseEmpty();
     }
     if (settlement != null) {
       f = f.compose(v -> settlement.stop()).otherwiseEmpty();

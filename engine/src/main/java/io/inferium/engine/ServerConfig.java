@@ -37,6 +37,7 @@ import java.nio.file.Path;
  * @param receipts receipt epochs and, when a chain is configured, anchoring (issue 13)
  * @param settlementIntervalMs with a chain, how often the payout ledger is settled into a distributor epoch (0: only
  *                 when an admin asks, {@code POST /api/settlements})
+ * @param chainStakeRefreshMs with a chain and a node port: how often the remote nodes' NodeRegistry entries are read
  */
 public record ServerConfig(
     String host,
@@ -66,7 +67,8 @@ public record ServerConfig(
     io.inferium.engine.gateway.NodePortSettings nodePort,
     int standbySandboxes,
     io.inferium.engine.receipts.ReceiptSettings receipts,
-    long settlementIntervalMs) {
+    long settlementIntervalMs,
+    long chainStakeRefreshMs) {
 
   public static final String DEFAULT_HOST = "127.0.0.1";
   public static final int DEFAULT_PORT = 8080;
@@ -76,6 +78,8 @@ public record ServerConfig(
   public static final long DEFAULT_MAX_PROMPT_BYTES = 256L << 10;
   /** A settlement epoch a day when a chain is configured. */
   public static final long DEFAULT_SETTLEMENT_INTERVAL_MS = 24L * 3600 * 1000;
+  /** How often remote nodes' NodeRegistry entries are read when a chain is configured. */
+  public static final long DEFAULT_CHAIN_STAKE_REFRESH_MS = 5_000;
 
   public static ServerConfig defaults() {
     return builder().build();
@@ -119,6 +123,7 @@ public record ServerConfig(
     private int standbySandboxes = SupervisorSettings.DEFAULT_STANDBY_SANDBOXES;
     private io.inferium.engine.receipts.ReceiptSettings receipts = io.inferium.engine.receipts.ReceiptSettings.defaults();
     private long settlementIntervalMs = DEFAULT_SETTLEMENT_INTERVAL_MS;
+    private long chainStakeRefreshMs = DEFAULT_CHAIN_STAKE_REFRESH_MS;
     private final java.util.Map<Integer, String> testFaults = new java.util.HashMap<>();
     private io.inferium.verifier.LedgerSettings ledger = io.inferium.verifier.LedgerSettings.defaults();
 
@@ -156,6 +161,8 @@ public record ServerConfig(
     public Builder receipts(io.inferium.engine.receipts.ReceiptSettings v) { receipts = v; return this; }
     /** How often a settlement epoch is built when a chain is configured (0: only when an admin asks). */
     public Builder settlementIntervalMs(long v) { settlementIntervalMs = v; return this; }
+    /** With a chain and a node port: how often remote nodes' registry entries are read. */
+    public Builder chainStakeRefreshMs(long v) { chainStakeRefreshMs = v; return this; }
     public Builder testFault(int slot, String fault) { testFaults.put(slot, fault); return this; }
     public Builder idleUnloadMs(long v) { idleUnloadMs = v; return this; }
     public Builder scaleUpAfterMs(long v) { scaleUpAfterMs = v; return this; }
@@ -169,7 +176,7 @@ public record ServerConfig(
           ledger, kafka, burnPlatformShare, edges, new SandboxSettings(workerSandbox, workerMemoryBytes, workerCpus,
               SandboxSettings.DEFAULT_UID_BASE, dataDir.resolve("models"), dataDir.resolve("workers"),
               SandboxSettings.DEFAULT_MAX_FILE_BYTES, SandboxSettings.DEFAULT_MAX_OPEN_FILES, SandboxSettings.DEFAULT_MAX_THREADS),
-          maxPromptBytes, nodePort, standbySandboxes, receipts, settlementIntervalMs);
+          maxPromptBytes, nodePort, standbySandboxes, receipts, settlementIntervalMs, chainStakeRefreshMs);
     }
   }
 

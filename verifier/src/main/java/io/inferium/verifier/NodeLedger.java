@@ -168,6 +168,17 @@ public final class NodeLedger {
    * {@link #REMEMBERED_TASKS}) changes nothing again, so task ids must be unique per task, never a
    * client's request id alone.
    */
+  /** A slash the ledger decided and stored: what a chain mirror sends on (issue 13). */
+  public record SlashDecision(String taskId, String nodeId, long amountMicroUsd, JsonObject evidence, boolean eject) {
+  }
+
+  private volatile java.util.function.Consumer<SlashDecision> onSlash = d -> { };
+
+  /** Called (on the storing thread) with each slash once it is stored. */
+  public void onSlash(java.util.function.Consumer<SlashDecision> listener) {
+    this.onSlash = listener;
+  }
+
   public synchronized Future<Void> record(String taskId, Consensus.Verdict verdict, List<String> nodes, List<String> hashes) {
     if (verdict.kind() != Consensus.Kind.VERIFIED) {
       return Future.succeededFuture();
@@ -177,6 +188,7 @@ public final class NodeLedger {
     }
     registry.counter("inferium.verification.tasks", "verdict", verdict.kind().wire()).increment();
     List<java.util.function.Function<SqlConnection, Future<Void>>> steps = new ArrayList<>();
+    List<SlashDecision> decided = new ArrayList<>();
     double w = settings.reputationWeight();
     for (int i : verdict.agreeing()) {
       String node = nodes.get(i);
@@ -219,6 +231,7 @@ public final class NodeLedger {
           .put("agreeing_output_sha256", hashes.get(verdict.agreeing().get(0)))
           .put("similarity_to_agreeing", new JsonArray(verdict.agreeing().stream().map(a -> verdict.matrix()[run][a]).toList()))
           .put("agreeing_nodes", new JsonArray(verdict.agreeing().stream().map(nodes::get).toList()));
+      decided.add(new SlashDecision(taskId, node, amount, evidence, eject));
       steps.add(conn -> conn.preparedQuery("UPDATE nodes SET reputation = $2, stake_micro_usd = $3, slashes = $4, "
               + "state = CASE WHEN $5 THEN 'ejected' ELSE state END, ejected_reason = COALESCE($6, ejected_reason), "
               + "updated_at = now() WHERE node_id = $1")
@@ -235,6 +248,9 @@ public final class NodeLedger {
       return chain;
     }));
     writes = write.otherwiseEmpty();
+    if (!decided.isEmpty()) {
+      write.onSuccess(v -> decided.forEach(d -> onSlash.accept(d)));
+    }
     return write;
   }
 

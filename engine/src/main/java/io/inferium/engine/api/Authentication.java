@@ -97,7 +97,10 @@ final class Authentication {
   private static boolean operatorMay(RoutingContext ctx) {
     String path = ctx.normalizedPath();
     return ctx.request().method() == io.vertx.core.http.HttpMethod.GET
-        && (path.equals("/metrics") || path.equals("/api/nodes") || path.equals("/api/tiers"))
+        && (path.equals("/metrics") || path.equals("/api/nodes") || path.equals("/api/tiers")
+            || path.equals("/api/earnings") || path.equals("/api/payout-address"))
+        // Where its nodes' shares are paid on chain (docs/CHAIN.md "Settlement").
+        || path.equals("/api/payout-address") && ctx.request().method() == HttpMethod.PUT
         // The console: an operator may see who it is signed in as, and sign out.
         || path.equals("/api/session") && (ctx.request().method() == HttpMethod.GET || ctx.request().method() == HttpMethod.DELETE);
   }

@@ -35,10 +35,21 @@ final class SettlementRoutes {
     router.post("/api/settlements").handler(BodyHandler.create(false).setBodyLimit(4096)).handler(this::settle);
   }
 
-  /** The tenant whose address this is: the caller's own, or for an admin the {@code tenant} parameter. */
+  /**
+   * Who is paid: a tenant, or an operator key (platform keys with no tenant) as {@code operator:<key id>}, whose
+   * nodes' operator shares settle to it.
+   */
+  static String payee(Principal who) {
+    if (who.tenantId() == null && who.role() == Principal.Role.OPERATOR) {
+      return "operator:" + who.keyId();
+    }
+    return who.tenantId();
+  }
+
+  /** The payee this is about: the caller's own, or for an admin the {@code tenant} parameter. */
   private static String tenant(RoutingContext ctx) {
     Principal who = Authentication.principal(ctx);
-    String t = who.isAdmin() ? ctx.queryParams().get("tenant") : who.tenantId();
+    String t = who.isAdmin() ? ctx.queryParams().get("tenant") : payee(who);
     if (t == null) {
       throw ApiError.badRequest(who.isAdmin() ? "query parameter 'tenant': an admin names the tenant"
           : "this key belongs to no tenant; payout addresses are per tenant");

@@ -77,7 +77,7 @@ final class UsageRoutes {
 
   private void earnings(RoutingContext ctx) {
     Principal who = Authentication.principal(ctx);
-    String developer = who.isAdmin() ? ctx.queryParams().get("developer") : who.tenantId();
+    String developer = who.isAdmin() ? ctx.queryParams().get("developer") : SettlementRoutes.payee(who);
     if (developer == null) {
       throw ApiError.badRequest("query parameter 'developer': an admin names the developer tenant");
     }

@@ -71,6 +71,16 @@ public final class RemoteNodes {
       this.operator = operator;
     }
 
+    public String nodeId() {
+      return nodeId;
+    }
+
+    /** The node's Ed25519 public key as its hello gave it (base64 X.509), null before the first hello. */
+    public String publicKey() {
+      JsonObject h = hello;
+      return h == null ? null : h.getString("public_key");
+    }
+
     /** The current connection's link (null before the first). */
     public WorkerLink link() {
       return link;
@@ -137,6 +147,19 @@ public final class RemoteNodes {
     return tls.fingerprint();
   }
 
+  private volatile java.util.function.Function<String, Optional<String>> chainGate;
+  private volatile java.util.function.Function<String, JsonObject> chainView = id -> null;
+
+  /**
+   * With a chain configured: why a node may not work as the chain sees it (not registered, below the registry's
+   * minimum, ejected there), replacing the local ledger's stake check; and its registry entry for {@link #describe}.
+   */
+  public void chainGate(java.util.function.Function<String, Optional<String>> gate,
+      java.util.function.Function<String, JsonObject> view) {
+    this.chainGate = gate;
+    this.chainView = view;
+  }
+
   /** Remote nodes this gateway has welcomed since it started, connected or not. */
   public List<Remote> nodes() {
     return new ArrayList<>(nodes.values());
@@ -154,6 +177,11 @@ public final class RemoteNodes {
     }
     if (ledger.isEjected(nodeId)) {
       return Optional.of("ejected");
+    }
+    java.util.function.Function<String, Optional<String>> gate = chainGate;
+    if (gate != null) {
+      // With a chain, the registry's stake is the truth: the local ledger's stake only mirrors it.
+      return gate.apply(nodeId);
     }
     long stake = ledger.stake(nodeId);
     if (stake < settings.minStakeMicroUsd()) {
@@ -191,7 +219,11 @@ public final class RemoteNodes {
         .put("disconnected_at", r.disconnectedAt == null ? null : r.disconnectedAt.toString())
         .put("last_disconnect", r.lastDisconnect)
         .put("eligible", why.isEmpty())
-        .put("ineligible_reason", why.orElse(null));
+        .put("ineligible_reason", why.orElse(null))
+        // With a chain: the registry's entry (the truth for stake; the ledger's stake_micro_usd only mirrors rewards
+        // and slashes as this gateway decided them).
+        .put("stake_source", chainGate == null ? "ledger" : "chain")
+        .put("chain", chainView.apply(r.nodeId));
   }
 
   /** Closes a node's connection (tests, operators); the node reconnects on its own. */

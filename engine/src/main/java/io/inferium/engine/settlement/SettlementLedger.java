@@ -135,7 +135,7 @@ public final class SettlementLedger {
       + " RETURNING a.address, a.tenant_id, p.amount_micro_usd AS amount),"
       + " op AS ("
       + " UPDATE payouts p SET settlement_epoch = $1 FROM nodes n JOIN api_keys k ON k.id = n.operator_key_id"
-      + " JOIN payout_addresses a ON a.tenant_id = k.tenant_id"
+      + " JOIN payout_addresses a ON a.tenant_id = COALESCE(k.tenant_id, 'operator:' || k.id)"
       + " WHERE p.role = 'operator' AND p.party = n.node_id AND p.settlement_epoch IS NULL AND p.at < $2"
       + " RETURNING a.address, a.tenant_id, p.amount_micro_usd AS amount),"
       + " cr AS ("

@@ -55,6 +55,9 @@ class NodeCommand implements Callable<Integer> {
       description = "Cap of the on-disk model cache (<data-dir>/blobs) in MiB; least recently used models go first.")
   long cacheMb;
 
+  @Option(names = "--test-fault", hidden = true, description = "Tests only: noise:P perturbs the outputs of a fraction P of runs (a lying node).")
+  String fault;
+
   @Override
   public Integer call() throws Exception {
     int colon = gateway.lastIndexOf(':');
@@ -82,7 +85,7 @@ class NodeCommand implements Callable<Integer> {
       return 2;
     }
     WorkerOptions options = new WorkerOptions(host, port, null, label, ExecutionDevice.parse(device), slots, threads, false,
-        WorkerOptions.DEFAULT_QUEUE_LIMIT, heartbeatMs, dataDir.resolve("node.key"), null);
+        WorkerOptions.DEFAULT_QUEUE_LIMIT, heartbeatMs, dataDir.resolve("node.key"), fault);
     return WorkerProcess.runRemote(options, connector, dataDir.resolve("blobs"), cacheMb << 20);
   }
 }
