@@ -16,8 +16,19 @@ class DemoCommand implements Callable<Integer> {
   @Mixin
   ServerOptions options;
 
+  @picocli.CommandLine.Option(names = "--no-chain", description = "Do not start a local Anvil chain even when one is at hand (receipts are then built but not anchored).")
+  boolean noChain;
+
   @Override
   public Integer call() throws Exception {
+    if (!noChain && (options.chainRpc == null || options.chainRpc.isBlank())) {
+      // A local chain when Anvil is at hand: receipts anchored, settlement and stake on chain (docs/CHAIN.md).
+      DemoChain.start(options.dataDir).ifPresent(chain -> {
+        options.chainRpc = chain.rpcUrl;
+        options.chainKeyFile = chain.keyFile;
+        options.chainDeployment = chain.deploymentFile;
+      });
+    }
     ServerConfig config = options.toConfig();
     return ServeCommand.run(config, options.drain(), gateway -> {
       try {
