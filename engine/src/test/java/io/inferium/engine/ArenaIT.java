@@ -45,7 +45,12 @@ class ArenaIT {
     tiers.getJsonObject("tiers").put("duo", new JsonObject().put("requests_per_minute", 600)
         .put("monthly_included_micro_usd", 10_000_000).put("storage_bytes", 10_000_000).put("max_concurrent_generations", 2)
         .put("max_streams", 1));
-    tiers.getJsonArray("upgrade_order").add(1, "duo");
+    // "tight": a hard quota of one micro-dollar; "hasty": three requests a minute.
+    tiers.getJsonObject("tiers").put("tight", new JsonObject().put("requests_per_minute", 600).put("hard_quota", true)
+        .put("monthly_included_micro_usd", 1).put("storage_bytes", 0).put("max_concurrent_generations", 4));
+    tiers.getJsonObject("tiers").put("hasty", new JsonObject().put("requests_per_minute", 3)
+        .put("monthly_included_micro_usd", 10_000_000).put("storage_bytes", 0).put("max_concurrent_generations", 4));
+    tiers.getJsonArray("upgrade_order").add(1, "duo").add(1, "tight").add(1, "hasty");
     Path tiersFile = Files.createTempFile("tiers-", ".json");
     Files.writeString(tiersFile, tiers.encode());
     try (TestGateway gw = TestGateway.start(1, b -> b.tiersFile(tiersFile))) {
@@ -55,6 +60,10 @@ class ArenaIT {
       assertEquals(201, gw.post("/api/tenants", "{\"id\":\"tiny\",\"tier\":\"free\"}").statusCode());
       assertEquals(201, gw.post("/api/tenants", "{\"id\":\"duo\",\"tier\":\"duo\"}").statusCode());
       String duo = gw.newKey("duo", "user");
+      assertEquals(201, gw.post("/api/tenants", "{\"id\":\"tight\",\"tier\":\"tight\"}").statusCode());
+      assertEquals(201, gw.post("/api/tenants", "{\"id\":\"hasty\",\"tier\":\"hasty\"}").statusCode());
+      String tight = gw.newKey("tight", "user");
+      String hasty = gw.newKey("hasty", "user");
       String acme = gw.newKey("acme", "user");
       String rival = gw.newKey("rival", "developer");
       String tinyUser = gw.newKey("tiny", "user");
@@ -190,6 +199,17 @@ class ArenaIT {
       // A tier with one concurrent generation cannot run the two sides of a battle.
       assertError(gw.postAs(tinyUser, "/api/arena/battles", new JsonObject().put("category", "text").put("input", chat)),
           429, "concurrent generation");
+
+      // Limited like any call: the quota is spent by the first battle (402 after); each run is a request (the second
+      // battle's first run is the third request of the minute, its second run the fourth: 429).
+      assertEquals(201, gw.postAs(tight, "/api/arena/battles", new JsonObject().put("category", "text").put("input", chat))
+          .statusCode());
+      assertError(gw.postAs(tight, "/api/arena/battles", new JsonObject().put("category", "text").put("input", chat)),
+          402, "monthly included usage");
+      assertEquals(201, gw.postAs(hasty, "/api/arena/battles", new JsonObject().put("category", "embedding")
+          .put("input", new JsonObject().put("texts", sentences))).statusCode());
+      assertError(gw.postAs(hasty, "/api/arena/battles", new JsonObject().put("category", "embedding")
+          .put("input", new JsonObject().put("texts", sentences))), 429, "rate limit");
 
       // Streams are bounded per tenant: with the tier's one event stream open, a streamed battle is refused; the
       // same battle as JSON is not a stream and runs.

@@ -125,12 +125,20 @@ final class ArenaEmbeddings {
     int n = (int) vectors.shape()[0];
     int dim = (int) vectors.shape()[1];
     FloatBuffer all = vectors.view().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
-    double[][] rows = new double[n][dim];
+    float[][] rows = new float[n][dim];
+    for (int i = 0; i < n; i++) {
+      all.get(i * dim, rows[i]);
+    }
+    return similarity(rows);
+  }
+
+  /** Cosine similarity of every pair of {@code rows}; 0 with a zero vector. */
+  static double[][] similarity(float[][] rows) {
+    int n = rows.length;
     double[] norms = new double[n];
     for (int i = 0; i < n; i++) {
-      for (int d = 0; d < dim; d++) {
-        rows[i][d] = all.get(i * dim + d);
-        norms[i] += rows[i][d] * rows[i][d];
+      for (float v : rows[i]) {
+        norms[i] += (double) v * v;
       }
       norms[i] = Math.sqrt(norms[i]);
     }
@@ -138,8 +146,8 @@ final class ArenaEmbeddings {
     for (int i = 0; i < n; i++) {
       for (int j = 0; j < n; j++) {
         double dot = 0;
-        for (int d = 0; d < dim; d++) {
-          dot += rows[i][d] * rows[j][d];
+        for (int d = 0; d < rows[i].length; d++) {
+          dot += (double) rows[i][d] * rows[j][d];
         }
         double norm = norms[i] * norms[j];
         sim[i][j] = norm == 0 ? 0 : dot / norm;

@@ -102,7 +102,7 @@ final class ArenaText {
         .onFailure(err -> {
           if (!ctx.response().headWritten()) {
             ctx.fail(ScoringRoutes.api(err));
-          } else if (!ctx.response().ended()) {
+          } else if (!ctx.response().ended() && !ctx.response().closed()) {
             ApiError e = Failures.classify(err);
             ctx.response().end(event("error", new JsonObject().put("error", e.status() >= 500
                 ? "the battle could not be stored; start another" : e.getMessage()).put("status", e.status()).encode()));
@@ -222,8 +222,10 @@ final class ArenaText {
       return Future.all(bills).compose(all -> {
         if (failed != null) {
           if (stream) {
-            response.end(event("error", new JsonObject().put("error", failed.getMessage()).put("status", failed.status())
-                .encode()));
+            if (!response.closed()) {
+              response.end(event("error", new JsonObject().put("error", failed.getMessage()).put("status", failed.status())
+                  .encode()));
+            }
             return Future.<Void>succeededFuture();
           }
           return Future.<Void>failedFuture(failed);
