@@ -5,6 +5,7 @@ import { storePage } from './store.js';
 import { functionPage } from './function.js';
 import { playgroundPage } from './playground.js';
 import { leaderboardsPage } from './leaderboards.js';
+import { arenaPage } from './arena.js';
 import { usagePage, nodesPage } from './ops.js';
 
 const main = document.getElementById('main');
@@ -15,6 +16,7 @@ const PAGES = {
   store: { roles: ['admin', 'developer', 'user'], render: storePage },
   fn: { roles: ['admin', 'developer', 'user'], render: functionPage },
   play: { roles: ['admin', 'developer', 'user'], render: playgroundPage },
+  arena: { roles: ['admin', 'developer', 'user'], render: arenaPage },
   leaderboards: { roles: ['admin', 'developer', 'user'], render: leaderboardsPage },
   usage: { roles: ['admin', 'developer', 'user'], render: usagePage },
   nodes: { roles: ['admin', 'operator'], render: nodesPage },

@@ -36,6 +36,7 @@ import org.openqa.selenium.Keys;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebElement;
+import org.openqa.selenium.WindowType;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
@@ -88,7 +89,7 @@ class ConsoleIT {
     JsonObject iris = new JsonObject(Files.readString(Path.of("src/main/resources/demo/iris.json")));
     // The browser starts while the two functions the pages use are verified; another tenant's private function is
     // uploaded last and verified while the tests run (the attacks need it to exist, not to be ready).
-    var pool = java.util.concurrent.Executors.newFixedThreadPool(3);
+    var pool = java.util.concurrent.Executors.newFixedThreadPool(5);
     try {
       var irisUp = pool.submit(() -> gw.deployAndWait(new JsonObject().put("name", "iris").put("kind", "classifier")
           .put("category", "tabular").put("description", "Iris species from sepal and petal measurements")
@@ -96,9 +97,20 @@ class ConsoleIT {
           .put("verification", new JsonObject().put("policy", "redundant").put("k", 2)),
           Path.of("src/main/resources/demo/iris.onnx")));
       var gpt = pool.submit(() -> OpenAiIT.deployText(gw, "tiny-gpt", new JsonObject()));
+      // tiny-gpt's terse sibling, priced above it: the text category's second contender in the arena.
+      var terse = pool.submit(() -> ArenaIT.deploy(gw, TestGateway.ADMIN_KEY, Path.of("src/main/resources/demo/tiny-gpt-terse"),
+          new JsonObject().put("price", new JsonObject().put("per_request_micro_usd", 20).put("per_1k_tokens_micro_usd", 6000))));
+      // Two embedding functions, priced above the rest: the arena's embedding battle.
+      var embed = pool.submit(() -> ArenaIT.deploy(gw, TestGateway.ADMIN_KEY, OpenAiIT.MODELS.resolve("tiny-embed"),
+          new JsonObject().put("price", new JsonObject().put("per_request_micro_usd", 30).put("per_1k_tokens_micro_usd", 7000))));
+      var embedCls = pool.submit(() -> ArenaIT.deploy(gw, TestGateway.ADMIN_KEY, Path.of("src/main/resources/demo/tiny-embed-cls"),
+          new JsonObject().put("price", new JsonObject().put("per_request_micro_usd", 40).put("per_1k_tokens_micro_usd", 8000))));
       var chromium = pool.submit(this::startBrowser);
       assertEquals("ready", irisUp.get(120, TimeUnit.SECONDS).getString("state"));
       assertEquals("ready", gpt.get(120, TimeUnit.SECONDS).getString("state"));
+      assertEquals("ready", terse.get(120, TimeUnit.SECONDS).getString("state"));
+      assertEquals("ready", embed.get(120, TimeUnit.SECONDS).getString("state"));
+      assertEquals("ready", embedCls.get(120, TimeUnit.SECONDS).getString("state"));
       browser = chromium.get(60, TimeUnit.SECONDS);
     } finally {
       pool.shutdownNow();
@@ -201,12 +213,12 @@ class ConsoleIT {
     browser.findElement(By.id("q")).sendKeys(Keys.BACK_SPACE, Keys.BACK_SPACE, Keys.BACK_SPACE, Keys.BACK_SPACE);
     wait.until(d -> cards().size() >= 2);
     new Select(browser.findElement(By.id("kind"))).selectByValue("text-generation");
-    wait.until(d -> cards().equals(List.of("tiny-gpt")));
+    wait.until(d -> cards().size() == 2 && cards().containsAll(List.of("tiny-gpt", "tiny-gpt-terse")));
     new Select(browser.findElement(By.id("kind"))).selectByValue("");
     wait.until(d -> cards().size() >= 2);
     new Select(browser.findElement(By.id("sort"))).selectByValue("price");
-    // iris costs $0.00025 a request; tiny-gpt $0.00001 a request plus $0.003 per 1,000 tokens.
-    wait.until(d -> cards().equals(List.of("iris", "tiny-gpt")));
+    // iris costs $0.00025 a request; tiny-gpt $0.00001 a request plus $0.003 per 1,000 tokens; the others more.
+    wait.until(d -> cards().equals(List.of("iris", "tiny-gpt", "tiny-gpt-terse", "tiny-embed", "tiny-embed-cls")));
 
     browser.findElement(By.linkText("iris")).click();
     wait.until(d -> d.findElement(By.tagName("h1")).getText().equals("iris"));
@@ -274,6 +286,81 @@ class ConsoleIT {
 
   @Test
   @Order(5)
+  void anArenaBattleStreamsSideBySideAndItsVoteMovesTheBoardLive() throws Exception {
+    // The battle's category board, open in its own tab: it must follow the vote without a reload.
+    String arenaTab = browser.getWindowHandle();
+    browser.switchTo().newWindow(WindowType.TAB);
+    String boardTab = browser.getWindowHandle();
+    browser.get(base + "/#/leaderboards/text");
+    wait.until(d -> d.findElements(By.cssSelector("#board tr[data-name]")).size() == 2);
+    int before = Integer.parseInt(browser.findElement(By.id("live")).getAttribute("data-updates"));
+    browser.switchTo().window(arenaTab);
+
+    browser.get(base + "/#/arena/text/text-generation");
+    wait.until(d -> d.findElement(By.id("arena-prompt"))).sendKeys("Permission is granted");
+    browser.findElement(By.id("fight")).click();
+    wait.until(d -> "vote".equals(d.findElement(By.id("arena-state")).getText()));
+    for (String side : List.of("A", "B")) {
+      assertFalse(browser.findElement(By.cssSelector("[data-testid=answer-" + side + "]")).getText().isBlank(), side);
+    }
+    assertTrue(browser.findElements(By.cssSelector("[data-testid=revealed-name]")).isEmpty(), "no names before the vote");
+    shot("arena");
+    // By keyboard: B ranked 2nd (typed into its select), the ballot sent with Enter on the Vote button.
+    browser.findElement(By.id("rank-B")).sendKeys("2");
+    browser.findElement(By.id("vote")).sendKeys(Keys.ENTER);
+    wait.until(d -> "revealed".equals(d.findElement(By.id("arena-state")).getText()));
+    String winner = browser.findElement(By.cssSelector("[data-testid=reveal-A] [data-testid=revealed-name]")).getText();
+    String loser = browser.findElement(By.cssSelector("[data-testid=reveal-B] [data-testid=revealed-name]")).getText();
+    assertEquals(java.util.Set.of("tiny-gpt", "tiny-gpt-terse"), java.util.Set.of(winner, loser));
+    assertTrue(browser.findElement(By.cssSelector("[data-testid=reveal-A] a")).getAttribute("href").endsWith("#/fn/" + winner));
+    assertTrue(browser.findElement(By.cssSelector("[data-testid=reveal-A]")).getText().contains("rank 1"));
+    shot("arena-reveal");
+    browser.manage().window().setSize(new Dimension(360, 780));
+    try {
+      Long overflow = (Long) ((JavascriptExecutor) browser).executeScript(
+          "return document.documentElement.scrollWidth - document.documentElement.clientWidth;");
+      assertTrue(overflow <= 0, "no sideways scrolling at 360 px: " + overflow);
+      shot("arena-phone");
+    } finally {
+      browser.manage().window().setSize(new Dimension(1280, 900));
+    }
+
+    // The other tab: a new board arrived over its stream and the winner's row moved ahead of the loser's.
+    browser.switchTo().window(boardTab);
+    wait.until(d -> Integer.parseInt(d.findElement(By.id("live")).getAttribute("data-updates")) > before
+        && "1".equals(d.findElement(By.cssSelector("#board tr[data-name=" + winner + "] td")).getText())
+        && "2".equals(d.findElement(By.cssSelector("#board tr[data-name=" + loser + "] td")).getText()));
+    WebElement row = browser.findElement(By.cssSelector("#board tr[data-name=" + winner + "]"));
+    assertTrue(row.getAttribute("class").contains("moved"), "the row is marked as moved");
+    assertFalse(row.findElements(By.tagName("td")).get(4).getText().equals("—"), "an arena rating: " + row.getText());
+    shot("leaderboard-arena");
+    browser.close();
+    browser.switchTo().window(arenaTab);
+  }
+
+  @Test
+  @Order(6)
+  void anEmbeddingBattleShowsEachSidesNearestTextsAndAllBadRevealsThem() throws Exception {
+    browser.get(base + "/#/arena/embedding/embedding");
+    wait.until(d -> !d.findElement(By.id("arena-texts")).getAttribute("value").isBlank());
+    // By keyboard: the prefilled texts, Fight and then All bad pressed with Enter.
+    browser.findElement(By.id("fight")).sendKeys(Keys.ENTER);
+    wait.until(d -> "vote".equals(d.findElement(By.id("arena-state")).getText()));
+    for (String side : List.of("A", "B")) {
+      assertEquals(4, browser.findElements(By.cssSelector("[data-testid=nearest-" + side + "] li")).size(), side);
+    }
+    assertEquals(2, browser.findElements(By.cssSelector("table.matrix")).size());
+    assertTrue(browser.findElements(By.cssSelector("[data-testid=revealed-name]")).isEmpty(), "no names before the vote");
+    shot("arena-embedding");
+    browser.findElement(By.id("all-bad")).sendKeys(Keys.ENTER);
+    wait.until(d -> "revealed".equals(d.findElement(By.id("arena-state")).getText()));
+    assertEquals(java.util.Set.of("tiny-embed", "tiny-embed-cls"), java.util.Set.copyOf(browser.findElements(
+        By.cssSelector("[data-testid=revealed-name]")).stream().map(WebElement::getText).toList()));
+    assertEquals("Marked all bad. Thank you.", browser.findElement(By.cssSelector("[data-testid=voted]")).getText());
+  }
+
+  @Test
+  @Order(7)
   void leaderboardUpdatesLiveAfterARating() throws Exception {
     browser.get(base + "/#/leaderboards/tabular");
     wait.until(d -> !d.findElements(By.cssSelector("#board tr[data-name=iris]")).isEmpty());
@@ -292,7 +379,7 @@ class ConsoleIT {
   }
 
   @Test
-  @Order(6)
+  @Order(8)
   void usageShowsTheCallsJustMade() throws Exception {
     browser.get(base + "/#/usage");
     wait.until(d -> !d.findElements(By.xpath("//div[@id='usage']//td[text()='iris']")).isEmpty());
@@ -302,7 +389,7 @@ class ConsoleIT {
   }
 
   @Test
-  @Order(7)
+  @Order(9)
   void aUserReachesNeitherOperatorPagesNorAnotherTenantsPrivateFunction() throws Exception {
     browser.get(base + "/#/nodes");
     assertEquals("A user key may not use this page.",
@@ -318,7 +405,7 @@ class ConsoleIT {
   }
 
   @Test
-  @Order(8)
+  @Order(10)
   void cookieWithoutTheCsrfTokenChangesNothing() throws Exception {
     expectedErrors.add("/api/functions/iris/rating");
     // From the console's own origin, a script without the token: 403; with it: through.
@@ -355,7 +442,7 @@ class ConsoleIT {
   }
 
   @Test
-  @Order(9)
+  @Order(11)
   void signOutRevokesTheSessionOnTheServer() throws Exception {
     browser.get(base + "/#/store");
     wait.until(d -> !d.findElements(By.cssSelector("#results li.card")).isEmpty());
@@ -375,7 +462,7 @@ class ConsoleIT {
   }
 
   @Test
-  @Order(10)
+  @Order(12)
   void anAdminSeesTheNodesPageOnAPhone() throws Exception {
     browser.manage().window().setSize(new Dimension(360, 780));
     try {
@@ -398,7 +485,7 @@ class ConsoleIT {
   }
 
   @Test
-  @Order(11)
+  @Order(13)
   void anOperatorIsOfferedTheNodesPageOnly() throws Exception {
     String operator = new JsonObject(gw.post("/api/operator-keys", "{\"name\":\"console\"}").bodyAsString()).getString("secret");
     browser.get(base + "/");
@@ -416,7 +503,7 @@ class ConsoleIT {
   }
 
   @Test
-  @Order(12)
+  @Order(14)
   void aRevokedKeyEndsItsSessions() throws Exception {
     String key = gw.newKey("acme", "developer");
     HttpResponse<Buffer> in = raw("POST", "/api/session").sendJsonObject(new JsonObject().put("key", key))
@@ -444,7 +531,7 @@ class ConsoleIT {
 
   /** Last: it spends this address's budget of unknown keys. */
   @Test
-  @Order(13)
+  @Order(15)
   void guessingKeysAtSignInRunsIntoTheMissBudget() throws Exception {
     int status = 0;
     for (int i = 0; i < 40 && status != 429; i++) {

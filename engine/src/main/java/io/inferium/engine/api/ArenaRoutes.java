@@ -6,6 +6,7 @@ import io.inferium.engine.completions.Digests;
 import io.inferium.engine.mempool.Mempool;
 import io.inferium.engine.scoring.ScoringService;
 import io.inferium.functions.CompletionEvent;
+import io.inferium.functions.FunctionKind;
 import io.inferium.functions.FunctionRecord;
 import io.inferium.functions.tensor.V2Json;
 import io.inferium.scoring.arena.Ballot;
@@ -24,16 +25,21 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The arena. {@code POST /api/arena/battles} {category, input} runs a V2 request body ({@code input},
- * e.g. {"inputs": [...]}) on 2 or 3 ready functions of the category that accept it, drawn by weighted
- * random sampling (weight 1/√(1 + battles so far), so newcomers get seen), and answers with the
- * outputs labelled A, B, C; which function is which stays server-side. {@code POST
- * /api/arena/battles/:id/vote} {ranking: {"A": 1, "B": 2, ...}} or {all_bad: true} ranks them (ties
- * allowed) and reveals the identities. Only the battle's creator votes on it, once (409 after);
- * votes per user per day are capped (429). Arena runs go through the mempool like any request and
- * are limited and billed like any call: each run counts against the caller's tier rate (429) and the
- * monthly quota (402), and an answered battle records one usage event per run (modality {@code arena})
- * to the caller's tenant, at each function's price.
+ * The arena. {@code POST /api/arena/battles} {category, input} runs one input on 2 or 3 ready functions of the
+ * category that accept it, drawn by weighted random sampling (weight 1/√(1 + battles so far), so newcomers get
+ * seen), and answers with the outputs labelled A, B, C; which function is which stays server-side. The input's
+ * shape picks the battle: a V2 inference request ({@code {"inputs": [...]}}) for tensor functions, a
+ * {@code prompt} or chat {@code messages} for text generation ({@link ArenaText}; with {@code stream: true} the
+ * answers stream side by side as Server-Sent Events), {@code texts} for embeddings ({@link ArenaEmbeddings}).
+ * {@code POST /api/arena/battles/:id/vote} {ranking: {"A": 1, "B": 2, ...}} or {all_bad: true} ranks them (ties
+ * allowed) and reveals the identities with what each run cost. Only the battle's creator votes on it, once (409
+ * after); votes per user per day are capped (429). Arena runs go through the mempool (tensors) or the text
+ * scheduler like any request and are limited and billed like any call: each run counts against the caller's
+ * tier rate (429) and the monthly quota (402), each generation takes one of the tier's concurrent-generation
+ * slots and a streamed battle one of its streams, and an answered battle records one usage event per run
+ * (modality {@code arena}) to the caller's tenant, at each function's price. Before the vote nothing in an
+ * answer names a function: no worker or timing headers, no token counts or charges (prices differ, so they would
+ * tell the models apart), and a failed run is reported by its label, not its function's error message.
  */
 final class ArenaRoutes {
 
@@ -42,30 +48,110 @@ final class ArenaRoutes {
 
   private final ScoringService scoring;
   private final Mempool mempool;
+  private final HttpVerticle.Text text;
   private final Limits limits;
   private final Completions completions;
 
-  ArenaRoutes(ScoringService scoring, Mempool mempool, Limits limits, Completions completions) {
+  ArenaRoutes(ScoringService scoring, Mempool mempool, HttpVerticle.Text text, Limits limits, Completions completions) {
     this.scoring = scoring;
     this.mempool = mempool;
+    this.text = text;
     this.limits = limits;
     this.completions = completions;
   }
 
-  void mount(Router router, long maxRequestBytes) {
-    router.post("/api/arena/battles").handler(BodyHandler.create(false).setBodyLimit(maxRequestBytes)).handler(this::battle);
+  void mount(Router router, long maxRequestBytes, PromptLimits prompts) {
+    ArenaText texts = new ArenaText(this, text.generations(), text.metrics(), limits, completions, prompts);
+    ArenaEmbeddings embeddings = new ArenaEmbeddings(this, text.embeddings(), text.metrics(), limits, completions, prompts);
+    router.post("/api/arena/battles").handler(BodyHandler.create(false).setBodyLimit(maxRequestBytes)).handler(ctx -> {
+      JsonObject body = ScoringRoutes.body(ctx);
+      String category = ScoringRoutes.string(body, "category", true);
+      if (!(body.getValue("input") instanceof JsonObject input)) {
+        throw ApiError.badRequest("field 'input': expected an object: a V2 inference request {\"inputs\": [...]}, "
+            + "{\"prompt\": ...} or {\"messages\": [...]} for text generation, or {\"texts\": [...]} for embeddings");
+      }
+      Object stream = body.getValue("stream");
+      if (stream != null && !(stream instanceof Boolean)) {
+        throw ApiError.badRequest("field 'stream': expected true or false, got " + stream);
+      }
+      Principal who = Authentication.principal(ctx);
+      if (input.containsKey("prompt") || input.containsKey("messages")) {
+        texts.battle(ctx, who, category, input, Boolean.TRUE.equals(stream));
+      } else if (Boolean.TRUE.equals(stream)) {
+        throw ApiError.badRequest("field 'stream': only text-generation battles stream");
+      } else if (input.containsKey("texts")) {
+        embeddings.battle(ctx, who, category, input);
+      } else if (input.containsKey("inputs")) {
+        tensorBattle(ctx, who, category, input);
+      } else {
+        throw ApiError.badRequest("field 'input': expected 'inputs' (a V2 request), 'prompt' or 'messages' (text "
+            + "generation) or 'texts' (embeddings), got " + input.fieldNames());
+      }
+    });
     router.post("/api/arena/battles/:id/vote").handler(BodyHandler.create(false).setBodyLimit(16 * 1024)).handler(this::vote);
   }
 
-  private void battle(RoutingContext ctx) {
-    JsonObject body = ScoringRoutes.body(ctx);
-    String category = ScoringRoutes.string(body, "category", true);
-    if (!(body.getValue("input") instanceof JsonObject input)) {
-      throw ApiError.badRequest("field 'input': expected a V2 inference request object such as {\"inputs\": [...]}");
+  /** The ready functions of {@code category} of {@code kind} that the caller may use; a 409 when fewer than 2. */
+  Future<List<FunctionRecord>> candidates(Principal who, String category, FunctionKind kind) {
+    return scoring.visible(category, who.tenantId(), who.isAdmin()).compose(fns -> {
+      List<FunctionRecord> of = fns.stream().filter(f -> f.spec().kind() == kind).toList();
+      return of.size() >= 2 ? Future.succeededFuture(of) : Future.failedFuture(new ApiError(409, "category '" + category
+          + "' has " + of.size() + " ready " + kind.wire() + " functions; a battle needs 2"));
+    });
+  }
+
+  /** 2 or 3 of {@code fit} (at least 2), drawn by weighted sampling, in random label order. */
+  Future<List<FunctionRecord>> draw(String category, List<FunctionRecord> fit) {
+    return scoring.arena().appearances(category)
+        .map(seen -> sample(fit, FunctionRecord::name, seen, Math.min(3, fit.size()), ThreadLocalRandom.current()));
+  }
+
+  /** Stores an answered battle; {@code models}: label → {"function", "version", and what the run cost}. */
+  Future<String> record(String category, Principal who, JsonObject input, JsonObject models) {
+    return scoring.arena().create(category, ScoringRoutes.user(who), input, models);
+  }
+
+  /** Counts the runs after the first against the caller's rate (the first was counted on arrival). */
+  void furtherRuns(Principal who, int runs) {
+    for (int i = 1; i < runs; i++) {
+      limits.request(who);
     }
-    Principal who = Authentication.principal(ctx);
+  }
+
+  /**
+   * A failed run, told by its label only: a run's own error names its function, its version or its worker, and
+   * which model failed how (a deadline, a refused input) would tell the models apart.
+   */
+  static ApiError concealed(String label, Throwable err) {
+    ApiError e = Failures.classify(err);
+    String why = switch (e.status()) {
+      case 400, 413 -> "it could not take this input";
+      case 429 -> "its queue is full";
+      case 499 -> "the battle was cancelled";
+      case 503 -> "no worker could run it now";
+      case 504 -> "it did not finish within its deadline";
+      default -> "its worker failed";
+    };
+    int status = e.status() == 413 ? 400 : e.status();
+    return new ApiError(status, "model " + label + " failed: " + why + "; this battle cannot be voted on, start another",
+        e.retryAfterSeconds());
+  }
+
+  /** The first failed run of {@code runs} (in label order), concealed; null when all succeeded. */
+  static ApiError firstFailure(List<? extends Future<?>> runs) {
+    for (int i = 0; i < runs.size(); i++) {
+      if (runs.get(i).failed()) {
+        return concealed(LABELS.get(i), runs.get(i).cause());
+      }
+    }
+    return null;
+  }
+
+  private void tensorBattle(RoutingContext ctx, Principal who, String category, JsonObject input) {
     limits.request(who);
-    limits.monthly(who).compose(v -> scoring.visible(category, who.tenantId(), who.isAdmin())).compose(fns -> {
+    limits.monthly(who).compose(v -> scoring.visible(category, who.tenantId(), who.isAdmin())).compose(all -> {
+      List<FunctionRecord> fns = all.stream().filter(f -> f.spec().kind() != FunctionKind.TEXT_GENERATION
+          && f.spec().kind() != FunctionKind.EMBEDDING).toList();
       List<FunctionRecord> fit = new ArrayList<>();
       Map<String, InferRequest> parsed = new HashMap<>();
       String lastError = null;
@@ -85,10 +171,7 @@ final class ArenaRoutes {
       }
       return scoring.arena().appearances(category).compose(seen -> {
         List<FunctionRecord> picked = sample(fit, FunctionRecord::name, seen, Math.min(3, fit.size()), ThreadLocalRandom.current());
-        // The first run was counted on arrival; each further run is one more call against the rate.
-        for (int i = 1; i < picked.size(); i++) {
-          limits.request(who);
-        }
+        furtherRuns(who, picked.size());
         List<Future<Mempool.Outcome>> runs = new ArrayList<>();
         for (FunctionRecord f : picked) {
           InferRequest req = parsed.get(f.name());
@@ -98,7 +181,10 @@ final class ArenaRoutes {
         // One server-generated id per battle; each model's run is one function call with one completion event.
         String requestId = "arena-" + java.util.UUID.randomUUID();
         long started = System.nanoTime();
-        return Future.all(runs).compose(all -> {
+        return Future.join(runs).transform(joined -> {
+          ApiError failed = firstFailure(runs);
+          return failed == null ? Future.succeededFuture() : Future.<Void>failedFuture(failed);
+        }).compose(ran -> {
           // Like any answer, the battle leaves only once its completion events are durable (or says it was not billed).
           List<Future<Long>> bills = new ArrayList<>();
           for (int i = 0; i < picked.size(); i++) {
@@ -110,6 +196,7 @@ final class ArenaRoutes {
           // A run whose usage could not be made durable is not charged (-1): the answer says so.
           long charged = bills.stream().mapToLong(b -> Math.max(0, b.result())).sum();
           boolean billed = bills.stream().allMatch(b -> b.result() >= 0);
+          // The charge is the battle's (all runs together); each run's share is revealed with the vote.
           ctx.response().putHeader("X-Inferium-Charge-Micro-Usd", Long.toString(charged));
           ctx.response().putHeader("X-Inferium-Billed", Boolean.toString(billed));
           ctx.response().putHeader("X-Inferium-Request-Id", requestId);
@@ -117,12 +204,13 @@ final class ArenaRoutes {
           JsonArray outputs = new JsonArray();
           for (int i = 0; i < picked.size(); i++) {
             FunctionRecord f = picked.get(i);
-            models.put(LABELS.get(i), new JsonObject().put("function", f.name()).put("version", f.version()));
+            models.put(LABELS.get(i), new JsonObject().put("function", f.name()).put("version", f.version())
+                .put("charge_micro_usd", Math.max(0, bills.get(i).result())));
             outputs.add(new JsonObject().put("label", "Model " + LABELS.get(i)).put("id", LABELS.get(i))
                 .put("outputs", new JsonArray(runs.get(i).result().outputs().stream().map(V2Json::encodeOutput).toList())));
           }
-          return scoring.arena().create(category, ScoringRoutes.user(who), input, models)
-              .map(id -> new JsonObject().put("id", id).put("category", category).put("models", outputs));
+          return record(category, who, input, models)
+              .map(id -> new JsonObject().put("id", id).put("category", category).put("kind", "tensor").put("models", outputs));
         });
       });
     }).onSuccess(b -> FunctionRoutes.json(ctx, 201, b)).onFailure(err -> ctx.fail(ScoringRoutes.api(err)));

@@ -120,7 +120,7 @@ public final class HttpVerticle extends VerticleBase {
       ctx.next();
     });
     new ScoringRoutes(scoring, limits, completions).mount(router);
-    new ArenaRoutes(scoring, services.mempool(), limits, completions).mount(router, listen.maxRequestBytes());
+    new ArenaRoutes(scoring, services.mempool(), services.text(), limits, completions).mount(router, listen.maxRequestBytes(), new PromptLimits(listen.maxPromptBytes()));
     scoring.start();
     // A new user of a function can change its category's board: a consumer of completion events tells the streams.
     leaderboardUsers = new LeaderboardUsers(services.pool(), services.events(), services.metrics().registry());
