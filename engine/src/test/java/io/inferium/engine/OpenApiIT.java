@@ -10,9 +10,13 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Route;
 import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
@@ -24,21 +28,33 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
 /**
- * {@code /openapi.json} against a running gateway's router: every route the router has is documented, and every
- * documented path and method reaches a handler (with the admin key and placeholder values it may answer 400, 403
- * or our own 404, never the router's "no such route" 404 or its 405).
+ * {@code /openapi.json} against a running gateway: every route the router has is documented, and every documented
+ * path and method reaches a handler (with the admin key and placeholder values it may answer 400, 403 or our own
+ * 404, never the router's "no such route" 404 or its 405) with a status and error shape the document lists. Then the
+ * clients written from it, Python ({@code clients/python}) and JavaScript ({@code clients/js}), pass their own test
+ * suites against the same gateway, each as its own process as a user would run it, with a tensor function (the
+ * adder), a text-generation and an embedding function deployed through the normal upload path. One gateway for
+ * both: its start and the three deploys are most of this class's time.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class OpenApiIT {
 
   private static final Pattern TEMPLATE = Pattern.compile("\\{([^}]+)}");
+  private static final Path CLIENTS = Path.of(System.getProperty("inferium.clients", "../clients")).toAbsolutePath();
   private TestGateway gw;
   private JsonObject doc;
+  private Map<String, String> env;
 
   @BeforeAll
   void start() throws Exception {
     gw = TestGateway.start(1);
     doc = new JsonObject(OpenApiDocument.read());
+    assertEquals("ready", OpenAiIT.deployText(gw, "tiny-gpt", new JsonObject()).getString("state"));
+    assertEquals("ready", OpenAiIT.deployText(gw, "tiny-embed", new JsonObject()).getString("state"));
+    assertEquals("ready", gw.deployAndWait(new JsonObject().put("name", "adder"), TestGateway.model("add.onnx"))
+        .getString("state"));
+    env = Map.of("INFERIUM_URL", "http://127.0.0.1:" + gw.port(), "INFERIUM_KEY", TestGateway.ADMIN_KEY,
+        "INFERIUM_TENSOR_MODEL", "adder", "INFERIUM_TEXT_MODEL", "tiny-gpt", "INFERIUM_EMBED_MODEL", "tiny-embed");
   }
 
   @AfterAll
@@ -142,5 +158,48 @@ class OpenApiIT {
     }
     assertEquals(List.of(), unrouted, "documented routes that no handler answers");
     assertEquals(List.of(), undocumented, "answers the document does not describe");
+  }
+
+  /** Runs a command in {@code dir}; returns its output (stdout and stderr together), failing on a non-zero exit. */
+  private String run(Path dir, String... command) throws Exception {
+    Path out = Files.createTempFile("client-", ".out");
+    try {
+      ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
+          .redirectOutput(out.toFile());
+      pb.environment().putAll(env);
+      // No bytecode files left in the source tree.
+      pb.environment().put("PYTHONDONTWRITEBYTECODE", "1");
+      Process p = pb.start();
+      if (!p.waitFor(120, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        throw new AssertionError(String.join(" ", command) + " did not finish in 120 s: " + Files.readString(out));
+      }
+      String output = Files.readString(out, StandardCharsets.UTF_8);
+      assertEquals(0, p.exitValue(), String.join(" ", command) + " failed:\n" + output);
+      return output;
+    } finally {
+      Files.deleteIfExists(out);
+    }
+  }
+
+  private static int count(String output, String regex) {
+    Matcher m = Pattern.compile(regex, Pattern.MULTILINE).matcher(output);
+    assertTrue(m.find(), "no /" + regex + "/ in:\n" + output);
+    return Integer.parseInt(m.group(1));
+  }
+
+  @Test
+  void pythonClientPassesItsTests() throws Exception {
+    String output = run(CLIENTS.resolve("python"), "python3", "-m", "unittest", "discover", "-s", "tests", "-v");
+    assertTrue(count(output, "^Ran (\\d+) tests?") >= 9, output);
+    assertTrue(output.strip().endsWith("OK"), "every test ran (none skipped) and passed:\n" + output);
+  }
+
+  @Test
+  void javascriptClientPassesItsTests() throws Exception {
+    String output = run(CLIENTS.resolve("js"), "node", "--test");
+    assertTrue(count(output, "^# pass (\\d+)") >= 9, output);
+    assertEquals(0, count(output, "^# fail (\\d+)"), output);
+    assertEquals(0, count(output, "^# skipped (\\d+)"), output);
   }
 }
