@@ -4,6 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.inferium.engine.api.OpenApiDocument;
+import io.inferium.engine.api.OpenApiModel;
+import io.vertx.openapi.contract.OpenAPIContract;
+import io.vertx.openapi.contract.Operation;
+import io.vertx.openapi.validation.ResponseValidator;
+import io.vertx.openapi.validation.ValidatableResponse;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
@@ -44,15 +49,20 @@ class OpenApiIT {
   private TestGateway gw;
   private JsonObject doc;
   private Map<String, String> env;
+  private OpenAPIContract contract;
+  private ResponseValidator validator;
 
   @BeforeAll
   void start() throws Exception {
+    // One after the other: each deploy finds the standby sandbox the previous one left warm.
     gw = TestGateway.start(1);
     doc = new JsonObject(OpenApiDocument.read());
     assertEquals("ready", OpenAiIT.deployText(gw, "tiny-gpt", new JsonObject()).getString("state"));
     assertEquals("ready", OpenAiIT.deployText(gw, "tiny-embed", new JsonObject()).getString("state"));
     assertEquals("ready", gw.deployAndWait(new JsonObject().put("name", "adder"), TestGateway.model("add.onnx"))
         .getString("state"));
+    contract = OpenAPIContract.from(gw.vertx, OpenApiModel.modelled(doc)).await(30, TimeUnit.SECONDS);
+    validator = ResponseValidator.create(gw.vertx, contract);
     env = Map.of("INFERIUM_URL", "http://127.0.0.1:" + gw.port(), "INFERIUM_KEY", TestGateway.ADMIN_KEY,
         "INFERIUM_TENSOR_MODEL", "adder", "INFERIUM_TEXT_MODEL", "tiny-gpt", "INFERIUM_EMBED_MODEL", "tiny-embed");
   }
@@ -148,6 +158,10 @@ class OpenApiIT {
       if (!responses.containsKey(Integer.toString(resp.statusCode()))) {
         undocumented.add(op + " -> " + resp.statusCode() + " " + body);
       }
+      String mismatch = mismatch(method, path, resp);
+      if (mismatch != null) {
+        undocumented.add(op + " -> " + mismatch);
+      }
       if (resp.statusCode() >= 400 && !method.equals("HEAD")) {
         Object error = resp.bodyAsJsonObject().getValue("error");
         if (!(path.startsWith("/v1/") ? error instanceof JsonObject o && o.getValue("message") instanceof String
@@ -158,6 +172,86 @@ class OpenApiIT {
     }
     assertEquals(List.of(), unrouted, "documented routes that no handler answers");
     assertEquals(List.of(), undocumented, "answers the document does not describe");
+  }
+
+  /**
+   * Why a JSON answer does not match the schema the document gives its operation and status (Vert.x's response
+   * validator on the modelled document), or null when it matches or is not JSON.
+   */
+  private String mismatch(String method, String path, HttpResponse<Buffer> resp) {
+    String type = resp.getHeader("Content-Type");
+    if (type == null || !type.startsWith("application/json") || method.equals("HEAD")) {
+      return null;
+    }
+    Operation operation = contract.findOperation(path, HttpMethod.valueOf(method));
+    if (operation == null) {
+      return "no documented operation for " + method + " " + path;
+    }
+    try {
+      validator.validate(ValidatableResponse.create(resp.statusCode(), resp.body(), "application/json"),
+          operation.getOperationId()).await(30, TimeUnit.SECONDS);
+      return null;
+    } catch (Exception e) {
+      StringBuilder why = new StringBuilder(resp.statusCode() + " does not match " + operation.getOperationId() + ":");
+      for (Throwable t = e; t != null; t = t.getCause()) {
+        why.append(' ').append(t.getMessage());
+      }
+      return why + " in " + resp.bodyAsString();
+    }
+  }
+
+  /** Real calls with real arguments: each answer (a success) matches its documented schema. */
+  @Test
+  void mainAnswersMatchTheirSchemas() throws Exception {
+    JsonObject tensors = new JsonObject().put("inputs", new io.vertx.core.json.JsonArray()
+        .add(new JsonObject().put("name", "a").put("datatype", "FP32").put("shape", new io.vertx.core.json.JsonArray().add(1).add(4))
+            .put("data", new io.vertx.core.json.JsonArray().add(1).add(2).add(3).add(4)))
+        .add(new JsonObject().put("name", "b").put("datatype", "FP32").put("shape", new io.vertx.core.json.JsonArray().add(1).add(4))
+            .put("data", new io.vertx.core.json.JsonArray().add(4).add(3).add(2).add(1))));
+    HttpResponse<Buffer> inferred = gw.post("/v2/models/adder/infer", tensors.encode());
+    String requestId = inferred.getHeader("X-Inferium-Request-Id");
+    List<Object[]> calls = List.of(
+        new Object[] {"GET", "/api/functions", null}, new Object[] {"GET", "/api/functions/adder", null},
+        new Object[] {"GET", "/api/functions/tiny-gpt/versions/1", null}, new Object[] {"GET", "/v2", null},
+        new Object[] {"GET", "/v2/health/live", null}, new Object[] {"GET", "/v2/health/ready", null},
+        new Object[] {"GET", "/v2/models/adder", null}, new Object[] {"GET", "/v2/models/adder/versions/1/ready", null},
+        new Object[] {"POST", "/v2/models/adder/infer", tensors}, new Object[] {"GET", "/v1/models", null},
+        new Object[] {"GET", "/v1/models/tiny-gpt", null},
+        new Object[] {"POST", "/v1/completions", new JsonObject().put("model", "tiny-gpt").put("prompt", "The").put("max_tokens", 3)},
+        new Object[] {"POST", "/v1/chat/completions", new JsonObject().put("model", "tiny-gpt").put("max_tokens", 3)
+            .put("messages", new io.vertx.core.json.JsonArray().add(new JsonObject().put("role", "user").put("content", "Hi")))},
+        new Object[] {"POST", "/v1/embeddings", new JsonObject().put("model", "tiny-embed").put("input", "one")},
+        new Object[] {"POST", "/v1/embeddings", new JsonObject().put("model", "tiny-embed").put("input", "one")
+            .put("encoding_format", "base64")},
+        new Object[] {"GET", "/api/usage?group_by=day", null}, new Object[] {"GET", "/api/tiers", null},
+        new Object[] {"GET", "/api/tenants", null}, new Object[] {"GET", "/api/nodes", null},
+        new Object[] {"GET", "/api/session", null}, new Object[] {"GET", "/api/leaderboard?category=text", null},
+        new Object[] {"GET", "/api/datasets", null}, new Object[] {"GET", "/api/contests", null},
+        new Object[] {"POST", "/api/tenants", new JsonObject().put("id", "openapi-tenant")},
+        new Object[] {"GET", "/api/tenants/openapi-tenant", null},
+        new Object[] {"POST", "/api/tenants/openapi-tenant/keys", new JsonObject().put("role", "user")},
+        new Object[] {"GET", "/api/tenants/openapi-tenant/keys", null},
+        new Object[] {"GET", "/api/invoices?tenant=openapi-tenant", null},
+        new Object[] {"GET", "/api/earnings?developer=openapi-tenant", null});
+    List<String> problems = new ArrayList<>();
+    for (Object[] call : calls) {
+      String path = (String) call[1];
+      HttpResponse<Buffer> resp = call[2] == null ? gw.get(path) : gw.post(path, ((JsonObject) call[2]).encode());
+      String bare = path.contains("?") ? path.substring(0, path.indexOf('?')) : path;
+      String why = resp.statusCode() >= 300 ? resp.statusCode() + " " + resp.bodyAsString()
+          : mismatch((String) call[0], bare, resp);
+      if (why != null) {
+        problems.add(call[0] + " " + path + " -> " + why);
+      }
+    }
+    JsonObject receipt = TestGateway.poll("the receipt of " + requestId, () -> gw.get("/api/receipts/" + requestId),
+        r -> r.statusCode() == 200).bodyAsJsonObject();
+    String receiptMismatch = mismatch("GET", "/api/receipts/" + requestId, gw.get("/api/receipts/" + requestId));
+    if (receiptMismatch != null) {
+      problems.add("GET /api/receipts -> " + receiptMismatch);
+    }
+    assertEquals(requestId, receipt.getString("request_id"));
+    assertEquals(List.of(), problems, "answers that do not match their documented schema");
   }
 
   /** Runs a command in {@code dir}; returns its output (stdout and stderr together), failing on a non-zero exit. */
