@@ -203,6 +203,11 @@ public final class Gateway {
     return vertx;
   }
 
+  /** The HTTP face (null until started): its routes, for the OpenAPI contract test. */
+  public HttpVerticle http() {
+    return http;
+  }
+
   public int port() {
     return port;
   }

@@ -56,6 +56,7 @@ public final class HttpVerticle extends VerticleBase {
   private final Services services;
   private final Listen listen;
   private HttpServer server;
+  private Router router;
   private LeaderboardUsers leaderboardUsers;
   private volatile boolean draining;
   /** Draining past its delay: new requests are refused. On this verticle's event loop, as is {@link #inFlight}. */
@@ -84,6 +85,8 @@ public final class HttpVerticle extends VerticleBase {
     console.mount(router);
     SessionRoutes sessionRoutes = new SessionRoutes(services.keys(), sessions);
     sessionRoutes.mountSignIn(router);
+    OpenApiDocument contract = new OpenApiDocument();
+    contract.mount(router);
     // Metrics name functions (private ones too) and describe the whole platform: admins and operators only.
     router.get("/metrics").handler(auth::handle).handler(Authentication::requireOperator).handler(ctx -> ctx.response()
         .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
@@ -124,7 +127,8 @@ public final class HttpVerticle extends VerticleBase {
     scoring.start();
     // A new user of a function can change its category's board: a consumer of completion events tells the streams.
     leaderboardUsers = new LeaderboardUsers(services.pool(), services.events(), services.metrics().registry());
-    return console.load(vertx).compose(v -> leaderboardUsers.start(functions -> scoring.changed(null))).compose(v -> vertx.createHttpServer(ConnectionGuard.serverOptions(listen.timeouts()))
+    this.router = router;
+    return console.load(vertx).compose(v -> contract.load(vertx)).compose(v -> leaderboardUsers.start(functions -> scoring.changed(null))).compose(v -> vertx.createHttpServer(ConnectionGuard.serverOptions(listen.timeouts()))
         .connectionHandler(guard::connected)
         .requestHandler(req -> {
           guard.request(req);
@@ -181,6 +185,11 @@ public final class HttpVerticle extends VerticleBase {
       ctx.addEndHandler(ar -> inFlight--);
     }
     ctx.next();
+  }
+
+  /** The routes mounted, in order (the OpenAPI contract test compares them with the document). */
+  public java.util.List<io.vertx.ext.web.Route> routes() {
+    return router == null ? java.util.List.of() : router.getRoutes();
   }
 
   public int actualPort() {
