@@ -180,6 +180,20 @@ class ArenaIT {
           .bearerTokenAuthentication(acme).send().await(10, TimeUnit.SECONDS).bodyAsJsonObject(),
           u -> u.getLong("requests") >= 6);
       assertEquals(6, usage.getLong("requests"), "2 runs in each of 3 battles: " + usage.encode());
+      // Usage (and the invoice) show arena runs as one 'arena' line: function names there would tell a voter who
+      // battled before the vote.
+      for (String name : NAMES) {
+        assertFalse(usage.encode().contains("\"" + name + "\""), name + " named in acme's usage: " + usage.encode());
+      }
+      String month = java.time.YearMonth.now(java.time.ZoneOffset.UTC).toString();
+      HttpResponse<Buffer> inv = gw.client.get(gw.port(), "127.0.0.1", "/api/invoices/acme-" + month)
+          .bearerTokenAuthentication(acme).send().await(10, TimeUnit.SECONDS);
+      assertEquals(200, inv.statusCode(), inv.bodyAsString());
+      String invoice = inv.bodyAsString();
+      assertTrue(invoice.contains("\"arena\""), invoice);
+      for (String name : NAMES) {
+        assertFalse(invoice.contains("\"" + name + "\""), name + " named in acme's invoice: " + invoice);
+      }
 
       // Errors name the side, not the function: too many tokens for the 256-token context fails on the workers.
       HttpResponse<Buffer> tooLong = gw.postAs(acme, "/api/arena/battles", new JsonObject().put("category", "text")

@@ -284,10 +284,13 @@ public final class UsageMeter {
 
   /**
    * Usage between two instants, grouped by {@code function} or {@code day}, for one tenant (or all
-   * tenants when {@code tenant} is null and {@code all} is true).
+   * tenants when {@code tenant} is null and {@code all} is true). A tenant's arena runs are grouped as {@code arena}.
    */
   public Future<JsonObject> summary(String tenant, boolean all, Instant from, Instant to, String groupBy) {
-    String key = "day".equals(groupBy) ? "to_char(date_trunc('day', at AT TIME ZONE 'UTC'), 'YYYY-MM-DD')" : "function_name";
+    // Arena runs are one line, 'arena', for a tenant: their function names would tell a voter which functions are
+    // in a battle before the vote (the reveal names them). Admins looking at everyone see the functions.
+    String key = "day".equals(groupBy) ? "to_char(date_trunc('day', at AT TIME ZONE 'UTC'), 'YYYY-MM-DD')"
+        : "CASE WHEN modality = 'arena' AND NOT $3::boolean THEN 'arena' ELSE function_name END";
     String sql = "SELECT " + key + " AS k, count(*) AS requests, sum(units) AS units, sum(compute_us) AS compute_us, "
         + "sum(charge_micro_usd) AS charge FROM usage_events WHERE at >= $1 AND at < $2 "
         + "AND ($3::boolean OR tenant_id = $4) GROUP BY k ORDER BY k";
