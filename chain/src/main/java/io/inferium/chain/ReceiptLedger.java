@@ -7,9 +7,9 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.Callable;
 
 /**
  * Receipts and their epochs in PostgreSQL ({@code V25__receipts.sql}). Recording is idempotent on the request id
@@ -70,10 +70,7 @@ public final class ReceiptLedger {
 
   /** Stores the receipt; false when its request id was already recorded (the first one stays). */
   public Future<Boolean> record(Receipt receipt) {
-    return pool.preparedQuery("INSERT INTO receipts (request_id, leaf, body) VALUES ($1, $2, $3) "
-            + "ON CONFLICT (request_id) DO NOTHING")
-        .execute(Tuple.of(receipt.requestId(), Buffer.buffer(receipt.leaf()), receipt.toJson()))
-        .map(rows -> rows.rowCount() == 1);
+    return recordAll(List.of(new Entry(receipt, null))).map(n -> n == 1);
   }
 
   /**
@@ -81,35 +78,48 @@ public final class ReceiptLedger {
    * first receipt. Completes with how many were new.
    */
   public Future<Integer> recordAll(List<Entry> entries) {
-    if (entries.isEmpty()) {
-      return Future.succeededFuture(0);
-    }
-    // Leaves are keccak over ABI encodings: a batch of hundreds is milliseconds of hashing, kept off the event loop.
-    return vertx.executeBlocking(() -> columns(entries), false).compose(this::insert);
+    return recordAll(() -> entries);
   }
 
+  /**
+   * {@link #recordAll(List)} of the entries {@code build} makes, on a worker thread together with their leaves: a
+   * consumer parses its batch there rather than on the event loop. A failure of {@code build} fails the future and
+   * stores nothing.
+   */
+  public Future<Integer> recordAll(Callable<List<Entry>> build) {
+    // Leaves are keccak over ABI encodings: a batch of hundreds is milliseconds of hashing, kept off the event loop.
+    return vertx.executeBlocking(() -> columns(build.call()), false)
+        .compose(columns -> columns == null ? Future.succeededFuture(0) : insert(columns));
+  }
+
+  /**
+   * The batch as insert columns: each receipt's leaf is hashed here, once, and stored next to its fields; epochs and
+   * proofs are built from the stored leaves and never hash a receipt again. Null for an empty batch.
+   */
   private static Tuple columns(List<Entry> entries) {
     int n = entries.size();
+    if (n == 0) {
+      return null;
+    }
     String[] ids = new String[n];
     Buffer[] leaves = new Buffer[n];
     String[] bodies = new String[n];
     String[] tenants = new String[n];
-    HexFormat hex = HexFormat.of();
     for (int i = 0; i < n; i++) {
       Receipt r = entries.get(i).receipt();
-      io.vertx.core.json.JsonObject json = r.toJson(); // holds the leaf: hashed once
       ids[i] = r.requestId();
-      leaves[i] = Buffer.buffer(hex.parseHex(json.getString("leaf").substring(2)));
-      bodies[i] = json.encode();
+      leaves[i] = Buffer.buffer(r.leaf());
+      bodies[i] = r.fieldsJson().encode();
       tenants[i] = entries.get(i).tenantId();
     }
     return Tuple.tuple().addArrayOfString(ids).addArrayOfBuffer(leaves).addArrayOfString(bodies).addArrayOfString(tenants);
   }
 
   private Future<Integer> insert(Tuple columns) {
-    // WITH ORDINALITY keeps the batch's order in seq (epochs take receipts in the order they were answered).
+    // WITH ORDINALITY keeps the batch's order in seq (epochs take receipts in the order they were answered). The body
+    // is text (V29): PostgreSQL stores it as given, with no JSON parse per row.
     return pool.preparedQuery("INSERT INTO receipts (request_id, leaf, body, tenant_id) "
-            + "SELECT id, leaf, body::jsonb, tenant FROM unnest($1::text[], $2::bytea[], $3::text[], $4::text[]) "
+            + "SELECT id, leaf, body, tenant FROM unnest($1::text[], $2::bytea[], $3::text[], $4::text[]) "
             + "WITH ORDINALITY AS t(id, leaf, body, tenant, n) ORDER BY n ON CONFLICT (request_id) DO NOTHING")
         .execute(columns)
         .map(rows -> rows.rowCount());
@@ -147,18 +157,15 @@ public final class ReceiptLedger {
       return Future.failedFuture(new IllegalArgumentException("maxReceipts: expected >= 1, got " + maxReceipts));
     }
     return pool.withTransaction(conn -> conn.preparedQuery("SELECT pg_advisory_xact_lock($1)").execute(Tuple.of(EPOCH_LOCK))
-        .compose(locked -> conn.preparedQuery("SELECT body FROM receipts WHERE epoch IS NULL ORDER BY seq LIMIT $1")
-            .execute(Tuple.of(maxReceipts)))
+        .compose(locked -> conn.preparedQuery("SELECT request_id, leaf FROM receipts WHERE epoch IS NULL ORDER BY seq "
+            + "LIMIT $1").execute(Tuple.of(maxReceipts)))
         .compose(rows -> {
-          List<io.vertx.core.json.JsonObject> bodies = new ArrayList<>();
-          for (Row row : rows) {
-            bodies.add(row.getJsonObject("body"));
-          }
-          if (bodies.isEmpty()) {
+          Members members = Members.of(rows);
+          if (members.ids().isEmpty()) {
             return Future.succeededFuture(Optional.<ReceiptEpoch>empty());
           }
           return conn.query("SELECT COALESCE(MAX(epoch), 0) + 1 AS next FROM receipt_epochs").execute()
-              .compose(next -> build(next.iterator().next().getLong("next"), bodies))
+              .compose(next -> build(next.iterator().next().getLong("next"), members))
               .compose(epoch -> conn.preparedQuery("INSERT INTO receipt_epochs (epoch, root, receipts) VALUES ($1, $2, $3)")
                   .execute(Tuple.of(epoch.epoch(), Buffer.buffer(epoch.root()), epoch.count()))
                   .compose(inserted -> conn.preparedQuery("UPDATE receipts SET epoch = $1 WHERE request_id = ANY($2)")
@@ -187,10 +194,13 @@ public final class ReceiptLedger {
         .mapEmpty();
   }
 
-  /** The receipt of {@code requestId}, with its proof once its epoch is closed; empty when unknown. */
+  /**
+   * The receipt of {@code requestId}, with its proof once its epoch is closed; empty when unknown. The stored fields
+   * must hash to the stored leaf the epoch was built from; a row where they do not fails loudly.
+   */
   public Future<Optional<Stored>> find(String requestId) {
-    return pool.preparedQuery("SELECT r.body, r.epoch, r.tenant_id, e.tx_hash, e.block_number, e.anchor_attempts, "
-            + "e.anchor_error FROM receipts r "
+    return pool.preparedQuery("SELECT r.body, r.leaf, r.epoch, r.tenant_id, e.tx_hash, e.block_number, "
+            + "e.anchor_attempts, e.anchor_error FROM receipts r "
             + "LEFT JOIN receipt_epochs e ON e.epoch = r.epoch WHERE r.request_id = $1")
         .execute(Tuple.of(requestId))
         .compose(rows -> {
@@ -198,7 +208,11 @@ public final class ReceiptLedger {
             return Future.succeededFuture(Optional.empty());
           }
           Row row = rows.iterator().next();
-          Receipt receipt = Receipt.fromJson(row.getJsonObject("body"));
+          Receipt receipt = Receipt.fromJson(new io.vertx.core.json.JsonObject(row.getString("body")));
+          if (!java.util.Arrays.equals(receipt.leaf(), row.getBuffer("leaf").getBytes())) {
+            return Future.failedFuture(new IllegalStateException("the stored receipt of " + requestId
+                + " does not hash to its stored leaf"));
+          }
           Optional<String> tx = Optional.ofNullable(row.getString("tx_hash"));
           Optional<Long> block = Optional.ofNullable(row.getLong("block_number"));
           Long epoch = row.getLong("epoch");
@@ -212,29 +226,35 @@ public final class ReceiptLedger {
           synchronized (built) {
             cached = built.get(epoch);
           }
-          if (cached != null) {
-            return Future.succeededFuture(Optional.of(new Stored(receipt, cached.proven(requestId), tx, block, tenant,
-                anchoring)));
-          }
-          return pool.preparedQuery("SELECT body FROM receipts WHERE epoch = $1 ORDER BY seq").execute(Tuple.of(epoch))
-              .compose(members -> {
-                List<io.vertx.core.json.JsonObject> bodies = new ArrayList<>();
-                for (Row m : members) {
-                  bodies.add(m.getJsonObject("body"));
-                }
-                return build(epoch, bodies);
-              })
-              .onSuccess(tree -> {
-                synchronized (built) {
-                  built.put(epoch, tree);
-                }
-              })
-              .map(tree -> Optional.of(new Stored(receipt, tree.proven(requestId), tx, block, tenant, anchoring)));
+          Future<ReceiptEpoch> tree = cached != null ? Future.succeededFuture(cached)
+              : pool.preparedQuery("SELECT request_id, leaf FROM receipts WHERE epoch = $1 ORDER BY seq")
+                  .execute(Tuple.of(epoch))
+                  .compose(members -> build(epoch, Members.of(members)))
+                  .onSuccess(t -> {
+                    synchronized (built) {
+                      built.put(epoch, t);
+                    }
+                  });
+          return tree.map(t -> Optional.of(new Stored(receipt, t.prove(receipt), tx, block, tenant, anchoring)));
         });
   }
 
-  /** Reading and hashing an epoch's receipts (up to thousands) belongs on a worker thread. */
-  private Future<ReceiptEpoch> build(long epoch, List<io.vertx.core.json.JsonObject> bodies) {
-    return vertx.executeBlocking(() -> ReceiptEpoch.of(epoch, bodies.stream().map(Receipt::fromJson).toList()), false);
+  /** An epoch's request ids and their stored leaves, in {@code seq} order. */
+  private record Members(List<String> ids, List<byte[]> leaves) {
+
+    static Members of(io.vertx.sqlclient.RowSet<Row> rows) {
+      List<String> ids = new ArrayList<>(rows.size());
+      List<byte[]> leaves = new ArrayList<>(rows.size());
+      for (Row row : rows) {
+        ids.add(row.getString("request_id"));
+        leaves.add(row.getBuffer("leaf").getBytes());
+      }
+      return new Members(ids, leaves);
+    }
+  }
+
+  /** The tree over an epoch's leaves (up to tens of thousands of hashes) is built on a worker thread. */
+  private Future<ReceiptEpoch> build(long epoch, Members members) {
+    return vertx.executeBlocking(() -> ReceiptEpoch.ofLeaves(epoch, members.ids(), members.leaves()), false);
   }
 }

@@ -170,6 +170,22 @@ public final class ReceiptService {
   }
 
   private Future<Void> record(List<LogRecord> records) {
+    // Parsing, building and hashing the batch's receipts all happen on a worker thread (ReceiptLedger.recordAll):
+    // none of it belongs on the event loop that serves requests. The records' JSON is only read there.
+    int[] size = {0};
+    return ledger.recordAll(() -> {
+      List<ReceiptLedger.Entry> batch = entries(records);
+      size[0] = batch.size();
+      return batch;
+    }).map(n -> {
+      recorded.increment(n);
+      return (Void) null;
+    }).onFailure(err -> log.warn("Recording {} receipts failed, they will be redelivered: {}", size[0] > 0 ? size[0]
+        : records.size(), err.toString()));
+  }
+
+  /** The receipts of a batch of completion records (on a worker thread); fails when one is from a newer gateway. */
+  private List<ReceiptLedger.Entry> entries(List<LogRecord> records) {
     List<ReceiptLedger.Entry> batch = new ArrayList<>(records.size());
     for (LogRecord r : records) {
       int schema;
@@ -184,7 +200,7 @@ public final class ReceiptService {
       }
       if (schema > CompletionEvent.SCHEMA_VERSION) {
         // A newer gateway's event: skipping it would leave its request without a receipt; hold until upgraded.
-        return Future.failedFuture("completion event schema " + schema + " is newer than this receipts consumer");
+        throw new IllegalStateException("completion event schema " + schema + " is newer than this receipts consumer");
       }
       try {
         CompletionEvent e = CompletionEvent.fromJson(r.value());
@@ -193,11 +209,7 @@ public final class ReceiptService {
         skip(r, bad);
       }
     }
-    return ledger.recordAll(batch).map(n -> {
-      recorded.increment(n);
-      return (Void) null;
-    }).onFailure(err -> log.warn("Recording {} receipts failed, they will be redelivered: {}", batch.size(),
-        err.toString()));
+    return batch;
   }
 
   private void skip(LogRecord r, RuntimeException bad) {
@@ -361,7 +373,8 @@ public final class ReceiptService {
         () -> body.put("epoch", (Object) null).put("proof", (Object) null).put("root", (Object) null)
             .put("note", "its epoch closes within " + settings.epochMs() / 1000.0 + " s or " + settings.epochSize()
                 + " receipts; the proof and root appear then"));
-    body.put("leaf", "0x" + HEX.formatHex(receipt.leaf())).put("receipt", receipt.toJson()).put("anchoring", anchoring);
+    String leaf = "0x" + HEX.formatHex(receipt.leaf());
+    body.put("leaf", leaf).put("receipt", receipt.fieldsJson().put("leaf", leaf)).put("anchoring", anchoring);
     return new View(s.tenantId().orElse(null), body);
   }
 }
