@@ -71,6 +71,9 @@ public final class ReceiptService {
   private final Counter epochsAnchored;
   private final Counter anchorFailures;
   private final Counter rpcErrors;
+  private final Counter gasUsed;
+  /** The latest block number seen while confirming a commit (0 until the first). */
+  private volatile long chainHeight;
   private volatile ReceiptLedger.Backlog backlog = new ReceiptLedger.Backlog(0, 0, 0, 0);
 
   private EventSubscription subscription;
@@ -99,6 +102,12 @@ public final class ReceiptService {
     this.epochsAnchored = registry.counter("inferium.chain.epochs.anchored");
     this.anchorFailures = registry.counter("inferium.chain.anchor.failures");
     this.rpcErrors = registry.counter("inferium.chain.rpc.errors");
+    this.gasUsed = Counter.builder("inferium.chain.gas.used")
+        .description("Gas of the anchoring transactions sent from this gateway's key, counted once each when confirmed")
+        .register(registry);
+    Gauge.builder("inferium.chain.block.height", this, s -> s.chainHeight)
+        .description("The latest block number seen by anchoring (while confirming a commit); 0 before the first")
+        .register(registry);
     Gauge.builder("inferium.chain.receipts.pending", this, s -> s.backlog.unassigned())
         .description("Receipts recorded and not yet in a closed epoch").register(registry);
     // With anchoring off nothing is ever anchored: the outbox gauges stay 0 rather than grow without end.
@@ -261,6 +270,8 @@ public final class ReceiptService {
       return chainThread.executeBlocking(() -> anchorer().commit(next.epoch(), next.root(), next.receipts()), true)
           .compose(anchored -> ledger.markAnchored(anchored).map(v -> {
             epochsAnchored.increment();
+            gasUsed.increment(anchored.gasUsed());
+            chainHeight = Math.max(chainHeight, anchored.chainHeight());
             failuresInARow = 0;
             log.info("Receipt epoch {} anchored in {} (block {}){}", anchored.epoch(), anchored.transactionHash(),
                 anchored.blockNumber(), anchored.alreadyThere() ? ", found already committed" : "");
