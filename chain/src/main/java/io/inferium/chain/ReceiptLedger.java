@@ -125,15 +125,26 @@ public final class ReceiptLedger {
   }
 
   private Future<Integer> insert(Tuple columns) {
-    // WITH ORDINALITY keeps the batch's order in seq (epochs take receipts in the order they were answered). The body
-    // is text (V29): PostgreSQL stores it as given, with no JSON parse per row. The shared lock: see INSERT_LOCK.
-    return pool.withTransaction(conn -> conn.preparedQuery("SELECT pg_advisory_xact_lock_shared($1)")
-        .execute(Tuple.of(INSERT_LOCK))
+    return pool.withTransaction(conn -> insertIn(conn, columns));
+  }
+
+  /**
+   * The insert, in the caller's transaction on {@code conn} (the ledger's own, or a test's that holds it open).
+   * WITH ORDINALITY keeps the batch's order in seq (epochs take receipts in the order they were answered). The body is
+   * text (V29): PostgreSQL stores it as given, with no JSON parse per row. The shared lock: see INSERT_LOCK.
+   */
+  static Future<Integer> insertIn(io.vertx.sqlclient.SqlConnection conn, Tuple columns) {
+    return conn.preparedQuery("SELECT pg_advisory_xact_lock_shared($1)").execute(Tuple.of(INSERT_LOCK))
         .compose(locked -> conn.preparedQuery("INSERT INTO receipts (request_id, leaf, body, tenant_id) "
                 + "SELECT id, leaf, body, tenant FROM unnest($1::text[], $2::bytea[], $3::text[], $4::text[]) "
                 + "WITH ORDINALITY AS t(id, leaf, body, tenant, n) ORDER BY n ON CONFLICT (request_id) DO NOTHING")
             .execute(columns))
-        .map(rows -> rows.rowCount()));
+        .map(rows -> rows.rowCount());
+  }
+
+  /** {@link #columns} for a test that inserts through {@link #insertIn}. */
+  static Tuple columnsOf(List<Entry> entries) {
+    return columns(entries);
   }
 
   /** See {@link Backlog}: one query over the partial indexes. */

@@ -167,6 +167,38 @@ class ReceiptLedgerIT {
     }
   }
 
+  /**
+   * The race itself, held open: a batch has its seq but has not committed when a later one commits and an epoch
+   * closes. The closer must wait for it (the insert lock); an epoch ending past it would leave it in no epoch.
+   */
+  @Test
+  void anEpochWaitsForABatchThatHasItsSeqButHasNotCommitted() throws Exception {
+    Vertx vertx = Vertx.vertx();
+    try (TestDatabase db = TestDatabase.create()) {
+      Database database = Database.open(vertx, db.settings()).await(60, TimeUnit.SECONDS);
+      try {
+        ReceiptLedger ledger = new ReceiptLedger(vertx, database.pool());
+        io.vertx.sqlclient.SqlConnection conn = Eventually.await(database.pool().getConnection());
+        io.vertx.sqlclient.Transaction open = Eventually.await(conn.begin());
+        assertEquals(1, Eventually.await(ReceiptLedger.insertIn(conn,
+            ReceiptLedger.columnsOf(List.of(new ReceiptLedger.Entry(receipt("early", 1), null))))));
+        assertTrue(Eventually.await(ledger.record(receipt("late", 2))), "a later batch commits first, with a higher seq");
+        Future<Optional<ReceiptEpoch>> closing = ledger.closeEpoch(10);
+        Thread.sleep(500);
+        assertFalse(closing.isComplete(), "the closer waits for the batch in flight");
+        Eventually.await(open.commit());
+        conn.close();
+        ReceiptEpoch epoch = Eventually.await(closing).orElseThrow();
+        assertEquals(List.of("early", "late"), List.of(epoch.requestIds()), "both, in seq order");
+        assertTrue(Eventually.await(ledger.find("early")).orElseThrow().proven().orElseThrow().verifiesLocally());
+      } finally {
+        database.close().await(30, TimeUnit.SECONDS);
+      }
+    } finally {
+      vertx.close().await(30, TimeUnit.SECONDS);
+    }
+  }
+
   /** An epoch closed before V29 (membership on the receipt rows, body stored as jsonb text) still proves. */
   @Test
   void anEpochClosedBeforeRangesStillProvesAndNewEpochsSkipItsReceipts() throws Exception {
