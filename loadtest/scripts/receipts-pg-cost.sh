@@ -3,6 +3,8 @@
 # UPDATE of every receipt when its epoch closes) against V29's (text body, epochs as seq ranges, the insert lock):
 # WAL bytes, the backend's CPU time (/proc, so a busy machine inflates it less than wall time), a VACUUM after,
 # and table + index bytes, per receipt. N receipts (default 20480) in batches of B (default 100), epochs of 1024.
+# SIDES (default "old text new"): text is V29's text body and indexes with the old close (an UPDATE of every
+# receipt), to tell what the text body and indexes save from what epochs as seq ranges save.
 #   N=20480 loadtest/scripts/receipts-pg-cost.sh      (needs psql and the local PostgreSQL; uses a scratch database)
 # Results: docs/BENCHMARKS.md, "Receipts made cheap".
 set -e
@@ -26,7 +28,8 @@ src="CREATE UNLOGGED TABLE src AS SELECT i, 'req-' || md5(i::text) AS id, decode
   'input_sha256',md5(i::text) || md5(i::text),'output_sha256',md5((i+7)::text) || md5(i::text),'nodes',json_build_array('w1-1'),
   'evidence_json','{\"signature\":\"' || repeat('c2ln',22) || '\",\"workers\":[\"w1-1\"]}','verdict','','units',1,'charge_micro_usd',100,
   'answered_at_us',1796441937581003 + i)::text AS body FROM generate_series(1, $N) i; CREATE INDEX ON src (i); ANALYZE src;"
-for side in old new; do
+schema_text=$schema_new
+for side in ${SIDES:-old text new}; do
   $P -c "DROP SCHEMA IF EXISTS s_$side CASCADE; CREATE SCHEMA s_$side" $db
   v=schema_$side
   $P -c "SET search_path = s_$side; ${!v}; $src" $db
@@ -38,6 +41,8 @@ for side in old new; do
     b=$((a + B - 1))
     if [ $side = old ]; then
       echo "INSERT INTO receipts (request_id, leaf, body, tenant_id) SELECT id, leaf, body::jsonb, 't' FROM src WHERE i BETWEEN $a AND $b ORDER BY i ON CONFLICT (request_id) DO NOTHING;" >> $f
+    elif [ $side = text ]; then
+      echo "INSERT INTO receipts (request_id, leaf, body, tenant_id) SELECT id, leaf, body, 't' FROM src WHERE i BETWEEN $a AND $b ORDER BY i ON CONFLICT (request_id) DO NOTHING;" >> $f
     else
       echo "BEGIN; SELECT pg_advisory_xact_lock_shared(2) \\g /dev/null" >> $f
       echo "INSERT INTO receipts (request_id, leaf, body, tenant_id) SELECT id, leaf, body, 't' FROM src WHERE i BETWEEN $a AND $b ORDER BY i ON CONFLICT (request_id) DO NOTHING; COMMIT;" >> $f
@@ -47,6 +52,11 @@ for side in old new; do
       if [ $side = old ]; then
         echo "BEGIN; SELECT pg_advisory_xact_lock(1) \\g /dev/null
 SELECT array_agg(request_id) AS ids FROM (SELECT request_id, body FROM receipts WHERE epoch IS NULL ORDER BY seq LIMIT $E) t \\gset
+INSERT INTO receipt_epochs (epoch, root, receipts) VALUES ($closed, '\\x00', $E);
+UPDATE receipts SET epoch = $closed WHERE request_id = ANY(:'ids'::text[]); COMMIT;" >> $f
+      elif [ $side = text ]; then
+        echo "BEGIN; SELECT pg_advisory_xact_lock(1) \\g /dev/null
+SELECT array_agg(request_id) AS ids FROM (SELECT request_id, leaf FROM receipts WHERE epoch IS NULL ORDER BY seq LIMIT $E) t \\gset
 INSERT INTO receipt_epochs (epoch, root, receipts) VALUES ($closed, '\\x00', $E);
 UPDATE receipts SET epoch = $closed WHERE request_id = ANY(:'ids'::text[]); COMMIT;" >> $f
       else
