@@ -2,7 +2,8 @@
 # Where a gateway's CPU goes per request, by thread: starts the gateway of checkout DIR on PORT (the machine's
 # PostgreSQL, one worker), deploys `add` unbatched, drives it at 32 connections for WARMUP seconds (default 50),
 # then reads every thread's utime+stime and context switches from /proc/<pid>/task/* before and after
-# DURATION seconds (default 15) more, and prints µs and context switches per request per thread name.
+# DURATION seconds (default 15) more, and prints µs and context switches per request per thread name, and the CPU of
+# every process of the postgres user over the same window (a shared PostgreSQL counts other databases' work too).
 #
 #   loadtest/scripts/gateway-threads.sh DIR [PORT]
 #
@@ -35,11 +36,15 @@ snap() { # thread name (digits dropped), CPU ticks, context switches
     echo "${n//[0-9]/} $((${12} + ${13})) $(awk '/ctxt_switches/ { s += $2 } END { print s + 0 }' "$t/status")"
   done | awk '{ c[$1] += $2; x[$1] += $3 } END { for (k in c) print k, c[k], x[k] }' | sort
 }
-snap > "$out/t0"
+# PostgreSQL's CPU (every process of the postgres user) over the same window: the database's share per request.
+pgticks() { local t=0 p s; for p in $(pgrep -u postgres); do s=$(cat /proc/$p/stat 2>/dev/null) || continue; s=${s#*) }
+  set -- $s; t=$((t + ${12} + ${13})); done; echo $t; }
+snap > "$out/t0"; pg0=$(pgticks)
 BODY=$out/add.json wrk -t1 -c32 -d"${D}s" -s "$out/post.lua" "$url" > "$out/wrk.txt" 2>&1 || true
-snap > "$out/t1"
+snap > "$out/t1"; pg1=$(pgticks)
 n=$(awk '/requests in/ { print $1 }' "$out/wrk.txt")
 echo "$n requests, $(awk '/^Requests\/sec/ { print $2 }' "$out/wrk.txt") req/s"
 join "$out/t0" "$out/t1" | awk -v n="$n" '{ d = $4 - $2; cs = $5 - $3; tot += d; tcs += cs
   if (d > 0) printf "%-20s %8.1f us/req %6.2f ctxsw/req\n", $1, d * 10000 / n, cs / n }
   END { printf "%-20s %8.1f us/req %6.2f ctxsw/req\n", "TOTAL", tot * 10000 / n, tcs / n }' | sort -k2 -n -r
+awk -v n="$n" -v d="$((pg1 - pg0))" 'BEGIN { printf "%-20s %8.1f us/req (all postgres processes)\n", "POSTGRES", d * 10000 / n }'

@@ -18,7 +18,9 @@
 # ROWS (default "add mlp gpt"): which rows to run (echo always runs with add). OUT: output folder
 # (default /tmp/inferium-serving; give each concurrent run its own). SERVE_ARGS: extra `inferium serve`
 # flags for both gateways (e.g. "--max-inflight 2"); SERVE_ARGS_OLD / SERVE_ARGS_NEW for one side only (with
-# OLD=. NEW=. and one of them set: a setting side by side with the default, in one run).
+# OLD=. NEW=. and one of them set: a setting side by side with the default, in one run). JAVA_OPTS / JAVA_OPTS_OLD /
+# JAVA_OPTS_NEW: JVM options the same way (e.g. JAVA_OPTS_OLD=-Dinferium.benchmark.receiptsOff=true: receipts off on
+# one side, the benchmark-only switch in Gateway).
 # With OLD, each gateway row runs four times in the order OLD, NEW, NEW, OLD (ABBA) and the table shows each
 # side's mean: whichever side is measured second reads up to 1.5x the CPU per unit of the first (round three),
 # so a fixed order would bill the position to a build. runs.txt keeps every single run.
@@ -81,7 +83,7 @@ start_gateway() { # SIDE DIR PORT: starts a gateway, deploys add, the MLP and ti
   local side=$1 dir=$2 port=$3 db=inferium_sp_$(echo "$1" | tr A-Z a-z)_$$
   psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE $db" postgres
   dbs+=("$db")
-  INFERIUM_ADMIN_KEY=spkey-$side java -Xss8m -jar "$dir/engine/target/inferium.jar" serve --port "$port" \
+  INFERIUM_ADMIN_KEY=spkey-$side java -Xss8m ${JAVA_OPTS:-} $(eval echo "\${JAVA_OPTS_$side:-}") -jar "$dir/engine/target/inferium.jar" serve --port "$port" \
     --data-dir "$out/data-$side" --db-url "postgresql://postgres@127.0.0.1:5432/$db" --workers 1 \
     --worker-slots 1 --worker-threads 2 ${SERVE_ARGS:-} $(eval echo "\${SERVE_ARGS_$side:-}") > "$out/serve-$side.log" 2>&1 &
   pids+=($!)

@@ -33,8 +33,19 @@ import org.web3j.utils.Numeric;
  */
 public final class Anchorer {
 
-  /** What the chain holds for an epoch once anchored. */
-  public record Anchored(long epoch, byte[] root, String transactionHash, long blockNumber, boolean alreadyThere) {
+  /**
+   * What the chain holds for an epoch once anchored.
+   *
+   * @param gasUsed   gas of the commit transaction when it was sent from this anchorer's key (also when found already
+   *                  there: a commit sent before a failure or a crash), 0 when another key sent it
+   * @param chainHeight the latest block number seen while confirming it
+   */
+  public record Anchored(long epoch, byte[] root, String transactionHash, long blockNumber, boolean alreadyThere,
+      long gasUsed, long chainHeight) {
+
+    public Anchored(long epoch, byte[] root, String transactionHash, long blockNumber, boolean alreadyThere) {
+      this(epoch, root, transactionHash, blockNumber, alreadyThere, 0, blockNumber);
+    }
   }
 
   /** The epoch already holds another root: something else anchored it, and this one can never be. */
@@ -84,8 +95,11 @@ public final class Anchorer {
           "epoch " + epoch + " holds our root but no RootCommitted event was found from block " + searchFrom.getValue()));
       Anchored found = new Anchored(epoch, root.clone(), committed.getTransactionHash(),
           committed.getBlockNumber().longValueExact(), true);
-      awaitConfirmations(found);
-      return found;
+      long height = awaitConfirmations(found);
+      Optional<TransactionReceipt> tx = web3j.ethGetTransactionReceipt(found.transactionHash()).send()
+          .getTransactionReceipt();
+      long gas = tx.filter(r -> address.equalsIgnoreCase(r.getFrom())).map(r -> r.getGasUsed().longValueExact()).orElse(0L);
+      return new Anchored(epoch, found.root(), found.transactionHash(), found.blockNumber(), true, gas, height);
     }
     BigInteger latest = anchor.latestEpoch().send();
     if (latest.compareTo(e) >= 0) {
@@ -98,8 +112,9 @@ public final class Anchorer {
     TransactionReceipt receipt = anchor.commit(e, root, BigInteger.valueOf(count)).send();
     Anchored sent = new Anchored(epoch, root.clone(), receipt.getTransactionHash(),
         receipt.getBlockNumber().longValueExact(), false);
-    awaitConfirmations(sent);
-    return sent;
+    long height = awaitConfirmations(sent);
+    return new Anchored(epoch, sent.root(), sent.transactionHash(), sent.blockNumber(), false,
+        receipt.getGasUsed().longValueExact(), height);
   }
 
   private Optional<Log> commitLog(BigInteger epoch) throws IOException {
@@ -109,8 +124,12 @@ public final class Anchorer {
         .addSingleTopic(Numeric.toHexStringWithPrefixZeroPadded(epoch, 64)));
   }
 
-  private void awaitConfirmations(Anchored anchored) throws Exception {
-    Confirmations.await(web3j, "epoch " + anchored.epoch(), anchored.transactionHash(), anchored.blockNumber(),
+  /**
+   * Waits until the commit is {@code confirmations} deep and its transaction is still where it was mined; returns the
+   * latest block number seen.
+   */
+  private long awaitConfirmations(Anchored anchored) throws Exception {
+    return Confirmations.await(web3j, "epoch " + anchored.epoch(), anchored.transactionHash(), anchored.blockNumber(),
         confirmations, confirmationLimit);
   }
 }

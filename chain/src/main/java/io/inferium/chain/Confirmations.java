@@ -24,13 +24,15 @@ final class Confirmations {
 
   /**
    * Waits until block {@code blockNumber + confirmations - 1} exists and the transaction is still in
-   * {@code blockNumber}; fails after {@code limit} or when it moved (reorganized: the caller retries).
+   * {@code blockNumber}; fails after {@code limit} or when it moved (reorganized: the caller retries). Returns the latest
+   * block number seen.
    */
-  static void await(Web3j web3j, String what, String transactionHash, long blockNumber, int confirmations,
+  static long await(Web3j web3j, String what, String transactionHash, long blockNumber, int confirmations,
       Duration limit) throws Exception {
     long deadline = System.nanoTime() + limit.toNanos();
     long needed = blockNumber + confirmations - 1;
-    while (web3j.ethBlockNumber().send().getBlockNumber().longValueExact() < needed) {
+    long height;
+    while ((height = web3j.ethBlockNumber().send().getBlockNumber().longValueExact()) < needed) {
       if (System.nanoTime() > deadline) {
         throw new TimeoutException(what + ": block " + needed + " not reached within " + limit.toMillis() + " ms");
       }
@@ -41,6 +43,7 @@ final class Confirmations {
       throw new IllegalStateException(what + ": transaction " + transactionHash + " left block " + blockNumber
           + " (reorganized); retry");
     }
+    return height;
   }
 
   /** The first log matching {@code filter} that was not removed by a reorganization. */

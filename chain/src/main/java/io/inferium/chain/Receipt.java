@@ -1,9 +1,9 @@
 package io.inferium.chain;
 
-import io.inferium.chain.merkle.MerkleTree;
 import io.inferium.functions.CompletionEvent;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -86,9 +86,80 @@ public record Receipt(String requestId, String function, int version, String mod
         new Uint64(units), new Uint64(chargeMicroUsd), new Uint64(answeredAtMicros()));
   }
 
-  /** {@code keccak256(bytes.concat(keccak256(abi.encode(abiValues()))))}: the receipt's leaf in an epoch's tree. */
+  /**
+   * {@code keccak256(bytes.concat(keccak256(abi.encode(abiValues()))))}: the receipt's leaf in an epoch's tree. Hashes
+   * {@link #abiEncoded} (the same bytes web3j's encoder gives for {@link #abiValues}, without its hex detours).
+   */
   public byte[] leaf() {
-    return MerkleTree.leafHash(abiValues());
+    return Hash.sha3(Hash.sha3(abiEncoded()));
+  }
+
+  /**
+   * {@code abi.encode} of {@link #abiValues}, written out for this one fixed tuple: 13 head words (the four dynamic
+   * values as offsets), then the tails of {@code requestId}, {@code function}, {@code nodes} and {@code verdict} in
+   * that order. web3j's general encoder builds the same bytes through hex strings and {@code BigInteger}s, which made
+   * it most of the gateway's receipt CPU; {@code ReceiptTest} checks both agree.
+   */
+  public byte[] abiEncoded() {
+    byte[] id = requestId.getBytes(StandardCharsets.UTF_8);
+    byte[] fn = function.getBytes(StandardCharsets.UTF_8);
+    byte[] vd = verdict.getBytes(StandardCharsets.UTF_8);
+    byte[][] names = new byte[nodes.size()][];
+    int namesBytes = 0;
+    for (int i = 0; i < names.length; i++) {
+      names[i] = nodes.get(i).getBytes(StandardCharsets.UTF_8);
+      namesBytes += stringBytes(names[i]);
+    }
+    int head = 13 * WORD;
+    int idAt = head;
+    int fnAt = idAt + stringBytes(id);
+    int nodesAt = fnAt + stringBytes(fn);
+    int vdAt = nodesAt + WORD + names.length * WORD + namesBytes;
+    ByteBuffer out = ByteBuffer.allocate(vdAt + stringBytes(vd)); // zero-filled: padding and high bytes stay 0
+    word(out, FORMAT);
+    word(out, idAt);
+    word(out, fnAt);
+    word(out, version);
+    out.put(digest("modelSha256", modelSha256)).put(digest("inputSha256", inputSha256))
+        .put(digest("outputSha256", outputSha256));
+    word(out, nodesAt);
+    out.put(Hash.sha3(evidenceJson.getBytes(StandardCharsets.UTF_8)));
+    word(out, vdAt);
+    word(out, units);
+    word(out, chargeMicroUsd);
+    word(out, answeredAtMicros());
+    string(out, id);
+    string(out, fn);
+    word(out, names.length);
+    int offset = names.length * WORD; // element offsets count from the first offset word
+    for (byte[] name : names) {
+      word(out, offset);
+      offset += stringBytes(name);
+    }
+    for (byte[] name : names) {
+      string(out, name);
+    }
+    string(out, vd);
+    return out.array();
+  }
+
+  private static final int WORD = 32;
+
+  /** A string's tail: its length word, then its bytes padded with zeros to whole words. */
+  private static int stringBytes(byte[] utf8) {
+    return WORD + (utf8.length + WORD - 1) / WORD * WORD;
+  }
+
+  private static void string(ByteBuffer out, byte[] utf8) {
+    word(out, utf8.length);
+    out.put(utf8);
+    out.position(out.position() + (WORD - utf8.length % WORD) % WORD);
+  }
+
+  /** A non-negative number (every uint here is at most 64 bits) as a big-endian word. */
+  private static void word(ByteBuffer out, long value) {
+    out.position(out.position() + WORD - Long.BYTES);
+    out.putLong(value);
   }
 
   public long answeredAtMicros() {
@@ -97,12 +168,16 @@ public record Receipt(String requestId, String function, int version, String mod
 
   /** The receipt as served and as a checker reads it back ({@link #fromJson}). */
   public JsonObject toJson() {
+    return fieldsJson().put("leaf", "0x" + HEX.formatHex(leaf()));
+  }
+
+  /** {@link #toJson} without the {@code leaf} (which {@link #fromJson} ignores): what the ledger stores. */
+  public JsonObject fieldsJson() {
     return new JsonObject().put("format", FORMAT).put("request_id", requestId).put("function", function)
         .put("version", version).put("model_sha256", modelSha256).put("input_sha256", inputSha256)
         .put("output_sha256", outputSha256).put("nodes", new JsonArray(new ArrayList<>(nodes)))
         .put("evidence_json", evidenceJson).put("verdict", verdict).put("units", units)
-        .put("charge_micro_usd", chargeMicroUsd).put("answered_at_us", answeredAtMicros())
-        .put("leaf", "0x" + HEX.formatHex(leaf()));
+        .put("charge_micro_usd", chargeMicroUsd).put("answered_at_us", answeredAtMicros());
   }
 
   /**

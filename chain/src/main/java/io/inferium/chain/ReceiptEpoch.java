@@ -2,6 +2,7 @@ package io.inferium.chain;
 
 import io.inferium.chain.merkle.MerkleTree;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -16,32 +17,53 @@ import java.util.Optional;
 public final class ReceiptEpoch {
 
   private final long epoch;
-  private final Map<String, Receipt> byRequest;
+  /** Each receipt's leaf by request id, in the order given. */
+  private final Map<String, byte[]> leaves;
+  /** The receipts themselves when the epoch was built from them; empty when built from stored leaves. */
+  private final Map<String, Receipt> receipts;
   private final MerkleTree tree;
 
-  private ReceiptEpoch(long epoch, Map<String, Receipt> byRequest, MerkleTree tree) {
+  private ReceiptEpoch(long epoch, Map<String, byte[]> leaves, Map<String, Receipt> receipts) {
+    if (epoch < 1) {
+      throw new IllegalArgumentException("epoch: expected >= 1, got " + epoch);
+    }
+    if (leaves.isEmpty()) {
+      throw new IllegalArgumentException("an epoch needs at least one receipt");
+    }
     this.epoch = epoch;
-    this.byRequest = byRequest;
-    this.tree = tree;
+    this.leaves = Collections.unmodifiableMap(leaves);
+    this.receipts = Collections.unmodifiableMap(receipts);
+    this.tree = MerkleTree.of(new ArrayList<>(leaves.values()));
   }
 
   /** The tree of {@code receipts} for {@code epoch} (≥ 1, as the contract requires); request ids must be distinct. */
   public static ReceiptEpoch of(long epoch, List<Receipt> receipts) {
-    if (epoch < 1) {
-      throw new IllegalArgumentException("epoch: expected >= 1, got " + epoch);
-    }
-    if (receipts.isEmpty()) {
-      throw new IllegalArgumentException("an epoch needs at least one receipt");
-    }
+    Map<String, byte[]> leaves = new LinkedHashMap<>();
     Map<String, Receipt> byRequest = new LinkedHashMap<>();
-    List<byte[]> leaves = new ArrayList<>(receipts.size());
     for (Receipt receipt : receipts) {
       if (byRequest.putIfAbsent(receipt.requestId(), receipt) != null) {
         throw new IllegalArgumentException("request " + receipt.requestId() + " appears twice in epoch " + epoch);
       }
-      leaves.add(receipt.leaf());
+      leaves.put(receipt.requestId(), receipt.leaf());
     }
-    return new ReceiptEpoch(epoch, Collections.unmodifiableMap(byRequest), MerkleTree.of(leaves));
+    return new ReceiptEpoch(epoch, leaves, byRequest);
+  }
+
+  /**
+   * The tree of an epoch from its receipts' stored leaves ({@code leaves.get(i)} is the leaf of {@code requestIds.get(i)});
+   * what closing an epoch and serving a proof need, without reading or hashing any receipt again.
+   */
+  public static ReceiptEpoch ofLeaves(long epoch, List<String> requestIds, List<byte[]> leaves) {
+    if (requestIds.size() != leaves.size()) {
+      throw new IllegalArgumentException(requestIds.size() + " request ids for " + leaves.size() + " leaves");
+    }
+    Map<String, byte[]> byRequest = new LinkedHashMap<>();
+    for (int i = 0; i < requestIds.size(); i++) {
+      if (byRequest.putIfAbsent(requestIds.get(i), leaves.get(i)) != null) {
+        throw new IllegalArgumentException("request " + requestIds.get(i) + " appears twice in epoch " + epoch);
+      }
+    }
+    return new ReceiptEpoch(epoch, byRequest, Map.of());
   }
 
   public long epoch() {
@@ -58,13 +80,31 @@ public final class ReceiptEpoch {
 
   /** The request ids of this epoch's receipts, in the order given. */
   public String[] requestIds() {
-    return byRequest.keySet().toArray(String[]::new);
+    return leaves.keySet().toArray(String[]::new);
   }
 
-  /** The receipt of {@code requestId} with its proof, if it is in this epoch. */
+  /** Whether the receipt of {@code requestId} is in this epoch. */
+  public boolean contains(String requestId) {
+    return leaves.containsKey(requestId);
+  }
+
+  /** The receipt of {@code requestId} with its proof, if this epoch was built from receipts and holds it. */
   public Optional<Proven> proven(String requestId) {
-    Receipt receipt = byRequest.get(requestId);
-    return receipt == null ? Optional.empty() : Optional.of(new Proven(epoch, receipt, tree.proof(receipt.leaf()), tree.root()));
+    Receipt receipt = receipts.get(requestId);
+    return receipt == null ? Optional.empty() : prove(receipt);
+  }
+
+  /**
+   * {@code receipt} with its proof, if its request is in this epoch <em>with exactly this leaf</em>; empty otherwise
+   * (a receipt whose fields differ from what the epoch committed to has no proof).
+   */
+  public Optional<Proven> prove(Receipt receipt) {
+    byte[] committed = leaves.get(receipt.requestId());
+    byte[] leaf = receipt.leaf();
+    if (committed == null || !Arrays.equals(committed, leaf)) {
+      return Optional.empty();
+    }
+    return Optional.of(new Proven(epoch, receipt, tree.proof(leaf), tree.root()));
   }
 
   /** A receipt with what a checker needs besides the chain: its epoch, its proof and the expected root. */

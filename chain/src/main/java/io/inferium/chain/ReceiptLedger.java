@@ -7,9 +7,9 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.Callable;
 
 /**
  * Receipts and their epochs in PostgreSQL ({@code V25__receipts.sql}). Recording is idempotent on the request id
@@ -50,6 +50,15 @@ public final class ReceiptLedger {
   }
 
   private static final long EPOCH_LOCK = 0x696e66657270_01L; // "infer" + 1: the receipt-epoch closer
+  /**
+   * "infer" + 2: taken shared by every insert, exclusively (for an instant) by a closer to learn the highest
+   * {@code seq} below which every receipt is committed: sequence values are handed out before commit, so without it
+   * an epoch could end past a receipt that commits later and would then belong to no epoch.
+   */
+  private static final long INSERT_LOCK = 0x696e66657270_02L;
+
+  /** The end of the last range epoch (V29): receipts in no epoch yet are those with epoch NULL and seq above it. */
+  private static final String WATERMARK = "(SELECT COALESCE(MAX(last_seq), 0) FROM receipt_epochs)";
 
   /** Closed epochs never change: the trees of the last few looked up are kept, so repeated lookups do not rebuild them. */
   private static final int CACHED_EPOCHS = 8;
@@ -70,10 +79,7 @@ public final class ReceiptLedger {
 
   /** Stores the receipt; false when its request id was already recorded (the first one stays). */
   public Future<Boolean> record(Receipt receipt) {
-    return pool.preparedQuery("INSERT INTO receipts (request_id, leaf, body) VALUES ($1, $2, $3) "
-            + "ON CONFLICT (request_id) DO NOTHING")
-        .execute(Tuple.of(receipt.requestId(), Buffer.buffer(receipt.leaf()), receipt.toJson()))
-        .map(rows -> rows.rowCount() == 1);
+    return recordAll(List.of(new Entry(receipt, null))).map(n -> n == 1);
   }
 
   /**
@@ -81,45 +87,72 @@ public final class ReceiptLedger {
    * first receipt. Completes with how many were new.
    */
   public Future<Integer> recordAll(List<Entry> entries) {
-    if (entries.isEmpty()) {
-      return Future.succeededFuture(0);
-    }
-    // Leaves are keccak over ABI encodings: a batch of hundreds is milliseconds of hashing, kept off the event loop.
-    return vertx.executeBlocking(() -> columns(entries), false).compose(this::insert);
+    return recordAll(() -> entries);
   }
 
+  /**
+   * {@link #recordAll(List)} of the entries {@code build} makes, on a worker thread together with their leaves: a
+   * consumer parses its batch there rather than on the event loop. A failure of {@code build} fails the future and
+   * stores nothing.
+   */
+  public Future<Integer> recordAll(Callable<List<Entry>> build) {
+    // Leaves are keccak over ABI encodings: a batch of hundreds is milliseconds of hashing, kept off the event loop.
+    return vertx.executeBlocking(() -> columns(build.call()), false)
+        .compose(columns -> columns == null ? Future.succeededFuture(0) : insert(columns));
+  }
+
+  /**
+   * The batch as insert columns: each receipt's leaf is hashed here, once, and stored next to its fields; epochs and
+   * proofs are built from the stored leaves and never hash a receipt again. Null for an empty batch.
+   */
   private static Tuple columns(List<Entry> entries) {
     int n = entries.size();
+    if (n == 0) {
+      return null;
+    }
     String[] ids = new String[n];
     Buffer[] leaves = new Buffer[n];
     String[] bodies = new String[n];
     String[] tenants = new String[n];
-    HexFormat hex = HexFormat.of();
     for (int i = 0; i < n; i++) {
       Receipt r = entries.get(i).receipt();
-      io.vertx.core.json.JsonObject json = r.toJson(); // holds the leaf: hashed once
       ids[i] = r.requestId();
-      leaves[i] = Buffer.buffer(hex.parseHex(json.getString("leaf").substring(2)));
-      bodies[i] = json.encode();
+      leaves[i] = Buffer.buffer(r.leaf());
+      bodies[i] = r.fieldsJson().encode();
       tenants[i] = entries.get(i).tenantId();
     }
     return Tuple.tuple().addArrayOfString(ids).addArrayOfBuffer(leaves).addArrayOfString(bodies).addArrayOfString(tenants);
   }
 
   private Future<Integer> insert(Tuple columns) {
-    // WITH ORDINALITY keeps the batch's order in seq (epochs take receipts in the order they were answered).
-    return pool.preparedQuery("INSERT INTO receipts (request_id, leaf, body, tenant_id) "
-            + "SELECT id, leaf, body::jsonb, tenant FROM unnest($1::text[], $2::bytea[], $3::text[], $4::text[]) "
-            + "WITH ORDINALITY AS t(id, leaf, body, tenant, n) ORDER BY n ON CONFLICT (request_id) DO NOTHING")
-        .execute(columns)
+    return pool.withTransaction(conn -> insertIn(conn, columns));
+  }
+
+  /**
+   * The insert, in the caller's transaction on {@code conn} (the ledger's own, or a test's that holds it open).
+   * WITH ORDINALITY keeps the batch's order in seq (epochs take receipts in the order they were answered). The body is
+   * text (V29): PostgreSQL stores it as given, with no JSON parse per row. The shared lock: see INSERT_LOCK.
+   */
+  static Future<Integer> insertIn(io.vertx.sqlclient.SqlConnection conn, Tuple columns) {
+    return conn.preparedQuery("SELECT pg_advisory_xact_lock_shared($1)").execute(Tuple.of(INSERT_LOCK))
+        .compose(locked -> conn.preparedQuery("INSERT INTO receipts (request_id, leaf, body, tenant_id) "
+                + "SELECT id, leaf, body, tenant FROM unnest($1::text[], $2::bytea[], $3::text[], $4::text[]) "
+                + "WITH ORDINALITY AS t(id, leaf, body, tenant, n) ORDER BY n ON CONFLICT (request_id) DO NOTHING")
+            .execute(columns))
         .map(rows -> rows.rowCount());
+  }
+
+  /** {@link #columns} for a test that inserts through {@link #insertIn}. */
+  static Tuple columnsOf(List<Entry> entries) {
+    return columns(entries);
   }
 
   /** See {@link Backlog}: one query over the partial indexes. */
   public Future<Backlog> backlog() {
-    return pool.query("SELECT (SELECT count(*) FROM receipts WHERE epoch IS NULL) AS unassigned, "
+    return pool.query("SELECT (SELECT count(*) FROM receipts WHERE epoch IS NULL AND seq > " + WATERMARK
+            + ") AS unassigned, "
             + "(SELECT COALESCE(EXTRACT(EPOCH FROM now() - min(recorded_at)) * 1000, 0)::bigint FROM receipts "
-            + "WHERE epoch IS NULL) AS unassigned_ms, "
+            + "WHERE epoch IS NULL AND seq > " + WATERMARK + ") AS unassigned_ms, "
             + "(SELECT count(*) FROM receipt_epochs WHERE tx_hash IS NULL) AS unanchored, "
             + "(SELECT COALESCE(EXTRACT(EPOCH FROM now() - min(closed_at)) * 1000, 0)::bigint FROM receipt_epochs "
             + "WHERE tx_hash IS NULL) AS unanchored_ms").execute()
@@ -141,30 +174,38 @@ public final class ReceiptLedger {
   /**
    * Puts up to {@code maxReceipts} of the oldest unassigned receipts into the next epoch and stores its root;
    * empty when there is nothing to close.
+   *
+   * <p>An epoch is a range of {@code seq} ({@code first_seq..last_seq}, V29): closing one writes one row, and no
+   * receipt row is ever updated. First, for an instant, the insert lock is taken exclusively: no insert is then in
+   * flight, so every receipt up to the highest {@code seq} seen is committed and nothing can later appear below it.
+   * Then, under the closers' advisory lock, the oldest receipts above the last epoch's end and up to that bound
+   * become the epoch.
    */
   public Future<Optional<ReceiptEpoch>> closeEpoch(int maxReceipts) {
     if (maxReceipts < 1) {
       return Future.failedFuture(new IllegalArgumentException("maxReceipts: expected >= 1, got " + maxReceipts));
     }
-    return pool.withTransaction(conn -> conn.preparedQuery("SELECT pg_advisory_xact_lock($1)").execute(Tuple.of(EPOCH_LOCK))
-        .compose(locked -> conn.preparedQuery("SELECT body FROM receipts WHERE epoch IS NULL ORDER BY seq LIMIT $1")
-            .execute(Tuple.of(maxReceipts)))
+    Future<Long> committedUpTo = pool.withTransaction(conn -> conn.preparedQuery("SELECT pg_advisory_xact_lock($1)")
+        .execute(Tuple.of(INSERT_LOCK))
+        .compose(locked -> conn.query("SELECT COALESCE(MAX(seq), 0) AS hi FROM receipts WHERE epoch IS NULL").execute())
+        .map(rows -> rows.iterator().next().getLong("hi")));
+    return committedUpTo.compose(hi -> pool.withTransaction(conn -> conn.preparedQuery("SELECT pg_advisory_xact_lock($1)")
+        .execute(Tuple.of(EPOCH_LOCK))
+        .compose(locked -> conn.preparedQuery("SELECT request_id, leaf, seq FROM receipts WHERE epoch IS NULL AND seq > "
+            + WATERMARK + " AND seq <= $1 ORDER BY seq LIMIT $2").execute(Tuple.of(hi, maxReceipts)))
         .compose(rows -> {
-          List<io.vertx.core.json.JsonObject> bodies = new ArrayList<>();
-          for (Row row : rows) {
-            bodies.add(row.getJsonObject("body"));
-          }
-          if (bodies.isEmpty()) {
+          Members members = Members.of(rows);
+          if (members.ids().isEmpty()) {
             return Future.succeededFuture(Optional.<ReceiptEpoch>empty());
           }
           return conn.query("SELECT COALESCE(MAX(epoch), 0) + 1 AS next FROM receipt_epochs").execute()
-              .compose(next -> build(next.iterator().next().getLong("next"), bodies))
-              .compose(epoch -> conn.preparedQuery("INSERT INTO receipt_epochs (epoch, root, receipts) VALUES ($1, $2, $3)")
-                  .execute(Tuple.of(epoch.epoch(), Buffer.buffer(epoch.root()), epoch.count()))
-                  .compose(inserted -> conn.preparedQuery("UPDATE receipts SET epoch = $1 WHERE request_id = ANY($2)")
-                      .execute(Tuple.tuple().addLong(epoch.epoch()).addArrayOfString(epoch.requestIds())))
-                  .map(updated -> Optional.of(epoch)));
-        }));
+              .compose(next -> build(next.iterator().next().getLong("next"), members))
+              .compose(epoch -> conn.preparedQuery("INSERT INTO receipt_epochs (epoch, root, receipts, first_seq, "
+                      + "last_seq) VALUES ($1, $2, $3, $4, $5)")
+                  .execute(Tuple.of(epoch.epoch(), Buffer.buffer(epoch.root()), epoch.count(), members.firstSeq(),
+                      members.lastSeq()))
+                  .map(inserted -> Optional.of(epoch)));
+        })));
   }
 
   /** Epochs closed but not yet anchored, oldest first (what the anchoring outbox works through). */
@@ -187,18 +228,28 @@ public final class ReceiptLedger {
         .mapEmpty();
   }
 
-  /** The receipt of {@code requestId}, with its proof once its epoch is closed; empty when unknown. */
+  /**
+   * The receipt of {@code requestId}, with its proof once its epoch is closed; empty when unknown. The stored fields
+   * must hash to the stored leaf the epoch was built from; a row where they do not fails loudly.
+   */
   public Future<Optional<Stored>> find(String requestId) {
-    return pool.preparedQuery("SELECT r.body, r.epoch, r.tenant_id, e.tx_hash, e.block_number, e.anchor_attempts, "
-            + "e.anchor_error FROM receipts r "
-            + "LEFT JOIN receipt_epochs e ON e.epoch = r.epoch WHERE r.request_id = $1")
+    // Its epoch: the one named on the row (closed before V29), or the range epoch whose seq range holds it.
+    return pool.preparedQuery("SELECT r.body, r.leaf, e.epoch, e.first_seq, e.last_seq, r.tenant_id, e.tx_hash, "
+            + "e.block_number, e.anchor_attempts, e.anchor_error FROM receipts r LEFT JOIN LATERAL ("
+            + "(SELECT * FROM receipt_epochs x WHERE x.epoch = r.epoch) UNION ALL "
+            + "(SELECT * FROM receipt_epochs x WHERE r.epoch IS NULL AND x.last_seq >= r.seq AND x.first_seq <= r.seq "
+            + "ORDER BY x.last_seq LIMIT 1)) e ON true WHERE r.request_id = $1")
         .execute(Tuple.of(requestId))
         .compose(rows -> {
           if (rows.size() == 0) {
             return Future.succeededFuture(Optional.empty());
           }
           Row row = rows.iterator().next();
-          Receipt receipt = Receipt.fromJson(row.getJsonObject("body"));
+          Receipt receipt = Receipt.fromJson(new io.vertx.core.json.JsonObject(row.getString("body")));
+          if (!java.util.Arrays.equals(receipt.leaf(), row.getBuffer("leaf").getBytes())) {
+            return Future.failedFuture(new IllegalStateException("the stored receipt of " + requestId
+                + " does not hash to its stored leaf"));
+          }
           Optional<String> tx = Optional.ofNullable(row.getString("tx_hash"));
           Optional<Long> block = Optional.ofNullable(row.getLong("block_number"));
           Long epoch = row.getLong("epoch");
@@ -212,29 +263,44 @@ public final class ReceiptLedger {
           synchronized (built) {
             cached = built.get(epoch);
           }
-          if (cached != null) {
-            return Future.succeededFuture(Optional.of(new Stored(receipt, cached.proven(requestId), tx, block, tenant,
-                anchoring)));
-          }
-          return pool.preparedQuery("SELECT body FROM receipts WHERE epoch = $1 ORDER BY seq").execute(Tuple.of(epoch))
-              .compose(members -> {
-                List<io.vertx.core.json.JsonObject> bodies = new ArrayList<>();
-                for (Row m : members) {
-                  bodies.add(m.getJsonObject("body"));
-                }
-                return build(epoch, bodies);
-              })
-              .onSuccess(tree -> {
-                synchronized (built) {
-                  built.put(epoch, tree);
-                }
-              })
-              .map(tree -> Optional.of(new Stored(receipt, tree.proven(requestId), tx, block, tenant, anchoring)));
+          Long firstSeq = row.getLong("first_seq");
+          Long lastSeq = row.getLong("last_seq");
+          Future<ReceiptEpoch> tree = cached != null ? Future.succeededFuture(cached)
+              : (firstSeq == null
+                  ? pool.preparedQuery("SELECT request_id, leaf, seq FROM receipts WHERE epoch = $1 ORDER BY seq")
+                      .execute(Tuple.of(epoch))
+                  : pool.preparedQuery("SELECT request_id, leaf, seq FROM receipts WHERE epoch IS NULL AND seq >= $1 "
+                      + "AND seq <= $2 ORDER BY seq").execute(Tuple.of(firstSeq, lastSeq)))
+                  .compose(members -> build(epoch, Members.of(members)))
+                  .onSuccess(t -> {
+                    synchronized (built) {
+                      built.put(epoch, t);
+                    }
+                  });
+          return tree.map(t -> Optional.of(new Stored(receipt, t.prove(receipt), tx, block, tenant, anchoring)));
         });
   }
 
-  /** Reading and hashing an epoch's receipts (up to thousands) belongs on a worker thread. */
-  private Future<ReceiptEpoch> build(long epoch, List<io.vertx.core.json.JsonObject> bodies) {
-    return vertx.executeBlocking(() -> ReceiptEpoch.of(epoch, bodies.stream().map(Receipt::fromJson).toList()), false);
+  /** An epoch's request ids and their stored leaves, in {@code seq} order, and its first and last {@code seq}. */
+  private record Members(List<String> ids, List<byte[]> leaves, long firstSeq, long lastSeq) {
+
+    static Members of(io.vertx.sqlclient.RowSet<Row> rows) {
+      List<String> ids = new ArrayList<>(rows.size());
+      List<byte[]> leaves = new ArrayList<>(rows.size());
+      long first = 0;
+      long last = 0;
+      for (Row row : rows) {
+        ids.add(row.getString("request_id"));
+        leaves.add(row.getBuffer("leaf").getBytes());
+        last = row.getLong("seq");
+        first = ids.size() == 1 ? last : first;
+      }
+      return new Members(ids, leaves, first, last);
+    }
+  }
+
+  /** The tree over an epoch's leaves (up to tens of thousands of hashes) is built on a worker thread. */
+  private Future<ReceiptEpoch> build(long epoch, Members members) {
+    return vertx.executeBlocking(() -> ReceiptEpoch.ofLeaves(epoch, members.ids(), members.leaves()), false);
   }
 }

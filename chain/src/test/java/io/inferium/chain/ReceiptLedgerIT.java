@@ -101,7 +101,7 @@ class ReceiptLedgerIT {
 
         ReceiptEpoch epoch = Eventually.await(ledger.closeEpoch(4)).orElseThrow();
         assertEquals(List.of("b-0", "b-1", "b-2", "b-3"), List.of("b-0", "b-1", "b-2", "b-3").stream()
-            .filter(id -> epoch.proven(id).isPresent()).toList(), "the oldest receipts, in the batch's order");
+            .filter(epoch::contains).toList(), "the oldest receipts, in the batch's order");
         Eventually.await(ledger.anchorFailed(epoch.epoch(), "ConnectException: Failed to connect"));
         Eventually.await(ledger.anchorFailed(epoch.epoch(), "x".repeat(2_000)));
         ReceiptLedger.Stored queued = Eventually.await(ledger.find("b-0")).orElseThrow();
@@ -110,6 +110,128 @@ class ReceiptLedgerIT {
         backlog = Eventually.await(ledger.backlog());
         assertEquals(2, backlog.unassigned());
         assertEquals(1, backlog.unanchored());
+      } finally {
+        database.close().await(30, TimeUnit.SECONDS);
+      }
+    } finally {
+      vertx.close().await(30, TimeUnit.SECONDS);
+    }
+  }
+
+  /**
+   * The race a range epoch must survive: batches committing while epochs close (sequence values are handed out
+   * before commit). Every receipt ends in exactly one epoch and proves against its root; nothing is left over.
+   */
+  @Test
+  void epochsClosedWhileBatchesCommitMissNoReceipt() throws Exception {
+    Vertx vertx = Vertx.vertx();
+    try (TestDatabase db = TestDatabase.create()) {
+      Database database = Database.open(vertx, db.settings()).await(60, TimeUnit.SECONDS);
+      try {
+        ReceiptLedger one = new ReceiptLedger(vertx, database.pool());
+        ReceiptLedger two = new ReceiptLedger(vertx, database.pool()); // a second gateway on the same database
+        List<Future<?>> work = new ArrayList<>();
+        int batches = 40;
+        int perBatch = 15;
+        for (int b = 0; b < batches; b++) {
+          List<ReceiptLedger.Entry> batch = new ArrayList<>();
+          for (int i = 0; i < perBatch; i++) {
+            batch.add(new ReceiptLedger.Entry(receipt("c-" + b + "-" + i, i), "acme"));
+          }
+          work.add((b % 2 == 0 ? one : two).recordAll(batch));
+          work.add((b % 2 == 0 ? two : one).closeEpoch(23));
+        }
+        Eventually.await(Future.all(work));
+        while (Eventually.await(one.closeEpoch(23)).isPresent()) {
+          // close what is left
+        }
+        assertEquals(0, Eventually.await(one.backlog()).unassigned());
+        Set<Long> epochs = new HashSet<>();
+        for (int b = 0; b < batches; b++) {
+          for (int i = 0; i < perBatch; i++) {
+            ReceiptEpoch.Proven proven = Eventually.await(two.find("c-" + b + "-" + i)).orElseThrow().proven()
+                .orElseThrow(() -> new AssertionError("a receipt in no epoch"));
+            assertTrue(proven.verifiesLocally());
+            epochs.add(proven.epoch());
+          }
+        }
+        long inEpochs = Eventually.await(database.pool().query("SELECT COALESCE(SUM(receipts), 0) AS n FROM receipt_epochs")
+            .execute()).iterator().next().getLong("n");
+        assertEquals(batches * perBatch, inEpochs, "each receipt in exactly one epoch");
+        assertTrue(epochs.size() >= batches * perBatch / 23, "epochs: " + epochs.size());
+      } finally {
+        database.close().await(30, TimeUnit.SECONDS);
+      }
+    } finally {
+      vertx.close().await(30, TimeUnit.SECONDS);
+    }
+  }
+
+  /**
+   * The race itself, held open: a batch has its seq but has not committed when a later one commits and an epoch
+   * closes. The closer must wait for it (the insert lock); an epoch ending past it would leave it in no epoch.
+   */
+  @Test
+  void anEpochWaitsForABatchThatHasItsSeqButHasNotCommitted() throws Exception {
+    Vertx vertx = Vertx.vertx();
+    try (TestDatabase db = TestDatabase.create()) {
+      Database database = Database.open(vertx, db.settings()).await(60, TimeUnit.SECONDS);
+      try {
+        ReceiptLedger ledger = new ReceiptLedger(vertx, database.pool());
+        io.vertx.sqlclient.SqlConnection conn = Eventually.await(database.pool().getConnection());
+        io.vertx.sqlclient.Transaction open = Eventually.await(conn.begin());
+        assertEquals(1, Eventually.await(ReceiptLedger.insertIn(conn,
+            ReceiptLedger.columnsOf(List.of(new ReceiptLedger.Entry(receipt("early", 1), null))))));
+        assertTrue(Eventually.await(ledger.record(receipt("late", 2))), "a later batch commits first, with a higher seq");
+        Future<Optional<ReceiptEpoch>> closing = ledger.closeEpoch(10);
+        Thread.sleep(500);
+        assertFalse(closing.isComplete(), "the closer waits for the batch in flight");
+        Eventually.await(open.commit());
+        conn.close();
+        ReceiptEpoch epoch = Eventually.await(closing).orElseThrow();
+        assertEquals(List.of("early", "late"), List.of(epoch.requestIds()), "both, in seq order");
+        assertTrue(Eventually.await(ledger.find("early")).orElseThrow().proven().orElseThrow().verifiesLocally());
+      } finally {
+        database.close().await(30, TimeUnit.SECONDS);
+      }
+    } finally {
+      vertx.close().await(30, TimeUnit.SECONDS);
+    }
+  }
+
+  /** An epoch closed before V29 (membership on the receipt rows, body stored as jsonb text) still proves. */
+  @Test
+  void anEpochClosedBeforeRangesStillProvesAndNewEpochsSkipItsReceipts() throws Exception {
+    Vertx vertx = Vertx.vertx();
+    try (TestDatabase db = TestDatabase.create()) {
+      Database database = Database.open(vertx, db.settings()).await(60, TimeUnit.SECONDS);
+      try {
+        ReceiptLedger ledger = new ReceiptLedger(vertx, database.pool());
+        List<Receipt> old = List.of(receipt("old-0", 1), receipt("old-1", 2), receipt("old-2", 3));
+        ReceiptEpoch legacy = ReceiptEpoch.of(1, List.of(old.get(0), old.get(2)));
+        Eventually.await(database.pool().preparedQuery("INSERT INTO receipt_epochs (epoch, root, receipts) VALUES (1, $1, 2)")
+            .execute(io.vertx.sqlclient.Tuple.of(io.vertx.core.buffer.Buffer.buffer(legacy.root()))));
+        for (Receipt r : old) { // as V25/V26 wrote them, the jsonb body turned into text by V29
+          Eventually.await(database.pool().preparedQuery("INSERT INTO receipts (request_id, leaf, body, epoch) "
+                  + "VALUES ($1, $2, $3::text::jsonb::text, $4)")
+              .execute(io.vertx.sqlclient.Tuple.of(r.requestId(), io.vertx.core.buffer.Buffer.buffer(r.leaf()),
+                  r.toJson().encode(), r.requestId().equals("old-1") ? null : 1L)));
+        }
+        Eventually.await(ledger.record(receipt("new-0", 4)));
+        ReceiptEpoch.Proven inLegacy = Eventually.await(ledger.find("old-2")).orElseThrow().proven().orElseThrow();
+        assertEquals(1, inLegacy.epoch());
+        assertArrayEquals(legacy.root(), inLegacy.root());
+        assertTrue(inLegacy.verifiesLocally());
+
+        ReceiptEpoch next = Eventually.await(ledger.closeEpoch(10)).orElseThrow();
+        assertEquals(2, next.epoch());
+        assertEquals(List.of("old-1", "new-0"), List.of(next.requestIds()), "the unassigned old receipt and the new one");
+        for (String id : List.of("old-0", "old-1", "old-2", "new-0")) {
+          ReceiptEpoch.Proven p = Eventually.await(ledger.find(id)).orElseThrow().proven().orElseThrow();
+          assertEquals(id.equals("old-0") || id.equals("old-2") ? 1 : 2, p.epoch(), id);
+          assertTrue(p.verifiesLocally(), id);
+        }
+        assertTrue(Eventually.await(ledger.closeEpoch(10)).isEmpty());
       } finally {
         database.close().await(30, TimeUnit.SECONDS);
       }

@@ -34,6 +34,27 @@ class ReceiptTest {
     assertEquals("0xb77e759a38142bb81c807c7e15126f0a0dc212f31fb9bfdf3a1371f9cf80e6f9", Numeric.toHexString(receipt.leaf()));
   }
 
+  /** The hand-written ABI encoding is byte for byte web3j's general one, for every shape the tuple takes. */
+  @Test
+  void abiEncodingIsWeb3jsForEveryShape() {
+    java.util.Random random = new java.util.Random(13);
+    List<String> texts = List.of("", "a", "x".repeat(31), "y".repeat(32), "z".repeat(33), "résumé-ünïcode-✓", "w".repeat(200));
+    for (int i = 0; i < 300; i++) {
+      List<String> nodes = new java.util.ArrayList<>();
+      for (int n = random.nextInt(4); n > 0; n--) {
+        nodes.add(texts.get(random.nextInt(texts.size())));
+      }
+      Receipt r = new Receipt("req-" + texts.get(random.nextInt(texts.size())), texts.get(random.nextInt(texts.size())),
+          random.nextInt(Integer.MAX_VALUE), random.nextBoolean() ? null : MODEL, random.nextBoolean() ? null : INPUT,
+          random.nextBoolean() ? null : "ff".repeat(32), nodes, random.nextBoolean() ? "{}" : "{\"s\":\"" + texts.get(i % 7) + "\"}",
+          random.nextBoolean() ? null : texts.get(random.nextInt(texts.size())), random.nextLong() & Long.MAX_VALUE,
+          random.nextInt(1_000_000), Instant.EPOCH.plusNanos((random.nextLong() & 0xffff_ffff_ffffL) * 1000));
+      byte[] web3j = Numeric.hexStringToByteArray(org.web3j.abi.FunctionEncoder.encodeConstructor(r.abiValues()));
+      assertArrayEquals(web3j, r.abiEncoded(), "receipt " + i + ": " + r);
+      assertArrayEquals(io.inferium.chain.merkle.MerkleTree.leafHash(r.abiValues()), r.leaf(), "receipt " + i);
+    }
+  }
+
   @Test
   void builtFromTheCompletionEventWithCanonicalEvidence() {
     Receipt receipt = Receipt.of(event(new JsonObject().put("workers", new JsonArray().add("w-1")).put("seal",

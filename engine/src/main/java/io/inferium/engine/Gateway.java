@@ -65,6 +65,13 @@ public final class Gateway {
     return p.getProperty("version", "unknown");
   }
 
+  /**
+   * For benchmarks only ({@code loadtest/scripts/serving-path.sh}, docs/BENCHMARKS.md): {@code -Dinferium.benchmark.receiptsOff=true}
+   * leaves the receipts consumer unstarted, to measure what receipts cost side by side. Not a {@code serve} flag:
+   * every answered request has a receipt (issue 13); a gateway started so logs a warning and serves 404s for them.
+   */
+  static final String RECEIPTS_OFF_PROPERTY = "inferium.benchmark.receiptsOff";
+
   private final Vertx vertx;
   private final ServerConfig config;
   private Database database;
@@ -182,7 +189,8 @@ public final class Gateway {
                   io.inferium.functions.seal.NodeKeys.warmUp(); // hellos are verified on event loops
                   return null;
                 }, false)
-                .compose(v -> ledger.load()).compose(v -> meter.start()).compose(v -> receipts.start()).compose(v -> settlement.start())
+                .compose(v -> ledger.load()).compose(v -> meter.start()).compose(v -> startReceipts())
+                .compose(v -> settlement.start())
                 .compose(v -> chainStake == null ? Future.succeededFuture() : chainStake.start(ledger))
                 .compose(v -> supervisor.start())
                 .compose(v -> remoteNodes == null ? Future.succeededFuture() : remoteNodes.start())
@@ -239,6 +247,15 @@ public final class Gateway {
   }
 
   /** Receipts of answered requests, their epochs and (when a chain is configured) their anchoring. */
+  private Future<Void> startReceipts() {
+    if (Boolean.getBoolean(RECEIPTS_OFF_PROPERTY)) {
+      log.warn("Receipts: NOT recorded (-D{}=true, for benchmarks only): answered requests get no receipt",
+          RECEIPTS_OFF_PROPERTY);
+      return Future.succeededFuture();
+    }
+    return receipts.start();
+  }
+
   public io.inferium.engine.receipts.ReceiptService receipts() {
     return receipts;
   }

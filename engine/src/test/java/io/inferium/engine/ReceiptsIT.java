@@ -215,9 +215,32 @@ class ReceiptsIT {
         .gauge().value(), v -> v == 0.0);
     assertTrue(gw.metrics.registry().counter("inferium.chain.epochs.anchored").count() >= txByEpoch.size());
     assertTrue(gw.metrics.registry().counter("inferium.chain.receipts.recorded").count() >= all.size());
+    // Gas: exactly what the chain says every commit on the anchor cost (all sent from the gateway's key, each counted
+    // once, also one found already there after the outage); the height seen is at least the last commit's block.
+    Web3j again = Web3j.build(new HttpService(anvil.rpcUrl()));
+    try {
+      long gas = 0;
+      long lastBlock = 0;
+      for (EthLog.LogResult<?> l : again.ethGetLogs(new EthFilter(DefaultBlockParameter.valueOf(BigInteger.valueOf(
+              deployment.fromBlock())), DefaultBlockParameterName.LATEST, deployment.anchor())
+          .addSingleTopic(EventEncoder.encode(ReceiptAnchor.ROOTCOMMITTED_EVENT))).send().getLogs()) {
+        Log log = (Log) l.get();
+        gas += again.ethGetTransactionReceipt(log.getTransactionHash()).send().getTransactionReceipt().orElseThrow()
+            .getGasUsed().longValueExact();
+        lastBlock = Math.max(lastBlock, log.getBlockNumber().longValueExact());
+      }
+      assertTrue(gas > 0);
+      long total = gas;
+      TestGateway.poll("gas of every commit counted once", () -> gw.metrics.registry().counter("inferium.chain.gas.used")
+          .count(), v -> v == total);
+      assertTrue(gw.metrics.registry().get("inferium.chain.block.height").gauge().value() >= lastBlock);
+    } finally {
+      again.shutdown();
+    }
     String scrape = gw.get("/metrics").bodyAsString();
     for (String name : List.of("inferium_chain_receipts_pending", "inferium_chain_epochs_anchored_total",
-        "inferium_chain_anchor_lag_seconds", "inferium_chain_rpc_errors_total")) {
+        "inferium_chain_anchor_lag_seconds", "inferium_chain_rpc_errors_total", "inferium_chain_gas_used_total",
+        "inferium_chain_block_height")) {
       assertTrue(scrape.contains(name), name + " in /metrics");
     }
     System.out.printf("ReceiptsIT: RPC down %d ms; %d epochs anchored for %d receipts%n", downMs, txByEpoch.size(), all.size());

@@ -71,6 +71,9 @@ public final class ReceiptService {
   private final Counter epochsAnchored;
   private final Counter anchorFailures;
   private final Counter rpcErrors;
+  private final Counter gasUsed;
+  /** The latest block number seen while confirming a commit (0 until the first). */
+  private volatile long chainHeight;
   private volatile ReceiptLedger.Backlog backlog = new ReceiptLedger.Backlog(0, 0, 0, 0);
 
   private EventSubscription subscription;
@@ -99,6 +102,12 @@ public final class ReceiptService {
     this.epochsAnchored = registry.counter("inferium.chain.epochs.anchored");
     this.anchorFailures = registry.counter("inferium.chain.anchor.failures");
     this.rpcErrors = registry.counter("inferium.chain.rpc.errors");
+    this.gasUsed = Counter.builder("inferium.chain.gas.used")
+        .description("Gas of the anchoring transactions sent from this gateway's key, counted once each when confirmed")
+        .register(registry);
+    Gauge.builder("inferium.chain.block.height", this, s -> s.chainHeight)
+        .description("The latest block number seen by anchoring (while confirming a commit); 0 before the first")
+        .register(registry);
     Gauge.builder("inferium.chain.receipts.pending", this, s -> s.backlog.unassigned())
         .description("Receipts recorded and not yet in a closed epoch").register(registry);
     // With anchoring off nothing is ever anchored: the outbox gauges stay 0 rather than grow without end.
@@ -170,6 +179,22 @@ public final class ReceiptService {
   }
 
   private Future<Void> record(List<LogRecord> records) {
+    // Parsing, building and hashing the batch's receipts all happen on a worker thread (ReceiptLedger.recordAll):
+    // none of it belongs on the event loop that serves requests. The records' JSON is only read there.
+    int[] size = {0};
+    return ledger.recordAll(() -> {
+      List<ReceiptLedger.Entry> batch = entries(records);
+      size[0] = batch.size();
+      return batch;
+    }).map(n -> {
+      recorded.increment(n);
+      return (Void) null;
+    }).onFailure(err -> log.warn("Recording {} receipts failed, they will be redelivered: {}", size[0] > 0 ? size[0]
+        : records.size(), err.toString()));
+  }
+
+  /** The receipts of a batch of completion records (on a worker thread); fails when one is from a newer gateway. */
+  private List<ReceiptLedger.Entry> entries(List<LogRecord> records) {
     List<ReceiptLedger.Entry> batch = new ArrayList<>(records.size());
     for (LogRecord r : records) {
       int schema;
@@ -184,7 +209,7 @@ public final class ReceiptService {
       }
       if (schema > CompletionEvent.SCHEMA_VERSION) {
         // A newer gateway's event: skipping it would leave its request without a receipt; hold until upgraded.
-        return Future.failedFuture("completion event schema " + schema + " is newer than this receipts consumer");
+        throw new IllegalStateException("completion event schema " + schema + " is newer than this receipts consumer");
       }
       try {
         CompletionEvent e = CompletionEvent.fromJson(r.value());
@@ -193,11 +218,7 @@ public final class ReceiptService {
         skip(r, bad);
       }
     }
-    return ledger.recordAll(batch).map(n -> {
-      recorded.increment(n);
-      return (Void) null;
-    }).onFailure(err -> log.warn("Recording {} receipts failed, they will be redelivered: {}", batch.size(),
-        err.toString()));
+    return batch;
   }
 
   private void skip(LogRecord r, RuntimeException bad) {
@@ -249,6 +270,8 @@ public final class ReceiptService {
       return chainThread.executeBlocking(() -> anchorer().commit(next.epoch(), next.root(), next.receipts()), true)
           .compose(anchored -> ledger.markAnchored(anchored).map(v -> {
             epochsAnchored.increment();
+            gasUsed.increment(anchored.gasUsed());
+            chainHeight = Math.max(chainHeight, anchored.chainHeight());
             failuresInARow = 0;
             log.info("Receipt epoch {} anchored in {} (block {}){}", anchored.epoch(), anchored.transactionHash(),
                 anchored.blockNumber(), anchored.alreadyThere() ? ", found already committed" : "");
@@ -361,7 +384,8 @@ public final class ReceiptService {
         () -> body.put("epoch", (Object) null).put("proof", (Object) null).put("root", (Object) null)
             .put("note", "its epoch closes within " + settings.epochMs() / 1000.0 + " s or " + settings.epochSize()
                 + " receipts; the proof and root appear then"));
-    body.put("leaf", "0x" + HEX.formatHex(receipt.leaf())).put("receipt", receipt.toJson()).put("anchoring", anchoring);
+    String leaf = "0x" + HEX.formatHex(receipt.leaf());
+    body.put("leaf", leaf).put("receipt", receipt.fieldsJson().put("leaf", leaf)).put("anchoring", anchoring);
     return new View(s.tenantId().orElse(null), body);
   }
 }
