@@ -69,7 +69,12 @@ class DrainIT {
   private static final int STREAMS = 6;
 
   /** What one request of the load saw, in the test JVM's clock. */
-  private record Outcome(long sentNanos, long endNanos, int status, String retryAfter, String body, Throwable failure) {}
+  private record Outcome(long sentNanos, long endNanos, int status, String retryAfter, String body, Throwable failure,
+      String requestId, String completionId) {
+    Outcome(long sentNanos, long endNanos, int status, String retryAfter, String body, Throwable failure) {
+      this(sentNanos, endNanos, status, retryAfter, body, failure, null, null);
+    }
+  }
 
   @Test
   void sigtermUnderStreamingLoadFinishesEveryStartedStreamAndRefusesOnlyAfterReadinessTurned() throws Exception {
@@ -116,14 +121,24 @@ class DrainIT {
 
       long sigtermNanos = System.nanoTime();
       gateway.destroy(); // SIGTERM, as systemd (KillMode=mixed) or the kubelet sends it
-      // Readiness, polled on fresh connections until the server no longer takes them.
+      // Readiness, polled on fresh connections until the server no longer takes them; and until the first refusal a
+      // plain request each time, which dates the start of refusals to within one poll.
+      io.vertx.ext.web.client.WebClient web = io.vertx.ext.web.client.WebClient.wrap(http);
       java.util.List<Outcome> ready = new java.util.ArrayList<>();
+      java.util.List<Outcome> probes = new java.util.ArrayList<>();
       while (true) {
         long sent = System.nanoTime();
         try {
-          HttpResponse<Buffer> r = io.vertx.ext.web.client.WebClient.wrap(http).get(port, "127.0.0.1", "/v2/health/ready")
-              .timeout(10_000).send().await(15, TimeUnit.SECONDS);
+          HttpResponse<Buffer> r = web.get(port, "127.0.0.1", "/v2/health/ready").timeout(10_000).send()
+              .await(15, TimeUnit.SECONDS);
           ready.add(new Outcome(sent, System.nanoTime(), r.statusCode(), r.getHeader("Retry-After"), r.bodyAsString(), null));
+          if (probes.stream().noneMatch(o -> o.status() == 503)) {
+            long probeSent = System.nanoTime();
+            HttpResponse<Buffer> models = web.get(port, "127.0.0.1", "/v1/models").bearerTokenAuthentication(PROCESS_KEY)
+                .timeout(10_000).send().await(15, TimeUnit.SECONDS);
+            probes.add(new Outcome(probeSent, System.nanoTime(), models.statusCode(), models.getHeader("Retry-After"),
+                models.bodyAsString(), null));
+          }
         } catch (Exception closed) {
           ready.add(new Outcome(sent, System.nanoTime(), 0, null, null, closed));
           break;
@@ -140,8 +155,11 @@ class DrainIT {
       assertTrue(new JsonObject(firstNotReady.body()).getBoolean("draining"), firstNotReady.body());
       assertTrue(ready.stream().filter(o -> o.sentNanos() > firstNotReady.endNanos()).noneMatch(o -> o.status() == 200),
           "readiness never turns back to 200 once draining");
-      java.util.List<Outcome> refused = outcomes.stream().filter(o -> o.status() == 503).toList();
-      assertFalse(refused.isEmpty(), "the clients kept trying, so some were refused: " + outcomes.size() + " outcomes");
+      assertTrue(probes.stream().allMatch(o -> o.status() == 200 || o.status() == 503), "probes: " + probes);
+      java.util.List<Outcome> refused = java.util.stream.Stream.concat(outcomes.stream(), probes.stream())
+          .filter(o -> o.status() == 503).toList();
+      assertFalse(refused.isEmpty(), "the clients kept trying, so some were refused: " + outcomes.stream().map(o -> o.status() + "/"
+          + TimeUnit.NANOSECONDS.toMillis(o.endNanos() - sigtermNanos) + "ms/" + o.failure()).toList() + "\n" + log);
       long firstRefusal = refused.stream().mapToLong(Outcome::endNanos).min().orElseThrow();
       assertTrue(firstNotReady.endNanos() < firstRefusal, "readiness said 503 "
           + TimeUnit.NANOSECONDS.toMillis(firstRefusal - firstNotReady.endNanos()) + " ms before the first refusal");
@@ -232,6 +250,7 @@ class DrainIT {
     StringBuilder received = new StringBuilder();
     int[] status = {0};
     String[] retryAfter = {null};
+    String[] ids = {null, null};
     http.request(new io.vertx.core.http.RequestOptions().setMethod(io.vertx.core.http.HttpMethod.POST).setPort(port)
             .setHost("127.0.0.1").setURI("/v1/completions")
             .putHeader("Authorization", "Bearer " + PROCESS_KEY).putHeader("Content-Type", "application/json"))
@@ -239,6 +258,8 @@ class DrainIT {
         .compose(resp -> {
           status[0] = resp.statusCode();
           retryAfter[0] = resp.getHeader("Retry-After");
+          ids[0] = resp.getHeader("x-request-id");
+          ids[1] = resp.getHeader("X-Inferium-Request-Id");
           resp.handler(chunk -> {
             received.append(chunk.toString(java.nio.charset.StandardCharsets.UTF_8));
             if (resp.statusCode() == 200) {
@@ -250,7 +271,7 @@ class DrainIT {
         .onComplete(ar -> {
           streaming.remove(client);
           outcomes.add(new Outcome(sent, System.nanoTime(), status[0], retryAfter[0], received.toString(),
-              ar.failed() ? ar.cause() : null));
+              ar.failed() ? ar.cause() : null, ids[0], ids[1]));
           if (ar.failed() || status[0] != 200) {
             done.complete();
           } else {
