@@ -89,7 +89,9 @@ class DrainIT {
     try (io.inferium.infra.TestDatabase db = io.inferium.infra.TestDatabase.create()) {
       java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of(
           java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-          "-Xss8m", "-Xmx512m", "-cp", System.getProperty("java.class.path"), "io.inferium.engine.cli.Main", "serve",
+          // The server's own logging configuration (not the tests'), in JSON: the access lines are checked below.
+          "-Xss8m", "-Xmx512m", "-Dlogback.configurationFile=" + serverLogback(), "-cp", System.getProperty("java.class.path"),
+          "io.inferium.engine.cli.Main", "--log-format", "json", "serve",
           "--port", "0", "--data-dir", dataDir.toString(), "--db-url", db.url(), "--workers", "1",
           "--admin-key", PROCESS_KEY, "--drain-delay-ms", "1500", "--drain-grace-ms", "30000"));
       ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(logFile.toFile());
@@ -204,6 +206,7 @@ class DrainIT {
       assertEquals(STREAMS, streamsAtSigterm, "every client was mid-stream at the SIGTERM");
       assertTrue(finishedAfterRefusals >= 1, "a stream still running when refusals began finished with [DONE]");
       assertFalse(log.contains("still in flight after the grace period"), log);
+      assertAccessLines(log, outcomes);
     } finally {
       if (gateway != null && gateway.isAlive()) {
         gateway.descendants().forEach(ProcessHandle::destroyForcibly);
@@ -215,6 +218,52 @@ class DrainIT {
         paths.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
       }
     }
+  }
+
+  /**
+   * The gateway's stderr is JSON lines only (stdout's ready and draining lines aside), and every answered request
+   * of the load has its access line: its {@code x-request-id} as the field {@code request_id}, its status, and for a
+   * stream the completion id it was billed under.
+   */
+  private static void assertAccessLines(String log, java.util.List<Outcome> outcomes) {
+    java.util.Map<String, JsonObject> access = new java.util.HashMap<>();
+    for (String line : log.split("\n")) {
+      if (line.startsWith("Inferium ready at") || line.startsWith("inferium: ") || line.isBlank()) {
+        continue;
+      }
+      JsonObject event;
+      try {
+        event = new JsonObject(line);
+      } catch (io.vertx.core.json.DecodeException e) {
+        throw new AssertionError("a log line that is not JSON: " + line + "\nin:\n" + log, e);
+      }
+      if ("inferium.access".equals(event.getString("loggerName"))) {
+        JsonObject fields = new JsonObject();
+        event.getJsonArray("kvpList").forEach(kv -> fields.mergeIn((JsonObject) kv));
+        access.put(fields.getString("request_id"), fields);
+      }
+    }
+    for (Outcome o : outcomes) {
+      if (o.status() == 0) {
+        continue;
+      }
+      assertTrue(o.requestId() != null && o.requestId().matches("req_[0-9a-f]{32}"), "x-request-id: " + o.requestId());
+      JsonObject line = access.get(o.requestId());
+      assertTrue(line != null, "no access line for " + o.requestId() + " among " + access.size());
+      assertEquals("POST", line.getString("method"));
+      assertEquals("/v1/completions", line.getString("path"));
+      assertEquals(Integer.toString(o.status()), line.getString("status"), "key-values are strings: " + line.encode());
+      assertEquals(o.completionId(), line.getString("completion_id"), line.encode());
+    }
+  }
+
+  /**
+   * The engine's own logback.xml by URL: by name the test class path has two (the node's too), and logback then
+   * prints its status list, which is not JSON.
+   */
+  private static String serverLogback() throws Exception {
+    String where = io.inferium.engine.cli.Main.class.getProtectionDomain().getCodeSource().getLocation().toString();
+    return where.endsWith(".jar") ? "jar:" + where + "!/logback.xml" : where + "logback.xml";
   }
 
   private static void deployTinyGpt(io.vertx.core.Vertx vertx, int port) throws Exception {

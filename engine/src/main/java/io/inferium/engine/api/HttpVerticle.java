@@ -79,6 +79,7 @@ public final class HttpVerticle extends VerticleBase {
   public Future<?> start() {
     Router router = Router.router(vertx);
     ConnectionGuard guard = new ConnectionGuard(vertx, listen.timeouts());
+    router.route().handler(RequestLog::start);
     router.route().handler(this::track);
     router.route().handler(guard::route);
     router.route().failureHandler(Failures::handle);
@@ -107,7 +108,7 @@ public final class HttpVerticle extends VerticleBase {
     router.route("/api/*").handler(auth::handle);
     router.route("/v2/*").handler(auth::handle);
     router.route("/v2").handler(auth::handle);
-    router.route("/v1/*").handler(OpenAiRoutes::requestId).handler(auth::handle);
+    router.route("/v1/*").handler(auth::handle);
     sessionRoutes.mount(router);
     v2.mount(router, listen.maxRequestBytes());
     new FunctionRoutes(vertx, services.store(), services.blobs(), services.pipeline(), services.dispatcher(), limits)

@@ -19,11 +19,9 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -66,17 +64,6 @@ final class OpenAiRoutes {
     router.post("/v1/completions").handler(body).handler(ctx -> generate(ctx, false));
     router.post("/v1/chat/completions").handler(body).handler(ctx -> generate(ctx, true));
     router.post("/v1/embeddings").handler(body).handler(this::embed);
-  }
-
-  /**
-   * OpenAI's {@code x-request-id}: a fresh id on every {@code /v1} answer, errors included, that a client can
-   * quote in a report. Not a secret and not the completion's id (a refused call has none).
-   */
-  static void requestId(RoutingContext ctx) {
-    ThreadLocalRandom random = ThreadLocalRandom.current();
-    ctx.response().putHeader("x-request-id", "req_" + HexFormat.of().toHexDigits(random.nextLong())
-        + HexFormat.of().toHexDigits(random.nextLong()));
-    ctx.next();
   }
 
   private static JsonObject modelJson(FunctionRecord fn) {
@@ -317,7 +304,7 @@ final class OpenAiRoutes {
                     return Future.<Void>succeededFuture();
                   }
                   if (out.started()) {
-                    ApiError e = Failures.classify(ar.cause());
+                    ApiError e = Failures.classify(ar.cause(), ctx);
                     metrics.requests(fn.name(), endpoint, e.status());
                     out.error(e);
                     return Future.<Void>succeededFuture();
@@ -332,7 +319,7 @@ final class OpenAiRoutes {
         })
         .onFailure(err -> {
           if (routed[0] != null) {
-            metrics.requests(routed[0], endpoint, Failures.classify(err).status());
+            metrics.requests(routed[0], endpoint, Failures.classify(err, ctx).status());
           }
           ctx.fail(err);
         });
@@ -450,7 +437,7 @@ final class OpenAiRoutes {
         })
         .onFailure(err -> {
           if (routed[0] != null) {
-            metrics.requests(routed[0], "embeddings", Failures.classify(err).status());
+            metrics.requests(routed[0], "embeddings", Failures.classify(err, ctx).status());
           }
           ctx.fail(err);
         });
