@@ -129,12 +129,18 @@ class DrainIT {
       java.util.List<Outcome> ready = new java.util.ArrayList<>();
       java.util.List<Outcome> probes = new java.util.ArrayList<>();
       while (true) {
+        boolean refusedYet = probes.stream().anyMatch(o -> o.status() == 503);
+        boolean notReadyYet = ready.stream().anyMatch(o -> o.status() == 503);
         long sent = System.nanoTime();
         try {
-          HttpResponse<Buffer> r = web.get(port, "127.0.0.1", "/v2/health/ready").timeout(10_000).send()
-              .await(15, TimeUnit.SECONDS);
-          ready.add(new Outcome(sent, System.nanoTime(), r.statusCode(), r.getHeader("Retry-After"), r.bodyAsString(), null));
-          if (probes.stream().noneMatch(o -> o.status() == 503)) {
+          // Readiness until it turned 503, then the plain request alone (polled tight) until it is refused, then
+          // readiness again until the server is gone.
+          if (!notReadyYet || refusedYet) {
+            HttpResponse<Buffer> r = web.get(port, "127.0.0.1", "/v2/health/ready").timeout(10_000).send()
+                .await(15, TimeUnit.SECONDS);
+            ready.add(new Outcome(sent, System.nanoTime(), r.statusCode(), r.getHeader("Retry-After"), r.bodyAsString(), null));
+          }
+          if (!refusedYet) {
             long probeSent = System.nanoTime();
             HttpResponse<Buffer> models = web.get(port, "127.0.0.1", "/v1/models").bearerTokenAuthentication(PROCESS_KEY)
                 .timeout(10_000).send().await(15, TimeUnit.SECONDS);
@@ -145,7 +151,7 @@ class DrainIT {
           ready.add(new Outcome(sent, System.nanoTime(), 0, null, null, closed));
           break;
         }
-        Thread.sleep(25);
+        Thread.sleep(notReadyYet && !refusedYet ? 5 : 25);
       }
       Future.join(clients).await(60, TimeUnit.SECONDS);
       assertTrue(gateway.waitFor(90, TimeUnit.SECONDS), "the gateway exits after its drain");
@@ -204,7 +210,11 @@ class DrainIT {
           outcomes.stream().filter(o -> o.status() == 200).count(), refused.size(), streamsAtSigterm, finishedAfterRefusals,
           TimeUnit.NANOSECONDS.toMillis(firstRefusal - firstNotReady.endNanos()));
       assertEquals(STREAMS, streamsAtSigterm, "every client was mid-stream at the SIGTERM");
-      assertTrue(finishedAfterRefusals >= 1, "a stream still running when refusals began finished with [DONE]");
+      long lastServed = probes.stream().filter(o -> o.status() == 200).mapToLong(Outcome::sentNanos).max().orElse(sigtermNanos);
+      assertTrue(finishedAfterRefusals >= 1, "a stream still running when refusals began finished with [DONE]; refusals "
+          + "began within " + TimeUnit.NANOSECONDS.toMillis(firstRefusal - lastServed) + " ms before the first was seen; "
+          + "streams ended at (ms after it) " + outcomes.stream().filter(o -> o.status() == 200)
+              .map(o -> TimeUnit.NANOSECONDS.toMillis(o.endNanos() - firstRefusal)).toList());
       assertFalse(log.contains("still in flight after the grace period"), log);
       assertAccessLines(log, outcomes);
     } finally {
@@ -294,7 +304,7 @@ class DrainIT {
   private static void streamLoop(io.vertx.core.http.HttpClient http, int port, int client, java.util.List<Outcome> outcomes,
       java.util.Set<Integer> streaming, io.vertx.core.Promise<Void> done) {
     long sent = System.nanoTime();
-    String body = new JsonObject().put("model", "tiny-gpt").put("prompt", "The license " + client).put("max_tokens", 200)
+    String body = new JsonObject().put("model", "tiny-gpt").put("prompt", "The license " + client).put("max_tokens", 240)
         .put("temperature", 0.9).put("seed", client).put("stream", true).encode();
     StringBuilder received = new StringBuilder();
     int[] status = {0};
