@@ -12,6 +12,11 @@ out.models = models.data.map((m) => m.id);
 const completion = await client.completions.create({ model: 'tiny-gpt', prompt: 'The license', max_tokens: 8, temperature: 0 });
 out.completion = { text: completion.choices[0].text, finish_reason: completion.choices[0].finish_reason, usage: completion.usage };
 
+// An array of prompts with n = 2: one choice per prompt and sample, index = prompt * n + sample.
+const several = await client.completions.create({ model: 'tiny-gpt', prompt: ['The license', 'Hello there'], n: 2,
+  max_tokens: 6, temperature: 0 });
+out.promptArray = { choices: several.choices.map((c) => ({ index: c.index, text: c.text })), usage: several.usage };
+
 const chat = await client.chat.completions.create({
   model: 'tiny-gpt', temperature: 0, max_completion_tokens: 8,
   messages: [{ role: 'user', content: 'Hello there' }],

@@ -455,6 +455,13 @@ class OpenAiIT {
     JsonObject usage = completion.getJsonObject("usage");
     assertEquals(usage.getInteger("prompt_tokens") + usage.getInteger("completion_tokens"), usage.getInteger("total_tokens"));
 
+    JsonObject several = out.getJsonObject("promptArray");
+    List<String> texts = several.getJsonArray("choices").stream().map(JsonObject.class::cast)
+        .sorted(java.util.Comparator.comparingInt(c -> c.getInteger("index"))).map(c -> c.getString("text")).toList();
+    String license = text(post("/v1/completions", completion("The license", 6)));
+    String hello = text(post("/v1/completions", completion("Hello there", 6)));
+    assertEquals(List.of(license, license, hello, hello), texts, "index = prompt * n + sample: " + several.encode());
+
     JsonObject chat = out.getJsonObject("chat");
     JsonObject stream = out.getJsonObject("stream");
     assertEquals("assistant", chat.getString("role"));
@@ -475,5 +482,50 @@ class OpenAiIT {
     JsonObject bad = out.getJsonObject("badParam");
     assertEquals("BadRequestError", bad.getString("name"));
     assertEquals("temperature", bad.getString("param"));
+  }
+
+  @Test
+  void promptArraysGetOneGenerationEachAndOneAnswerBilledOnce() throws Exception {
+    List<String> prompts = List.of("The license", "Hello there", "Inferium");
+    List<String> alone = new ArrayList<>();
+    int promptTokens = 0;
+    for (String p : prompts) {
+      HttpResponse<Buffer> one = post("/v1/completions", completion(p, 6));
+      alone.add(text(one));
+      promptTokens += one.bodyAsJsonObject().getJsonObject("usage").getInteger("prompt_tokens");
+    }
+    JsonObject request = completion("x", 6).put("prompt", new JsonArray(prompts));
+    HttpResponse<Buffer> all = post("/v1/completions", request);
+    assertEquals(200, all.statusCode(), all.bodyAsString());
+    JsonArray choices = all.bodyAsJsonObject().getJsonArray("choices");
+    assertEquals(List.of(0, 1, 2), choices.stream().map(c -> ((JsonObject) c).getInteger("index")).toList());
+    assertEquals(alone, choices.stream().map(c -> ((JsonObject) c).getString("text")).toList(), "each prompt answered as alone");
+    JsonObject usage = all.bodyAsJsonObject().getJsonObject("usage");
+    assertEquals(promptTokens, usage.getInteger("prompt_tokens"), "usage summed over the prompts");
+    long tokens = usage.getInteger("total_tokens");
+    assertEquals(Long.toString(tokens * 3), all.getHeader("X-Inferium-Charge-Micro-Usd"), "billed once, for all of it");
+
+    // Streamed: the prompts' chunks interleave, each with its own index, then one [DONE].
+    List<String> events = events(post("/v1/completions", request.copy().put("stream", true)).bodyAsString());
+    assertEquals("[DONE]", events.get(events.size() - 1));
+    java.util.Map<Integer, StringBuilder> streamed = new java.util.TreeMap<>();
+    for (String e : events.subList(0, events.size() - 1)) {
+      for (Object c : new JsonObject(e).getJsonArray("choices")) {
+        JsonObject choice = (JsonObject) c;
+        streamed.computeIfAbsent(choice.getInteger("index"), i -> new StringBuilder()).append(choice.getString("text"));
+      }
+    }
+    assertEquals(alone, streamed.values().stream().map(StringBuilder::toString).toList());
+
+    assertOpenAiError(post("/v1/completions", completion("x", 4).put("prompt", new JsonArray().add(1).add(2))), 400,
+        "invalid_request_error", "prompt", "token-id arrays are not supported");
+    assertOpenAiError(post("/v1/completions", completion("x", 4).put("prompt", new JsonArray().add("a").add(3))), 400,
+        "invalid_request_error", "prompt", "'prompt[1]': expected a string");
+    assertOpenAiError(post("/v1/completions", completion("x", 4).put("prompt", new JsonArray(java.util.Collections.nCopies(9, "a")))),
+        400, "invalid_request_error", "prompt", "at most 8 prompts");
+    assertOpenAiError(post("/v1/completions", completion("x", 4).put("prompt", new JsonArray(java.util.Collections.nCopies(3, "a")))
+        .put("n", 6)), 400, "invalid_request_error", "n", "at most 16 per request");
+    assertOpenAiError(post("/v1/completions", completion("x", 4).put("prompt", new JsonArray())), 400,
+        "invalid_request_error", "prompt", "an empty array");
   }
 }

@@ -28,6 +28,11 @@ public final class Failures {
 
   /** The API error a failure amounts to. */
   public static ApiError classify(Throwable err) {
+    return classify(err, null);
+  }
+
+  /** The API error a failure of the request {@code ctx} amounts to: an internal one is logged with its request id. */
+  public static ApiError classify(Throwable err, RoutingContext ctx) {
     if (err instanceof ApiError e) {
       return e;
     }
@@ -72,7 +77,7 @@ public final class Failures {
         default -> new ApiError(502, wf.getMessage());
       };
     }
-    return internal(err);
+    return internal(err, ctx);
   }
 
   /**
@@ -81,7 +86,7 @@ public final class Failures {
    * than once for one failure (metrics, then the answer); the id rides on the exception as a
    * suppressed marker so it is logged once and answered with the same id.
    */
-  private static InternalError internal(Throwable err) {
+  private static InternalError internal(Throwable err, RoutingContext ctx) {
     for (Throwable s : err.getSuppressed()) {
       if (s instanceof ErrorId id) {
         return new InternalError(id.getMessage());
@@ -89,7 +94,7 @@ public final class Failures {
     }
     String id = java.util.UUID.randomUUID().toString().replace("-", "").substring(0, 16);
     err.addSuppressed(new ErrorId(id));
-    log.error("Internal error {}", id, err);
+    RequestLog.about(ctx, log.atError()).addKeyValue("error_id", id).setCause(err).log("Internal error {}", id);
     return new InternalError(id);
   }
 
@@ -120,7 +125,7 @@ public final class Failures {
       return;
     }
     ApiError malformed = MultipartGuard.malformedBody(ctx);
-    ApiError error = malformed != null ? malformed : ctx.failure() != null ? classify(ctx.failure()) : fromStatus(ctx.statusCode());
+    ApiError error = malformed != null ? malformed : ctx.failure() != null ? classify(ctx.failure(), ctx) : fromStatus(ctx.statusCode());
     send(ctx, error);
   }
 

@@ -19,11 +19,9 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -38,6 +36,10 @@ final class OpenAiRoutes {
 
   private static final Pattern FIELD = Pattern.compile("field '([^']+)'");
   private static final int MAX_EMBEDDING_INPUTS = 256;
+  /** Prompts one /v1/completions request may carry (as many as choices per prompt, {@code n}). */
+  static final int MAX_PROMPTS = 8;
+  /** Choices one request may ask for in all: prompts × n. */
+  static final int MAX_CHOICES = 16;
   private static final List<String> ROLES = List.of("system", "developer", "user", "assistant");
 
   private final FunctionStore store;
@@ -66,17 +68,6 @@ final class OpenAiRoutes {
     router.post("/v1/completions").handler(body).handler(ctx -> generate(ctx, false));
     router.post("/v1/chat/completions").handler(body).handler(ctx -> generate(ctx, true));
     router.post("/v1/embeddings").handler(body).handler(this::embed);
-  }
-
-  /**
-   * OpenAI's {@code x-request-id}: a fresh id on every {@code /v1} answer, errors included, that a client can
-   * quote in a report. Not a secret and not the completion's id (a refused call has none).
-   */
-  static void requestId(RoutingContext ctx) {
-    ThreadLocalRandom random = ThreadLocalRandom.current();
-    ctx.response().putHeader("x-request-id", "req_" + HexFormat.of().toHexDigits(random.nextLong())
-        + HexFormat.of().toHexDigits(random.nextLong()));
-    ctx.next();
   }
 
   private static JsonObject modelJson(FunctionRecord fn) {
@@ -164,7 +155,7 @@ final class OpenAiRoutes {
     if (chat) {
       work.put("messages", messages(body.getValue("messages")));
     } else {
-      work.put("prompt", prompt(body.getValue("prompt")));
+      work.put("prompts", new JsonArray(prompts(body.getValue("prompt"))));
     }
     Object stream = body.getValue("stream");
     if (stream != null && !(stream instanceof Boolean)) {
@@ -173,15 +164,34 @@ final class OpenAiRoutes {
     return work;
   }
 
-  private static String prompt(Object p) {
+  /**
+   * The prompts of a completion: a string, or an array of 1 to {@link #MAX_PROMPTS} strings (one generation each).
+   * Token-id arrays are refused: the worker tokenizes text, and ids of another tokenizer would be silently wrong.
+   */
+  static List<String> prompts(Object p) {
     if (p instanceof String s) {
-      return s;
+      return List.of(s);
     }
-    if (p instanceof JsonArray a && a.size() == 1 && a.getValue(0) instanceof String s) {
-      return s;
+    if (p instanceof JsonArray a && !a.isEmpty()) {
+      if (a.getValue(0) instanceof Number || a.getValue(0) instanceof JsonArray) {
+        throw new OpenAiErrors.ParamError("prompt", "field 'prompt': token-id arrays are not supported; send the text "
+            + "(a string or an array of strings)");
+      }
+      if (a.size() > MAX_PROMPTS) {
+        throw new OpenAiErrors.ParamError("prompt", "field 'prompt': at most " + MAX_PROMPTS + " prompts per request, got "
+            + a.size());
+      }
+      List<String> out = new ArrayList<>(a.size());
+      for (int i = 0; i < a.size(); i++) {
+        if (!(a.getValue(i) instanceof String s)) {
+          throw new OpenAiErrors.ParamError("prompt", "field 'prompt[" + i + "]': expected a string, got " + a.getValue(i));
+        }
+        out.add(s);
+      }
+      return out;
     }
-    throw new OpenAiErrors.ParamError("prompt", "field 'prompt': expected a string (or an array of exactly one string), got "
-        + (p == null ? "nothing" : p instanceof JsonArray a ? "an array of " + a.size() + " items" : p));
+    throw new OpenAiErrors.ParamError("prompt", "field 'prompt': expected a string or an array of 1 to " + MAX_PROMPTS
+        + " strings, got " + (p == null ? "nothing" : p instanceof JsonArray ? "an empty array" : p));
   }
 
   private static JsonArray messages(Object value) {
@@ -251,9 +261,14 @@ final class OpenAiRoutes {
           routed[0] = fn.name();
           SamplingParams params;
           try {
-            // Before any work: bound the text the worker will template and tokenize.
-            prompts.check(fn, chat ? "messages" : "prompt", chat ? PromptLimits.chatBytes(work.getJsonArray("messages"))
-                : PromptLimits.utf8Bytes(work.getString("prompt")));
+            // Before any work: bound the text the worker will template and tokenize (each prompt on its own).
+            if (chat) {
+              prompts.check(fn, "messages", PromptLimits.chatBytes(work.getJsonArray("messages")));
+            } else {
+              for (Object p : work.getJsonArray("prompts")) {
+                prompts.check(fn, "prompt", PromptLimits.utf8Bytes((String) p));
+              }
+            }
             // Defaults from the model's generation_config.json, as its sandbox load reported it.
             JsonObject defaults = fn.report() == null ? new JsonObject()
                 : fn.report().getJsonObject("text", new JsonObject()).getJsonObject("generation_config", new JsonObject());
@@ -261,63 +276,97 @@ final class OpenAiRoutes {
           } catch (IllegalArgumentException e) {
             return Future.failedFuture(paramError(e));
           }
+          List<String> texts = chat ? null : work.getJsonArray("prompts").stream().map(String.class::cast).toList();
+          int parts = chat ? 1 : texts.size();
+          if (parts * params.n() > MAX_CHOICES) {
+            return Future.failedFuture(new OpenAiErrors.ParamError("n", "fields 'prompt' and 'n': " + parts + " prompts × n "
+                + params.n() + " = " + parts * params.n() + " choices; at most " + MAX_CHOICES + " per request"));
+          }
+          work.remove("prompts");
           work.put("params", params.toJson());
           // A max_tokens the client chose must fit the context with the prompt (the worker checks, once tokenized).
           work.put("strict_context", body.getValue("max_tokens") != null || body.getValue("max_completion_tokens") != null);
-          Runnable streamSlot = stream ? limits.stream(who) : () -> { };
-          Runnable generation;
+          // Each prompt is one generation (the worker batches them continuously), and holds one of the tenant's slots.
+          List<Runnable> held = new ArrayList<>();
+          Runnable release = () -> held.forEach(Runnable::run);
           try {
-            generation = limits.generation(who);
-          } catch (RuntimeException e) {
-            streamSlot.run();
-            throw e;
-          }
-          Runnable release = () -> {
-            generation.run();
-            streamSlot.run();
-          };
-          GenerationStream out = new GenerationStream(ctx, fn, chat, stream, includeUsage, params.n(), start, metrics);
-          Generations.Generation g;
-          try {
-            long deadline = start + TimeUnit.MILLISECONDS.toNanos(fn.spec().timeoutMs());
-            g = generations.submit(fn, work, deadline, out::chunks);
+            held.add(stream ? limits.stream(who) : () -> { });
+            for (int i = 0; i < parts; i++) {
+              held.add(limits.generation(who));
+            }
           } catch (RuntimeException e) {
             release.run();
             throw e;
           }
-          ctx.response().closeHandler(v -> g.cancel());
-          return g.future()
+          int n = params.n();
+          GenerationStream out = new GenerationStream(ctx, fn, chat, stream, includeUsage, parts * n, start, metrics);
+          List<Generations.Generation> gens = new ArrayList<>(parts);
+          int[] promptTokensSeen = new int[parts];
+          try {
+            long deadline = start + TimeUnit.MILLISECONDS.toNanos(fn.spec().timeoutMs());
+            for (int i = 0; i < parts; i++) {
+              JsonObject one = chat ? work : work.copy().put("prompt", texts.get(i));
+              int part = i;
+              // Prompt i's choices are i*n .. i*n+n-1, as OpenAI numbers them; its chunks interleave with the others'.
+              gens.add(generations.submit(fn, one, deadline, batch -> {
+                List<Generations.Chunk> chunks = part == 0 ? batch : batch.stream().map(c -> new Generations.Chunk(
+                    c.index() + part * n, c.tokenId(), c.text(), c.promptTokens())).toList();
+                if (!batch.isEmpty()) {
+                  promptTokensSeen[part] = batch.get(batch.size() - 1).promptTokens();
+                }
+                out.chunks(chunks);
+              }));
+            }
+          } catch (RuntimeException e) {
+            gens.forEach(Generations.Generation::cancel);
+            release.run();
+            throw e;
+          }
+          ctx.response().closeHandler(v -> gens.forEach(Generations.Generation::cancel));
+          Future<List<Generations.Finished>> all = parts == 1 ? gens.get(0).future().map(List::of)
+              : Future.all(gens.stream().map(Generations.Generation::future).toList())
+                  .<List<Generations.Finished>>map(cf -> cf.list())
+                  // One prompt failed: the others stop too (the request is answered as a whole).
+                  .onFailure(err -> gens.forEach(Generations.Generation::cancel));
+          return all
               .transform(ar -> {
                 release.run();
-                int prompt = ar.succeeded() ? ar.result().promptTokens() : out.promptTokens();
-                int completion = ar.succeeded() ? ar.result().completionTokens() : g.streamedTokens();
+                Generations.Finished f = ar.succeeded() ? merge(ar.result(), n) : null;
+                int prompt = f != null ? f.promptTokens() : java.util.Arrays.stream(promptTokensSeen).sum();
+                int completion = f != null ? f.completionTokens()
+                    : gens.stream().mapToInt(Generations.Generation::streamedTokens).sum();
                 if (ar.succeeded() || out.started()) {
                   metrics.endToEnd(fn.name(), System.nanoTime() - start);
                 }
                 // A failed request costs nothing; a stream that reached the client is charged for what it sent.
                 // The last chunk (or the answer) leaves only once its completion event is durable in the event log.
+                // Several prompts: one completion event for the request, its tokens summed, each worker named.
                 Future<Boolean> billed;
                 if (ar.succeeded() || (stream && completion > 0)) {
-                  Generations.Finished f = ar.succeeded() ? ar.result() : null;
                   CompletionEvent.Builder event = CompletionEvent.builder(out.id(), fn)
                       .endpoint(endpoint, "text")
-                      .worker(f == null ? null : f.workerId())
                       .timings(f == null ? 0 : TimeUnit.NANOSECONDS.toMicros(f.queueNanos()), f == null ? 0 : f.computeMicros(),
                           TimeUnit.NANOSECONDS.toMicros(System.nanoTime() - start))
                       .detail("stream", stream).detail("cut_short", f == null);
-                  billed = bill(who, fn, event, Digests.text(textInput(work, chat), out.texts()), prompt, completion,
+                  if (ar.succeeded()) {
+                    ar.result().stream().map(Generations.Finished::workerId).distinct().forEach(event::worker);
+                  }
+                  if (parts > 1) {
+                    event.detail("prompts", parts);
+                  }
+                  billed = bill(who, fn, event, Digests.text(chat ? textInput(work) : texts, out.texts()), prompt, completion,
                       f == null ? 0 : f.computeMicros());
                 } else {
                   billed = Future.succeededFuture(false);
                 }
                 return billed.compose(b -> {
                   if (ar.succeeded()) {
-                    out.finish(ar.result(), b);
+                    out.finish(f, b);
                     metrics.requests(fn.name(), endpoint, 200);
                     return Future.<Void>succeededFuture();
                   }
                   if (out.started()) {
-                    ApiError e = Failures.classify(ar.cause());
+                    ApiError e = Failures.classify(ar.cause(), ctx);
                     metrics.requests(fn.name(), endpoint, e.status());
                     out.error(e);
                     return Future.<Void>succeededFuture();
@@ -332,17 +381,43 @@ final class OpenAiRoutes {
         })
         .onFailure(err -> {
           if (routed[0] != null) {
-            metrics.requests(routed[0], endpoint, Failures.classify(err).status());
+            metrics.requests(routed[0], endpoint, Failures.classify(err, ctx).status());
           }
           ctx.fail(err);
         });
   }
 
-  /** The prompt, or each message's role and content, in order: what the completion event's input digest covers. */
-  private static List<String> textInput(JsonObject work, boolean chat) {
-    if (!chat) {
-      return List.of(work.getString("prompt", ""));
+  /**
+   * The generations of one request as one answer: prompt i's choices renumbered from i*n, tokens and compute summed,
+   * the longest queue wait, the workers named (distinct, comma-separated: the {@code X-Inferium-Worker} header).
+   */
+  static Generations.Finished merge(List<Generations.Finished> parts, int n) {
+    if (parts.size() == 1) {
+      return parts.get(0);
     }
+    List<Generations.Choice> choices = new ArrayList<>();
+    int prompt = 0;
+    int completion = 0;
+    long compute = 0;
+    long queue = 0;
+    boolean cold = false;
+    for (int i = 0; i < parts.size(); i++) {
+      Generations.Finished f = parts.get(i);
+      for (Generations.Choice c : f.choices()) {
+        choices.add(new Generations.Choice(c.index() + i * n, c.finishReason(), c.completionTokens()));
+      }
+      prompt += f.promptTokens();
+      completion += f.completionTokens();
+      compute += f.computeMicros();
+      queue = Math.max(queue, f.queueNanos());
+      cold |= f.coldStart();
+    }
+    String workers = String.join(",", parts.stream().map(Generations.Finished::workerId).distinct().toList());
+    return new Generations.Finished(choices, prompt, completion, compute, workers, queue, cold);
+  }
+
+  /** Each message's role and content, in order: what a chat completion event's input digest covers. */
+  private static List<String> textInput(JsonObject work) {
     List<String> parts = new ArrayList<>();
     for (Object m : work.getJsonArray("messages", new JsonArray())) {
       JsonObject message = (JsonObject) m;
@@ -450,7 +525,7 @@ final class OpenAiRoutes {
         })
         .onFailure(err -> {
           if (routed[0] != null) {
-            metrics.requests(routed[0], "embeddings", Failures.classify(err).status());
+            metrics.requests(routed[0], "embeddings", Failures.classify(err, ctx).status());
           }
           ctx.fail(err);
         });

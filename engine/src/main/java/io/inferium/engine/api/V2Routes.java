@@ -213,7 +213,7 @@ final class V2Routes {
         })
         .onFailure(err -> {
           if (routed[0] != null) {
-            metrics.request(routed[0], Failures.classify(err).status(), System.nanoTime() - start);
+            metrics.request(routed[0], Failures.classify(err, ctx).status(), System.nanoTime() - start);
           }
           ctx.fail(err);
         });

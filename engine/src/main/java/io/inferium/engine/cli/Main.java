@@ -35,7 +35,41 @@ public final class Main {
     }
     // Before the first logger: logback reads the property when it configures itself.
     System.setProperty(LOG_FORMAT_PROPERTY, format);
+    Thread.setDefaultUncaughtExceptionHandler(Main::uncaught);
     System.exit(commandLine().execute(args));
+  }
+
+  /**
+   * An exception no code caught goes through the log (so {@code --log-format json} stays one JSON object per line),
+   * not the JVM's raw stack trace on stderr. A task completing after Vert.x stopped its event loops at exit
+   * (a blocking step finishing late) is expected there and only noted.
+   */
+  static void uncaught(Thread thread, Throwable e) {
+    org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Main.class);
+    if (e instanceof java.util.concurrent.RejectedExecutionException && String.valueOf(e.getMessage()).contains("terminated")) {
+      log.debug("After the event loops stopped, thread {}: {}", thread.getName(), e.toString());
+      return;
+    }
+    log.atError().addKeyValue("thread", thread.getName()).setCause(e).log("Uncaught exception in thread {}", thread.getName());
+  }
+
+  /**
+   * Stops logging at exit with nothing lost: the queued appenders (the access lines' queue) are flushed before
+   * the console appender they feed is stopped, which {@link ch.qos.logback.classic.LoggerContext#stop()} alone
+   * does the other way round (root's appenders first). Quietly nothing where logback is not the SLF4J binding.
+   */
+  static void stopLogging(org.slf4j.ILoggerFactory factory) {
+    if (!(factory instanceof ch.qos.logback.classic.LoggerContext context)) {
+      return;
+    }
+    for (ch.qos.logback.classic.Logger logger : context.getLoggerList()) {
+      logger.iteratorForAppenders().forEachRemaining(a -> {
+        if (a instanceof ch.qos.logback.core.AsyncAppenderBase<?>) {
+          a.stop();
+        }
+      });
+    }
+    context.stop();
   }
 
   /** The command line, where a bad flag value ({@link IllegalArgumentException}) is one line on stderr and exit 2. */

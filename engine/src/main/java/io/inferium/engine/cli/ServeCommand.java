@@ -48,6 +48,7 @@ class ServeCommand implements Callable<Integer> {
       } catch (Exception ignored) {
         // exiting anyway
       }
+      Main.stopLogging(org.slf4j.LoggerFactory.getILoggerFactory());
       stopped.countDown();
     }, "inferium-shutdown"));
     System.out.println("Inferium ready at " + gateway.url() + " (admin key in " + gateway.adminKeyLocation() + ")");

@@ -82,10 +82,13 @@ public final class Completions {
     return hashed.transform(ar -> {
       if (ar.succeeded()) {
         event.inputSha256(ar.result()[0]).outputSha256(ar.result()[1]);
-      } else {
-        log.warn("Digests of a completion not computed, the event goes without them: {}", ar.cause().toString());
       }
-      return emit(event.build());
+      CompletionEvent built = event.build();
+      if (ar.failed()) {
+        log.atWarn().addKeyValue("completion_id", built.requestId())
+            .log("Digests of a completion not computed, the event goes without them: {}", ar.cause().toString());
+      }
+      return emit(built);
     });
   }
 
@@ -104,7 +107,9 @@ public final class Completions {
     }).otherwise(err -> {
       meter.abandon(e.requestId());
       unbilled.increment();
-      log.error("Completion event {} not recorded, its answer goes out unbilled: {}", e.requestId(), err.toString());
+      // completion_id: the access line of the request names it too (with the request's request_id).
+      log.atError().addKeyValue("completion_id", e.requestId())
+          .log("Completion event {} not recorded, its answer goes out unbilled: {}", e.requestId(), err.toString());
       return false;
     });
     return waitDurable ? durable : Future.succeededFuture(true);

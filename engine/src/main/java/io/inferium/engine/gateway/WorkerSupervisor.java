@@ -65,7 +65,6 @@ public final class WorkerSupervisor {
   private NetServer server;
   private long watchdogTimer = -1;
   private long memoryTimer = -1;
-  private long logTimer = -1;
   private final long maxLogBytes = WorkerLogs.maxBytes(System.getenv());
   private WorkerSandbox sandbox;
   private volatile boolean stopping;
@@ -112,6 +111,14 @@ public final class WorkerSupervisor {
     volatile WorkerLink link;
     volatile String killReason;
     volatile WorkerSandbox.Launch launch;
+    /** Its output's reader (null until the process started). */
+    volatile WorkerOutput output;
+
+    /** Completes once its output was read to the end (or after a second, should a stray child hold the pipe). */
+    Future<Void> outputRead() {
+      WorkerOutput o = output;
+      return o == null ? Future.succeededFuture() : o.done().timeout(1, java.util.concurrent.TimeUnit.SECONDS).otherwiseEmpty();
+    }
 
     Spawn(String workerId, Slot slot, Path logFile) {
       this.workerId = workerId;
@@ -158,7 +165,6 @@ public final class WorkerSupervisor {
           log.info("Worker port {}; starting {} worker(s)", s.actualPort(), settings.workers());
           watchdogTimer = vertx.setPeriodic(settings.heartbeatMs(), id -> watchdog());
           memoryTimer = vertx.setPeriodic(MEMORY_CHECK_MS, id -> checkMemory());
-          logTimer = vertx.setPeriodic(WorkerLogs.CHECK_MS, id -> rotateLogs());
           List<Future<WorkerLink>> attaching = new ArrayList<>();
           for (int i = 1; i <= settings.workers(); i++) {
             Slot slot = new Slot(i);
@@ -251,7 +257,7 @@ public final class WorkerSupervisor {
       return Future.succeededFuture("");
     }
     kill(spawn, reason);
-    return spawn.exited.future().otherwiseEmpty()
+    return spawn.exited.future().otherwiseEmpty().compose(v -> spawn.outputRead())
         .compose(v -> vertx.executeBlocking(() -> {
           String tail = tail(spawn.logFile);
           Files.deleteIfExists(spawn.logFile);
@@ -263,7 +269,8 @@ public final class WorkerSupervisor {
   /** Last lines a sandbox worker wrote, read after it died (blocking read runs off the event loop). */
   public Future<String> sandboxLogTail(WorkerLink link) {
     Spawn spawn = sandboxes.stream().filter(s -> s.link == link).findFirst().orElse(null);
-    return spawn == null ? Future.succeededFuture("") : vertx.executeBlocking(() -> tail(spawn.logFile), false);
+    return spawn == null ? Future.succeededFuture("")
+        : spawn.outputRead().compose(v -> vertx.executeBlocking(() -> tail(spawn.logFile), false));
   }
 
   /** Pool size: worker slots, whether or not their worker is attached right now. */
@@ -328,13 +335,15 @@ public final class WorkerSupervisor {
     vertx.<Process>executeBlocking(() -> {
       Files.createDirectories(settings.logDir());
       spawn.launch = sandbox.open(spawn.workerId);
-      ProcessBuilder pb = new ProcessBuilder(command(spawn))
-          .redirectErrorStream(true)
-          .redirectOutput(ProcessBuilder.Redirect.appendTo(spawn.logFile.toFile()));
+      // Output through a pipe the gateway reads (WorkerOutput), not straight into a file: into its log, bounded.
+      ProcessBuilder pb = new ProcessBuilder(command(spawn)).redirectErrorStream(true);
       pb.environment().clear();
       pb.environment().putAll(sandbox.environment(spawn.launch, token));
       try {
-        return pb.start();
+        Process p = pb.start();
+        spawn.output = new WorkerOutput(spawn.workerId, p.getInputStream(), spawn.logFile,
+            WorkerOutput.Limits.defaults(maxLogBytes), metrics.workerOutputDropped(), metrics.workerOutputTruncated()).start();
+        return p;
       } catch (IOException e) {
         sandbox.release(spawn.launch);
         spawn.launch = null;
@@ -459,29 +468,6 @@ public final class WorkerSupervisor {
         });
       }
     });
-  }
-
-  /** Rotates the log files of live workers that grew past the limit ({@link WorkerLogs}), off the event loop. */
-  private void rotateLogs() {
-    List<Path> files = new ArrayList<>();
-    sandboxes.forEach(sp -> files.add(sp.logFile));
-    slots.forEach(s -> {
-      if (s.current != null) {
-        files.add(s.current.logFile);
-      }
-    });
-    vertx.executeBlocking(() -> {
-      for (Path f : files) {
-        try {
-          if (WorkerLogs.rotateIfLarger(f, maxLogBytes)) {
-            log.info("Rotated {} (over {} bytes) to {}.1", f, maxLogBytes, f.getFileName());
-          }
-        } catch (IOException e) {
-          log.warn("Could not rotate {}: {}", f, e.toString());
-        }
-      }
-      return null;
-    }, false);
   }
 
   private void kill(Spawn spawn, String reason) {
@@ -780,9 +766,6 @@ public final class WorkerSupervisor {
     }
     if (memoryTimer >= 0) {
       vertx.cancelTimer(memoryTimer);
-    }
-    if (logTimer >= 0) {
-      vertx.cancelTimer(logTimer);
     }
     List<Spawn> all = new ArrayList<>(sandboxes);
     slots.forEach(s -> {

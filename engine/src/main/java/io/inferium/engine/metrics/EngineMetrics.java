@@ -222,6 +222,18 @@ public final class EngineMetrics {
         .register(registry);
   }
 
+  /** Lines of worker output not logged: over a worker's line rate (WorkerOutput). */
+  public Counter workerOutputDropped() {
+    return Counter.builder("inferium.worker.output.dropped").baseUnit("lines")
+        .description("Lines of worker output dropped from the gateway's log (over the per-worker line rate)").register(registry);
+  }
+
+  /** Lines of worker output logged cut at the line limit (WorkerOutput). */
+  public Counter workerOutputTruncated() {
+    return Counter.builder("inferium.worker.output.truncated").baseUnit("lines")
+        .description("Lines of worker output cut at the line length limit").register(registry);
+  }
+
   public void workersAlive(Supplier<Number> alive) {
     Gauge.builder("inferium.workers.alive", alive).description("Worker processes attached and serving").register(registry);
   }

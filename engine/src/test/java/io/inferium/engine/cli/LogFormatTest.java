@@ -27,6 +27,10 @@ class LogFormatTest {
   }
 
   private static String logOnce(String format) throws Exception {
+    return logOnce(format, context -> context.getLogger("io.inferium.test").info("worker {} attached", "w1"));
+  }
+
+  private static String logOnce(String format, java.util.function.Consumer<LoggerContext> logs) throws Exception {
     LoggerContext context = new LoggerContext();
     context.setMDCAdapter(new LogbackMDCAdapter());
     context.putProperty(Main.LOG_FORMAT_PROPERTY, format);
@@ -38,9 +42,9 @@ class LogFormatTest {
     System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
     try {
       configurator.doConfigure(config);
-      context.getLogger("io.inferium.test").info("worker {} attached", "w1");
+      logs.accept(context);
     } finally {
-      context.stop();
+      Main.stopLogging(context);
       System.setErr(err);
     }
     return captured.toString(StandardCharsets.UTF_8).strip();
@@ -55,5 +59,31 @@ class LogFormatTest {
     assertEquals("worker w1 attached", event.getString("formattedMessage"), line);
     String text = logOnce("text");
     assertTrue(text.endsWith("io.inferium.test - worker w1 attached"), text);
+  }
+
+  @Test
+  void keyValuesAreFieldsOfTheirOwnInJsonAndFollowTheMessageInText() throws Exception {
+    java.util.function.Consumer<LoggerContext> internal = context -> context.getLogger("io.inferium.engine.api.Failures")
+        .atError().addKeyValue("request_id", "req_0123").addKeyValue("error_id", "e1").log("Internal error {}", "e1");
+    JsonObject event = new JsonObject(logOnce("json", internal));
+    assertEquals("Internal error e1", event.getString("formattedMessage"));
+    assertEquals(new io.vertx.core.json.JsonArray().add(new JsonObject().put("request_id", "req_0123"))
+        .add(new JsonObject().put("error_id", "e1")), event.getJsonArray("kvpList"), event.encode());
+    String text = logOnce("text", internal);
+    assertTrue(text.endsWith("Failures - Internal error e1 request_id=\"req_0123\" error_id=\"e1\""), text);
+  }
+
+  @Test
+  void accessLinesAreOnByDefaultAndLeaveThroughTheirQueue() throws Exception {
+    java.util.function.Consumer<LoggerContext> request = context -> {
+      context.getLogger(io.inferium.engine.api.RequestLog.ACCESS_LOGGER).atInfo().addKeyValue("request_id", "req_9")
+          .addKeyValue("status", 200).log("GET /v1/models 200 1 ms");
+      context.getLogger(io.inferium.engine.api.RequestLog.ACCESS_LOGGER).debug("GET /v2/health/ready 200 0 ms");
+    };
+    String json = logOnce("json", request);
+    assertEquals(1, json.lines().count(), "probes are DEBUG, off by default: " + json);
+    JsonObject event = new JsonObject(json);
+    assertEquals("inferium.access", event.getString("loggerName"));
+    assertEquals("req_9", event.getJsonArray("kvpList").getJsonObject(0).getString("request_id"), json);
   }
 }
