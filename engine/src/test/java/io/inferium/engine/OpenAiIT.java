@@ -26,7 +26,6 @@ import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -37,6 +36,7 @@ import org.junit.jupiter.api.TestInstance;
  * Server-Sent Events, seeds, continuous batching seen from outside, errors, disconnects, billing.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@org.junit.jupiter.api.extension.ExtendWith(SharedTextGateway.class)
 class OpenAiIT {
 
   static final Path MODELS = Path.of(System.getProperty("inferium.text.models", "../functions/src/main/resources/models"));
@@ -44,19 +44,8 @@ class OpenAiIT {
   private TestGateway gw;
 
   @BeforeAll
-  void start() throws Exception {
-    gw = TestGateway.start(2);
-    assertEquals("ready", deployText(gw, "tiny-gpt", new JsonObject()).getString("state"));
-    assertEquals("ready", deployText(gw, "tiny-embed", new JsonObject()).getString("state"));
-    assertEquals("ready", deployText(gw, "tiny-gpt", new JsonObject().put("name", "narrow")
-        .put("text", new JsonObject().put("max_running_sequences", 1).put("max_waiting", 1))).getString("state"));
-    assertEquals("ready", gw.deployAndWait(new JsonObject().put("name", "adder"), TestGateway.model("add.onnx"))
-        .getString("state"));
-  }
-
-  @AfterAll
-  void stop() throws Exception {
-    gw.close();
+  void start(TestGateway shared) {
+    gw = shared; // shared with OpenApiIT, closed at the end of the run (SharedTextGateway)
   }
 
   /** Uploads a text function from the repo's model directory; {@code overrides} change its spec. */

@@ -27,7 +27,6 @@ import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -38,10 +37,11 @@ import org.junit.jupiter.api.TestInstance;
  * 404, never the router's "no such route" 404 or its 405) with a status and error shape the document lists. Then the
  * clients written from it, Python ({@code clients/python}) and JavaScript ({@code clients/js}), pass their own test
  * suites against the same gateway, each as its own process as a user would run it, with a tensor function (the
- * adder), a text-generation and an embedding function deployed through the normal upload path. One gateway for
- * both: its start and the three deploys are most of this class's time.
+ * adder), a text-generation and an embedding function deployed through the normal upload path. The gateway and its
+ * functions are OpenAiIT's (SharedTextGateway).
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@org.junit.jupiter.api.extension.ExtendWith(SharedTextGateway.class)
 class OpenApiIT {
 
   private static final Pattern TEMPLATE = Pattern.compile("\\{([^}]+)}");
@@ -53,23 +53,13 @@ class OpenApiIT {
   private ResponseValidator validator;
 
   @BeforeAll
-  void start() throws Exception {
-    // One after the other: each deploy finds the standby sandbox the previous one left warm.
-    gw = TestGateway.start(1);
+  void start(TestGateway shared) throws Exception {
+    gw = shared; // OpenAiIT's gateway and functions (SharedTextGateway), closed at the end of the run
     doc = new JsonObject(OpenApiDocument.read());
-    assertEquals("ready", OpenAiIT.deployText(gw, "tiny-gpt", new JsonObject()).getString("state"));
-    assertEquals("ready", OpenAiIT.deployText(gw, "tiny-embed", new JsonObject()).getString("state"));
-    assertEquals("ready", gw.deployAndWait(new JsonObject().put("name", "adder"), TestGateway.model("add.onnx"))
-        .getString("state"));
     contract = OpenAPIContract.from(gw.vertx, OpenApiModel.modelled(doc)).await(30, TimeUnit.SECONDS);
     validator = ResponseValidator.create(gw.vertx, contract);
     env = Map.of("INFERIUM_URL", "http://127.0.0.1:" + gw.port(), "INFERIUM_KEY", TestGateway.ADMIN_KEY,
         "INFERIUM_TENSOR_MODEL", "adder", "INFERIUM_TEXT_MODEL", "tiny-gpt", "INFERIUM_EMBED_MODEL", "tiny-embed");
-  }
-
-  @AfterAll
-  void stop() throws Exception {
-    gw.close();
   }
 
   /** "GET /api/functions/{name}" for each documented operation. */
