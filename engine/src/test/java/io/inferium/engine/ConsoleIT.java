@@ -398,6 +398,25 @@ class ConsoleIT {
     invoice.findElement(By.cssSelector("button[aria-expanded]")).click();
     wait.until(d -> !d.findElements(By.cssSelector("#billing li.invoice table")).isEmpty());
     assertTrue(invoice.getText().contains("iris"), invoice.getText());
+    // The CSV needs the session: the page fetches it and offers a blob. The anchor's click is caught so that no file
+    // is written; the blob is read back instead.
+    JavascriptExecutor js = (JavascriptExecutor) browser;
+    js.executeScript("""
+        window.caughtDownload = null;
+        const objectUrl = URL.createObjectURL;
+        URL.createObjectURL = (blob) => { window.caughtBlob = blob; return objectUrl(blob); };
+        const click = HTMLAnchorElement.prototype.click;
+        HTMLAnchorElement.prototype.click = function () {
+          if (this.download) window.caughtDownload = {name: this.download, href: this.href}; else click.call(this);
+        };""");
+    invoice.findElement(By.cssSelector("[data-testid=invoice-csv]")).click();
+    wait.until(d -> js.executeScript("return window.caughtDownload") != null);
+    @SuppressWarnings("unchecked")
+    Map<String, Object> download = (Map<String, Object>) js.executeScript("return window.caughtDownload");
+    assertTrue(((String) download.get("name")).matches("acme-\\d{4}-\\d{2}\\.csv"), download.toString());
+    assertTrue(((String) download.get("href")).startsWith("blob:"), download.toString());
+    String csv = (String) js.executeAsyncScript("window.caughtBlob.text().then(arguments[0]);");
+    assertTrue(csv.startsWith("function,developer,modality") && csv.contains("iris"), csv);
     assertTrue(browser.findElements(By.id("earnings")).isEmpty());
     assertFalse(browser.findElement(By.id("main")).getText().contains("null"), "no absent part printed");
     shot("usage");
