@@ -15,6 +15,11 @@ export function setCsrf(token) {
   csrf = token;
 }
 
+/** The session's CSRF token, for requests that do not go through send() (an upload with progress). */
+export function csrfToken() {
+  return csrf;
+}
+
 /** Sends a request; returns the Response (any status). */
 export function send(method, path, body, signal) {
   const headers = { Accept: 'application/json' };

@@ -6,7 +6,9 @@ import { functionPage } from './function.js';
 import { playgroundPage } from './playground.js';
 import { leaderboardsPage } from './leaderboards.js';
 import { arenaPage } from './arena.js';
-import { usagePage, nodesPage } from './ops.js';
+import { nodesPage } from './ops.js';
+import { usagePage } from './billing.js';
+import { deployPage } from './deploy.js';
 
 const main = document.getElementById('main');
 const state = { me: null, cleanup: null };
@@ -19,6 +21,7 @@ const PAGES = {
   arena: { roles: ['admin', 'developer', 'user'], render: arenaPage },
   leaderboards: { roles: ['admin', 'developer', 'user'], render: leaderboardsPage },
   usage: { roles: ['admin', 'developer', 'user'], render: usagePage },
+  deploy: { roles: ['admin', 'developer'], render: deployPage },
   nodes: { roles: ['admin', 'operator'], render: nodesPage },
 };
 

@@ -119,6 +119,8 @@ class ConsoleIT {
         .put("visibility", "private"), TestGateway.model("add.onnx")).statusCode());
     wait = new WebDriverWait(browser, Duration.ofSeconds(20));
     wait.pollingEvery(Duration.ofMillis(50));
+    // Pages re-render while a test waits on them (a deploy's state line, a board): a stale handle is looked up again.
+    wait.ignoring(org.openqa.selenium.StaleElementReferenceException.class);
   }
 
   private ChromeDriver startBrowser() throws Exception {
@@ -205,6 +207,7 @@ class ConsoleIT {
     assertFalse(names.contains("rival-secret"), "another tenant's private function is not in the store: " + names);
     // The user's nav offers no operator pages.
     assertFalse(browser.findElement(By.cssSelector("nav a[data-page=nodes]")).isDisplayed());
+    assertFalse(browser.findElement(By.cssSelector("nav a[data-page=deploy]")).isDisplayed(), "a user key may not deploy");
     shot("store");
 
     browser.findElement(By.id("q")).sendKeys("iris");
@@ -385,13 +388,56 @@ class ConsoleIT {
     wait.until(d -> !d.findElements(By.xpath("//div[@id='usage']//td[text()='iris']")).isEmpty());
     assertTrue(Integer.parseInt(browser.findElement(By.id("usage-requests")).getText()) >= 2, "the tensor run and the chats");
     assertTrue(browser.findElement(By.id("usage")).getText().contains("tiny-gpt"));
+    // Today's bar in the per-day chart counts the same calls.
+    String today = java.time.LocalDate.now(java.time.ZoneOffset.UTC).toString();
+    WebElement bar = browser.findElement(By.cssSelector("#usage-chart rect[data-day='" + today + "']"));
+    assertEquals(browser.findElement(By.id("usage-requests")).getText(), bar.getAttribute("data-requests"));
+    assertTrue(Double.parseDouble(bar.getAttribute("height")) > 0, "a visible bar");
+    // This month's invoice, its lines, and no earnings section for a user key.
+    WebElement invoice = wait.until(d -> d.findElement(By.cssSelector("#billing li.invoice")));
+    invoice.findElement(By.cssSelector("button[aria-expanded]")).click();
+    wait.until(d -> !d.findElements(By.cssSelector("#billing li.invoice table")).isEmpty());
+    assertTrue(invoice.getText().contains("iris"), invoice.getText());
+    // The CSV needs the session: the page fetches it and offers a blob. The anchor's click is caught so that no file
+    // is written; the blob is read back instead.
+    JavascriptExecutor js = (JavascriptExecutor) browser;
+    js.executeScript("""
+        window.caughtDownload = null;
+        const objectUrl = URL.createObjectURL;
+        URL.createObjectURL = (blob) => { window.caughtBlob = blob; return objectUrl(blob); };
+        const click = HTMLAnchorElement.prototype.click;
+        HTMLAnchorElement.prototype.click = function () {
+          if (this.download) window.caughtDownload = {name: this.download, href: this.href}; else click.call(this);
+        };""");
+    invoice.findElement(By.cssSelector("[data-testid=invoice-csv]")).click();
+    wait.until(d -> js.executeScript("return window.caughtDownload") != null);
+    @SuppressWarnings("unchecked")
+    Map<String, Object> download = (Map<String, Object>) js.executeScript("return window.caughtDownload");
+    assertTrue(((String) download.get("name")).matches("acme-\\d{4}-\\d{2}\\.csv"), download.toString());
+    assertTrue(((String) download.get("href")).startsWith("blob:"), download.toString());
+    String csv = (String) js.executeAsyncScript("window.caughtBlob.text().then(arguments[0]);");
+    assertTrue(csv.startsWith("function,developer,modality") && csv.contains("iris"), csv);
+    assertTrue(browser.findElements(By.id("earnings")).isEmpty());
+    assertFalse(browser.findElement(By.id("main")).getText().contains("null"), "no absent part printed");
     shot("usage");
+    browser.manage().window().setSize(new Dimension(360, 780));
+    try {
+      Long overflow = (Long) ((JavascriptExecutor) browser).executeScript(
+          "return document.documentElement.scrollWidth - document.documentElement.clientWidth;");
+      assertTrue(overflow <= 0, "no sideways scrolling at 360 px: " + overflow);
+      shot("usage-phone");
+    } finally {
+      browser.manage().window().setSize(new Dimension(1280, 900));
+    }
   }
 
   @Test
   @Order(9)
   void aUserReachesNeitherOperatorPagesNorAnotherTenantsPrivateFunction() throws Exception {
     browser.get(base + "/#/nodes");
+    assertEquals("A user key may not use this page.",
+        wait.until(d -> d.findElement(By.cssSelector("[data-testid=forbidden]"))).getText());
+    browser.get(base + "/#/deploy");
     assertEquals("A user key may not use this page.",
         wait.until(d -> d.findElement(By.cssSelector("[data-testid=forbidden]"))).getText());
     expectedErrors.add("rival-secret");
@@ -463,6 +509,80 @@ class ConsoleIT {
 
   @Test
   @Order(12)
+  void aDeveloperDeploysAModelWatchesItBecomeReadyAndDeletesIt() throws Exception {
+    String developer = gw.newKey("acme", "developer");
+    browser.get(base + "/");
+    wait.until(d -> d.findElement(By.id("key"))).sendKeys(developer, Keys.ENTER);
+    try {
+      deployWatchAndDelete();
+    } finally {
+      // Signed out whatever happened: the tests after this one sign in with other keys.
+      browser.switchTo().defaultContent();
+      if (!browser.findElements(By.id("signout")).isEmpty()) {
+        browser.findElement(By.id("signout")).click();
+        wait.until(d -> !d.findElements(By.id("key")).isEmpty());
+      }
+    }
+  }
+
+  private void deployWatchAndDelete() throws Exception {
+    wait.until(d -> d.findElement(By.cssSelector("nav a[data-page=deploy]")).isDisplayed());
+    browser.findElement(By.cssSelector("nav a[data-page=deploy]")).click();
+    WebElement file = wait.until(d -> d.findElement(By.id("deploy-file")));
+    file.sendKeys(TestGateway.model("add.onnx").toAbsolutePath().normalize().toString());
+    assertEquals("add", browser.findElement(By.id("deploy-name")).getAttribute("value"), "the name follows the file");
+    WebElement name = browser.findElement(By.id("deploy-name"));
+    name.sendKeys(Keys.chord(Keys.CONTROL, "a"), "console-add");
+    browser.findElement(By.id("deploy-category")).sendKeys("math");
+    browser.findElement(By.id("deploy-description")).sendKeys("Adds two tensors");
+    WebElement price = browser.findElement(By.id("deploy-price"));
+    price.sendKeys(Keys.chord(Keys.CONTROL, "a"), "120");
+    // Keyboard: the form is sent with Enter from its last field.
+    new Select(browser.findElement(By.id("deploy-visibility"))).selectByValue("private");
+    price.sendKeys(Keys.ENTER);
+    wait.until(d -> "ready".equals(d.findElement(By.cssSelector("#deploy-status [data-testid=deploy-state]")).getText()));
+    assertEquals("100", browser.findElement(By.id("deploy-progress")).getAttribute("value"), "the upload reached 100 %");
+    assertFalse(browser.findElement(By.id("deploy-status")).getText().contains("null"), "no absent part printed");
+    WebElement report = browser.findElement(By.cssSelector("[data-testid=deploy-report]"));
+    assertTrue(report.getText().contains("sandbox_load"), report.getText());
+    wait.until(d -> !d.findElements(By.cssSelector("[data-testid=version-console-add-1]")).isEmpty());
+    assertTrue(browser.findElement(By.cssSelector("[data-testid=version-console-add-1]")).getText().contains("ready"));
+    JsonObject stored = gw.get("/api/functions/console-add").bodyAsJsonObject();
+    assertEquals("acme", stored.getString("owner"));
+    assertEquals("private", stored.getString("visibility"));
+    assertEquals(120, stored.getJsonObject("price").getInteger("per_request_micro_usd"));
+    shot("deploy");
+
+    // A bad name is refused by the page before any upload, saying what was wrong.
+    name.sendKeys(Keys.chord(Keys.CONTROL, "a"), "Bad Name");
+    browser.findElement(By.id("deploy-submit")).click();
+    assertTrue(wait.until(d -> d.findElement(By.cssSelector("#deploy-status .error"))).getText().contains("lower-case"));
+
+    // Delete asks first: dismissed, nothing happens; accepted, the function is gone.
+    browser.findElement(By.id("delete-console-add")).click();
+    browser.switchTo().alert().dismiss();
+    assertEquals(200, gw.get("/api/functions/console-add").statusCode());
+    browser.findElement(By.id("delete-console-add")).click();
+    browser.switchTo().alert().accept();
+    wait.until(d -> d.findElements(By.id("delete-console-add")).isEmpty());
+    assertEquals(404, gw.get("/api/functions/console-add").statusCode());
+
+    // The developer's billing page: earnings, credits, settlements and the payout address.
+    browser.findElement(By.cssSelector("nav a[data-page=usage]")).click();
+    WebElement address = wait.until(d -> d.findElement(By.id("payout-address")));
+    assertNotNull(browser.findElement(By.id("earned")));
+    address.sendKeys("0x12");
+    address.sendKeys(Keys.ENTER);
+    assertTrue(wait.until(d -> d.findElement(By.cssSelector("#payout-form .error"))).getText().contains("40 hex digits"));
+    address.sendKeys(Keys.chord(Keys.CONTROL, "a"), "0x00000000000000000000000000000000000000aa", Keys.ENTER);
+    wait.until(d -> !d.findElements(By.cssSelector("[data-testid=payout-saved]")).isEmpty());
+    assertEquals("0x00000000000000000000000000000000000000aa",
+        new JsonObject(gw.get("/api/payout-address?tenant=acme").bodyAsString()).getString("address").toLowerCase(java.util.Locale.ROOT));
+    shot("billing-developer");
+  }
+
+  @Test
+  @Order(13)
   void anAdminSeesTheNodesPageOnAPhone() throws Exception {
     browser.manage().window().setSize(new Dimension(360, 780));
     try {
@@ -485,7 +605,7 @@ class ConsoleIT {
   }
 
   @Test
-  @Order(13)
+  @Order(14)
   void anOperatorIsOfferedTheNodesPageOnly() throws Exception {
     String operator = new JsonObject(gw.post("/api/operator-keys", "{\"name\":\"console\"}").bodyAsString()).getString("secret");
     browser.get(base + "/");
@@ -503,7 +623,7 @@ class ConsoleIT {
   }
 
   @Test
-  @Order(14)
+  @Order(15)
   void aRevokedKeyEndsItsSessions() throws Exception {
     String key = gw.newKey("acme", "developer");
     HttpResponse<Buffer> in = raw("POST", "/api/session").sendJsonObject(new JsonObject().put("key", key))
@@ -531,7 +651,7 @@ class ConsoleIT {
 
   /** Last: it spends this address's budget of unknown keys. */
   @Test
-  @Order(15)
+  @Order(16)
   void guessingKeysAtSignInRunsIntoTheMissBudget() throws Exception {
     int status = 0;
     for (int i = 0; i < 40 && status != 429; i++) {
