@@ -96,6 +96,7 @@ class DrainIT {
           "--admin-key", PROCESS_KEY, "--drain-delay-ms", "1500", "--drain-grace-ms", "30000"));
       ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(logFile.toFile());
       pb.environment().remove("INFERIUM_KAFKA");
+      pb.environment().put("INFERIUM_ACCESS_LOG", "INFO"); // the access lines are checked below (off by default)
       gateway = pb.start();
       Process p = gateway;
       String started = Eventually.value("the gateway process to be ready", Duration.ofSeconds(120), () -> {
