@@ -21,7 +21,9 @@ import java.util.TreeSet;
  * pulls models with few votes towards 1000; with {@code prior = 0} the estimate is the plain MLE.
  *
  * <p>Intervals: {@link #bootstrap} refits on {@code rounds} resamples of the comparisons (drawn with
- * replacement, seeded) and takes the 2.5th and 97.5th percentiles of each model's rating.
+ * replacement, seeded) and takes the 2.5th and 97.5th percentiles of each model's rating, widened to
+ * at least the Wald interval (±1.96 standard errors from the penalized likelihood's information): a
+ * bootstrap of one or two votes resamples the same votes and would give a zero-width interval.
  * {@link Rating#rank} is 1 + the number of models whose lower bound is above this one's upper bound,
  * so models whose intervals overlap share a rank.
  */
@@ -33,6 +35,9 @@ public final class BradleyTerry {
   public static final int DEFAULT_ROUNDS = 200;
   private static final int MAX_ITERATIONS = 10_000;
   private static final double TOLERANCE = 1e-10;
+  private static final double Z95 = 1.959964;
+  /** Elo points per unit of natural log-strength: 400 / ln 10. */
+  private static final double ELO_PER_LOG = 400 / Math.log(10);
 
   private BradleyTerry() {}
 
@@ -101,6 +106,7 @@ public final class BradleyTerry {
   /** Point estimates, bootstrap 95% intervals and ranks, best rating first. */
   public static List<Rating> bootstrap(List<Comparison> comparisons, double prior, int rounds, long seed) {
     Map<String, Double> point = fit(comparisons, prior);
+    Map<String, Double> waldSe = standardErrors(comparisons, point, prior);
     Map<String, List<Double>> samples = new HashMap<>();
     Random random = new Random(seed);
     int m = comparisons.size();
@@ -122,7 +128,14 @@ public final class BradleyTerry {
     for (String model : models) {
       List<Double> s = samples.getOrDefault(model, List.of());
       double est = point.get(model);
-      bounds.add(s.isEmpty() ? new double[] {est, est} : new double[] {percentile(s, 2.5), percentile(s, 97.5)});
+      double half = Z95 * waldSe.getOrDefault(model, 0.0);
+      double lower = est - half;
+      double upper = est + half;
+      if (!s.isEmpty()) {
+        lower = Math.min(lower, percentile(s, 2.5));
+        upper = Math.max(upper, percentile(s, 97.5));
+      }
+      bounds.add(new double[] {lower, upper});
     }
     List<Rating> out = new ArrayList<>();
     for (int i = 0; i < models.size(); i++) {
@@ -136,6 +149,97 @@ public final class BradleyTerry {
           counts.getOrDefault(models.get(i), 0)));
     }
     return out;
+  }
+
+  /**
+   * Standard errors on the Elo scale from the observed information of the penalized likelihood in
+   * log-strength: for each pair {@code n_ij·p_i·p_j/(p_i+p_j)²} on the diagonals and off them with a
+   * minus sign, and the prior's virtual ties against the reference add {@code prior·p_i/(p_i+1)²}. The
+   * reference fixes the scale, so the matrix is invertible when {@code prior > 0}; with {@code prior = 0}
+   * there is no reference and no errors are given (the bootstrap alone makes the interval). The error is
+   * of each rating against the mean of all (the common level, which the prior barely pins, is left out);
+   * a lone model keeps its error against the reference.
+   */
+  static Map<String, Double> standardErrors(List<Comparison> comparisons, Map<String, Double> ratings, double prior) {
+    if (prior <= 0 || ratings.isEmpty()) {
+      return Map.of();
+    }
+    List<String> models = new ArrayList<>(new TreeSet<>(ratings.keySet()));
+    int n = models.size();
+    Map<String, Integer> index = new HashMap<>();
+    double[] p = new double[n];
+    for (int i = 0; i < n; i++) {
+      index.put(models.get(i), i);
+      p[i] = Math.pow(10, (ratings.get(models.get(i)) - 1000) / 400);
+    }
+    double[][] info = new double[n][n];
+    for (int i = 0; i < n; i++) {
+      info[i][i] = prior * p[i] / ((p[i] + 1) * (p[i] + 1));
+    }
+    for (Comparison c : comparisons) {
+      int a = index.get(c.a());
+      int b = index.get(c.b());
+      double w = p[a] * p[b] / ((p[a] + p[b]) * (p[a] + p[b]));
+      info[a][a] += w;
+      info[b][b] += w;
+      info[a][b] -= w;
+      info[b][a] -= w;
+    }
+    double[][] cov = invert(info);
+    // Centre: the variance of θ_i − mean(θ). The prior's weak tie to the reference leaves the common level
+    // of all ratings uncertain, which says nothing about how models compare; leave it out.
+    double[] rowMean = new double[n];
+    double all = 0;
+    for (int i = 0; i < n; i++) {
+      for (int j = 0; j < n; j++) {
+        rowMean[i] += cov[i][j] / n;
+      }
+      all += rowMean[i] / n;
+    }
+    Map<String, Double> out = new HashMap<>();
+    for (int i = 0; i < n; i++) {
+      double var = n == 1 ? cov[i][i] : cov[i][i] - 2 * rowMean[i] + all;
+      out.put(models.get(i), ELO_PER_LOG * Math.sqrt(Math.max(var, 0)));
+    }
+    return out;
+  }
+
+  /** Gauss–Jordan inverse with partial pivoting of a symmetric positive-definite matrix. */
+  private static double[][] invert(double[][] m) {
+    int n = m.length;
+    double[][] a = new double[n][2 * n];
+    for (int i = 0; i < n; i++) {
+      System.arraycopy(m[i], 0, a[i], 0, n);
+      a[i][n + i] = 1;
+    }
+    for (int col = 0; col < n; col++) {
+      int pivot = col;
+      for (int r = col + 1; r < n; r++) {
+        if (Math.abs(a[r][col]) > Math.abs(a[pivot][col])) {
+          pivot = r;
+        }
+      }
+      double[] tmp = a[col];
+      a[col] = a[pivot];
+      a[pivot] = tmp;
+      double d = a[col][col];
+      for (int k = 0; k < 2 * n; k++) {
+        a[col][k] /= d;
+      }
+      for (int r = 0; r < n; r++) {
+        if (r != col && a[r][col] != 0) {
+          double f = a[r][col];
+          for (int k = 0; k < 2 * n; k++) {
+            a[r][k] -= f * a[col][k];
+          }
+        }
+      }
+    }
+    double[][] inv = new double[n][n];
+    for (int i = 0; i < n; i++) {
+      System.arraycopy(a[i], n, inv[i], 0, n);
+    }
+    return inv;
   }
 
   /** Linear-interpolated percentile (numpy's default) of unsorted values. */

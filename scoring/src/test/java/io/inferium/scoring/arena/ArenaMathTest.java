@@ -86,6 +86,37 @@ class ArenaMathTest {
   }
 
   @Test
+  void oneVoteGivesAWideIntervalThatNarrowsWithVotes() {
+    List<Comparison> one = new ArrayList<>();
+    times(one, 1, "A", "B", 1, "u");
+    BradleyTerry.Rating a1 = BradleyTerry.bootstrap(one, BradleyTerry.DEFAULT_PRIOR, 200, 42).get(0);
+    assertEquals("A", a1.model());
+    double width1 = a1.upper() - a1.lower();
+    assertTrue(width1 > 500, "one vote says little: " + a1);
+    assertTrue(a1.lower() < 1000 && a1.upper() > a1.rating(), a1.toString());
+    List<Comparison> many = new ArrayList<>();
+    times(many, 60, "A", "B", 1, "u");
+    times(many, 40, "A", "B", 0, "u");
+    BradleyTerry.Rating a100 = BradleyTerry.bootstrap(many, BradleyTerry.DEFAULT_PRIOR, 200, 42).get(0);
+    double width100 = a100.upper() - a100.lower();
+    // 100 votes: SE of a 60:40 split is about sqrt(1/(100·0.24)) in log-odds, shared by two models
+    assertTrue(width100 < width1 / 4 && width100 > 40, width1 + " vs " + width100);
+    // the Wald part alone: two models, one vote, prior 0.5 → the information matrix inverted by hand
+    Map<String, Double> r = BradleyTerry.fit(one, BradleyTerry.DEFAULT_PRIOR);
+    Map<String, Double> se = BradleyTerry.standardErrors(one, r, BradleyTerry.DEFAULT_PRIOR);
+    double pa = Math.pow(10, (r.get("A") - 1000) / 400);
+    double pb = Math.pow(10, (r.get("B") - 1000) / 400);
+    double w = pa * pb / ((pa + pb) * (pa + pb));
+    double iaa = 0.5 * pa / ((pa + 1) * (pa + 1)) + w;
+    double ibb = 0.5 * pb / ((pb + 1) * (pb + 1)) + w;
+    double det = iaa * ibb - w * w;
+    // covariance = inverse; centred variance of θ_A − (θ_A + θ_B)/2 = (var_A − 2 cov_AB + var_B) / 4
+    double centred = (ibb / det - 2 * w / det + iaa / det) / 4;
+    assertEquals(400 / Math.log(10) * Math.sqrt(centred), se.get("A"), 1e-9);
+    assertTrue(BradleyTerry.standardErrors(one, r, 0).isEmpty());
+  }
+
+  @Test
   void onlineEloMovesBySixteenPointsOnAFirstWinAndConserves() {
     // Equal ratings: expected 0.5, so a win moves K·0.5 = 16. Then A (1016) vs B (984): expected for A is
     // 1/(1+10^(−32/400)) = 0.545922; B winning moves A by 32·0.545922 = 17.4695 down.
