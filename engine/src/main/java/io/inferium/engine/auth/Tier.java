@@ -22,19 +22,79 @@ public record Tier(String name, int requestsPerMinute, Long monthlyIncludedMicro
   /** The mempool's default priority: a tier that says nothing may not jump ahead of anyone. */
   public static final int DEFAULT_MOST_URGENT_PRIORITY = 5;
 
+  /**
+   * Reads one tier of the table. {@code requests_per_minute} and {@code storage_bytes} are required; a
+   * missing or mistyped field is an {@link IllegalArgumentException} naming the tier and the field, so a
+   * wrong {@code --tiers} file stops the gateway at start with a message, not a NullPointerException.
+   */
   static Tier fromJson(String name, JsonObject json) {
+    Fields f = new Fields(name, json);
     return new Tier(name,
-        json.getInteger("requests_per_minute"),
-        json.getLong("monthly_included_micro_usd"),
-        json.getBoolean("gpu_access", false),
-        json.getInteger("max_concurrent_generations", 1),
-        json.getLong("storage_bytes"),
-        json.getInteger("max_redundancy", 3),
-        json.getBoolean("hard_quota", false),
-        json.getInteger("max_concurrent_uploads", DEFAULT_MAX_CONCURRENT_UPLOADS),
-        json.getInteger("max_streams", DEFAULT_MAX_STREAMS),
-        json.getInteger("max_pending_verifications", DEFAULT_MAX_PENDING_VERIFICATIONS),
-        json.getInteger("most_urgent_priority", DEFAULT_MOST_URGENT_PRIORITY));
+        (int) f.positive("requests_per_minute", null),
+        f.optionalNonNegative("monthly_included_micro_usd"),
+        f.bool("gpu_access", false),
+        (int) f.positive("max_concurrent_generations", 1L),
+        f.nonNegative("storage_bytes"),
+        (int) f.positive("max_redundancy", 3L),
+        f.bool("hard_quota", false),
+        (int) f.positive("max_concurrent_uploads", (long) DEFAULT_MAX_CONCURRENT_UPLOADS),
+        (int) f.positive("max_streams", (long) DEFAULT_MAX_STREAMS),
+        (int) f.positive("max_pending_verifications", (long) DEFAULT_MAX_PENDING_VERIFICATIONS),
+        (int) f.positive("most_urgent_priority", (long) DEFAULT_MOST_URGENT_PRIORITY));
+  }
+
+  /** Typed reads of one tier's fields with errors that name the tier and the field. */
+  private record Fields(String tier, JsonObject json) {
+
+    long positive(String field, Long dflt) {
+      Long v = integer(field, dflt);
+      if (v < 1 || v > Integer.MAX_VALUE) {
+        throw wrong(field, "an integer from 1 to " + Integer.MAX_VALUE, json.getValue(field));
+      }
+      return v;
+    }
+
+    long nonNegative(String field) {
+      Long v = integer(field, null);
+      if (v < 0) {
+        throw wrong(field, "a non-negative integer", v);
+      }
+      return v;
+    }
+
+    Long optionalNonNegative(String field) {
+      return json.getValue(field) == null ? null : nonNegative(field);
+    }
+
+    boolean bool(String field, boolean dflt) {
+      Object v = json.getValue(field);
+      if (v == null) {
+        return dflt;
+      }
+      if (!(v instanceof Boolean b)) {
+        throw wrong(field, "true or false", v);
+      }
+      return b;
+    }
+
+    private Long integer(String field, Long dflt) {
+      Object v = json.getValue(field);
+      if (v == null) {
+        if (dflt == null) {
+          throw new IllegalArgumentException("tiers: tier '" + tier + "' lacks the required field '" + field + "'");
+        }
+        return dflt;
+      }
+      if (!(v instanceof Integer || v instanceof Long)) {
+        throw wrong(field, "an integer", v);
+      }
+      return ((Number) v).longValue();
+    }
+
+    private IllegalArgumentException wrong(String field, String expected, Object got) {
+      return new IllegalArgumentException("tiers: tier '" + tier + "' field '" + field + "': expected " + expected
+          + ", got " + (got instanceof String ? "'" + got + "'" : String.valueOf(got)));
+    }
   }
 
   public JsonObject toJson() {

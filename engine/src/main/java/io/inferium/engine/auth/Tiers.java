@@ -29,16 +29,31 @@ public final class Tiers {
     this.defaultTier = defaultTier;
   }
 
+  /** Reads the table; anything missing or mistyped is an {@link IllegalArgumentException} that names it. */
   public static Tiers fromJson(JsonObject json) {
     Map<String, Tier> tiers = new LinkedHashMap<>();
-    JsonObject table = json.getJsonObject("tiers");
-    for (String name : table.fieldNames()) {
-      tiers.put(name, Tier.fromJson(name, table.getJsonObject(name)));
+    if (!(json.getValue("tiers") instanceof JsonObject table) || table.isEmpty()) {
+      throw new IllegalArgumentException("tiers: expected a non-empty object 'tiers' of tier name to limits");
     }
-    List<String> order = json.getJsonArray("upgrade_order", new JsonArray(List.copyOf(tiers.keySet())))
-        .stream().map(String::valueOf).toList();
-    String def = json.getString("default_tier", order.get(0));
-    if (!tiers.containsKey(def)) {
+    for (String name : table.fieldNames()) {
+      if (!(table.getValue(name) instanceof JsonObject limits)) {
+        throw new IllegalArgumentException("tiers: tier '" + name + "': expected an object of limits");
+      }
+      tiers.put(name, Tier.fromJson(name, limits));
+    }
+    Object orderValue = json.getValue("upgrade_order");
+    if (orderValue != null && !(orderValue instanceof JsonArray)) {
+      throw new IllegalArgumentException("tiers: 'upgrade_order' must be an array of tier names");
+    }
+    List<String> order = orderValue == null ? List.copyOf(tiers.keySet())
+        : ((JsonArray) orderValue).stream().map(String::valueOf).toList();
+    for (String name : order) {
+      if (!tiers.containsKey(name)) {
+        throw new IllegalArgumentException("tiers: upgrade_order names '" + name + "', which is not a tier");
+      }
+    }
+    String def = json.getValue("default_tier") instanceof String s ? s : order.isEmpty() ? null : order.get(0);
+    if (def == null || !tiers.containsKey(def)) {
       throw new IllegalArgumentException("tiers: default_tier '" + def + "' is not a tier");
     }
     return new Tiers(tiers, order, def);
