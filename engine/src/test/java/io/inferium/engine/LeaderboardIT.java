@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.inferium.functions.tensor.Tensors;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientResponse;
@@ -102,11 +103,15 @@ class LeaderboardIT {
       poll("a streamed board with both metrics", () -> events.get(events.size() - 1),
           b -> b.getJsonArray("rows").stream().allMatch(r -> ((JsonObject) r).getJsonObject("parts").getValue("metric") != null));
 
-      // Arena: acme prefers the centroid model three times. Labels hide the names; acme tells the models apart by
-      // what they answer (the centroid model's score output is called "scores", the other's "probabilities").
+      // Arena: acme prefers the centroid model three times. Labels and output names (by position) hide the
+      // functions; acme tells them apart by what they answer, knowing the centroid model's scores (ONNX Runtime
+      // in this JVM).
+      float[] features = {6.0f, 2.7f, 5.1f, 1.6f};
       JsonObject input = new JsonObject().put("inputs", new JsonArray().add(new JsonObject().put("name", "features")
           .put("shape", new JsonArray().add(1).add(4)).put("datatype", "FP32")
           .put("data", new JsonArray().add(6.0).add(2.7).add(5.1).add(1.6))));
+      float[] centroidScores = Tensors.toFloatArray(OrtReference.run(DEMO.resolve("iris-centroid.onnx"),
+          List.of(Tensors.fp32("features", new long[] {1, 4}, features))).get(0));
       String firstBattle = null;
       for (int i = 0; i < 3; i++) {
         HttpResponse<Buffer> b = post(gw, acme, "/api/arena/battles", new JsonObject().put("category", CATEGORY).put("input", input));
@@ -114,13 +119,20 @@ class LeaderboardIT {
         JsonObject battle = b.bodyAsJsonObject();
         assertEquals(2, battle.getJsonArray("models").size(), "two ready functions: both battle");
         assertTrue(!battle.encode().contains("logreg") && !battle.encode().contains("centroid"), "identities are hidden");
+        assertNull(b.getHeader("X-Inferium-Charge-Micro-Usd"), "prices differ: a battle's total tells which were drawn");
+        assertTrue(!battle.encode().contains("scores") && !battle.encode().contains("probabilities"),
+            "the developer's output names stay hidden: " + battle.encode());
         String id = battle.getString("id");
         firstBattle = firstBattle == null ? id : firstBattle;
         JsonObject ranking = new JsonObject();
         for (Object m : battle.getJsonArray("models")) {
           JsonObject model = (JsonObject) m;
-          boolean isCentroid = model.getJsonArray("outputs").stream()
-              .anyMatch(o -> "scores".equals(((JsonObject) o).getString("name")));
+          JsonObject scores = model.getJsonArray("outputs").getJsonObject(0);
+          assertEquals("output_0", scores.getString("name"));
+          boolean isCentroid = true;
+          for (int k = 0; k < centroidScores.length; k++) {
+            isCentroid &= Math.abs(scores.getJsonArray("data").getDouble(k) - centroidScores[k]) < 1e-5;
+          }
           ranking.put(model.getString("id"), isCentroid ? 1 : 2);
         }
         HttpResponse<Buffer> v = post(gw, acme, "/api/arena/battles/" + id + "/vote", new JsonObject().put("ranking", ranking));

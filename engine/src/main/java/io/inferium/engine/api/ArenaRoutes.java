@@ -39,7 +39,7 @@ import java.util.concurrent.TimeUnit;
  * slots and a streamed battle one of its streams, and an answered battle records one usage event per run
  * (modality {@code arena}) to the caller's tenant, at each function's price. Before the vote nothing in an
  * answer names a function: no worker or timing headers, no token counts or charges (prices differ, so they would
- * tell the models apart), and a failed run is reported by its label, not its function's error message.
+ * tell the models apart), tensor outputs named by position (not by the developer's names), and a failed run is reported by its label, not its function's error message.
  */
 final class ArenaRoutes {
 
@@ -194,10 +194,9 @@ final class ArenaRoutes {
           return Future.all(bills).map(v -> bills);
         }).compose(bills -> {
           // A run whose usage could not be made durable is not charged (-1): the answer says so.
-          long charged = bills.stream().mapToLong(b -> Math.max(0, b.result())).sum();
           boolean billed = bills.stream().allMatch(b -> b.result() >= 0);
-          // The charge is the battle's (all runs together); each run's share is revealed with the vote.
-          ctx.response().putHeader("X-Inferium-Charge-Micro-Usd", Long.toString(charged));
+          // No charge before the vote, not even the battle's total: with prices known, a total tells which
+          // functions were drawn. Each run's charge is revealed with the vote.
           ctx.response().putHeader("X-Inferium-Billed", Boolean.toString(billed));
           ctx.response().putHeader("X-Inferium-Request-Id", requestId);
           JsonObject models = new JsonObject();
@@ -207,13 +206,25 @@ final class ArenaRoutes {
             models.put(LABELS.get(i), new JsonObject().put("function", f.name()).put("version", f.version())
                 .put("charge_micro_usd", Math.max(0, bills.get(i).result())));
             outputs.add(new JsonObject().put("label", "Model " + LABELS.get(i)).put("id", LABELS.get(i))
-                .put("outputs", new JsonArray(runs.get(i).result().outputs().stream().map(V2Json::encodeOutput).toList())));
+                .put("outputs", anonymousOutputs(runs.get(i).result())));
           }
           return record(category, who, input, models)
               .map(id -> new JsonObject().put("id", id).put("category", category).put("kind", "tensor").put("models", outputs));
         });
       });
     }).onSuccess(b -> FunctionRoutes.json(ctx, 201, b)).onFailure(err -> ctx.fail(ScoringRoutes.api(err)));
+  }
+
+  /**
+   * A run's outputs named by position ({@code output_0}, ...): a developer names outputs freely, and a name
+   * such as {@code centroid_scores} would tell the voter which function answered.
+   */
+  static JsonArray anonymousOutputs(Mempool.Outcome outcome) {
+    JsonArray out = new JsonArray();
+    for (int k = 0; k < outcome.outputs().size(); k++) {
+      out.add(V2Json.encodeOutput(outcome.outputs().get(k)).put("name", "output_" + k));
+    }
+    return out;
   }
 
   /** One arena run billed like a call: the request's share of its batch's compute at the function's price; -1 when not billed. */
