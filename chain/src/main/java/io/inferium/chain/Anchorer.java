@@ -15,9 +15,6 @@ import org.web3j.protocol.core.DefaultBlockParameterName;
 import org.web3j.protocol.core.methods.request.EthFilter;
 import org.web3j.protocol.core.methods.response.Log;
 import org.web3j.protocol.core.methods.response.TransactionReceipt;
-import org.web3j.tx.RawTransactionManager;
-import org.web3j.tx.gas.DynamicEIP1559GasProvider;
-import org.web3j.tx.response.PollingTransactionReceiptProcessor;
 import org.web3j.utils.Numeric;
 
 /**
@@ -78,9 +75,8 @@ public final class Anchorer {
     this.confirmationLimit = Objects.requireNonNull(confirmationLimit);
     this.searchFrom = DefaultBlockParameter.valueOf(BigInteger.valueOf(searchFromBlock));
     this.address = key.getAddress();
-    RawTransactionManager transactions = new RawTransactionManager(web3j, key, chainId,
-        new PollingTransactionReceiptProcessor(web3j, Confirmations.POLL_MS, (int) Math.max(1, confirmationLimit.toMillis() / Confirmations.POLL_MS)));
-    this.anchor = ReceiptAnchor.load(anchorAddress, web3j, transactions, new DynamicEIP1559GasProvider(web3j, chainId));
+    this.anchor = ReceiptAnchor.load(anchorAddress, web3j, Confirmations.transactions(web3j, key, chainId, confirmationLimit),
+        Confirmations.gas(web3j, chainId));
   }
 
   /** Anchors {@code root} for {@code epoch} (or finds it anchored) and returns once it is confirmed. */

@@ -1,14 +1,12 @@
 package io.inferium.chain;
 
+import java.time.Duration;
 import io.inferium.chain.contracts.NodeRegistry;
 import java.math.BigInteger;
 import java.util.List;
 import org.web3j.crypto.Credentials;
 import org.web3j.protocol.Web3j;
 import org.web3j.protocol.core.methods.response.TransactionReceipt;
-import org.web3j.tx.RawTransactionManager;
-import org.web3j.tx.gas.DynamicEIP1559GasProvider;
-import org.web3j.tx.response.PollingTransactionReceiptProcessor;
 
 /**
  * The gateway's view of {@code NodeRegistry}: whether a node (by its 32-byte Ed25519 public key) may receive
@@ -35,10 +33,9 @@ public final class NodeStake {
 
   public NodeStake(Web3j web3j, Credentials key, long chainId, String registryAddress) {
     this.web3j = web3j;
-    RawTransactionManager transactions = new RawTransactionManager(web3j, key, chainId,
-        new PollingTransactionReceiptProcessor(web3j, 100, 600));
     this.address = key.getAddress();
-    this.registry = NodeRegistry.load(registryAddress, web3j, transactions, new DynamicEIP1559GasProvider(web3j, chainId));
+    this.registry = NodeRegistry.load(registryAddress, web3j,
+        Confirmations.transactions(web3j, key, chainId, Duration.ofSeconds(60)), Confirmations.gas(web3j, chainId));
   }
 
   public Status status(byte[] nodeKey) throws Exception {

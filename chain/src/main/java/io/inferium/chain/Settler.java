@@ -15,8 +15,7 @@ import org.web3j.protocol.core.methods.request.EthFilter;
 import org.web3j.protocol.core.methods.response.Log;
 import org.web3j.protocol.core.methods.response.TransactionReceipt;
 import org.web3j.tx.RawTransactionManager;
-import org.web3j.tx.gas.DynamicEIP1559GasProvider;
-import org.web3j.tx.response.PollingTransactionReceiptProcessor;
+import org.web3j.tx.gas.ContractGasProvider;
 import org.web3j.utils.Numeric;
 
 /**
@@ -59,10 +58,8 @@ public final class Settler {
     this.confirmations = confirmations;
     this.confirmationLimit = Objects.requireNonNull(confirmationLimit);
     this.searchFrom = DefaultBlockParameter.valueOf(BigInteger.valueOf(deployment.fromBlock()));
-    RawTransactionManager tx = new RawTransactionManager(web3j, key, deployment.chainId(),
-        new PollingTransactionReceiptProcessor(web3j, Confirmations.POLL_MS,
-            (int) Math.max(1, confirmationLimit.toMillis() / Confirmations.POLL_MS)));
-    DynamicEIP1559GasProvider gas = new DynamicEIP1559GasProvider(web3j, deployment.chainId());
+    RawTransactionManager tx = Confirmations.transactions(web3j, key, deployment.chainId(), confirmationLimit);
+    ContractGasProvider gas = Confirmations.gas(web3j, deployment.chainId());
     this.distributor = PayoutDistributor.load(deployment.distributor(), web3j, tx, gas);
     this.token = InferiumToken.load(deployment.token(), web3j, tx, gas);
   }

@@ -26,8 +26,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -54,6 +52,7 @@ class ChainStakeIT {
   private static final long SLASH_MICRO_USD = 50_000;
 
   private Path dir;
+  private DeployedChain chain;
   private Anvil anvil;
   private Deployment deployment;
   private Credentials deployer;
@@ -63,16 +62,11 @@ class ChainStakeIT {
   @BeforeAll
   void start() throws Exception {
     dir = Files.createTempDirectory("chain-stake-it-");
-    anvil = Anvil.start();
-    deployer = anvil.fundedAccount();
-    Path keyFile = dir.resolve("gateway.key");
-    Files.writeString(keyFile, Numeric.toHexStringWithPrefixZeroPadded(deployer.getEcKeyPair().getPrivateKey(), 64));
-    Path deploymentFile = dir.resolve("deployment.json");
-    assertEquals(0, new CommandLine(new Main()).execute("chain", "deploy", "--rpc", anvil.rpcUrl(), "--key-file",
-        keyFile.toString(), "--out", deploymentFile.toString()));
-    deployment = Deployment.read(deploymentFile);
-    ReceiptSettings receipts = ReceiptSettings.defaults()
-        .withChain(new ReceiptSettings.Chain(anvil.rpcUrl(), keyFile, deploymentFile, 1, 10_000));
+    chain = DeployedChain.start(dir, null);
+    anvil = chain.anvil;
+    deployer = chain.deployer;
+    deployment = chain.deployment;
+    ReceiptSettings receipts = ReceiptSettings.defaults().withChain(chain.settings());
     // One outvoted answer ejects (reputation 0.8 < 0.9), so the first lie shows the whole path.
     gw = TestGateway.start(0, b -> b.nodePort(NodePortSettings.on(0).withHost("127.0.0.1")).receipts(receipts)
         .chainStakeRefreshMs(300).ledger(new LedgerSettings(1_000_000, SLASH_MICRO_USD, 100, 0.2, 0.9, 1)));
@@ -91,8 +85,8 @@ class ChainStakeIT {
         gw.close();
       }
     } finally {
-      if (anvil != null) {
-        anvil.close();
+      if (chain != null) {
+        chain.close();
       }
     }
   }
@@ -221,7 +215,6 @@ class ChainStakeIT {
 
   /** The node's 32-byte Ed25519 key, from the base64 X.509 key /api/nodes shows. */
   private byte[] rawKey(String nodeId) throws Exception {
-    byte[] der = Base64.getDecoder().decode(nodeView(nodeId).getString("public_key"));
-    return Arrays.copyOfRange(der, der.length - 32, der.length);
+    return NodeKeys.rawPublicKey(nodeView(nodeId).getString("public_key"));
   }
 }

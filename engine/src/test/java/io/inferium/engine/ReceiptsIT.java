@@ -59,8 +59,8 @@ import picocli.CommandLine;
 class ReceiptsIT {
 
   private Path dir;
+  private DeployedChain chain;
   private Anvil anvil;
-  private Path keyFile;
   private Path deploymentFile;
   private Deployment deployment;
   private TestGateway gw;
@@ -71,19 +71,12 @@ class ReceiptsIT {
   @BeforeAll
   void start() throws Exception {
     dir = Files.createTempDirectory("receipts-it-");
-    anvil = Anvil.start(dir.resolve("anvil-state.json"));
-    Credentials deployer = anvil.fundedAccount();
-    keyFile = dir.resolve("anchor.key");
-    Files.writeString(keyFile, Numeric.toHexStringWithPrefixZeroPadded(deployer.getEcKeyPair().getPrivateKey(), 64) + "\n");
-    deploymentFile = dir.resolve("deployment.json");
-    assertEquals(0, cli("chain", "deploy", "--rpc", anvil.rpcUrl(), "--key-file", keyFile.toString(),
-        "--out", deploymentFile.toString()), "chain deploy");
-    deployment = Deployment.read(deploymentFile);
-    assertEquals(anvil.chainId(), deployment.chainId());
-    assertEquals(deployer.getAddress(), deployment.admin());
+    chain = DeployedChain.start(dir, dir.resolve("anvil-state.json"));
+    anvil = chain.anvil;
+    deploymentFile = chain.deploymentFile;
+    deployment = chain.deployment;
 
-    ReceiptSettings receipts = ReceiptSettings.defaults().withEpoch(4, 300).withRetry(100, 400)
-        .withChain(new ReceiptSettings.Chain(anvil.rpcUrl(), keyFile, deploymentFile, 1, 10_000));
+    ReceiptSettings receipts = ReceiptSettings.defaults().withEpoch(4, 300).withRetry(100, 400).withChain(chain.settings());
     // Settlement only when asked (POST /api/settlements); the platform's share burned, as on chain.
     gw = TestGateway.start(1, b -> b.receipts(receipts).settlementIntervalMs(0).burnPlatformShare(true));
     assertEquals("ready", gw.deployAndWait(new JsonObject().put("name", "adder")
@@ -102,8 +95,8 @@ class ReceiptsIT {
         gw.close();
       }
     } finally {
-      if (anvil != null) {
-        anvil.close();
+      if (chain != null) {
+        chain.close();
       }
     }
   }

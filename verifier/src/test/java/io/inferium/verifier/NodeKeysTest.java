@@ -27,6 +27,20 @@ class NodeKeysTest {
   }
 
   @Test
+  void rawPublicKeyIsTheKeysThirtyTwoBytesOrNull(@TempDir Path dir) throws IOException {
+    NodeKeys keys = NodeKeys.loadOrCreate(dir.resolve("raw.key"));
+    byte[] der = java.util.Base64.getDecoder().decode(keys.publicKey());
+    byte[] raw = NodeKeys.rawPublicKey(keys.publicKey());
+    assertEquals(32, raw.length);
+    assertTrue(java.util.Arrays.equals(raw, java.util.Arrays.copyOfRange(der, der.length - 32, der.length)));
+    assertEquals(null, NodeKeys.rawPublicKey(null));
+    assertEquals(null, NodeKeys.rawPublicKey("not base64!"));
+    // 44 bytes that are not an Ed25519 X.509 key (wrong algorithm prefix): refused, not sliced
+    der[5] ^= 1;
+    assertEquals(null, NodeKeys.rawPublicKey(java.util.Base64.getEncoder().encodeToString(der)));
+  }
+
+  @Test
   void forgedOrTamperedSignaturesFail(@TempDir Path dir) throws IOException {
     NodeKeys honest = NodeKeys.loadOrCreate(dir.resolve("a.key"));
     NodeKeys other = NodeKeys.loadOrCreate(dir.resolve("b.key"));

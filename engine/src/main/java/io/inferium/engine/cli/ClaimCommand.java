@@ -3,12 +3,8 @@ package io.inferium.engine.cli;
 import io.inferium.chain.Deployment;
 import io.inferium.chain.KeyFile;
 import io.inferium.chain.contracts.PayoutDistributor;
-import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.web.client.HttpResponse;
-import io.vertx.ext.web.client.WebClient;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.nio.file.Path;
@@ -16,7 +12,6 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
 import org.web3j.crypto.Credentials;
 import org.web3j.protocol.Web3j;
 import org.web3j.protocol.core.methods.response.TransactionReceipt;
@@ -25,6 +20,7 @@ import org.web3j.tx.RawTransactionManager;
 import org.web3j.tx.gas.DynamicEIP1559GasProvider;
 import org.web3j.tx.response.PollingTransactionReceiptProcessor;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -40,23 +36,14 @@ import picocli.CommandLine.Option;
     description = "Claim your settled earnings (developer and operator shares, contest rewards) from the PayoutDistributor contract.")
 class ClaimCommand implements Callable<Integer> {
 
-  @Option(names = "--rpc", required = true, description = "JSON-RPC URL of the chain.")
-  String rpc;
+  @Mixin
+  ChainClientOptions chain;
 
   @Option(names = "--key-file", required = true, description = "File holding the key of your payout address (64 hex digits); it signs the claims and pays their gas.")
   Path keyFile;
 
-  @Option(names = "--deployment", description = "Deployment file to take the distributor address from.")
-  Path deployment;
-
   @Option(names = "--distributor", description = "PayoutDistributor contract address (instead of --deployment).")
   String distributor;
-
-  @Option(names = "--gateway", defaultValue = "${env:INFERIUM_URL}", description = "Gateway URL (env INFERIUM_URL).")
-  String gateway;
-
-  @Option(names = "--api-key", defaultValue = "${env:INFERIUM_KEY}", description = "A key of your tenant (env INFERIUM_KEY).")
-  String apiKey;
 
   @Option(names = "--epoch", description = "Claim only this settlement epoch.")
   Long epoch;
@@ -67,15 +54,10 @@ class ClaimCommand implements Callable<Integer> {
     Credentials key;
     JsonArray settlements;
     try {
-      if ((distributor == null) == (deployment == null)) {
-        throw new IllegalArgumentException("give the contract as exactly one of --distributor ADDRESS or --deployment FILE");
-      }
-      contract = distributor != null ? Deployment.address("--distributor", distributor) : Deployment.read(deployment).distributor();
+      contract = chain.contract("--distributor", distributor, Deployment::distributor);
       key = KeyFile.read(keyFile);
-      if (gateway == null || gateway.isBlank() || apiKey == null || apiKey.isBlank()) {
-        throw new IllegalArgumentException("give --gateway URL and --api-key KEY (or INFERIUM_URL and INFERIUM_KEY)");
-      }
-      settlements = fetch();
+      JsonArray fetched = chain.getJson("/api/earnings").getJsonArray("settlements");
+      settlements = fetched == null ? new JsonArray() : fetched;
     } catch (IllegalArgumentException | java.io.IOException e) {
       System.err.println("inferium claim: " + e.getMessage());
       return 2;
@@ -99,7 +81,7 @@ class ClaimCommand implements Callable<Integer> {
           + " (settlements appear after an epoch is built; set your address with PUT /api/payout-address)");
       return 0;
     }
-    Web3j web3j = Web3j.build(new HttpService(rpc));
+    Web3j web3j = Web3j.build(new HttpService(chain.rpc));
     int failed = 0;
     try {
       long chainId = web3j.ethChainId().send().getChainId().longValueExact();
@@ -132,27 +114,11 @@ class ClaimCommand implements Callable<Integer> {
         }
       }
     } catch (java.io.IOException ex) {
-      System.err.println("inferium claim: " + rpc + " did not answer: " + ex.getMessage());
+      System.err.println("inferium claim: " + chain.rpc + " did not answer: " + ex.getMessage());
       return 1;
     } finally {
       web3j.shutdown();
     }
     return failed == 0 ? 0 : 1;
-  }
-
-  private JsonArray fetch() throws Exception {
-    String base = gateway.endsWith("/") ? gateway.substring(0, gateway.length() - 1) : gateway;
-    Vertx vertx = Vertx.vertx();
-    try {
-      HttpResponse<Buffer> resp = WebClient.create(vertx).getAbs(base + "/api/earnings").bearerTokenAuthentication(apiKey)
-          .timeout(30_000).send().await(40, TimeUnit.SECONDS);
-      if (resp.statusCode() != 200) {
-        throw new IllegalArgumentException("GET /api/earnings: HTTP " + resp.statusCode() + ": " + resp.bodyAsString());
-      }
-      JsonArray s = resp.bodyAsJsonObject().getJsonArray("settlements");
-      return s == null ? new JsonArray() : s;
-    } finally {
-      vertx.close();
-    }
   }
 }

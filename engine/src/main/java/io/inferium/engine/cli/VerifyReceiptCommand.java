@@ -4,13 +4,9 @@ import io.inferium.chain.Deployment;
 import io.inferium.chain.Receipt;
 import io.inferium.chain.ReceiptCheck;
 import io.inferium.chain.merkle.MerkleTree;
-import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.web.client.HttpResponse;
-import io.vertx.ext.web.client.WebClient;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,10 +14,10 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
 import org.web3j.protocol.Web3j;
 import org.web3j.protocol.http.HttpService;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -39,20 +35,11 @@ class VerifyReceiptCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "FILE|REQUEST_ID", description = "A receipt file, or a request id to fetch from --gateway.")
   String what;
 
-  @Option(names = "--rpc", required = true, description = "JSON-RPC URL of the chain.")
-  String rpc;
+  @Mixin
+  ChainClientOptions chain;
 
-  @Option(names = "--anchor", description = "ReceiptAnchor contract address.")
+  @Option(names = "--anchor", description = "ReceiptAnchor contract address (instead of --deployment).")
   String anchor;
-
-  @Option(names = "--deployment", description = "Deployment file to take the anchor address from (instead of --anchor).")
-  Path deployment;
-
-  @Option(names = "--gateway", defaultValue = "${env:INFERIUM_URL}", description = "Gateway URL to fetch a receipt by request id from (env INFERIUM_URL).")
-  String gateway;
-
-  @Option(names = "--api-key", defaultValue = "${env:INFERIUM_KEY}", description = "API key of the tenant that made the request, or an admin's (env INFERIUM_KEY).")
-  String apiKey;
 
   @Override
   public Integer call() throws Exception {
@@ -62,7 +49,7 @@ class VerifyReceiptCommand implements Callable<Integer> {
     long epoch;
     List<byte[]> proof = new ArrayList<>();
     try {
-      address = anchorAddress();
+      address = chain.contract("--anchor", anchor, Deployment::anchor);
       file = load();
       if (!(file.getValue("epoch") instanceof Number n) || n.longValue() < 1) {
         System.err.println("inferium verify-receipt: the receipt has no epoch yet (status "
@@ -84,7 +71,7 @@ class VerifyReceiptCommand implements Callable<Integer> {
       System.err.println("inferium verify-receipt: " + e.getMessage());
       return 2;
     }
-    Web3j web3j = Web3j.build(new HttpService(rpc));
+    Web3j web3j = Web3j.build(new HttpService(chain.rpc));
     try {
       String leaf = "0x" + HexFormat.of().formatHex(receipt.leaf());
       boolean onChain = ReceiptCheck.onChain(web3j, address, epoch, receipt, proof);
@@ -99,18 +86,11 @@ class VerifyReceiptCommand implements Callable<Integer> {
       System.out.println("NOT VERIFIED: receipt of request " + receipt.requestId() + " (leaf " + leaf + "): " + why);
       return 1;
     } catch (java.io.IOException e) {
-      System.err.println("inferium verify-receipt: " + rpc + " did not answer: " + e.getMessage());
+      System.err.println("inferium verify-receipt: " + chain.rpc + " did not answer: " + e.getMessage());
       return 1;
     } finally {
       web3j.shutdown();
     }
-  }
-
-  private String anchorAddress() throws java.io.IOException {
-    if ((anchor == null) == (deployment == null)) {
-      throw new IllegalArgumentException("give the contract as exactly one of --anchor ADDRESS or --deployment FILE");
-    }
-    return anchor != null ? Deployment.address("--anchor", anchor) : Deployment.read(deployment).anchor();
   }
 
   private JsonObject load() throws Exception {
@@ -123,23 +103,10 @@ class VerifyReceiptCommand implements Callable<Integer> {
         throw new IllegalArgumentException(what + ": not a JSON object");
       }
     }
-    if (gateway == null || gateway.isBlank() || apiKey == null || apiKey.isBlank()) {
+    if (!chain.hasGateway()) {
       throw new IllegalArgumentException("no file '" + what + "'; to fetch it as a request id, give --gateway URL and --api-key");
     }
-    String base = gateway.endsWith("/") ? gateway.substring(0, gateway.length() - 1) : gateway;
-    Vertx vertx = Vertx.vertx();
-    try {
-      HttpResponse<Buffer> resp = WebClient.create(vertx).getAbs(base + "/api/receipts/"
-              + java.net.URLEncoder.encode(what, StandardCharsets.UTF_8))
-          .bearerTokenAuthentication(apiKey).timeout(30_000).send().await(40, TimeUnit.SECONDS);
-      if (resp.statusCode() != 200) {
-        throw new IllegalArgumentException("GET /api/receipts/" + what + ": HTTP " + resp.statusCode() + ": "
-            + resp.bodyAsString());
-      }
-      return resp.bodyAsJsonObject();
-    } finally {
-      vertx.close();
-    }
+    return chain.getJson("/api/receipts/" + java.net.URLEncoder.encode(what, StandardCharsets.UTF_8));
   }
 
   private static byte[] bytes32(String what, Object o) {

@@ -1,6 +1,7 @@
 package io.inferium.engine.receipts;
 
 import io.inferium.chain.Anchorer;
+import io.inferium.chain.ChainRpc;
 import io.inferium.chain.Deployment;
 import io.inferium.chain.KeyFile;
 import io.inferium.chain.Receipt;
@@ -30,7 +31,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.web3j.crypto.Credentials;
 import org.web3j.protocol.Web3j;
-import org.web3j.protocol.http.HttpService;
 
 /**
  * Receipts of answered requests, off the request path (issue 13).
@@ -330,17 +330,12 @@ public final class ReceiptService {
   private Anchorer anchorer() throws IOException {
     if (anchorer == null) {
       ReceiptSettings.Chain chain = settings.chain();
-      Web3j client = Web3j.build(new HttpService(chain.rpcUrl()));
+      Web3j client = ChainRpc.connect(chain.rpcUrl(), deployment, chain.deploymentFile());
       try {
-        long chainId = client.ethChainId().send().getChainId().longValueExact();
-        if (chainId != deployment.chainId()) {
-          throw new IllegalStateException(chain.rpcUrl() + " is chain " + chainId + ", the deployment file "
-              + chain.deploymentFile() + " is for chain " + deployment.chainId());
-        }
-        anchorer = new Anchorer(client, key, chainId, deployment.anchor(), chain.confirmations(),
+        anchorer = new Anchorer(client, key, deployment.chainId(), deployment.anchor(), chain.confirmations(),
             Duration.ofMillis(chain.confirmationLimitMs()), deployment.fromBlock());
         web3j = client;
-      } catch (IOException | RuntimeException e) {
+      } catch (RuntimeException e) {
         client.shutdown();
         throw e;
       }

@@ -1,5 +1,6 @@
 package io.inferium.engine.settlement;
 
+import io.inferium.chain.ChainRpc;
 import io.inferium.chain.Deployment;
 import io.inferium.chain.KeyFile;
 import io.inferium.chain.Settler;
@@ -22,7 +23,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.web3j.crypto.Credentials;
 import org.web3j.protocol.Web3j;
-import org.web3j.protocol.http.HttpService;
 
 /**
  * Settlement of the payout ledger on chain (issue 13): builds settlement epochs ({@link SettlementLedger#build}) every
@@ -213,16 +213,11 @@ public final class SettlementService {
   /** On the chain thread: the settler, made once the RPC endpoint answers as the deployment's chain. */
   private Settler settler() throws IOException {
     if (settler == null) {
-      Web3j client = Web3j.build(new HttpService(chain.rpcUrl()));
+      Web3j client = ChainRpc.connect(chain.rpcUrl(), deployment, chain.deploymentFile());
       try {
-        long chainId = client.ethChainId().send().getChainId().longValueExact();
-        if (chainId != deployment.chainId()) {
-          throw new IllegalStateException(chain.rpcUrl() + " is chain " + chainId + ", the deployment file "
-              + chain.deploymentFile() + " is for chain " + deployment.chainId());
-        }
         settler = new Settler(client, key, deployment, chain.confirmations(), Duration.ofMillis(chain.confirmationLimitMs()));
         web3j = client;
-      } catch (IOException | RuntimeException e) {
+      } catch (RuntimeException e) {
         client.shutdown();
         throw e;
       }

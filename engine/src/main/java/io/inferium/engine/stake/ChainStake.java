@@ -1,9 +1,11 @@
 package io.inferium.engine.stake;
 
+import io.inferium.chain.ChainRpc;
 import io.inferium.chain.Deployment;
 import io.inferium.chain.KeyFile;
 import io.inferium.chain.NodeStake;
 import io.inferium.chain.Receipt;
+import io.inferium.functions.seal.NodeKeys;
 import io.inferium.engine.gateway.RemoteNodes;
 import io.inferium.engine.receipts.EpochPolicy;
 import io.inferium.engine.receipts.ReceiptSettings;
@@ -24,7 +26,6 @@ import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -35,7 +36,6 @@ import org.slf4j.LoggerFactory;
 import org.web3j.crypto.Credentials;
 import org.web3j.crypto.Hash;
 import org.web3j.protocol.Web3j;
-import org.web3j.protocol.http.HttpService;
 
 /**
  * On-chain stake is the truth when a chain is configured (issue 13, item 3), for remote nodes (the operators'
@@ -59,7 +59,6 @@ public final class ChainStake {
 
   private static final Logger log = LoggerFactory.getLogger(ChainStake.class);
   private static final BigInteger UNITS_PER_MICRO_USD = BigInteger.TEN.pow(12);
-  private static final int X509_ED25519_LENGTH = 44;
 
   /** A node's registry entry as last read. */
   record Seen(NodeStake.Status status, String error, Instant at) {
@@ -182,19 +181,6 @@ public final class ChainStake {
     return deployment == null ? "?" : deployment.registry();
   }
 
-  /** The 32 raw bytes of an Ed25519 public key given as base64 X.509 (what hellos carry); null if it is not one. */
-  static byte[] rawKey(String publicKey) {
-    if (publicKey == null) {
-      return null;
-    }
-    try {
-      byte[] der = Base64.getDecoder().decode(publicKey);
-      return der.length == X509_ED25519_LENGTH ? java.util.Arrays.copyOfRange(der, 12, 44) : null;
-    } catch (IllegalArgumentException e) {
-      return null;
-    }
-  }
-
   /** Reads the registry entry of every remote node known, on the reading thread. */
   private void refresh() {
     if (stopped || refreshing) {
@@ -208,7 +194,7 @@ public final class ChainStake {
     readThread.executeBlocking(() -> {
       NodeStake r = reader();
       for (RemoteNodes.Remote n : nodes) {
-        byte[] raw = rawKey(n.publicKey());
+        byte[] raw = NodeKeys.rawPublicKey(n.publicKey());
         if (raw == null) {
           continue;
         }
@@ -232,14 +218,9 @@ public final class ChainStake {
   private NodeStake reader() throws IOException {
     NodeStake r = reader;
     if (r == null) {
-      Web3j client = Web3j.build(new HttpService(chain.rpcUrl()));
-      long chainId = client.ethChainId().send().getChainId().longValueExact();
-      if (chainId != deployment.chainId()) {
-        client.shutdown();
-        throw new IllegalStateException(chain.rpcUrl() + " is chain " + chainId + ", not the deployment's " + deployment.chainId());
-      }
+      Web3j client = ChainRpc.connect(chain.rpcUrl(), deployment, chain.deploymentFile());
       readClient = client;
-      r = new NodeStake(client, key, chainId, deployment.registry());
+      r = new NodeStake(client, key, deployment.chainId(), deployment.registry());
       reader = r;
     }
     return r;
@@ -257,7 +238,7 @@ public final class ChainStake {
   private void slashed(NodeLedger.SlashDecision d) {
     Seen s = seen.get(d.nodeId());
     Optional<RemoteNodes.Remote> node = remote.node(d.nodeId());
-    byte[] raw = node.map(n -> rawKey(n.publicKey())).orElse(null);
+    byte[] raw = node.map(n -> NodeKeys.rawPublicKey(n.publicKey())).orElse(null);
     if (raw == null || s == null || s.status() == null || !s.status().registered()) {
       return; // a local worker, or a node the registry does not know: nothing to take on chain
     }
@@ -339,10 +320,10 @@ public final class ChainStake {
 
   private NodeStake writer() throws IOException {
     if (writer == null) {
-      Web3j client = Web3j.build(new HttpService(chain.rpcUrl()));
-      long chainId = client.ethChainId().send().getChainId().longValueExact();
+      // The same chain-id check as the reader's: a slash signed for the deployment's chain goes only there.
+      Web3j client = ChainRpc.connect(chain.rpcUrl(), deployment, chain.deploymentFile());
       writeClient = client;
-      writer = new NodeStake(client, key, chainId, deployment.registry());
+      writer = new NodeStake(client, key, deployment.chainId(), deployment.registry());
     }
     return writer;
   }

@@ -51,6 +51,21 @@ public final class NodeKeys {
   /** Length of an Ed25519 signature. */
   public static final int SIGNATURE_BYTES = Ed25519.SIGNATURE_SIZE;
 
+  /**
+   * The 32 raw bytes of a public key as hellos carry it (X.509, base64): what the on-chain NodeRegistry keys nodes by.
+   * Null when {@code publicKey} is null or not an Ed25519 key.
+   */
+  public static byte[] rawPublicKey(String publicKey) {
+    if (publicKey == null) {
+      return null;
+    }
+    try {
+      return rawPublic(Base64.getDecoder().decode(publicKey));
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
+  }
+
   /** The 32 raw bytes of an X.509 Ed25519 public key, or null when {@code der} is not one. */
   private static byte[] rawPublic(byte[] der) {
     if (der.length != X509_PREFIX.length + Ed25519.PUBLIC_KEY_SIZE
