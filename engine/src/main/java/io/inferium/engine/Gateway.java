@@ -83,6 +83,8 @@ public final class Gateway {
   private io.inferium.engine.receipts.ReceiptService receipts;
   private io.inferium.engine.settlement.SettlementService settlement;
   private io.inferium.engine.stake.ChainStake chainStake;
+  private io.inferium.engine.cluster.SharedModels sharedModels;
+  private long ledgerRefresh = -1;
   private EventLog events;
   private DeployPipeline pipeline;
   private FunctionStore store;
@@ -177,6 +179,12 @@ public final class Gateway {
             scaler = new ScaleController(vertx, supervisor, SchedulerLoad.of(List.of(mempool, generations)), store, blobs,
                 engineMetrics, config.scale());
             pipeline = new DeployPipeline(vertx, store, blobs, supervisor, files, config.deploy(), engineMetrics);
+            if (config.sharedDbSyncMs() > 0) {
+              // Other gateways share this database: models travel through it, and their ledger changes are read.
+              sharedModels = new io.inferium.engine.cluster.SharedModels(vertx, d.pool(), blobs, files,
+                  config.sharedDbSyncMs(), metrics.registry());
+              pipeline.resumeOnlyLocal();
+            }
             HttpVerticle http = new HttpVerticle(
                 new HttpVerticle.Services(d.pool(), store, blobs, pipeline, dispatcher, mempool, keys, new Tenants(d.pool()),
                     tiers, ledger, supervisor, meter, events, new Invoices(d.pool(), RevenueSplit.DEFAULT), metrics, engineMetrics,
@@ -190,6 +198,13 @@ public final class Gateway {
                   return null;
                 }, false)
                 .compose(v -> ledger.load()).compose(v -> meter.start()).compose(v -> startReceipts())
+                .compose(v -> sharedModels == null ? Future.succeededFuture() : sharedModels.start())
+                .onSuccess(v -> {
+                  if (sharedModels != null) {
+                    ledgerRefresh = vertx.setPeriodic(config.sharedDbSyncMs(), id -> ledger.refresh()
+                        .onFailure(err -> log.debug("Node ledger refresh failed: {}", err.toString())));
+                  }
+                })
                 .compose(v -> settlement.start())
                 .compose(v -> chainStake == null ? Future.succeededFuture() : chainStake.start(ledger))
                 .compose(v -> supervisor.start())
@@ -300,6 +315,12 @@ public final class Gateway {
     }
     if (scaler != null) {
       scaler.stop();
+    }
+    if (ledgerRefresh >= 0) {
+      vertx.cancelTimer(ledgerRefresh);
+    }
+    if (sharedModels != null) {
+      f = f.compose(v -> sharedModels.stop()).otherwiseEmpty();
     }
     if (meter != null) {
       f = f.compose(v -> meter.stop()).otherwiseEmpty();

@@ -38,6 +38,8 @@ import java.nio.file.Path;
  * @param settlementIntervalMs with a chain, how often the payout ledger is settled into a distributor epoch (0: only
  *                 when an admin asks, {@code POST /api/settlements})
  * @param chainStakeRefreshMs with a chain and a node port: how often the remote nodes' NodeRegistry entries are read
+ * @param sharedDbSyncMs with other gateways on the same database ({@code --shared-db}): how often models are copied
+ *                 through it and node-ledger changes read from it; 0 (the default) when this gateway is alone
  */
 public record ServerConfig(
     String host,
@@ -68,7 +70,8 @@ public record ServerConfig(
     int standbySandboxes,
     io.inferium.engine.receipts.ReceiptSettings receipts,
     long settlementIntervalMs,
-    long chainStakeRefreshMs) {
+    long chainStakeRefreshMs,
+    long sharedDbSyncMs) {
 
   public static final String DEFAULT_HOST = "127.0.0.1";
   public static final int DEFAULT_PORT = 8080;
@@ -80,6 +83,8 @@ public record ServerConfig(
   public static final long DEFAULT_SETTLEMENT_INTERVAL_MS = 24L * 3600 * 1000;
   /** How often remote nodes' NodeRegistry entries are read when a chain is configured. */
   public static final long DEFAULT_CHAIN_STAKE_REFRESH_MS = 5_000;
+  /** With {@code --shared-db}: models and node-ledger changes are read from the shared database this often. */
+  public static final long DEFAULT_SHARED_DB_SYNC_MS = 2_000;
 
   public static ServerConfig defaults() {
     return builder().build();
@@ -124,6 +129,7 @@ public record ServerConfig(
     private io.inferium.engine.receipts.ReceiptSettings receipts = io.inferium.engine.receipts.ReceiptSettings.defaults();
     private long settlementIntervalMs = DEFAULT_SETTLEMENT_INTERVAL_MS;
     private long chainStakeRefreshMs = DEFAULT_CHAIN_STAKE_REFRESH_MS;
+    private long sharedDbSyncMs;
     private final java.util.Map<Integer, String> testFaults = new java.util.HashMap<>();
     private io.inferium.verifier.LedgerSettings ledger = io.inferium.verifier.LedgerSettings.defaults();
 
@@ -163,6 +169,8 @@ public record ServerConfig(
     public Builder settlementIntervalMs(long v) { settlementIntervalMs = v; return this; }
     /** With a chain and a node port: how often remote nodes' registry entries are read. */
     public Builder chainStakeRefreshMs(long v) { chainStakeRefreshMs = v; return this; }
+    /** Other gateways share this database: sync models and ledger changes this often (0: alone, the default). */
+    public Builder sharedDbSyncMs(long v) { sharedDbSyncMs = v; return this; }
     public Builder testFault(int slot, String fault) { testFaults.put(slot, fault); return this; }
     public Builder idleUnloadMs(long v) { idleUnloadMs = v; return this; }
     public Builder scaleUpAfterMs(long v) { scaleUpAfterMs = v; return this; }
@@ -176,7 +184,7 @@ public record ServerConfig(
           ledger, kafka, burnPlatformShare, edges, new SandboxSettings(workerSandbox, workerMemoryBytes, workerCpus,
               SandboxSettings.DEFAULT_UID_BASE, dataDir.resolve("models"), dataDir.resolve("workers"),
               SandboxSettings.DEFAULT_MAX_FILE_BYTES, SandboxSettings.DEFAULT_MAX_OPEN_FILES, SandboxSettings.DEFAULT_MAX_THREADS),
-          maxPromptBytes, nodePort, standbySandboxes, receipts, settlementIntervalMs, chainStakeRefreshMs);
+          maxPromptBytes, nodePort, standbySandboxes, receipts, settlementIntervalMs, chainStakeRefreshMs, sharedDbSyncMs);
     }
   }
 

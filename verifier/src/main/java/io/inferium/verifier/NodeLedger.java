@@ -56,6 +56,36 @@ public final class NodeLedger {
     });
   }
 
+  /** How far back {@link #refresh} looks before its last read: a change commits a little after its {@code updated_at}. */
+  private static final java.time.Duration REFRESH_OVERLAP = java.time.Duration.ofSeconds(10);
+  private java.time.OffsetDateTime refreshedTo;
+
+  /**
+   * Reads the nodes another gateway on the same database changed since the last refresh ({@code --shared-db}):
+   * ejections, reinstatements, reputation, stake. Rows are read again for a while after their change (the overlap),
+   * so one that commits late is not missed; reading a row twice is harmless.
+   */
+  public Future<Void> refresh() {
+    java.time.OffsetDateTime from = refreshedTo == null ? java.time.OffsetDateTime.now().minusYears(100)
+        : refreshedTo.minus(REFRESH_OVERLAP);
+    return pool.preparedQuery("SELECT node_id, state, reputation, stake_micro_usd, slashes, now() AS read_at FROM nodes "
+            + "WHERE updated_at > $1").execute(Tuple.of(from))
+        .map(rows -> {
+          for (Row r : rows) {
+            remember(r, reputation.containsKey(r.getString("node_id")));
+            if (!"ejected".equals(r.getString("state"))) {
+              ejected.remove(r.getString("node_id"));
+            }
+          }
+          return null;
+        })
+        .compose(v -> pool.query("SELECT now() AS t").execute())
+        .map(rows -> {
+          refreshedTo = rows.iterator().next().getOffsetDateTime("t");
+          return null;
+        });
+  }
+
   /** Records a node the first time it attaches, with the initial stake. */
   public Future<Void> register(String nodeId, String publicKey) {
     return pool.preparedQuery("INSERT INTO nodes (node_id, public_key, stake_micro_usd) VALUES ($1, $2, $3) "

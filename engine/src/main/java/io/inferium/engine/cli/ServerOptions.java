@@ -115,6 +115,9 @@ final class ServerOptions {
   @Option(names = "--settlement-seconds", defaultValue = "${env:INFERIUM_SETTLEMENT_SECONDS:-86400}", description = "With a chain: how often the payout ledger is settled into a PayoutDistributor epoch; 0: only when an admin asks (POST /api/settlements) (default ${DEFAULT-VALUE}).")
   long settlementSeconds;
 
+  @Option(names = "--shared-db", defaultValue = "${env:INFERIUM_SHARED_DB:-false}", description = "This gateway shares its database (--db-url) with other gateways: models deployed on any of them are stored in the database and copied to each, and node ejections and reputation are read from it every 2 s (default ${DEFAULT-VALUE}).")
+  boolean sharedDb;
+
   io.inferium.engine.receipts.ReceiptSettings receipts() {
     io.inferium.engine.receipts.ReceiptSettings r = io.inferium.engine.receipts.ReceiptSettings.defaults()
         .withEpoch(receiptEpochSize, Math.round(receiptEpochSeconds * 1000));
@@ -166,6 +169,12 @@ final class ServerOptions {
       throw new IllegalArgumentException("--settlement-seconds: expected >= 0, got " + settlementSeconds);
     }
     b.settlementIntervalMs(settlementSeconds * 1000);
+    if (sharedDb) {
+      if (blankToNull(dbUrl) == null) {
+        throw new IllegalArgumentException("--shared-db: gateways share a database given with --db-url (the embedded one is this gateway's alone)");
+      }
+      b.sharedDbSyncMs(ServerConfig.DEFAULT_SHARED_DB_SYNC_MS);
+    }
     return b.build();
   }
 

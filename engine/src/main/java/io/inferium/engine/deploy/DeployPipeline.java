@@ -24,6 +24,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -51,6 +52,7 @@ public final class DeployPipeline {
   private final ModelBlobs blobs;
   private final WorkerSupervisor supervisor;
   private final WorkerExecutor files;
+  private volatile boolean resumeOnlyLocal;
   private final DeploySettings settings;
   private final EngineMetrics metrics;
   private final Deque<FunctionRecord> waiting = new ArrayDeque<>();
@@ -171,8 +173,19 @@ public final class DeployPipeline {
   }
 
   /** Queues every version a previous run left in {@code verifying}. */
+  /**
+   * With other gateways on the same database: {@link #resumePending} resumes only versions whose model is on this
+   * gateway's disk. A version uploaded to another gateway is verified there (or when that one restarts); here the
+   * sandbox could not read it and would reject a good model.
+   */
+  public void resumeOnlyLocal() {
+    resumeOnlyLocal = true;
+  }
+
   public Future<Integer> resumePending() {
-    return store.verifying().map(list -> {
+    return store.verifying().compose(all -> !resumeOnlyLocal ? Future.succeededFuture(all)
+        : files.executeBlocking(() -> all.stream().filter(rec -> Files.exists(blobs.path(rec.modelSha256()))).toList(), false))
+        .map(list -> {
       list.forEach(rec -> {
         synchronized (this) {
           if (rec.owner() != null) {

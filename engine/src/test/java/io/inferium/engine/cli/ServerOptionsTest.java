@@ -40,6 +40,20 @@ class ServerOptionsTest {
   }
 
   @Test
+  void sharedDbNeedsADatabaseUrlAndTurnsTheSyncOn() {
+    if (System.getenv("INFERIUM_SHARED_DB") == null) {
+      assertEquals(0, parse("--db-url", "postgresql://u@h/db").sharedDbSyncMs());
+    }
+    assertEquals(ServerConfig.DEFAULT_SHARED_DB_SYNC_MS,
+        parse("--db-url", "postgresql://u@h/db", "--shared-db").sharedDbSyncMs());
+    if (System.getenv("INFERIUM_DB_URL") == null) {
+      IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+          () -> parse("--shared-db"));
+      assertTrue(e.getMessage().startsWith("--shared-db: gateways share a database given with --db-url"), e.getMessage());
+    }
+  }
+
+  @Test
   void workerSandboxFlagsReachTheConfig() {
     ServerConfig config = parse("--worker-sandbox", "required", "--worker-memory", "512m", "--worker-cpus", "1.5");
     assertEquals(io.inferium.engine.gateway.SandboxSettings.Mode.REQUIRED, config.sandbox().mode());
