@@ -10,7 +10,13 @@ public enum FunctionKind {
   CLASSIFIER("classifier"),
   REGRESSOR("regressor"),
   EMBEDDING("embedding"),
-  TEXT_GENERATION("text-generation");
+  TEXT_GENERATION("text-generation"),
+  /** Takes an image (decoded and pre-processed in the worker), answers labels with scores. */
+  IMAGE_CLASSIFIER("image-classifier"),
+  /** Takes an image, answers an embedding vector. */
+  IMAGE_EMBEDDING("image-embedding"),
+  /** Takes an image, answers the model's output tensors as they are. */
+  IMAGE("image");
 
   private final String wire;
 
@@ -20,6 +26,11 @@ public enum FunctionKind {
 
   public String wire() {
     return wire;
+  }
+
+  /** Whether requests carry an image that the worker decodes and pre-processes into the model's input. */
+  public boolean image() {
+    return this == IMAGE_CLASSIFIER || this == IMAGE_EMBEDDING || this == IMAGE;
   }
 
   public static Optional<FunctionKind> fromWire(String s) {
