@@ -1,0 +1,296 @@
+package io.inferium.engine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.inferium.functions.ImagePreprocess;
+import io.inferium.functions.media.ImageInputs;
+import io.inferium.functions.tensor.Tensor;
+import io.inferium.functions.tensor.Tensors;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.multipart.MultipartForm;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * Image functions end to end on one gateway with a real worker: the shapes classifier made by
+ * {@code src/test/python/make_shapes_model.py}, fed real PNG and JPEG files in all three request forms;
+ * answers compared with ONNX Runtime in this JVM on the same pre-processing; hostile files refused with
+ * clear 4xx while the worker keeps serving; every image billed at the spec's price.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class PredictIT {
+
+  static final Path MODEL = Path.of("src/main/resources/demo/shapes.onnx");
+  static final Path TEST_SET = Path.of("src/test/resources/shapes");
+  static final List<String> LABELS = List.of("circle", "square", "triangle");
+  static final JsonObject PREPROCESS = new JsonObject().put("size", 20).put("channels", "rgb").put("layout", "NCHW")
+      .put("mean", new JsonArray().add(0.5).add(0.5).add(0.5)).put("std", new JsonArray().add(0.5).add(0.5).add(0.5));
+
+  static TestGateway gw;
+  static String key;
+
+  @BeforeAll
+  static void start() throws Exception {
+    gw = TestGateway.start(1);
+    assertEquals(201, gw.post("/api/tenants", "{\"id\":\"pixels\",\"tier\":\"enterprise\"}").statusCode());
+    key = gw.newKey("pixels", "developer");
+    JsonObject spec = new JsonObject().put("name", "shapes").put("kind", "image-classifier").put("preprocess", PREPROCESS)
+        .put("postprocess", new JsonObject().put("labels", new JsonArray(LABELS)).put("top_k", 3).put("softmax", true))
+        .put("batching", new JsonObject().put("max_batch_size", 64));
+    JsonObject rec = gw.deployAndWait(spec, MODEL);
+    assertEquals("ready", rec.getString("state"), rec.encodePrettily());
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (gw != null) {
+      gw.close();
+    }
+  }
+
+  static List<Path> testSet() throws Exception {
+    try (Stream<Path> files = Files.list(TEST_SET)) {
+      return files.filter(p -> p.toString().endsWith(".png")).sorted().toList();
+    }
+  }
+
+  static ImagePreprocess preprocess() {
+    return ImagePreprocess.fromJson(PREPROCESS).withInput("image");
+  }
+
+  HttpResponse<Buffer> sendBody(byte[] body, String type) throws Exception {
+    return gw.client.post(gw.port(), "127.0.0.1", "/api/functions/shapes/predict").bearerTokenAuthentication(key)
+        .putHeader("Content-Type", type).sendBuffer(Buffer.buffer(body)).await(60, TimeUnit.SECONDS);
+  }
+
+  HttpResponse<Buffer> sendJson(JsonObject body) throws Exception {
+    return gw.postAs(key, "/api/functions/shapes/predict", body);
+  }
+
+  static void assertError(HttpResponse<Buffer> resp, int status, String part) {
+    assertEquals(status, resp.statusCode(), resp.bodyAsString());
+    String error = resp.bodyAsJsonObject().getString("error");
+    assertTrue(error.contains(part), "expected '" + part + "' in: " + error);
+  }
+
+  /** The gateway's labels for one image equal softmax(ONNX Runtime's logits in this JVM), best first. */
+  static void assertSameAnswer(JsonArray predicted, float[] logits) {
+    double[] p = new double[logits.length];
+    double max = Double.NEGATIVE_INFINITY;
+    for (float l : logits) {
+      max = Math.max(max, l);
+    }
+    double sum = 0;
+    for (int i = 0; i < p.length; i++) {
+      p[i] = Math.exp(logits[i] - max);
+      sum += p[i];
+    }
+    int best = 0;
+    for (int i = 0; i < p.length; i++) {
+      p[i] /= sum;
+      best = p[i] > p[best] ? i : best;
+    }
+    assertEquals(3, predicted.size(), predicted.encode());
+    assertEquals(LABELS.get(best), predicted.getJsonObject(0).getString("label"), predicted.encode());
+    for (Object o : predicted) {
+      JsonObject label = (JsonObject) o;
+      assertEquals(p[label.getInteger("index")], label.getDouble("score"), 1e-6, predicted.encode());
+      assertEquals(LABELS.get(label.getInteger("index")), label.getString("label"));
+    }
+  }
+
+  /** The model's input for an image, computed here from its decoded pixels without the worker's code. */
+  static Tensor independentInput(byte[] png) throws Exception {
+    BufferedImage img = ImageIO.read(new ByteArrayInputStream(png));
+    assertEquals(20, img.getWidth());
+    float[] v = new float[3 * 20 * 20];
+    for (int y = 0; y < 20; y++) {
+      for (int x = 0; x < 20; x++) {
+        int rgb = img.getRGB(x, y);
+        for (int c = 0; c < 3; c++) {
+          int value = (rgb >> (16 - 8 * c)) & 0xff;
+          v[(c * 20 + y) * 20 + x] = (float) ((value / 255.0 - 0.5) / 0.5);
+        }
+      }
+    }
+    return Tensors.fp32("image", new long[] {1, 3, 20, 20}, v);
+  }
+
+  @Test
+  @Order(1)
+  void aPngBodyIsAnsweredLikeTheModelInProcessAndBilledPerImage() throws Exception {
+    byte[] png = Files.readAllBytes(testSet().get(0));
+    HttpResponse<Buffer> resp = sendBody(png, "image/png");
+    assertEquals(200, resp.statusCode(), resp.bodyAsString());
+    JsonObject body = resp.bodyAsJsonObject();
+    assertEquals("shapes", body.getString("model_name"));
+    float[] logits = Tensors.toFloatArray(OrtReference.run(MODEL, List.of(independentInput(png))).get(0));
+    assertSameAnswer(body.getJsonArray("predictions").getJsonArray(0), logits);
+    assertEquals("10000", resp.getHeader("X-Inferium-Charge-Micro-Usd"), "the default price of one image: $0.010");
+  }
+
+  @Test
+  @Order(2)
+  void jpegAsMultipartAndBase64JsonAnswerEveryImageAndTheSetIsClassified() throws Exception {
+    // A JPEG twice the model's size (so the worker resizes), made here from a test image.
+    BufferedImage small = ImageIO.read(testSet().get(1).toFile());
+    BufferedImage big = new BufferedImage(40, 40, BufferedImage.TYPE_INT_RGB);
+    java.awt.Graphics2D g = big.createGraphics();
+    g.drawImage(small, 0, 0, 40, 40, null);
+    g.dispose();
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    assertTrue(ImageIO.write(big, "jpeg", out));
+    byte[] jpeg = out.toByteArray();
+    Path file = Files.createTempFile(gw.dataDir, "shape", ".jpg");
+    Files.write(file, jpeg);
+    MultipartForm form = MultipartForm.create().binaryFileUpload("image", "shape.jpg", file.toString(), "image/jpeg")
+        .attribute("top_k", "2");
+    HttpResponse<Buffer> resp = gw.client.post(gw.port(), "127.0.0.1", "/api/functions/shapes/predict")
+        .bearerTokenAuthentication(key).sendMultipartForm(form).await(60, TimeUnit.SECONDS);
+    assertEquals(200, resp.statusCode(), resp.bodyAsString());
+    JsonArray top2 = resp.bodyAsJsonObject().getJsonArray("predictions").getJsonArray(0);
+    assertEquals(2, top2.size(), "the caller's top_k");
+    Tensor input = ImageInputs.tensor(preprocess(), List.of(jpeg), null);
+    float[] logits = Tensors.toFloatArray(OrtReference.run(MODEL, List.of(input)).get(0));
+    JsonArray all = sendJson(new JsonObject().put("image", "data:image/jpeg;base64," + Base64.getEncoder().encodeToString(jpeg)))
+        .bodyAsJsonObject().getJsonArray("predictions").getJsonArray(0);
+    assertSameAnswer(all, logits);
+    assertEquals(all.getJsonObject(0), top2.getJsonObject(0));
+
+    // The whole committed test set in one request: one answer per image, in order, and the model is right.
+    JsonArray images = new JsonArray();
+    List<String> expected = new ArrayList<>();
+    for (Path p : testSet()) {
+      images.add(Base64.getEncoder().encodeToString(Files.readAllBytes(p)));
+      expected.add(p.getFileName().toString().replaceAll("^\\d+-|\\.png$", ""));
+    }
+    HttpResponse<Buffer> set = sendJson(new JsonObject().put("images", images).put("top_k", 1));
+    assertEquals(200, set.statusCode(), set.bodyAsString());
+    JsonArray predictions = set.bodyAsJsonObject().getJsonArray("predictions");
+    assertEquals(expected.size(), predictions.size());
+    int right = 0;
+    for (int i = 0; i < expected.size(); i++) {
+      right += expected.get(i).equals(predictions.getJsonArray(i).getJsonObject(0).getString("label")) ? 1 : 0;
+    }
+    assertTrue(right >= expected.size() * 9 / 10, right + " of " + expected.size() + " right");
+    assertEquals(Long.toString(10_000L * expected.size()), set.getHeader("X-Inferium-Charge-Micro-Usd"));
+  }
+
+  @Test
+  @Order(3)
+  void hostileFilesAreClear4xxAndTheWorkerKeepsServing() throws Exception {
+    byte[] png = Files.readAllBytes(testSet().get(2));
+    String worker = sendBody(png, "image/png").getHeader("X-Inferium-Worker");
+
+    // Checked in the gateway from the header, nothing decoded there.
+    assertError(sendBody(Arrays.copyOf(png, 20), "image/png"), 400, "truncated or malformed PNG");
+    assertError(sendBody(png, "image/jpeg"), 400, "Content-Type says image/jpeg");
+    assertError(sendBody("RIFF\0\0\0\0WEBPVP8 ".getBytes(), "image/webp"), 415, "image/png, image/jpeg");
+    assertError(sendBody("hello".getBytes(), "text/plain"), 415, "text/plain");
+    byte[] bomb = pngDeclaring(20_000, 20_000);
+    assertError(sendBody(bomb, "image/png"), 413, "max_pixels");
+    JsonArray tooMany = new JsonArray();
+    for (int i = 0; i < 65; i++) {
+      tooMany.add(Base64.getEncoder().encodeToString(png));
+    }
+    assertError(sendJson(new JsonObject().put("images", tooMany)), 413, "max_images");
+    assertError(sendJson(new JsonObject().put("images", new JsonArray().add("not base64!"))), 400, "images[0]");
+    assertError(sendJson(new JsonObject().put("picture", "x")), 400, "field 'picture'");
+
+    // Passes the header check, fails in the worker's decoder: a 400, alone, though it shared a batch with good ones.
+    byte[] corrupt = png.clone();
+    for (int i = 41; i < corrupt.length - 12; i++) {
+      corrupt[i] = (byte) (i * 37);
+    }
+    JsonArray mixed = new JsonArray().add(Base64.getEncoder().encodeToString(png))
+        .add(Base64.getEncoder().encodeToString(corrupt));
+    assertError(sendJson(new JsonObject().put("images", mixed)), 400, "image 1");
+    assertError(sendBody(corrupt, "image/png"), 400, "could not be decoded");
+
+    HttpResponse<Buffer> after = sendBody(png, "image/png");
+    assertEquals(200, after.statusCode(), after.bodyAsString());
+    assertEquals(worker, after.getHeader("X-Inferium-Worker"), "the same worker process still serves");
+  }
+
+  @Test
+  @Order(4)
+  void specsThatDoNotFitTheModelAreRefusedNamingTheField() throws Exception {
+    JsonObject base = new JsonObject().put("name", "shapes-bad").put("kind", "image-classifier");
+    assertError(gw.upload(base.encode(), MODEL), 400, "field 'preprocess'");
+    assertError(gw.upload(base.copy().put("preprocess", PREPROCESS.copy().put("size", 28)).encode(), MODEL), 400,
+        "field 'preprocess.size.height'");
+    JsonObject gray = PREPROCESS.copy().put("channels", "gray").put("mean", new JsonArray().add(0.5))
+        .put("std", new JsonArray().add(0.5));
+    assertError(gw.upload(base.copy().put("preprocess", gray).encode(), MODEL), 400, "field 'preprocess.channels'");
+    assertError(gw.upload(base.copy().put("preprocess", PREPROCESS.copy().put("layout", "NHWC")).encode(), MODEL), 400,
+        "field 'preprocess.size.height'");
+    assertError(gw.upload(base.copy().put("preprocess", PREPROCESS.copy().put("dtype", "UINT8").put("mean", null)
+        .put("std", null)).encode(), MODEL), 400, "field 'preprocess.dtype'");
+    assertError(gw.upload(base.copy().put("preprocess", PREPROCESS.copy().put("mean", new JsonArray().add(0.5))).encode(),
+        MODEL), 400, "field 'preprocess.mean'");
+    assertError(gw.upload(base.copy().put("preprocess", PREPROCESS).put("postprocess", new JsonObject().put("output", "probs"))
+        .encode(), MODEL), 400, "field 'postprocess.output'");
+    assertError(gw.upload(base.copy().put("kind", "tensor").put("preprocess", PREPROCESS).encode(), MODEL), 400,
+        "field 'preprocess'");
+    // A tensor function has no predict route.
+    JsonObject add = gw.deployAndWait(new JsonObject().put("name", "plain-add"), TestGateway.model("add.onnx"));
+    assertEquals("ready", add.getString("state"));
+    assertError(sendBodyTo("plain-add", Files.readAllBytes(testSet().get(0))), 400, "/v2/models/plain-add/infer");
+  }
+
+  HttpResponse<Buffer> sendBodyTo(String function, byte[] body) throws Exception {
+    return gw.client.post(gw.port(), "127.0.0.1", "/api/functions/" + function + "/predict").bearerTokenAuthentication(key)
+        .putHeader("Content-Type", "image/png").sendBuffer(Buffer.buffer(body)).await(60, TimeUnit.SECONDS);
+  }
+
+  @Test
+  @Order(5)
+  void theInvoiceHasAnImageLineOfImagesTimesThePrice() throws Exception {
+    String month = java.time.YearMonth.now(java.time.ZoneOffset.UTC).toString();
+    JsonObject invoice = TestGateway.poll("the image line", () -> gw.client.get(gw.port(), "127.0.0.1",
+            "/api/invoices/pixels-" + month).bearerTokenAuthentication(key).send().await(10, TimeUnit.SECONDS).bodyAsJsonObject(),
+        inv -> inv.getJsonArray("lines") != null);
+    JsonObject line = invoice.getJsonArray("lines").stream().map(JsonObject.class::cast)
+        .filter(l -> "image".equals(l.getString("modality"))).findFirst().orElseThrow(() -> new AssertionError(invoice.encode()));
+    assertEquals("shapes", line.getString("function"));
+    long images = line.getLong("units");
+    // Billed so far: 1 (png) + 1 (multipart) + 1 (base64) + 30 (the set) + 1 + 1 (before and after the hostile files).
+    assertEquals(35, images, invoice.encode());
+    assertEquals(images * 10_000, line.getLong("charge_micro_usd"));
+  }
+
+  /** A real PNG signature and IHDR declaring {@code w × h} pixels over a few bytes. */
+  static byte[] pngDeclaring(int w, int h) {
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(8 + 25 + 12);
+    b.put(new byte[] {(byte) 0x89, 'P', 'N', 'G', 0x0d, 0x0a, 0x1a, 0x0a});
+    byte[] ihdr = java.nio.ByteBuffer.allocate(17).put("IHDR".getBytes()).putInt(w).putInt(h).put((byte) 8).put((byte) 2)
+        .put((byte) 0).put((byte) 0).put((byte) 0).array();
+    java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+    crc.update(ihdr);
+    b.putInt(13).put(ihdr).putInt((int) crc.getValue());
+    java.util.zip.CRC32 end = new java.util.zip.CRC32();
+    end.update("IEND".getBytes());
+    b.putInt(0).put("IEND".getBytes()).putInt((int) end.getValue());
+    return b.array();
+  }
+}
