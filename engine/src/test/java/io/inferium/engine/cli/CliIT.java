@@ -56,7 +56,7 @@ class CliIT {
   void demoFunctionsDeployAndClassifyIris() throws Exception {
     List<FunctionRecord> deployed = DemoFunctions.deploy(gw.vertx(), gw.gateway(), gw.dataDir().resolve("uploads"))
         .await(2, TimeUnit.MINUTES);
-    assertEquals(List.of("add", "iris", "iris-centroid", "tiny-gpt", "tiny-embed", "tiny-gpt-terse", "tiny-embed-cls"),
+    assertEquals(List.of("add", "iris", "iris-centroid", "shapes", "tiny-gpt", "tiny-embed", "tiny-gpt-terse", "tiny-embed-cls"),
         deployed.stream().map(FunctionRecord::name).toList());
     deployed.forEach(r -> assertEquals("ready", r.state().wire(), r.ref() + ": " + r.stateReason()));
     assertEquals(List.of("setosa", "versicolor", "virginica"), deployed.get(1).spec().labels());
@@ -72,7 +72,7 @@ class CliIT {
 
     List<FunctionRecord> again = DemoFunctions.deploy(gw.vertx(), gw.gateway(), gw.dataDir().resolve("uploads"))
         .await(2, TimeUnit.MINUTES);
-    assertEquals(List.of(1, 1, 1, 1, 1, 1, 1), again.stream().map(FunctionRecord::version).toList(), "same bytes are not redeployed");
+    assertEquals(List.of(1, 1, 1, 1, 1, 1, 1, 1), again.stream().map(FunctionRecord::version).toList(), "same bytes are not redeployed");
   }
 
   @Test
