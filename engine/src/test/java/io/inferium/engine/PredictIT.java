@@ -95,6 +95,10 @@ class PredictIT {
 
   /** The gateway's labels for one image equal softmax(ONNX Runtime's logits in this JVM), best first. */
   static void assertSameAnswer(JsonArray predicted, float[] logits) {
+    assertSameAnswer(predicted, logits, LABELS);
+  }
+
+  static void assertSameAnswer(JsonArray predicted, float[] logits, List<String> labels) {
     double[] p = new double[logits.length];
     double max = Double.NEGATIVE_INFINITY;
     for (float l : logits) {
@@ -111,11 +115,11 @@ class PredictIT {
       best = p[i] > p[best] ? i : best;
     }
     assertEquals(3, predicted.size(), predicted.encode());
-    assertEquals(LABELS.get(best), predicted.getJsonObject(0).getString("label"), predicted.encode());
+    assertEquals(labels.get(best), predicted.getJsonObject(0).getString("label"), predicted.encode());
     for (Object o : predicted) {
       JsonObject label = (JsonObject) o;
       assertEquals(p[label.getInteger("index")], label.getDouble("score"), 1e-6, predicted.encode());
-      assertEquals(LABELS.get(label.getInteger("index")), label.getString("label"));
+      assertEquals(labels.get(label.getInteger("index")), label.getString("label"));
     }
   }
 
@@ -263,8 +267,101 @@ class PredictIT {
         .putHeader("Content-Type", "image/png").sendBuffer(Buffer.buffer(body)).await(60, TimeUnit.SECONDS);
   }
 
+  static final Path TONES = Path.of("src/main/resources/demo/tones.onnx");
+  static final List<String> TONE_LABELS = List.of("low", "mid", "high");
+
+  /** A WAV of {@code seconds} of a {@code hz} tone, 16-bit PCM, {@code channels} channels (the second at half level). */
+  static byte[] wav(int rate, int channels, double seconds, double hz) throws Exception {
+    int frames = (int) (rate * seconds);
+    byte[] pcm = new byte[frames * channels * 2];
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(pcm).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    for (int i = 0; i < frames; i++) {
+      double v = 0.5 * Math.sin(2 * Math.PI * hz * i / rate);
+      for (int c = 0; c < channels; c++) {
+        b.putShort((short) Math.round(v / (c + 1) * 32767));
+      }
+    }
+    javax.sound.sampled.AudioFormat format = new javax.sound.sampled.AudioFormat(rate, 16, channels, true, false);
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    javax.sound.sampled.AudioSystem.write(new javax.sound.sampled.AudioInputStream(new ByteArrayInputStream(pcm), format, frames),
+        javax.sound.sampled.AudioFileFormat.Type.WAVE, out);
+    return out.toByteArray();
+  }
+
+  HttpResponse<Buffer> sendTo(String function, byte[] body, String type) throws Exception {
+    return gw.client.post(gw.port(), "127.0.0.1", "/api/functions/" + function + "/predict").bearerTokenAuthentication(key)
+        .putHeader("Content-Type", type).sendBuffer(Buffer.buffer(body)).await(60, TimeUnit.SECONDS);
+  }
+
   @Test
-  @Order(5)
+  @Order(6)
+  void aWavClipIsMixedResampledAndClassifiedLikeTheModelInProcessAndBilledByTheMinute() throws Exception {
+    JsonObject spec = new JsonObject().put("name", "tones").put("kind", "audio")
+        .put("preprocess", new JsonObject().put("sample_rate", 8000).put("seconds", 1))
+        .put("postprocess", new JsonObject().put("labels", new JsonArray(TONE_LABELS)).put("top_k", 3).put("softmax", true));
+    JsonObject rec = gw.deployAndWait(spec, TONES);
+    assertEquals("ready", rec.getString("state"), rec.encodePrettily());
+    assertError(gw.upload(spec.copy().put("name", "tones-bad").put("preprocess", new JsonObject().put("sample_rate", 8000)
+        .put("seconds", 2)).encode(), TONES), 400, "field 'preprocess.seconds'");
+
+    // 1.5 s of a 300 Hz tone, stereo at 16 kHz: the worker mixes it to mono, resamples to 8 kHz and keeps the first second.
+    byte[] clip = wav(16_000, 2, 1.5, 300);
+    HttpResponse<Buffer> resp = sendTo("tones", clip, "audio/wav");
+    assertEquals(200, resp.statusCode(), resp.bodyAsString());
+    Tensor input = io.inferium.functions.media.AudioInputs.tensor(io.inferium.functions.AudioPreprocess.fromJson(
+        spec.getJsonObject("preprocess")).withInput("clip"), List.of(clip), null);
+    float[] logits = Tensors.toFloatArray(OrtReference.run(TONES, List.of(input)).get(0));
+    JsonArray predicted = resp.bodyAsJsonObject().getJsonArray("predictions").getJsonArray(0);
+    assertSameAnswer(predicted, logits, TONE_LABELS);
+    assertEquals("low", predicted.getJsonObject(0).getString("label"));
+    assertEquals("75", resp.getHeader("X-Inferium-Charge-Micro-Usd"), "1.5 s at $0.003 a minute = 75 µ$");
+
+    JsonArray clips = new JsonArray();
+    List<String> expected = new ArrayList<>();
+    try (Stream<Path> files = Files.list(Path.of("src/test/resources/tones"))) {
+      for (Path p : files.sorted().toList()) {
+        clips.add(Base64.getEncoder().encodeToString(Files.readAllBytes(p)));
+        expected.add(p.getFileName().toString().replaceAll("^\\d+-|\\.wav$", ""));
+      }
+    }
+    HttpResponse<Buffer> set = gw.postAs(key, "/api/functions/tones/predict", new JsonObject().put("clips", clips).put("top_k", 1));
+    assertEquals(200, set.statusCode(), set.bodyAsString());
+    int right = 0;
+    for (int i = 0; i < expected.size(); i++) {
+      right += expected.get(i).equals(set.bodyAsJsonObject().getJsonArray("predictions").getJsonArray(i).getJsonObject(0)
+          .getString("label")) ? 1 : 0;
+    }
+    assertTrue(right >= expected.size() - 1, right + " of " + expected.size() + " right");
+    assertEquals("600", set.getHeader("X-Inferium-Charge-Micro-Usd"), "12 one-second clips: 12 s at $0.003 a minute");
+  }
+
+  @Test
+  @Order(7)
+  void hostileClipsAreClear4xxAndTheWorkerKeepsServing() throws Exception {
+    byte[] clip = wav(8000, 1, 1, 2000);
+    HttpResponse<Buffer> before = sendTo("tones", clip, "audio/wav");
+    assertEquals(200, before.statusCode(), before.bodyAsString());
+    assertError(sendTo("tones", Arrays.copyOf(clip, 30), "audio/wav"), 400, "clip 0");
+    assertError(sendTo("tones", "fLaC\0\0\0\0".getBytes(), "audio/wav"), 415, "audio/wav");
+    assertError(sendTo("tones", Files.readAllBytes(testSet().get(0)), "image/png"), 415, "audio/wav");
+    byte[] adpcm = clip.clone();
+    adpcm[20] = 2; // format code 2: MS ADPCM
+    assertError(sendTo("tones", adpcm, "audio/wav"), 415, "compressed WAV");
+    // 601 s of 8-bit mono at 1 kHz: real bytes, over the limit of 600 s.
+    byte[] pcm = new byte[601_000];
+    javax.sound.sampled.AudioFormat format = new javax.sound.sampled.AudioFormat(1000, 8, 1, false, false);
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    javax.sound.sampled.AudioSystem.write(new javax.sound.sampled.AudioInputStream(new ByteArrayInputStream(pcm), format,
+        pcm.length), javax.sound.sampled.AudioFileFormat.Type.WAVE, out);
+    assertError(sendTo("tones", out.toByteArray(), "audio/wav"), 413, "max_seconds");
+    HttpResponse<Buffer> after = sendTo("tones", clip, "audio/wav");
+    assertEquals(200, after.statusCode(), after.bodyAsString());
+    assertEquals(before.getHeader("X-Inferium-Worker"), after.getHeader("X-Inferium-Worker"), "the same worker process still serves");
+    assertEquals(before.bodyAsJsonObject().getJsonArray("predictions"), after.bodyAsJsonObject().getJsonArray("predictions"));
+  }
+
+  @Test
+  @Order(9)
   void theInvoiceHasAnImageLineOfImagesTimesThePrice() throws Exception {
     String month = java.time.YearMonth.now(java.time.ZoneOffset.UTC).toString();
     JsonObject invoice = TestGateway.poll("the image line", () -> gw.client.get(gw.port(), "127.0.0.1",
@@ -277,6 +374,12 @@ class PredictIT {
     // Billed so far: 1 (png) + 1 (multipart) + 1 (base64) + 30 (the set) + 1 + 1 (before and after the hostile files).
     assertEquals(35, images, invoice.encode());
     assertEquals(images * 10_000, line.getLong("charge_micro_usd"));
+    JsonObject audio = invoice.getJsonArray("lines").stream().map(JsonObject.class::cast)
+        .filter(l -> "audio".equals(l.getString("modality"))).findFirst().orElseThrow(() -> new AssertionError(invoice.encode()));
+    // 2 s (1.5 s rounded up) + 12 s + 1 s + 1 s, charged 75 + 600 + 50 + 50 µ$ (each request's duration at $0.003 a
+    // minute, rounded up)
+    assertEquals(16, audio.getLong("units"), invoice.encode());
+    assertEquals(775, audio.getLong("charge_micro_usd"), invoice.encode());
   }
 
   /** A real PNG signature and IHDR declaring {@code w × h} pixels over a few bytes. */

@@ -58,20 +58,26 @@ public record FunctionSpec(
    * functions, by default the platform list price of $0.010.
    */
   public record Price(long perRequestMicroUsd, long perComputeMsMicroUsd, long perThousandTokensMicroUsd,
-      long perImageMicroUsd) {
+      long perImageMicroUsd, long perAudioMinuteMicroUsd) {
 
     public static final long TEXT_PER_THOUSAND_TOKENS = 3_000;
     public static final long PER_IMAGE = 10_000;
-    public static final Price DEFAULT = new Price(10, 0, TEXT_PER_THOUSAND_TOKENS, PER_IMAGE);
+    public static final long PER_AUDIO_MINUTE = 3_000;
+    public static final Price DEFAULT = new Price(10, 0, TEXT_PER_THOUSAND_TOKENS, PER_IMAGE, PER_AUDIO_MINUTE);
     private static final List<String> FIELDS = List.of("per_request_micro_usd", "per_compute_ms_micro_usd",
-        "per_1k_tokens_micro_usd", "per_image_micro_usd");
+        "per_1k_tokens_micro_usd", "per_image_micro_usd", "per_audio_minute_micro_usd");
 
     public Price(long perRequestMicroUsd, long perComputeMsMicroUsd) {
-      this(perRequestMicroUsd, perComputeMsMicroUsd, TEXT_PER_THOUSAND_TOKENS, PER_IMAGE);
+      this(perRequestMicroUsd, perComputeMsMicroUsd, TEXT_PER_THOUSAND_TOKENS, PER_IMAGE, PER_AUDIO_MINUTE);
     }
 
     public Price(long perRequestMicroUsd, long perComputeMsMicroUsd, long perThousandTokensMicroUsd) {
-      this(perRequestMicroUsd, perComputeMsMicroUsd, perThousandTokensMicroUsd, PER_IMAGE);
+      this(perRequestMicroUsd, perComputeMsMicroUsd, perThousandTokensMicroUsd, PER_IMAGE, PER_AUDIO_MINUTE);
+    }
+
+    /** The charge for {@code millis} milliseconds of audio, rounded up to a whole micro-dollar. */
+    public long chargeAudioMillis(long millis) {
+      return (Math.multiplyExact(perAudioMinuteMicroUsd, millis) + 59_999) / 60_000;
     }
 
     /** The charge for {@code images} images (an image function's call; compute is not charged on top). */
@@ -91,7 +97,8 @@ public record FunctionSpec(
 
     JsonObject toJson() {
       return new JsonObject().put("per_request_micro_usd", perRequestMicroUsd).put("per_compute_ms_micro_usd", perComputeMsMicroUsd)
-          .put("per_1k_tokens_micro_usd", perThousandTokensMicroUsd).put("per_image_micro_usd", perImageMicroUsd);
+          .put("per_1k_tokens_micro_usd", perThousandTokensMicroUsd).put("per_image_micro_usd", perImageMicroUsd)
+          .put("per_audio_minute_micro_usd", perAudioMinuteMicroUsd);
     }
 
     static Price fromJson(Object value) {
@@ -110,8 +117,10 @@ public record FunctionSpec(
       Integer perMs = integer(p, "per_compute_ms_micro_usd", 0, 100_000_000);
       Integer perK = integer(p, "per_1k_tokens_micro_usd", 0, 100_000_000);
       Integer perImage = integer(p, "per_image_micro_usd", 0, 100_000_000);
+      Integer perMinute = integer(p, "per_audio_minute_micro_usd", 0, 100_000_000);
       return new Price(perRequest == null ? DEFAULT.perRequestMicroUsd() : perRequest, perMs == null ? 0 : perMs,
-          perK == null ? TEXT_PER_THOUSAND_TOKENS : perK, perImage == null ? PER_IMAGE : perImage);
+          perK == null ? TEXT_PER_THOUSAND_TOKENS : perK, perImage == null ? PER_IMAGE : perImage,
+          perMinute == null ? PER_AUDIO_MINUTE : perMinute);
     }
   }
 
@@ -262,9 +271,10 @@ public record FunctionSpec(
       throw new InvalidSpecException("field 'visibility': expected public | private, got '" + visibilityText + "'");
     }
     List<String> labels = strings(json, "labels");
-    if (!labels.isEmpty() && kind != FunctionKind.CLASSIFIER && kind != FunctionKind.IMAGE_CLASSIFIER) {
-      throw new InvalidSpecException("field 'labels': only a classifier or image-classifier has labels, this function's "
-          + "kind is " + kind.wire());
+    if (!labels.isEmpty() && kind != FunctionKind.CLASSIFIER && kind != FunctionKind.IMAGE_CLASSIFIER
+        && kind != FunctionKind.AUDIO) {
+      throw new InvalidSpecException("field 'labels': only a classifier, image-classifier or audio function has labels, "
+          + "this function's kind is " + kind.wire());
     }
     MediaOptions.Parsed media = MediaOptions.parse(json, kind, labels);
     labels = media.labels();

@@ -7,14 +7,15 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * How an image function turns media into the model's input ({@code preprocess}, done by the worker)
+ * How a media function turns media into the model's input ({@code preprocess}, done by the worker)
  * and the model's output into an answer ({@code postprocess}, done by the gateway on the output
- * tensor). Only image kinds have them, and they must have a {@code preprocess}.
+ * tensor). Only image and audio kinds have them, and they must have a {@code preprocess}.
  *
- * @param preprocess  decoding target: size, resize mode, channels, layout, mean/std, dtype
+ * @param preprocess  an image function's decoding target: size, resize mode, channels, layout, mean/std, dtype
+ * @param audio       an audio function's: sample rate, length, mono mix (exactly one of the two is set)
  * @param postprocess which output is read and how it is turned into labels or an embedding
  */
-public record MediaOptions(ImagePreprocess preprocess, Postprocess postprocess) {
+public record MediaOptions(ImagePreprocess preprocess, AudioPreprocess audio, Postprocess postprocess) {
 
   /**
    * @param output    the model output to read; null: the first one
@@ -40,19 +41,20 @@ public record MediaOptions(ImagePreprocess preprocess, Postprocess postprocess) 
 
   /** The model input the image feeds: the one {@code preprocess.input} names, else the model's first input. */
   public String input(ModelSignature signature) {
-    if (preprocess.input() != null || signature == null || signature.inputs().isEmpty()) {
-      return preprocess.input();
+    String named = preprocess != null ? preprocess.input() : audio.input();
+    if (named != null || signature == null || signature.inputs().isEmpty()) {
+      return named;
     }
     return signature.inputs().get(0).name();
   }
 
   /** What a worker needs to pre-process this function's images (INFER meta {@code media}). */
   public JsonObject workerMeta(ModelSignature signature) {
-    return preprocess.withInput(input(signature)).toJson();
+    return preprocess != null ? preprocess.withInput(input(signature)).toJson() : audio.withInput(input(signature)).toJson();
   }
 
   JsonObject toJson(JsonObject spec) {
-    spec.put("preprocess", preprocess.toJson());
+    spec.put("preprocess", preprocess != null ? preprocess.toJson() : audio.toJson().copy());
     return spec.put("postprocess", postprocess.toJson());
   }
 
@@ -65,10 +67,10 @@ public record MediaOptions(ImagePreprocess preprocess, Postprocess postprocess) 
   static Parsed parse(JsonObject json, FunctionKind kind, List<String> labels) {
     Object pre = json.getValue("preprocess");
     Object post = json.getValue("postprocess");
-    if (!kind.image()) {
+    if (!kind.media()) {
       if (pre != null || post != null) {
-        throw new InvalidSpecException("field '" + (pre != null ? "preprocess" : "postprocess") + "': only image functions "
-            + "(image-classifier, image-embedding, image) have it, this function's kind is " + kind.wire());
+        throw new InvalidSpecException("field '" + (pre != null ? "preprocess" : "postprocess") + "': only media functions "
+            + "(image-classifier, image-embedding, image, audio) have it, this function's kind is " + kind.wire());
       }
       return new Parsed(null, labels);
     }
@@ -77,14 +79,19 @@ public record MediaOptions(ImagePreprocess preprocess, Postprocess postprocess) 
           + "\"resize\": \"center-crop\", \"channels\": \"rgb\", \"layout\": \"NCHW\", \"mean\": [0.485, 0.456, 0.406], "
           + "\"std\": [0.229, 0.224, 0.225]}");
     }
-    ImagePreprocess preprocess;
+    ImagePreprocess preprocess = null;
+    AudioPreprocess audio = null;
     try {
-      preprocess = ImagePreprocess.fromJson(pre);
+      if (kind == FunctionKind.AUDIO) {
+        audio = AudioPreprocess.fromJson(pre);
+      } else {
+        preprocess = ImagePreprocess.fromJson(pre);
+      }
     } catch (IllegalArgumentException e) {
       throw new InvalidSpecException(e.getMessage());
     }
     if (post == null) {
-      return new Parsed(new MediaOptions(preprocess, Postprocess.DEFAULT), labels);
+      return new Parsed(new MediaOptions(preprocess, audio, Postprocess.DEFAULT), labels);
     }
     if (!(post instanceof JsonObject p)) {
       throw new InvalidSpecException("field 'postprocess': expected an object such as {\"top_k\": 3, \"softmax\": true}, got " + post);
@@ -105,7 +112,7 @@ public record MediaOptions(ImagePreprocess preprocess, Postprocess postprocess) 
     }
     boolean softmax = flag(p, "softmax");
     boolean normalize = flag(p, "normalize");
-    if (softmax && kind != FunctionKind.IMAGE_CLASSIFIER) {
+    if (softmax && kind != FunctionKind.IMAGE_CLASSIFIER && kind != FunctionKind.AUDIO) {
       throw new InvalidSpecException("field 'postprocess.softmax': only an image-classifier's scores are soft-maxed, "
           + "this function's kind is " + kind.wire());
     }
@@ -116,8 +123,8 @@ public record MediaOptions(ImagePreprocess preprocess, Postprocess postprocess) 
     List<String> merged = labels;
     Object l = p.getValue("labels");
     if (l != null) {
-      if (kind != FunctionKind.IMAGE_CLASSIFIER) {
-        throw new InvalidSpecException("field 'postprocess.labels': only an image-classifier has labels, this function's "
+      if (kind != FunctionKind.IMAGE_CLASSIFIER && kind != FunctionKind.AUDIO) {
+        throw new InvalidSpecException("field 'postprocess.labels': only an image-classifier or audio function has labels, this function's "
             + "kind is " + kind.wire());
       }
       List<String> given = strings(l);
@@ -126,7 +133,7 @@ public record MediaOptions(ImagePreprocess preprocess, Postprocess postprocess) 
       }
       merged = given;
     }
-    return new Parsed(new MediaOptions(preprocess, new Postprocess((String) output,
+    return new Parsed(new MediaOptions(preprocess, audio, new Postprocess((String) output,
         k == null ? Postprocess.DEFAULT_TOP_K : (Integer) k, softmax, normalize)), merged);
   }
 

@@ -47,10 +47,25 @@ class MediaOptionsTest {
     assertNull(FunctionSpec.fromJson(new JsonObject("{\"name\": \"t\"}")).media());
   }
 
+  @Test
+  void anAudioSpecParsesAndIsBilledByTheMinute() {
+    FunctionSpec spec = FunctionSpec.fromJson(new JsonObject("{\"name\": \"tones\", \"kind\": \"audio\", \"preprocess\": "
+        + "{\"sample_rate\": 8000, \"seconds\": 1.5, \"mono\": \"first\"}, \"postprocess\": {\"labels\": [\"a\", \"b\"]}}"));
+    AudioPreprocess a = spec.media().audio();
+    assertNull(spec.media().preprocess());
+    assertEquals(12_000, a.samples());
+    assertEquals(AudioPreprocess.Mono.FIRST, a.mono());
+    assertEquals(List.of("a", "b"), spec.labels());
+    assertEquals(75, spec.price().chargeAudioMillis(1_500), "1.5 s at $0.003 a minute");
+    assertEquals(1, spec.price().chargeAudioMillis(1), "rounded up to a whole micro-dollar");
+    assertEquals(a, FunctionSpec.fromJson(spec.toJson()).media().audio());
+    assertEquals("audio", spec.media().workerMeta(null).getString("type"));
+  }
+
   @ParameterizedTest
   @CsvSource(delimiter = '|', value = {
       "\"kind\": \"image-classifier\"| field 'preprocess': a image-classifier function needs it",
-      "\"kind\": \"tensor\", \"preprocess\": {\"size\": 8}| field 'preprocess': only image functions",
+      "\"kind\": \"tensor\", \"preprocess\": {\"size\": 8}| field 'preprocess': only media functions",
       "\"kind\": \"image\", \"preprocess\": {\"size\": 0}| field 'preprocess.size': expected an integer in [1, 4096]",
       "\"kind\": \"image\", \"preprocess\": {\"size\": {\"width\": 4096, \"height\": 4096}}| field 'preprocess.size': 4096 × 4096 is more than",
       "\"kind\": \"image\", \"preprocess\": {\"size\": 8, \"channels\": \"cmyk\"}| field 'preprocess.channels': expected one of rgb | bgr | gray",
@@ -65,6 +80,11 @@ class MediaOptionsTest {
       "\"kind\": \"image-embedding\", \"preprocess\": {\"size\": 8}, \"postprocess\": {\"labels\": [\"a\"]}| field 'postprocess.labels'",
       "\"kind\": \"image-classifier\", \"labels\": [\"a\"], \"preprocess\": {\"size\": 8}, \"postprocess\": {\"labels\": [\"b\"]}| differs from field 'labels'",
       "\"kind\": \"image\", \"preprocess\": {\"size\": 8}, \"price\": {\"per_image_micro_usd\": -1}| field 'per_image_micro_usd'",
+      "\"kind\": \"audio\", \"preprocess\": {\"sample_rate\": 8000}| field 'preprocess.seconds'",
+      "\"kind\": \"audio\", \"preprocess\": {\"sample_rate\": 500, \"seconds\": 1}| field 'preprocess.sample_rate'",
+      "\"kind\": \"audio\", \"preprocess\": {\"seconds\": 1, \"mono\": \"right\"}| field 'preprocess.mono'",
+      "\"kind\": \"audio\", \"preprocess\": {\"seconds\": 1, \"size\": 8}| field 'preprocess': unknown field 'size'",
+      "\"kind\": \"audio\", \"preprocess\": {\"seconds\": 1}, \"postprocess\": {\"normalize\": true}| field 'postprocess.normalize'",
   })
   void badMediaFieldsAreRefusedNamingTheField(String fields, String message) {
     String got = assertThrows(InvalidSpecException.class,

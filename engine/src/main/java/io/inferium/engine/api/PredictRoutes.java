@@ -28,11 +28,12 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
 /**
- * {@code POST /api/functions/{name}/predict}: media in, labels or embeddings out. The images travel as
- * one BYTES tensor (an element per image, named after the model input) through the mempool like any
- * tensor request, so they batch with other callers' images; a worker decodes and pre-processes them
+ * {@code POST /api/functions/{name}/predict}: media in, labels or embeddings out. The images (or audio clips)
+ * travel as one BYTES tensor (an element per file, named after the model input) through the mempool like any
+ * tensor request, so they batch with other callers' files; a worker decodes and pre-processes them
  * ({@code io.inferium.functions.media}) and runs the model; the gateway turns the output into labels
- * (softmax, top-k) or embeddings. Billed per image ({@code modality} {@code image}).
+ * (softmax, top-k) or embeddings. Billed per image ({@code modality} {@code image}) or per audio minute
+ * ({@code audio}, units: seconds).
  */
 final class PredictRoutes {
 
@@ -97,9 +98,10 @@ final class PredictRoutes {
         .compose(fn -> {
           if (fn.spec().media() == null) {
             return Future.failedFuture(new ApiError(400, "function '" + fn.name() + "' is a " + fn.spec().kind().wire()
-                + " function: predict takes media for image functions; call /v2/models/" + fn.name() + "/infer with tensors"));
+                + " function: predict takes media for image and audio functions; call /v2/models/" + fn.name() + "/infer with tensors"));
           }
-          return MediaUpload.read(ctx, vertx, bounds).compose(upload -> run(ctx, fn, upload, start));
+          return MediaUpload.read(ctx, vertx, bounds, fn.spec().kind() == FunctionKind.AUDIO)
+              .compose(upload -> run(ctx, fn, upload, start));
         })
         .onSuccess(v -> metrics.request(routed[0], 200, System.nanoTime() - start))
         .onFailure(err -> {
@@ -122,14 +124,17 @@ final class PredictRoutes {
       JsonObject body = new JsonObject().put("model_name", fn.name()).put("model_version", Integer.toString(fn.version()));
       answer(fn, upload, outcome.outputs(), body);
       String usageId = UUID.randomUUID().toString();
-      long charge = fn.spec().price().chargeImages(n);
+      boolean audio = fn.spec().kind() == FunctionKind.AUDIO;
+      // Images are billed each; audio by its duration (units: seconds, rounded up; charge per minute, rounded up).
+      long charge = audio ? fn.spec().price().chargeAudioMillis(upload.audioMillis()) : fn.spec().price().chargeImages(n);
+      long units = audio ? (upload.audioMillis() + 999) / 1000 : n;
       long shareUs = V2Routes.share(outcome.computeMicros(), n, outcome.batchRows());
       Future<Boolean> billed = completions.emit(CompletionEvent.builder(usageId, fn)
           .tenant(Authentication.principal(ctx).tenantId())
-          .endpoint("predict", "image")
+          .endpoint("predict", audio ? "audio" : "image")
           .worker(outcome.workerId())
           .verdict(outcome.verdict(), outcome.similarity())
-          .charge(n, shareUs, charge)
+          .charge(units, shareUs, charge)
           .timings(TimeUnit.NANOSECONDS.toMicros(outcome.queueNanos()), outcome.computeMicros(),
               TimeUnit.NANOSECONDS.toMicros(System.nanoTime() - start))
           .detail("batch_rows", outcome.batchRows()), Digests.tensors(List.of(images), outcome.outputs()));
@@ -155,7 +160,7 @@ final class PredictRoutes {
   static void answer(FunctionRecord fn, MediaUpload upload, List<Tensor> outputs, JsonObject body) {
     MediaOptions.Postprocess post = fn.spec().media().postprocess();
     FunctionKind kind = fn.spec().kind();
-    if (kind == FunctionKind.IMAGE) {
+    if (kind == FunctionKind.IMAGE || (kind == FunctionKind.AUDIO && fn.spec().labels().isEmpty())) {
       body.put("outputs", new JsonArray(outputs.stream().map(V2Json::encodeOutput).toList()));
       return;
     }

@@ -22,21 +22,45 @@ final class MediaFit {
     if (media == null) {
       return Optional.empty();
     }
-    ImagePreprocess p = media.preprocess();
     List<ExampleFit.Declared> inputs = ExampleFit.declared(model);
     String takes = inputs.stream().map(ExampleFit.Declared::describe).toList().toString();
+    String named = media.preprocess() != null ? media.preprocess().input() : media.audio().input();
     ExampleFit.Declared input;
-    if (p.input() != null) {
-      input = inputs.stream().filter(d -> d.name().equals(p.input())).findFirst().orElse(null);
+    if (named != null) {
+      input = inputs.stream().filter(d -> d.name().equals(named)).findFirst().orElse(null);
       if (input == null) {
-        return Optional.of("field 'preprocess.input': the model has no input '" + p.input() + "'; it takes " + takes);
+        return Optional.of("field 'preprocess.input': the model has no input '" + named + "'; it takes " + takes);
       }
     } else if (inputs.size() != 1) {
       return Optional.of("field 'preprocess.input': the model takes " + inputs.size() + " inputs " + takes
-          + "; name the one the image feeds");
+          + "; name the one the media feeds");
     } else {
       input = inputs.get(0);
     }
+    String output = media.postprocess().output();
+    if (output != null && model.outputs().stream().noneMatch(o -> o.name().equals(output))) {
+      return Optional.of("field 'postprocess.output': the model has no output '" + output + "'");
+    }
+    return media.preprocess() != null ? image(media.preprocess(), input) : audio(media.audio(), input);
+  }
+
+  private static Optional<String> audio(io.inferium.functions.AudioPreprocess p, ExampleFit.Declared input) {
+    if (input.type() != null && input.type() != io.inferium.functions.tensor.DataType.FP32) {
+      return Optional.of("field 'preprocess': input " + input.describe() + " takes " + input.type().v2Name()
+          + ", audio is pre-processed to FP32");
+    }
+    if (input.shape() != null && input.shape().length != 2) {
+      return Optional.of("field 'preprocess': input " + input.describe() + " has rank " + input.shape().length
+          + ", a batch of clips is rank 2 [N, samples]");
+    }
+    if (input.shape() != null && input.shape()[1] >= 0 && input.shape()[1] != p.samples()) {
+      return Optional.of("field 'preprocess.seconds': input " + input.describe() + " takes " + input.shape()[1]
+          + " samples, sample_rate × seconds makes " + p.samples());
+    }
+    return Optional.empty();
+  }
+
+  private static Optional<String> image(ImagePreprocess p, ExampleFit.Declared input) {
     if (input.type() != null && input.type() != p.dtype()) {
       return Optional.of("field 'preprocess.dtype': input " + input.describe() + " takes " + input.type().v2Name()
           + ", the preprocess makes " + p.dtype().v2Name());
@@ -56,10 +80,6 @@ final class MediaFit {
               + " with " + input.shape()[d] + " at dimension " + d + ", the preprocess makes " + made[d]);
         }
       }
-    }
-    String output = media.postprocess().output();
-    if (output != null && model.outputs().stream().noneMatch(o -> o.name().equals(output))) {
-      return Optional.of("field 'postprocess.output': the model has no output '" + output + "'");
     }
     return Optional.empty();
   }

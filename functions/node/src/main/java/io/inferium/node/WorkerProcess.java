@@ -3,7 +3,7 @@ package io.inferium.node;
 import io.inferium.functions.protocol.Frame;
 import io.inferium.functions.protocol.FrameCodec;
 import io.inferium.functions.protocol.FrameType;
-import io.inferium.functions.media.ImageInputs;
+import io.inferium.functions.media.MediaInputs;
 import io.inferium.functions.media.MediaException;
 import io.inferium.functions.runtime.Cancellation;
 import io.inferium.functions.runtime.ModelRunException;
@@ -528,9 +528,9 @@ public final class WorkerProcess {
       long start = System.nanoTime();
       faults.beforeRun(sha, cancellation);
       try {
-        // An image function's encoded images are decoded and pre-processed here, never in the gateway.
+        // A media function's images or clips are decoded and pre-processed here, never in the gateway.
         JsonObject media = frame.meta().getJsonObject("media");
-        List<Tensor> inputs = media == null ? frame.tensors() : ImageInputs.prepare(media, frame.tensors(), cancellation);
+        List<Tensor> inputs = media == null ? frame.tensors() : MediaInputs.prepare(media, frame.tensors(), cancellation);
         List<Tensor> result = faults.apply(lease.model().run(inputs, outputs, cancellation));
         long computeUs = (System.nanoTime() - start) / 1000;
         String outputHash = OutputHash.of(result);

@@ -16,7 +16,9 @@ public enum FunctionKind {
   /** Takes an image, answers an embedding vector. */
   IMAGE_EMBEDDING("image-embedding"),
   /** Takes an image, answers the model's output tensors as they are. */
-  IMAGE("image");
+  IMAGE("image"),
+  /** Takes an audio clip (WAV, decoded and resampled in the worker); answers labels when it has them, else tensors. */
+  AUDIO("audio");
 
   private final String wire;
 
@@ -31,6 +33,11 @@ public enum FunctionKind {
   /** Whether requests carry an image that the worker decodes and pre-processes into the model's input. */
   public boolean image() {
     return this == IMAGE_CLASSIFIER || this == IMAGE_EMBEDDING || this == IMAGE;
+  }
+
+  /** Whether requests carry media (images or audio) that the worker decodes into the model's input. */
+  public boolean media() {
+    return image() || this == AUDIO;
   }
 
   public static Optional<FunctionKind> fromWire(String s) {

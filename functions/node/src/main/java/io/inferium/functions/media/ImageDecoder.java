@@ -65,6 +65,10 @@ public final class ImageDecoder {
       throw e;
     } catch (IOException | RuntimeException e) {
       throw new MediaException("image " + index + " could not be decoded: " + e.getMessage(), false);
+    } catch (OutOfMemoryError e) {
+      // The large arrays of one decode failed to allocate: that request is refused, the worker goes on (an answer is
+      // owed: a request left unanswered would run into its deadline and be blamed on this node).
+      throw new MediaException("image " + index + " is too large to decode in this worker's memory", true);
     }
   }
 

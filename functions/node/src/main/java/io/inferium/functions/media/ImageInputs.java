@@ -4,11 +4,8 @@ import io.inferium.functions.ImagePreprocess;
 import io.inferium.functions.runtime.Cancellation;
 import io.inferium.functions.tensor.DataType;
 import io.inferium.functions.tensor.Tensor;
-import io.inferium.functions.tensor.Tensors;
-import io.vertx.core.json.JsonObject;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -21,31 +18,6 @@ import java.util.List;
 public final class ImageInputs {
 
   private ImageInputs() {}
-
-  /**
-   * The inputs with the named BYTES input replaced by its pre-processed tensor; other inputs (and an
-   * input already given as a tensor, as V2 callers do) pass unchanged.
-   *
-   * @param media the INFER frame's {@code media} object: {@link ImagePreprocess#toJson} with its {@code input}
-   */
-  public static List<Tensor> prepare(JsonObject media, List<Tensor> inputs, Cancellation cancellation)
-      throws MediaException {
-    ImagePreprocess p;
-    try {
-      p = ImagePreprocess.fromJson(media);
-    } catch (IllegalArgumentException e) {
-      throw new MediaException("media: " + e.getMessage(), false);
-    }
-    List<Tensor> out = new ArrayList<>(inputs.size());
-    for (Tensor t : inputs) {
-      if (t.type() == DataType.BYTES && t.name().equals(p.input())) {
-        out.add(tensor(p, Tensors.toByteArrays(t), cancellation));
-      } else {
-        out.add(t);
-      }
-    }
-    return out;
-  }
 
   /** One tensor of {@code images.size()} pre-processed images. */
   public static Tensor tensor(ImagePreprocess p, List<byte[]> images, Cancellation cancellation) throws MediaException {

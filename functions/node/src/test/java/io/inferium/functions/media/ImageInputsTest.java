@@ -102,7 +102,7 @@ class ImageInputsTest {
     Tensor images = Tensors.byteArrays("x", new long[] {1}, List.of(jpeg));
     Tensor other = Tensors.fp32("y", new long[] {1}, 7);
     JsonObject media = spec("{\"size\": {\"width\": 3, \"height\": 2}}").toJson();
-    List<Tensor> out = ImageInputs.prepare(media, List.of(images, other), new Cancellation());
+    List<Tensor> out = MediaInputs.prepare(media, List.of(images, other), new Cancellation());
     assertEquals(DataType.FP32, out.get(0).type());
     assertArrayEquals(new long[] {1, 3, 2, 3}, out.get(0).shape());
     assertEquals(10 / 255f, floats(out.get(0))[0], 12 / 255f, "JPEG is lossy: near the drawn value");
