@@ -25,7 +25,7 @@ import java.util.TreeMap;
  * {@code iris} (a classifier trained on the Iris data set, with labels), {@code tiny-gpt} (a small
  * GPT-2-style text generator with its tokenizer), {@code tiny-embed} (a sentence embedder) and their variants
  * {@code tiny-gpt-terse} (other decoding defaults) and {@code tiny-embed-cls} (other pooling), {@code shapes} (an
- * image classifier, called with a PNG), so each
+ * image classifier, called with a PNG), {@code tones} (an audio classifier, called with a WAV), so each
  * leaderboard category has two functions to compare. They go through the same
  * deploy pipeline as an upload; a function already deployed from the same bytes is left alone.
  */
@@ -46,13 +46,24 @@ public final class DemoFunctions {
       .put("postprocess", new JsonObject().put("labels", new JsonArray().add("circle").add("square").add("triangle"))
           .put("top_k", 3).put("softmax", true));
 
-  /** Writes the bundled sample image for {@code shapes} to {@code dir} (blocking) and returns its path. */
-  public static Path sampleImage(Path dir) throws IOException {
+  /**
+   * The audio classifier {@code tones}: a low, mid or high tone in a one-second clip at 8 kHz, softmax regression on log
+   * band energies fitted by {@code engine/src/test/python/make_tones_model.py} (98% on 900 held-out clips).
+   */
+  static final JsonObject TONES = new JsonObject().put("name", "tones").put("kind", "audio").put("category", "audio")
+      .put("description", "Low, mid or high tone in a one-second clip (log band energies, 98% held-out accuracy)")
+      .put("use_cases", new JsonArray().add("classification").add("audio"))
+      .put("preprocess", new JsonObject().put("sample_rate", 8000).put("seconds", 1))
+      .put("postprocess", new JsonObject().put("labels", new JsonArray().add("low").add("mid").add("high"))
+          .put("top_k", 3).put("softmax", true));
+
+  /** Writes a bundled sample file ({@code shapes-sample.png}, {@code tones-sample.wav}) to {@code dir} (blocking). */
+  public static Path sample(Path dir, String file) throws IOException {
     Files.createDirectories(dir);
-    Path target = dir.resolve("shapes-sample.png");
-    try (InputStream in = DemoFunctions.class.getClassLoader().getResourceAsStream("demo/shapes-sample.png")) {
+    Path target = dir.resolve(file);
+    try (InputStream in = DemoFunctions.class.getClassLoader().getResourceAsStream("demo/" + file)) {
       if (in == null) {
-        throw new IOException("demo resource missing from the jar: demo/shapes-sample.png");
+        throw new IOException("demo resource missing from the jar: demo/" + file);
       }
       Files.copy(in, target, StandardCopyOption.REPLACE_EXISTING);
     }
@@ -77,6 +88,7 @@ public final class DemoFunctions {
           .put("use_cases", new JsonArray().add("classification").add("botany"))
           .put("labels", iris.getJsonArray("labels")), resource("demo/iris-centroid.onnx", uploadsDir)));
       demos.add(new Demo(SHAPES.copy(), resource("demo/shapes.onnx", uploadsDir)));
+      demos.add(new Demo(TONES.copy(), resource("demo/tones.onnx", uploadsDir)));
       demos.add(textDemo("models/tiny-gpt/", "models/tiny-gpt/", uploadsDir));
       demos.add(textDemo("models/tiny-embed/", "models/tiny-embed/", uploadsDir));
       demos.add(textDemo("demo/tiny-gpt-terse/", "models/tiny-gpt/", uploadsDir));
