@@ -61,7 +61,7 @@ record WavHeader(int channels, int sampleRate, int bits, long millis) {
         long perSecond = rate * block;
         return new WavHeader(channels, (int) rate, bits, (bytes * 1000 + perSecond - 1) / perSecond);
       }
-      at = Math.toIntExact(Math.min(Integer.MAX_VALUE, body + size + (size & 1)));
+      at = (int) Math.min(b.length, body + size + (size & 1)); // a chunk claiming more than the file ends the walk
     }
     throw ApiError.badRequest(which + " is a truncated or malformed WAV: no data chunk within its first " + MAX_CHUNKS
         + " chunks");
