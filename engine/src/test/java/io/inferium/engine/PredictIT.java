@@ -361,6 +361,56 @@ class PredictIT {
   }
 
   @Test
+  @Order(8)
+  void embeddingAndTensorKindsAndV2TensorsServeTheSameModel() throws Exception {
+    JsonObject embed = gw.deployAndWait(new JsonObject().put("name", "shapes-embed").put("kind", "image-embedding")
+        .put("preprocess", PREPROCESS).put("postprocess", new JsonObject().put("normalize", true)), MODEL);
+    assertEquals("ready", embed.getString("state"), embed.encodePrettily());
+    JsonObject raw = gw.deployAndWait(new JsonObject().put("name", "shapes-raw").put("kind", "image")
+        .put("preprocess", PREPROCESS), MODEL);
+    assertEquals("ready", raw.getString("state"), raw.encodePrettily());
+    byte[] png = Files.readAllBytes(testSet().get(3));
+    Tensor input = independentInput(png);
+    float[] logits = Tensors.toFloatArray(OrtReference.run(MODEL, List.of(input)).get(0));
+    double norm = 0;
+    for (float l : logits) {
+      norm += (double) l * l;
+    }
+    norm = Math.sqrt(norm);
+
+    HttpResponse<Buffer> e = sendBodyTo("shapes-embed", png);
+    assertEquals(200, e.statusCode(), e.bodyAsString());
+    JsonArray vector = e.bodyAsJsonObject().getJsonArray("embeddings").getJsonArray(0);
+    assertEquals(3, vector.size());
+    for (int i = 0; i < 3; i++) {
+      assertEquals(logits[i] / norm, vector.getDouble(i), 1e-6, "unit length: " + vector.encode());
+    }
+
+    HttpResponse<Buffer> r = sendBodyTo("shapes-raw", png);
+    assertEquals(200, r.statusCode(), r.bodyAsString());
+    JsonObject out = r.bodyAsJsonObject().getJsonArray("outputs").getJsonObject(0);
+    assertEquals("logits", out.getString("name"));
+    for (int i = 0; i < 3; i++) {
+      assertEquals(logits[i], out.getJsonArray("data").getFloat(i), "the model's own output, untouched");
+    }
+
+    // The same image function still takes pre-processed tensors over V2 (the worker pre-processes only encoded files).
+    JsonArray data = new JsonArray();
+    for (float v : Tensors.toFloatArray(input)) {
+      data.add(v);
+    }
+    HttpResponse<Buffer> v2 = gw.client.post(gw.port(), "127.0.0.1", "/v2/models/shapes/infer").bearerTokenAuthentication(key)
+        .sendJsonObject(new JsonObject().put("inputs", new JsonArray().add(new JsonObject().put("name", "image")
+            .put("datatype", "FP32").put("shape", new JsonArray().add(1).add(3).add(20).add(20)).put("data", data))))
+        .await(60, TimeUnit.SECONDS);
+    assertEquals(200, v2.statusCode(), v2.bodyAsString());
+    JsonArray v2logits = v2.bodyAsJsonObject().getJsonArray("outputs").getJsonObject(0).getJsonArray("data");
+    for (int i = 0; i < 3; i++) {
+      assertEquals(logits[i], v2logits.getFloat(i));
+    }
+  }
+
+  @Test
   @Order(9)
   void theInvoiceHasAnImageLineOfImagesTimesThePrice() throws Exception {
     String month = java.time.YearMonth.now(java.time.ZoneOffset.UTC).toString();
@@ -368,7 +418,7 @@ class PredictIT {
             "/api/invoices/pixels-" + month).bearerTokenAuthentication(key).send().await(10, TimeUnit.SECONDS).bodyAsJsonObject(),
         inv -> inv.getJsonArray("lines") != null);
     JsonObject line = invoice.getJsonArray("lines").stream().map(JsonObject.class::cast)
-        .filter(l -> "image".equals(l.getString("modality"))).findFirst().orElseThrow(() -> new AssertionError(invoice.encode()));
+        .filter(l -> "image".equals(l.getString("modality")) && "shapes".equals(l.getString("function"))).findFirst().orElseThrow(() -> new AssertionError(invoice.encode()));
     assertEquals("shapes", line.getString("function"));
     long images = line.getLong("units");
     // Billed so far: 1 (png) + 1 (multipart) + 1 (base64) + 30 (the set) + 1 + 1 (before and after the hostile files).
