@@ -24,13 +24,51 @@ import java.util.TreeMap;
  * The functions {@code inferium demo} deploys from the jar: {@code add} (a tensor function),
  * {@code iris} (a classifier trained on the Iris data set, with labels), {@code tiny-gpt} (a small
  * GPT-2-style text generator with its tokenizer), {@code tiny-embed} (a sentence embedder) and their variants
- * {@code tiny-gpt-terse} (other decoding defaults) and {@code tiny-embed-cls} (other pooling), so each
+ * {@code tiny-gpt-terse} (other decoding defaults) and {@code tiny-embed-cls} (other pooling), {@code shapes} (an
+ * image classifier, called with a PNG), {@code tones} (an audio classifier, called with a WAV), so each
  * leaderboard category has two functions to compare. They go through the same
  * deploy pipeline as an upload; a function already deployed from the same bytes is left alone.
  */
 public final class DemoFunctions {
 
   private DemoFunctions() {}
+
+  /**
+   * The image classifier {@code shapes}: circles, squares and triangles in 20 × 20 RGB images, an MLP fitted by
+   * {@code engine/src/test/python/make_shapes_model.py} on images it draws (94% on 1,500 held-out ones).
+   */
+  static final JsonObject SHAPES = new JsonObject().put("name", "shapes").put("kind", "image-classifier")
+      .put("category", "vision")
+      .put("description", "Circle, square or triangle in a small picture (an MLP on 20 × 20 RGB, 94% held-out accuracy)")
+      .put("use_cases", new JsonArray().add("classification").add("images"))
+      .put("preprocess", new JsonObject().put("size", 20).put("channels", "rgb").put("layout", "NCHW")
+          .put("mean", new JsonArray().add(0.5).add(0.5).add(0.5)).put("std", new JsonArray().add(0.5).add(0.5).add(0.5)))
+      .put("postprocess", new JsonObject().put("labels", new JsonArray().add("circle").add("square").add("triangle"))
+          .put("top_k", 3).put("softmax", true));
+
+  /**
+   * The audio classifier {@code tones}: a low, mid or high tone in a one-second clip at 8 kHz, softmax regression on log
+   * band energies fitted by {@code engine/src/test/python/make_tones_model.py} (98% on 900 held-out clips).
+   */
+  static final JsonObject TONES = new JsonObject().put("name", "tones").put("kind", "audio").put("category", "audio")
+      .put("description", "Low, mid or high tone in a one-second clip (log band energies, 98% held-out accuracy)")
+      .put("use_cases", new JsonArray().add("classification").add("audio"))
+      .put("preprocess", new JsonObject().put("sample_rate", 8000).put("seconds", 1))
+      .put("postprocess", new JsonObject().put("labels", new JsonArray().add("low").add("mid").add("high"))
+          .put("top_k", 3).put("softmax", true));
+
+  /** Writes a bundled sample file ({@code shapes-sample.png}, {@code tones-sample.wav}) to {@code dir} (blocking). */
+  public static Path sample(Path dir, String file) throws IOException {
+    Files.createDirectories(dir);
+    Path target = dir.resolve(file);
+    try (InputStream in = DemoFunctions.class.getClassLoader().getResourceAsStream("demo/" + file)) {
+      if (in == null) {
+        throw new IOException("demo resource missing from the jar: demo/" + file);
+      }
+      Files.copy(in, target, StandardCopyOption.REPLACE_EXISTING);
+    }
+    return target;
+  }
 
   public static Future<List<FunctionRecord>> deploy(Vertx vertx, Gateway gateway, Path uploadsDir) {
     return vertx.executeBlocking(() -> {
@@ -49,6 +87,8 @@ public final class DemoFunctions {
           .put("description", "Iris species by the nearest class centroid (hand-built ONNX, 93% on the bundled data)")
           .put("use_cases", new JsonArray().add("classification").add("botany"))
           .put("labels", iris.getJsonArray("labels")), resource("demo/iris-centroid.onnx", uploadsDir)));
+      demos.add(new Demo(SHAPES.copy(), resource("demo/shapes.onnx", uploadsDir)));
+      demos.add(new Demo(TONES.copy(), resource("demo/tones.onnx", uploadsDir)));
       demos.add(textDemo("models/tiny-gpt/", "models/tiny-gpt/", uploadsDir));
       demos.add(textDemo("models/tiny-embed/", "models/tiny-embed/", uploadsDir));
       demos.add(textDemo("demo/tiny-gpt-terse/", "models/tiny-gpt/", uploadsDir));

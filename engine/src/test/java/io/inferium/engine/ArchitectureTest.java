@@ -70,7 +70,8 @@ class ArchitectureTest {
   }
 
   /** Packages of the node artifact (functions/node): the only code that may link the model runtimes. */
-  private static final String[] NODE = {"io.inferium.node..", "io.inferium.functions.runtime..", "io.inferium.functions.generation.."};
+  private static final String[] NODE = {"io.inferium.node..", "io.inferium.functions.runtime..", "io.inferium.functions.generation..",
+      "io.inferium.functions.media.."};
 
   @Test
   void onlyTheNodeLinksModelRuntimes() {

@@ -20,6 +20,7 @@ import java.util.regex.Pattern;
  * @param text      serving options of text-generation and embedding functions
  * @param examples  input sets the developer ships with the model ({@link ExampleInputs}): the deploy-time
  *                  smoke run uses them instead of synthesized inputs, and they are shown with the function
+ * @param media     pre- and post-processing of an image function ({@link MediaOptions}); null for other kinds
  */
 public record FunctionSpec(
     String name,
@@ -37,13 +38,15 @@ public record FunctionSpec(
     Verification verification,
     Price price,
     TextOptions text,
-    List<JsonObject> examples) {
+    List<JsonObject> examples,
+    MediaOptions media) {
 
   public static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
   public static final int DEFAULT_TIMEOUT_MS = 30_000;
   public static final int MAX_TIMEOUT_MS = 600_000;
   private static final Set<String> FIELDS = Set.of("name", "version", "kind", "category", "use_cases",
-      "developer", "description", "visibility", "labels", "batching", "timeout_ms", "keep_warm", "verification", "price", "text", "examples");
+      "developer", "description", "visibility", "labels", "batching", "timeout_ms", "keep_warm", "verification", "price", "text", "examples",
+      "preprocess", "postprocess");
 
   /** Who may see and invoke the function. */
   public enum Visibility { PUBLIC, PRIVATE }
@@ -51,17 +54,35 @@ public record FunctionSpec(
   /**
    * A function's price, set by the developer, in integer micro-dollars: per request plus per
    * millisecond of worker compute for tensor functions; per 1,000 tokens (prompt and completion both
-   * counted) for text functions, by default the platform list price of $0.003.
+   * counted) for text functions, by default the platform list price of $0.003; per image for image
+   * functions, by default the platform list price of $0.010.
    */
-  public record Price(long perRequestMicroUsd, long perComputeMsMicroUsd, long perThousandTokensMicroUsd) {
+  public record Price(long perRequestMicroUsd, long perComputeMsMicroUsd, long perThousandTokensMicroUsd,
+      long perImageMicroUsd, long perAudioMinuteMicroUsd) {
 
     public static final long TEXT_PER_THOUSAND_TOKENS = 3_000;
-    public static final Price DEFAULT = new Price(10, 0, TEXT_PER_THOUSAND_TOKENS);
+    public static final long PER_IMAGE = 10_000;
+    public static final long PER_AUDIO_MINUTE = 3_000;
+    public static final Price DEFAULT = new Price(10, 0, TEXT_PER_THOUSAND_TOKENS, PER_IMAGE, PER_AUDIO_MINUTE);
     private static final List<String> FIELDS = List.of("per_request_micro_usd", "per_compute_ms_micro_usd",
-        "per_1k_tokens_micro_usd");
+        "per_1k_tokens_micro_usd", "per_image_micro_usd", "per_audio_minute_micro_usd");
 
     public Price(long perRequestMicroUsd, long perComputeMsMicroUsd) {
-      this(perRequestMicroUsd, perComputeMsMicroUsd, TEXT_PER_THOUSAND_TOKENS);
+      this(perRequestMicroUsd, perComputeMsMicroUsd, TEXT_PER_THOUSAND_TOKENS, PER_IMAGE, PER_AUDIO_MINUTE);
+    }
+
+    public Price(long perRequestMicroUsd, long perComputeMsMicroUsd, long perThousandTokensMicroUsd) {
+      this(perRequestMicroUsd, perComputeMsMicroUsd, perThousandTokensMicroUsd, PER_IMAGE, PER_AUDIO_MINUTE);
+    }
+
+    /** The charge for {@code millis} milliseconds of audio, rounded up to a whole micro-dollar. */
+    public long chargeAudioMillis(long millis) {
+      return (Math.multiplyExact(perAudioMinuteMicroUsd, millis) + 59_999) / 60_000;
+    }
+
+    /** The charge for {@code images} images (an image function's call; compute is not charged on top). */
+    public long chargeImages(long images) {
+      return Math.multiplyExact(perImageMicroUsd, images);
     }
 
     /** The charge for one request whose share of worker compute was {@code computeUs}. */
@@ -76,7 +97,8 @@ public record FunctionSpec(
 
     JsonObject toJson() {
       return new JsonObject().put("per_request_micro_usd", perRequestMicroUsd).put("per_compute_ms_micro_usd", perComputeMsMicroUsd)
-          .put("per_1k_tokens_micro_usd", perThousandTokensMicroUsd);
+          .put("per_1k_tokens_micro_usd", perThousandTokensMicroUsd).put("per_image_micro_usd", perImageMicroUsd)
+          .put("per_audio_minute_micro_usd", perAudioMinuteMicroUsd);
     }
 
     static Price fromJson(Object value) {
@@ -94,8 +116,11 @@ public record FunctionSpec(
       Integer perRequest = integer(p, "per_request_micro_usd", 0, 100_000_000);
       Integer perMs = integer(p, "per_compute_ms_micro_usd", 0, 100_000_000);
       Integer perK = integer(p, "per_1k_tokens_micro_usd", 0, 100_000_000);
+      Integer perImage = integer(p, "per_image_micro_usd", 0, 100_000_000);
+      Integer perMinute = integer(p, "per_audio_minute_micro_usd", 0, 100_000_000);
       return new Price(perRequest == null ? DEFAULT.perRequestMicroUsd() : perRequest, perMs == null ? 0 : perMs,
-          perK == null ? TEXT_PER_THOUSAND_TOKENS : perK);
+          perK == null ? TEXT_PER_THOUSAND_TOKENS : perK, perImage == null ? PER_IMAGE : perImage,
+          perMinute == null ? PER_AUDIO_MINUTE : perMinute);
     }
   }
 
@@ -246,9 +271,13 @@ public record FunctionSpec(
       throw new InvalidSpecException("field 'visibility': expected public | private, got '" + visibilityText + "'");
     }
     List<String> labels = strings(json, "labels");
-    if (!labels.isEmpty() && kind != FunctionKind.CLASSIFIER) {
-      throw new InvalidSpecException("field 'labels': only a classifier has labels, this function's kind is " + kind.wire());
+    if (!labels.isEmpty() && kind != FunctionKind.CLASSIFIER && kind != FunctionKind.IMAGE_CLASSIFIER
+        && kind != FunctionKind.AUDIO) {
+      throw new InvalidSpecException("field 'labels': only a classifier, image-classifier or audio function has labels, "
+          + "this function's kind is " + kind.wire());
     }
+    MediaOptions.Parsed media = MediaOptions.parse(json, kind, labels);
+    labels = media.labels();
     Batching batching = null;
     Object b = json.getValue("batching");
     if (b != null) {
@@ -285,7 +314,8 @@ public record FunctionSpec(
         string(json, "developer"), string(json, "description"), visibility, labels, batching,
         timeout == null ? DEFAULT_TIMEOUT_MS : timeout, bool(json, "keep_warm"),
         Verification.fromJson(json.getValue("verification")), Price.fromJson(json.getValue("price")),
-        TextOptions.fromJson(json.getValue("text"), kind), ExampleInputs.parse(json.getValue("examples"), kind));
+        TextOptions.fromJson(json.getValue("text"), kind), ExampleInputs.parse(json.getValue("examples"), kind),
+        media.media());
   }
 
   public JsonObject toJson() {
@@ -318,12 +348,15 @@ public record FunctionSpec(
     if (!examples.isEmpty()) {
       o.put("examples", new JsonArray(List.copyOf(examples)));
     }
+    if (media != null) {
+      media.toJson(o);
+    }
     return o;
   }
 
   public FunctionSpec withVersion(int v) {
     return new FunctionSpec(name, v, kind, category, useCases, developer, description, visibility, labels, batching,
-        timeoutMs, keepWarm, verification, price, text, examples);
+        timeoutMs, keepWarm, verification, price, text, examples, media);
   }
 
   private static String string(JsonObject json, String field) {

@@ -115,6 +115,8 @@ public final class HttpVerticle extends VerticleBase {
     router.route("/v1/*").handler(auth::handle);
     sessionRoutes.mount(router);
     v2.mount(router, listen.maxRequestBytes());
+    new PredictRoutes(vertx, v2, services.mempool(), services.engineMetrics(), limits, completions, MediaUpload.Bounds.DEFAULT)
+        .mount(router, listen.maxRequestBytes(), listen.uploadsDir());
     new FunctionRoutes(vertx, services.store(), services.blobs(), services.pipeline(), services.dispatcher(), limits)
         .mount(router, listen.maxUploadBytes(), listen.uploadsDir());
     new TenantRoutes(services.tenants(), services.keys(), services.tiers()).mount(router);

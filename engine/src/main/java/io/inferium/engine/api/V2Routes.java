@@ -93,7 +93,7 @@ final class V2Routes {
   }
 
   /** The version a request names, or the latest ready one (falling back to the latest, for its error). */
-  private Future<FunctionRecord> resolve(RoutingContext ctx, String name, Integer version) {
+  Future<FunctionRecord> resolve(RoutingContext ctx, String name, Integer version) {
     Future<Optional<FunctionRecord>> found = version != null ? store.version(name, version)
         : store.latestReady(name).compose(r -> r.isPresent() ? Future.succeededFuture(r) : store.latest(name));
     return found.compose(r -> r.filter(fn -> FunctionRoutes.visible(ctx, fn)).<Future<FunctionRecord>>map(Future::succeededFuture).orElseGet(() ->
@@ -101,7 +101,7 @@ final class V2Routes {
             : "model '" + name + "' has no version " + version))));
   }
 
-  private static Future<FunctionRecord> requireReady(FunctionRecord fn) {
+  static Future<FunctionRecord> requireReady(FunctionRecord fn) {
     if (fn.state() == FunctionState.READY) {
       return Future.succeededFuture(fn);
     }

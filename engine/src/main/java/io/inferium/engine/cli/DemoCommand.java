@@ -52,6 +52,12 @@ class DemoCommand implements Callable<Integer> {
         System.out.println("    -d '{\"model\":\"tiny-gpt\",\"stream\":true,\"max_tokens\":32,\"messages\":[{\"role\":\"user\",\"content\":\"Hello\"}]}'");
         System.out.println("  curl -s " + u + "/v1/embeddings -H \"Authorization: Bearer $KEY\" -H 'Content-Type: application/json' \\");
         System.out.println("    -d '{\"model\":\"tiny-embed\",\"input\":\"a sentence to embed\"}'");
+        System.out.println("  curl -s " + u + "/api/functions/shapes/predict -H \"Authorization: Bearer $KEY\" "
+            + "-H 'Content-Type: image/png' --data-binary @" + DemoFunctions.sample(config.dataDir().toAbsolutePath()
+            .resolve("demo"), "shapes-sample.png"));
+        System.out.println("  curl -s " + u + "/api/functions/tones/predict -H \"Authorization: Bearer $KEY\" "
+            + "-H 'Content-Type: audio/wav' --data-binary @" + DemoFunctions.sample(config.dataDir().toAbsolutePath()
+            .resolve("demo"), "tones-sample.wav"));
         System.out.println("  curl -s " + u + "/api/functions -H \"Authorization: Bearer $KEY\"");
         System.out.println("  curl -s " + u + "/metrics -H \"Authorization: Bearer $KEY\" | grep inferium_");
         DemoLeaderboard.show(gateway.vertx(), config, u);

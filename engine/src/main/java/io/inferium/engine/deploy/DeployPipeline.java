@@ -108,7 +108,7 @@ public final class DeployPipeline {
     } catch (InvalidSpecException e) {
       return Future.failedFuture(e);
     }
-    if (model == null || spec.examples().isEmpty()) {
+    if (model == null || (spec.examples().isEmpty() && spec.media() == null)) {
       return Future.succeededFuture();
     }
     return files.executeBlocking(() -> {
@@ -119,6 +119,9 @@ public final class DeployPipeline {
         return null;
       }
       ExampleFit.problem(spec.examples(), ExampleFit.declared(declared)).ifPresent(problem -> {
+        throw new InvalidSpecException(problem);
+      });
+      MediaFit.problem(spec, declared).ifPresent(problem -> {
         throw new InvalidSpecException(problem);
       });
       return null;
@@ -330,7 +333,7 @@ public final class DeployPipeline {
   }
 
   private static void labelsCheck(FunctionSpec spec, ModelSignature sig, List<VerificationCheck> checks) {
-    if (spec.kind() != FunctionKind.CLASSIFIER || spec.labels().isEmpty()) {
+    if ((spec.kind() != FunctionKind.CLASSIFIER && spec.kind() != FunctionKind.IMAGE_CLASSIFIER) || spec.labels().isEmpty()) {
       return;
     }
     int n = spec.labels().size();

@@ -237,8 +237,11 @@ public final class Mempool implements Scheduler<Mempool.TensorJob, Mempool.Outco
 
   /** One INFER of these (concatenated) inputs on {@code worker}. */
   WorkerCall start(Worker worker, FunctionRecord fn, List<Tensor> inputs, List<String> outputs) {
-    return calls.start(worker, fn, WorkerCall.Kind.INFER, new JsonObject().put("outputs", new JsonArray(outputs)),
-        inputs, null);
+    JsonObject meta = new JsonObject().put("outputs", new JsonArray(outputs));
+    if (fn.spec().media() != null) {
+      meta.put("media", fn.spec().media().workerMeta(fn.signature()));
+    }
+    return calls.start(worker, fn, WorkerCall.Kind.INFER, meta, inputs, null);
   }
 
   void finished(FunctionQueue q, Batch batch, AsyncResult<WorkerCall.Reply> ar) {

@@ -3,6 +3,8 @@ package io.inferium.node;
 import io.inferium.functions.protocol.Frame;
 import io.inferium.functions.protocol.FrameCodec;
 import io.inferium.functions.protocol.FrameType;
+import io.inferium.functions.media.MediaInputs;
+import io.inferium.functions.media.MediaException;
 import io.inferium.functions.runtime.Cancellation;
 import io.inferium.functions.runtime.ModelRunException;
 import io.inferium.functions.runtime.OnnxRunner;
@@ -526,7 +528,10 @@ public final class WorkerProcess {
       long start = System.nanoTime();
       faults.beforeRun(sha, cancellation);
       try {
-        List<Tensor> result = faults.apply(lease.model().run(frame.tensors(), outputs, cancellation));
+        // A media function's images or clips are decoded and pre-processed here, never in the gateway.
+        JsonObject media = frame.meta().getJsonObject("media");
+        List<Tensor> inputs = media == null ? frame.tensors() : MediaInputs.prepare(media, frame.tensors(), cancellation);
+        List<Tensor> result = faults.apply(lease.model().run(inputs, outputs, cancellation));
         long computeUs = (System.nanoTime() - start) / 1000;
         String outputHash = OutputHash.of(result);
         sendResult(new Frame(FrameType.RESULT, id, new JsonObject().put("compute_us", computeUs)
@@ -534,6 +539,8 @@ public final class WorkerProcess {
       } catch (ModelRunException e) {
         String code = cancellation.cancelled() ? "cancelled" : e.clientError() ? "bad_input" : "model_error";
         send(Frame.error(id, code, e.getMessage()));
+      } catch (MediaException e) {
+        send(Frame.error(id, cancellation.cancelled() ? "cancelled" : "bad_input", e.getMessage()));
       }
     }
   }

@@ -10,7 +10,15 @@ public enum FunctionKind {
   CLASSIFIER("classifier"),
   REGRESSOR("regressor"),
   EMBEDDING("embedding"),
-  TEXT_GENERATION("text-generation");
+  TEXT_GENERATION("text-generation"),
+  /** Takes an image (decoded and pre-processed in the worker), answers labels with scores. */
+  IMAGE_CLASSIFIER("image-classifier"),
+  /** Takes an image, answers an embedding vector. */
+  IMAGE_EMBEDDING("image-embedding"),
+  /** Takes an image, answers the model's output tensors as they are. */
+  IMAGE("image"),
+  /** Takes an audio clip (WAV, decoded and resampled in the worker); answers labels when it has them, else tensors. */
+  AUDIO("audio");
 
   private final String wire;
 
@@ -20,6 +28,16 @@ public enum FunctionKind {
 
   public String wire() {
     return wire;
+  }
+
+  /** Whether requests carry an image that the worker decodes and pre-processes into the model's input. */
+  public boolean image() {
+    return this == IMAGE_CLASSIFIER || this == IMAGE_EMBEDDING || this == IMAGE;
+  }
+
+  /** Whether requests carry media (images or audio) that the worker decodes into the model's input. */
+  public boolean media() {
+    return image() || this == AUDIO;
   }
 
   public static Optional<FunctionKind> fromWire(String s) {

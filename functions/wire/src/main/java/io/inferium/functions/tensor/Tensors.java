@@ -51,6 +51,17 @@ public final class Tensors {
     return new Tensor(name, DataType.BYTES, shape.clone(), BytesLayout.pack(elements));
   }
 
+  /** A BYTES tensor of raw elements (e.g. encoded images), one per element of {@code shape}. */
+  public static Tensor byteArrays(String name, long[] shape, java.util.List<byte[]> values) {
+    checkCount(name, shape, values.size());
+    return new Tensor(name, DataType.BYTES, shape.clone(), BytesLayout.pack(values.toArray(byte[][]::new)));
+  }
+
+  /** The raw elements of a BYTES tensor. */
+  public static java.util.List<byte[]> toByteArrays(Tensor t) {
+    return java.util.List.of(BytesLayout.unpack(t));
+  }
+
   /** Reads an FP32, FP16 or BF16 tensor; the half-width types widen exactly. */
   public static float[] toFloatArray(Tensor t) {
     ByteBuffer b = fixedView(t);

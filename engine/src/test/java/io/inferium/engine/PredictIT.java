@@ -1,0 +1,449 @@
+package io.inferium.engine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.inferium.functions.ImagePreprocess;
+import io.inferium.functions.media.ImageInputs;
+import io.inferium.functions.tensor.Tensor;
+import io.inferium.functions.tensor.Tensors;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.multipart.MultipartForm;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * Image functions end to end on one gateway with a real worker: the shapes classifier made by
+ * {@code src/test/python/make_shapes_model.py}, fed real PNG and JPEG files in all three request forms;
+ * answers compared with ONNX Runtime in this JVM on the same pre-processing; hostile files refused with
+ * clear 4xx while the worker keeps serving; every image billed at the spec's price.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class PredictIT {
+
+  static final Path MODEL = Path.of("src/main/resources/demo/shapes.onnx");
+  static final Path TEST_SET = Path.of("src/test/resources/shapes");
+  static final List<String> LABELS = List.of("circle", "square", "triangle");
+  static final JsonObject PREPROCESS = new JsonObject().put("size", 20).put("channels", "rgb").put("layout", "NCHW")
+      .put("mean", new JsonArray().add(0.5).add(0.5).add(0.5)).put("std", new JsonArray().add(0.5).add(0.5).add(0.5));
+
+  static TestGateway gw;
+  static String key;
+
+  @BeforeAll
+  static void start() throws Exception {
+    gw = TestGateway.start(1);
+    assertEquals(201, gw.post("/api/tenants", "{\"id\":\"pixels\",\"tier\":\"enterprise\"}").statusCode());
+    key = gw.newKey("pixels", "developer");
+    JsonObject spec = new JsonObject().put("name", "shapes").put("kind", "image-classifier").put("preprocess", PREPROCESS)
+        .put("postprocess", new JsonObject().put("labels", new JsonArray(LABELS)).put("top_k", 3).put("softmax", true))
+        .put("batching", new JsonObject().put("max_batch_size", 64));
+    JsonObject rec = gw.deployAndWait(spec, MODEL);
+    assertEquals("ready", rec.getString("state"), rec.encodePrettily());
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (gw != null) {
+      gw.close();
+    }
+  }
+
+  static List<Path> testSet() throws Exception {
+    try (Stream<Path> files = Files.list(TEST_SET)) {
+      return files.filter(p -> p.toString().endsWith(".png")).sorted().toList();
+    }
+  }
+
+  static ImagePreprocess preprocess() {
+    return ImagePreprocess.fromJson(PREPROCESS).withInput("image");
+  }
+
+  HttpResponse<Buffer> sendBody(byte[] body, String type) throws Exception {
+    return gw.client.post(gw.port(), "127.0.0.1", "/api/functions/shapes/predict").bearerTokenAuthentication(key)
+        .putHeader("Content-Type", type).sendBuffer(Buffer.buffer(body)).await(60, TimeUnit.SECONDS);
+  }
+
+  HttpResponse<Buffer> sendJson(JsonObject body) throws Exception {
+    return gw.postAs(key, "/api/functions/shapes/predict", body);
+  }
+
+  static void assertError(HttpResponse<Buffer> resp, int status, String part) {
+    assertEquals(status, resp.statusCode(), resp.bodyAsString());
+    String error = resp.bodyAsJsonObject().getString("error");
+    assertTrue(error.contains(part), "expected '" + part + "' in: " + error);
+  }
+
+  /** The gateway's labels for one image equal softmax(ONNX Runtime's logits in this JVM), best first. */
+  static void assertSameAnswer(JsonArray predicted, float[] logits) {
+    assertSameAnswer(predicted, logits, LABELS);
+  }
+
+  static void assertSameAnswer(JsonArray predicted, float[] logits, List<String> labels) {
+    double[] p = new double[logits.length];
+    double max = Double.NEGATIVE_INFINITY;
+    for (float l : logits) {
+      max = Math.max(max, l);
+    }
+    double sum = 0;
+    for (int i = 0; i < p.length; i++) {
+      p[i] = Math.exp(logits[i] - max);
+      sum += p[i];
+    }
+    int best = 0;
+    for (int i = 0; i < p.length; i++) {
+      p[i] /= sum;
+      best = p[i] > p[best] ? i : best;
+    }
+    assertEquals(3, predicted.size(), predicted.encode());
+    assertEquals(labels.get(best), predicted.getJsonObject(0).getString("label"), predicted.encode());
+    for (Object o : predicted) {
+      JsonObject label = (JsonObject) o;
+      assertEquals(p[label.getInteger("index")], label.getDouble("score"), 1e-6, predicted.encode());
+      assertEquals(labels.get(label.getInteger("index")), label.getString("label"));
+    }
+  }
+
+  /** The model's input for an image, computed here from its decoded pixels without the worker's code. */
+  static Tensor independentInput(byte[] png) throws Exception {
+    BufferedImage img = ImageIO.read(new ByteArrayInputStream(png));
+    assertEquals(20, img.getWidth());
+    float[] v = new float[3 * 20 * 20];
+    for (int y = 0; y < 20; y++) {
+      for (int x = 0; x < 20; x++) {
+        int rgb = img.getRGB(x, y);
+        for (int c = 0; c < 3; c++) {
+          int value = (rgb >> (16 - 8 * c)) & 0xff;
+          v[(c * 20 + y) * 20 + x] = (float) ((value / 255.0 - 0.5) / 0.5);
+        }
+      }
+    }
+    return Tensors.fp32("image", new long[] {1, 3, 20, 20}, v);
+  }
+
+  @Test
+  @Order(1)
+  void aPngBodyIsAnsweredLikeTheModelInProcessAndBilledPerImage() throws Exception {
+    byte[] png = Files.readAllBytes(testSet().get(0));
+    HttpResponse<Buffer> resp = sendBody(png, "image/png");
+    assertEquals(200, resp.statusCode(), resp.bodyAsString());
+    JsonObject body = resp.bodyAsJsonObject();
+    assertEquals("shapes", body.getString("model_name"));
+    float[] logits = Tensors.toFloatArray(OrtReference.run(MODEL, List.of(independentInput(png))).get(0));
+    assertSameAnswer(body.getJsonArray("predictions").getJsonArray(0), logits);
+    assertEquals("10000", resp.getHeader("X-Inferium-Charge-Micro-Usd"), "the default price of one image: $0.010");
+  }
+
+  @Test
+  @Order(2)
+  void jpegAsMultipartAndBase64JsonAnswerEveryImageAndTheSetIsClassified() throws Exception {
+    // A JPEG twice the model's size (so the worker resizes), made here from a test image.
+    BufferedImage small = ImageIO.read(testSet().get(1).toFile());
+    BufferedImage big = new BufferedImage(40, 40, BufferedImage.TYPE_INT_RGB);
+    java.awt.Graphics2D g = big.createGraphics();
+    g.drawImage(small, 0, 0, 40, 40, null);
+    g.dispose();
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    assertTrue(ImageIO.write(big, "jpeg", out));
+    byte[] jpeg = out.toByteArray();
+    Path file = Files.createTempFile(gw.dataDir, "shape", ".jpg");
+    Files.write(file, jpeg);
+    MultipartForm form = MultipartForm.create().binaryFileUpload("image", "shape.jpg", file.toString(), "image/jpeg")
+        .attribute("top_k", "2");
+    HttpResponse<Buffer> resp = gw.client.post(gw.port(), "127.0.0.1", "/api/functions/shapes/predict")
+        .bearerTokenAuthentication(key).sendMultipartForm(form).await(60, TimeUnit.SECONDS);
+    assertEquals(200, resp.statusCode(), resp.bodyAsString());
+    JsonArray top2 = resp.bodyAsJsonObject().getJsonArray("predictions").getJsonArray(0);
+    assertEquals(2, top2.size(), "the caller's top_k");
+    Tensor input = ImageInputs.tensor(preprocess(), List.of(jpeg), null);
+    float[] logits = Tensors.toFloatArray(OrtReference.run(MODEL, List.of(input)).get(0));
+    JsonArray all = sendJson(new JsonObject().put("image", "data:image/jpeg;base64," + Base64.getEncoder().encodeToString(jpeg)))
+        .bodyAsJsonObject().getJsonArray("predictions").getJsonArray(0);
+    assertSameAnswer(all, logits);
+    assertEquals(all.getJsonObject(0), top2.getJsonObject(0));
+
+    // The whole committed test set in one request: one answer per image, in order, and the model is right.
+    JsonArray images = new JsonArray();
+    List<String> expected = new ArrayList<>();
+    for (Path p : testSet()) {
+      images.add(Base64.getEncoder().encodeToString(Files.readAllBytes(p)));
+      expected.add(p.getFileName().toString().replaceAll("^\\d+-|\\.png$", ""));
+    }
+    HttpResponse<Buffer> set = sendJson(new JsonObject().put("images", images).put("top_k", 1));
+    assertEquals(200, set.statusCode(), set.bodyAsString());
+    JsonArray predictions = set.bodyAsJsonObject().getJsonArray("predictions");
+    assertEquals(expected.size(), predictions.size());
+    int right = 0;
+    for (int i = 0; i < expected.size(); i++) {
+      right += expected.get(i).equals(predictions.getJsonArray(i).getJsonObject(0).getString("label")) ? 1 : 0;
+    }
+    assertTrue(right >= expected.size() * 9 / 10, right + " of " + expected.size() + " right");
+    assertEquals(Long.toString(10_000L * expected.size()), set.getHeader("X-Inferium-Charge-Micro-Usd"));
+  }
+
+  @Test
+  @Order(3)
+  void hostileFilesAreClear4xxAndTheWorkerKeepsServing() throws Exception {
+    byte[] png = Files.readAllBytes(testSet().get(2));
+    String worker = sendBody(png, "image/png").getHeader("X-Inferium-Worker");
+
+    // Checked in the gateway from the header, nothing decoded there.
+    assertError(sendBody(Arrays.copyOf(png, 20), "image/png"), 400, "truncated or malformed PNG");
+    assertError(sendBody(png, "image/jpeg"), 400, "Content-Type says image/jpeg");
+    assertError(sendBody("RIFF\0\0\0\0WEBPVP8 ".getBytes(), "image/webp"), 415, "image/png, image/jpeg");
+    assertError(sendBody("hello".getBytes(), "text/plain"), 415, "text/plain");
+    byte[] bomb = pngDeclaring(20_000, 20_000);
+    assertError(sendBody(bomb, "image/png"), 413, "max_pixels");
+    JsonArray tooMany = new JsonArray();
+    for (int i = 0; i < 65; i++) {
+      tooMany.add(Base64.getEncoder().encodeToString(png));
+    }
+    assertError(sendJson(new JsonObject().put("images", tooMany)), 413, "max_images");
+    assertError(sendJson(new JsonObject().put("images", new JsonArray().add("not base64!"))), 400, "images[0]");
+    assertError(sendJson(new JsonObject().put("picture", "x")), 400, "field 'picture'");
+
+    // Passes the header check, fails in the worker's decoder: a 400, alone, though it shared a batch with good ones.
+    byte[] corrupt = png.clone();
+    for (int i = 41; i < corrupt.length - 12; i++) {
+      corrupt[i] = (byte) (i * 37);
+    }
+    JsonArray mixed = new JsonArray().add(Base64.getEncoder().encodeToString(png))
+        .add(Base64.getEncoder().encodeToString(corrupt));
+    assertError(sendJson(new JsonObject().put("images", mixed)), 400, "image 1");
+    assertError(sendBody(corrupt, "image/png"), 400, "could not be decoded");
+
+    HttpResponse<Buffer> after = sendBody(png, "image/png");
+    assertEquals(200, after.statusCode(), after.bodyAsString());
+    assertEquals(worker, after.getHeader("X-Inferium-Worker"), "the same worker process still serves");
+  }
+
+  @Test
+  @Order(4)
+  void specsThatDoNotFitTheModelAreRefusedNamingTheField() throws Exception {
+    JsonObject base = new JsonObject().put("name", "shapes-bad").put("kind", "image-classifier");
+    assertError(gw.upload(base.encode(), MODEL), 400, "field 'preprocess'");
+    assertError(gw.upload(base.copy().put("preprocess", PREPROCESS.copy().put("size", 28)).encode(), MODEL), 400,
+        "field 'preprocess.size.height'");
+    JsonObject gray = PREPROCESS.copy().put("channels", "gray").put("mean", new JsonArray().add(0.5))
+        .put("std", new JsonArray().add(0.5));
+    assertError(gw.upload(base.copy().put("preprocess", gray).encode(), MODEL), 400, "field 'preprocess.channels'");
+    assertError(gw.upload(base.copy().put("preprocess", PREPROCESS.copy().put("layout", "NHWC")).encode(), MODEL), 400,
+        "field 'preprocess.size.height'");
+    assertError(gw.upload(base.copy().put("preprocess", PREPROCESS.copy().put("dtype", "UINT8").put("mean", null)
+        .put("std", null)).encode(), MODEL), 400, "field 'preprocess.dtype'");
+    assertError(gw.upload(base.copy().put("preprocess", PREPROCESS.copy().put("mean", new JsonArray().add(0.5))).encode(),
+        MODEL), 400, "field 'preprocess.mean'");
+    assertError(gw.upload(base.copy().put("preprocess", PREPROCESS).put("postprocess", new JsonObject().put("output", "probs"))
+        .encode(), MODEL), 400, "field 'postprocess.output'");
+    assertError(gw.upload(base.copy().put("kind", "tensor").put("preprocess", PREPROCESS).encode(), MODEL), 400,
+        "field 'preprocess'");
+    // A tensor function has no predict route.
+    JsonObject add = gw.deployAndWait(new JsonObject().put("name", "plain-add"), TestGateway.model("add.onnx"));
+    assertEquals("ready", add.getString("state"));
+    assertError(sendBodyTo("plain-add", Files.readAllBytes(testSet().get(0))), 400, "/v2/models/plain-add/infer");
+  }
+
+  HttpResponse<Buffer> sendBodyTo(String function, byte[] body) throws Exception {
+    return gw.client.post(gw.port(), "127.0.0.1", "/api/functions/" + function + "/predict").bearerTokenAuthentication(key)
+        .putHeader("Content-Type", "image/png").sendBuffer(Buffer.buffer(body)).await(60, TimeUnit.SECONDS);
+  }
+
+  static final Path TONES = Path.of("src/main/resources/demo/tones.onnx");
+  static final List<String> TONE_LABELS = List.of("low", "mid", "high");
+
+  /** A WAV of {@code seconds} of a {@code hz} tone, 16-bit PCM, {@code channels} channels (the second at half level). */
+  static byte[] wav(int rate, int channels, double seconds, double hz) throws Exception {
+    int frames = (int) (rate * seconds);
+    byte[] pcm = new byte[frames * channels * 2];
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(pcm).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    for (int i = 0; i < frames; i++) {
+      double v = 0.5 * Math.sin(2 * Math.PI * hz * i / rate);
+      for (int c = 0; c < channels; c++) {
+        b.putShort((short) Math.round(v / (c + 1) * 32767));
+      }
+    }
+    javax.sound.sampled.AudioFormat format = new javax.sound.sampled.AudioFormat(rate, 16, channels, true, false);
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    javax.sound.sampled.AudioSystem.write(new javax.sound.sampled.AudioInputStream(new ByteArrayInputStream(pcm), format, frames),
+        javax.sound.sampled.AudioFileFormat.Type.WAVE, out);
+    return out.toByteArray();
+  }
+
+  HttpResponse<Buffer> sendTo(String function, byte[] body, String type) throws Exception {
+    return gw.client.post(gw.port(), "127.0.0.1", "/api/functions/" + function + "/predict").bearerTokenAuthentication(key)
+        .putHeader("Content-Type", type).sendBuffer(Buffer.buffer(body)).await(60, TimeUnit.SECONDS);
+  }
+
+  @Test
+  @Order(6)
+  void aWavClipIsMixedResampledAndClassifiedLikeTheModelInProcessAndBilledByTheMinute() throws Exception {
+    JsonObject spec = new JsonObject().put("name", "tones").put("kind", "audio")
+        .put("preprocess", new JsonObject().put("sample_rate", 8000).put("seconds", 1))
+        .put("postprocess", new JsonObject().put("labels", new JsonArray(TONE_LABELS)).put("top_k", 3).put("softmax", true));
+    JsonObject rec = gw.deployAndWait(spec, TONES);
+    assertEquals("ready", rec.getString("state"), rec.encodePrettily());
+    assertError(gw.upload(spec.copy().put("name", "tones-bad").put("preprocess", new JsonObject().put("sample_rate", 8000)
+        .put("seconds", 2)).encode(), TONES), 400, "field 'preprocess.seconds'");
+
+    // 1.5 s of a 300 Hz tone, stereo at 16 kHz: the worker mixes it to mono, resamples to 8 kHz and keeps the first second.
+    byte[] clip = wav(16_000, 2, 1.5, 300);
+    HttpResponse<Buffer> resp = sendTo("tones", clip, "audio/wav");
+    assertEquals(200, resp.statusCode(), resp.bodyAsString());
+    Tensor input = io.inferium.functions.media.AudioInputs.tensor(io.inferium.functions.AudioPreprocess.fromJson(
+        spec.getJsonObject("preprocess")).withInput("clip"), List.of(clip), null);
+    float[] logits = Tensors.toFloatArray(OrtReference.run(TONES, List.of(input)).get(0));
+    JsonArray predicted = resp.bodyAsJsonObject().getJsonArray("predictions").getJsonArray(0);
+    assertSameAnswer(predicted, logits, TONE_LABELS);
+    assertEquals("low", predicted.getJsonObject(0).getString("label"));
+    assertEquals("75", resp.getHeader("X-Inferium-Charge-Micro-Usd"), "1.5 s at $0.003 a minute = 75 µ$");
+
+    JsonArray clips = new JsonArray();
+    List<String> expected = new ArrayList<>();
+    try (Stream<Path> files = Files.list(Path.of("src/test/resources/tones"))) {
+      for (Path p : files.sorted().toList()) {
+        clips.add(Base64.getEncoder().encodeToString(Files.readAllBytes(p)));
+        expected.add(p.getFileName().toString().replaceAll("^\\d+-|\\.wav$", ""));
+      }
+    }
+    HttpResponse<Buffer> set = gw.postAs(key, "/api/functions/tones/predict", new JsonObject().put("clips", clips).put("top_k", 1));
+    assertEquals(200, set.statusCode(), set.bodyAsString());
+    int right = 0;
+    for (int i = 0; i < expected.size(); i++) {
+      right += expected.get(i).equals(set.bodyAsJsonObject().getJsonArray("predictions").getJsonArray(i).getJsonObject(0)
+          .getString("label")) ? 1 : 0;
+    }
+    assertTrue(right >= expected.size() - 1, right + " of " + expected.size() + " right");
+    assertEquals("600", set.getHeader("X-Inferium-Charge-Micro-Usd"), "12 one-second clips: 12 s at $0.003 a minute");
+  }
+
+  @Test
+  @Order(7)
+  void hostileClipsAreClear4xxAndTheWorkerKeepsServing() throws Exception {
+    byte[] clip = wav(8000, 1, 1, 2000);
+    HttpResponse<Buffer> before = sendTo("tones", clip, "audio/wav");
+    assertEquals(200, before.statusCode(), before.bodyAsString());
+    assertError(sendTo("tones", Arrays.copyOf(clip, 30), "audio/wav"), 400, "clip 0");
+    assertError(sendTo("tones", "fLaC\0\0\0\0".getBytes(), "audio/wav"), 415, "audio/wav");
+    assertError(sendTo("tones", Files.readAllBytes(testSet().get(0)), "image/png"), 415, "audio/wav");
+    byte[] adpcm = clip.clone();
+    adpcm[20] = 2; // format code 2: MS ADPCM
+    assertError(sendTo("tones", adpcm, "audio/wav"), 415, "compressed WAV");
+    // 601 s of 8-bit mono at 1 kHz: real bytes, over the limit of 600 s.
+    byte[] pcm = new byte[601_000];
+    javax.sound.sampled.AudioFormat format = new javax.sound.sampled.AudioFormat(1000, 8, 1, false, false);
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    javax.sound.sampled.AudioSystem.write(new javax.sound.sampled.AudioInputStream(new ByteArrayInputStream(pcm), format,
+        pcm.length), javax.sound.sampled.AudioFileFormat.Type.WAVE, out);
+    assertError(sendTo("tones", out.toByteArray(), "audio/wav"), 413, "max_seconds");
+    HttpResponse<Buffer> after = sendTo("tones", clip, "audio/wav");
+    assertEquals(200, after.statusCode(), after.bodyAsString());
+    assertEquals(before.getHeader("X-Inferium-Worker"), after.getHeader("X-Inferium-Worker"), "the same worker process still serves");
+    assertEquals(before.bodyAsJsonObject().getJsonArray("predictions"), after.bodyAsJsonObject().getJsonArray("predictions"));
+  }
+
+  @Test
+  @Order(8)
+  void embeddingAndTensorKindsAndV2TensorsServeTheSameModel() throws Exception {
+    JsonObject embed = gw.deployAndWait(new JsonObject().put("name", "shapes-embed").put("kind", "image-embedding")
+        .put("preprocess", PREPROCESS).put("postprocess", new JsonObject().put("normalize", true)), MODEL);
+    assertEquals("ready", embed.getString("state"), embed.encodePrettily());
+    JsonObject raw = gw.deployAndWait(new JsonObject().put("name", "shapes-raw").put("kind", "image")
+        .put("preprocess", PREPROCESS), MODEL);
+    assertEquals("ready", raw.getString("state"), raw.encodePrettily());
+    byte[] png = Files.readAllBytes(testSet().get(3));
+    Tensor input = independentInput(png);
+    float[] logits = Tensors.toFloatArray(OrtReference.run(MODEL, List.of(input)).get(0));
+    double norm = 0;
+    for (float l : logits) {
+      norm += (double) l * l;
+    }
+    norm = Math.sqrt(norm);
+
+    HttpResponse<Buffer> e = sendBodyTo("shapes-embed", png);
+    assertEquals(200, e.statusCode(), e.bodyAsString());
+    JsonArray vector = e.bodyAsJsonObject().getJsonArray("embeddings").getJsonArray(0);
+    assertEquals(3, vector.size());
+    for (int i = 0; i < 3; i++) {
+      assertEquals(logits[i] / norm, vector.getDouble(i), 1e-6, "unit length: " + vector.encode());
+    }
+
+    HttpResponse<Buffer> r = sendBodyTo("shapes-raw", png);
+    assertEquals(200, r.statusCode(), r.bodyAsString());
+    JsonObject out = r.bodyAsJsonObject().getJsonArray("outputs").getJsonObject(0);
+    assertEquals("logits", out.getString("name"));
+    for (int i = 0; i < 3; i++) {
+      assertEquals(logits[i], out.getJsonArray("data").getFloat(i), "the model's own output, untouched");
+    }
+
+    // The same image function still takes pre-processed tensors over V2 (the worker pre-processes only encoded files).
+    JsonArray data = new JsonArray();
+    for (float v : Tensors.toFloatArray(input)) {
+      data.add(v);
+    }
+    HttpResponse<Buffer> v2 = gw.client.post(gw.port(), "127.0.0.1", "/v2/models/shapes/infer").bearerTokenAuthentication(key)
+        .sendJsonObject(new JsonObject().put("inputs", new JsonArray().add(new JsonObject().put("name", "image")
+            .put("datatype", "FP32").put("shape", new JsonArray().add(1).add(3).add(20).add(20)).put("data", data))))
+        .await(60, TimeUnit.SECONDS);
+    assertEquals(200, v2.statusCode(), v2.bodyAsString());
+    JsonArray v2logits = v2.bodyAsJsonObject().getJsonArray("outputs").getJsonObject(0).getJsonArray("data");
+    for (int i = 0; i < 3; i++) {
+      assertEquals(logits[i], v2logits.getFloat(i));
+    }
+  }
+
+  @Test
+  @Order(9)
+  void theInvoiceHasAnImageLineOfImagesTimesThePrice() throws Exception {
+    String month = java.time.YearMonth.now(java.time.ZoneOffset.UTC).toString();
+    JsonObject invoice = TestGateway.poll("the image line", () -> gw.client.get(gw.port(), "127.0.0.1",
+            "/api/invoices/pixels-" + month).bearerTokenAuthentication(key).send().await(10, TimeUnit.SECONDS).bodyAsJsonObject(),
+        inv -> inv.getJsonArray("lines") != null);
+    JsonObject line = invoice.getJsonArray("lines").stream().map(JsonObject.class::cast)
+        .filter(l -> "image".equals(l.getString("modality")) && "shapes".equals(l.getString("function"))).findFirst().orElseThrow(() -> new AssertionError(invoice.encode()));
+    assertEquals("shapes", line.getString("function"));
+    long images = line.getLong("units");
+    // Billed so far: 1 (png) + 1 (multipart) + 1 (base64) + 30 (the set) + 1 + 1 (before and after the hostile files).
+    assertEquals(35, images, invoice.encode());
+    assertEquals(images * 10_000, line.getLong("charge_micro_usd"));
+    JsonObject audio = invoice.getJsonArray("lines").stream().map(JsonObject.class::cast)
+        .filter(l -> "audio".equals(l.getString("modality"))).findFirst().orElseThrow(() -> new AssertionError(invoice.encode()));
+    // 2 s (1.5 s rounded up) + 12 s + 1 s + 1 s, charged 75 + 600 + 50 + 50 µ$ (each request's duration at $0.003 a
+    // minute, rounded up)
+    assertEquals(16, audio.getLong("units"), invoice.encode());
+    assertEquals(775, audio.getLong("charge_micro_usd"), invoice.encode());
+  }
+
+  /** A real PNG signature and IHDR declaring {@code w × h} pixels over a few bytes. */
+  static byte[] pngDeclaring(int w, int h) {
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(8 + 25 + 12);
+    b.put(new byte[] {(byte) 0x89, 'P', 'N', 'G', 0x0d, 0x0a, 0x1a, 0x0a});
+    byte[] ihdr = java.nio.ByteBuffer.allocate(17).put("IHDR".getBytes()).putInt(w).putInt(h).put((byte) 8).put((byte) 2)
+        .put((byte) 0).put((byte) 0).put((byte) 0).array();
+    java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+    crc.update(ihdr);
+    b.putInt(13).put(ihdr).putInt((int) crc.getValue());
+    java.util.zip.CRC32 end = new java.util.zip.CRC32();
+    end.update("IEND".getBytes());
+    b.putInt(0).put("IEND".getBytes()).putInt((int) end.getValue());
+    return b.array();
+  }
+}
