@@ -9,6 +9,7 @@ import { arenaPage } from './arena.js';
 import { nodesPage } from './ops.js';
 import { usagePage } from './billing.js';
 import { deployPage } from './deploy.js';
+import { adminPage } from './admin.js';
 
 const main = document.getElementById('main');
 const state = { me: null, cleanup: null, shown: 0 };
@@ -23,6 +24,7 @@ const PAGES = {
   usage: { roles: ['admin', 'developer', 'user'], render: usagePage },
   deploy: { roles: ['admin', 'developer'], render: deployPage },
   nodes: { roles: ['admin', 'operator'], render: nodesPage },
+  admin: { roles: ['admin'], render: adminPage },
 };
 
 function home(me) {
