@@ -9,9 +9,10 @@ import { arenaPage } from './arena.js';
 import { nodesPage } from './ops.js';
 import { usagePage } from './billing.js';
 import { deployPage } from './deploy.js';
+import { adminPage } from './admin.js';
 
 const main = document.getElementById('main');
-const state = { me: null, cleanup: null };
+const state = { me: null, cleanup: null, shown: 0 };
 
 /** What each role may open; the API refuses the rest, so the console does not offer it. */
 const PAGES = {
@@ -23,6 +24,7 @@ const PAGES = {
   usage: { roles: ['admin', 'developer', 'user'], render: usagePage },
   deploy: { roles: ['admin', 'developer'], render: deployPage },
   nodes: { roles: ['admin', 'operator'], render: nodesPage },
+  admin: { roles: ['admin'], render: adminPage },
 };
 
 function home(me) {
@@ -111,6 +113,9 @@ async function route() {
     state.cleanup();
     state.cleanup = null;
   }
+  // Each page renders into a view of its own: one left before it finished loading writes into a detached view and
+  // its late answer (or error) is dropped, so it never overwrites the page opened after it.
+  const shown = ++state.shown;
   const [name, ...args] = location.hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
   if (!state.me) {
     signInPage();
@@ -133,16 +138,23 @@ async function route() {
       h('p', { 'data-testid': 'forbidden', text: `${['admin', 'operator'].includes(state.me.role) ? 'An' : 'A'} ${state.me.role} key may not use this page.` }));
     return;
   }
-  main.replaceChildren(h('p.muted', { text: 'Loading…' }));
+  const view = h('div.view', null, h('p.muted', { text: 'Loading…' }));
+  main.replaceChildren(view);
   try {
-    state.cleanup = await page.render(main, args, state.me) || null;
+    const cleanup = await page.render(view, args, state.me) || null;
+    if (shown !== state.shown) {
+      if (cleanup) cleanup();
+      return;
+    }
+    state.cleanup = cleanup;
   } catch (err) {
+    if (shown !== state.shown) return;
     if (err instanceof ApiFailure && err.status === 401) {
       signedOut();
       signInPage();
       return;
     }
-    main.replaceChildren(errorBox(err));
+    view.replaceChildren(errorBox(err));
   }
   main.focus({ preventScroll: true });
 }

@@ -1,11 +1,20 @@
 // Deploy (developers and admins): POST /api/functions as multipart (spec + model) with upload progress, then the
-// version is polled (GET /api/functions/{name}/versions/{v}) until it leaves 'verifying'; the report's checks are
-// shown as they come back. Below: the caller's functions, their versions, and delete (confirmed first).
+// verification is polled (GET /api/functions/{name}/versions/{v}/verification) while it runs: each step ticks from
+// pending to running to done, each check shows as it finishes; then the version's report. Below: the caller's
+// functions (GET /api/functions?mine=true; every one for an admin), their versions, and delete (confirmed first).
 import { get, send, parse, csrfToken, ApiFailure } from './api.js';
 import { h, errorBox, announce, priceText, table } from './ui.js';
 
 const KINDS = ['tensor', 'classifier', 'regressor', 'embedding', 'text-generation'];
-const POLL_MS = 500;
+const POLL_MS = 250;
+const STEP_TEXT = {
+  queued: 'Waiting for a verification slot',
+  static_checks: 'Static checks of the ONNX file',
+  sandbox_start: 'Starting a sandbox worker',
+  sandbox_load: 'Loading the model in the sandbox',
+  smoke_run: 'Smoke run on examples or synthesized inputs',
+  recording: 'Storing the report',
+};
 
 export async function deployPage(main, args, me) {
   let stopped = false;
@@ -72,20 +81,33 @@ export async function deployPage(main, args, me) {
     }
   });
 
-  /** Polls the version until it is ready or rejected, showing the elapsed time and then the report. */
+  /** Polls the verification until the version is ready or rejected, its steps ticking; then the report. */
   async function watch(v, out) {
     const path = `/api/functions/${encodeURIComponent(v.name)}/versions/${v.version}`;
-    const started = Date.now();
-    let rec = v;
-    while (rec.state === 'verifying' && !stopped) {
-      out.replaceChildren(stateLine(rec, `verifying… ${((Date.now() - started) / 1000).toFixed(1)} s`),
-        h('p.muted', { text: 'Static checks of the file, a load in a sandbox worker, then a smoke run.' }));
-      await sleep(POLL_MS);
+    const steps = h('ol.steps', { id: 'deploy-steps', 'aria-label': 'Verification steps' });
+    const sofar = h('div', { id: 'deploy-checks' });
+    const line = stateLine(v, 'verifying');
+    out.replaceChildren(line, steps, sofar);
+    const seen = new Set();
+    let live = { state: 'verifying' };
+    while (live.state === 'verifying' && !stopped) {
+      live = await get(`${path}/verification`);
       if (stopped) return;
-      rec = await get(path);
+      line.querySelector('[data-testid=deploy-state]').textContent = live.state === 'verifying'
+        ? `verifying… ${(live.elapsed_ms / 1000).toFixed(1)} s` : live.state;
+      steps.replaceChildren(...live.steps.map(s => h(`li.${s.state}`, { 'data-step': s.name, 'data-state': s.state },
+        h('span.mark', { 'aria-hidden': 'true', text: s.state === 'done' ? '✓' : s.state === 'running' ? '…' : '·' }),
+        ` ${STEP_TEXT[s.name] || s.name}`, h('span.sr-only', { text: ` (${s.state})` }))));
+      // Which steps this page saw running: the page's record that it watched them tick (read by its tests).
+      live.steps.filter(s => s.state === 'running').forEach(s => seen.add(s.name));
+      steps.dataset.seenRunning = [...seen].join(' ');
+      sofar.replaceChildren(...(live.checks.length ? [checks({ checks: live.checks })] : []));
+      if (live.state === 'verifying') await sleep(POLL_MS);
     }
+    if (stopped) return;
+    const rec = await get(path);
     // replaceChildren would print a null as text: the optional parts are dropped first.
-    out.replaceChildren(...[stateLine(rec, rec.state),
+    out.replaceChildren(...[stateLine(rec, rec.state), steps,
       rec.state_reason ? h('p.error', { 'data-testid': 'deploy-reason', text: rec.state_reason }) : null,
       checks(rec.verification),
       rec.state === 'ready' ? h('p', null, h('a', { href: `#/fn/${encodeURIComponent(rec.name)}`, text: `Open ${rec.name}` })) : null]
@@ -98,8 +120,7 @@ export async function deployPage(main, args, me) {
   }
 
   async function loadMine() {
-    const all = (await get('/api/functions')).functions;
-    const own = me.role === 'admin' ? all : all.filter(f => f.owner === me.tenant_id);
+    const own = (await get(me.role === 'admin' ? '/api/functions' : '/api/functions?mine=true')).functions;
     if (!own.length) {
       mine.replaceChildren(h('p.muted', { text: 'No functions yet.' }));
       return;

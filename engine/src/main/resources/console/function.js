@@ -1,7 +1,10 @@
 // A function's page: GET /api/functions/{name} (spec, versions, verification report), GET /v2/models/{name}
-// (inputs and outputs of a ready tensor function), and snippets to call it.
+// (inputs and outputs of a ready tensor function), its benchmark runs as charts (runs.js), its ratings and a form to
+// rate it (ratings.js), and snippets to call it.
 import { get } from './api.js';
-import { h, priceText, policyText, snippet, table } from './ui.js';
+import { h, priceText, policyText, snippet, table, errorBox } from './ui.js';
+import { ratingsSection } from './ratings.js';
+import { runsSection } from './runs.js';
 
 const TEXT_KINDS = ['text-generation', 'embedding'];
 
@@ -12,6 +15,8 @@ export async function functionPage(main, [name]) {
     meta = await get(`/v2/models/${encodeURIComponent(name)}`);
   }
   const origin = location.origin;
+  const ratings = ratingsSection(fn.name);
+  const runs = runsSection(fn.name);
   main.replaceChildren(
     h('p', null, h('a', { href: '#/store', text: '← Store' })),
     h('h1', { text: fn.name }),
@@ -45,8 +50,13 @@ export async function functionPage(main, [name]) {
       table(fn.versions || [], [{ key: 'version', label: 'Version', num: true }, { key: 'state', label: 'State' }], 'Versions')),
     h('section', { 'aria-labelledby': 'report' }, h('h2', { id: 'report', text: 'Verification report (at deploy)' }),
       report(fn.verification)),
+    runs.section,
+    ratings.section,
     h('section', { 'aria-labelledby': 'snippets' }, h('h2', { id: 'snippets', text: 'Call it' }),
       snippets(fn, meta, origin)));
+  // Both below the fold: one failing shows its error in place, the page stays.
+  await Promise.all([runs.load().catch(err => runs.section.append(errorBox(err))),
+    ratings.load().catch(err => ratings.section.append(errorBox(err)))]);
 }
 
 function tensorColumns() {

@@ -1,5 +1,5 @@
-// The store: GET /api/functions (search, kind, category), developer and use-case filters on the answer, and
-// scores and popularity from each category's leaderboard (GET /api/leaderboard).
+// The store: GET /api/functions (search, kind, category, mine: the caller's tenant's own), developer and use-case
+// filters on the answer, and scores and popularity from each category's leaderboard (GET /api/leaderboard).
 import { get } from './api.js';
 import { h, priceText, priceValue, policyText, announce } from './ui.js';
 
@@ -22,7 +22,9 @@ export async function storePage(main) {
     h('div', { id: 'category-box' }, ...select('category', 'Category', [], null)),
     h('div', { id: 'developer-box' }, ...select('developer', 'Developer', [], null)),
     h('div', null, h('label', { for: 'sort', text: 'Sort by' }),
-      h('select', { id: 'sort' }, ['score', 'popularity', 'price', 'name'].map(s => h('option', { value: s, text: s })))));
+      h('select', { id: 'sort' }, ['score', 'popularity', 'price', 'name'].map(s => h('option', { value: s, text: s })))),
+    h('div.check', null, h('input', { id: 'mine', type: 'checkbox', checked: params.get('mine') === 'true' }),
+      h('label', { for: 'mine', text: 'My functions' })));
   main.replaceChildren(h('h1', { text: 'Store' }), filters, count, results);
 
   let all = [];
@@ -45,6 +47,7 @@ export async function storePage(main) {
     if (kind) q.set('kind', kind);
     const category = document.getElementById('category').value;
     if (category) q.set('category', category);
+    if (document.getElementById('mine').checked) q.set('mine', 'true');
     const data = await get(`/api/functions?${q}`);
     const categories = [...new Set(data.functions.map(f => f.category).filter(Boolean))];
     const rows = await Promise.all(categories.map(c => board(c)));
@@ -88,7 +91,7 @@ export async function storePage(main) {
     clearTimeout(timer);
     timer = setTimeout(() => load().catch(showError), 250);
   });
-  for (const id of ['kind', 'category']) document.getElementById(id).addEventListener('change', () => load().catch(showError));
+  for (const id of ['kind', 'category', 'mine']) document.getElementById(id).addEventListener('change', () => load().catch(showError));
   for (const id of ['developer', 'sort']) document.getElementById(id).addEventListener('change', render);
 
   function showError(err) {

@@ -49,8 +49,10 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 /**
  * The web console in a real browser (Debian's Chromium through chromium-driver) against a real gateway: sign in with
  * a user key, search the store, open a function, run the tensor playground, stream a chat and stop one, watch a
- * leaderboard update live, sign out; and the attacks: admin pages and another tenant's private function stay out of
- * a user's reach, a cookie without the CSRF token changes nothing, a cross-site form carries no cookie, the key is
+ * leaderboard update live, sign out; deploy with the verification steps ticking live, "My functions"; an admin makes
+ * a tenant and a key whose secret is shown once; a function's benchmark charts and ratings; a node's reputation over
+ * time, slashes with evidence and stake; and the attacks: admin pages (and their API) and another tenant's private
+ * function stay out of a user's reach, a cookie without the CSRF token changes nothing, a cross-site form carries no cookie, the key is
  * nowhere a script can read, a signed-out or revoked session is dead, guessed keys at sign-in hit the miss budget.
  * Every browser console message of level error fails the test unless the test expects it. Screenshots of each page
  * land in {@code target/console-screenshots}.
@@ -448,6 +450,16 @@ class ConsoleIT {
     assertEquals(404, fetch("GET", "/api/functions/rival-secret", null, true));
     assertEquals(403, fetch("GET", "/api/tenants", null, true));
     expectedErrors.add("/api/tenants");
+    // The admin page: not offered, not shown, and its API refuses the user's session.
+    assertFalse(browser.findElement(By.cssSelector("nav a[data-page=admin]")).isDisplayed());
+    browser.get(base + "/#/admin");
+    assertEquals("A user key may not use this page.",
+        wait.until(d -> d.findElement(By.cssSelector("[data-testid=forbidden]"))).getText());
+    assertEquals(403, fetch("POST", "/api/tenants", "{\"id\":\"mine\"}", true));
+    assertEquals(403, fetch("GET", "/api/tenants/acme/keys", null, true));
+    assertEquals(403, fetch("POST", "/api/tenants/acme/keys", "{\"role\":\"developer\"}", true));
+    assertEquals(403, fetch("POST", "/api/operator-keys", "{}", true));
+    expectedErrors.add("/api/operator-keys");
   }
 
   @Test
@@ -545,6 +557,17 @@ class ConsoleIT {
     assertFalse(browser.findElement(By.id("deploy-status")).getText().contains("null"), "no absent part printed");
     WebElement report = browser.findElement(By.cssSelector("[data-testid=deploy-report]"));
     assertTrue(report.getText().contains("sandbox_load"), report.getText());
+    // The steps ticked while it ran: the page saw at least one running, and each is done now.
+    WebElement steps = browser.findElement(By.id("deploy-steps"));
+    assertFalse(steps.getAttribute("data-seen-running").isBlank(), "a step was seen running");
+    assertEquals(6, steps.findElements(By.cssSelector("li[data-state=done]")).size(), steps.getText());
+    JsonObject progress = gw.get("/api/functions/console-add/versions/1/verification").bodyAsJsonObject();
+    assertEquals("ready", progress.getString("state"));
+    assertTrue(progress.getJsonArray("checks").stream().map(JsonObject.class::cast)
+        .anyMatch(c -> c.getString("name").equals("sandbox_load") && c.getBoolean("passed")), progress.encode());
+    // Another tenant's private version: its verification is not there for them either.
+    assertEquals(404, gw.client.get(gw.port(), "127.0.0.1", "/api/functions/console-add/versions/1/verification")
+        .bearerTokenAuthentication(rivalKey).send().await(10, TimeUnit.SECONDS).statusCode());
     wait.until(d -> !d.findElements(By.cssSelector("[data-testid=version-console-add-1]")).isEmpty());
     assertTrue(browser.findElement(By.cssSelector("[data-testid=version-console-add-1]")).getText().contains("ready"));
     JsonObject stored = gw.get("/api/functions/console-add").bodyAsJsonObject();
@@ -557,6 +580,17 @@ class ConsoleIT {
     name.sendKeys(Keys.chord(Keys.CONTROL, "a"), "Bad Name");
     browser.findElement(By.id("deploy-submit")).click();
     assertTrue(wait.until(d -> d.findElement(By.cssSelector("#deploy-status .error"))).getText().contains("lower-case"));
+
+    // The store's "My functions": the tenant's own only (GET /api/functions?mine=true), and back.
+    browser.findElement(By.cssSelector("nav a[data-page=store]")).click();
+    wait.until(d -> cards().size() >= 5);
+    browser.findElement(By.id("mine")).sendKeys(Keys.SPACE);
+    wait.until(d -> cards().equals(List.of("console-add")));
+    browser.findElement(By.id("mine")).sendKeys(Keys.SPACE);
+    wait.until(d -> cards().size() >= 5);
+    assertEquals(400, gw.get("/api/functions?mine=yes").statusCode());
+    browser.findElement(By.cssSelector("nav a[data-page=deploy]")).click();
+    wait.until(d -> !d.findElements(By.id("delete-console-add")).isEmpty());
 
     // Delete asks first: dismissed, nothing happens; accepted, the function is gone.
     browser.findElement(By.id("delete-console-add")).click();
@@ -649,9 +683,173 @@ class ConsoleIT {
         .await(10, TimeUnit.SECONDS).statusCode());
   }
 
+  @Test
+  @Order(17)
+  void anAdminMakesAKeyAndSeesItsSecretOnlyOnce() throws Exception {
+    signIn(TestGateway.ADMIN_KEY);
+    try {
+      wait.until(d -> d.findElement(By.cssSelector("nav a[data-page=admin]")).isDisplayed());
+      browser.findElement(By.cssSelector("nav a[data-page=admin]")).click();
+      wait.until(d -> !d.findElements(By.cssSelector("#admin-tenants button[data-tenant=rival]")).isEmpty());
+      String tiers = browser.findElement(By.id("admin-tiers")).getText();
+      assertTrue(tiers.contains("pro") && tiers.contains("acme") && tiers.contains("rival"), "the tiers and who is on each: " + tiers);
+      // A new tenant from the keyboard, then a developer key for it.
+      browser.findElement(By.id("tenant-id")).sendKeys("console-t");
+      new Select(browser.findElement(By.id("tenant-tier"))).selectByValue("pro");
+      browser.findElement(By.id("tenant-name")).sendKeys("Console tenant", Keys.ENTER);
+      wait.until(d -> d.findElement(By.id("key-form-title")).getText().equals("New key for console-t"));
+      assertEquals("pro", new JsonObject(gw.get("/api/tenants/console-t").bodyAsString()).getString("tier"));
+      new Select(browser.findElement(By.id("key-role"))).selectByValue("developer");
+      browser.findElement(By.id("key-name")).sendKeys("ci", Keys.ENTER);
+      String secret = wait.until(d -> d.findElement(By.cssSelector("[data-testid=new-secret]"))).getText();
+      wait.until(d -> d.findElements(By.cssSelector("#admin-keys tbody tr")).size() == 1);
+      HttpResponse<Buffer> in = raw("POST", "/api/session").sendJsonObject(new JsonObject().put("key", secret))
+          .await(10, TimeUnit.SECONDS);
+      assertEquals(201, in.statusCode(), "the secret shown is the key: " + in.bodyAsString());
+      assertEquals("developer", in.bodyAsJsonObject().getString("role"));
+      assertFalse(browser.findElement(By.id("admin-keys")).getText().contains(secret), "the key list has no secret");
+      shot("admin");
+      // A reload asks the API again, which never answers a secret: it is gone.
+      browser.navigate().refresh();
+      wait.until(d -> !d.findElements(By.cssSelector("#admin-tenants button[data-tenant=console-t]")).isEmpty());
+      assertTrue(browser.findElements(By.cssSelector("[data-testid=new-secret]")).isEmpty());
+      browser.findElement(By.cssSelector("#admin-tenants button[data-tenant=console-t]")).click();
+      WebElement revoke = wait.until(d -> d.findElement(By.cssSelector("#admin-keys button[data-key]")));
+      assertFalse(browser.getPageSource().contains(secret), "the secret is nowhere after a reload");
+      revoke.click();
+      browser.switchTo().alert().accept();
+      wait.until(d -> d.findElement(By.id("admin-keys")).getText().contains("revoked"));
+      assertEquals(401, raw("POST", "/api/session").sendJsonObject(new JsonObject().put("key", secret))
+          .await(10, TimeUnit.SECONDS).statusCode(), "a revoked key signs in no more");
+      // Bad input is refused by the page, naming the field; a taken id by the API (409).
+      WebElement id = browser.findElement(By.id("tenant-id"));
+      id.sendKeys("Bad Id", Keys.ENTER);
+      assertTrue(wait.until(d -> d.findElement(By.cssSelector("#tenant-form .error"))).getText().contains("lower-case"));
+      expectedErrors.add("/api/tenants");
+      id.sendKeys(Keys.chord(Keys.CONTROL, "a"), "acme", Keys.ENTER);
+      wait.until(d -> d.findElement(By.cssSelector("#tenant-form .error")).getText().startsWith("409"));
+    } finally {
+      signOut();
+    }
+  }
+
+  @Test
+  @Order(18)
+  void theFunctionPageChartsBenchmarkRunsAndTakesARating() throws Exception {
+    // Two benchmark runs of iris on a dataset of its own (the admin's: approved at once).
+    String csv = Files.readString(Path.of("src/main/resources/demo/iris.csv"));
+    HttpResponse<Buffer> ds = gw.post("/api/datasets", new JsonObject().put("name", "iris-console").put("function", "iris")
+        .put("public", false).put("format", "csv").put("content", csv).encode());
+    assertEquals(201, ds.statusCode(), ds.bodyAsString());
+    String dataset = ds.bodyAsJsonObject().getString("id");
+    for (int i = 0; i < 2; i++) {
+      HttpResponse<Buffer> run = gw.post("/api/benchmarks", new JsonObject().put("function", "iris").put("dataset", dataset).encode());
+      assertEquals(200, run.statusCode(), run.bodyAsString());
+      assertEquals("done", run.bodyAsJsonObject().getString("state"), run.bodyAsString());
+    }
+    JsonObject before = gw.get("/api/functions/iris/ratings").bodyAsJsonObject();
+    long count = before.getLong("count");
+    double sum = before.getDouble("average") * count;
+    signIn(TestGateway.ADMIN_KEY);
+    try {
+      browser.get(base + "/#/fn/iris");
+      // A chart per metric, a dot per finished run (the scheduler may have added its own).
+      wait.until(d -> d.findElements(By.cssSelector("#runs svg.chart.line")).size() >= 2);
+      for (WebElement chart : browser.findElements(By.cssSelector("#runs svg.chart.line"))) {
+        assertTrue(chart.findElements(By.cssSelector("circle.dot")).size() >= 2, chart.getAttribute("aria-label"));
+      }
+      assertTrue(browser.findElement(By.id("runs")).getText().contains("manual"), "the runs' table");
+      // The ratings: acme's (an earlier test) is there; the admin's 3 with text moves the average.
+      wait.until(d -> d.findElement(By.cssSelector("[data-testid=rating-count]")).getText().equals(String.valueOf(count)));
+      assertEquals(String.format(java.util.Locale.ROOT, "%.2f ★", sum / count),
+          browser.findElement(By.cssSelector("[data-testid=rating-average]")).getText());
+      browser.findElement(By.id("rating-submit")).click();
+      assertTrue(wait.until(d -> d.findElement(By.cssSelector("#rating-form .error"))).getText().contains("stars"));
+      browser.findElement(By.id("stars-3")).sendKeys(Keys.SPACE);
+      browser.findElement(By.id("rating-feedback")).sendKeys("Right on the test rows, a bit slow");
+      browser.findElement(By.id("rating-submit")).sendKeys(Keys.ENTER);
+      wait.until(d -> d.findElement(By.cssSelector("[data-testid=rating-count]")).getText().equals(String.valueOf(count + 1)));
+      String average = String.format(java.util.Locale.ROOT, "%.2f ★", (sum + 3) / (count + 1));
+      assertEquals(average, browser.findElement(By.cssSelector("[data-testid=rating-average]")).getText());
+      String feedback = browser.findElement(By.id("rating-recent")).getText();
+      assertTrue(feedback.contains("a bit slow"), feedback);
+      for (Object r : before.getJsonArray("ratings")) {
+        String earlier = ((JsonObject) r).getString("feedback");
+        assertTrue(earlier == null || feedback.contains(earlier), "earlier feedback shown too: " + feedback);
+      }
+      JsonObject stored = gw.get("/api/functions/iris/ratings").bodyAsJsonObject();
+      assertEquals((sum + 3) / (count + 1), stored.getDouble("average"), 1e-9);
+      ((JavascriptExecutor) browser).executeScript("document.getElementById('runs-h').scrollIntoView()");
+      shot("function-runs-ratings");
+    } finally {
+      signOut();
+    }
+  }
+
+  @Test
+  @Order(19)
+  void theNodesPageShowsReputationOverTimeSlashesWithEvidenceAndStake() throws Exception {
+    // An attached worker: the ledger tracks (and penalizes) only those.
+    String node = gw.get("/api/nodes").bodyAsJsonObject().getJsonArray("nodes").stream().map(JsonObject.class::cast)
+        .filter(n -> n.getBoolean("attached")).findFirst().orElseThrow().getString("node_id");
+    assertEquals(200, gw.post("/api/nodes/" + node + "/stake", "{\"amount_micro_usd\":250000}").statusCode());
+    gw.gateway.ledger().penalize(node, "deadline_miss", "console test: a cancelled run kept running")
+        .await(10, TimeUnit.SECONDS);
+    // The history route: paged by id, bounded, for admins and operators only.
+    String events = "/api/nodes/" + node + "/events";
+    // (Benchmark runs of the test before may still be adding agreements: each page is checked for what it must hold.)
+    List<String> kinds = gw.get(events + "?limit=50").bodyAsJsonObject().getJsonArray("events").stream()
+        .map(e -> ((JsonObject) e).getString("kind")).toList();
+    assertTrue(kinds.indexOf("deadline_miss") >= 0 && kinds.indexOf("deadline_miss") < kinds.indexOf("deposit"), kinds.toString());
+    JsonObject first = gw.get(events + "?limit=1").bodyAsJsonObject();
+    assertEquals(1, first.getJsonArray("events").size(), first.encode());
+    long next = first.getLong("next_before");
+    JsonObject second = gw.get(events + "?limit=1&before=" + next).bodyAsJsonObject();
+    assertTrue(second.getJsonArray("events").getJsonObject(0).getLong("id") < next, second.encode());
+    for (String bad : List.of("?limit=0", "?limit=501", "?before=x", "?before=-1")) {
+      assertEquals(400, gw.get(events + bad).statusCode(), bad);
+    }
+    assertEquals(404, gw.get("/api/nodes/no-such-node/events").statusCode());
+    assertEquals(403, gw.client.get(gw.port(), "127.0.0.1", events).bearerTokenAuthentication(userKey).send()
+        .await(10, TimeUnit.SECONDS).statusCode(), "a user key reads no node history");
+    String operator = new JsonObject(gw.post("/api/operator-keys", "{\"name\":\"history\"}").bodyAsString()).getString("secret");
+    assertEquals(200, gw.client.get(gw.port(), "127.0.0.1", events).bearerTokenAuthentication(operator).send()
+        .await(10, TimeUnit.SECONDS).statusCode(), "an operator does");
+
+    signIn(TestGateway.ADMIN_KEY);
+    try {
+      browser.get(base + "/#/nodes");
+      // Keyboard: Enter on the node's link (in one step: the table may be re-rendered under a handle).
+      wait.until(d -> {
+        d.findElement(By.cssSelector("a[data-node='" + node + "']")).sendKeys(Keys.ENTER);
+        return true;
+      });
+      new WebDriverWait(browser, Duration.ofSeconds(20)).withMessage(() -> browser.getCurrentUrl() + " shows: "
+          + browser.findElement(By.id("main")).getText() + " / logs: " + browser.manage().logs().get(LogType.BROWSER).getAll())
+          .until(d -> !d.findElements(By.cssSelector("#reputation-chart circle.dot")).isEmpty());
+      WebElement slashes = browser.findElement(By.id("node-slashes"));
+      assertTrue(slashes.getText().contains("deadline_miss"), slashes.getText());
+      slashes.findElement(By.tagName("summary")).click();
+      assertTrue(wait.until(d -> d.findElement(By.cssSelector("#node-slashes pre"))).getText().contains("a cancelled run kept running"));
+      assertTrue(browser.findElement(By.id("node-events")).getText().contains("deposit"));
+      assertFalse(browser.findElement(By.cssSelector("[data-testid=node-stake]")).getText().isBlank());
+      shot("nodes-history");
+      // On a phone: the node's history and the admin page fit 360 px without sideways scrolling.
+      browser.manage().window().setSize(new Dimension(360, 780));
+      assertEquals(0L, sidewaysOverflow(), "node history at 360 px");
+      browser.get(base + "/#/admin");
+      wait.until(d -> !d.findElements(By.cssSelector("#admin-tenants button[data-tenant=acme]")).isEmpty());
+      assertEquals(0L, sidewaysOverflow(), "admin at 360 px");
+      shot("admin-phone");
+    } finally {
+      browser.manage().window().setSize(new Dimension(1280, 900));
+      signOut();
+    }
+  }
+
   /** Last: it spends this address's budget of unknown keys. */
   @Test
-  @Order(16)
+  @Order(30)
   void guessingKeysAtSignInRunsIntoTheMissBudget() throws Exception {
     int status = 0;
     for (int i = 0; i < 40 && status != 429; i++) {
@@ -663,6 +861,27 @@ class ConsoleIT {
     // Random session ids are charged to the same budget.
     assertEquals(429, raw("GET", "/api/functions").putHeader("Cookie", "inferium_session=" + "A".repeat(43))
         .send().await(10, TimeUnit.SECONDS).statusCode());
+  }
+
+  private void signIn(String key) {
+    browser.get(base + "/");
+    wait.until(d -> d.findElement(By.id("key"))).sendKeys(key, Keys.ENTER);
+    wait.until(d -> !d.findElements(By.id("signout")).isEmpty());
+  }
+
+  /** Signed out whatever happened: the tests after one sign in with other keys. */
+  private void signOut() {
+    browser.switchTo().defaultContent();
+    if (!browser.findElements(By.id("signout")).isEmpty()) {
+      browser.findElement(By.id("signout")).click();
+      wait.until(d -> !d.findElements(By.id("key")).isEmpty());
+    }
+  }
+
+  private long sidewaysOverflow() {
+    Long overflow = (Long) ((JavascriptExecutor) browser).executeScript(
+        "return Math.max(0, document.documentElement.scrollWidth - document.documentElement.clientWidth);");
+    return overflow;
   }
 
   private HttpRequest<Buffer> raw(String method, String path) {

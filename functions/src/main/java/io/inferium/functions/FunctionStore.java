@@ -139,13 +139,23 @@ public final class FunctionStore {
    * ({@code everything} for admins).
    */
   public Future<List<FunctionRecord>> search(String q, String kind, String category, String tenant, boolean everything) {
+    return search(q, kind, category, tenant, everything, false);
+  }
+
+  /**
+   * Like {@link #search(String, String, String, String, boolean)}; with {@code mine}, only the functions
+   * {@code tenant} owns (the platform's own when {@code tenant} is null).
+   */
+  public Future<List<FunctionRecord>> search(String q, String kind, String category, String tenant, boolean everything,
+      boolean mine) {
     String like = q == null || q.isBlank() ? null : "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%";
     String sql = "SELECT DISTINCT ON (name) " + COLUMNS + " FROM functions WHERE "
         + "($1::text IS NULL OR name ILIKE $1 OR description ILIKE $1 OR (spec->>'use_cases') ILIKE $1) "
         + "AND ($2::text IS NULL OR kind = $2) AND ($3::text IS NULL OR category = $3) "
         + "AND ($4::boolean OR visibility = 'public' OR owner = $5) "
+        + "AND (NOT $6::boolean OR owner IS NOT DISTINCT FROM $5) "
         + "ORDER BY name, version DESC LIMIT " + MAX_LIST;
-    return many(sql, Tuple.of(like, kind, category, everything, tenant));
+    return many(sql, Tuple.of(like, kind, category, everything, tenant, mine));
   }
 
   /** The version each name serves now: its latest ready one. */

@@ -27,6 +27,7 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class NodeLedger {
 
   private final Pool pool;
+  private final NodeHistory history;
   private final LedgerSettings settings;
   private final MeterRegistry registry;
   private final Set<String> ejected = ConcurrentHashMap.newKeySet();
@@ -34,6 +35,7 @@ public final class NodeLedger {
 
   public NodeLedger(Pool pool, LedgerSettings settings, MeterRegistry registry) {
     this.pool = pool;
+    this.history = new NodeHistory(pool);
     this.settings = settings;
     this.registry = registry;
   }
@@ -43,6 +45,11 @@ public final class NodeLedger {
    * fresh node (1.0), so it needs the same run of faults as a new node to be ejected again.
    */
   public static final double REINSTATED_REPUTATION = 1.0;
+
+  /** The nodes' events read back in pages. */
+  public NodeHistory history() {
+    return history;
+  }
 
   public LedgerSettings settings() {
     return settings;

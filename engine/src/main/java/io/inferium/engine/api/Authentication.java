@@ -78,7 +78,7 @@ final class Authentication {
         Failures.send(ctx, new ApiError(401, invalid));
       } else if (ar.result().get().role() == Principal.Role.OPERATOR && !operatorMay(ctx)) {
         ctx.request().resume();
-        Failures.send(ctx, new ApiError(403, "an operator key may only read /metrics and /api/nodes"));
+        Failures.send(ctx, new ApiError(403, "an operator key may only read /metrics and /api/nodes (and each node's /events)"));
       } else {
         ctx.put(PRINCIPAL, ar.result().get());
         ctx.next();
@@ -98,7 +98,7 @@ final class Authentication {
     String path = ctx.normalizedPath();
     return ctx.request().method() == io.vertx.core.http.HttpMethod.GET
         && (path.equals("/metrics") || path.equals("/api/nodes") || path.equals("/api/tiers")
-            || path.equals("/api/earnings") || path.equals("/api/payout-address"))
+            || path.equals("/api/earnings") || path.equals("/api/payout-address") || NodeRoutes.isEventsPath(path))
         // Where its nodes' shares are paid on chain (docs/CHAIN.md "Settlement").
         || path.equals("/api/payout-address") && ctx.request().method() == HttpMethod.PUT
         // The console: an operator may see who it is signed in as, and sign out.

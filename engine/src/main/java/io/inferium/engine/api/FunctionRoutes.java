@@ -2,11 +2,13 @@ package io.inferium.engine.api;
 
 import io.inferium.engine.auth.Principal;
 import io.inferium.engine.deploy.DeployPipeline;
+import io.inferium.engine.deploy.VerificationProgress;
 import io.inferium.engine.gateway.Dispatcher;
 import io.inferium.functions.Bundle;
 import io.inferium.functions.FunctionKind;
 import io.inferium.functions.FunctionRecord;
 import io.inferium.functions.FunctionSpec;
+import io.inferium.functions.FunctionState;
 import io.inferium.functions.FunctionStore;
 import io.inferium.functions.ModelBlobs;
 import io.vertx.core.Future;
@@ -54,6 +56,7 @@ final class FunctionRoutes {
     router.get("/api/functions").handler(this::search);
     router.get("/api/functions/:name").handler(this::latest);
     router.get("/api/functions/:name/versions/:version").handler(this::oneVersion);
+    router.get("/api/functions/:name/versions/:version/verification").handler(this::verification);
     router.delete("/api/functions/:name").handler(ctx -> delete(ctx, null));
     router.delete("/api/functions/:name/versions/:version").handler(ctx -> delete(ctx, version(ctx)));
   }
@@ -175,8 +178,13 @@ final class FunctionRoutes {
     if (kind != null && FunctionKind.fromWire(kind).isEmpty()) {
       throw ApiError.badRequest("query parameter 'kind': expected one of " + FunctionKind.accepted() + ", got '" + kind + "'");
     }
+    String mine = ctx.queryParams().get("mine");
+    if (mine != null && !mine.equals("true") && !mine.equals("false")) {
+      throw ApiError.badRequest("query parameter 'mine': expected true | false, got '" + mine + "'");
+    }
     Principal who = Authentication.principal(ctx);
-    store.search(ctx.queryParams().get("q"), kind, ctx.queryParams().get("category"), who.tenantId(), who.isAdmin())
+    store.search(ctx.queryParams().get("q"), kind, ctx.queryParams().get("category"), who.tenantId(), who.isAdmin(),
+            "true".equals(mine))
         .onSuccess(list -> json(ctx, 200, new JsonObject()
             .put("functions", new JsonArray(list.stream().map(FunctionRoutes::listed).toList()))))
         .onFailure(ctx::fail);
@@ -212,6 +220,35 @@ final class FunctionRoutes {
         .onSuccess(rec -> rec.filter(r -> visible(ctx, r)).ifPresentOrElse(r -> json(ctx, 200, r.toJson()),
             () -> ctx.fail(ApiError.notFound("function '" + name + "' has no version " + v))))
         .onFailure(ctx::fail);
+  }
+
+  /**
+   * A version's verification as it runs: the step it is at, each step done, running or pending, the checks finished
+   * so far; once it is over, its state, reason and the stored report's checks. What the console's deploy page polls.
+   */
+  private void verification(RoutingContext ctx) {
+    String name = ctx.pathParam("name");
+    int v = version(ctx);
+    store.version(name, v).onSuccess(found -> {
+      FunctionRecord rec = found.filter(r -> visible(ctx, r)).orElse(null);
+      if (rec == null) {
+        ctx.fail(ApiError.notFound("function '" + name + "' has no version " + v));
+        return;
+      }
+      JsonObject out;
+      if (rec.state() == FunctionState.VERIFYING) {
+        // Not in this gateway's pipeline (yet, or any more): waiting for its turn, or its report is being stored.
+        out = pipeline.progress(name, v).map(VerificationProgress::toJson)
+            .orElseGet(() -> new VerificationProgress().toJson().put("elapsed_ms", 0));
+      } else {
+        JsonObject report = rec.report() == null ? new JsonObject() : rec.report();
+        out = new JsonObject().put("state", rec.state().wire()).put("step", "done")
+            .put("steps", VerificationProgress.finished(rec.state() == FunctionState.READY))
+            .put("checks", report.getJsonArray("checks", new JsonArray()))
+            .put("state_reason", rec.stateReason());
+      }
+      json(ctx, 200, out.put("name", name).put("version", v));
+    }).onFailure(ctx::fail);
   }
 
   private void delete(RoutingContext ctx, Integer version) {

@@ -2,6 +2,7 @@ package io.inferium.engine.api;
 
 import io.inferium.engine.gateway.WorkerLink;
 import io.inferium.engine.gateway.WorkerSupervisor;
+import io.inferium.verifier.NodeHistory;
 import io.inferium.verifier.NodeLedger;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -13,7 +14,8 @@ import java.util.stream.Collectors;
 
 /**
  * The verification network's nodes: {@code GET /api/nodes} (state, capabilities, reputation, stake,
- * recent events with evidence; for attached ones the pool slot they run in), {@code POST
+ * recent events with evidence; for attached ones the pool slot they run in), {@code GET
+ * /api/nodes/{id}/events} (one node's whole event history, paged), {@code POST
  * /api/nodes/{id}/stake} (an admin deposit) and {@code POST /api/nodes/{id}/reinstate} (an admin puts an
  * ejected node back in service, with a {@code reason} that is audited).
  */
@@ -37,6 +39,7 @@ final class NodeRoutes {
 
   void mount(Router router) {
     router.get("/api/nodes").handler(this::list);
+    router.get("/api/nodes/:id/events").handler(this::events);
     router.post("/api/nodes/:id/stake").handler(BodyHandler.create(false).setBodyLimit(4096)).handler(this::deposit);
     router.post("/api/nodes/:id/reinstate").handler(BodyHandler.create(false).setBodyLimit(4096)).handler(this::reinstate);
   }
@@ -64,6 +67,53 @@ final class NodeRoutes {
       }
       FunctionRoutes.json(ctx, 200, new JsonObject().put("nodes", out));
     }).onFailure(ctx::fail);
+  }
+
+  private static final java.util.regex.Pattern EVENTS_PATH = java.util.regex.Pattern.compile("/api/nodes/[^/]+/events");
+  static final int DEFAULT_EVENTS = 100;
+
+  static boolean isEventsPath(String path) {
+    return EVENTS_PATH.matcher(path).matches();
+  }
+
+  /**
+   * {@code GET /api/nodes/{id}/events?limit=&before=}: one node's ledger events, newest first, in pages of at most
+   * {@link NodeHistory#MAX_PAGE} (admin and operator keys): its reputation over time and its slashes with evidence.
+   */
+  private void events(RoutingContext ctx) {
+    if (!Authentication.principal(ctx).mayOperate()) {
+      throw new ApiError(403, "a node's event history needs an admin or operator key");
+    }
+    int limit = (int) positive(ctx, "limit", DEFAULT_EVENTS);
+    if (limit > NodeHistory.MAX_PAGE) {
+      throw ApiError.badRequest("query parameter 'limit': at most " + NodeHistory.MAX_PAGE + ", got " + limit);
+    }
+    long before = positive(ctx, "before", 0);
+    String id = ctx.pathParam("id");
+    ledger.history().page(id, before == 0 ? null : before, limit).onSuccess(page -> {
+      if (page.isEmpty()) {
+        ctx.fail(ApiError.notFound("no node '" + id + "'"));
+      } else {
+        FunctionRoutes.json(ctx, 200, new JsonObject().put("node_id", id)
+            .put("events", new JsonArray(page.get().events())).put("next_before", page.get().nextBefore()));
+      }
+    }).onFailure(ctx::fail);
+  }
+
+  private static long positive(RoutingContext ctx, String name, long otherwise) {
+    String text = ctx.queryParams().get(name);
+    if (text == null) {
+      return otherwise;
+    }
+    try {
+      long v = Long.parseLong(text);
+      if (v > 0) {
+        return v;
+      }
+    } catch (NumberFormatException ignored) {
+      // answered below
+    }
+    throw ApiError.badRequest("query parameter '" + name + "': expected a positive integer, got '" + text + "'");
   }
 
   private void reinstate(RoutingContext ctx) {

@@ -27,7 +27,6 @@ import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
@@ -57,6 +56,8 @@ public final class DeployPipeline {
   private final EngineMetrics metrics;
   private final Deque<FunctionRecord> waiting = new ArrayDeque<>();
   private final Map<String, Promise<FunctionRecord>> outcomes = new ConcurrentHashMap<>();
+  /** Versions between their enqueueing and their stored report, by {@link FunctionRecord#ref()}. */
+  private final Map<String, VerificationProgress> live = new ConcurrentHashMap<>();
   /** Deployments per owner between their upload and the end of their verification; guarded by {@code this}. */
   private final Map<String, Integer> pendingByOwner = new java.util.HashMap<>();
   private int running;
@@ -215,7 +216,13 @@ public final class DeployPipeline {
     });
   }
 
+  /** Where a version's verification is now, or empty when it is not (or no longer) being verified here. */
+  public java.util.Optional<VerificationProgress> progress(String name, int version) {
+    return java.util.Optional.ofNullable(live.get(name + "/" + version));
+  }
+
   private void enqueue(FunctionRecord rec) {
+    live.put(rec.ref(), new VerificationProgress());
     synchronized (this) {
       waiting.add(rec);
     }
@@ -248,8 +255,10 @@ public final class DeployPipeline {
   }
 
   private Future<Void> verify(FunctionRecord rec) {
-    List<VerificationCheck> checks = new ArrayList<>();
+    VerificationProgress progress = live.computeIfAbsent(rec.ref(), k -> new VerificationProgress());
+    List<VerificationCheck> checks = progress.checks;
     JsonObject report = new JsonObject();
+    progress.step("static_checks");
     return files.executeBlocking(() -> {
           Path model = blobs.path(rec.modelSha256());
           if (text(rec)) {
@@ -262,24 +271,30 @@ public final class DeployPipeline {
           if (statics.stream().anyMatch(VerificationCheck::rejects)) {
             return Future.succeededFuture((ModelSignature) null);
           }
-          return sandbox(rec, blobs.path(rec.modelSha256()), checks, report);
+          progress.step("sandbox_start");
+          return sandbox(rec, blobs.path(rec.modelSha256()), checks, report, progress);
         })
         .recover(err -> {
           log.error("Verification of {} failed unexpectedly", rec.ref(), err);
           checks.add(VerificationCheck.fail("verification", "internal error: " + err, 0));
           return Future.succeededFuture(null);
         })
-        .compose(signature -> finish(rec, checks, report, signature));
+        .compose(signature -> {
+          progress.step("recording");
+          return finish(rec, checks, report, signature);
+        })
+        .onComplete(ar -> live.remove(rec.ref()));
   }
 
-  private Future<ModelSignature> sandbox(FunctionRecord rec, Path model, List<VerificationCheck> checks, JsonObject report) {
+  private Future<ModelSignature> sandbox(FunctionRecord rec, Path model, List<VerificationCheck> checks, JsonObject report,
+      VerificationProgress progress) {
     long spawnStart = System.nanoTime();
     return supervisor.spawnSandbox()
         .recover(err -> {
           checks.add(VerificationCheck.fail("sandbox_load", "could not start a sandbox worker: " + err.getMessage(), ms(spawnStart)));
           return Future.failedFuture(new Skip());
         })
-        .compose(link -> load(rec, model, link, checks, report)
+        .compose(link -> load(rec, model, link, checks, report, progress)
             .compose(sig -> (text(rec) ? TextSmoke.run(vertx, rec, link, settings.smokeTimeoutMs(), checks, report,
                     err -> crashDetail(link, err))
                 : TensorSmoke.run(vertx, rec, link, sig, settings.smokeTimeoutMs(), checks, report, err -> crashDetail(link, err)))
@@ -296,7 +311,8 @@ public final class DeployPipeline {
   }
 
   private Future<ModelSignature> load(FunctionRecord rec, Path model, WorkerLink link, List<VerificationCheck> checks,
-      JsonObject report) {
+      JsonObject report, VerificationProgress progress) {
+    progress.step("sandbox_load");
     long start = System.nanoTime();
     Future<JsonObject> extra = text(rec) ? files.executeBlocking(() -> io.inferium.engine.text.TextLoad.meta(blobs, rec), false)
         : Future.succeededFuture(new JsonObject());
@@ -320,6 +336,7 @@ public final class DeployPipeline {
                 + String.join(", ", loaded.skippedOutputs()), 0));
           }
           labelsCheck(rec.spec(), loaded.signature(), checks);
+          progress.step("smoke_run");
           if (text(rec)) {
             report.put("text", loaded.text());
             return Future.succeededFuture(loaded.signature());
