@@ -524,12 +524,12 @@ public final class WorkerProcess {
     @Override
     public void tokens(JsonArray tokens) {
       // One frame per decode step for every sequence it advanced, instead of a frame (and a flush) per token.
-      send(Frame.of(FrameType.TOKENS, 0, new JsonObject().put("tokens", tokens)));
+      send(Frame.of(FrameType.TOKENS, 0, new JsonObject().put("tokens", faults.tokens(tokens))));
     }
 
     @Override
     public void done(long requestId, JsonObject meta, List<int[]> ids) {
-      String outputHash = OutputHash.ofTokens(ids);
+      String outputHash = OutputHash.ofTokens(faults.ids(ids));
       sendResult(Frame.of(FrameType.RESULT, requestId, meta.put("output_sha256", outputHash)), meta.getString("sha256", ""),
           outputHash);
     }
