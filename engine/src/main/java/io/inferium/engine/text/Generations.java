@@ -102,6 +102,11 @@ public final class Generations implements Scheduler<Generations.TextJob, WorkerC
       context.runOnContext(v -> end(this, new ClientGone("the client closed the connection")));
     }
 
+    /** No longer needed (its redundant siblings already agree): stop it, at no fault of its worker. */
+    void withdraw(String why) {
+      context.runOnContext(v -> end(this, new io.inferium.engine.failure.WorkerFailure("superseded", why)));
+    }
+
     /**
      * On the worker's context. Tokens that arrive while a hop to the caller is pending ride along with it:
      * one task (and one wake-up of the caller's event loop) per batch, not per token.
@@ -221,8 +226,7 @@ public final class Generations implements Scheduler<Generations.TextJob, WorkerC
    * Verifies text functions under {@code redundant(k)} from now on: runs on k distinct workers, judged by
    * these verifiers, which record every verdict in the node ledger ({@link RedundantText}).
    */
-  public void verifyWith(io.inferium.verifier.Verifier<List<int[]>> tokens,
-      io.inferium.verifier.Verifier<List<io.inferium.functions.tensor.Tensor>> vectors) {
+  public void verifyWith(RedundantText.Judge<io.inferium.verifier.TextOutput> tokens, RedundantText.Judge<List<io.inferium.functions.tensor.Tensor>> vectors) {
     this.redundant = new RedundantText(this, tokens, vectors);
   }
 

@@ -27,21 +27,71 @@ import org.slf4j.LoggerFactory;
  * latency: the first token reaches the client when the slowest of the k runs has finished (docs/TEXT_MODELS.md).
  * An unseeded sampled generation cannot be compared token by token and is refused (400, field {@code seed}).
  */
-final class RedundantText {
+public final class RedundantText {
+
+  /** How one kind of output is judged: the verifier (decides, records in the ledger) and how two outputs compare. */
+  public record Judge<O>(Verifier<O> verifier, io.inferium.verifier.Agreement<O> agreement) {}
 
   private static final Logger log = LoggerFactory.getLogger(RedundantText.class);
 
   private final Generations scheduler;
-  private final Verifier<List<int[]>> tokens;
+  private final Verifier<io.inferium.verifier.TextOutput> tokens;
   private final Verifier<List<Tensor>> vectors;
+  private final io.inferium.verifier.Agreement<io.inferium.verifier.TextOutput> sameTokens;
+  private final io.inferium.verifier.Agreement<List<Tensor>> sameVectors;
   /** Makes ledger task ids unique across restarts; {@link #tasks} within this process. */
   private final String instance = java.util.HexFormat.of().toHexDigits(new java.security.SecureRandom().nextLong());
   private final java.util.concurrent.atomic.AtomicLong tasks = new java.util.concurrent.atomic.AtomicLong();
 
-  RedundantText(Generations scheduler, Verifier<List<int[]>> tokens, Verifier<List<Tensor>> vectors) {
+  RedundantText(Generations scheduler, Judge<io.inferium.verifier.TextOutput> tokens, Judge<List<Tensor>> vectors) {
     this.scheduler = scheduler;
-    this.tokens = tokens;
-    this.vectors = vectors;
+    this.tokens = tokens.verifier();
+    this.vectors = vectors.verifier();
+    this.sameTokens = tokens.agreement();
+    this.sameVectors = vectors.agreement();
+  }
+
+  /**
+   * Completes when every run has ended, or as soon as a strict majority of the k runs agree (then the others
+   * are withdrawn, uncharged and unrewarded: a late or stuck node does not hold the answer up to the deadline).
+   */
+  private <O> Future<Void> settle(List<Generations.TextRequest> requests, java.util.function.IntFunction<O> output,
+      io.inferium.verifier.Agreement<O> agreement, double threshold) {
+    int k = requests.size();
+    int majority = k / 2 + 1;
+    io.vertx.core.Promise<Void> settled = io.vertx.core.Promise.promise();
+    List<Integer> answered = new ArrayList<>();
+    int[] ended = {0};
+    for (int i = 0; i < k; i++) {
+      int me = i;
+      requests.get(i).future().onComplete(ar -> {
+        boolean early = false;
+        boolean all;
+        // Siblings may complete on different contexts (each on its submitter's): one at a time here.
+        synchronized (answered) {
+          ended[0]++;
+          all = ended[0] == k;
+          if (ar.succeeded() && !all) {
+            O mine = output.apply(me);
+            int agree = 1;
+            for (int j : answered) {
+              double s = agreement.similarity(mine, output.apply(j));
+              agree += !Double.isNaN(s) && s >= threshold ? 1 : 0;
+            }
+            answered.add(me);
+            early = agree >= majority;
+          }
+        }
+        if ((early || all) && settled.tryComplete() && early) {
+          for (Generations.TextRequest r : requests) {
+            if (!r.future().isComplete()) {
+              r.withdraw("a majority of the redundant runs already agree");
+            }
+          }
+        }
+      });
+    }
+    return settled.future();
   }
 
   private String taskId(FunctionRecord fn, String what) {
@@ -56,12 +106,12 @@ final class RedundantText {
   Future<WorkerCall.Reply> embed(FunctionRecord fn, JsonObject meta, long deadlineNanos) {
     FunctionSpec.Verification policy = fn.spec().verification();
     Set<String> avoid = ConcurrentHashMap.newKeySet();
-    List<Future<WorkerCall.Reply>> runs = new ArrayList<>();
+    List<Generations.TextRequest> requests = new ArrayList<>();
     for (int i = runs(policy); i > 0; i--) {
-      runs.add(scheduler.submit(new Generations.TextJob(fn, WorkerCall.Kind.EMBED, meta, 0, deadlineNanos, null, avoid))
-          .future());
+      requests.add(scheduler.submit(new Generations.TextJob(fn, WorkerCall.Kind.EMBED, meta, 0, deadlineNanos, null, avoid)));
     }
-    return Future.join(runs).transform(done -> {
+    List<Future<WorkerCall.Reply>> runs = requests.stream().map(Generations.TextRequest::future).toList();
+    return settle(requests, i -> runs.get(i).result().outputs(), sameVectors, policy.threshold()).transform(done -> {
       List<Verifier.Run<List<Tensor>>> ok = new ArrayList<>();
       List<Verifier.Failure> failed = new ArrayList<>();
       List<WorkerCall.Reply> replies = new ArrayList<>();
@@ -70,7 +120,7 @@ final class RedundantText {
           ok.add(new Verifier.Run<>(run.result().workerId(), run.result().outputs()));
           replies.add(run.result());
         } else {
-          failed.add(new Verifier.Failure("unknown", run.cause()));
+          failed.add(new Verifier.Failure("unknown", run.isComplete() ? run.cause() : new WorkerFailure("superseded", "withdrawn")));
         }
       }
       Verifier.Decision<List<Tensor>> d = vectors.decide(taskId(fn, "embed"), policy, ok, failed);
@@ -115,8 +165,9 @@ final class RedundantText {
     }
     int[] streamed = new int[1];
     List<Future<WorkerCall.Reply>> runs = requests.stream().map(Generations.TextRequest::future).toList();
-    Future<Generations.Finished> finished = Future.join(runs).transform(done -> {
-      List<Verifier.Run<List<int[]>>> ok = new ArrayList<>();
+    Future<Generations.Finished> finished = settle(requests, i -> ids(held.get(i)), sameTokens, policy.threshold())
+        .transform(done -> {
+      List<Verifier.Run<io.inferium.verifier.TextOutput>> ok = new ArrayList<>();
       List<Verifier.Failure> failed = new ArrayList<>();
       List<Integer> index = new ArrayList<>();
       for (int i = 0; i < runs.size(); i++) {
@@ -125,10 +176,10 @@ final class RedundantText {
           ok.add(new Verifier.Run<>(run.result().workerId(), ids(held.get(i))));
           index.add(i);
         } else {
-          failed.add(new Verifier.Failure("unknown", run.cause()));
+          failed.add(new Verifier.Failure("unknown", run.isComplete() ? run.cause() : new WorkerFailure("superseded", "withdrawn")));
         }
       }
-      Verifier.Decision<List<int[]>> d = tokens.decide(taskId(fn, "generate"), policy, ok, failed);
+      Verifier.Decision<io.inferium.verifier.TextOutput> d = tokens.decide(taskId(fn, "generate"), policy, ok, failed);
       int chosen = d.chosen() == null ? -1 : index.get(indexOf(ok, d.chosen()));
       if (!d.outliers().isEmpty()) {
         log.warn("Generation of {} verified {}: outvoted {}", fn.ref(), d.verdict(), d.outliers());
@@ -156,14 +207,21 @@ final class RedundantText {
     throw new IllegalStateException("the verifier chose a run it was not given");
   }
 
-  /** Token ids per choice, in choice order, from the chunks a run streamed. */
-  private static List<int[]> ids(List<Generations.Chunk> chunks) {
+  /** Token ids and streamed text per choice, in choice order, from the chunks a run streamed. */
+  private static io.inferium.verifier.TextOutput ids(List<Generations.Chunk> chunks) {
     int choices = chunks.stream().mapToInt(Generations.Chunk::index).max().orElse(-1) + 1;
     List<List<Integer>> byChoice = new ArrayList<>();
+    List<StringBuilder> texts = new ArrayList<>();
     for (int i = 0; i < choices; i++) {
       byChoice.add(new ArrayList<>());
+      texts.add(new StringBuilder());
     }
-    chunks.forEach(c -> byChoice.get(c.index()).add(c.tokenId()));
-    return byChoice.stream().map(l -> l.stream().mapToInt(Integer::intValue).toArray()).toList();
+    chunks.forEach(c -> {
+      byChoice.get(c.index()).add(c.tokenId());
+      texts.get(c.index()).append(c.text());
+    });
+    return new io.inferium.verifier.TextOutput(
+        byChoice.stream().map(l -> l.stream().mapToInt(Integer::intValue).toArray()).toList(),
+        texts.stream().map(StringBuilder::toString).toList());
   }
 }

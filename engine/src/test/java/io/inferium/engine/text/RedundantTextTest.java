@@ -39,7 +39,7 @@ import org.junit.jupiter.api.TestInstance;
 
 /**
  * Text under {@code redundant(3)} against in-memory fake workers and the real ledger on PostgreSQL: k distinct
- * workers, tokens held until the verdict, the liar (another token, one token more, a forged signature) never
+ * workers, tokens held until the verdict, the liar (another token, one token more, the right ids with other text) never
  * served and the outvoted one slashed, unseeded sampling refused before any run, fewer workers than k.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -79,8 +79,9 @@ class RedundantTextTest {
     WorkerCall.Factory calls = new WorkerCall.Factory(new ModelBlobs(Path.of("/nonexistent"), null),
         f -> Future.succeededFuture(new JsonObject().put("kind", f.spec().kind().wire())), metrics);
     Generations g = new Generations(db.vertx(), new Dispatcher(() -> workers, id -> false), calls, new TextMetrics(metrics));
-    g.verifyWith(new ConsensusVerifier<>(ledger, TokenAgreement.INSTANCE, new Random(1)),
-        ConsensusVerifier.forTensors(ledger, new Random(1)));
+    g.verifyWith(new RedundantText.Judge<>(new ConsensusVerifier<>(ledger, TokenAgreement.INSTANCE, new Random(1)),
+        TokenAgreement.INSTANCE), new RedundantText.Judge<>(ConsensusVerifier.forTensors(ledger, new Random(1)),
+        io.inferium.verifier.consensus.TensorAgreement.INSTANCE));
     return g;
   }
 
@@ -164,18 +165,38 @@ class RedundantTextTest {
   }
 
   @Test
-  void aForgedSignatureFailsThatRunAndTheHonestMajorityDecides() throws Exception {
-    // The node streams one thing and signs another: its run fails the seal check and casts no vote.
+  void theRightIdsWithOtherTextAreADisagreement() throws Exception {
+    // The ids are what the node signs, the text is what the client would read: both are compared.
     assertEquals("ab", withLiar(w -> {
       try {
         FakeWorker.Call c = w.awaitCall(1);
         w.token(c, 11, "a");
         w.token(c, 12, "LIE");
-        w.finish(c, new int[] {11, 13});
+        w.finish(c, new int[] {11, 12});
       } catch (InterruptedException e) {
         throw new AssertionError(e);
       }
     }));
+    String liar = fake(2).workerId();
+    assertTrue(waitFor(() -> slashes().getOrDefault(liar, 0) == 1), "the text liar is slashed");
+  }
+
+  @Test
+  void aLateNodeDoesNotHoldTheAnswerOnceAMajorityAgrees() throws Exception {
+    Generations g = generations(3);
+    List<String> served = new CopyOnWriteArrayList<>();
+    long t0 = System.nanoTime();
+    Generations.Generation gen = g.submit(fn(), seeded(), in(30_000), chunks -> chunks.forEach(c -> served.add(c.text())));
+    FakeWorker.Call late = fake(2).awaitCall(1); // started, never answers
+    honest(fake(0));
+    honest(fake(1));
+    Generations.Finished done = gen.future().await(10, TimeUnit.SECONDS);
+    assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(10), "answered long before the 30 s deadline");
+    assertEquals("verified", done.verdict());
+    assertEquals("ab", String.join("", served));
+    assertTrue(waitFor(late::cancelled), "the late run is withdrawn");
+    assertEquals(Boolean.FALSE, late.cancelledNodeAtFault, "withdrawn at no fault of its node");
+    assertEquals(0, slashes().getOrDefault(fake(2).workerId(), 0), "a late node is not slashed, only not rewarded");
   }
 
   @Test
