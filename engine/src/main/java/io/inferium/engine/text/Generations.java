@@ -102,11 +102,6 @@ public final class Generations implements Scheduler<Generations.TextJob, WorkerC
       context.runOnContext(v -> end(this, new ClientGone("the client closed the connection")));
     }
 
-    /** No longer needed (its redundant siblings already agree): stop it, at no fault of its worker. */
-    void withdraw(String why) {
-      context.runOnContext(v -> end(this, new io.inferium.engine.failure.WorkerFailure("superseded", why)));
-    }
-
     /**
      * On the worker's context. Tokens that arrive while a hop to the caller is pending ride along with it:
      * one task (and one wake-up of the caller's event loop) per batch, not per token.

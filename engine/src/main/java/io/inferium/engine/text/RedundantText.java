@@ -6,8 +6,11 @@ import io.inferium.engine.gateway.WorkerCall;
 import io.inferium.functions.FunctionRecord;
 import io.inferium.functions.FunctionSpec;
 import io.inferium.functions.tensor.Tensor;
+import io.inferium.verifier.Agreement;
+import io.inferium.verifier.TextOutput;
 import io.inferium.verifier.Verifier;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
@@ -15,6 +18,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
+import java.util.function.IntFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,28 +26,29 @@ import org.slf4j.LoggerFactory;
  * Text calls under {@code redundant(k)}: the call runs on k distinct workers (siblings in the text scheduler's
  * queue that never share a worker), and the verifier judges their outputs in a strict majority and records the
  * verdict in the node ledger, as tensor consensus does: embeddings by cosine against the function's
- * {@code threshold}, seeded generations by exact token ids. A generation's tokens are held back until the
- * verdict: the client then gets the agreed run's tokens, never a token of a run that was outvoted. The cost is
- * latency: the first token reaches the client when the slowest of the k runs has finished (docs/TEXT_MODELS.md).
+ * {@code threshold}, seeded generations by exact token ids and text. A generation's tokens are held back until a
+ * strict majority agrees: the client then gets an agreed run's tokens, never a token of a run that was outvoted.
+ * The cost is latency: the first token reaches the client when the majority-th run has finished
+ * (docs/TEXT_MODELS.md, *Verification*); the others are still judged, and recorded, when they end.
  * An unseeded sampled generation cannot be compared token by token and is refused (400, field {@code seed}).
  */
 public final class RedundantText {
 
   /** How one kind of output is judged: the verifier (decides, records in the ledger) and how two outputs compare. */
-  public record Judge<O>(Verifier<O> verifier, io.inferium.verifier.Agreement<O> agreement) {}
+  public record Judge<O>(Verifier<O> verifier, Agreement<O> agreement) {}
 
   private static final Logger log = LoggerFactory.getLogger(RedundantText.class);
 
   private final Generations scheduler;
-  private final Verifier<io.inferium.verifier.TextOutput> tokens;
+  private final Verifier<TextOutput> tokens;
   private final Verifier<List<Tensor>> vectors;
-  private final io.inferium.verifier.Agreement<io.inferium.verifier.TextOutput> sameTokens;
-  private final io.inferium.verifier.Agreement<List<Tensor>> sameVectors;
+  private final Agreement<TextOutput> sameTokens;
+  private final Agreement<List<Tensor>> sameVectors;
   /** Makes ledger task ids unique across restarts; {@link #tasks} within this process. */
   private final String instance = java.util.HexFormat.of().toHexDigits(new java.security.SecureRandom().nextLong());
   private final java.util.concurrent.atomic.AtomicLong tasks = new java.util.concurrent.atomic.AtomicLong();
 
-  RedundantText(Generations scheduler, Judge<io.inferium.verifier.TextOutput> tokens, Judge<List<Tensor>> vectors) {
+  RedundantText(Generations scheduler, Judge<TextOutput> tokens, Judge<List<Tensor>> vectors) {
     this.scheduler = scheduler;
     this.tokens = tokens.verifier();
     this.vectors = vectors.verifier();
@@ -52,46 +57,99 @@ public final class RedundantText {
   }
 
   /**
-   * Completes when every run has ended, or as soon as a strict majority of the k runs agree (then the others
-   * are withdrawn, uncharged and unrewarded: a late or stuck node does not hold the answer up to the deadline).
+   * Completes when a strict majority of the k runs (⌊k/2⌋+1) have answered and agree, with their indexes, or
+   * when every run has ended without that, with null. The runs outside an early majority go on: the ledger
+   * judges them once they end ({@link #resolve}).
    */
-  private <O> Future<Void> settle(List<Generations.TextRequest> requests, java.util.function.IntFunction<O> output,
-      io.inferium.verifier.Agreement<O> agreement, double threshold) {
-    int k = requests.size();
+  private <O> Future<List<Integer>> settle(List<Future<WorkerCall.Reply>> runs, IntFunction<O> output,
+      Agreement<O> agreement, double threshold) {
+    int k = runs.size();
     int majority = k / 2 + 1;
-    io.vertx.core.Promise<Void> settled = io.vertx.core.Promise.promise();
+    Promise<List<Integer>> settled = Promise.promise();
     List<Integer> answered = new ArrayList<>();
     int[] ended = {0};
     for (int i = 0; i < k; i++) {
       int me = i;
-      requests.get(i).future().onComplete(ar -> {
-        boolean early = false;
+      runs.get(i).onComplete(ar -> {
+        List<Integer> agreeing = null;
         boolean all;
         // Siblings may complete on different contexts (each on its submitter's): one at a time here.
         synchronized (answered) {
           ended[0]++;
           all = ended[0] == k;
-          if (ar.succeeded() && !all) {
+          if (ar.succeeded()) {
             O mine = output.apply(me);
-            int agree = 1;
+            List<Integer> with = new ArrayList<>(List.of(me));
             for (int j : answered) {
-              double s = agreement.similarity(mine, output.apply(j));
-              agree += !Double.isNaN(s) && s >= threshold ? 1 : 0;
+              double sim = agreement.similarity(mine, output.apply(j));
+              if (!Double.isNaN(sim) && sim >= threshold) {
+                with.add(j);
+              }
             }
             answered.add(me);
-            early = agree >= majority;
+            agreeing = with.size() >= majority && k > 1 ? with : null;
           }
         }
-        if ((early || all) && settled.tryComplete() && early) {
-          for (Generations.TextRequest r : requests) {
-            if (!r.future().isComplete()) {
-              r.withdraw("a majority of the redundant runs already agree");
-            }
-          }
+        if (agreeing != null) {
+          settled.tryComplete(agreeing);
+        } else if (all) {
+          settled.tryComplete(null);
         }
       });
     }
     return settled.future();
+  }
+
+  /** The run to serve and the verification report its answer carries. */
+  private record Served(int index, JsonObject verification) {}
+
+  /**
+   * Decides which run to serve. With an early majority, one of it at once (drawn, so the fastest node is not
+   * always the one served), and the verifier judges every run, late ones included, and records the verdict
+   * once all have ended (or hit the deadline). Without one, every run has ended: the verifier's verdict now.
+   */
+  private <O> Future<Served> resolve(String task, Verifier<O> verifier, FunctionSpec.Verification policy,
+      List<Future<WorkerCall.Reply>> runs, IntFunction<O> output, List<Integer> early) {
+    Future<Served> all = Future.join(runs).transform(x -> {
+      List<Verifier.Run<O>> ok = new ArrayList<>();
+      List<Integer> index = new ArrayList<>();
+      List<Verifier.Failure> failed = new ArrayList<>();
+      for (int i = 0; i < runs.size(); i++) {
+        if (runs.get(i).succeeded()) {
+          ok.add(new Verifier.Run<>(runs.get(i).result().workerId(), output.apply(i)));
+          index.add(i);
+        } else {
+          failed.add(new Verifier.Failure("unknown", runs.get(i).cause()));
+        }
+      }
+      Verifier.Decision<O> d = verifier.decide(task, policy, ok, failed);
+      if (!d.outliers().isEmpty()) {
+        log.warn("Task {} verified {}: outvoted {}", task, d.verdict(), d.outliers());
+      }
+      if (d.failed()) {
+        return Future.failedFuture(d.failure());
+      }
+      if (d.disputed()) {
+        return Future.failedFuture(new WorkerFailure("disputed", d.dispute()));
+      }
+      return Future.succeededFuture(new Served(index.get(indexOf(ok, d.chosen())), new JsonObject()
+          .put("verdict", d.verdict()).put("similarity", d.similarity()).put("agreeing", new JsonArray(d.agreeing()))
+          .put("outliers", new JsonArray(d.outliers()))));
+    });
+    if (early == null) {
+      return all;
+    }
+    all.onFailure(err -> log.warn("Task {}: the runs after its majority answered could not be judged: {}", task,
+        err.toString()));
+    int pick = early.get(java.util.concurrent.ThreadLocalRandom.current().nextInt(early.size()));
+    return Future.succeededFuture(new Served(pick, new JsonObject().put("verdict", "verified").put("similarity", 1.0)
+        .put("agreeing", new JsonArray(early.stream().map(i -> runs.get(i).result().workerId()).toList()))
+        .put("outliers", new JsonArray()).put("early", true)));
+  }
+
+  private static WorkerCall.Reply withReport(WorkerCall.Reply chosen, JsonObject verification) {
+    return new WorkerCall.Reply(chosen.meta().copy().put("verification", verification), chosen.outputs(),
+        chosen.workerId(), chosen.computeMicros(), chosen.coldStart());
   }
 
   private String taskId(FunctionRecord fn, String what) {
@@ -106,41 +164,16 @@ public final class RedundantText {
   Future<WorkerCall.Reply> embed(FunctionRecord fn, JsonObject meta, long deadlineNanos) {
     FunctionSpec.Verification policy = fn.spec().verification();
     Set<String> avoid = ConcurrentHashMap.newKeySet();
-    List<Generations.TextRequest> requests = new ArrayList<>();
+    List<Future<WorkerCall.Reply>> runs = new ArrayList<>();
     for (int i = runs(policy); i > 0; i--) {
-      requests.add(scheduler.submit(new Generations.TextJob(fn, WorkerCall.Kind.EMBED, meta, 0, deadlineNanos, null, avoid)));
+      runs.add(scheduler.submit(new Generations.TextJob(fn, WorkerCall.Kind.EMBED, meta, 0, deadlineNanos, null, avoid))
+          .future());
     }
-    List<Future<WorkerCall.Reply>> runs = requests.stream().map(Generations.TextRequest::future).toList();
-    return settle(requests, i -> runs.get(i).result().outputs(), sameVectors, policy.threshold()).transform(done -> {
-      List<Verifier.Run<List<Tensor>>> ok = new ArrayList<>();
-      List<Verifier.Failure> failed = new ArrayList<>();
-      List<WorkerCall.Reply> replies = new ArrayList<>();
-      for (Future<WorkerCall.Reply> run : runs) {
-        if (run.succeeded()) {
-          ok.add(new Verifier.Run<>(run.result().workerId(), run.result().outputs()));
-          replies.add(run.result());
-        } else {
-          failed.add(new Verifier.Failure("unknown", run.isComplete() ? run.cause() : new WorkerFailure("superseded", "withdrawn")));
-        }
-      }
-      Verifier.Decision<List<Tensor>> d = vectors.decide(taskId(fn, "embed"), policy, ok, failed);
-      return answer(d, d.chosen() == null ? null : replies.get(indexOf(ok, d.chosen())));
-    });
-  }
-
-  /** The chosen reply, its meta carrying the verdict; a failure when there is none to serve. */
-  private static <O> Future<WorkerCall.Reply> answer(Verifier.Decision<O> d, WorkerCall.Reply chosen) {
-    if (d.failed()) {
-      return Future.failedFuture(d.failure());
-    }
-    if (d.disputed()) {
-      return Future.failedFuture(new WorkerFailure("disputed", d.dispute()));
-    }
-    JsonObject meta = chosen.meta().copy().put("verification", new JsonObject().put("verdict", d.verdict())
-        .put("similarity", d.similarity()).put("agreeing", new JsonArray(d.agreeing()))
-        .put("outliers", new JsonArray(d.outliers())));
-    return Future.succeededFuture(new WorkerCall.Reply(meta, chosen.outputs(), chosen.workerId(), chosen.computeMicros(),
-        chosen.coldStart()));
+    IntFunction<List<Tensor>> output = i -> runs.get(i).result().outputs();
+    String task = taskId(fn, "embed");
+    return settle(runs, output, sameVectors, policy.threshold())
+        .compose(early -> resolve(task, vectors, policy, runs, output, early))
+        .map(served -> withReport(runs.get(served.index()).result(), served.verification()));
   }
 
   Generations.Generation generate(FunctionRecord fn, JsonObject work, long deadlineNanos,
@@ -165,35 +198,20 @@ public final class RedundantText {
     }
     int[] streamed = new int[1];
     List<Future<WorkerCall.Reply>> runs = requests.stream().map(Generations.TextRequest::future).toList();
-    Future<Generations.Finished> finished = settle(requests, i -> ids(held.get(i)), sameTokens, policy.threshold())
-        .transform(done -> {
-      List<Verifier.Run<io.inferium.verifier.TextOutput>> ok = new ArrayList<>();
-      List<Verifier.Failure> failed = new ArrayList<>();
-      List<Integer> index = new ArrayList<>();
-      for (int i = 0; i < runs.size(); i++) {
-        Future<WorkerCall.Reply> run = runs.get(i);
-        if (run.succeeded()) {
-          ok.add(new Verifier.Run<>(run.result().workerId(), ids(held.get(i))));
-          index.add(i);
-        } else {
-          failed.add(new Verifier.Failure("unknown", run.isComplete() ? run.cause() : new WorkerFailure("superseded", "withdrawn")));
-        }
-      }
-      Verifier.Decision<io.inferium.verifier.TextOutput> d = tokens.decide(taskId(fn, "generate"), policy, ok, failed);
-      int chosen = d.chosen() == null ? -1 : index.get(indexOf(ok, d.chosen()));
-      if (!d.outliers().isEmpty()) {
-        log.warn("Generation of {} verified {}: outvoted {}", fn.ref(), d.verdict(), d.outliers());
-      }
-      return answer(d, chosen < 0 ? null : runs.get(chosen).result()).map(reply -> {
-        List<Generations.Chunk> agreed = held.get(chosen);
-        if (!agreed.isEmpty()) {
-          streamed[0] = agreed.size();
-          onChunk.accept(agreed);
-        }
-        Generations.TextRequest r = requests.get(chosen);
-        return Generations.finished(reply, r.queueNanos);
-      });
-    });
+    IntFunction<TextOutput> output = i -> ids(held.get(i));
+    String task = taskId(fn, "generate");
+    Future<Generations.Finished> finished = settle(runs, output, sameTokens, policy.threshold())
+        .compose(early -> resolve(task, tokens, policy, runs, output, early))
+        .map(served -> {
+          List<Generations.Chunk> agreed = held.get(served.index());
+          if (!agreed.isEmpty()) {
+            streamed[0] = agreed.size();
+            onChunk.accept(agreed);
+          }
+          return Generations.finished(withReport(runs.get(served.index()).result(), served.verification()),
+              requests.get(served.index()).queueNanos);
+        });
+    // The client going away stops every run; the verdict over what ended is still recorded.
     return new Generations.Generation(finished, () -> requests.forEach(Generations.TextRequest::cancel), () -> streamed[0]);
   }
 
@@ -208,7 +226,7 @@ public final class RedundantText {
   }
 
   /** Token ids and streamed text per choice, in choice order, from the chunks a run streamed. */
-  private static io.inferium.verifier.TextOutput ids(List<Generations.Chunk> chunks) {
+  private static TextOutput ids(List<Generations.Chunk> chunks) {
     int choices = chunks.stream().mapToInt(Generations.Chunk::index).max().orElse(-1) + 1;
     List<List<Integer>> byChoice = new ArrayList<>();
     List<StringBuilder> texts = new ArrayList<>();
@@ -220,7 +238,7 @@ public final class RedundantText {
       byChoice.get(c.index()).add(c.tokenId());
       texts.get(c.index()).append(c.text());
     });
-    return new io.inferium.verifier.TextOutput(
+    return new TextOutput(
         byChoice.stream().map(l -> l.stream().mapToInt(Integer::intValue).toArray()).toList(),
         texts.stream().map(StringBuilder::toString).toList());
   }
