@@ -225,6 +225,13 @@ class FunctionSpecTest {
       FunctionSpec redundant = FunctionSpec.fromJson(new JsonObject("{\"name\": \"t\", \"kind\": \"" + kind
           + "\", \"verification\": {\"policy\": \"redundant\", \"k\": 3}}"));
       assertDoesNotThrow(redundant::requireUsableVerification, "redundant " + kind);
+      // A tenant's threshold outside (0, 1] is refused with the field named (400 at deploy).
+      for (String bad : List.of("0", "1.5", "-0.2", "\"high\"")) {
+        String why = assertThrows(InvalidSpecException.class, () -> FunctionSpec.fromJson(new JsonObject("{\"name\": \"t\", "
+            + "\"kind\": \"" + kind + "\", \"verification\": {\"policy\": \"redundant\", \"threshold\": " + bad + "}}")))
+            .getMessage();
+        assertTrue(why.startsWith("field 'verification.threshold'"), why);
+      }
       FunctionSpec none = FunctionSpec.fromJson(new JsonObject().put("name", "t").put("kind", kind));
       assertDoesNotThrow(none::requireUsableVerification, "no policy is fine for " + kind);
     }
