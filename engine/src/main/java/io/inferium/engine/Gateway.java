@@ -176,6 +176,11 @@ public final class Gateway {
                 // A secure source: a worker that could predict which answers get audited would lie only on the others.
                 ConsensusVerifier.forTensors(ledger, new java.security.SecureRandom()));
             Generations generations = new Generations(vertx, dispatcher, calls, textMetrics);
+            generations.verifyWith(new io.inferium.engine.text.RedundantText.Judge<>(new ConsensusVerifier<>(ledger,
+                io.inferium.verifier.consensus.TokenAgreement.INSTANCE, new java.security.SecureRandom()),
+                io.inferium.verifier.consensus.TokenAgreement.INSTANCE), new io.inferium.engine.text.RedundantText.Judge<>(
+                ConsensusVerifier.forTensors(ledger, new java.security.SecureRandom()),
+                io.inferium.verifier.consensus.TensorAgreement.INSTANCE));
             scaler = new ScaleController(vertx, supervisor, SchedulerLoad.of(List.of(mempool, generations)), store, blobs,
                 engineMetrics, config.scale());
             pipeline = new DeployPipeline(vertx, store, blobs, supervisor, files, config.deploy(), engineMetrics);

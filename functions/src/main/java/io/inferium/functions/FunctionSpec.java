@@ -227,19 +227,19 @@ public record FunctionSpec(
   }
 
   /**
-   * Refuses a {@code redundant} or {@code audit} policy on a kind whose results nothing verifies by
-   * comparing tensors: text generation and embeddings are served through the text path, which applies
-   * no verification (text verification comes with the network). Checked when a version is deployed,
-   * not in {@link #fromJson}, so versions stored before the rule still read.
+   * Refuses a policy the function's kind cannot use. Text generation and embeddings are verified under
+   * {@code redundant(k)} (embeddings by cosine against {@code threshold}, seeded generations by exact token
+   * ids: docs/TEXT_MODELS.md, *Verification*); {@code audit} is not applied on the text path, so it is refused
+   * there. Checked when a version is deployed, not in {@link #fromJson}, so versions stored before the rule
+   * still read.
    *
    * @throws InvalidSpecException naming the field and the kind
    */
   public void requireUsableVerification() {
     boolean textPath = kind == FunctionKind.TEXT_GENERATION || kind == FunctionKind.EMBEDDING;
-    if (textPath && (verification.redundant() || verification.audit())) {
-      throw new InvalidSpecException("field 'verification.policy': '" + verification.policy() + "' needs results that "
-          + "can be compared as tensors, and a " + kind.wire() + " function's results are not verified that way; "
-          + "use {\"policy\": \"none\"} or leave the field out");
+    if (textPath && verification.audit()) {
+      throw new InvalidSpecException("field 'verification.policy': 'audit' is not applied to a " + kind.wire()
+          + " function's results; use {\"policy\": \"redundant\", \"k\": 3} or {\"policy\": \"none\"}");
     }
   }
 

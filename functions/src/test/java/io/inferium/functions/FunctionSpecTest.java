@@ -216,13 +216,22 @@ class FunctionSpecTest {
   @Test
   void aPolicyThatCannotBeAppliedToAKindIsRefusedAtDeployButStillReads() {
     for (String kind : List.of("text-generation", "embedding")) {
-      for (String policy : List.of("{\"policy\": \"redundant\", \"k\": 3}", "{\"policy\": \"audit\", \"p\": 0.5}")) {
-        // Parsing (how stored versions are read back) accepts it; deploying refuses it.
-        FunctionSpec spec = FunctionSpec.fromJson(new JsonObject("{\"name\": \"t\", \"kind\": \"" + kind
-            + "\", \"verification\": " + policy + "}"));
-        String message = assertThrows(InvalidSpecException.class, spec::requireUsableVerification).getMessage();
-        assertTrue(message.startsWith("field 'verification.policy': '" + spec.verification().policy() + "'"), message);
-        assertTrue(message.contains("a " + kind + " function"), message);
+      // Parsing (how stored versions are read back) accepts audit; deploying refuses it on the text path.
+      FunctionSpec spec = FunctionSpec.fromJson(new JsonObject("{\"name\": \"t\", \"kind\": \"" + kind
+          + "\", \"verification\": {\"policy\": \"audit\", \"p\": 0.5}}"));
+      String message = assertThrows(InvalidSpecException.class, spec::requireUsableVerification).getMessage();
+      assertTrue(message.startsWith("field 'verification.policy': 'audit'"), message);
+      assertTrue(message.contains("a " + kind + " function"), message);
+      // redundant(k) is verified for text: embeddings by cosine, seeded generations by exact token ids.
+      FunctionSpec redundant = FunctionSpec.fromJson(new JsonObject("{\"name\": \"t\", \"kind\": \"" + kind
+          + "\", \"verification\": {\"policy\": \"redundant\", \"k\": 3}}"));
+      assertDoesNotThrow(redundant::requireUsableVerification, "redundant " + kind);
+      // A tenant's threshold outside (0, 1] is refused with the field named (400 at deploy).
+      for (String bad : List.of("0", "1.5", "-0.2", "\"high\"")) {
+        String why = assertThrows(InvalidSpecException.class, () -> FunctionSpec.fromJson(new JsonObject("{\"name\": \"t\", "
+            + "\"kind\": \"" + kind + "\", \"verification\": {\"policy\": \"redundant\", \"threshold\": " + bad + "}}")))
+            .getMessage();
+        assertTrue(why.startsWith("field 'verification.threshold'"), why);
       }
       FunctionSpec none = FunctionSpec.fromJson(new JsonObject().put("name", "t").put("kind", kind));
       assertDoesNotThrow(none::requireUsableVerification, "no policy is fine for " + kind);

@@ -126,6 +126,33 @@ class VerifierTest {
   }
 
   @Test
+  void seededTextIsComparedByExactTokenIdsAndALiarIsSlashed() {
+    Verifier<TextOutput> text = new ConsensusVerifier<>(ledger, io.inferium.verifier.consensus.TokenAgreement.INSTANCE,
+        new Random(7));
+    TextOutput honest = new TextOutput(List.of(new int[] {5, 6, 7, 8}), List.of("abcd"));
+    // One token changed, one token fewer, a choice more, the right ids with other text: each is a disagreement.
+    for (TextOutput lie : List.of(new TextOutput(List.of(new int[] {5, 6, 9, 8}), List.of("abcd")),
+        new TextOutput(List.of(new int[] {5, 6, 7}), List.of("abc")),
+        new TextOutput(List.of(new int[] {5, 6, 7, 8}, new int[] {1}), List.of("abcd", "x")),
+        new TextOutput(List.of(new int[] {5, 6, 7, 8}), List.of("ab!d")))) {
+      String t = nextTask();
+      Verifier.Decision<TextOutput> d = text.decide(t, REDUNDANT, List.of(new Verifier.Run<>("n1", honest),
+          new Verifier.Run<>("n2", lie), new Verifier.Run<>("n3", honest)), List.of());
+      await(d.recorded());
+      assertEquals("verified", d.verdict());
+      assertEquals(List.of("n2"), d.outliers());
+      assertSame(honest, d.chosen().outputs(), "the majority's tokens are served, never the lie");
+      // (the repeated liar is ejected along the way: its later events add an eject)
+      assertEquals(List.of("n1:reward", "n3:reward", "n2:slash"), events(t).subList(0, 3));
+    }
+    // Two runs that disagree have no majority: disputed, nothing served.
+    Verifier.Decision<TextOutput> split = text.decide(nextTask(), REDUNDANT, List.of(new Verifier.Run<>("n1", honest),
+        new Verifier.Run<>("n2", new TextOutput(List.of(new int[] {1, 2}), List.of("zz")))), List.of());
+    assertTrue(split.disputed());
+    assertNull(split.chosen());
+  }
+
+  @Test
   void anOutlierIsOutvotedSlashedAndCitedWithItsHash() {
     String t = nextTask();
     List<Tensor> lie = out(9, 0, 1);

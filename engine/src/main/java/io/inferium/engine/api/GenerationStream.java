@@ -166,6 +166,9 @@ final class GenerationStream {
           .putHeader("X-Inferium-Charge-Micro-Usd",
               billed ? Long.toString(fn.spec().price().chargeTokens((long) f.promptTokens() + f.completionTokens())) : "0")
           .putHeader(Billed.HEADER, Boolean.toString(billed));
+      if (f.verdict() != null) {
+        ctx.response().putHeader("X-Inferium-Verdict", f.verdict());
+      }
     }
   }
 

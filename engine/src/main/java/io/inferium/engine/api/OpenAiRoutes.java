@@ -516,6 +516,9 @@ final class OpenAiRoutes {
                   metrics.requests(fn.name(), "embeddings", 200);
                   ctx.response().putHeader("X-Inferium-Request-Id", id).putHeader("X-Inferium-Worker", result.workerId())
                       .putHeader(Billed.HEADER, Boolean.toString(billed));
+                  if (result.verdict() != null) {
+                    ctx.response().putHeader("X-Inferium-Verdict", result.verdict());
+                  }
                   FunctionRoutes.json(ctx, 200, new JsonObject().put("object", "list").put("data", data).put("model", fn.name())
                       .put("usage", new JsonObject().put("prompt_tokens", result.promptTokens())
                           .put("total_tokens", result.promptTokens())));

@@ -373,16 +373,18 @@ public final class WorkerLink implements Worker {
     Promise<LoadedModel> result = Promise.promise();
     onContext(() -> {
       Future<LoadedModel> load = loads.get(sha256);
-      if (load == null && blobSource != null && extra.containsKey("files")) {
-        result.fail(new WorkerFailure("model_unreadable", "remote nodes do not serve text functions yet (node " + workerId + ")"));
-        return;
-      }
       if (load == null) {
         JsonObject meta = extra.copy().put("sha256", sha256);
         if (blobSource == null) {
           meta.put("path", path.toString());
+          meta.remove("parts");
         } else {
-          assigned.add(sha256); // a remote node gets the hash and fetches the bytes: no gateway path leaves the machine
+          // A remote node gets hashes and fetches the bytes: no gateway path leaves the machine. A text bundle's
+          // manifest and each of its files become fetchable by this node, nothing else.
+          meta.remove("files");
+          JsonObject parts = meta.getJsonObject("parts", new JsonObject());
+          parts.forEach(e -> assigned.add(String.valueOf(e.getValue())));
+          assigned.add(sha256);
         }
         load = call(FrameType.LOAD, meta, List.of())
             .compose(reply -> reply.type() == FrameType.LOADED

@@ -17,7 +17,7 @@ import java.util.List;
 public final class Embeddings {
 
   /** The vectors (row-major float32, {@code count × dim}) and what they cost in tokens. */
-  public record Result(Tensor vectors, int promptTokens, long computeMicros, String workerId) {}
+  public record Result(Tensor vectors, int promptTokens, long computeMicros, String workerId, String verdict) {}
 
   private final Generations scheduler;
 
@@ -31,6 +31,7 @@ public final class Embeddings {
         .put("pooling", fn.spec().text().pooling()).put("normalize", fn.spec().text().normalize());
     return scheduler.call(fn, WorkerCall.Kind.EMBED, meta, deadlineNanos)
         .map(r -> new Result(r.outputs().get(0), r.meta().getInteger("prompt_tokens", 0), r.computeMicros(),
-            r.workerId()));
+            r.workerId(), r.meta().containsKey("verification") ? r.meta().getJsonObject("verification").getString("verdict")
+            : null));
   }
 }

@@ -47,14 +47,26 @@ public final class Generations implements Scheduler<Generations.TextJob, WorkerC
    * in order, as many at a time as arrived together (never empty).
    */
   public record TextJob(FunctionRecord fn, WorkerCall.Kind kind, JsonObject meta, int priority, long deadlineNanos,
-      Consumer<List<Chunk>> onChunk) {}
+      Consumer<List<Chunk>> onChunk, Set<String> avoid) {
+
+    public TextJob(FunctionRecord fn, WorkerCall.Kind kind, JsonObject meta, int priority, long deadlineNanos,
+        Consumer<List<Chunk>> onChunk) {
+      this(fn, kind, meta, priority, deadlineNanos, onChunk, null);
+    }
+  }
 
   /** One streamed token of one choice. */
   public record Chunk(int index, int tokenId, String text, int promptTokens) {}
 
   /** A finished generation, as the worker reported it and the gateway checked it. */
   public record Finished(List<Choice> choices, int promptTokens, int completionTokens, long computeMicros,
-      String workerId, long queueNanos, boolean coldStart) {}
+      String workerId, long queueNanos, boolean coldStart, String verdict) {
+
+    public Finished(List<Choice> choices, int promptTokens, int completionTokens, long computeMicros, String workerId,
+        long queueNanos, boolean coldStart) {
+      this(choices, promptTokens, completionTokens, computeMicros, workerId, queueNanos, coldStart, null);
+    }
+  }
 
   /** One choice: why it ended and how many tokens it produced. */
   public record Choice(int index, String finishReason, int completionTokens) {}
@@ -119,13 +131,20 @@ public final class Generations implements Scheduler<Generations.TextJob, WorkerC
   }
 
   /** A generation in the mempool or running: its checked outcome and the tokens streamed so far. */
-  public final class Generation implements Ticket<Finished> {
-    private final TextRequest request;
+  public static final class Generation implements Ticket<Finished> {
+    private final Runnable cancel;
+    private final java.util.function.IntSupplier streamed;
     private final Future<Finished> finished;
 
     Generation(TextRequest request) {
-      this.request = request;
-      this.finished = request.future().map(r -> finished(r, request.queueNanos));
+      this(request.future().map(r -> finished(r, request.queueNanos)), request::cancel, () -> request.chunks);
+    }
+
+    /** A generation made of other calls (redundant runs): its outcome, how to stop it, tokens streamed so far. */
+    Generation(Future<Finished> finished, Runnable cancel, java.util.function.IntSupplier streamed) {
+      this.finished = finished;
+      this.cancel = cancel;
+      this.streamed = streamed;
     }
 
     /** Completes on the submitting context. */
@@ -137,12 +156,12 @@ public final class Generations implements Scheduler<Generations.TextJob, WorkerC
     /** The client went away: stop generating (within one decode step on the worker). */
     @Override
     public void cancel() {
-      request.cancel();
+      cancel.run();
     }
 
     /** Tokens streamed so far (all choices). */
     public int streamedTokens() {
-      return request.chunks;
+      return streamed.getAsInt();
     }
   }
 
@@ -182,12 +201,33 @@ public final class Generations implements Scheduler<Generations.TextJob, WorkerC
    * {@code QueueFull}.
    */
   public Generation submit(FunctionRecord fn, JsonObject work, long deadlineNanos, Consumer<List<Chunk>> onChunk) {
+    if (redundant != null && fn.spec().verification().redundant()) {
+      return redundant.generate(fn, work, deadlineNanos, onChunk);
+    }
     return new Generation(submit(new TextJob(fn, WorkerCall.Kind.GENERATE, work, 0, deadlineNanos, onChunk)));
   }
 
   /** A single-reply call (embed, score) through the same queues; the checked reply on the calling context. */
   Future<WorkerCall.Reply> call(FunctionRecord fn, WorkerCall.Kind kind, JsonObject meta, long deadlineNanos) {
+    if (redundant != null && kind == WorkerCall.Kind.EMBED && fn.spec().verification().redundant()) {
+      return redundant.embed(fn, meta, deadlineNanos);
+    }
     return submit(new TextJob(fn, kind, meta, 0, deadlineNanos, null)).future();
+  }
+
+  private RedundantText redundant;
+
+  /**
+   * Verifies text functions under {@code redundant(k)} from now on: runs on k distinct workers, judged by
+   * these verifiers, which record every verdict in the node ledger ({@link RedundantText}).
+   */
+  public void verifyWith(RedundantText.Judge<io.inferium.verifier.TextOutput> tokens, RedundantText.Judge<List<io.inferium.functions.tensor.Tensor>> vectors) {
+    this.redundant = new RedundantText(this, tokens, vectors);
+  }
+
+  /** Workers text calls may go to now (eligible, not ejected). */
+  int eligibleWorkers() {
+    return dispatcher.workers().size();
   }
 
   @Override
@@ -276,6 +316,8 @@ public final class Generations implements Scheduler<Generations.TextJob, WorkerC
     boolean stream = job.kind() == WorkerCall.Kind.GENERATE;
     return dispatcher.workers().stream()
         .filter(w -> perWorker.getOrDefault(w.workerId(), 0) < limit && (stream || !w.saturated()))
+        // A redundant run never shares a worker with its siblings: k runs, k distinct nodes.
+        .filter(w -> job.avoid() == null || !job.avoid().contains(w.workerId()))
         .min(Comparator.comparing((Worker w) -> !w.hasLoaded(fn.modelSha256()))
             .thenComparingInt(w -> perWorker.getOrDefault(w.workerId(), 0)))
         .orElse(null);
@@ -295,6 +337,9 @@ public final class Generations implements Scheduler<Generations.TextJob, WorkerC
     FunctionRecord fn = r.job.fn();
     String sha = fn.modelSha256();
     running.computeIfAbsent(sha, k -> new ConcurrentHashMap<>()).merge(worker.workerId(), 1, Integer::sum);
+    if (r.job.avoid() != null) {
+      r.job.avoid().add(worker.workerId());
+    }
     r.attempts++;
     r.queueNanos = System.nanoTime() - r.enqueuedNanos;
     lastDispatchNanos = System.nanoTime();
@@ -327,7 +372,7 @@ public final class Generations implements Scheduler<Generations.TextJob, WorkerC
     r.offer(new Chunk(token.index(), token.id(), token.text(), token.promptTokens()));
   }
 
-  private static Finished finished(WorkerCall.Reply reply, long queueNanos) {
+  static Finished finished(WorkerCall.Reply reply, long queueNanos) {
     JsonObject m = reply.meta();
     List<Choice> choices = new ArrayList<>();
     m.getJsonArray("choices").forEach(c -> {
@@ -335,7 +380,8 @@ public final class Generations implements Scheduler<Generations.TextJob, WorkerC
       choices.add(new Choice(o.getInteger("index"), o.getString("finish_reason"), o.getInteger("completion_tokens")));
     });
     return new Finished(choices, m.getInteger("prompt_tokens", 0), m.getInteger("completion_tokens", 0),
-        reply.computeMicros(), reply.workerId(), queueNanos, reply.coldStart());
+        reply.computeMicros(), reply.workerId(), queueNanos, reply.coldStart(),
+        m.containsKey("verification") ? m.getJsonObject("verification").getString("verdict") : null);
   }
 
   /** Ends a call early (deadline, client gone, failure) wherever it is. */

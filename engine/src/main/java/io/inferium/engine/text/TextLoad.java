@@ -11,7 +11,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The LOAD frame fields of a text function: its kind, where each bundle file is, its serving
+ * The LOAD frame fields of a text function: its kind, where each bundle file is and its sha256, its serving
  * options. One instance serves generations, embeddings and scoring alike, so each bundle's manifest
  * is read once (off the event loop); a failed read is tried again on the next request.
  */
@@ -50,8 +50,13 @@ public final class TextLoad {
   public static JsonObject meta(ModelBlobs blobs, FunctionRecord fn) throws IOException {
     Bundle bundle = Bundle.read(blobs.path(fn.modelSha256()));
     JsonObject files = new JsonObject();
-    bundle.files().forEach((name, part) -> files.put(name, blobs.path(part.sha256()).toString()));
-    return new JsonObject().put("kind", fn.spec().kind().wire()).put("files", files)
+    JsonObject parts = new JsonObject();
+    bundle.files().forEach((name, part) -> {
+      files.put(name, blobs.path(part.sha256()).toString());
+      parts.put(name, part.sha256());
+    });
+    // files (paths) for a local worker; parts (hashes) for a remote node, which is never sent a path.
+    return new JsonObject().put("kind", fn.spec().kind().wire()).put("files", files).put("parts", parts)
         .put("max_running_sequences", fn.spec().text().maxRunningSequences())
         .put("max_tokens_per_step", fn.spec().text().maxTokensPerStep());
   }

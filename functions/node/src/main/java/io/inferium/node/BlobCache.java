@@ -44,6 +44,25 @@ final class BlobCache {
     this.source = source;
   }
 
+  long capBytes() {
+    return capBytes;
+  }
+
+  /**
+   * A directory of the node's own for laying text bundles out (on the cache's file system, so files are
+   * hard-linked, not copied); emptied of what an earlier run left. Its name is not a sha256, so the LRU
+   * never counts or deletes it.
+   */
+  Path bundleRoot() throws IOException {
+    Path root = dir.resolve("bundles");
+    if (Files.isDirectory(root)) {
+      try (Stream<Path> walk = Files.walk(root)) {
+        walk.sorted(Comparator.reverseOrder()).filter(p -> !p.equals(root)).forEach(p -> p.toFile().delete());
+      }
+    }
+    return Files.createDirectories(root);
+  }
+
   static boolean isSha256(String s) {
     return s != null && s.matches("[0-9a-f]{64}");
   }

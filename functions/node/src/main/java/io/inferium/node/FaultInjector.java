@@ -22,6 +22,9 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code garble-results}, {@code forge-seals}, {@code withhold-seals} (the result seals' tests): each
  *       RESULT's first output byte is flipped after it was hashed and sealed (what a lying worker or a
  *       tampered link would deliver); seals carry a signature by no key; no seal is ever sent.
+ *   <li>{@code lie-tokens} (text verification's tests): every generated token id is changed (to the one
+ *       below it) and its text to {@code [lie]}, in the streamed tokens and in the hash the node signs alike:
+ *       a consistent, sealed lie that only a comparison with other nodes can catch.
  * </ul>
  */
 final class FaultInjector {
@@ -36,6 +39,7 @@ final class FaultInjector {
   private boolean garbleResults;
   private boolean forgeSeals;
   private boolean withholdSeals;
+  private boolean lieTokens;
 
   private FaultInjector(Random random) {
     this.random = random;
@@ -62,12 +66,42 @@ final class FaultInjector {
         f.forgeSeals |= one.equals("forge-seals");
         f.withholdSeals |= one.equals("withhold-seals");
         log.warn("TEST FAULT: worker {} {}", nodeId, one);
+      } else if (one.equals("lie-tokens")) {
+        f.lieTokens = true;
+        log.warn("TEST FAULT: worker {} changes every token it generates", nodeId);
       } else {
         throw new IllegalArgumentException("--test-fault: expected noise:P, probe-read:PATHS, alloc-mib:N:SHA256, "
-            + "garble-results, forge-seals or withhold-seals, got " + one);
+            + "garble-results, forge-seals, withhold-seals or lie-tokens, got " + one);
       }
     }
     return f;
+  }
+
+  private static int lie(int id) {
+    return id == 0 ? 1 : id - 1;
+  }
+
+  /** A decode step's TOKENS ([request, choice, id, text, prompt tokens] each), lied about under lie-tokens. */
+  io.vertx.core.json.JsonArray tokens(io.vertx.core.json.JsonArray tokens) {
+    if (!lieTokens) {
+      return tokens;
+    }
+    io.vertx.core.json.JsonArray out = new io.vertx.core.json.JsonArray();
+    for (Object o : tokens) {
+      io.vertx.core.json.JsonArray t = ((io.vertx.core.json.JsonArray) o).copy();
+      t.set(2, lie(t.getInteger(2)));
+      t.set(3, "[lie]");
+      out.add(t);
+    }
+    return out;
+  }
+
+  /** A finished generation's token ids per choice, lied about as {@link #tokens} lied about them. */
+  List<int[]> ids(List<int[]> ids) {
+    if (!lieTokens) {
+      return ids;
+    }
+    return ids.stream().map(a -> java.util.Arrays.stream(a).map(FaultInjector::lie).toArray()).toList();
   }
 
   /** Tries to read each probed path and logs what happened. */

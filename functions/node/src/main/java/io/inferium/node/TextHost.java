@@ -33,9 +33,16 @@ final class TextHost {
   private final Map<String, EmbeddingModel> embedders = new ConcurrentHashMap<>();
   private final Map<String, Path> dirs = new ConcurrentHashMap<>();
   private final Map<String, Object> locks = new ConcurrentHashMap<>();
+  /** Where bundles are laid out; null: the system's temporary directory (a spawned worker's files are the gateway's). */
+  private volatile Path layoutRoot;
 
   TextHost(OnnxRunner runner) {
     this.runner = runner;
+  }
+
+  /** Lays bundles out under {@code root} with hard links (a remote node: its cache may evict a file after the load). */
+  void layOutUnder(Path root) {
+    this.layoutRoot = root;
   }
 
   static boolean isText(String kind) {
@@ -60,7 +67,8 @@ final class TextHost {
       }
       Bundle bundle = Bundle.read(manifest);
       JsonObject files = meta.getJsonObject("files", new JsonObject());
-      Path dir = Files.createTempDirectory("inferium-text-");
+      Path root = layoutRoot;
+      Path dir = root == null ? Files.createTempDirectory("inferium-text-") : Files.createTempDirectory(root, "text-");
       try {
         for (Map.Entry<String, Bundle.Part> part : bundle.files().entrySet()) {
           String given = files.getString(part.getKey());
@@ -73,7 +81,13 @@ final class TextHost {
             throw new IOException("bundle file " + part.getKey() + " has sha256 " + sha + ", the manifest says "
                 + part.getValue().sha256());
           }
-          Files.createSymbolicLink(dir.resolve(part.getKey()), file.toAbsolutePath());
+          // The name is the manifest's, which Bundle.read holds to a fixed allow-list: never a path.
+          Path target = dir.resolve(part.getKey());
+          if (root == null) {
+            Files.createSymbolicLink(target, file.toAbsolutePath());
+          } else {
+            Files.createLink(target, file);
+          }
         }
         try (OrtSession.SessionOptions options = runner.sessionOptions()) {
           if (FunctionKind.EMBEDDING.wire().equals(meta.getString("kind"))) {

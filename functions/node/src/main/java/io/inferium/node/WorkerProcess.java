@@ -93,6 +93,7 @@ public final class WorkerProcess {
     WorkerProcess p = new WorkerProcess(options);
     try {
       p.blobs = new BlobCache(blobDir, cacheBytes, p::fetch);
+      p.bundleRoot = p.blobs.bundleRoot();
     } catch (IOException e) {
       log.error("cannot use the model cache {}: {}", blobDir, e.getMessage());
       return 1;
@@ -102,6 +103,8 @@ public final class WorkerProcess {
 
   /** A remote node's models by content (null for a spawned worker, which is given paths). */
   private BlobCache blobs;
+  /** Where a remote node lays its text bundles out (null for a spawned worker). */
+  private Path bundleRoot;
   /** FETCH requests this node sent, by correlation id, awaiting BLOB or ERROR. */
   private final Map<Long, java.util.concurrent.CompletableFuture<Frame>> fetches = new ConcurrentHashMap<>();
   /** Ids of this node's own requests: a range apart from nothing, since the gateway's ids travel the other way. */
@@ -139,6 +142,9 @@ public final class WorkerProcess {
           options.spinning())).get();
       host = new ModelHost(runner);
       text = new TextHost(runner);
+      if (bundleRoot != null) {
+        text.layOutUnder(bundleRoot);
+      }
       keys = options.keyFile() == null ? NodeKeys.generate() : NodeKeys.loadOrCreate(options.keyFile());
       log.info("worker {} is node {}", options.nodeId(), keys.nodeId());
       textAnswers = new TextAnswers(text, this::send, this::sendResult, options.nodeId());
@@ -365,10 +371,7 @@ public final class WorkerProcess {
     long id = frame.correlationId();
     switch (frame.type()) {
       case LOAD -> submit(id, () -> {
-        if (blobs != null && TextHost.isText(frame.meta().getString("kind"))) {
-          // Text bundles name files by path; a remote node has no business opening the gateway's paths.
-          send(Frame.error(id, "model_unreadable", "this remote node does not load text bundles yet"));
-        } else if (TextHost.isText(frame.meta().getString("kind"))) {
+        if (TextHost.isText(frame.meta().getString("kind"))) {
           loadText(frame);
         } else {
           load(frame);
@@ -476,7 +479,8 @@ public final class WorkerProcess {
 
   private void loadText(Frame frame) {
     try {
-      TextHost.Loaded loaded = text.load(frame.meta(), tokens);
+      JsonObject meta = blobs == null ? frame.meta() : fetchBundle(frame.meta());
+      TextHost.Loaded loaded = text.load(meta, tokens);
       send(Frame.of(FrameType.LOADED, frame.correlationId(), new JsonObject()
           .put("sha256", loaded.sha256())
           .put("load_ms", loaded.loadMs())
@@ -490,17 +494,44 @@ public final class WorkerProcess {
     }
   }
 
+  /**
+   * A remote node's text bundle, by content: fetches the manifest by the LOAD's sha256 (checked by the cache),
+   * reads its file names against the fixed allow-list, fetches each file by the sha256 the manifest gives and
+   * returns LOAD fields naming the cached copies. Paths a gateway sends are ignored: only hashes are used.
+   */
+  private JsonObject fetchBundle(JsonObject meta) throws IOException {
+    String sha = meta.getString("sha256");
+    Path manifest = blobs.obtain(sha);
+    io.inferium.functions.Bundle bundle = io.inferium.functions.Bundle.read(manifest);
+    if (bundle.totalBytes() > blobs.capBytes()) {
+      throw new IOException("bundle " + sha + " of " + bundle.totalBytes() + " bytes does not fit the cache of "
+          + blobs.capBytes() + " bytes");
+    }
+    JsonObject said = meta.getJsonObject("parts", new JsonObject());
+    JsonObject files = new JsonObject();
+    for (Map.Entry<String, io.inferium.functions.Bundle.Part> part : bundle.files().entrySet()) {
+      Object named = said.getValue(part.getKey());
+      if (named != null && !named.equals(part.getValue().sha256())) {
+        throw new IOException("the LOAD names " + named + " for " + part.getKey() + ", the manifest "
+            + part.getValue().sha256());
+      }
+      files.put(part.getKey(), blobs.obtain(part.getValue().sha256()).toString());
+    }
+    blobs.obtain(sha); // touched again: the manifest is read once more by the load, after the parts came
+    return meta.copy().put("path", manifest.toString()).put("files", files);
+  }
+
   /** Streams a generation's tokens back and signs its end, like a RESULT. */
   private final GenerationEngine.Sink tokens = new GenerationEngine.Sink() {
     @Override
     public void tokens(JsonArray tokens) {
       // One frame per decode step for every sequence it advanced, instead of a frame (and a flush) per token.
-      send(Frame.of(FrameType.TOKENS, 0, new JsonObject().put("tokens", tokens)));
+      send(Frame.of(FrameType.TOKENS, 0, new JsonObject().put("tokens", faults.tokens(tokens))));
     }
 
     @Override
     public void done(long requestId, JsonObject meta, List<int[]> ids) {
-      String outputHash = OutputHash.ofTokens(ids);
+      String outputHash = OutputHash.ofTokens(faults.ids(ids));
       sendResult(Frame.of(FrameType.RESULT, requestId, meta.put("output_sha256", outputHash)), meta.getString("sha256", ""),
           outputHash);
     }

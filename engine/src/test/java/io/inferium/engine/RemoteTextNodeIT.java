@@ -1,0 +1,221 @@
+package io.inferium.engine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.inferium.engine.gateway.NodeCode;
+import io.inferium.engine.gateway.NodePortSettings;
+import io.inferium.functions.Bundle;
+import io.inferium.functions.seal.NodeKeys;
+import io.inferium.infra.testing.Eventually;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * Text functions on a real remote node ({@code inferium-node node}, its own process and data dir, TLS to the node
+ * port): the bundle travels by content hash (manifest, model, tokenizer, configuration each fetched by sha256,
+ * checked and cached), and a seeded streamed chat and an embedding answered by the remote node equal the local
+ * worker's answers to the same requests, computed first while the node was not yet staked.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class RemoteTextNodeIT {
+
+  private TestGateway gw;
+  private final List<Process> nodes = new java.util.ArrayList<>();
+
+  @BeforeAll
+  void start() throws Exception {
+    gw = TestGateway.start(1, b -> b.nodePort(NodePortSettings.on(0).withHost("127.0.0.1")));
+  }
+
+  @AfterAll
+  void stop() throws Exception {
+    for (Process node : nodes) {
+      node.destroy();
+      if (!node.waitFor(10, TimeUnit.SECONDS)) {
+        node.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+      }
+    }
+    if (gw != null) {
+      gw.close();
+    }
+  }
+
+  private static JsonObject chat() {
+    return chat("tiny-gpt");
+  }
+
+  private static JsonObject chat(String model) {
+    return new JsonObject().put("model", model).put("max_completion_tokens", 12).put("temperature", 0.9)
+        .put("seed", 42).put("stream", true)
+        .put("messages", new JsonArray().add(new JsonObject().put("role", "user").put("content", "Tell me about licenses")));
+  }
+
+  private static JsonObject embedding() {
+    return new JsonObject().put("model", "tiny-embed").put("input", new JsonArray().add("a short sentence").add("another one"));
+  }
+
+  /** The streamed chat's text (a stream's head is out before a worker is picked, so it names none). */
+  private String[] streamedChat() throws Exception {
+    return streamedChat("tiny-gpt");
+  }
+
+  private String[] streamedChat(String model) throws Exception {
+    HttpResponse<Buffer> resp = gw.post("/v1/chat/completions", chat(model).encode());
+    assertEquals(200, resp.statusCode(), resp.bodyAsString());
+    StringBuilder text = new StringBuilder();
+    List<String> events = OpenAiIT.events(resp.bodyAsString());
+    assertEquals("[DONE]", events.get(events.size() - 1), resp.bodyAsString());
+    for (String e : events.subList(0, events.size() - 1)) {
+      JsonArray choices = new JsonObject(e).getJsonArray("choices");
+      if (choices != null && !choices.isEmpty() && choices.getJsonObject(0).getJsonObject("delta") != null) {
+        text.append(choices.getJsonObject(0).getJsonObject("delta").getString("content", ""));
+      }
+    }
+    return new String[] {text.toString(), resp.getHeader("X-Inferium-Worker")};
+  }
+
+  /** The same chat, not streamed: its answer names the worker. */
+  private HttpResponse<Buffer> whole() throws Exception {
+    HttpResponse<Buffer> resp = gw.post("/v1/chat/completions", chat().put("stream", false).encode());
+    assertEquals(200, resp.statusCode(), resp.bodyAsString());
+    return resp;
+  }
+
+  private HttpResponse<Buffer> embed() throws Exception {
+    return embed("tiny-embed");
+  }
+
+  private HttpResponse<Buffer> embed(String model) throws Exception {
+    HttpResponse<Buffer> resp = gw.post("/v1/embeddings", embedding().put("model", model).encode());
+    assertEquals(200, resp.statusCode(), resp.bodyAsString());
+    return resp;
+  }
+
+  /** Starts {@code inferium-node node} (its own process and data dir, a new operator), staked; returns its id. */
+  private String startNode(Path dir, String operator, String fault) throws Exception {
+    JsonObject key = gw.post("/api/operator-keys", new JsonObject().put("name", operator).encode()).bodyAsJsonObject();
+    Path keyFile = dir.resolve("operator.key");
+    Files.writeString(keyFile, key.getString("secret") + "\n", StandardCharsets.UTF_8);
+    List<String> cmd = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Xss8m", "-Xmx384m", "-cp", NodeCode.resolve().classPath(), "io.inferium.node.NodeMain", "node",
+        "--gateway", "127.0.0.1:" + gw.gateway.remoteNodes().port(), "--operator-key", keyFile.toString(),
+        "--data-dir", dir.toString(), "--gateway-fingerprint", gw.gateway.remoteNodes().fingerprint(),
+        "--heartbeat-ms", "500", "--label", operator));
+    if (fault != null) {
+      cmd.add("--test-fault=" + fault);
+    }
+    nodes.add(new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("node.log").toFile()).start());
+    return Eventually.value("node " + operator + " connected", Duration.ofSeconds(90), () -> {
+      Path f = dir.resolve("node.key");
+      return Files.exists(f) ? NodeKeys.loadOrCreate(f).nodeId() : null;
+    }, id -> id != null && gw.gateway.remoteNodes().node(id).isPresent());
+  }
+
+  private JsonObject nodeView(String nodeId) throws Exception {
+    return gw.get("/api/nodes").bodyAsJsonObject().getJsonArray("nodes").stream().map(JsonObject.class::cast)
+        .filter(n -> nodeId.equals(n.getString("node_id"))).findFirst().orElse(new JsonObject());
+  }
+
+  @Test
+  void aRemoteNodeFetchesTextBundlesByHashAndAnswersAsTheLocalWorkerDoes() throws Exception {
+    assertEquals("ready", OpenAiIT.deployText(gw, "tiny-gpt", new JsonObject()).getString("state"));
+    assertEquals("ready", OpenAiIT.deployText(gw, "tiny-embed", new JsonObject()).getString("state"));
+    String localWorker = gw.gateway.supervisor().workers().get(0).workerId();
+    String[] localChat = streamedChat();
+    assertEquals(localWorker, whole().getHeader("X-Inferium-Worker"));
+    assertFalse(localChat[0].isEmpty(), "the local worker generated text");
+    HttpResponse<Buffer> localEmbed = embed();
+    assertEquals(localWorker, localEmbed.getHeader("X-Inferium-Worker"));
+
+    Path dir = Files.createTempDirectory("inferium-text-node-it-");
+    String nodeId = startNode(dir, "op-text", null);
+
+    // Only the remote node is left to serve: the local worker goes, then the node is staked.
+    assertTrue(gw.gateway.supervisor().retireWorker("test: only the remote node serves"));
+    Eventually.value("the local worker gone", Duration.ofSeconds(30), () -> gw.gateway.supervisor().workers().size(),
+        n -> n == 0);
+    assertEquals(200, gw.post("/api/nodes/" + nodeId + "/stake",
+        new JsonObject().put("amount_micro_usd", NodePortSettings.DEFAULT_MIN_STAKE_MICRO_USD).encode()).statusCode());
+
+    String[] remoteChat = streamedChat();
+    assertEquals(nodeId, whole().getHeader("X-Inferium-Worker"), "the remote node answers (no local worker is left)");
+    assertEquals(localChat[0], remoteChat[0], "same seed, same bundle: the same text as the local worker's");
+    HttpResponse<Buffer> remoteEmbed = embed();
+    assertEquals(nodeId, remoteEmbed.getHeader("X-Inferium-Worker"));
+    JsonArray local = localEmbed.bodyAsJsonObject().getJsonArray("data");
+    JsonArray remote = remoteEmbed.bodyAsJsonObject().getJsonArray("data");
+    assertEquals(local.size(), remote.size());
+    for (int i = 0; i < local.size(); i++) {
+      assertEquals(local.getJsonObject(i).getJsonArray("embedding"), remote.getJsonObject(i).getJsonArray("embedding"),
+          "embedding " + i + " equals the local worker's");
+    }
+
+    // Every file of the bundle is in the node's cache under its own sha256 (and nothing under a gateway path).
+    for (String fn : List.of("tiny-gpt", "tiny-embed")) {
+      String manifestSha = gw.get("/api/functions/" + fn).bodyAsJsonObject().getJsonObject("model").getString("sha256");
+      Path manifest = dir.resolve("blobs").resolve(manifestSha);
+      assertTrue(Files.isRegularFile(manifest), fn + "'s manifest cached by hash");
+      for (Bundle.Part part : Bundle.read(manifest).files().values()) {
+        assertTrue(Files.isRegularFile(dir.resolve("blobs").resolve(part.sha256())), fn + " part " + part.sha256());
+      }
+      assertTrue(gw.gateway.remoteNodes().node(nodeId).orElseThrow().link().hasLoaded(manifestSha));
+    }
+
+    // ---- redundant(3) with a lying remote node: no lied text reaches a client, and the liar is slashed ----
+    io.vertx.core.Promise<Object> added = io.vertx.core.Promise.promise();
+    gw.vertx.runOnContext(v -> gw.gateway.supervisor().addWorker("test: a local worker again").map(w -> (Object) w)
+        .onComplete(added));
+    added.future().await(2, TimeUnit.MINUTES);
+    String liar = startNode(Files.createTempDirectory("inferium-text-liar-it-"), "op-liar", "lie-tokens");
+    assertEquals(200, gw.post("/api/nodes/" + liar + "/stake",
+        new JsonObject().put("amount_micro_usd", NodePortSettings.DEFAULT_MIN_STAKE_MICRO_USD).encode()).statusCode());
+    JsonObject r3 = new JsonObject().put("policy", "redundant").put("k", 3);
+    assertEquals("ready", OpenAiIT.deployText(gw, "tiny-gpt", new JsonObject().put("name", "gpt-r3")
+        .put("verification", r3)).getString("state"));
+    assertEquals("ready", OpenAiIT.deployText(gw, "tiny-embed", new JsonObject().put("name", "embed-r3")
+        .put("verification", r3.copy().put("threshold", 0.9999))).getString("state"));
+    Eventually.value("a local worker and two staked nodes", Duration.ofSeconds(60),
+        () -> gw.gateway.supervisor().workers().size() + (nodeView(liar).getBoolean("eligible", false) ? 1 : 0), n -> n == 2);
+
+    for (int i = 0; i < 2; i++) {
+      HttpResponse<Buffer> raw = gw.post("/v1/chat/completions", chat("gpt-r3").encode());
+      assertEquals(200, raw.statusCode(), raw.bodyAsString());
+      assertFalse(raw.bodyAsString().contains("[lie]"), "a lied token reached the client: " + raw.bodyAsString());
+      assertEquals(localChat[0], streamedChat("gpt-r3")[0], "the majority's text, the local worker's");
+    }
+    HttpResponse<Buffer> whole = gw.post("/v1/chat/completions", chat("gpt-r3").put("stream", false).encode());
+    assertEquals(200, whole.statusCode(), whole.bodyAsString());
+    assertEquals("verified", whole.getHeader("X-Inferium-Verdict"));
+    assertFalse(whole.bodyAsString().contains("[lie]"), whole.bodyAsString());
+    assertTrue(nodeView(liar).getInteger("slashes", 0) >= 1, "the liar is slashed when outvoted: " + nodeView(liar));
+    assertEquals(0, nodeView(nodeId).getInteger("slashes"), nodeView(nodeId).encode());
+    // Its first slash takes its stake below the minimum: it gets no more work (later runs are 2 honest ones).
+    assertFalse(nodeView(liar).getBoolean("eligible"), nodeView(liar).encode());
+
+    // An unseeded sampled generation cannot be compared token by token: refused before any run.
+    HttpResponse<Buffer> unseeded = gw.post("/v1/chat/completions", chat("gpt-r3").put("stream", false)
+        .put("seed", (Object) null).encode());
+    assertEquals(400, unseeded.statusCode(), unseeded.bodyAsString());
+    assertTrue(unseeded.bodyAsString().contains("seed"), unseeded.bodyAsString());
+
+    // Embeddings under redundant(3): cosine in a strict majority (the liar gets no more work: two honest runs agree).
+    HttpResponse<Buffer> vectors = embed("embed-r3");
+    assertEquals("verified", vectors.getHeader("X-Inferium-Verdict"));
+    assertEquals(local.getJsonObject(0).getJsonArray("embedding"),
+        vectors.bodyAsJsonObject().getJsonArray("data").getJsonObject(0).getJsonArray("embedding"));
+  }
+}

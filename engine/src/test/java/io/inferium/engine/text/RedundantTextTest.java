@@ -1,0 +1,249 @@
+package io.inferium.engine.text;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.inferium.engine.failure.BadRequest;
+import io.inferium.engine.failure.WorkerFailure;
+import io.inferium.engine.gateway.Dispatcher;
+import io.inferium.engine.gateway.FakeWorker;
+import io.inferium.engine.gateway.Worker;
+import io.inferium.engine.gateway.WorkerCall;
+import io.inferium.engine.metrics.EngineMetrics;
+import io.inferium.functions.FunctionRecord;
+import io.inferium.functions.FunctionSpec;
+import io.inferium.functions.FunctionState;
+import io.inferium.functions.ModelBlobs;
+import io.inferium.infra.testing.MigratedDatabase;
+import io.inferium.verifier.LedgerSettings;
+import io.inferium.verifier.NodeLedger;
+import io.inferium.verifier.consensus.ConsensusVerifier;
+import io.inferium.verifier.consensus.TokenAgreement;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * Text under {@code redundant(3)} against in-memory fake workers and the real ledger on PostgreSQL: k distinct
+ * workers, tokens held until the verdict, the liar (another token, one token more, the right ids with other text) never
+ * served and the outvoted one slashed, unseeded sampling refused before any run, fewer workers than k.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class RedundantTextTest {
+
+  private static final String SHA = "c".repeat(64);
+  private MigratedDatabase db;
+  private NodeLedger ledger;
+  private final List<Worker> workers = new CopyOnWriteArrayList<>();
+
+  @BeforeAll
+  void open() throws Exception {
+    db = MigratedDatabase.open();
+    ledger = new NodeLedger(db.database().pool(), LedgerSettings.defaults(), new SimpleMeterRegistry());
+  }
+
+  @AfterAll
+  void close() throws Exception {
+    db.close();
+  }
+
+  private static FunctionRecord fn() {
+    JsonObject spec = new JsonObject().put("name", "r3").put("kind", "text-generation").put("timeout_ms", 60_000)
+        .put("verification", new JsonObject().put("policy", "redundant").put("k", 3));
+    return new FunctionRecord(FunctionSpec.fromJson(spec), 1, SHA, 1, null, FunctionState.READY, null, new JsonObject(),
+        null, null, null);
+  }
+
+  private Generations generations(int n) throws Exception {
+    workers.clear();
+    for (int i = 0; i < n; i++) {
+      FakeWorker w = new FakeWorker(64);
+      ledger.register(w.workerId(), null).await(30, TimeUnit.SECONDS);
+      workers.add(w);
+    }
+    EngineMetrics metrics = new EngineMetrics(new SimpleMeterRegistry());
+    WorkerCall.Factory calls = new WorkerCall.Factory(new ModelBlobs(Path.of("/nonexistent"), null),
+        f -> Future.succeededFuture(new JsonObject().put("kind", f.spec().kind().wire())), metrics);
+    Generations g = new Generations(db.vertx(), new Dispatcher(() -> workers, id -> false), calls, new TextMetrics(metrics));
+    g.verifyWith(new RedundantText.Judge<>(new ConsensusVerifier<>(ledger, TokenAgreement.INSTANCE, new Random(1)),
+        TokenAgreement.INSTANCE), new RedundantText.Judge<>(ConsensusVerifier.forTensors(ledger, new Random(1)),
+        io.inferium.verifier.consensus.TensorAgreement.INSTANCE));
+    return g;
+  }
+
+  private static JsonObject seeded() {
+    return new JsonObject().put("prompt", "hi").put("params", new JsonObject().put("temperature", 0.8).put("seed", 7));
+  }
+
+  private static long in(long ms) {
+    return System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ms);
+  }
+
+  private FakeWorker fake(int i) {
+    return (FakeWorker) workers.get(i);
+  }
+
+  private static void honest(FakeWorker w) throws InterruptedException {
+    FakeWorker.Call c = w.awaitCall(1);
+    w.token(c, 11, "a");
+    w.token(c, 12, "b");
+    w.finish(c, new int[] {11, 12});
+  }
+
+  private Map<String, Integer> slashes() throws Exception {
+    return ledger.list().await(30, TimeUnit.SECONDS).stream()
+        .collect(Collectors.toMap(n -> n.getString("node_id"), n -> n.getInteger("slashes")));
+  }
+
+  /** Runs one seeded generation with workers 0 and 1 honest and worker 2 doing {@code liar}; returns the served text. */
+  private String withLiar(java.util.function.Consumer<FakeWorker> liar) throws Exception {
+    Generations g = generations(3);
+    List<String> served = new CopyOnWriteArrayList<>();
+    List<Integer> servedEarly = new ArrayList<>();
+    Generations.Generation gen = g.submit(fn(), seeded(), in(10_000), chunks -> chunks.forEach(c -> served.add(c.text())));
+    honest(fake(0));
+    liar.accept(fake(2));
+    Thread.sleep(50);
+    servedEarly.add(served.size());
+    honest(fake(1));
+    Generations.Finished done = gen.future().await(10, TimeUnit.SECONDS);
+    assertEquals(0, servedEarly.get(0), "no token reaches the client before the majority agrees");
+    for (int i = 0; i < 3; i++) {
+      assertEquals(1, fake(i).calls.size(), "one run per worker: k distinct workers");
+    }
+    assertEquals("verified", done.verdict());
+    assertEquals(2, gen.streamedTokens());
+    return String.join("", served);
+  }
+
+  @Test
+  void aLiarIsOutvotedNeverServedAndSlashed() throws Exception {
+    assertEquals("ab", withLiar(w -> {
+      try {
+        FakeWorker.Call c = w.awaitCall(1);
+        w.token(c, 11, "a");
+        w.token(c, 99, "LIE");
+        w.finish(c, new int[] {11, 99});
+      } catch (InterruptedException e) {
+        throw new AssertionError(e);
+      }
+    }));
+    String liar = fake(2).workerId();
+    assertTrue(waitFor(() -> slashes().getOrDefault(liar, 0) == 1), "the liar is slashed once");
+    assertEquals(0, slashes().get(fake(0).workerId()));
+  }
+
+  @Test
+  void oneTokenMoreIsADisagreementToo() throws Exception {
+    assertEquals("ab", withLiar(w -> {
+      try {
+        FakeWorker.Call c = w.awaitCall(1);
+        w.token(c, 11, "a");
+        w.token(c, 12, "b");
+        w.token(c, 13, "c");
+        w.finish(c, new int[] {11, 12, 13});
+      } catch (InterruptedException e) {
+        throw new AssertionError(e);
+      }
+    }));
+    String liar = fake(2).workerId();
+    assertTrue(waitFor(() -> slashes().getOrDefault(liar, 0) == 1), "the longer answer is outvoted");
+  }
+
+  @Test
+  void theRightIdsWithOtherTextAreADisagreement() throws Exception {
+    // The ids are what the node signs, the text is what the client would read: both are compared.
+    assertEquals("ab", withLiar(w -> {
+      try {
+        FakeWorker.Call c = w.awaitCall(1);
+        w.token(c, 11, "a");
+        w.token(c, 12, "LIE");
+        w.finish(c, new int[] {11, 12});
+      } catch (InterruptedException e) {
+        throw new AssertionError(e);
+      }
+    }));
+    String liar = fake(2).workerId();
+    assertTrue(waitFor(() -> slashes().getOrDefault(liar, 0) == 1), "the text liar is slashed");
+  }
+
+  @Test
+  void aLateNodeDoesNotHoldTheAnswerOnceAMajorityAgrees() throws Exception {
+    Generations g = generations(3);
+    List<String> served = new CopyOnWriteArrayList<>();
+    long t0 = System.nanoTime();
+    Generations.Generation gen = g.submit(fn(), seeded(), in(30_000), chunks -> chunks.forEach(c -> served.add(c.text())));
+    FakeWorker.Call late = fake(2).awaitCall(1); // started, never answers
+    honest(fake(0));
+    honest(fake(1));
+    Generations.Finished done = gen.future().await(10, TimeUnit.SECONDS);
+    assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(10), "answered long before the 30 s deadline");
+    assertEquals("verified", done.verdict());
+    assertEquals("ab", String.join("", served));
+    assertEquals(false, late.cancelled(), "the late run goes on: it is still judged");
+    // It ends later, with a lie: the client already has the majority's text, and the ledger still slashes it.
+    fake(2).token(late, 11, "a");
+    fake(2).token(late, 66, "z");
+    fake(2).finish(late, new int[] {11, 66});
+    assertTrue(waitFor(() -> slashes().getOrDefault(fake(2).workerId(), 0) == 1), "the late liar is slashed all the same");
+  }
+
+  @Test
+  void unseededSamplingIsRefusedBeforeAnyRun() throws Exception {
+    Generations g = generations(3);
+    Generations.Generation gen = g.submit(fn(), new JsonObject().put("prompt", "hi")
+        .put("params", new JsonObject().put("temperature", 0.8)), in(10_000), c -> { });
+    ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
+        () -> gen.future().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS));
+    assertInstanceOf(BadRequest.class, e.getCause());
+    assertTrue(e.getCause().getMessage().startsWith("field 'seed'"), e.getCause().getMessage());
+    Thread.sleep(50);
+    workers.forEach(w -> assertEquals(0, ((FakeWorker) w).calls.size()));
+  }
+
+  @Test
+  void twoWorkersThatDisagreeAreDisputedAndServeNothing() throws Exception {
+    Generations g = generations(2);
+    List<String> served = new CopyOnWriteArrayList<>();
+    Generations.Generation gen = g.submit(fn(), seeded().put("params", new JsonObject().put("temperature", 0)), in(10_000),
+        chunks -> chunks.forEach(c -> served.add(c.text())));
+    honest(fake(0));
+    FakeWorker.Call c = fake(1).awaitCall(1);
+    fake(1).token(c, 5, "x");
+    fake(1).finish(c, new int[] {5});
+    ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
+        () -> gen.future().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS));
+    WorkerFailure f = assertInstanceOf(WorkerFailure.class, e.getCause());
+    assertEquals("disputed", f.code());
+    assertEquals(List.of(), served, "no run's text is served without a majority");
+  }
+
+  private interface Check {
+    boolean ok() throws Exception;
+  }
+
+  private static boolean waitFor(Check check) throws Exception {
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (System.nanoTime() < end) {
+      if (check.ok()) {
+        return true;
+      }
+      Thread.sleep(20);
+    }
+    return false;
+  }
+}
