@@ -142,14 +142,7 @@ final class PredictRoutes {
         if (b) {
           limits.charged(Authentication.principal(ctx), charge);
         }
-        ctx.response()
-            .putHeader("X-Inferium-Request-Id", usageId)
-            .putHeader("X-Inferium-Charge-Micro-Usd", Long.toString(b ? charge : 0))
-            .putHeader(Billed.HEADER, Boolean.toString(b))
-            .putHeader("X-Inferium-Worker", outcome.workerId())
-            .putHeader("X-Inferium-Queue-Ms", Long.toString(TimeUnit.NANOSECONDS.toMillis(outcome.queueNanos())))
-            .putHeader("X-Inferium-Compute-Us", Long.toString(outcome.computeMicros()))
-            .putHeader("X-Inferium-Batch-Rows", Long.toString(outcome.batchRows()));
+        V2Routes.answerHeaders(ctx, usageId, b ? charge : 0, b, outcome);
         FunctionRoutes.json(ctx, 200, body);
         return null;
       });

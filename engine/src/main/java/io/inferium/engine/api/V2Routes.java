@@ -195,15 +195,7 @@ final class V2Routes {
               if (b) {
                 limits.charged(Authentication.principal(ctx), charge);
               }
-              ctx.response()
-                  .putHeader("X-Inferium-Request-Id", usageId)
-                  .putHeader("X-Inferium-Charge-Micro-Usd", Long.toString(b ? charge : 0))
-                  .putHeader(Billed.HEADER, Boolean.toString(b))
-                  .putHeader("X-Inferium-Worker", outcome.workerId())
-                  .putHeader("X-Inferium-Queue-Ms", Long.toString(TimeUnit.NANOSECONDS.toMillis(outcome.queueNanos())))
-                  .putHeader("X-Inferium-Compute-Us", Long.toString(outcome.computeMicros()))
-                  .putHeader("X-Inferium-Cold-Start", Boolean.toString(outcome.coldStart()))
-                  .putHeader("X-Inferium-Batch-Rows", Long.toString(outcome.batchRows()));
+              answerHeaders(ctx, usageId, b ? charge : 0, b, outcome);
               return respond(ctx, body, outcome.outputs().stream().filter(t -> req.binary(t.name())).toList());
             });
           });
@@ -217,6 +209,23 @@ final class V2Routes {
           }
           ctx.fail(err);
         });
+  }
+
+  /**
+   * The headers of an answered mempool call: its request id, its charge and whether it was billed, and where and how
+   * it ran (worker, queue wait, compute, cold start, the rows of its batch).
+   */
+  static void answerHeaders(RoutingContext ctx, String requestId, long chargedMicroUsd, boolean billed,
+      Mempool.Outcome outcome) {
+    ctx.response()
+        .putHeader("X-Inferium-Request-Id", requestId)
+        .putHeader("X-Inferium-Charge-Micro-Usd", Long.toString(chargedMicroUsd))
+        .putHeader(Billed.HEADER, Boolean.toString(billed))
+        .putHeader("X-Inferium-Worker", outcome.workerId())
+        .putHeader("X-Inferium-Queue-Ms", Long.toString(TimeUnit.NANOSECONDS.toMillis(outcome.queueNanos())))
+        .putHeader("X-Inferium-Compute-Us", Long.toString(outcome.computeMicros()))
+        .putHeader("X-Inferium-Cold-Start", Boolean.toString(outcome.coldStart()))
+        .putHeader("X-Inferium-Batch-Rows", Long.toString(outcome.batchRows()));
   }
 
   /** {@code compute × rows / batchRows} without overflow (rows come from the client's shape), never above {@code compute}. */
