@@ -103,6 +103,7 @@ public final class RemoteNodes {
   private final AtomicInteger unauthenticated = new AtomicInteger();
   private final SecureRandom random = new SecureRandom();
   private final BlobRanges ranges;
+  private volatile NodeMetrics metrics;
   private NodePortTls tls;
   private NetServer server;
   private long watchdog = -1;
@@ -158,6 +159,11 @@ public final class RemoteNodes {
       java.util.function.Function<String, JsonObject> view) {
     this.chainGate = gate;
     this.chainView = view;
+  }
+
+  /** Exports per-node series (latency, credits, cache, bytes fetched) to {@code registry}; before {@link #start}. */
+  public void metrics(io.micrometer.core.instrument.MeterRegistry registry) {
+    this.metrics = new NodeMetrics(registry);
   }
 
   /** Remote nodes this gateway has welcomed since it started, connected or not. */
@@ -468,8 +474,17 @@ public final class RemoteNodes {
     Object credits = hello.getValue("credits");
     link.credits(credits != null ? credits
         : Math.max(1, hello.getJsonObject("capabilities").getInteger("slots", 1)));
+    link.operator(operator);
     AtomicInteger fetching = new AtomicInteger();
-    link.remote((id, request, assigned) -> ranges.fetch(nodeId, fetching, id, request, assigned));
+    NodeMetrics m = metrics;
+    if (m != null) {
+      m.attach(r, link);
+    }
+    link.remote((id, request, assigned) -> ranges.fetch(nodeId, fetching, id, request, assigned).onSuccess(reply -> {
+      if (m != null && reply.type() == FrameType.BLOB && !reply.tensors().isEmpty()) {
+        m.fetched(nodeId, reply.tensors().get(0).byteSize());
+      }
+    }));
     WorkerLink previous = r.link;
     if (previous != null && !previous.closed()) {
       // The same key connecting again: the older connection is half-open or superseded.

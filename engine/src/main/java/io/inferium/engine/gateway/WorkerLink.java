@@ -91,6 +91,11 @@ public final class WorkerLink implements Worker {
   private volatile boolean draining;
   /** Calls withdrawn (deadline, client gone) that the node has not answered yet: it still holds them. */
   private volatile int withdrawnHeld;
+  private volatile String operator = LOCAL_OPERATOR;
+  /** Exponentially weighted mean of call latency (send to reply), microseconds; 0 before the first. */
+  private volatile long latencyMicros;
+  /** Told each call's latency (per-node metrics); null for none. */
+  private volatile java.util.function.LongConsumer latencySink;
 
   /**
    * Told when the worker must be replaced: a withdrawn request still running past its grace, or results
@@ -275,7 +280,11 @@ public final class WorkerLink implements Worker {
       asked.put(id, meta == null ? null : meta.getString("sha256"));
       pending.put(id, promise);
       outstanding = pending.size();
+      long sentNanos = System.nanoTime();
       promise.future().onComplete(ar -> onContext(() -> {
+        if (ar.succeeded() && isCall(type)) {
+          observeLatency((System.nanoTime() - sentNanos) / 1000);
+        }
         pending.remove(id);
         outstanding = pending.size();
         closeIfDrained();
@@ -676,6 +685,44 @@ public final class WorkerLink implements Worker {
       log.info("{} drained: closing its connection", this);
       close("drained");
     }
+  }
+
+  private static boolean isCall(FrameType type) {
+    return type == FrameType.INFER || type == FrameType.EMBED || type == FrameType.SCORE || type == FrameType.GENERATE;
+  }
+
+  private void observeLatency(long micros) {
+    long prev = latencyMicros;
+    latencyMicros = prev == 0 ? Math.max(1, micros) : Math.max(1, (prev * 7 + micros) / 8);
+    java.util.function.LongConsumer sink = latencySink;
+    if (sink != null) {
+      sink.accept(micros);
+    }
+  }
+
+  @Override
+  public long recentLatencyMicros() {
+    return latencyMicros;
+  }
+
+  /** Each answered call's latency in microseconds goes to {@code sink} (a remote node's per-node histogram). */
+  void latencySink(java.util.function.LongConsumer sink) {
+    this.latencySink = sink;
+  }
+
+  /** A remote node's operator (set when the gateway welcomes it). */
+  void operator(String operator) {
+    this.operator = operator;
+  }
+
+  @Override
+  public String operator() {
+    return operator;
+  }
+
+  @Override
+  public JsonObject capabilities() {
+    return hello.getJsonObject("capabilities", new JsonObject());
   }
 
   /** The credits the node advertised last (-1 for a local worker). */
