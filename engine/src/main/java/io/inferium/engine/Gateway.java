@@ -153,6 +153,7 @@ public final class Gateway {
                       .filter(principal -> principal.role() == io.inferium.engine.auth.Principal.Role.OPERATOR)
                       .map(io.inferium.engine.auth.Principal::keyId)),
                   ledger, config.supervisorSettings(), blobs, files);
+              remoteNodes.metrics(metrics.registry());
               if (config.receipts().chain() != null) {
                 // With a chain, the registry's stake decides which remote nodes work; slashes are sent there.
                 chainStake = new io.inferium.engine.stake.ChainStake(vertx, d.pool(), metrics.registry(),
@@ -166,7 +167,7 @@ public final class Gateway {
                   List<io.inferium.engine.gateway.Worker> all = new java.util.ArrayList<>(supervisor.workers());
                   all.addAll(remote.eligibleLinks());
                   return all;
-                }, ledger::isEjected);
+                }, ledger::isEjected).networked(ledger::reputation);
             engineMetrics.workersEligible(() -> dispatcher.workers().size(),
                 () -> Math.max(0, supervisor.workers().size() - dispatcher.workers().size()));
             TextMetrics textMetrics = new TextMetrics(engineMetrics);

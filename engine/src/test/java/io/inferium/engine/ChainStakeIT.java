@@ -136,10 +136,12 @@ class ChainStakeIT {
     Eventually.value(first + " back at the minimum", Duration.ofSeconds(30), () -> nodeView(first),
         x -> Boolean.TRUE.equals(x.getBoolean("eligible")));
 
-    // Redundant execution on all three: the liar is outvoted, slashed and ejected, on chain too.
+    // Redundant execution on all three: the liar is outvoted, slashed and ejected, on chain too. The three nodes are
+    // one operator's, so the function must allow copies on distinct nodes of fewer operators.
     JsonObject rec = gw.deployAndWait(new JsonObject().put("name", "checked-add")
         .put("price", new JsonObject().put("per_request_micro_usd", 1000))
-        .put("verification", new JsonObject().put("policy", "redundant").put("k", 3)), TestGateway.model("add.onnx"));
+        .put("verification", new JsonObject().put("policy", "redundant").put("k", 3).put("distinct_operators", false)),
+        TestGateway.model("add.onnx"));
     assertEquals("ready", rec.getString("state"), rec.encodePrettily());
     for (int i = 0; i < 3 && !Boolean.FALSE.equals(nodeView(liar).getBoolean("eligible")); i++) {
       var resp = gw.infer("checked-add", new JsonObject().put("inputs", new JsonArray()

@@ -37,13 +37,14 @@ public record FunctionRecord(
   }
 
   public JsonObject toJson() {
-    JsonObject o = spec.toJson()
-        .put("version", version)
+    JsonObject o = spec.toJson();
+    JsonObject policy = o.getJsonObject("verification"); // with distinct_operators when the spec relaxed it
+    o.put("version", version)
         .put("state", state.wire())
         .put("model", new JsonObject().put("sha256", modelSha256).put("bytes", modelBytes))
         .put("verification", report == null ? new JsonObject() : report)
         // The spec's own "verification" (the policy) is replaced by the report just above: keep the policy too.
-        .put("verification_policy", spec.verification().toJson())
+        .put("verification_policy", policy)
         .put("created_at", rfc3339(createdAt))
         .put("updated_at", rfc3339(updatedAt));
     if (stateReason != null) {

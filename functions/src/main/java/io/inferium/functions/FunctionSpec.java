@@ -21,6 +21,7 @@ import java.util.regex.Pattern;
  * @param examples  input sets the developer ships with the model ({@link ExampleInputs}): the deploy-time
  *                  smoke run uses them instead of synthesized inputs, and they are shown with the function
  * @param media     pre- and post-processing of an image function ({@link MediaOptions}); null for other kinds
+ * @param placement the nodes it may run on ({@code requires}) and whether redundant copies need distinct operators
  */
 public record FunctionSpec(
     String name,
@@ -39,14 +40,15 @@ public record FunctionSpec(
     Price price,
     TextOptions text,
     List<JsonObject> examples,
-    MediaOptions media) {
+    MediaOptions media,
+    Placement placement) {
 
   public static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
   public static final int DEFAULT_TIMEOUT_MS = 30_000;
   public static final int MAX_TIMEOUT_MS = 600_000;
   private static final Set<String> FIELDS = Set.of("name", "version", "kind", "category", "use_cases",
       "developer", "description", "visibility", "labels", "batching", "timeout_ms", "keep_warm", "verification", "price", "text", "examples",
-      "preprocess", "postprocess");
+      "preprocess", "postprocess", "requires");
 
   /** Who may see and invoke the function. */
   public enum Visibility { PUBLIC, PRIVATE }
@@ -310,12 +312,26 @@ public record FunctionSpec(
           integer(bo, "max_queue_size", 1, 1_000_000));
     }
     Integer timeout = integer(json, "timeout_ms", 1, MAX_TIMEOUT_MS);
+    // distinct_operators is placement, not the verification policy (which requests may also set): taken out here.
+    Object verificationJson = json.getValue("verification");
+    Object distinct = null;
+    if (verificationJson instanceof JsonObject vo && vo.containsKey("distinct_operators")) {
+      JsonObject rest = vo.copy();
+      distinct = rest.remove("distinct_operators");
+      verificationJson = rest;
+    }
+    Placement placement = Placement.fromJson(json.getValue("requires"), distinct);
+    if (placement.constrained() && (kind == FunctionKind.TEXT_GENERATION || kind == FunctionKind.EMBEDDING)) {
+      // The generation scheduler does not place by requirements yet: refused rather than silently ignored.
+      throw new InvalidSpecException("field 'requires': " + kind.wire() + " functions cannot require a tier, GPU or "
+          + "memory yet (tensor functions can)");
+    }
     return new FunctionSpec(name, version, kind, string(json, "category"), strings(json, "use_cases"),
         string(json, "developer"), string(json, "description"), visibility, labels, batching,
         timeout == null ? DEFAULT_TIMEOUT_MS : timeout, bool(json, "keep_warm"),
-        Verification.fromJson(json.getValue("verification")), Price.fromJson(json.getValue("price")),
+        Verification.fromJson(verificationJson), Price.fromJson(json.getValue("price")),
         TextOptions.fromJson(json.getValue("text"), kind), ExampleInputs.parse(json.getValue("examples"), kind),
-        media.media());
+        media.media(), placement);
   }
 
   public JsonObject toJson() {
@@ -351,12 +367,18 @@ public record FunctionSpec(
     if (media != null) {
       media.toJson(o);
     }
+    if (placement.constrained()) {
+      o.put("requires", placement.requiresJson());
+    }
+    if (!placement.distinctOperators()) {
+      o.getJsonObject("verification").put("distinct_operators", false);
+    }
     return o;
   }
 
   public FunctionSpec withVersion(int v) {
     return new FunctionSpec(name, v, kind, category, useCases, developer, description, visibility, labels, batching,
-        timeoutMs, keepWarm, verification, price, text, examples, media);
+        timeoutMs, keepWarm, verification, price, text, examples, media, placement);
   }
 
   private static String string(JsonObject json, String field) {

@@ -114,7 +114,7 @@ class FunctionSpecTest {
   @Test
   void anUnknownFieldIsNamedWithTheAcceptedOnes() {
     assertEquals("spec: unknown field 'timeout' (accepted: batching, category, description, developer, examples, keep_warm, kind, "
-            + "labels, name, postprocess, preprocess, price, text, timeout_ms, use_cases, verification, version, visibility)",
+            + "labels, name, postprocess, preprocess, price, requires, text, timeout_ms, use_cases, verification, version, visibility)",
         invalid("{\"name\": \"iris\", \"timeout\": 5}"));
   }
 

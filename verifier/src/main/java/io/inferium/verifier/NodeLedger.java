@@ -163,6 +163,12 @@ public final class NodeLedger {
     }
   }
 
+  /** The reputation of an attached node as the ledger holds it now; NaN for one it does not show. */
+  public double reputation(String nodeId) {
+    Double r = reputation.get(nodeId);
+    return r == null ? Double.NaN : r;
+  }
+
   public boolean isEjected(String nodeId) {
     return ejected.contains(nodeId);
   }

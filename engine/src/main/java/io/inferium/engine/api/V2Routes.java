@@ -167,6 +167,11 @@ final class V2Routes {
             JsonObject parameters = req.parameters() == null ? new JsonObject() : req.parameters().copy();
             if (outcome.verdict() != null) {
               parameters.put("verdict", outcome.verdict()).put("similarity", outcome.similarity());
+              if (outcome.operators() != null) {
+                // Which nodes checked each other: copies on one operator's nodes prove nothing about that operator.
+                parameters.put("operators", outcome.operators().operators())
+                    .put("same_operator", outcome.operators().sameOperator());
+              }
               ctx.response().putHeader("X-Inferium-Verdict", outcome.verdict())
                   .putHeader("X-Inferium-Similarity", Double.toString(outcome.similarity()));
             }

@@ -8,17 +8,26 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
+import io.inferium.functions.Placement;
+import io.vertx.core.json.JsonObject;
 
 /**
  * Chooses workers: only attached workers the verification ledger has not ejected, under their
- * in-flight limit, those with the model already loaded first, then the least reserved work, rotating
- * among equals. What runs on the chosen worker is a {@link WorkerCall}.
+ * in-flight limit, that meet the function's {@link Placement} (tier, GPU, memory), those with the model
+ * already loaded first, then the least reserved work, then lower recent latency and higher reputation
+ * (each compared coarsely, so near-equals rotate). For {@code redundant(k)} on a gateway with a node port
+ * the k copies go to nodes of k different operators (local workers count as the gateway's own), unless
+ * the function allows distinct nodes of fewer operators. What runs on the chosen worker is a
+ * {@link WorkerCall}.
  */
 public final class Dispatcher {
 
   private final Supplier<List<? extends Worker>> attached;
   private final AtomicInteger rotation = new AtomicInteger();
   private final Predicate<String> ejected;
+  private volatile java.util.function.ToDoubleFunction<String> reputation = id -> Double.NaN;
+  /** Remote nodes of other operators may join: redundant copies must then span operators (by default). */
+  private volatile boolean networked;
 
   /** {@code ejected} says which node ids the verification ledger has ejected: they get no work. */
   public Dispatcher(WorkerSupervisor supervisor, Predicate<String> ejected) {
@@ -29,6 +38,72 @@ public final class Dispatcher {
   public Dispatcher(Supplier<List<? extends Worker>> attached, Predicate<String> ejected) {
     this.attached = attached;
     this.ejected = ejected;
+  }
+
+  /**
+   * Makes this a networked gateway's dispatcher (it has a node port): redundant copies go to distinct
+   * operators unless a function allows otherwise; {@code reputation} ranks near-equal candidates.
+   */
+  public Dispatcher networked(java.util.function.ToDoubleFunction<String> reputation) {
+    this.networked = true;
+    this.reputation = reputation;
+    return this;
+  }
+
+  /** Null when the worker meets the placement; otherwise what it lacks. */
+  static String unmet(Worker w, Placement p) {
+    if (!p.constrained()) {
+      return null;
+    }
+    JsonObject caps = w.capabilities();
+    if (p.gpu() && !(caps.getValue("gpu") instanceof JsonObject)) {
+      return "no GPU";
+    }
+    if (p.tier() != null && NodeTier.of(caps).ordinal() > NodeTier.valueOf(p.tier().toUpperCase(java.util.Locale.ROOT)).ordinal()) {
+      return "tier " + NodeTier.of(caps).label();
+    }
+    long memory = caps.getValue("memory_bytes") instanceof Number n ? n.longValue() : 0;
+    if (p.memoryMb() > 0 && memory < (p.memoryMb() << 20)) {
+      return (memory >> 20) + " MB of memory";
+    }
+    return null;
+  }
+
+  /**
+   * Why no worker could ever take a call of this placement now, k copies at once (a 503 names it); null
+   * when some can (perhaps once one is free).
+   */
+  public String unplaceable(Placement p, int k) {
+    if (!p.constrained() && !(k > 1 && byOperator(p))) {
+      return null; // the common case, on every wait for a free worker: nothing to check
+    }
+    List<Worker> all = eligible();
+    if (all.isEmpty()) {
+      return null; // nothing attached at all: the usual wait (workers start, nodes connect)
+    }
+    List<Worker> fit = all.stream().filter(w -> unmet(w, p) == null).toList();
+    if (fit.isEmpty()) {
+      java.util.Map<String, Long> why = new java.util.TreeMap<>();
+      all.forEach(w -> why.merge(unmet(w, p), 1L, Long::sum));
+      return "no eligible node meets the function's requires " + p.requiresJson().encode() + " (" + all.size()
+          + " eligible: " + why.entrySet().stream().map(e -> e.getValue() + " with " + e.getKey())
+              .collect(java.util.stream.Collectors.joining(", ")) + ")";
+    }
+    if (k > 1 && byOperator(p)) {
+      long operators = fit.stream().map(Worker::operator).distinct().count();
+      if (operators < k) {
+        return "redundant(" + k + ") needs nodes of " + k + " different operators and " + operators
+            + (operators == 1 ? " operator has" : " operators have") + " eligible nodes"
+            + (p.constrained() ? " meeting requires " + p.requiresJson().encode() : "")
+            + " (set verification.distinct_operators to false to allow distinct nodes of fewer operators)";
+      }
+    }
+    return null;
+  }
+
+  /** Whether redundant copies of this placement must run on distinct operators here. */
+  boolean byOperator(Placement p) {
+    return networked && p.distinctOperators();
   }
 
   private List<Worker> eligible() {
@@ -61,14 +136,55 @@ public final class Dispatcher {
     return List.copyOf(free.subList(0, target));
   }
 
+  /**
+   * Workers for one redundant batch of a function placed by {@code p}: on a networked gateway (unless the
+   * function allows otherwise) k workers of k different operators, one per operator chosen at random among
+   * its free nodes; else as {@link #pickDistinct(int, Set)}, among the workers meeting {@code p}. Empty when
+   * not enough are free now ({@link #unplaceable} tells whether they ever could be).
+   */
+  public List<Worker> pickDistinct(int k, Set<String> exclude, Placement p) {
+    if (!p.constrained() && !byOperator(p)) {
+      return pickDistinct(k, exclude);
+    }
+    List<Worker> all = eligible().stream().filter(w -> !exclude.contains(w.workerId()) && unmet(w, p) == null).toList();
+    if (!byOperator(p)) {
+      int target = Math.min(k, all.size());
+      List<Worker> free = new ArrayList<>(all.stream().filter(w -> !w.saturated()).toList());
+      if (target == 0 || free.size() < target) {
+        return List.of();
+      }
+      Collections.shuffle(free, ThreadLocalRandom.current());
+      return List.copyOf(free.subList(0, target));
+    }
+    List<Worker> free = new ArrayList<>(all.stream().filter(w -> !w.saturated()).toList());
+    Collections.shuffle(free, ThreadLocalRandom.current());
+    java.util.Map<String, Worker> perOperator = new java.util.LinkedHashMap<>();
+    for (Worker w : free) {
+      perOperator.putIfAbsent(w.operator(), w);
+    }
+    if (perOperator.size() < k) {
+      return List.of();
+    }
+    return List.copyOf(new ArrayList<>(perOperator.values()).subList(0, k));
+  }
+
+  /** A worker meeting {@code p} that can take a batch for this model now, or null if none can. */
+  public Worker pick(String sha256, Placement p) {
+    return p.constrained() ? pick(sha256, w -> unmet(w, p) == null) : pick(sha256);
+  }
+
   /** A worker that can take a batch for this model now, or null if none can. */
   public Worker pick(String sha256) {
+    return pick(sha256, (Predicate<Worker>) null);
+  }
+
+  private Worker pick(String sha256, Predicate<Worker> fits) {
     // Called for every batch: one pass into an array, no stream, comparator or list copies.
     List<? extends Worker> all = attached.get();
     Worker[] candidates = new Worker[all.size()];
     int n = 0;
     for (Worker w : all) {
-      if (!ejected.test(w.workerId()) && !w.saturated()) {
+      if (!ejected.test(w.workerId()) && !w.saturated() && (fits == null || fits.test(w))) {
         candidates[n++] = w;
       }
     }
@@ -79,18 +195,37 @@ public final class Dispatcher {
     Worker best = null;
     boolean bestLoaded = false;
     int bestReserved = 0;
+    int bestRank = 0;
     for (int i = 0; i < n; i++) {
       Worker w = candidates[(i + offset) % n];
       boolean loaded = w.hasLoaded(sha256);
       int reserved = w.reserved();
-      // Workers that have the model loaded first, then the fewest reserved slots; ties go to rotation order.
-      if (best == null || (loaded && !bestLoaded) || (loaded == bestLoaded && reserved < bestReserved)) {
+      // Workers that have the model loaded first, then the fewest reserved slots, then the better rank
+      // (latency, reputation); ties go to rotation order.
+      boolean better = best == null || (loaded && !bestLoaded) || (loaded == bestLoaded && reserved < bestReserved);
+      if (!better && loaded == bestLoaded && reserved == bestReserved && networked) {
+        better = rank(w) < bestRank;
+      }
+      if (better) {
         best = w;
         bestLoaded = loaded;
         bestReserved = reserved;
+        bestRank = networked ? rank(w) : 0;
       }
     }
     return best;
+  }
+
+  /**
+   * Lower is better: recent latency in doublings (so workers within a factor of two tie), then reputation
+   * in tenths, higher first. A worker not yet timed ranks with the fastest, so it gets tried.
+   */
+  private int rank(Worker w) {
+    long micros = w.recentLatencyMicros();
+    int latency = micros <= 0 ? 0 : 64 - Long.numberOfLeadingZeros(micros);
+    double rep = reputation.applyAsDouble(w.workerId());
+    int reputationTenths = Double.isNaN(rep) ? 10 : (int) Math.round(Math.max(0, Math.min(1, rep)) * 10);
+    return latency * 16 + (10 - reputationTenths);
   }
 
   /** The workers that may get work now (attached, not ejected by the ledger). */

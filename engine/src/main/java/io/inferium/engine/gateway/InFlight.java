@@ -10,12 +10,24 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class InFlight {
 
-  private final int limit;
+  private volatile int limit;
   private final AtomicInteger calls = new AtomicInteger();
   private final AtomicInteger generations = new AtomicInteger();
 
   public InFlight(int limit) {
     this.limit = limit;
+  }
+
+  /**
+   * Changes the limit (a remote node's credits, granted within the gateway's cap; 0 while it drains).
+   * Calls already in flight stay; no new one is placed until the count is below the new limit.
+   */
+  public void limit(int limit) {
+    this.limit = Math.max(0, limit);
+  }
+
+  public int limit() {
+    return limit;
   }
 
   /** Whether no further call fits now. */

@@ -103,6 +103,7 @@ public final class RemoteNodes {
   private final AtomicInteger unauthenticated = new AtomicInteger();
   private final SecureRandom random = new SecureRandom();
   private final BlobRanges ranges;
+  private volatile NodeMetrics metrics;
   private NodePortTls tls;
   private NetServer server;
   private long watchdog = -1;
@@ -160,6 +161,11 @@ public final class RemoteNodes {
     this.chainView = view;
   }
 
+  /** Exports per-node series (latency, credits, cache, bytes fetched) to {@code registry}; before {@link #start}. */
+  public void metrics(io.micrometer.core.instrument.MeterRegistry registry) {
+    this.metrics = new NodeMetrics(registry);
+  }
+
   /** Remote nodes this gateway has welcomed since it started, connected or not. */
   public List<Remote> nodes() {
     return new ArrayList<>(nodes.values());
@@ -174,6 +180,9 @@ public final class RemoteNodes {
     Remote r = nodes.get(nodeId);
     if (r == null || !r.connected()) {
       return Optional.of("not connected");
+    }
+    if (r.link.draining()) {
+      return Optional.of("draining");
     }
     if (ledger.isEjected(nodeId)) {
       return Optional.of("ejected");
@@ -215,6 +224,11 @@ public final class RemoteNodes {
         .put("code_sha256", hello.getString("code_sha256"))
         .put("connections", r.connections.get())
         .put("loaded", r.link == null ? null : r.link.lastHeartbeat().getJsonArray("loaded"))
+        .put("credits", r.link == null ? null : new JsonObject().put("advertised", r.link.advertisedCredits())
+            .put("granted", r.link.grantedCredits()).put("cap", r.link.creditCap()).put("in_use", r.link.inFlight().calls()))
+        .put("draining", r.link != null && r.link.draining())
+        // The node's own counts (claims, like its capabilities): calls it holds, the most it held at once, its model cache.
+        .put("reported", r.link == null ? null : reported(r.link.lastHeartbeat()))
         .put("connected_at", r.connectedAt == null ? null : r.connectedAt.toString())
         .put("disconnected_at", r.disconnectedAt == null ? null : r.disconnectedAt.toString())
         .put("last_disconnect", r.lastDisconnect)
@@ -225,6 +239,19 @@ public final class RemoteNodes {
         .put("stake_source", chainGate == null ? "ledger" : "chain")
         .put("chain", chainView.apply(r.nodeId));
   }
+
+  private static JsonObject reported(JsonObject heartbeat) {
+    JsonObject out = new JsonObject();
+    for (String k : REPORTED) {
+      if (heartbeat.getValue(k) instanceof Number n) {
+        out.put(k, n.longValue());
+      }
+    }
+    return out;
+  }
+
+  /** Counts a remote node's heartbeat reports about itself. */
+  static final List<String> REPORTED = List.of("calls_open", "peak_calls", "cache_hits", "cache_misses", "fetched_bytes");
 
   /** Closes a node's connection (tests, operators); the node reconnects on its own. */
   public boolean disconnect(String nodeId, String reason) {
@@ -321,6 +348,7 @@ public final class RemoteNodes {
       Remote r = conn.remote;
       if (r.link == l) {
         r.disconnectedAt = Instant.now();
+        r.lastDisconnect = l.closeReason();
         ledger.detach(r.nodeId);
         log.info("Remote node {} of operator {} disconnected", r.nodeId, r.operator);
       }
@@ -422,6 +450,9 @@ public final class RemoteNodes {
     if (!(meta.getValue("runtime") instanceof JsonObject)) {
       return "the hello of " + nodeId + " has no runtime object";
     }
+    if (meta.getValue("credits") != null && !(meta.getValue("credits") instanceof Number)) {
+      return "the hello of " + nodeId + " has credits that are not a number";
+    }
     return null;
   }
 
@@ -438,8 +469,22 @@ public final class RemoteNodes {
                 .onFailure(err -> log.warn("Could not record {} of {}: {}", charge, nodeId, err.toString()));
           }
         });
+    // Credits: what the node says it can hold at once, within the gateway's per-node cap; a hello without them
+    // is granted one call per run slot it declared.
+    Object credits = hello.getValue("credits");
+    link.credits(credits != null ? credits
+        : Math.max(1, hello.getJsonObject("capabilities").getInteger("slots", 1)));
+    link.operator(operator);
     AtomicInteger fetching = new AtomicInteger();
-    link.remote((id, request, assigned) -> ranges.fetch(nodeId, fetching, id, request, assigned));
+    NodeMetrics m = metrics;
+    if (m != null) {
+      m.attach(r, link);
+    }
+    link.remote((id, request, assigned) -> ranges.fetch(nodeId, fetching, id, request, assigned).onSuccess(reply -> {
+      if (m != null && reply.type() == FrameType.BLOB && !reply.tensors().isEmpty()) {
+        m.fetched(nodeId, reply.tensors().get(0).byteSize());
+      }
+    }));
     WorkerLink previous = r.link;
     if (previous != null && !previous.closed()) {
       // The same key connecting again: the older connection is half-open or superseded.

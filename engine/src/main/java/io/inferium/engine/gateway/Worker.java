@@ -33,6 +33,24 @@ public interface Worker {
    */
   InFlight inFlight();
 
+  /** The operator the gateway's own (local) workers count as, for redundancy across operators. */
+  String LOCAL_OPERATOR = "gateway";
+
+  /** Whose node this is: a remote node's operator (its operator key's id), {@link #LOCAL_OPERATOR} for local workers. */
+  default String operator() {
+    return LOCAL_OPERATOR;
+  }
+
+  /** What the worker said it has ({@code capabilities} of its hello: cores, memory_bytes, gpu, ...); empty if unknown. */
+  default JsonObject capabilities() {
+    return new JsonObject();
+  }
+
+  /** Recent call latency (an exponentially weighted mean, microseconds); 0 before its first call. */
+  default long recentLatencyMicros() {
+    return 0;
+  }
+
   /** Run slots the worker declared ({@code capabilities.slots} of its hello); 0 when it did not say. */
   int slots();
 

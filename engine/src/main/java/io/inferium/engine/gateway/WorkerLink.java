@@ -72,7 +72,7 @@ public final class WorkerLink implements Worker {
   private volatile long lastHeartbeatNanos = System.nanoTime();
   private volatile JsonObject lastHeartbeat = new JsonObject();
   private volatile boolean closed;
-  private String closeReason = "connection closed";
+  private volatile String closeReason = "connection closed";
   /** Per link, so a seal signed for one connection is worthless on another. */
   private final String sealNonce = java.util.HexFormat.of().formatHex(
       randomNonce());
@@ -83,6 +83,19 @@ public final class WorkerLink implements Worker {
   private final Map<Long, List<IntSequence>> received = new HashMap<>();
   private long sealWatch = -1;
   private boolean disconnected;
+  /** Remote nodes: the most calls the gateway lets one node hold, whatever credits it advertises. */
+  private final int creditCap;
+  /** Remote nodes: the credits the node last advertised (-1: a local worker, whose limit is the gateway's own). */
+  private volatile long advertisedCredits = -1;
+  /** Remote nodes: the node said it drains; it gets no new call and the link closes once it holds none. */
+  private volatile boolean draining;
+  /** Calls withdrawn (deadline, client gone) that the node has not answered yet: it still holds them. */
+  private volatile int withdrawnHeld;
+  private volatile String operator = LOCAL_OPERATOR;
+  /** Exponentially weighted mean of call latency (send to reply), microseconds; 0 before the first. */
+  private volatile long latencyMicros;
+  /** Told each call's latency (per-node metrics); null for none. */
+  private volatile java.util.function.LongConsumer latencySink;
 
   /**
    * Told when the worker must be replaced: a withdrawn request still running past its grace, or results
@@ -111,6 +124,7 @@ public final class WorkerLink implements Worker {
     this.context = context;
     this.hello = hello;
     this.inFlight = new InFlight(maxOutstanding);
+    this.creditCap = maxOutstanding;
     this.slots = hello.getJsonObject("capabilities", new JsonObject()).getInteger("slots", 0);
     this.attestation = new Attestation(hello.getString("node_id"),
         hello.getJsonObject("runtime", new JsonObject()).getString("version"), hello.getString("code_sha256"),
@@ -266,9 +280,14 @@ public final class WorkerLink implements Worker {
       asked.put(id, meta == null ? null : meta.getString("sha256"));
       pending.put(id, promise);
       outstanding = pending.size();
+      long sentNanos = System.nanoTime();
       promise.future().onComplete(ar -> onContext(() -> {
+        if (ar.succeeded() && isCall(type)) {
+          observeLatency((System.nanoTime() - sentNanos) / 1000);
+        }
         pending.remove(id);
         outstanding = pending.size();
+        closeIfDrained();
       }));
       write(new Frame(type, id, meta, tensors));
       promise.future().onFailure(err -> {
@@ -330,11 +349,13 @@ public final class WorkerLink implements Worker {
     long grace = nodeAtFault ? cancelGraceMs : cancelGraceMs * UNCHARGED_GRACE_FACTOR;
     long timer = context.owner().setTimer(grace, t -> {
       if (cancelling.remove(id) != null && !closed) {
+        withdrawnHeld = cancelling.size();
         onStuck.stuck("request " + id + " still running " + grace + " ms after it was cancelled"
             + (nodeAtFault ? "" : " (the client left; the node is not charged)"), nodeAtFault ? "deadline_miss" : null);
       }
     });
     cancelling.put(id, timer);
+    withdrawnHeld = cancelling.size();
   }
 
   /**
@@ -502,12 +523,16 @@ public final class WorkerLink implements Worker {
     if (frame.type() == FrameType.HEARTBEAT) {
       lastHeartbeatNanos = System.nanoTime();
       lastHeartbeat = frame.meta();
+      if (blobSource != null) {
+        nodeTerms(frame.meta());
+      }
       return;
     }
     if (frame.type() == FrameType.SEAL) {
       JsonObject m = frame.meta();
       results.sealed(new io.inferium.functions.seal.ResultSeal.Sealed(frame.correlationId(), m.getInteger("count", 0),
           m.getString("root"), m.getString("signature")));
+      closeIfDrained();
       return;
     }
     if (frame.type() == FrameType.TOKENS) {
@@ -527,6 +552,8 @@ public final class WorkerLink implements Worker {
     Long cancelTimer = cancelling.remove(frame.correlationId());
     if (cancelTimer != null) {
       context.owner().cancelTimer(cancelTimer);
+      withdrawnHeld = cancelling.size();
+      closeIfDrained();
     }
     Promise<Frame> promise = pending.get(frame.correlationId());
     if (promise == null) {
@@ -621,11 +648,116 @@ public final class WorkerLink implements Worker {
     received.clear();
     cancelling.values().forEach(t -> context.owner().cancelTimer(t));
     cancelling.clear();
+    withdrawnHeld = 0;
     List<Promise<Frame>> failing = new ArrayList<>(pending.values());
     pending.clear();
     outstanding = 0;
     WorkerFailure failure = new WorkerFailure(WorkerFailure.LOST, "worker " + workerId + " was lost: " + closeReason);
     failing.forEach(p -> p.tryFail(failure));
+  }
+
+  /**
+   * A remote node's credits: it may hold at most {@code min(advertised, cap)} calls at once, where the cap is
+   * the gateway's per-worker in-flight limit (a node that claims more gets the cap). Called with the hello's
+   * {@code credits} and again with each heartbeat's; a draining node's credits stay 0.
+   */
+  void credits(Object advertised) {
+    if (!(advertised instanceof Number n) || draining) {
+      return;
+    }
+    long v = Math.max(0, n.longValue());
+    advertisedCredits = v;
+    inFlight.limit((int) Math.min(v, creditCap));
+  }
+
+  /** What a remote node's heartbeat says of its terms: its credits now, and whether it drains. */
+  private void nodeTerms(JsonObject m) {
+    credits(m.getValue("credits"));
+    if (Boolean.TRUE.equals(m.getValue("draining")) && !draining) {
+      draining = true; // for good on this connection: a node that wants work again connects again
+      inFlight.limit(0);
+      log.info("{} drains: no new calls; {} still in flight", this, pending.size());
+      closeIfDrained();
+    }
+  }
+
+  /** The draining node holds nothing more (no reply pending, no withdrawn call unanswered, every result sealed): it may go. */
+  private void closeIfDrained() {
+    if (draining && !closed && pending.isEmpty() && cancelling.isEmpty() && results.unsealed() == 0) {
+      log.info("{} drained: closing its connection", this);
+      close("drained");
+    }
+  }
+
+  private static boolean isCall(FrameType type) {
+    return type == FrameType.INFER || type == FrameType.EMBED || type == FrameType.SCORE || type == FrameType.GENERATE;
+  }
+
+  private void observeLatency(long micros) {
+    long prev = latencyMicros;
+    latencyMicros = prev == 0 ? Math.max(1, micros) : Math.max(1, (prev * 7 + micros) / 8);
+    java.util.function.LongConsumer sink = latencySink;
+    if (sink != null) {
+      sink.accept(micros);
+    }
+  }
+
+  @Override
+  public long recentLatencyMicros() {
+    return latencyMicros;
+  }
+
+  /** Each answered call's latency in microseconds goes to {@code sink} (a remote node's per-node histogram). */
+  void latencySink(java.util.function.LongConsumer sink) {
+    this.latencySink = sink;
+  }
+
+  /** A remote node's operator (set when the gateway welcomes it). */
+  void operator(String operator) {
+    this.operator = operator;
+  }
+
+  @Override
+  public String operator() {
+    return operator;
+  }
+
+  @Override
+  public JsonObject capabilities() {
+    return hello.getJsonObject("capabilities", new JsonObject());
+  }
+
+  /** The credits the node advertised last (-1 for a local worker). */
+  public long advertisedCredits() {
+    return advertisedCredits;
+  }
+
+  /** The calls the gateway lets it hold at once now (its in-flight limit). */
+  public int grantedCredits() {
+    return inFlight.limit();
+  }
+
+  /** The gateway's cap on any node's credits. */
+  public int creditCap() {
+    return creditCap;
+  }
+
+  public boolean draining() {
+    return draining;
+  }
+
+  /** Why the connection closed, or is closing (for operators). */
+  public String closeReason() {
+    return closeReason;
+  }
+
+  /**
+   * Full when the calls reserved on it, plus those withdrawn that it has not answered yet (it still holds
+   * them), reach its limit: a remote node never holds more calls than its credits.
+   */
+  @Override
+  public boolean saturated() {
+    return inFlight.full() || (blobSource != null && inFlight.calls() + withdrawnHeld >= inFlight.limit());
   }
 
   private void onContext(Runnable r) {

@@ -57,7 +57,14 @@ public final class Mempool implements Scheduler<Mempool.TensorJob, Mempool.Outco
 
   /** What a request got back. */
   public record Outcome(List<Tensor> outputs, String workerId, long queueNanos, long computeMicros, boolean coldStart,
-      long batchRows, int batchRequests, String verdict, double similarity) {}
+      long batchRows, int batchRequests, String verdict, double similarity, Operators operators) {}
+
+  /** For a redundant batch: how many operators' nodes ran it, of how many nodes (null for a single run). */
+  public record Operators(int operators, int nodes) {
+    public boolean sameOperator() {
+      return operators < nodes;
+    }
+  }
 
   final Vertx vertx;
   private final Context context;
@@ -138,9 +145,19 @@ public final class Mempool implements Scheduler<Mempool.TensorJob, Mempool.Outco
   void schedule(FunctionQueue q) {
     while (!q.isEmpty()) {
       FunctionSpec.Verification v = q.head().verification;
-      List<Worker> workers = v.redundant() ? dispatcher.pickDistinct(v.k())
-          : java.util.Optional.ofNullable(dispatcher.pick(q.fn.modelSha256())).map(List::of).orElse(List.of());
+      io.inferium.functions.Placement placement = q.fn.spec().placement();
+      List<Worker> workers = v.redundant() ? dispatcher.pickDistinct(v.k(), Set.of(), placement)
+          : java.util.Optional.ofNullable(dispatcher.pick(q.fn.modelSha256(), placement)).map(List::of).orElse(List.of());
       if (workers.isEmpty()) {
+        String never = dispatcher.unplaceable(placement, v.redundant() ? v.k() : 1);
+        if (never != null) {
+          // No node it may run on is there at all: say why at once instead of waiting out the deadline.
+          QueuedRequest head = q.head();
+          q.remove(head);
+          metrics.rejected(q.fn.name(), "unplaceable");
+          finish(head, new io.inferium.engine.failure.NoWorkerAvailable(q.fn.ref() + ": " + never));
+          continue;
+        }
         waitingForWorker.add(q);
         waitingForCapacity = true;
         armCapacityRetry();
@@ -266,6 +283,11 @@ public final class Mempool implements Scheduler<Mempool.TensorJob, Mempool.Outco
 
   void deliver(FunctionQueue q, Batch batch, List<QueuedRequest> live, WorkerCall.Reply result, String verdict,
       double similarity) {
+    deliver(q, batch, live, result, verdict, similarity, null);
+  }
+
+  void deliver(FunctionQueue q, Batch batch, List<QueuedRequest> live, WorkerCall.Reply result, String verdict,
+      double similarity, Operators operators) {
     int n = batch.members().size();
     List<List<Tensor>> perMember = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
@@ -297,7 +319,7 @@ public final class Mempool implements Scheduler<Mempool.TensorJob, Mempool.Outco
       }
       vertx.cancelTimer(m.deadlineTimer);
       m.complete(new Outcome(perMember.get(i), result.workerId(), now - m.enqueuedNanos, result.computeMicros(),
-          result.coldStart(), batch.rows(), n, verdict, similarity));
+          result.coldStart(), batch.rows(), n, verdict, similarity, operators));
     }
   }
 

@@ -123,7 +123,8 @@ final class RedundantBatch {
     if (decision.disputed()) {
       mempool.retryOrFail(q, live, new WorkerFailure("disputed", decision.dispute()));
     } else {
-      mempool.deliver(q, batch, live, replies.get(decision.chosen()), decision.verdict(), decision.similarity());
+      mempool.deliver(q, batch, live, replies.get(decision.chosen()), decision.verdict(), decision.similarity(),
+          new Mempool.Operators((int) workers.stream().map(Worker::operator).distinct().count(), workers.size()));
     }
     mempool.schedule(q);
     mempool.capacityFreed();

@@ -62,6 +62,26 @@ public final class FakeWorker implements Worker {
   private final AtomicLong ids = new AtomicLong();
   public final List<Call> calls = new CopyOnWriteArrayList<>();
 
+  /** Placement tests: whose node it is, what it says it has, its recent latency. */
+  public volatile String operator = LOCAL_OPERATOR;
+  public volatile JsonObject capabilities = new JsonObject();
+  public volatile long latencyMicros;
+
+  @Override
+  public String operator() {
+    return operator;
+  }
+
+  @Override
+  public JsonObject capabilities() {
+    return capabilities;
+  }
+
+  @Override
+  public long recentLatencyMicros() {
+    return latencyMicros;
+  }
+
   /** Run slots, for {@link #slotsBusy()}; 0 = not said (never busy). */
   private final int slots;
 

@@ -63,6 +63,16 @@ final class BlobCache {
     return Files.createDirectories(root);
   }
 
+  private final java.util.concurrent.atomic.AtomicLong hits = new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong misses = new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong fetchedBytes = new java.util.concurrent.atomic.AtomicLong();
+
+  /** Since the node started: loads served from the cache, loads that had to fetch, bytes fetched (heartbeat fields). */
+  io.vertx.core.json.JsonObject counters() {
+    return new io.vertx.core.json.JsonObject().put("cache_hits", hits.get()).put("cache_misses", misses.get())
+        .put("fetched_bytes", fetchedBytes.get());
+  }
+
   static boolean isSha256(String s) {
     return s != null && s.matches("[0-9a-f]{64}");
   }
@@ -75,9 +85,11 @@ final class BlobCache {
     synchronized (locks.computeIfAbsent(sha256, k -> new Object())) {
       Path file = dir.resolve(sha256);
       if (Files.isRegularFile(file)) {
+        hits.incrementAndGet();
         Files.setLastModifiedTime(file, FileTime.fromMillis(System.currentTimeMillis()));
         return file;
       }
+      misses.incrementAndGet();
       Path part = dir.resolve(sha256 + ".part");
       long have = Files.isRegularFile(part) ? Files.size(part) : 0;
       long total = -1;
@@ -96,6 +108,7 @@ final class BlobCache {
           }
           out.write(r.data());
           have += r.data().length;
+          fetchedBytes.addAndGet(r.data().length);
         }
       }
       String actual = ModelBlobs.sha256(part);

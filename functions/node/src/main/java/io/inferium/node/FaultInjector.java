@@ -19,6 +19,7 @@ import org.slf4j.LoggerFactory;
  *       path, as a hostile model would, and logs {@code TEST FAULT probe-read PATH: readable|denied …}.
  *   <li>{@code alloc-mib:N:SHA256} (the memory limit's tests): each run of the model with that hash first
  *       allocates and touches N MiB of native memory and holds it for up to 30 s, like a memory bomb.
+ *   <li>{@code slow-ms:N} (the credits' and drain tests): each run takes N ms longer, so calls overlap.
  *   <li>{@code garble-results}, {@code forge-seals}, {@code withhold-seals} (the result seals' tests): each
  *       RESULT's first output byte is flipped after it was hashed and sealed (what a lying worker or a
  *       tampered link would deliver); seals carry a signature by no key; no seal is ever sent.
@@ -40,6 +41,7 @@ final class FaultInjector {
   private boolean forgeSeals;
   private boolean withholdSeals;
   private boolean lieTokens;
+  private long slowMs;
 
   private FaultInjector(Random random) {
     this.random = random;
@@ -61,6 +63,9 @@ final class FaultInjector {
         f.allocBytes = Long.parseLong(parts[1]) << 20;
         f.allocSha = parts[2];
         log.warn("TEST FAULT: worker {} allocates {} MiB on each run of {}", nodeId, parts[1], f.allocSha);
+      } else if (one.startsWith("slow-ms:")) {
+        f.slowMs = Long.parseLong(one.substring("slow-ms:".length()));
+        log.warn("TEST FAULT: worker {} takes {} ms more for each run", nodeId, f.slowMs);
       } else if (one.equals("garble-results") || one.equals("forge-seals") || one.equals("withhold-seals")) {
         f.garbleResults |= one.equals("garble-results");
         f.forgeSeals |= one.equals("forge-seals");
@@ -71,7 +76,7 @@ final class FaultInjector {
         log.warn("TEST FAULT: worker {} changes every token it generates", nodeId);
       } else {
         throw new IllegalArgumentException("--test-fault: expected noise:P, probe-read:PATHS, alloc-mib:N:SHA256, "
-            + "garble-results, forge-seals, withhold-seals or lie-tokens, got " + one);
+            + "slow-ms:N, garble-results, forge-seals, withhold-seals or lie-tokens, got " + one);
       }
     }
     return f;
@@ -122,6 +127,13 @@ final class FaultInjector {
 
   /** Before a run of {@code sha256}: the memory bomb, held until the run is cancelled or 30 s passed. */
   void beforeRun(String sha256, io.inferium.functions.runtime.Cancellation cancellation) {
+    if (slowMs > 0) {
+      try {
+        Thread.sleep(slowMs);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
     if (allocBytes <= 0 || !sha256.equals(allocSha)) {
       return;
     }

@@ -17,10 +17,10 @@ import picocli.CommandLine.Option;
     description = "Run a node that connects out to a gateway's node port (TLS) and serves its work.")
 class NodeCommand implements Callable<Integer> {
 
-  @Option(names = "--gateway", required = true, description = "The gateway's node port, HOST:PORT.")
+  @Option(names = "--gateway", description = "The gateway's node port, HOST:PORT (required unless --drain).")
   String gateway;
 
-  @Option(names = "--operator-key", required = true,
+  @Option(names = "--operator-key",
       description = "File holding the operator's API key (an 'operator' key); the node is registered under that operator.")
   Path operatorKey;
 
@@ -55,11 +55,31 @@ class NodeCommand implements Callable<Integer> {
       description = "Cap of the on-disk model cache (<data-dir>/blobs) in MiB; least recently used models go first.")
   long cacheMb;
 
+  @Option(names = "--credits", defaultValue = "-1",
+      description = "Calls the node takes at once (advertised to the gateway, which caps them); default: --slots.")
+  int credits;
+
+  @Option(names = "--drain", description = "Drain the node running with this --data-dir (SIGTERM to the pid in "
+      + "<data-dir>/node.pid): it takes no new work, finishes what it holds, leaves the gateway and exits 0; this "
+      + "command waits for that.")
+  boolean drain;
+
+  @Option(names = "--drain-timeout-s", defaultValue = "60",
+      description = "How long a draining node waits for its gateway to take back its work before it leaves anyway.")
+  long drainTimeoutS;
+
   @Option(names = "--test-fault", hidden = true, description = "Tests only: noise:P perturbs the outputs of a fraction P of runs (a lying node).")
   String fault;
 
   @Override
   public Integer call() throws Exception {
+    if (drain) {
+      return drainRunning();
+    }
+    if (gateway == null || operatorKey == null) {
+      System.err.println("inferium node: --gateway and --operator-key are required");
+      return 2;
+    }
     int colon = gateway.lastIndexOf(':');
     int port;
     try {
@@ -86,6 +106,41 @@ class NodeCommand implements Callable<Integer> {
     }
     WorkerOptions options = new WorkerOptions(host, port, null, label, ExecutionDevice.parse(device), slots, threads, false,
         WorkerOptions.DEFAULT_QUEUE_LIMIT, heartbeatMs, dataDir.resolve("node.key"), fault);
-    return WorkerProcess.runRemote(options, connector, dataDir.resolve("blobs"), cacheMb << 20);
+    Files.createDirectories(dataDir);
+    Path pidFile = dataDir.resolve("node.pid");
+    Files.writeString(pidFile, Long.toString(ProcessHandle.current().pid()), StandardCharsets.US_ASCII);
+    try {
+      return WorkerProcess.runRemote(options, connector, dataDir.resolve("blobs"), cacheMb << 20,
+          credits < 0 ? slots : credits, drainTimeoutS * 1000);
+    } finally {
+      Files.deleteIfExists(pidFile);
+    }
+  }
+
+  /** {@code --drain}: asks the node of this data dir to drain (SIGTERM) and waits until it has left. */
+  private int drainRunning() throws Exception {
+    Path pidFile = dataDir.resolve("node.pid");
+    long pid;
+    try {
+      pid = Long.parseLong(Files.readString(pidFile, StandardCharsets.US_ASCII).strip());
+    } catch (java.nio.file.NoSuchFileException | NumberFormatException e) {
+      System.err.println("inferium node --drain: no node runs with data dir " + dataDir + " (no readable " + pidFile + ")");
+      return 1;
+    }
+    java.util.Optional<ProcessHandle> node = ProcessHandle.of(pid);
+    if (node.isEmpty() || !node.get().isAlive()) {
+      System.err.println("inferium node --drain: node process " + pid + " is not running");
+      return 1;
+    }
+    node.get().destroy(); // SIGTERM: the node drains
+    System.out.println("inferium node --drain: asked node process " + pid + " to drain; waiting");
+    try {
+      node.get().onExit().get(drainTimeoutS + 30, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (java.util.concurrent.TimeoutException e) {
+      System.err.println("inferium node --drain: node process " + pid + " still runs after " + (drainTimeoutS + 30) + " s");
+      return 1;
+    }
+    System.out.println("inferium node --drain: node process " + pid + " drained and exited");
+    return 0;
   }
 }

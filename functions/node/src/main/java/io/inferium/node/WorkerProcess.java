@@ -59,6 +59,11 @@ public final class WorkerProcess {
   private TextHost text;
   private TextAnswers textAnswers;
   private final FaultInjector faults;
+  /** Calls held and credits; a remote node also drains through it. */
+  private NodeCredits credits;
+  /** The connection being served (a drain that times out closes it). */
+  private volatile GatewayConnector.Connection current;
+  private long drainTimeoutMs = 60_000;
   private NodeKeys keys;
   /** Results sent since the last seal; guarded by {@code this}, like the writes, so its order is the wire order. */
   private ResultSeal.Window seals;
@@ -68,6 +73,7 @@ public final class WorkerProcess {
   private WorkerProcess(WorkerOptions options) {
     this.options = options;
     this.faults = FaultInjector.parse(options.fault(), options.nodeId());
+    this.credits = new NodeCredits(options.slots());
     AtomicInteger n = new AtomicInteger();
     this.executor = new ThreadPoolExecutor(options.slots(), options.slots(), 0, TimeUnit.SECONDS,
         new ArrayBlockingQueue<>(options.queueLimit()),
@@ -89,8 +95,17 @@ public final class WorkerProcess {
    * connects again with backoff, keeping its key (its identity) and its loaded models. Returns only when
    * the gateway refuses it (2) or cannot be trusted (3).
    */
-  public static int runRemote(WorkerOptions options, GatewayConnector connector, Path blobDir, long cacheBytes) {
+  public static int runRemote(WorkerOptions options, GatewayConnector connector, Path blobDir, long cacheBytes,
+      int credits, long drainTimeoutMs) {
     WorkerProcess p = new WorkerProcess(options);
+    p.credits = new NodeCredits(credits);
+    p.drainTimeoutMs = drainTimeoutMs;
+    try {
+      // SIGTERM (a service manager stopping it, `inferium node --drain`) drains: the node finishes its calls and exits 0.
+      sun.misc.Signal.handle(new sun.misc.Signal("TERM"), sig -> p.drain("SIGTERM"));
+    } catch (IllegalArgumentException | UnsupportedOperationException e) {
+      log.warn("cannot drain on SIGTERM here ({}); a SIGTERM ends the node at once", e.getMessage());
+    }
     try {
       p.blobs = new BlobCache(blobDir, cacheBytes, p::fetch);
       p.bundleRoot = p.blobs.bundleRoot();
@@ -151,6 +166,10 @@ public final class WorkerProcess {
       String code = CodeChecksum.of(WorkerProcess.class);
       long backoff = MIN_BACKOFF_MS;
       while (true) {
+        if (credits.draining()) {
+          log.info("drained: worker {} exits", options.nodeId());
+          return 0;
+        }
         GatewayConnector.Connection connection;
         try {
           // Built before connecting: the gateway gives a connection only a few seconds to say hello.
@@ -167,7 +186,7 @@ public final class WorkerProcess {
             throw e;
           }
           log.warn("could not reach the gateway ({}); again in {} ms", rootMessage(e), backoff);
-          Thread.sleep(backoff);
+          credits.awaitDrain(backoff);
           backoff = Math.min(MAX_BACKOFF_MS, backoff * 2);
           continue;
         } catch (IOException e) {
@@ -175,7 +194,7 @@ public final class WorkerProcess {
             throw e;
           }
           log.warn("could not reach the gateway ({}); again in {} ms", e.getMessage(), backoff);
-          Thread.sleep(backoff);
+          credits.awaitDrain(backoff);
           backoff = Math.min(MAX_BACKOFF_MS, backoff * 2);
           continue;
         }
@@ -184,14 +203,18 @@ public final class WorkerProcess {
           session(connection);
         } catch (EOFException e) {
           log.info("gateway closed the connection; worker {} {}", options.nodeId(),
-              connector.reconnects() ? "connects again" : "exits");
+              credits.draining() || !connector.reconnects() ? "exits" : "connects again");
         } catch (IOException e) {
           if (!connector.reconnects()) {
             throw e;
           }
-          log.warn("connection to the gateway lost ({}); connecting again", e.getMessage());
+          if (!credits.draining()) {
+            log.warn("connection to the gateway lost ({}); connecting again", e.getMessage());
+          }
         } finally {
+          current = null;
           endSession(connector.reconnects());
+          credits.connectionEnded();
         }
         if (!connector.reconnects()) {
           return 0;
@@ -229,6 +252,7 @@ public final class WorkerProcess {
   /** Serves one accepted connection until it ends (EOF or an I/O error). */
   private void session(GatewayConnector.Connection connection) throws IOException {
     JsonObject welcome = connection.welcome();
+    current = connection;
     synchronized (this) {
       out = connection.out();
       seals = new ResultSeal.Window(keys, welcome.getString("seal_nonce", ""));
@@ -240,7 +264,9 @@ public final class WorkerProcess {
     heartbeats = heartbeat.scheduleAtFixedRate(this::sendHeartbeat, 0, period, TimeUnit.MILLISECONDS);
     faults.probe();
     while (true) {
-      dispatch(read(connection.in()));
+      Frame frame = read(connection.in());
+      credits.received(frame);
+      dispatch(frame);
     }
   }
 
@@ -265,8 +291,41 @@ public final class WorkerProcess {
     }
   }
 
+  /**
+   * Drains: tells the gateway at once (a heartbeat with credits 0 and {@code draining}), which then sends
+   * nothing new and closes the connection once every call it sent is answered and sealed; the node then
+   * exits 0. If the gateway has not closed it within the drain timeout, the node closes it itself.
+   */
+  void drain(String why) {
+    if (!credits.drain()) {
+      return;
+    }
+    log.info("draining ({}): worker {} takes no new calls, finishes the {} it holds, then leaves", why,
+        options.nodeId(), credits.open());
+    try {
+      if (current != null) {
+        heartbeat.execute(this::sendHeartbeat);
+      }
+      heartbeat.schedule(() -> {
+        GatewayConnector.Connection c = current;
+        if (c != null) {
+          log.warn("drain: the gateway has not released this node within {} ms ({} calls open); closing", drainTimeoutMs,
+              credits.open());
+          try {
+            c.socket().close();
+          } catch (IOException e) {
+            // closing anyway
+          }
+        }
+      }, drainTimeoutMs, TimeUnit.MILLISECONDS);
+    } catch (RejectedExecutionException e) {
+      // already stopping
+    }
+  }
+
   private JsonObject hello(OnnxRunner runner, String codeSha) {
-    return new JsonObject()
+    JsonObject extra = blobs == null ? new JsonObject() : new JsonObject().put("credits", credits.credits());
+    return extra
         .put("protocol", FrameCodec.PROTOCOL_VERSION)
         .put("node_id", keys.nodeId())
         .put("label", options.nodeId())
@@ -311,6 +370,7 @@ public final class WorkerProcess {
       } catch (IOException e) {
         log.warn("could not send {} to the gateway: {}", frame.type(), e.getMessage());
       }
+      credits.sent(frame);
     }
   }
 
@@ -339,6 +399,7 @@ public final class WorkerProcess {
       } catch (IOException e) {
         log.warn("could not send {} to the gateway: {}", frame.type(), e.getMessage());
       }
+      credits.sent(frame);
     }
   }
 
@@ -578,7 +639,8 @@ public final class WorkerProcess {
 
   private void sendHeartbeat() {
     Runtime rt = Runtime.getRuntime();
-    send(Frame.of(FrameType.HEARTBEAT, 0, new JsonObject()
+    JsonObject remote = blobs == null ? new JsonObject() : credits.heartbeat().mergeIn(blobs.counters());
+    send(Frame.of(FrameType.HEARTBEAT, 0, remote
         .put("running", active.get() + text.running())
         .put("decode_steps", text.decodeSteps())
         .put("decode_tokens", text.decodeTokens())

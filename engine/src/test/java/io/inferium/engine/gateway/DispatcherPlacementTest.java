@@ -1,0 +1,106 @@
+package io.inferium.engine.gateway;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.inferium.functions.Placement;
+import io.vertx.core.json.JsonObject;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+
+/** Placement in dispatch: requirements filter nodes, redundant copies span operators, faster nodes win ties. */
+class DispatcherPlacementTest {
+
+  private static final String SHA = "a".repeat(64);
+
+  private static FakeWorker worker(String operator, int cores, long memoryGib, Long gpuGib) {
+    FakeWorker w = new FakeWorker(4);
+    w.operator = operator;
+    w.capabilities = new JsonObject().put("cores", cores).put("memory_bytes", memoryGib << 30)
+        .put("gpu", gpuGib == null ? "none" : new JsonObject().put("name", "test").put("memory_bytes", gpuGib << 30));
+    return w;
+  }
+
+  private final FakeWorker local = worker(Worker.LOCAL_OPERATOR, 2, 4, null);
+  private final FakeWorker gpuNode = worker("op-1", 8, 16, 16L);
+  private final FakeWorker smallNode = worker("op-1", 2, 1, null);
+  private final List<FakeWorker> all = List.of(local, gpuNode, smallNode);
+
+  private Dispatcher networked() {
+    return new Dispatcher(() -> all, id -> false).networked(id -> Double.NaN);
+  }
+
+  @Test
+  void requirementsFilterNodesAndNameWhatIsMissing() {
+    Dispatcher d = networked();
+    for (int i = 0; i < 10; i++) {
+      assertSame(gpuNode, d.pick(SHA, new Placement(null, true, 0, true)));
+      assertSame(gpuNode, d.pick(SHA, new Placement("mid", false, 0, true)));
+      assertTrue(d.pick(SHA, new Placement("low", false, 2048, true)) != smallNode, "1 GiB is below 2048 MB");
+    }
+    Placement high = new Placement("high", false, 0, true);
+    assertNull(d.pick(SHA, high));
+    String why = d.unplaceable(high, 1);
+    assertTrue(why.contains("requires {\"tier\":\"high\"}") && why.contains("3 eligible") && why.contains("tier low")
+        && why.contains("tier mid"), why);
+    assertNull(d.unplaceable(new Placement(null, true, 0, true), 1));
+    // Busy is not impossible: a full GPU node means wait, not 503.
+    for (int i = 0; i < 4; i++) {
+      gpuNode.reserve();
+    }
+    assertNull(d.pick(SHA, new Placement(null, true, 0, true)));
+    assertNull(d.unplaceable(new Placement(null, true, 0, true), 1));
+  }
+
+  @Test
+  void redundantCopiesSpanOperatorsUnlessTheFunctionAllowsOtherwise() {
+    Dispatcher d = networked();
+    for (int i = 0; i < 20; i++) {
+      List<Worker> two = d.pickDistinct(2, Set.of(), Placement.ANY);
+      assertEquals(2, two.size());
+      assertEquals(Set.of(Worker.LOCAL_OPERATOR, "op-1"), two.stream().map(Worker::operator).collect(Collectors.toSet()));
+    }
+    assertEquals(List.of(), d.pickDistinct(3, Set.of(), Placement.ANY));
+    String why = d.unplaceable(Placement.ANY, 3);
+    assertTrue(why.contains("3 different operators") && why.contains("2 operators") && why.contains("distinct_operators"),
+        why);
+    Placement sameOk = new Placement(null, false, 0, false);
+    assertNull(d.unplaceable(sameOk, 3));
+    assertEquals(3, d.pickDistinct(3, Set.of(), sameOk).size());
+    // Requirements and operators together: only the GPU node meets it, one operator.
+    assertTrue(d.unplaceable(new Placement(null, true, 0, true), 2).contains("meeting requires"));
+    // A gateway without a node port has only its own workers: distinct nodes, as before.
+    Dispatcher single = new Dispatcher(() -> all, id -> false);
+    assertNull(single.unplaceable(Placement.ANY, 3));
+    assertEquals(3, single.pickDistinct(3, Set.of(), Placement.ANY).size());
+  }
+
+  @Test
+  void amongEqualsTheFasterAndBetterReputedNodeIsPreferred() {
+    FakeWorker fast = worker("op-1", 2, 4, null);
+    FakeWorker slow = worker("op-2", 2, 4, null);
+    fast.latencyMicros = 2_000;
+    slow.latencyMicros = 200_000;
+    Dispatcher d = new Dispatcher(() -> List.of(slow, fast), id -> false).networked(id -> Double.NaN);
+    for (int i = 0; i < 10; i++) {
+      assertSame(fast, d.pick(SHA, Placement.ANY));
+    }
+    // Within the same doubling they tie and rotate.
+    slow.latencyMicros = 1_500;
+    Set<Worker> seen = new java.util.HashSet<>();
+    for (int i = 0; i < 10; i++) {
+      seen.add(d.pick(SHA, Placement.ANY));
+    }
+    assertEquals(2, seen.size());
+    // Reputation breaks a latency tie.
+    Dispatcher byReputation = new Dispatcher(() -> List.of(slow, fast), id -> false)
+        .networked(id -> id.equals(slow.workerId()) ? 0.95 : 0.5);
+    for (int i = 0; i < 10; i++) {
+      assertSame(slow, byReputation.pick(SHA, Placement.ANY));
+    }
+  }
+}
