@@ -138,12 +138,30 @@ export async function adminPage(main) {
     tenantsBox.replaceChildren(tenants.length ? table(tenants, [
       { key: 'id', label: 'Tenant', format: t => h('code', { text: t.id }) },
       { key: 'name', label: 'Name' },
-      { key: 'tier', label: 'Tier' },
+      { key: 'tier', label: 'Tier', format: t => tierPicker(t) },
       { key: 'created_at', label: 'Created', format: t => (t.created_at || '').slice(0, 10) },
       { key: 'keys', label: '', format: t => h('button.secondary.small', { type: 'button', 'data-tenant': t.id,
         'aria-label': `Keys of ${t.id}`, text: 'Keys', onclick: () => showKeys(t.id).catch(err => keysBox.replaceChildren(errorBox(err))) }) },
     ], 'Tenants') : h('p.muted', { text: 'No tenants yet.' }));
     renderTiers();
+  }
+
+  // PUT /api/tenants/{id} {tier}: the tenant's keys and sessions take the new tier at once.
+  function tierPicker(t) {
+    const select = h('select.small', { 'data-tenant-tier': t.id, 'aria-label': `Tier of ${t.id}` },
+      tiers.map(x => h('option', { value: x.name, text: x.name, selected: x.name === t.tier })));
+    select.addEventListener('change', async () => {
+      try {
+        await call('PUT', `/api/tenants/${encodeURIComponent(t.id)}`, { tier: select.value });
+        announce(`Moved tenant ${t.id} to tier ${select.value}`);
+        tenantStatus.replaceChildren(h('p', { 'data-testid': 'tenant-moved', text: `Moved ${t.id} to tier ${select.value}.` }));
+        await loadTenants();
+      } catch (err) {
+        select.value = t.tier;
+        tenantStatus.replaceChildren(errorBox(err));
+      }
+    });
+    return select;
   }
 
   function renderTiers() {
@@ -164,6 +182,6 @@ export async function adminPage(main) {
     h('section', { 'aria-labelledby': 'tenants-h' }, h('h2', { id: 'tenants-h', text: 'Tenants' }), tenantsBox, tenantForm),
     h('section', { 'aria-labelledby': 'keys-h' }, h('h2', { id: 'keys-h', text: 'Keys' }), secretBox, keysBox, keyForm, operatorForm),
     h('section', { 'aria-labelledby': 'tiers-h' }, h('h2', { id: 'tiers-h', text: 'Tiers' }),
-      h('p.muted', { text: 'A tier is chosen when the tenant is created; the API has no route to move a tenant to another.' }), tiersBox));
+      h('p.muted', { text: 'A tenant is moved to another tier with the picker in its row; its keys and sessions take the new limits at once.' }), tiersBox));
   await loadTenants();
 }

@@ -721,6 +721,10 @@ class ConsoleIT {
       wait.until(d -> d.findElement(By.id("admin-keys")).getText().contains("revoked"));
       assertEquals(401, raw("POST", "/api/session").sendJsonObject(new JsonObject().put("key", secret))
           .await(10, TimeUnit.SECONDS).statusCode(), "a revoked key signs in no more");
+      // The tier picker in the tenant's row moves it (PUT /api/tenants/{id}).
+      new Select(browser.findElement(By.cssSelector("#admin-tenants select[data-tenant-tier=console-t]"))).selectByValue("free");
+      wait.until(d -> d.findElement(By.cssSelector("[data-testid=tenant-moved]")).getText().equals("Moved console-t to tier free."));
+      assertEquals("free", new JsonObject(gw.get("/api/tenants/console-t").bodyAsString()).getString("tier"));
       // Bad input is refused by the page, naming the field; a taken id by the API (409).
       WebElement id = browser.findElement(By.id("tenant-id"));
       id.sendKeys("Bad Id", Keys.ENTER);

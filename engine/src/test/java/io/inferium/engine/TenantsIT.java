@@ -71,6 +71,11 @@ class TenantsIT {
     return gw.postAs(key, path, body);
   }
 
+  private HttpResponse<Buffer> put(String key, String path, JsonObject body) throws Exception {
+    return gw.client.put(gw.port(), "127.0.0.1", path).bearerTokenAuthentication(key).sendJsonObject(body)
+        .await(30, TimeUnit.SECONDS);
+  }
+
   private HttpResponse<Buffer> delete(String key, String path) throws Exception {
     return gw.client.delete(gw.port(), "127.0.0.1", path).bearerTokenAuthentication(key).send().await(30, TimeUnit.SECONDS);
   }
@@ -222,6 +227,18 @@ class TenantsIT {
     assertEquals(200, post(globexDev, "/v2/models/hooli-small/infer", addRequest()).statusCode(),
         "another tenant calling the same public function is not throttled");
     assertTrue(gw.metrics.scrape().contains("inferium_limit_rejections_total{limit=\"rate\",tier=\"free\"}"));
+
+    // Only an admin moves a tenant to another tier; the tenant's cached key takes it at once: the next call passes.
+    assertError(put(dev, "/api/tenants/hooli", new JsonObject().put("tier", "pro")), 403, "only an admin");
+    assertError(put(TestGateway.ADMIN_KEY, "/api/tenants/hooli", new JsonObject().put("tier", "gold")), 400,
+        "field 'tier': expected one of free, pro");
+    assertError(put(TestGateway.ADMIN_KEY, "/api/tenants/hooli", new JsonObject().put("tier", "pro").put("name", "x")),
+        400, "field 'name': only 'tier' can be changed");
+    assertError(put(TestGateway.ADMIN_KEY, "/api/tenants/nobody", new JsonObject().put("tier", "pro")), 404, "no tenant 'nobody'");
+    HttpResponse<Buffer> moved = put(TestGateway.ADMIN_KEY, "/api/tenants/hooli", new JsonObject().put("tier", "pro"));
+    assertEquals(200, moved.statusCode(), moved.bodyAsString());
+    assertEquals("pro", moved.bodyAsJsonObject().getString("tier"));
+    assertEquals(200, post(user, "/v2/models/hooli-small/infer", addRequest()).statusCode(), "pro's rate, at once");
   }
 
   @Test

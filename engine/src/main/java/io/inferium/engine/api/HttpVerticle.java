@@ -119,7 +119,7 @@ public final class HttpVerticle extends VerticleBase {
         .mount(router, listen.maxRequestBytes(), listen.uploadsDir());
     new FunctionRoutes(vertx, services.store(), services.blobs(), services.pipeline(), services.dispatcher(), limits)
         .mount(router, listen.maxUploadBytes(), listen.uploadsDir());
-    new TenantRoutes(services.tenants(), services.keys(), services.tiers()).mount(router);
+    new TenantRoutes(services.tenants(), services.keys(), services.tiers(), sessions).mount(router);
     new NodeRoutes(services.ledger(), services.supervisor(), services.remoteNodes()).mount(router);
     new UsageRoutes(services.meter(), services.invoices(), services.settlement()).mount(router);
     new ReceiptRoutes(services.receipts()).mount(router);

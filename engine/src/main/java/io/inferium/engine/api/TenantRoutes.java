@@ -16,8 +16,9 @@ import java.util.Locale;
 import java.util.regex.Pattern;
 
 /**
- * Tenants and their API keys: {@code /api/tenants} (admin), {@code /api/tenants/{id}/keys} (admin,
- * or a developer of that tenant), {@code /api/tiers}. Anything about another tenant answers 404.
+ * Tenants and their API keys: {@code /api/tenants} (admin; {@code PUT /api/tenants/{id}} {tier} moves a tenant to
+ * another tier, effective at once on this gateway), {@code /api/tenants/{id}/keys} (admin, or a developer of that
+ * tenant), {@code /api/tiers}. Anything about another tenant answers 404.
  */
 final class TenantRoutes {
 
@@ -27,11 +28,13 @@ final class TenantRoutes {
   private final Tenants tenants;
   private final ApiKeys keys;
   private final Tiers tiers;
+  private final io.inferium.engine.auth.ConsoleSessions sessions;
 
-  TenantRoutes(Tenants tenants, ApiKeys keys, Tiers tiers) {
+  TenantRoutes(Tenants tenants, ApiKeys keys, Tiers tiers, io.inferium.engine.auth.ConsoleSessions sessions) {
     this.tenants = tenants;
     this.keys = keys;
     this.tiers = tiers;
+    this.sessions = sessions;
   }
 
   void mount(Router router) {
@@ -40,6 +43,7 @@ final class TenantRoutes {
     router.post("/api/tenants").handler(body).handler(this::create);
     router.get("/api/tenants").handler(this::list);
     router.get("/api/tenants/:id").handler(this::get);
+    router.put("/api/tenants/:id").handler(body).handler(this::update);
     router.post("/api/tenants/:id/keys").handler(body).handler(this::createKey);
     router.get("/api/tenants/:id/keys").handler(this::listKeys);
     router.delete("/api/tenants/:id/keys/:key").handler(this::revokeKey);
@@ -93,6 +97,31 @@ final class TenantRoutes {
         .onSuccess(t -> ctx.response().putHeader("Location", "/api/tenants/" + t.id()))
         .onSuccess(t -> FunctionRoutes.json(ctx, 201, t.toJson()))
         .onFailure(err -> ctx.fail(err instanceof Tenants.Exists ? new ApiError(409, err.getMessage()) : err));
+  }
+
+  /** {@code PUT /api/tenants/{id}} {"tier"}: admin only; the tenant's cached keys and sessions take the new tier at once. */
+  private void update(RoutingContext ctx) {
+    requireAdmin(ctx);
+    String id = ctx.pathParam("id");
+    JsonObject body = json(ctx);
+    for (String field : body.fieldNames()) {
+      if (!field.equals("tier")) {
+        throw ApiError.badRequest("field '" + field + "': only 'tier' can be changed");
+      }
+    }
+    Object tier = body.getValue("tier");
+    if (!(tier instanceof String name) || tiers.get(name).isEmpty()) {
+      throw ApiError.badRequest("field 'tier': expected one of " + String.join(", ", tiers.names()) + ", got "
+          + (tier instanceof String ? "'" + tier + "'" : String.valueOf(tier)));
+    }
+    tenants.setTier(id, (String) tier).compose(found -> found.isEmpty()
+            ? Future.<Tenants.Tenant>failedFuture(ApiError.notFound("no tenant '" + id + "'")) : Future.succeededFuture(found.get()))
+        .onSuccess(moved -> {
+          keys.forgetTenant(id);
+          sessions.forgetTenant(id);
+          FunctionRoutes.json(ctx, 200, moved.toJson());
+        })
+        .onFailure(ctx::fail);
   }
 
   private void list(RoutingContext ctx) {

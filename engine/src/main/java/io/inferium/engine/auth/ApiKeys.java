@@ -212,6 +212,16 @@ public final class ApiKeys {
         });
   }
 
+  /**
+   * Forgets the cached principals of a tenant's keys (their tier changed): the next request with one reads it again.
+   * Other gateways on the same database see the change when their cache entry ages out (30 s).
+   */
+  public void forgetTenant(String tenantId) {
+    synchronized (cache) {
+      cache.values().removeIf(c -> tenantId.equals(c.principal().tenantId()));
+    }
+  }
+
   /** Revokes a tenant's key at once (the cache forgets it too). False if the tenant has no such key. */
   public Future<Boolean> revoke(String tenantId, String keyId) {
     return revokeWhere("id = $1 AND tenant_id = $2", Tuple.of(keyId, tenantId));

@@ -83,6 +83,13 @@ public final class ConsoleSessions {
    * expired. Fails with {@link ApiKeys.TooManyUnknownKeys} when {@code remote} has presented too many unknown
    * ids (or keys) lately.
    */
+  /** Forgets the cached principals of a tenant's sessions (its tier changed). */
+  public void forgetTenant(String tenantId) {
+    synchronized (cache) {
+      cache.values().removeIf(c -> tenantId.equals(c.principal().tenantId()));
+    }
+  }
+
   public Future<Optional<Principal>> authenticate(String id, String remote) {
     if (id == null || !ID.matcher(id).matches()) {
       return Future.succeededFuture(Optional.empty());

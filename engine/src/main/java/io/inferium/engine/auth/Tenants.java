@@ -44,6 +44,13 @@ public final class Tenants {
             : Future.failedFuture(err));
   }
 
+  /** Moves a tenant to another tier; empty when there is no such tenant. */
+  public Future<Optional<Tenant>> setTier(String id, String tier) {
+    return pool.preparedQuery("UPDATE tenants SET tier = $2 WHERE id = $1 RETURNING id, name, tier, created_at")
+        .execute(Tuple.of(id, tier))
+        .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(map(rows.iterator().next())));
+  }
+
   public Future<Optional<Tenant>> get(String id) {
     return pool.preparedQuery("SELECT id, name, tier, created_at FROM tenants WHERE id = $1").execute(Tuple.of(id))
         .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(map(rows.iterator().next())));
