@@ -26,6 +26,13 @@ final class WorkerUids {
   private static final Path LOCKS = Path.of(Files.isDirectory(Path.of("/run")) ? "/run" : System.getProperty("java.io.tmpdir"),
       "inferium-worker-uids");
   private static final int MAX_SLOTS = 4000;
+  /**
+   * Uids whose lock file a gateway in this JVM holds (tests run several gateways in one JVM). A second channel on
+   * such a file must never be opened: closing it would release the JVM's lock on the file (POSIX record locks belong
+   * to the process, and closing any descriptor of the file drops them), and a gateway in another process could then
+   * claim the uid and kill the workers running as it.
+   */
+  private static final java.util.Set<Integer> HELD_IN_JVM = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   private final int base;
   private final boolean ownUids;
@@ -47,15 +54,25 @@ final class WorkerUids {
     }
     Files.createDirectories(LOCKS);
     for (int slot = inUse.nextClearBit(1); slot < MAX_SLOTS; slot = inUse.nextClearBit(slot + 1)) {
-      FileChannel ch = FileChannel.open(LOCKS.resolve((base + slot) + ".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+      if (!HELD_IN_JVM.add(base + slot)) {
+        continue; // another gateway in this JVM (tests) holds it
+      }
+      FileChannel ch;
       boolean ours;
+      try {
+        ch = FileChannel.open(LOCKS.resolve((base + slot) + ".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+      } catch (IOException | RuntimeException e) {
+        HELD_IN_JVM.remove(base + slot);
+        throw e;
+      }
       try {
         ours = ch.tryLock() != null;
       } catch (OverlappingFileLockException e) {
-        ours = false; // another gateway in this JVM (tests) holds it
+        ours = false;
       }
       if (!ours) {
-        ch.close();
+        ch.close(); // no other channel of this JVM is open on the file, so no lock of ours goes with it
+        HELD_IN_JVM.remove(base + slot);
         continue;
       }
       inUse.set(slot);
@@ -87,6 +104,7 @@ final class WorkerUids {
       } catch (IOException e) {
         // closing releases the lock either way
       }
+      HELD_IN_JVM.remove(base + slot);
     }
   }
 
