@@ -30,6 +30,28 @@ class WorkerUidsTest {
   }
 
   @Test
+  void anotherProcessCannotTakeAUidWhileAGatewayOfThisJvmHoldsIt() throws Exception {
+    // The second gateway of this JVM looks past the first one's uid without touching its lock file: closing a
+    // channel on it would drop this process's lock (POSIX record locks), and another process could claim the uid.
+    WorkerUids one = new WorkerUids(BASE + 5_000, true);
+    WorkerUids other = new WorkerUids(BASE + 5_000, true);
+    int a = one.claim();
+    int b = other.claim();
+    assertNotEquals(a, b);
+    java.nio.file.Path file = java.nio.file.Path.of(java.nio.file.Files.isDirectory(java.nio.file.Path.of("/run"))
+        ? "/run" : System.getProperty("java.io.tmpdir"), "inferium-worker-uids", (BASE + 5_000 + a) + ".lock");
+    Process probe = new ProcessBuilder("python3", "-c", "import fcntl, sys\n"
+        + "f = open(sys.argv[1], 'w')\n"
+        + "try:\n    fcntl.lockf(f, fcntl.LOCK_EX | fcntl.LOCK_NB)\n    print('taken')\n"
+        + "except OSError:\n    print('held')\n", file.toString()).redirectErrorStream(true).start();
+    String said = new String(probe.getInputStream().readAllBytes()).strip();
+    probe.waitFor();
+    assertEquals("held", said, "another process must find the uid's lock held");
+    one.release(a);
+    other.release(b);
+  }
+
+  @Test
   void withoutUidsOfTheirOwnSlotsOnlyNameScratchDirectories() throws Exception {
     WorkerUids plain = new WorkerUids(BASE, false);
     assertEquals(1, plain.claim());
