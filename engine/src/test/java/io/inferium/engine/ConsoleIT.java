@@ -851,6 +851,77 @@ class ConsoleIT {
     }
   }
 
+  /**
+   * Every page an admin can open, in light and dark colours: each text meets WCAG's contrast (4.5:1, 3:1 when large),
+   * and every link and button of the page can be reached with the Tab key. How long each page took from the click to
+   * its heading and data is logged (a figure for docs/BENCHMARKS.md, not an assertion).
+   */
+  @Test
+  @Order(29)
+  void everyPageHasReadableContrastAndIsReachableByKeyboard() throws Exception {
+    String contrast = new String(ConsoleIT.class.getResourceAsStream("/console/contrast.js").readAllBytes(),
+        java.nio.charset.StandardCharsets.UTF_8);
+    JavascriptExecutor js = (JavascriptExecutor) browser;
+    browser.get(base + "/");
+    signOut();
+    signIn(TestGateway.ADMIN_KEY);
+    try {
+      List<String> pages = browser.findElements(By.cssSelector("nav a[data-page]")).stream().filter(WebElement::isDisplayed)
+          .map(a -> a.getAttribute("data-page")).toList();
+      assertEquals(List.of("store", "arena", "leaderboards", "usage", "deploy", "nodes", "admin"), pages);
+      List<String> problems = new ArrayList<>();
+      StringBuilder times = new StringBuilder();
+      for (String scheme : List.of("light", "dark")) {
+        ((org.openqa.selenium.chromium.HasCdp) browser).executeCdpCommand("Emulation.setEmulatedMedia",
+            Map.of("features", List.of(Map.of("name", "prefers-color-scheme", "value", scheme))));
+        for (String page : pages) {
+          long start = System.nanoTime();
+          browser.findElement(By.cssSelector("nav a[data-page=" + page + "]")).click();
+          // Ready: the page drew its heading, which each page does with the answers to its first requests.
+          wait.until(d -> !d.findElements(By.cssSelector("#main .view h1")).isEmpty()
+              && !d.findElements(By.cssSelector("#main .view > :nth-child(2)")).isEmpty());
+          times.append(String.format(java.util.Locale.ROOT, " %s/%s %.0f ms", scheme, page, (System.nanoTime() - start) / 1e6));
+          @SuppressWarnings("unchecked")
+          Map<String, Object> result = (Map<String, Object>) js.executeScript(contrast);
+          assertTrue(((Number) result.get("checked")).longValue() > 3, page + ": texts were checked");
+          for (Object f : (List<?>) result.get("failures")) {
+            problems.add(scheme + " #/" + page + ": " + f);
+          }
+          if (scheme.equals("light")) {
+            // Tab from the top of the document: every visible control of the page is reached (one per radio group).
+            @SuppressWarnings("unchecked")
+            List<Long> targets = (List<Long>) js.executeScript("""
+                document.activeElement.blur(); window.scrollTo(0, 0);
+                const all = [...document.querySelectorAll('#main *')];
+                const seen = new Set();
+                return all.map((e, i) => [e, i]).filter(([e]) => e.matches('a[href], button, input, select, textarea')
+                    && !e.disabled && e.tabIndex >= 0 && e.offsetParent !== null && e.type !== 'hidden'
+                    && !(e.type === 'radio' && (seen.has(e.name) || !seen.add(e.name))))
+                  .map(([, i]) => i);""");
+            java.util.Set<Long> reached = new java.util.HashSet<>();
+            org.openqa.selenium.interactions.Actions tab = new org.openqa.selenium.interactions.Actions(browser);
+            for (int i = 0; i < Math.min(400, targets.size() + 40) && !reached.containsAll(targets); i++) {
+              tab.sendKeys(Keys.TAB).perform();
+              Object at = js.executeScript("const e = document.activeElement;"
+                  + " return e && e.closest('#main') ? [...document.querySelectorAll('#main *')].indexOf(e) : null;");
+              if (at instanceof Number n) {
+                reached.add(n.longValue());
+              }
+            }
+            List<Long> missed = targets.stream().filter(t -> !reached.contains(t)).toList();
+            assertTrue(missed.isEmpty(), page + ": " + missed.size() + " of " + targets.size() + " controls not reached by Tab");
+          }
+        }
+      }
+      System.out.println("ConsoleIT page times (click to heading and data):" + times);
+      assertTrue(problems.isEmpty(), "contrast below WCAG AA:\n" + String.join("\n", problems));
+    } finally {
+      ((org.openqa.selenium.chromium.HasCdp) browser).executeCdpCommand("Emulation.setEmulatedMedia",
+          Map.of("features", List.of(Map.of("name", "prefers-color-scheme", "value", "light"))));
+      signOut();
+    }
+  }
+
   /** Last: it spends this address's budget of unknown keys. */
   @Test
   @Order(30)
