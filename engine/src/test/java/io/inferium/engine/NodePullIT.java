@@ -16,16 +16,10 @@ import io.inferium.functions.tensor.V2Json;
 import io.inferium.infra.testing.Eventually;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.io.DataInputStream;
-import java.io.EOFException;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.net.SocketException;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,10 +28,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManager;
-import javax.net.ssl.X509TrustManager;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -420,37 +410,9 @@ class NodePullIT {
 
   // ---- attacks on the credit terms, by a raw TLS client ----
 
-  private final class Raw implements AutoCloseable {
-    final SSLSocket socket;
-    final DataInputStream in;
-    final OutputStream out;
-
+  private final class Raw extends RawNodeConnection {
     Raw() throws Exception {
-      SSLContext ctx = SSLContext.getInstance("TLSv1.3");
-      ctx.init(null, new TrustManager[] {new X509TrustManager() {
-        @Override public void checkClientTrusted(X509Certificate[] c, String a) { }
-        @Override public void checkServerTrusted(X509Certificate[] c, String a) { }
-        @Override public X509Certificate[] getAcceptedIssuers() {
-          return new X509Certificate[0];
-        }
-      }}, null);
-      socket = (SSLSocket) ctx.getSocketFactory().createSocket("127.0.0.1", gw.gateway.remoteNodes().port());
-      socket.setSoTimeout(15_000);
-      socket.startHandshake();
-      in = new DataInputStream(socket.getInputStream());
-      out = socket.getOutputStream();
-    }
-
-    Frame read() throws IOException {
-      byte[] body = new byte[in.readInt()];
-      in.readFully(body);
-      return FrameCodec.decode(ByteBuffer.wrap(body));
-    }
-
-    void send(Frame f) throws IOException {
-      ByteBuffer b = FrameCodec.encode(f);
-      out.write(b.array(), b.arrayOffset() + b.position(), b.remaining());
-      out.flush();
+      super(gw.gateway.remoteNodes().port());
     }
 
     /** Answers the challenge as {@code node} with the given credits; returns the reply. */
@@ -468,23 +430,6 @@ class NodePullIT {
           .put("operator_key", key).put("credits", credits).put("operator", "someone-else")
           .put("signature", node.sign(NodeKeys.remoteHelloMessage(nonce, gatewayId, node.publicKey(), node.nodeId(), code)))));
       return read();
-    }
-
-    boolean closedByGateway() {
-      try {
-        while (true) {
-          read();
-        }
-      } catch (EOFException | SocketException e) {
-        return true;
-      } catch (IOException e) {
-        return false;
-      }
-    }
-
-    @Override
-    public void close() throws IOException {
-      socket.close();
     }
   }
 

@@ -14,24 +14,15 @@ import io.inferium.functions.protocol.FrameType;
 import io.inferium.functions.seal.NodeKeys;
 import io.inferium.infra.testing.Eventually;
 import io.vertx.core.json.JsonObject;
-import java.io.DataInputStream;
-import java.io.EOFException;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.net.SocketException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManager;
-import javax.net.ssl.X509TrustManager;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -181,57 +172,10 @@ class RemoteNodeIT {
 
   // ---- attacks, played by a raw TLS client ----
 
-  /** A TLS connection to the node port that trusts any certificate (the attacker's side needs no pin). */
-  private final class Raw implements AutoCloseable {
-    final SSLSocket socket;
-    final DataInputStream in;
-    final OutputStream out;
-
+  /** The attacker's connection to this gateway's node port. */
+  private final class Raw extends RawNodeConnection {
     Raw() throws Exception {
-      SSLContext ctx = SSLContext.getInstance("TLSv1.3");
-      ctx.init(null, new TrustManager[] {new X509TrustManager() {
-        @Override public void checkClientTrusted(X509Certificate[] c, String a) { }
-        @Override public void checkServerTrusted(X509Certificate[] c, String a) { }
-        @Override public X509Certificate[] getAcceptedIssuers() {
-          return new X509Certificate[0];
-        }
-      }}, null);
-      socket = (SSLSocket) ctx.getSocketFactory().createSocket("127.0.0.1", nodePort());
-      socket.setSoTimeout(15_000);
-      socket.startHandshake();
-      in = new DataInputStream(socket.getInputStream());
-      out = socket.getOutputStream();
-    }
-
-    Frame read() throws IOException {
-      int length = in.readInt();
-      byte[] body = new byte[length];
-      in.readFully(body);
-      return FrameCodec.decode(ByteBuffer.wrap(body));
-    }
-
-    void send(Frame f) throws IOException {
-      ByteBuffer b = FrameCodec.encode(f);
-      out.write(b.array(), b.arrayOffset() + b.position(), b.remaining());
-      out.flush();
-    }
-
-    /** Reads until the gateway closes: true if it did (EOF or reset) within the socket timeout. */
-    boolean closedByGateway() {
-      try {
-        while (true) {
-          read();
-        }
-      } catch (EOFException | SocketException e) {
-        return true;
-      } catch (IOException e) {
-        return false;
-      }
-    }
-
-    @Override
-    public void close() throws IOException {
-      socket.close();
+      super(nodePort());
     }
   }
 
