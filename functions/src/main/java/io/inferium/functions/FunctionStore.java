@@ -25,8 +25,16 @@ public final class FunctionStore {
   private static final String COLUMNS =
       "name, version, spec, model_sha256, model_bytes, owner, state, state_reason, report, signature, created_at, updated_at";
 
-  /** Reads on the request path are cached briefly; this process's own writes invalidate at once. */
-  private static final long CACHE_TTL_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
+  /**
+   * Reads on the request path are cached briefly (this process's own writes invalidate at once). An expired entry is
+   * served while one refresh runs (stale-while-revalidate), so a busy function's requests neither wait for nor
+   * stampede the database every few seconds; and while the database cannot be read, an entry confirmed within
+   * {@link #STALE_IF_ERROR_NANOS} keeps being served (stale-if-error), retried once a second, so functions already
+   * known keep answering through a database outage.
+   */
+  private static final long DEFAULT_TTL_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
+  static final long STALE_IF_ERROR_NANOS = java.util.concurrent.TimeUnit.MINUTES.toNanos(10);
+  private static final long RETRY_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(1);
   private static final int CACHE_SIZE = 10_000;
 
   private final Pool pool;
@@ -36,32 +44,76 @@ public final class FunctionStore {
       return size() > CACHE_SIZE;
     }
   };
+  /** Loads under way, by key (guarded by the cache's lock): concurrent misses share one query. */
+  private final Map<String, Future<Optional<FunctionRecord>>> loading = new java.util.HashMap<>();
+  /** Bumped by each invalidation (under the cache's lock): a load that started before one does not fill the cache. */
+  private long generation;
 
-  private record Cached(Optional<FunctionRecord> record, long at) {}
+  /** A read, when the database last confirmed it, and until when it is served without asking again. */
+  private record Cached(Optional<FunctionRecord> record, long confirmedAt, long freshUntil) {}
+
+  private final long ttlNanos;
 
   public FunctionStore(Pool pool) {
+    this(pool, DEFAULT_TTL_NANOS);
+  }
+
+  /** With a cache lifetime of its own (tests). */
+  FunctionStore(Pool pool, long ttlNanos) {
     this.pool = pool;
+    this.ttlNanos = ttlNanos;
   }
 
   private Future<Optional<FunctionRecord>> cached(String key, java.util.function.Supplier<Future<Optional<FunctionRecord>>> load) {
+    long now = System.nanoTime();
+    Cached stale;
+    long startedIn;
     synchronized (cache) {
-      Cached c = cache.get(key);
-      if (c != null && System.nanoTime() - c.at < CACHE_TTL_NANOS) {
-        return Future.succeededFuture(c.record);
+      stale = cache.get(key);
+      if (stale != null && now - stale.freshUntil < 0) {
+        return Future.succeededFuture(stale.record);
+      }
+      boolean servable = stale != null && now - stale.confirmedAt < STALE_IF_ERROR_NANOS;
+      Future<Optional<FunctionRecord>> pending = loading.get(key);
+      if (pending != null) {
+        return servable ? Future.succeededFuture(stale.record) : pending;
+      }
+      startedIn = generation;
+    }
+    Future<Optional<FunctionRecord>> f = load.get();
+    synchronized (cache) {
+      if (!f.isComplete()) {
+        loading.put(key, f);
       }
     }
-    long started = System.nanoTime();
-    return load.get().onSuccess(r -> {
+    f.onComplete(ar -> {
       synchronized (cache) {
-        cache.put(key, new Cached(r, started));
+        loading.remove(key, f);
+        if (startedIn != generation) {
+          return;
+        }
+        if (ar.succeeded()) {
+          cache.put(key, new Cached(ar.result(), now, now + ttlNanos));
+        } else {
+          Cached held = cache.get(key);
+          if (held != null && System.nanoTime() - held.confirmedAt < STALE_IF_ERROR_NANOS) {
+            cache.put(key, new Cached(held.record, held.confirmedAt, System.nanoTime() + RETRY_NANOS));
+          }
+        }
       }
     });
+    if (stale != null && now - stale.confirmedAt < STALE_IF_ERROR_NANOS) {
+      return Future.succeededFuture(stale.record);
+    }
+    return f;
   }
 
   /** Forgets cached reads of a name after this process changed it. */
   private void invalidate(String name) {
     synchronized (cache) {
+      generation++;
       cache.keySet().removeIf(k -> k.substring(k.indexOf(':') + 1).startsWith(name + "/"));
+      loading.keySet().removeIf(k -> k.substring(k.indexOf(':') + 1).startsWith(name + "/"));
     }
   }
 

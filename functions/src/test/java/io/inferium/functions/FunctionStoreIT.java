@@ -162,6 +162,38 @@ class FunctionStoreIT {
   }
 
   @Test
+  void aKnownFunctionKeepsBeingServedWhileTheDatabaseCannotBeRead() throws Exception {
+    // A store whose entries expire at once, so every read below asks the database again.
+    FunctionStore quick = new FunctionStore(database.pool(), TimeUnit.MILLISECONDS.toNanos(1));
+    ModelSignature signature = new ModelSignature(
+        List.of(new TensorSpec("x", DataType.FP32, new long[] {-1, 4})), List.of(new TensorSpec("y", DataType.FP32, new long[] {-1})));
+    create("iris", SHA_A);
+    await(store.finishVerification("iris", 1, FunctionState.READY, null, new JsonObject(), signature));
+    assertEquals(1, await(quick.latestReady("iris")).orElseThrow().version());
+    assertEquals(1, await(quick.version("iris", 1)).orElseThrow().version());
+
+    // Every read of the table fails from here on, as with a database that is down.
+    await(database.pool().query("ALTER TABLE functions RENAME TO functions_away").execute());
+    try {
+      for (int i = 0; i < 5; i++) {
+        Thread.sleep(5);
+        assertEquals(1, await(quick.latestReady("iris")).orElseThrow().version(), "a known function is served stale");
+        assertEquals(1, await(quick.version("iris", 1)).orElseThrow().version());
+      }
+      assertTrue(failure(quick.latestReady("rose")).getMessage().contains("functions"),
+          "a function never read has nothing to fall back on: the database's error");
+    } finally {
+      await(database.pool().query("ALTER TABLE functions_away RENAME TO functions").execute());
+    }
+
+    // Readable again: a newer ready version, made elsewhere, is seen (after at most one more stale answer).
+    create("iris", SHA_B);
+    await(store.finishVerification("iris", 2, FunctionState.READY, null, new JsonObject(), signature));
+    io.inferium.infra.testing.Eventually.until("the new version to be read", java.time.Duration.ofSeconds(10),
+        () -> await(quick.latestReady("iris")).orElseThrow().version() == 2);
+  }
+
+  @Test
   void searchMatchesNameDescriptionAndUseCasesCaseInsensitively() {
     create(FunctionSpec.fromJson(new JsonObject().put("name", "iris").put("kind", "classifier")
         .put("category", "tabular").put("description", "Predicts the Species of a flower")), SHA_A);

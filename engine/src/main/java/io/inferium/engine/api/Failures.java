@@ -65,6 +65,11 @@ public final class Failures {
     if (err instanceof NoWorkerAvailable) {
       return new ApiError(503, err.getMessage() + "; retry later", 1);
     }
+    if (databaseUnreachable(err)) {
+      // Not the caller's fault and not a bug: the caller may retry, and the log need not hold a stack per request.
+      RequestLog.about(ctx, log.atWarn()).log("Database unreachable: {}", err.toString());
+      return new ApiError(503, "the database is unreachable; retry later", 2);
+    }
     if (err instanceof DeadlineExceeded) {
       return new ApiError(504, err.getMessage());
     }
@@ -78,6 +83,16 @@ public final class Failures {
       };
     }
     return internal(err, ctx);
+  }
+
+  /** Whether a failure is the database's connection refused or lost (not an error in a query). */
+  static boolean databaseUnreachable(Throwable err) {
+    for (Throwable t = err; t != null; t = t.getCause()) {
+      if (t instanceof java.net.ConnectException || t instanceof io.vertx.sqlclient.ClosedConnectionException) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**

@@ -29,7 +29,8 @@ public final class ApiKeys {
 
   public static final String BOOTSTRAP_ID = "bootstrap-admin";
   private static final int CACHE_SIZE = 10_000;
-  private static final long CACHE_TTL_NANOS = TimeUnit.SECONDS.toNanos(30);
+  private static final long DEFAULT_TTL_NANOS = TimeUnit.SECONDS.toNanos(30);
+  private final long ttlNanos;
   /** Unknown keys remembered (apart from real ones, so they can never push a real key out). */
   static final int NEGATIVE_CACHE_SIZE = 4096;
   private static final long NEGATIVE_TTL_NANOS = TimeUnit.SECONDS.toNanos(10);
@@ -52,7 +53,20 @@ public final class ApiKeys {
     }
   };
 
-  private record Cached(Principal principal, long at, java.time.OffsetDateTime expiresAt) {}
+  /**
+   * A known key: {@code at} starts its 30 s of use without asking the database, {@code confirmedAt} is when the
+   * database last vouched for it.
+   */
+  private record Cached(Principal principal, long at, java.time.OffsetDateTime expiresAt, long confirmedAt) {}
+
+  /**
+   * While the database cannot be read, a key it vouched for within this long keeps working (asked again each
+   * second), so a database outage does not turn away every client whose cache entry happens to expire. A key
+   * revoked through this gateway is forgotten at once; one revoked elsewhere just before the outage works
+   * until the database answers again, at most this long.
+   */
+  static final long STALE_IF_ERROR_NANOS = TimeUnit.MINUTES.toNanos(10);
+  private static final long RETRY_NANOS = TimeUnit.SECONDS.toNanos(1);
 
   /** Lookups under way, shared by concurrent requests of one secret; bounded by the miss budget. */
   private final SharedLookups<Optional<Principal>> inFlight = new SharedLookups<>(cache);
@@ -83,6 +97,12 @@ public final class ApiKeys {
   private final java.util.List<java.util.function.Consumer<String>> revoked = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   ApiKeys(Pool pool, MeterRegistry registry, MissBudget misses) {
+    this(pool, registry, misses, DEFAULT_TTL_NANOS);
+  }
+
+  /** With a cache lifetime of its own (tests). */
+  ApiKeys(Pool pool, MeterRegistry registry, MissBudget misses, long ttlNanos) {
+    this.ttlNanos = ttlNanos;
     this.pool = pool;
     this.registry = registry;
     this.misses = misses;
@@ -106,7 +126,7 @@ public final class ApiKeys {
     long now = System.nanoTime();
     synchronized (cache) {
       Cached c = cache.get(hash);
-      if (c != null && now - c.at < CACHE_TTL_NANOS
+      if (c != null && now - c.at < ttlNanos
           && (c.expiresAt == null || c.expiresAt.isAfter(java.time.OffsetDateTime.now()))) {
         count("cached");
         return Future.succeededFuture(Optional.of(c.principal));
@@ -154,14 +174,29 @@ public final class ApiKeys {
           misses.found(remote);
           count("db_hit");
           synchronized (cache) {
-            cache.put(hash, new Cached(p, System.nanoTime(), r.getOffsetDateTime("expires_at")));
+            long now = System.nanoTime();
+            cache.put(hash, new Cached(p, now, r.getOffsetDateTime("expires_at"), now));
           }
           return Optional.of(p);
+        })
+        .recover(err -> {
+          long now = System.nanoTime();
+          synchronized (cache) {
+            Cached c = cache.get(hash);
+            if (c != null && now - c.confirmedAt < STALE_IF_ERROR_NANOS
+                && (c.expiresAt == null || c.expiresAt.isAfter(java.time.OffsetDateTime.now()))) {
+              cache.put(hash, new Cached(c.principal, now - ttlNanos + RETRY_NANOS, c.expiresAt, c.confirmedAt));
+              misses.found(remote);
+              count("stale");
+              return Future.succeededFuture(Optional.of(c.principal));
+            }
+          }
+          return Future.failedFuture(err);
         });
   }
 
   private void count(String result) {
-    // One of six results: cached so the per-request path does not build a meter id each time.
+    // One of seven results: cached so the per-request path does not build a meter id each time.
     lookups.computeIfAbsent(result, r -> registry.counter("inferium.api.key.lookups", "result", r)).increment();
   }
 

@@ -65,6 +65,16 @@ class FailuresTest {
   }
 
   @Test
+  void anUnreachableDatabaseIs503WithRetryAfterAndAFailingQueryIsStillInternal() {
+    assertError(503, "the database is unreachable; retry later", 2,
+        Failures.classify(new io.vertx.core.VertxException(new java.net.ConnectException("Connection refused"))));
+    assertError(503, "the database is unreachable; retry later", 2,
+        Failures.classify(io.vertx.sqlclient.ClosedConnectionException.INSTANCE));
+    assertEquals(500, Failures.classify(new io.vertx.pgclient.PgException("relation \"x\" does not exist", "ERROR", "42P01",
+        "detail")).status(), "a query the database refuses is a bug, not an outage");
+  }
+
+  @Test
   void noWorkerIs503WithRetryAfter() {
     assertError(503, "all workers busy; retry later", 1, Failures.classify(new NoWorkerAvailable("all workers busy")));
   }

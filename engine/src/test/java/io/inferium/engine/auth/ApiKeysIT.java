@@ -51,4 +51,32 @@ class ApiKeysIT {
       assertTrue(throttled >= 15, "random keys past the burst are refused without a query: " + throttled);
     }
   }
+
+  @Test
+  void aKnownKeyKeepsWorkingWhileTheDatabaseCannotBeReadAndAnUnknownOneDoesNot() throws Exception {
+    try (MigratedDatabase db = MigratedDatabase.open()) {
+      SimpleMeterRegistry registry = new SimpleMeterRegistry();
+      // Entries expire at once, so each use below asks the database.
+      ApiKeys keys = new ApiKeys(db.pool(), registry, MissBudget.defaults(), java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(1));
+      String secret = "sk-outage-" + ApiKeys.newSecret();
+      Eventually.await(keys.bootstrapAdmin(db.vertx(), secret, dir.resolve("admin.key")));
+      assertTrue(Eventually.await(keys.authenticate(secret, "10.0.0.8")).isPresent());
+
+      // Every read of the keys fails from here on, as with a database that is down.
+      Eventually.await(db.pool().query("ALTER TABLE api_keys RENAME TO api_keys_away").execute());
+      try {
+        Thread.sleep(5);
+        assertTrue(Eventually.await(keys.authenticate(secret, "10.0.0.8")).isPresent(), "the known key is served stale");
+        assertEquals(1.0, registry.counter("inferium.api.key.lookups", "result", "stale").count());
+        // Asked again at most once a second, not on each request.
+        assertTrue(Eventually.await(keys.authenticate(secret, "10.0.0.8")).isPresent());
+        assertEquals(1.0, registry.counter("inferium.api.key.lookups", "result", "stale").count());
+        Throwable unknown = Eventually.failure(keys.authenticate("sk-never-seen", "10.0.0.8"));
+        assertTrue(unknown.getMessage().contains("api_keys"),
+            "a key never seen has nothing to fall back on: the database's error, got " + unknown);
+      } finally {
+        Eventually.await(db.pool().query("ALTER TABLE api_keys_away RENAME TO api_keys").execute());
+      }
+    }
+  }
 }
