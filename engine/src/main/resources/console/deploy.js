@@ -7,6 +7,7 @@ import { h, errorBox, announce, priceText, table } from './ui.js';
 
 const KINDS = ['tensor', 'classifier', 'regressor', 'embedding', 'text-generation'];
 const POLL_MS = 250;
+const MARKS = { done: '✓', running: '…', failed: '✗', skipped: '–' };
 const STEP_TEXT = {
   queued: 'Waiting for a verification slot',
   static_checks: 'Static checks of the ONNX file',
@@ -96,7 +97,7 @@ export async function deployPage(main, args, me) {
       line.querySelector('[data-testid=deploy-state]').textContent = live.state === 'verifying'
         ? `verifying… ${(live.elapsed_ms / 1000).toFixed(1)} s` : live.state;
       steps.replaceChildren(...live.steps.map(s => h(`li.${s.state}`, { 'data-step': s.name, 'data-state': s.state },
-        h('span.mark', { 'aria-hidden': 'true', text: s.state === 'done' ? '✓' : s.state === 'running' ? '…' : '·' }),
+        h('span.mark', { 'aria-hidden': 'true', text: MARKS[s.state] || '·' }),
         ` ${STEP_TEXT[s.name] || s.name}`, h('span.sr-only', { text: ` (${s.state})` }))));
       // Which steps this page saw running: the page's record that it watched them tick (read by its tests).
       live.steps.filter(s => s.state === 'running').forEach(s => seen.add(s.name));

@@ -268,6 +268,13 @@ class GatewayIT {
     return out;
   }
 
+  /** The states of version 1's verification steps, in order, as the console shows them. */
+  private String stepStates(String name) throws Exception {
+    JsonObject progress = gw.get("/api/functions/" + name + "/versions/1/verification").bodyAsJsonObject();
+    return progress.getJsonArray("steps").stream().map(s -> ((JsonObject) s).getString("state"))
+        .collect(java.util.stream.Collectors.joining(" "));
+  }
+
   static void assertError(HttpResponse<Buffer> resp, int status, String fragment) {
     assertEquals(status, resp.statusCode(), resp.bodyAsString());
     String error = resp.bodyAsJsonObject().getString("error");
@@ -291,6 +298,7 @@ class GatewayIT {
       assertTrue(rec.getString("state_reason").startsWith(c[1] + ":"), rec.getString("state_reason"));
       assertError(gw.infer(name, new JsonObject().put("inputs", new JsonArray())), 409, "rejected");
     }
+    assertEquals("done failed skipped skipped skipped done", stepStates("it-bad-garbage"));
     assertError(gw.upload("{\"name\":\"Bad Name\"}", TestGateway.model("add.onnx")), 400, "field 'name'");
     assertError(gw.upload("{\"name\":\"ok\",\"timout_ms\":5}", TestGateway.model("add.onnx")), 400, "unknown field 'timout_ms'");
     assertError(gw.upload("{\"name\":\"ok\",\"kind\":\"llm\"}", TestGateway.model("add.onnx")), 400, "field 'kind'");
@@ -314,6 +322,8 @@ class GatewayIT {
     // A runtime that refuses the model cleanly still rejects it in sandbox_load, with a message instead of a signal.
     assertTrue(reason.startsWith("sandbox_load:"), reason);
     assertTrue(reason.contains("SIGABRT"), "ONNX Runtime 1.29.0 aborts on this model; got: " + reason);
+    // The steps say where it stopped: done up to the sandbox's load, that one failed, the smoke run skipped.
+    assertEquals("done done done failed skipped done", stepStates("it-crash"));
     assertEquals(200, gw.get("/v2/health/ready").statusCode());
     assertEquals(2, gw.gateway.supervisor().workers().size());
     // The crash took only the sandbox that verified the model: another one is started and waits for the next deploy.

@@ -243,7 +243,7 @@ final class FunctionRoutes {
       } else {
         JsonObject report = rec.report() == null ? new JsonObject() : rec.report();
         out = new JsonObject().put("state", rec.state().wire()).put("step", "done")
-            .put("steps", VerificationProgress.finished(rec.state() == FunctionState.READY))
+            .put("steps", VerificationProgress.finished(rec.state() == FunctionState.READY, report.getString("stopped_at")))
             .put("checks", report.getJsonArray("checks", new JsonArray()))
             .put("state_reason", rec.stateReason());
       }

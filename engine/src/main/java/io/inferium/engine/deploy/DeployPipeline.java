@@ -280,6 +280,8 @@ public final class DeployPipeline {
           return Future.succeededFuture(null);
         })
         .compose(signature -> {
+          // The step a rejection stopped at: the console marks it failed and the later ones skipped.
+          report.put("stopped_at", progress.step());
           progress.step("recording");
           return finish(rec, checks, report, signature);
         })
@@ -399,6 +401,9 @@ public final class DeployPipeline {
     VerificationCheck failed = checks.stream().filter(VerificationCheck::rejects).findFirst().orElse(null);
     FunctionState state = failed == null && signature != null ? FunctionState.READY : FunctionState.REJECTED;
     String reason = failed == null ? null : failed.name() + ": " + failed.message();
+    if (state == FunctionState.READY) {
+      report.remove("stopped_at");
+    }
     report.put("checks", new JsonArray(checks.stream().map(VerificationCheck::toJson).toList()));
     metrics.verification(state.wire());
     log.info("Function {} is {}{}", rec.ref(), state.wire(), reason == null ? "" : " (" + reason + ")");

@@ -27,6 +27,11 @@ public final class VerificationProgress {
     step = next;
   }
 
+  /** The step it is at now. */
+  String step() {
+    return step;
+  }
+
   /** The steps so far (done, running, pending) and the checks finished, as the API answers them. */
   public JsonObject toJson() {
     String now = step;
@@ -40,10 +45,26 @@ public final class VerificationProgress {
         .put("elapsed_ms", (System.nanoTime() - startedNanos) / 1_000_000);
   }
 
-  /** A finished version's steps: all done when it is ready; for a rejected one, done up to the rejecting check. */
-  public static JsonArray finished(boolean ready) {
+  /**
+   * A finished version's steps: all done when it is ready. A rejected one's are done up to the step that rejected it
+   * ({@code stoppedAt}, from its report), that one {@code failed}, the later ones {@code skipped} but for
+   * {@code recording} (the rejection was recorded); without {@code stoppedAt} (versions recorded before it was kept)
+   * each step is {@code finished}.
+   */
+  public static JsonArray finished(boolean ready, String stoppedAt) {
+    int stop = ready || stoppedAt == null ? -1 : STEPS.indexOf(stoppedAt);
     JsonArray steps = new JsonArray();
-    STEPS.forEach(s -> steps.add(new JsonObject().put("name", s).put("state", ready ? "done" : "finished")));
+    for (int i = 0; i < STEPS.size(); i++) {
+      String state;
+      if (ready) {
+        state = "done";
+      } else if (stop < 0) {
+        state = "finished";
+      } else {
+        state = i < stop ? "done" : i == stop ? "failed" : STEPS.get(i).equals("recording") ? "done" : "skipped";
+      }
+      steps.add(new JsonObject().put("name", STEPS.get(i)).put("state", state));
+    }
     return steps;
   }
 }
