@@ -84,6 +84,7 @@ public final class Gateway {
   private io.inferium.engine.settlement.SettlementService settlement;
   private io.inferium.engine.stake.ChainStake chainStake;
   private io.inferium.engine.cluster.SharedModels sharedModels;
+  private io.inferium.engine.deploy.BlobSweeper sweeper;
   private long ledgerRefresh = -1;
   private EventLog events;
   private DeployPipeline pipeline;
@@ -185,6 +186,8 @@ public final class Gateway {
             scaler = new ScaleController(vertx, supervisor, SchedulerLoad.of(List.of(mempool, generations)), store, blobs,
                 engineMetrics, config.scale());
             pipeline = new DeployPipeline(vertx, store, blobs, supervisor, files, config.deploy(), engineMetrics);
+            sweeper = new io.inferium.engine.deploy.BlobSweeper(vertx, d.pool(), blobs, files, dispatcher::unloadEverywhere,
+                () -> sharedModels != null && sharedModels.syncing(), config.blobSweep(), metrics.registry());
             if (config.sharedDbSyncMs() > 0) {
               // Other gateways share this database: models travel through it, and their ledger changes are read.
               sharedModels = new io.inferium.engine.cluster.SharedModels(vertx, d.pool(), blobs, files,
@@ -215,7 +218,10 @@ public final class Gateway {
                 .compose(v -> chainStake == null ? Future.succeededFuture() : chainStake.start(ledger))
                 .compose(v -> supervisor.start())
                 .compose(v -> remoteNodes == null ? Future.succeededFuture() : remoteNodes.start())
-                .onSuccess(v -> scaler.start())
+                .onSuccess(v -> {
+                  scaler.start();
+                  sweeper.start();
+                })
                 .compose(v -> pipeline.resumePending())
                 .compose(n -> vertx.deployVerticle(http))
                 .onSuccess(id -> {
@@ -321,6 +327,9 @@ public final class Gateway {
     }
     if (scaler != null) {
       scaler.stop();
+    }
+    if (sweeper != null) {
+      sweeper.stop();
     }
     if (ledgerRefresh >= 0) {
       vertx.cancelTimer(ledgerRefresh);

@@ -40,6 +40,8 @@ import java.nio.file.Path;
  * @param chainStakeRefreshMs with a chain and a node port: how often the remote nodes' NodeRegistry entries are read
  * @param sharedDbSyncMs with other gateways on the same database ({@code --shared-db}): how often models are copied
  *                 through it and node-ledger changes read from it; 0 (the default) when this gateway is alone
+ * @param blobSweep  how often the model store is swept of files no function version references, and how old such a
+ *                 file must be before it goes
  */
 public record ServerConfig(
     String host,
@@ -71,7 +73,8 @@ public record ServerConfig(
     io.inferium.engine.receipts.ReceiptSettings receipts,
     long settlementIntervalMs,
     long chainStakeRefreshMs,
-    long sharedDbSyncMs) {
+    long sharedDbSyncMs,
+    io.inferium.engine.deploy.BlobSweeper.Settings blobSweep) {
 
   public static final String DEFAULT_HOST = "127.0.0.1";
   public static final int DEFAULT_PORT = 8080;
@@ -130,6 +133,7 @@ public record ServerConfig(
     private long settlementIntervalMs = DEFAULT_SETTLEMENT_INTERVAL_MS;
     private long chainStakeRefreshMs = DEFAULT_CHAIN_STAKE_REFRESH_MS;
     private long sharedDbSyncMs;
+    private io.inferium.engine.deploy.BlobSweeper.Settings blobSweep = io.inferium.engine.deploy.BlobSweeper.Settings.DEFAULTS;
     private final java.util.Map<Integer, String> testFaults = new java.util.HashMap<>();
     private io.inferium.verifier.LedgerSettings ledger = io.inferium.verifier.LedgerSettings.defaults();
 
@@ -171,6 +175,8 @@ public record ServerConfig(
     public Builder chainStakeRefreshMs(long v) { chainStakeRefreshMs = v; return this; }
     /** Other gateways share this database: sync models and ledger changes this often (0: alone, the default). */
     public Builder sharedDbSyncMs(long v) { sharedDbSyncMs = v; return this; }
+    /** How often unreferenced model files are swept, and how old they must be (default: every minute, 10 minutes). */
+    public Builder blobSweep(io.inferium.engine.deploy.BlobSweeper.Settings v) { blobSweep = v; return this; }
     public Builder testFault(int slot, String fault) { testFaults.put(slot, fault); return this; }
     public Builder idleUnloadMs(long v) { idleUnloadMs = v; return this; }
     public Builder scaleUpAfterMs(long v) { scaleUpAfterMs = v; return this; }
@@ -184,7 +190,8 @@ public record ServerConfig(
           ledger, kafka, burnPlatformShare, edges, new SandboxSettings(workerSandbox, workerMemoryBytes, workerCpus,
               SandboxSettings.DEFAULT_UID_BASE, dataDir.resolve("models"), dataDir.resolve("workers"),
               SandboxSettings.DEFAULT_MAX_FILE_BYTES, SandboxSettings.DEFAULT_MAX_OPEN_FILES, SandboxSettings.DEFAULT_MAX_THREADS),
-          maxPromptBytes, nodePort, standbySandboxes, receipts, settlementIntervalMs, chainStakeRefreshMs, sharedDbSyncMs);
+          maxPromptBytes, nodePort, standbySandboxes, receipts, settlementIntervalMs, chainStakeRefreshMs, sharedDbSyncMs,
+          blobSweep);
     }
   }
 

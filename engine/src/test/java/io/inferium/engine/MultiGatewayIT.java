@@ -36,7 +36,8 @@ class MultiGatewayIT {
     try (TestDatabase shared = TestDatabase.create()) {
       java.util.concurrent.CompletableFuture<TestGateway> startingB = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
         try {
-          return TestGateway.start(1, c -> c.dbUrl(shared.url()).sharedDbSyncMs(300).standbySandboxes(0));
+          return TestGateway.start(1, c -> c.dbUrl(shared.url()).sharedDbSyncMs(300).standbySandboxes(0)
+              .blobSweep(new io.inferium.engine.deploy.BlobSweeper.Settings(500, 2_000)));
         } catch (Exception e) {
           throw new java.util.concurrent.CompletionException(e);
         }
@@ -71,12 +72,14 @@ class MultiGatewayIT {
           .add(V2Json.encodeOutput(Tensors.fp32("b", new long[] {1, 4}, 10, 20, 30, 40))));
 
       // B never saw the upload: it copies the model from the database and then answers, correctly.
-      assertTrue(!java.nio.file.Files.exists(b.dataDir.resolve("models/sha256")) || countBlobs(b) == 0);
       Answer fromB = Eventually.value("gateway B to serve shared-add", SOON,
           () -> new Answer(b.infer("shared-add", request)), r -> r.status == 200);
       assertEquals("[11.0,22.0,33.0,44.0]", fromB.json().getJsonArray("outputs").getJsonObject(0)
           .getJsonArray("data").encode());
       assertEquals(1, countBlobs(b), "the model on B's own disk");
+      // Copied from the database (B may have done so before A's deploy call returned, so the count is read after).
+      assertTrue(b.metrics.scrape().lines().anyMatch(l -> l.startsWith("inferium_shared_models_pulled_total")
+          && Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)) >= 1), "B pulled the model from the database");
 
       // A tenant and key made on A work on B; each gateway's call is billed once, on one bill.
       assertEquals(201, a.post("/api/tenants", new JsonObject().put("id", "acme").encode()).statusCode());
@@ -112,9 +115,12 @@ class MultiGatewayIT {
       // Deleted on A: gone from B and from the database (tiny-embed's blobs stay).
       long shared = sharedRows(a);
       assertTrue(shared >= 4, "add's model, tiny-embed's manifest and at least its model and tokenizer: " + shared);
+      long onB = countBlobs(b);
       assertEquals(200, a.delete("/api/functions/shared-add").statusCode());
       Eventually.value("B to stop serving shared-add", SOON, () -> new Answer(b.infer("shared-add", request)), r -> r.status == 404);
       Eventually.value("the database to drop the deleted model", SOON, () -> sharedRows(a), n -> n == shared - 1);
+      // And B's own copy goes too: a deleted model does not linger on the disks of the other gateways.
+      Eventually.value("B's copy of the deleted model to go", SOON, () -> countBlobs(b), n -> n == onB - 1);
     }
   }
 

@@ -90,6 +90,11 @@ public final class SharedModels {
     return Future.succeededFuture();
   }
 
+  /** Whether a sync (which may be copying a bundle's files ahead of its manifest) is under way. */
+  public boolean syncing() {
+    return syncing;
+  }
+
   /** One pass: push what the database lacks, pull what this disk lacks, drop unreferenced blobs. */
   public Future<Void> sync() {
     syncing = true;

@@ -43,6 +43,8 @@ public final class ModelBlobs {
       Files.createDirectories(target.getParent());
       if (Files.exists(target)) {
         Files.deleteIfExists(upload);
+        // Fresh again: a sweep of unreferenced files spares recent ones, and this one is about to be referenced anew.
+        Files.setLastModifiedTime(target, java.nio.file.attribute.FileTime.from(java.time.Instant.now()));
       } else {
         try {
           Files.move(upload, target, StandardCopyOption.ATOMIC_MOVE);
@@ -86,6 +88,28 @@ public final class ModelBlobs {
       throw new IllegalArgumentException("not a sha256 hex digest: " + sha256);
     }
     return root.resolve("sha256").resolve(sha256.substring(0, 2)).resolve(sha256 + ".onnx");
+  }
+
+  /** A stored file: its hash, where it is, when it was last written or ingested again. */
+  public record StoredFile(String sha256, Path path, java.time.Instant modified) {}
+
+  /** Every stored file (models, text bundles' manifests and files). Blocking: call it off the event loop. */
+  public List<StoredFile> storedFiles() throws IOException {
+    Path dir = root.resolve("sha256");
+    if (!Files.isDirectory(dir)) {
+      return List.of();
+    }
+    List<StoredFile> out = new java.util.ArrayList<>();
+    try (java.util.stream.Stream<Path> walk = Files.walk(dir, 2)) {
+      for (Path p : (Iterable<Path>) walk::iterator) {
+        String name = p.getFileName().toString();
+        if (name.endsWith(".onnx") && SHA256.matcher(name.substring(0, name.length() - ".onnx".length())).matches()
+            && Files.isRegularFile(p)) {
+          out.add(new StoredFile(name.substring(0, 64), p, Files.getLastModifiedTime(p).toInstant()));
+        }
+      }
+    }
+    return out;
   }
 
   public Future<Void> remove(String sha256) {
