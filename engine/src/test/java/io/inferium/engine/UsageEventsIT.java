@@ -25,7 +25,12 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * Usage is billed exactly once through faults: the Kafka broker killed and restarted under load,
@@ -33,7 +38,27 @@ import org.junit.jupiter.api.Test;
  * local event log unconsumed. After each, every request answered 200 has exactly one usage row and
  * the stored charges add up to the charges the answers announced.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class UsageEventsIT {
+
+  /**
+   * The broker starts (a JVM of its own, half a minute on a busy machine) while the tests that need none run; the
+   * test that kills it runs last.
+   */
+  private static java.util.concurrent.CompletableFuture<KafkaBroker> broker;
+
+  @BeforeAll
+  static void startBroker() {
+    broker = java.util.concurrent.CompletableFuture.supplyAsync(KafkaBroker::start);
+  }
+
+  @AfterAll
+  static void stopBroker() throws Exception {
+    KafkaBroker started = broker.handle((b, err) -> b).get(3, TimeUnit.MINUTES);
+    if (started != null) {
+      started.close();
+    }
+  }
 
   private static final String ADD_REQUEST = "{\"inputs\":[{\"name\":\"a\",\"shape\":[1,4],\"datatype\":\"FP32\",\"data\":[1,2,3,4]},"
       + "{\"name\":\"b\",\"shape\":[1,4],\"datatype\":\"FP32\",\"data\":[1,1,1,1]}]}";
@@ -137,9 +162,10 @@ class UsageEventsIT {
   }
 
   @Test
+  @Order(3)
   void killingTheKafkaBrokerUnderLoadLosesAndDuplicatesNoUsage() throws Exception {
-    try (KafkaBroker broker = KafkaBroker.start();
-        TestGateway gw = TestGateway.start(1, b -> b.kafka(broker.bootstrap()))) {
+    KafkaBroker broker = UsageEventsIT.broker.get(3, TimeUnit.MINUTES);
+    try (TestGateway gw = TestGateway.start(1, b -> b.kafka(broker.bootstrap()))) {
       deployAdd(gw);
       Load load = new Load(gw, "metered-add", 4);
       load.awaitMore(40, "before the fault");
@@ -157,6 +183,7 @@ class UsageEventsIT {
   }
 
   @Test
+  @Order(1)
   void stoppingPostgresUnderLoadFailsNoRequestAndLosesAndDuplicatesNoUsage() throws Exception {
     Path pgDir = Files.createTempDirectory("inferium-pg-");
     int port;
@@ -190,6 +217,7 @@ class UsageEventsIT {
   }
 
   @Test
+  @Order(2)
   void usageLeftUnconsumedAtARestartIsBilledOnceAfterIt() throws Exception {
     try (TestGateway gw = TestGateway.start(1)) {
       deployAdd(gw);
