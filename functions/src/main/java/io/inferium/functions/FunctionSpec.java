@@ -321,11 +321,6 @@ public record FunctionSpec(
       verificationJson = rest;
     }
     Placement placement = Placement.fromJson(json.getValue("requires"), distinct);
-    if (placement.constrained() && (kind == FunctionKind.TEXT_GENERATION || kind == FunctionKind.EMBEDDING)) {
-      // The generation scheduler does not place by requirements yet: refused rather than silently ignored.
-      throw new InvalidSpecException("field 'requires': " + kind.wire() + " functions cannot require a tier, GPU or "
-          + "memory yet (tensor functions can)");
-    }
     return new FunctionSpec(name, version, kind, string(json, "category"), strings(json, "use_cases"),
         string(json, "developer"), string(json, "description"), visibility, labels, batching,
         timeout == null ? DEFAULT_TIMEOUT_MS : timeout, bool(json, "keep_warm"),

@@ -101,8 +101,13 @@ public final class Dispatcher {
     return null;
   }
 
+  /** Whether a worker meets a function's placement (tier, GPU, memory). */
+  public static boolean fits(Worker w, Placement p) {
+    return unmet(w, p) == null;
+  }
+
   /** Whether redundant copies of this placement must run on distinct operators here. */
-  boolean byOperator(Placement p) {
+  public boolean byOperator(Placement p) {
     return networked && p.distinctOperators();
   }
 

@@ -230,6 +230,16 @@ public final class Generations implements Scheduler<Generations.TextJob, WorkerC
     return dispatcher.workers().size();
   }
 
+  /**
+   * How many runs of {@code fn} can go to distinct places now: eligible workers meeting its placement, counted by
+   * operator where redundant runs must span operators (a networked gateway, unless the function allows otherwise).
+   */
+  int distinctPlaces(FunctionRecord fn) {
+    io.inferium.functions.Placement p = fn.spec().placement();
+    java.util.stream.Stream<Worker> fit = dispatcher.workers().stream().filter(w -> Dispatcher.fits(w, p));
+    return (int) (dispatcher.byOperator(p) ? fit.map(Worker::operator).distinct().count() : fit.count());
+  }
+
   @Override
   public TextRequest submit(TextJob job) {
     TextRequest r = new TextRequest(job, vertx.getOrCreateContext());
@@ -253,6 +263,13 @@ public final class Generations implements Scheduler<Generations.TextJob, WorkerC
       // Waiting would only end in a 504 at the deadline: say at once that there is no capacity.
       metrics.rejected(fn.name(), "no_eligible_worker");
       fail(r, new NoWorkerAvailable("no eligible worker: every attached worker is ejected"));
+      return;
+    }
+    String never = dispatcher.unplaceable(fn.spec().placement(), 1);
+    if (never != null) {
+      // No node the function may run on is there at all (its requires): say why at once.
+      metrics.rejected(fn.name(), "unplaceable");
+      fail(r, new NoWorkerAvailable(fn.ref() + ": " + never));
       return;
     }
     RuntimeException refused = admission.refuse("the queue of " + fn.ref(), q.size(), fn.spec().text().maxWaiting(),
@@ -314,8 +331,10 @@ public final class Generations implements Scheduler<Generations.TextJob, WorkerC
     Map<String, Integer> perWorker = running.getOrDefault(fn.modelSha256(), Map.of());
     int limit = fn.spec().text().maxRunningSequences();
     boolean stream = job.kind() == WorkerCall.Kind.GENERATE;
+    io.inferium.functions.Placement placement = fn.spec().placement();
     return dispatcher.workers().stream()
         .filter(w -> perWorker.getOrDefault(w.workerId(), 0) < limit && (stream || !w.saturated()))
+        .filter(w -> Dispatcher.fits(w, placement))
         // A redundant run never shares a worker with its siblings: k runs, k distinct nodes.
         .filter(w -> job.avoid() == null || !job.avoid().contains(w.workerId()))
         .min(Comparator.comparing((Worker w) -> !w.hasLoaded(fn.modelSha256()))
@@ -339,6 +358,11 @@ public final class Generations implements Scheduler<Generations.TextJob, WorkerC
     running.computeIfAbsent(sha, k -> new ConcurrentHashMap<>()).merge(worker.workerId(), 1, Integer::sum);
     if (r.job.avoid() != null) {
       r.job.avoid().add(worker.workerId());
+      if (dispatcher.byOperator(fn.spec().placement())) {
+        // Sibling runs go to other operators: one operator's nodes agreeing with each other prove nothing.
+        dispatcher.workers().stream().filter(w -> w.operator().equals(worker.operator()))
+            .forEach(w -> r.job.avoid().add(w.workerId()));
+      }
     }
     r.attempts++;
     r.queueNanos = System.nanoTime() - r.enqueuedNanos;

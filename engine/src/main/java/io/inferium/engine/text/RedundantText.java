@@ -156,16 +156,19 @@ public final class RedundantText {
     return what + ":" + fn.name() + "@" + instance + "." + tasks.incrementAndGet();
   }
 
-  /** How many runs: the policy's k, or fewer when fewer workers are eligible (then the verdict says so). */
-  private int runs(FunctionSpec.Verification policy) {
-    return Math.max(1, Math.min(policy.k(), scheduler.eligibleWorkers()));
+  /**
+   * How many runs: the policy's k, or fewer when fewer distinct places are eligible (workers meeting the function's
+   * placement; operators, where runs must span them), and then the verdict says so.
+   */
+  private int runs(FunctionRecord fn) {
+    return Math.max(1, Math.min(fn.spec().verification().k(), scheduler.distinctPlaces(fn)));
   }
 
   Future<WorkerCall.Reply> embed(FunctionRecord fn, JsonObject meta, long deadlineNanos) {
     FunctionSpec.Verification policy = fn.spec().verification();
     Set<String> avoid = ConcurrentHashMap.newKeySet();
     List<Future<WorkerCall.Reply>> runs = new ArrayList<>();
-    for (int i = runs(policy); i > 0; i--) {
+    for (int i = runs(fn); i > 0; i--) {
       runs.add(scheduler.submit(new Generations.TextJob(fn, WorkerCall.Kind.EMBED, meta, 0, deadlineNanos, null, avoid))
           .future());
     }
@@ -185,7 +188,7 @@ public final class RedundantText {
           + "), which compares generations token by token; a sampled generation needs a seed (or temperature 0)");
       return new Generations.Generation(Future.failedFuture(refused), () -> { }, () -> 0);
     }
-    int k = runs(policy);
+    int k = runs(fn);
     Set<String> avoid = ConcurrentHashMap.newKeySet();
     List<List<Generations.Chunk>> held = new ArrayList<>();
     List<Generations.TextRequest> requests = new ArrayList<>();

@@ -246,4 +246,61 @@ class RedundantTextTest {
     }
     return false;
   }
+
+  /** A networked gateway's scheduler over fake workers of the given operators (one worker per entry). */
+  private Generations networked(String... operators) throws Exception {
+    workers.clear();
+    for (String operator : operators) {
+      FakeWorker w = new FakeWorker(64);
+      w.operator = operator;
+      ledger.register(w.workerId(), null).await(30, TimeUnit.SECONDS);
+      workers.add(w);
+    }
+    EngineMetrics metrics = new EngineMetrics(new SimpleMeterRegistry());
+    WorkerCall.Factory calls = new WorkerCall.Factory(new ModelBlobs(Path.of("/nonexistent"), null),
+        f -> Future.succeededFuture(new JsonObject().put("kind", f.spec().kind().wire())), metrics);
+    Generations g = new Generations(db.vertx(), new Dispatcher(() -> workers, id -> false).networked(id -> Double.NaN),
+        calls, new TextMetrics(metrics));
+    g.verifyWith(new RedundantText.Judge<>(new ConsensusVerifier<>(ledger, TokenAgreement.INSTANCE, new Random(1)),
+        TokenAgreement.INSTANCE), new RedundantText.Judge<>(ConsensusVerifier.forTensors(ledger, new Random(1)),
+        io.inferium.verifier.consensus.TensorAgreement.INSTANCE));
+    return g;
+  }
+
+  @Test
+  void onANetworkedGatewayTheRunsGoToDistinctOperatorsNotJustDistinctNodes() throws Exception {
+    Generations g = networked("op-a", "op-a", "op-b", "op-c");
+    Generations.Generation gen = g.submit(fn(), seeded(), in(10_000), chunks -> { });
+    for (int i : new int[] {2, 3}) {
+      honest(fake(i));
+    }
+    // One of op-a's two nodes runs the third copy, never both.
+    FakeWorker first = fake(0);
+    FakeWorker second = fake(1);
+    io.inferium.infra.testing.Eventually.until("op-a's copy to start", java.time.Duration.ofSeconds(10),
+        () -> first.calls.size() + second.calls.size() == 1);
+    honest(first.calls.isEmpty() ? second : first);
+    assertEquals("verified", gen.future().await(10, TimeUnit.SECONDS).verdict());
+    Thread.sleep(50);
+    assertEquals(1, first.calls.size() + second.calls.size(), "one run per operator");
+  }
+
+  @Test
+  void aTextFunctionThatNoWorkerCanEverHostIsRefusedAtOnceNamingItsRequires() throws Exception {
+    Generations g = networked("op-a", "op-b", "op-c");
+    JsonObject spec = new JsonObject().put("name", "gpu-chat").put("kind", "text-generation").put("timeout_ms", 60_000)
+        .put("requires", new JsonObject().put("gpu", true));
+    FunctionRecord fn = new FunctionRecord(FunctionSpec.fromJson(spec), 1, SHA, 1, null, FunctionState.READY, null,
+        new JsonObject(), null, null, null);
+    long start = System.nanoTime();
+    ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
+        () -> g.submit(fn, seeded(), in(60_000), chunks -> { }).future().toCompletionStage().toCompletableFuture()
+            .get(10, TimeUnit.SECONDS));
+    assertInstanceOf(io.inferium.engine.failure.NoWorkerAvailable.class, e.getCause());
+    assertTrue(e.getCause().getMessage().contains("requires {\"gpu\":true}"), e.getCause().getMessage());
+    assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(10), "not after the deadline");
+    for (int i = 0; i < 3; i++) {
+      assertEquals(0, fake(i).calls.size());
+    }
+  }
 }
