@@ -14,9 +14,10 @@
 # with batching up to 64 at 64 connections. Columns as serving-path.sh: server-us/u is the gateway's CPU per request
 # (its pid only), worker-us/u the workers' (LOCAL: the gateway's descendants; NET: the node processes). Both sides get
 # the same per-worker terms: 1 slot, 1 ONNX Runtime thread, 4 calls in flight (NET: `--credits 4`, granted up to the
-# gateway's `--max-inflight` 4). DURATION / WARMUP (s, default 8 / 2); GATEWAY_WARMUP (s, default 30: each row's
-# function at 32 connections on each side first, so the rows read steady state after C2 compilation in the gateways
-# and the nodes); ROWS (default
+# gateway's `--max-inflight` 4), and the same process terms: a local worker runs at nice 5 with -Xmx1g and the serial
+# GC, so each node does too (a node at nice 0 beside niced workers would win CPU on a busy machine, not on its link).
+# DURATION / WARMUP (s, default 8 / 2); GATEWAY_WARMUP (s, default 30: each row's function at 32 connections on each
+# side first, so the rows read steady state after C2 compilation in the gateways and the nodes); ROWS (default
 # "add mlp"); OUT (default /tmp/inferium-network).
 set -euo pipefail
 NEW=$(cd "${NEW:-.}" && pwd)
@@ -91,7 +92,8 @@ for i in $(seq 1 "$NODES"); do
   chmod 600 "$dir/operator.key"
   run=() host=127.0.0.1
   if [ "$NETNS" = 1 ]; then netns "$i"; run=(ip netns exec "inferium-bench-$i"); host=10.231.$i.1; fi
-  "${run[@]}" java -Xss8m -jar "$NEW/engine/target/inferium-node.jar" node --gateway "$host:$NODE_PORT" \
+  # As a local worker runs (WorkerSandbox, SupervisorSettings): nice 5, 1 GiB heap, serial GC; only the link differs.
+  "${run[@]}" nice -n 5 java -Xss8m -Xmx1g -XX:+UseSerialGC -jar "$NEW/engine/target/inferium-node.jar" node --gateway "$host:$NODE_PORT" \
     --operator-key "$dir/operator.key" --gateway-fingerprint "$fingerprint" --data-dir "$dir" --label "bench-$i" \
     --slots 1 --threads 1 --credits 4 > "$dir/node.log" 2>&1 &
   pids+=($!); node_pids="$node_pids $!"
