@@ -44,7 +44,7 @@ async function earnings(box) {
   const from = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1)).toISOString().replace(/\.\d{3}Z$/, 'Z');
   const e = await get(`/api/earnings?from=${encodeURIComponent(from)}`);
   const t = e.totals || {};
-  const money = key => ({ key, label: key.replace(/_micro_usd$/, '').replace(/_/g, ' '), num: true, format: r => usd(r[key]) });
+  const money = (key, label) => ({ key, label, num: true, format: r => usd(r[key]) });
   box.replaceChildren(
     h('p.stats', null,
       h('span', null, 'Share of charges: ', h('b', { text: usd(t.share_micro_usd ?? 0) })),
@@ -54,8 +54,9 @@ async function earnings(box) {
     (e.nodes || []).length ? table(e.nodes, [
       { key: 'node_id', label: 'Node', format: n => h('code', { title: n.key_sha256 || '', text: n.node_id }) },
       { key: 'served_requests', label: 'Served', num: true },
-      money('share_micro_usd'), { key: 'verified_runs', label: 'Verified runs', num: true }, money('rewards_micro_usd'),
-      { key: 'slashes', label: 'Slashes', num: true }, money('slashed_micro_usd'), money('net_micro_usd'),
+      money('share_micro_usd', 'Share'), { key: 'verified_runs', label: 'Verified runs', num: true },
+      money('rewards_micro_usd', 'Rewards'), { key: 'slashes', label: 'Slashes', num: true },
+      money('slashed_micro_usd', 'Slashed'), money('net_micro_usd', 'Net'),
     ], 'Earnings per node') : h('p.muted', { text: 'No nodes of this operator.' }));
 }
 
