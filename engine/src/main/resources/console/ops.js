@@ -1,6 +1,7 @@
 // Nodes (operators and admins): GET /api/nodes (state, reputation, stake, slashes, capabilities), and for the node
 // picked its ledger history (GET /api/nodes/{id}/events, newest first, paged): reputation over time as a chart, the
-// slashes and ejections with their evidence, the stake's movements.
+// slashes and ejections with their evidence, the stake's movements. For an operator, what each of its nodes earned
+// this month (GET /api/earnings: share of the charges it served, rewards, slashes, net).
 import { get } from './api.js';
 import { h, table, usd, errorBox, announce } from './ui.js';
 import { lineChart } from './charts.js';
@@ -9,7 +10,7 @@ const PAGE = 200;
 /** Event kinds that cost the node: shown with their evidence. */
 const PENALTIES = ['slash', 'eject', 'heartbeat_miss', 'deadline_miss', 'attestation_failed'];
 
-export async function nodesPage(main, [picked]) {
+export async function nodesPage(main, [picked], me) {
   const data = await get('/api/nodes');
   const nodes = data.nodes || [];
   const detail = h('div', { id: 'node-detail', 'aria-live': 'polite' });
@@ -26,9 +27,37 @@ export async function nodesPage(main, [picked]) {
       { key: 'inflight', label: 'In flight', num: true },
       { key: 'capabilities', label: 'Capabilities', format: n => (n.capabilities ? JSON.stringify(n.capabilities) : '—') },
     ], 'Nodes') : h('p.muted', { text: 'No nodes.' }), detail);
+  if (me && me.role === 'operator') {
+    const box = h('div', { id: 'operator-earnings' });
+    detail.before(h('section', { 'aria-labelledby': 'operator-earnings-h' },
+      h('h2', { id: 'operator-earnings-h', text: 'Earnings this month' }), box));
+    earnings(box).catch(err => box.replaceChildren(errorBox(err)));
+  }
   const node = nodes.find(n => n.node_id === picked);
   if (picked && !node) detail.replaceChildren(h('p.error', { role: 'alert', text: `No node ${picked}.` }));
   if (node) await history(node, detail);
+}
+
+/** The operator's nodes with their share of the charges they served, rewards, slashes and net (this month, UTC). */
+async function earnings(box) {
+  const now = new Date();
+  const from = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1)).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const e = await get(`/api/earnings?from=${encodeURIComponent(from)}`);
+  const t = e.totals || {};
+  const money = (key, label) => ({ key, label, num: true, format: r => usd(r[key]) });
+  box.replaceChildren(
+    h('p.stats', null,
+      h('span', null, 'Share of charges: ', h('b', { text: usd(t.share_micro_usd ?? 0) })),
+      h('span', null, 'Rewards: ', h('b', { text: usd(t.rewards_micro_usd ?? 0) })),
+      h('span', null, 'Slashed: ', h('b', { text: usd(t.slashed_micro_usd ?? 0) })),
+      h('span', null, 'Net: ', h('b', { 'data-testid': 'operator-net', text: usd(t.net_micro_usd ?? 0) }))),
+    (e.nodes || []).length ? table(e.nodes, [
+      { key: 'node_id', label: 'Node', format: n => h('code', { title: n.key_sha256 || '', text: n.node_id }) },
+      { key: 'served_requests', label: 'Served', num: true },
+      money('share_micro_usd', 'Share'), { key: 'verified_runs', label: 'Verified runs', num: true },
+      money('rewards_micro_usd', 'Rewards'), { key: 'slashes', label: 'Slashes', num: true },
+      money('slashed_micro_usd', 'Slashed'), money('net_micro_usd', 'Net'),
+    ], 'Earnings per node') : h('p.muted', { text: 'No nodes of this operator.' }));
 }
 
 /** The node's events, newest first, a page at a time ("Older" fetches the next); the chart covers what is loaded. */

@@ -30,8 +30,11 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.web3j.crypto.Credentials;
 import org.web3j.utils.Numeric;
 import picocli.CommandLine;
@@ -45,6 +48,7 @@ import picocli.CommandLine;
  * stake falls by exactly the ledger's slash, the Slashed and Ejected events are there, and it is off work.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ChainStakeIT {
 
   private static final BigInteger INF = BigInteger.TEN.pow(18);
@@ -58,6 +62,11 @@ class ChainStakeIT {
   private Credentials deployer;
   private TestGateway gw;
   private final List<Process> processes = new ArrayList<>();
+  private final java.time.Instant started = java.time.Instant.now().minusSeconds(60);
+  /** What the first test left: the operator key, its three nodes (the liar last) and the settlement it claimed. */
+  private JsonObject opKey;
+  private List<String> nodes;
+  private JsonObject claim;
 
   @BeforeAll
   void start() throws Exception {
@@ -92,9 +101,10 @@ class ChainStakeIT {
   }
 
   @Test
+  @Order(1)
   void nodesWorkOnlyWhileStakedOnChainAndALiarIsSlashedAndEjectedThere() throws Exception {
-    JsonObject opKey = gw.post("/api/operator-keys", new JsonObject().put("name", "op-chain").encode()).bodyAsJsonObject();
-    List<String> nodes = new ArrayList<>();
+    opKey = gw.post("/api/operator-keys", new JsonObject().put("name", "op-chain").encode()).bodyAsJsonObject();
+    nodes = new ArrayList<>();
     for (String label : List.of("honest-1", "honest-2", "liar")) {
       Path d = dir.resolve(label);
       startNode(d, opKey.getString("secret"), label.equals("liar") ? "noise:1.0" : null);
@@ -179,7 +189,7 @@ class ChainStakeIT {
     Thread.sleep(200); // the last call's usage rows are older than the cutoff
     var settled = gw.post("/api/settlements", new JsonObject().put("cutoff", java.time.Instant.now().toString()).encode());
     assertEquals(201, settled.statusCode(), settled.bodyAsString());
-    JsonObject claim = Eventually.value("the operator's settlement open", Duration.ofSeconds(60), () -> {
+    claim = Eventually.value("the operator's settlement open", Duration.ofSeconds(60), () -> {
       JsonArray s = gw.client.get(gw.port(), "127.0.0.1", "/api/earnings").bearerTokenAuthentication(op).send()
           .await(30, TimeUnit.SECONDS).bodyAsJsonObject().getJsonArray("settlements");
       return s.isEmpty() ? new JsonObject() : s.getJsonObject(0);
@@ -193,6 +203,103 @@ class ChainStakeIT {
         "--api-key", op));
     assertEquals(before.add(new BigInteger(claim.getString("amount"))), asOperator.balanceOf(operator.getAddress()).send(),
         "the operator was paid exactly its ledger share");
+  }
+
+  /**
+   * Issue 12 item 7: the operator reads what each of its nodes earned (its share of the charges it served, the rewards
+   * for verified runs, the liar's slash) at {@code GET /api/earnings}, and the shares add up to exactly what settlement
+   * paid it on chain and to its payout rows. Another operator (with a node of its own), a developer and a user see none
+   * of it.
+   */
+  @Test
+  @Order(2)
+  void eachNodesEarningsAreVisibleToItsOperatorAloneAndAddUpToWhatSettlementPaid() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(claim != null, "needs the first test's settlement");
+    String op = opKey.getString("secret");
+    String window = "?from=" + started;
+    JsonObject mine = earnings(op, "/api/earnings" + window, 200);
+    assertEquals(opKey.getString("id"), mine.getString("operator"));
+    assertEquals("operator:" + opKey.getString("id"), mine.getString("payee"));
+    List<JsonObject> rows = mine.getJsonArray("nodes").stream().map(JsonObject.class::cast).toList();
+    assertEquals(new java.util.TreeSet<>(nodes), new java.util.TreeSet<>(rows.stream().map(n -> n.getString("node_id")).toList()));
+    long shares = 0;
+    for (JsonObject n : rows) {
+      JsonObject ledger = nodeView(n.getString("node_id"));
+      assertEquals(ledger.getLong("rewards_micro_usd"), n.getLong("rewards_micro_usd"), "rewards as the node ledger holds them");
+      assertEquals(n.getLong("share_micro_usd") + n.getLong("rewards_micro_usd") - n.getLong("slashed_micro_usd"),
+          n.getLong("net_micro_usd"), n.encode());
+      assertEquals(n.getLong("share_micro_usd"), n.getLong("settled_share_micro_usd"), "all of it settled: " + n.encode());
+      assertTrue(n.getString("key_sha256").startsWith(n.getString("node_id").substring(2)), n.encode());
+      shares += n.getLong("share_micro_usd");
+    }
+    JsonObject liar = rows.stream().filter(n -> n.getString("node_id").equals(nodes.get(2))).findFirst().orElseThrow();
+    assertEquals(1, liar.getLong("slashes"), liar.encode());
+    assertEquals(SLASH_MICRO_USD, liar.getLong("slashed_micro_usd"), liar.encode());
+    assertEquals(0, liar.getLong("share_micro_usd"), "an outvoted answer is never the one served: " + liar.encode());
+    for (JsonObject honest : rows.stream().filter(n -> !n.getString("node_id").equals(nodes.get(2))).toList()) {
+      assertTrue(honest.getLong("verified_runs") >= 1 && honest.getLong("rewards_micro_usd") == 100 * honest.getLong("verified_runs"),
+          honest.encode());
+      assertEquals(0, honest.getLong("slashes"), honest.encode());
+    }
+    assertTrue(shares > 0, mine.encodePrettily());
+    assertEquals(claim.getLong("amount_micro_usd"), shares, "the per-node shares are what settlement paid the operator");
+    assertEquals(operatorPayoutRows(opKey.getString("id")), shares, "and what its payout rows total");
+    JsonObject totals = mine.getJsonObject("totals");
+    assertEquals(shares, totals.getLong("share_micro_usd"));
+    assertEquals(rows.stream().mapToLong(n -> n.getLong("net_micro_usd")).sum(), totals.getLong("net_micro_usd"));
+    assertEquals(SLASH_MICRO_USD, totals.getLong("slashed_micro_usd"));
+    assertEquals(1, mine.getJsonArray("settlements").size(), mine.encodePrettily());
+
+    // Another operator, with a node of its own (not staked, so it earns nothing): it sees that node and none of these.
+    JsonObject other = gw.post("/api/operator-keys", new JsonObject().put("name", "op-other").encode()).bodyAsJsonObject();
+    Path otherDir = dir.resolve("other");
+    startNode(otherDir, other.getString("secret"), null);
+    String otherNode = Eventually.value("the other operator's node key", Duration.ofSeconds(60), () -> {
+      Path f = otherDir.resolve("node.key");
+      return Files.exists(f) ? NodeKeys.loadOrCreate(f).nodeId() : null;
+    }, id -> id != null);
+    Eventually.value(otherNode + " registered", Duration.ofSeconds(90), () -> nodeView(otherNode),
+        x -> "connected".equals(x.getString("connection")));
+    JsonObject theirs = earnings(other.getString("secret"), "/api/earnings" + window, 200);
+    assertEquals(List.of(otherNode), theirs.getJsonArray("nodes").stream().map(n -> ((JsonObject) n).getString("node_id")).toList());
+    assertEquals(0, theirs.getJsonObject("totals").getLong("net_micro_usd"));
+    assertTrue(theirs.getJsonArray("settlements").isEmpty(), theirs.encode());
+    earnings(other.getString("secret"), "/api/earnings?operator=" + opKey.getString("id"), 403);
+    // A developer and a user key see their tenant's developer earnings, never nodes, and may not name an operator.
+    assertEquals(201, gw.post("/api/tenants", "{\"id\":\"earner\",\"tier\":\"free\"}").statusCode());
+    for (String role : List.of("developer", "user")) {
+      String key = gw.newKey("earner", role);
+      earnings(key, "/api/earnings?operator=" + opKey.getString("id"), 403);
+      JsonObject dev = earnings(key, "/api/earnings" + window, 200);
+      assertEquals("earner", dev.getString("developer"), dev.encode());
+      assertFalse(dev.containsKey("nodes"), dev.encode());
+    }
+    // An admin names the operator; bad parameters are named.
+    JsonObject asAdmin = earnings(TestGateway.ADMIN_KEY, "/api/earnings" + window + "&operator=" + opKey.getString("id"), 200);
+    assertEquals(mine.getJsonArray("nodes"), asAdmin.getJsonArray("nodes"));
+    assertTrue(earnings(TestGateway.ADMIN_KEY, "/api/earnings?operator=nobody", 404).getString("error").contains("nobody"));
+    assertTrue(earnings(TestGateway.ADMIN_KEY, "/api/earnings", 400).getString("error").contains("'operator'"));
+    assertTrue(earnings(op, "/api/earnings?from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z", 400).getString("error")
+        .contains("must be before"));
+  }
+
+  private JsonObject earnings(String key, String path, int status) throws Exception {
+    var resp = gw.client.get(gw.port(), "127.0.0.1", path).bearerTokenAuthentication(key).send().await(30, TimeUnit.SECONDS);
+    assertEquals(status, resp.statusCode(), path + ": " + resp.bodyAsString());
+    return resp.bodyAsJsonObject();
+  }
+
+  /** The payout ledger's operator rows of the operator's nodes, summed straight from the database. */
+  private long operatorPayoutRows(String operatorKeyId) throws Exception {
+    io.vertx.sqlclient.Pool pool = io.vertx.pgclient.PgBuilder.pool()
+        .connectingTo(io.vertx.pgclient.PgConnectOptions.fromUri(gw.config.dbUrl())).using(gw.vertx).build();
+    try {
+      return pool.preparedQuery("SELECT COALESCE(sum(p.amount_micro_usd), 0)::bigint FROM payouts p JOIN nodes n "
+              + "ON n.node_id = p.party WHERE p.role = 'operator' AND n.operator_key_id = $1")
+          .execute(io.vertx.sqlclient.Tuple.of(operatorKeyId)).await(10, TimeUnit.SECONDS).iterator().next().getLong(0);
+    } finally {
+      pool.close();
+    }
   }
 
   private void startNode(Path d, String operatorKey, String fault) throws Exception {

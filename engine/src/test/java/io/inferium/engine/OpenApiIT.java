@@ -200,6 +200,8 @@ class OpenApiIT {
             .put("data", new io.vertx.core.json.JsonArray().add(4).add(3).add(2).add(1))));
     HttpResponse<Buffer> inferred = gw.post("/v2/models/adder/infer", tensors.encode());
     String requestId = inferred.getHeader("X-Inferium-Request-Id");
+    String operator = gw.post("/api/operator-keys", new JsonObject().put("name", "openapi-op").encode()).bodyAsJsonObject()
+        .getString("id");
     List<Object[]> calls = List.of(
         new Object[] {"GET", "/api/functions", null}, new Object[] {"GET", "/api/functions/adder", null},
         new Object[] {"GET", "/api/functions/tiny-gpt/versions/1", null}, new Object[] {"GET", "/v2", null},
@@ -222,7 +224,8 @@ class OpenApiIT {
         new Object[] {"POST", "/api/tenants/openapi-tenant/keys", new JsonObject().put("role", "user")},
         new Object[] {"GET", "/api/tenants/openapi-tenant/keys", null},
         new Object[] {"GET", "/api/invoices?tenant=openapi-tenant", null},
-        new Object[] {"GET", "/api/earnings?developer=openapi-tenant", null});
+        new Object[] {"GET", "/api/earnings?developer=openapi-tenant", null},
+        new Object[] {"GET", "/api/earnings?operator=" + operator, null});
     List<String> problems = new ArrayList<>();
     for (Object[] call : calls) {
       String path = (String) call[1];

@@ -75,29 +75,70 @@ final class UsageRoutes {
         .onFailure(ctx::fail);
   }
 
+  /**
+   * {@code GET /api/earnings?from=&to=}: a developer tenant's share of its functions' charges and its contest credits;
+   * for an operator key (or an admin naming {@code operator=}), what each of its nodes earned instead
+   * ({@link io.inferium.engine.settlement.OperatorEarnings}); both with the settlements that pay the payee.
+   */
   private void earnings(RoutingContext ctx) {
     Principal who = Authentication.principal(ctx);
-    String developer = who.isAdmin() ? ctx.queryParams().get("developer") : SettlementRoutes.payee(who);
-    if (developer == null) {
-      throw ApiError.badRequest("query parameter 'developer': an admin names the developer tenant");
-    }
     ZonedDateTime now = ZonedDateTime.now(ZoneOffset.UTC);
     Instant from = time(ctx, "from", now.withDayOfMonth(1).toLocalDate().atStartOfDay(ZoneOffset.UTC).toInstant());
     Instant to = time(ctx, "to", now.toInstant().plusSeconds(1));
-    // With the settlements that pay the tenant (epochs, amounts, proofs for PayoutDistributor.claim) and its address.
+    if (!from.isBefore(to)) {
+      throw ApiError.badRequest("query parameters 'from' and 'to': 'from' (" + from + ") must be before 'to' (" + to + ")");
+    }
+    String operator = ctx.queryParams().get("operator");
+    if (operator != null && !who.isAdmin() && !(who.role() == Principal.Role.OPERATOR && operator.equals(who.keyId()))) {
+      // Another operator's nodes, shares and slashes are its own business.
+      throw new ApiError(403, "query parameter 'operator': only an admin may read another operator's earnings");
+    }
+    if (who.role() == Principal.Role.OPERATOR && who.tenantId() == null) {
+      operatorEarnings(ctx, who.keyId(), from, to);
+      return;
+    }
+    if (operator != null) {
+      settlement.operatorEarnings().isOperator(operator).onSuccess(known -> {
+        if (known) {
+          operatorEarnings(ctx, operator, from, to);
+        } else {
+          ctx.fail(ApiError.notFound("query parameter 'operator': no operator key '" + operator + "'"));
+        }
+      }).onFailure(ctx::fail);
+      return;
+    }
+    String developer = who.isAdmin() ? ctx.queryParams().get("developer") : SettlementRoutes.payee(who);
+    if (developer == null) {
+      throw ApiError.badRequest("query parameter 'developer' or 'operator': an admin names the developer tenant or "
+          + "the operator key whose earnings to read");
+    }
     meter.flush().otherwiseEmpty().compose(v -> invoices.earnings(developer, from, to))
-        .compose(body -> settlement.ledger().addressOf(developer).compose(address -> settlement.claimsOf(developer)
-            .map(claims -> {
-              body.put("payout_address", address.orElse(null)).put("settlements", claims);
-              if (settlement.deployment() != null) {
-                body.put("distributor", new io.vertx.core.json.JsonObject()
-                    .put("chain_id", settlement.deployment().chainId())
-                    .put("contract", settlement.deployment().distributor())
-                    .put("token", settlement.deployment().token()));
-              }
-              return body;
-            })))
+        .compose(body -> withSettlements(body, developer))
         .onSuccess(body -> FunctionRoutes.json(ctx, 200, body)).onFailure(ctx::fail);
+  }
+
+  /** An operator's per-node earnings; its shares settle to {@code operator:<key id>}'s address. */
+  private void operatorEarnings(RoutingContext ctx, String operatorKeyId, Instant from, Instant to) {
+    String payee = "operator:" + operatorKeyId;
+    meter.flush().otherwiseEmpty().compose(v -> settlement.operatorEarnings().of(operatorKeyId, from, to))
+        .compose(body -> withSettlements(body.put("payee", payee), payee))
+        .onSuccess(body -> FunctionRoutes.json(ctx, 200, body)).onFailure(ctx::fail);
+  }
+
+  /** Adds the settlements that pay {@code payee} (epochs, amounts, proofs for PayoutDistributor.claim) and its address. */
+  private io.vertx.core.Future<io.vertx.core.json.JsonObject> withSettlements(io.vertx.core.json.JsonObject body,
+      String payee) {
+    return settlement.ledger().addressOf(payee).compose(address -> settlement.claimsOf(payee)
+        .map(claims -> {
+          body.put("payout_address", address.orElse(null)).put("settlements", claims);
+          if (settlement.deployment() != null) {
+            body.put("distributor", new io.vertx.core.json.JsonObject()
+                .put("chain_id", settlement.deployment().chainId())
+                .put("contract", settlement.deployment().distributor())
+                .put("token", settlement.deployment().token()));
+          }
+          return body;
+        }));
   }
 
   private void usage(RoutingContext ctx) {

@@ -34,6 +34,9 @@ final class ServerOptions {
   @Option(names = "--workers", defaultValue = "${env:INFERIUM_WORKERS:-0}", description = "Worker processes; 0 = one per two cores (env INFERIUM_WORKERS).")
   int workers;
 
+  @Option(names = "--no-local-workers", defaultValue = "${env:INFERIUM_NO_LOCAL_WORKERS:-false}", description = "Start no local worker: serve only through remote nodes on --node-port (env INFERIUM_NO_LOCAL_WORKERS).")
+  boolean noLocalWorkers;
+
   @Option(names = "--max-workers", defaultValue = "${env:INFERIUM_MAX_WORKERS:-0}", description = "Grow the pool up to this many workers under backlog; 0 = a fixed pool (env INFERIUM_MAX_WORKERS).")
   int maxWorkers;
 
@@ -145,7 +148,12 @@ final class ServerOptions {
     ServerConfig.Builder b = ServerConfig.builder().host(host).port(port).dataDir(dataDir).dbUrl(blankToNull(dbUrl)).kafka(blankToNull(kafka)).burnPlatformShare(burnPlatformShare)
         .adminKey(blankToNull(adminKey)).maxUploadBytes(maxUploadMb << 20).maxRequestBytes(maxRequestMb << 20)
         .maxPromptBytes(maxPromptKb << 10);
-    if (workers > 0) {
+    if (noLocalWorkers) {
+      if (workers > 0 || nodePort < 0) {
+        throw new IllegalArgumentException("--no-local-workers: needs --node-port (remote nodes do the work) and no --workers");
+      }
+      b.workers(0);
+    } else if (workers > 0) {
       b.workers(workers);
     }
     b.workerSlots(workerSlots).workerThreads(workerThreads).workerSpinning(workerSpinning).maxInflightPerWorker(maxInflight);

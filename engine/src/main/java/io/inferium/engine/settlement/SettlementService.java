@@ -39,6 +39,7 @@ public final class SettlementService {
 
   private final Vertx vertx;
   private final SettlementLedger ledger;
+  private final OperatorEarnings operatorEarnings;
   private final ReceiptSettings.Chain chain;
   private final long intervalMs;
   private final long retryMinMs;
@@ -67,6 +68,7 @@ public final class SettlementService {
       long retryMinMs, long retryMaxMs) {
     this.vertx = vertx;
     this.ledger = new SettlementLedger(vertx, pool);
+    this.operatorEarnings = new OperatorEarnings(pool);
     this.chain = chain;
     this.intervalMs = intervalMs;
     this.retryMinMs = retryMinMs;
@@ -84,6 +86,11 @@ public final class SettlementService {
 
   public SettlementLedger ledger() {
     return ledger;
+  }
+
+  /** Per-node earnings of operators, from the same payout rows this service settles. */
+  public OperatorEarnings operatorEarnings() {
+    return operatorEarnings;
   }
 
   /** The chain's id and distributor address, for answers that name them; null when settlement is off. */

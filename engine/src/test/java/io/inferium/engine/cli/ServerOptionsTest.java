@@ -54,6 +54,16 @@ class ServerOptionsTest {
   }
 
   @Test
+  void noLocalWorkersServesOnlyThroughTheNodePort() {
+    assertEquals(0, parse("--no-local-workers", "--node-port", "0").workers());
+    for (String[] bad : new String[][] {{"--no-local-workers"}, {"--no-local-workers", "--node-port", "0", "--workers", "2"}}) {
+      IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+          () -> parse(bad));
+      assertTrue(e.getMessage().startsWith("--no-local-workers: needs --node-port"), e.getMessage());
+    }
+  }
+
+  @Test
   void workerSandboxFlagsReachTheConfig() {
     ServerConfig config = parse("--worker-sandbox", "required", "--worker-memory", "512m", "--worker-cpus", "1.5");
     assertEquals(io.inferium.engine.gateway.SandboxSettings.Mode.REQUIRED, config.sandbox().mode());
