@@ -157,7 +157,7 @@ record MediaUpload(List<byte[]> images, Integer topK, long audioMillis) {
   }
 
   /** Applies the per-file bounds: bytes, then a PNG or JPEG header and its pixels, or a WAV header and its duration. */
-  private static MediaUpload checked(List<byte[]> images, Integer topK, Bounds bounds, boolean audio) {
+  static MediaUpload checked(List<byte[]> images, Integer topK, Bounds bounds, boolean audio) {
     long millis = 0;
     for (int i = 0; i < images.size(); i++) {
       byte[] b = images.get(i);
