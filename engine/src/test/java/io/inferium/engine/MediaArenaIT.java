@@ -28,7 +28,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -43,6 +42,7 @@ import org.junit.jupiter.api.TestMethodOrder;
  * benchmarked by the scheduler, and the accuracy each run records is the in-process model's on the same files.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@org.junit.jupiter.api.extension.ExtendWith(SharedMediaGateway.class)
 class MediaArenaIT {
 
   static final String VISION = "vision-arena";
@@ -55,9 +55,8 @@ class MediaArenaIT {
   static String rival;
 
   @BeforeAll
-  static void start() throws Exception {
-    // A 2 MiB request limit, so an oversized upload is cheap to send.
-    gw = TestGateway.start(1, b -> b.maxRequestBytes(2L << 20));
+  static void start(TestGateway shared) throws Exception {
+    gw = shared; // shared by PredictIT and MediaArenaIT, closed at the end of the run (SharedMediaGateway)
     for (String t : List.of("studio", "rival")) {
       assertEquals(201, gw.post("/api/tenants", new JsonObject().put("id", t).put("tier", "enterprise").encode()).statusCode());
     }
@@ -84,13 +83,6 @@ class MediaArenaIT {
       }
     } finally {
       pool.shutdownNow();
-    }
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (gw != null) {
-      gw.close();
     }
   }
 
@@ -212,12 +204,14 @@ class MediaArenaIT {
     assertEquals(50L, allBad.bodyAsJsonObject().getJsonObject("models").getJsonObject("A").getLong("charge_micro_usd"),
         "1 s at $0.003 a minute, rounded up");
 
-    // /predict's limits: the body (2 MiB here), the pixels a header declares, the seconds of a clip.
+    // /predict's limits: the request's bytes (1 MiB in tests), the pixels a header declares, the seconds of a clip.
     Path big = Files.createTempFile(gw.dataDir, "big", ".png");
-    Files.write(big, new byte[3 << 20]);
+    Files.write(big, new byte[2 << 20]);
     assertError(gw.client.post(gw.port(), "127.0.0.1", "/api/arena/battles").bearerTokenAuthentication(studio)
         .sendMultipartForm(MultipartForm.create().attribute("category", VISION)
-            .binaryFileUpload("image", "big.png", big.toString(), "image/png")).await(60, TimeUnit.SECONDS), 413, "");
+            .binaryFileUpload("image", "big.png", big.toString(), "image/png")).await(60, TimeUnit.SECONDS), 413,
+        "too large");
+    Files.delete(big);
     assertError(battle(studio, VISION, new JsonObject().put("image", b64(PredictIT.pngDeclaring(20_000, 20_000)))), 413,
         "max_pixels");
     byte[] pcm = new byte[601_000];
