@@ -34,7 +34,7 @@ public final class MediaArchive {
   /** Most bytes one file may hold once inflated. */
   public static final long MAX_FILE_BYTES = 4L << 20;
   /** Most bytes all the files may hold once inflated. */
-  public static final long MAX_TOTAL_BYTES = 32L << 20;
+  public static final long MAX_TOTAL_BYTES = 16L << 20;
 
   private static final String LABELS = "labels.csv";
 
