@@ -222,6 +222,7 @@ class MediaArenaIT {
     assertError(battle(studio, SOUND, new JsonObject().put("audio", b64(out.toByteArray()))), 413, "max_seconds");
     assertError(battle(studio, VISION, new JsonObject().put("images", new JsonArray().add(b64(clip)))), 400, "one file");
     assertError(battle(studio, VISION, new JsonObject().put("image", "data:image/png;base64")), 400, "field 'input.image'");
+    assertError(battle(studio, VISION, new JsonObject().put("image", b64(PredictIT.pngDeclaring(4, 4))).put("top_k", 0)), 400, "field 'input.top_k'");
     assertError(battle(studio, SOUND, new JsonObject().put("image", b64(Files.readAllBytes(PredictIT.testSet().get(0))))),
         409, "image classifiers");
 

@@ -100,24 +100,26 @@ final class ArenaMedia {
     vertx.fileSystem().readFile(file.uploadedFileName()).compose(buf -> {
       byte[] bytes = buf.getBytes();
       boolean audio = bytes.length >= 4 && bytes[0] == 'R' && bytes[1] == 'I' && bytes[2] == 'F' && bytes[3] == 'F';
-      MediaUpload parsed = MediaUpload.checked(List.of(bytes), topK(new JsonObject().put("top_k", topK)), bounds, audio);
+      MediaUpload parsed = MediaUpload.checked(List.of(bytes), topK(topK, "top_k"), bounds, audio);
       return run(ctx, who, category, parsed, audio);
     }).onSuccess(b -> FunctionRoutes.json(ctx, 201, b)).onFailure(err -> ctx.fail(ScoringRoutes.api(err)));
   }
 
   private MediaUpload parse(JsonObject input, boolean audio) {
+    Integer k = topK(input.getValue("top_k"), "input.top_k");
     JsonObject files = input.copy();
     files.remove("top_k");
+    MediaUpload u;
     try {
-      MediaUpload u = MediaUpload.json(files, bounds, audio);
-      return new MediaUpload(u.images(), topK(input), u.audioMillis());
+      u = MediaUpload.json(files, bounds, audio);
     } catch (ApiError e) {
       throw new ApiError(e.status(), e.getMessage().replace("field '", "field 'input."), e.retryAfterSeconds());
     }
+    return new MediaUpload(u.images(), k, u.audioMillis());
   }
 
-  private static Integer topK(JsonObject input) {
-    Object k = input.getValue("top_k");
+  /** The battle's k: every side shows as many labels (at most its classes). */
+  private static Integer topK(Object k, String field) {
     if (k == null) {
       return DEFAULT_TOP_K;
     }
@@ -130,7 +132,7 @@ final class ArenaMedia {
     } catch (NumberFormatException e) {
       // answered below
     }
-    throw ApiError.badRequest("field 'input.top_k': expected an integer in [1, " + max + "], got " + k);
+    throw ApiError.badRequest("field '" + field + "': expected an integer in [1, " + max + "], got " + k);
   }
 
   private Future<JsonObject> run(RoutingContext ctx, Principal who, String category, MediaUpload upload, boolean audio) {
