@@ -1,4 +1,5 @@
-// The arena: pick a category, enter an input fitting its kind (a prompt, texts, or a KServe v2 request), see the
+// The arena: pick a category, enter an input fitting its kind (a prompt, texts, a KServe v2 request, or an image or
+// WAV file for image and audio classifiers), see the
 // anonymous answers side by side (text generations stream in parallel over one POST /api/arena/battles stream whose
 // events are labelled by model), rank them (ties allowed) or mark all bad, then the reveal. Nothing here knows which
 // model is which until POST /api/arena/battles/{id}/vote answers.
@@ -7,6 +8,7 @@ import { h, errorBox, usd, announce } from './ui.js';
 import { exampleRequest } from './function.js';
 
 const TENSOR_KINDS = ['tensor', 'classifier', 'regressor'];
+const MEDIA_KINDS = ['image-classifier', 'audio'];
 
 /** Categories with at least two functions of one battle kind: [{category, kind, functions}]. */
 function arenas(functions) {
@@ -54,7 +56,7 @@ export async function arenaPage(main, [wanted, wantedKind]) {
     if (controller) return;
     let input;
     try {
-      input = field.read();
+      input = await field.read();
     } catch (err) {
       votes.replaceChildren(h('p.error', { role: 'alert', text: err.message }));
       return;
@@ -84,6 +86,24 @@ export async function arenaPage(main, [wanted, wantedKind]) {
 
 /** The input form of a battle kind: its elements and a read() that returns the battle's input (or throws). */
 async function inputFor(arena) {
+  if (MEDIA_KINDS.includes(arena.kind)) {
+    const audio = arena.kind === 'audio';
+    const file = h('input', { id: 'arena-file', type: 'file', accept: audio ? 'audio/wav,.wav' : 'image/png,image/jpeg', required: true });
+    return {
+      elements: [h('label', { for: 'arena-file', text: audio ? 'A WAV clip' : 'A PNG or JPEG image' }), file],
+      read() {
+        const picked = file.files[0];
+        if (!picked) throw new Error(audio ? 'Pick a WAV clip.' : 'Pick an image.');
+        // A data URL: the API takes it as base64 (the server checks type and size).
+        return new Promise((resolve, reject) => {
+          const reader = new FileReader();
+          reader.onload = () => resolve({ [audio ? 'audio' : 'image']: reader.result });
+          reader.onerror = () => reject(new Error('The file could not be read.'));
+          reader.readAsDataURL(picked);
+        });
+      },
+    };
+  }
   if (arena.kind === 'text-generation') {
     const prompt = h('textarea', { id: 'arena-prompt', rows: 3, placeholder: 'Ask both models something…', required: true });
     const max = h('input', { id: 'arena-max-tokens', type: 'number', min: 1, max: 1024, placeholder: 'default' });
@@ -187,7 +207,7 @@ async function streamed(res, sides, state) {
 function render(kind, battle, sides, input) {
   for (const m of battle.models) {
     const box = sideBox(m.id, m.label);
-    const body = kind === 'embedding' ? similarity(battle.texts, m) : tensorOutputs(m);
+    const body = kind === 'embedding' ? similarity(battle.texts, m) : MEDIA_KINDS.includes(kind) ? predictions(m) : tensorOutputs(m);
     box.querySelector('h2').after(body);
     sides.append(box);
   }
@@ -211,6 +231,11 @@ function similarity(texts, side) {
 function heat(cell, v) {
   cell.style.backgroundColor = `rgba(31, 79, 209, ${(Math.max(0, Math.min(1, v)) * 0.45).toFixed(2)})`;
   return cell;
+}
+
+function predictions(side) {
+  return h('ol.predictions', { 'data-testid': `predictions-${side.id}` }, side.predictions.map(p => h('li', null,
+    h('b', { text: p.label }), h('span.muted', { text: p.score === null ? '' : ` ${p.score.toFixed(3)}` }))));
 }
 
 function tensorOutputs(side) {

@@ -24,7 +24,6 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import javax.imageio.ImageIO;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -38,6 +37,7 @@ import org.junit.jupiter.api.TestMethodOrder;
  * clear 4xx while the worker keeps serving; every image billed at the spec's price.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@org.junit.jupiter.api.extension.ExtendWith(SharedMediaGateway.class)
 class PredictIT {
 
   static final Path MODEL = Path.of("src/main/resources/demo/shapes.onnx");
@@ -50,8 +50,8 @@ class PredictIT {
   static String key;
 
   @BeforeAll
-  static void start() throws Exception {
-    gw = TestGateway.start(1);
+  static void start(TestGateway shared) throws Exception {
+    gw = shared; // shared by PredictIT and MediaArenaIT, closed at the end of the run (SharedMediaGateway)
     assertEquals(201, gw.post("/api/tenants", "{\"id\":\"pixels\",\"tier\":\"enterprise\"}").statusCode());
     key = gw.newKey("pixels", "developer");
     JsonObject spec = new JsonObject().put("name", "shapes").put("kind", "image-classifier").put("preprocess", PREPROCESS)
@@ -59,13 +59,6 @@ class PredictIT {
         .put("batching", new JsonObject().put("max_batch_size", 64));
     JsonObject rec = gw.deployAndWait(spec, MODEL);
     assertEquals("ready", rec.getString("state"), rec.encodePrettily());
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (gw != null) {
-      gw.close();
-    }
   }
 
   static List<Path> testSet() throws Exception {

@@ -30,7 +30,9 @@ import java.util.concurrent.TimeUnit;
  * seen), and answers with the outputs labelled A, B, C; which function is which stays server-side. The input's
  * shape picks the battle: a V2 inference request ({@code {"inputs": [...]}}) for tensor functions, a
  * {@code prompt} or chat {@code messages} for text generation ({@link ArenaText}; with {@code stream: true} the
- * answers stream side by side as Server-Sent Events), {@code texts} for embeddings ({@link ArenaEmbeddings}).
+ * answers stream side by side as Server-Sent Events), {@code texts} for embeddings ({@link ArenaEmbeddings}), an
+ * {@code image} or {@code audio} clip for image and audio classifiers ({@link ArenaMedia}; also as a multipart
+ * upload).
  * {@code POST /api/arena/battles/:id/vote} {ranking: {"A": 1, "B": 2, ...}} or {all_bad: true} ranks them (ties
  * allowed) and reveals the identities with what each run cost. Only the battle's creator votes on it, once (409
  * after); votes per user per day are capped (429). Arena runs go through the mempool (tensors) or the text
@@ -44,7 +46,7 @@ import java.util.concurrent.TimeUnit;
 final class ArenaRoutes {
 
   static final List<String> LABELS = List.of("A", "B", "C");
-  private static final int PRIORITY = 5;
+  static final int PRIORITY = 5;
 
   private final ScoringService scoring;
   private final Mempool mempool;
@@ -52,7 +54,13 @@ final class ArenaRoutes {
   private final Limits limits;
   private final Completions completions;
 
-  ArenaRoutes(ScoringService scoring, Mempool mempool, HttpVerticle.Text text, Limits limits, Completions completions) {
+  private final io.vertx.core.Vertx vertx;
+  private final MediaUpload.Bounds bounds;
+
+  ArenaRoutes(io.vertx.core.Vertx vertx, ScoringService scoring, Mempool mempool, HttpVerticle.Text text, Limits limits,
+      Completions completions, MediaUpload.Bounds bounds) {
+    this.vertx = vertx;
+    this.bounds = bounds;
     this.scoring = scoring;
     this.mempool = mempool;
     this.text = text;
@@ -60,35 +68,52 @@ final class ArenaRoutes {
     this.completions = completions;
   }
 
-  void mount(Router router, long maxRequestBytes, PromptLimits prompts) {
+  void mount(Router router, long maxRequestBytes, PromptLimits prompts, java.nio.file.Path uploadsDir) {
     ArenaText texts = new ArenaText(this, text.generations(), text.metrics(), limits, completions, prompts);
     ArenaEmbeddings embeddings = new ArenaEmbeddings(this, text.embeddings(), text.metrics(), limits, completions, prompts);
-    router.post("/api/arena/battles").handler(BodyHandler.create(false).setBodyLimit(maxRequestBytes)).handler(ctx -> {
-      JsonObject body = ScoringRoutes.body(ctx);
-      String category = ScoringRoutes.string(body, "category", true);
-      if (!(body.getValue("input") instanceof JsonObject input)) {
-        throw ApiError.badRequest("field 'input': expected an object: a V2 inference request {\"inputs\": [...]}, "
-            + "{\"prompt\": ...} or {\"messages\": [...]} for text generation, or {\"texts\": [...]} for embeddings");
-      }
-      Object stream = body.getValue("stream");
-      if (stream != null && !(stream instanceof Boolean)) {
-        throw ApiError.badRequest("field 'stream': expected true or false, got " + stream);
-      }
-      Principal who = Authentication.principal(ctx);
-      if (input.containsKey("prompt") || input.containsKey("messages")) {
-        texts.battle(ctx, who, category, input, Boolean.TRUE.equals(stream));
-      } else if (Boolean.TRUE.equals(stream)) {
-        throw ApiError.badRequest("field 'stream': only text-generation battles stream");
-      } else if (input.containsKey("texts")) {
-        embeddings.battle(ctx, who, category, input);
-      } else if (input.containsKey("inputs")) {
-        tensorBattle(ctx, who, category, input);
-      } else {
-        throw ApiError.badRequest("field 'input': expected 'inputs' (a V2 request), 'prompt' or 'messages' (text "
-            + "generation) or 'texts' (embeddings), got " + input.fieldNames());
-      }
-    });
+    ArenaMedia media = new ArenaMedia(this, scoring, vertx, mempool, limits, completions, bounds);
+    // Multipart (one image or clip) or JSON: the body handler keeps uploads for the first and parses the second.
+    router.post("/api/arena/battles")
+        .handler(MultipartGuard.arm(vertx))
+        .handler(BodyHandler.create(uploadsDir.toString()).setBodyLimit(maxRequestBytes).setDeleteUploadedFilesOnEnd(true))
+        .handler(MultipartGuard.passed())
+        .handler(ctx -> battle(ctx, texts, embeddings, media));
     router.post("/api/arena/battles/:id/vote").handler(BodyHandler.create(false).setBodyLimit(16 * 1024)).handler(this::vote);
+  }
+
+  private void battle(RoutingContext ctx, ArenaText texts, ArenaEmbeddings embeddings, ArenaMedia media) {
+    String type = ctx.request().getHeader("Content-Type");
+    if (type != null && type.toLowerCase(java.util.Locale.ROOT).startsWith("multipart/form-data")) {
+      media.multipart(ctx, Authentication.principal(ctx));
+      return;
+    }
+    JsonObject body = ScoringRoutes.body(ctx);
+    String category = ScoringRoutes.string(body, "category", true);
+    if (!(body.getValue("input") instanceof JsonObject input)) {
+      throw ApiError.badRequest("field 'input': expected an object: a V2 inference request {\"inputs\": [...]}, "
+          + "{\"prompt\": ...} or {\"messages\": [...]} for text generation, {\"texts\": [...]} for embeddings, or "
+          + "{\"image\": \"<base64>\"} or {\"audio\": \"<base64>\"} for image and audio classifiers");
+    }
+    Object stream = body.getValue("stream");
+    if (stream != null && !(stream instanceof Boolean)) {
+      throw ApiError.badRequest("field 'stream': expected true or false, got " + stream);
+    }
+    Principal who = Authentication.principal(ctx);
+    if (input.containsKey("prompt") || input.containsKey("messages")) {
+      texts.battle(ctx, who, category, input, Boolean.TRUE.equals(stream));
+    } else if (Boolean.TRUE.equals(stream)) {
+      throw ApiError.badRequest("field 'stream': only text-generation battles stream");
+    } else if (input.containsKey("texts")) {
+      embeddings.battle(ctx, who, category, input);
+    } else if (ArenaMedia.isMedia(input)) {
+      media.battle(ctx, who, category, input);
+    } else if (input.containsKey("inputs")) {
+      tensorBattle(ctx, who, category, input);
+    } else {
+      throw ApiError.badRequest("field 'input': expected 'inputs' (a V2 request), 'prompt' or 'messages' (text "
+          + "generation), 'texts' (embeddings), or 'image' or 'audio' (base64; image and audio classifiers), got "
+          + input.fieldNames());
+    }
   }
 
   /** The ready functions of {@code category} of {@code kind} that the caller may use; a 409 when fewer than 2. */

@@ -135,7 +135,8 @@ public final class HttpVerticle extends VerticleBase {
       ctx.next();
     });
     new ScoringRoutes(scoring, limits, completions).mount(router);
-    new ArenaRoutes(scoring, services.mempool(), services.text(), limits, completions).mount(router, listen.maxRequestBytes(), new PromptLimits(listen.maxPromptBytes()));
+    new ArenaRoutes(vertx, scoring, services.mempool(), services.text(), limits, completions, MediaUpload.Bounds.DEFAULT)
+        .mount(router, listen.maxRequestBytes(), new PromptLimits(listen.maxPromptBytes()), listen.uploadsDir());
     scoring.start();
     // A new user of a function can change its category's board: a consumer of completion events tells the streams.
     leaderboardUsers = new LeaderboardUsers(services.pool(), services.events(), services.metrics().registry());

@@ -99,14 +99,19 @@ record MediaUpload(List<byte[]> images, Integer topK, long audioMillis) {
   }
 
   private static MediaUpload json(Buffer body, Bounds bounds, boolean audio) {
-    String one = audio ? "audio" : "image";
-    String many = audio ? "clips" : "images";
     JsonObject o;
     try {
       o = body.toJsonObject();
     } catch (DecodeException | ClassCastException e) {
       throw ApiError.badRequest("body: expected a JSON object such as {\"image\": \"<base64>\"}");
     }
+    return json(o, bounds, audio);
+  }
+
+  /** The files of a JSON object {@code {"image" | "images" | "audio" | "clips", "top_k"}}, bounds checked. */
+  static MediaUpload json(JsonObject o, Bounds bounds, boolean audio) {
+    String one = audio ? "audio" : "image";
+    String many = audio ? "clips" : "images";
     for (String field : o.fieldNames()) {
       if (!List.of(one, many, "top_k").contains(field)) {
         throw ApiError.badRequest("field '" + field + "': unknown (accepted: " + one + ", " + many + ", top_k)");
@@ -157,7 +162,7 @@ record MediaUpload(List<byte[]> images, Integer topK, long audioMillis) {
   }
 
   /** Applies the per-file bounds: bytes, then a PNG or JPEG header and its pixels, or a WAV header and its duration. */
-  private static MediaUpload checked(List<byte[]> images, Integer topK, Bounds bounds, boolean audio) {
+  static MediaUpload checked(List<byte[]> images, Integer topK, Bounds bounds, boolean audio) {
     long millis = 0;
     for (int i = 0; i < images.size(); i++) {
       byte[] b = images.get(i);

@@ -20,7 +20,7 @@ import io.vertx.ext.web.handler.BodyHandler;
 /**
  * Evaluation and human-rating routes, and the leaderboard:
  * <ul>
- *   <li>{@code POST /api/datasets} {name, category | function, format: jsonl|csv, content, public} (developers,
+ *   <li>{@code POST /api/datasets} {name, category | function, format: jsonl|csv|zip, content, public} (developers,
  *       admins); {@code GET /api/datasets?category=&function=}: public and approved datasets and the caller's own;
  *       {@code POST /api/datasets/:id/approve} {approved} (admins): only approved category datasets count toward
  *       the leaderboard and run on other tenants' functions (an admin's uploads are approved at once)
@@ -132,17 +132,19 @@ final class ScoringRoutes {
     // An admin's upload is the platform's: approved at once. Anyone else's waits for an admin.
     boolean approved = who.isAdmin();
     boolean isPublic = publicValue == null ? approved : (Boolean) publicValue;
-    EvalDataset data;
-    try {
-      data = EvalDataset.parse(format, content);
-    } catch (IllegalArgumentException e) {
-      throw ApiError.badRequest(e.getMessage().startsWith("field") ? e.getMessage() : "field 'content': " + e.getMessage());
-    }
+    // Parsing (and, for a zip set, inflating and checking every file's header) runs off the event loop.
+    Future<EvalDataset> parsed = ctx.vertx().executeBlocking(() -> {
+      try {
+        return MediaRows.checked(EvalDataset.parse(format, content), MediaUpload.Bounds.DEFAULT);
+      } catch (IllegalArgumentException e) {
+        throw ApiError.badRequest(e.getMessage().startsWith("field") ? e.getMessage() : "field 'content': " + e.getMessage());
+      }
+    }, false);
     Future<Void> check = function == null ? Future.succeededFuture()
         : visibleFunction(ctx, function).compose(fn -> who.mayManage(fn.owner()) ? Future.<Void>succeededFuture()
             : Future.failedFuture(new ApiError(403, "only the developer of '" + function + "' may add its datasets")));
-    check.compose(v -> scoring.evals().createDataset(name, category, function, who.tenantId(), format, data, isPublic,
-            approved))
+    check.compose(v -> parsed).compose(data -> scoring.evals().createDataset(name, category, function, who.tenantId(),
+            format, data, isPublic, approved))
         .onSuccess(ds -> {
           scoring.scheduler().poke();
           FunctionRoutes.json(ctx, 201, ds.toJson());

@@ -30,8 +30,8 @@ import java.util.concurrent.TimeUnit;
  * benchmarks never crowd out callers and never block the event loop. Records quality (the kind's
  * metric suite), per-request latency (p50/p95) and what the requests would cost at the function's
  * price. Classifier and regressor rows go here as tensors; embedding and text-generation datasets
- * go through the text serving path ({@link EmbeddingBenchmark}, {@link TextBenchmark}) under the
- * same rules.
+ * go through the text serving path ({@link EmbeddingBenchmark}, {@link TextBenchmark}) and labelled
+ * image or clip sets through the media path ({@link MediaBenchmark}) under the same rules.
  */
 public final class BenchmarkRunner {
 
@@ -48,6 +48,7 @@ public final class BenchmarkRunner {
   private final double dropThreshold;
   private final EmbeddingBenchmark embedding;
   private final TextBenchmark text;
+  private final MediaBenchmark media;
 
   public BenchmarkRunner(Vertx vertx, Mempool mempool, Generations generations, LogLikelihoods logLikelihoods,
       Embeddings embeddings, EvalStore evals, double dropThreshold) {
@@ -57,11 +58,27 @@ public final class BenchmarkRunner {
     this.dropThreshold = dropThreshold;
     this.embedding = new EmbeddingBenchmark(vertx, embeddings);
     this.text = new TextBenchmark(vertx, generations, logLikelihoods);
+    this.media = new MediaBenchmark(vertx, mempool);
   }
 
   /** Whether runs of this kind (its wire name) go through here: every kind with a metric suite. */
   public static boolean supports(String kind) {
     return MetricSuite.forKind(kind).isPresent();
+  }
+
+  /** Whether {@code fn} has a metric suite: its kind has one, and an audio function is a classifier (has labels). */
+  public static boolean supports(FunctionRecord fn) {
+    return supports(fn.spec().kind().wire())
+        && (fn.spec().kind() != io.inferium.functions.FunctionKind.AUDIO || !fn.spec().labels().isEmpty());
+  }
+
+  /**
+   * Whether the scheduler pairs {@code fn} with {@code dataset}: media classifiers with labelled media sets (format
+   * zip) only, and the other kinds with anything but those (a manual run may pair them and fail with the reason).
+   */
+  public static boolean fits(FunctionRecord fn, EvalStore.Dataset dataset) {
+    boolean media = MetricSuite.forKind(fn.spec().kind().wire()).map(MetricSuite::media).orElse(false);
+    return media == "zip".equals(dataset.format());
   }
 
   /** Runs {@code fn} on a dataset and stores the run; the stored run (or the failure, also stored). */
@@ -103,6 +120,9 @@ public final class BenchmarkRunner {
     }
     if (suite == MetricSuite.TEXT_GENERATION) {
       return text.execute(fn, data);
+    }
+    if (suite.media()) {
+      return media.execute(fn, suite, data);
     }
     List<TensorSpec> ins = fn.signature().inputs();
     if (ins.size() != 1 || ins.get(0).type() != DataType.FP32 || ins.get(0).shape().length != 2) {

@@ -83,7 +83,7 @@ public final class BenchmarkScheduler {
     functions.served().compose(fns -> {
       Future<Void> chain = Future.succeededFuture();
       for (FunctionRecord fn : fns) {
-        if (fn.spec().category() == null || !BenchmarkRunner.supports(fn.spec().kind().wire())) {
+        if (fn.spec().category() == null || !BenchmarkRunner.supports(fn)) {
           continue;
         }
         chain = chain.compose(v -> evals.applicable(fn.name(), fn.spec().category(), fn.owner()).compose(sets -> consider(fn, sets)));
@@ -101,6 +101,9 @@ public final class BenchmarkScheduler {
   private Future<Void> consider(FunctionRecord fn, List<EvalStore.Dataset> sets) {
     Future<Void> chain = Future.succeededFuture();
     for (EvalStore.Dataset ds : sets) {
+      if (!BenchmarkRunner.fits(fn, ds)) {
+        continue;
+      }
       chain = chain.compose(v -> evals.lastRun(fn.name(), fn.version(), ds.id()).map(last -> {
         if (last.isEmpty()) {
           enqueue(new Job(fn, ds, "deploy"));

@@ -24,6 +24,9 @@ import org.apache.commons.csv.CSVRecord;
  * <p>CSV: a header line; the column named {@code expected} (or {@code label}, {@code target}) is the
  * expected output, every other column is a numeric input feature in header order. RFC 4180: fields may be
  * quoted (with commas, quotes and newlines inside); a leading byte-order mark is ignored.
+ *
+ * <p>zip (base64): a labelled image or clip set, see {@link MediaArchive}; JSONL rows may also carry one file
+ * each, {@code {"image" | "audio": <base64>, "expected": label}}.
  */
 public record EvalDataset(List<JsonObject> rows) {
 
@@ -43,7 +46,8 @@ public record EvalDataset(List<JsonObject> rows) {
     List<JsonObject> rows = switch (format) {
       case "jsonl" -> jsonl(text);
       case "csv" -> csv(text);
-      default -> throw new IllegalArgumentException("field 'format': expected jsonl | csv, got '" + format + "'");
+      case "zip" -> MediaArchive.rows(text);
+      default -> throw new IllegalArgumentException("field 'format': expected jsonl | csv | zip, got '" + format + "'");
     };
     if (rows.isEmpty()) {
       throw new IllegalArgumentException("the dataset has no rows");
@@ -136,6 +140,44 @@ public record EvalDataset(List<JsonObject> rows) {
       throw new UncheckedIOException(e); // parsing a String does not do I/O
     }
     return rows;
+  }
+
+  /**
+   * A CSV table with a header as rows of strings keyed by the (stripped) header names; {@code what} names the file in
+   * messages.
+   */
+  static EvalDataset table(String text, String what) {
+    if (text.startsWith("\uFEFF")) {
+      text = text.substring(1);
+    }
+    List<JsonObject> rows = new ArrayList<>();
+    try (CSVParser parser = CSVParser.parse(text, CSV)) {
+      Iterator<CSVRecord> records = parser.iterator();
+      CSVRecord header = next(records, parser);
+      if (header == null) {
+        throw new IllegalArgumentException(what + " line 1: expected a header");
+      }
+      for (CSVRecord record = next(records, parser); record != null; record = next(records, parser)) {
+        if (record.size() == 1 && record.get(0).isBlank()) {
+          continue;
+        }
+        if (record.size() != header.size()) {
+          throw new IllegalArgumentException(what + " line " + record.getRecordNumber() + ": expected " + header.size()
+              + " values, got " + record.size());
+        }
+        JsonObject row = new JsonObject();
+        for (int c = 0; c < header.size(); c++) {
+          row.put(header.get(c).strip(), record.get(c).strip());
+        }
+        rows.add(row);
+        if (rows.size() > MAX_ROWS) {
+          throw new IllegalArgumentException(what + " has more than " + MAX_ROWS + " rows");
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return new EvalDataset(rows);
   }
 
   /** The next record (null after the last), or the parser's complaint (an unterminated quote, a stray quote). */

@@ -11,13 +11,17 @@ import java.util.Optional;
  *   <li>regressor: MSE, MAE, R² — primary {@code r2}
  *   <li>embedding: recall@k on (query, passage) pairs — primary {@code recall_at_k}
  *   <li>text-generation: exact match, multiple-choice {@code acc}/{@code acc_norm}, prompt following — primary {@code acc}
+ *   <li>image-classifier and audio (with labels): top-1 and top-k accuracy over a labelled image or clip set, and the
+ *       classifier report beside them — primary {@code accuracy}
  * </ul>
  */
 public enum MetricSuite {
   CLASSIFIER("classifier", "f1_macro", true),
   REGRESSOR("regressor", "r2", true),
   EMBEDDING("embedding", "recall_at_k", true),
-  TEXT_GENERATION("text-generation", "acc", true);
+  TEXT_GENERATION("text-generation", "acc", true),
+  IMAGE_CLASSIFIER("image-classifier", "accuracy", true),
+  AUDIO_CLASSIFIER("audio", "accuracy", true);
 
   private final String kind;
   private final String primary;
@@ -35,6 +39,11 @@ public enum MetricSuite {
 
   public String primary() {
     return primary;
+  }
+
+  /** Whether rows carry media files (an {@code image} or an {@code audio} clip each) rather than numbers or text. */
+  public boolean media() {
+    return this == IMAGE_CLASSIFIER || this == AUDIO_CLASSIFIER;
   }
 
   public boolean higherIsBetter() {
