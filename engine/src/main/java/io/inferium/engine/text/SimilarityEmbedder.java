@@ -21,7 +21,7 @@ import java.util.Optional;
  * Embeds the texts of a generation run with the similarity function its text function names
  * ({@link FunctionSpec.SemanticCheck}), so unseeded runs can be compared by meaning. The embedder is the latest
  * ready version of that name, and must be an embedding function the text function's owner may call (public, its
- * own, or any for a function an admin deployed); it is called through the text scheduler like any embedding
+ * own, or any for a function deployed by a platform key, which has no tenant); it is called through the text scheduler like any embedding
  * (queued, under its own verification policy, its worker's signature checked), within the caller's deadline.
  * Nobody is billed for it: the client pays the generation once, at the text function's price, as for the k-fold
  * compute of redundancy (docs/TEXT_MODELS.md, *Verification*). Empty texts are not sent.
@@ -44,7 +44,7 @@ final class SimilarityEmbedder {
     this.metrics = metrics;
   }
 
-  /** Whether {@code owner}'s function may use {@code embedder} (null owner: deployed by an admin). */
+  /** Whether {@code owner}'s function may use {@code embedder} (null owner: deployed by a platform key). */
   static boolean usableBy(String owner, FunctionRecord embedder) {
     return embedder.spec().kind() == FunctionKind.EMBEDDING && (owner == null
         || embedder.spec().visibility() == FunctionSpec.Visibility.PUBLIC || owner.equals(embedder.owner()));

@@ -116,10 +116,16 @@ final class TextAudits {
   private <O> void audit(String task, FunctionRecord fn, Verifier<O> verifier, FunctionSpec.Verification policy,
       WorkerCall.Kind kind, JsonObject work, String servedBy, Future<O> firstOutput,
       BiFunction<WorkerCall.Reply, List<Generations.Chunk>, Future<O>> output) {
+    // The server's operator as of its answer: it may have left by the time the auditors start.
+    String servedOperator = scheduler.workers().stream().filter(w -> w.workerId().equals(servedBy)).map(Worker::operator)
+        .findFirst().orElse(null);
     Verifier.Runs<O> auditors = (k, exclude) -> {
       List<Worker> all = scheduler.workers();
       Set<String> operators = all.stream().filter(w -> exclude.contains(w.workerId())).map(Worker::operator)
-          .collect(Collectors.toSet());
+          .collect(Collectors.toCollection(java.util.HashSet::new));
+      if (servedOperator != null) {
+        operators.add(servedOperator);
+      }
       // Siblings add the worker they start on, so no two auditors share one; none shares the server's operator.
       Set<String> avoid = ConcurrentHashMap.newKeySet();
       avoid.addAll(exclude);
