@@ -277,6 +277,27 @@ class RedundantTextTest {
   }
 
   @Test
+  void anAuditedEmbeddingIsComparedByCosineAfterItWasAnswered() throws Exception {
+    Generations g = generations(3);
+    fake(1).operator = "op-b";
+    fake(2).operator = "op-c";
+    JsonObject spec = new JsonObject().put("name", "au").put("kind", "embedding").put("timeout_ms", 60_000)
+        .put("verification", new JsonObject().put("policy", "audit").put("p", 1.0).put("threshold", 0.99));
+    FunctionRecord fn = new FunctionRecord(FunctionSpec.fromJson(spec), 1, SHA, 1, null, FunctionState.READY, null,
+        new JsonObject(), null, null, null);
+    Future<WorkerCall.Reply> answer = g.call(fn, WorkerCall.Kind.EMBED, new JsonObject().put("input",
+        new io.vertx.core.json.JsonArray().add("x")), in(10_000));
+    long[] shape = {1, 2};
+    fake(0).answer(fake(0).awaitCall(1), List.of(io.inferium.functions.tensor.Tensors.fp32("embeddings", shape, 1f, 0f)));
+    assertEquals(fake(0).workerId(), answer.await(10, TimeUnit.SECONDS).workerId(), "answered at once by the server");
+    for (int i = 1; i < 3; i++) {
+      fake(i).answer(fake(i).awaitCall(1), List.of(io.inferium.functions.tensor.Tensors.fp32("embeddings", shape, 0f, 1f)));
+    }
+    assertTrue(waitFor(() -> audits("caught") == 1), "orthogonal to both auditors' vectors: caught");
+    assertTrue(waitFor(() -> slashes().getOrDefault(fake(0).workerId(), 0) == 1));
+  }
+
+  @Test
   void anUnseededGenerationWithoutASimilarityEmbedderIsServedButNotAudited() throws Exception {
     Generations g = generations(3);
     fake(1).operator = "op-b";
