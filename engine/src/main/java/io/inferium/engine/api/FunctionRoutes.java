@@ -285,7 +285,6 @@ final class FunctionRoutes {
         .onFailure(ctx::fail);
   }
 
-  /** Whether the caller may see this version; another tenant's private function is simply not there. */
   /**
    * A similarity embedder named by a spec must be a ready embedding function the deploying tenant may call (400
    * naming the field otherwise; another tenant's private function reads as missing). Checked again at each call.
@@ -310,6 +309,7 @@ final class FunctionRoutes {
     });
   }
 
+  /** Whether the caller may see this version; another tenant's private function is simply not there. */
   static boolean visible(RoutingContext ctx, FunctionRecord fn) {
     return Authentication.principal(ctx).maySee(fn.owner(), fn.spec().visibility() == FunctionSpec.Visibility.PUBLIC);
   }
