@@ -277,6 +277,41 @@ class RedundantTextTest {
   }
 
   @Test
+  void anEmbedderTheOwnerMayNoLongerCallFailsTheCallAndSlashesNobody() throws Exception {
+    Generations g = generations(3);
+    // The tenant's text function names an embedder that is now another tenant's private function.
+    FunctionRecord embedder = new FunctionRecord(FunctionSpec.fromJson(new JsonObject().put("name", "emb")
+        .put("kind", "embedding").put("visibility", "private")), 1, "d".repeat(64), 1, "tenant-b", FunctionState.READY,
+        null, new JsonObject(), null, null, null);
+    g.verifyWith(new RedundantText.Judge<>(new ConsensusVerifier<>(ledger, TokenAgreement.INSTANCE, new Random(1)),
+        TokenAgreement.INSTANCE), new RedundantText.Judge<>(ConsensusVerifier.forTensors(ledger, new Random(1)),
+        io.inferium.verifier.consensus.TensorAgreement.INSTANCE), new RedundantText.Judge<>(new ConsensusVerifier<>(ledger,
+        io.inferium.verifier.consensus.SemanticAgreement.INSTANCE, new Random(1)),
+        io.inferium.verifier.consensus.SemanticAgreement.INSTANCE), name -> Future.succeededFuture(java.util.Optional.of(embedder)));
+    JsonObject spec = new JsonObject().put("name", "sem").put("kind", "text-generation").put("timeout_ms", 60_000)
+        .put("verification", new JsonObject().put("policy", "redundant").put("k", 3)
+            .put("similarity", new JsonObject().put("function", "emb").put("threshold", 0.9)));
+    FunctionRecord fn = new FunctionRecord(FunctionSpec.fromJson(spec), 1, SHA, 1, "tenant-a", FunctionState.READY, null,
+        new JsonObject(), null, null, null);
+    List<String> served = new CopyOnWriteArrayList<>();
+    Generations.Generation gen = g.submit(fn, new JsonObject().put("prompt", "hi")
+        .put("params", new JsonObject().put("temperature", 0.8)), in(10_000), chunks -> chunks.forEach(c -> served.add(c.text())));
+    for (int i = 0; i < 3; i++) {
+      honest(fake(i));
+    }
+    ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
+        () -> gen.future().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS));
+    WorkerFailure f = assertInstanceOf(WorkerFailure.class, e.getCause());
+    assertEquals("similarity", f.code());
+    assertTrue(f.getMessage().contains("'emb'"), f.getMessage());
+    assertEquals(List.of(), served, "nothing unjudged is served");
+    workers.forEach(w -> assertEquals(1, ((FakeWorker) w).calls.size(), "no embedding call went out"));
+    for (Worker w : workers) {
+      assertEquals(0, slashes().getOrDefault(w.workerId(), 0), "an embedder that is gone is nobody's lie");
+    }
+  }
+
+  @Test
   void anAuditedEmbeddingIsComparedByCosineAfterItWasAnswered() throws Exception {
     Generations g = generations(3);
     fake(1).operator = "op-b";
