@@ -28,7 +28,10 @@ import org.junit.jupiter.api.TestInstance;
  * Text functions on a real remote node ({@code inferium-node node}, its own process and data dir, TLS to the node
  * port): the bundle travels by content hash (manifest, model, tokenizer, configuration each fetched by sha256,
  * checked and cached), and a seeded streamed chat and an embedding answered by the remote node equal the local
- * worker's answers to the same requests, computed first while the node was not yet staked.
+ * worker's answers to the same requests, computed first while the node was not yet staked. Then, with a lying node
+ * ({@code --test-fault=lie-tokens}) of a third operator: seeded {@code redundant(3)}, unseeded {@code redundant(3)} judged
+ * by a similarity embedder, and {@code audit(1)}, each keeping or catching the liar (docs/TEXT_MODELS.md,
+ * *Verification*). The methods run in order and share the gateway and the node processes.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @org.junit.jupiter.api.TestMethodOrder(org.junit.jupiter.api.MethodOrderer.OrderAnnotation.class)
