@@ -182,7 +182,10 @@ public final class Gateway {
                 io.inferium.verifier.consensus.TokenAgreement.INSTANCE, new java.security.SecureRandom()),
                 io.inferium.verifier.consensus.TokenAgreement.INSTANCE), new io.inferium.engine.text.RedundantText.Judge<>(
                 ConsensusVerifier.forTensors(ledger, new java.security.SecureRandom()),
-                io.inferium.verifier.consensus.TensorAgreement.INSTANCE));
+                io.inferium.verifier.consensus.TensorAgreement.INSTANCE), new io.inferium.engine.text.RedundantText.Judge<>(
+                new ConsensusVerifier<>(ledger, io.inferium.verifier.consensus.SemanticAgreement.INSTANCE,
+                    new java.security.SecureRandom()), io.inferium.verifier.consensus.SemanticAgreement.INSTANCE),
+                store::latestReady);
             scaler = new ScaleController(vertx, supervisor, SchedulerLoad.of(List.of(mempool, generations)), store, blobs,
                 engineMetrics, config.scale());
             pipeline = new DeployPipeline(vertx, store, blobs, supervisor, files, config.deploy(), engineMetrics);

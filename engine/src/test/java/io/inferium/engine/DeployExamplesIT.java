@@ -172,16 +172,20 @@ class DeployExamplesIT {
   }
 
   @Test
-  void aTextKindRefusesAVerificationPolicyNothingCanApplyToIt() throws Exception {
-    // redundant(k) is verified for text (RemoteTextNodeIT); audit(p) is not applied on the text path.
-    for (String kind : List.of("text-generation", "embedding")) {
-      for (JsonObject policy : List.of(new JsonObject().put("policy", "audit").put("p", 0.1))) {
-        JsonObject spec = new JsonObject().put("name", "ex-text-verified").put("kind", kind).put("verification", policy);
-        HttpResponse<Buffer> resp = gw.upload(spec.encode(), TestGateway.model("add.onnx"));
-        assertError(resp, 400, "field 'verification.policy'");
-        assertTrue(resp.bodyAsJsonObject().getString("error").contains("a " + kind + " function"), resp.bodyAsString());
-      }
+  void aKindRefusesAVerificationPolicyNothingCanApplyToIt() throws Exception {
+    // Meaning is compared for generated text only (RemoteTextNodeIT); other kinds' outputs are compared directly.
+    JsonObject similarity = new JsonObject().put("function", "some-embedder").put("threshold", 0.9);
+    for (String kind : List.of("embedding", "tensor")) {
+      JsonObject spec = new JsonObject().put("name", "ex-text-verified").put("kind", kind).put("verification",
+          new JsonObject().put("policy", "audit").put("p", 0.1).put("similarity", similarity));
+      HttpResponse<Buffer> resp = gw.upload(spec.encode(), TestGateway.model("add.onnx"));
+      assertError(resp, 400, "field 'verification.similarity'");
+      assertTrue(resp.bodyAsJsonObject().getString("error").contains("a " + kind + " function"), resp.bodyAsString());
     }
+    // A text-generation function's embedder must exist (be ready, an embedding function the tenant may call).
+    JsonObject generator = new JsonObject().put("name", "ex-text-verified").put("kind", "text-generation")
+        .put("verification", new JsonObject().put("policy", "redundant").put("k", 3).put("similarity", similarity));
+    assertError(gw.upload(generator.encode(), TestGateway.model("add.onnx")), 400, "field 'verification.similarity.function'");
     JsonObject tensor = new JsonObject().put("name", "ex-tensor-verified")
         .put("verification", new JsonObject().put("policy", "redundant").put("k", 2));
     assertEquals(202, gw.upload(tensor.encode(), TestGateway.model("add.onnx")).statusCode(), "a tensor kind keeps its policy");

@@ -28,13 +28,20 @@ import org.junit.jupiter.api.TestInstance;
  * Text functions on a real remote node ({@code inferium-node node}, its own process and data dir, TLS to the node
  * port): the bundle travels by content hash (manifest, model, tokenizer, configuration each fetched by sha256,
  * checked and cached), and a seeded streamed chat and an embedding answered by the remote node equal the local
- * worker's answers to the same requests, computed first while the node was not yet staked.
+ * worker's answers to the same requests, computed first while the node was not yet staked. Then, with a lying node
+ * ({@code --test-fault=lie-tokens}) of a third operator: seeded {@code redundant(3)}, unseeded {@code redundant(3)} judged
+ * by a similarity embedder, and {@code audit(1)}, each keeping or catching the liar (docs/TEXT_MODELS.md,
+ * *Verification*). The methods run in order and share the gateway and the node processes.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@org.junit.jupiter.api.TestMethodOrder(org.junit.jupiter.api.MethodOrderer.OrderAnnotation.class)
 class RemoteTextNodeIT {
 
   private TestGateway gw;
   private final List<Process> nodes = new java.util.ArrayList<>();
+  /** Left by the first test for the verification tests after it: the honest remote node and the lying one. */
+  private String honest;
+  private String liar;
 
   @BeforeAll
   void start() throws Exception {
@@ -131,6 +138,7 @@ class RemoteTextNodeIT {
   }
 
   @Test
+  @org.junit.jupiter.api.Order(1)
   void aRemoteNodeFetchesTextBundlesByHashAndAnswersAsTheLocalWorkerDoes() throws Exception {
     assertEquals("ready", OpenAiIT.deployText(gw, "tiny-gpt", new JsonObject()).getString("state"));
     assertEquals("ready", OpenAiIT.deployText(gw, "tiny-embed", new JsonObject()).getString("state"));
@@ -143,6 +151,7 @@ class RemoteTextNodeIT {
 
     Path dir = Files.createTempDirectory("inferium-text-node-it-");
     String nodeId = startNode(dir, "op-text", null);
+    honest = nodeId;
 
     // Only the remote node is left to serve: the local worker goes, then the node is staked.
     assertTrue(gw.gateway.supervisor().retireWorker("test: only the remote node serves"));
@@ -180,7 +189,7 @@ class RemoteTextNodeIT {
     gw.vertx.runOnContext(v -> gw.gateway.supervisor().addWorker("test: a local worker again").map(w -> (Object) w)
         .onComplete(added));
     added.future().await(2, TimeUnit.MINUTES);
-    String liar = startNode(Files.createTempDirectory("inferium-text-liar-it-"), "op-liar", "lie-tokens");
+    liar = startNode(Files.createTempDirectory("inferium-text-liar-it-"), "op-liar", "lie-tokens");
     assertEquals(200, gw.post("/api/nodes/" + liar + "/stake",
         new JsonObject().put("amount_micro_usd", NodePortSettings.DEFAULT_MIN_STAKE_MICRO_USD).encode()).statusCode());
     JsonObject r3 = new JsonObject().put("policy", "redundant").put("k", 3);
@@ -201,10 +210,13 @@ class RemoteTextNodeIT {
     assertEquals(200, whole.statusCode(), whole.bodyAsString());
     assertEquals("verified", whole.getHeader("X-Inferium-Verdict"));
     assertFalse(whole.bodyAsString().contains("[lie]"), whole.bodyAsString());
-    assertTrue(nodeView(liar).getInteger("slashes", 0) >= 1, "the liar is slashed when outvoted: " + nodeView(liar));
+    // The client had the majority's answer at once; the liar's own runs are judged (and it is slashed) when they end.
+    Eventually.value("the liar slashed when outvoted", Duration.ofSeconds(60), () -> nodeView(liar),
+        v -> v.getInteger("slashes", 0) >= 1);
     assertEquals(0, nodeView(nodeId).getInteger("slashes"), nodeView(nodeId).encode());
     // Its first slash takes its stake below the minimum: it gets no more work (later runs are 2 honest ones).
-    assertFalse(nodeView(liar).getBoolean("eligible"), nodeView(liar).encode());
+    Eventually.value("the liar out of work", Duration.ofSeconds(30), () -> nodeView(liar),
+        v -> !v.getBoolean("eligible", true));
 
     // An unseeded sampled generation cannot be compared token by token: refused before any run.
     HttpResponse<Buffer> unseeded = gw.post("/v1/chat/completions", chat("gpt-r3").put("stream", false)
@@ -217,5 +229,140 @@ class RemoteTextNodeIT {
     assertEquals("verified", vectors.getHeader("X-Inferium-Verdict"));
     assertEquals(local.getJsonObject(0).getJsonArray("embedding"),
         vectors.bodyAsJsonObject().getJsonArray("data").getJsonObject(0).getJsonArray("embedding"));
+  }
+
+  /** The liar back in service: full reputation and stake enough for several slashes (each doubles). */
+  private void rearm(String node) throws Exception {
+    assertEquals(200, gw.post("/api/nodes/" + node + "/reinstate", new JsonObject().put("reason", "test: lie again")
+        .put("reputation", 1.0).encode()).statusCode());
+    assertEquals(200, gw.post("/api/nodes/" + node + "/stake",
+        new JsonObject().put("amount_micro_usd", 20 * NodePortSettings.DEFAULT_MIN_STAKE_MICRO_USD).encode()).statusCode());
+    Eventually.value(node + " eligible again", Duration.ofSeconds(30), () -> nodeView(node).getBoolean("eligible", false),
+        ok -> ok);
+  }
+
+  /**
+   * The least cosine of two agreeing runs' embeddings for gpt-sem. tiny-gpt sampled hot writes gibberish that
+   * tiny-embed cannot tell from a lie (honest samples at temperature 0.9 measured -0.04..0.66 against each other,
+   * the liar's text -0.20..0.31 against them; at 0.1 two honest runs still scored 0.32), so the test samples almost
+   * greedily (at 0.01 three unseeded runs wrote the same text), still without a seed.
+   */
+  private static final double SIMILAR = 0.8;
+
+  private JsonObject unseeded(String model) {
+    JsonObject chat = chat(model).put("stream", false).put("temperature", 0.01);
+    chat.remove("seed");
+    return chat;
+  }
+
+  private static String content(HttpResponse<Buffer> chat) {
+    return chat.bodyAsJsonObject().getJsonArray("choices").getJsonObject(0).getJsonObject("message").getString("content");
+  }
+
+  private JsonArray slashEvents(String node) throws Exception {
+    JsonArray all = gw.get("/api/nodes/" + node + "/events").bodyAsJsonObject().getJsonArray("events", new JsonArray());
+    JsonArray slashes = new JsonArray();
+    all.stream().map(JsonObject.class::cast).filter(e -> "slash".equals(e.getString("kind"))).forEach(slashes::add);
+    return slashes;
+  }
+
+  @Test
+  @org.junit.jupiter.api.Order(2)
+  void unseededTextIsComparedByMeaningAndALiarNeverReachesTheClient() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(liar != null, "needs the nodes of the first test");
+    // The similarity embedder must be a ready embedding function the tenant may call: 400 naming the field otherwise.
+    for (String bad : List.of("tiny-gpt", "no-such-embedder")) {
+      JsonObject spec = new JsonObject(Files.readString(OpenAiIT.MODELS.resolve("tiny-gpt").resolve("spec.json")))
+          .put("name", "gpt-bad-sim").put("verification", new JsonObject().put("policy", "redundant").put("k", 3)
+              .put("similarity", new JsonObject().put("function", bad).put("threshold", 0.8)));
+      HttpResponse<Buffer> refused = deployRaw(spec);
+      assertEquals(400, refused.statusCode(), refused.bodyAsString());
+      assertTrue(refused.bodyAsString().contains("verification.similarity.function"), refused.bodyAsString());
+    }
+    assertEquals("ready", OpenAiIT.deployText(gw, "tiny-gpt", new JsonObject().put("name", "gpt-sem")
+        .put("verification", new JsonObject().put("policy", "redundant").put("k", 3)
+            .put("similarity", new JsonObject().put("function", "tiny-embed").put("threshold", SIMILAR)))).getString("state"));
+    rearm(liar);
+    int before = nodeView(liar).getInteger("slashes");
+    Eventually.value("a local worker and two eligible nodes", Duration.ofSeconds(60), () -> gw.gateway.supervisor().workers()
+        .size() + (nodeView(liar).getBoolean("eligible", false) ? 1 : 0) + (nodeView(honest).getBoolean("eligible", false) ? 1 : 0),
+        n -> n == 3);
+
+    HttpResponse<Buffer> whole = gw.post("/v1/chat/completions", unseeded("gpt-sem").encode());
+    assertEquals(200, whole.statusCode(), whole.bodyAsString());
+    assertEquals("verified", whole.getHeader("X-Inferium-Verdict"));
+    assertFalse(whole.bodyAsString().contains("[lie]"), "a lied token reached the client: " + whole.bodyAsString());
+    assertFalse(content(whole).isEmpty());
+    HttpResponse<Buffer> stream = gw.post("/v1/chat/completions", unseeded("gpt-sem").put("stream", true).encode());
+    assertEquals(200, stream.statusCode(), stream.bodyAsString());
+    assertFalse(stream.bodyAsString().contains("[lie]"), "a lied token reached the client: " + stream.bodyAsString());
+
+    // The liar's runs, embedded and compared by cosine, are outvoted once they end: slashed, with the evidence.
+    JsonObject slash = Eventually.value("the liar slashed by meaning", Duration.ofSeconds(60), () -> slashEvents(liar).stream()
+        .map(JsonObject.class::cast).filter(e -> e.getString("task_id", "").startsWith("generate:gpt-sem@")).findFirst()
+        .orElse(null), java.util.Objects::nonNull);
+    assertTrue(nodeView(liar).getInteger("slashes") > before);
+    JsonObject evidence = slash.getJsonObject("evidence");
+    System.out.println("unseeded redundant(3) by meaning: the liar's slash evidence " + evidence.encode());
+    for (Object sim : evidence.getJsonArray("similarity_to_agreeing")) {
+      assertTrue(((Number) sim).doubleValue() < SIMILAR, evidence.encode());
+    }
+    assertFalse(evidence.getJsonArray("agreeing_nodes").contains(liar));
+    assertEquals(0, nodeView(honest).getInteger("slashes"), nodeView(honest).encode());
+  }
+
+  @Test
+  @org.junit.jupiter.api.Order(3)
+  void anAuditedTextFunctionCatchesTheLiarAfterItServed() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(liar != null, "needs the nodes of the first test");
+    assertEquals("ready", OpenAiIT.deployText(gw, "tiny-gpt", new JsonObject().put("name", "gpt-audit")
+        .put("verification", new JsonObject().put("policy", "audit").put("p", 1.0))).getString("state"));
+    JsonObject seeded = chat("gpt-audit").put("stream", false).put("max_completion_tokens", 48);
+    String servedLie = null;
+    // The liar serves only when it is the least busy worker: three calls at once spread over the three workers.
+    for (int round = 0; round < 8 && servedLie == null; round++) {
+      rearm(liar);
+      List<io.vertx.core.Future<HttpResponse<Buffer>>> calls = new java.util.ArrayList<>();
+      for (int i = 0; i < 3; i++) {
+        calls.add(gw.client.post(gw.port(), "127.0.0.1", "/v1/chat/completions").bearerTokenAuthentication(TestGateway.ADMIN_KEY)
+            .putHeader("Content-Type", "application/json").sendBuffer(Buffer.buffer(seeded.encode())));
+      }
+      io.vertx.core.Future.all(calls).await(120, TimeUnit.SECONDS);
+      for (io.vertx.core.Future<HttpResponse<Buffer>> c : calls) {
+        assertEquals(200, c.result().statusCode(), c.result().bodyAsString());
+        if (liar.equals(c.result().getHeader("X-Inferium-Worker"))) {
+          servedLie = c.result().bodyAsString();
+        }
+      }
+    }
+    assertTrue(servedLie != null, "the liar served one of the audited calls");
+    // Optimistic: that answer was sent as the liar made it; the audit after it is what catches the liar.
+    assertTrue(servedLie.contains("[lie]"), servedLie);
+    Eventually.value("the audit catches the liar", Duration.ofSeconds(90),
+        () -> counter("inferium_audits_total{function=\"gpt-audit\",outcome=\"caught\"}"), n -> n >= 1);
+    JsonObject slash = Eventually.value("the liar's audit slash in node_events", Duration.ofSeconds(30), () -> slashEvents(liar)
+        .stream().map(JsonObject.class::cast).filter(e -> e.getString("task_id", "").startsWith("generate:gpt-audit@")
+            && e.getString("task_id").endsWith("/audit")).findFirst().orElse(null), java.util.Objects::nonNull);
+    JsonObject evidence = slash.getJsonObject("evidence");
+    assertTrue(evidence.getString("output_sha256") != null && !evidence.getString("output_sha256")
+        .equals(evidence.getString("agreeing_output_sha256")), evidence.encode());
+    assertFalse(evidence.getJsonArray("agreeing_nodes").contains(liar), evidence.encode());
+    assertEquals(0, nodeView(honest).getInteger("slashes"), "an honest node is never slashed by an audit");
+  }
+
+  private double counter(String series) {
+    return gw.metrics.scrape().lines().filter(l -> l.startsWith(series + " ")).findFirst()
+        .map(l -> Double.parseDouble(l.substring(series.length() + 1).trim())).orElse(0.0);
+  }
+
+  /** Deploys the tiny-gpt bundle under {@code spec}, returning the answer whatever it is. */
+  private HttpResponse<Buffer> deployRaw(JsonObject spec) throws Exception {
+    Path d = OpenAiIT.MODELS.resolve("tiny-gpt");
+    io.vertx.ext.web.multipart.MultipartForm form = io.vertx.ext.web.multipart.MultipartForm.create()
+        .attribute("spec", spec.encode())
+        .binaryFileUpload("model", "model.onnx", d.resolve("model.onnx").toString(), "application/octet-stream")
+        .binaryFileUpload("tokenizer", "tokenizer.json", d.resolve("tokenizer.json").toString(), "application/json");
+    return gw.client.post(gw.port(), "127.0.0.1", "/api/functions").bearerTokenAuthentication(TestGateway.ADMIN_KEY)
+        .sendMultipartForm(form).await(60, TimeUnit.SECONDS);
   }
 }

@@ -131,12 +131,18 @@ public record FunctionSpec(
    * workers and the outputs must agree (cosine similarity of float outputs at least
    * {@code threshold}; exact equality otherwise) in a strict majority; or {@code audit} — one worker
    * answers at once and a fraction {@code auditFraction} of batches is re-run afterwards on other
-   * workers, slashing the first one if it is outvoted (optimistic verification).
+   * workers, slashing the first one if it is outvoted (optimistic verification). {@code similarity}
+   * (text generation only, null otherwise) lets unseeded generations be compared by meaning: see
+   * {@link SemanticCheck}.
    */
-  public record Verification(String policy, int k, double threshold, double auditFraction) {
+  public record Verification(String policy, int k, double threshold, double auditFraction, SemanticCheck similarity) {
 
     public static final Verification NONE = new Verification("none", 1, 1.0, 0);
     public static final double DEFAULT_THRESHOLD = 0.999;
+
+    public Verification(String policy, int k, double threshold, double auditFraction) {
+      this(policy, k, threshold, auditFraction, null);
+    }
 
     public boolean redundant() {
       return "redundant".equals(policy);
@@ -153,7 +159,15 @@ public record FunctionSpec(
       } else if (audit()) {
         o.put("p", auditFraction).put("threshold", threshold);
       }
+      if (similarity != null) {
+        o.put("similarity", similarity.toJson());
+      }
       return o;
+    }
+
+    /** The same policy judged at {@code threshold} (how the similarity's own threshold reaches the majority rule). */
+    public Verification atThreshold(double threshold) {
+      return new Verification(policy, k, threshold, auditFraction, similarity);
     }
 
     /** Parses a policy object (as in a spec or a request's {@code parameters.verification}); null means none. */
@@ -165,12 +179,18 @@ public record FunctionSpec(
         throw new InvalidSpecException("field 'verification': expected an object such as {\"policy\": \"redundant\", \"k\": 3}, got " + value);
       }
       for (String field : v.fieldNames()) {
-        if (!List.of("policy", "k", "p", "threshold").contains(field)) {
-          throw new InvalidSpecException("field 'verification': unknown field '" + field + "' (accepted: policy, k, p, threshold)");
+        if (!List.of("policy", "k", "p", "threshold", "similarity").contains(field)) {
+          throw new InvalidSpecException("field 'verification': unknown field '" + field
+              + "' (accepted: policy, k, p, threshold, similarity)");
         }
       }
       String policy = v.getValue("policy") instanceof String p ? p : null;
+      SemanticCheck similarity = SemanticCheck.fromJson(v.getValue("similarity"));
       if ("none".equals(policy)) {
+        if (similarity != null) {
+          throw new InvalidSpecException("field 'verification.similarity': compares runs, so it needs policy redundant "
+              + "or audit, not none");
+        }
         return NONE;
       }
       if (!"redundant".equals(policy) && !"audit".equals(policy)) {
@@ -191,9 +211,48 @@ public record FunctionSpec(
         if (!(p instanceof Number n) || n.doubleValue() <= 0 || n.doubleValue() > 1) {
           throw new InvalidSpecException("field 'verification.p': expected the audited fraction, a number in (0, 1], got " + p);
         }
-        return new Verification("audit", 1, threshold, ((Number) p).doubleValue());
+        return new Verification("audit", 1, threshold, ((Number) p).doubleValue(), similarity);
       }
-      return new Verification("redundant", k == null ? 3 : k, threshold, 0);
+      return new Verification("redundant", k == null ? 3 : k, threshold, 0, similarity);
+    }
+  }
+
+  /**
+   * How unseeded text generations are compared, since sampling without a seed makes honest runs differ token
+   * by token: each run's text is embedded by the embedding function named {@code function} (its latest ready
+   * version, called through the text scheduler under its own verification policy) and two runs agree when the
+   * cosine of their embeddings is at least {@code threshold} for every choice. Seeded generations are still
+   * compared exactly. docs/TEXT_MODELS.md, *Verification*.
+   */
+  public record SemanticCheck(String function, double threshold) {
+
+    JsonObject toJson() {
+      return new JsonObject().put("function", function).put("threshold", threshold);
+    }
+
+    static SemanticCheck fromJson(Object value) {
+      if (value == null) {
+        return null;
+      }
+      if (!(value instanceof JsonObject o)) {
+        throw new InvalidSpecException("field 'verification.similarity': expected an object such as "
+            + "{\"function\": \"my-embedder\", \"threshold\": 0.9}, got " + value);
+      }
+      for (String field : o.fieldNames()) {
+        if (!List.of("function", "threshold").contains(field)) {
+          throw new InvalidSpecException("field 'verification.similarity': unknown field '" + field
+              + "' (accepted: function, threshold)");
+        }
+      }
+      if (!(o.getValue("function") instanceof String name) || !NAME.matcher(name).matches()) {
+        throw new InvalidSpecException("field 'verification.similarity.function': expected the name of an embedding "
+            + "function (matching " + NAME.pattern() + "), got " + o.getValue("function"));
+      }
+      if (!(o.getValue("threshold") instanceof Number t) || !(t.doubleValue() > 0) || t.doubleValue() > 1) {
+        throw new InvalidSpecException("field 'verification.similarity.threshold': expected the least cosine of two "
+            + "agreeing runs' embeddings, a number in (0, 1], got " + o.getValue("threshold"));
+      }
+      return new SemanticCheck(name, t.doubleValue());
     }
   }
 
@@ -230,18 +289,19 @@ public record FunctionSpec(
 
   /**
    * Refuses a policy the function's kind cannot use. Text generation and embeddings are verified under
-   * {@code redundant(k)} (embeddings by cosine against {@code threshold}, seeded generations by exact token
-   * ids: docs/TEXT_MODELS.md, *Verification*); {@code audit} is not applied on the text path, so it is refused
-   * there. Checked when a version is deployed, not in {@link #fromJson}, so versions stored before the rule
+   * {@code redundant(k)} and {@code audit(p)} (embeddings by cosine against {@code threshold}, seeded generations
+   * by exact token ids, unseeded ones by the {@code similarity} embedder: docs/TEXT_MODELS.md, *Verification*);
+   * only a text-generation function may name a {@code similarity} embedder (other kinds' outputs are compared
+   * directly). Whether the named embedder exists and may be called is checked by the deploy route, which knows
+   * the tenant. Checked when a version is deployed, not in {@link #fromJson}, so versions stored before the rule
    * still read.
    *
    * @throws InvalidSpecException naming the field and the kind
    */
   public void requireUsableVerification() {
-    boolean textPath = kind == FunctionKind.TEXT_GENERATION || kind == FunctionKind.EMBEDDING;
-    if (textPath && verification.audit()) {
-      throw new InvalidSpecException("field 'verification.policy': 'audit' is not applied to a " + kind.wire()
-          + " function's results; use {\"policy\": \"redundant\", \"k\": 3} or {\"policy\": \"none\"}");
+    if (verification.similarity() != null && kind != FunctionKind.TEXT_GENERATION) {
+      throw new InvalidSpecException("field 'verification.similarity': only text-generation functions are compared "
+          + "by the meaning of their text; a " + kind.wire() + " function's outputs are compared directly (remove it)");
     }
   }
 

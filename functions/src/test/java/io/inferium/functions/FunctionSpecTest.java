@@ -215,13 +215,12 @@ class FunctionSpecTest {
 
   @Test
   void aPolicyThatCannotBeAppliedToAKindIsRefusedAtDeployButStillReads() {
+    String similarity = "\"similarity\": {\"function\": \"embedder\", \"threshold\": 0.9}";
     for (String kind : List.of("text-generation", "embedding")) {
-      // Parsing (how stored versions are read back) accepts audit; deploying refuses it on the text path.
-      FunctionSpec spec = FunctionSpec.fromJson(new JsonObject("{\"name\": \"t\", \"kind\": \"" + kind
+      // audit(p) is applied on the text path too (seeded generations exactly, embeddings by cosine).
+      FunctionSpec audited = FunctionSpec.fromJson(new JsonObject("{\"name\": \"t\", \"kind\": \"" + kind
           + "\", \"verification\": {\"policy\": \"audit\", \"p\": 0.5}}"));
-      String message = assertThrows(InvalidSpecException.class, spec::requireUsableVerification).getMessage();
-      assertTrue(message.startsWith("field 'verification.policy': 'audit'"), message);
-      assertTrue(message.contains("a " + kind + " function"), message);
+      assertDoesNotThrow(audited::requireUsableVerification, "audit " + kind);
       // redundant(k) is verified for text: embeddings by cosine, seeded generations by exact token ids.
       FunctionSpec redundant = FunctionSpec.fromJson(new JsonObject("{\"name\": \"t\", \"kind\": \"" + kind
           + "\", \"verification\": {\"policy\": \"redundant\", \"k\": 3}}"));
@@ -241,5 +240,42 @@ class FunctionSpecTest {
           + "\", \"verification\": {\"policy\": \"redundant\"}}"));
       assertDoesNotThrow(compared::requireUsableVerification, "tensors of a " + kind + " are compared");
     }
+    // Only generated text is compared by meaning: a similarity embedder on another kind reads but is refused at deploy.
+    for (String kind : List.of("embedding", "tensor", "classifier")) {
+      FunctionSpec spec = FunctionSpec.fromJson(new JsonObject("{\"name\": \"t\", \"kind\": \"" + kind
+          + "\", \"verification\": {\"policy\": \"redundant\", " + similarity + "}}"));
+      String message = assertThrows(InvalidSpecException.class, spec::requireUsableVerification).getMessage();
+      assertTrue(message.startsWith("field 'verification.similarity'") && message.contains("a " + kind + " function"),
+          message);
+    }
+    for (String policy : List.of("{\"policy\": \"redundant\", \"k\": 3, ", "{\"policy\": \"audit\", \"p\": 0.2, ")) {
+      FunctionSpec spec = FunctionSpec.fromJson(new JsonObject("{\"name\": \"t\", \"kind\": \"text-generation\", "
+          + "\"verification\": " + policy + similarity + "}}"));
+      assertEquals(new FunctionSpec.SemanticCheck("embedder", 0.9), spec.verification().similarity());
+      assertDoesNotThrow(spec::requireUsableVerification, policy);
+      assertEquals(spec.verification(), FunctionSpec.fromJson(spec.toJson()).verification(), "round trip");
+    }
+  }
+
+  @Test
+  void aSimilarityCheckIsValidatedFieldByField() {
+    java.util.Map<String, String> cases = java.util.Map.of(
+        "\"tiny-embed\"", "field 'verification.similarity': expected an object",
+        "{\"threshold\": 0.9}", "field 'verification.similarity.function'",
+        "{\"function\": \"Bad Name\", \"threshold\": 0.9}", "field 'verification.similarity.function'",
+        "{\"function\": \"e\"}", "field 'verification.similarity.threshold'",
+        "{\"function\": \"e\", \"threshold\": 0}", "field 'verification.similarity.threshold'",
+        "{\"function\": \"e\", \"threshold\": 1.01}", "field 'verification.similarity.threshold'",
+        "{\"function\": \"e\", \"threshold\": 0.9, \"model\": \"x\"}", "field 'verification.similarity': unknown field 'model'");
+    cases.forEach((value, expected) -> {
+      String why = assertThrows(InvalidSpecException.class, () -> FunctionSpec.fromJson(new JsonObject("{\"name\": \"t\", "
+          + "\"kind\": \"text-generation\", \"verification\": {\"policy\": \"redundant\", \"similarity\": " + value + "}}")))
+          .getMessage();
+      assertTrue(why.startsWith(expected), value + " -> " + why);
+    });
+    String none = assertThrows(InvalidSpecException.class, () -> FunctionSpec.fromJson(new JsonObject("{\"name\": \"t\", "
+        + "\"kind\": \"text-generation\", \"verification\": {\"policy\": \"none\", \"similarity\": "
+        + "{\"function\": \"e\", \"threshold\": 0.9}}}"))).getMessage();
+    assertTrue(none.startsWith("field 'verification.similarity': compares runs"), none);
   }
 }

@@ -117,6 +117,7 @@ final class FunctionRoutes {
             throw ApiError.badRequest("part 'spec': malformed JSON: " + e.getMessage());
           }
         })
+        .compose(spec -> similarityEmbedder(who, spec).map(spec))
         .compose(spec -> store.latest(spec.name()).compose(existing -> {
           if (existing.isPresent() && !who.mayManage(existing.get().owner())) {
             return Future.failedFuture(new ApiError(409, "the name '" + spec.name() + "' is taken by another tenant's function"));
@@ -282,6 +283,30 @@ final class FunctionRoutes {
             .put("versions_deleted", deleted.versions())
             .put("models_removed", deleted.orphanedModels().size())))
         .onFailure(ctx::fail);
+  }
+
+  /**
+   * A similarity embedder named by a spec must be a ready embedding function the deploying tenant may call (400
+   * naming the field otherwise; another tenant's private function reads as missing). Checked again at each call.
+   */
+  private Future<Void> similarityEmbedder(Principal who, FunctionSpec spec) {
+    FunctionSpec.SemanticCheck check = spec.verification().similarity();
+    if (check == null) {
+      return Future.succeededFuture();
+    }
+    return store.latestReady(check.function()).compose(found -> {
+      FunctionRecord embedder = found.filter(f -> who.maySee(f.owner(), f.spec().visibility() == FunctionSpec.Visibility.PUBLIC))
+          .orElse(null);
+      if (embedder == null) {
+        return Future.failedFuture(ApiError.badRequest("field 'verification.similarity.function': there is no ready "
+            + "function '" + check.function() + "' you may call; deploy the embedding function first"));
+      }
+      if (embedder.spec().kind() != io.inferium.functions.FunctionKind.EMBEDDING) {
+        return Future.failedFuture(ApiError.badRequest("field 'verification.similarity.function': '" + check.function()
+            + "' is a " + embedder.spec().kind().wire() + " function; texts are compared by an embedding function"));
+      }
+      return Future.succeededFuture();
+    });
   }
 
   /** Whether the caller may see this version; another tenant's private function is simply not there. */

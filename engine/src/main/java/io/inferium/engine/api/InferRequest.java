@@ -167,6 +167,11 @@ record InferRequest(String id, JsonObject parameters, List<Tensor> inputs, List<
       } catch (io.inferium.functions.InvalidSpecException e) {
         throw ApiError.badRequest("parameter " + e.getMessage().replaceFirst("^field ", ""));
       }
+      if (verification.similarity() != null) {
+        // Meaning is compared for generated text only; a tensor request's outputs are compared directly.
+        throw ApiError.badRequest("parameter 'verification.similarity': applies to text-generation functions only "
+            + "(set in their spec); tensor outputs are compared directly");
+      }
     }
     return new InferRequest((String) id, (JsonObject) params, tensors, outputs, timeout, priority, binaryChoice,
         binaryByDefault, verification);

@@ -204,6 +204,9 @@ public final class Generations implements Scheduler<Generations.TextJob, WorkerC
     if (redundant != null && fn.spec().verification().redundant()) {
       return redundant.generate(fn, work, deadlineNanos, onChunk);
     }
+    if (audits != null && fn.spec().verification().audit()) {
+      return audits.generate(fn, work, deadlineNanos, onChunk);
+    }
     return new Generation(submit(new TextJob(fn, WorkerCall.Kind.GENERATE, work, 0, deadlineNanos, onChunk)));
   }
 
@@ -212,17 +215,41 @@ public final class Generations implements Scheduler<Generations.TextJob, WorkerC
     if (redundant != null && kind == WorkerCall.Kind.EMBED && fn.spec().verification().redundant()) {
       return redundant.embed(fn, meta, deadlineNanos);
     }
+    if (audits != null && kind == WorkerCall.Kind.EMBED && fn.spec().verification().audit()) {
+      return audits.embed(fn, meta, deadlineNanos);
+    }
     return submit(new TextJob(fn, kind, meta, 0, deadlineNanos, null)).future();
   }
 
   private RedundantText redundant;
+  private TextAudits audits;
 
   /**
-   * Verifies text functions under {@code redundant(k)} from now on: runs on k distinct workers, judged by
-   * these verifiers, which record every verdict in the node ledger ({@link RedundantText}).
+   * Verifies text functions under {@code redundant(k)} and {@code audit(p)} from now on, judged by these verifiers,
+   * which record every verdict in the node ledger ({@link RedundantText}, {@link TextAudits}); without a
+   * semantic judge, unseeded generations are refused under redundancy and not audited.
    */
   public void verifyWith(RedundantText.Judge<io.inferium.verifier.TextOutput> tokens, RedundantText.Judge<List<io.inferium.functions.tensor.Tensor>> vectors) {
-    this.redundant = new RedundantText(this, tokens, vectors);
+    verifyWith(tokens, vectors, null, null);
+  }
+
+  /**
+   * As {@link #verifyWith(RedundantText.Judge, RedundantText.Judge)}, and unseeded generations of functions that
+   * name a similarity embedder are compared by meaning: {@code embedders} finds that embedder by name.
+   */
+  public void verifyWith(RedundantText.Judge<io.inferium.verifier.TextOutput> tokens,
+      RedundantText.Judge<List<io.inferium.functions.tensor.Tensor>> vectors,
+      RedundantText.Judge<io.inferium.verifier.EmbeddedText> meaning,
+      java.util.function.Function<String, Future<java.util.Optional<FunctionRecord>>> embedders) {
+    SimilarityEmbedder embedder = embedders == null ? null : new SimilarityEmbedder(this, embedders::apply, metrics);
+    this.redundant = new RedundantText(this, tokens, vectors, meaning, embedder);
+    this.audits = new TextAudits(this, tokens.verifier(), vectors.verifier(), meaning == null ? null : meaning.verifier(),
+        embedder, metrics);
+  }
+
+  /** Workers text calls may go to now (eligible, not ejected), with their operators. */
+  List<Worker> workers() {
+    return dispatcher.workers();
   }
 
   /** Workers text calls may go to now (eligible, not ejected). */

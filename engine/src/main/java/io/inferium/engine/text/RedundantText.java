@@ -7,6 +7,7 @@ import io.inferium.functions.FunctionRecord;
 import io.inferium.functions.FunctionSpec;
 import io.inferium.functions.tensor.Tensor;
 import io.inferium.verifier.Agreement;
+import io.inferium.verifier.EmbeddedText;
 import io.inferium.verifier.TextOutput;
 import io.inferium.verifier.Verifier;
 import io.vertx.core.Future;
@@ -17,6 +18,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.Consumer;
 import java.util.function.IntFunction;
 import org.slf4j.Logger;
@@ -30,7 +32,9 @@ import org.slf4j.LoggerFactory;
  * strict majority agrees: the client then gets an agreed run's tokens, never a token of a run that was outvoted.
  * The cost is latency: the first token reaches the client when the majority-th run has finished
  * (docs/TEXT_MODELS.md, *Verification*); the others are still judged, and recorded, when they end.
- * An unseeded sampled generation cannot be compared token by token and is refused (400, field {@code seed}).
+ * An unseeded sampled generation cannot be compared token by token: it is compared by meaning when the function
+ * names a similarity embedder (each run's text embedded by {@link SimilarityEmbedder}, {@code SemanticAgreement}
+ * against the similarity threshold, the tokens held the same way), and refused otherwise (400, field {@code seed}).
  */
 public final class RedundantText {
 
@@ -44,16 +48,30 @@ public final class RedundantText {
   private final Verifier<List<Tensor>> vectors;
   private final Agreement<TextOutput> sameTokens;
   private final Agreement<List<Tensor>> sameVectors;
+  /** Unseeded generations by meaning; null (with {@link #embedder}) where no semantic judge is wired. */
+  private final Verifier<EmbeddedText> meaning;
+  private final Agreement<EmbeddedText> sameMeaning;
+  private final SimilarityEmbedder embedder;
   /** Makes ledger task ids unique across restarts; {@link #tasks} within this process. */
   private final String instance = java.util.HexFormat.of().toHexDigits(new java.security.SecureRandom().nextLong());
   private final java.util.concurrent.atomic.AtomicLong tasks = new java.util.concurrent.atomic.AtomicLong();
 
-  RedundantText(Generations scheduler, Judge<TextOutput> tokens, Judge<List<Tensor>> vectors) {
+  RedundantText(Generations scheduler, Judge<TextOutput> tokens, Judge<List<Tensor>> vectors,
+      Judge<EmbeddedText> meaning, SimilarityEmbedder embedder) {
     this.scheduler = scheduler;
     this.tokens = tokens.verifier();
     this.vectors = vectors.verifier();
     this.sameTokens = tokens.agreement();
     this.sameVectors = vectors.agreement();
+    this.meaning = meaning == null || embedder == null ? null : meaning.verifier();
+    this.sameMeaning = this.meaning == null ? null : meaning.agreement();
+    this.embedder = this.meaning == null ? null : embedder;
+  }
+
+  /** Whether a generation's runs can be compared token by token: a seed, or greedy decoding (temperature 0). */
+  static boolean seeded(JsonObject work) {
+    JsonObject params = work.getJsonObject("params", new JsonObject());
+    return params.getValue("seed") != null || params.getDouble("temperature", 1.0) == 0.0;
   }
 
   /**
@@ -182,10 +200,11 @@ public final class RedundantText {
   Generations.Generation generate(FunctionRecord fn, JsonObject work, long deadlineNanos,
       Consumer<List<Generations.Chunk>> onChunk) {
     FunctionSpec.Verification policy = fn.spec().verification();
-    JsonObject params = work.getJsonObject("params", new JsonObject());
-    if (params.getValue("seed") == null && params.getDouble("temperature", 1.0) != 0.0) {
+    boolean byMeaning = !seeded(work);
+    if (byMeaning && (policy.similarity() == null || embedder == null)) {
       BadRequest refused = new BadRequest("field 'seed': " + fn.ref() + " is verified by redundant(" + policy.k()
-          + "), which compares generations token by token; a sampled generation needs a seed (or temperature 0)");
+          + "), which compares generations token by token; a sampled generation needs a seed (or temperature 0), "
+          + "unless the function's verification names a similarity embedder");
       return new Generations.Generation(Future.failedFuture(refused), () -> { }, () -> 0);
     }
     int k = runs(fn);
@@ -199,21 +218,39 @@ public final class RedundantText {
       requests.add(scheduler.submit(new Generations.TextJob(fn, WorkerCall.Kind.GENERATE, work, 0, deadlineNanos,
           mine::addAll, avoid)));
     }
-    int[] streamed = new int[1];
     List<Future<WorkerCall.Reply>> runs = requests.stream().map(Generations.TextRequest::future).toList();
-    IntFunction<TextOutput> output = i -> ids(held.get(i));
     String task = taskId(fn, "generate");
-    Future<Generations.Finished> finished = settle(runs, output, sameTokens, policy.threshold())
-        .compose(early -> resolve(task, tokens, policy, runs, output, early))
-        .map(served -> {
-          List<Generations.Chunk> agreed = held.get(served.index());
-          if (!agreed.isEmpty()) {
-            streamed[0] = agreed.size();
-            onChunk.accept(agreed);
-          }
-          return Generations.finished(withReport(runs.get(served.index()).result(), served.verification()),
-              requests.get(served.index()).queueNanos);
-        });
+    Future<Served> served;
+    if (byMeaning) {
+      // A run counts once its text is embedded too: the embedder's answer is part of what the run is judged by.
+      AtomicReferenceArray<EmbeddedText> meant = new AtomicReferenceArray<>(k);
+      List<Future<WorkerCall.Reply>> judged = new ArrayList<>();
+      for (int i = 0; i < k; i++) {
+        int me = i;
+        judged.add(runs.get(i).compose(reply -> embedder.embed(fn, ids(held.get(me)), deadlineNanos)
+            .map(e -> {
+              meant.set(me, e);
+              return reply;
+            })));
+      }
+      double threshold = policy.similarity().threshold();
+      served = settle(judged, meant::get, sameMeaning, threshold)
+          .compose(early -> resolve(task, meaning, policy.atThreshold(threshold), judged, meant::get, early));
+    } else {
+      IntFunction<TextOutput> output = i -> ids(held.get(i));
+      served = settle(runs, output, sameTokens, policy.threshold())
+          .compose(early -> resolve(task, tokens, policy, runs, output, early));
+    }
+    int[] streamed = new int[1];
+    Future<Generations.Finished> finished = served.map(chosen -> {
+      List<Generations.Chunk> agreed = held.get(chosen.index());
+      if (!agreed.isEmpty()) {
+        streamed[0] = agreed.size();
+        onChunk.accept(agreed);
+      }
+      return Generations.finished(withReport(runs.get(chosen.index()).result(), chosen.verification()),
+          requests.get(chosen.index()).queueNanos);
+    });
     // The client going away stops every run; the verdict over what ended is still recorded.
     return new Generations.Generation(finished, () -> requests.forEach(Generations.TextRequest::cancel), () -> streamed[0]);
   }
@@ -229,7 +266,7 @@ public final class RedundantText {
   }
 
   /** Token ids and streamed text per choice, in choice order, from the chunks a run streamed. */
-  private static TextOutput ids(List<Generations.Chunk> chunks) {
+  static TextOutput ids(List<Generations.Chunk> chunks) {
     int choices = chunks.stream().mapToInt(Generations.Chunk::index).max().orElse(-1) + 1;
     List<List<Integer>> byChoice = new ArrayList<>();
     List<StringBuilder> texts = new ArrayList<>();

@@ -74,4 +74,16 @@ public final class TextMetrics {
   void redispatched(String function) {
     engine.redispatched(function, 1);
   }
+
+  /** A text audit's outcome, on the same {@code inferium.audits} counter as tensor audits. */
+  void audited(String function, String outcome) {
+    engine.audited(function, outcome);
+  }
+
+  /** Texts sent to a similarity embedder to judge {@code function}'s unseeded runs (not billed to anyone). */
+  void similarityEmbeddings(String function, int texts) {
+    Counter.builder("inferium.verification.similarity.embeddings")
+        .description("Generated texts embedded to compare unseeded runs by meaning, by the generating function")
+        .tag("function", function).register(registry).increment(texts);
+  }
 }

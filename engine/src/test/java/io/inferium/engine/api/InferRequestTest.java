@@ -80,6 +80,13 @@ class InferRequestTest {
   }
 
   @Test
+  void aSimilarityEmbedderIsRefusedOnATensorRequest() {
+    assertEquals("parameter 'verification.similarity': applies to text-generation functions only (set in their spec); "
+        + "tensor outputs are compared directly", rejected("{\"parameters\": {\"verification\": {\"policy\": \"redundant\", "
+        + "\"similarity\": {\"function\": \"e\", \"threshold\": 0.9}}}, \"inputs\": [" + A + ", " + B + "]}"));
+  }
+
+  @Test
   void anEmptyBodyIsRefused() {
     assertEquals("empty body: expected a JSON object with an 'inputs' array", rejected(""));
     assertEquals("empty body: expected a JSON object with an 'inputs' array", rejected(null));

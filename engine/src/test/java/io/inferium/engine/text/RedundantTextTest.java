@@ -40,7 +40,8 @@ import org.junit.jupiter.api.TestInstance;
 /**
  * Text under {@code redundant(3)} against in-memory fake workers and the real ledger on PostgreSQL: k distinct
  * workers, tokens held until the verdict, the liar (another token, one token more, the right ids with other text) never
- * served and the outvoted one slashed, unseeded sampling refused before any run, fewer workers than k.
+ * served and the outvoted one slashed, unseeded sampling refused before any run, fewer workers than k; under
+ * {@code audit(1)} the served answer re-run on other operators' workers and a lying server caught after it answered.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class RedundantTextTest {
@@ -49,6 +50,7 @@ class RedundantTextTest {
   private MigratedDatabase db;
   private NodeLedger ledger;
   private final List<Worker> workers = new CopyOnWriteArrayList<>();
+  private SimpleMeterRegistry registry;
 
   @BeforeAll
   void open() throws Exception {
@@ -75,7 +77,8 @@ class RedundantTextTest {
       ledger.register(w.workerId(), null).await(30, TimeUnit.SECONDS);
       workers.add(w);
     }
-    EngineMetrics metrics = new EngineMetrics(new SimpleMeterRegistry());
+    registry = new SimpleMeterRegistry();
+    EngineMetrics metrics = new EngineMetrics(registry);
     WorkerCall.Factory calls = new WorkerCall.Factory(new ModelBlobs(Path.of("/nonexistent"), null),
         f -> Future.succeededFuture(new JsonObject().put("kind", f.spec().kind().wire())), metrics);
     Generations g = new Generations(db.vertx(), new Dispatcher(() -> workers, id -> false), calls, new TextMetrics(metrics));
@@ -230,6 +233,117 @@ class RedundantTextTest {
     WorkerFailure f = assertInstanceOf(WorkerFailure.class, e.getCause());
     assertEquals("disputed", f.code());
     assertEquals(List.of(), served, "no run's text is served without a majority");
+  }
+
+  private static FunctionRecord audited() {
+    JsonObject spec = new JsonObject().put("name", "au").put("kind", "text-generation").put("timeout_ms", 60_000)
+        .put("verification", new JsonObject().put("policy", "audit").put("p", 1.0));
+    return new FunctionRecord(FunctionSpec.fromJson(spec), 1, SHA, 1, null, FunctionState.READY, null, new JsonObject(),
+        null, null, null);
+  }
+
+  private double audits(String outcome) {
+    io.micrometer.core.instrument.Counter c = registry.find("inferium.audits").tag("function", "au")
+        .tag("outcome", outcome).counter();
+    return c == null ? 0 : c.count();
+  }
+
+  @Test
+  void anAuditReRunsTheServedGenerationOnOtherOperatorsAndCatchesTheLiarAfterItsAnswer() throws Exception {
+    Generations g = generations(4);
+    fake(0).operator = "op-a";
+    fake(1).operator = "op-a"; // the server's own operator: never its auditor
+    fake(2).operator = "op-b";
+    fake(3).operator = "op-c";
+    List<String> served = new CopyOnWriteArrayList<>();
+    Generations.Generation gen = g.submit(audited(), seeded(), in(10_000), chunks -> chunks.forEach(c -> served.add(c.text())));
+    FakeWorker.Call lie = fake(0).awaitCall(1);
+    fake(0).token(lie, 11, "a");
+    fake(0).token(lie, 99, "LIE");
+    fake(0).finish(lie, new int[] {11, 99});
+    Generations.Finished done = gen.future().await(10, TimeUnit.SECONDS);
+    assertEquals(fake(0).workerId(), done.workerId());
+    assertEquals("aLIE", String.join("", served), "optimistic: the answer streams as the server made it");
+    honest(fake(2));
+    honest(fake(3));
+    assertTrue(waitFor(() -> audits("caught") == 1), "the audit catches the server");
+    assertTrue(waitFor(() -> slashes().getOrDefault(fake(0).workerId(), 0) == 1), "the caught server is slashed");
+    assertEquals(0, slashes().get(fake(2).workerId()));
+    assertEquals(0, fake(1).calls.size(), "no auditor of the server's own operator");
+    assertEquals(List.of(), ledger.list().await(30, TimeUnit.SECONDS).stream()
+        .filter(n -> n.getString("node_id").equals(fake(0).workerId())).flatMap(n -> n.getJsonArray("recent_events").stream())
+        .map(JsonObject.class::cast).filter(e -> "slash".equals(e.getString("kind")) && !e.getString("task_id").endsWith("/audit"))
+        .toList(), "the slash names the audit task");
+  }
+
+  @Test
+  void anEmbedderTheOwnerMayNoLongerCallFailsTheCallAndSlashesNobody() throws Exception {
+    Generations g = generations(3);
+    // The tenant's text function names an embedder that is now another tenant's private function.
+    FunctionRecord embedder = new FunctionRecord(FunctionSpec.fromJson(new JsonObject().put("name", "emb")
+        .put("kind", "embedding").put("visibility", "private")), 1, "d".repeat(64), 1, "tenant-b", FunctionState.READY,
+        null, new JsonObject(), null, null, null);
+    g.verifyWith(new RedundantText.Judge<>(new ConsensusVerifier<>(ledger, TokenAgreement.INSTANCE, new Random(1)),
+        TokenAgreement.INSTANCE), new RedundantText.Judge<>(ConsensusVerifier.forTensors(ledger, new Random(1)),
+        io.inferium.verifier.consensus.TensorAgreement.INSTANCE), new RedundantText.Judge<>(new ConsensusVerifier<>(ledger,
+        io.inferium.verifier.consensus.SemanticAgreement.INSTANCE, new Random(1)),
+        io.inferium.verifier.consensus.SemanticAgreement.INSTANCE), name -> Future.succeededFuture(java.util.Optional.of(embedder)));
+    JsonObject spec = new JsonObject().put("name", "sem").put("kind", "text-generation").put("timeout_ms", 60_000)
+        .put("verification", new JsonObject().put("policy", "redundant").put("k", 3)
+            .put("similarity", new JsonObject().put("function", "emb").put("threshold", 0.9)));
+    FunctionRecord fn = new FunctionRecord(FunctionSpec.fromJson(spec), 1, SHA, 1, "tenant-a", FunctionState.READY, null,
+        new JsonObject(), null, null, null);
+    List<String> served = new CopyOnWriteArrayList<>();
+    Generations.Generation gen = g.submit(fn, new JsonObject().put("prompt", "hi")
+        .put("params", new JsonObject().put("temperature", 0.8)), in(10_000), chunks -> chunks.forEach(c -> served.add(c.text())));
+    for (int i = 0; i < 3; i++) {
+      honest(fake(i));
+    }
+    ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
+        () -> gen.future().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS));
+    WorkerFailure f = assertInstanceOf(WorkerFailure.class, e.getCause());
+    assertEquals("similarity", f.code());
+    assertTrue(f.getMessage().contains("'emb'"), f.getMessage());
+    assertEquals(List.of(), served, "nothing unjudged is served");
+    workers.forEach(w -> assertEquals(1, ((FakeWorker) w).calls.size(), "no embedding call went out"));
+    for (Worker w : workers) {
+      assertEquals(0, slashes().getOrDefault(w.workerId(), 0), "an embedder that is gone is nobody's lie");
+    }
+  }
+
+  @Test
+  void anAuditedEmbeddingIsComparedByCosineAfterItWasAnswered() throws Exception {
+    Generations g = generations(3);
+    fake(1).operator = "op-b";
+    fake(2).operator = "op-c";
+    JsonObject spec = new JsonObject().put("name", "au").put("kind", "embedding").put("timeout_ms", 60_000)
+        .put("verification", new JsonObject().put("policy", "audit").put("p", 1.0).put("threshold", 0.99));
+    FunctionRecord fn = new FunctionRecord(FunctionSpec.fromJson(spec), 1, SHA, 1, null, FunctionState.READY, null,
+        new JsonObject(), null, null, null);
+    Future<WorkerCall.Reply> answer = g.call(fn, WorkerCall.Kind.EMBED, new JsonObject().put("input",
+        new io.vertx.core.json.JsonArray().add("x")), in(10_000));
+    long[] shape = {1, 2};
+    fake(0).answer(fake(0).awaitCall(1), List.of(io.inferium.functions.tensor.Tensors.fp32("embeddings", shape, 1f, 0f)));
+    assertEquals(fake(0).workerId(), answer.await(10, TimeUnit.SECONDS).workerId(), "answered at once by the server");
+    for (int i = 1; i < 3; i++) {
+      fake(i).answer(fake(i).awaitCall(1), List.of(io.inferium.functions.tensor.Tensors.fp32("embeddings", shape, 0f, 1f)));
+    }
+    assertTrue(waitFor(() -> audits("caught") == 1), "orthogonal to both auditors' vectors: caught");
+    assertTrue(waitFor(() -> slashes().getOrDefault(fake(0).workerId(), 0) == 1));
+  }
+
+  @Test
+  void anUnseededGenerationWithoutASimilarityEmbedderIsServedButNotAudited() throws Exception {
+    Generations g = generations(3);
+    fake(1).operator = "op-b";
+    fake(2).operator = "op-c";
+    Generations.Generation gen = g.submit(audited(), new JsonObject().put("prompt", "hi")
+        .put("params", new JsonObject().put("temperature", 0.8)), in(10_000), c -> { });
+    honest(fake(0));
+    assertEquals(2, gen.future().await(10, TimeUnit.SECONDS).completionTokens());
+    Thread.sleep(200);
+    assertEquals(0, fake(1).calls.size() + fake(2).calls.size(), "nothing to compare it by: no audit run");
+    assertEquals(0.0, audits("caught") + audits("clean") + audits("inconclusive") + audits("skipped"));
   }
 
   private interface Check {

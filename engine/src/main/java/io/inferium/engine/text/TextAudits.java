@@ -1,0 +1,156 @@
+package io.inferium.engine.text;
+
+import io.inferium.engine.gateway.Worker;
+import io.inferium.engine.gateway.WorkerCall;
+import io.inferium.functions.FunctionRecord;
+import io.inferium.functions.FunctionSpec;
+import io.inferium.functions.tensor.Tensor;
+import io.inferium.verifier.EmbeddedText;
+import io.inferium.verifier.TextOutput;
+import io.inferium.verifier.Verifier;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiFunction;
+import java.util.function.Consumer;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Text calls under {@code audit(p)} (optimistic verification, as tensor audits): one worker answers and the client
+ * gets its answer as it streams; with probability p (drawn by the verifier from a {@code SecureRandom}, so a node
+ * cannot tell which answers are audited) the call is then re-run on {@link Verifier#AUDITORS} workers of operators
+ * other than the one that served, and the verifier lets the majority of the three judge the served answer: an
+ * outvoted server is slashed with its output hash as evidence in {@code node_events}, like any outlier. Seeded (or
+ * greedy) generations compare exactly; unseeded ones by meaning when the function names a similarity embedder,
+ * and are not audited otherwise (nothing to compare them by); embeddings by cosine. Auditors queue behind client
+ * work (a lower priority) in the same bounded queues and each run has the function's own time limit; no eligible
+ * worker of another operator means the audit is skipped and counted.
+ */
+final class TextAudits {
+
+  /** Behind client calls (priority 0) in the function's queue: an audit uses spare capacity. */
+  static final int AUDIT_PRIORITY = 1;
+
+  private static final Logger log = LoggerFactory.getLogger(TextAudits.class);
+
+  private final Generations scheduler;
+  private final Verifier<TextOutput> tokens;
+  private final Verifier<List<Tensor>> vectors;
+  private final Verifier<EmbeddedText> meaning;
+  private final SimilarityEmbedder embedder;
+  private final TextMetrics metrics;
+  private final String instance = java.util.HexFormat.of().toHexDigits(new java.security.SecureRandom().nextLong());
+  private final java.util.concurrent.atomic.AtomicLong tasks = new java.util.concurrent.atomic.AtomicLong();
+
+  TextAudits(Generations scheduler, Verifier<TextOutput> tokens, Verifier<List<Tensor>> vectors,
+      Verifier<EmbeddedText> meaning, SimilarityEmbedder embedder, TextMetrics metrics) {
+    this.scheduler = scheduler;
+    this.tokens = tokens;
+    this.vectors = vectors;
+    this.meaning = embedder == null ? null : meaning;
+    this.embedder = meaning == null ? null : embedder;
+    this.metrics = metrics;
+  }
+
+  /** A generation served at once and, if drawn, audited once it has been answered. */
+  Generations.Generation generate(FunctionRecord fn, JsonObject work, long deadlineNanos,
+      Consumer<List<Generations.Chunk>> onChunk) {
+    FunctionSpec.Verification policy = fn.spec().verification();
+    boolean exact = RedundantText.seeded(work);
+    boolean comparable = exact || (policy.similarity() != null && meaning != null);
+    if (!comparable || !tokens.plan(policy).auditDue()) {
+      return new Generations.Generation(scheduler.submit(
+          new Generations.TextJob(fn, WorkerCall.Kind.GENERATE, work, 0, deadlineNanos, onChunk)));
+    }
+    List<Generations.Chunk> seen = new ArrayList<>();
+    Generations.TextRequest served = scheduler.submit(new Generations.TextJob(fn, WorkerCall.Kind.GENERATE, work, 0,
+        deadlineNanos, chunks -> {
+          seen.addAll(chunks);
+          onChunk.accept(chunks);
+        }));
+    // Chunks reach the caller's context before the answer does: when it is answered, seen is the whole stream.
+    served.future().onSuccess(reply -> {
+      String task = "generate:" + fn.name() + "@" + instance + "." + tasks.incrementAndGet() + "/audit";
+      if (exact) {
+        audit(task, fn, tokens, policy, WorkerCall.Kind.GENERATE, work, reply.workerId(),
+            Future.succeededFuture(RedundantText.ids(seen)), (r, chunks) -> Future.succeededFuture(RedundantText.ids(chunks)));
+      } else {
+        long limit = auditDeadline(fn);
+        FunctionSpec.Verification judged = policy.atThreshold(policy.similarity().threshold());
+        audit(task, fn, meaning, judged, WorkerCall.Kind.GENERATE, work, reply.workerId(),
+            embedder.embed(fn, RedundantText.ids(seen), limit),
+            (r, chunks) -> embedder.embed(fn, RedundantText.ids(chunks), limit));
+      }
+    });
+    return new Generations.Generation(served);
+  }
+
+  /** An embedding answered at once and, if drawn, audited by cosine once answered. */
+  Future<WorkerCall.Reply> embed(FunctionRecord fn, JsonObject meta, long deadlineNanos) {
+    FunctionSpec.Verification policy = fn.spec().verification();
+    Future<WorkerCall.Reply> answer = scheduler.submit(
+        new Generations.TextJob(fn, WorkerCall.Kind.EMBED, meta, 0, deadlineNanos, null)).future();
+    if (vectors.plan(policy).auditDue()) {
+      answer.onSuccess(reply -> audit("embed:" + fn.name() + "@" + instance + "." + tasks.incrementAndGet() + "/audit",
+          fn, vectors, policy, WorkerCall.Kind.EMBED, meta, reply.workerId(), Future.succeededFuture(reply.outputs()),
+          (r, chunks) -> Future.succeededFuture(r.outputs())));
+    }
+    return answer;
+  }
+
+  private static long auditDeadline(FunctionRecord fn) {
+    return System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(fn.spec().timeoutMs());
+  }
+
+  /**
+   * Re-runs the call on auditors of other operators and lets the verifier judge the served answer
+   * ({@code firstOutput}, what {@code servedBy} produced); {@code output} makes an auditor's reply and streamed
+   * chunks into what is compared.
+   */
+  private <O> void audit(String task, FunctionRecord fn, Verifier<O> verifier, FunctionSpec.Verification policy,
+      WorkerCall.Kind kind, JsonObject work, String servedBy, Future<O> firstOutput,
+      BiFunction<WorkerCall.Reply, List<Generations.Chunk>, Future<O>> output) {
+    // The server's operator as of its answer: it may have left by the time the auditors start.
+    String servedOperator = scheduler.workers().stream().filter(w -> w.workerId().equals(servedBy)).map(Worker::operator)
+        .findFirst().orElse(null);
+    Verifier.Runs<O> auditors = (k, exclude) -> {
+      List<Worker> all = scheduler.workers();
+      Set<String> operators = all.stream().filter(w -> exclude.contains(w.workerId())).map(Worker::operator)
+          .collect(Collectors.toCollection(java.util.HashSet::new));
+      if (servedOperator != null) {
+        operators.add(servedOperator);
+      }
+      // Siblings add the worker they start on, so no two auditors share one; none shares the server's operator.
+      Set<String> avoid = ConcurrentHashMap.newKeySet();
+      avoid.addAll(exclude);
+      all.stream().filter(w -> operators.contains(w.operator())).forEach(w -> avoid.add(w.workerId()));
+      long spare = all.stream().filter(w -> !avoid.contains(w.workerId())).count();
+      long limit = auditDeadline(fn);
+      List<Future<Verifier.Run<O>>> runs = new ArrayList<>();
+      for (int i = 0; i < Math.min(k, spare); i++) {
+        List<Generations.Chunk> mine = new ArrayList<>();
+        Generations.TextRequest r = scheduler.submit(new Generations.TextJob(fn, kind, work, AUDIT_PRIORITY, limit,
+            kind == WorkerCall.Kind.GENERATE ? mine::addAll : null, avoid));
+        runs.add(r.future().compose(reply -> output.apply(reply, mine).map(o -> new Verifier.Run<>(reply.workerId(), o))));
+      }
+      return runs;
+    };
+    firstOutput
+        .compose(first -> verifier.audit(task, policy, new Verifier.Run<>(servedBy, first), auditors))
+        .onComplete(done -> {
+          Verifier.Audit.Outcome outcome = done.succeeded() ? done.result().outcome() : Verifier.Audit.Outcome.INCONCLUSIVE;
+          if (done.failed()) {
+            log.warn("Audit {} of {} could not be judged: {}", task, fn.ref(), done.cause().toString());
+          } else if (outcome == Verifier.Audit.Outcome.CAUGHT) {
+            log.warn("Audit {} of {} caught {}: outvoted by {}", task, fn.ref(), servedBy, done.result().outvotedBy());
+          }
+          metrics.audited(fn.name(), outcome.wire());
+        });
+  }
+}
