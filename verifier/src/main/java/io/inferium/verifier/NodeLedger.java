@@ -230,7 +230,9 @@ public final class NodeLedger {
       return Future.succeededFuture();
     }
     registry.counter("inferium.verification.tasks", "verdict", verdict.kind().wire()).increment();
-    List<java.util.function.Function<SqlConnection, Future<Void>>> steps = new ArrayList<>();
+    // By node id: every transaction locks node rows in one global order, so two gateways on one database recording
+    // verdicts on the same nodes at once never deadlock (a deadlocked transaction would lose its whole record).
+    java.util.TreeMap<String, java.util.function.Function<SqlConnection, Future<Void>>> steps = new java.util.TreeMap<>();
     List<SlashDecision> decided = new ArrayList<>();
     double w = settings.reputationWeight();
     for (int i : verdict.agreeing()) {
@@ -241,7 +243,8 @@ public final class NodeLedger {
       double rep = st.reputation;
       long stake = st.stake;
       track(node, rep);
-      steps.add(conn -> conn.preparedQuery("UPDATE nodes SET reputation = $2, stake_micro_usd = $3, "
+      steps.put(node + "\u0000" + steps.size(), conn -> conn.preparedQuery("UPDATE nodes SET reputation = $2, "
+              + "stake_micro_usd = $3, "
               + "verified_tasks = verified_tasks + 1, rewards_micro_usd = rewards_micro_usd + $4, updated_at = now() "
               + "WHERE node_id = $1")
           .execute(Tuple.of(node, rep, stake, settings.rewardMicroUsd()))
@@ -275,7 +278,8 @@ public final class NodeLedger {
           .put("similarity_to_agreeing", new JsonArray(verdict.agreeing().stream().map(a -> verdict.matrix()[run][a]).toList()))
           .put("agreeing_nodes", new JsonArray(verdict.agreeing().stream().map(nodes::get).toList()));
       decided.add(new SlashDecision(taskId, node, amount, evidence, eject));
-      steps.add(conn -> conn.preparedQuery("UPDATE nodes SET reputation = $2, stake_micro_usd = $3, slashes = $4, "
+      steps.put(node + "\u0000" + steps.size(), conn -> conn.preparedQuery("UPDATE nodes SET reputation = $2, "
+              + "stake_micro_usd = $3, slashes = $4, "
               + "state = CASE WHEN $5 THEN 'ejected' ELSE state END, ejected_reason = COALESCE($6, ejected_reason), "
               + "updated_at = now() WHERE node_id = $1")
           .execute(Tuple.of(node, rep, stake, slashes, eject, reason))
@@ -285,7 +289,7 @@ public final class NodeLedger {
     }
     Future<Void> write = writes.transform(ignored -> pool.withTransaction(conn -> {
       Future<Void> chain = Future.succeededFuture();
-      for (var step : steps) {
+      for (var step : steps.values()) {
         chain = chain.compose(v -> step.apply(conn));
       }
       return chain;
