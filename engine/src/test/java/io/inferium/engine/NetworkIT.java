@@ -4,16 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.inferium.engine.gateway.NodeCode;
-import io.inferium.functions.seal.NodeKeys;
+import io.inferium.engine.NetworkProcesses.Gateway;
 import io.inferium.infra.KafkaBroker;
 import io.inferium.infra.TestDatabase;
 import io.inferium.infra.testing.Eventually;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -35,16 +32,14 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Issue 12's must-show: a network of separate processes, each with its own data directory, sharing nothing but
- * URLs. Two gateway processes on one PostgreSQL ({@code --shared-db}) and one real Kafka broker ({@code --kafka}),
- * each with one local worker; three node processes of three operators, each in its own network namespace (where the
+ * Issue 12's must-show: a network of separate procs.processes, each with its own data directory, sharing nothing but
+ * URLs. Two gateway procs.processes on one PostgreSQL ({@code --shared-db}) and one real Kafka broker ({@code --kafka}),
+ * each with one local worker; three node procs.processes of three operators, each in its own network namespace (where the
  * test runs as root) and each serving <em>both</em> gateways ({@code --gateway A,B}); one node lies on every output.
  * A tensor function under {@code redundant(3)} (distinct operators) takes load from clients of both gateways,
  * each request with its own input and its known sum. Then {@code kill -9} of an honest node, then of a gateway.
@@ -66,21 +61,14 @@ import org.slf4j.LoggerFactory;
 class NetworkIT {
 
   private static final Logger log = LoggerFactory.getLogger(NetworkIT.class);
-  private static final String ADMIN_KEY = "network-admin-key-0123456789";
-  private static final Pattern READY = Pattern.compile("Inferium ready at http://[^:]+:(\\d+)");
-  private static final Pattern NODE_PORT = Pattern.compile("Node port [^ ]+:(\\d+) .*fingerprint ([0-9a-f]{64})");
   private static final long STAKE = 20_000_000;
   private static final int CLIENTS_PER_GATEWAY = 2;
-
-  private record Gateway(String name, Process process, Path dir, int port, int nodePort, String fingerprint) {}
 
   /** One request of the load: which gateway, its input, the k asked, when, and what came back. */
   private record Outcome(int gateway, int input, int k, int phaseSent, int phaseEnded, int status, String requestId,
       String body, String wrong, Integer operators) {}
 
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
-  private final List<Process> processes = new ArrayList<>();
-  private final List<Process> nodeProcesses = new ArrayList<>();
+  private final NetworkProcesses procs = new NetworkProcesses();
 
   @Test
   void threeOperatorsNodesServeTwoGatewaysThroughANodeKillAndAGatewayKill() throws Exception {
@@ -92,28 +80,28 @@ class NetworkIT {
       if (net.fallbackReason() != null) {
         log.warn("NetworkIT runs its nodes on loopback: {}", net.fallbackReason());
       }
-      Process p1 = startGateway("g1", "gateway.log", root, db, kafka);
-      Process p2 = startGateway("g2", "gateway.log", root, db, kafka);
-      Gateway g1 = awaitGateway("g1", "gateway.log", p1, root);
-      Gateway g2 = awaitGateway("g2", "gateway.log", p2, root);
+      Process p1 = procs.startGateway("g1", "gateway.log", root, db, kafka);
+      Process p2 = procs.startGateway("g2", "gateway.log", root, db, kafka);
+      Gateway g1 = NetworkProcesses.awaitGateway("g1", "gateway.log", p1, root);
+      Gateway g2 = NetworkProcesses.awaitGateway("g2", "gateway.log", p2, root);
       List<Gateway> gateways = List.of(g1, g2);
 
       // The function is verified on g1 while the nodes start; g2 takes the model from the database.
       JsonObject spec = new JsonObject().put("name", "net-add").put("batching", new JsonObject().put("max_batch_size", 1))
           .put("verification", new JsonObject().put("policy", "redundant").put("k", 3));
-      deploy(g1, spec);
+      procs.deploy(g1, spec);
 
       for (int i = 0; i < 3; i++) {
-        JsonObject key = json(send(g1, "POST", "/api/operator-keys", new JsonObject().put("name", "op-" + i).encode()), 201);
-        startNode(root.resolve("node-" + i), net.slot(i), key.getString("secret"), gateways, i == 2 ? "noise:1.0" : null);
+        JsonObject key = NetworkProcesses.json(procs.send(g1, "POST", "/api/operator-keys", new JsonObject().put("name", "op-" + i).encode()), 201);
+        procs.startNode(root.resolve("node-" + i), net.slot(i), key.getString("secret"), gateways, i == 2 ? "noise:1.0" : null);
       }
       List<String> nodes = new ArrayList<>();
       for (int i = 0; i < 3; i++) {
-        nodes.add(nodeId(root.resolve("node-" + i), nodeProcesses.get(i)));
+        nodes.add(NetworkProcesses.nodeId(root.resolve("node-" + i), procs.nodeProcesses.get(i)));
       }
       mark(started, "gateways up, function deploying, nodes started");
       // Pins that match neither one for all nor one per gateway are refused before anything connects.
-      Process bad = new ProcessBuilder(nodeCommand(root.resolve("bad"), "127.0.0.1:1,127.0.0.1:2", "aa,bb,cc",
+      Process bad = new ProcessBuilder(NetworkProcesses.nodeCommand(root.resolve("bad"), "127.0.0.1:1,127.0.0.1:2", "aa,bb,cc",
           root.resolve("node-0").resolve("operator.key"))).redirectErrorStream(true).start();
       String badOut = new String(bad.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
       assertTrue(bad.waitFor(60, TimeUnit.SECONDS));
@@ -124,21 +112,21 @@ class NetworkIT {
       String liar = nodes.get(2);
       for (String n : nodes) {
         for (Gateway g : gateways) {
-          JsonObject v = Eventually.value(n + " connected to " + g.name(), Duration.ofSeconds(120), () -> nodeView(g, n),
+          JsonObject v = Eventually.value(n + " connected to " + g.name(), Duration.ofSeconds(120), () -> procs.nodeView(g, n),
               x -> "connected".equals(x.getString("connection")));
           // One node id on both gateways; its 4 credits split 2 + 2, so it never holds more than 4 calls in all.
           assertEquals(2, v.getJsonObject("credits").getInteger("advertised"), v.encode());
         }
-        json(send(g1, "POST", "/api/nodes/" + n + "/stake", new JsonObject().put("amount_micro_usd", STAKE).encode()), 200);
+        NetworkProcesses.json(procs.send(g1, "POST", "/api/nodes/" + n + "/stake", new JsonObject().put("amount_micro_usd", STAKE).encode()), 200);
       }
       for (String n : nodes) {
         // Staked on g1; g2 reads the ledger row within seconds.
-        Eventually.value(n + " eligible on g2", Duration.ofSeconds(30), () -> nodeView(g2, n),
+        Eventually.value(n + " eligible on g2", Duration.ofSeconds(30), () -> procs.nodeView(g2, n),
             v -> Boolean.TRUE.equals(v.getBoolean("eligible")));
       }
       mark(started, "nodes connected to both gateways and staked");
       JsonObject version = Eventually.value("net-add verified", Duration.ofSeconds(120),
-          () -> json(send(g1, "GET", "/api/functions/net-add/versions/1", null), 200), v -> !"verifying".equals(v.getString("state")));
+          () -> NetworkProcesses.json(procs.send(g1, "GET", "/api/functions/net-add/versions/1", null), 200), v -> !"verifying".equals(v.getString("state")));
       assertEquals("ready", version.getString("state"), version.encodePrettily());
       ConcurrentLinkedQueue<Outcome> outcomes = new ConcurrentLinkedQueue<>();
       for (int gi = 0; gi < 2; gi++) {
@@ -184,7 +172,7 @@ class NetworkIT {
 
       // Phase 0: all up. The liar is outvoted under redundant(3), slashed and ejected; both gateways see it.
       for (Gateway g : gateways) {
-        Eventually.value("the liar ejected on " + g.name(), Duration.ofSeconds(90), () -> nodeView(g, liar),
+        Eventually.value("the liar ejected on " + g.name(), Duration.ofSeconds(90), () -> procs.nodeView(g, liar),
             v -> "ejected".equals(v.getString("state")));
       }
       Eventually.until("redundant(3) answers on both gateways", Duration.ofSeconds(60), () -> count(outcomes,
@@ -193,12 +181,12 @@ class NetworkIT {
 
       mark(started, "liar ejected");
       // Phase 1: kill -9 an honest node. Both gateways lose its link.
-      Process h1 = nodeProcesses.get(0);
+      Process h1 = procs.nodeProcesses.get(0);
       phase.set(1);
       h1.destroyForcibly();
       assertTrue(h1.waitFor(30, TimeUnit.SECONDS));
       for (Gateway g : gateways) {
-        Eventually.value(g.name() + " sees the killed node gone", Duration.ofSeconds(30), () -> nodeView(g, honest1),
+        Eventually.value(g.name() + " sees the killed node gone", Duration.ofSeconds(30), () -> procs.nodeView(g, honest1),
             v -> !"connected".equals(v.getString("connection")));
       }
       int answeredBefore = count(outcomes, o -> o.status() == 200 && o.k() == 2 && o.phaseSent() == 1);
@@ -214,7 +202,7 @@ class NetworkIT {
       assertTrue(p2.waitFor(30, TimeUnit.SECONDS));
       // g2's last answers were billed durably in its own outbox (acknowledged once fsynced on its disk) and may not have
       // reached Kafka before the kill: they are relayed when it starts again on its data directory, like after any crash.
-      Process g2Again = startGateway("g2", "gateway-restart.log", root, db, kafka);
+      Process g2Again = procs.startGateway("g2", "gateway-restart.log", root, db, kafka);
       Eventually.until("g1 serves redundant(2) after g2 died", Duration.ofSeconds(60), () -> count(outcomes,
           o -> o.status() == 200 && o.k() == 2 && o.phaseSent() == 2 && o.gateway() == 0) >= 5);
       Eventually.until("g1 refuses redundant(3) after g2 died", Duration.ofSeconds(60), () -> count(outcomes,
@@ -225,11 +213,11 @@ class NetworkIT {
       }
       mark(started, "gateway killed, g1 still serving");
       // SIGTERM drains every link of the surviving node: g1 lets it go, the link to the dead g2 stops retrying, exit 0.
-      Process h2 = nodeProcesses.get(1);
+      Process h2 = procs.nodeProcesses.get(1);
       h2.destroy();
       assertTrue(h2.waitFor(60, TimeUnit.SECONDS), "the surviving node drains and exits");
       assertEquals(0, h2.exitValue(), Files.readString(root.resolve("node-1").resolve("node.log")));
-      assertEquals("drained", nodeView(g1, honest2).getString("last_disconnect"));
+      assertEquals("drained", procs.nodeView(g1, honest2).getString("last_disconnect"));
 
       List<Outcome> all = new ArrayList<>(outcomes);
       // Every answered request is correct, and none answered twice (a request id names one answer).
@@ -256,13 +244,13 @@ class NetworkIT {
       assertTrue(all.stream().anyMatch(o -> o.status() == 200 && o.k() == 2 && o.phaseSent() == 2 && o.gateway() == 0));
 
       // The liar: slashed and ejected, in the shared ledger; the honest nodes are not slashed.
-      JsonObject liarView = nodeView(g1, liar);
+      JsonObject liarView = procs.nodeView(g1, liar);
       assertEquals("ejected", liarView.getString("state"), liarView.encode());
       assertTrue(liarView.getInteger("slashes") >= 1, liarView.encode());
       assertTrue(liarView.getLong("stake_micro_usd") < STAKE, liarView.encode());
       assertFalse(liarView.getBoolean("eligible"), liarView.encode());
       for (String h : List.of(honest1, honest2)) {
-        JsonObject v = nodeView(g1, h);
+        JsonObject v = procs.nodeView(g1, h);
         assertEquals(0, v.getInteger("slashes"), v.encode());
         assertEquals("active", v.getString("state"), v.encode());
       }
@@ -273,7 +261,7 @@ class NetworkIT {
       Set<String> byG1 = new HashSet<>(answered.stream().filter(o -> o.gateway() == 0).map(Outcome::requestId).toList());
       Eventually.value("usage of g1's answers stored", Duration.ofSeconds(60), () -> usageRows(db),
           rows -> rows.keySet().containsAll(byG1));
-      awaitGateway("g2", "gateway-restart.log", g2Again, root);
+      NetworkProcesses.awaitGateway("g2", "gateway-restart.log", g2Again, root);
       Map<String, Integer> stored;
       try {
         stored = Eventually.value("usage of every answered request stored", Duration.ofSeconds(60), () -> usageRows(db),
@@ -295,7 +283,7 @@ class NetworkIT {
           TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started));
     } finally {
       clients.shutdownNow();
-      for (Process p : processes) {
+      for (Process p : procs.processes) {
         p.descendants().forEach(ProcessHandle::destroyForcibly);
         p.destroyForcibly();
         p.waitFor(30, TimeUnit.SECONDS);
@@ -314,106 +302,6 @@ class NetworkIT {
     return (int) outcomes.stream().filter(which).count();
   }
 
-  private Process startGateway(String name, String logName, Path root, TestDatabase db, KafkaBroker kafka) throws Exception {
-    Path dir = Files.createDirectories(root.resolve(name));
-    List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xss8m", "-Xmx384m",
-        "-cp", System.getProperty("java.class.path"), "io.inferium.engine.cli.Main", "serve", "--port", "0",
-        "--data-dir", dir.toString(), "--db-url", db.url(), "--shared-db", "--kafka", kafka.bootstrap(), "--workers", "1",
-        "--admin-key", ADMIN_KEY, "--node-port", "0", "--node-host", "0.0.0.0", "--node-min-stake", "1000000",
-        // Only g1 deploys: g2 keeps no standby sandbox (one JVM less on a small machine).
-        "--sandbox-standby", name.equals("g1") ? "1" : "0");
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve(logName).toFile());
-    pb.environment().remove("INFERIUM_DB_URL");
-    pb.environment().remove("INFERIUM_KAFKA");
-    Process p = pb.start();
-    processes.add(p);
-    return p;
-  }
-
-  private static Gateway awaitGateway(String name, String logName, Process p, Path root) throws Exception {
-    Path logFile = root.resolve(name).resolve(logName);
-    String text = Eventually.value(name + " ready", Duration.ofSeconds(120), () -> {
-      if (!p.isAlive()) {
-        throw new AssertionError(name + " exited " + p.exitValue() + ": " + Files.readString(logFile));
-      }
-      return Files.readString(logFile);
-    }, t -> READY.matcher(t).find() && NODE_PORT.matcher(t).find());
-    Matcher ready = READY.matcher(text);
-    Matcher node = NODE_PORT.matcher(text);
-    assertTrue(ready.find() && node.find());
-    return new Gateway(name, p, root.resolve(name), Integer.parseInt(ready.group(1)), Integer.parseInt(node.group(1)),
-        node.group(2));
-  }
-
-  /** A node process in {@code slot}, serving every gateway. */
-  private void startNode(Path dir, NetNamespaces.Slot slot, String operatorKey, List<Gateway> gateways, String fault)
-      throws Exception {
-    Files.createDirectories(dir);
-    Path keyFile = dir.resolve("operator.key");
-    Files.writeString(keyFile, operatorKey + "\n", StandardCharsets.UTF_8);
-    List<String> cmd = nodeCommand(dir, String.join(",", gateways.stream().map(g -> slot.hostAddress() + ":" + g.nodePort()).toList()),
-        String.join(",", gateways.stream().map(Gateway::fingerprint).toList()), keyFile);
-    if (fault != null) {
-      cmd.addAll(List.of("--test-fault", fault));
-    }
-    Process p = new ProcessBuilder(slot.wrap(cmd)).redirectErrorStream(true).redirectOutput(dir.resolve("node.log").toFile())
-        .start();
-    processes.add(p);
-    nodeProcesses.add(p);
-  }
-
-  private static List<String> nodeCommand(Path dir, String gateways, String pins, Path operatorKey) {
-    return new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xss8m",
-        "-Xmx256m", "-cp", NodeCode.resolve().classPath(), "io.inferium.node.NodeMain", "node", "--gateway", gateways,
-        "--gateway-fingerprint", pins, "--operator-key", operatorKey.toString(), "--data-dir", dir.toString(), "--slots", "2",
-        "--credits", "4", "--label", dir.getFileName().toString()));
-  }
-
-  /** The id of the node of {@code dir}, once its key exists. */
-  private static String nodeId(Path dir, Process p) {
-    return Eventually.value("the key of " + dir, Duration.ofSeconds(60), () -> {
-      if (!p.isAlive()) {
-        throw new AssertionError(dir + " exited " + p.exitValue() + ": " + Files.readString(dir.resolve("node.log")));
-      }
-      Path f = dir.resolve("node.key");
-      return Files.exists(f) && Files.size(f) > 0 ? NodeKeys.loadOrCreate(f).nodeId() : null;
-    }, id -> id != null);
-  }
-
-  private void deploy(Gateway g, JsonObject spec) throws Exception {
-    String boundary = "inferium-" + System.nanoTime();
-    byte[] model = Files.readAllBytes(TestGateway.model("add.onnx"));
-    var body = new java.io.ByteArrayOutputStream();
-    body.write(("--" + boundary + "\r\nContent-Disposition: form-data; name=\"spec\"\r\n\r\n" + spec.encode() + "\r\n--" + boundary
-        + "\r\nContent-Disposition: form-data; name=\"model\"; filename=\"add.onnx\"\r\nContent-Type: application/octet-stream"
-        + "\r\n\r\n").getBytes(StandardCharsets.UTF_8));
-    body.write(model);
-    body.write(("\r\n--" + boundary + "--\r\n").getBytes(StandardCharsets.UTF_8));
-    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + g.port() + "/api/functions"))
-        .header("Authorization", "Bearer " + ADMIN_KEY).header("Content-Type", "multipart/form-data; boundary=" + boundary)
-        .timeout(Duration.ofSeconds(60)).POST(HttpRequest.BodyPublishers.ofByteArray(body.toByteArray())).build(),
-        HttpResponse.BodyHandlers.ofString());
-    assertEquals(202, r.statusCode(), r.body());
-  }
-
-  private HttpResponse<String> send(Gateway g, String method, String path, String body) throws Exception {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + g.port() + path))
-        .header("Authorization", "Bearer " + ADMIN_KEY).timeout(Duration.ofSeconds(30));
-    b = body == null ? b.method(method, HttpRequest.BodyPublishers.noBody())
-        : b.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofString(body));
-    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
-  }
-
-  private static JsonObject json(HttpResponse<String> r, int expected) {
-    assertEquals(expected, r.statusCode(), r.body());
-    return new JsonObject(r.body());
-  }
-
-  private JsonObject nodeView(Gateway g, String nodeId) throws Exception {
-    return json(send(g, "GET", "/api/nodes", null), 200).getJsonArray("nodes").stream().map(JsonObject.class::cast)
-        .filter(n -> nodeId.equals(n.getString("node_id"))).findFirst().orElse(new JsonObject());
-  }
-
   /** a = [i, i + .25, i + .5, i + .75], b = [1, 2, 3, 4]: the sum is known for every input. */
   private HttpResponse<String> infer(Gateway g, int input, int k) throws Exception {
     JsonObject request = new JsonObject().put("inputs", new JsonArray()
@@ -421,7 +309,7 @@ class NetworkIT {
     if (k != 3) {
       request.put("parameters", new JsonObject().put("verification", new JsonObject().put("policy", "redundant").put("k", k)));
     }
-    return send(g, "POST", "/v2/models/net-add/infer", request.encode());
+    return procs.send(g, "POST", "/v2/models/net-add/infer", request.encode());
   }
 
   private static JsonObject tensor(String name, double... values) {
