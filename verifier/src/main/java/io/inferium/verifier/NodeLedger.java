@@ -231,6 +231,7 @@ public final class NodeLedger {
     }
     registry.counter("inferium.verification.tasks", "verdict", verdict.kind().wire()).increment();
     List<java.util.function.Function<SqlConnection, Future<Void>>> steps = new ArrayList<>();
+    java.util.TreeSet<String> touched = new java.util.TreeSet<>();
     List<SlashDecision> decided = new ArrayList<>();
     double w = settings.reputationWeight();
     for (int i : verdict.agreeing()) {
@@ -241,6 +242,7 @@ public final class NodeLedger {
       double rep = st.reputation;
       long stake = st.stake;
       track(node, rep);
+      touched.add(node);
       steps.add(conn -> conn.preparedQuery("UPDATE nodes SET reputation = $2, stake_micro_usd = $3, "
               + "verified_tasks = verified_tasks + 1, rewards_micro_usd = rewards_micro_usd + $4, updated_at = now() "
               + "WHERE node_id = $1")
@@ -275,6 +277,7 @@ public final class NodeLedger {
           .put("similarity_to_agreeing", new JsonArray(verdict.agreeing().stream().map(a -> verdict.matrix()[run][a]).toList()))
           .put("agreeing_nodes", new JsonArray(verdict.agreeing().stream().map(nodes::get).toList()));
       decided.add(new SlashDecision(taskId, node, amount, evidence, eject));
+      touched.add(node);
       steps.add(conn -> conn.preparedQuery("UPDATE nodes SET reputation = $2, stake_micro_usd = $3, slashes = $4, "
               + "state = CASE WHEN $5 THEN 'ejected' ELSE state END, ejected_reason = COALESCE($6, ejected_reason), "
               + "updated_at = now() WHERE node_id = $1")
@@ -284,7 +287,10 @@ public final class NodeLedger {
               : Future.succeededFuture()));
     }
     Future<Void> write = writes.transform(ignored -> pool.withTransaction(conn -> {
-      Future<Void> chain = Future.succeededFuture();
+      // The rows first, locked in node-id order: two gateways on one database recording verdicts on the same nodes
+      // at once then never deadlock (a deadlocked transaction would lose its whole record).
+      Future<Void> chain = conn.preparedQuery("SELECT node_id FROM nodes WHERE node_id = ANY($1) ORDER BY node_id FOR UPDATE")
+          .execute(Tuple.tuple().addArrayOfString(touched.toArray(String[]::new))).mapEmpty();
       for (var step : steps) {
         chain = chain.compose(v -> step.apply(conn));
       }

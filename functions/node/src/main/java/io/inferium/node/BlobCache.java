@@ -79,6 +79,15 @@ final class BlobCache {
 
   /** The local file of {@code sha256}, fetched first when missing. Blocking. */
   Path obtain(String sha256) throws IOException {
+    return obtain(sha256, source);
+  }
+
+  /**
+   * The local file of {@code sha256}, fetched through {@code source} when missing (a node with several
+   * gateways fetches over the link whose gateway sent the LOAD: a gateway serves only what it assigned).
+   * Blocking; one fetch per blob at a time, whichever link asks.
+   */
+  Path obtain(String sha256, Source source) throws IOException {
     if (!isSha256(sha256)) {
       throw new IOException("not a sha256: " + sha256);
     }

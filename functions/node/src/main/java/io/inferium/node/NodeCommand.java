@@ -17,7 +17,8 @@ import picocli.CommandLine.Option;
     description = "Run a node that connects out to a gateway's node port (TLS) and serves its work.")
 class NodeCommand implements Callable<Integer> {
 
-  @Option(names = "--gateway", description = "The gateway's node port, HOST:PORT (required unless --drain).")
+  @Option(names = "--gateway", description = "The gateways' node ports, HOST:PORT[,HOST:PORT...] (required unless --drain): "
+      + "one link per gateway, one key and one model cache for all, the credits split between them.")
   String gateway;
 
   @Option(names = "--operator-key",
@@ -30,7 +31,8 @@ class NodeCommand implements Callable<Integer> {
 
   @Option(names = "--gateway-fingerprint",
       description = "SHA-256 of the gateway's TLS certificate to pin (the gateway logs it and writes it to "
-          + "<data-dir>/node-tls/fingerprint). Without it the certificate is verified by CA and host name.")
+          + "<data-dir>/node-tls/fingerprint); with several --gateway, one per gateway in the same order, comma-separated "
+          + "(or one for all). Without it the certificate is verified by CA and host name.")
   String fingerprint;
 
   @Option(names = "--gateway-ca", description = "PEM file of CA certificates to trust instead of the JDK's (without --gateway-fingerprint).")
@@ -80,38 +82,55 @@ class NodeCommand implements Callable<Integer> {
       System.err.println("inferium node: --gateway and --operator-key are required");
       return 2;
     }
-    int colon = gateway.lastIndexOf(':');
-    int port;
-    try {
-      port = colon > 0 ? Integer.parseInt(gateway.substring(colon + 1)) : -1;
-    } catch (NumberFormatException e) {
-      port = -1;
-    }
-    if (port <= 0 || port > 65_535) {
-      System.err.println("inferium node: --gateway: expected HOST:PORT, got '" + gateway + "'");
+    String[] gateways = gateway.split(",", -1);
+    String[] pins = fingerprint == null ? null : fingerprint.split(",", -1);
+    if (pins != null && pins.length != 1 && pins.length != gateways.length) {
+      System.err.println("inferium node: --gateway-fingerprint: " + pins.length + " fingerprints for " + gateways.length
+          + " gateways (give one per gateway, in the same order, or one for all)");
       return 2;
     }
-    String host = gateway.substring(0, colon).replace("[", "").replace("]", "");
     String key = Files.readString(operatorKey, StandardCharsets.UTF_8).strip();
     if (key.isEmpty()) {
       System.err.println("inferium node: --operator-key " + operatorKey + " is empty");
       return 2;
     }
-    RemoteConnector connector;
-    try {
-      connector = new RemoteConnector(host, port, fingerprint, ca, key);
-    } catch (IllegalArgumentException e) {
-      System.err.println("inferium node: " + e.getMessage());
-      return 2;
+    java.util.List<NodeLinks.Link> links = new java.util.ArrayList<>();
+    java.util.Set<String> seen = new java.util.HashSet<>();
+    for (int i = 0; i < gateways.length; i++) {
+      String g = gateways[i].strip();
+      int colon = g.lastIndexOf(':');
+      int port;
+      try {
+        port = colon > 0 ? Integer.parseInt(g.substring(colon + 1)) : -1;
+      } catch (NumberFormatException e) {
+        port = -1;
+      }
+      if (port <= 0 || port > 65_535) {
+        System.err.println("inferium node: --gateway: expected HOST:PORT[,HOST:PORT...], got '" + g + "'");
+        return 2;
+      }
+      if (!seen.add(g)) {
+        System.err.println("inferium node: --gateway: " + g + " is named twice");
+        return 2;
+      }
+      String host = g.substring(0, colon).replace("[", "").replace("]", "");
+      String pin = pins == null ? null : pins[pins.length == 1 ? 0 : i];
+      RemoteConnector connector;
+      try {
+        connector = new RemoteConnector(host, port, pin, ca, key);
+      } catch (IllegalArgumentException e) {
+        System.err.println("inferium node: " + e.getMessage());
+        return 2;
+      }
+      links.add(new NodeLinks.Link(new WorkerOptions(host, port, null, label, ExecutionDevice.parse(device), slots, threads,
+          false, WorkerOptions.DEFAULT_QUEUE_LIMIT, heartbeatMs, dataDir.resolve("node.key"), fault), connector));
     }
-    WorkerOptions options = new WorkerOptions(host, port, null, label, ExecutionDevice.parse(device), slots, threads, false,
-        WorkerOptions.DEFAULT_QUEUE_LIMIT, heartbeatMs, dataDir.resolve("node.key"), fault);
     Files.createDirectories(dataDir);
     Path pidFile = dataDir.resolve("node.pid");
     Files.writeString(pidFile, Long.toString(ProcessHandle.current().pid()), StandardCharsets.US_ASCII);
     try {
-      return WorkerProcess.runRemote(options, connector, dataDir.resolve("blobs"), cacheMb << 20,
-          credits < 0 ? slots : credits, drainTimeoutS * 1000);
+      return NodeLinks.run(links, dataDir.resolve("blobs"), cacheMb << 20, credits < 0 ? slots : credits,
+          drainTimeoutS * 1000);
     } finally {
       Files.deleteIfExists(pidFile);
     }

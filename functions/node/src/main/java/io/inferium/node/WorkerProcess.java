@@ -91,29 +91,27 @@ public final class WorkerProcess {
   }
 
   /**
-   * Runs a remote node: connects out through {@code connector}, serves until the connection drops, and
-   * connects again with backoff, keeping its key (its identity) and its loaded models. Returns only when
-   * the gateway refuses it (2) or cannot be trusted (3).
+   * One link of a remote node to one gateway: its own connection, session state, seals, heartbeats, loaded
+   * sessions and {@code credits} (its share of the node's); the node's key and model cache are shared.
    */
-  public static int runRemote(WorkerOptions options, GatewayConnector connector, Path blobDir, long cacheBytes,
-      int credits, long drainTimeoutMs) {
+  static WorkerProcess remoteLink(WorkerOptions options, NodeKeys keys, BlobCache blobs, Path bundleRoot, int credits,
+      long drainTimeoutMs) {
     WorkerProcess p = new WorkerProcess(options);
+    p.keys = keys;
     p.credits = new NodeCredits(credits);
     p.drainTimeoutMs = drainTimeoutMs;
-    try {
-      // SIGTERM (a service manager stopping it, `inferium node --drain`) drains: the node finishes its calls and exits 0.
-      sun.misc.Signal.handle(new sun.misc.Signal("TERM"), sig -> p.drain("SIGTERM"));
-    } catch (IllegalArgumentException | UnsupportedOperationException e) {
-      log.warn("cannot drain on SIGTERM here ({}); a SIGTERM ends the node at once", e.getMessage());
-    }
-    try {
-      p.blobs = new BlobCache(blobDir, cacheBytes, p::fetch);
-      p.bundleRoot = p.blobs.bundleRoot();
-    } catch (IOException e) {
-      log.error("cannot use the model cache {}: {}", blobDir, e.getMessage());
-      return 1;
-    }
-    return p.serve(connector);
+    p.blobs = blobs;
+    p.bundleRoot = bundleRoot;
+    return p;
+  }
+
+  /**
+   * Serves this link: connects out through {@code connector}, serves until the connection drops, and connects
+   * again with backoff, keeping the node's key (its identity) and its loaded models. Returns only when the
+   * gateway refuses it (2) or cannot be trusted (3), or 0 after a drain.
+   */
+  int serveLink(GatewayConnector connector) {
+    return serve(connector);
   }
 
   /** A remote node's models by content (null for a spawned worker, which is given paths). */
@@ -160,7 +158,9 @@ public final class WorkerProcess {
       if (bundleRoot != null) {
         text.layOutUnder(bundleRoot);
       }
-      keys = options.keyFile() == null ? NodeKeys.generate() : NodeKeys.loadOrCreate(options.keyFile());
+      if (keys == null) {
+        keys = options.keyFile() == null ? NodeKeys.generate() : NodeKeys.loadOrCreate(options.keyFile());
+      }
       log.info("worker {} is node {}", options.nodeId(), keys.nodeId());
       textAnswers = new TextAnswers(text, this::send, this::sendResult, options.nodeId());
       String code = CodeChecksum.of(WorkerProcess.class);
@@ -519,7 +519,7 @@ public final class WorkerProcess {
       if (blobs != null) {
         // A remote node loads by content only, whatever the LOAD says: a gateway cannot make it read (and
         // attest the hash of) a file of the node's own machine.
-        file = blobs.obtain(sha);
+        file = blobs.obtain(sha, this::fetch);
       } else if (given != null) {
         file = Path.of(given);
       } else {
@@ -562,7 +562,7 @@ public final class WorkerProcess {
    */
   private JsonObject fetchBundle(JsonObject meta) throws IOException {
     String sha = meta.getString("sha256");
-    Path manifest = blobs.obtain(sha);
+    Path manifest = blobs.obtain(sha, this::fetch);
     io.inferium.functions.Bundle bundle = io.inferium.functions.Bundle.read(manifest);
     if (bundle.totalBytes() > blobs.capBytes()) {
       throw new IOException("bundle " + sha + " of " + bundle.totalBytes() + " bytes does not fit the cache of "
@@ -576,9 +576,9 @@ public final class WorkerProcess {
         throw new IOException("the LOAD names " + named + " for " + part.getKey() + ", the manifest "
             + part.getValue().sha256());
       }
-      files.put(part.getKey(), blobs.obtain(part.getValue().sha256()).toString());
+      files.put(part.getKey(), blobs.obtain(part.getValue().sha256(), this::fetch).toString());
     }
-    blobs.obtain(sha); // touched again: the manifest is read once more by the load, after the parts came
+    blobs.obtain(sha, this::fetch); // touched again: the manifest is read once more by the load, after the parts came
     return meta.copy().put("path", manifest.toString()).put("files", files);
   }
 
