@@ -102,6 +102,11 @@ public record MediaOptions(ImagePreprocess preprocess, AudioPreprocess audio, Po
         }
         video = VideoPreprocess.fromJson(v);
         preprocess = ImagePreprocess.fromJson(VideoPreprocess.frameFields(v));
+        if ((long) video.maxFrames() * preprocess.width() * preprocess.height() > VideoPreprocess.MAX_PIXELS_PER_VIDEO) {
+          throw new IllegalArgumentException("field 'preprocess.max_frames': " + video.maxFrames() + " frames of "
+              + preprocess.width() + " × " + preprocess.height() + " is more than " + VideoPreprocess.MAX_PIXELS_PER_VIDEO
+              + " pixels a video once pre-processed");
+        }
       } else {
         preprocess = ImagePreprocess.fromJson(pre);
       }

@@ -126,7 +126,8 @@ record Mp4Header(int width, int height, String codec, long millis) {
             }
           }
           case "hdlr" -> {
-            if (end - body >= 12) {
+            // The media's handler (mdia/hdlr) comes first; QuickTime files add a data handler (minf/hdlr) after it.
+            if (handler == null && end - body >= 12) {
               handler = new String(b, body + 8, 4, java.nio.charset.StandardCharsets.ISO_8859_1);
             }
           }
