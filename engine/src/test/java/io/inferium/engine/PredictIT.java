@@ -557,12 +557,12 @@ class PredictIT {
     assertError(gw.postAs(free, "/api/functions/shapes/predict", new JsonObject().put("images", images)), 413, "images_per_minute");
     byte[] video = shapesVideo(4);
     assertError(sendAs(free, "shapes-video", ShapeVideos.declaringSeconds(video, 121), "video/mp4"), 413, "max_media_seconds");
-    // Declaring 100 s (the frames last 3 s: billed up to the 4 s the spec samples), three times fill the minute's 300 s.
+    // Declaring 100 s (billed only up to the 4 s window the spec samples), three requests fill the minute's 300 s.
     byte[] hundred = ShapeVideos.declaringSeconds(video, 100);
     for (int i = 0; i < 3; i++) {
       HttpResponse<Buffer> ok = sendAs(free, "shapes-video", hundred, "video/mp4");
       assertEquals(200, ok.statusCode(), ok.bodyAsString());
-      assertEquals("5000", ok.getHeader("X-Inferium-Charge-Micro-Usd"), "3 s of frames, the declared 100 s capped at the 4 s sampled");
+      assertEquals("6667", ok.getHeader("X-Inferium-Charge-Micro-Usd"), "the declared 100 s capped at the 4 s window sampled");
     }
     HttpResponse<Buffer> over = sendAs(free, "shapes-video", hundred, "video/mp4");
     assertError(over, 429, "media_seconds_per_minute");
