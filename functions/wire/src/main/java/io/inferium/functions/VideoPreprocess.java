@@ -22,8 +22,10 @@ public record VideoPreprocess(double fps, int maxFrames) {
   public static final double MAX_FPS = 30;
   /** How long a worker may spend decoding one INFER's videos before it gives up (a 400 naming it). */
   public static final int MAX_DECODE_SECONDS = 30;
-  /** Most pre-processed pixels of one video (frames × width × height), so a request's frames stay a few hundred MiB. */
-  public static final long MAX_PIXELS_PER_VIDEO = 1L << 24;
+  /** Most pre-processed pixels of one video (frames × width × height): 48 MiB of FP32 RGB. */
+  public static final long MAX_PIXELS_PER_VIDEO = 1L << 22;
+  /** Most pre-processed values one INFER's videos may make together (256 MiB of FP32); a batch over it is re-run per request. */
+  public static final long MAX_VALUES_PER_INFER = 1L << 26;
   public static final double DEFAULT_FPS = 1;
   public static final int DEFAULT_MAX_FRAMES = 16;
 

@@ -93,6 +93,11 @@ public final class VideoInputs {
       List<float[]> sampled = new ArrayList<>();
       slots[i] = decode(videos.get(i), i, p, v, perImage, sampled, cancellation, deadline);
       frames.addAll(sampled);
+      // A batch of many callers' videos is bounded as a whole: over it, the mempool re-runs each request alone.
+      if ((long) frames.size() * perImage > VideoPreprocess.MAX_VALUES_PER_INFER) {
+        throw new MediaException("videos 0 to " + i + " make " + frames.size() + " frames of " + perImage + " values, more than "
+            + VideoPreprocess.MAX_VALUES_PER_INFER + " in one run (max_batch_values)", true);
+      }
     }
     int elementBytes = p.dtype() == DataType.UINT8 ? 1 : 4;
     ByteBuffer data = ByteBuffer.allocate(Math.multiplyExact(Math.multiplyExact(perImage, frames.size()), elementBytes))
