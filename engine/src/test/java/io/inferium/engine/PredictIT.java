@@ -425,6 +425,164 @@ class PredictIT {
     assertEquals(775, audio.getLong("charge_micro_usd"), invoice.encode());
   }
 
+  static final JsonObject VIDEO_PREPROCESS = PREPROCESS.copy().put("fps", 2).put("max_frames", 8);
+
+  /** 3 s at 4 fps, 64 × 64: a second of circles, one of squares, one of triangles, each frame drawn afresh. */
+  static byte[] shapesVideo(long seed) throws Exception {
+    List<Integer> kinds = new ArrayList<>();
+    for (int i = 0; i < 12; i++) {
+      kinds.add(i / 4);
+    }
+    return ShapeVideos.mp4(4, 64, kinds, seed);
+  }
+
+  @Test
+  @Order(10)
+  void anMp4IsSampledClassifiedPerFrameLikeTheModelInProcessPooledAndBilledByTheVideoMinute() throws Exception {
+    JsonObject spec = new JsonObject().put("name", "shapes-video").put("kind", "video").put("preprocess", VIDEO_PREPROCESS)
+        .put("postprocess", new JsonObject().put("labels", new JsonArray(LABELS)).put("top_k", 3).put("softmax", true));
+    JsonObject rec = gw.deployAndWait(spec, MODEL);
+    assertEquals("ready", rec.getString("state"), rec.encodePrettily());
+    assertError(gw.upload(spec.copy().put("name", "video-bad").put("preprocess", VIDEO_PREPROCESS.copy().put("max_frames", 1000))
+        .encode(), MODEL), 400, "field 'preprocess.max_frames'");
+
+    byte[] video = shapesVideo(1);
+    HttpResponse<Buffer> resp = sendTo("shapes-video", video, "video/mp4");
+    assertEquals(200, resp.statusCode(), resp.bodyAsString());
+    // The same frames, decoded and pre-processed as the worker does, through ONNX Runtime in this JVM.
+    io.inferium.functions.VideoPreprocess sampling = io.inferium.functions.VideoPreprocess.fromJson(VIDEO_PREPROCESS);
+    io.inferium.functions.media.VideoInputs.Frames frames = io.inferium.functions.media.VideoInputs.tensor(
+        preprocess(), sampling, List.of(video), null);
+    float[] logits = Tensors.toFloatArray(OrtReference.run(MODEL, List.of(frames.input())).get(0));
+    int n = frames.slots()[0].length;
+    assertEquals(6, n, "3 s sampled at 2 fps: t = 0, 0.5, ..., 2.5");
+    JsonObject body = resp.bodyAsJsonObject();
+    JsonArray perFrame = body.getJsonArray("frames").getJsonArray(0);
+    assertEquals(n, perFrame.size(), body.encode());
+    double[] mean = new double[3];
+    int right = 0;
+    for (int f = 0; f < n; f++) {
+      float[] row = Arrays.copyOfRange(logits, f * 3, f * 3 + 3);
+      double[] p = softmax(row);
+      int best = p[0] >= p[1] && p[0] >= p[2] ? 0 : p[1] >= p[2] ? 1 : 2;
+      JsonObject got = perFrame.getJsonObject(f);
+      assertEquals(LABELS.get(best), got.getString("label"), got.encode());
+      assertEquals(p[best], got.getDouble("score"), 1e-6);
+      assertEquals(f * 0.5, got.getDouble("time"), 1e-9);
+      right += LABELS.get(f / 2).equals(got.getString("label")) ? 1 : 0;
+      for (int c = 0; c < 3; c++) {
+        mean[c] += p[c] / n;
+      }
+    }
+    assertTrue(right >= 4, right + " of 6 sampled frames show the drawn shape: " + perFrame.encode());
+    JsonArray pooled = body.getJsonArray("predictions").getJsonArray(0);
+    assertEquals(3, pooled.size());
+    for (Object o : pooled) {
+      JsonObject label = (JsonObject) o;
+      assertEquals(mean[label.getInteger("index")], label.getDouble("score"), 1e-6, pooled.encode());
+    }
+    assertEquals("5000", resp.getHeader("X-Inferium-Charge-Micro-Usd"), "3 s at $0.10 a minute = 5,000 µ$");
+
+    // Base64 JSON, two videos in one request: one answer each, in order.
+    HttpResponse<Buffer> two = gw.postAs(key, "/api/functions/shapes-video/predict", new JsonObject().put("videos",
+        new JsonArray().add(Base64.getEncoder().encodeToString(video)).add(Base64.getEncoder().encodeToString(shapesVideo(2)))));
+    assertEquals(200, two.statusCode(), two.bodyAsString());
+    assertEquals(body.getJsonArray("predictions").getJsonArray(0), two.bodyAsJsonObject().getJsonArray("predictions").getJsonArray(0));
+    assertEquals(2, two.bodyAsJsonObject().getJsonArray("frames").size());
+    assertEquals("10000", two.getHeader("X-Inferium-Charge-Micro-Usd"), "6 s at $0.10 a minute");
+  }
+
+  static double[] softmax(float[] logits) {
+    double max = Double.NEGATIVE_INFINITY;
+    for (float l : logits) {
+      max = Math.max(max, l);
+    }
+    double[] p = new double[logits.length];
+    double sum = 0;
+    for (int i = 0; i < p.length; i++) {
+      p[i] = Math.exp(logits[i] - max);
+      sum += p[i];
+    }
+    for (int i = 0; i < p.length; i++) {
+      p[i] /= sum;
+    }
+    return p;
+  }
+
+  @Test
+  @Order(11)
+  void hostileVideosAreClear4xxAndTheWorkerKeepsServing() throws Exception {
+    byte[] video = shapesVideo(3);
+    HttpResponse<Buffer> before = sendTo("shapes-video", video, "video/mp4");
+    assertEquals(200, before.statusCode(), before.bodyAsString());
+    // From the box headers in the gateway.
+    assertError(sendTo("shapes-video", Arrays.copyOf(video, video.length / 2), "video/mp4"), 400, "no movie header");
+    assertError(sendTo("shapes-video", "not a video at all".getBytes(), "video/mp4"), 400, "not an MP4");
+    assertError(sendTo("shapes-video", new byte[] {0x1a, 0x45, (byte) 0xdf, (byte) 0xa3, 0, 0, 0, 0}, "video/mp4"), 415, "WebM");
+    assertError(sendTo("shapes-video", ShapeVideos.withCodec(video, "hvc1"), "video/mp4"), 415, "not H.264");
+    assertError(sendTo("shapes-video", ShapeVideos.declaringSeconds(video, 601), "video/mp4"), 413, "max_video_seconds");
+    assertError(sendTo("shapes-video", ShapeVideos.declaringSize(video, 8192, 8192), "video/mp4"), 413, "max_pixels");
+    assertError(sendTo("shapes-video", video, "image/png"), 415, "video/mp4");
+    JsonArray five = new JsonArray();
+    for (int i = 0; i < 5; i++) {
+      five.add(Base64.getEncoder().encodeToString(video));
+    }
+    assertError(gw.postAs(key, "/api/functions/shapes-video/predict", new JsonObject().put("videos", five)), 413, "max_videos");
+    // Headers pass, the coded frames are garbage: the worker's decoder refuses it with a 400.
+    assertError(sendTo("shapes-video", ShapeVideos.scrambled(video), "video/mp4"), 400, "video 0");
+    HttpResponse<Buffer> after = sendTo("shapes-video", video, "video/mp4");
+    assertEquals(200, after.statusCode(), after.bodyAsString());
+    assertEquals(before.getHeader("X-Inferium-Worker"), after.getHeader("X-Inferium-Worker"), "the same worker process still serves");
+    assertEquals(before.bodyAsJsonObject().getJsonArray("frames"), after.bodyAsJsonObject().getJsonArray("frames"));
+  }
+
+  @Test
+  @Order(12)
+  void tierLimitsPerModalityAre413And429NamingTheLimit() throws Exception {
+    // Tier free (tiers.json): 60 images a minute, 300 s of audio and video a minute, 120 s in one request.
+    assertEquals(201, gw.post("/api/tenants", "{\"id\":\"thrifty\",\"tier\":\"free\"}").statusCode());
+    String free = gw.newKey("thrifty", "user");
+    JsonArray images = new JsonArray();
+    String png = Base64.getEncoder().encodeToString(Files.readAllBytes(testSet().get(0)));
+    for (int i = 0; i < 61; i++) {
+      images.add(png);
+    }
+    assertError(gw.postAs(free, "/api/functions/shapes/predict", new JsonObject().put("images", images)), 413, "images_per_minute");
+    byte[] video = shapesVideo(4);
+    assertError(sendAs(free, "shapes-video", ShapeVideos.declaringSeconds(video, 121), "video/mp4"), 413, "max_media_seconds");
+    // Declaring 100 s (billed only up to the 4 s window the spec samples), three requests fill the minute's 300 s.
+    byte[] hundred = ShapeVideos.declaringSeconds(video, 100);
+    for (int i = 0; i < 3; i++) {
+      HttpResponse<Buffer> ok = sendAs(free, "shapes-video", hundred, "video/mp4");
+      assertEquals(200, ok.statusCode(), ok.bodyAsString());
+      assertEquals("6667", ok.getHeader("X-Inferium-Charge-Micro-Usd"), "the declared 100 s capped at the 4 s window sampled");
+    }
+    HttpResponse<Buffer> over = sendAs(free, "shapes-video", hundred, "video/mp4");
+    assertError(over, 429, "media_seconds_per_minute");
+    assertTrue(Integer.parseInt(over.getHeader("Retry-After")) > 0);
+  }
+
+  HttpResponse<Buffer> sendAs(String as, String function, byte[] body, String type) throws Exception {
+    return gw.client.post(gw.port(), "127.0.0.1", "/api/functions/" + function + "/predict").bearerTokenAuthentication(as)
+        .putHeader("Content-Type", type).sendBuffer(Buffer.buffer(body)).await(60, TimeUnit.SECONDS);
+  }
+
+  @Test
+  @Order(13)
+  void theInvoiceHasAVideoLineOfSecondsAtTenCentsAMinute() throws Exception {
+    String month = java.time.YearMonth.now(java.time.ZoneOffset.UTC).toString();
+    JsonObject invoice = TestGateway.poll("the video line", () -> gw.client.get(gw.port(), "127.0.0.1",
+            "/api/invoices/pixels-" + month).bearerTokenAuthentication(key).send().await(10, TimeUnit.SECONDS).bodyAsJsonObject(),
+        inv -> inv.getJsonArray("lines") != null && inv.getJsonArray("lines").stream().map(JsonObject.class::cast)
+            .anyMatch(l -> "video".equals(l.getString("modality")) && l.getLong("units") == 15));
+    JsonObject line = invoice.getJsonArray("lines").stream().map(JsonObject.class::cast)
+        .filter(l -> "video".equals(l.getString("modality"))).findFirst().orElseThrow();
+    // 3 s + 6 s + 3 s + 3 s (before and after the hostile videos): 15 s, each request charged at $0.10 a minute.
+    assertEquals("shapes-video", line.getString("function"));
+    assertEquals(15, line.getLong("units"), invoice.encode());
+    assertEquals(25_000, line.getLong("charge_micro_usd"), invoice.encode());
+  }
+
   /** A real PNG signature and IHDR declaring {@code w × h} pixels over a few bytes. */
   static byte[] pngDeclaring(int w, int h) {
     java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(8 + 25 + 12);

@@ -57,29 +57,36 @@ public record FunctionSpec(
    * A function's price, set by the developer, in integer micro-dollars: per request plus per
    * millisecond of worker compute for tensor functions; per 1,000 tokens (prompt and completion both
    * counted) for text functions, by default the platform list price of $0.003; per image for image
-   * functions, by default the platform list price of $0.010.
+   * functions, by default the platform list price of $0.010; per audio minute ($0.003) and per video minute
+   * ($0.10) for audio and video functions.
    */
   public record Price(long perRequestMicroUsd, long perComputeMsMicroUsd, long perThousandTokensMicroUsd,
-      long perImageMicroUsd, long perAudioMinuteMicroUsd) {
+      long perImageMicroUsd, long perAudioMinuteMicroUsd, long perVideoMinuteMicroUsd) {
 
     public static final long TEXT_PER_THOUSAND_TOKENS = 3_000;
     public static final long PER_IMAGE = 10_000;
     public static final long PER_AUDIO_MINUTE = 3_000;
-    public static final Price DEFAULT = new Price(10, 0, TEXT_PER_THOUSAND_TOKENS, PER_IMAGE, PER_AUDIO_MINUTE);
+    public static final long PER_VIDEO_MINUTE = 100_000;
+    public static final Price DEFAULT = new Price(10, 0, TEXT_PER_THOUSAND_TOKENS, PER_IMAGE, PER_AUDIO_MINUTE, PER_VIDEO_MINUTE);
     private static final List<String> FIELDS = List.of("per_request_micro_usd", "per_compute_ms_micro_usd",
-        "per_1k_tokens_micro_usd", "per_image_micro_usd", "per_audio_minute_micro_usd");
+        "per_1k_tokens_micro_usd", "per_image_micro_usd", "per_audio_minute_micro_usd", "per_video_minute_micro_usd");
 
     public Price(long perRequestMicroUsd, long perComputeMsMicroUsd) {
-      this(perRequestMicroUsd, perComputeMsMicroUsd, TEXT_PER_THOUSAND_TOKENS, PER_IMAGE, PER_AUDIO_MINUTE);
+      this(perRequestMicroUsd, perComputeMsMicroUsd, TEXT_PER_THOUSAND_TOKENS, PER_IMAGE, PER_AUDIO_MINUTE, PER_VIDEO_MINUTE);
     }
 
     public Price(long perRequestMicroUsd, long perComputeMsMicroUsd, long perThousandTokensMicroUsd) {
-      this(perRequestMicroUsd, perComputeMsMicroUsd, perThousandTokensMicroUsd, PER_IMAGE, PER_AUDIO_MINUTE);
+      this(perRequestMicroUsd, perComputeMsMicroUsd, perThousandTokensMicroUsd, PER_IMAGE, PER_AUDIO_MINUTE, PER_VIDEO_MINUTE);
     }
 
     /** The charge for {@code millis} milliseconds of audio, rounded up to a whole micro-dollar. */
     public long chargeAudioMillis(long millis) {
       return (Math.multiplyExact(perAudioMinuteMicroUsd, millis) + 59_999) / 60_000;
+    }
+
+    /** The charge for {@code millis} milliseconds of video, rounded up to a whole micro-dollar. */
+    public long chargeVideoMillis(long millis) {
+      return (Math.multiplyExact(perVideoMinuteMicroUsd, millis) + 59_999) / 60_000;
     }
 
     /** The charge for {@code images} images (an image function's call; compute is not charged on top). */
@@ -100,7 +107,7 @@ public record FunctionSpec(
     JsonObject toJson() {
       return new JsonObject().put("per_request_micro_usd", perRequestMicroUsd).put("per_compute_ms_micro_usd", perComputeMsMicroUsd)
           .put("per_1k_tokens_micro_usd", perThousandTokensMicroUsd).put("per_image_micro_usd", perImageMicroUsd)
-          .put("per_audio_minute_micro_usd", perAudioMinuteMicroUsd);
+          .put("per_audio_minute_micro_usd", perAudioMinuteMicroUsd).put("per_video_minute_micro_usd", perVideoMinuteMicroUsd);
     }
 
     static Price fromJson(Object value) {
@@ -120,9 +127,10 @@ public record FunctionSpec(
       Integer perK = integer(p, "per_1k_tokens_micro_usd", 0, 100_000_000);
       Integer perImage = integer(p, "per_image_micro_usd", 0, 100_000_000);
       Integer perMinute = integer(p, "per_audio_minute_micro_usd", 0, 100_000_000);
+      Integer perVideoMinute = integer(p, "per_video_minute_micro_usd", 0, 100_000_000);
       return new Price(perRequest == null ? DEFAULT.perRequestMicroUsd() : perRequest, perMs == null ? 0 : perMs,
           perK == null ? TEXT_PER_THOUSAND_TOKENS : perK, perImage == null ? PER_IMAGE : perImage,
-          perMinute == null ? PER_AUDIO_MINUTE : perMinute);
+          perMinute == null ? PER_AUDIO_MINUTE : perMinute, perVideoMinute == null ? PER_VIDEO_MINUTE : perVideoMinute);
     }
   }
 
@@ -334,8 +342,8 @@ public record FunctionSpec(
     }
     List<String> labels = strings(json, "labels");
     if (!labels.isEmpty() && kind != FunctionKind.CLASSIFIER && kind != FunctionKind.IMAGE_CLASSIFIER
-        && kind != FunctionKind.AUDIO) {
-      throw new InvalidSpecException("field 'labels': only a classifier, image-classifier or audio function has labels, "
+        && kind != FunctionKind.AUDIO && kind != FunctionKind.VIDEO) {
+      throw new InvalidSpecException("field 'labels': only a classifier, image-classifier, audio or video function has labels, "
           + "this function's kind is " + kind.wire());
     }
     MediaOptions.Parsed media = MediaOptions.parse(json, kind, labels);

@@ -12,10 +12,16 @@ import java.util.Set;
  * tensor). Only image and audio kinds have them, and they must have a {@code preprocess}.
  *
  * @param preprocess  an image function's decoding target: size, resize mode, channels, layout, mean/std, dtype
+ *                    (a video function's: each sampled frame's)
  * @param audio       an audio function's: sample rate, length, mono mix (exactly one of the two is set)
  * @param postprocess which output is read and how it is turned into labels or an embedding
+ * @param video       a video function's frame sampling (rate, most frames), beside {@code preprocess}; else null
  */
-public record MediaOptions(ImagePreprocess preprocess, AudioPreprocess audio, Postprocess postprocess) {
+public record MediaOptions(ImagePreprocess preprocess, AudioPreprocess audio, Postprocess postprocess, VideoPreprocess video) {
+
+  public MediaOptions(ImagePreprocess preprocess, AudioPreprocess audio, Postprocess postprocess) {
+    this(preprocess, audio, postprocess, null);
+  }
 
   /**
    * @param output    the model output to read; null: the first one
@@ -50,11 +56,15 @@ public record MediaOptions(ImagePreprocess preprocess, AudioPreprocess audio, Po
 
   /** What a worker needs to pre-process this function's images (INFER meta {@code media}). */
   public JsonObject workerMeta(ModelSignature signature) {
+    if (video != null) {
+      return video.toJson(preprocess.withInput(input(signature)).toJson());
+    }
     return preprocess != null ? preprocess.withInput(input(signature)).toJson() : audio.withInput(input(signature)).toJson();
   }
 
   JsonObject toJson(JsonObject spec) {
-    spec.put("preprocess", preprocess != null ? preprocess.toJson() : audio.toJson().copy());
+    spec.put("preprocess", video != null ? video.toJson(preprocess.toJson()).copy() : preprocess != null ? preprocess.toJson()
+        : audio.toJson().copy());
     return spec.put("postprocess", postprocess.toJson());
   }
 
@@ -70,7 +80,7 @@ public record MediaOptions(ImagePreprocess preprocess, AudioPreprocess audio, Po
     if (!kind.media()) {
       if (pre != null || post != null) {
         throw new InvalidSpecException("field '" + (pre != null ? "preprocess" : "postprocess") + "': only media functions "
-            + "(image-classifier, image-embedding, image, audio) have it, this function's kind is " + kind.wire());
+            + "(image-classifier, image-embedding, image, audio, video) have it, this function's kind is " + kind.wire());
       }
       return new Parsed(null, labels);
     }
@@ -81,9 +91,22 @@ public record MediaOptions(ImagePreprocess preprocess, AudioPreprocess audio, Po
     }
     ImagePreprocess preprocess = null;
     AudioPreprocess audio = null;
+    VideoPreprocess video = null;
     try {
       if (kind == FunctionKind.AUDIO) {
         audio = AudioPreprocess.fromJson(pre);
+      } else if (kind == FunctionKind.VIDEO) {
+        if (!(pre instanceof JsonObject v)) {
+          throw new IllegalArgumentException("field 'preprocess': expected an object such as {\"fps\": 1, \"max_frames\": 16, "
+              + "\"size\": 224}, got " + pre);
+        }
+        video = VideoPreprocess.fromJson(v);
+        preprocess = ImagePreprocess.fromJson(VideoPreprocess.frameFields(v));
+        if ((long) video.maxFrames() * preprocess.width() * preprocess.height() > VideoPreprocess.MAX_PIXELS_PER_VIDEO) {
+          throw new IllegalArgumentException("field 'preprocess.max_frames': " + video.maxFrames() + " frames of "
+              + preprocess.width() + " × " + preprocess.height() + " is more than " + VideoPreprocess.MAX_PIXELS_PER_VIDEO
+              + " pixels a video once pre-processed");
+        }
       } else {
         preprocess = ImagePreprocess.fromJson(pre);
       }
@@ -91,7 +114,7 @@ public record MediaOptions(ImagePreprocess preprocess, AudioPreprocess audio, Po
       throw new InvalidSpecException(e.getMessage());
     }
     if (post == null) {
-      return new Parsed(new MediaOptions(preprocess, audio, Postprocess.DEFAULT), labels);
+      return new Parsed(new MediaOptions(preprocess, audio, Postprocess.DEFAULT, video), labels);
     }
     if (!(post instanceof JsonObject p)) {
       throw new InvalidSpecException("field 'postprocess': expected an object such as {\"top_k\": 3, \"softmax\": true}, got " + post);
@@ -112,8 +135,8 @@ public record MediaOptions(ImagePreprocess preprocess, AudioPreprocess audio, Po
     }
     boolean softmax = flag(p, "softmax");
     boolean normalize = flag(p, "normalize");
-    if (softmax && kind != FunctionKind.IMAGE_CLASSIFIER && kind != FunctionKind.AUDIO) {
-      throw new InvalidSpecException("field 'postprocess.softmax': only an image-classifier's scores are soft-maxed, "
+    if (softmax && kind != FunctionKind.IMAGE_CLASSIFIER && kind != FunctionKind.AUDIO && kind != FunctionKind.VIDEO) {
+      throw new InvalidSpecException("field 'postprocess.softmax': only a classifier's scores (image-classifier, audio, video) are soft-maxed, "
           + "this function's kind is " + kind.wire());
     }
     if (normalize && kind != FunctionKind.IMAGE_EMBEDDING) {
@@ -123,8 +146,8 @@ public record MediaOptions(ImagePreprocess preprocess, AudioPreprocess audio, Po
     List<String> merged = labels;
     Object l = p.getValue("labels");
     if (l != null) {
-      if (kind != FunctionKind.IMAGE_CLASSIFIER && kind != FunctionKind.AUDIO) {
-        throw new InvalidSpecException("field 'postprocess.labels': only an image-classifier or audio function has labels, this function's "
+      if (kind != FunctionKind.IMAGE_CLASSIFIER && kind != FunctionKind.AUDIO && kind != FunctionKind.VIDEO) {
+        throw new InvalidSpecException("field 'postprocess.labels': only an image-classifier, audio or video function has labels, this function's "
             + "kind is " + kind.wire());
       }
       List<String> given = strings(l);
@@ -134,7 +157,7 @@ public record MediaOptions(ImagePreprocess preprocess, AudioPreprocess audio, Po
       merged = given;
     }
     return new Parsed(new MediaOptions(preprocess, audio, new Postprocess((String) output,
-        k == null ? Postprocess.DEFAULT_TOP_K : (Integer) k, softmax, normalize)), merged);
+        k == null ? Postprocess.DEFAULT_TOP_K : (Integer) k, softmax, normalize), video), merged);
   }
 
   record Parsed(MediaOptions media, List<String> labels) {}

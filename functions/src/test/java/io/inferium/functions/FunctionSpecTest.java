@@ -47,7 +47,8 @@ class FunctionSpecTest {
          "batching": {"max_batch_size": 32, "max_queue_delay_ms": 5}, "timeout_ms": 1500,
          "keep_warm": true, "verification": {"policy": "redundant", "k": 3, "threshold": 0.99},
          "price": {"per_request_micro_usd": 50, "per_compute_ms_micro_usd": 3, "per_1k_tokens_micro_usd": 3000,
-                   "per_image_micro_usd": 10000, "per_audio_minute_micro_usd": 3000}}""");
+                   "per_image_micro_usd": 10000, "per_audio_minute_micro_usd": 3000,
+                   "per_video_minute_micro_usd": 100000}}""");
 
     FunctionSpec spec = FunctionSpec.fromJson(json);
 
@@ -126,7 +127,7 @@ class FunctionSpecTest {
       "{\"name\": \"a\", \"version\": 0}              => field 'version': expected an integer in [1, 2147483647], got 0",
       "{\"name\": \"a\", \"version\": 1.5}            => field 'version': expected an integer in [1, 2147483647], got 1.5",
       "{\"name\": \"a\", \"version\": 2147483648}     => field 'version': expected an integer in [1, 2147483647], got 2147483648",
-      "{\"name\": \"a\", \"kind\": \"llm\"}           => field 'kind': expected one of tensor | classifier | regressor | embedding | text-generation | image-classifier | image-embedding | image | audio, got 'llm'",
+      "{\"name\": \"a\", \"kind\": \"llm\"}           => field 'kind': expected one of tensor | classifier | regressor | embedding | text-generation | image-classifier | image-embedding | image | audio | video, got 'llm'",
       "{\"name\": \"a\", \"visibility\": \"secret\"}  => field 'visibility': expected public | private, got 'secret'",
       "{\"name\": \"a\", \"use_cases\": \"search\"}   => field 'use_cases': expected an array of strings, got search",
       "{\"name\": \"a\", \"use_cases\": [\"x\", 2]}   => field 'use_cases[1]': expected a string, got 2",
@@ -140,9 +141,9 @@ class FunctionSpecTest {
 
   @Test
   void onlyAClassifierHasLabels() {
-    assertEquals("field 'labels': only a classifier, image-classifier or audio function has labels, this function's kind is regressor",
+    assertEquals("field 'labels': only a classifier, image-classifier, audio or video function has labels, this function's kind is regressor",
         invalid("{\"name\": \"a\", \"kind\": \"regressor\", \"labels\": [\"x\"]}"));
-    assertEquals("field 'labels': only a classifier, image-classifier or audio function has labels, this function's kind is tensor",
+    assertEquals("field 'labels': only a classifier, image-classifier, audio or video function has labels, this function's kind is tensor",
         invalid("{\"name\": \"a\", \"labels\": [\"x\"]}"));
     assertEquals(List.of(), FunctionSpec.fromJson(new JsonObject("{\"name\": \"a\", \"labels\": []}")).labels(),
         "an empty list is no labels");

@@ -18,6 +18,34 @@ class MediaOptionsTest {
   private static final String IMAGE = "{\"name\": \"cats\", \"kind\": \"image-classifier\", ";
 
   @Test
+  void aVideoSpecIsAFramePreprocessPlusSamplingAndReadsBackTheSame() {
+    FunctionSpec spec = FunctionSpec.fromJson(new JsonObject("{\"name\": \"clips\", \"kind\": \"video\", \"preprocess\": "
+        + "{\"size\": 20, \"fps\": 2.5, \"max_frames\": 10}, \"labels\": [\"a\", \"b\"], \"postprocess\": {\"softmax\": true}}"));
+    assertEquals(FunctionKind.VIDEO, spec.kind());
+    assertEquals(new VideoPreprocess(2.5, 10), spec.media().video());
+    assertEquals(20, spec.media().preprocess().width());
+    assertEquals(0.4, spec.media().video().time(1), 1e-12);
+    JsonObject meta = spec.media().workerMeta(null);
+    assertEquals("video", meta.getString("type"));
+    assertEquals(ImagePreprocess.fromJson(VideoPreprocess.frameFields(meta)), spec.media().preprocess());
+    FunctionSpec again = FunctionSpec.fromJson(spec.toJson());
+    assertEquals(spec.media(), again.media());
+    assertEquals(100_000, spec.price().perVideoMinuteMicroUsd(), "the list price of a video minute: $0.10");
+    assertEquals(5_000, spec.price().chargeVideoMillis(3_000));
+    assertEquals(2, spec.price().chargeVideoMillis(1), "rounded up to a whole micro-dollar");
+    FunctionSpec defaults = FunctionSpec.fromJson(new JsonObject("{\"name\": \"v\", \"kind\": \"video\", \"preprocess\": {\"size\": 8}}"));
+    assertEquals(new VideoPreprocess(1, 16), defaults.media().video());
+    for (String[] bad : new String[][] {{"\"fps\": 0", "preprocess.fps"}, {"\"fps\": 31", "preprocess.fps"},
+        {"\"max_frames\": 257", "preprocess.max_frames"}, {"\"max_frames\": 1.5", "preprocess.max_frames"},
+        {"\"size\": 1024, \"max_frames\": 256", "preprocess.max_frames"}, {"\"fps\": 1", "preprocess.size"}}) {
+      String json = "{\"name\": \"v\", \"kind\": \"video\", \"preprocess\": {"
+          + (bad[0].contains("size") || bad[1].equals("preprocess.size") ? "" : "\"size\": 8, ") + bad[0] + "}}";
+      String msg = assertThrows(InvalidSpecException.class, () -> FunctionSpec.fromJson(new JsonObject(json))).getMessage();
+      assertTrue(msg.contains("field '" + bad[1] + "'"), msg);
+    }
+  }
+
+  @Test
   void anImageClassifierSpecParsesWithDefaultsAndReadsBackTheSame() {
     FunctionSpec spec = FunctionSpec.fromJson(new JsonObject(IMAGE + "\"preprocess\": {\"size\": {\"width\": 32, \"height\": 24}, "
         + "\"resize\": \"center-crop\", \"channels\": \"BGR\", \"layout\": \"nhwc\", \"mean\": [0.4, 0.5, 0.6], \"std\": [0.2, 0.2, 0.2]}, "

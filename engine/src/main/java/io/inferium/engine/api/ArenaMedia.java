@@ -100,7 +100,7 @@ final class ArenaMedia {
     vertx.fileSystem().readFile(file.uploadedFileName()).compose(buf -> {
       byte[] bytes = buf.getBytes();
       boolean audio = bytes.length >= 4 && bytes[0] == 'R' && bytes[1] == 'I' && bytes[2] == 'F' && bytes[3] == 'F';
-      MediaUpload parsed = MediaUpload.checked(List.of(bytes), topK(topK, "top_k"), bounds, audio);
+      MediaUpload parsed = MediaUpload.checked(List.of(bytes), topK(topK, "top_k"), bounds, audio ? MediaUpload.Media.AUDIO : MediaUpload.Media.IMAGE);
       return run(ctx, who, category, parsed, audio);
     }).onSuccess(b -> FunctionRoutes.json(ctx, 201, b)).onFailure(err -> ctx.fail(ScoringRoutes.api(err)));
   }
@@ -111,11 +111,11 @@ final class ArenaMedia {
     files.remove("top_k");
     MediaUpload u;
     try {
-      u = MediaUpload.json(files, bounds, audio);
+      u = MediaUpload.json(files, bounds, audio ? MediaUpload.Media.AUDIO : MediaUpload.Media.IMAGE);
     } catch (ApiError e) {
       throw new ApiError(e.status(), e.getMessage().replace("field '", "field 'input."), e.retryAfterSeconds());
     }
-    return new MediaUpload(u.images(), k, u.audioMillis());
+    return new MediaUpload(u.images(), k, u.audioMillis(), u.millis());
   }
 
   /** The battle's k: every side shows as many labels (at most its classes). */

@@ -25,10 +25,26 @@ final class Limits {
     this.tiers = tiers;
     this.tenants = tenants;
     this.metrics = metrics;
+    this.mediaLimits = new MediaLimits(tiers, metrics);
   }
 
   private Tier tier(Principal who) {
     return who.tier() == null ? null : tiers.get(who.tier()).orElse(tiers.defaultTier());
+  }
+
+  private final MediaLimits mediaLimits;
+
+  /**
+   * Counts a {@code predict} request's media against the caller's tier limits per modality ({@link MediaLimits}):
+   * a failed future with the 413 or 429.
+   */
+  Future<Void> media(Principal who, io.inferium.functions.FunctionKind kind, int count, long millis) {
+    try {
+      mediaLimits.check(tier(who), who.tenantId(), kind, count, millis);
+      return Future.succeededFuture();
+    } catch (ApiError e) {
+      return Future.failedFuture(e);
+    }
   }
 
   /** Counts one request against the caller's rate; throws a 429 when over it. */

@@ -47,7 +47,8 @@ final class MediaRows {
         throw ApiError.badRequest(where + ": '" + field + "' is not valid base64: " + e.getMessage());
       }
       try {
-        MediaUpload upload = MediaUpload.checked(List.of(bytes), null, bounds, field.equals("audio"));
+        MediaUpload upload = MediaUpload.checked(List.of(bytes), null, bounds,
+            field.equals("audio") ? MediaUpload.Media.AUDIO : MediaUpload.Media.IMAGE);
         JsonObject copy = row.copy().put(field, Base64.getEncoder().encodeToString(bytes));
         out.add(field.equals("audio") ? copy.put("millis", upload.audioMillis()) : copy);
       } catch (ApiError e) {

@@ -32,8 +32,9 @@ import java.util.concurrent.TimeUnit;
  * travel as one BYTES tensor (an element per file, named after the model input) through the mempool like any
  * tensor request, so they batch with other callers' files; a worker decodes and pre-processes them
  * ({@code io.inferium.functions.media}) and runs the model; the gateway turns the output into labels
- * (softmax, top-k) or embeddings. Billed per image ({@code modality} {@code image}) or per audio minute
- * ({@code audio}, units: seconds).
+ * (softmax, top-k) or embeddings; a video's per-frame outputs become labels per frame and pooled
+ * ({@link VideoAnswer}). Billed per image ({@code modality} {@code image}), per audio minute ({@code audio}, units:
+ * seconds) or per video minute ({@code video}, units: seconds).
  */
 final class PredictRoutes {
 
@@ -98,9 +99,12 @@ final class PredictRoutes {
         .compose(fn -> {
           if (fn.spec().media() == null) {
             return Future.failedFuture(new ApiError(400, "function '" + fn.name() + "' is a " + fn.spec().kind().wire()
-                + " function: predict takes media for image and audio functions; call /v2/models/" + fn.name() + "/infer with tensors"));
+                + " function: predict takes media for image, audio and video functions; call /v2/models/" + fn.name()
+                + "/infer with tensors"));
           }
-          return MediaUpload.read(ctx, vertx, bounds, fn.spec().kind() == FunctionKind.AUDIO)
+          return MediaUpload.read(ctx, vertx, bounds, media(fn.spec().kind()))
+              .compose(upload -> limits.media(Authentication.principal(ctx), fn.spec().kind(), upload.images().size(),
+                  upload.audioMillis()).map(upload))
               .compose(upload -> run(ctx, fn, upload, start));
         })
         .onSuccess(v -> metrics.request(routed[0], 200, System.nanoTime() - start))
@@ -122,16 +126,22 @@ final class PredictRoutes {
     ctx.response().closeHandler(v -> queued.cancel());
     return queued.future().compose(outcome -> {
       JsonObject body = new JsonObject().put("model_name", fn.name()).put("model_version", Integer.toString(fn.version()));
-      answer(fn, upload, outcome.outputs(), body);
+      FunctionKind kind = fn.spec().kind();
+      boolean audio = kind == FunctionKind.AUDIO;
+      boolean video = kind == FunctionKind.VIDEO;
+      long videoMillis = video ? VideoAnswer.answer(fn, upload, outcome.outputs(), body) : 0;
+      if (!video) {
+        answer(fn, upload, outcome.outputs(), body);
+      }
       String usageId = UUID.randomUUID().toString();
-      boolean audio = fn.spec().kind() == FunctionKind.AUDIO;
-      // Images are billed each; audio by its duration (units: seconds, rounded up; charge per minute, rounded up).
-      long charge = audio ? fn.spec().price().chargeAudioMillis(upload.audioMillis()) : fn.spec().price().chargeImages(n);
-      long units = audio ? (upload.audioMillis() + 999) / 1000 : n;
+      // Images are billed each; audio and video by duration (units: seconds, rounded up; charge per minute, rounded up).
+      long charge = audio ? fn.spec().price().chargeAudioMillis(upload.audioMillis())
+          : video ? fn.spec().price().chargeVideoMillis(videoMillis) : fn.spec().price().chargeImages(n);
+      long units = audio ? (upload.audioMillis() + 999) / 1000 : video ? (videoMillis + 999) / 1000 : n;
       long shareUs = V2Routes.share(outcome.computeMicros(), n, outcome.batchRows());
       Future<Boolean> billed = completions.emit(CompletionEvent.builder(usageId, fn)
           .tenant(Authentication.principal(ctx).tenantId())
-          .endpoint("predict", audio ? "audio" : "image")
+          .endpoint("predict", audio ? "audio" : video ? "video" : "image")
           .worker(outcome.workerId())
           .verdict(outcome.verdict(), outcome.similarity())
           .charge(units, shareUs, charge)
@@ -147,6 +157,11 @@ final class PredictRoutes {
         return null;
       });
     });
+  }
+
+  private static MediaUpload.Media media(FunctionKind kind) {
+    return kind == FunctionKind.AUDIO ? MediaUpload.Media.AUDIO : kind == FunctionKind.VIDEO ? MediaUpload.Media.VIDEO
+        : MediaUpload.Media.IMAGE;
   }
 
   /** Puts the answer for {@code fn}'s kind into {@code body}: labels, embeddings, or the raw outputs. */

@@ -39,6 +39,14 @@ public final class RateLimiter {
 
   /** Takes one request from the tenant's bucket, saying what is left. */
   public Grant take(String tenantId, int perMinute) {
+    return take(tenantId, perMinute, 1);
+  }
+
+  /**
+   * Takes {@code amount} units (at most {@code perMinute}) from the tenant's bucket, or none when fewer are left;
+   * the retry time is until that many are back.
+   */
+  public Grant take(String tenantId, int perMinute, int amount) {
     Bucket b = buckets.computeIfAbsent(tenantId, k -> {
       Bucket fresh = new Bucket();
       fresh.tokens = perMinute;
@@ -50,10 +58,10 @@ public final class RateLimiter {
       b.tokens = Math.min(perMinute, b.tokens + (double) (now - b.updated) * perMinute / MINUTE_NANOS);
       b.updated = now;
       long retryAfter = 0;
-      if (b.tokens >= 1) {
-        b.tokens -= 1;
+      if (b.tokens >= amount) {
+        b.tokens -= amount;
       } else {
-        double nanosToToken = (1 - b.tokens) * MINUTE_NANOS / perMinute;
+        double nanosToToken = (amount - b.tokens) * MINUTE_NANOS / perMinute;
         retryAfter = Math.max(1, (long) Math.ceil(nanosToToken / 1e9));
       }
       long reset = (long) Math.ceil((perMinute - b.tokens) * MINUTE_NANOS / perMinute / 1e9);

@@ -10,11 +10,15 @@ import io.vertx.core.json.JsonObject;
  * {@code maxStreams} Server-Sent-Event connections open (leaderboard and streamed generations),
  * {@code maxPendingVerifications} deployments waiting in or running through verification, and
  * {@code mostUrgentPriority}, the most urgent mempool priority a request may ask for (1 is served
- * first; the default 5 is always allowed, and so is anything less urgent).
+ * first; the default 5 is always allowed, and so is anything less urgent). Per modality (media functions'
+ * {@code predict}; each null when the tier does not limit it): {@code imagesPerMinute} images a tenant may send a
+ * minute, {@code mediaSecondsPerMinute} seconds of audio and video (as their headers declare them) a minute, and
+ * {@code maxMediaSeconds} seconds of audio or video in one request.
  */
 public record Tier(String name, int requestsPerMinute, Long monthlyIncludedMicroUsd, boolean gpuAccess,
     int maxConcurrentGenerations, long storageBytes, int maxRedundancy, boolean hardQuota,
-    int maxConcurrentUploads, int maxStreams, int maxPendingVerifications, int mostUrgentPriority) {
+    int maxConcurrentUploads, int maxStreams, int maxPendingVerifications, int mostUrgentPriority,
+    Integer imagesPerMinute, Integer mediaSecondsPerMinute, Integer maxMediaSeconds) {
 
   public static final int DEFAULT_MAX_CONCURRENT_UPLOADS = 2;
   public static final int DEFAULT_MAX_STREAMS = 4;
@@ -40,7 +44,10 @@ public record Tier(String name, int requestsPerMinute, Long monthlyIncludedMicro
         (int) f.positive("max_concurrent_uploads", (long) DEFAULT_MAX_CONCURRENT_UPLOADS),
         (int) f.positive("max_streams", (long) DEFAULT_MAX_STREAMS),
         (int) f.positive("max_pending_verifications", (long) DEFAULT_MAX_PENDING_VERIFICATIONS),
-        (int) f.positive("most_urgent_priority", (long) DEFAULT_MOST_URGENT_PRIORITY));
+        (int) f.positive("most_urgent_priority", (long) DEFAULT_MOST_URGENT_PRIORITY),
+        f.optionalPositive("images_per_minute"),
+        f.optionalPositive("media_seconds_per_minute"),
+        f.optionalPositive("max_media_seconds"));
   }
 
   /** Typed reads of one tier's fields with errors that name the tier and the field. */
@@ -60,6 +67,10 @@ public record Tier(String name, int requestsPerMinute, Long monthlyIncludedMicro
         throw wrong(field, "a non-negative integer", v);
       }
       return v;
+    }
+
+    Integer optionalPositive(String field) {
+      return json.getValue(field) == null ? null : (int) positive(field, null);
     }
 
     Long optionalNonNegative(String field) {
@@ -103,6 +114,8 @@ public record Tier(String name, int requestsPerMinute, Long monthlyIncludedMicro
         .put("max_concurrent_generations", maxConcurrentGenerations).put("storage_bytes", storageBytes)
         .put("max_redundancy", maxRedundancy).put("hard_quota", hardQuota)
         .put("max_concurrent_uploads", maxConcurrentUploads).put("max_streams", maxStreams)
-        .put("max_pending_verifications", maxPendingVerifications).put("most_urgent_priority", mostUrgentPriority);
+        .put("max_pending_verifications", maxPendingVerifications).put("most_urgent_priority", mostUrgentPriority)
+        .put("images_per_minute", imagesPerMinute).put("media_seconds_per_minute", mediaSecondsPerMinute)
+        .put("max_media_seconds", maxMediaSeconds);
   }
 }

@@ -352,7 +352,8 @@ public final class DeployPipeline {
   }
 
   private static void labelsCheck(FunctionSpec spec, ModelSignature sig, List<VerificationCheck> checks) {
-    if ((spec.kind() != FunctionKind.CLASSIFIER && spec.kind() != FunctionKind.IMAGE_CLASSIFIER) || spec.labels().isEmpty()) {
+    if ((spec.kind() != FunctionKind.CLASSIFIER && spec.kind() != FunctionKind.IMAGE_CLASSIFIER && spec.kind() != FunctionKind.VIDEO)
+        || spec.labels().isEmpty()) {
       return;
     }
     int n = spec.labels().size();

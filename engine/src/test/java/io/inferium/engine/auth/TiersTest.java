@@ -48,6 +48,22 @@ class TiersTest {
   }
 
   @Test
+  void perModalityLimitsAreOptionalAndChecked() throws IOException {
+    Tier free = Tiers.load(null).defaultTier();
+    assertEquals(60, free.imagesPerMinute());
+    assertEquals(300, free.mediaSecondsPerMinute());
+    assertEquals(120, free.maxMediaSeconds());
+    assertEquals(null, Tiers.load(null).get("enterprise").orElseThrow().maxMediaSeconds(), "enterprise: unlimited");
+    Tier basic = Tiers.fromJson(table("{\"requests_per_minute\": 5, \"storage_bytes\": 1}")).defaultTier();
+    assertEquals(null, basic.imagesPerMinute(), "a tier that says nothing does not limit it");
+    assertEquals(null, basic.toJson().getValue("media_seconds_per_minute"));
+    assertTrue(refusal(table("{\"requests_per_minute\": 5, \"storage_bytes\": 1, \"images_per_minute\": 0}"))
+        .contains("field 'images_per_minute': expected an integer from 1"));
+    assertTrue(refusal(table("{\"requests_per_minute\": 5, \"storage_bytes\": 1, \"max_media_seconds\": \"10\"}"))
+        .contains("field 'max_media_seconds': expected an integer, got '10'"));
+  }
+
+  @Test
   void tableShapeErrorsAreNamed() {
     assertTrue(refusal(new JsonObject("{}")).contains("non-empty object 'tiers'"));
     assertTrue(refusal(new JsonObject("{\"tiers\": {\"a\": 3}}")).contains("tier 'a': expected an object"));

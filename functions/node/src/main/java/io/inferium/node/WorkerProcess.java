@@ -622,8 +622,9 @@ public final class WorkerProcess {
       try {
         // A media function's images or clips are decoded and pre-processed here, never in the gateway.
         JsonObject media = frame.meta().getJsonObject("media");
-        List<Tensor> inputs = media == null ? frame.tensors() : MediaInputs.prepare(media, frame.tensors(), cancellation);
-        List<Tensor> result = faults.apply(lease.model().run(inputs, outputs, cancellation));
+        MediaInputs.Prepared prepared = media == null ? new MediaInputs.Prepared(frame.tensors(), null)
+            : MediaInputs.prepared(media, frame.tensors(), cancellation);
+        List<Tensor> result = faults.apply(prepared.finish(lease.model().run(prepared.inputs(), outputs, cancellation)));
         long computeUs = (System.nanoTime() - start) / 1000;
         String outputHash = OutputHash.of(result);
         sendResult(new Frame(FrameType.RESULT, id, new JsonObject().put("compute_us", computeUs)

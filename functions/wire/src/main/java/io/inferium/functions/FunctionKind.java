@@ -18,7 +18,12 @@ public enum FunctionKind {
   /** Takes an image, answers the model's output tensors as they are. */
   IMAGE("image"),
   /** Takes an audio clip (WAV, decoded and resampled in the worker); answers labels when it has them, else tensors. */
-  AUDIO("audio");
+  AUDIO("audio"),
+  /**
+   * Takes a video (MP4/H.264, decoded in the worker); a per-frame image model runs on frames sampled at the spec's
+   * rate, answering labels per frame and pooled over the video.
+   */
+  VIDEO("video");
 
   private final String wire;
 
@@ -35,9 +40,9 @@ public enum FunctionKind {
     return this == IMAGE_CLASSIFIER || this == IMAGE_EMBEDDING || this == IMAGE;
   }
 
-  /** Whether requests carry media (images or audio) that the worker decodes into the model's input. */
+  /** Whether requests carry media (images, audio or video) that the worker decodes into the model's input. */
   public boolean media() {
-    return image() || this == AUDIO;
+    return image() || this == AUDIO || this == VIDEO;
   }
 
   public static Optional<FunctionKind> fromWire(String s) {
