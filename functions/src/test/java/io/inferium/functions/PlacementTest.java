@@ -46,11 +46,16 @@ class PlacementTest {
         {new JsonObject().put("requires", new JsonObject().put("memory_mb", 1.5)), "requires.memory_mb"},
         {new JsonObject().put("requires", new JsonObject().put("disk_mb", 1)), "unknown field 'disk_mb'"},
         {new JsonObject().put("verification", new JsonObject().put("policy", "redundant").put("distinct_operators", 0)),
-            "verification.distinct_operators"},
-        {new JsonObject().put("kind", "text-generation").put("requires", new JsonObject().put("gpu", true)),
-            "field 'requires'"}}) {
+            "verification.distinct_operators"}}) {
       InvalidSpecException e = assertThrows(InvalidSpecException.class, () -> spec((JsonObject) bad[0]));
       assertTrue(e.getMessage().contains((String) bad[1]), e.getMessage());
     }
+  }
+
+  @Test
+  void textFunctionsMayRequireToo() {
+    // The generation scheduler places by requires as the mempool does (RedundantTextTest).
+    assertTrue(spec(new JsonObject().put("kind", "text-generation").put("requires", new JsonObject().put("gpu", true)))
+        .placement().gpu());
   }
 }
