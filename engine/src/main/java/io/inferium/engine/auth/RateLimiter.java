@@ -14,6 +14,8 @@ public final class RateLimiter {
   private static final class Bucket {
     double tokens;
     long updated;
+    /** The allowance it was last taken from (the tenant's tier may change). */
+    int rate;
   }
 
   private final ConcurrentHashMap<String, Bucket> buckets = new ConcurrentHashMap<>();
@@ -51,10 +53,16 @@ public final class RateLimiter {
       Bucket fresh = new Bucket();
       fresh.tokens = perMinute;
       fresh.updated = System.nanoTime();
+      fresh.rate = perMinute;
       return fresh;
     });
     synchronized (b) {
       long now = System.nanoTime();
+      if (perMinute > b.rate) {
+        // A tenant moved to a tier with a higher allowance has the difference at once, not a minute's refill later.
+        b.tokens += perMinute - b.rate;
+      }
+      b.rate = perMinute;
       b.tokens = Math.min(perMinute, b.tokens + (double) (now - b.updated) * perMinute / MINUTE_NANOS);
       b.updated = now;
       long retryAfter = 0;

@@ -26,4 +26,18 @@ class RateLimiterTest {
     assertTrue(refused.resetSeconds() >= 59 && refused.resetSeconds() <= 60, "a whole minute to refill: " + refused);
     assertEquals(59, rates.take("globex", 60).remaining(), "tenants have buckets of their own");
   }
+
+  @Test
+  void aTenantMovedToAHigherAllowanceHasTheDifferenceAtOnceAndALowerOneIsCappedAtIt() {
+    RateLimiter rates = new RateLimiter();
+    for (int i = 0; i < 5; i++) {
+      assertTrue(rates.take("hooli", 5).allowed());
+    }
+    assertFalse(rates.take("hooli", 5).allowed(), "free's 5 a minute are spent");
+    RateLimiter.Grant upgraded = rates.take("hooli", 1000);
+    assertTrue(upgraded.allowed(), "moved to 1000 a minute: the 995 more are there at once, not 60 ms later");
+    assertTrue(upgraded.remaining() >= 994, upgraded.toString());
+    RateLimiter.Grant downgraded = rates.take("hooli", 5);
+    assertTrue(downgraded.remaining() <= 4, "back at 5 a minute, no more than 5 are left: " + downgraded);
+  }
 }
