@@ -71,9 +71,18 @@ class RedundantTextTest {
   }
 
   private Generations generations(int n) throws Exception {
+    return scheduler(false, java.util.Collections.nCopies(n, Worker.LOCAL_OPERATOR).toArray(String[]::new));
+  }
+
+  /**
+   * A scheduler over fake workers of the given operators (one worker per entry), on a networked gateway's dispatcher
+   * (redundant copies span operators) or a lone gateway's.
+   */
+  private Generations scheduler(boolean networked, String... operators) throws Exception {
     workers.clear();
-    for (int i = 0; i < n; i++) {
+    for (String operator : operators) {
       FakeWorker w = new FakeWorker(64);
+      w.operator = operator;
       ledger.register(w.workerId(), null).await(30, TimeUnit.SECONDS);
       workers.add(w);
     }
@@ -81,7 +90,9 @@ class RedundantTextTest {
     EngineMetrics metrics = new EngineMetrics(registry);
     WorkerCall.Factory calls = new WorkerCall.Factory(new ModelBlobs(Path.of("/nonexistent"), null),
         f -> Future.succeededFuture(new JsonObject().put("kind", f.spec().kind().wire())), metrics);
-    Generations g = new Generations(db.vertx(), new Dispatcher(() -> workers, id -> false), calls, new TextMetrics(metrics));
+    Dispatcher dispatcher = new Dispatcher(() -> workers, id -> false);
+    Generations g = new Generations(db.vertx(), networked ? dispatcher.networked(id -> Double.NaN) : dispatcher, calls,
+        new TextMetrics(metrics));
     g.verifyWith(new RedundantText.Judge<>(new ConsensusVerifier<>(ledger, TokenAgreement.INSTANCE, new Random(1)),
         TokenAgreement.INSTANCE), new RedundantText.Judge<>(ConsensusVerifier.forTensors(ledger, new Random(1)),
         io.inferium.verifier.consensus.TensorAgreement.INSTANCE));
@@ -361,29 +372,9 @@ class RedundantTextTest {
     return false;
   }
 
-  /** A networked gateway's scheduler over fake workers of the given operators (one worker per entry). */
-  private Generations networked(String... operators) throws Exception {
-    workers.clear();
-    for (String operator : operators) {
-      FakeWorker w = new FakeWorker(64);
-      w.operator = operator;
-      ledger.register(w.workerId(), null).await(30, TimeUnit.SECONDS);
-      workers.add(w);
-    }
-    EngineMetrics metrics = new EngineMetrics(new SimpleMeterRegistry());
-    WorkerCall.Factory calls = new WorkerCall.Factory(new ModelBlobs(Path.of("/nonexistent"), null),
-        f -> Future.succeededFuture(new JsonObject().put("kind", f.spec().kind().wire())), metrics);
-    Generations g = new Generations(db.vertx(), new Dispatcher(() -> workers, id -> false).networked(id -> Double.NaN),
-        calls, new TextMetrics(metrics));
-    g.verifyWith(new RedundantText.Judge<>(new ConsensusVerifier<>(ledger, TokenAgreement.INSTANCE, new Random(1)),
-        TokenAgreement.INSTANCE), new RedundantText.Judge<>(ConsensusVerifier.forTensors(ledger, new Random(1)),
-        io.inferium.verifier.consensus.TensorAgreement.INSTANCE));
-    return g;
-  }
-
   @Test
   void onANetworkedGatewayTheRunsGoToDistinctOperatorsNotJustDistinctNodes() throws Exception {
-    Generations g = networked("op-a", "op-a", "op-b", "op-c");
+    Generations g = scheduler(true, "op-a", "op-a", "op-b", "op-c");
     Generations.Generation gen = g.submit(fn(), seeded(), in(10_000), chunks -> { });
     for (int i : new int[] {2, 3}) {
       honest(fake(i));
@@ -401,7 +392,7 @@ class RedundantTextTest {
 
   @Test
   void aTextFunctionThatNoWorkerCanEverHostIsRefusedAtOnceNamingItsRequires() throws Exception {
-    Generations g = networked("op-a", "op-b", "op-c");
+    Generations g = scheduler(true, "op-a", "op-b", "op-c");
     JsonObject spec = new JsonObject().put("name", "gpu-chat").put("kind", "text-generation").put("timeout_ms", 60_000)
         .put("requires", new JsonObject().put("gpu", true));
     FunctionRecord fn = new FunctionRecord(FunctionSpec.fromJson(spec), 1, SHA, 1, null, FunctionState.READY, null,
