@@ -1,5 +1,7 @@
 package io.inferium.engine.api;
 
+import static io.inferium.engine.api.MediaBytes.tag;
+
 /**
  * What the gateway learns about an uploaded video without decoding it: an MP4 (ISO BMFF) file's box headers —
  * the movie's duration ({@code moov/mvhd}), and of its video track ({@code hdlr} {@code vide}) the frame size
@@ -157,15 +159,6 @@ record Mp4Header(int width, int height, String codec, long millis) {
             + version);
       }
     }
-  }
-
-  private static boolean tag(byte[] b, int at, String t) {
-    for (int i = 0; i < t.length(); i++) {
-      if (at + i >= b.length || b[at + i] != t.charAt(i)) {
-        return false;
-      }
-    }
-    return true;
   }
 
   private static long u32(byte[] b, int at) {

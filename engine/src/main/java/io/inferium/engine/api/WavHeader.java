@@ -1,5 +1,7 @@
 package io.inferium.engine.api;
 
+import static io.inferium.engine.api.MediaBytes.tag;
+
 /**
  * What the gateway learns about an uploaded audio clip without decoding it: a RIFF/WAVE file's format
  * chunk (PCM or float, channels, rate, bits) and its data chunk's length, hence its duration (bounded walk
@@ -65,15 +67,6 @@ record WavHeader(int channels, int sampleRate, int bits, long millis) {
     }
     throw ApiError.badRequest(which + " is a truncated or malformed WAV: no data chunk within its first " + MAX_CHUNKS
         + " chunks");
-  }
-
-  private static boolean tag(byte[] b, int at, String t) {
-    for (int i = 0; i < t.length(); i++) {
-      if (at + i >= b.length || b[at + i] != t.charAt(i)) {
-        return false;
-      }
-    }
-    return true;
   }
 
   private static long u32(byte[] b, int at) {
