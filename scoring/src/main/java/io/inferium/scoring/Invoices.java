@@ -128,10 +128,10 @@ public final class Invoices {
    */
   public Future<JsonObject> earnings(String developer, java.time.Instant from, java.time.Instant to) {
     // Read from the payout ledger, which was written with the usage rows: what was actually credited.
-    return pool.preparedQuery("SELECT p.function_name, count(*) AS requests, sum(u.charge_micro_usd) AS charge, "
-            + "sum(p.amount_micro_usd) AS earned FROM payouts p JOIN usage_events u ON u.id = p.usage_id "
-            + "WHERE p.role = 'developer' AND p.party = $1 AND p.at >= $2 AND p.at < $3 "
-            + "GROUP BY p.function_name ORDER BY p.function_name")
+    return pool.preparedQuery("SELECT function_name, sum(requests)::bigint AS requests, "
+            + "sum(charge_micro_usd)::bigint AS charge, sum(amount_micro_usd)::bigint AS earned FROM payouts "
+            + "WHERE role = 'developer' AND party = $1 AND at >= $2 AND at < $3 "
+            + "GROUP BY function_name ORDER BY function_name")
         .execute(Tuple.of(developer, from.atOffset(ZoneOffset.UTC), to.atOffset(ZoneOffset.UTC))).map(rows -> {
           JsonArray functions = new JsonArray();
           long earned = 0;

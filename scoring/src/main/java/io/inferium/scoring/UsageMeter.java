@@ -18,8 +18,10 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -187,9 +189,10 @@ public final class UsageMeter {
   }
 
   /**
-   * Inserts events and their payout rows in one transaction, each id once: rows already there are
-   * left alone, so a redelivered batch changes nothing. Each table takes the whole batch as one statement
-   * over column arrays ({@code unnest}): one bind and one plan execution per batch instead of one per row.
+   * Inserts events and their payout rows in one transaction, each id once: rows already there are left alone,
+   * and only the events whose rows this transaction inserted are summed into payout rows (per party and second,
+   * {@link PayoutLedger#columns}), so a redelivered batch changes nothing. Each table takes the whole batch as one
+   * statement over column arrays ({@code unnest}): one bind and one plan execution per batch instead of one per row.
    */
   public Future<Void> insert(List<UsageEvent> batch) {
     if (batch.isEmpty()) {
@@ -206,7 +209,6 @@ public final class UsageMeter {
     Long[] computeUs = new Long[n];
     Long[] charges = new Long[n];
     OffsetDateTime[] ats = new OffsetDateTime[n];
-    List<Tuple> payouts = new ArrayList<>(n * 3);
     for (int i = 0; i < n; i++) {
       UsageEvent e = batch.get(i);
       ids[i] = e.id();
@@ -219,19 +221,32 @@ public final class UsageMeter {
       computeUs[i] = e.computeUs();
       charges[i] = e.chargeMicroUsd();
       ats[i] = OffsetDateTime.ofInstant(e.at(), ZoneOffset.UTC);
-      payouts.addAll(ledger.rows(e));
     }
     Tuple events = Tuple.tuple().addValue(ids).addValue(tenants).addValue(functions).addValue(versions).addValue(owners)
         .addValue(modalities).addValue(units).addValue(computeUs).addValue(charges).addValue(ats);
-    return pool.withTransaction(conn -> conn.preparedQuery(INSERT_EVENTS).execute(events)
-        .compose(r -> conn.preparedQuery(PayoutLedger.INSERT).execute(PayoutLedger.columns(payouts))))
-        .mapEmpty();
+    return pool.withTransaction(conn -> conn.preparedQuery(INSERT_EVENTS).execute(events).compose(inserted -> {
+      Set<String> fresh = new HashSet<>();
+      inserted.forEach(r -> fresh.add(r.getString(0)));
+      if (fresh.isEmpty()) {
+        return Future.succeededFuture();
+      }
+      List<UsageEvent> stored = new ArrayList<>(fresh.size());
+      String first = null;
+      for (UsageEvent e : batch) {
+        if (fresh.remove(e.id())) { // each id once, even when a batch holds an event twice
+          stored.add(e);
+          first = first == null ? e.id() : first;
+        }
+      }
+      // The batch's first new usage id names its rows: no other transaction can have inserted it.
+      return conn.preparedQuery(PayoutLedger.INSERT).execute(ledger.columns(first, stored)).mapEmpty();
+    })).mapEmpty();
   }
 
   private static final String INSERT_EVENTS = "INSERT INTO usage_events (id, tenant_id, function_name, function_version, "
       + "function_owner, modality, units, compute_us, charge_micro_usd, at) SELECT * FROM unnest($1::text[], $2::text[], "
       + "$3::text[], $4::integer[], $5::text[], $6::text[], $7::bigint[], $8::bigint[], $9::bigint[], $10::timestamptz[]) "
-      + "ON CONFLICT (id) DO NOTHING";
+      + "ON CONFLICT (id) DO NOTHING RETURNING id";
 
   private void stored(List<UsageEvent> batch) {
     synchronized (this) {

@@ -199,17 +199,23 @@ class UsageMeterIT {
       // A batch delivered again (as after a crash before the commit) adds no row.
       meter.insert(java.util.List.of(twoWorkers, noWorker)).await(10, TimeUnit.SECONDS);
 
+      // Summed per party: p1's shares (recorded twice, stored once) and p2's, whatever batches they came in.
       java.util.Map<String, Long> amounts = new java.util.HashMap<>();
+      java.util.Map<String, Long> requests = new java.util.HashMap<>();
       java.util.Map<String, Boolean> burned = new java.util.HashMap<>();
-      database.pool().query("SELECT usage_id, role, party, amount_micro_usd, burned FROM payouts").execute()
+      database.pool().query("SELECT role, party, sum(amount_micro_usd)::bigint AS amount, sum(requests)::bigint AS n, "
+              + "bool_and(burned) AS burned FROM payouts GROUP BY role, party").execute()
           .await(10, TimeUnit.SECONDS).forEach(r -> {
-            String k = r.getString("usage_id") + "/" + r.getString("role") + "/" + r.getString("party");
-            amounts.put(k, r.getLong("amount_micro_usd"));
+            String k = r.getString("role") + "/" + r.getString("party");
+            amounts.put(k, r.getLong("amount"));
+            requests.put(k, r.getLong("n"));
             burned.put(k, r.getBoolean("burned"));
           });
-      assertEquals(java.util.Map.of("p1/developer/dev", 700L, "p1/operator/w-1", 100L, "p1/operator/w-2", 100L,
-          "p1/platform/platform", 101L, "p2/developer/dev", 4L, "p2/platform/platform", 3L), amounts);
-      assertTrue(burned.get("p1/platform/platform") && !burned.get("p1/developer/dev"), "only the platform's share burns");
+      assertEquals(java.util.Map.of("developer/dev", 704L, "operator/w-1", 100L, "operator/w-2", 100L,
+          "platform/platform", 104L), amounts);
+      assertEquals(java.util.Map.of("developer/dev", 2L, "operator/w-1", 1L, "operator/w-2", 1L,
+          "platform/platform", 2L), requests);
+      assertTrue(burned.get("platform/platform") && !burned.get("developer/dev"), "only the platform's share burns");
       Invoices invoices = new Invoices(database.pool(), RevenueSplit.DEFAULT);
       JsonObject totals = invoices.payoutTotals(at.minusSeconds(60), at.plusSeconds(60)).await(10, TimeUnit.SECONDS);
       assertEquals(1008, totals.getLong("total_micro_usd"), "payouts sum to the charges: " + totals.encode());
@@ -217,6 +223,70 @@ class UsageMeterIT {
       assertEquals(704, invoices.earnings("dev", at.minusSeconds(60), at.plusSeconds(60)).await(10, TimeUnit.SECONDS)
           .getLong("earned_micro_usd"));
       meter.stop().await(10, TimeUnit.SECONDS);
+      events.close().await(10, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void aBatchesPayoutRowsSumItsNewRequestsPerPartyAndSecondAndAReplayAddsNothing() throws Exception {
+    try (MigratedDatabase db = MigratedDatabase.open()) {
+      Database database = db.database();
+      EventLog events = EventLog.local(db.vertx(), dir.resolve("events"), new SimpleMeterRegistry());
+      UsageMeter meter = new UsageMeter(db.vertx(), database.pool(), events, new SimpleMeterRegistry());
+      PayoutLedger ledger = PayoutLedger.DEFAULT;
+      // 600 requests over two UTC seconds, two developers' three functions, one or two workers each, odd charges.
+      Instant second = Instant.parse("2026-12-05T10:00:00Z");
+      java.util.List<UsageEvent> all = new java.util.ArrayList<>();
+      java.util.Random random = new java.util.Random(7);
+      for (int i = 0; i < 600; i++) {
+        Instant at = second.plusMillis(500 + i * 2L); // 10:00:00.500 .. 10:00:01.698
+        java.util.List<String> workers = i % 3 == 0 ? java.util.List.of("w-a", "w-b") : java.util.List.of("w-" + (i % 2));
+        all.add(new UsageEvent("r" + i, "t", "f" + (i % 3), 1, i % 3 == 2 ? "dev2" : "dev1", "request", 1, 10,
+            1 + random.nextInt(5000), at, workers));
+      }
+      java.util.List<UsageEvent> firstHalf = all.subList(0, 300);
+      meter.insert(firstHalf).await(10, TimeUnit.SECONDS);
+      // Redelivered with the rest: only the 300 new ones add shares.
+      meter.insert(all).await(10, TimeUnit.SECONDS);
+      meter.insert(all).await(10, TimeUnit.SECONDS);
+
+      java.util.Map<String, Long> expected = new java.util.TreeMap<>();
+      java.util.Map<String, Long> expectedRequests = new java.util.TreeMap<>();
+      for (UsageEvent e : all) {
+        for (PayoutLedger.Share s : ledger.shares(e)) {
+          expected.merge(s.role() + "/" + s.party() + "/" + e.function(), s.amount(), Long::sum);
+          expectedRequests.merge(s.role() + "/" + s.party() + "/" + e.function(), 1L, Long::sum);
+        }
+      }
+      java.util.Map<String, Long> amounts = new java.util.TreeMap<>();
+      java.util.Map<String, Long> requests = new java.util.TreeMap<>();
+      io.vertx.sqlclient.RowSet<io.vertx.sqlclient.Row> rows = database.pool().query("SELECT role, party, "
+          + "function_name, requests, amount_micro_usd, at FROM payouts").execute().await(10, TimeUnit.SECONDS);
+      rows.forEach(r -> {
+        String k = r.getString("role") + "/" + r.getString("party") + "/" + r.getString("function_name");
+        amounts.merge(k, r.getLong("amount_micro_usd"), Long::sum);
+        requests.merge(k, (long) r.getInteger("requests"), Long::sum);
+      });
+      assertEquals(expected, amounts, "each request's shares, once");
+      assertEquals(expectedRequests, requests);
+      // Two batches with new rows, each split at the second: at most 2 × 2 rows per (role, party, function).
+      assertTrue(rows.size() <= 4 * expected.size(), rows.size() + " rows for " + expected.size() + " keys");
+      long charges = all.stream().mapToLong(UsageEvent::chargeMicroUsd).sum();
+      Invoices invoices = new Invoices(database.pool(), RevenueSplit.DEFAULT);
+      assertEquals(charges, invoices.payoutTotals(second, second.plusSeconds(2)).await(10, TimeUnit.SECONDS)
+          .getLong("total_micro_usd"));
+      // No row spans a second: a period ending at 10:00:01 holds exactly the requests before it.
+      JsonObject early = invoices.earnings("dev1", second, second.plusSeconds(1)).await(10, TimeUnit.SECONDS);
+      java.util.List<UsageEvent> before = all.stream()
+          .filter(e -> e.at().isBefore(second.plusSeconds(1)) && e.owner().equals("dev1")).toList();
+      long requestsBefore = early.getJsonArray("functions").stream()
+          .mapToLong(f -> ((JsonObject) f).getLong("requests")).sum();
+      long chargeBefore = early.getJsonArray("functions").stream()
+          .mapToLong(f -> ((JsonObject) f).getLong("charge_micro_usd")).sum();
+      assertEquals(before.size(), requestsBefore);
+      assertEquals(before.stream().mapToLong(UsageEvent::chargeMicroUsd).sum(), chargeBefore);
+      assertEquals(before.stream().mapToLong(e -> ledger.shares(e).get(0).amount()).sum(),
+          early.getLong("earned_micro_usd"));
       events.close().await(10, TimeUnit.SECONDS);
     }
   }

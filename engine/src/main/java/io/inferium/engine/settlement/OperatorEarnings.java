@@ -40,7 +40,7 @@ public final class OperatorEarnings {
   private static final String PER_NODE = "WITH mine AS ("
       + " SELECT node_id, public_key, state, first_seen FROM nodes WHERE operator_key_id = $1),"
       + " served AS ("
-      + " SELECT p.party AS node_id, count(*) AS requests, sum(p.amount_micro_usd) AS share,"
+      + " SELECT p.party AS node_id, sum(p.requests) AS requests, sum(p.amount_micro_usd) AS share,"
       + " COALESCE(sum(p.amount_micro_usd) FILTER (WHERE p.settlement_epoch IS NOT NULL), 0) AS settled"
       + " FROM payouts p JOIN mine m ON m.node_id = p.party"
       + " WHERE p.role = 'operator' AND p.at >= $2 AND p.at < $3 GROUP BY p.party),"
