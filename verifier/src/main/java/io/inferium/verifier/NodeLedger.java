@@ -230,77 +230,144 @@ public final class NodeLedger {
       return Future.succeededFuture();
     }
     registry.counter("inferium.verification.tasks", "verdict", verdict.kind().wire()).increment();
-    List<java.util.function.Function<SqlConnection, Future<Void>>> steps = new ArrayList<>();
     java.util.TreeSet<String> touched = new java.util.TreeSet<>();
-    List<SlashDecision> decided = new ArrayList<>();
-    double w = settings.reputationWeight();
+    // At once in memory, so dispatch sees an ejection before the write: the provisional step from this gateway's view.
     for (int i : verdict.agreeing()) {
-      String node = nodes.get(i);
-      NodeState st = state(node);
-      st.reputation = (1 - w) * st.reputation + w;
-      st.stake += settings.rewardMicroUsd();
-      double rep = st.reputation;
-      long stake = st.stake;
-      track(node, rep);
-      touched.add(node);
-      steps.add(conn -> conn.preparedQuery("UPDATE nodes SET reputation = $2, stake_micro_usd = $3, "
-              + "verified_tasks = verified_tasks + 1, rewards_micro_usd = rewards_micro_usd + $4, updated_at = now() "
-              + "WHERE node_id = $1")
-          .execute(Tuple.of(node, rep, stake, settings.rewardMicroUsd()))
-          .compose(r -> event(conn, node, "reward", taskId, settings.rewardMicroUsd(), rep, null)));
+      touched.add(nodes.get(i));
+      reward(state(nodes.get(i)));
     }
     for (int i : verdict.outliers()) {
-      String node = nodes.get(i);
-      NodeState st = state(node);
-      long amount = settings.slashMicroUsd() << Math.min(20, st.slashes);
-      st.slashes++;
-      st.reputation = (1 - w) * st.reputation;
-      st.stake -= amount;
-      boolean eject = !st.ejected && (st.reputation < settings.minReputation() || st.stake < settings.minStakeMicroUsd());
-      String reason = !eject ? null : st.reputation < settings.minReputation()
-          ? String.format(java.util.Locale.ROOT, "reputation %.3f below %.3f", st.reputation, settings.minReputation())
-          : "stake " + st.stake + " µ$ below " + settings.minStakeMicroUsd() + " µ$";
-      if (eject) {
-        st.ejected = true;
-        ejected.add(node);
+      touched.add(nodes.get(i));
+      NodeState st = state(nodes.get(i));
+      if (slash(st)) {
+        ejected.add(nodes.get(i));
+      }
+    }
+    touched.forEach(n -> track(n, states.get(n).reputation));
+    // Stored from the rows as the database holds them, locked: another gateway on the same database (or a deposit)
+    // may have changed them since this one read them, and a step computed from memory would overwrite its step.
+    Future<Stored> write = writes.transform(ignored -> pool.withTransaction(conn -> locked(conn, touched).compose(rows -> {
+      Future<Void> chain = Future.succeededFuture();
+      List<SlashDecision> decided = new ArrayList<>();
+      for (int i : verdict.agreeing()) {
+        String node = nodes.get(i);
+        NodeState st = rows.get(node);
+        if (st == null) {
+          continue;
+        }
+        reward(st);
+        double rep = st.reputation;
+        long stake = st.stake;
+        chain = chain.compose(v -> conn.preparedQuery("UPDATE nodes SET reputation = $2, stake_micro_usd = $3, "
+                + "verified_tasks = verified_tasks + 1, rewards_micro_usd = rewards_micro_usd + $4, updated_at = now() "
+                + "WHERE node_id = $1")
+            .execute(Tuple.of(node, rep, stake, settings.rewardMicroUsd()))
+            .compose(r -> event(conn, node, "reward", taskId, settings.rewardMicroUsd(), rep, null)));
+      }
+      for (int i : verdict.outliers()) {
+        String node = nodes.get(i);
+        NodeState st = rows.get(node);
+        if (st == null) {
+          continue;
+        }
+        long amount = slashAmount(st);
+        boolean eject = slash(st);
+        String reason = !eject ? null : st.reputation < settings.minReputation()
+            ? String.format(java.util.Locale.ROOT, "reputation %.3f below %.3f", st.reputation, settings.minReputation())
+            : "stake " + st.stake + " µ$ below " + settings.minStakeMicroUsd() + " µ$";
+        double rep = st.reputation;
+        long stake = st.stake;
+        int slashes = st.slashes;
+        int run = i;
+        JsonObject evidence = new JsonObject().put("task_id", taskId)
+            .put("output_sha256", hashes.get(run))
+            .put("agreeing_output_sha256", hashes.get(verdict.agreeing().get(0)))
+            .put("similarity_to_agreeing", new JsonArray(verdict.agreeing().stream().map(a -> verdict.matrix()[run][a]).toList()))
+            .put("agreeing_nodes", new JsonArray(verdict.agreeing().stream().map(nodes::get).toList()));
+        decided.add(new SlashDecision(taskId, node, amount, evidence, eject));
+        chain = chain.compose(v -> conn.preparedQuery("UPDATE nodes SET reputation = $2, stake_micro_usd = $3, slashes = $4, "
+                + "state = CASE WHEN $5 THEN 'ejected' ELSE state END, ejected_reason = COALESCE($6, ejected_reason), "
+                + "updated_at = now() WHERE node_id = $1")
+            .execute(Tuple.of(node, rep, stake, slashes, eject, reason))
+            .compose(r -> event(conn, node, "slash", taskId, -amount, rep, evidence))
+            .compose(r -> eject ? event(conn, node, "eject", taskId, 0, rep, evidence.copy().put("reason", reason))
+                : Future.succeededFuture()));
+      }
+      return chain.map(v -> new Stored(rows, decided));
+    })));
+    writes = write.<Void>mapEmpty().otherwiseEmpty();
+    return write.onSuccess(this::adopt).mapEmpty();
+  }
+
+  /** What a verdict's transaction stored: the nodes' rows after it, and the slashes it decided. */
+  private record Stored(Map<String, NodeState> rows, List<SlashDecision> decided) {}
+
+  /** The agreeing node's step: reputation towards 1, the reward added to its stake. */
+  private void reward(NodeState st) {
+    double w = settings.reputationWeight();
+    st.reputation = (1 - w) * st.reputation + w;
+    st.stake += settings.rewardMicroUsd();
+  }
+
+  /** What the next slash of {@code st} takes: the base amount doubled for each earlier slash. */
+  private long slashAmount(NodeState st) {
+    return settings.slashMicroUsd() << Math.min(20, st.slashes);
+  }
+
+  /** The outvoted node's step: slashed, reputation lowered; true when this step ejects it. */
+  private boolean slash(NodeState st) {
+    st.stake -= slashAmount(st);
+    st.slashes++;
+    st.reputation = (1 - settings.reputationWeight()) * st.reputation;
+    boolean eject = !st.ejected && (st.reputation < settings.minReputation() || st.stake < settings.minStakeMicroUsd());
+    st.ejected |= eject;
+    return eject;
+  }
+
+  /** Locks the nodes' rows in node-id order (two gateways locking the same nodes never deadlock) and reads them. */
+  private static Future<Map<String, NodeState>> locked(SqlConnection conn, java.util.SortedSet<String> nodes) {
+    return conn.preparedQuery("SELECT node_id, state, reputation, stake_micro_usd, slashes FROM nodes "
+            + "WHERE node_id = ANY($1) ORDER BY node_id FOR UPDATE")
+        .execute(Tuple.tuple().addArrayOfString(nodes.toArray(String[]::new)))
+        .map(rows -> {
+          Map<String, NodeState> out = new java.util.HashMap<>();
+          for (Row r : rows) {
+            NodeState st = new NodeState();
+            st.reputation = r.getDouble("reputation");
+            st.stake = r.getLong("stake_micro_usd");
+            st.slashes = r.getInteger("slashes");
+            st.ejected = "ejected".equals(r.getString("state"));
+            out.put(r.getString("node_id"), st);
+          }
+          return out;
+        });
+  }
+
+  /**
+   * Memory takes the stored rows (the database's step may differ from the provisional one when another gateway
+   * changed the node meanwhile). An ejection stays: only a reinstatement, read by {@link #refresh}, lifts it.
+   */
+  private void adopt(Stored stored) {
+    synchronized (this) {
+      stored.rows().forEach((node, row) -> {
+        NodeState st = state(node);
+        st.reputation = row.reputation;
+        st.stake = row.stake;
+        st.slashes = row.slashes;
+        st.ejected |= row.ejected;
+        if (st.ejected) {
+          ejected.add(node);
+        }
+        track(node, st.reputation);
+      });
+    }
+    for (SlashDecision d : stored.decided()) {
+      registry.counter("inferium.slashes").increment();
+      if (d.eject()) {
         registry.counter("inferium.ejections").increment();
       }
-      registry.counter("inferium.slashes").increment();
-      double rep = st.reputation;
-      long stake = st.stake;
-      int slashes = st.slashes;
-      track(node, rep);
-      int run = i;
-      JsonObject evidence = new JsonObject().put("task_id", taskId)
-          .put("output_sha256", hashes.get(run))
-          .put("agreeing_output_sha256", hashes.get(verdict.agreeing().get(0)))
-          .put("similarity_to_agreeing", new JsonArray(verdict.agreeing().stream().map(a -> verdict.matrix()[run][a]).toList()))
-          .put("agreeing_nodes", new JsonArray(verdict.agreeing().stream().map(nodes::get).toList()));
-      decided.add(new SlashDecision(taskId, node, amount, evidence, eject));
-      touched.add(node);
-      steps.add(conn -> conn.preparedQuery("UPDATE nodes SET reputation = $2, stake_micro_usd = $3, slashes = $4, "
-              + "state = CASE WHEN $5 THEN 'ejected' ELSE state END, ejected_reason = COALESCE($6, ejected_reason), "
-              + "updated_at = now() WHERE node_id = $1")
-          .execute(Tuple.of(node, rep, stake, slashes, eject, reason))
-          .compose(r -> event(conn, node, "slash", taskId, -amount, rep, evidence))
-          .compose(r -> eject ? event(conn, node, "eject", taskId, 0, rep, evidence.copy().put("reason", reason))
-              : Future.succeededFuture()));
+      onSlash.accept(d);
     }
-    Future<Void> write = writes.transform(ignored -> pool.withTransaction(conn -> {
-      // The rows first, locked in node-id order: two gateways on one database recording verdicts on the same nodes
-      // at once then never deadlock (a deadlocked transaction would lose its whole record).
-      Future<Void> chain = conn.preparedQuery("SELECT node_id FROM nodes WHERE node_id = ANY($1) ORDER BY node_id FOR UPDATE")
-          .execute(Tuple.tuple().addArrayOfString(touched.toArray(String[]::new))).mapEmpty();
-      for (var step : steps) {
-        chain = chain.compose(v -> step.apply(conn));
-      }
-      return chain;
-    }));
-    writes = write.otherwiseEmpty();
-    if (!decided.isEmpty()) {
-      write.onSuccess(v -> decided.forEach(d -> onSlash.accept(d)));
-    }
-    return write;
   }
 
   /** A node's results failed attestation (a wrong or withheld seal): recorded, and the node is ejected at once. */
@@ -318,30 +385,47 @@ public final class NodeLedger {
     if (st == null) {
       return Future.succeededFuture();
     }
-    st.reputation = (1 - settings.reputationWeight()) * st.reputation;
     boolean fraud = ATTESTATION_FAILED.equals(kind);
-    boolean eject = !st.ejected && (fraud || st.reputation < settings.minReputation());
-    String reason = !eject ? null : fraud ? "failed attestation of its results: " + detail
-        : String.format(java.util.Locale.ROOT, "reputation %.3f below %.3f after %s",
-            st.reputation, settings.minReputation(), kind);
-    if (eject) {
-      st.ejected = true;
+    if (miss(st, fraud)) {
       ejected.add(node);
-      registry.counter("inferium.ejections").increment();
     }
+    track(node, st.reputation);
     registry.counter("inferium.node.misses", "kind", kind).increment();
-    double rep = st.reputation;
-    track(node, rep);
     JsonObject evidence = new JsonObject().put("detail", detail);
-    Future<Void> write = writes.transform(ignored -> pool.withTransaction(conn -> conn
-        .preparedQuery("UPDATE nodes SET reputation = $2, state = CASE WHEN $3 THEN 'ejected' ELSE state END, "
-            + "ejected_reason = COALESCE($4, ejected_reason), updated_at = now() WHERE node_id = $1")
-        .execute(Tuple.of(node, rep, eject, reason))
-        .compose(r -> event(conn, node, kind, null, 0, rep, evidence))
-        .compose(r -> eject ? event(conn, node, "eject", null, 0, rep, evidence.copy().put("reason", reason))
-            : Future.succeededFuture())));
-    writes = write.otherwiseEmpty();
-    return write;
+    java.util.TreeSet<String> one = new java.util.TreeSet<>(List.of(node));
+    Future<Stored> write = writes.transform(ignored -> pool.withTransaction(conn -> locked(conn, one).compose(rows -> {
+      NodeState row = rows.get(node);
+      if (row == null) {
+        return Future.succeededFuture(new Stored(rows, List.of()));
+      }
+      boolean eject = miss(row, fraud);
+      String reason = !eject ? null : fraud ? "failed attestation of its results: " + detail
+          : String.format(java.util.Locale.ROOT, "reputation %.3f below %.3f after %s",
+              row.reputation, settings.minReputation(), kind);
+      double rep = row.reputation;
+      return conn.preparedQuery("UPDATE nodes SET reputation = $2, state = CASE WHEN $3 THEN 'ejected' ELSE state END, "
+              + "ejected_reason = COALESCE($4, ejected_reason), updated_at = now() WHERE node_id = $1")
+          .execute(Tuple.of(node, rep, eject, reason))
+          .compose(r -> event(conn, node, kind, null, 0, rep, evidence))
+          .compose(r -> eject ? event(conn, node, "eject", null, 0, rep, evidence.copy().put("reason", reason))
+              : Future.succeededFuture())
+          .map(v -> {
+            if (eject) {
+              registry.counter("inferium.ejections").increment();
+            }
+            return new Stored(rows, List.of());
+          });
+    })));
+    writes = write.<Void>mapEmpty().otherwiseEmpty();
+    return write.onSuccess(this::adopt).mapEmpty();
+  }
+
+  /** A missed heartbeat or deadline lowers reputation; a failed attestation ejects. True when this step ejects. */
+  private boolean miss(NodeState st, boolean fraud) {
+    st.reputation = (1 - settings.reputationWeight()) * st.reputation;
+    boolean eject = !st.ejected && (fraud || st.reputation < settings.minReputation());
+    st.ejected |= eject;
+    return eject;
   }
 
   /**
@@ -394,21 +478,34 @@ public final class NodeLedger {
     });
   }
 
-  /** Adds stake (an admin deposit for now). */
+  /** Adds stake (an admin deposit for now), to the stake as stored: a step another gateway stored is kept. */
   public synchronized Future<JsonObject> deposit(String nodeId, long microUsd) {
     NodeState st = states.get(nodeId);
     if (st == null) {
       return Future.succeededFuture(null);
     }
     st.stake += microUsd;
-    long stake = st.stake;
-    double rep = st.reputation;
-    Future<Void> write = writes.transform(ignored -> pool.withTransaction(conn -> conn
-        .preparedQuery("UPDATE nodes SET stake_micro_usd = $2, updated_at = now() WHERE node_id = $1")
-        .execute(Tuple.of(nodeId, stake))
-        .compose(r -> event(conn, nodeId, "deposit", null, microUsd, rep, null))));
-    writes = write.otherwiseEmpty();
-    return write.map(v -> new JsonObject().put("node_id", nodeId).put("stake_micro_usd", stake));
+    Future<JsonObject> write = writes.transform(ignored -> pool.withTransaction(conn -> conn
+        .preparedQuery("UPDATE nodes SET stake_micro_usd = stake_micro_usd + $2, updated_at = now() WHERE node_id = $1 "
+            + "RETURNING stake_micro_usd, reputation")
+        .execute(Tuple.of(nodeId, microUsd))
+        .compose(rows -> {
+          if (rows.size() == 0) {
+            return Future.succeededFuture(null);
+          }
+          Row r = rows.iterator().next();
+          long stake = r.getLong("stake_micro_usd");
+          return event(conn, nodeId, "deposit", null, microUsd, r.getDouble("reputation"), null)
+              .map(v -> new JsonObject().put("node_id", nodeId).put("stake_micro_usd", stake));
+        })));
+    writes = write.<Void>mapEmpty().otherwiseEmpty();
+    return write.onSuccess(body -> {
+      if (body != null) {
+        synchronized (this) {
+          states.get(nodeId).stake = body.getLong("stake_micro_usd");
+        }
+      }
+    });
   }
 
   private Future<Void> event(SqlConnection conn, String node, String kind, String taskId, long delta, double rep,
