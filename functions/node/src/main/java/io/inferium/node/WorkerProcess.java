@@ -364,13 +364,15 @@ public final class WorkerProcess {
   private void send(Frame frame) {
     ByteBuffer bytes = FrameCodec.encode(frame);
     synchronized (this) {
+      // Released before the answer leaves: once the gateway reads it, it may send the next call at once, and the
+      // reader thread would count that call while this one still held its credit (peak_calls one over the credits).
+      credits.sent(frame);
       try {
         out.write(bytes.array(), bytes.arrayOffset() + bytes.position(), bytes.remaining());
         out.flush();
       } catch (IOException e) {
         log.warn("could not send {} to the gateway: {}", frame.type(), e.getMessage());
       }
-      credits.sent(frame);
     }
   }
 
@@ -382,6 +384,7 @@ public final class WorkerProcess {
   private void sendResult(Frame frame, String modelSha256, String outputSha256) {
     ByteBuffer bytes = FrameCodec.encode(faults.garble(frame));
     synchronized (this) {
+      credits.sent(frame); // before the answer leaves, as in send
       try {
         out.write(bytes.array(), bytes.arrayOffset() + bytes.position(), bytes.remaining());
         int n = seals.add(frame.correlationId(), modelSha256, outputSha256);
@@ -399,7 +402,6 @@ public final class WorkerProcess {
       } catch (IOException e) {
         log.warn("could not send {} to the gateway: {}", frame.type(), e.getMessage());
       }
-      credits.sent(frame);
     }
   }
 
