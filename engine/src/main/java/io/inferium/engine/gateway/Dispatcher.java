@@ -173,6 +173,47 @@ public final class Dispatcher {
     return List.copyOf(new ArrayList<>(perOperator.values()).subList(0, k));
   }
 
+  /**
+   * Auditors for an answer that a worker in {@code exclude} served: up to {@code k} distinct free workers meeting
+   * {@code p}, none in {@code exclude}; on a networked gateway (unless the function allows otherwise) each of a
+   * different operator and none of an operator in {@code avoidOperators} (the server's, and earlier auditors'), so an
+   * operator never audits its own node's answer, and cannot outvote an honest auditor with a second node of its own
+   * and get that auditor slashed. Empty when fewer than {@code min(k, possible auditors)} are free now.
+   */
+  public List<Worker> pickAuditors(int k, Set<String> exclude, Set<String> avoidOperators, Placement p) {
+    boolean byOperator = byOperator(p);
+    List<Worker> all = new ArrayList<>();
+    for (Worker w : eligible()) {
+      if (!exclude.contains(w.workerId()) && unmet(w, p) == null
+          && !(byOperator && avoidOperators.contains(w.operator()))) {
+        all.add(w);
+      }
+    }
+    long possible = byOperator ? all.stream().map(Worker::operator).distinct().count() : all.size();
+    int target = (int) Math.min(k, possible);
+    List<Worker> free = new ArrayList<>(all.stream().filter(w -> !w.saturated()).toList());
+    Collections.shuffle(free, ThreadLocalRandom.current());
+    List<Worker> out = new ArrayList<>();
+    Set<String> operators = new java.util.HashSet<>();
+    for (Worker w : free) {
+      if (out.size() < target && (!byOperator || operators.add(w.operator()))) {
+        out.add(w);
+      }
+    }
+    return target == 0 || out.size() < target ? List.of() : List.copyOf(out);
+  }
+
+  /** The operators of the attached workers named in {@code workerIds} (those still attached). */
+  public Set<String> operatorsOf(Set<String> workerIds) {
+    Set<String> out = new java.util.HashSet<>();
+    for (Worker w : attached.get()) {
+      if (workerIds.contains(w.workerId())) {
+        out.add(w.operator());
+      }
+    }
+    return out;
+  }
+
   /** A worker meeting {@code p} that can take a batch for this model now, or null if none can. */
   public Worker pick(String sha256, Placement p) {
     return p.constrained() ? pick(sha256, w -> unmet(w, p) == null) : pick(sha256);

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -68,8 +69,12 @@ final class RedundantBatch {
    */
   void audit(FunctionQueue q, Batch batch, List<Tensor> inputs, List<String> outputs, String answeredBy,
       WorkerCall.Reply answer) {
+    // The server's operator as of its answer (it may leave before the auditors start): never one of its auditors'.
+    Set<String> served = mempool.dispatcher.operatorsOf(Set.of(answeredBy));
     Verifier.Runs<List<Tensor>> spare = (k, exclude) -> {
-      List<Worker> auditors = mempool.dispatcher.pickDistinct(k, exclude);
+      Set<String> avoid = new java.util.HashSet<>(served);
+      avoid.addAll(mempool.dispatcher.operatorsOf(exclude));
+      List<Worker> auditors = mempool.dispatcher.pickAuditors(k, exclude, avoid, q.fn.spec().placement());
       List<WorkerCall> calls = new ArrayList<>();
       List<Future<Verifier.Run<List<Tensor>>>> runs = new ArrayList<>();
       for (Worker w : auditors) {

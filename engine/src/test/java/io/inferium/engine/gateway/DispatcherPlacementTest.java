@@ -57,6 +57,42 @@ class DispatcherPlacementTest {
   }
 
   @Test
+  void auditorsAreNeverOfTheServersOperatorNorOfOneAnotherAndMeetTheRequires() {
+    // op-1 has two nodes: one served, the other must not audit it (two of op-1's votes against an honest auditor
+    // would get the honest one slashed).
+    FakeWorker op1b = worker("op-1", 8, 16, 16L);
+    FakeWorker op2 = worker("op-2", 8, 16, 16L);
+    FakeWorker op3 = worker("op-3", 2, 1, null);
+    List<FakeWorker> nodes = List.of(local, gpuNode, smallNode, op1b, op2, op3);
+    Dispatcher d = new Dispatcher(() -> nodes, id -> false).networked(id -> Double.NaN);
+    Set<String> served = Set.of(gpuNode.workerId());
+    for (int i = 0; i < 30; i++) {
+      List<Worker> two = d.pickAuditors(2, served, d.operatorsOf(served), Placement.ANY);
+      assertEquals(2, two.size());
+      Set<String> operators = two.stream().map(Worker::operator).collect(Collectors.toSet());
+      assertEquals(2, operators.size(), "two operators: " + operators);
+      assertTrue(!operators.contains("op-1"), "never the server's operator: " + operators);
+    }
+    // With requires (a GPU): op-1's second GPU node is excluded, op-2 is the only auditor left.
+    Placement gpu = new Placement(null, true, 0, true);
+    for (int i = 0; i < 10; i++) {
+      assertEquals(List.of(op2), d.pickAuditors(2, served, d.operatorsOf(served), gpu));
+    }
+    // A later round also avoids the operators of the workers already used.
+    Set<String> used = Set.of(gpuNode.workerId(), op2.workerId());
+    Set<String> avoid = d.operatorsOf(used);
+    for (int i = 0; i < 10; i++) {
+      List<Worker> more = d.pickAuditors(2, used, avoid, Placement.ANY);
+      assertEquals(Set.of(Worker.LOCAL_OPERATOR, "op-3"), more.stream().map(Worker::operator).collect(Collectors.toSet()));
+    }
+    // A function that allows one operator's nodes together, and a gateway without a node port: distinct nodes only.
+    Placement sameOk = new Placement(null, false, 0, false);
+    assertEquals(2, d.pickAuditors(2, served, d.operatorsOf(served), sameOk).size());
+    Dispatcher single = new Dispatcher(() -> nodes, id -> false);
+    assertEquals(5, single.pickAuditors(5, served, single.operatorsOf(served), Placement.ANY).size());
+  }
+
+  @Test
   void redundantCopiesSpanOperatorsUnlessTheFunctionAllowsOtherwise() {
     Dispatcher d = networked();
     for (int i = 0; i < 20; i++) {
