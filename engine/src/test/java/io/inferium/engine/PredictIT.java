@@ -34,7 +34,8 @@ import org.junit.jupiter.api.TestMethodOrder;
  * Image functions end to end on one gateway with a real worker: the shapes classifier made by
  * {@code src/test/python/make_shapes_model.py}, fed real PNG and JPEG files in all three request forms;
  * answers compared with ONNX Runtime in this JVM on the same pre-processing; hostile files refused with
- * clear 4xx while the worker keeps serving; every image billed at the spec's price.
+ * clear 4xx while the worker keeps serving; every image billed at the spec's price. Audio too: the tones model on raw
+ * samples, and the chirps model on log-mel features the worker computes ({@code make_chirps_model.py}).
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @org.junit.jupiter.api.extension.ExtendWith(SharedMediaGateway.class)
@@ -581,6 +582,91 @@ class PredictIT {
     assertEquals("shapes-video", line.getString("function"));
     assertEquals(15, line.getLong("units"), invoice.encode());
     assertEquals(25_000, line.getLong("charge_micro_usd"), invoice.encode());
+  }
+
+  static final Path CHIRPS = Path.of("src/test/resources/chirps.onnx");
+  static final List<String> CHIRP_LABELS = List.of("rising", "falling", "steady", "alternating");
+  /** What make_chirps_model.py trained on: torchaudio-like HTK filters without normalisation, ln, standardised per clip. */
+  static final JsonObject CHIRP_PREPROCESS = new JsonObject().put("sample_rate", 16_000).put("seconds", 1)
+      .put("features", new JsonObject().put("type", "log_mel").put("n_fft", 512).put("hop", 160).put("win", 400)
+          .put("n_mels", 40).put("fmin", 0).put("fmax", 8000).put("mel_scale", "htk").put("mel_norm", "none").put("log", "ln")
+          .put("floor", 1e-6).put("center", true).put("normalize", "per_clip"));
+
+  /** A WAV of an exponential sweep from {@code f0} to {@code f1} Hz over {@code seconds}, with its second harmonic. */
+  static byte[] chirpWav(int rate, double seconds, double f0, double f1) throws Exception {
+    int frames = (int) (rate * seconds);
+    byte[] pcm = new byte[frames * 2];
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(pcm).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    double k = Math.log(f1 / f0) / seconds;
+    for (int i = 0; i < frames; i++) {
+      double phase = 2 * Math.PI * f0 * (Math.exp(k * i / rate) - 1) / k;
+      b.putShort((short) Math.round((0.4 * Math.sin(phase) + 0.1 * Math.sin(2 * phase)) * 32767));
+    }
+    javax.sound.sampled.AudioFormat format = new javax.sound.sampled.AudioFormat(rate, 16, 1, true, false);
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    javax.sound.sampled.AudioSystem.write(new javax.sound.sampled.AudioInputStream(new ByteArrayInputStream(pcm), format, frames),
+        javax.sound.sampled.AudioFileFormat.Type.WAVE, out);
+    return out.toByteArray();
+  }
+
+  @Test
+  @Order(14)
+  void aLogMelModelIsFedTheFeaturesItWasTrainedOnAndAMisfitSpecIsRefused() throws Exception {
+    JsonObject spec = new JsonObject().put("name", "chirps").put("kind", "audio").put("preprocess", CHIRP_PREPROCESS)
+        .put("postprocess", new JsonObject().put("labels", new JsonArray(CHIRP_LABELS)).put("top_k", 3).put("softmax", true));
+    JsonObject rec = gw.deployAndWait(spec, CHIRPS);
+    assertEquals("ready", rec.getString("state"), rec.encodePrettily());
+    JsonObject fewerBands = CHIRP_PREPROCESS.copy();
+    fewerBands.getJsonObject("features").put("n_mels", 32);
+    assertError(gw.upload(spec.copy().put("name", "chirps-bad").put("preprocess", fewerBands).encode(), CHIRPS), 400,
+        "field 'preprocess.features.n_mels': input features: FP32[?,1,40,101] takes 40 mel bands, the spec makes 32; "
+            + "expected [N, 32, 101] or [N, 1, 32, 101]");
+    assertError(gw.upload(spec.copy().put("name", "tones-mel").put("preprocess", new JsonObject().put("sample_rate", 8000)
+        .put("seconds", 1).put("features", new JsonObject().put("type", "log_mel"))).encode(), TONES), 400,
+        "field 'preprocess.features': input clip: FP32[?,8000] has rank 2, the log-mel features are [N, 64, 63] or [N, 1, 64, 63]");
+    assertError(gw.upload(spec.copy().put("name", "chirps-bad").put("preprocess", CHIRP_PREPROCESS.copy()
+        .put("features", CHIRP_PREPROCESS.getJsonObject("features").copy().put("n_fft", 500))).encode(), CHIRPS), 400,
+        "field 'preprocess.features.n_fft': expected a power of two");
+
+    // 1.2 s of a sweep up from 500 Hz to 2 kHz at 22.05 kHz: resampled to 16 kHz, trimmed to 1 s, then log-mel in the worker.
+    byte[] clip = chirpWav(22_050, 1.2, 500, 2000);
+    HttpResponse<Buffer> resp = sendTo("chirps", clip, "audio/wav");
+    assertEquals(200, resp.statusCode(), resp.bodyAsString());
+    Tensor input = io.inferium.functions.media.AudioInputs.tensor(io.inferium.functions.AudioPreprocess.fromJson(CHIRP_PREPROCESS)
+        .withInput("features").withModelRank(4), List.of(clip), null);
+    assertEquals(List.of(1L, 1L, 40L, 101L), Arrays.stream(input.shape()).boxed().toList());
+    float[] logits = Tensors.toFloatArray(OrtReference.run(CHIRPS, List.of(input)).get(0));
+    JsonArray predicted = resp.bodyAsJsonObject().getJsonArray("predictions").getJsonArray(0);
+    assertSameAnswer(predicted, logits, CHIRP_LABELS);
+    assertEquals("rising", predicted.getJsonObject(0).getString("label"), predicted.encode());
+    HttpResponse<Buffer> down = sendTo("chirps", chirpWav(16_000, 1, 2000, 500), "audio/wav");
+    assertEquals("falling", down.bodyAsJsonObject().getJsonArray("predictions").getJsonArray(0).getJsonObject(0).getString("label"),
+        down.bodyAsString());
+
+    JsonArray clips = new JsonArray();
+    List<String> expected = new ArrayList<>();
+    try (Stream<Path> files = Files.list(Path.of("src/test/resources/chirps"))) {
+      for (Path p : files.sorted().toList()) {
+        clips.add(Base64.getEncoder().encodeToString(Files.readAllBytes(p)));
+        expected.add(p.getFileName().toString().replaceAll("^\\d+-|\\.wav$", ""));
+      }
+    }
+    HttpResponse<Buffer> set = gw.postAs(key, "/api/functions/chirps/predict", new JsonObject().put("clips", clips).put("top_k", 1));
+    assertEquals(200, set.statusCode(), set.bodyAsString());
+    int right = 0;
+    for (int i = 0; i < expected.size(); i++) {
+      right += expected.get(i).equals(set.bodyAsJsonObject().getJsonArray("predictions").getJsonArray(i).getJsonObject(0)
+          .getString("label")) ? 1 : 0;
+    }
+    assertTrue(right >= expected.size() - 1, right + " of " + expected.size() + " held-out clips right");
+
+    // A clip too short for one window is zero-padded to the spec's second, and a broken one is a 400 while the worker serves on.
+    HttpResponse<Buffer> tiny = sendTo("chirps", chirpWav(16_000, 0.01, 500, 600), "audio/wav");
+    assertEquals(200, tiny.statusCode(), tiny.bodyAsString());
+    assertError(sendTo("chirps", Arrays.copyOf(clip, 30), "audio/wav"), 400, "clip 0");
+    HttpResponse<Buffer> after = sendTo("chirps", clip, "audio/wav");
+    assertEquals(resp.getHeader("X-Inferium-Worker"), after.getHeader("X-Inferium-Worker"), "the same worker process still serves");
+    assertEquals(resp.bodyAsJsonObject().getJsonArray("predictions"), after.bodyAsJsonObject().getJsonArray("predictions"));
   }
 
   /** A real PNG signature and IHDR declaring {@code w × h} pixels over a few bytes. */

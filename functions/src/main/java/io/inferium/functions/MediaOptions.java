@@ -59,7 +59,14 @@ public record MediaOptions(ImagePreprocess preprocess, AudioPreprocess audio, Po
     if (video != null) {
       return video.toJson(preprocess.withInput(input(signature)).toJson());
     }
-    return preprocess != null ? preprocess.withInput(input(signature)).toJson() : audio.withInput(input(signature)).toJson();
+    return preprocess != null ? preprocess.withInput(input(signature)).toJson()
+        : audio.withInput(input(signature)).withModelRank(inputRank(signature)).toJson();
+  }
+
+  /** The rank of the model input the media feeds, -1 when not known. */
+  private int inputRank(ModelSignature signature) {
+    String name = input(signature);
+    return signature == null || name == null ? -1 : signature.input(name).map(t -> t.shape().length).orElse(-1);
   }
 
   JsonObject toJson(JsonObject spec) {

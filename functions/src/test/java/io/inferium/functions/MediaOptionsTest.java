@@ -90,6 +90,35 @@ class MediaOptionsTest {
     assertEquals("audio", spec.media().workerMeta(null).getString("type"));
   }
 
+  @Test
+  void audioFeaturesParseWithLibrosaDefaultsReadBackTheSameAndTakeTheModelInputsRank() {
+    FunctionSpec spec = FunctionSpec.fromJson(new JsonObject("{\"name\": \"chirps\", \"kind\": \"audio\", \"preprocess\": "
+        + "{\"sample_rate\": 16000, \"seconds\": 1, \"features\": {\"type\": \"log_mel\", \"hop\": 160, \"win\": 400, "
+        + "\"n_mels\": 40, \"mel_scale\": \"htk\", \"log\": \"ln\", \"normalize\": \"per_clip\"}}}"));
+    AudioFeatures f = spec.media().audio().features();
+    assertEquals(new AudioFeatures(512, 160, 400, 40, 0, 8000, AudioFeatures.MelScale.HTK, AudioFeatures.MelNorm.SLANEY,
+        AudioFeatures.Log.LN, 1e-10, true, AudioFeatures.Normalize.PER_CLIP, null), f);
+    assertEquals(101, f.frames(16_000), "centred: 1 + 16000 / 160");
+    assertArrayEquals(new long[] {2, 40, 101}, spec.media().audio().shape(2));
+    assertEquals(spec.media().audio(), FunctionSpec.fromJson(spec.toJson()).media().audio());
+
+    ModelSignature rank4 = new ModelSignature(List.of(new TensorSpec("features", DataType.FP32, new long[] {-1, 1, 40, 101})),
+        List.of());
+    JsonObject meta = spec.media().workerMeta(rank4);
+    assertEquals("features", meta.getString("input"));
+    assertEquals(4, meta.getJsonObject("features").getInteger("rank"), "resolved from the model's input");
+    assertArrayEquals(new long[] {3, 1, 40, 101}, AudioPreprocess.fromJson(meta).shape(3));
+    ModelSignature rank3 = new ModelSignature(List.of(new TensorSpec("x", DataType.FP32, new long[] {-1, 40, 101})), List.of());
+    assertEquals(3, spec.media().workerMeta(rank3).getJsonObject("features").getInteger("rank"));
+
+    AudioFeatures defaults = AudioPreprocess.fromJson(new JsonObject("{\"sample_rate\": 8000, \"seconds\": 1, \"features\": "
+        + "{\"type\": \"log_mel\"}}")).features();
+    assertEquals(new AudioFeatures(512, 128, 512, 64, 0, 4000, AudioFeatures.MelScale.SLANEY, AudioFeatures.MelNorm.SLANEY,
+        AudioFeatures.Log.DB, 1e-10, true, AudioFeatures.Normalize.NONE, null), defaults, "win n_fft, hop win / 4, fmax rate / 2");
+    assertNull(FunctionSpec.fromJson(new JsonObject("{\"name\": \"t\", \"kind\": \"audio\", \"preprocess\": {\"seconds\": 1}}"))
+        .media().audio().features(), "no features: raw samples");
+  }
+
   @ParameterizedTest
   @CsvSource(delimiter = '|', value = {
       "\"kind\": \"image-classifier\"| field 'preprocess': a image-classifier function needs it",
@@ -113,6 +142,34 @@ class MediaOptionsTest {
       "\"kind\": \"audio\", \"preprocess\": {\"seconds\": 1, \"mono\": \"right\"}| field 'preprocess.mono'",
       "\"kind\": \"audio\", \"preprocess\": {\"seconds\": 1, \"size\": 8}| field 'preprocess': unknown field 'size'",
       "\"kind\": \"audio\", \"preprocess\": {\"seconds\": 1}, \"postprocess\": {\"normalize\": true}| field 'postprocess.normalize'",
+      "\"kind\": \"audio\", \"preprocess\": {\"sample_rate\": 8000, \"seconds\": 1, \"features\": {\"n_fft\": 512}}| field 'preprocess.features.type'",
+      "\"kind\": \"audio\", \"preprocess\": {\"sample_rate\": 8000, \"seconds\": 1, \"features\": \"log_mel\"}| field 'preprocess.features': expected an object",
+      "\"kind\": \"audio\", \"preprocess\": {\"sample_rate\": 8000, \"seconds\": 1, \"features\": {\"type\": \"mfcc\"}}| field 'preprocess.features.type'",
+      "\"kind\": \"audio\", \"preprocess\": {\"sample_rate\": 8000, \"seconds\": 1, \"features\": {\"type\": \"log_mel\", \"n_fft\": 500}}| field 'preprocess.features.n_fft': expected a power of two",
+      "\"kind\": \"audio\", \"preprocess\": {\"sample_rate\": 8000, \"seconds\": 1, \"features\": {\"type\": \"log_mel\", \"n_fft\": 16}}| field 'preprocess.features.n_fft'",
+      "\"kind\": \"audio\", \"preprocess\": {\"sample_rate\": 8000, \"seconds\": 1, \"features\": {\"type\": \"log_mel\", \"n_fft\": 16384}}| field 'preprocess.features.n_fft'",
+      "\"kind\": \"audio\", \"preprocess\": {\"sample_rate\": 8000, \"seconds\": 1, \"features\": {\"type\": \"log_mel\", \"n_fft\": 512.5}}| field 'preprocess.features.n_fft'",
+      "\"kind\": \"audio\", \"preprocess\": {\"sample_rate\": 8000, \"seconds\": 1, \"features\": {\"type\": \"log_mel\", \"hop\": 0}}| field 'preprocess.features.hop'",
+      "\"kind\": \"audio\", \"preprocess\": {\"sample_rate\": 8000, \"seconds\": 10, \"features\": {\"type\": \"log_mel\", \"hop\": 1, \"n_mels\": 256}}| field 'preprocess.features.hop': n_mels × frames",
+      "\"kind\": \"audio\", \"preprocess\": {\"sample_rate\": 8000, \"seconds\": 10, \"features\": {\"type\": \"log_mel\", \"hop\": 1, \"n_mels\": 1}}| field 'preprocess.features.hop': 80001 frames of n_fft 512",
+      "\"kind\": \"audio\", \"preprocess\": {\"sample_rate\": 8000, \"seconds\": 1, \"features\": {\"type\": \"log_mel\", \"win\": 0}}| field 'preprocess.features.win'",
+      "\"kind\": \"audio\", \"preprocess\": {\"sample_rate\": 8000, \"seconds\": 1, \"features\": {\"type\": \"log_mel\", \"win\": 1024}}| field 'preprocess.features.win'",
+      "\"kind\": \"audio\", \"preprocess\": {\"sample_rate\": 8000, \"seconds\": 1, \"features\": {\"type\": \"log_mel\", \"n_mels\": 0}}| field 'preprocess.features.n_mels'",
+      "\"kind\": \"audio\", \"preprocess\": {\"sample_rate\": 8000, \"seconds\": 1, \"features\": {\"type\": \"log_mel\", \"n_mels\": 300}}| field 'preprocess.features.n_mels'",
+      "\"kind\": \"audio\", \"preprocess\": {\"sample_rate\": 8000, \"seconds\": 1, \"features\": {\"type\": \"log_mel\", \"fmin\": -1}}| field 'preprocess.features.fmin'",
+      "\"kind\": \"audio\", \"preprocess\": {\"sample_rate\": 8000, \"seconds\": 1, \"features\": {\"type\": \"log_mel\", \"fmax\": 4001}}| field 'preprocess.features.fmax': expected at most half the sample rate",
+      "\"kind\": \"audio\", \"preprocess\": {\"sample_rate\": 8000, \"seconds\": 1, \"features\": {\"type\": \"log_mel\", \"fmin\": 300, \"fmax\": 300}}| field 'preprocess.features.fmax': expected more than fmin",
+      "\"kind\": \"audio\", \"preprocess\": {\"sample_rate\": 8000, \"seconds\": 1, \"features\": {\"type\": \"log_mel\", \"fmax\": \"high\"}}| field 'preprocess.features.fmax'",
+      "\"kind\": \"audio\", \"preprocess\": {\"sample_rate\": 8000, \"seconds\": 1, \"features\": {\"type\": \"log_mel\", \"mel_scale\": \"bark\"}}| field 'preprocess.features.mel_scale': expected one of htk | slaney",
+      "\"kind\": \"audio\", \"preprocess\": {\"sample_rate\": 8000, \"seconds\": 1, \"features\": {\"type\": \"log_mel\", \"mel_norm\": \"l2\"}}| field 'preprocess.features.mel_norm'",
+      "\"kind\": \"audio\", \"preprocess\": {\"sample_rate\": 8000, \"seconds\": 1, \"features\": {\"type\": \"log_mel\", \"log\": \"log2\"}}| field 'preprocess.features.log': expected one of ln | log10 | db",
+      "\"kind\": \"audio\", \"preprocess\": {\"sample_rate\": 8000, \"seconds\": 1, \"features\": {\"type\": \"log_mel\", \"floor\": 0}}| field 'preprocess.features.floor'",
+      "\"kind\": \"audio\", \"preprocess\": {\"sample_rate\": 8000, \"seconds\": 1, \"features\": {\"type\": \"log_mel\", \"floor\": 2}}| field 'preprocess.features.floor'",
+      "\"kind\": \"audio\", \"preprocess\": {\"sample_rate\": 8000, \"seconds\": 1, \"features\": {\"type\": \"log_mel\", \"center\": 1}}| field 'preprocess.features.center'",
+      "\"kind\": \"audio\", \"preprocess\": {\"sample_rate\": 8000, \"seconds\": 1, \"features\": {\"type\": \"log_mel\", \"normalize\": \"global\"}}| field 'preprocess.features.normalize'",
+      "\"kind\": \"audio\", \"preprocess\": {\"sample_rate\": 8000, \"seconds\": 1, \"features\": {\"type\": \"log_mel\", \"rank\": 5}}| field 'preprocess.features.rank'",
+      "\"kind\": \"audio\", \"preprocess\": {\"sample_rate\": 8000, \"seconds\": 1, \"features\": {\"type\": \"log_mel\", \"top_db\": 80}}| field 'preprocess.features': unknown field 'top_db'",
+      "\"kind\": \"audio\", \"preprocess\": {\"sample_rate\": 8000, \"seconds\": 0.01, \"features\": {\"type\": \"log_mel\"}}| field 'preprocess.features.n_fft': 512 is longer than the clip's 80 samples",
   })
   void badMediaFieldsAreRefusedNamingTheField(String fields, String message) {
     String got = assertThrows(InvalidSpecException.class,

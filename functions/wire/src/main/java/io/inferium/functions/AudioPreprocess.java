@@ -7,18 +7,19 @@ import java.util.Set;
  * How an audio clip becomes a model's input (an {@code audio} function's spec {@code preprocess}): the
  * worker decodes the WAV (PCM), mixes its channels to mono (or takes the first), resamples it linearly to
  * {@code sampleRate}, and trims or zero-pads it to {@code seconds}: an FP32 tensor {@code [N, samples]}
- * of values in [-1, 1]. Sent with every INFER of an audio function (frame meta {@code media}, with
- * {@code "type": "audio"}).
+ * of values in [-1, 1]; or, with {@code features}, that clip's log-mel features ({@link AudioFeatures}). Sent with
+ * every INFER of an audio function (frame meta {@code media}, with {@code "type": "audio"}).
  *
- * @param input the model input the clip feeds; null until resolved against the model's only input
+ * @param input    the model input the clip feeds; null until resolved against the model's only input
+ * @param features the features the model takes instead of samples; null: the samples
  */
-public record AudioPreprocess(int sampleRate, double seconds, Mono mono, String input) {
+public record AudioPreprocess(int sampleRate, double seconds, Mono mono, String input, AudioFeatures features) {
 
   /** Longest clip a request may send (from its header), seconds. */
   public static final int MAX_SOURCE_SECONDS = 600;
   /** Most samples per clip in the model's input. */
   public static final int MAX_SAMPLES = 1 << 21;
-  private static final Set<String> FIELDS = Set.of("sample_rate", "seconds", "mono", "input");
+  private static final Set<String> FIELDS = Set.of("sample_rate", "seconds", "mono", "input", "features");
 
   /** How channels become one: their mean, or the first channel. */
   public enum Mono { MIX, FIRST }
@@ -28,7 +29,20 @@ public record AudioPreprocess(int sampleRate, double seconds, Mono mono, String 
   }
 
   public AudioPreprocess withInput(String name) {
-    return new AudioPreprocess(sampleRate, seconds, mono, name);
+    return new AudioPreprocess(sampleRate, seconds, mono, name, features);
+  }
+
+  /** With the features' rank resolved from the model input's ({@code modelRank}, -1 when unknown) unless the spec gave it. */
+  public AudioPreprocess withModelRank(int modelRank) {
+    if (features == null || features.rank() != null) {
+      return this;
+    }
+    return new AudioPreprocess(sampleRate, seconds, mono, input, features.withRank(modelRank == 4 ? 4 : 3));
+  }
+
+  /** The shape of the model input a batch of {@code n} clips makes. */
+  public long[] shape(long n) {
+    return features == null ? new long[] {n, samples()} : features.shape(n, samples());
   }
 
   public JsonObject toJson() {
@@ -36,6 +50,9 @@ public record AudioPreprocess(int sampleRate, double seconds, Mono mono, String 
         .put("mono", mono.name().toLowerCase(java.util.Locale.ROOT));
     if (input != null) {
       o.put("input", input);
+    }
+    if (features != null) {
+      o.put("features", features.toJson());
     }
     return o;
   }
@@ -81,7 +98,9 @@ public record AudioPreprocess(int sampleRate, double seconds, Mono mono, String 
     if (input != null && !(input instanceof String)) {
       throw bad("preprocess.input", "expected the name of a model input, got " + input);
     }
-    return new AudioPreprocess(sampleRate, seconds, mono, (String) input);
+    Object f = p.getValue("features");
+    AudioFeatures features = f == null ? null : AudioFeatures.fromJson(f, sampleRate, (int) Math.round(sampleRate * seconds));
+    return new AudioPreprocess(sampleRate, seconds, mono, (String) input, features);
   }
 
   private static IllegalArgumentException bad(String field, String message) {

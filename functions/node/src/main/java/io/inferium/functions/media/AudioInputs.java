@@ -17,7 +17,9 @@ import javax.sound.sampled.UnsupportedAudioFileException;
 /**
  * Turns the encoded clips of an INFER (WAV files, PCM or float) into an audio function's input: decoded with
  * the JDK's javax.sound.sampled, bounded by duration before any sample is read, mixed to mono, resampled
- * linearly to the spec's rate, trimmed or zero-padded to its length: FP32 {@code [N, samples]} in [-1, 1].
+ * linearly to the spec's rate, trimmed or zero-padded to its length: FP32 {@code [N, samples]} in [-1, 1]; or, when
+ * the spec declares {@code features}, each clip's log-mel features ({@link LogMel}): FP32 {@code [N, n_mels, frames]}
+ * or {@code [N, 1, n_mels, frames]}.
  */
 public final class AudioInputs {
 
@@ -25,7 +27,9 @@ public final class AudioInputs {
 
   public static Tensor tensor(AudioPreprocess p, List<byte[]> clips, Cancellation cancellation) throws MediaException {
     int samples = p.samples();
-    ByteBuffer data = ByteBuffer.allocate(Math.multiplyExact(Math.multiplyExact(samples, clips.size()), 4))
+    LogMel features = p.features() == null ? null : LogMel.of(p.features(), p.sampleRate(), samples);
+    int perClip = features == null ? samples : p.features().nMels() * features.frames();
+    ByteBuffer data = ByteBuffer.allocate(Math.multiplyExact(Math.multiplyExact(perClip, clips.size()), 4))
         .order(ByteOrder.LITTLE_ENDIAN);
     for (int i = 0; i < clips.size(); i++) {
       if (cancellation != null && cancellation.cancelled()) {
@@ -33,11 +37,11 @@ public final class AudioInputs {
       }
       Clip clip = decode(clips.get(i), i, p.mono());
       float[] out = resample(clip, p.sampleRate(), samples);
-      for (float v : out) {
+      for (float v : features == null ? out : features.compute(out)) {
         data.putFloat(v);
       }
     }
-    return new Tensor(p.input(), DataType.FP32, new long[] {clips.size(), samples}, data.flip());
+    return new Tensor(p.input(), DataType.FP32, p.shape(clips.size()), data.flip());
   }
 
   /** A decoded clip: mono samples in [-1, 1] at {@code rate}. */
