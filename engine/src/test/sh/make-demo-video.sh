@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Makes the demo's sample video, engine/src/main/resources/demo/shapes-sample.mp4: 3 s of circles, squares and
-# triangles (4 fps, 64 × 64, H.264) drawn and encoded by the tests' ShapeVideos with JCodec's encoder. Needs only
+# Makes the demo's sample video, engine/src/main/resources/demo/shapes-sample.mp4: 3 s of circles, then 1 s of
+# squares (4 fps, 64 × 64, H.264) drawn and encoded by the tests' ShapeVideos with JCodec's encoder. Needs only
 # JCodec from the local Maven repository (the engine's test class path), not a build of the engine.
 #   engine/src/test/sh/make-demo-video.sh [output.mp4]
 set -euo pipefail

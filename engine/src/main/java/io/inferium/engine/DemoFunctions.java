@@ -71,7 +71,7 @@ public final class DemoFunctions {
 
   /**
    * Writes a bundled sample file ({@code shapes-sample.png}, {@code tones-sample.wav}, {@code shapes-sample.mp4}: 3 s
-   * of circles, then squares, then triangles, made by the engine's test utility {@code ShapeVideos}) to {@code dir}
+   * of circles, then 1 s of squares, made by the engine's test utility {@code ShapeVideos}) to {@code dir}
    * (blocking).
    */
   public static Path sample(Path dir, String file) throws IOException {

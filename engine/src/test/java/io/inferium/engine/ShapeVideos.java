@@ -75,11 +75,14 @@ public final class ShapeVideos {
     return Arrays.copyOf(ch.getContents().array(), (int) ch.size());
   }
 
-  /** The demo's sample ({@code demo/shapes-sample.mp4}): 3 s at 4 fps, 64 × 64, a second each of circles, squares, triangles. */
+  /**
+   * The demo's sample ({@code demo/shapes-sample.mp4}): 4 s at 4 fps, 64 × 64, 3 s of circles then 1 s of squares, so
+   * the pooled answer is clear (circle) and the frames show the change.
+   */
   public static byte[] demoSample() throws Exception {
     List<Integer> kinds = new java.util.ArrayList<>();
-    for (int i = 0; i < 12; i++) {
-      kinds.add(i / 4);
+    for (int i = 0; i < 16; i++) {
+      kinds.add(i < 12 ? 0 : 1);
     }
     return mp4(4, 64, kinds, 16);
   }

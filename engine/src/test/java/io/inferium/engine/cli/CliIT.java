@@ -63,7 +63,7 @@ class CliIT {
     deployed.forEach(r -> assertEquals("ready", r.state().wire(), r.ref() + ": " + r.stateReason()));
     assertEquals(List.of("setosa", "versicolor", "virginica"), deployed.get(1).spec().labels());
 
-    // The video function answers the bundled sample MP4 (the curl line the demo prints): its frames pooled, 3 s billed.
+    // The video function answers the bundled sample MP4 (the curl line the demo prints): 3 s of circles, 1 s of squares.
     java.nio.file.Path mp4 = DemoFunctions.sample(gw.dataDir().resolve("demo"), "shapes-sample.mp4");
     assertTrue(java.nio.file.Files.size(mp4) < 200_000, "a tiny sample");
     java.net.http.HttpResponse<String> video = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest
@@ -72,9 +72,10 @@ class CliIT {
         .POST(java.net.http.HttpRequest.BodyPublishers.ofFile(mp4)).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
     assertEquals(200, video.statusCode(), video.body());
     JsonObject answer = new JsonObject(video.body());
-    assertEquals(6, answer.getJsonArray("frames").getJsonArray(0).size(), "3 s sampled at 2 fps: " + video.body());
-    assertEquals(3, answer.getJsonArray("predictions").getJsonArray(0).size(), video.body());
-    assertEquals("5000", video.headers().firstValue("X-Inferium-Charge-Micro-Usd").orElse(null), "3 s at $0.10 a minute");
+    assertEquals(8, answer.getJsonArray("frames").getJsonArray(0).size(), "4 s sampled at 2 fps: " + video.body());
+    assertEquals("circle", answer.getJsonArray("predictions").getJsonArray(0).getJsonObject(0).getString("label"),
+        "6 of the 8 sampled frames show circles: " + video.body());
+    assertEquals("6667", video.headers().firstValue("X-Inferium-Charge-Micro-Usd").orElse(null), "4 s at $0.10 a minute");
 
     Run run = cli("invoke", "iris", "--server", gw.url(), "--key", gw.adminKey(), "--json",
         "{\"inputs\":[{\"name\":\"features\",\"shape\":[3,4],\"datatype\":\"FP32\","
