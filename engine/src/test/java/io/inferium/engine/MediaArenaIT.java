@@ -443,6 +443,8 @@ class MediaArenaIT {
       assertEquals(expected, m.getDouble("accuracy"), 1e-12, "each video's pooled label through ONNX Runtime here: " + m);
       assertEquals(2, m.getInteger("k"));
       assertEquals(6, run.getInteger("rows"));
+      // Priced as /predict would: 4 + 2 videos of 2 s, each request's seconds at $0.10 a minute rounded up (13,334 + 6,667).
+      assertEquals(20_001L, run.getLong("cost_micro_usd"), run.encode());
     }
 
     // A set with an entry that is no MP4, a PNG among the videos, a broken MP4, a video over the seconds bound.
