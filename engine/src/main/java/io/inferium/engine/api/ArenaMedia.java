@@ -117,9 +117,9 @@ final class ArenaMedia {
   }
 
   /**
-   * Which media an uploaded file is, by its first bytes: PNG and JPEG are images, a RIFF file is a clip (an AVI a video), an ISO BMFF box at
-   * the start (or WebM's magic) a video; anything else by the part's declared type ({@code audio/*}, {@code video/*}),
-   * else an image, so the header check that refuses it names what was expected.
+   * Which media an uploaded file is, by its first bytes: PNG and JPEG are images, a RIFF file is a clip (an AVI a
+   * video), an ISO BMFF box at the start (or WebM's magic) a video; anything else by the part's declared type
+   * ({@code audio/*}, {@code video/*}), else an image, so the header check that refuses it names what was expected.
    */
   static MediaUpload.Media sniff(byte[] b, String declared) {
     if (b.length >= 4 && ((b[0] & 0xff) == 0x89 && MediaBytes.tag(b, 1, "PNG")
@@ -270,7 +270,10 @@ final class ArenaMedia {
                 .put("version", picked.get(i).version()).put("charge_micro_usd", Math.max(0, bills.get(i).result())));
           }
           ctx.response().putHeader("X-Inferium-Request-Id", requestId).putHeader(Billed.HEADER, Boolean.toString(billed));
-          return arena.record(category, who, described(upload, media), models).map(id -> new JsonObject().put("id", id)
+          // A video may be 32 MiB: its digest is taken off the event loop.
+          Future<JsonObject> input = upload.images().get(0).length <= (1 << 20)
+              ? Future.succeededFuture(described(upload, media)) : vertx.executeBlocking(() -> described(upload, media), false);
+          return input.compose(d -> arena.record(category, who, d, models)).map(id -> new JsonObject().put("id", id)
               .put("category", category).put("kind", kind.wire()).put("models", sides));
         });
       });
