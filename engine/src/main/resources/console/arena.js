@@ -1,5 +1,5 @@
-// The arena: pick a category, enter an input fitting its kind (a prompt, texts, a KServe v2 request, or an image or
-// WAV file for image and audio classifiers), see the
+// The arena: pick a category, enter an input fitting its kind (a prompt, texts, a KServe v2 request, or an image,
+// WAV or MP4 file for image classifiers, audio and video functions), see the
 // anonymous answers side by side (text generations stream in parallel over one POST /api/arena/battles stream whose
 // events are labelled by model), rank them (ties allowed) or mark all bad, then the reveal. Nothing here knows which
 // model is which until POST /api/arena/battles/{id}/vote answers.
@@ -8,7 +8,13 @@ import { h, errorBox, usd, announce } from './ui.js';
 import { exampleRequest } from './function.js';
 
 const TENSOR_KINDS = ['tensor', 'classifier', 'regressor'];
-const MEDIA_KINDS = ['image-classifier', 'audio'];
+const MEDIA_KINDS = ['image-classifier', 'audio', 'video'];
+/** Per media kind: what the file picker accepts, its label, the empty-picker message and the input's field. */
+const MEDIA_FILES = {
+  'image-classifier': { accept: 'image/png,image/jpeg', label: 'A PNG or JPEG image', missing: 'Pick an image.', field: 'image' },
+  audio: { accept: 'audio/wav,.wav', label: 'A WAV clip', missing: 'Pick a WAV clip.', field: 'audio' },
+  video: { accept: 'video/mp4,.mp4', label: 'An MP4 video (H.264)', missing: 'Pick an MP4 video.', field: 'video' },
+};
 
 /** Categories with at least two functions of one battle kind: [{category, kind, functions}]. */
 function arenas(functions) {
@@ -87,17 +93,17 @@ export async function arenaPage(main, [wanted, wantedKind]) {
 /** The input form of a battle kind: its elements and a read() that returns the battle's input (or throws). */
 async function inputFor(arena) {
   if (MEDIA_KINDS.includes(arena.kind)) {
-    const audio = arena.kind === 'audio';
-    const file = h('input', { id: 'arena-file', type: 'file', accept: audio ? 'audio/wav,.wav' : 'image/png,image/jpeg', required: true });
+    const media = MEDIA_FILES[arena.kind];
+    const file = h('input', { id: 'arena-file', type: 'file', accept: media.accept, required: true });
     return {
-      elements: [h('label', { for: 'arena-file', text: audio ? 'A WAV clip' : 'A PNG or JPEG image' }), file],
+      elements: [h('label', { for: 'arena-file', text: media.label }), file],
       read() {
         const picked = file.files[0];
-        if (!picked) throw new Error(audio ? 'Pick a WAV clip.' : 'Pick an image.');
+        if (!picked) throw new Error(media.missing);
         // A data URL: the API takes it as base64 (the server checks type and size).
         return new Promise((resolve, reject) => {
           const reader = new FileReader();
-          reader.onload = () => resolve({ [audio ? 'audio' : 'image']: reader.result });
+          reader.onload = () => resolve({ [media.field]: reader.result });
           reader.onerror = () => reject(new Error('The file could not be read.'));
           reader.readAsDataURL(picked);
         });

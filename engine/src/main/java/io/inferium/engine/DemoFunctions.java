@@ -25,8 +25,9 @@ import java.util.TreeMap;
  * {@code iris} (a classifier trained on the Iris data set, with labels), {@code tiny-gpt} (a small
  * GPT-2-style text generator with its tokenizer), {@code tiny-embed} (a sentence embedder) and their variants
  * {@code tiny-gpt-terse} (other decoding defaults) and {@code tiny-embed-cls} (other pooling), {@code shapes} (an
- * image classifier, called with a PNG), {@code tones} (an audio classifier, called with a WAV), so each
- * leaderboard category has two functions to compare. They go through the same
+ * image classifier, called with a PNG), {@code tones} (an audio classifier, called with a WAV), {@code shapes-video}
+ * (the same shapes model as a video function, called with an MP4), so each leaderboard category but the media ones
+ * has two functions to compare. They go through the same
  * deploy pipeline as an upload; a function already deployed from the same bytes is left alone.
  */
 public final class DemoFunctions {
@@ -47,6 +48,17 @@ public final class DemoFunctions {
           .put("top_k", 3).put("softmax", true));
 
   /**
+   * The video function {@code shapes-video}: the {@code shapes} model run on an MP4's frames, 2 a second and at most 8
+   * (4 s), answering per frame and pooled over the video.
+   */
+  static final JsonObject SHAPES_VIDEO = new JsonObject().put("name", "shapes-video").put("kind", "video")
+      .put("category", "video")
+      .put("description", "Circle, square or triangle in each sampled frame of a short MP4 (the shapes model at 2 frames a second)")
+      .put("use_cases", new JsonArray().add("classification").add("video"))
+      .put("preprocess", SHAPES.getJsonObject("preprocess").copy().put("fps", 2).put("max_frames", 8))
+      .put("postprocess", SHAPES.getJsonObject("postprocess").copy());
+
+  /**
    * The audio classifier {@code tones}: a low, mid or high tone in a one-second clip at 8 kHz, softmax regression on log
    * band energies fitted by {@code engine/src/test/python/make_tones_model.py} (98% on 900 held-out clips).
    */
@@ -57,7 +69,11 @@ public final class DemoFunctions {
       .put("postprocess", new JsonObject().put("labels", new JsonArray().add("low").add("mid").add("high"))
           .put("top_k", 3).put("softmax", true));
 
-  /** Writes a bundled sample file ({@code shapes-sample.png}, {@code tones-sample.wav}) to {@code dir} (blocking). */
+  /**
+   * Writes a bundled sample file ({@code shapes-sample.png}, {@code tones-sample.wav}, {@code shapes-sample.mp4}: 3 s
+   * of circles, then 1 s of squares, made by the engine's test utility {@code ShapeVideos}) to {@code dir}
+   * (blocking).
+   */
   public static Path sample(Path dir, String file) throws IOException {
     Files.createDirectories(dir);
     Path target = dir.resolve(file);
@@ -89,6 +105,7 @@ public final class DemoFunctions {
           .put("labels", iris.getJsonArray("labels")), resource("demo/iris-centroid.onnx", uploadsDir)));
       demos.add(new Demo(SHAPES.copy(), resource("demo/shapes.onnx", uploadsDir)));
       demos.add(new Demo(TONES.copy(), resource("demo/tones.onnx", uploadsDir)));
+      demos.add(new Demo(SHAPES_VIDEO.copy(), resource("demo/shapes.onnx", uploadsDir)));
       demos.add(textDemo("models/tiny-gpt/", "models/tiny-gpt/", uploadsDir));
       demos.add(textDemo("models/tiny-embed/", "models/tiny-embed/", uploadsDir));
       demos.add(textDemo("demo/tiny-gpt-terse/", "models/tiny-gpt/", uploadsDir));

@@ -35,11 +35,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
 /**
- * Media in the arena and in benchmarks, through real workers: image classifiers battle on one image (base64 JSON)
- * and audio classifiers on one WAV clip (multipart), each side answering what ONNX Runtime in this JVM answers on
- * the same pre-processing; nothing before the vote names a side (body, headers, errors); another tenant's private
- * function is never drawn; /predict's limits hold (413). Labelled image and clip sets uploaded as zips are
- * benchmarked by the scheduler, and the accuracy each run records is the in-process model's on the same files.
+ * Media in the arena and in benchmarks, through real workers: image classifiers battle on one image (base64 JSON),
+ * audio classifiers on one WAV clip (multipart) and video functions on one MP4 made here with JCodec (base64 JSON
+ * and multipart), each side answering what ONNX Runtime in this JVM answers on the same pre-processing (a video's
+ * frames pooled); nothing before the vote names a side (body, headers, errors); another tenant's private function is
+ * never drawn; /predict's limits hold (413, and a tier's media seconds); a video side is billed per video minute.
+ * Labelled image, clip and video sets uploaded as zips are benchmarked by the scheduler, and the accuracy each run
+ * records is the in-process model's on the same files; hostile video sets are refused at upload.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @org.junit.jupiter.api.extension.ExtendWith(SharedMediaGateway.class)
@@ -47,7 +49,8 @@ class MediaArenaIT {
 
   static final String VISION = "vision-arena";
   static final String SOUND = "sound-arena";
-  static final List<String> NAMES = List.of("shapes-a", "shapes-b", "shapes-secret", "tones-a", "tones-b");
+  static final String MOTION = "motion-arena";
+  static final List<String> NAMES = List.of("shapes-a", "shapes-b", "shapes-secret", "tones-a", "tones-b", "clips-a", "clips-b");
   static final JsonObject TONES_PRE = new JsonObject().put("sample_rate", 8000).put("seconds", 1);
 
   static TestGateway gw;
@@ -67,7 +70,9 @@ class MediaArenaIT {
         .put("postprocess", new JsonObject().put("labels", new JsonArray(PredictIT.LABELS)).put("top_k", 3).put("softmax", true));
     JsonObject tones = new JsonObject().put("kind", "audio").put("category", SOUND).put("preprocess", TONES_PRE)
         .put("postprocess", new JsonObject().put("labels", new JsonArray(PredictIT.TONE_LABELS)).put("top_k", 2).put("softmax", true));
-    var pool = java.util.concurrent.Executors.newFixedThreadPool(5);
+    JsonObject clips = new JsonObject().put("kind", "video").put("category", MOTION).put("preprocess", PredictIT.VIDEO_PREPROCESS)
+        .put("postprocess", new JsonObject().put("labels", new JsonArray(PredictIT.LABELS)).put("top_k", 3).put("softmax", true));
+    var pool = java.util.concurrent.Executors.newFixedThreadPool(7);
     try {
       List<java.util.concurrent.Future<JsonObject>> ups = List.of(
           pool.submit(() -> deploy(studio, shapes.copy().put("name", "shapes-a"), PredictIT.MODEL)),
@@ -76,7 +81,11 @@ class MediaArenaIT {
               shapes.getJsonObject("postprocess").copy().put("top_k", 2)), PredictIT.MODEL)),
           pool.submit(() -> deploy(rival, shapes.copy().put("name", "shapes-secret").put("visibility", "private"), PredictIT.MODEL)),
           pool.submit(() -> deploy(studio, tones.copy().put("name", "tones-a"), PredictIT.TONES)),
-          pool.submit(() -> deploy(studio, tones.copy().put("name", "tones-b"), PredictIT.TONES)));
+          pool.submit(() -> deploy(studio, tones.copy().put("name", "tones-b"), PredictIT.TONES)),
+          pool.submit(() -> deploy(studio, clips.copy().put("name", "clips-a"), PredictIT.MODEL)),
+          // Samples more frames: the battle still shows every side alike, and each side bills its own window.
+          pool.submit(() -> deploy(studio, clips.copy().put("name", "clips-b").put("preprocess",
+              PredictIT.VIDEO_PREPROCESS.copy().put("max_frames", 16)), PredictIT.MODEL)));
       for (var up : ups) {
         JsonObject rec = up.get(150, TimeUnit.SECONDS);
         assertEquals("ready", rec.getString("state"), rec.encodePrettily());
@@ -312,5 +321,149 @@ class MediaArenaIT {
         .put("format", "zip").put("content", zip(List.of(bomb), List.of("circle"))).encode());
     assertError(bad, 413, "file '" + bomb.getFileName() + "'");
     assertTrue(bad.bodyAsString().contains("max_pixels"), bad.bodyAsString());
+  }
+
+  /** Each video's pooled label, by ONNX Runtime in this JVM on the worker's decoding: the mean of its frames' softmax. */
+  static List<String> inProcessVideos(List<byte[]> videos) throws Exception {
+    io.inferium.functions.media.VideoInputs.Frames frames = io.inferium.functions.media.VideoInputs.tensor(
+        PredictIT.preprocess(), io.inferium.functions.VideoPreprocess.fromJson(PredictIT.VIDEO_PREPROCESS), videos, null);
+    float[] logits = Tensors.toFloatArray(OrtReference.run(PredictIT.MODEL, List.of(frames.input())).get(0));
+    List<String> out = new ArrayList<>();
+    int row = 0;
+    for (int[] slots : frames.slots()) {
+      double[] mean = new double[3];
+      for (int f = 0; f < slots.length; f++, row++) {
+        double[] p = PredictIT.softmax(java.util.Arrays.copyOfRange(logits, row * 3, row * 3 + 3));
+        for (int c = 0; c < 3; c++) {
+          mean[c] += p[c] / slots.length;
+        }
+      }
+      out.add(PredictIT.LABELS.get(mean[0] >= mean[1] && mean[0] >= mean[2] ? 0 : mean[1] >= mean[2] ? 1 : 2));
+    }
+    return out;
+  }
+
+  static HttpResponse<Buffer> multipartBattle(String key, String category, byte[] file, String name, String type) throws Exception {
+    Path path = Files.createTempFile(gw.dataDir, "upload", name);
+    try {
+      Files.write(path, file);
+      return gw.client.post(gw.port(), "127.0.0.1", "/api/arena/battles").bearerTokenAuthentication(key)
+          .sendMultipartForm(MultipartForm.create().attribute("category", category).attribute("top_k", "2")
+              .binaryFileUpload("file", name, path.toString(), type)).await(60, TimeUnit.SECONDS);
+    } finally {
+      Files.delete(path);
+    }
+  }
+
+  @Test
+  @Order(4)
+  void videoFunctionsBattleOnOneMp4PooledAnonymousAndBilledPerVideoMinute() throws Exception {
+    byte[] mp4 = PredictIT.shapesVideo(21);
+    String expected = inProcessVideos(List.of(mp4)).get(0);
+    HttpResponse<Buffer> r = battle(studio, MOTION, new JsonObject().put("video", b64(mp4)));
+    assertEquals(201, r.statusCode(), r.bodyAsString());
+    assertHidesIdentities(r);
+    assertEquals("true", r.getHeader("X-Inferium-Billed"));
+    JsonObject b = r.bodyAsJsonObject();
+    assertEquals("video", b.getString("kind"));
+    assertEquals(2, b.getJsonArray("models").size());
+    for (Object m : b.getJsonArray("models")) {
+      JsonArray predictions = ((JsonObject) m).getJsonArray("predictions");
+      assertEquals(3, predictions.size(), "the battle's k for every side: " + b);
+      assertEquals(expected, predictions.getJsonObject(0).getString("label"), "the frames' pooled label: " + b);
+    }
+    HttpResponse<Buffer> voted = gw.postAs(studio, "/api/arena/battles/" + b.getString("id") + "/vote",
+        new JsonObject().put("ranking", new JsonObject().put("A", 2).put("B", 1)));
+    assertEquals(200, voted.statusCode(), voted.bodyAsString());
+    JsonObject reveal = voted.bodyAsJsonObject().getJsonObject("models");
+    Set<String> revealed = new HashSet<>();
+    for (String label : reveal.fieldNames()) {
+      revealed.add(reveal.getJsonObject(label).getString("function"));
+      assertEquals(5_000L, reveal.getJsonObject(label).getLong("charge_micro_usd"), "3 s at $0.10 a minute: " + reveal);
+    }
+    assertEquals(Set.of("clips-a", "clips-b"), revealed);
+
+    // Multipart, the caller's k; a scrambled stream passes the box headers and fails in the workers: by label only.
+    HttpResponse<Buffer> parts = multipartBattle(studio, MOTION, mp4, "clip.mp4", "video/mp4");
+    assertEquals(201, parts.statusCode(), parts.bodyAsString());
+    assertEquals(2, parts.bodyAsJsonObject().getJsonArray("models").getJsonObject(1).getJsonArray("predictions").size());
+    HttpResponse<Buffer> corrupt = multipartBattle(studio, MOTION, ShapeVideos.scrambled(mp4), "bad.mp4", "video/mp4");
+    assertError(corrupt, 400, "failed: it could not take this input");
+    assertHidesIdentities(corrupt);
+    HttpResponse<Buffer> after = battle(studio, MOTION, new JsonObject().put("video", b64(mp4)));
+    assertEquals(201, after.statusCode(), "the workers serve on after the corrupt video: " + after.bodyAsString());
+
+    // /predict's checks on the box headers, before anything runs; the tier's media seconds per side.
+    assertError(battle(studio, MOTION, new JsonObject().put("video", b64(java.util.Arrays.copyOf(mp4, mp4.length / 2)))),
+        400, "no movie header");
+    assertError(multipartBattle(studio, MOTION, "not a video".getBytes(), "x.mp4", "video/mp4"), 400, "not an MP4 file");
+    assertError(battle(studio, MOTION, new JsonObject().put("video", b64(ShapeVideos.declaringSeconds(mp4, 601)))), 413,
+        "max_video_seconds");
+    assertError(battle(studio, MOTION, new JsonObject().put("video", b64(ShapeVideos.withCodec(mp4, "hvc1")))), 415, "not H.264");
+    assertError(battle(studio, MOTION, new JsonObject().put("videos", new JsonArray().add(b64(mp4)))), 400, "one file");
+    assertError(battle(studio, VISION, new JsonObject().put("video", b64(mp4))), 409, "video functions");
+    assertEquals(201, gw.post("/api/tenants", new JsonObject().put("id", "frugal").put("tier", "free").encode()).statusCode());
+    String free = gw.newKey("frugal", "user");
+    assertError(battle(free, MOTION, new JsonObject().put("video", b64(ShapeVideos.declaringSeconds(mp4, 121)))), 413,
+        "max_media_seconds");
+  }
+
+  @Test
+  @Order(5)
+  void aLabelledVideoSetIsBenchmarkedByPooledTopOneAndHostileSetsAre400() throws Exception {
+    // Six 2 s videos (4 fps), each of one shape throughout.
+    List<Path> files = new ArrayList<>();
+    List<String> labels = new ArrayList<>();
+    List<byte[]> videos = new ArrayList<>();
+    Path dir = Files.createTempDirectory(gw.dataDir, "videos");
+    for (int i = 0; i < 6; i++) {
+      byte[] mp4 = ShapeVideos.mp4(4, 64, java.util.Collections.nCopies(8, i % 3), 100 + i);
+      Path f = dir.resolve("v" + i + ".mp4");
+      Files.write(f, mp4);
+      files.add(f);
+      labels.add(PredictIT.LABELS.get(i % 3));
+      videos.add(mp4);
+    }
+    List<String> model = inProcessVideos(videos);
+    int right = 0;
+    for (int i = 0; i < labels.size(); i++) {
+      right += labels.get(i).equals(model.get(i)) ? 1 : 0;
+    }
+    double expected = (double) right / labels.size();
+    HttpResponse<Buffer> up = gw.post("/api/datasets", new JsonObject().put("name", "clips-set").put("category", MOTION)
+        .put("format", "zip").put("content", zip(files, labels)).encode());
+    assertEquals(201, up.statusCode(), up.bodyAsString());
+    assertEquals(6, up.bodyAsJsonObject().getInteger("rows"));
+    String dataset = up.bodyAsJsonObject().getString("id");
+    for (String fn : List.of("clips-a", "clips-b")) {
+      JsonObject run = doneRun(fn, dataset);
+      assertEquals("done", run.getString("state"), run.encode());
+      assertEquals("accuracy", run.getString("primary_metric"), run.encode());
+      JsonObject m = run.getJsonObject("metrics");
+      assertEquals(expected, m.getDouble("accuracy"), 1e-12, "each video's pooled label through ONNX Runtime here: " + m);
+      assertEquals(2, m.getInteger("k"));
+      assertEquals(6, run.getInteger("rows"));
+      // Priced as /predict would: 4 + 2 videos of 2 s, each request's seconds at $0.10 a minute rounded up (13,334 + 6,667).
+      assertEquals(20_001L, run.getLong("cost_micro_usd"), run.encode());
+    }
+
+    // A set with an entry that is no MP4, a PNG among the videos, a broken MP4, a video over the seconds bound.
+    byte[] mp4 = videos.get(0);
+    Path text = dir.resolve("notes.mp4");
+    Files.writeString(text, "not a video");
+    assertError(gw.post("/api/datasets", new JsonObject().put("name", "bad-1").put("category", MOTION).put("format", "zip")
+        .put("content", zip(List.of(files.get(0), text), List.of("circle", "circle"))).encode()), 400,
+        "'notes.mp4' is not a PNG or JPEG image, a WAV clip or an MP4 video");
+    assertError(gw.post("/api/datasets", new JsonObject().put("name", "bad-2").put("category", MOTION).put("format", "zip")
+        .put("content", zip(List.of(files.get(0), PredictIT.testSet().get(0)), List.of("circle", "circle"))).encode()), 400,
+        "one kind of media");
+    Path broken = dir.resolve("broken.mp4");
+    Files.write(broken, java.util.Arrays.copyOf(mp4, mp4.length / 2));
+    assertError(gw.post("/api/datasets", new JsonObject().put("name", "bad-3").put("category", MOTION).put("format", "zip")
+        .put("content", zip(List.of(broken), List.of("circle"))).encode()), 400, "file 'broken.mp4'): the file is a truncated");
+    Path longer = dir.resolve("long.mp4");
+    Files.write(longer, ShapeVideos.declaringSeconds(mp4, 601));
+    assertError(gw.post("/api/datasets", new JsonObject().put("name", "bad-4").put("category", MOTION).put("format", "zip")
+        .put("content", zip(List.of(longer), List.of("circle"))).encode()), 413, "max_video_seconds");
   }
 }

@@ -75,6 +75,32 @@ public final class ShapeVideos {
     return Arrays.copyOf(ch.getContents().array(), (int) ch.size());
   }
 
+  /**
+   * The demo's sample ({@code demo/shapes-sample.mp4}): 4 s at 4 fps, 64 × 64, 3 s of circles then 1 s of squares, so
+   * the pooled answer is clear (circle) and the frames show the change.
+   */
+  public static byte[] demoSample() throws Exception {
+    List<Integer> kinds = new java.util.ArrayList<>();
+    for (int i = 0; i < 16; i++) {
+      kinds.add(i < 12 ? 0 : 1);
+    }
+    return mp4(4, 64, kinds, 16);
+  }
+
+  /**
+   * Writes {@link #demoSample()} to the path given; {@code engine/src/test/sh/make-demo-video.sh} makes the demo's
+   * committed sample so.
+   */
+  public static void main(String[] args) throws Exception {
+    if (args.length != 1) {
+      System.err.println("usage: ShapeVideos <file.mp4>");
+      System.exit(2);
+    }
+    byte[] mp4 = demoSample();
+    java.nio.file.Files.write(java.nio.file.Path.of(args[0]), mp4);
+    System.out.println("wrote " + args[0] + " (" + mp4.length + " bytes)");
+  }
+
   /** Where the box {@code type} begins (its size field), or -1. */
   static int box(byte[] b, String type) {
     byte[] t = type.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);

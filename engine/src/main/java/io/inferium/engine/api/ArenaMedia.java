@@ -9,6 +9,7 @@ import io.inferium.engine.scoring.ScoringService;
 import io.inferium.functions.CompletionEvent;
 import io.inferium.functions.FunctionKind;
 import io.inferium.functions.FunctionRecord;
+import io.inferium.functions.FunctionSpec;
 import io.inferium.functions.MediaOptions;
 import io.inferium.functions.tensor.Tensor;
 import io.inferium.functions.tensor.Tensors;
@@ -26,13 +27,16 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Media battles: one image (for image classifiers) or one WAV clip (for audio classifiers), sent as
- * {@code {"image" | "audio": "<base64>", "top_k"}} in the battle's {@code input} or as a multipart upload (fields
- * {@code category}, {@code top_k}, one file), under the limits of {@code /predict}. Each side's file goes through the
- * mempool as a {@code /predict} call would, and shows its top-k labels with scores (3 decimals); every side shows the
- * same k (the caller's, default {@link #DEFAULT_TOP_K}, at most the side's classes), as a function's own top_k would
- * tell functions apart. Billed per image or audio minute like {@code /predict}, each side at its function's price,
- * revealed with the vote. The file itself is not stored with the battle, only its digest, size and type.
+ * Media battles: one image (for image classifiers), one WAV clip (for audio classifiers) or one MP4 video (for video
+ * functions with labels), sent as {@code {"image" | "audio" | "video": "<base64>", "top_k"}} in the battle's
+ * {@code input} or as a multipart upload (fields {@code category}, {@code top_k}, one file), under the limits of
+ * {@code /predict}: its header bounds and the caller's tier limits per modality, for each side as for a call. Each
+ * side's file goes through the mempool as a {@code /predict} call would, and shows its top-k labels with scores (3
+ * decimals; a video's pooled over its sampled frames); every side shows the same k (the caller's, default
+ * {@link #DEFAULT_TOP_K}, at most the side's classes), as a function's own top_k would tell functions apart, and a
+ * video side shows no per-frame answers, whose times would tell each function's sampling rate. Billed per image,
+ * audio minute or video minute like {@code /predict}, each side at its function's price, revealed with the vote. The
+ * file itself is not stored with the battle, only its digest, size and type.
  */
 final class ArenaMedia {
 
@@ -59,24 +63,29 @@ final class ArenaMedia {
 
   /** Whether a battle's JSON input is a media one. */
   static boolean isMedia(JsonObject input) {
-    return input.containsKey("image") || input.containsKey("audio") || input.containsKey("images") || input.containsKey("clips");
+    return java.util.Arrays.stream(MediaUpload.Media.values())
+        .anyMatch(m -> input.containsKey(m.one) || input.containsKey(m.many));
   }
 
-  /** A battle from JSON: {@code input} {"image" | "audio": base64, "top_k"}. */
+  /** A battle from JSON: {@code input} {"image" | "audio" | "video": base64, "top_k"}. */
   void battle(RoutingContext ctx, Principal who, String category, JsonObject input) {
-    if (input.containsKey("images") || input.containsKey("clips")) {
-      throw ApiError.badRequest("field 'input': a battle takes one file: 'image' or 'audio', not 'images' or 'clips'");
+    for (MediaUpload.Media m : MediaUpload.Media.values()) {
+      if (input.containsKey(m.many)) {
+        throw ApiError.badRequest("field 'input': a battle takes one file: 'image', 'audio' or 'video', not '" + m.many + "'");
+      }
     }
-    if (input.containsKey("image") && input.containsKey("audio")) {
-      throw ApiError.badRequest("field 'input': give either 'image' or 'audio'");
+    List<MediaUpload.Media> given = java.util.Arrays.stream(MediaUpload.Media.values())
+        .filter(m -> input.containsKey(m.one)).toList();
+    if (given.size() != 1) {
+      throw ApiError.badRequest("field 'input': give one of 'image', 'audio' or 'video'");
     }
-    boolean audio = input.containsKey("audio");
+    MediaUpload.Media media = given.get(0);
     limits.request(who);
     // A large base64 string is decoded off the event loop.
-    String encoded = input.getValue(audio ? "audio" : "image") instanceof String s ? s : "";
-    Future<MediaUpload> upload = encoded.length() <= (256 << 10) ? Future.succeededFuture(parse(input, audio))
-        : vertx.executeBlocking(() -> parse(input, audio), false);
-    upload.compose(u -> run(ctx, who, category, u, audio))
+    String encoded = input.getValue(media.one) instanceof String s ? s : "";
+    Future<MediaUpload> upload = encoded.length() <= (256 << 10) ? Future.succeededFuture(parse(input, media))
+        : vertx.executeBlocking(() -> parse(input, media), false);
+    upload.compose(u -> run(ctx, who, category, u, media))
         .onSuccess(b -> FunctionRoutes.json(ctx, 201, b)).onFailure(err -> ctx.fail(ScoringRoutes.api(err)));
   }
 
@@ -88,30 +97,63 @@ final class ArenaMedia {
     }
     List<FileUpload> files = ctx.fileUploads();
     if (files.size() != 1) {
-      throw ApiError.badRequest("a battle takes one file part (an image or a WAV clip), got " + files.size());
+      throw ApiError.badRequest("a battle takes one file part (an image, a WAV clip or an MP4 video), got " + files.size());
     }
     FileUpload file = files.get(0);
-    if (file.size() > bounds.maxImageBytes()) {
-      throw new ApiError(413, "file 0 has " + file.size() + " bytes, more than the limit of " + bounds.maxImageBytes()
-          + " (max_image_bytes)");
+    // Videos have their own byte bound (max_video_bytes); which one applies is known once the first bytes are read.
+    long most = Math.max(bounds.maxImageBytes(), bounds.maxVideoBytes());
+    if (file.size() > most) {
+      throw new ApiError(413, "file 0 has " + file.size() + " bytes, more than the limit of " + most
+          + (most == bounds.maxVideoBytes() ? " (max_video_bytes)" : " (max_image_bytes)"));
     }
     String topK = ctx.request().getFormAttribute("top_k");
     limits.request(who);
     vertx.fileSystem().readFile(file.uploadedFileName()).compose(buf -> {
       byte[] bytes = buf.getBytes();
-      boolean audio = bytes.length >= 4 && bytes[0] == 'R' && bytes[1] == 'I' && bytes[2] == 'F' && bytes[3] == 'F';
-      MediaUpload parsed = MediaUpload.checked(List.of(bytes), topK(topK, "top_k"), bounds, audio ? MediaUpload.Media.AUDIO : MediaUpload.Media.IMAGE);
-      return run(ctx, who, category, parsed, audio);
+      MediaUpload.Media media = sniff(bytes, file.contentType());
+      MediaUpload parsed = MediaUpload.checked(List.of(bytes), topK(topK, "top_k"), bounds, media);
+      return run(ctx, who, category, parsed, media);
     }).onSuccess(b -> FunctionRoutes.json(ctx, 201, b)).onFailure(err -> ctx.fail(ScoringRoutes.api(err)));
   }
 
-  private MediaUpload parse(JsonObject input, boolean audio) {
+  /**
+   * Which media an uploaded file is, by its first bytes: PNG and JPEG are images, a RIFF file is a clip (an AVI a
+   * video), an ISO BMFF box at the start (or WebM's magic) a video; anything else by the part's declared type
+   * ({@code audio/*}, {@code video/*}), else an image, so the header check that refuses it names what was expected.
+   */
+  static MediaUpload.Media sniff(byte[] b, String declared) {
+    if (b.length >= 4 && ((b[0] & 0xff) == 0x89 && MediaBytes.tag(b, 1, "PNG")
+        || (b[0] & 0xff) == 0xff && (b[1] & 0xff) == 0xd8 && (b[2] & 0xff) == 0xff)) {
+      return MediaUpload.Media.IMAGE;
+    }
+    if (b.length >= 4 && MediaBytes.tag(b, 0, "RIFF") && !(b.length >= 12 && MediaBytes.tag(b, 8, "AVI "))) {
+      return MediaUpload.Media.AUDIO;
+    }
+    if (b.length >= 12 && MediaBytes.tag(b, 0, "RIFF")) {
+      return MediaUpload.Media.VIDEO;
+    }
+    if (b.length >= 4 && (b[0] & 0xff) == 0x1a && (b[1] & 0xff) == 0x45 && (b[2] & 0xff) == 0xdf && (b[3] & 0xff) == 0xa3) {
+      return MediaUpload.Media.VIDEO;
+    }
+    if (b.length >= 8) {
+      for (String box : List.of("ftyp", "moov", "mdat", "free", "wide", "skip")) {
+        if (MediaBytes.tag(b, 4, box)) {
+          return MediaUpload.Media.VIDEO;
+        }
+      }
+    }
+    String type = declared == null ? "" : declared.toLowerCase(java.util.Locale.ROOT);
+    return type.startsWith("video/") ? MediaUpload.Media.VIDEO : type.startsWith("audio/") ? MediaUpload.Media.AUDIO
+        : MediaUpload.Media.IMAGE;
+  }
+
+  private MediaUpload parse(JsonObject input, MediaUpload.Media media) {
     Integer k = topK(input.getValue("top_k"), "input.top_k");
     JsonObject files = input.copy();
     files.remove("top_k");
     MediaUpload u;
     try {
-      u = MediaUpload.json(files, bounds, audio ? MediaUpload.Media.AUDIO : MediaUpload.Media.IMAGE);
+      u = MediaUpload.json(files, bounds, media);
     } catch (ApiError e) {
       throw new ApiError(e.status(), e.getMessage().replace("field '", "field 'input."), e.retryAfterSeconds());
     }
@@ -135,28 +177,53 @@ final class ArenaMedia {
     throw ApiError.badRequest("field '" + field + "': expected an integer in [1, " + max + "], got " + k);
   }
 
-  private Future<JsonObject> run(RoutingContext ctx, Principal who, String category, MediaUpload upload, boolean audio) {
+  private static FunctionKind kind(MediaUpload.Media media) {
+    return switch (media) {
+      case IMAGE -> FunctionKind.IMAGE_CLASSIFIER;
+      case AUDIO -> FunctionKind.AUDIO;
+      case VIDEO -> FunctionKind.VIDEO;
+    };
+  }
+
+  private static String plural(MediaUpload.Media media) {
+    return switch (media) {
+      case IMAGE -> "image classifiers";
+      case AUDIO -> "audio classifiers";
+      case VIDEO -> "video functions with labels";
+    };
+  }
+
+  private Future<JsonObject> run(RoutingContext ctx, Principal who, String category, MediaUpload upload,
+      MediaUpload.Media media) {
     long start = System.nanoTime();
-    FunctionKind kind = audio ? FunctionKind.AUDIO : FunctionKind.IMAGE_CLASSIFIER;
+    FunctionKind kind = kind(media);
     return limits.monthly(who).compose(v -> scoring.visible(category, who.tenantId(), who.isAdmin())).compose(all -> {
-      // Audio functions without labels give per-frame features, not answers a voter can judge.
+      // Audio and video functions without labels give features, not answers a voter can judge.
       List<FunctionRecord> fit = all.stream().filter(f -> f.spec().kind() == kind && f.spec().media() != null
           && !f.spec().labels().isEmpty()).toList();
       if (fit.size() < 2) {
         return Future.failedFuture(new ApiError(409, "category '" + category + "' has " + fit.size() + " ready "
-            + (audio ? "audio classifiers" : "image classifiers") + "; a battle on " + (audio ? "a clip" : "an image")
+            + plural(media) + "; a battle on " + (media == MediaUpload.Media.IMAGE ? "an " : "a ") + media.noun
             + " needs 2"));
       }
       return arena.draw(category, fit);
     }).compose(picked -> {
       arena.furtherRuns(who, picked.size());
+      // Each side is a call: the tier's limits per modality (images a minute, media seconds a minute and a request)
+      // count the file once per side, before anything runs.
+      Future<Void> counted = Future.succeededFuture();
+      for (int i = 0; i < picked.size(); i++) {
+        counted = counted.compose(v -> limits.media(who, kind, upload.images().size(), upload.audioMillis()));
+      }
+      return counted.map(picked);
+    }).compose(picked -> {
       List<QueuedRequest> queued = new ArrayList<>();
       List<Future<Mempool.Outcome>> runs = new ArrayList<>();
       List<Tensor> inputs = new ArrayList<>();
       for (FunctionRecord f : picked) {
-        MediaOptions media = f.spec().media();
-        Tensor file = Tensors.byteArrays(media.input(f.signature()), new long[] {1}, upload.images());
-        List<String> outputs = media.postprocess().output() == null ? List.of() : List.of(media.postprocess().output());
+        MediaOptions options = f.spec().media();
+        Tensor file = Tensors.byteArrays(options.input(f.signature()), new long[] {1}, upload.images());
+        List<String> outputs = options.postprocess().output() == null ? List.of() : List.of(options.postprocess().output());
         QueuedRequest q = mempool.submit(null, f, List.of(file), outputs, ArenaRoutes.PRIORITY,
             start + TimeUnit.MILLISECONDS.toNanos(f.spec().timeoutMs()), null);
         queued.add(q);
@@ -164,6 +231,7 @@ final class ArenaMedia {
         inputs.add(file);
       }
       ctx.response().closeHandler(v -> queued.forEach(QueuedRequest::cancel));
+      long[] millis = new long[picked.size()];
       return Future.join(runs).transform(joined -> {
         ApiError failed = ArenaRoutes.firstFailure(runs);
         if (failed != null) {
@@ -173,7 +241,14 @@ final class ArenaMedia {
         JsonArray sides = new JsonArray();
         for (int i = 0; i < picked.size(); i++) {
           try {
-            sides.add(side(i, picked.get(i), upload, runs.get(i).result()));
+            JsonObject body = new JsonObject();
+            if (media == MediaUpload.Media.VIDEO) {
+              millis[i] = VideoAnswer.answer(picked.get(i), upload, runs.get(i).result().outputs(), body);
+            } else {
+              PredictRoutes.answer(picked.get(i), upload, runs.get(i).result().outputs(), body);
+              millis[i] = upload.audioMillis();
+            }
+            sides.add(side(i, body));
           } catch (RuntimeException e) {
             return Future.<JsonArray>failedFuture(ArenaRoutes.concealed(ArenaRoutes.LABELS.get(i), e));
           }
@@ -183,8 +258,8 @@ final class ArenaMedia {
         String requestId = "arena-" + UUID.randomUUID();
         List<Future<Long>> bills = new ArrayList<>();
         for (int i = 0; i < picked.size(); i++) {
-          bills.add(bill(who, requestId + "/" + ArenaRoutes.LABELS.get(i), picked.get(i), upload, inputs.get(i),
-              runs.get(i).result(), start, audio));
+          bills.add(bill(who, requestId + "/" + ArenaRoutes.LABELS.get(i), picked.get(i), millis[i], inputs.get(i),
+              runs.get(i).result(), start, media));
         }
         return Future.all(bills).compose(done -> {
           JsonObject models = new JsonObject();
@@ -195,17 +270,18 @@ final class ArenaMedia {
                 .put("version", picked.get(i).version()).put("charge_micro_usd", Math.max(0, bills.get(i).result())));
           }
           ctx.response().putHeader("X-Inferium-Request-Id", requestId).putHeader(Billed.HEADER, Boolean.toString(billed));
-          return arena.record(category, who, described(upload, audio), models).map(id -> new JsonObject().put("id", id)
+          // A video may be 32 MiB: its digest is taken off the event loop.
+          Future<JsonObject> input = upload.images().get(0).length <= (1 << 20)
+              ? Future.succeededFuture(described(upload, media)) : vertx.executeBlocking(() -> described(upload, media), false);
+          return input.compose(d -> arena.record(category, who, d, models)).map(id -> new JsonObject().put("id", id)
               .put("category", category).put("kind", kind.wire()).put("models", sides));
         });
       });
     });
   }
 
-  /** One side: its label and its top-k labels with scores, nothing else. */
-  private static JsonObject side(int i, FunctionRecord f, MediaUpload upload, Mempool.Outcome outcome) {
-    JsonObject body = new JsonObject();
-    PredictRoutes.answer(f, upload, outcome.outputs(), body);
+  /** One side from its {@code /predict} answer: its label and its (pooled) top-k labels with scores, nothing else. */
+  private static JsonObject side(int i, JsonObject body) {
     JsonArray predictions = new JsonArray();
     for (Object o : body.getJsonArray("predictions").getJsonArray(0)) {
       JsonObject p = (JsonObject) o;
@@ -217,8 +293,8 @@ final class ArenaMedia {
     return new JsonObject().put("id", label).put("label", "Model " + label).put("predictions", predictions);
   }
 
-  /** What the battle stores as its input: the file's digest, size and type, not the file. */
-  private static JsonObject described(MediaUpload upload, boolean audio) {
+  /** What the battle stores as its input: the file's digest, size and type (a clip's or video's duration), not the file. */
+  private static JsonObject described(MediaUpload upload, MediaUpload.Media media) {
     byte[] file = upload.images().get(0);
     String sha;
     try {
@@ -227,14 +303,22 @@ final class ArenaMedia {
       throw new IllegalStateException(e);
     }
     JsonObject d = new JsonObject().put("sha256", sha).put("bytes", file.length).put("top_k", upload.topK());
-    return new JsonObject().put(audio ? "audio" : "image", audio ? d.put("millis", upload.audioMillis()) : d);
+    return new JsonObject().put(media.one, media == MediaUpload.Media.IMAGE ? d : d.put("millis", upload.audioMillis()));
   }
 
-  /** One side's usage event (modality arena; units: 1 image, or the clip's seconds); the charge, or -1 when not billed. */
-  private Future<Long> bill(Principal who, String id, FunctionRecord f, MediaUpload upload, Tensor input,
-      Mempool.Outcome outcome, long start, boolean audio) {
-    long charge = audio ? f.spec().price().chargeAudioMillis(upload.audioMillis()) : f.spec().price().chargeImages(1);
-    long units = audio ? (upload.audioMillis() + 999) / 1000 : 1;
+  /**
+   * One side's usage event (modality arena; units: 1 image, or the clip's or video's seconds as {@code /predict}
+   * counts them: {@code millis}); the charge, or -1 when not billed.
+   */
+  private Future<Long> bill(Principal who, String id, FunctionRecord f, long millis, Tensor input,
+      Mempool.Outcome outcome, long start, MediaUpload.Media media) {
+    FunctionSpec.Price price = f.spec().price();
+    long charge = switch (media) {
+      case IMAGE -> price.chargeImages(1);
+      case AUDIO -> price.chargeAudioMillis(millis);
+      case VIDEO -> price.chargeVideoMillis(millis);
+    };
+    long units = media == MediaUpload.Media.IMAGE ? 1 : (millis + 999) / 1000;
     long shareUs = V2Routes.share(outcome.computeMicros(), 1, outcome.batchRows());
     return completions.emit(CompletionEvent.builder(id, f).tenant(who.tenantId()).endpoint("arena", "arena")
             .worker(outcome.workerId()).verdict(outcome.verdict(), outcome.similarity())

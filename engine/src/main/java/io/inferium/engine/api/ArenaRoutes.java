@@ -31,8 +31,8 @@ import java.util.concurrent.TimeUnit;
  * shape picks the battle: a V2 inference request ({@code {"inputs": [...]}}) for tensor functions, a
  * {@code prompt} or chat {@code messages} for text generation ({@link ArenaText}; with {@code stream: true} the
  * answers stream side by side as Server-Sent Events), {@code texts} for embeddings ({@link ArenaEmbeddings}), an
- * {@code image} or {@code audio} clip for image and audio classifiers ({@link ArenaMedia}; also as a multipart
- * upload).
+ * {@code image}, {@code audio} clip or {@code video} for image classifiers and audio and video functions with labels
+ * ({@link ArenaMedia}; also as a multipart upload).
  * {@code POST /api/arena/battles/:id/vote} {ranking: {"A": 1, "B": 2, ...}} or {all_bad: true} ranks them (ties
  * allowed) and reveals the identities with what each run cost. Only the battle's creator votes on it, once (409
  * after); votes per user per day are capped (429). Arena runs go through the mempool (tensors) or the text
@@ -92,7 +92,7 @@ final class ArenaRoutes {
     if (!(body.getValue("input") instanceof JsonObject input)) {
       throw ApiError.badRequest("field 'input': expected an object: a V2 inference request {\"inputs\": [...]}, "
           + "{\"prompt\": ...} or {\"messages\": [...]} for text generation, {\"texts\": [...]} for embeddings, or "
-          + "{\"image\": \"<base64>\"} or {\"audio\": \"<base64>\"} for image and audio classifiers");
+          + "{\"image\": \"<base64>\"}, {\"audio\": \"<base64>\"} or {\"video\": \"<base64>\"} for media classifiers");
     }
     Object stream = body.getValue("stream");
     if (stream != null && !(stream instanceof Boolean)) {
@@ -111,7 +111,7 @@ final class ArenaRoutes {
       tensorBattle(ctx, who, category, input);
     } else {
       throw ApiError.badRequest("field 'input': expected 'inputs' (a V2 request), 'prompt' or 'messages' (text "
-          + "generation), 'texts' (embeddings), or 'image' or 'audio' (base64; image and audio classifiers), got "
+          + "generation), 'texts' (embeddings), or 'image', 'audio' or 'video' (base64; media classifiers), got "
           + input.fieldNames());
     }
   }

@@ -2,13 +2,10 @@ package io.inferium.engine.api;
 
 import io.inferium.functions.FunctionRecord;
 import io.inferium.functions.MediaOptions;
-import io.inferium.functions.VideoPreprocess;
-import io.inferium.functions.tensor.DataType;
+import io.inferium.functions.VideoScores;
 import io.inferium.functions.tensor.Tensor;
-import io.inferium.functions.tensor.Tensors;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -29,53 +26,33 @@ final class VideoAnswer {
    *         that understates the duration does not make the frames free)
    */
   static long answer(FunctionRecord fn, MediaUpload upload, List<Tensor> outputs, JsonObject body) {
+    VideoScores scores = scores(fn, upload, outputs);
     MediaOptions media = fn.spec().media();
-    VideoPreprocess sampling = media.video();
-    int n = upload.images().size();
-    Tensor scores = outputs.get(0);
-    Tensor index = outputs.get(outputs.size() - 1);
-    int max = sampling.maxFrames();
-    if (outputs.size() < 2 || index.type() != DataType.INT32 || !"frame_index".equals(index.name())
-        || !Arrays.equals(index.shape(), new long[] {n, max}) || scores.shape().length < 2 || scores.shape()[0] != n
-        || scores.shape()[1] != max || !scores.type().isFixedWidth()) {
-      throw new ApiError(502, "the worker's video output is " + scores.type() + Arrays.toString(scores.shape())
-          + ": expected [" + n + ", " + max + ", ...] and frame_index");
-    }
-    double[] all = Tensors.toDoubleArray(scores);
-    long[] slots = Tensors.toLongArray(index);
-    int width = all.length / (n * max);
+    int width = scores.pooled()[0].length;
     int topK = Math.min(width, upload.topK() != null ? upload.topK() : media.postprocess().topK());
     List<String> labels = fn.spec().labels();
     JsonArray predictions = new JsonArray();
     JsonArray frames = new JsonArray();
-    long billed = 0;
-    long window = (long) Math.ceil(max * 1000 / sampling.fps());
-    for (int v = 0; v < n; v++) {
-      double[] mean = new double[width];
-      int count = 0;
-      long last = 0;
+    for (int v = 0; v < scores.pooled().length; v++) {
       JsonArray perFrame = new JsonArray();
-      for (int f = 0; f < max && slots[v * max + f] >= 0; f++, count++) {
-        double[] row = Arrays.copyOfRange(all, (v * max + f) * width, (v * max + f + 1) * width);
-        double[] s = media.postprocess().softmax() ? PredictRoutes.softmax(row) : row;
-        for (int c = 0; c < width; c++) {
-          mean[c] += s[c];
-        }
-        last = slots[v * max + f];
-        JsonObject best = PredictRoutes.labels(s, labels, false, 1).getJsonObject(0);
-        perFrame.add(best.put("frame", last).put("time", sampling.time((int) last)));
+      for (int f = 0; f < scores.frames()[v].length; f++) {
+        int slot = scores.slots()[v][f];
+        JsonObject best = PredictRoutes.labels(scores.frames()[v][f], labels, false, 1).getJsonObject(0);
+        perFrame.add(best.put("frame", slot).put("time", media.video().time(slot)));
       }
-      if (count == 0) {
-        throw new ApiError(502, "the worker sampled no frame of video " + v);
-      }
-      for (int c = 0; c < width; c++) {
-        mean[c] /= count;
-      }
-      predictions.add(PredictRoutes.labels(mean, labels, false, topK));
+      predictions.add(PredictRoutes.labels(scores.pooled()[v], labels, false, topK));
       frames.add(perFrame);
-      billed += Math.max(Math.min(upload.millis()[v], window), (long) Math.ceil(sampling.time((int) last) * 1000));
     }
     body.put("predictions", predictions).put("frames", frames);
-    return billed;
+    return scores.totalMillis();
+  }
+
+  /** The worker's output read as per-frame and pooled scores; a 502 when it is not a video function's output. */
+  static VideoScores scores(FunctionRecord fn, MediaUpload upload, List<Tensor> outputs) {
+    try {
+      return VideoScores.of(fn.spec().media(), outputs, upload.millis());
+    } catch (IllegalArgumentException e) {
+      throw new ApiError(502, e.getMessage());
+    }
   }
 }

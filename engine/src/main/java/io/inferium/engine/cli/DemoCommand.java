@@ -58,6 +58,9 @@ class DemoCommand implements Callable<Integer> {
         System.out.println("  curl -s " + u + "/api/functions/tones/predict -H \"Authorization: Bearer $KEY\" "
             + "-H 'Content-Type: audio/wav' --data-binary @" + DemoFunctions.sample(config.dataDir().toAbsolutePath()
             .resolve("demo"), "tones-sample.wav"));
+        System.out.println("  curl -s " + u + "/api/functions/shapes-video/predict -H \"Authorization: Bearer $KEY\" "
+            + "-H 'Content-Type: video/mp4' --data-binary @" + DemoFunctions.sample(config.dataDir().toAbsolutePath()
+            .resolve("demo"), "shapes-sample.mp4"));
         System.out.println("  curl -s " + u + "/api/functions -H \"Authorization: Bearer $KEY\"");
         System.out.println("  curl -s " + u + "/metrics -H \"Authorization: Bearer $KEY\" | grep inferium_");
         DemoLeaderboard.show(gateway.vertx(), config, u);

@@ -31,7 +31,7 @@ import java.util.concurrent.TimeUnit;
  * metric suite), per-request latency (p50/p95) and what the requests would cost at the function's
  * price. Classifier and regressor rows go here as tensors; embedding and text-generation datasets
  * go through the text serving path ({@link EmbeddingBenchmark}, {@link TextBenchmark}) and labelled
- * image or clip sets through the media path ({@link MediaBenchmark}) under the same rules.
+ * image, clip or video sets through the media path ({@link MediaBenchmark}) under the same rules.
  */
 public final class BenchmarkRunner {
 
@@ -66,10 +66,11 @@ public final class BenchmarkRunner {
     return MetricSuite.forKind(kind).isPresent();
   }
 
-  /** Whether {@code fn} has a metric suite: its kind has one, and an audio function is a classifier (has labels). */
+  /** Whether {@code fn} has a metric suite: its kind has one, and an audio or video function is a classifier (has labels). */
   public static boolean supports(FunctionRecord fn) {
-    return supports(fn.spec().kind().wire())
-        && (fn.spec().kind() != io.inferium.functions.FunctionKind.AUDIO || !fn.spec().labels().isEmpty());
+    io.inferium.functions.FunctionKind kind = fn.spec().kind();
+    boolean labelsOptional = kind != io.inferium.functions.FunctionKind.AUDIO && kind != io.inferium.functions.FunctionKind.VIDEO;
+    return supports(kind.wire()) && (labelsOptional || !fn.spec().labels().isEmpty());
   }
 
   /**

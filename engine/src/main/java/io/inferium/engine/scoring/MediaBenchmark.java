@@ -4,6 +4,7 @@ import io.inferium.engine.mempool.Mempool;
 import io.inferium.functions.FunctionKind;
 import io.inferium.functions.FunctionRecord;
 import io.inferium.functions.MediaOptions;
+import io.inferium.functions.VideoScores;
 import io.inferium.functions.tensor.Tensor;
 import io.inferium.functions.tensor.Tensors;
 import io.inferium.scoring.eval.ClassifierMetrics;
@@ -20,17 +21,22 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A benchmark of an image classifier or an audio classifier on a labelled image or clip set: the files go as the
- * BYTES tensor {@code /predict} sends ({@link BenchmarkRunner#ROWS_PER_REQUEST} files a request, through the
- * mempool at the lowest priority, {@link BenchmarkRunner#IN_FLIGHT} at a time, each under the function's deadline),
- * so a worker decodes and pre-processes them exactly as it does a caller's files. Scored by top-1 accuracy (the
- * primary), top-k accuracy ({@link #K}, or one less than the number of classes when that is fewer: over every class
- * it would always be 1) and the classifier report. Cost: the function's per-image or per-audio-minute price.
+ * A benchmark of an image, audio or video classifier on a labelled image, clip or video set: the files go as the
+ * BYTES tensor {@code /predict} sends ({@link BenchmarkRunner#ROWS_PER_REQUEST} files a request,
+ * {@link #VIDEOS_PER_REQUEST} for videos, through the mempool at the lowest priority, {@link BenchmarkRunner#IN_FLIGHT}
+ * at a time, each under the function's deadline), so a worker decodes and pre-processes them exactly as it does a
+ * caller's files. A file's class ranking is by the first output's scores; a video's by its pooled prediction
+ * ({@link VideoScores}: the mean of its sampled frames' scores, as {@code /predict} answers). Scored by top-1
+ * accuracy (the primary), top-k accuracy ({@link #K}, or one less than the number of classes when that is fewer: over
+ * every class it would always be 1) and the classifier report. Cost: the function's per-image, per-audio-minute or
+ * per-video-minute price, counted as {@code /predict} counts it.
  */
 final class MediaBenchmark {
 
   /** The k of {@code top_k_accuracy}, at most. */
   static final int K = 5;
+  /** Videos a request: {@code /predict}'s {@code max_videos}, which also keeps one run's frames under the worker's bound. */
+  static final int VIDEOS_PER_REQUEST = 4;
 
   private record Answer(int[][] ranked, long latencyNanos, long cost) {}
 
@@ -49,14 +55,17 @@ final class MediaBenchmark {
       return Future.failedFuture(new IllegalArgumentException("a benchmark of " + fn.ref()
           + " needs a classifier: a media function with labels"));
     }
-    boolean audio = fn.spec().kind() == FunctionKind.AUDIO;
-    String field = audio ? "audio" : "image";
+    FunctionKind kind = fn.spec().kind();
+    boolean audio = kind == FunctionKind.AUDIO;
+    boolean video = kind == FunctionKind.VIDEO;
+    String field = audio ? "audio" : video ? "video" : "image";
     int[] expected;
     try {
       for (int i = 0; i < data.size(); i++) {
         if (!(data.rows().get(i).getValue(field) instanceof String)) {
           throw new IllegalArgumentException("row " + (i + 1) + ": a benchmark of a " + fn.spec().kind().wire()
-              + " function needs " + (audio ? "a clip in 'audio'" : "an image in 'image'") + " (upload a zip set)");
+              + " function needs " + (audio ? "a clip in 'audio'" : video ? "an MP4 in 'video'" : "an image in 'image'")
+              + " (upload a zip set)");
         }
       }
       expected = data.expectedClasses(labels);
@@ -66,12 +75,13 @@ final class MediaBenchmark {
     String input = media.input(fn.signature());
     List<String> outputs = media.postprocess().output() == null ? List.of() : List.of(media.postprocess().output());
     int n = data.size();
-    int per = BenchmarkRunner.ROWS_PER_REQUEST;
+    int per = video ? VIDEOS_PER_REQUEST : BenchmarkRunner.ROWS_PER_REQUEST;
     int requests = (n + per - 1) / per;
     int k = Math.max(1, Math.min(K, labels.size() - 1));
     return RequestWindow.run(vertx, requests, BenchmarkRunner.IN_FLIGHT, r -> {
       List<JsonObject> part = data.rows().subList(r * per, Math.min(n, (r + 1) * per));
       long millis = part.stream().mapToLong(row -> row.getLong("millis", 0L)).sum();
+      long[] declared = part.stream().mapToLong(row -> row.getLong("millis", 0L)).toArray();
       long cost = audio ? fn.spec().price().chargeAudioMillis(millis) : fn.spec().price().chargeImages(part.size());
       // Decoding base64 is the gateway's only work on a file (up to 16 files of 4 MiB): on a worker thread.
       return vertx.executeBlocking(() -> Tensors.byteArrays(input, new long[] {part.size()},
@@ -80,26 +90,42 @@ final class MediaBenchmark {
             long deadline = start + TimeUnit.MILLISECONDS.toNanos(fn.spec().timeoutMs());
             return RequestWindow.whenFree(vertx, () -> mempool.submit("bench-" + UUID.randomUUID(), fn, List.of(t), outputs,
                     BenchmarkRunner.PRIORITY, deadline, null).future(), deadline)
-                .map(outcome -> new Answer(ranked(outcome.outputs(), part.size(), labels.size()), System.nanoTime() - start,
-                    cost));
+                .map(outcome -> {
+                  if (!video) {
+                    return new Answer(ranked(outcome.outputs(), part.size(), labels.size()), System.nanoTime() - start, cost);
+                  }
+                  // A video's class is its pooled prediction; it costs what /predict charges for the frames sampled.
+                  VideoScores scores = VideoScores.of(media, outcome.outputs(), declared);
+                  return new Answer(ranked(scores.pooled()), System.nanoTime() - start,
+                      fn.spec().price().chargeVideoMillis(scores.totalMillis()));
+                });
           });
     }).compose(answers -> vertx.executeBlocking(() -> score(suite, labels, expected, k, answers), false));
   }
 
   /** Each row's class indices, best first (ties to the lower index), from the first output's scores. */
   static int[][] ranked(List<Tensor> outputs, int rows, int classes) {
-    Tensor out = outputs.get(0);
-    if (out.shape().length == 0 || out.shape()[0] != rows || !out.type().isFixedWidth()) {
-      throw new IllegalArgumentException("output '" + out.name() + "' is " + out.type()
-          + java.util.Arrays.toString(out.shape()) + ": expected one row of scores per file (" + rows + ")");
+    Tensor first = outputs.get(0);
+    if (first.shape().length == 0 || first.shape()[0] != rows || !first.type().isFixedWidth()) {
+      throw new IllegalArgumentException("output '" + first.name() + "' is " + first.type()
+          + java.util.Arrays.toString(first.shape()) + ": expected one row of scores per file (" + rows + ")");
     }
-    double[] all = Tensors.toDoubleArray(out);
+    double[] all = Tensors.toDoubleArray(first);
     int width = all.length / rows;
-    int[][] ranked = new int[rows][];
+    double[][] scores = new double[rows][];
     for (int i = 0; i < rows; i++) {
-      int row = i;
-      ranked[i] = java.util.stream.IntStream.range(0, width).boxed()
-          .sorted(java.util.Comparator.<Integer>comparingDouble(j -> -all[row * width + j]).thenComparingInt(j -> j))
+      scores[i] = java.util.Arrays.copyOfRange(all, i * width, (i + 1) * width);
+    }
+    return ranked(scores);
+  }
+
+  /** Each row's class indices, best first (ties to the lower index). */
+  static int[][] ranked(double[][] scores) {
+    int[][] ranked = new int[scores.length][];
+    for (int i = 0; i < scores.length; i++) {
+      double[] row = scores[i];
+      ranked[i] = java.util.stream.IntStream.range(0, row.length).boxed()
+          .sorted(java.util.Comparator.<Integer>comparingDouble(j -> -row[j]).thenComparingInt(j -> j))
           .mapToInt(Integer::intValue).toArray();
     }
     return ranked;

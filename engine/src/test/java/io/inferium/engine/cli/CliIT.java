@@ -54,13 +54,28 @@ class CliIT {
 
   @Test
   void demoFunctionsDeployAndClassifyIris() throws Exception {
-    // Nine functions, verified one at a time, each in a fresh sandbox process: minutes on a loaded 2-core machine.
+    // Ten functions, verified one at a time, each in a fresh sandbox process: minutes on a loaded 2-core machine.
     List<FunctionRecord> deployed = DemoFunctions.deploy(gw.vertx(), gw.gateway(), gw.dataDir().resolve("uploads"))
         .await(5, TimeUnit.MINUTES);
-    assertEquals(List.of("add", "iris", "iris-centroid", "shapes", "tones", "tiny-gpt", "tiny-embed", "tiny-gpt-terse", "tiny-embed-cls"),
+    assertEquals(List.of("add", "iris", "iris-centroid", "shapes", "tones", "shapes-video", "tiny-gpt", "tiny-embed", "tiny-gpt-terse",
+            "tiny-embed-cls"),
         deployed.stream().map(FunctionRecord::name).toList());
     deployed.forEach(r -> assertEquals("ready", r.state().wire(), r.ref() + ": " + r.stateReason()));
     assertEquals(List.of("setosa", "versicolor", "virginica"), deployed.get(1).spec().labels());
+
+    // The video function answers the bundled sample MP4 (the curl line the demo prints): 3 s of circles, 1 s of squares.
+    java.nio.file.Path mp4 = DemoFunctions.sample(gw.dataDir().resolve("demo"), "shapes-sample.mp4");
+    assertTrue(java.nio.file.Files.size(mp4) < 200_000, "a tiny sample");
+    java.net.http.HttpResponse<String> video = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest
+        .newBuilder(java.net.URI.create(gw.url() + "/api/functions/shapes-video/predict"))
+        .header("Authorization", "Bearer " + gw.adminKey()).header("Content-Type", "video/mp4")
+        .POST(java.net.http.HttpRequest.BodyPublishers.ofFile(mp4)).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, video.statusCode(), video.body());
+    JsonObject answer = new JsonObject(video.body());
+    assertEquals(8, answer.getJsonArray("frames").getJsonArray(0).size(), "4 s sampled at 2 fps: " + video.body());
+    assertEquals("circle", answer.getJsonArray("predictions").getJsonArray(0).getJsonObject(0).getString("label"),
+        "6 of the 8 sampled frames show circles: " + video.body());
+    assertEquals("6667", video.headers().firstValue("X-Inferium-Charge-Micro-Usd").orElse(null), "4 s at $0.10 a minute");
 
     Run run = cli("invoke", "iris", "--server", gw.url(), "--key", gw.adminKey(), "--json",
         "{\"inputs\":[{\"name\":\"features\",\"shape\":[3,4],\"datatype\":\"FP32\","
@@ -73,7 +88,7 @@ class CliIT {
 
     List<FunctionRecord> again = DemoFunctions.deploy(gw.vertx(), gw.gateway(), gw.dataDir().resolve("uploads"))
         .await(2, TimeUnit.MINUTES);
-    assertEquals(List.of(1, 1, 1, 1, 1, 1, 1, 1, 1), again.stream().map(FunctionRecord::version).toList(), "same bytes are not redeployed");
+    assertEquals(List.of(1, 1, 1, 1, 1, 1, 1, 1, 1, 1), again.stream().map(FunctionRecord::version).toList(), "same bytes are not redeployed");
   }
 
   @Test

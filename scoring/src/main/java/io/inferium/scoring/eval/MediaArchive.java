@@ -19,13 +19,14 @@ import java.util.zip.ZipException;
 import java.util.zip.ZipInputStream;
 
 /**
- * A labelled media set uploaded as a zip (format {@code zip}, the content in base64): PNG/JPEG images or WAV clips,
- * and {@code labels.csv} with a header naming a {@code file} column and a {@code label} (or {@code expected})
- * column, one row per file. Each file becomes one row {@code {"file", "image" | "audio": <base64>, "expected"}} in
- * the order of {@code labels.csv}. Bounded while it inflates, so a zip bomb stops at the limit: at most
- * {@link #MAX_FILES} files, {@link #MAX_FILE_BYTES} each and {@link #MAX_TOTAL_BYTES} in all; one kind of media per
- * set; every file labelled and every label's file present. Only the file names and magic bytes are looked at here;
- * the gateway checks each file's header and a worker decodes it.
+ * A labelled media set uploaded as a zip (format {@code zip}, the content in base64): PNG/JPEG images, WAV clips or
+ * MP4 videos, and {@code labels.csv} with a header naming a {@code file} column and a {@code label} (or
+ * {@code expected}) column, one row per file. Each file becomes one row
+ * {@code {"file", "image" | "audio" | "video": <base64>, "expected"}} in the order of {@code labels.csv}. Bounded
+ * while it inflates, so a zip bomb stops at the limit: at most {@link #MAX_FILES} files ({@link #MAX_VIDEOS} videos),
+ * {@link #MAX_FILE_BYTES} each and {@link #MAX_TOTAL_BYTES} in all, counted as the bytes inflate (an entry's declared
+ * size is not trusted); one kind of media per set; every file labelled and every label's file present. Only the file
+ * names and magic bytes are looked at here; the gateway checks each file's header and a worker decodes it.
  */
 public final class MediaArchive {
 
@@ -35,6 +36,11 @@ public final class MediaArchive {
   public static final long MAX_FILE_BYTES = 4L << 20;
   /** Most bytes all the files may hold once inflated. */
   public static final long MAX_TOTAL_BYTES = 16L << 20;
+  /**
+   * Most videos a set may hold: a benchmark run decodes every one in a worker (up to the function's {@code max_frames}
+   * each), so a video set is held to fewer files than an image set.
+   */
+  public static final int MAX_VIDEOS = 200;
 
   private static final String LABELS = "labels.csv";
 
@@ -108,10 +114,13 @@ public final class MediaArchive {
       }
       String field = field(bytes, file);
       if (kind != null && !kind.equals(field)) {
-        throw new IllegalArgumentException("file '" + file + "' is " + (field.equals("audio") ? "a clip" : "an image")
-            + ": a set holds either images or clips, not both");
+        throw new IllegalArgumentException("file '" + file + "' is " + noun(field) + " and file '" + rows.get(0)
+            .getString("file") + "' " + noun(kind) + ": a set holds one kind of media (images, clips or videos), not several");
       }
       kind = field;
+      if (field.equals("video") && rows.size() >= MAX_VIDEOS) {
+        throw new IllegalArgumentException("the zip has more than " + MAX_VIDEOS + " videos (max_videos)");
+      }
       rows.add(new JsonObject().put("file", file).put(field, Base64.getEncoder().encodeToString(bytes))
           .put("expected", label));
     }
@@ -141,7 +150,15 @@ public final class MediaArchive {
     return found;
   }
 
-  /** {@code image} or {@code audio}, by the file's magic bytes. */
+  private static String noun(String field) {
+    return switch (field) {
+      case "audio" -> "a clip";
+      case "video" -> "a video";
+      default -> "an image";
+    };
+  }
+
+  /** {@code image}, {@code audio} or {@code video}, by the file's magic bytes. */
   static String field(byte[] b, String file) {
     if (b.length >= 8 && (b[0] & 0xff) == 0x89 && b[1] == 'P' && b[2] == 'N' && b[3] == 'G') {
       return "image";
@@ -153,7 +170,21 @@ public final class MediaArchive {
         && b[10] == 'V' && b[11] == 'E') {
       return "audio";
     }
-    throw new IllegalArgumentException("file '" + file + "' is neither a PNG or JPEG image nor a WAV clip");
+    // An MP4 (ISO BMFF) begins with a box: its size, then its type (ftyp first in a file written for playback).
+    if (b.length >= 8) {
+      String box = new String(b, 4, 4, StandardCharsets.ISO_8859_1);
+      if (List.of("ftyp", "moov", "mdat", "free", "wide", "skip").contains(box)) {
+        return "video";
+      }
+    }
+    throw new IllegalArgumentException("file '" + file + "' is not a PNG or JPEG image, a WAV clip or an MP4 video"
+        + (webmOrAvi(b) ? " (WebM and AVI are not supported: send MP4 with H.264)" : ""));
+  }
+
+  private static boolean webmOrAvi(byte[] b) {
+    return b.length >= 4 && (b[0] & 0xff) == 0x1a && (b[1] & 0xff) == 0x45 && (b[2] & 0xff) == 0xdf && (b[3] & 0xff) == 0xa3
+        || b.length >= 12 && b[0] == 'R' && b[1] == 'I' && b[2] == 'F' && b[3] == 'F' && b[8] == 'A' && b[9] == 'V'
+        && b[10] == 'I';
   }
 
   private static byte[] read(InputStream in, String name, long left) throws IOException {

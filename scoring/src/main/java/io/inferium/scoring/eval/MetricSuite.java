@@ -11,8 +11,9 @@ import java.util.Optional;
  *   <li>regressor: MSE, MAE, R² — primary {@code r2}
  *   <li>embedding: recall@k on (query, passage) pairs — primary {@code recall_at_k}
  *   <li>text-generation: exact match, multiple-choice {@code acc}/{@code acc_norm}, prompt following — primary {@code acc}
- *   <li>image-classifier and audio (with labels): top-1 and top-k accuracy over a labelled image or clip set, and the
- *       classifier report beside them — primary {@code accuracy}
+ *   <li>image-classifier, audio and video (with labels): top-1 and top-k accuracy over a labelled image, clip or video
+ *       set (a video's class: its pooled prediction over its sampled frames), and the classifier report beside them —
+ *       primary {@code accuracy}
  * </ul>
  */
 public enum MetricSuite {
@@ -21,7 +22,8 @@ public enum MetricSuite {
   EMBEDDING("embedding", "recall_at_k", true),
   TEXT_GENERATION("text-generation", "acc", true),
   IMAGE_CLASSIFIER("image-classifier", "accuracy", true),
-  AUDIO_CLASSIFIER("audio", "accuracy", true);
+  AUDIO_CLASSIFIER("audio", "accuracy", true),
+  VIDEO_CLASSIFIER("video", "accuracy", true);
 
   private final String kind;
   private final String primary;
@@ -41,9 +43,9 @@ public enum MetricSuite {
     return primary;
   }
 
-  /** Whether rows carry media files (an {@code image} or an {@code audio} clip each) rather than numbers or text. */
+  /** Whether rows carry media files (an {@code image}, an {@code audio} clip or a {@code video} each) rather than numbers or text. */
   public boolean media() {
-    return this == IMAGE_CLASSIFIER || this == AUDIO_CLASSIFIER;
+    return this == IMAGE_CLASSIFIER || this == AUDIO_CLASSIFIER || this == VIDEO_CLASSIFIER;
   }
 
   public boolean higherIsBetter() {
