@@ -1,5 +1,6 @@
 package io.inferium.engine;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -42,6 +43,8 @@ class PredictIT {
 
   static final Path MODEL = Path.of("src/main/resources/demo/shapes.onnx");
   static final Path TEST_SET = Path.of("src/test/resources/shapes");
+  /** WebP files made from two of the PNGs by functions/src/test/resources/webp/make.sh (cwebp). */
+  static final Path WEBP = Path.of("../functions/src/test/resources/webp");
   static final List<String> LABELS = List.of("circle", "square", "triangle");
   static final JsonObject PREPROCESS = new JsonObject().put("size", 20).put("channels", "rgb").put("layout", "NCHW")
       .put("mean", new JsonArray().add(0.5).add(0.5).add(0.5)).put("std", new JsonArray().add(0.5).add(0.5).add(0.5));
@@ -194,6 +197,39 @@ class PredictIT {
   }
 
   @Test
+  @Order(2)
+  void webpLossyLosslessAndExtendedAreAnsweredLikeTheModelInProcessOnTheSamePixels() throws Exception {
+    byte[] lossless = Files.readAllBytes(WEBP.resolve("lossless.webp"));
+    // Lossless: the decoded pixels are the PNG's it was made from, and the answer is ONNX Runtime's on them.
+    Tensor pixels = independentInput(lossless);
+    assertArrayEquals(Tensors.toFloatArray(independentInput(Files.readAllBytes(testSet().get(2)))), Tensors.toFloatArray(pixels));
+    HttpResponse<Buffer> resp = sendBody(lossless, "image/webp");
+    assertEquals(200, resp.statusCode(), resp.bodyAsString());
+    assertSameAnswer(resp.bodyAsJsonObject().getJsonArray("predictions").getJsonArray(0),
+        Tensors.toFloatArray(OrtReference.run(MODEL, List.of(pixels)).get(0)));
+    assertEquals("10000", resp.getHeader("X-Inferium-Charge-Micro-Usd"));
+
+    // Lossy (VP8) as a multipart file, extended (VP8X + VP8 + EXIF) as a base64 data URL: each like ONNX Runtime on the
+    // pixels this JVM decodes from the same bytes.
+    byte[] lossy = Files.readAllBytes(WEBP.resolve("lossy.webp"));
+    MultipartForm form = MultipartForm.create().binaryFileUpload("image", "circle.webp", WEBP.resolve("lossy.webp").toString(),
+        "image/webp");
+    HttpResponse<Buffer> multipart = gw.client.post(gw.port(), "127.0.0.1", "/api/functions/shapes/predict")
+        .bearerTokenAuthentication(key).sendMultipartForm(form).await(60, TimeUnit.SECONDS);
+    assertEquals(200, multipart.statusCode(), multipart.bodyAsString());
+    assertSameAnswer(multipart.bodyAsJsonObject().getJsonArray("predictions").getJsonArray(0),
+        Tensors.toFloatArray(OrtReference.run(MODEL, List.of(independentInput(lossy))).get(0)));
+    byte[] extended = Files.readAllBytes(WEBP.resolve("extended.webp"));
+    HttpResponse<Buffer> json = sendJson(new JsonObject().put("image", "data:image/webp;base64,"
+        + Base64.getEncoder().encodeToString(extended)));
+    assertEquals(200, json.statusCode(), json.bodyAsString());
+    assertSameAnswer(json.bodyAsJsonObject().getJsonArray("predictions").getJsonArray(0),
+        Tensors.toFloatArray(OrtReference.run(MODEL, List.of(independentInput(extended))).get(0)));
+    assertEquals("circle", json.bodyAsJsonObject().getJsonArray("predictions").getJsonArray(0).getJsonObject(0)
+        .getString("label"), "the circle the WebP was made from");
+  }
+
+  @Test
   @Order(3)
   void hostileFilesAreClear4xxAndTheWorkerKeepsServing() throws Exception {
     byte[] png = Files.readAllBytes(testSet().get(2));
@@ -202,7 +238,9 @@ class PredictIT {
     // Checked in the gateway from the header, nothing decoded there.
     assertError(sendBody(Arrays.copyOf(png, 20), "image/png"), 400, "truncated or malformed PNG");
     assertError(sendBody(png, "image/jpeg"), 400, "Content-Type says image/jpeg");
-    assertError(sendBody("RIFF\0\0\0\0WEBPVP8 ".getBytes(), "image/webp"), 415, "image/png, image/jpeg");
+    assertError(sendBody("RIFF\0\0\0\0WEBPVP8 ".getBytes(), "image/webp"), 400, "truncated WebP");
+    assertError(sendBody(Files.readAllBytes(WEBP.resolve("animated.webp")), "image/webp"), 415, "animated WebP");
+    assertError(sendBody("GIF89a".getBytes(), "image/gif"), 415, "image/png, image/jpeg, image/webp");
     assertError(sendBody("hello".getBytes(), "text/plain"), 415, "text/plain");
     byte[] bomb = pngDeclaring(20_000, 20_000);
     assertError(sendBody(bomb, "image/png"), 413, "max_pixels");
