@@ -507,6 +507,8 @@ class PredictIT {
       assertEquals(LABELS.get(best), got.getString("label"), got.encode());
       assertEquals(p[best], got.getDouble("score"), 1e-6);
       assertEquals(f * 0.5, got.getDouble("time"), 1e-9);
+      assertEquals(2L * f, got.getLong("source_frame"), "the 4 fps clip's frame shown at the sample's time");
+      assertEquals(f * 0.5, got.getDouble("source_time"), 1e-6);
       right += LABELS.get(f / 2).equals(got.getString("label")) ? 1 : 0;
       for (int c = 0; c < 3; c++) {
         mean[c] += p[c] / n;
@@ -528,6 +530,24 @@ class PredictIT {
     assertEquals(body.getJsonArray("predictions").getJsonArray(0), two.bodyAsJsonObject().getJsonArray("predictions").getJsonArray(0));
     assertEquals(2, two.bodyAsJsonObject().getJsonArray("frames").size());
     assertEquals("10000", two.getHeader("X-Inferium-Charge-Micro-Usd"), "6 s at $0.10 a minute");
+
+    // "seek": "keyframe": every sample takes the last IDR at or before its time. This clip has one, frame 0 (JCodec's
+    // encoder makes one every 25 frames), so all six samples answer frame 0's scores, decoded once.
+    JsonObject keyed = spec.copy().put("name", "shapes-keyframes").put("preprocess", VIDEO_PREPROCESS.copy().put("seek", "keyframe"));
+    assertEquals("ready", gw.deployAndWait(keyed, MODEL).getString("state"));
+    HttpResponse<Buffer> k = sendTo("shapes-keyframes", video, "video/mp4");
+    assertEquals(200, k.statusCode(), k.bodyAsString());
+    JsonArray keyFrames = k.bodyAsJsonObject().getJsonArray("frames").getJsonArray(0);
+    assertEquals(n, keyFrames.size(), keyFrames.encode());
+    for (int f = 0; f < n; f++) {
+      JsonObject got = keyFrames.getJsonObject(f);
+      assertEquals(f * 0.5, got.getDouble("time"), 1e-9);
+      assertEquals(0, got.getLong("source_frame"), got.encode());
+      assertEquals(0, got.getDouble("source_time"), 1e-9);
+      assertEquals(perFrame.getJsonObject(0).getString("label"), got.getString("label"));
+      assertEquals(perFrame.getJsonObject(0).getDouble("score"), got.getDouble("score"), 1e-6);
+    }
+    assertEquals("5000", k.getHeader("X-Inferium-Charge-Micro-Usd"), "billed by the sampled window, as exact is");
   }
 
   static double[] softmax(float[] logits) {

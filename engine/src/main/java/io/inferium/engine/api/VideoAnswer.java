@@ -15,7 +15,8 @@ import java.util.List;
  * A video function's answer from the worker's regrouped output ({@code [videos, max_frames, classes]} and
  * {@code frame_index [videos, max_frames]}, see the node's {@code VideoInputs.Frames}): per video, the top-k labels
  * of the frames' mean score (after each frame's softmax when the spec asks for it) as {@code predictions}, and each
- * sampled frame's best label with its time as {@code frames}; plus the video seconds to bill.
+ * sampled frame's best label with its sample index and time as {@code frames} (with {@code source_frame} and
+ * {@code source_time}, the decoded frame the sample took, where the worker sends them); plus the video seconds to bill.
  */
 final class VideoAnswer {
 
@@ -43,6 +44,10 @@ final class VideoAnswer {
     }
     double[] all = Tensors.toDoubleArray(scores);
     long[] slots = Tensors.toLongArray(index);
+    Tensor frameOut = source(outputs, "source_frame", n, max);
+    Tensor timeOut = source(outputs, "source_time", n, max);
+    long[] sourceFrame = frameOut == null ? null : Tensors.toLongArray(frameOut);
+    double[] times = timeOut == null ? null : Tensors.toDoubleArray(timeOut);
     int width = all.length / (n * max);
     int topK = Math.min(width, upload.topK() != null ? upload.topK() : media.postprocess().topK());
     List<String> labels = fn.spec().labels();
@@ -63,7 +68,11 @@ final class VideoAnswer {
         }
         last = slots[v * max + f];
         JsonObject best = PredictRoutes.labels(s, labels, false, 1).getJsonObject(0);
-        perFrame.add(best.put("frame", last).put("time", sampling.time((int) last)));
+        best.put("frame", last).put("time", sampling.time((int) last));
+        if (sourceFrame != null && times != null) {
+          best.put("source_frame", sourceFrame[v * max + f]).put("source_time", Math.round(times[v * max + f] * 1e6) / 1e6);
+        }
+        perFrame.add(best);
       }
       if (count == 0) {
         throw new ApiError(502, "the worker sampled no frame of video " + v);
@@ -77,5 +86,18 @@ final class VideoAnswer {
     }
     body.put("predictions", predictions).put("frames", frames);
     return billed;
+  }
+
+  /** An optional per-row output of the worker ({@code [videos, max_frames]}), checked; null where it is absent. */
+  private static Tensor source(List<Tensor> outputs, String name, int n, int max) {
+    Tensor t = outputs.stream().filter(o -> name.equals(o.name())).findFirst().orElse(null);
+    if (t == null) {
+      return null;
+    }
+    if (!t.type().isFixedWidth() || !Arrays.equals(t.shape(), new long[] {n, max})) {
+      throw new ApiError(502, "the worker's " + name + " is " + t.type() + Arrays.toString(t.shape()) + ": expected ["
+          + n + ", " + max + "]");
+    }
+    return t;
   }
 }
