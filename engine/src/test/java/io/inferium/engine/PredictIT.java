@@ -452,8 +452,9 @@ class PredictIT {
         .filter(l -> "image".equals(l.getString("modality")) && "shapes".equals(l.getString("function"))).findFirst().orElseThrow(() -> new AssertionError(invoice.encode()));
     assertEquals("shapes", line.getString("function"));
     long images = line.getLong("units");
-    // Billed so far: 1 (png) + 1 (multipart) + 1 (base64) + 30 (the set) + 1 + 1 (before and after the hostile files).
-    assertEquals(35, images, invoice.encode());
+    // Billed so far: 1 (png) + 1 (multipart) + 1 (base64) + 30 (the set) + 3 (WebP) + 1 + 1 (before and after the
+    // hostile files).
+    assertEquals(38, images, invoice.encode());
     assertEquals(images * 10_000, line.getLong("charge_micro_usd"));
     JsonObject audio = invoice.getJsonArray("lines").stream().map(JsonObject.class::cast)
         .filter(l -> "audio".equals(l.getString("modality"))).findFirst().orElseThrow(() -> new AssertionError(invoice.encode()));
@@ -634,11 +635,16 @@ class PredictIT {
         inv -> inv.getJsonArray("lines") != null && inv.getJsonArray("lines").stream().map(JsonObject.class::cast)
             .anyMatch(l -> "video".equals(l.getString("modality")) && l.getLong("units") == 15));
     JsonObject line = invoice.getJsonArray("lines").stream().map(JsonObject.class::cast)
-        .filter(l -> "video".equals(l.getString("modality"))).findFirst().orElseThrow();
+        .filter(l -> "video".equals(l.getString("modality")) && "shapes-video".equals(l.getString("function")))
+        .findFirst().orElseThrow();
     // 3 s + 6 s + 3 s + 3 s (before and after the hostile videos): 15 s, each request charged at $0.10 a minute.
     assertEquals("shapes-video", line.getString("function"));
     assertEquals(15, line.getLong("units"), invoice.encode());
     assertEquals(25_000, line.getLong("charge_micro_usd"), invoice.encode());
+    JsonObject keyframes = invoice.getJsonArray("lines").stream().map(JsonObject.class::cast)
+        .filter(l -> "shapes-keyframes".equals(l.getString("function"))).findFirst().orElseThrow();
+    assertEquals(3, keyframes.getLong("units"), "the keyframe function's one 3 s clip: " + invoice.encode());
+    assertEquals(5_000, keyframes.getLong("charge_micro_usd"), invoice.encode());
   }
 
   /** A real PNG signature and IHDR declaring {@code w × h} pixels over a few bytes. */

@@ -69,9 +69,9 @@ final class KeyFrames {
       }
       if (H264Utils.isByteBufferIDRSlice(packet.getData().duplicate())) {
         keys.add(new Key(sync[i], time));
-        if (time > until) {
-          break;
-        }
+      }
+      if (time > until) {
+        break;
       }
     }
     return keys;
