@@ -231,7 +231,11 @@ public final class VideoInputs {
         if (strategy == Strategy.KEYFRAME && !keys.isEmpty()) {
           keyframes(keys, v, meta.getTotalDuration(), pictures, slots, sourceFrame, sourceTime);
         } else {
-          exact(keys, v, last, pictures, slots, sourceFrame, sourceTime);
+          // In order (the worker before seeking) decodes on to the end wherever samples lie past the track's duration.
+          double seconds = meta.getTotalDuration();
+          double shown = strategy == Strategy.IN_ORDER || !(seconds > 0) || !Double.isFinite(seconds)
+              ? Double.POSITIVE_INFINITY : seconds;
+          exact(keys, v, last, shown, pictures, slots, sourceFrame, sourceTime);
         }
       } catch (Stop stop) {
         // MAX_DECODED_FRAMES decoded: the samples filled so far are the answer, as at the end of the stream
@@ -293,8 +297,8 @@ public final class VideoInputs {
 
   private record Decoded(Picture picture, int frame, double time, double duration) {}
 
-  private static void exact(List<KeyFrames.Key> keys, VideoPreprocess v, double last, Pictures pictures, float[][] slots,
-      int[] sourceFrame, float[] sourceTime) throws IOException, MediaException {
+  private static void exact(List<KeyFrames.Key> keys, VideoPreprocess v, double last, double shown, Pictures pictures,
+      float[][] slots, int[] sourceFrame, float[] sourceTime) throws IOException, MediaException {
     byte[][] buffer = pictures.decoder().allocatePicture();
     int s = 0;
     while (s < v.maxFrames()) {
@@ -306,7 +310,7 @@ public final class VideoInputs {
       if (pictures.track().getCurFrame() != start && !pictures.track().gotoFrame(start)) {
         return;
       }
-      while (pictures.track().getCurFrame() < end && !filled(slots, s, v, groupEnd)) {
+      while (pictures.track().getCurFrame() < end && !filled(slots, s, v, Math.min(groupEnd, shown))) {
         Decoded frame = pictures.next(buffer);
         if (frame == null) {
           return;
@@ -333,7 +337,10 @@ public final class VideoInputs {
     }
   }
 
-  /** Whether every sample from {@code s} shown before {@code groupEnd} has its frame. */
+  /**
+   * Whether every sample from {@code s} shown before {@code groupEnd} has its frame (the caller caps that at the
+   * track's duration where it has one: no frame is shown after it, so the last group is not decoded to its end).
+   */
   private static boolean filled(float[][] slots, int s, VideoPreprocess v, double groupEnd) {
     for (int i = s; i < slots.length && v.time(i) < groupEnd - 1e-9; i++) {
       if (slots[i] == null) {
