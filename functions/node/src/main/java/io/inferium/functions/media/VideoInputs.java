@@ -173,7 +173,7 @@ public final class VideoInputs {
    * sample takes the frame shown at its time (the frame whose interval [timestamp, timestamp + duration) holds it);
    * exact seeks to the last IDR key frame at or before each sample still to fill and decodes from there, skipping the
    * groups of pictures no sample falls in, which gives the pictures decoding everything in order would. Keyframe: a
-   * sample takes the last IDR key frame at or before its time (the first key frame before that), each key frame
+   * sample takes the last IDR key frame at or before its time (the first key frame for a time before it), each key frame
    * decoded once; a video with no IDR in its sync table is decoded exactly.
    */
   static Sampled decode(byte[] bytes, int index, ImagePreprocess p, VideoPreprocess v, Strategy strategy, int perImage,
@@ -320,9 +320,11 @@ public final class VideoInputs {
         if (!Double.isFinite(ts) || ts > last + 1) {
           return; // past the last sample (allowing for frames decoded ahead of their display time)
         }
-        int first = (int) Math.max(0, Math.ceil(ts * v.fps() - 1e-9));
+        // A sample at a frame boundary (up to rounding) belongs to the later frame, and to one frame only: the frame
+        // intervals [ts, ts + duration) of a real stream meet within floating-point error, so both ends are nudged.
+        int first = (int) Math.max(0, Math.ceil((ts - 1e-9) * v.fps()));
         float[] values = null;
-        for (int i = first; i < v.maxFrames() && v.time(i) < ts + duration; i++) {
+        for (int i = first; i < v.maxFrames() && v.time(i) < ts + duration - 1e-9; i++) {
           if (values == null) {
             values = pictures.values(frame.picture());
           }
