@@ -1,5 +1,6 @@
 package io.inferium.engine;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -43,6 +44,8 @@ class PredictIT {
 
   static final Path MODEL = Path.of("src/main/resources/demo/shapes.onnx");
   static final Path TEST_SET = Path.of("src/test/resources/shapes");
+  /** WebP files made from two of the PNGs by functions/src/test/resources/webp/make.sh (cwebp). */
+  static final Path WEBP = Path.of("../functions/src/test/resources/webp");
   static final List<String> LABELS = List.of("circle", "square", "triangle");
   static final JsonObject PREPROCESS = new JsonObject().put("size", 20).put("channels", "rgb").put("layout", "NCHW")
       .put("mean", new JsonArray().add(0.5).add(0.5).add(0.5)).put("std", new JsonArray().add(0.5).add(0.5).add(0.5));
@@ -195,6 +198,39 @@ class PredictIT {
   }
 
   @Test
+  @Order(2)
+  void webpLossyLosslessAndExtendedAreAnsweredLikeTheModelInProcessOnTheSamePixels() throws Exception {
+    byte[] lossless = Files.readAllBytes(WEBP.resolve("lossless.webp"));
+    // Lossless: the decoded pixels are the PNG's it was made from, and the answer is ONNX Runtime's on them.
+    Tensor pixels = independentInput(lossless);
+    assertArrayEquals(Tensors.toFloatArray(independentInput(Files.readAllBytes(testSet().get(2)))), Tensors.toFloatArray(pixels));
+    HttpResponse<Buffer> resp = sendBody(lossless, "image/webp");
+    assertEquals(200, resp.statusCode(), resp.bodyAsString());
+    assertSameAnswer(resp.bodyAsJsonObject().getJsonArray("predictions").getJsonArray(0),
+        Tensors.toFloatArray(OrtReference.run(MODEL, List.of(pixels)).get(0)));
+    assertEquals("10000", resp.getHeader("X-Inferium-Charge-Micro-Usd"));
+
+    // Lossy (VP8) as a multipart file, extended (VP8X + VP8 + EXIF) as a base64 data URL: each like ONNX Runtime on the
+    // pixels this JVM decodes from the same bytes.
+    byte[] lossy = Files.readAllBytes(WEBP.resolve("lossy.webp"));
+    MultipartForm form = MultipartForm.create().binaryFileUpload("image", "circle.webp", WEBP.resolve("lossy.webp").toString(),
+        "image/webp");
+    HttpResponse<Buffer> multipart = gw.client.post(gw.port(), "127.0.0.1", "/api/functions/shapes/predict")
+        .bearerTokenAuthentication(key).sendMultipartForm(form).await(60, TimeUnit.SECONDS);
+    assertEquals(200, multipart.statusCode(), multipart.bodyAsString());
+    assertSameAnswer(multipart.bodyAsJsonObject().getJsonArray("predictions").getJsonArray(0),
+        Tensors.toFloatArray(OrtReference.run(MODEL, List.of(independentInput(lossy))).get(0)));
+    byte[] extended = Files.readAllBytes(WEBP.resolve("extended.webp"));
+    HttpResponse<Buffer> json = sendJson(new JsonObject().put("image", "data:image/webp;base64,"
+        + Base64.getEncoder().encodeToString(extended)));
+    assertEquals(200, json.statusCode(), json.bodyAsString());
+    assertSameAnswer(json.bodyAsJsonObject().getJsonArray("predictions").getJsonArray(0),
+        Tensors.toFloatArray(OrtReference.run(MODEL, List.of(independentInput(extended))).get(0)));
+    assertEquals("circle", json.bodyAsJsonObject().getJsonArray("predictions").getJsonArray(0).getJsonObject(0)
+        .getString("label"), "the circle the WebP was made from");
+  }
+
+  @Test
   @Order(3)
   void hostileFilesAreClear4xxAndTheWorkerKeepsServing() throws Exception {
     byte[] png = Files.readAllBytes(testSet().get(2));
@@ -203,7 +239,9 @@ class PredictIT {
     // Checked in the gateway from the header, nothing decoded there.
     assertError(sendBody(Arrays.copyOf(png, 20), "image/png"), 400, "truncated or malformed PNG");
     assertError(sendBody(png, "image/jpeg"), 400, "Content-Type says image/jpeg");
-    assertError(sendBody("RIFF\0\0\0\0WEBPVP8 ".getBytes(), "image/webp"), 415, "image/png, image/jpeg");
+    assertError(sendBody("RIFF\0\0\0\0WEBPVP8 ".getBytes(), "image/webp"), 400, "truncated WebP");
+    assertError(sendBody(Files.readAllBytes(WEBP.resolve("animated.webp")), "image/webp"), 415, "animated WebP");
+    assertError(sendBody("GIF89a".getBytes(), "image/gif"), 415, "image/png, image/jpeg, image/webp");
     assertError(sendBody("hello".getBytes(), "text/plain"), 415, "text/plain");
     byte[] bomb = pngDeclaring(20_000, 20_000);
     assertError(sendBody(bomb, "image/png"), 413, "max_pixels");
@@ -415,8 +453,9 @@ class PredictIT {
         .filter(l -> "image".equals(l.getString("modality")) && "shapes".equals(l.getString("function"))).findFirst().orElseThrow(() -> new AssertionError(invoice.encode()));
     assertEquals("shapes", line.getString("function"));
     long images = line.getLong("units");
-    // Billed so far: 1 (png) + 1 (multipart) + 1 (base64) + 30 (the set) + 1 + 1 (before and after the hostile files).
-    assertEquals(35, images, invoice.encode());
+    // Billed so far: 1 (png) + 1 (multipart) + 1 (base64) + 30 (the set) + 3 (WebP) + 1 + 1 (before and after the
+    // hostile files).
+    assertEquals(38, images, invoice.encode());
     assertEquals(images * 10_000, line.getLong("charge_micro_usd"));
     JsonObject audio = invoice.getJsonArray("lines").stream().map(JsonObject.class::cast)
         .filter(l -> "audio".equals(l.getString("modality"))).findFirst().orElseThrow(() -> new AssertionError(invoice.encode()));
@@ -470,6 +509,8 @@ class PredictIT {
       assertEquals(LABELS.get(best), got.getString("label"), got.encode());
       assertEquals(p[best], got.getDouble("score"), 1e-6);
       assertEquals(f * 0.5, got.getDouble("time"), 1e-9);
+      assertEquals(2L * f, got.getLong("source_frame"), "the 4 fps clip's frame shown at the sample's time");
+      assertEquals(f * 0.5, got.getDouble("source_time"), 1e-6);
       right += LABELS.get(f / 2).equals(got.getString("label")) ? 1 : 0;
       for (int c = 0; c < 3; c++) {
         mean[c] += p[c] / n;
@@ -491,6 +532,24 @@ class PredictIT {
     assertEquals(body.getJsonArray("predictions").getJsonArray(0), two.bodyAsJsonObject().getJsonArray("predictions").getJsonArray(0));
     assertEquals(2, two.bodyAsJsonObject().getJsonArray("frames").size());
     assertEquals("10000", two.getHeader("X-Inferium-Charge-Micro-Usd"), "6 s at $0.10 a minute");
+
+    // "seek": "keyframe": every sample takes the last IDR at or before its time. This clip has one, frame 0 (JCodec's
+    // encoder makes one every 25 frames), so all six samples answer frame 0's scores, decoded once.
+    JsonObject keyed = spec.copy().put("name", "shapes-keyframes").put("preprocess", VIDEO_PREPROCESS.copy().put("seek", "keyframe"));
+    assertEquals("ready", gw.deployAndWait(keyed, MODEL).getString("state"));
+    HttpResponse<Buffer> k = sendTo("shapes-keyframes", video, "video/mp4");
+    assertEquals(200, k.statusCode(), k.bodyAsString());
+    JsonArray keyFrames = k.bodyAsJsonObject().getJsonArray("frames").getJsonArray(0);
+    assertEquals(n, keyFrames.size(), keyFrames.encode());
+    for (int f = 0; f < n; f++) {
+      JsonObject got = keyFrames.getJsonObject(f);
+      assertEquals(f * 0.5, got.getDouble("time"), 1e-9);
+      assertEquals(0, got.getLong("source_frame"), got.encode());
+      assertEquals(0, got.getDouble("source_time"), 1e-9);
+      assertEquals(perFrame.getJsonObject(0).getString("label"), got.getString("label"));
+      assertEquals(perFrame.getJsonObject(0).getDouble("score"), got.getDouble("score"), 1e-6);
+    }
+    assertEquals("5000", k.getHeader("X-Inferium-Charge-Micro-Usd"), "billed by the sampled window, as exact is");
   }
 
   static double[] softmax(float[] logits) {
@@ -577,11 +636,16 @@ class PredictIT {
         inv -> inv.getJsonArray("lines") != null && inv.getJsonArray("lines").stream().map(JsonObject.class::cast)
             .anyMatch(l -> "video".equals(l.getString("modality")) && l.getLong("units") == 15));
     JsonObject line = invoice.getJsonArray("lines").stream().map(JsonObject.class::cast)
-        .filter(l -> "video".equals(l.getString("modality"))).findFirst().orElseThrow();
+        .filter(l -> "video".equals(l.getString("modality")) && "shapes-video".equals(l.getString("function")))
+        .findFirst().orElseThrow();
     // 3 s + 6 s + 3 s + 3 s (before and after the hostile videos): 15 s, each request charged at $0.10 a minute.
     assertEquals("shapes-video", line.getString("function"));
     assertEquals(15, line.getLong("units"), invoice.encode());
     assertEquals(25_000, line.getLong("charge_micro_usd"), invoice.encode());
+    JsonObject keyframes = invoice.getJsonArray("lines").stream().map(JsonObject.class::cast)
+        .filter(l -> "shapes-keyframes".equals(l.getString("function"))).findFirst().orElseThrow();
+    assertEquals(3, keyframes.getLong("units"), "the keyframe function's one 3 s clip: " + invoice.encode());
+    assertEquals(5_000, keyframes.getLong("charge_micro_usd"), invoice.encode());
   }
 
   static final Path CHIRPS = Path.of("src/test/resources/chirps.onnx");

@@ -2,6 +2,7 @@ package io.inferium.functions;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -35,9 +36,17 @@ class MediaOptionsTest {
     assertEquals(2, spec.price().chargeVideoMillis(1), "rounded up to a whole micro-dollar");
     FunctionSpec defaults = FunctionSpec.fromJson(new JsonObject("{\"name\": \"v\", \"kind\": \"video\", \"preprocess\": {\"size\": 8}}"));
     assertEquals(new VideoPreprocess(1, 16), defaults.media().video());
+    assertEquals(VideoPreprocess.Seek.EXACT, defaults.media().video().seek());
+    assertFalse(defaults.media().workerMeta(null).containsKey("seek"), "the default is not sent to workers");
+    FunctionSpec keyframes = FunctionSpec.fromJson(new JsonObject("{\"name\": \"v\", \"kind\": \"video\", \"preprocess\": "
+        + "{\"size\": 8, \"seek\": \"keyframe\"}}"));
+    assertEquals(new VideoPreprocess(1, 16, VideoPreprocess.Seek.KEYFRAME), keyframes.media().video());
+    assertEquals("keyframe", keyframes.media().workerMeta(null).getString("seek"));
+    assertEquals(keyframes.media(), FunctionSpec.fromJson(keyframes.toJson()).media());
     for (String[] bad : new String[][] {{"\"fps\": 0", "preprocess.fps"}, {"\"fps\": 31", "preprocess.fps"},
         {"\"max_frames\": 257", "preprocess.max_frames"}, {"\"max_frames\": 1.5", "preprocess.max_frames"},
-        {"\"size\": 1024, \"max_frames\": 256", "preprocess.max_frames"}, {"\"fps\": 1", "preprocess.size"}}) {
+        {"\"size\": 1024, \"max_frames\": 256", "preprocess.max_frames"}, {"\"fps\": 1", "preprocess.size"},
+        {"\"seek\": \"fast\"", "preprocess.seek"}, {"\"seek\": 1", "preprocess.seek"}}) {
       String json = "{\"name\": \"v\", \"kind\": \"video\", \"preprocess\": {"
           + (bad[0].contains("size") || bad[1].equals("preprocess.size") ? "" : "\"size\": 8, ") + bad[0] + "}}";
       String msg = assertThrows(InvalidSpecException.class, () -> FunctionSpec.fromJson(new JsonObject(json))).getMessage();

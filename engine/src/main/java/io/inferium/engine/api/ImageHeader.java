@@ -3,15 +3,16 @@ package io.inferium.engine.api;
 /**
  * What the gateway learns about an uploaded image without decoding it: its format from the magic
  * bytes and the pixel dimensions its header declares (PNG's IHDR, JPEG's first start-of-frame
- * segment, found by hopping from segment to segment). Decoding happens only in a worker; this reads at
- * most the header bytes and a walk over JPEG segment lengths, so it is cheap on the event loop.
+ * segment, found by hopping from segment to segment, WebP's VP8, VP8L or VP8X chunk, {@link WebpHeader}).
+ * Decoding happens only in a worker; this reads at most the header bytes and a bounded walk over JPEG
+ * segment or WebP chunk lengths, so it is cheap on the event loop.
  *
- * @param format {@code png} or {@code jpeg}
+ * @param format {@code png}, {@code jpeg} or {@code webp}
  */
 record ImageHeader(String format, int width, int height) {
 
   /** The media types served, as error messages name them. */
-  static final String SUPPORTED = "image/png, image/jpeg";
+  static final String SUPPORTED = "image/png, image/jpeg, image/webp";
 
   long pixels() {
     return (long) width * height;
@@ -24,8 +25,8 @@ record ImageHeader(String format, int width, int height) {
   /**
    * Reads the header of image {@code index} (for messages).
    *
-   * @throws ApiError 415 for a known but unsupported format (WebP, GIF, BMP, TIFF), 400 for anything else
-   *                  that is not a well-formed PNG or JPEG header
+   * @throws ApiError 415 for a known but unsupported format (GIF, BMP, TIFF, animated WebP), 400 for anything else
+   *                  that is not a well-formed PNG, JPEG or WebP header
    */
   static ImageHeader read(byte[] b, int index) {
     String which = "image " + index;
@@ -39,11 +40,15 @@ record ImageHeader(String format, int width, int height) {
     if (b.length >= 3 && (b[0] & 0xff) == 0xff && (b[1] & 0xff) == 0xd8 && (b[2] & 0xff) == 0xff) {
       return jpeg(b, which);
     }
+    if (WebpHeader.is(b)) {
+      WebpHeader.Size size = WebpHeader.read(b, which);
+      return dimensions("webp", size.width(), size.height(), which);
+    }
     String other = unsupported(b);
     if (other != null) {
       throw new ApiError(415, which + " is " + other + ", which is not supported: send " + SUPPORTED);
     }
-    throw ApiError.badRequest(which + " is not a PNG or JPEG file (supported: " + SUPPORTED + ")");
+    throw ApiError.badRequest(which + " is not a PNG, JPEG or WebP file (supported: " + SUPPORTED + ")");
   }
 
   /** Markers and fill bytes read before a JPEG's frame header at most: real files have a few dozen. */
@@ -98,10 +103,6 @@ record ImageHeader(String format, int width, int height) {
   }
 
   private static String unsupported(byte[] b) {
-    if (b.length >= 12 && b[0] == 'R' && b[1] == 'I' && b[2] == 'F' && b[3] == 'F' && b[8] == 'W' && b[9] == 'E'
-        && b[10] == 'B' && b[11] == 'P') {
-      return "a WebP image (image/webp)";
-    }
     if (b.length >= 4 && b[0] == 'G' && b[1] == 'I' && b[2] == 'F' && b[3] == '8') {
       return "a GIF image (image/gif)";
     }

@@ -15,7 +15,7 @@ import java.util.Locale;
 
 /**
  * The images, audio clips or videos of a {@code predict} request, in any of its three forms: a binary body with its
- * media type ({@code image/png}, {@code image/jpeg}, {@code audio/wav}, {@code video/mp4}), JSON with base64
+ * media type ({@code image/png}, {@code image/jpeg}, {@code image/webp}, {@code audio/wav}, {@code video/mp4}), JSON with base64
  * ({@code {"image": "..."}} or {@code {"images": [...]}}; for audio {@code "audio"} or {@code "clips"}; for video
  * {@code "video"} or {@code "videos"}; data URLs accepted), or a multipart upload (every file part, in order). Only
  * bounds are checked here — count, bytes, format, and the pixels ({@link ImageHeader}, {@link Mp4Header}) or duration
@@ -59,6 +59,8 @@ record MediaUpload(List<byte[]> images, Integer topK, long audioMillis, long[] m
     }
   }
 
+  private static final List<String> IMAGE_TYPES = List.of("image/png", "image/jpeg", "image/webp");
+
   private static final List<String> MP4_TYPES = List.of("video/mp4", "application/mp4");
 
   private static final List<String> WAV_TYPES = List.of("audio/wav", "audio/x-wav", "audio/wave", "audio/vnd.wave");
@@ -69,7 +71,7 @@ record MediaUpload(List<byte[]> images, Integer topK, long audioMillis, long[] m
   /** Refuses a request by its media type before its body is read: 415 naming what is served. */
   static void admit(String contentType) {
     String type = mediaType(contentType);
-    if (type.equals("image/png") || type.equals("image/jpeg") || type.equals("application/json")
+    if (IMAGE_TYPES.contains(type) || type.equals("application/json")
         || type.equals("multipart/form-data") || WAV_TYPES.contains(type) || MP4_TYPES.contains(type)) {
       return;
     }
@@ -204,7 +206,7 @@ record MediaUpload(List<byte[]> images, Integer topK, long audioMillis, long[] m
   }
 
   /**
-   * Applies the per-file bounds: bytes, then a PNG or JPEG header and its pixels, a WAV header and its duration, or
+   * Applies the per-file bounds: bytes, then a PNG, JPEG or WebP header and its pixels, a WAV header and its duration, or
    * an MP4's box headers, its frame size and duration.
    */
   static MediaUpload checked(List<byte[]> images, Integer topK, Bounds bounds, Media media) {

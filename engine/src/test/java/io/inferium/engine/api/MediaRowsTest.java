@@ -54,7 +54,7 @@ class MediaRowsTest {
     assertEquals(400, mixed.status());
     assertTrue(mixed.getMessage().startsWith("row 2") && mixed.getMessage().contains("not several"), mixed.getMessage());
     ApiError notAnImage = refused(ok + "{\"image\": \"" + wav(10) + "\", \"expected\": \"x\", \"file\": \"a.png\"}");
-    assertTrue(notAnImage.getMessage().startsWith("row 2 (file 'a.png'): the file is not a PNG or JPEG"), notAnImage.getMessage());
+    assertTrue(notAnImage.getMessage().startsWith("row 2 (file 'a.png'): the file is not a PNG, JPEG or WebP"), notAnImage.getMessage());
     ApiError tooLong = refused("{\"audio\": \"" + wav(601_000) + "\", \"expected\": \"low\"}");
     assertEquals(413, tooLong.status());
     assertTrue(tooLong.getMessage().contains("max_seconds"), tooLong.getMessage());

@@ -11,8 +11,39 @@ import io.vertx.core.json.JsonObject;
  *
  * @param fps       frames sampled per second of video
  * @param maxFrames most frames sampled from one video (the rest of a longer video is not decoded)
+ * @param seek      which frame a sample takes: {@link Seek#EXACT} the frame shown at its time, {@link Seek#KEYFRAME}
+ *                  the last key frame at or before it
  */
-public record VideoPreprocess(double fps, int maxFrames) {
+public record VideoPreprocess(double fps, int maxFrames, Seek seek) {
+
+  /** How a sample time finds its frame. */
+  public enum Seek {
+    /**
+     * The frame shown at the sample's time, as if every frame were decoded in order; the worker seeks to the last IDR
+     * key frame at or before each sample time and skips the groups of pictures no sample falls in.
+     */
+    EXACT("exact"),
+    /**
+     * The last IDR key frame at or before the sample's time (the first one for a time before it): only key frames are
+     * decoded, each once, so sparse samples of a long or large video cost a few intra pictures each.
+     */
+    KEYFRAME("keyframe");
+
+    private final String json;
+
+    Seek(String json) {
+      this.json = json;
+    }
+
+    public String json() {
+      return json;
+    }
+  }
+
+  /** Sampling that takes the frame shown at each sample time ({@link Seek#EXACT}). */
+  public VideoPreprocess(double fps, int maxFrames) {
+    this(fps, maxFrames, Seek.EXACT);
+  }
 
   /** Longest video a request may send (its header's duration), seconds. */
   public static final int MAX_SOURCE_SECONDS = 600;
@@ -30,11 +61,15 @@ public record VideoPreprocess(double fps, int maxFrames) {
   public static final int DEFAULT_MAX_FRAMES = 16;
 
   /** The sampling fields, apart from the frames' image fields. */
-  static final java.util.Set<String> FIELDS = java.util.Set.of("fps", "max_frames");
+  static final java.util.Set<String> FIELDS = java.util.Set.of("fps", "max_frames", "seek");
 
-  /** Adds the sampling (and {@code "type": "video"}) to a frame's image pre-processing object. */
+  /**
+   * Adds the sampling (and {@code "type": "video"}) to a frame's image pre-processing object; {@code seek} only when it
+   * is not the default, so a worker that predates it still reads an exact spec.
+   */
   public JsonObject toJson(JsonObject frame) {
-    return frame.copy().put("type", "video").put("fps", fps).put("max_frames", maxFrames);
+    JsonObject out = frame.copy().put("type", "video").put("fps", fps).put("max_frames", maxFrames);
+    return seek == Seek.EXACT ? out : out.put("seek", seek.json());
   }
 
   /** The frame's {@link ImagePreprocess} fields of a video {@code preprocess} object: all but sampling and type. */
@@ -59,7 +94,15 @@ public record VideoPreprocess(double fps, int maxFrames) {
     if (m != null && (!(m instanceof Integer n) || n < 1 || n > MAX_FRAMES)) {
       throw bad("preprocess.max_frames", "expected an integer in [1, " + MAX_FRAMES + "], got " + m);
     }
-    return new VideoPreprocess(f == null ? DEFAULT_FPS : ((Number) f).doubleValue(), m == null ? DEFAULT_MAX_FRAMES : (Integer) m);
+    Object k = p.getValue("seek");
+    Seek seek = Seek.EXACT;
+    if (k != null) {
+      seek = java.util.Arrays.stream(Seek.values()).filter(x -> x.json().equals(k)).findFirst().orElseThrow(() ->
+          bad("preprocess.seek", "expected \"exact\" (the frame shown at each sample time) or \"keyframe\" (the key frame "
+              + "at or before it, decoding key frames only), got " + k));
+    }
+    return new VideoPreprocess(f == null ? DEFAULT_FPS : ((Number) f).doubleValue(), m == null ? DEFAULT_MAX_FRAMES : (Integer) m,
+        seek);
   }
 
   /** When sampled frame {@code i} is shown, seconds from the start. */

@@ -12,7 +12,8 @@ import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
 
 /**
- * Decodes an untrusted PNG or JPEG with the JDK's own readers (javax.imageio), bounded: the size the
+ * Decodes an untrusted PNG or JPEG with the JDK's own readers (javax.imageio), or a still WebP with TwelveMonkeys'
+ * reader (a javax.imageio service provider on the node's class path; why, in functions/node/pom.xml), bounded: the size the
  * file declares is read first and an image of more than {@code maxPixels} is refused before any pixel is
  * decoded; any failure of the reader (a corrupt or truncated file, an exception inside the codec) is a
  * {@link MediaException}, never a crash of the worker. No cache files are written.
@@ -20,7 +21,7 @@ import javax.imageio.stream.ImageInputStream;
 public final class ImageDecoder {
 
   /** The reader formats served; ImageIO also reads GIF, BMP, WBMP and TIFF, which the gateway does not admit. */
-  private static final Set<String> FORMATS = Set.of("png", "jpeg");
+  private static final Set<String> FORMATS = Set.of("png", "jpeg", "webp");
 
   static {
     ImageIO.setUseCache(false);
@@ -43,10 +44,15 @@ public final class ImageDecoder {
         }
       }
       if (reader == null) {
-        throw new MediaException("image " + index + " is not a PNG or JPEG file", false);
+        throw new MediaException("image " + index + " is not a PNG, JPEG or WebP file", false);
       }
       try {
-        reader.setInput(in, true, true);
+        boolean webp = reader.getFormatName().equalsIgnoreCase("webp");
+        // A WebP is read seekable: an animation is found by counting its frames (a walk over its chunk headers).
+        reader.setInput(in, !webp, true);
+        if (webp && reader.getNumImages(true) != 1) {
+          throw new MediaException("image " + index + " is an animated WebP: send one still image", false);
+        }
         int width = reader.getWidth(0);
         int height = reader.getHeight(0);
         if (width <= 0 || height <= 0) {

@@ -153,4 +153,53 @@ class ImageInputsTest {
     crc.update(data);
     b.putInt((int) crc.getValue());
   }
+
+  /** A committed WebP file (functions/src/test/resources/webp/make.sh: libwebp's cwebp from two shapes PNGs). */
+  static byte[] webp(String name) throws Exception {
+    try (var in = ImageInputsTest.class.getResourceAsStream("/webp/" + name)) {
+      return in.readAllBytes();
+    }
+  }
+
+  @Test
+  void webpLossyLosslessAndExtendedDecodeAndAnimatedTruncatedOrOversizedAreRefused() throws Exception {
+    // Lossless decodes to exactly the PNG it was made from; lossy to within a few levels of it.
+    ImageDecoder.Pixels lossless = ImageDecoder.decode(webp("lossless.webp"), 0, 400);
+    byte[] square = java.nio.file.Files.readAllBytes(java.nio.file.Path.of("../../engine/src/test/resources/shapes/02-square.png"));
+    assertArrayEquals(ImageDecoder.decode(square, 0, 400).rgb(), lossless.rgb());
+    ImageDecoder.Pixels lossy = ImageDecoder.decode(webp("lossy.webp"), 0, 400);
+    assertEquals(20, lossy.width());
+    assertEquals(20, lossy.height());
+    byte[] circle = java.nio.file.Files.readAllBytes(java.nio.file.Path.of("../../engine/src/test/resources/shapes/01-circle.png"));
+    int[] png = ImageDecoder.decode(circle, 0, 400).rgb();
+    double error = 0;
+    for (int i = 0; i < png.length; i++) {
+      for (int shift = 0; shift < 24; shift += 8) {
+        error += Math.abs(((png[i] >> shift) & 0xff) - ((lossy.rgb()[i] >> shift) & 0xff));
+      }
+    }
+    assertTrue(error / (3 * png.length) < 12, "mean error " + error / (3 * png.length));
+    // Extended (VP8X + the same VP8 bitstream + EXIF): the same pixels as the simple lossy file.
+    assertArrayEquals(lossy.rgb(), ImageDecoder.decode(webp("extended.webp"), 0, 400).rgb());
+
+    MediaException animated = assertThrows(MediaException.class, () -> ImageDecoder.decode(webp("animated.webp"), 1, 400));
+    assertTrue(animated.getMessage().contains("image 1 is an animated WebP"), animated.getMessage());
+    MediaException big = assertThrows(MediaException.class, () -> ImageDecoder.decode(webp("lossless.webp"), 0, 399));
+    assertTrue(big.tooLarge() && big.getMessage().contains("max_pixels"), big.getMessage());
+    byte[] whole = webp("lossy.webp");
+    for (int cut : new int[] {12, 30, whole.length / 2}) {
+      MediaException e = assertThrows(MediaException.class, () -> ImageDecoder.decode(Arrays.copyOf(whole, cut), 2, 400),
+          "cut at " + cut);
+      assertTrue(e.getMessage().startsWith("image 2"), e.getMessage());
+    }
+    byte[] scrambled = webp("lossless.webp");
+    for (int i = 25; i < scrambled.length; i++) {
+      scrambled[i] = (byte) (i * 31);
+    }
+    try {
+      ImageDecoder.decode(scrambled, 0, 400);
+    } catch (MediaException expected) {
+      assertFalse(expected.tooLarge(), expected.getMessage());
+    }
+  }
 }

@@ -76,9 +76,12 @@ class VideoInputsTest {
     List<Tensor> grouped = frames.regroup(List.of(out));
     assertArrayEquals(new long[] {2, 3, 2}, grouped.get(0).shape());
     assertArrayEquals(new float[] {1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0, 0}, Tensors.toFloatArray(grouped.get(0)));
-    assertEquals("frame_index", grouped.get(1).name());
-    assertEquals(DataType.INT32, grouped.get(1).type());
-    assertArrayEquals(new long[] {0, 1, 2, 0, -1, -1}, Tensors.toLongArray(grouped.get(1)));
+    assertEquals(List.of("scores", "source_frame", "source_time", "frame_index"), grouped.stream().map(Tensor::name).toList());
+    assertEquals(DataType.INT32, grouped.get(3).type());
+    assertArrayEquals(new long[] {0, 1, 2, 0, -1, -1}, Tensors.toLongArray(grouped.get(3)));
+    // The frame each row took: at 4 fps, samples 0, 0.5 and 1.0 s are frames 0, 2 and 4 of the first video.
+    assertArrayEquals(new long[] {0, 2, 4, 0, -1, -1}, Tensors.toLongArray(grouped.get(1)));
+    assertArrayEquals(new float[] {0, 0.5f, 1, 0, -1, -1}, Tensors.toFloatArray(grouped.get(2)), 1e-6f);
     assertThrows(MediaException.class, () -> frames.regroup(List.of(Tensors.fp32("x", new long[] {3}, new float[3]))),
         "a model that does not answer a row per frame");
   }
@@ -122,5 +125,124 @@ class VideoInputsTest {
       return i;
     }
     return -1;
+  }
+
+  /** 4 s at 25 fps, a different hue every frame (so a decoded picture says which frame it is); JCodec's encoder makes
+   *  an IDR every 25 frames and lists those in the sync-sample table: frames 0, 25, 50 and 75. */
+  static byte[] rainbow() throws Exception {
+    Color[] frames = new Color[100];
+    for (int i = 0; i < frames.length; i++) {
+      frames[i] = new Color(Color.HSBtoRGB(i / 100f, 1, 1));
+    }
+    return mp4(25, 16, frames);
+  }
+
+  static VideoPreprocess sampling(double fps, int max, VideoPreprocess.Seek seek) {
+    return new VideoPreprocess(fps, max, seek);
+  }
+
+  static VideoInputs.Sampled decode(byte[] video, VideoPreprocess v, VideoInputs.Strategy strategy, List<float[]> out)
+      throws MediaException {
+    ImagePreprocess p = frame();
+    int perImage = p.width() * p.height() * p.channels().count();
+    return VideoInputs.decode(video, 0, p, v, strategy, perImage, out, null, System.nanoTime() + 30_000_000_000L);
+  }
+
+  @Test
+  void exactSeekingTakesTheFramesDecodingInOrderWouldAndKeyframeTakesTheIdrBefore() throws Exception {
+    byte[] video = rainbow();
+    assertArrayEquals(new int[] {1, 26, 51, 76}, stss(video), "JCodec's encoder: an IDR every 25 frames");
+    // 2.5 fps puts every sample on a frame boundary (0.4 s = frame 10): the later frame takes it, in both.
+    for (double fps : new double[] {1.5, 0.5, 7, 2.5}) {
+      VideoPreprocess v = sampling(fps, 6, VideoPreprocess.Seek.EXACT);
+      List<float[]> inOrder = new java.util.ArrayList<>();
+      List<float[]> seeking = new java.util.ArrayList<>();
+      VideoInputs.Sampled a = decode(video, v, VideoInputs.Strategy.IN_ORDER, inOrder);
+      VideoInputs.Sampled b = decode(video, v, VideoInputs.Strategy.EXACT, seeking);
+      assertArrayEquals(a.slots(), b.slots(), "fps " + fps);
+      assertArrayEquals(a.frames(), b.frames(), "fps " + fps);
+      assertArrayEquals(a.times(), b.times(), "fps " + fps);
+      for (int i = 0; i < inOrder.size(); i++) {
+        assertArrayEquals(inOrder.get(i), seeking.get(i), "fps " + fps + ": the same pixels for sample " + i);
+      }
+      for (int i = 0; i < b.slots().length; i++) {
+        assertEquals((int) Math.floor(b.slots()[i] / fps * 25 + 1e-9), b.frames()[i], "the frame shown at the sample's time");
+      }
+    }
+    // 1.5 fps: samples at 0, 0.67, 1.33, 2, 2.67, 3.33 s take the key frames at 0, 0, 1, 2, 2, 3 s.
+    List<float[]> keyed = new java.util.ArrayList<>();
+    VideoInputs.Sampled k = decode(video, sampling(1.5, 6, VideoPreprocess.Seek.KEYFRAME), VideoInputs.Strategy.KEYFRAME, keyed);
+    assertArrayEquals(new int[] {0, 1, 2, 3, 4, 5}, k.slots());
+    assertArrayEquals(new int[] {0, 0, 25, 50, 50, 75}, k.frames());
+    assertArrayEquals(new float[] {0, 0, 1, 2, 2, 3}, k.times(), 1e-6f);
+    List<float[]> exact = new java.util.ArrayList<>();
+    decode(video, sampling(1.5, 6, VideoPreprocess.Seek.EXACT), VideoInputs.Strategy.EXACT, exact);
+    assertArrayEquals(exact.get(0), keyed.get(0), "t = 0: both take frame 0");
+    assertArrayEquals(exact.get(3), keyed.get(3), "t = 2 s: frame 50 is a key frame, decoded alone the same");
+    assertFalse(Arrays.equals(exact.get(1), keyed.get(1)), "t = 0.67 s: exact shows frame 16, keyframe frame 0");
+    // Past the end (4 s): no sample, in either mode.
+    assertEquals(4, decode(video, sampling(1, 8, VideoPreprocess.Seek.KEYFRAME), VideoInputs.Strategy.KEYFRAME,
+        new java.util.ArrayList<>()).slots().length);
+    assertEquals(4, decode(video, sampling(1, 8, VideoPreprocess.Seek.EXACT), VideoInputs.Strategy.EXACT,
+        new java.util.ArrayList<>()).slots().length);
+  }
+
+  @Test
+  void hostileSyncTablesAre400AndASyncSampleThatIsNoIdrIsNotSeekedTo() throws Exception {
+    byte[] video = rainbow();
+    int at = indexOf(video, "stss".getBytes()) + 12; // past type, version and flags, entry count: the entries
+    VideoPreprocess keyframe = sampling(1.5, 6, VideoPreprocess.Seek.KEYFRAME);
+    VideoPreprocess exact = sampling(1.5, 6, VideoPreprocess.Seek.EXACT);
+    byte[] outOfRange = video.clone();
+    putInt(outOfRange, at + 4 * 2, 1000);
+    byte[] zero = video.clone();
+    putInt(zero, at, 0);
+    byte[] unsorted = video.clone();
+    putInt(unsorted, at + 4, 51);
+    putInt(unsorted, at + 8, 26);
+    for (VideoPreprocess v : List.of(keyframe, exact)) {
+      MediaException range = assertThrows(MediaException.class, () -> VideoInputs.tensor(frame(), v, List.of(outOfRange), null));
+      assertTrue(range.getMessage().contains("video 0's sync-sample table (stss) lists sample 1000 at entry 2, outside"),
+          range.getMessage());
+      assertFalse(range.tooLarge());
+      String first = assertThrows(MediaException.class, () -> VideoInputs.tensor(frame(), v, List.of(zero), null)).getMessage();
+      assertTrue(first.contains("lists sample 0"), first);
+      assertTrue(assertThrows(MediaException.class, () -> VideoInputs.tensor(frame(), v, List.of(unsorted), null)).getMessage()
+          .contains("not in increasing order: sample 26 follows sample 51"));
+    }
+    // An entry count far past the box: refused by the demuxer, a MediaException all the same.
+    byte[] count = video.clone();
+    putInt(count, at - 4, Integer.MAX_VALUE);
+    assertThrows(MediaException.class, () -> VideoInputs.tensor(frame(), keyframe, List.of(count), null));
+
+    // Frame 12 (a P-frame) listed as a sync sample: never a key frame to seek to, so exact still takes the frames
+    // decoding in order would, and keyframe the real IDRs.
+    byte[] liar = video.clone();
+    putInt(liar, at + 4, 13);
+    List<float[]> inOrder = new java.util.ArrayList<>();
+    List<float[]> seeking = new java.util.ArrayList<>();
+    VideoInputs.Sampled a = decode(liar, exact, VideoInputs.Strategy.IN_ORDER, inOrder);
+    VideoInputs.Sampled b = decode(liar, exact, VideoInputs.Strategy.EXACT, seeking);
+    assertArrayEquals(a.frames(), b.frames());
+    for (int i = 0; i < inOrder.size(); i++) {
+      assertArrayEquals(inOrder.get(i), seeking.get(i));
+    }
+    assertArrayEquals(new int[] {0, 0, 0, 50, 50, 75},
+        decode(liar, keyframe, VideoInputs.Strategy.KEYFRAME, new java.util.ArrayList<>()).frames(),
+        "keys 0, 50, 75: the listed P-frame is not one, and the IDR at 25 is no longer listed");
+  }
+
+  static int[] stss(byte[] mp4) {
+    int at = indexOf(mp4, "stss".getBytes());
+    int n = ByteBuffer.wrap(mp4, at + 8, 4).getInt();
+    int[] out = new int[n];
+    for (int i = 0; i < n; i++) {
+      out[i] = ByteBuffer.wrap(mp4, at + 12 + 4 * i, 4).getInt();
+    }
+    return out;
+  }
+
+  static void putInt(byte[] b, int at, int v) {
+    ByteBuffer.wrap(b, at, 4).putInt(v);
   }
 }
