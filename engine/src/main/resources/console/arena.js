@@ -11,7 +11,7 @@ const TENSOR_KINDS = ['tensor', 'classifier', 'regressor'];
 const MEDIA_KINDS = ['image-classifier', 'audio', 'video'];
 /** Per media kind: what the file picker accepts, its label, the empty-picker message and the input's field. */
 const MEDIA_FILES = {
-  'image-classifier': { accept: 'image/png,image/jpeg', label: 'A PNG or JPEG image', missing: 'Pick an image.', field: 'image' },
+  'image-classifier': { accept: 'image/png,image/jpeg,image/webp', label: 'A PNG, JPEG or WebP image', missing: 'Pick an image.', field: 'image' },
   audio: { accept: 'audio/wav,.wav', label: 'A WAV clip', missing: 'Pick a WAV clip.', field: 'audio' },
   video: { accept: 'video/mp4,.mp4', label: 'An MP4 video (H.264)', missing: 'Pick an MP4 video.', field: 'video' },
 };

@@ -453,7 +453,7 @@ class MediaArenaIT {
     Files.writeString(text, "not a video");
     assertError(gw.post("/api/datasets", new JsonObject().put("name", "bad-1").put("category", MOTION).put("format", "zip")
         .put("content", zip(List.of(files.get(0), text), List.of("circle", "circle"))).encode()), 400,
-        "'notes.mp4' is not a PNG or JPEG image, a WAV clip or an MP4 video");
+        "'notes.mp4' is not a PNG, JPEG or WebP image, a WAV clip or an MP4 video");
     assertError(gw.post("/api/datasets", new JsonObject().put("name", "bad-2").put("category", MOTION).put("format", "zip")
         .put("content", zip(List.of(files.get(0), PredictIT.testSet().get(0)), List.of("circle", "circle"))).encode()), 400,
         "one kind of media");

@@ -117,13 +117,16 @@ final class ArenaMedia {
   }
 
   /**
-   * Which media an uploaded file is, by its first bytes: PNG and JPEG are images, a RIFF file is a clip (an AVI a
+   * Which media an uploaded file is, by its first bytes: PNG, JPEG and WebP are images, a RIFF file is a clip (an AVI a
    * video), an ISO BMFF box at the start (or WebM's magic) a video; anything else by the part's declared type
    * ({@code audio/*}, {@code video/*}), else an image, so the header check that refuses it names what was expected.
    */
   static MediaUpload.Media sniff(byte[] b, String declared) {
     if (b.length >= 4 && ((b[0] & 0xff) == 0x89 && MediaBytes.tag(b, 1, "PNG")
         || (b[0] & 0xff) == 0xff && (b[1] & 0xff) == 0xd8 && (b[2] & 0xff) == 0xff)) {
+      return MediaUpload.Media.IMAGE;
+    }
+    if (b.length >= 12 && MediaBytes.tag(b, 0, "RIFF") && MediaBytes.tag(b, 8, "WEBP")) {
       return MediaUpload.Media.IMAGE;
     }
     if (b.length >= 4 && MediaBytes.tag(b, 0, "RIFF") && !(b.length >= 12 && MediaBytes.tag(b, 8, "AVI "))) {

@@ -18,6 +18,15 @@ import org.junit.jupiter.api.Test;
 class ArenaInputsTest {
 
   @Test
+  void anUploadedFileIsToldByItsFirstBytesAWebpBeingAnImageNotAClip() {
+    java.nio.charset.Charset latin = java.nio.charset.StandardCharsets.ISO_8859_1;
+    assertEquals(MediaUpload.Media.IMAGE, ArenaMedia.sniff("RIFF\0\0\0\0WEBPVP8 ".getBytes(latin), "audio/wav"));
+    assertEquals(MediaUpload.Media.AUDIO, ArenaMedia.sniff("RIFF\0\0\0\0WAVEfmt ".getBytes(latin), null));
+    assertEquals(MediaUpload.Media.VIDEO, ArenaMedia.sniff("RIFF\0\0\0\0AVI LIST".getBytes(latin), null));
+    assertEquals(MediaUpload.Media.VIDEO, ArenaMedia.sniff("\0\0\0\u0018ftypmp42".getBytes(latin), null));
+  }
+
+  @Test
   void eachSideShowsCosineSimilaritiesAndNearestTexts() {
     double[][] sim = ArenaEmbeddings.similarity(new float[][] {{1, 0}, {2, 0.1f}, {0, 3}, {0, 0}});
     assertEquals(1.0, sim[0][0], 1e-12);

@@ -19,7 +19,7 @@ import java.util.zip.ZipException;
 import java.util.zip.ZipInputStream;
 
 /**
- * A labelled media set uploaded as a zip (format {@code zip}, the content in base64): PNG/JPEG images, WAV clips or
+ * A labelled media set uploaded as a zip (format {@code zip}, the content in base64): PNG/JPEG/WebP images, WAV clips or
  * MP4 videos, and {@code labels.csv} with a header naming a {@code file} column and a {@code label} (or
  * {@code expected}) column, one row per file. Each file becomes one row
  * {@code {"file", "image" | "audio" | "video": <base64>, "expected"}} in the order of {@code labels.csv}. Bounded
@@ -170,6 +170,10 @@ public final class MediaArchive {
         && b[10] == 'V' && b[11] == 'E') {
       return "audio";
     }
+    if (b.length >= 12 && b[0] == 'R' && b[1] == 'I' && b[2] == 'F' && b[3] == 'F' && b[8] == 'W' && b[9] == 'E'
+        && b[10] == 'B' && b[11] == 'P') {
+      return "image"; // WebP: its chunks are read (and bounded) by the gateway's ImageHeader with the rest of the row
+    }
     // An MP4 (ISO BMFF) begins with a box: its size, then its type (ftyp first in a file written for playback).
     if (b.length >= 8) {
       String box = new String(b, 4, 4, StandardCharsets.ISO_8859_1);
@@ -177,7 +181,7 @@ public final class MediaArchive {
         return "video";
       }
     }
-    throw new IllegalArgumentException("file '" + file + "' is not a PNG or JPEG image, a WAV clip or an MP4 video"
+    throw new IllegalArgumentException("file '" + file + "' is not a PNG, JPEG or WebP image, a WAV clip or an MP4 video"
         + (webmOrAvi(b) ? " (WebM and AVI are not supported: send MP4 with H.264)" : ""));
   }
 

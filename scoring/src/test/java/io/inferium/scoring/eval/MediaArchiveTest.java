@@ -61,6 +61,10 @@ class MediaArchiveTest {
         set.expectedClasses(List.of("circle", "square"))[1]));
     EvalDataset clips = EvalDataset.parse("zip", zip(files("labels.csv", "file,expected\nx.wav,low\n", "x.wav", WAV)));
     assertTrue(clips.rows().get(0).containsKey("audio"));
+    // A WebP is an image (RIFF....WEBP); its chunks are checked with the row's header, at the gateway.
+    byte[] webp = "RIFF\0\0\0\0WEBPVP8L".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+    EvalDataset webps = EvalDataset.parse("zip", zip(files("labels.csv", "file,label\nw.webp,circle\n", "w.webp", webp)));
+    assertTrue(webps.rows().get(0).containsKey("image"), webps.rows().toString());
   }
 
   @Test
@@ -72,7 +76,7 @@ class MediaArchiveTest {
     assertTrue(error(files("a.png", PNG, "x.wav", WAV, "labels.csv", "file,label\na.png,circle\nx.wav,low\n"))
         .contains("not several"));
     assertTrue(error(files("a.txt", "hello", "labels.csv", "file,label\na.txt,circle\n"))
-        .contains("'a.txt' is not a PNG or JPEG image, a WAV clip or an MP4 video"));
+        .contains("'a.txt' is not a PNG, JPEG or WebP image, a WAV clip or an MP4 video"));
     // A bomb: 5 MiB of zeros deflate to a few KiB, and inflating stops at the per-file bound.
     assertTrue(error(files("a.png", new byte[5 << 20], "labels.csv", "file,label\na.png,x\n")).contains("max_file_bytes"));
     assertTrue(assertThrows(IllegalArgumentException.class, () -> EvalDataset.parse("zip", "not base64 at all!"))
@@ -88,7 +92,7 @@ class MediaArchiveTest {
     String mixed = error(files("a.mp4", MP4, "b.png", PNG, "labels.csv", "file,label\na.mp4,circle\nb.png,square\n"));
     assertTrue(mixed.contains("'b.png' is an image and file 'a.mp4' a video") && mixed.contains("not several"), mixed);
     assertTrue(error(files("a.mp4", MP4, "b.mp4", "#!/bin/sh", "labels.csv", "file,label\na.mp4,x\nb.mp4,y\n"))
-        .contains("'b.mp4' is not a PNG or JPEG image, a WAV clip or an MP4 video"));
+        .contains("'b.mp4' is not a PNG, JPEG or WebP image, a WAV clip or an MP4 video"));
     byte[] webm = {0x1a, 0x45, (byte) 0xdf, (byte) 0xa3, 1, 2, 3, 4};
     assertTrue(error(files("a.webm", webm, "labels.csv", "file,label\na.webm,x\n")).contains("WebM and AVI are not supported"));
     // A bomb behind an MP4's first bytes: inflating stops at the per-file bound, whatever the entry claims.
