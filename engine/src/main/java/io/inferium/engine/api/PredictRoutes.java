@@ -194,7 +194,7 @@ final class PredictRoutes {
   }
 
   static JsonArray labels(double[] scores, List<String> labels, boolean softmax, int topK) {
-    double[] s = softmax ? softmax(scores) : scores;
+    double[] s = softmax ? io.inferium.functions.VideoScores.softmax(scores) : scores;
     Integer[] order = new Integer[s.length];
     for (int i = 0; i < order.length; i++) {
       order[i] = i;
@@ -205,23 +205,6 @@ final class PredictRoutes {
       int i = order[r];
       out.add(new JsonObject().put("label", i < labels.size() ? labels.get(i) : Integer.toString(i)).put("index", i)
           .put("score", finite(s[i])));
-    }
-    return out;
-  }
-
-  static double[] softmax(double[] x) {
-    double max = Double.NEGATIVE_INFINITY;
-    for (double v : x) {
-      max = Math.max(max, v);
-    }
-    double[] out = new double[x.length];
-    double sum = 0;
-    for (int i = 0; i < x.length; i++) {
-      out[i] = Math.exp(x[i] - max);
-      sum += out[i];
-    }
-    for (int i = 0; i < x.length; i++) {
-      out[i] /= sum;
     }
     return out;
   }
