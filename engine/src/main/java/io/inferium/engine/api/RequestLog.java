@@ -43,7 +43,9 @@ public final class RequestLog {
     String id = "req_" + HexFormat.of().toHexDigits(random.nextLong()) + HexFormat.of().toHexDigits(random.nextLong());
     ctx.put(KEY, id);
     ctx.response().putHeader(HEADER, id);
-    ctx.addEndHandler(ar -> accessLine(ctx, id, start, ar.succeeded()));
+    if (access.isInfoEnabled()) { // read per request: an operator may turn the access log on live
+      ctx.addEndHandler(ar -> accessLine(ctx, id, start, ar.succeeded()));
+    }
     ctx.next();
   }
 
