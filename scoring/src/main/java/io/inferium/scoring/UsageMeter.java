@@ -155,7 +155,7 @@ public final class UsageMeter {
         return Future.failedFuture("completion event schema " + schema + " is newer than this consumer");
       }
       try {
-        batch.add(UsageEvent.of(CompletionEvent.fromJson(r.value())));
+        batch.add(UsageEvent.of(r.decoded(CompletionEvent.class, CompletionEvent::fromJson)));
       } catch (RuntimeException bad) {
         malformed(r, bad);
       }

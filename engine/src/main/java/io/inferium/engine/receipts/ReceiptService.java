@@ -212,7 +212,7 @@ public final class ReceiptService {
         throw new IllegalStateException("completion event schema " + schema + " is newer than this receipts consumer");
       }
       try {
-        CompletionEvent e = CompletionEvent.fromJson(r.value());
+        CompletionEvent e = r.decoded(CompletionEvent.class, CompletionEvent::fromJson);
         batch.add(new ReceiptLedger.Entry(Receipt.of(e), e.tenantId()));
       } catch (RuntimeException bad) {
         skip(r, bad);

@@ -68,7 +68,7 @@ public final class LeaderboardUsers {
         if (schema > CompletionEvent.SCHEMA_VERSION) {
           return Future.failedFuture("completion event schema " + schema + " is newer than this consumer");
         }
-        e = CompletionEvent.fromJson(r.value());
+        e = r.decoded(CompletionEvent.class, CompletionEvent::fromJson);
       } catch (RuntimeException bad) {
         // A users count is not worth stopping the group for; billing logs the same record.
         registry.counter("inferium.leaderboard.users.malformed").increment();
