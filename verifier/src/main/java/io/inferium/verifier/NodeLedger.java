@@ -244,6 +244,7 @@ public final class NodeLedger {
       }
     }
     touched.forEach(n -> track(n, states.get(n).reputation));
+    touched.forEach(n -> pending.merge(n, 1, Integer::sum));
     // Stored from the rows as the database holds them, locked: another gateway on the same database (or a deposit)
     // may have changed them since this one read them, and a step computed from memory would overwrite its step.
     Future<Stored> write = writes.transform(ignored -> pool.withTransaction(conn -> locked(conn, touched).compose(rows -> {
@@ -296,7 +297,7 @@ public final class NodeLedger {
       return chain.map(v -> new Stored(rows, decided));
     })));
     writes = write.<Void>mapEmpty().otherwiseEmpty();
-    return write.onSuccess(this::adopt).mapEmpty();
+    return write.onComplete(ar -> settle(touched, ar.succeeded() ? ar.result() : null)).mapEmpty();
   }
 
   /** What a verdict's transaction stored: the nodes' rows after it, and the slashes it decided. */
@@ -343,23 +344,41 @@ public final class NodeLedger {
         });
   }
 
+  /** Steps taken in memory whose write has not finished yet, per node. */
+  private final Map<String, Integer> pending = new java.util.HashMap<>();
+
   /**
-   * Memory takes the stored rows (the database's step may differ from the provisional one when another gateway
-   * changed the node meanwhile). An ejection stays: only a reinstatement, read by {@link #refresh}, lifts it.
+   * A write of {@code nodes} finished ({@code stored} null when it failed). Memory takes the stored rows (the database's
+   * step may differ from the provisional one when another gateway changed the node meanwhile) once no later step of
+   * the node is still on its way, so a step taken in memory after this one is never undone by it. An ejection stays:
+   * only a reinstatement, read by {@link #refresh}, lifts it.
    */
-  private void adopt(Stored stored) {
+  private void settle(java.util.Collection<String> nodes, Stored stored) {
     synchronized (this) {
-      stored.rows().forEach((node, row) -> {
+      for (String node : nodes) {
+        int left = pending.merge(node, -1, Integer::sum);
+        if (left <= 0) {
+          pending.remove(node);
+        }
+        NodeState row = stored == null ? null : stored.rows().get(node);
+        if (row == null) {
+          continue;
+        }
         NodeState st = state(node);
-        st.reputation = row.reputation;
-        st.stake = row.stake;
-        st.slashes = row.slashes;
+        if (left <= 0) {
+          st.reputation = row.reputation;
+          st.stake = row.stake;
+          st.slashes = row.slashes;
+        }
         st.ejected |= row.ejected;
         if (st.ejected) {
           ejected.add(node);
         }
         track(node, st.reputation);
-      });
+      }
+    }
+    if (stored == null) {
+      return;
     }
     for (SlashDecision d : stored.decided()) {
       registry.counter("inferium.slashes").increment();
@@ -369,6 +388,7 @@ public final class NodeLedger {
       onSlash.accept(d);
     }
   }
+
 
   /** A node's results failed attestation (a wrong or withheld seal): recorded, and the node is ejected at once. */
   public static final String ATTESTATION_FAILED = "attestation_failed";
@@ -393,6 +413,7 @@ public final class NodeLedger {
     registry.counter("inferium.node.misses", "kind", kind).increment();
     JsonObject evidence = new JsonObject().put("detail", detail);
     java.util.TreeSet<String> one = new java.util.TreeSet<>(List.of(node));
+    pending.merge(node, 1, Integer::sum);
     Future<Stored> write = writes.transform(ignored -> pool.withTransaction(conn -> locked(conn, one).compose(rows -> {
       NodeState row = rows.get(node);
       if (row == null) {
@@ -417,7 +438,7 @@ public final class NodeLedger {
           });
     })));
     writes = write.<Void>mapEmpty().otherwiseEmpty();
-    return write.onSuccess(this::adopt).mapEmpty();
+    return write.onComplete(ar -> settle(one, ar.succeeded() ? ar.result() : null)).mapEmpty();
   }
 
   /** A missed heartbeat or deadline lowers reputation; a failed attestation ejects. True when this step ejects. */
@@ -485,27 +506,28 @@ public final class NodeLedger {
       return Future.succeededFuture(null);
     }
     st.stake += microUsd;
+    pending.merge(nodeId, 1, Integer::sum);
+    Map<String, NodeState> after = new java.util.HashMap<>();
     Future<JsonObject> write = writes.transform(ignored -> pool.withTransaction(conn -> conn
         .preparedQuery("UPDATE nodes SET stake_micro_usd = stake_micro_usd + $2, updated_at = now() WHERE node_id = $1 "
-            + "RETURNING stake_micro_usd, reputation")
+            + "RETURNING state, reputation, stake_micro_usd, slashes")
         .execute(Tuple.of(nodeId, microUsd))
         .compose(rows -> {
           if (rows.size() == 0) {
             return Future.succeededFuture(null);
           }
           Row r = rows.iterator().next();
-          long stake = r.getLong("stake_micro_usd");
-          return event(conn, nodeId, "deposit", null, microUsd, r.getDouble("reputation"), null)
-              .map(v -> new JsonObject().put("node_id", nodeId).put("stake_micro_usd", stake));
+          NodeState row = new NodeState();
+          row.reputation = r.getDouble("reputation");
+          row.stake = r.getLong("stake_micro_usd");
+          row.slashes = r.getInteger("slashes");
+          row.ejected = "ejected".equals(r.getString("state"));
+          after.put(nodeId, row);
+          return event(conn, nodeId, "deposit", null, microUsd, row.reputation, null)
+              .map(v -> new JsonObject().put("node_id", nodeId).put("stake_micro_usd", row.stake));
         })));
     writes = write.<Void>mapEmpty().otherwiseEmpty();
-    return write.onSuccess(body -> {
-      if (body != null) {
-        synchronized (this) {
-          states.get(nodeId).stake = body.getLong("stake_micro_usd");
-        }
-      }
-    });
+    return write.onComplete(ar -> settle(List.of(nodeId), ar.succeeded() ? new Stored(after, List.of()) : null));
   }
 
   private Future<Void> event(SqlConnection conn, String node, String kind, String taskId, long delta, double rep,
