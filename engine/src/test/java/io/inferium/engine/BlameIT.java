@@ -203,18 +203,22 @@ class BlameIT {
       HttpClient http = gw.vertx.createHttpClient();
       JsonObject body = new JsonObject().put("model", "tiny-gpt").put("prompt", "Long story " + round).put("max_tokens", 200)
           .put("temperature", 0.8).put("seed", round).put("stream", true);
+      Promise<Void> some = Promise.promise();
+      int[] chunks = {0};
+      // The handler is set on the event loop as the response arrives: set later from this thread, the first chunks
+      // could go before it, and on a loaded machine the whole stream could end before the client hangs up.
       HttpClientResponse resp = http.request(new RequestOptions().setMethod(HttpMethod.POST).setPort(gw.port())
               .setHost("127.0.0.1").setURI("/v1/completions").putHeader("Authorization", "Bearer " + attackerKey)
               .putHeader("Content-Type", "application/json"))
-          .compose(req -> req.send(body.encode())).await(30, TimeUnit.SECONDS);
+          .compose(req -> req.send(body.encode())).map(r -> {
+            r.handler(b -> {
+              if (++chunks[0] == 3) {
+                some.tryComplete();
+              }
+            });
+            return r;
+          }).await(30, TimeUnit.SECONDS);
       assertEquals(200, resp.statusCode());
-      Promise<Void> some = Promise.promise();
-      int[] chunks = {0};
-      resp.handler(b -> {
-        if (++chunks[0] == 3) {
-          some.tryComplete();
-        }
-      });
       some.future().await(30, TimeUnit.SECONDS);
       http.close().await(10, TimeUnit.SECONDS);
       int expectedGone = round + 1;

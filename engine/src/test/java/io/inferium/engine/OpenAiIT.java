@@ -322,19 +322,21 @@ class OpenAiIT {
   void aClientThatDisconnectsStopsItsGeneration() throws Exception {
     HttpClient http = gw.vertx.createHttpClient();
     AtomicInteger chunks = new AtomicInteger();
+    io.vertx.core.Promise<Void> some = io.vertx.core.Promise.promise();
     JsonObject body = new JsonObject().put("model", "tiny-gpt").put("prompt", "Long story").put("max_tokens", 200)
         .put("temperature", 0.8).put("seed", 1).put("stream", true);
     HttpClientResponse resp = http.request(new RequestOptions().setMethod(HttpMethod.POST).setPort(gw.port())
             .setHost("127.0.0.1").setURI("/v1/completions").putHeader("Authorization", "Bearer " + TestGateway.ADMIN_KEY)
             .putHeader("Content-Type", "application/json"))
-        .compose(req -> req.send(body.encode())).await(30, TimeUnit.SECONDS);
+        .compose(req -> req.send(body.encode())).map(r -> {
+          r.handler(b -> { // set as the response arrives, so no chunk goes before it
+            if (chunks.incrementAndGet() == 3) {
+              some.tryComplete();
+            }
+          });
+          return r;
+        }).await(30, TimeUnit.SECONDS);
     assertEquals(200, resp.statusCode());
-    io.vertx.core.Promise<Void> some = io.vertx.core.Promise.promise();
-    resp.handler(b -> {
-      if (chunks.incrementAndGet() == 3) {
-        some.tryComplete();
-      }
-    });
     some.future().await(30, TimeUnit.SECONDS);
     resp.request().connection().close().await(10, TimeUnit.SECONDS);
     double gone = Eventually.value("the gateway to see the client go", Duration.ofSeconds(10),
@@ -350,21 +352,31 @@ class OpenAiIT {
     HttpClient http = gw.vertx.createHttpClient();
     JsonObject body = new JsonObject().put("model", "tiny-gpt").put("prompt", "Doomed").put("max_tokens", 250)
         .put("temperature", 0.8).put("seed", 5).put("stream", true);
-    HttpClientResponse resp = http.request(new RequestOptions().setMethod(HttpMethod.POST).setPort(gw.port())
-            .setHost("127.0.0.1").setURI("/v1/completions").putHeader("Authorization", "Bearer " + TestGateway.ADMIN_KEY)
-            .putHeader("Content-Type", "application/json"))
-        .compose(req -> req.send(body.encode())).await(30, TimeUnit.SECONDS);
-    assertEquals(200, resp.statusCode());
     StringBuilder received = new StringBuilder();
     io.vertx.core.Promise<Void> started = io.vertx.core.Promise.promise();
     io.vertx.core.Promise<String> ended = io.vertx.core.Promise.promise();
-    resp.handler(b -> {
-      received.append(b.toString());
-      if (received.toString().split("\n\n").length >= 3) {
-        started.tryComplete();
-      }
-    });
-    resp.endHandler(v -> ended.tryComplete(received.toString()));
+    // The handlers are set on the event loop as the response arrives: set later, from this thread, the first
+    // chunks (on a loaded machine, the whole stream) could be delivered before them and lost.
+    HttpClientResponse resp = http.request(new RequestOptions().setMethod(HttpMethod.POST).setPort(gw.port())
+            .setHost("127.0.0.1").setURI("/v1/completions").putHeader("Authorization", "Bearer " + TestGateway.ADMIN_KEY)
+            .putHeader("Content-Type", "application/json"))
+        .compose(req -> req.send(body.encode())).map(r -> {
+          r.handler(b -> {
+            synchronized (received) {
+              received.append(b.toString());
+              if (received.toString().split("\n\n").length >= 3) {
+                started.tryComplete();
+              }
+            }
+          });
+          r.endHandler(v -> {
+            synchronized (received) {
+              ended.tryComplete(received.toString());
+            }
+          });
+          return r;
+        }).await(30, TimeUnit.SECONDS);
+    assertEquals(200, resp.statusCode());
     started.future().await(30, TimeUnit.SECONDS);
     assertTrue(resp.getHeader("X-Inferium-Request-Id") != null, "the stream names its request");
     // Kill every worker running tiny-gpt generations: the stream has begun, so it cannot be re-run.
