@@ -6,10 +6,8 @@ import java.util.function.Function;
 
 /**
  * One delivered event. The local log hands every consumer group that reads the same stretch the same record (it
- * keeps the last ones parsed), so a value decoded once by {@link #decoded} serves every group.
- *
- * @param partition the topic partition (always 0 for the local log)
- * @param offset    its position in the partition
+ * keeps the last ones parsed), so a value decoded once by {@link #decoded} serves every group. {@code partition} is
+ * the topic partition (always 0 for the local log), {@code offset} the record's position in it.
  */
 public final class LogRecord {
 
