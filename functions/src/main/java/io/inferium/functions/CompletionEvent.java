@@ -1,7 +1,19 @@
 package io.inferium.functions;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.json.JsonWriteFeature;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufOutputStream;
+import io.netty.buffer.Unpooled;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.buffer.BufferInternal;
+import io.vertx.core.json.EncodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.json.jackson.JacksonCodec;
+import java.io.IOException;
+import java.io.OutputStream;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -48,6 +60,12 @@ public record CompletionEvent(String requestId, Instant at, String tenantId, Str
   /** The {@code data.schema_version} this code writes and the newest it reads. */
   public static final int SCHEMA_VERSION = 2;
   private static final String SOURCE = "inferium/gateway";
+  /**
+   * Thread-safe once configured; its generators recycle their buffers per thread. Characters outside the BMP are
+   * written as UTF-8, as {@link JsonObject#encode()} writes them, not as escaped surrogate pairs.
+   */
+  private static final JsonFactory JSON = JsonFactory.builder()
+      .enable(JsonWriteFeature.COMBINE_UNICODE_SURROGATES_IN_UTF8).build();
 
   /** Queue wait, worker compute (the whole batch's) and time from arrival to the answer, in microseconds. */
   public record Timings(long queueUs, long computeUs, long totalUs) {
@@ -95,6 +113,63 @@ public record CompletionEvent(String requestId, Instant at, String tenantId, Str
         .put("detail", detail.copy());
     return new JsonObject().put("specversion", "1.0").put("id", requestId).put("source", SOURCE).put("type", TYPE)
         .put("time", IsoInstant.format(at)).put("subject", function).put("data", data);
+  }
+
+  /**
+   * {@link #toJson()}'s JSON, the same fields in the same order, written straight to bytes: no tree is built and no
+   * nested object copied. This is what the gateway appends once per answered request.
+   */
+  public Buffer toBuffer() {
+    ByteBuf bytes = Unpooled.buffer(640);
+    try (JsonGenerator g = JSON.createGenerator((OutputStream) new ByteBufOutputStream(bytes))) {
+      g.writeStartObject();
+      g.writeStringField("specversion", "1.0");
+      g.writeStringField("id", requestId);
+      g.writeStringField("source", SOURCE);
+      g.writeStringField("type", TYPE);
+      g.writeStringField("time", IsoInstant.format(at));
+      g.writeStringField("subject", function);
+      g.writeObjectFieldStart("data");
+      g.writeNumberField("schema_version", SCHEMA_VERSION);
+      g.writeStringField("tenant_id", tenantId);
+      g.writeStringField("function", function);
+      g.writeNumberField("version", version);
+      g.writeStringField("owner", owner);
+      g.writeStringField("model_sha256", modelSha256);
+      g.writeStringField("endpoint", endpoint);
+      g.writeStringField("modality", modality);
+      g.writeStringField("input_sha256", inputSha256);
+      g.writeStringField("output_sha256", outputSha256);
+      g.writeArrayFieldStart("workers");
+      for (String w : workers) {
+        g.writeString(w);
+      }
+      g.writeEndArray();
+      g.writeFieldName("evidence");
+      JacksonCodec.encodeJson(evidence, g);
+      g.writeStringField("verdict", verdict);
+      g.writeFieldName("similarity");
+      if (similarity == null) {
+        g.writeNull();
+      } else {
+        g.writeNumber(similarity);
+      }
+      g.writeNumberField("units", units);
+      g.writeNumberField("compute_us", computeUs);
+      g.writeNumberField("charge_micro_usd", chargeMicroUsd);
+      g.writeObjectFieldStart("timings");
+      g.writeNumberField("queue_us", timings.queueUs());
+      g.writeNumberField("compute_us", timings.computeUs());
+      g.writeNumberField("total_us", timings.totalUs());
+      g.writeEndObject();
+      g.writeFieldName("detail");
+      JacksonCodec.encodeJson(detail, g);
+      g.writeEndObject();
+      g.writeEndObject();
+    } catch (IOException e) {
+      throw new EncodeException("completion event " + requestId + ": " + e.getMessage());
+    }
+    return BufferInternal.buffer(bytes);
   }
 
   /**

@@ -39,6 +39,18 @@ class CompletionEventTest {
   }
 
   @Test
+  void itsBytesAreItsJsonByteForByteWithNullsAndEscapes() {
+    CompletionEvent e = sample();
+    assertEquals(e.toJson().encode(), e.toBuffer().toString());
+    // Nulls where nothing was set, characters that need escaping in names and details, no similarity.
+    CompletionEvent sparse = CompletionEvent.builder("r\"2", "f\u00e9\n", 1, null, null).endpoint("embeddings", "text")
+        .at(Instant.parse("2026-12-04T10:00:00.123456Z")).detail("note", "tab\there \u2028 \uD83D\uDE00")
+        .detail("nested", new JsonObject().put("a", List.of(1, 2.5, true))).build();
+    assertEquals(sparse.toJson().encode(), sparse.toBuffer().toString());
+    assertEquals(sparse.toJson(), CompletionEvent.fromJson(new JsonObject(sparse.toBuffer())).toJson());
+  }
+
+  @Test
   void unversionedAndNewerEventsAreToldApartFromDamage() {
     JsonObject legacy = new JsonObject().put("type", CompletionEvent.TYPE).put("id", "x")
         .put("data", new JsonObject().put("function", "f"));

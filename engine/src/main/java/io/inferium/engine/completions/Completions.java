@@ -99,7 +99,7 @@ public final class Completions {
    */
   public Future<Boolean> emit(CompletionEvent e) {
     meter.expect(e.requestId());
-    Future<Boolean> durable = events.append(EventLog.COMPLETIONS, e.requestId(), e.toJson()).map(v -> {
+    Future<Boolean> durable = events.append(EventLog.COMPLETIONS, e.requestId(), e.toBuffer()).map(v -> {
       Counter[] billed = billedCounters(e.function(), e.modality());
       billed[0].increment(e.chargeMicroUsd());
       billed[1].increment(e.units());

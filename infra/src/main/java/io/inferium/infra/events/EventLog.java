@@ -4,6 +4,7 @@ import io.inferium.infra.events.impl.KafkaEventLog;
 import io.inferium.infra.events.impl.LocalEventLog;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
@@ -66,7 +67,17 @@ public interface EventLog {
   }
 
   /** Appends one event; succeeds once it is durable, fails (and is counted) otherwise. */
-  Future<Void> append(String topic, String key, JsonObject event);
+  default Future<Void> append(String topic, String key, JsonObject event) {
+    return append(topic, key, event.toBuffer());
+  }
+
+  /**
+   * Appends one event already encoded as a JSON object (as {@link JsonObject#toBuffer()} would write it), stored and
+   * delivered as is: for callers that write their events straight to bytes. Subscribers receive it parsed, as with
+   * {@link #append(String, String, JsonObject)}. The bytes must be one JSON object: the local log stores them without
+   * parsing them again.
+   */
+  Future<Void> append(String topic, String key, Buffer json);
 
   /**
    * Delivers the topic's records, in batches, to {@code handler} on the calling context; the group's

@@ -12,8 +12,9 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.json.JsonObject;
+import io.vertx.core.json.Json;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
@@ -64,6 +65,9 @@ public final class LocalEventLog implements EventLog {
   static final long MIN_BACKOFF_MS = 50;
   static final long MAX_BACKOFF_MS = 2_000;
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]{1,200}");
+  private static final byte[] LINE_KEY = "{\"k\":".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] LINE_VALUE = ",\"v\":".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] NULL = "null".getBytes(StandardCharsets.US_ASCII);
 
   private record Pending(String topic, Buffer line, Promise<Void> promise, Context context, long at) {
   }
@@ -140,13 +144,16 @@ public final class LocalEventLog implements EventLog {
   }
 
   @Override
-  public Future<Void> append(String topic, String key, JsonObject event) {
+  public Future<Void> append(String topic, String key, Buffer json) {
     checkName("topic", topic);
     if (closed) {
       meters.appendFailed(topic);
       return Future.failedFuture(new IllegalStateException("event log is closed"));
     }
-    Buffer line = new JsonObject().put("k", key).put("v", event).toBuffer();
+    // {"k": key, "v": event}, the event's bytes as given (not parsed and encoded again).
+    byte[] k = key == null ? NULL : Json.encode(key).getBytes(StandardCharsets.UTF_8);
+    Buffer line = Buffer.buffer(json.length() + k.length + 12).appendBytes(LINE_KEY).appendBytes(k).appendBytes(LINE_VALUE)
+        .appendBuffer(json).appendByte((byte) '}');
     if (line.length() > LocalTopic.MAX_RECORD_BYTES) {
       meters.appendFailed(topic);
       return Future.failedFuture(new IllegalArgumentException("event of " + line.length() + " bytes is over the "

@@ -4,7 +4,7 @@ import io.inferium.infra.events.EventLog;
 import io.inferium.infra.events.EventSubscription;
 import io.inferium.infra.events.LogRecord;
 import io.vertx.core.Future;
-import io.vertx.core.json.JsonObject;
+import io.vertx.core.buffer.Buffer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -71,8 +71,8 @@ public final class RelayedEventLog implements EventLog {
   }
 
   @Override
-  public Future<Void> append(String topic, String key, JsonObject event) {
-    Future<Void> appended = local.append(topic, key, event);
+  public Future<Void> append(String topic, String key, Buffer json) {
+    Future<Void> appended = local.append(topic, key, json);
     relay(topic);
     return appended;
   }
