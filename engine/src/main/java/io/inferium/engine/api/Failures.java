@@ -82,7 +82,27 @@ public final class Failures {
         default -> new ApiError(502, wf.getMessage());
       };
     }
+    if (unstorableText(err)) {
+      // Java strings are valid Unicode, so the one character PostgreSQL's text refuses is NUL: the caller's
+      // input, not a bug (the driver's message, which quotes SQL, stays out of the answer).
+      return ApiError.badRequest("a text value in the request contains a NUL character (U+0000), which cannot be "
+          + "stored; remove it");
+    }
     return internal(err, ctx);
+  }
+
+  /**
+   * Whether PostgreSQL refused a text or JSON value it cannot store: {@code 22021} (a NUL byte in text) or
+   * {@code 22P05} ({@code \u0000} in jsonb).
+   */
+  static boolean unstorableText(Throwable err) {
+    for (Throwable t = err; t != null; t = t.getCause()) {
+      if (t instanceof io.vertx.pgclient.PgException pg
+          && ("22021".equals(pg.getSqlState()) || "22P05".equals(pg.getSqlState()))) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Whether a failure is the database's connection refused or lost (not an error in a query). */

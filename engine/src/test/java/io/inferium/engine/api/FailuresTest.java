@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.inferium.engine.deploy.TooManyDeploys;
 import io.inferium.engine.failure.DeadlineExceeded;
@@ -72,6 +73,17 @@ class FailuresTest {
         Failures.classify(io.vertx.sqlclient.ClosedConnectionException.INSTANCE));
     assertEquals(500, Failures.classify(new io.vertx.pgclient.PgException("relation \"x\" does not exist", "ERROR", "42P01",
         "detail")).status(), "a query the database refuses is a bug, not an outage");
+  }
+
+  @Test
+  void textTheDatabaseCannotStoreIsTheCallers400WithoutTheDriversWords() {
+    for (String state : new String[] {"22021", "22P05"}) {
+      ApiError e = Failures.classify(new io.vertx.core.VertxException(new io.vertx.pgclient.PgException(
+          "invalid byte sequence for encoding \"UTF8\": 0x00", "ERROR", state, "INSERT INTO datasets ...")));
+      assertEquals(400, e.status(), state);
+      assertTrue(e.getMessage().contains("NUL character (U+0000)"), e.getMessage());
+      assertFalse(e.getMessage().contains("0x00") || e.getMessage().contains("INSERT"), e.getMessage());
+    }
   }
 
   @Test
