@@ -274,6 +274,8 @@ class BlameIT {
     String path = "/api/nodes/" + node + "/reinstate";
     HttpResponse<Buffer> denied = post(victimKey, path, new JsonObject().put("reason", "please"));
     GatewayIT.assertError(denied, 403, "only an admin");
+    // The role is checked before the body is read: a non-admin's body over the 4 KiB limit is a 403, never a 413.
+    GatewayIT.assertError(post(victimKey, path, new JsonObject().put("reason", "x".repeat(8192))), 403, "only an admin");
     GatewayIT.assertError(gw.post("/api/nodes/n-0000000000000000/reinstate", "{\"reason\": \"x\"}"), 404, "no node");
     GatewayIT.assertError(gw.post(path, "{}"), 400, "reason");
     GatewayIT.assertError(gw.post(path, "{\"reason\": \"x\", \"reputation\": 0.2}"), 400, "reputation");

@@ -40,7 +40,11 @@ final class NodeRoutes {
   void mount(Router router) {
     router.get("/api/nodes").handler(this::list);
     router.get("/api/nodes/:id/events").handler(this::events);
+    // The role is checked before the body is read, so a non-admin's body is never buffered: a route of its own, since
+    // vertx-web puts a body handler ahead of any other handler of the same route.
+    router.post("/api/nodes/:id/stake").handler(ctx -> adminOnly(ctx, "deposit stake"));
     router.post("/api/nodes/:id/stake").handler(BodyHandler.create(false).setBodyLimit(4096)).handler(this::deposit);
+    router.post("/api/nodes/:id/reinstate").handler(ctx -> adminOnly(ctx, "reinstate a node"));
     router.post("/api/nodes/:id/reinstate").handler(BodyHandler.create(false).setBodyLimit(4096)).handler(this::reinstate);
   }
 
@@ -116,10 +120,14 @@ final class NodeRoutes {
     throw ApiError.badRequest("query parameter '" + name + "': expected a positive integer, got '" + text + "'");
   }
 
-  private void reinstate(RoutingContext ctx) {
+  private static void adminOnly(RoutingContext ctx, String what) {
     if (!Authentication.principal(ctx).isAdmin()) {
-      throw new ApiError(403, "only an admin key may reinstate a node");
+      throw new ApiError(403, "only an admin key may " + what);
     }
+    ctx.next();
+  }
+
+  private void reinstate(RoutingContext ctx) {
     JsonObject body;
     try {
       body = ctx.body().asJsonObject();
@@ -151,9 +159,6 @@ final class NodeRoutes {
   }
 
   private void deposit(RoutingContext ctx) {
-    if (!Authentication.principal(ctx).isAdmin()) {
-      throw new ApiError(403, "only an admin key may deposit stake");
-    }
     JsonObject body;
     try {
       body = ctx.body().asJsonObject();

@@ -31,6 +31,16 @@ class LocalEventLogTest extends EventLogContract {
   }
 
   @Test
+  void aStoredLineIsTheKeyAndTheEventsOwnBytesReadableAsBefore() {
+    JsonObject event = new JsonObject().put("id", "e\"1").put("data", new JsonObject().put("n", 3).put("s", "\u00e9\n"));
+    for (String key : new String[] {"plain-key", "a \"quoted\" \\ key\u2028", null}) {
+      io.vertx.core.buffer.Buffer line = LocalEventLog.line(key, event.toBuffer());
+      assertEquals(new JsonObject().put("k", key).put("v", event), new JsonObject(line), String.valueOf(key));
+      assertEquals(new JsonObject().put("k", key).put("v", event).encode(), line.toString(), "the same bytes as before");
+    }
+  }
+
+  @Test
   void fullyConsumedSegmentsAreDeletedAndATornLastLineIsDropped() throws Exception {
     LocalEventLog log = new LocalEventLog(vertx, dir, new SimpleMeterRegistry(), 1024, 1000);
     for (int i = 0; i < 100; i++) {

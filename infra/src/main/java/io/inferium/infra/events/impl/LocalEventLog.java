@@ -150,10 +150,7 @@ public final class LocalEventLog implements EventLog {
       meters.appendFailed(topic);
       return Future.failedFuture(new IllegalStateException("event log is closed"));
     }
-    // {"k": key, "v": event}, the event's bytes as given (not parsed and encoded again).
-    byte[] k = key == null ? NULL : Json.encode(key).getBytes(StandardCharsets.UTF_8);
-    Buffer line = Buffer.buffer(json.length() + k.length + 12).appendBytes(LINE_KEY).appendBytes(k).appendBytes(LINE_VALUE)
-        .appendBuffer(json).appendByte((byte) '}');
+    Buffer line = line(key, json);
     if (line.length() > LocalTopic.MAX_RECORD_BYTES) {
       meters.appendFailed(topic);
       return Future.failedFuture(new IllegalArgumentException("event of " + line.length() + " bytes is over the "
@@ -222,6 +219,13 @@ public final class LocalEventLog implements EventLog {
   }
 
   /** On the I/O thread: writes what is queued, one fsync per topic per round, until the queue is empty. */
+  /** The stored line of one event: {@code {"k": key, "v": event}}, the event's bytes as given (not parsed again). */
+  public static Buffer line(String key, Buffer json) {
+    byte[] k = key == null ? NULL : Json.encode(key).getBytes(StandardCharsets.UTF_8);
+    return Buffer.buffer(json.length() + k.length + 12).appendBytes(LINE_KEY).appendBytes(k).appendBytes(LINE_VALUE)
+        .appendBuffer(json).appendByte((byte) '}');
+  }
+
   private Void writeQueued() {
     while (true) {
       gather();
