@@ -343,7 +343,10 @@ class DrainIT {
   private static void streamLoop(io.vertx.core.http.HttpClient http, int port, int client, java.util.List<Outcome> outcomes,
       java.util.Set<Integer> streaming, io.vertx.core.Promise<Void> done) {
     long sent = System.nanoTime();
-    String body = new JsonObject().put("model", "tiny-gpt").put("prompt", "The license " + client).put("max_tokens", 240)
+    // Lengths differ per client: generations batched together would otherwise all end in the same step, leaving a
+    // moment with no stream in flight, and the drain's refusals could begin in it (seen once in CI).
+    String body = new JsonObject().put("model", "tiny-gpt").put("prompt", "The license " + client)
+        .put("max_tokens", 120 + 24 * client)
         .put("temperature", 0.9).put("seed", client).put("stream", true).encode();
     StringBuilder received = new StringBuilder();
     int[] status = {0};

@@ -15,6 +15,8 @@ public final class NodeMain {
   private NodeMain() {}
 
   public static void main(String[] args) {
+    // Before anything logs: logback's first use finds NodeLogging, which configures only a node.
+    System.setProperty(NodeLogging.NODE_PROPERTY, "true");
     System.exit(new CommandLine(new NodeMain()).execute(args));
   }
 }
