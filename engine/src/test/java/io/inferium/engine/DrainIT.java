@@ -67,6 +67,7 @@ class DrainIT {
   private static final String PROCESS_KEY = "drain-admin-key-0123456789";
   private static final java.util.regex.Pattern READY = java.util.regex.Pattern.compile("Inferium ready at http://[^:]+:(\\d+)");
   private static final int STREAMS = 6;
+  private static final int ATTEMPTS = 3;
 
   /** What one request of the load saw, in the test JVM's clock. */
   private record Outcome(long sentNanos, long endNanos, int status, String retryAfter, String body, Throwable failure,
@@ -76,8 +77,30 @@ class DrainIT {
     }
   }
 
+  /**
+   * Every run checks that no started stream is cut and that refusals follow readiness. That a stream was still
+   * running when refusals began depends on timing the test does not control: on a loaded machine the test JVM can
+   * stall for a few hundred ms, every stream ends meanwhile and the clients' next requests reach the server after its
+   * refusals began (seen in CI with the suite at 2 cores). Such a run proves nothing about the streams a drain lets
+   * finish, so the scenario is run again, up to {@value #ATTEMPTS} times, until one shows it.
+   */
   @Test
   void sigtermUnderStreamingLoadFinishesEveryStartedStreamAndRefusesOnlyAfterReadinessTurned() throws Exception {
+    java.util.List<String> missed = new java.util.ArrayList<>();
+    for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
+      String miss = drainUnderStreamingLoad();
+      if (miss == null) {
+        return;
+      }
+      System.out.printf("Drain attempt %d: no stream outlived the first refusal (%s)%n", attempt, miss);
+      missed.add(miss);
+    }
+    org.junit.jupiter.api.Assertions.fail("in " + ATTEMPTS + " runs no stream still running when refusals began "
+        + "finished with [DONE]: " + missed);
+  }
+
+  /** One drain under load, every assertion made; returns why no stream outlived the first refusal, or null if one did. */
+  private String drainUnderStreamingLoad() throws Exception {
     java.nio.file.Path dataDir = java.nio.file.Files.createTempDirectory("inferium-drain-");
     java.nio.file.Path logFile = dataDir.resolve("gateway.log");
     io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
@@ -216,13 +239,13 @@ class DrainIT {
           TimeUnit.NANOSECONDS.toMillis(firstRefusal - firstNotReady.endNanos()));
       assertEquals(STREAMS, streamsAtSigterm, "every client was mid-stream at the SIGTERM");
       long lastServed = probes.stream().filter(o -> o.status() == 200).mapToLong(Outcome::sentNanos).max().orElse(sigtermNanos);
-      assertTrue(finishedAfterRefusals >= 1 || outlivedOnServer >= 1, "a stream still running when refusals began "
-          + "finished with [DONE]; refusals began within " + TimeUnit.NANOSECONDS.toMillis(firstRefusal - lastServed)
-          + " ms before the first was seen; streams ended at (ms after it) " + outcomes.stream().filter(o -> o.status() == 200)
-              .map(o -> TimeUnit.NANOSECONDS.toMillis(o.endNanos() - firstRefusal)).toList()
-          + "; on the server's clock " + outlivedOnServer + " outlived its first refusal");
       assertFalse(log.contains("still in flight after the grace period"), log);
       assertAccessLines(log, outcomes);
+      return finishedAfterRefusals >= 1 || outlivedOnServer >= 1 ? null : "refusals began within "
+          + TimeUnit.NANOSECONDS.toMillis(firstRefusal - lastServed) + " ms before the first was seen; streams ended at "
+          + "(ms after it) " + outcomes.stream().filter(o -> o.status() == 200)
+              .map(o -> TimeUnit.NANOSECONDS.toMillis(o.endNanos() - firstRefusal)).toList()
+          + "; on the server's clock " + outlivedOnServer + " outlived its first refusal";
     } finally {
       if (gateway != null && gateway.isAlive()) {
         gateway.descendants().forEach(ProcessHandle::destroyForcibly);
