@@ -200,6 +200,7 @@ public record ServerConfig(
         workerSpinning, maxInflightPerWorker, heartbeatMs, SupervisorSettings.DEFAULT_HEARTBEAT_MISSES,
         SupervisorSettings.DEFAULT_ATTACH_TIMEOUT_MS, SupervisorSettings.DEFAULT_JVM_OPTIONS,
         SupervisorSettings.DEFAULT_CANCEL_GRACE_MS, testFaults,
-        sandbox == null ? SandboxSettings.defaults(dataDir) : sandbox, standbySandboxes);
+        sandbox == null ? SandboxSettings.defaults(dataDir) : sandbox, standbySandboxes,
+        io.inferium.engine.gateway.WorkerClassArchive.directory(dataDir));
   }
 }

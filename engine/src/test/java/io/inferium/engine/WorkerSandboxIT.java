@@ -122,6 +122,34 @@ class WorkerSandboxIT {
   }
 
   /**
+   * Workers started once the gateway's class archive exists map it, mounted read-only: a worker cannot change what
+   * the next one maps (the archive is made by the gateway from class names only: WorkerClassArchiveTest).
+   */
+  @Test
+  void laterWorkersMapTheGatewaysClassArchiveReadOnly() throws Exception {
+    try (TestGateway gw = TestGateway.start(1)) {
+      var supervisor = gw.gateway.supervisor();
+      Path archive = TestGateway.poll("the workers' class archive", supervisor::classArchive, a -> a != null);
+      var first = supervisor.workers().get(0);
+      supervisor.replace(first, "test: a worker started after the archive exists");
+      var next = TestGateway.poll("the replacement worker",
+          () -> supervisor.workers().stream().filter(w -> w != first).findFirst().orElse(null), w -> w != null);
+      String maps = Files.readString(Path.of("/proc", Long.toString(next.pid()), "maps"));
+      assertTrue(maps.contains(archive.getFileName().toString()), "the worker does not map " + archive + ":\n" + maps);
+      if (supervisor.sandboxSummary().contains("private mount")) {
+        String mount = Files.readString(Path.of("/proc", Long.toString(next.pid()), "mountinfo")).lines()
+            .filter(l -> l.split(" ")[4].equals(archive.toString())).findFirst().orElseThrow();
+        assertTrue(mount.split(" ")[5].startsWith("ro"), mount);
+      }
+      JsonObject rec = gw.deployAndWait(new JsonObject().put("name", "archived-add"), TestGateway.model("add.onnx"));
+      assertEquals("ready", rec.getString("state"), rec.encodePrettily());
+      HttpResponse<Buffer> resp = gw.infer("archived-add", add());
+      assertEquals(200, resp.statusCode(), resp.bodyAsString());
+      assertEquals(List.of(4.0, 6.0, 8.0, 10.0), sum(resp));
+    }
+  }
+
+  /**
    * A model that takes more memory than a worker may have costs the workers that ran it, which are
    * killed and named with the limit in the error; another function's request still succeeds.
    */

@@ -22,10 +22,13 @@ import java.util.List;
  * @param testFaults       for tests only: worker slot → fault it injects (see {@code WorkerOptions.fault})
  * @param sandbox          how worker processes are confined and limited ({@link WorkerSandbox})
  * @param standbySandboxes sandbox workers kept started for deploy-time verification (0: start one per deploy)
+ * @param classArchiveDir  where the workers' class-data-sharing archive is made and kept ({@link WorkerClassArchive});
+ *                         null: workers start without one
  */
 public record SupervisorSettings(int workers, Path logDir, ExecutionDevice device, int slots, int intraOpThreads,
     boolean spinning, int maxOutstanding, long heartbeatMs, int heartbeatMisses, long attachTimeoutMs, List<String> jvmOptions, long cancelGraceMs,
-    java.util.Map<Integer, String> testFaults, SandboxSettings sandbox, int standbySandboxes) {
+    java.util.Map<Integer, String> testFaults, SandboxSettings sandbox, int standbySandboxes,
+    Path classArchiveDir) {
 
   public static final long DEFAULT_CANCEL_GRACE_MS = 2_000;
   /** One idle JVM (about 100 MB resident) saves each deploy the start of a worker: seconds on a small machine. */

@@ -204,7 +204,7 @@ public final class WorkerSandbox {
               + "[ ! -e \"$INFERIUM_PROBE_SECRET\" ] || { echo \"files outside the sandbox are visible\"; exit 4; }",
           "probe", javaBinary()));
       check.addAll(classPath);
-      ProcessBuilder pb = new ProcessBuilder(wrap(probe, check)).redirectErrorStream(true);
+      ProcessBuilder pb = new ProcessBuilder(wrap(probe, check, List.of())).redirectErrorStream(true);
       pb.environment().clear();
       pb.environment().putAll(environment(probe, "probe"));
       Path secret = settings.scratchRoot().toAbsolutePath().resolve(".probe-secret");
@@ -297,8 +297,11 @@ public final class WorkerSandbox {
     return env;
   }
 
-  /** The command that starts {@code javaCommand} (java binary first) confined. */
-  public List<String> wrap(Launch launch, List<String> javaCommand) {
+  /**
+   * The command that starts {@code javaCommand} (java binary first) confined; {@code alsoReadOnly} (files of the
+   * gateway's the command names, such as the class archive) are mounted read-only beside the class path.
+   */
+  public List<String> wrap(Launch launch, List<String> javaCommand, List<Path> alsoReadOnly) {
     List<String> cmd = new ArrayList<>();
     if (Files.isExecutable(Path.of(SETSID))) {
       // Its own session and process group: a Ctrl-C or `timeout` aimed at the gateway's group must not kill the
@@ -348,6 +351,9 @@ public final class WorkerSandbox {
       readOnly.add(javaHome.toString());
     }
     readOnly.addAll(classPath);
+    for (Path p : alsoReadOnly) {
+      readOnly.add(p.toAbsolutePath().toString());
+    }
     readOnly.add(settings.modelsDir().toAbsolutePath().toString());
     if (Files.isDirectory(Path.of("/sys/devices/system/cpu"))) {
       readOnly.add("/sys/devices/system/cpu");

@@ -54,6 +54,8 @@ public final class WorkerSupervisor {
   private final EngineMetrics metrics;
   private final String expectedCode;
   private final NodeCode node;
+  /** Made from the first worker's start, mapped by the later ones (off until {@link #start}). */
+  private volatile WorkerClassArchive classes = WorkerClassArchive.off();
   private final Map<String, Spawn> awaitingHello = new ConcurrentHashMap<>();
   private final List<Slot> slots = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final List<Spawn> sandboxes = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -113,6 +115,8 @@ public final class WorkerSupervisor {
     volatile WorkerSandbox.Launch launch;
     /** Its output's reader (null until the process started). */
     volatile WorkerOutput output;
+    /** The class list it writes for the class archive, until read or given up (null: not the capture). */
+    final java.util.concurrent.atomic.AtomicReference<Path> classList = new java.util.concurrent.atomic.AtomicReference<>();
 
     /** Completes once its output was read to the end (or after a second, should a stray child hold the pipe). */
     Future<Void> outputRead() {
@@ -153,7 +157,14 @@ public final class WorkerSupervisor {
     context = vertx.getOrCreateContext();
     metrics.workersAlive(this::aliveCount);
     metrics.workersDesired(this::size);
-    return vertx.executeBlocking(() -> WorkerSandbox.probe(settings.sandbox(), node.entries()), false)
+    return vertx.executeBlocking(() -> {
+          try {
+            classes = WorkerClassArchive.open(settings.classArchiveDir(), node, settings.jvmOptions());
+          } catch (IOException | RuntimeException e) {
+            log.warn("Workers start without a class archive: {} unusable ({})", settings.classArchiveDir(), e.toString());
+          }
+          return WorkerSandbox.probe(settings.sandbox(), node.entries());
+        }, false)
         .compose(box -> {
           sandbox = box;
           return vertx.createNetServer(new NetServerOptions().setHost("127.0.0.1").setPort(0).setTcpNoDelay(true))
@@ -403,6 +414,9 @@ public final class WorkerSupervisor {
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.addAll(settings.jvmOptions());
     cmd.addAll(sandbox.jvmOptions(spawn.launch));
+    WorkerClassArchive.Plan plan = classes.plan(spawn.launch.scratch());
+    cmd.addAll(plan.jvmOptions());
+    spawn.classList.set(plan.classList());
     cmd.add("-cp");
     cmd.add(node.classPath());
     cmd.add(WorkerLaunch.MAIN_CLASS);
@@ -421,7 +435,12 @@ public final class WorkerSupervisor {
     if (spawn.slot != null && settings.testFaults().containsKey(spawn.slot.index)) {
       cmd.add("--test-fault=" + settings.testFaults().get(spawn.slot.index));
     }
-    return sandbox.wrap(spawn.launch, cmd);
+    return sandbox.wrap(spawn.launch, cmd, plan.archive() == null ? List.of() : List.of(plan.archive()));
+  }
+
+  /** The class archive workers map as they start (null until one is made or found). */
+  public Path classArchive() {
+    return classes.archive();
   }
 
   /** What the worker sandbox enforces on this machine (null before start). */
@@ -484,6 +503,9 @@ public final class WorkerSupervisor {
   }
 
   private void onExit(Spawn spawn) {
+    if (spawn.classList.getAndSet(null) != null) {
+      classes.abandon();
+    }
     String why = spawn.exited.future().result();
     Slot slot = spawn.slot;
     if (slot == null) {
@@ -741,6 +763,14 @@ public final class WorkerSupervisor {
         meta.getJsonObject("capabilities", new JsonObject()).getString("device"),
         meta.getJsonObject("runtime", new JsonObject()).getString("version"));
     spawn.attached.tryComplete(link);
+    if (spawn.classList.get() != null) {
+      vertx.setTimer(WorkerClassArchive.CAPTURE_DELAY_MS, t -> {
+        Path list = spawn.classList.getAndSet(null);
+        if (list != null) {
+          vertx.executeBlocking(() -> classes.capture(list), false);
+        }
+      });
+    }
     return spawn;
   }
 
@@ -761,6 +791,7 @@ public final class WorkerSupervisor {
   /** Stops every worker: closes their connections (they exit on EOF), then kills what is left. */
   public Future<Void> stop() {
     stopping = true;
+    classes.close();
     if (watchdogTimer >= 0) {
       vertx.cancelTimer(watchdogTimer);
     }
