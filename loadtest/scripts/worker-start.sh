@@ -2,7 +2,8 @@
 # The CPU a worker takes to start, with and without the workers' class archive (WorkerClassArchive), alternated:
 # each run starts `serve --workers 2` of checkout DIR (embedded PostgreSQL, a fresh data directory), waits until its
 # two pool workers and its standby sandbox have attached plus 4 s, and sums the CPU of the gateway's descendants from
-# /proc (utime + stime of each, plus what each reaped: the sandbox's mount(8) runs). "off" runs with
+# /proc (utime + stime of each, plus what each reaped: the sandbox's mount(8) runs), and the wall time from spawn to
+# attach the gateway logs. "off" runs with
 # INFERIUM_WORKER_CDS_DIR=off; "cds" with a shared archive directory, made by one warm-up run first.
 #
 #   loadtest/scripts/worker-start.sh DIR [ROUNDS]     (default 2 rounds of off, cds, cds, off)
@@ -41,8 +42,10 @@ def descendants(p):
     out = [c for c, (pp, _) in procs.items() if pp == p]
     return out + [d for c in out for d in descendants(c)]
 ds = descendants(gw)
-print(f"{label} {sum(procs[d][1] for d in ds) / hz:.2f} s over {len(ds)} processes")
+print(f"{label} {sum(procs[d][1] for d in ds) / hz:.2f} s over {len(ds)} processes", end="")
 PY
+  # Wall time from spawn to attach, from the gateway's attach lines.
+  grep -o '[0-9]* ms after its spawn' "$log" | awk '{s += $1; n++} END {if (n) printf ", spawn to attach %d ms on average over %d\n", s / n, n; else print ""}'
   if [ "$2" != off ] && ! ls "$2"/worker-*.jsa > /dev/null 2>&1; then
     for _ in $(seq 1 60); do grep -q 'Worker class archive' "$log" && break; sleep 1; done
   fi

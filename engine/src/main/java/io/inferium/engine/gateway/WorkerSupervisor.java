@@ -117,6 +117,8 @@ public final class WorkerSupervisor {
     volatile WorkerOutput output;
     /** The class list it writes for the class archive, until read or given up (null: not the capture). */
     final java.util.concurrent.atomic.AtomicReference<Path> classList = new java.util.concurrent.atomic.AtomicReference<>();
+    /** Started with the class archive (said in its attach line). */
+    volatile boolean fromArchive;
 
     /** Completes once its output was read to the end (or after a second, should a stray child hold the pipe). */
     Future<Void> outputRead() {
@@ -417,6 +419,7 @@ public final class WorkerSupervisor {
     WorkerClassArchive.Plan plan = classes.plan(spawn.launch.scratch());
     cmd.addAll(plan.jvmOptions());
     spawn.classList.set(plan.classList());
+    spawn.fromArchive = plan.archive() != null;
     cmd.add("-cp");
     cmd.add(node.classPath());
     cmd.add(WorkerLaunch.MAIN_CLASS);
@@ -759,9 +762,10 @@ public final class WorkerSupervisor {
     java.nio.ByteBuffer welcome = FrameCodec.encode(Frame.of(FrameType.WELCOME, 0,
         new JsonObject().put("worker_id", workerId).put("heartbeat_ms", settings.heartbeatMs()).mergeIn(link.sealTerms())));
     socket.write(Buffer.buffer(welcome.array()));
-    log.info("Worker {} attached as node {}: pid {}, {}, ONNX Runtime {}", spawn.workerId, workerId, meta.getLong("pid"),
-        meta.getJsonObject("capabilities", new JsonObject()).getString("device"),
-        meta.getJsonObject("runtime", new JsonObject()).getString("version"));
+    log.info("Worker {} attached as node {}: pid {}, {}, ONNX Runtime {}, {} ms after its spawn{}", spawn.workerId, workerId,
+        meta.getLong("pid"), meta.getJsonObject("capabilities", new JsonObject()).getString("device"),
+        meta.getJsonObject("runtime", new JsonObject()).getString("version"), System.currentTimeMillis() - spawn.startedAt,
+        spawn.fromArchive ? " (started with the class archive)" : "");
     spawn.attached.tryComplete(link);
     if (spawn.classList.get() != null) {
       vertx.setTimer(WorkerClassArchive.CAPTURE_DELAY_MS, t -> {
