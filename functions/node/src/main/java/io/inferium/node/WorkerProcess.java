@@ -146,10 +146,24 @@ public final class WorkerProcess {
     }
   }
 
+  private static String codeChecksum(java.util.concurrent.FutureTask<String> checksum) throws InterruptedException {
+    try {
+      return checksum.get();
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+    }
+  }
+
   private static final long MIN_BACKOFF_MS = 500;
   private static final long MAX_BACKOFF_MS = 30_000;
 
   private int serve(GatewayConnector connector) {
+    // The hello's code checksum hashes the node's jar (tens of MB): on a thread of its own while ONNX Runtime starts.
+    java.util.concurrent.FutureTask<String> checksum = new java.util.concurrent.FutureTask<>(
+        () -> CodeChecksum.of(WorkerProcess.class));
+    Thread hashing = new Thread(checksum, "inferium-code-checksum");
+    hashing.setDaemon(true);
+    hashing.start();
     try {
       OnnxRunner runner = executor.submit(() -> OnnxRunner.create(options.device(), options.intraOpThreads(),
           options.spinning())).get();
@@ -163,7 +177,7 @@ public final class WorkerProcess {
       }
       log.info("worker {} is node {}", options.nodeId(), keys.nodeId());
       textAnswers = new TextAnswers(text, this::send, this::sendResult, options.nodeId());
-      String code = CodeChecksum.of(WorkerProcess.class);
+      String code = codeChecksum(checksum);
       long backoff = MIN_BACKOFF_MS;
       while (true) {
         if (credits.draining()) {
