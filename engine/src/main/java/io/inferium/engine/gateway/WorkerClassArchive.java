@@ -143,16 +143,16 @@ public final class WorkerClassArchive {
 
   /**
    * How to start the next worker, whose scratch directory is {@code scratch}: map the archive when there is one;
-   * else, when no capture is running and tries are left (blocking: looks for an archive another gateway made), write its class list there (that worker becomes the
+   * else, when no capture is running and tries are left (blocking: looks whether the archive file is there), write its class list there (that worker becomes the
    * capture: {@link #capture} or {@link #abandon} it).
    */
   public synchronized Plan plan(Path scratch) {
     if (archive == null || closed) {
       return Plan.NONE;
     }
-    if (!ready && Files.isRegularFile(archive)) {
-      ready = true; // made meanwhile by another gateway sharing the directory
-    }
+    // Made meanwhile by another gateway sharing the directory, or removed since (by an operator, or as stale by a
+    // gateway of another build): a worker told to map a missing file would fail to start in the sandbox.
+    ready = Files.isRegularFile(archive);
     if (ready) {
       return new Plan(List.of("-XX:SharedArchiveFile=" + archive, "-Xshare:auto"), archive, null);
     }

@@ -771,7 +771,8 @@ public final class WorkerSupervisor {
       vertx.setTimer(WorkerClassArchive.CAPTURE_DELAY_MS, t -> {
         Path list = spawn.classList.getAndSet(null);
         if (list != null) {
-          vertx.executeBlocking(() -> classes.capture(list), false);
+          vertx.executeBlocking(() -> classes.capture(list), false)
+              .onFailure(e -> log.warn("No worker class archive: {}", e.toString()));
         }
       });
     }

@@ -112,6 +112,16 @@ class WorkerClassArchiveTest {
     // Another gateway sharing the directory finds it.
     assertEquals(made, WorkerClassArchive.open(cds, node(jar), OPTIONS).plan(dir.resolve("w3")).archive());
 
+    // Removed (by an operator, or as stale by another build's gateway): workers start without it, and the next
+    // spawn may capture again.
+    Path aside = Files.move(made, dir.resolve("aside.jsa"));
+    WorkerClassArchive.Plan afterRemoval = archive.plan(dir.resolve("w4"));
+    assertNull(afterRemoval.archive());
+    assertEquals(dir.resolve("w4/classes.lst"), afterRemoval.classList());
+    assertNull(archive.archive());
+    Files.move(aside, made); // made again
+    assertEquals(made, archive.plan(dir.resolve("w5")).archive());
+
     Path probe = Files.writeString(dir.resolve("Probe.java"),
         "public class Probe { public static void main(String[] a) { System.out.println(org.slf4j.LoggerFactory.class); } }");
     List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
