@@ -15,6 +15,8 @@
 # GATEWAY_WARMUP (seconds, default 60): `add` at 32 connections on each gateway before the table, so that
 # rows read steady state: on two cores the C2 compiler still takes about half the gateway's CPU for the
 # first ~40 s of load (per-thread /proc ticks), which a short per-row warm-up would bill to requests.
+# GPT_WARMUP (seconds, default 90): with the gpt rows, streams at 4 connections on each gateway after that, for the
+# same reason (the streaming path is code `add` does not run).
 # ROWS (default "add mlp gpt"): which rows to run (echo always runs with add). OUT: output folder
 # (default /tmp/inferium-serving; give each concurrent run its own). SERVE_ARGS: extra `inferium serve`
 # flags for both gateways (e.g. "--max-inflight 2"); SERVE_ARGS_OLD / SERVE_ARGS_NEW for one side only (with
@@ -27,7 +29,7 @@
 set -euo pipefail
 NEW=$(cd "${NEW:-.}" && pwd)
 OLD=${OLD:+$(cd "$OLD" && pwd)}
-D=${DURATION:-8}; W=${WARMUP:-2}; GW=${GATEWAY_WARMUP:-60}; ROWS=${ROWS:-add mlp gpt}
+D=${DURATION:-8}; W=${WARMUP:-2}; GW=${GATEWAY_WARMUP:-60}; GPT_W=${GPT_WARMUP:-90}; ROWS=${ROWS:-add mlp gpt}
 row() { case " $ROWS " in *" $1 "*) return 0;; *) return 1;; esac; }
 out=${OUT:-/tmp/inferium-serving}; rm -rf "$out"; mkdir -p "$out"
 LT=(java -Xss8m -jar "$NEW/loadtest/target/inferium-loadtest.jar")
@@ -88,6 +90,10 @@ for side in $sides; do deploy "$side" "$(eval echo "\$port_$side")"; done
 for side in $sides; do
   [ "$GW" -gt 0 ] && BODY=$out/add.json KEY=spkey-$side wrk -t1 -c32 -d"${GW}s" -s "$out/post.lua" \
     "http://127.0.0.1:$(eval echo "\$port_$side")/v2/models/add/infer" >/dev/null 2>&1 || true
+  # The streaming path is code `add` never runs: warmed on its own, or its C2 compilation lands in the gpt rows
+  # (27 % of the gateway's CPU per token after 40 s of streams, 5 % after 150 s: stream-profile.sh, eighth session).
+  row gpt && [ "$GPT_W" -gt 0 ] && BODY=$out/gpt.json KEY=spkey-$side wrk -t1 -c4 -d"${GPT_W}s" -s "$out/post.lua" \
+    "http://127.0.0.1:$(eval echo "\$port_$side")/v1/completions" >/dev/null 2>&1 || true
 done
 
 echo "name     conns     req/s  p50(ms)  p99(ms) server-us/u worker-us/u non2xx   units/s" | tee "$out/runs.txt" > "$out/results.txt"
