@@ -2,7 +2,6 @@ package io.inferium.engine.gateway;
 
 import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -306,12 +305,8 @@ public final class WorkerClassArchive {
   }
 
   private static String tail(Path file) {
-    try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "r")) {
-      int n = (int) Math.min(2048, raf.length());
-      byte[] buf = new byte[n];
-      raf.seek(raf.length() - n);
-      raf.readFully(buf);
-      return new String(buf, StandardCharsets.UTF_8).strip();
+    try {
+      return WorkerOutput.tail(file).strip();
     } catch (IOException e) {
       return "(unreadable: " + e + ")";
     }

@@ -255,4 +255,19 @@ public final class WorkerOutput {
       // the worker is gone
     }
   }
+
+  /** The last 4 KiB of a file a process wrote (a worker's log, a dump's output), "" when there is none (blocking). */
+  static String tail(Path file) throws IOException {
+    if (!Files.exists(file)) {
+      return "";
+    }
+    try (java.io.RandomAccessFile raf = new java.io.RandomAccessFile(file.toFile(), "r")) {
+      long len = raf.length();
+      int n = (int) Math.min(4096, len);
+      byte[] buf = new byte[n];
+      raf.seek(len - n);
+      raf.readFully(buf);
+      return new String(buf, StandardCharsets.UTF_8);
+    }
+  }
 }

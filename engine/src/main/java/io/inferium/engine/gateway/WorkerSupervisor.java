@@ -16,8 +16,6 @@ import io.vertx.core.net.NetServerOptions;
 import io.vertx.core.net.NetSocket;
 import io.vertx.core.parsetools.RecordParser;
 import java.io.IOException;
-import java.io.RandomAccessFile;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -272,7 +270,7 @@ public final class WorkerSupervisor {
     kill(spawn, reason);
     return spawn.exited.future().otherwiseEmpty().compose(v -> spawn.outputRead())
         .compose(v -> vertx.executeBlocking(() -> {
-          String tail = tail(spawn.logFile);
+          String tail = WorkerOutput.tail(spawn.logFile);
           Files.deleteIfExists(spawn.logFile);
           return tail;
         }, false))
@@ -283,7 +281,7 @@ public final class WorkerSupervisor {
   public Future<String> sandboxLogTail(WorkerLink link) {
     Spawn spawn = sandboxes.stream().filter(s -> s.link == link).findFirst().orElse(null);
     return spawn == null ? Future.succeededFuture("")
-        : spawn.outputRead().compose(v -> vertx.executeBlocking(() -> tail(spawn.logFile), false));
+        : spawn.outputRead().compose(v -> vertx.executeBlocking(() -> WorkerOutput.tail(spawn.logFile), false));
   }
 
   /** Pool size: worker slots, whether or not their worker is attached right now. */
@@ -777,20 +775,6 @@ public final class WorkerSupervisor {
       });
     }
     return spawn;
-  }
-
-  private static String tail(Path file) throws IOException {
-    if (!Files.exists(file)) {
-      return "";
-    }
-    try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "r")) {
-      long len = raf.length();
-      int n = (int) Math.min(4096, len);
-      byte[] buf = new byte[n];
-      raf.seek(len - n);
-      raf.readFully(buf);
-      return new String(buf, StandardCharsets.UTF_8);
-    }
   }
 
   /** Stops every worker: closes their connections (they exit on EOF), then kills what is left. */
