@@ -34,7 +34,7 @@ curl -sN localhost:$port/v1/completions -H "Authorization: Bearer pk" -H 'Conten
 BODY=$out/gpt.json wrk -t1 -c4 -d$((WARM + REC + 40))s --latency -s $out/post.lua http://127.0.0.1:$port/v1/completions > $out/wrk.txt 2>&1 &
 wp=$!
 sleep $WARM
-thr() { for t in /proc/$gw/task/*; do echo "$(cat $t/comm | tr ' ' _) $(awk '{ s = $0; sub(/.*\) /, "", s); split(s, f, " "); print f[12], f[13] }' $t/stat)"; done | sort; }
+thr() { for t in /proc/$gw/task/*; do echo "$(cat $t/comm | tr ' ' _)-${t##*/} $(awk '{ s = $0; sub(/.*\) /, "", s); split(s, f, " "); print f[12], f[13] }' $t/stat)"; done | sort; }
 thr > $out/thr0.txt; date +%s.%N > $out/t0
 sleep 10
 thr > $out/thr1.txt; date +%s.%N > $out/t1
@@ -44,6 +44,8 @@ wait $wp || true
 
 awk 'FNR==1{f++} {k=$1; sub(/-?[0-9]+$/,"",k); if (f==1) {u[k]-=$2; s[k]-=$3} else {u[k]+=$2; s[k]+=$3}}
   END {for (k in u) if (u[k]+s[k]>0) printf "%-36s user %5d sys %5d\n", k, u[k], s[k]}' $out/thr0.txt $out/thr1.txt | sort -k3 -rn
+echo "busiest threads (ticks):"
+awk 'FNR==1{f++} {if (f==1) t[$1]-=$2+$3; else t[$1]+=$2+$3} END {for (k in t) if (t[k]>0) print "  " k, t[k]}' $out/thr0.txt $out/thr1.txt | sort -k2 -rn | head -8
 rps=$(awk '/^Requests\/sec/{print $2}' $out/wrk.txt); secs=$(echo "$(cat $out/t1) - $(cat $out/t0)" | bc)
 awk -v rps=$rps -v secs=$secs 'FNR==1{f++} {if (f==1) t-=$2+$3; else t+=$2+$3}
   END {printf "gateway: %d ticks over %.1f s at %.1f req/s (wrk average): %.1f us/token\n", t, secs, rps, t*10000/(rps*secs*64)}' \

@@ -30,7 +30,7 @@ class DemoCommand implements Callable<Integer> {
       });
     }
     ServerConfig config = options.toConfig();
-    return ServeCommand.run(config, options.drain(), gateway -> {
+    return ServeCommand.run(config, options.drain(), options.vertxOptions(), gateway -> {
       try {
         List<FunctionRecord> deployed = DemoFunctions.deploy(gateway.vertx(), gateway,
             config.dataDir().toAbsolutePath().resolve("uploads")).await(5, TimeUnit.MINUTES);

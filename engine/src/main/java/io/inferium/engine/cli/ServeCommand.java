@@ -20,14 +20,15 @@ class ServeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    return run(options.toConfig(), options.drain(), null);
+    return run(options.toConfig(), options.drain(), options.vertxOptions(), null);
   }
 
   /** Starts the gateway, runs {@code afterStart} (the demo deploys there), then waits for shutdown. */
-  static int run(ServerConfig config, Gateway.Drain drain, java.util.function.Consumer<Gateway> afterStart)
+  static int run(ServerConfig config, Gateway.Drain drain, VertxOptions vertxOptions,
+      java.util.function.Consumer<Gateway> afterStart)
       throws InterruptedException {
     Metrics metrics = new Metrics();
-    Vertx vertx = metrics.newVertx(new VertxOptions());
+    Vertx vertx = metrics.newVertx(vertxOptions);
     Gateway gateway;
     try {
       gateway = Gateway.start(vertx, metrics, config).await(5, TimeUnit.MINUTES);

@@ -34,6 +34,9 @@ final class ServerOptions {
   @Option(names = "--workers", defaultValue = "${env:INFERIUM_WORKERS:-0}", description = "Worker processes; 0 = one per two cores (env INFERIUM_WORKERS).")
   int workers;
 
+  @Option(names = "--event-loops", defaultValue = "${env:INFERIUM_EVENT_LOOPS:-0}", description = "The gateway's event-loop threads; 0 = one per two cores, at least one (env INFERIUM_EVENT_LOOPS). Its workers share the machine, and every hop of a request between two loops costs a wake-up.")
+  int eventLoops;
+
   @Option(names = "--no-local-workers", defaultValue = "${env:INFERIUM_NO_LOCAL_WORKERS:-false}", description = "Start no local worker: serve only through remote nodes on --node-port (env INFERIUM_NO_LOCAL_WORKERS).")
   boolean noLocalWorkers;
 
@@ -138,6 +141,26 @@ final class ServerOptions {
     }
     return r.withChain(new io.inferium.engine.receipts.ReceiptSettings.Chain(rpc, key, deployment, chainConfirmations,
         io.inferium.engine.receipts.ReceiptSettings.Chain.DEFAULT_CONFIRMATION_LIMIT_MS));
+  }
+
+  /** Vert.x for the gateway: {@link #eventLoops} event loops (see {@link #defaultEventLoops}). */
+  io.vertx.core.VertxOptions vertxOptions() {
+    if (eventLoops < 0) {
+      throw new IllegalArgumentException("--event-loops: must be 0 (one per two cores) or a number of threads, not " + eventLoops);
+    }
+    return new io.vertx.core.VertxOptions()
+        .setEventLoopPoolSize(eventLoops > 0 ? eventLoops : defaultEventLoops(Runtime.getRuntime().availableProcessors()));
+  }
+
+  /**
+   * One event loop per two cores, at least one (Vert.x's own default is two per core). The gateway runs one HTTP
+   * verticle, and the worker links, the text scheduler and the event consumers land on other loops when there are
+   * some: each hop of a request between loops is a task and, when that loop sleeps, a wake-up (an eventfd write, an
+   * epoll return). On a machine whose cores the workers need, fewer loops cost less CPU per request
+   * (docs/BENCHMARKS.md "Event loops"); on a larger one the links spread over the loops.
+   */
+  static int defaultEventLoops(int cores) {
+    return Math.max(1, cores / 2);
   }
 
   io.inferium.engine.Gateway.Drain drain() {

@@ -17,6 +17,28 @@ class ServerOptionsTest {
     return serve.options.toConfig();
   }
 
+  private static io.vertx.core.VertxOptions vertxOptions(String... args) {
+    ServeCommand serve = new ServeCommand();
+    new CommandLine(serve).parseArgs(args);
+    return serve.options.vertxOptions();
+  }
+
+  @Test
+  void eventLoopsAreOnePerTwoCoresUnlessGiven() {
+    assertEquals(1, ServerOptions.defaultEventLoops(1));
+    assertEquals(1, ServerOptions.defaultEventLoops(2));
+    assertEquals(1, ServerOptions.defaultEventLoops(3));
+    assertEquals(8, ServerOptions.defaultEventLoops(16));
+    if (System.getenv("INFERIUM_EVENT_LOOPS") == null) {
+      assertEquals(ServerOptions.defaultEventLoops(Runtime.getRuntime().availableProcessors()),
+          vertxOptions().getEventLoopPoolSize());
+    }
+    assertEquals(3, vertxOptions("--event-loops", "3").getEventLoopPoolSize());
+    IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> vertxOptions("--event-loops", "-1"));
+    assertTrue(e.getMessage().startsWith("--event-loops: must be 0"), e.getMessage());
+  }
+
   @Test
   void kafkaAndTheBurnFlagReachTheConfig() {
     ServerConfig config = parse("--kafka", "127.0.0.1:9092", "--burn-platform-share");
