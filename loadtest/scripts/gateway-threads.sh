@@ -7,6 +7,8 @@
 #
 #   loadtest/scripts/gateway-threads.sh DIR [PORT]
 #
+# SYSCALLS=DIR: afterwards, 6 s more of load with 5 s of it under `perf trace -s` (DIR/trace.txt): each thread's
+# system calls per request and their mean time (DIR/per-request.txt); needs perf (Debian: linux-perf).
 # JOPTS: extra JVM options for the gateway (e.g. a JFR recording: -XX:StartFlightRecording=delay=50s,duration=15s,...).
 set -euo pipefail
 DIR=$(cd "$1" && pwd); PORT=${2:-18131}; W=${WARMUP:-50}; D=${DURATION:-15}
@@ -48,3 +50,14 @@ join "$out/t0" "$out/t1" | awk -v n="$n" '{ d = $4 - $2; cs = $5 - $3; tot += d;
   if (d > 0) printf "%-20s %8.1f us/req %6.2f ctxsw/req\n", $1, d * 10000 / n, cs / n }
   END { printf "%-20s %8.1f us/req %6.2f ctxsw/req\n", "TOTAL", tot * 10000 / n, tcs / n }' | sort -k2 -n -r
 awk -v n="$n" -v d="$((pg1 - pg0))" 'BEGIN { printf "%-20s %8.1f us/req (all postgres processes)\n", "POSTGRES", d * 10000 / n }'
+if [ -n "${SYSCALLS:-}" ]; then
+  mkdir -p "$SYSCALLS"
+  BODY=$out/add.json wrk -t1 -c32 -d6s -s "$out/post.lua" "$url" > "$SYSCALLS/wrk.txt" 2>&1 &
+  wp=$!; sleep 0.5; timeout 20 perf trace -s -p "$gp" -o "$SYSCALLS/trace.txt" -- sleep 5 || true; wait $wp || true
+  m=$(awk '/requests in/ { print $1 }' "$SYSCALLS/wrk.txt")
+  echo "system calls per request (perf trace -s over 5 of the 6 s; $m requests in 6 s):"
+  awk -v m="$m" '/^ [^ ].*\([0-9]+\), [0-9]+ events/ { t = $1 } /^ +[a-z_0-9]+ +[0-9]+ +[0-9]+ +[0-9.]+/ && t != "" {
+      k = t " " $1; c[k] += $2; ms[k] += $4 }
+    END { for (k in c) { split(k, p, " "); printf "  %-16s %-14s %6.2f per request, %6.1f us each\n", p[1], p[2], c[k] * 6 / 5 / m, ms[k] * 1000 / c[k] } }' "$SYSCALLS/trace.txt" |
+    sort -k3 -rn | head -24 | tee "$SYSCALLS/per-request.txt"
+fi

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Where a streamed token's gateway CPU goes: one gateway (DIR, a checkout with engine/target/inferium.jar) with
-# tiny-gpt, wrk streaming /v1/completions (64 greedy tokens, 4 connections); after WARM seconds (default 40) it
+# tiny-gpt, wrk streaming /v1/completions (TOKENS greedy tokens, default 64, at most 200; 4 connections); after WARM seconds (default 40) it
 # reads the gateway's per-thread /proc ticks over 10 s (thr0/thr1.txt, names, user and system ticks), times 20
 # sequential requests' first byte with curl under the load (ttft.txt), and with STRACE=1 records 4 s of the
 # gateway's system calls (strace.txt: count the writev per token). JOPTS adds JVM options to the gateway (e.g.
@@ -23,7 +23,7 @@ curl -sf "localhost:$port/api/functions" -H "Authorization: Bearer pk" \
     -F "model=@$gpt/model.onnx" -F "tokenizer=@$gpt/tokenizer.json" -F "tokenizer_config=@$gpt/tokenizer_config.json" \
     -F "generation_config=@$gpt/generation_config.json" >/dev/null
 for i in $(seq 1 180); do curl -s "localhost:$port/api/functions/gpt" -H "Authorization: Bearer pk" | grep -q '"ready"' && break; sleep 1; done
-echo '{"model":"gpt","prompt":"Licensed under the Apache License","max_tokens":64,"temperature":0,"stream":true}' > $out/gpt.json
+echo "{\"model\":\"gpt\",\"prompt\":\"Licensed under the Apache License\",\"max_tokens\":${TOKENS:-64},\"temperature\":0,\"stream\":true}" > $out/gpt.json
 cat > "$out/post.lua" <<'LUA'
 wrk.method = "POST"
 local f = io.open(os.getenv("BODY"), "rb"); wrk.body = f:read("*a"); f:close()
@@ -31,6 +31,9 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer pk"
 LUA
 curl -sN localhost:$port/v1/completions -H "Authorization: Bearer pk" -H 'Content-Type: application/json' -d @$out/gpt.json > $out/sample.txt
+# Greedy: every request streams the same tokens; count them (an end of text may come before max_tokens).
+ntok=$(sed 's/"stream":true/"stream":false/' $out/gpt.json | curl -s localhost:$port/v1/completions -H "Authorization: Bearer pk" \
+  -H 'Content-Type: application/json' -d @- | grep -o '"completion_tokens":[0-9]*' | cut -d: -f2)
 BODY=$out/gpt.json wrk -t1 -c4 -d$((WARM + REC + 40))s --latency -s $out/post.lua http://127.0.0.1:$port/v1/completions > $out/wrk.txt 2>&1 &
 wp=$!
 sleep $WARM
@@ -47,7 +50,7 @@ awk 'FNR==1{f++} {k=$1; sub(/-?[0-9]+$/,"",k); if (f==1) {u[k]-=$2; s[k]-=$3} el
 echo "busiest threads (ticks):"
 awk 'FNR==1{f++} {if (f==1) t[$1]-=$2+$3; else t[$1]+=$2+$3} END {for (k in t) if (t[k]>0) print "  " k, t[k]}' $out/thr0.txt $out/thr1.txt | sort -k2 -rn | head -8
 rps=$(awk '/^Requests\/sec/{print $2}' $out/wrk.txt); secs=$(echo "$(cat $out/t1) - $(cat $out/t0)" | bc)
-awk -v rps=$rps -v secs=$secs 'FNR==1{f++} {if (f==1) t-=$2+$3; else t+=$2+$3}
-  END {printf "gateway: %d ticks over %.1f s at %.1f req/s (wrk average): %.1f us/token\n", t, secs, rps, t*10000/(rps*secs*64)}' \
+awk -v rps=$rps -v secs=$secs -v ntok=$ntok 'FNR==1{f++} {if (f==1) t-=$2+$3; else t+=$2+$3}
+  END {printf "gateway: %d ticks over %.1f s at %.1f req/s (wrk average), %d tokens a request: %.1f us/token, %.0f us/request\n", t, secs, rps, ntok, t*10000/(rps*secs*ntok), t*10000/(rps*secs)}' \
   $out/thr0.txt $out/thr1.txt
 sort -n $out/ttft.txt | awk '{a[NR]=$1} END {printf "TTFT (curl, under the load): median %.1f ms, max %.1f ms over %d\n", a[int((NR+1)/2)]*1000, a[NR]*1000, NR}'
