@@ -62,7 +62,38 @@ public record NodeCode(String classPath, List<String> entries, String sha256) {
       throw new IllegalStateException("the worker class path from " + source + " (" + classPath + ") holds no "
           + WorkerLaunch.MAIN_CLASS + ", the node's main class");
     }
-    return new NodeCode(classPath, entries, CodeChecksum.of(home));
+    return new NodeCode(classPath, entries, checksum(home));
+  }
+
+  /**
+   * Checksums of node jars this JVM hashed, by path, file identity, size and modification time: a gateway started
+   * again in the same JVM (the tests start hundreds) does not read the 48 MB jar again. A jar rewritten in place
+   * gets a new modification time (and usually size) and is hashed again; one rewritten with both kept would leave
+   * the gateway expecting the old checksum, so its new workers fail attestation, loudly (never the other way round).
+   * Directories (a build's classes) are always hashed.
+   */
+  private static final java.util.Map<JarKey, String> JAR_SUMS = new java.util.concurrent.ConcurrentHashMap<>();
+  private static final int MAX_JAR_SUMS = 16;
+
+  private record JarKey(Path path, Object fileKey, long size, long modifiedNanos) {}
+
+  static String checksum(Path home) {
+    if (Files.isDirectory(home)) {
+      return CodeChecksum.of(home);
+    }
+    JarKey key;
+    try {
+      java.nio.file.attribute.BasicFileAttributes a =
+          Files.readAttributes(home, java.nio.file.attribute.BasicFileAttributes.class);
+      key = new JarKey(home.toAbsolutePath().normalize(), a.fileKey(), a.size(),
+          a.lastModifiedTime().to(java.util.concurrent.TimeUnit.NANOSECONDS));
+    } catch (IOException e) {
+      return CodeChecksum.of(home); // fails the same way, naming the file
+    }
+    if (JAR_SUMS.size() >= MAX_JAR_SUMS) {
+      JAR_SUMS.clear();
+    }
+    return JAR_SUMS.computeIfAbsent(key, k -> CodeChecksum.of(home));
   }
 
   /** The first entry holding the node's main class, or null. */

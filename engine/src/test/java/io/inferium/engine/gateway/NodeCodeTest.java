@@ -66,6 +66,23 @@ class NodeCodeTest {
     assertTrue(e.getMessage().contains(WorkerLaunch.MAIN_CLASS), e.getMessage());
   }
 
+  @Test
+  void aNodeJarRewrittenInPlaceIsHashedAgain() throws IOException {
+    Path node = jar(dir.resolve(NodeCode.JAR_NAME), WorkerLaunch.MAIN_RESOURCE);
+    String first = NodeCode.checksum(node);
+    assertEquals(CodeChecksum.of(node), first);
+    assertEquals(first, NodeCode.checksum(node), "the same file, unchanged");
+    // A new build of the node in the same place: other bytes, and a later modification time.
+    try (OutputStream out = Files.newOutputStream(node); JarOutputStream jar = new JarOutputStream(out)) {
+      jar.putNextEntry(new JarEntry(WorkerLaunch.MAIN_RESOURCE));
+      jar.write("a newer node".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      jar.closeEntry();
+    }
+    Files.setLastModifiedTime(node, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() + 5_000));
+    assertNotEquals(first, NodeCode.checksum(node));
+    assertEquals(CodeChecksum.of(node), NodeCode.checksum(node));
+  }
+
   private static Path jar(Path path, String entry) throws IOException {
     try (OutputStream out = Files.newOutputStream(path); JarOutputStream jar = new JarOutputStream(out)) {
       jar.putNextEntry(new JarEntry(entry));
