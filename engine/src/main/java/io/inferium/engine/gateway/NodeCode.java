@@ -67,7 +67,7 @@ public record NodeCode(String classPath, List<String> entries, String sha256) {
 
   /**
    * Checksums of node jars this JVM hashed, by path, file identity, size and modification time: a gateway started
-   * again in the same JVM (the tests start hundreds) does not read the 48 MB jar again. A jar rewritten in place
+   * again in the same JVM (the integration tests start many) does not read the 48 MB jar again. A jar rewritten in place
    * gets a new modification time (and usually size) and is hashed again; one rewritten with both kept would leave
    * the gateway expecting the old checksum, so its new workers fail attestation, loudly (never the other way round).
    * Directories (a build's classes) are always hashed.

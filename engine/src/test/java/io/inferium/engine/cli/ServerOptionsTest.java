@@ -11,16 +11,18 @@ import picocli.CommandLine;
 
 class ServerOptionsTest {
 
-  private static ServerConfig parse(String... args) {
+  private static ServerOptions options(String... args) {
     ServeCommand serve = new ServeCommand();
     new CommandLine(serve).parseArgs(args);
-    return serve.options.toConfig();
+    return serve.options;
+  }
+
+  private static ServerConfig parse(String... args) {
+    return options(args).toConfig();
   }
 
   private static io.vertx.core.VertxOptions vertxOptions(String... args) {
-    ServeCommand serve = new ServeCommand();
-    new CommandLine(serve).parseArgs(args);
-    return serve.options.vertxOptions();
+    return options(args).vertxOptions();
   }
 
   @Test
