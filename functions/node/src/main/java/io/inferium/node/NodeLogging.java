@@ -24,6 +24,12 @@ public final class NodeLogging extends ContextAwareBase implements Configurator 
   /** Set by {@link NodeMain} first thing: this JVM is a node. */
   static final String NODE_PROPERTY = "inferium.node";
   static final String PATTERN = "%d{HH:mm:ss.SSS} %-5level [%thread] %logger{20} - %msg%n";
+  /**
+   * DJL's GPU probe, which its tokenizers run to pick a native build (they only have a CPU one): on a machine with a
+   * CUDA runtime but no usable driver it warned "Failed to detect GPU count" twice in every text worker's log. The
+   * node's GPU is ONNX Runtime's, which says itself which device it runs on ({@code OnnxRunner}).
+   */
+  static final String DJL_GPU_PROBE = "ai.djl.util.cuda.CudaUtils";
 
   @Override
   public ExecutionStatus configure(LoggerContext context) {
@@ -44,6 +50,7 @@ public final class NodeLogging extends ContextAwareBase implements Configurator 
     ch.qos.logback.classic.Logger root = context.getLogger(Logger.ROOT_LOGGER_NAME);
     root.setLevel(Level.INFO);
     root.addAppender(out);
+    context.getLogger(DJL_GPU_PROBE).setLevel(Level.ERROR);
     return ExecutionStatus.DO_NOT_INVOKE_NEXT_IF_ANY;
   }
 }

@@ -53,6 +53,7 @@ class NodeLoggingTest {
     assertTrue(out.isStarted());
     assertEquals("System.err", out.getTarget());
     assertEquals(NodeLogging.PATTERN, ((PatternLayoutEncoder) out.getEncoder()).getPattern());
+    assertEquals(Level.ERROR, context.getLogger(NodeLogging.DJL_GPU_PROBE).getLevel(), "DJL's GPU probe is not the node's GPU");
   }
 
   @Test
