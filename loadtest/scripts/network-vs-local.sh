@@ -120,7 +120,7 @@ for side in LOCAL NET; do
   done
 done
 
-echo "name     conns     req/s  p50(ms)  p99(ms) server-us/u worker-us/u non2xx   units/s" | tee "$out/runs.txt" > "$out/results.txt"
+echo "name     conns     req/s  p50(ms)  p99(ms) server-us/u worker-us/u non2xx   units/s   db-us/u" | tee "$out/runs.txt" > "$out/results.txt"
 rows=(); row add && rows+=("add 1" "add 32"); row mlp && rows+=("mlp 64")
 for r in "${rows[@]}"; do
   set -- $r; fn=$1 c=$2

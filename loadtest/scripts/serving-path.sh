@@ -96,7 +96,7 @@ for side in $sides; do
     "http://127.0.0.1:$(eval echo "\$port_$side")/v1/completions" >/dev/null 2>&1 || true
 done
 
-echo "name     conns     req/s  p50(ms)  p99(ms) server-us/u worker-us/u non2xx   units/s" | tee "$out/runs.txt" > "$out/results.txt"
+echo "name     conns     req/s  p50(ms)  p99(ms) server-us/u worker-us/u non2xx   units/s   db-us/u" | tee "$out/runs.txt" > "$out/results.txt"
 for c in 1 32; do
   row add || continue
   measure echo "$pid_ECHO" http://127.0.0.1:18100/echo "$out/add.json" "" "$c"
