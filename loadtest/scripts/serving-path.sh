@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Issue 11's table in one run: the serving path against a bare Vert.x 5 JSON echo, with the CPU each
 # request (and each streamed token) costs the gateway and its workers, read from /proc (utime+stime of
-# the gateway pid and of its descendants over the measured window). Load generator: wrk (one thread,
+# the gateway pid and of its descendants over the measured window), and the machine's PostgreSQL's (every process
+# of the postgres user: db-us/u). Load generator: wrk (one thread,
 # a Lua script for POST bodies), so the client takes as little of the two cores as possible.
 #
 #   NEW=. [OLD=/path/to/old-checkout] loadtest/scripts/serving-path.sh
