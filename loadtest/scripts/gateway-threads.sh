@@ -24,12 +24,10 @@ curl -sf "localhost:$PORT/api/functions" -H "$auth" -F 'spec={"name":"add","batc
   -F "model=@$DIR/functions/src/test/resources/models/add.onnx" >/dev/null
 for i in $(seq 1 180); do curl -s "localhost:$PORT/api/functions/add" -H "$auth" | grep -q '"ready"' && break; sleep 1; done
 echo '{"inputs":[{"name":"a","shape":[1,4],"datatype":"FP32","data":[1,2,3,4]},{"name":"b","shape":[1,4],"datatype":"FP32","data":[10,20,30,40]}]}' > "$out/add.json"
-cat > "$out/post.lua" <<'LUA'
-wrk.method = "POST"
-local f = io.open(os.getenv("BODY"), "rb"); wrk.body = f:read("*a"); f:close()
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer spkey"
-LUA
+# post.lua and pgticks (every process of the postgres user: the database's share per request) are the serving
+# benchmarks' own; KEY is the bearer token post.lua sends.
+. "$(dirname "$0")/bench-lib.sh"
+export KEY=spkey
 url="http://127.0.0.1:$PORT/v2/models/add/infer"
 BODY=$out/add.json wrk -t1 -c32 -d"${W}s" -s "$out/post.lua" "$url" >/dev/null 2>&1 || true
 snap() { # thread name (digits dropped), CPU ticks, context switches
@@ -38,9 +36,6 @@ snap() { # thread name (digits dropped), CPU ticks, context switches
     echo "${n//[0-9]/} $((${12} + ${13})) $(awk '/ctxt_switches/ { s += $2 } END { print s + 0 }' "$t/status")"
   done | awk '{ c[$1] += $2; x[$1] += $3 } END { for (k in c) print k, c[k], x[k] }' | sort
 }
-# PostgreSQL's CPU (every process of the postgres user) over the same window: the database's share per request.
-pgticks() { local t=0 p s; for p in $(pgrep -u postgres); do s=$(cat /proc/$p/stat 2>/dev/null) || continue; s=${s#*) }
-  set -- $s; t=$((t + ${12} + ${13})); done; echo $t; }
 snap > "$out/t0"; pg0=$(pgticks)
 BODY=$out/add.json wrk -t1 -c32 -d"${D}s" -s "$out/post.lua" "$url" > "$out/wrk.txt" 2>&1 || true
 snap > "$out/t1"; pg1=$(pgticks)
