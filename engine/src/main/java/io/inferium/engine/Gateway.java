@@ -100,6 +100,26 @@ public final class Gateway {
     this.config = config;
   }
 
+  /**
+   * One event loop per two cores, at least one (Vert.x's own default is two per core). The gateway runs one HTTP
+   * verticle, and the worker links, the text scheduler and the event consumers land on other loops when there are
+   * some: each hop of a request between loops is a task and, when that loop sleeps, a wake-up (an eventfd write, an
+   * epoll return). On a machine whose cores the workers need, fewer loops cost less CPU per request
+   * (docs/BENCHMARKS.md "Event loops"); on a larger one the links spread over the loops.
+   */
+  public static int defaultEventLoops(int cores) {
+    return Math.max(1, cores / 2);
+  }
+
+  /**
+   * The Vert.x options {@code inferium serve} starts with when {@code --event-loops} is not given: {@link
+   * #defaultEventLoops} of this machine's cores. The test harness and the benchmark server use them too, so what they
+   * exercise and measure is the shape that is served.
+   */
+  public static io.vertx.core.VertxOptions defaultVertxOptions() {
+    return new io.vertx.core.VertxOptions().setEventLoopPoolSize(defaultEventLoops(Runtime.getRuntime().availableProcessors()));
+  }
+
   /** Starts everything; on failure stops what had started. */
   public static Future<Gateway> start(Vertx vertx, Metrics metrics, ServerConfig config) {
     Gateway g = new Gateway(vertx, config);

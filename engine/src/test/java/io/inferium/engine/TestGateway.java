@@ -55,7 +55,7 @@ final class TestGateway implements AutoCloseable {
   /** A gateway whose config the test adjusts (scaling bounds, idle times, ...). */
   static TestGateway start(int workers, java.util.function.Consumer<ServerConfig.Builder> tweak) throws Exception {
     Metrics metrics = new Metrics();
-    Vertx vertx = metrics.newVertx(new VertxOptions());
+    Vertx vertx = metrics.newVertx(Gateway.defaultVertxOptions());
     TestDatabase db = TestDatabase.create();
     Path dataDir = Files.createTempDirectory("inferium-it-");
     ServerConfig.Builder builder = ServerConfig.builder()

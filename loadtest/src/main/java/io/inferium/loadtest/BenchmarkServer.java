@@ -65,7 +65,7 @@ final class BenchmarkServer implements AutoCloseable {
     String key = "bench-" + UUID.randomUUID();
     FreshDatabase db = dbUrl == null ? null : FreshDatabase.create(dbUrl);
     Metrics metrics = new Metrics();
-    Vertx vertx = metrics.newVertx(new VertxOptions());
+    Vertx vertx = metrics.newVertx(Gateway.defaultVertxOptions());
     ServerConfig.Builder config = ServerConfig.builder().port(0).dataDir(dataDir).adminKey(key)
         .dbUrl(db == null ? null : db.url());
     if (workers > 0) {

@@ -143,24 +143,13 @@ final class ServerOptions {
         io.inferium.engine.receipts.ReceiptSettings.Chain.DEFAULT_CONFIRMATION_LIMIT_MS));
   }
 
-  /** Vert.x for the gateway: {@link #eventLoops} event loops (see {@link #defaultEventLoops}). */
+  /** Vert.x for the gateway: {@link #eventLoops} event loops, or {@link io.inferium.engine.Gateway#defaultVertxOptions}. */
   io.vertx.core.VertxOptions vertxOptions() {
     if (eventLoops < 0) {
       throw new IllegalArgumentException("--event-loops: must be 0 (one per two cores) or a number of threads, not " + eventLoops);
     }
-    return new io.vertx.core.VertxOptions()
-        .setEventLoopPoolSize(eventLoops > 0 ? eventLoops : defaultEventLoops(Runtime.getRuntime().availableProcessors()));
-  }
-
-  /**
-   * One event loop per two cores, at least one (Vert.x's own default is two per core). The gateway runs one HTTP
-   * verticle, and the worker links, the text scheduler and the event consumers land on other loops when there are
-   * some: each hop of a request between loops is a task and, when that loop sleeps, a wake-up (an eventfd write, an
-   * epoll return). On a machine whose cores the workers need, fewer loops cost less CPU per request
-   * (docs/BENCHMARKS.md "Event loops"); on a larger one the links spread over the loops.
-   */
-  static int defaultEventLoops(int cores) {
-    return Math.max(1, cores / 2);
+    return eventLoops > 0 ? new io.vertx.core.VertxOptions().setEventLoopPoolSize(eventLoops)
+        : io.inferium.engine.Gateway.defaultVertxOptions();
   }
 
   io.inferium.engine.Gateway.Drain drain() {

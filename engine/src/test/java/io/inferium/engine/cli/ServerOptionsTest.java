@@ -27,12 +27,12 @@ class ServerOptionsTest {
 
   @Test
   void eventLoopsAreOnePerTwoCoresUnlessGiven() {
-    assertEquals(1, ServerOptions.defaultEventLoops(1));
-    assertEquals(1, ServerOptions.defaultEventLoops(2));
-    assertEquals(1, ServerOptions.defaultEventLoops(3));
-    assertEquals(8, ServerOptions.defaultEventLoops(16));
+    assertEquals(1, io.inferium.engine.Gateway.defaultEventLoops(1));
+    assertEquals(1, io.inferium.engine.Gateway.defaultEventLoops(2));
+    assertEquals(1, io.inferium.engine.Gateway.defaultEventLoops(3));
+    assertEquals(8, io.inferium.engine.Gateway.defaultEventLoops(16));
     if (System.getenv("INFERIUM_EVENT_LOOPS") == null) {
-      assertEquals(ServerOptions.defaultEventLoops(Runtime.getRuntime().availableProcessors()),
+      assertEquals(io.inferium.engine.Gateway.defaultEventLoops(Runtime.getRuntime().availableProcessors()),
           vertxOptions().getEventLoopPoolSize());
     }
     assertEquals(3, vertxOptions("--event-loops", "3").getEventLoopPoolSize());
