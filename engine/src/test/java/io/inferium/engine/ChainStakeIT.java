@@ -179,7 +179,9 @@ class ChainStakeIT {
       NodeStake.Status s = chain.status(rawKey(honest));
       assertTrue(s.active() && !s.ejected(), honest + " untouched: " + s);
     }
-    assertTrue(gw.get("/metrics").bodyAsString().contains("inferium_chain_slashes_sent_total 1.0"));
+    // Counted once the gateway has stored the confirmed slash, which can be after the chain and the node view show it.
+    Eventually.value("the slash counted", Duration.ofSeconds(30), () -> gw.get("/metrics").bodyAsString(),
+        m -> m.contains("inferium_chain_slashes_sent_total 1.0"));
 
     // The operator's share of those calls settles to the address its operator key names, and it claims it.
     String op = opKey.getString("secret");
