@@ -38,7 +38,7 @@ final class BlobRanges {
     Object offset = req.getValue("offset");
     Object length = req.getValue("length");
     String problem = null;
-    if (!(sha instanceof String s) || !s.matches("[0-9a-f]{64}")) {
+    if (!(sha instanceof String s) || !io.inferium.functions.ModelBlobs.isSha256Hex(s)) {
       problem = "field 'sha256': expected 64 lower-case hex digits, got " + abbreviate(sha);
     } else if (!assigned.contains(s)) {
       problem = "blob " + s + " was not assigned to node " + nodeId;

@@ -74,7 +74,7 @@ final class BlobCache {
   }
 
   static boolean isSha256(String s) {
-    return s != null && s.matches("[0-9a-f]{64}");
+    return io.inferium.functions.ModelBlobs.isSha256Hex(s);
   }
 
   /** The local file of {@code sha256}, fetched first when missing. Blocking. */

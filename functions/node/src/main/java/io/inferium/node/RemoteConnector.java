@@ -75,7 +75,7 @@ final class RemoteConnector implements GatewayConnector {
   /** Lower-case hex without separators; refuses anything that is not 32 bytes of hex. */
   static String normalize(String fingerprint) {
     String hex = fingerprint.replace(":", "").strip().toLowerCase(java.util.Locale.ROOT);
-    if (!hex.matches("[0-9a-f]{64}")) {
+    if (!io.inferium.functions.ModelBlobs.isSha256Hex(hex)) {
       throw new IllegalArgumentException("--gateway-fingerprint: expected the SHA-256 of the gateway's certificate "
           + "(64 hex digits, colons allowed), got '" + fingerprint + "'");
     }

@@ -12,7 +12,6 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.regex.Pattern;
 
 /**
  * Model files stored by content: {@code <root>/sha256/<first two hex>/<sha256>.onnx}. The same bytes
@@ -20,8 +19,6 @@ import java.util.regex.Pattern;
  * event loop.
  */
 public final class ModelBlobs {
-
-  private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
 
   private final Path root;
   private final WorkerExecutor files;
@@ -82,9 +79,26 @@ public final class ModelBlobs {
     });
   }
 
+  /**
+   * Whether {@code s} is a SHA-256 digest as blobs are named: exactly 64 lower-case hex digits. A loop, not a regular
+   * expression: every worker call resolves its model's path through it.
+   */
+  public static boolean isSha256Hex(String s) {
+    if (s == null || s.length() != 64) {
+      return false;
+    }
+    for (int i = 0; i < 64; i++) {
+      char c = s.charAt(i);
+      if ((c < '0' || c > '9') && (c < 'a' || c > 'f')) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   /** Where the model with this hash lives (whether or not it exists). */
   public Path path(String sha256) {
-    if (!SHA256.matcher(sha256).matches()) {
+    if (!isSha256Hex(sha256)) {
       throw new IllegalArgumentException("not a sha256 hex digest: " + sha256);
     }
     return root.resolve("sha256").resolve(sha256.substring(0, 2)).resolve(sha256 + ".onnx");
@@ -103,7 +117,7 @@ public final class ModelBlobs {
     try (java.util.stream.Stream<Path> walk = Files.walk(dir, 2)) {
       for (Path p : (Iterable<Path>) walk::iterator) {
         String name = p.getFileName().toString();
-        if (name.endsWith(".onnx") && SHA256.matcher(name.substring(0, name.length() - ".onnx".length())).matches()
+        if (name.endsWith(".onnx") && isSha256Hex(name.substring(0, name.length() - ".onnx".length()))
             && Files.isRegularFile(p)) {
           out.add(new StoredFile(name.substring(0, 64), p, Files.getLastModifiedTime(p).toInstant()));
         }

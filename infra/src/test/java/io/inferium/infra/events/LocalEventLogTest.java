@@ -41,6 +41,28 @@ class LocalEventLogTest extends EventLogContract {
   }
 
   @Test
+  void aTopicOrGroupThatIsNoPlainFileNameIsRefusedBeforeAndAfterOthersExist() {
+    EventLog log = open();
+    String[] bad = {"a/b", "..", ".", "", "x".repeat(201), null};
+    for (String name : bad) {
+      IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+          () -> log.append(name, "k", new JsonObject()), String.valueOf(name));
+      assertTrue(e.getMessage().startsWith("topic must match"), e.getMessage());
+    }
+    // Appends to a known topic skip the pattern: a new name is still matched once one exists.
+    await(log.append(topic, "k", new JsonObject().put("seq", 1)));
+    await(log.append(topic, "k", new JsonObject().put("seq", 2)));
+    for (String name : bad) {
+      org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+          () -> log.append(name, "k", new JsonObject()), String.valueOf(name));
+      org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+          () -> log.subscribe(topic, name, records -> Future.succeededFuture()), String.valueOf(name));
+    }
+    assertTrue(Files.isDirectory(dir.resolve(topic)));
+    assertEquals(List.of(topic), List.of(dir.toFile().list()), "only the one topic's directory");
+  }
+
+  @Test
   void fullyConsumedSegmentsAreDeletedAndATornLastLineIsDropped() throws Exception {
     LocalEventLog log = new LocalEventLog(vertx, dir, new SimpleMeterRegistry(), 1024, 1000);
     for (int i = 0; i < 100; i++) {

@@ -1,6 +1,5 @@
 package io.inferium.functions.tensor;
 
-import java.util.Locale;
 import java.util.Optional;
 
 /**
@@ -60,12 +59,17 @@ public enum DataType {
     if (name == null) {
       return Optional.empty();
     }
-    try {
-      return Optional.of(valueOf(name.toUpperCase(Locale.ROOT)));
-    } catch (IllegalArgumentException e) {
-      return Optional.empty();
+    // Every tensor of every request is named so: a scan of fourteen names (most differ in length, which is checked
+    // first), with no upper-cased copy and no exception for a name that is none of them.
+    for (DataType t : VALUES) {
+      if (t.name().equalsIgnoreCase(name)) {
+        return Optional.of(t);
+      }
     }
+    return Optional.empty();
   }
+
+  private static final DataType[] VALUES = values();
 
   /** Maps an ONNX element type number; empty for types Inferium does not carry (complex, float8, ...). */
   public static Optional<DataType> fromOnnx(int onnxType) {
