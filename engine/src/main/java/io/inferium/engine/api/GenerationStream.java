@@ -27,7 +27,7 @@ final class GenerationStream {
   private final boolean stream;
   private final boolean includeUsage;
   private final long startNanos;
-  private final TextMetrics metrics;
+  private final TextMetrics.StreamTimers timers;
   private final String id;
   private final long created = System.currentTimeMillis() / 1000;
   private final Map<Integer, StringBuilder> texts = new HashMap<>();
@@ -43,7 +43,7 @@ final class GenerationStream {
     this.stream = stream;
     this.includeUsage = includeUsage;
     this.startNanos = startNanos;
-    this.metrics = metrics;
+    this.timers = metrics.streamTimers(fn.name());
     this.id = (chat ? "chatcmpl-" : "cmpl-") + UUID.randomUUID();
   }
 
@@ -77,9 +77,9 @@ final class GenerationStream {
       promptTokens = c.promptTokens();
       Long last = lastTokenNanos.put(c.index(), now);
       if (last == null) {
-        metrics.firstToken(fn.name(), now - startNanos);
+        timers.firstToken(now - startNanos);
       } else {
-        metrics.interToken(fn.name(), now - last);
+        timers.interToken(now - last);
       }
       StringBuilder text = texts.get(c.index());
       boolean first = text == null;
