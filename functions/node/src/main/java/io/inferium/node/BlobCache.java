@@ -73,10 +73,6 @@ final class BlobCache {
         .put("fetched_bytes", fetchedBytes.get());
   }
 
-  static boolean isSha256(String s) {
-    return io.inferium.functions.ModelBlobs.isSha256Hex(s);
-  }
-
   /** The local file of {@code sha256}, fetched first when missing. Blocking. */
   Path obtain(String sha256) throws IOException {
     return obtain(sha256, source);
@@ -88,7 +84,7 @@ final class BlobCache {
    * Blocking; one fetch per blob at a time, whichever link asks.
    */
   Path obtain(String sha256, Source source) throws IOException {
-    if (!isSha256(sha256)) {
+    if (!ModelBlobs.isSha256Hex(sha256)) {
       throw new IOException("not a sha256: " + sha256);
     }
     synchronized (locks.computeIfAbsent(sha256, k -> new Object())) {
@@ -135,7 +131,7 @@ final class BlobCache {
   private void makeRoom(long incoming, String keep) throws IOException {
     List<Path> blobs = new ArrayList<>();
     try (Stream<Path> s = Files.list(dir)) {
-      s.filter(p -> isSha256(p.getFileName().toString()) && !p.getFileName().toString().equals(keep)).forEach(blobs::add);
+      s.filter(p -> ModelBlobs.isSha256Hex(p.getFileName().toString()) && !p.getFileName().toString().equals(keep)).forEach(blobs::add);
     }
     long used = 0;
     for (Path p : blobs) {
