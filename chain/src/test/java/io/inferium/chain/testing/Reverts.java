@@ -3,8 +3,11 @@ package io.inferium.chain.testing;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.inferium.infra.testing.Eventually;
 import java.io.IOException;
 import java.math.BigInteger;
+import java.time.Duration;
+import java.util.Optional;
 import org.web3j.crypto.Hash;
 import org.web3j.protocol.Web3j;
 import org.web3j.protocol.core.DefaultBlockParameter;
@@ -33,9 +36,14 @@ public final class Reverts {
     String selector = Hash.sha3String(errorSignature).substring(0, 10);
     String txHash = failure.getTransactionReceipt().map(TransactionReceipt::getTransactionHash)
         .or(failure::getTransactionHash).orElseThrow(() -> new AssertionError("no transaction in " + failure));
+    // The block comes from a receipt (the failure's, else the node's once it has one): in one CI run
+    // eth_getTransactionByHash, asked right after the revert, returned the transaction without a block number.
+    TransactionReceipt mined = failure.getTransactionReceipt().filter(r -> r.getBlockNumberRaw() != null)
+        .orElseGet(() -> Eventually.value("the receipt of " + txHash, Duration.ofSeconds(30),
+            () -> web3j.ethGetTransactionReceipt(txHash).send().getTransactionReceipt(), Optional::isPresent).orElseThrow());
     org.web3j.protocol.core.methods.response.Transaction tx = web3j.ethGetTransactionByHash(txHash).send()
         .getTransaction().orElseThrow();
-    BigInteger before = tx.getBlockNumber().subtract(BigInteger.ONE);
+    BigInteger before = mined.getBlockNumber().subtract(BigInteger.ONE);
     EthCall replay = web3j.ethCall(Transaction.createEthCallTransaction(tx.getFrom(), tx.getTo(), tx.getInput()),
         DefaultBlockParameter.valueOf(before)).send();
     String data = replay.hasError() ? String.valueOf(replay.getError().getData()) : replay.getValue();
