@@ -23,6 +23,9 @@ public enum DataType {
   FP64(11, 8),
   BYTES(8, -1);
 
+  /** The constants once: {@code values()} copies the array at every call. */
+  private static final DataType[] VALUES = values();
+
   private final int onnxType;
   private final int byteSize;
 
@@ -69,11 +72,9 @@ public enum DataType {
     return Optional.empty();
   }
 
-  private static final DataType[] VALUES = values();
-
   /** Maps an ONNX element type number; empty for types Inferium does not carry (complex, float8, ...). */
   public static Optional<DataType> fromOnnx(int onnxType) {
-    for (DataType t : values()) {
+    for (DataType t : VALUES) {
       if (t.onnxType == onnxType) {
         return Optional.of(t);
       }
