@@ -2,12 +2,14 @@ package io.inferium.engine;
 
 import static io.inferium.engine.GatewayIT.assertError;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.inferium.engine.api.HttpTimeouts;
 import io.inferium.engine.gateway.WorkerPortLimits;
 import io.inferium.functions.tensor.Tensors;
 import io.inferium.functions.tensor.V2Json;
+import io.inferium.infra.testing.Eventually;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -237,20 +239,31 @@ class EdgesIT {
       long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
       assertTrue(tookMs >= HELLO_MS - 100, "closed after " + tookMs + " ms, before the hello timeout");
     }
+    // The silent connection's place is free as soon as the gateway closes it: connections opened the
+    // moment its close is seen all get their full hello time (none is refused on a stale count).
     List<Socket> held = new ArrayList<>();
+    long heldAt = System.nanoTime();
     try {
       for (int i = 0; i < MAX_UNATTESTED; i++) {
         held.add(new Socket("127.0.0.1", gw.gateway.supervisor().port()));
       }
+      Eventually.until("the gateway counts the " + MAX_UNATTESTED + " held connections",
+          () -> gw.gateway.supervisor().unattestedConnections() == MAX_UNATTESTED);
       try (Socket oneTooMany = new Socket("127.0.0.1", gw.gateway.supervisor().port())) {
         long at = System.nanoTime();
         assertTrue(closedWithin(oneTooMany, HELLO_MS - 500), "connection beyond the unattested limit stayed open");
         System.out.printf("connection %d without hello closed after %d ms%n", MAX_UNATTESTED + 1,
             TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - at));
       }
+      long heldMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - heldAt);
+      assertTrue(heldMs < HELLO_MS - 200, "the check below needs the held connections younger than the hello time");
+      for (Socket s : held) {
+        assertFalse(closedWithin(s, 20), "a held connection was closed within " + heldMs + " ms, before its hello time");
+      }
       for (Socket s : held) {
         assertTrue(closedWithin(s, HELLO_MS + 5_000), "a held connection outlived the hello timeout");
       }
+      assertEquals(0, gw.gateway.supervisor().unattestedConnections(), "connections closed at the hello timeout still count");
     } finally {
       for (Socket s : held) {
         s.close();

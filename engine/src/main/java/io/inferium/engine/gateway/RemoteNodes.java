@@ -302,6 +302,7 @@ public final class RemoteNodes {
       if (!conn.authenticated) {
         log.warn("Closing a node-port connection from {}: not authenticated within {} ms", socket.remoteAddress(),
             limits.helloTimeoutMs());
+        authenticatedOrGone.run(); // its place is free now, not when Netty reports the close
         socket.close();
       }
     });
@@ -317,6 +318,7 @@ public final class RemoteNodes {
           } else {
             log.warn("Closing a node-port connection from {}: a {}-byte frame before authenticating (limit {})",
                 socket.remoteAddress(), Integer.toUnsignedString(length), limits.helloMaxBytes());
+            authenticatedOrGone.run();
             socket.close();
           }
         },

@@ -191,6 +191,11 @@ public final class WorkerSupervisor {
     return server.actualPort();
   }
 
+  /** Connections to the worker port that have not had a hello accepted yet (they count against maxUnattested). */
+  public int unattestedConnections() {
+    return unattested.get();
+  }
+
   /** Pool workers that are attached and not closing. */
   public List<WorkerLink> workers() {
     List<WorkerLink> out = new ArrayList<>(slots.size());
@@ -578,9 +583,11 @@ public final class WorkerSupervisor {
     WorkerLink[] link = new WorkerLink[1];
     Spawn[] owner = new Spawn[1];
     // Until its hello is accepted a connection is anyone's: it counts against maxUnattested, may send
-    // one small frame, and is closed when the hello timer fires first.
+    // one small frame, and is closed when the hello timer fires first. Its place is given back when the
+    // hello is accepted, when the gateway decides to close it (not later, when Netty reports the close:
+    // the peer may see the close and connect again before that), or when the peer closes it.
     boolean[] counted = {true};
-    Runnable attested = () -> {
+    Runnable uncount = () -> {
       if (counted[0]) {
         counted[0] = false;
         unattested.decrementAndGet();
@@ -590,6 +597,7 @@ public final class WorkerSupervisor {
       if (link[0] == null) {
         log.warn("Closing a worker-port connection from {}: no accepted hello within {} ms", socket.remoteAddress(),
             limits.helloTimeoutMs());
+        uncount.run();
         socket.close();
       }
     });
@@ -612,6 +620,7 @@ public final class WorkerSupervisor {
           if (link[0] == null) {
             log.warn("Closing a worker-port connection from {}: a {}-byte frame before hello (limit {})",
                 socket.remoteAddress(), Integer.toUnsignedString(length), max);
+            uncount.run();
             socket.close();
           } else {
             String why = "worker " + owner[0].workerId + " sent a frame of " + Integer.toUnsignedString(length)
@@ -645,7 +654,7 @@ public final class WorkerSupervisor {
           owner[0] = spawn;
           link[0] = spawn.link;
           vertx.cancelTimer(helloTimer);
-          attested.run();
+          uncount.run();
           parser.resume();
           socket.resume();
         }
@@ -655,7 +664,7 @@ public final class WorkerSupervisor {
     socket.closeHandler(v -> {
       closed[0] = true;
       vertx.cancelTimer(helloTimer);
-      attested.run();
+      uncount.run();
       WorkerLink l = link[0];
       if (l == null) {
         return;
