@@ -278,7 +278,7 @@ class RemoteNodeIT {
   }
 
   @Test
-  void silentOversizedAndSurplusUnauthenticatedConnectionsAreClosed() throws Exception {
+  void silentAndOversizedConnectionsAreClosedAndASurplusOnePushesOutTheOldest() throws Exception {
     try (Raw silent = new Raw()) {
       assertEquals(FrameType.CHALLENGE, silent.read().type());
       long t0 = System.nanoTime();
@@ -300,8 +300,13 @@ class RemoteNodeIT {
         held.add(r);
         assertEquals(FrameType.CHALLENGE, r.read().type());
       }
+      // Over the cap, a newcomer pushes out the oldest connection that has sent nothing, at once.
       try (Raw surplus = new Raw()) {
-        assertTrue(surplus.closedByGateway(), "over the cap, a connection is closed on arrival");
+        long t0 = System.nanoTime();
+        assertTrue(held.get(0).closedByGateway(), "the oldest silent connection stays open");
+        long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+        assertTrue(ms < HELLO_TIMEOUT_MS / 2, "the oldest was closed after " + ms + " ms, not at once");
+        assertEquals(FrameType.CHALLENGE, surplus.read().type(), "the newcomer is challenged");
       }
     } finally {
       for (Raw r : held) {

@@ -37,7 +37,8 @@ import org.slf4j.LoggerFactory;
  * that the node id is the presented key's, the signature, the code checksum, and that the operator key
  * is a live {@code operator} key; the node is then registered in the ledger under that operator (with no
  * stake) and welcomed. Until then a connection is anyone's: it counts against a cap on unauthenticated
- * connections, may send one small frame, and is closed when the hello timer fires.
+ * connections (at the cap, a newcomer pushes out the oldest connection that has sent nothing: {@link
+ * UnattestedConnections}), may send one small frame, and is closed when the hello timer fires.
  *
  * <p>A remote node that is staked is eligible for work ({@link #eligibleLinks}): its LOAD names only the
  * model's sha256 and the node fetches the bytes over its own connection (FETCH / BLOB), only for models
@@ -100,7 +101,7 @@ public final class RemoteNodes {
   private final NodeLedger ledger;
   private final SupervisorSettings workerSettings;
   private final Map<String, Remote> nodes = new ConcurrentHashMap<>();
-  private final AtomicInteger unauthenticated = new AtomicInteger();
+  private final UnattestedConnections unauthenticated = new UnattestedConnections("node-port");
   private final SecureRandom random = new SecureRandom();
   private final BlobRanges ranges;
   private volatile NodeMetrics metrics;
@@ -269,7 +270,6 @@ public final class RemoteNodes {
     final String nonce;
     boolean helloSeen;
     boolean authenticated;
-    boolean counted = true;
     boolean closed;
     WorkerLink link;
     Remote remote;
@@ -282,27 +282,19 @@ public final class RemoteNodes {
   private void onConnect(NetSocket socket) {
     Context ctx = vertx.getOrCreateContext();
     WorkerPortLimits limits = settings.limits();
-    if (unauthenticated.incrementAndGet() > limits.maxUnattested()) {
-      unauthenticated.decrementAndGet();
-      log.warn("Refusing a node-port connection from {}: {} connections have not authenticated yet", socket.remoteAddress(),
-          limits.maxUnattested());
-      socket.close();
-      return;
+    UnattestedConnections.Ticket ticket = unauthenticated.admit(socket, limits.maxUnattested());
+    if (ticket == null) {
+      return; // refused, logged and closed there
     }
     byte[] nonceBytes = new byte[32];
     random.nextBytes(nonceBytes);
     Pending conn = new Pending(HexFormat.of().formatHex(nonceBytes));
-    Runnable authenticatedOrGone = () -> {
-      if (conn.counted) {
-        conn.counted = false;
-        unauthenticated.decrementAndGet();
-      }
-    };
+    Runnable authenticatedOrGone = ticket::release;
     long helloTimer = vertx.setTimer(limits.helloTimeoutMs(), t -> {
       if (!conn.authenticated) {
         log.warn("Closing a node-port connection from {}: not authenticated within {} ms", socket.remoteAddress(),
             limits.helloTimeoutMs());
-        authenticatedOrGone.run(); // its place is free now, not when Netty reports the close
+        authenticatedOrGone.run();
         socket.close();
       }
     });
@@ -330,6 +322,7 @@ public final class RemoteNodes {
             socket.close();
           } else {
             conn.helloSeen = true;
+            ticket.spoke();
             hello(socket, ctx, conn, body, () -> {
               vertx.cancelTimer(helloTimer);
               authenticatedOrGone.run();

@@ -9,7 +9,8 @@ import io.inferium.functions.protocol.FrameCodec;
  *
  * @param helloMaxBytes   largest frame before the hello is accepted; a longer length prefix closes the connection at once
  * @param helloTimeoutMs  a connection that has not said an accepted hello by then is closed
- * @param maxUnattested   connections without an accepted hello open at once; more are closed on arrival
+ * @param maxUnattested   connections without an accepted hello open at once; one more pushes out the oldest that has
+ *                        sent no hello, or is closed on arrival when every one has ({@link UnattestedConnections})
  * @param maxFrameBytes   largest frame from an attested worker; a longer one closes its link (its requests fail naming it)
  */
 public record WorkerPortLimits(int helloMaxBytes, long helloTimeoutMs, int maxUnattested, int maxFrameBytes) {

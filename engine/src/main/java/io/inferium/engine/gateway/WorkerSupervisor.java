@@ -72,7 +72,7 @@ public final class WorkerSupervisor {
   private java.util.function.Consumer<String> onDetach = node -> { };
   private java.util.function.BiConsumer<String, String[]> onMiss = (node, what) -> { };
   private volatile WorkerPortLimits portLimits = WorkerPortLimits.defaults();
-  private final AtomicInteger unattested = new AtomicInteger();
+  private final UnattestedConnections unattested = new UnattestedConnections("worker-port");
 
   /** Bounds of the worker port (hello size and time, unattested connections, frame size); set before {@link #start}. */
   public void portLimits(WorkerPortLimits limits) {
@@ -193,7 +193,7 @@ public final class WorkerSupervisor {
 
   /** Connections to the worker port that have not had a hello accepted yet (they count against maxUnattested). */
   public int unattestedConnections() {
-    return unattested.get();
+    return unattested.size();
   }
 
   /** Pool workers that are attached and not closing. */
@@ -573,31 +573,19 @@ public final class WorkerSupervisor {
   private void onConnect(NetSocket socket) {
     Context ctx = vertx.getOrCreateContext();
     WorkerPortLimits limits = portLimits;
-    if (unattested.incrementAndGet() > limits.maxUnattested()) {
-      unattested.decrementAndGet();
-      log.warn("Refusing a worker-port connection from {}: {} connections have not said hello yet", socket.remoteAddress(),
-          limits.maxUnattested());
-      socket.close();
-      return;
+    UnattestedConnections.Ticket ticket = unattested.admit(socket, limits.maxUnattested());
+    if (ticket == null) {
+      return; // refused, logged and closed there
     }
     WorkerLink[] link = new WorkerLink[1];
     Spawn[] owner = new Spawn[1];
-    // Until its hello is accepted a connection is anyone's: it counts against maxUnattested, may send
-    // one small frame, and is closed when the hello timer fires first. Its place is given back when the
-    // hello is accepted, when the gateway decides to close it (not later, when Netty reports the close:
-    // the peer may see the close and connect again before that), or when the peer closes it.
-    boolean[] counted = {true};
-    Runnable uncount = () -> {
-      if (counted[0]) {
-        counted[0] = false;
-        unattested.decrementAndGet();
-      }
-    };
+    // Until its hello is accepted a connection is anyone's: it holds one of maxUnattested places (see
+    // UnattestedConnections), may send one small frame, and is closed when the hello timer fires first.
     long helloTimer = vertx.setTimer(limits.helloTimeoutMs(), t -> {
       if (link[0] == null) {
         log.warn("Closing a worker-port connection from {}: no accepted hello within {} ms", socket.remoteAddress(),
             limits.helloTimeoutMs());
-        uncount.run();
+        ticket.release();
         socket.close();
       }
     });
@@ -620,7 +608,7 @@ public final class WorkerSupervisor {
           if (link[0] == null) {
             log.warn("Closing a worker-port connection from {}: a {}-byte frame before hello (limit {})",
                 socket.remoteAddress(), Integer.toUnsignedString(length), max);
-            uncount.run();
+            ticket.release();
             socket.close();
           } else {
             String why = "worker " + owner[0].workerId + " sent a frame of " + Integer.toUnsignedString(length)
@@ -645,6 +633,7 @@ public final class WorkerSupervisor {
         return; // a second frame before the hello is judged: the parser is paused, this cannot happen
       }
       judging[0] = true;
+      ticket.spoke();
       // Later frames wait in the parser until the hello is judged (its signature is checked off the event loop).
       parser.pause();
       socket.pause();
@@ -654,7 +643,7 @@ public final class WorkerSupervisor {
           owner[0] = spawn;
           link[0] = spawn.link;
           vertx.cancelTimer(helloTimer);
-          uncount.run();
+          ticket.release();
           parser.resume();
           socket.resume();
         }
@@ -664,7 +653,7 @@ public final class WorkerSupervisor {
     socket.closeHandler(v -> {
       closed[0] = true;
       vertx.cancelTimer(helloTimer);
-      uncount.run();
+      ticket.release();
       WorkerLink l = link[0];
       if (l == null) {
         return;

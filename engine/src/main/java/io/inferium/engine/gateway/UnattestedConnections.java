@@ -1,0 +1,116 @@
+package io.inferium.engine.gateway;
+
+import io.vertx.core.net.NetSocket;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The connections of a port (the worker port, the node port) that have no accepted hello yet, held to a bound.
+ *
+ * <p>A connection that arrives with the bound reached makes room by closing the oldest connection that has not sent
+ * its hello. A worker or node sends its hello as soon as it is connected (a node, as soon as it reads the challenge),
+ * so an attacker who keeps the bound filled with silent connections, reopening each one the hello timeout closes,
+ * no longer locks replacement workers, sandboxes or nodes out of the port: each of them pushes out one of the
+ * attacker's connections. The newcomer is refused only when every place is held by a connection whose hello is being
+ * judged, which takes milliseconds.
+ *
+ * <p>Both outcomes are logged at most once a second per port, with the number of others since the last line: a
+ * flood of connections does not become a flood of log lines.
+ *
+ * <p>Thread-safe: connections arrive on any event loop. A place is given back exactly once ({@link Ticket#release}):
+ * when the hello is accepted, when the gateway closes the connection (then, not when Netty reports the close later,
+ * since the peer may already have seen the close and connected again), or when the peer closes it.
+ */
+final class UnattestedConnections {
+
+  private static final Logger log = LoggerFactory.getLogger(UnattestedConnections.class);
+
+  private final String port;
+  private final ConcurrentLinkedDeque<Ticket> waiting = new ConcurrentLinkedDeque<>();
+  private final AtomicInteger count = new AtomicInteger();
+  private final java.util.concurrent.atomic.AtomicLong lastLogNanos = new java.util.concurrent.atomic.AtomicLong(
+      System.nanoTime() - LOG_EVERY_NANOS);
+  private final java.util.concurrent.atomic.AtomicLong unlogged = new java.util.concurrent.atomic.AtomicLong();
+  private static final long LOG_EVERY_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(1);
+
+  /** @param port the port's name in log lines ("worker-port", "node-port") */
+  UnattestedConnections(String port) {
+    this.port = port;
+  }
+
+  /** One connection's place, from its arrival until its hello is accepted or it is closed. */
+  final class Ticket {
+    private final NetSocket socket;
+    private final AtomicBoolean counted = new AtomicBoolean(true);
+    private volatile boolean spoke;
+
+    private Ticket(NetSocket socket) {
+      this.socket = socket;
+    }
+
+    /** Its hello has arrived whole and is being judged: it is no longer pushed out to make room. */
+    void spoke() {
+      spoke = true;
+    }
+
+    /** Gives the place back; true for the call that did (later calls do nothing). */
+    boolean release() {
+      if (!counted.compareAndSet(true, false)) {
+        return false;
+      }
+      count.decrementAndGet();
+      waiting.remove(this);
+      return true;
+    }
+  }
+
+  /**
+   * Counts {@code socket} against {@code max}, pushing out the oldest silent connection when the bound is reached.
+   * Null when there was no room: {@code socket} is closed.
+   */
+  Ticket admit(NetSocket socket, int max) {
+    Ticket t = new Ticket(socket);
+    waiting.addLast(t);
+    if (count.incrementAndGet() > max && !pushOutOldestSilent(t, max)) {
+      t.release();
+      warn("Refusing a {} connection from {}: all {} places are held by connections whose hello is being judged{}",
+          socket, max);
+      socket.close();
+      return null;
+    }
+    return t;
+  }
+
+  private boolean pushOutOldestSilent(Ticket newcomer, int max) {
+    for (Ticket old : waiting) {
+      if (old != newcomer && !old.spoke && old.release()) {
+        warn("Closing a {} connection from {}: {} connections had not said hello when one more arrived, and this one "
+            + "was the longest silent{}", old.socket, max);
+        old.socket.close();
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Logs {@code format} (port, address, max, what was not logged) unless this port logged less than a second ago. */
+  private void warn(String format, NetSocket socket, int max) {
+    long now = System.nanoTime();
+    long last = lastLogNanos.get();
+    if (now - last < LOG_EVERY_NANOS || !lastLogNanos.compareAndSet(last, now)) {
+      unlogged.incrementAndGet();
+      return;
+    }
+    long others = unlogged.getAndSet(0);
+    log.warn(format, port, socket.remoteAddress(), max,
+        others == 0 ? "" : " (and " + others + " more pushed out or refused since the last such line)");
+  }
+
+  /** Connections counted now. */
+  int size() {
+    return count.get();
+  }
+}
