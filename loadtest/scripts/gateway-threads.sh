@@ -10,6 +10,8 @@
 # SYSCALLS=DIR: afterwards, 6 s more of load with 5 s of it under `perf trace -s` (DIR/trace.txt): each thread's
 # system calls per request and their mean time (DIR/per-request.txt); needs perf (Debian: linux-perf).
 # JOPTS: extra JVM options for the gateway (e.g. a JFR recording: -XX:StartFlightRecording=delay=50s,duration=15s,...).
+# The worker process's threads are listed the same way below the gateway's. WORKER_JFR=FILE: a JFR recording of the
+# worker over the measured window, started with jcmd (WORKER_JFC: its settings, default the JDK's "profile").
 set -euo pipefail
 DIR=$(cd "$1" && pwd); PORT=${2:-18131}; W=${WARMUP:-50}; D=${DURATION:-15}
 out=$(mktemp -d); db=inferium_threads_$$
@@ -30,20 +32,31 @@ echo '{"inputs":[{"name":"a","shape":[1,4],"datatype":"FP32","data":[1,2,3,4]},{
 export KEY=spkey
 url="http://127.0.0.1:$PORT/v2/models/add/infer"
 BODY=$out/add.json wrk -t1 -c32 -d"${W}s" -s "$out/post.lua" "$url" >/dev/null 2>&1 || true
-snap() { # thread name (digits dropped), CPU ticks, context switches
-  for t in /proc/$gp/task/*; do
+snap() { # PID: thread name (digits dropped), CPU ticks, context switches
+  for t in /proc/$1/task/*; do
     s=$(cat "$t/stat" 2>/dev/null) || continue; n=$(cat "$t/comm"); s=${s#*) }; set -- $s
     echo "${n//[0-9]/} $((${12} + ${13})) $(awk '/ctxt_switches/ { s += $2 } END { print s + 0 }' "$t/status")"
   done | awk '{ c[$1] += $2; x[$1] += $3 } END { for (k in c) print k, c[k], x[k] }' | sort
 }
-snap > "$out/t0"; pg0=$(pgticks)
+# The worker: of the gateway's java descendants (the pool worker, a standby), the one that has used the most CPU.
+wp=$(for c in $(descendants "$gp"); do [ "$(cat /proc/$c/comm 2>/dev/null)" = java ] && echo "$(ticks "$c") $c"; done |
+  sort -rn | awk 'NR == 1 { print $2 }')
+snap "$gp" > "$out/t0"; [ -n "$wp" ] && snap "$wp" > "$out/w0"; pg0=$(pgticks)
+if [ -n "${WORKER_JFR:-}" ] && [ -n "$wp" ]; then
+  jcmd "$wp" JFR.start name=wt settings="${WORKER_JFC:-profile}" duration="${D}s" filename="$WORKER_JFR" >/dev/null \
+    || echo "jcmd could not attach to the worker ($wp): no worker JFR" >&2
+fi
 BODY=$out/add.json wrk -t1 -c32 -d"${D}s" -s "$out/post.lua" "$url" > "$out/wrk.txt" 2>&1 || true
-snap > "$out/t1"; pg1=$(pgticks)
+snap "$gp" > "$out/t1"; [ -n "$wp" ] && snap "$wp" > "$out/w1"; pg1=$(pgticks)
 n=$(awk '/requests in/ { print $1 }' "$out/wrk.txt")
 echo "$n requests, $(awk '/^Requests\/sec/ { print $2 }' "$out/wrk.txt") req/s"
-join "$out/t0" "$out/t1" | awk -v n="$n" '{ d = $4 - $2; cs = $5 - $3; tot += d; tcs += cs
-  if (d > 0) printf "%-20s %8.1f us/req %6.2f ctxsw/req\n", $1, d * 10000 / n, cs / n }
-  END { printf "%-20s %8.1f us/req %6.2f ctxsw/req\n", "TOTAL", tot * 10000 / n, tcs / n }' | sort -k2 -n -r
+per_thread() { # BEFORE AFTER: each thread's µs and context switches per request
+  join "$1" "$2" | awk -v n="$n" '{ d = $4 - $2; cs = $5 - $3; tot += d; tcs += cs
+    if (d > 0) printf "%-20s %8.1f us/req %6.2f ctxsw/req\n", $1, d * 10000 / n, cs / n }
+    END { printf "%-20s %8.1f us/req %6.2f ctxsw/req\n", "TOTAL", tot * 10000 / n, tcs / n }' | sort -k2 -n -r
+}
+per_thread "$out/t0" "$out/t1"
+if [ -n "$wp" ]; then echo "worker process (pid $wp):"; per_thread "$out/w0" "$out/w1" | sed 's/^/  /'; fi
 awk -v n="$n" -v d="$((pg1 - pg0))" 'BEGIN { printf "%-20s %8.1f us/req (all postgres processes)\n", "POSTGRES", d * 10000 / n }'
 if [ -n "${SYSCALLS:-}" ]; then
   mkdir -p "$SYSCALLS"
