@@ -13,7 +13,7 @@ psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE $db" postgres
 INFERIUM_ADMIN_KEY=spkey java -Xss8m ${JOPTS:-} -jar "$DIR/engine/target/inferium.jar" serve --port "$PORT" --data-dir "$out/data" \
   --db-url "postgresql://postgres@127.0.0.1:5432/$db" --workers 1 --worker-slots 1 --worker-threads 2 > "$out/serve.log" 2>&1 &
 gp=$!
-trap 'kill $gp 2>/dev/null; wait $gp 2>/dev/null; psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $db" postgres; rm -rf "$out"' EXIT
+trap 'kill $gp 2>/dev/null; wait $gp 2>/dev/null || true; psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $db" postgres; rm -rf "$out"' EXIT
 for i in $(seq 1 180); do curl -sf "localhost:$PORT/v2/health/ready" >/dev/null && break; sleep 1; done
 sleep 20
 snap() { for t in /proc/$gp/task/*; do s=$(cat "$t/stat" 2>/dev/null) || continue; n=$(cat "$t/comm"); s=${s#*) }; set -- $s; echo "${n//[0-9]/} $((${12} + ${13}))"; done | awk '{ c[$1] += $2 } END { for (k in c) print k, c[k] }' | sort; }
