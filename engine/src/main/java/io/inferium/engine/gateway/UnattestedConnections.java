@@ -10,12 +10,14 @@ import org.slf4j.LoggerFactory;
 /**
  * The connections of a port (the worker port, the node port) that have no accepted hello yet, held to a bound.
  *
- * <p>A connection that arrives with the bound reached makes room by closing the oldest connection that has not sent
- * its hello. A worker or node sends its hello as soon as it is connected (a node, as soon as it reads the challenge),
- * so an attacker who keeps the bound filled with silent connections, reopening each one the hello timeout closes,
- * no longer locks replacement workers, sandboxes or nodes out of the port: each of them pushes out one of the
- * attacker's connections. The newcomer is refused only when every place is held by a connection whose hello is being
- * judged, which takes milliseconds.
+ * <p>A connection that arrives with the bound reached makes room by closing a connection that has not sent its hello:
+ * the oldest one from the address that holds the most such places (the newcomer's own counting). A worker or node
+ * sends its hello as soon as it is connected (a node, as soon as it reads the challenge), so an attacker who keeps the
+ * bound filled with silent connections, reopening each one the hello timeout closes, no longer locks replacement
+ * workers, sandboxes or nodes out of the port: each of them pushes out one of the attacker's connections. On the node
+ * port, where peers come from many addresses, a flood from one address only churns its own connections and leaves
+ * other addresses' waiting ones alone. The newcomer is refused only when every place is held by a connection whose
+ * hello is being judged, which takes milliseconds.
  *
  * <p>Both outcomes are logged at most once a second per port, with the number of others since the last line: a
  * flood of connections does not become a flood of log lines.
@@ -44,11 +46,13 @@ final class UnattestedConnections {
   /** One connection's place, from its arrival until its hello is accepted or it is closed. */
   final class Ticket {
     private final NetSocket socket;
+    private final String host;
     private final AtomicBoolean counted = new AtomicBoolean(true);
     private volatile boolean spoke;
 
     private Ticket(NetSocket socket) {
       this.socket = socket;
+      this.host = socket.remoteAddress() == null ? "" : socket.remoteAddress().host();
     }
 
     /** Its hello has arrived whole and is being judged: it is no longer pushed out to make room. */
@@ -74,7 +78,7 @@ final class UnattestedConnections {
   Ticket admit(NetSocket socket, int max) {
     Ticket t = new Ticket(socket);
     waiting.addLast(t);
-    if (count.incrementAndGet() > max && !pushOutOldestSilent(t, max)) {
+    if (count.incrementAndGet() > max && !pushOutOneSilent(t, max)) {
       t.release();
       warn("Refusing a {} connection from {}: all {} places are held by connections whose hello is being judged{}",
           socket, max);
@@ -84,16 +88,42 @@ final class UnattestedConnections {
     return t;
   }
 
-  private boolean pushOutOldestSilent(Ticket newcomer, int max) {
-    for (Ticket old : waiting) {
-      if (old != newcomer && !old.spoke && old.release()) {
-        warn("Closing a {} connection from {}: {} connections had not said hello when one more arrived, and this one "
-            + "was the longest silent{}", old.socket, max);
-        old.socket.close();
+  private boolean pushOutOneSilent(Ticket newcomer, int max) {
+    while (true) {
+      // Silent places per address; ties go to the address of the oldest silent connection (the deque is in arrival
+      // order), so among single connections from distinct addresses the oldest is the one pushed out.
+      java.util.Map<String, Integer> silent = new java.util.HashMap<>();
+      for (Ticket t : waiting) {
+        if (!t.spoke && t.counted.get()) {
+          silent.merge(t.host, 1, Integer::sum);
+        }
+      }
+      String top = null;
+      int most = 0;
+      for (Ticket t : waiting) {
+        Integer n = silent.get(t.host);
+        if (!t.spoke && n != null && n > most) {
+          most = n;
+          top = t.host;
+        }
+      }
+      Ticket victim = null;
+      for (Ticket t : waiting) {
+        if (t != newcomer && !t.spoke && t.counted.get() && t.host.equals(top)) {
+          victim = t;
+          break;
+        }
+      }
+      if (victim == null) {
+        return false;
+      }
+      if (victim.release()) { // else another event loop took it first: look again
+        warn("Closing a {} connection from {}: {} connections had not said hello when one more arrived, and this "
+            + "one was the oldest silent one from the address holding the most places{}", victim.socket, max);
+        victim.socket.close();
         return true;
       }
     }
-    return false;
   }
 
   /** Logs {@code format} (port, address, max, what was not logged) unless this port logged less than a second ago. */

@@ -61,7 +61,13 @@ class UnattestedConnectionsTest {
   }
 
   private UnattestedConnections.Ticket connect(Socket[] out) throws Exception {
-    Socket s = new Socket("127.0.0.1", server.actualPort());
+    return connectFrom("127.0.0.1", out);
+  }
+
+  /** Connects from {@code local} (any 127.x.y.z address is the loopback on Linux): a peer with its own address. */
+  private UnattestedConnections.Ticket connectFrom(String local, Socket[] out) throws Exception {
+    Socket s = new Socket(java.net.InetAddress.getByName("127.0.0.1"), server.actualPort(),
+        java.net.InetAddress.getByName(local), 0);
     clients.add(s);
     out[0] = s;
     java.util.Optional<UnattestedConnections.Ticket> t = admitted.poll(10, TimeUnit.SECONDS);
@@ -148,5 +154,28 @@ class UnattestedConnectionsTest {
     } finally {
       logger.detachAppender(logged);
     }
+  }
+
+  @Test
+  void aFloodFromOneAddressPushesOutItsOwnConnectionsNotAnotherAddresss() throws Exception {
+    Socket[] node = new Socket[1];
+    assertNotNull(connectFrom("127.0.0.3", node)); // a node that connected first, still reading its challenge
+    Socket[][] flood = new Socket[4][1];
+    assertNotNull(connectFrom("127.0.0.2", flood[0]));
+    assertNotNull(connectFrom("127.0.0.2", flood[1]));
+    // Full. The flooding address holds two places, the node one: the flood's oldest goes, not the node (the oldest).
+    assertNotNull(connectFrom("127.0.0.2", flood[2]));
+    assertTrue(closedWithin(flood[0][0], 5_000), "the flooding address's oldest was not pushed out");
+    assertFalse(closedWithin(node[0], 50), "the other address's connection was pushed out by the flood");
+    assertNotNull(connectFrom("127.0.0.2", flood[3]));
+    assertTrue(closedWithin(flood[1][0], 5_000));
+    assertFalse(closedWithin(node[0], 50), "the other address's connection was pushed out by the flood");
+    // A third address arriving: the flood still holds the most places and gives one up.
+    Socket[] other = new Socket[1];
+    assertNotNull(connectFrom("127.0.0.4", other));
+    assertTrue(closedWithin(flood[2][0], 5_000));
+    assertFalse(closedWithin(node[0], 50));
+    assertFalse(closedWithin(flood[3][0], 50));
+    assertEquals(MAX, places.size());
   }
 }
