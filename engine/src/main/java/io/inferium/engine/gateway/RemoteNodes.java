@@ -292,10 +292,7 @@ public final class RemoteNodes {
     Runnable authenticatedOrGone = ticket::release;
     long helloTimer = vertx.setTimer(limits.helloTimeoutMs(), t -> {
       if (!conn.authenticated) {
-        log.warn("Closing a node-port connection from {}: not authenticated within {} ms", socket.remoteAddress(),
-            limits.helloTimeoutMs());
-        authenticatedOrGone.run();
-        socket.close();
+        ticket.close("not authenticated within " + limits.helloTimeoutMs() + " ms");
       }
     });
     LengthPrefixed frames = new LengthPrefixed(
@@ -308,10 +305,8 @@ public final class RemoteNodes {
             log.warn(why);
             conn.link.abort("frame_too_large", why);
           } else {
-            log.warn("Closing a node-port connection from {}: a {}-byte frame before authenticating (limit {})",
-                socket.remoteAddress(), Integer.toUnsignedString(length), limits.helloMaxBytes());
-            authenticatedOrGone.run();
-            socket.close();
+            ticket.close("a " + Integer.toUnsignedString(length) + "-byte frame before authenticating (limit "
+                + limits.helloMaxBytes() + ")");
           }
         },
         body -> {

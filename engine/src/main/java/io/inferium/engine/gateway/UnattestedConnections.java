@@ -19,8 +19,9 @@ import org.slf4j.LoggerFactory;
  * other addresses' waiting ones alone. The newcomer is refused only when every place is held by a connection whose
  * hello is being judged, which takes milliseconds.
  *
- * <p>Both outcomes are logged at most once a second per port, with the number of others since the last line: a
- * flood of connections does not become a flood of log lines.
+ * <p>Every connection closed before its hello (pushed out, refused, silent past the hello timeout, an oversized first
+ * frame: {@link Ticket#close}) is logged at most once a second per port, with the number of others since the last
+ * line: a flood of connections does not become a flood of log lines.
  *
  * <p>Thread-safe: connections arrive on any event loop. A place is given back exactly once ({@link Ticket#release}):
  * when the hello is accepted, when the gateway closes the connection (then, not when Netty reports the close later,
@@ -60,6 +61,13 @@ final class UnattestedConnections {
       spoke = true;
     }
 
+    /** Closes the connection before its hello, saying why (rate-limited), and gives its place back. */
+    void close(String why) {
+      release();
+      warn("Closing", socket, why);
+      socket.close();
+    }
+
     /** Gives the place back; true for the call that did (later calls do nothing). */
     boolean release() {
       if (!counted.compareAndSet(true, false)) {
@@ -80,8 +88,7 @@ final class UnattestedConnections {
     waiting.addLast(t);
     if (count.incrementAndGet() > max && !pushOutOneSilent(t, max)) {
       t.release();
-      warn("Refusing a {} connection from {}: all {} places are held by connections whose hello is being judged{}",
-          socket, max);
+      warn("Refusing", socket, "all " + max + " places are held by connections whose hello is being judged");
       socket.close();
       return null;
     }
@@ -118,16 +125,16 @@ final class UnattestedConnections {
         return false;
       }
       if (victim.release()) { // else another event loop took it first: look again
-        warn("Closing a {} connection from {}: {} connections had not said hello when one more arrived, and this "
-            + "one was the oldest silent one from the address holding the most places{}", victim.socket, max);
+        warn("Closing", victim.socket, max + " connections had not said hello when one more arrived, and this one was "
+            + "the oldest silent one from the address holding the most places");
         victim.socket.close();
         return true;
       }
     }
   }
 
-  /** Logs {@code format} (port, address, max, what was not logged) unless this port logged less than a second ago. */
-  private void warn(String format, NetSocket socket, int max) {
+  /** Logs "{verb} a {port} connection from {address}: {why}" unless this port logged one less than a second ago. */
+  private void warn(String verb, NetSocket socket, String why) {
     long now = System.nanoTime();
     long last = lastLogNanos.get();
     if (now - last < LOG_EVERY_NANOS || !lastLogNanos.compareAndSet(last, now)) {
@@ -135,8 +142,8 @@ final class UnattestedConnections {
       return;
     }
     long others = unlogged.getAndSet(0);
-    log.warn(format, port, socket.remoteAddress(), max,
-        others == 0 ? "" : " (and " + others + " more pushed out or refused since the last such line)");
+    log.warn("{} a {} connection from {}: {}{}", verb, port, socket.remoteAddress(), why,
+        others == 0 ? "" : " (and " + others + " more closed or refused before their hello since the last such line)");
   }
 
   /** Connections counted now. */

@@ -583,10 +583,7 @@ public final class WorkerSupervisor {
     // UnattestedConnections), may send one small frame, and is closed when the hello timer fires first.
     long helloTimer = vertx.setTimer(limits.helloTimeoutMs(), t -> {
       if (link[0] == null) {
-        log.warn("Closing a worker-port connection from {}: no accepted hello within {} ms", socket.remoteAddress(),
-            limits.helloTimeoutMs());
-        ticket.release();
-        socket.close();
+        ticket.close("no accepted hello within " + limits.helloTimeoutMs() + " ms");
       }
     });
     RecordParser parser = RecordParser.newFixed(4);
@@ -606,10 +603,7 @@ public final class WorkerSupervisor {
           refused[0] = true;
           socket.pause();
           if (link[0] == null) {
-            log.warn("Closing a worker-port connection from {}: a {}-byte frame before hello (limit {})",
-                socket.remoteAddress(), Integer.toUnsignedString(length), max);
-            ticket.release();
-            socket.close();
+            ticket.close("a " + Integer.toUnsignedString(length) + "-byte frame before hello (limit " + max + ")");
           } else {
             String why = "worker " + owner[0].workerId + " sent a frame of " + Integer.toUnsignedString(length)
                 + " bytes, over the " + max + "-byte limit of worker links (INFERIUM_WORKER_MAX_FRAME_MB)";

@@ -150,7 +150,7 @@ class UnattestedConnectionsTest {
       assertNotNull(connect(s));
       assertEquals(2, logged.list.size(), logged.list.toString());
       String second = logged.list.get(1).getFormattedMessage();
-      assertTrue(second.contains("(and 4 more pushed out or refused since the last such line)"), second);
+      assertTrue(second.contains("(and 4 more closed or refused before their hello since the last such line)"), second);
     } finally {
       logger.detachAppender(logged);
     }
