@@ -192,6 +192,16 @@ class BlameIT {
     assertEquals(400, over.statusCode(), over.bodyAsString());
     assertEquals("max_tokens", over.bodyAsJsonObject().getJsonObject("error").getString("param"), over.bodyAsString());
 
+    // A body over 32 x the prompt cap plus 64 KiB is refused by its declared length before it is parsed: the 413
+    // names the route's limit and what the request declared.
+    long bodyLimit = 32L * (256 << 10) + (64 << 10);
+    HttpResponse<Buffer> overBody = post(attackerKey, "/v1/completions", new JsonObject().put("model", "tiny-gpt")
+        .put("prompt", "x".repeat((int) bodyLimit)));
+    assertEquals(413, overBody.statusCode(), overBody.bodyAsString());
+    String overMessage = overBody.bodyAsJsonObject().getJsonObject("error").getString("message");
+    assertTrue(overMessage.contains("this route reads at most " + bodyLimit + " bytes and this request declared "
+        + (bodyLimit + 32)), overMessage);
+
     assertEquals(expected, victimCompletion(), "another tenant still gets the same answer");
     assertNoNodeCharged();
   }

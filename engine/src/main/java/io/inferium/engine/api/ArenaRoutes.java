@@ -75,10 +75,10 @@ final class ArenaRoutes {
     // Multipart (one image or clip) or JSON: the body handler keeps uploads for the first and parses the second.
     router.post("/api/arena/battles")
         .handler(MultipartGuard.arm(vertx))
-        .handler(BodyHandler.create(uploadsDir.toString()).setBodyLimit(maxRequestBytes).setDeleteUploadedFilesOnEnd(true))
+        .handler(LimitedBodyHandler.create(uploadsDir.toString()).setBodyLimit(maxRequestBytes).setDeleteUploadedFilesOnEnd(true))
         .handler(MultipartGuard.passed())
         .handler(ctx -> battle(ctx, texts, embeddings, media));
-    router.post("/api/arena/battles/:id/vote").handler(BodyHandler.create(false).setBodyLimit(16 * 1024)).handler(this::vote);
+    router.post("/api/arena/battles/:id/vote").handler(LimitedBodyHandler.create(false).setBodyLimit(16 * 1024)).handler(this::vote);
   }
 
   private void battle(RoutingContext ctx, ArenaText texts, ArenaEmbeddings embeddings, ArenaMedia media) {

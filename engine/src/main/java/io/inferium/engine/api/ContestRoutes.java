@@ -28,7 +28,7 @@ final class ContestRoutes {
   }
 
   void mount(Router router) {
-    BodyHandler body = BodyHandler.create(false).setBodyLimit(16 * 1024);
+    BodyHandler body = LimitedBodyHandler.create(false).setBodyLimit(16 * 1024);
     router.post("/api/contests").handler(body).handler(this::create);
     router.get("/api/contests").handler(this::list);
     router.get("/api/contests/:id").handler(this::get);

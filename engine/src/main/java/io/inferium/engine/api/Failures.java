@@ -160,7 +160,8 @@ public final class Failures {
       return;
     }
     ApiError malformed = MultipartGuard.malformedBody(ctx);
-    ApiError error = malformed != null ? malformed : ctx.failure() != null ? classify(ctx.failure(), ctx) : fromStatus(ctx.statusCode());
+    ApiError error = malformed != null ? malformed : ctx.failure() != null ? classify(ctx.failure(), ctx) : ctx.statusCode() == 413 && ctx.get(LimitedBodyHandler.LIMIT) instanceof Long limit ? tooLarge(ctx, limit)
+        : fromStatus(ctx.statusCode());
     send(ctx, error);
   }
 
@@ -176,6 +177,13 @@ public final class Failures {
     ctx.response().setStatusCode(openAi ? OpenAiErrors.status(error) : error.status())
         .putHeader("Content-Type", "application/json")
         .end(body.encode());
+  }
+
+  /** A body over its route's limit: the limit, and the size the client declared when it did. */
+  private static ApiError tooLarge(RoutingContext ctx, long limit) {
+    String declared = ctx.request().getHeader("Content-Length");
+    return new ApiError(413, "request body too large: this route reads at most " + limit + " bytes"
+        + (declared == null ? "" : " and this request declared " + declared));
   }
 
   private static ApiError fromStatus(int status) {

@@ -50,7 +50,7 @@ final class FunctionRoutes {
     router.post("/api/functions").handler(this::admit);
     router.post("/api/functions")
         .handler(MultipartGuard.arm(vertx))
-        .handler(BodyHandler.create(uploadsDir.toString()).setBodyLimit(maxUploadBytes).setDeleteUploadedFilesOnEnd(true))
+        .handler(LimitedBodyHandler.create(uploadsDir.toString()).setBodyLimit(maxUploadBytes).setDeleteUploadedFilesOnEnd(true))
         .handler(MultipartGuard.passed())
         .handler(this::deploy);
     router.get("/api/functions").handler(this::search);

@@ -43,9 +43,9 @@ final class NodeRoutes {
     // The role is checked before the body is read, so a non-admin's body is never buffered: a route of its own, since
     // vertx-web puts a body handler ahead of any other handler of the same route.
     router.post("/api/nodes/:id/stake").handler(ctx -> adminOnly(ctx, "deposit stake"));
-    router.post("/api/nodes/:id/stake").handler(BodyHandler.create(false).setBodyLimit(4096)).handler(this::deposit);
+    router.post("/api/nodes/:id/stake").handler(LimitedBodyHandler.create(false).setBodyLimit(4096)).handler(this::deposit);
     router.post("/api/nodes/:id/reinstate").handler(ctx -> adminOnly(ctx, "reinstate a node"));
-    router.post("/api/nodes/:id/reinstate").handler(BodyHandler.create(false).setBodyLimit(4096)).handler(this::reinstate);
+    router.post("/api/nodes/:id/reinstate").handler(LimitedBodyHandler.create(false).setBodyLimit(4096)).handler(this::reinstate);
   }
 
   private void list(RoutingContext ctx) {

@@ -62,7 +62,7 @@ final class OpenAiRoutes {
 
   void mount(Router router, long maxRequestBytes, PromptLimits prompts) {
     this.prompts = prompts;
-    BodyHandler body = BodyHandler.create(false).setBodyLimit(prompts.bodyLimit(maxRequestBytes));
+    BodyHandler body = LimitedBodyHandler.create(false).setBodyLimit(prompts.bodyLimit(maxRequestBytes));
     router.get("/v1/models").handler(this::models);
     router.get("/v1/models/:model").handler(this::model);
     router.post("/v1/completions").handler(body).handler(ctx -> generate(ctx, false));

@@ -63,7 +63,7 @@ final class PredictRoutes {
     router.post("/api/functions/:name/predict").handler(this::admit);
     router.post("/api/functions/:name/predict")
         .handler(MultipartGuard.arm(vertx))
-        .handler(BodyHandler.create(uploadsDir.toString()).setBodyLimit(maxRequestBytes).setDeleteUploadedFilesOnEnd(true))
+        .handler(LimitedBodyHandler.create(uploadsDir.toString()).setBodyLimit(maxRequestBytes).setDeleteUploadedFilesOnEnd(true))
         .handler(MultipartGuard.passed())
         .handler(this::predict);
   }

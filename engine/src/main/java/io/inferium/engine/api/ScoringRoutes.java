@@ -51,8 +51,8 @@ final class ScoringRoutes {
   }
 
   void mount(Router router) {
-    BodyHandler small = BodyHandler.create(false).setBodyLimit(64 * 1024);
-    router.post("/api/datasets").handler(BodyHandler.create(false).setBodyLimit(MAX_DATASET_BYTES)).handler(this::upload);
+    BodyHandler small = LimitedBodyHandler.create(false).setBodyLimit(64 * 1024);
+    router.post("/api/datasets").handler(LimitedBodyHandler.create(false).setBodyLimit(MAX_DATASET_BYTES)).handler(this::upload);
     router.get("/api/datasets").handler(this::datasets);
     router.post("/api/datasets/:id/approve").handler(small).handler(this::approve);
     router.post("/api/benchmarks").handler(small).handler(this::benchmark);

@@ -33,7 +33,7 @@ final class SessionRoutes {
 
   /** Sign-in takes no credentials but the key in its body: mount it before the authentication of {@code /api/*}. */
   void mountSignIn(Router router) {
-    router.post("/api/session").handler(BodyHandler.create(false).setBodyLimit(BODY_LIMIT)).handler(this::signIn);
+    router.post("/api/session").handler(LimitedBodyHandler.create(false).setBodyLimit(BODY_LIMIT)).handler(this::signIn);
     // A page without credentials, or with a cookie whose session has ended, learns so with a 200 (and the dead
     // cookie is cleared), not a 401 its browser would log as an error. A bearer request goes on to authentication.
     router.get("/api/session").handler(ctx -> {

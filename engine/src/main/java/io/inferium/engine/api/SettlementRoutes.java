@@ -31,8 +31,8 @@ final class SettlementRoutes {
 
   void mount(Router router) {
     router.get("/api/payout-address").handler(this::getAddress);
-    router.put("/api/payout-address").handler(BodyHandler.create(false).setBodyLimit(4096)).handler(this::putAddress);
-    router.post("/api/settlements").handler(BodyHandler.create(false).setBodyLimit(4096)).handler(this::settle);
+    router.put("/api/payout-address").handler(LimitedBodyHandler.create(false).setBodyLimit(4096)).handler(this::putAddress);
+    router.post("/api/settlements").handler(LimitedBodyHandler.create(false).setBodyLimit(4096)).handler(this::settle);
   }
 
   /**

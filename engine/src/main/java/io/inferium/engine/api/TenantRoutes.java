@@ -38,7 +38,7 @@ final class TenantRoutes {
   }
 
   void mount(Router router) {
-    BodyHandler body = BodyHandler.create(false).setBodyLimit(BODY_LIMIT);
+    BodyHandler body = LimitedBodyHandler.create(false).setBodyLimit(BODY_LIMIT);
     router.get("/api/tiers").handler(ctx -> FunctionRoutes.json(ctx, 200, new JsonObject().put("tiers", tiers.toJson())));
     router.post("/api/tenants").handler(body).handler(this::create);
     router.get("/api/tenants").handler(this::list);

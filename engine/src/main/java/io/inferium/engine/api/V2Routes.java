@@ -87,7 +87,7 @@ final class V2Routes {
     router.get("/v2/models/:name/versions/:version").handler(ctx -> metadata(ctx, FunctionRoutes.version(ctx)));
     router.get("/v2/models/:name/ready").handler(ctx -> ready(ctx, null));
     router.get("/v2/models/:name/versions/:version/ready").handler(ctx -> ready(ctx, FunctionRoutes.version(ctx)));
-    BodyHandler body = BodyHandler.create(false).setBodyLimit(maxRequestBytes);
+    BodyHandler body = LimitedBodyHandler.create(false).setBodyLimit(maxRequestBytes);
     router.post("/v2/models/:name/infer").handler(body).handler(ctx -> infer(ctx, null));
     router.post("/v2/models/:name/versions/:version/infer").handler(body).handler(ctx -> infer(ctx, FunctionRoutes.version(ctx)));
   }
