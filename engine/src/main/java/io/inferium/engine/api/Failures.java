@@ -160,8 +160,16 @@ public final class Failures {
       return;
     }
     ApiError malformed = MultipartGuard.malformedBody(ctx);
-    ApiError error = malformed != null ? malformed : ctx.failure() != null ? classify(ctx.failure(), ctx) : ctx.statusCode() == 413 && ctx.get(LimitedBodyHandler.LIMIT) instanceof Long limit ? tooLarge(ctx, limit)
-        : fromStatus(ctx.statusCode());
+    ApiError error;
+    if (malformed != null) {
+      error = malformed;
+    } else if (ctx.failure() != null) {
+      error = classify(ctx.failure(), ctx);
+    } else if (ctx.statusCode() == 413 && ctx.get(LimitedBodyHandler.LIMIT) instanceof Long limit) {
+      error = tooLarge(ctx, limit);
+    } else {
+      error = fromStatus(ctx.statusCode());
+    }
     send(ctx, error);
   }
 

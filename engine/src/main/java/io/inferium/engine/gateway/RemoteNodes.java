@@ -37,8 +37,9 @@ import org.slf4j.LoggerFactory;
  * that the node id is the presented key's, the signature, the code checksum, and that the operator key
  * is a live {@code operator} key; the node is then registered in the ledger under that operator (with no
  * stake) and welcomed. Until then a connection is anyone's: it counts against a cap on unauthenticated
- * connections (at the cap, a newcomer pushes out the oldest connection that has sent nothing: {@link
- * UnattestedConnections}), may send one small frame, and is closed when the hello timer fires.
+ * connections (at the cap, a newcomer pushes out a connection that has sent nothing, from the address holding the
+ * most such places: {@link UnattestedConnections}), may send one small frame, and is closed when the hello timer
+ * fires.
  *
  * <p>A remote node that is staked is eligible for work ({@link #eligibleLinks}): its LOAD names only the
  * model's sha256 and the node fetches the bytes over its own connection (FETCH / BLOB), only for models

@@ -1,9 +1,13 @@
 package io.inferium.engine.gateway;
 
 import io.vertx.core.net.NetSocket;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,14 +34,13 @@ import org.slf4j.LoggerFactory;
 final class UnattestedConnections {
 
   private static final Logger log = LoggerFactory.getLogger(UnattestedConnections.class);
+  private static final long LOG_EVERY_NANOS = TimeUnit.SECONDS.toNanos(1);
 
   private final String port;
   private final ConcurrentLinkedDeque<Ticket> waiting = new ConcurrentLinkedDeque<>();
   private final AtomicInteger count = new AtomicInteger();
-  private final java.util.concurrent.atomic.AtomicLong lastLogNanos = new java.util.concurrent.atomic.AtomicLong(
-      System.nanoTime() - LOG_EVERY_NANOS);
-  private final java.util.concurrent.atomic.AtomicLong unlogged = new java.util.concurrent.atomic.AtomicLong();
-  private static final long LOG_EVERY_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(1);
+  private final AtomicLong lastLogNanos = new AtomicLong(System.nanoTime() - LOG_EVERY_NANOS);
+  private final AtomicLong unlogged = new AtomicLong();
 
   /** @param port the port's name in log lines ("worker-port", "node-port") */
   UnattestedConnections(String port) {
@@ -63,8 +66,9 @@ final class UnattestedConnections {
 
     /** Closes the connection before its hello, saying why (rate-limited), and gives its place back. */
     void close(String why) {
-      release();
-      warn("Closing", socket, why);
+      if (release()) { // else it was pushed out (and logged) already
+        warn("Closing", socket, why);
+      }
       socket.close();
     }
 
@@ -80,8 +84,8 @@ final class UnattestedConnections {
   }
 
   /**
-   * Counts {@code socket} against {@code max}, pushing out the oldest silent connection when the bound is reached.
-   * Null when there was no room: {@code socket} is closed.
+   * Counts {@code socket} against {@code max}, pushing out a silent connection when the bound is reached (see the
+   * class). Null when there was no room: {@code socket} is closed.
    */
   Ticket admit(NetSocket socket, int max) {
     Ticket t = new Ticket(socket);
@@ -99,7 +103,7 @@ final class UnattestedConnections {
     while (true) {
       // Silent places per address; ties go to the address of the oldest silent connection (the deque is in arrival
       // order), so among single connections from distinct addresses the oldest is the one pushed out.
-      java.util.Map<String, Integer> silent = new java.util.HashMap<>();
+      Map<String, Integer> silent = new HashMap<>();
       for (Ticket t : waiting) {
         if (!t.spoke && t.counted.get()) {
           silent.merge(t.host, 1, Integer::sum);
