@@ -272,6 +272,12 @@ class EdgesIT {
         assertTrue(closedWithin(s, HELLO_MS + 5_000), "a held connection outlived the hello timeout");
       }
       assertEquals(0, gw.gateway.supervisor().unattestedConnections(), "connections closed at the hello timeout still count");
+      String metrics = gw.metrics.scrape();
+      for (String reason : List.of("pushed_out", "hello_timeout", "oversized_hello")) {
+        assertTrue(metrics.contains("inferium_port_closed_before_hello_total{port=\"worker\",reason=\"" + reason + "\"}"),
+            reason + " not counted");
+      }
+      assertTrue(metrics.contains("inferium_port_unattested_connections{port=\"worker\"} 0.0"), "gauge missing");
     } finally {
       for (Socket s : held) {
         s.close();

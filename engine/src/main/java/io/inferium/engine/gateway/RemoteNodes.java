@@ -102,7 +102,7 @@ public final class RemoteNodes {
   private final NodeLedger ledger;
   private final SupervisorSettings workerSettings;
   private final Map<String, Remote> nodes = new ConcurrentHashMap<>();
-  private final UnattestedConnections unauthenticated = new UnattestedConnections("node-port");
+  private final UnattestedConnections unauthenticated = new UnattestedConnections("node");
   private final SecureRandom random = new SecureRandom();
   private final BlobRanges ranges;
   private volatile NodeMetrics metrics;
@@ -166,6 +166,7 @@ public final class RemoteNodes {
   /** Exports per-node series (latency, credits, cache, bytes fetched) to {@code registry}; before {@link #start}. */
   public void metrics(io.micrometer.core.instrument.MeterRegistry registry) {
     this.metrics = new NodeMetrics(registry);
+    unauthenticated.metrics(registry);
   }
 
   /** Remote nodes this gateway has welcomed since it started, connected or not. */
@@ -293,7 +294,7 @@ public final class RemoteNodes {
     Runnable authenticatedOrGone = ticket::release;
     long helloTimer = vertx.setTimer(limits.helloTimeoutMs(), t -> {
       if (!conn.authenticated) {
-        ticket.close("not authenticated within " + limits.helloTimeoutMs() + " ms");
+        ticket.close("hello_timeout", "not authenticated within " + limits.helloTimeoutMs() + " ms");
       }
     });
     LengthPrefixed frames = new LengthPrefixed(
@@ -306,7 +307,7 @@ public final class RemoteNodes {
             log.warn(why);
             conn.link.abort("frame_too_large", why);
           } else {
-            ticket.close("a " + Integer.toUnsignedString(length) + "-byte frame before authenticating (limit "
+            ticket.close("oversized_hello", "a " + Integer.toUnsignedString(length) + "-byte frame before authenticating (limit "
                 + limits.helloMaxBytes() + ")");
           }
         },

@@ -1,5 +1,8 @@
 package io.inferium.engine.gateway;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.net.NetSocket;
 import java.util.HashMap;
 import java.util.Map;
@@ -25,7 +28,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Every connection closed before its hello (pushed out, refused, silent past the hello timeout, an oversized first
  * frame: {@link Ticket#close}) is logged at most once a second per port, with the number of others since the last
- * line: a flood of connections does not become a flood of log lines.
+ * line: a flood of connections does not become a flood of log lines. With {@link #metrics} each is also counted
+ * ({@code inferium_port_closed_before_hello_total} by port and reason), beside a gauge of the places held
+ * ({@code inferium_port_unattested_connections}).
  *
  * <p>Thread-safe: connections arrive on any event loop. A place is given back exactly once ({@link Ticket#release}):
  * when the hello is accepted, when the gateway closes the connection (then, not when Netty reports the close later,
@@ -37,14 +42,31 @@ final class UnattestedConnections {
   private static final long LOG_EVERY_NANOS = TimeUnit.SECONDS.toNanos(1);
 
   private final String port;
+  private volatile MeterRegistry registry;
   private final ConcurrentLinkedDeque<Ticket> waiting = new ConcurrentLinkedDeque<>();
   private final AtomicInteger count = new AtomicInteger();
   private final AtomicLong lastLogNanos = new AtomicLong(System.nanoTime() - LOG_EVERY_NANOS);
   private final AtomicLong unlogged = new AtomicLong();
 
-  /** @param port the port's name in log lines ("worker-port", "node-port") */
+  /** @param port the port's name in metrics ("worker", "node"; log lines say "worker-port") */
   UnattestedConnections(String port) {
     this.port = port;
+  }
+
+  /** Exports the gauge and counts closes before a hello to {@code registry}. */
+  void metrics(MeterRegistry registry) {
+    Gauge.builder("inferium.port.unattested.connections", count, AtomicInteger::get)
+        .description("Connections to a port that have no accepted hello yet").tag("port", port).register(registry);
+    this.registry = registry;
+  }
+
+  private void counted(String reason) {
+    MeterRegistry r = registry;
+    if (r != null) {
+      Counter.builder("inferium.port.closed.before.hello")
+          .description("Connections closed before their hello was accepted, by port and reason")
+          .tags("port", port, "reason", reason).register(r).increment();
+    }
   }
 
   /** One connection's place, from its arrival until its hello is accepted or it is closed. */
@@ -64,9 +86,13 @@ final class UnattestedConnections {
       spoke = true;
     }
 
-    /** Closes the connection before its hello, saying why (rate-limited), and gives its place back. */
-    void close(String why) {
+    /**
+     * Closes the connection before its hello, saying why (rate-limited) and counting it under {@code reason}, and
+     * gives its place back.
+     */
+    void close(String reason, String why) {
       if (release()) { // else it was pushed out (and logged) already
+        counted(reason);
         warn("Closing", socket, why);
       }
       socket.close();
@@ -92,6 +118,7 @@ final class UnattestedConnections {
     waiting.addLast(t);
     if (count.incrementAndGet() > max && !pushOutOneSilent(t, max)) {
       t.release();
+      counted("refused");
       warn("Refusing", socket, "all " + max + " places are held by connections whose hello is being judged");
       socket.close();
       return null;
@@ -129,6 +156,7 @@ final class UnattestedConnections {
         return false;
       }
       if (victim.release()) { // else another event loop took it first: look again
+        counted("pushed_out");
         warn("Closing", victim.socket, max + " connections had not said hello when one more arrived, and this one was "
             + "the oldest silent one from the address holding the most places");
         victim.socket.close();
@@ -146,7 +174,7 @@ final class UnattestedConnections {
       return;
     }
     long others = unlogged.getAndSet(0);
-    log.warn("{} a {} connection from {}: {}{}", verb, port, socket.remoteAddress(), why,
+    log.warn("{} a {}-port connection from {}: {}{}", verb, port, socket.remoteAddress(), why,
         others == 0 ? "" : " (and " + others + " more closed or refused before their hello since the last such line)");
   }
 

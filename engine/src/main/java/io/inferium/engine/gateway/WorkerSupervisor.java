@@ -72,7 +72,7 @@ public final class WorkerSupervisor {
   private java.util.function.Consumer<String> onDetach = node -> { };
   private java.util.function.BiConsumer<String, String[]> onMiss = (node, what) -> { };
   private volatile WorkerPortLimits portLimits = WorkerPortLimits.defaults();
-  private final UnattestedConnections unattested = new UnattestedConnections("worker-port");
+  private final UnattestedConnections unattested = new UnattestedConnections("worker");
 
   /** Bounds of the worker port (hello size and time, unattested connections, frame size); set before {@link #start}. */
   public void portLimits(WorkerPortLimits limits) {
@@ -157,6 +157,7 @@ public final class WorkerSupervisor {
     context = vertx.getOrCreateContext();
     metrics.workersAlive(this::aliveCount);
     metrics.workersDesired(this::size);
+    unattested.metrics(metrics.registry());
     return vertx.executeBlocking(() -> {
           try {
             classes = WorkerClassArchive.open(settings.classArchiveDir(), node, settings.jvmOptions());
@@ -583,7 +584,7 @@ public final class WorkerSupervisor {
     // UnattestedConnections), may send one small frame, and is closed when the hello timer fires first.
     long helloTimer = vertx.setTimer(limits.helloTimeoutMs(), t -> {
       if (link[0] == null) {
-        ticket.close("no accepted hello within " + limits.helloTimeoutMs() + " ms");
+        ticket.close("hello_timeout", "no accepted hello within " + limits.helloTimeoutMs() + " ms");
       }
     });
     RecordParser parser = RecordParser.newFixed(4);
@@ -603,7 +604,7 @@ public final class WorkerSupervisor {
           refused[0] = true;
           socket.pause();
           if (link[0] == null) {
-            ticket.close("a " + Integer.toUnsignedString(length) + "-byte frame before hello (limit " + max + ")");
+            ticket.close("oversized_hello", "a " + Integer.toUnsignedString(length) + "-byte frame before hello (limit " + max + ")");
           } else {
             String why = "worker " + owner[0].workerId + " sent a frame of " + Integer.toUnsignedString(length)
                 + " bytes, over the " + max + "-byte limit of worker links (INFERIUM_WORKER_MAX_FRAME_MB)";

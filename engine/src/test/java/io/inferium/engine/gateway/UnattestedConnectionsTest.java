@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.inferium.infra.testing.Eventually;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetSocket;
@@ -31,13 +32,15 @@ class UnattestedConnectionsTest {
 
   private Vertx vertx;
   private NetServer server;
-  private final UnattestedConnections places = new UnattestedConnections("test-port");
+  private final UnattestedConnections places = new UnattestedConnections("test");
+  private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
   /** What the server did with each connection, in arrival order: its ticket, or null when refused. */
   private final LinkedBlockingQueue<java.util.Optional<UnattestedConnections.Ticket>> admitted = new LinkedBlockingQueue<>();
   private final List<Socket> clients = new ArrayList<>();
 
   @BeforeEach
   void start() {
+    places.metrics(registry);
     vertx = Vertx.vertx();
     server = Eventually.await(vertx.createNetServer().connectHandler(this::onConnect).listen(0, "127.0.0.1"));
   }
@@ -75,6 +78,15 @@ class UnattestedConnectionsTest {
     return t.orElse(null);
   }
 
+  private double closed(String reason) {
+    var c = registry.find("inferium.port.closed.before.hello").tags("port", "test", "reason", reason).counter();
+    return c == null ? 0 : c.count();
+  }
+
+  private double gauge() {
+    return registry.get("inferium.port.unattested.connections").tags("port", "test").gauge().value();
+  }
+
   private static boolean closedWithin(Socket s, int ms) throws IOException {
     s.setSoTimeout(ms);
     try {
@@ -104,6 +116,9 @@ class UnattestedConnectionsTest {
     assertFalse(closedWithin(s[MAX][0], 50), "the newcomer was closed");
     assertFalse(t[1].release(), "the pushed-out connection's place was given back twice");
     assertEquals(MAX, places.size());
+    assertEquals(1.0, closed("pushed_out"));
+    assertEquals(0.0, closed("refused"));
+    assertEquals(MAX, gauge());
   }
 
   @Test
@@ -121,6 +136,8 @@ class UnattestedConnectionsTest {
       assertFalse(closedWithin(s[i][0], 50), "connection " + i + " was pushed out while its hello was judged");
     }
     assertEquals(MAX, places.size());
+    assertEquals(1.0, closed("refused"));
+    assertEquals(0.0, closed("pushed_out"));
     assertTrue(tickets.get(0).release(), "an accepted hello gives its place back");
     assertFalse(tickets.get(0).release());
     assertEquals(MAX - 1, places.size());
@@ -146,6 +163,7 @@ class UnattestedConnectionsTest {
         assertNotNull(connect(s)); // from the fourth on, each pushes out the oldest: five push-outs
       }
       assertEquals(1, logged.list.size(), "five push-outs within a second: " + logged.list);
+      assertEquals(5.0, closed("pushed_out"), "every push-out is counted, logged or not");
       Thread.sleep(1_100);
       assertNotNull(connect(s));
       assertEquals(2, logged.list.size(), logged.list.toString());
@@ -177,5 +195,18 @@ class UnattestedConnectionsTest {
     assertFalse(closedWithin(node[0], 50));
     assertFalse(closedWithin(flood[3][0], 50));
     assertEquals(MAX, places.size());
+  }
+
+  @Test
+  void aCloseBeforeTheHelloIsCountedByReasonOnce() throws Exception {
+    Socket[] s = new Socket[1];
+    UnattestedConnections.Ticket t = connect(s);
+    assertEquals(1.0, gauge());
+    t.close("hello_timeout", "no accepted hello within 5000 ms");
+    t.close("hello_timeout", "no accepted hello within 5000 ms"); // a second close counts nothing
+    assertTrue(closedWithin(s[0], 5_000), "the connection stayed open");
+    assertEquals(1.0, closed("hello_timeout"));
+    assertEquals(0, places.size());
+    assertEquals(0.0, gauge());
   }
 }
