@@ -291,7 +291,6 @@ public final class RemoteNodes {
     byte[] nonceBytes = new byte[32];
     random.nextBytes(nonceBytes);
     Pending conn = new Pending(HexFormat.of().formatHex(nonceBytes));
-    Runnable authenticatedOrGone = ticket::release;
     long helloTimer = vertx.setTimer(limits.helloTimeoutMs(), t -> {
       if (!conn.authenticated) {
         ticket.close("hello_timeout", "not authenticated within " + limits.helloTimeoutMs() + " ms");
@@ -322,7 +321,7 @@ public final class RemoteNodes {
             ticket.spoke();
             hello(socket, ctx, conn, body, () -> {
               vertx.cancelTimer(helloTimer);
-              authenticatedOrGone.run();
+              ticket.release();
             });
           }
         });
@@ -330,7 +329,7 @@ public final class RemoteNodes {
     socket.closeHandler(v -> {
       conn.closed = true;
       vertx.cancelTimer(helloTimer);
-      authenticatedOrGone.run();
+      ticket.release();
       WorkerLink l = conn.link;
       if (l == null) {
         return;

@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.net.NetSocket;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.TimeUnit;
@@ -40,9 +41,13 @@ final class UnattestedConnections {
 
   private static final Logger log = LoggerFactory.getLogger(UnattestedConnections.class);
   private static final long LOG_EVERY_NANOS = TimeUnit.SECONDS.toNanos(1);
+  /** Why a connection was closed before its hello: the {@code reason} of the close counter. */
+  static final List<String> REASONS = List.of("pushed_out", "refused", "hello_timeout",
+      "oversized_hello");
 
   private final String port;
-  private volatile MeterRegistry registry;
+  /** The close counters by reason, once {@link #metrics} is called. */
+  private volatile Map<String, Counter> closes = Map.of();
   private final ConcurrentLinkedDeque<Ticket> waiting = new ConcurrentLinkedDeque<>();
   private final AtomicInteger count = new AtomicInteger();
   private final AtomicLong lastLogNanos = new AtomicLong(System.nanoTime() - LOG_EVERY_NANOS);
@@ -57,15 +62,19 @@ final class UnattestedConnections {
   void metrics(MeterRegistry registry) {
     Gauge.builder("inferium.port.unattested.connections", count, AtomicInteger::get)
         .description("Connections to a port that have no accepted hello yet").tag("port", port).register(registry);
-    this.registry = registry;
+    Map<String, Counter> byReason = new HashMap<>();
+    for (String reason : REASONS) {
+      byReason.put(reason, Counter.builder("inferium.port.closed.before.hello")
+          .description("Connections closed before their hello was accepted, by port and reason")
+          .tags("port", port, "reason", reason).register(registry));
+    }
+    closes = Map.copyOf(byReason);
   }
 
   private void counted(String reason) {
-    MeterRegistry r = registry;
-    if (r != null) {
-      Counter.builder("inferium.port.closed.before.hello")
-          .description("Connections closed before their hello was accepted, by port and reason")
-          .tags("port", port, "reason", reason).register(r).increment();
+    Counter c = closes.get(reason);
+    if (c != null) {
+      c.increment();
     }
   }
 
@@ -128,26 +137,18 @@ final class UnattestedConnections {
 
   private boolean pushOutOneSilent(Ticket newcomer, int max) {
     while (true) {
-      // Silent places per address; ties go to the address of the oldest silent connection (the deque is in arrival
-      // order), so among single connections from distinct addresses the oldest is the one pushed out.
+      // Silent places per address; the victim is the oldest silent connection (the deque is in arrival order) of an
+      // address holding the most, so among single connections from distinct addresses the oldest one goes.
       Map<String, Integer> silent = new HashMap<>();
       for (Ticket t : waiting) {
         if (!t.spoke && t.counted.get()) {
           silent.merge(t.host, 1, Integer::sum);
         }
       }
-      String top = null;
-      int most = 0;
-      for (Ticket t : waiting) {
-        Integer n = silent.get(t.host);
-        if (!t.spoke && n != null && n > most) {
-          most = n;
-          top = t.host;
-        }
-      }
+      int most = silent.values().stream().mapToInt(Integer::intValue).max().orElse(0);
       Ticket victim = null;
       for (Ticket t : waiting) {
-        if (t != newcomer && !t.spoke && t.counted.get() && t.host.equals(top)) {
+        if (t != newcomer && !t.spoke && t.counted.get() && silent.getOrDefault(t.host, 0) == most) {
           victim = t;
           break;
         }

@@ -604,7 +604,8 @@ public final class WorkerSupervisor {
           refused[0] = true;
           socket.pause();
           if (link[0] == null) {
-            ticket.close("oversized_hello", "a " + Integer.toUnsignedString(length) + "-byte frame before hello (limit " + max + ")");
+            ticket.close("oversized_hello",
+                "a " + Integer.toUnsignedString(length) + "-byte frame before hello (limit " + max + ")");
           } else {
             String why = "worker " + owner[0].workerId + " sent a frame of " + Integer.toUnsignedString(length)
                 + " bytes, over the " + max + "-byte limit of worker links (INFERIUM_WORKER_MAX_FRAME_MB)";
