@@ -41,7 +41,8 @@ public interface Verifier<O> {
   /**
    * Re-runs an answered batch on {@link #AUDITORS} other workers borrowed from {@code auditors} and
    * lets the majority of the three judge the first answer; an outvoted first worker is slashed like
-   * any outlier. With no spare worker the audit is {@link Audit.Outcome#SKIPPED}. Never fails: a lost
+   * any outlier. With no auditor at all (none started, or every one it was promised gave up waiting for a
+   * spare worker with {@link NoAuditor}) the audit is {@link Audit.Outcome#SKIPPED}. Never fails: a lost
    * auditor makes the audit {@link Audit.Outcome#INCONCLUSIVE} at worst.
    */
   Future<Audit> audit(String taskId, FunctionSpec.Verification policy, Run<O> first, Runs<O> auditors);
@@ -67,11 +68,20 @@ public interface Verifier<O> {
   interface Runs<O> {
 
     /**
-     * Starts the batch on up to {@code k} distinct eligible workers, none of them in {@code exclude},
-     * using spare capacity only; an empty list when none is free. Each future ends within the
-     * function's time limit.
+     * Starts the batch on up to {@code k} distinct eligible workers, none of them in {@code exclude}; an empty
+     * list when no worker could audit it. A run may first wait, bounded, for a busy worker to free: one that
+     * never got a worker fails with {@link NoAuditor}. Each future ends within the function's time limit
+     * (twice it, counting the wait).
      */
     List<Future<Run<O>>> start(int k, Set<String> exclude);
+  }
+
+  /** An audit's run that never started: no eligible worker was free before it gave up waiting. */
+  final class NoAuditor extends RuntimeException {
+
+    public NoAuditor(String message) {
+      super(message, null, false, false);
+    }
   }
 
   /**

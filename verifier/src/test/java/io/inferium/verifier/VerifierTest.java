@@ -339,6 +339,28 @@ class VerifierTest {
   }
 
   @Test
+  void anAuditWhoseAuditorsAllGaveUpWaitingIsSkippedAndOneThatGotOneIsJudgedOnTwo() {
+    String none = nextTask() + "/audit";
+    Verifier.Audit a = await(verifier.audit(none, AUDIT, run("n1", 1, 2, 3), auditors(new AtomicReference<>(),
+        List.of(Future.failedFuture(new Verifier.NoAuditor("busy")), Future.failedFuture(new Verifier.NoAuditor("busy"))))));
+    assertEquals(Verifier.Audit.Outcome.SKIPPED, a.outcome(), "no auditor ever ran: nothing was judged");
+    assertEquals(List.of(), a.nodes());
+    assertEquals(List.of(), events(none));
+
+    String one = nextTask() + "/audit";
+    Verifier.Audit b = await(verifier.audit(one, AUDIT, run("n1", 1, 2, 3), auditors(new AtomicReference<>(),
+        List.of(Future.succeededFuture(run("n2", 1, 2, 3)), Future.failedFuture(new Verifier.NoAuditor("busy"))))));
+    await(b.recorded());
+    assertEquals(Verifier.Audit.Outcome.CLEAN, b.outcome());
+    assertEquals(List.of("n1", "n2"), b.nodes());
+
+    String lostAndBusy = nextTask() + "/audit";
+    Verifier.Audit c = await(verifier.audit(lostAndBusy, AUDIT, run("n1", 1, 2, 3), auditors(new AtomicReference<>(),
+        List.of(Future.failedFuture(new IllegalStateException("n2 lost")), Future.failedFuture(new Verifier.NoAuditor("busy"))))));
+    assertEquals(Verifier.Audit.Outcome.INCONCLUSIVE, c.outcome(), "an auditor ran and was lost: not a skip");
+  }
+
+  @Test
   void planRunsRedundantBatchesOnKWorkersAndAuditsAtTheSampledRate() {
     assertEquals(new Verifier.Plan(3, false, 0), verifier.plan(REDUNDANT));
     assertEquals(new Verifier.Plan(1, false, 0), verifier.plan(FunctionSpec.Verification.NONE));

@@ -182,15 +182,8 @@ public final class Dispatcher {
    */
   public List<Worker> pickAuditors(int k, Set<String> exclude, Set<String> avoidOperators, Placement p) {
     boolean byOperator = byOperator(p);
-    List<Worker> all = new ArrayList<>();
-    for (Worker w : eligible()) {
-      if (!exclude.contains(w.workerId()) && unmet(w, p) == null
-          && !(byOperator && avoidOperators.contains(w.operator()))) {
-        all.add(w);
-      }
-    }
-    long possible = byOperator ? all.stream().map(Worker::operator).distinct().count() : all.size();
-    int target = (int) Math.min(k, possible);
+    List<Worker> all = auditCandidates(exclude, avoidOperators, p, byOperator);
+    int target = (int) Math.min(k, possible(all, byOperator));
     List<Worker> free = new ArrayList<>(all.stream().filter(w -> !w.saturated()).toList());
     Collections.shuffle(free, ThreadLocalRandom.current());
     List<Worker> out = new ArrayList<>();
@@ -201,6 +194,41 @@ public final class Dispatcher {
       }
     }
     return target == 0 || out.size() < target ? List.of() : List.copyOf(out);
+  }
+
+  /**
+   * How many auditors {@link #pickAuditors} could find for these arguments if every eligible worker were free:
+   * 0 means waiting for one is pointless.
+   */
+  public long possibleAuditors(Set<String> exclude, Set<String> avoidOperators, Placement p) {
+    boolean byOperator = byOperator(p);
+    return possible(auditCandidates(exclude, avoidOperators, p, byOperator), byOperator);
+  }
+
+  private List<Worker> auditCandidates(Set<String> exclude, Set<String> avoidOperators, Placement p,
+      boolean byOperator) {
+    List<Worker> all = new ArrayList<>();
+    for (Worker w : eligible()) {
+      if (!exclude.contains(w.workerId()) && unmet(w, p) == null
+          && !(byOperator && avoidOperators.contains(w.operator()))) {
+        all.add(w);
+      }
+    }
+    return all;
+  }
+
+  private static long possible(List<Worker> candidates, boolean byOperator) {
+    return byOperator ? candidates.stream().map(Worker::operator).distinct().count() : candidates.size();
+  }
+
+  /** Whether any eligible worker has room for another call now. */
+  public boolean anyFree() {
+    for (Worker w : attached.get()) {
+      if (!w.saturated() && !ejected.test(w.workerId())) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** The operators of the attached workers named in {@code workerIds} (those still attached). */

@@ -95,6 +95,7 @@ public final class Mempool implements Scheduler<Mempool.TensorJob, Mempool.Outco
     this.metrics = metrics;
     this.admission = admission;
     this.redundant = new RedundantBatch(this, verifier);
+    metrics.auditsWaiting(redundant.waiting::waiting);
   }
 
   /**
@@ -190,7 +191,7 @@ public final class Mempool implements Scheduler<Mempool.TensorJob, Mempool.Outco
   }
 
   /** Workers come back (restart, a slow batch ends elsewhere): look again shortly. */
-  private void armCapacityRetry() {
+  void armCapacityRetry() {
     if (capacityTimer < 0) {
       capacityTimer = vertx.setTimer(CAPACITY_RETRY_MS, t -> {
         capacityTimer = -1;
@@ -200,6 +201,7 @@ public final class Mempool implements Scheduler<Mempool.TensorJob, Mempool.Outco
   }
 
   void capacityFreed() {
+    redundant.waiting.pump();
     List<FunctionQueue> waiting = new ArrayList<>(waitingForWorker);
     waitingForWorker.clear();
     waitingForCapacity = false;
@@ -277,6 +279,8 @@ public final class Mempool implements Scheduler<Mempool.TensorJob, Mempool.Outco
         live.forEach(m -> finish(m, err));
       }
     }
+    // Audits waiting for a worker take the one this batch freed before the next client batch does.
+    redundant.waiting.pump();
     schedule(q);
     capacityFreed();
   }

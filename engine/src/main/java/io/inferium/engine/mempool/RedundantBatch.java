@@ -27,6 +27,7 @@ final class RedundantBatch {
 
   private final Mempool mempool;
   private final Verifier<List<Tensor>> verifier;
+  final WaitingAudits waiting;
   /** Makes task ids unique across restarts; {@link #tasks} makes them unique within this process. */
   private final String instance = java.util.HexFormat.of().toHexDigits(new java.security.SecureRandom().nextLong());
   private long tasks;
@@ -34,6 +35,7 @@ final class RedundantBatch {
   RedundantBatch(Mempool mempool, Verifier<List<Tensor>> verifier) {
     this.mempool = mempool;
     this.verifier = verifier;
+    this.waiting = new WaitingAudits(mempool);
   }
 
   /** How many workers a batch under {@code policy} runs on now, and whether an audit follows. */
@@ -63,33 +65,15 @@ final class RedundantBatch {
   }
 
   /**
-   * Optimistic verification: the batch was answered by one worker; up to two others run it again on
-   * spare capacity (an audit that finds no free workers is skipped and counted) under the function's
-   * own time limit, and the verifier judges the three.
+   * Optimistic verification: the batch was answered by one worker; up to two others run it again, waiting
+   * (bounded) for busy ones to free ({@link WaitingAudits}), each under the function's own time limit, and the
+   * verifier judges the three.
    */
   void audit(FunctionQueue q, Batch batch, List<Tensor> inputs, List<String> outputs, String answeredBy,
       WorkerCall.Reply answer) {
     // The server's operator as of its answer (it may leave before the auditors start): never one of its auditors'.
     Set<String> served = mempool.dispatcher.operatorsOf(Set.of(answeredBy));
-    Verifier.Runs<List<Tensor>> spare = (k, exclude) -> {
-      Set<String> avoid = new java.util.HashSet<>(served);
-      avoid.addAll(mempool.dispatcher.operatorsOf(exclude));
-      List<Worker> auditors = mempool.dispatcher.pickAuditors(k, exclude, avoid, q.fn.spec().placement());
-      List<WorkerCall> calls = new ArrayList<>();
-      List<Future<Verifier.Run<List<Tensor>>>> runs = new ArrayList<>();
-      for (Worker w : auditors) {
-        WorkerCall call = mempool.start(w, q.fn, inputs, outputs);
-        calls.add(call);
-        runs.add(call.future().map(r -> new Verifier.Run<>(w.workerId(), r.outputs())));
-      }
-      if (!runs.isEmpty()) {
-        // An auditor that hangs is withdrawn (and replaced if stuck), like any batch over its time.
-        long limit = mempool.vertx.setTimer(q.fn.spec().timeoutMs(), t -> calls.forEach(c ->
-            c.cancel("audit exceeded " + q.fn.spec().timeoutMs() + " ms", true)));
-        Future.join(runs).onComplete(done -> mempool.vertx.cancelTimer(limit));
-      }
-      return runs;
-    };
+    Verifier.Runs<List<Tensor>> spare = (k, exclude) -> waiting.owe(q, inputs, outputs, k, exclude, served);
     verifier.audit(taskId(batch) + "/audit", batch.members().get(0).verification,
             new Verifier.Run<>(answeredBy, answer.outputs()), spare)
         .onComplete(done -> mempool.onContext(() -> {
@@ -131,6 +115,7 @@ final class RedundantBatch {
       mempool.deliver(q, batch, live, replies.get(decision.chosen()), decision.verdict(), decision.similarity(),
           new Mempool.Operators((int) workers.stream().map(Worker::operator).distinct().count(), workers.size()));
     }
+    waiting.pump();
     mempool.schedule(q);
     mempool.capacityFreed();
   }

@@ -152,6 +152,12 @@ public final class EngineMetrics {
   }
 
   /** An optimistic-verification audit: caught, clean, inconclusive or skipped. */
+  /** Audits of answered tensor batches waiting for a busy auditor to free. */
+  public void auditsWaiting(Supplier<Number> waiting) {
+    Gauge.builder("inferium.audits.waiting", waiting)
+        .description("Audits of answered batches waiting for a busy worker to free, to audit on it").register(registry);
+  }
+
   public void audited(String function, String outcome) {
     Counter.builder("inferium.audits").description("Audits of already-answered batches, by outcome")
         .tag("function", function).tag("outcome", outcome).register(registry).increment();

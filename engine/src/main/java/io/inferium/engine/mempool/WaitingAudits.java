@@ -1,0 +1,201 @@
+package io.inferium.engine.mempool;
+
+import io.inferium.engine.gateway.Worker;
+import io.inferium.engine.gateway.WorkerCall;
+import io.inferium.functions.Placement;
+import io.inferium.functions.tensor.Tensor;
+import io.inferium.verifier.Verifier;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The auditors owed to audits of answered tensor batches. An audit takes {@link Verifier#AUDITORS} workers other
+ * than the one that served (on a networked gateway, of other operators). Those it finds free start at once; for the
+ * rest it waits here, oldest audit first, and takes each worker the moment it frees, ahead of client batches. Were
+ * it to take only workers that happen to be idle, a loaded gateway would skip audits exactly when its workers are
+ * busy, and a lying node would go unaudited for as long as its peers were kept busy (by load, or by anyone sending
+ * it). Audits are owed work whose share the function's policy sets ({@code audit(p)}: two runs for a fraction p of
+ * batches), so running them first costs clients no more than that share.
+ *
+ * <p>Bounded: at most {@link #MAX_PER_FUNCTION} audits of one function version and {@link #MAX} in all wait at once;
+ * one beyond either bound runs on whatever auditors are free now, or is skipped (and counted). An audit still short
+ * of auditors after the function's time limit gives up the missing ones: with none at all it is skipped, with one
+ * the two runs are judged. No eligible worker at all (a lone worker) skips it at once. All state lives on the
+ * mempool's context.
+ */
+final class WaitingAudits {
+
+  /** Audits of one function version that may wait for auditors at once. */
+  static final int MAX_PER_FUNCTION = 64;
+  /** Audits that may wait for auditors at once, across functions. */
+  static final int MAX = 256;
+
+  private static final Logger log = LoggerFactory.getLogger(WaitingAudits.class);
+
+  private final Mempool mempool;
+  private final ArrayDeque<Owed> waiting = new ArrayDeque<>();
+  private final Map<String, Integer> perFunction = new HashMap<>();
+  /** {@code waiting.size()}, for the gauge read from another thread. */
+  private volatile int count;
+  private long lastFullLog;
+
+  WaitingAudits(Mempool mempool) {
+    this.mempool = mempool;
+  }
+
+  /** Audits now waiting for at least one auditor. */
+  int waiting() {
+    return count;
+  }
+
+  /**
+   * The runs of one audit of a batch of {@code q} (with these inputs and outputs) that a worker in {@code exclude}
+   * served: up to {@code k} auditors, none in {@code exclude} and, where operators count, none of an operator in
+   * {@code servedOperators} or of each other's. Empty when no worker could audit it.
+   */
+  List<Future<Verifier.Run<List<Tensor>>>> owe(FunctionQueue q, List<Tensor> inputs, List<String> outputs, int k,
+      Set<String> exclude, Set<String> servedOperators) {
+    Set<String> avoid = new HashSet<>(servedOperators);
+    avoid.addAll(mempool.dispatcher.operatorsOf(exclude));
+    Placement placement = q.fn.spec().placement();
+    int seats = (int) Math.min(k, mempool.dispatcher.possibleAuditors(exclude, avoid, placement));
+    if (seats == 0) {
+      return List.of();
+    }
+    Owed owed = new Owed(q, inputs, outputs, new HashSet<>(exclude), avoid, seats);
+    owed.startFree();
+    if (!owed.lacking()) {
+      return owed.runs();
+    }
+    String ref = q.fn.ref();
+    int mine = perFunction.getOrDefault(ref, 0);
+    if (waiting.size() >= MAX || mine >= MAX_PER_FUNCTION) {
+      long now = System.nanoTime();
+      if (now - lastFullLog > 1_000_000_000L) {
+        lastFullLog = now;
+        log.warn("An audit of {} found its auditors busy and {} audits already waiting ({} of {}): it runs on the "
+            + "{} it found free", ref, waiting.size(), mine, ref, owed.started);
+      }
+      owed.giveUp("no auditor was free, and " + (mine >= MAX_PER_FUNCTION ? MAX_PER_FUNCTION + " audits of " + ref
+          : MAX + " audits") + " were already waiting for one");
+      return owed.runs();
+    }
+    perFunction.put(ref, mine + 1);
+    waiting.add(owed);
+    count = waiting.size();
+    int limitMs = q.fn.spec().timeoutMs();
+    owed.timer = mempool.vertx.setTimer(limitMs, t -> {
+      owed.timer = -1;
+      if (waiting.remove(owed)) {
+        forget(owed);
+        owed.giveUp("no auditor was free within " + limitMs + " ms");
+      }
+    });
+    mempool.armCapacityRetry();
+    return owed.runs();
+  }
+
+  /** Hands workers that are free now to the waiting audits, oldest first: called before any client batch is sent. */
+  void pump() {
+    if (waiting.isEmpty() || !mempool.dispatcher.anyFree()) {
+      return;
+    }
+    for (Iterator<Owed> it = waiting.iterator(); it.hasNext();) {
+      Owed owed = it.next();
+      owed.startFree();
+      if (!owed.lacking()) {
+        it.remove();
+        forget(owed);
+        mempool.vertx.cancelTimer(owed.timer);
+      }
+    }
+    count = waiting.size();
+    if (!waiting.isEmpty()) {
+      // A worker can also free without a batch of this scheduler ending (a text call, a worker attaching).
+      mempool.armCapacityRetry();
+    }
+  }
+
+  private void forget(Owed owed) {
+    perFunction.computeIfPresent(owed.q.fn.ref(), (ref, n) -> n > 1 ? n - 1 : null);
+    count = waiting.size();
+  }
+
+  /** One audit's auditors: the seats it was promised, and how many of them have started. */
+  private final class Owed {
+    final FunctionQueue q;
+    final List<Tensor> inputs;
+    final List<String> outputs;
+    /** The server and the auditors started so far: none of them audits again. */
+    final Set<String> exclude;
+    /** Their operators, where operators count. */
+    final Set<String> avoid;
+    final List<Promise<Verifier.Run<List<Tensor>>>> seats = new ArrayList<>();
+    int started;
+    long timer = -1;
+
+    Owed(FunctionQueue q, List<Tensor> inputs, List<String> outputs, Set<String> exclude, Set<String> avoid,
+        int seats) {
+      this.q = q;
+      this.inputs = inputs;
+      this.outputs = outputs;
+      this.exclude = exclude;
+      this.avoid = avoid;
+      for (int i = 0; i < seats; i++) {
+        this.seats.add(Promise.promise());
+      }
+    }
+
+    List<Future<Verifier.Run<List<Tensor>>>> runs() {
+      return seats.stream().map(Promise::future).toList();
+    }
+
+    boolean lacking() {
+      return started < seats.size();
+    }
+
+    void startFree() {
+      Placement placement = q.fn.spec().placement();
+      while (lacking()) {
+        List<Worker> free = mempool.dispatcher.pickAuditors(1, exclude, avoid, placement);
+        if (free.isEmpty()) {
+          return;
+        }
+        start(free.get(0), seats.get(started++));
+      }
+    }
+
+    private void start(Worker w, Promise<Verifier.Run<List<Tensor>>> seat) {
+      exclude.add(w.workerId());
+      avoid.add(w.operator());
+      WorkerCall call = mempool.start(w, q.fn, inputs, outputs);
+      // An auditor that hangs is withdrawn (and replaced if stuck), like any batch over its time.
+      int limitMs = q.fn.spec().timeoutMs();
+      long limit = mempool.vertx.setTimer(limitMs, t -> call.cancel("audit exceeded " + limitMs + " ms", true));
+      call.future().onComplete(done -> mempool.vertx.cancelTimer(limit));
+      call.future().map(r -> new Verifier.Run<>(w.workerId(), r.outputs())).onComplete(seat);
+    }
+
+    /** The seats not started by now never will be. */
+    void giveUp(String why) {
+      if (timer >= 0) {
+        mempool.vertx.cancelTimer(timer);
+        timer = -1;
+      }
+      for (int i = started; i < seats.size(); i++) {
+        seats.get(i).tryFail(new Verifier.NoAuditor(why));
+      }
+      started = seats.size();
+    }
+  }
+}
