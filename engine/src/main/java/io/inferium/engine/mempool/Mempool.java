@@ -164,6 +164,10 @@ public final class Mempool implements Scheduler<Mempool.TensorJob, Mempool.Outco
         armCapacityRetry();
         return;
       }
+      if (redundant.waiting.pump()) {
+        // An audit waiting for a worker took one of these first (owed work, older than this batch): pick again.
+        continue;
+      }
       long now = System.nanoTime();
       Batch batch = q.form(now);
       if (batch == null) {
@@ -279,8 +283,6 @@ public final class Mempool implements Scheduler<Mempool.TensorJob, Mempool.Outco
         live.forEach(m -> finish(m, err));
       }
     }
-    // Audits waiting for a worker take the one this batch freed before the next client batch does.
-    redundant.waiting.pump();
     schedule(q);
     capacityFreed();
   }

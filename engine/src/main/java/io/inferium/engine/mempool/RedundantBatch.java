@@ -115,7 +115,6 @@ final class RedundantBatch {
       mempool.deliver(q, batch, live, replies.get(decision.chosen()), decision.verdict(), decision.similarity(),
           new Mempool.Operators((int) workers.stream().map(Worker::operator).distinct().count(), workers.size()));
     }
-    waiting.pump();
     mempool.schedule(q);
     mempool.capacityFreed();
   }

@@ -105,14 +105,20 @@ final class WaitingAudits {
     return owed.runs();
   }
 
-  /** Hands workers that are free now to the waiting audits, oldest first: called before any client batch is sent. */
-  void pump() {
+  /**
+   * Hands workers that are free now to the waiting audits, oldest first: the scheduler calls it before it sends a
+   * client batch to a free worker, and whenever capacity frees. Whether it started any auditor.
+   */
+  boolean pump() {
     if (waiting.isEmpty() || !mempool.dispatcher.anyFree()) {
-      return;
+      return false;
     }
+    boolean startedAny = false;
     for (Iterator<Owed> it = waiting.iterator(); it.hasNext();) {
       Owed owed = it.next();
+      int before = owed.started;
       owed.startFree();
+      startedAny |= owed.started > before;
       if (!owed.lacking()) {
         it.remove();
         forget(owed);
@@ -124,6 +130,7 @@ final class WaitingAudits {
       // A worker can also free without a batch of this scheduler ending (a text call, a worker attaching).
       mempool.armCapacityRetry();
     }
+    return startedAny;
   }
 
   private void forget(Owed owed) {

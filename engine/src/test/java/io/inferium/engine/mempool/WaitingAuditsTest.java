@@ -121,11 +121,11 @@ class WaitingAuditsTest {
         System.nanoTime() + TimeUnit.SECONDS.toNanos(30), v);
   }
 
-  /** Answers as an identity model would, or, lying, with {@code lie} in every place. */
+  /** Answers as an identity model would, or, lying, with {@code lie} and its negation. */
   private static void answer(FakeWorker w, FakeWorker.Call call, Float lie) {
     Tensor x = call.tensors.get(0);
     w.answer(call, List.of(lie == null ? new Tensor("y", x.type(), x.shape(), x.view())
-        : Tensors.fp32("y", x.shape(), lie, lie)));
+        : Tensors.fp32("y", x.shape(), lie, -lie)));
   }
 
   private static float first(FakeWorker.Call call) {
@@ -165,8 +165,7 @@ class WaitingAuditsTest {
     List<FakeWorker> peers = all.stream().filter(w -> w != liar).toList();
     QueuedRequest d = unaudited(m, f, 4);
 
-    // The liar answers while both peers are busy, scaled (cosine alone would call that agreement): the client gets
-    // the lie, since audits are optimistic ...
+    // The liar answers while both peers are busy: the client gets the lie (audits are optimistic) ...
     answer(liar, liar.calls.get(0), 99f);
     assertEquals(99f, Tensors.toFloatArray(Eventually.await(a.future()).outputs().get(0))[0]);
     // ... the freed liar takes the queued client call, and the audit waits instead of being skipped.
