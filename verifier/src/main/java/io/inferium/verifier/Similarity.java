@@ -8,8 +8,15 @@ import java.util.List;
 
 /**
  * How alike two runs' outputs are, from 0 to 1: for floating-point outputs the cosine similarity of
- * the flattened values, for integer, boolean and string outputs exact equality (1 or 0). Over several
- * outputs, the least similar one decides. Outputs that differ in name, type or shape score 0.
+ * the flattened values times the ratio of their lengths (smaller over larger), for integer, boolean and
+ * string outputs exact equality (1 or 0). Over several outputs, the least similar one decides. Outputs
+ * that differ in name, type or shape score 0.
+ *
+ * <p>Cosine alone cannot tell {@code x} from {@code 99 x}: a node answering every output scaled (logits
+ * that make a softmax certain, a regression off by a factor, a one-element output of any value with
+ * the right sign) would agree with honest ones at cosine 1. The length ratio makes such an answer
+ * score its scale's inverse, while rounding noise, which moves the length by a few parts per million,
+ * still scores above any sensible threshold.
  */
 public final class Similarity {
 
@@ -40,7 +47,10 @@ public final class Similarity {
     return cosine(Tensors.toDoubleArray(x), Tensors.toDoubleArray(y));
   }
 
-  /** Cosine similarity; two all-zero vectors are identical, NaN anywhere makes them agree only if equal. */
+  /**
+   * Cosine similarity times the ratio of the two vectors' lengths (smaller over larger); two all-zero
+   * vectors are identical, NaN or an infinity anywhere makes them agree only if equal.
+   */
   static double cosine(double[] a, double[] b) {
     double dot = 0;
     double na = 0;
@@ -59,7 +69,10 @@ public final class Similarity {
     if (na == 0 || nb == 0) {
       return 0;
     }
-    return Math.max(-1, Math.min(1, dot / (Math.sqrt(na) * Math.sqrt(nb))));
+    double la = Math.sqrt(na);
+    double lb = Math.sqrt(nb);
+    double cos = Math.max(-1, Math.min(1, dot / (la * lb)));
+    return cos * Math.min(la, lb) / Math.max(la, lb);
   }
 
   /** Whether a type is compared by cosine (true) or exactly. */

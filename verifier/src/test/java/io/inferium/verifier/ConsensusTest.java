@@ -19,6 +19,11 @@ class ConsensusTest {
     assertEquals(1.0, Similarity.of(out(1, 2, 3), out(1, 2, 3)), 1e-12);
     assertTrue(Similarity.of(out(1, 2, 3), out(1.000001f, 2, 3)) > 0.9999);
     assertTrue(Similarity.of(out(1, 2, 3), out(3, 2, 1)) < 0.8);
+    assertEquals(1 / 99.0, Similarity.of(out(1, 2, 3), out(99, 198, 297)), 1e-9,
+        "an answer scaled by 99 points the same way but is not the same answer: it scores 1/99");
+    assertTrue(Similarity.of(out(3), out(3.5f)) < 0.9, "a one-element output is not judged by its sign alone");
+    assertTrue(Similarity.of(out(1, 2, 3), out(1.000001f, 2.000002f, 3.000003f)) > 0.9999,
+        "the length moved by rounding noise alone still agrees");
     assertEquals(0.0, Similarity.of(out(1, 2, 3), out(1, 2)), "different shapes never agree");
     List<Tensor> labels = List.of(Tensors.int64("label", new long[] {2}, 0, 2));
     assertEquals(1.0, Similarity.of(labels, List.of(Tensors.int64("label", new long[] {2}, 0, 2))));

@@ -248,7 +248,7 @@ class VerifierTest {
         List.of(run("n4", 6, 6, 6), run("n4", 6, 6, 6), run("n1", 1, 2, 3)), List.of());
     await(twice.recorded());
     assertTrue(twice.disputed(), "one node, one vote: " + twice);
-    assertEquals("verification disputed: the runs on workers [n4, n1] disagree (best similarity 0.925820, "
+    assertEquals("verification disputed: the runs on workers [n4, n1] disagree (best similarity 0.333333, "
         + "threshold 0.999)", twice.dispute());
   }
 
