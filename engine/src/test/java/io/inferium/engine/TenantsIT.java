@@ -250,6 +250,11 @@ class TenantsIT {
     assertEquals(201, gw.post("/api/tenants", "{\"id\":\"umbrella\",\"tier\":\"free\"}").statusCode());
     String user = key("umbrella", "user");
     assertError(post(user, "/v2/models/globex-add/infer", asked), 402, "redundant(2) exceeds tier free's limit of 1");
+    // Audits run ahead of other callers' batches: asking for them is asking for three workers.
+    JsonObject audited = addRequest().put("parameters", new JsonObject()
+        .put("verification", new JsonObject().put("policy", "audit").put("p", 1.0)));
+    assertError(post(user, "/v2/models/globex-add/infer", audited), 402,
+        "audit(1.0), which re-runs an audited batch on 3 workers, exceeds tier free's limit of 1");
     assertEquals(200, post(user, "/v2/models/globex-add/infer", addRequest()).statusCode());
   }
 

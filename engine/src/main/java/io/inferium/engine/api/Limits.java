@@ -6,6 +6,7 @@ import io.inferium.engine.auth.RateLimiter;
 import io.inferium.engine.auth.Tenants;
 import io.inferium.engine.auth.Tier;
 import io.inferium.engine.auth.Tiers;
+import io.inferium.verifier.Verifier;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpServerResponse;
 
@@ -231,16 +232,26 @@ final class Limits {
     });
   }
 
-  /** Refuses (402) a per-request redundancy above what the caller's tier allows. */
+  /**
+   * Refuses (402) a per-request policy that runs a batch on more workers than the caller's tier allows:
+   * {@code redundant(k)} on k, {@code audit(p)} with p above 0 on the server and {@link Verifier#AUDITORS} more (its
+   * audits go ahead of other callers' batches, so without this cap any caller could triple its share of the workers).
+   */
   void verification(Principal who, io.inferium.functions.FunctionSpec.Verification v) {
     Tier tier = tier(who);
-    if (tier == null || v == null || !v.redundant() || v.k() <= tier.maxRedundancy()) {
+    if (tier == null || v == null) {
+      return;
+    }
+    int workers = v.redundant() ? v.k() : v.audit() && v.auditFraction() > 0 ? 1 + Verifier.AUDITORS : 1;
+    if (workers <= tier.maxRedundancy()) {
       return;
     }
     metrics.limited("redundancy", tier.name());
-    String upgrade = tiers.lifting(tier.name(), t -> t.maxRedundancy() >= v.k())
+    String upgrade = tiers.lifting(tier.name(), t -> t.maxRedundancy() >= workers)
         .map(t -> "; tier " + t + " allows " + tiers.get(t).orElseThrow().maxRedundancy()).orElse("");
-    throw new ApiError(402, "redundant(" + v.k() + ") exceeds tier " + tier.name() + "'s limit of "
+    String asked = v.redundant() ? "redundant(" + v.k() + ")"
+        : "audit(" + v.auditFraction() + "), which re-runs an audited batch on " + workers + " workers,";
+    throw new ApiError(402, asked + " exceeds tier " + tier.name() + "'s limit of "
         + tier.maxRedundancy() + " workers per request" + upgrade);
   }
 
