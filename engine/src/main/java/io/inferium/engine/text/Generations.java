@@ -248,6 +248,11 @@ public final class Generations implements Scheduler<Generations.TextJob, WorkerC
   }
 
   /** Workers text calls may go to now (eligible, not ejected), with their operators. */
+  /** Whether runs of one task (redundant copies, an audit's) must go to distinct operators here. */
+  boolean byOperator(io.inferium.functions.Placement p) {
+    return dispatcher.byOperator(p);
+  }
+
   List<Worker> workers() {
     return dispatcher.workers();
   }
@@ -340,12 +345,33 @@ public final class Generations implements Scheduler<Generations.TextJob, WorkerC
       TextRequest r = q.peek();
       Worker worker = pick(r.job);
       if (worker == null) {
+        if (r.job.avoid() != null) {
+          // Held back by its own constraints (the workers its sibling runs or its server took), not by capacity.
+          scheduleBehind(q);
+        }
         waitingForCapacity = true;
         armRetry();
         return;
       }
       q.remove(r.job.priority(), r);
       start(r, worker);
+    }
+  }
+
+  /**
+   * Starts, in service order, what can start behind a head that only its own constraints hold back, up to the first
+   * unconstrained call that no worker can take now: an audit waiting for one particular operator's worker must not
+   * keep a free worker from the calls queued behind it.
+   */
+  private void scheduleBehind(Levels<TextRequest> q) {
+    for (TextRequest r : q.inOrder()) {
+      Worker worker = pick(r.job);
+      if (worker != null) {
+        q.remove(r.job.priority(), r);
+        start(r, worker);
+      } else if (r.job.avoid() == null) {
+        return;
+      }
     }
   }
 

@@ -28,14 +28,18 @@ import org.slf4j.LoggerFactory;
  * other than the one that served, and the verifier lets the majority of the three judge the served answer: an
  * outvoted server is slashed with its output hash as evidence in {@code node_events}, like any outlier. Seeded (or
  * greedy) generations compare exactly; unseeded ones by meaning when the function names a similarity embedder,
- * and are not audited otherwise (nothing to compare them by); embeddings by cosine. Auditors queue behind client
- * work (a lower priority) in the same bounded queues and each run has the function's own time limit; no eligible
- * worker of another operator means the audit is skipped and counted.
+ * and are not audited otherwise (nothing to compare them by); embeddings by cosine. An audit's runs go to workers
+ * other than the server, of other operators where the gateway counts operators (a networked one), as tensor audits
+ * do. They queue ahead of client calls (an audit is owed work whose share the policy sets; behind client calls,
+ * sustained load would starve it, and a liar answering while its peers are busy would never be audited) in the same
+ * bounded queues, and a run its constraints hold back never holds back the calls behind it. Each run has the
+ * function's own time limit, waiting included; no eligible worker means the audit is skipped, and so does one whose
+ * runs all waited out that limit: both are counted.
  */
 final class TextAudits {
 
-  /** Behind client calls (priority 0) in the function's queue: an audit uses spare capacity. */
-  static final int AUDIT_PRIORITY = 1;
+  /** Ahead of client calls (priority 0) in the function's queue. */
+  static final int AUDIT_PRIORITY = -1;
 
   private static final Logger log = LoggerFactory.getLogger(TextAudits.class);
 
@@ -119,18 +123,25 @@ final class TextAudits {
     // The server's operator as of its answer: it may have left by the time the auditors start.
     String servedOperator = scheduler.workers().stream().filter(w -> w.workerId().equals(servedBy)).map(Worker::operator)
         .findFirst().orElse(null);
+    io.inferium.functions.Placement placement = fn.spec().placement();
+    boolean byOperator = scheduler.byOperator(placement);
     Verifier.Runs<O> auditors = (k, exclude) -> {
       List<Worker> all = scheduler.workers();
-      Set<String> operators = all.stream().filter(w -> exclude.contains(w.workerId())).map(Worker::operator)
-          .collect(Collectors.toCollection(java.util.HashSet::new));
-      if (servedOperator != null) {
-        operators.add(servedOperator);
-      }
-      // Siblings add the worker they start on, so no two auditors share one; none shares the server's operator.
+      // Siblings add the worker they start on (and, by operator, its operator's), so no two auditors share one.
       Set<String> avoid = ConcurrentHashMap.newKeySet();
       avoid.addAll(exclude);
-      all.stream().filter(w -> operators.contains(w.operator())).forEach(w -> avoid.add(w.workerId()));
-      long spare = all.stream().filter(w -> !avoid.contains(w.workerId())).count();
+      if (byOperator) {
+        // None shares the server's operator.
+        Set<String> operators = all.stream().filter(w -> exclude.contains(w.workerId())).map(Worker::operator)
+            .collect(Collectors.toCollection(java.util.HashSet::new));
+        if (servedOperator != null) {
+          operators.add(servedOperator);
+        }
+        all.stream().filter(w -> operators.contains(w.operator())).forEach(w -> avoid.add(w.workerId()));
+      }
+      java.util.stream.Stream<Worker> candidates = all.stream()
+          .filter(w -> !avoid.contains(w.workerId()) && io.inferium.engine.gateway.Dispatcher.fits(w, placement));
+      long spare = byOperator ? candidates.map(Worker::operator).distinct().count() : candidates.count();
       long limit = auditDeadline(fn);
       List<Future<Verifier.Run<O>>> runs = new ArrayList<>();
       for (int i = 0; i < Math.min(k, spare); i++) {

@@ -261,11 +261,8 @@ class RedundantTextTest {
 
   @Test
   void anAuditReRunsTheServedGenerationOnOtherOperatorsAndCatchesTheLiarAfterItsAnswer() throws Exception {
-    Generations g = generations(4);
-    fake(0).operator = "op-a";
-    fake(1).operator = "op-a"; // the server's own operator: never its auditor
-    fake(2).operator = "op-b";
-    fake(3).operator = "op-c";
+    // A networked gateway: fake(1) shares the server's operator, so it is never its auditor.
+    Generations g = scheduler(true, "op-a", "op-a", "op-b", "op-c");
     List<String> served = new CopyOnWriteArrayList<>();
     Generations.Generation gen = g.submit(audited(), seeded(), in(10_000), chunks -> chunks.forEach(c -> served.add(c.text())));
     FakeWorker.Call lie = fake(0).awaitCall(1);
@@ -285,6 +282,83 @@ class RedundantTextTest {
         .filter(n -> n.getString("node_id").equals(fake(0).workerId())).flatMap(n -> n.getJsonArray("recent_events").stream())
         .map(JsonObject.class::cast).filter(e -> "slash".equals(e.getString("kind")) && !e.getString("task_id").endsWith("/audit"))
         .toList(), "the slash names the audit task");
+  }
+
+  @Test
+  void onALoneGatewayATextAuditRunsOnTheOtherLocalWorkers() throws Exception {
+    // Every local worker has the gateway's operator: auditing only across operators would skip every audit here.
+    Generations g = generations(3);
+    Generations.Generation gen = g.submit(audited(), seeded(), in(10_000), c -> { });
+    FakeWorker.Call lie = fake(0).awaitCall(1);
+    fake(0).token(lie, 99, "LIE");
+    fake(0).finish(lie, new int[] {99});
+    assertEquals(fake(0).workerId(), gen.future().await(10, TimeUnit.SECONDS).workerId());
+    honest(fake(1));
+    honest(fake(2));
+    assertTrue(waitFor(() -> audits("caught") == 1), "the audit runs on the two other local workers and catches it");
+    assertEquals(0.0, audits("skipped"));
+  }
+
+  /** One sequence at a time per worker; under {@code audit(1)}, or unverified (same model: the same queue). */
+  private static FunctionRecord oneAtATime(boolean audited) {
+    JsonObject spec = new JsonObject().put("name", audited ? "au" : "plain").put("kind", "text-generation")
+        .put("timeout_ms", 60_000).put("text", new JsonObject().put("max_running_sequences", 1));
+    if (audited) {
+      spec.put("verification", new JsonObject().put("policy", "audit").put("p", 1.0));
+    }
+    return new FunctionRecord(FunctionSpec.fromJson(spec), 1, SHA, 1, null, FunctionState.READY, null, new JsonObject(),
+        null, null, null);
+  }
+
+  private static JsonObject seeded(String prompt) {
+    return seeded().put("prompt", prompt);
+  }
+
+  private static String prompt(FakeWorker.Call call) {
+    return call.meta.getString("prompt");
+  }
+
+  private static void honest(FakeWorker w, FakeWorker.Call c) {
+    w.token(c, 11, "a");
+    w.token(c, 12, "b");
+    w.finish(c, new int[] {11, 12});
+  }
+
+  @Test
+  void aTextAuditTakesFreedWorkersAheadOfQueuedCallsButNeverHoldsBackACallItCannotUseTheWorkerFor() throws Exception {
+    Generations g = generations(3);
+    FunctionRecord fn = oneAtATime(false);
+    Generations.Generation one = g.submit(oneAtATime(true), seeded("one"), in(30_000), c -> { });
+    FakeWorker.Call lie = fake(0).awaitCall(1);
+    g.submit(fn, seeded("two"), in(30_000), c -> { });
+    g.submit(fn, seeded("three"), in(30_000), c -> { });
+    FakeWorker.Call two = fake(1).awaitCall(1);
+    FakeWorker.Call three = fake(2).awaitCall(1);
+    Generations.Generation four = g.submit(fn, seeded("four"), in(30_000), c -> { });
+
+    // The liar answers while its peers are busy: its audit waits for them, and the worker it freed (which may not
+    // audit itself) goes to the call queued behind the audit.
+    fake(0).token(lie, 99, "LIE");
+    fake(0).finish(lie, new int[] {99});
+    one.future().await(10, TimeUnit.SECONDS);
+    assertEquals("four", prompt(fake(0).awaitCall(2)));
+    g.submit(fn, seeded("five"), in(30_000), c -> { });
+
+    // Each peer, as it frees, re-runs "one" before "five", queued earlier than that but after the audit.
+    honest(fake(1), two);
+    assertEquals("one", prompt(fake(1).awaitCall(2)));
+    honest(fake(2), three);
+    assertEquals("one", prompt(fake(2).awaitCall(2)));
+    Thread.sleep(50);
+    assertEquals(List.of(2, 2, 2), List.of(fake(0).calls.size(), fake(1).calls.size(), fake(2).calls.size()),
+        "five waits for a worker");
+    honest(fake(1), fake(1).calls.get(1));
+    honest(fake(2), fake(2).calls.get(1));
+    assertTrue(waitFor(() -> audits("caught") == 1), "the liar is caught");
+    honest(fake(0), fake(0).calls.get(1));
+    assertEquals(2, four.future().await(10, TimeUnit.SECONDS).completionTokens());
+    assertTrue(waitFor(() -> workers.stream().anyMatch(w -> ((FakeWorker) w).calls.stream()
+        .anyMatch(c -> "five".equals(prompt(c))))), "then five runs");
   }
 
   @Test
