@@ -27,8 +27,9 @@ import org.slf4j.LoggerFactory;
  * it). Audits are owed work whose share the function's policy sets ({@code audit(p)}: two runs for a fraction p of
  * batches), so running them first costs clients no more than that share.
  *
- * <p>Bounded: at most {@link #MAX_PER_FUNCTION} audits of one function version and {@link #MAX} in all wait at once;
- * one beyond either bound runs on whatever auditors are free now, or is skipped (and counted). An audit still short
+ * <p>Bounded: at most {@link #MAX_PER_FUNCTION} audits of one function version and {@link #MAX} in all wait at once,
+ * holding at most {@link #MAX_BYTES} of inputs between them (a function's time limit can be ten minutes and a request
+ * 64 MiB); one beyond a bound runs on whatever auditors are free now, or is skipped (and counted). An audit still short
  * of auditors after the function's time limit gives up the missing ones: with none at all it is skipped, with one
  * the two runs are judged. No eligible worker at all (a lone worker) skips it at once. All state lives on the
  * mempool's context.
@@ -39,6 +40,8 @@ final class WaitingAudits {
   static final int MAX_PER_FUNCTION = 64;
   /** Audits that may wait for auditors at once, across functions. */
   static final int MAX = 256;
+  /** Bytes of inputs the waiting audits may hold between them. */
+  static final long MAX_BYTES = 256L << 20;
 
   private static final Logger log = LoggerFactory.getLogger(WaitingAudits.class);
 
@@ -47,10 +50,17 @@ final class WaitingAudits {
   private final Map<String, Integer> perFunction = new HashMap<>();
   /** {@code waiting.size()}, for the gauge read from another thread. */
   private volatile int count;
+  private long bytes;
+  private long maxBytes = MAX_BYTES;
   private long lastFullLog;
 
   WaitingAudits(Mempool mempool) {
     this.mempool = mempool;
+  }
+
+  /** For tests: a smaller budget of input bytes. */
+  void maxBytes(long maxBytes) {
+    this.maxBytes = maxBytes;
   }
 
   /** Audits now waiting for at least one auditor. */
@@ -79,18 +89,21 @@ final class WaitingAudits {
     }
     String ref = q.fn.ref();
     int mine = perFunction.getOrDefault(ref, 0);
-    if (waiting.size() >= MAX || mine >= MAX_PER_FUNCTION) {
+    String full = mine >= MAX_PER_FUNCTION ? MAX_PER_FUNCTION + " audits of " + ref + " were already waiting"
+        : waiting.size() >= MAX ? MAX + " audits were already waiting"
+        : bytes + owed.bytes > maxBytes ? "the waiting audits already held " + bytes + " bytes of inputs" : null;
+    if (full != null) {
       long now = System.nanoTime();
       if (now - lastFullLog > 1_000_000_000L) {
         lastFullLog = now;
-        log.warn("An audit of {} found its auditors busy and {} audits already waiting ({} of {}): it runs on the "
-            + "{} it found free", ref, waiting.size(), mine, ref, owed.started);
+        log.warn("An audit of {} found its auditors busy and cannot wait ({}): it runs on the {} it found free", ref,
+            full, owed.started);
       }
-      owed.giveUp("no auditor was free, and " + (mine >= MAX_PER_FUNCTION ? MAX_PER_FUNCTION + " audits of " + ref
-          : MAX + " audits") + " were already waiting for one");
+      owed.giveUp("no auditor was free, and " + full);
       return owed.runs();
     }
     perFunction.put(ref, mine + 1);
+    bytes += owed.bytes;
     waiting.add(owed);
     count = waiting.size();
     int limitMs = q.fn.spec().timeoutMs();
@@ -135,6 +148,7 @@ final class WaitingAudits {
 
   private void forget(Owed owed) {
     perFunction.computeIfPresent(owed.q.fn.ref(), (ref, n) -> n > 1 ? n - 1 : null);
+    bytes -= owed.bytes;
     count = waiting.size();
   }
 
@@ -148,6 +162,7 @@ final class WaitingAudits {
     /** Their operators, where operators count. */
     final Set<String> avoid;
     final List<Promise<Verifier.Run<List<Tensor>>>> seats = new ArrayList<>();
+    final long bytes;
     int started;
     long timer = -1;
 
@@ -161,6 +176,11 @@ final class WaitingAudits {
       for (int i = 0; i < seats; i++) {
         this.seats.add(Promise.promise());
       }
+      long held = 0;
+      for (Tensor t : inputs) {
+        held += t.byteSize();
+      }
+      this.bytes = held;
     }
 
     List<Future<Verifier.Run<List<Tensor>>>> runs() {

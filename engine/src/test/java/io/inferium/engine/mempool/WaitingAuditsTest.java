@@ -230,7 +230,7 @@ class WaitingAuditsTest {
   }
 
   @Test
-  void atMostSixtyFourAuditsOfAFunctionWaitAndALoneWorkerIsNeverWaitedFor() throws Exception {
+  void atMostSixtyFourAuditsOfAFunctionWaitHoldingBoundedBytesAndALoneWorkerIsNeverWaitedFor() throws Exception {
     Mempool m = mempool();
     List<FakeWorker> busy = List.of(attach(1), attach(1));
     FunctionRecord f = fn(60_000);
@@ -252,6 +252,23 @@ class WaitingAuditsTest {
     }
     Eventually.until("the audits over the bound are skipped", () -> audits("skipped") == 6);
     assertEquals(WaitingAudits.MAX_PER_FUNCTION, waitingGauge(), "the rest wait");
+
+    // And by the bytes of inputs they hold: here room for three requests' inputs (8 bytes each).
+    close();
+    Mempool small = mempool();
+    small.waitingAudits().maxBytes(24);
+    List<FakeWorker> held = List.of(attach(1), attach(1));
+    unaudited(small, f, 1);
+    unaudited(small, f, 2);
+    Eventually.until("both peers hold a call", () -> held.stream().allMatch(w -> w.calls.size() == 1));
+    FakeWorker serves = attach(16);
+    for (int i = 0; i < 5; i++) {
+      QueuedRequest r = submit(small, f, 10 + i);
+      answer(serves, serves.awaitCall(i + 1), null);
+      Eventually.await(r.future());
+    }
+    Eventually.until("the audits over the byte budget are skipped", () -> audits("skipped") == 2);
+    assertEquals(3, waitingGauge());
 
     // A function whose only worker served it: nobody could audit it, so it is skipped at once.
     close();
