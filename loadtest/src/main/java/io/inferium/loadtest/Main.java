@@ -161,13 +161,18 @@ public final class Main implements Runnable {
     double auditP;
     @Option(names = "--k", defaultValue = "3", description = "redundancy (default: ${DEFAULT-VALUE})")
     int k;
+    @Option(names = "--max-batch", defaultValue = "64",
+        description = "max_batch_size of the functions; 1 sends each request alone, so workers' in-flight limits fill "
+            + "under load (default: ${DEFAULT-VALUE})")
+    int maxBatch;
     @Option(names = "--out", defaultValue = "loadtest/results", description = "output directory (default: ${DEFAULT-VALUE})")
     Path out;
 
     @Override
     public Integer call() throws Exception {
       VerificationBenchmark.Settings s = new VerificationBenchmark.Settings(BenchModel.named(model), binary, workers,
-          workerSlots, workerThreads, dbUrl, concurrencies, seconds(warmup), seconds(duration), auditP, k, 5_000_000);
+          workerSlots, workerThreads, dbUrl, concurrencies, seconds(warmup), seconds(duration), auditP, k, 5_000_000,
+          maxBatch);
       VerificationBenchmark.Outcome outcome = new VerificationBenchmark(s).run();
       String md = outcome.markdown(s);
       Files.createDirectories(out);

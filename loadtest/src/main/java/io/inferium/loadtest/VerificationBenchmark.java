@@ -24,10 +24,14 @@ final class VerificationBenchmark {
   private static final Logger log = LoggerFactory.getLogger(VerificationBenchmark.class);
 
   record Settings(BenchModel model, boolean binary, int workers, int workerSlots, int workerThreads, String dbUrl,
-      List<Integer> concurrencies, Duration warmup, Duration duration, double auditP, int k, long maxRequests) {}
+      List<Integer> concurrencies, Duration warmup, Duration duration, double auditP, int k, long maxRequests,
+      int maxBatch) {}
 
-  /** Throughput and p99 per policy and concurrency. */
-  record Outcome(Map<String, List<LoadResult>> sweeps) {
+  /**
+   * Throughput and p99 per policy and concurrency, and how the audits of the audited function ended over the whole
+   * sweep ({@code inferium_audits_total} by outcome: a skipped audit cost nothing, so the figure means little without it).
+   */
+  record Outcome(Map<String, List<LoadResult>> sweeps, Map<String, Long> audits) {
 
     String markdown(Settings s) {
       StringBuilder md = new StringBuilder("| concurrency |");
@@ -53,6 +57,7 @@ final class VerificationBenchmark {
         }
         md.append('\n');
       }
+      md.append("\nAudits of the audited function over the sweep, by outcome: ").append(audits).append('\n');
       return md.toString();
     }
   }
@@ -77,7 +82,7 @@ final class VerificationBenchmark {
       for (var e : policies.entrySet()) {
         String fn = base + "-verify-" + (n++);
         server.deploy(new JsonObject().put("name", fn).put("kind", "tensor").put("verification", e.getValue())
-            .put("batching", new JsonObject().put("max_batch_size", 64).put("max_queue_delay_ms", 0)), model);
+            .put("batching", new JsonObject().put("max_batch_size", settings.maxBatch()).put("max_queue_delay_ms", 0)), model);
         functions.put(e.getKey(), fn);
       }
       InferBody body = settings.binary() ? InferBody.binaryRow(settings.model().input(), settings.model().shape(1), 1)
@@ -104,12 +109,43 @@ final class VerificationBenchmark {
             sweeps.get(policy).add(r);
           }
         }
-        return new Outcome(sweeps);
+        return new Outcome(sweeps, audits(server, functions.get(names(policies).get(1))));
       } finally {
         vertx.close().await(30, TimeUnit.SECONDS);
       }
     } finally {
       Files.deleteIfExists(model);
     }
+  }
+
+  private static List<String> names(Map<String, JsonObject> policies) {
+    return List.copyOf(policies.keySet());
+  }
+
+  /** The audits of {@code function} by outcome, once none waits for an auditor any more (at most 60 s). */
+  private static Map<String, Long> audits(BenchmarkServer server, String function) throws Exception {
+    java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+    java.net.http.HttpRequest scrape = java.net.http.HttpRequest.newBuilder(java.net.URI.create(server.url() + "/metrics"))
+        .header("Authorization", "Bearer " + server.adminKey()).build();
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    String text;
+    do {
+      text = http.send(scrape, java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+    } while (value(text, "inferium_audits_waiting") > 0 && System.nanoTime() < end && sleep());
+    Map<String, Long> out = new LinkedHashMap<>();
+    for (String outcome : List.of("clean", "caught", "inconclusive", "skipped")) {
+      out.put(outcome, (long) value(text, "inferium_audits_total{function=\"" + function + "\",outcome=\"" + outcome + "\"}"));
+    }
+    return out;
+  }
+
+  private static double value(String scrape, String series) {
+    return scrape.lines().filter(l -> l.startsWith(series + " ")).findFirst()
+        .map(l -> Double.parseDouble(l.substring(series.length() + 1).trim())).orElse(0.0);
+  }
+
+  private static boolean sleep() throws InterruptedException {
+    Thread.sleep(500);
+    return true;
   }
 }

@@ -23,10 +23,11 @@ class VerificationReportTest {
     sweeps.put("none", List.of(run("none", 1, 100), run("none", 8, 400)));
     sweeps.put("redundant(3)", List.of(run("r", 1, 50), run("r", 8, 100)));
     VerificationBenchmark.Settings s = new VerificationBenchmark.Settings(BenchModel.named("cnn"), true, 3, 1, 1, null,
-        List.of(1, 8), Duration.ZERO, Duration.ofSeconds(1), 0.05, 3, 1000);
-    String md = new VerificationBenchmark.Outcome(sweeps).markdown(s);
+        List.of(1, 8), Duration.ZERO, Duration.ofSeconds(1), 0.05, 3, 1000, 64);
+    String md = new VerificationBenchmark.Outcome(sweeps, Map.of("skipped", 2L)).markdown(s);
     assertTrue(md.contains("| none ok/s | p50 | p99 | redundant(3) ok/s |"), md);
     assertTrue(md.contains("| 1 | 100 |"), md);
     assertTrue(md.contains("| 1 | 0.50 |") && md.contains("| 8 | 0.25 |"), md);
+    assertTrue(md.contains("by outcome: {skipped=2}"), md);
   }
 }
