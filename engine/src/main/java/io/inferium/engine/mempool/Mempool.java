@@ -194,12 +194,12 @@ public final class Mempool implements Scheduler<Mempool.TensorJob, Mempool.Outco
     }
   }
 
-  /** Workers come back (restart, a slow batch ends elsewhere): look again shortly. */
   /** The audits waiting for auditors (tests). */
   WaitingAudits waitingAudits() {
     return redundant.waiting;
   }
 
+  /** Workers come back (restart, a slow batch ends elsewhere): look again shortly. */
   void armCapacityRetry() {
     if (capacityTimer < 0) {
       capacityTimer = vertx.setTimer(CAPACITY_RETRY_MS, t -> {

@@ -123,7 +123,12 @@ final class WaitingAudits {
    * client batch to a free worker, and whenever capacity frees. Whether it started any auditor.
    */
   boolean pump() {
-    if (waiting.isEmpty() || !mempool.dispatcher.anyFree()) {
+    if (waiting.isEmpty()) {
+      return false;
+    }
+    if (!mempool.dispatcher.anyFree()) {
+      // A worker can also free without a batch of this scheduler ending (a text call, a worker attaching).
+      mempool.armCapacityRetry();
       return false;
     }
     boolean startedAny = false;
@@ -140,7 +145,6 @@ final class WaitingAudits {
     }
     count = waiting.size();
     if (!waiting.isEmpty()) {
-      // A worker can also free without a batch of this scheduler ending (a text call, a worker attaching).
       mempool.armCapacityRetry();
     }
     return startedAny;

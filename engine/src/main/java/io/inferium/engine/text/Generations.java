@@ -247,12 +247,12 @@ public final class Generations implements Scheduler<Generations.TextJob, WorkerC
         embedder, metrics);
   }
 
-  /** Workers text calls may go to now (eligible, not ejected), with their operators. */
   /** Whether runs of one task (redundant copies, an audit's) must go to distinct operators here. */
   boolean byOperator(io.inferium.functions.Placement p) {
     return dispatcher.byOperator(p);
   }
 
+  /** Workers text calls may go to now (eligible, not ejected), with their operators. */
   List<Worker> workers() {
     return dispatcher.workers();
   }

@@ -149,7 +149,7 @@ final class TextAudits {
         Generations.TextRequest r = scheduler.submit(new Generations.TextJob(fn, kind, work, AUDIT_PRIORITY, limit,
             kind == WorkerCall.Kind.GENERATE ? mine::addAll : null, avoid));
         runs.add(r.future().recover(err -> Future.failedFuture(r.attempts == 0
-                // It waited behind client calls until its deadline and never ran: nothing was audited.
+                // It waited for an eligible worker until its deadline and never ran: nothing was audited.
                 ? new Verifier.NoAuditor("no eligible worker took the audit within " + fn.spec().timeoutMs() + " ms")
                 : err))
             .compose(reply -> output.apply(reply, mine).map(o -> new Verifier.Run<>(reply.workerId(), o))));
