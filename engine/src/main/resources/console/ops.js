@@ -1,4 +1,5 @@
-// Nodes (operators and admins): GET /api/nodes (state, reputation, stake, slashes, capabilities), and for the node
+// Nodes (operators and admins): GET /api/nodes (the nodes that matter now: attached, remote, local ones seen in the
+// last day; state, reputation, stake, slashes, capabilities), and for the node
 // picked its ledger history (GET /api/nodes/{id}/events, newest first, paged): reputation over time as a chart, the
 // slashes and ejections with their evidence, the stake's movements. For an operator, what each of its nodes earned
 // this month (GET /api/earnings: share of the charges it served, rewards, slashes, net).
@@ -33,7 +34,9 @@ export async function nodesPage(main, [picked], me) {
       h('h2', { id: 'operator-earnings-h', text: 'Earnings this month' }), box));
     earnings(box).catch(err => box.replaceChildren(errorBox(err)));
   }
-  const node = nodes.find(n => n.node_id === picked);
+  // The list holds the nodes that matter now; a node gone for over a day is fetched on its own.
+  const node = nodes.find(n => n.node_id === picked)
+    || (picked ? ((await get(`/api/nodes?node=${encodeURIComponent(picked)}`)).nodes || [])[0] : undefined);
   if (picked && !node) detail.replaceChildren(h('p.error', { role: 'alert', text: `No node ${picked}.` }));
   if (node) await history(node, detail);
 }

@@ -838,6 +838,18 @@ class ConsoleIT {
       assertTrue(browser.findElement(By.id("node-events")).getText().contains("deposit"));
       assertFalse(browser.findElement(By.cssSelector("[data-testid=node-stake]")).getText().isBlank());
       shot("nodes-history");
+      // A node gone for two days is not in the list any more (it holds the nodes that matter now), but its page opens.
+      io.inferium.infra.Database db = io.inferium.infra.Database.open(gw.vertx, gw.db.settings()).await(30, TimeUnit.SECONDS);
+      try {
+        db.pool().query("INSERT INTO nodes (node_id, first_seen, updated_at) VALUES ('n-console-gone', "
+            + "now() - interval '2 days', now() - interval '2 days')").execute().await(10, TimeUnit.SECONDS);
+      } finally {
+        db.close().await(10, TimeUnit.SECONDS);
+      }
+      browser.get(base + "/#/nodes/n-console-gone");
+      new WebDriverWait(browser, Duration.ofSeconds(20)).withMessage(() -> browser.findElement(By.id("main")).getText())
+          .until(d -> d.findElement(By.id("node-detail")).getText().contains("No events yet"));
+      assertTrue(browser.findElements(By.cssSelector("a[data-node='n-console-gone']")).isEmpty(), "not listed");
       // On a phone: the node's history and the admin page fit 360 px without sideways scrolling.
       browser.manage().window().setSize(new Dimension(360, 780));
       assertEquals(0L, sidewaysOverflow(), "node history at 360 px");

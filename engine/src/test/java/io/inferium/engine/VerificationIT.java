@@ -115,6 +115,49 @@ class VerificationIT {
     assertTrue(metrics.contains("inferium_verifications_runs_total{function=\"vf-add\",verdict=\"verified\"} 20.0"));
   }
 
+  private java.util.List<String> ids(String path) throws Exception {
+    HttpResponse<Buffer> resp = gw.get(path);
+    assertEquals(200, resp.statusCode(), resp.bodyAsString());
+    return resp.bodyAsJsonObject().getJsonArray("nodes").stream().map(JsonObject.class::cast)
+        .map(n -> n.getString("node_id")).toList();
+  }
+
+  @Test
+  void theNodeListHoldsWhatMattersNowAndPagesTheRest() throws Exception {
+    // Three local nodes of workers gone two days ago: a local worker gets a fresh node id per spawn, so a gateway
+    // that restarts workers accumulates them.
+    io.inferium.infra.Database db = io.inferium.infra.Database.open(gw.vertx, gw.db.settings())
+        .await(30, java.util.concurrent.TimeUnit.SECONDS);
+    try {
+      db.pool().query("INSERT INTO nodes (node_id, first_seen, updated_at) SELECT 'n-gone-' || i, "
+          + "now() - interval '2 days', now() - interval '2 days' FROM generate_series(1, 3) i")
+          .execute().await(10, java.util.concurrent.TimeUnit.SECONDS);
+    } finally {
+      db.close().await(10, java.util.concurrent.TimeUnit.SECONDS);
+    }
+    java.util.List<String> current = ids("/api/nodes");
+    assertTrue(current.containsAll(nodes().values().stream().map(n -> n.getString("node_id")).toList()), current.toString());
+    assertTrue(current.stream().noneMatch(id -> id.startsWith("n-gone-")), "gone for over a day: " + current);
+    java.util.List<String> all = ids("/api/nodes?all=true");
+    assertTrue(all.containsAll(java.util.List.of("n-gone-1", "n-gone-2", "n-gone-3")), all.toString());
+    assertEquals(java.util.List.of("n-gone-2"), ids("/api/nodes?node=n-gone-2"), "one node, whatever its age");
+
+    java.util.List<String> paged = new java.util.ArrayList<>();
+    String after = null;
+    do {
+      HttpResponse<Buffer> page = gw.get("/api/nodes?all=true&limit=2" + (after == null ? "" : "&after=" + after));
+      JsonArray nodes = page.bodyAsJsonObject().getJsonArray("nodes");
+      assertTrue(nodes.size() <= 2, page.bodyAsString());
+      nodes.stream().map(JsonObject.class::cast).forEach(n -> paged.add(n.getString("node_id")));
+      after = page.bodyAsJsonObject().getString("next_after");
+    } while (after != null);
+    assertEquals(all, paged, "the pages hold every node once, in order");
+
+    GatewayIT.assertError(gw.get("/api/nodes?limit=0"), 400, "query parameter 'limit'");
+    GatewayIT.assertError(gw.get("/api/nodes?limit=5001"), 400, "at most 5000");
+    GatewayIT.assertError(gw.get("/api/nodes?all=yes"), 400, "query parameter 'all'");
+  }
+
   @Test
   void stakeCanBeDepositedByAnAdmin() throws Exception {
     String w1 = nodes().get("w1").getString("node_id");

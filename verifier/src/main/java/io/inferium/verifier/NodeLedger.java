@@ -539,31 +539,55 @@ public final class NodeLedger {
 
   /** Every node with its ledger state and its latest events. */
   public Future<List<JsonObject>> list() {
-    return pool.query("SELECT n.*, (SELECT COALESCE(json_agg(e ORDER BY e.id DESC), '[]'::json) FROM (SELECT id, kind, task_id, "
-            + "stake_delta_micro_usd, reputation_after, evidence, at FROM node_events WHERE node_id = n.node_id "
-            + "ORDER BY id DESC LIMIT 20) e) AS recent FROM nodes n ORDER BY node_id")
-        .execute().map(rows -> {
-          List<JsonObject> out = new ArrayList<>();
-          for (Row r : rows) {
-            Object recent = r.getValue("recent");
-            out.add(new JsonObject()
-                .put("node_id", r.getString("node_id"))
-                .put("state", r.getString("state"))
-                .put("public_key", r.getString("public_key"))
-                .put("reputation", r.getDouble("reputation"))
-                .put("stake_micro_usd", r.getLong("stake_micro_usd"))
-                .put("slashes", r.getInteger("slashes"))
-                .put("verified_tasks", r.getLong("verified_tasks"))
-                .put("rewards_micro_usd", r.getLong("rewards_micro_usd"))
-                .put("ejected_reason", r.getString("ejected_reason"))
-                .put("remote", r.getBoolean("remote"))
-                .put("operator", r.getString("operator_key_id"))
-                .put("first_seen", r.getOffsetDateTime("first_seen").withOffsetSameInstant(ZoneOffset.UTC)
-                    .format(DateTimeFormatter.ISO_OFFSET_DATE_TIME))
-                .put("recent_events", recent instanceof JsonArray a ? a : new JsonArray(String.valueOf(recent))));
-          }
-          return out;
-        });
+    return pool.query(LIST + "ORDER BY node_id").execute().map(NodeLedger::described);
+  }
+
+  /**
+   * Which nodes a listing holds, ordered by node id, at most {@code limit} of them after {@code after} (null: from
+   * the start): every node ({@code all}), or only those that matter now: remote nodes, the nodes named in
+   * {@code current} (the attached ones), and local nodes first seen or changed within {@code recentSeconds}. A
+   * local worker gets a fresh node id per spawn, so without that filter the list would grow by one per restart.
+   * {@code only}, when not null, narrows it to that one node, whatever its age.
+   */
+  public record Listing(boolean all, java.util.Collection<String> current, long recentSeconds, String after, int limit,
+      String only) {}
+
+  /** A page of nodes as {@link #list()} describes them. */
+  public Future<List<JsonObject>> list(Listing l) {
+    return pool.preparedQuery(LIST + "WHERE ($1 OR n.remote OR n.node_id = ANY($2) "
+            + "OR greatest(n.first_seen, n.updated_at) > now() - make_interval(secs => $3)) "
+            + "AND ($4::text IS NULL OR n.node_id > $4) AND ($6::text IS NULL OR n.node_id = $6) ORDER BY node_id LIMIT $5")
+        .execute(Tuple.of(l.all() || l.only() != null, l.current().toArray(String[]::new), (double) l.recentSeconds(),
+            l.after(), l.limit(), l.only()))
+        .map(NodeLedger::described);
+  }
+
+  /** Each node with its 20 latest events. */
+  private static final String LIST = "SELECT n.*, (SELECT COALESCE(json_agg(e ORDER BY e.id DESC), '[]'::json) FROM "
+      + "(SELECT id, kind, task_id, stake_delta_micro_usd, reputation_after, evidence, at FROM node_events "
+      + "WHERE node_id = n.node_id ORDER BY id DESC LIMIT 20) e) AS recent FROM nodes n ";
+
+  private static List<JsonObject> described(io.vertx.sqlclient.RowSet<Row> rows) {
+    List<JsonObject> out = new ArrayList<>();
+    for (Row r : rows) {
+      Object recent = r.getValue("recent");
+      out.add(new JsonObject()
+          .put("node_id", r.getString("node_id"))
+          .put("state", r.getString("state"))
+          .put("public_key", r.getString("public_key"))
+          .put("reputation", r.getDouble("reputation"))
+          .put("stake_micro_usd", r.getLong("stake_micro_usd"))
+          .put("slashes", r.getInteger("slashes"))
+          .put("verified_tasks", r.getLong("verified_tasks"))
+          .put("rewards_micro_usd", r.getLong("rewards_micro_usd"))
+          .put("ejected_reason", r.getString("ejected_reason"))
+          .put("remote", r.getBoolean("remote"))
+          .put("operator", r.getString("operator_key_id"))
+          .put("first_seen", r.getOffsetDateTime("first_seen").withOffsetSameInstant(ZoneOffset.UTC)
+              .format(DateTimeFormatter.ISO_OFFSET_DATE_TIME))
+          .put("recent_events", recent instanceof JsonArray a ? a : new JsonArray(String.valueOf(recent))));
+    }
+    return out;
   }
 
   /** Updates the gauge of an attached node; other nodes have none (see {@link #detach}). */

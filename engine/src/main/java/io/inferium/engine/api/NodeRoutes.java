@@ -47,10 +47,33 @@ final class NodeRoutes {
     router.post("/api/nodes/:id/reinstate").handler(LimitedBodyHandler.create(false).setBodyLimit(4096)).handler(this::reinstate);
   }
 
+  /** Nodes a page of {@code GET /api/nodes} holds by default, and at most. */
+  static final int DEFAULT_NODES = 1000;
+  static final int MAX_NODES = 5000;
+  /** A detached local node stays in the default listing for a day after it was last seen or changed. */
+  static final long RECENT_SECONDS = 24 * 3600;
+
+  /**
+   * {@code GET /api/nodes?all=&limit=&after=&node=}: by default the nodes that matter now (attached, remote, and
+   * local ones seen or changed in the last day: a local worker gets a fresh node id per spawn, so the whole table
+   * grows by one row per restart); {@code all=true} every node; {@code node=ID} that one node. Ordered by node id,
+   * in pages of {@code limit} (default 1000, at most 5000); {@code next_after} names the next page's {@code after}.
+   */
   private void list(RoutingContext ctx) {
     Map<String, WorkerLink> attached = supervisor.workers().stream()
         .collect(Collectors.toMap(WorkerLink::workerId, w -> w, (a, b) -> a));
-    ledger.list().onSuccess(nodes -> {
+    int limit = (int) positive(ctx, "limit", DEFAULT_NODES);
+    if (limit > MAX_NODES) {
+      throw ApiError.badRequest("query parameter 'limit': at most " + MAX_NODES + ", got " + limit);
+    }
+    String all = ctx.queryParams().get("all");
+    if (all != null && !all.equals("true") && !all.equals("false")) {
+      throw ApiError.badRequest("query parameter 'all': expected true or false, got '" + all + "'");
+    }
+    java.util.Set<String> current = new java.util.HashSet<>(attached.keySet());
+    NodeLedger.Listing listing = new NodeLedger.Listing("true".equals(all), current, RECENT_SECONDS,
+        ctx.queryParams().get("after"), limit, ctx.queryParams().get("node"));
+    ledger.list(listing).onSuccess(nodes -> {
       JsonArray out = new JsonArray();
       for (JsonObject n : nodes) {
         WorkerLink link = attached.get(n.getString("node_id"));
@@ -68,7 +91,8 @@ final class NodeRoutes {
         }
         out.add(n);
       }
-      FunctionRoutes.json(ctx, 200, new JsonObject().put("nodes", out));
+      String next = nodes.size() == limit ? nodes.get(nodes.size() - 1).getString("node_id") : null;
+      FunctionRoutes.json(ctx, 200, new JsonObject().put("nodes", out).put("next_after", next));
     }).onFailure(ctx::fail);
   }
 
