@@ -174,35 +174,30 @@ public final class Dispatcher {
   }
 
   /**
-   * Auditors for an answer that a worker in {@code exclude} served: up to {@code k} distinct free workers meeting
-   * {@code p}, none in {@code exclude}; on a networked gateway (unless the function allows otherwise) each of a
-   * different operator and none of an operator in {@code avoidOperators} (the server's, and earlier auditors'), so an
-   * operator never audits its own node's answer, and cannot outvote an honest auditor with a second node of its own
-   * and get that auditor slashed. Empty when fewer than {@code min(k, possible auditors)} are free now.
+   * Auditors for an answer that a worker in {@code exclude} served: up to {@code k} distinct workers meeting {@code p},
+   * none in {@code exclude}; on a networked gateway (unless the function allows otherwise) each of a different
+   * operator and none of an operator in {@code avoidOperators} (the server's, and earlier auditors'), so an operator
+   * never audits its own node's answer, and cannot outvote an honest auditor with a second node of its own and get that
+   * auditor slashed. Drawn at random among every such worker, busy or not (the caller waits for each to free), so how
+   * quickly a node frees does not make it audit more often. Empty when there is none.
    */
-  public List<Worker> pickAuditors(int k, Set<String> exclude, Set<String> avoidOperators, Placement p) {
+  public List<Worker> drawAuditors(int k, Set<String> exclude, Set<String> avoidOperators, Placement p) {
     boolean byOperator = byOperator(p);
     List<Worker> all = auditCandidates(exclude, avoidOperators, p, byOperator);
-    int target = (int) Math.min(k, possible(all, byOperator));
-    List<Worker> free = new ArrayList<>(all.stream().filter(w -> !w.saturated()).toList());
-    Collections.shuffle(free, ThreadLocalRandom.current());
+    Collections.shuffle(all, ThreadLocalRandom.current());
     List<Worker> out = new ArrayList<>();
     Set<String> operators = new java.util.HashSet<>();
-    for (Worker w : free) {
-      if (out.size() < target && (!byOperator || operators.add(w.operator()))) {
+    for (Worker w : all) {
+      if (out.size() < k && (!byOperator || operators.add(w.operator()))) {
         out.add(w);
       }
     }
-    return target == 0 || out.size() < target ? List.of() : List.copyOf(out);
+    return out;
   }
 
-  /**
-   * How many auditors {@link #pickAuditors} could find for these arguments if every eligible worker were free:
-   * 0 means waiting for one is pointless.
-   */
-  public long possibleAuditors(Set<String> exclude, Set<String> avoidOperators, Placement p) {
-    boolean byOperator = byOperator(p);
-    return possible(auditCandidates(exclude, avoidOperators, p, byOperator), byOperator);
+  /** Whether {@code w} is still attached, not ejected, and meets {@code p}. */
+  public boolean eligible(Worker w, Placement p) {
+    return !ejected.test(w.workerId()) && unmet(w, p) == null && attached.get().contains(w);
   }
 
   private List<Worker> auditCandidates(Set<String> exclude, Set<String> avoidOperators, Placement p,
@@ -215,10 +210,6 @@ public final class Dispatcher {
       }
     }
     return all;
-  }
-
-  private static long possible(List<Worker> candidates, boolean byOperator) {
-    return byOperator ? candidates.stream().map(Worker::operator).distinct().count() : candidates.size();
   }
 
   /** Whether any eligible worker has room for another call now. */

@@ -19,9 +19,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The auditors owed to audits of answered tensor batches. An audit takes {@link Verifier#AUDITORS} workers other
- * than the one that served (on a networked gateway, of other operators). Those it finds free start at once; for the
- * rest it waits here, oldest audit first, and takes each worker the moment it frees, ahead of client batches. Were
+ * The auditors owed to audits of answered tensor batches. An audit draws {@link Verifier#AUDITORS} workers at random
+ * among those other than the one that served (on a networked gateway, of other operators), busy or not. Those that
+ * are free start at once; for the rest it waits here, oldest audit first, and takes each the moment it frees, ahead of
+ * client batches. Were
  * it to take only workers that happen to be idle, a loaded gateway would skip audits exactly when its workers are
  * busy, and a lying node would go unaudited for as long as its peers were kept busy (by load, or by anyone sending
  * it). Audits are owed work whose share the function's policy sets ({@code audit(p)}: two runs for a fraction p of
@@ -78,11 +79,11 @@ final class WaitingAudits {
     Set<String> avoid = new HashSet<>(servedOperators);
     avoid.addAll(mempool.dispatcher.operatorsOf(exclude));
     Placement placement = q.fn.spec().placement();
-    int seats = (int) Math.min(k, mempool.dispatcher.possibleAuditors(exclude, avoid, placement));
-    if (seats == 0) {
+    List<Worker> drawn = mempool.dispatcher.drawAuditors(k, exclude, avoid, placement);
+    if (drawn.isEmpty()) {
       return List.of();
     }
-    Owed owed = new Owed(q, inputs, outputs, new HashSet<>(exclude), avoid, seats);
+    Owed owed = new Owed(q, inputs, outputs, new HashSet<>(exclude), avoid, drawn);
     owed.startFree();
     if (!owed.lacking()) {
       return owed.runs();
@@ -156,29 +157,40 @@ final class WaitingAudits {
     count = waiting.size();
   }
 
-  /** One audit's auditors: the seats it was promised, and how many of them have started. */
+  /**
+   * One audit's auditors: drawn at random among every eligible worker when the audit is due, busy or not, and each
+   * seat waits for its own drawn worker. Taking whichever worker frees first instead would let a node that answers
+   * fast (or lies fast) audit more often than its share, and two colluding operators' fast nodes outvote an honest
+   * server. A drawn worker that leaves or is ejected before its seat starts is replaced by another draw.
+   */
   private final class Owed {
     final FunctionQueue q;
     final List<Tensor> inputs;
     final List<String> outputs;
-    /** The server and the auditors started so far: none of them audits again. */
+    /** The server and every worker drawn so far: none of them is drawn again. */
     final Set<String> exclude;
     /** Their operators, where operators count. */
     final Set<String> avoid;
     final List<Promise<Verifier.Run<List<Tensor>>>> seats = new ArrayList<>();
+    final Worker[] drawn;
+    final boolean[] begun;
     final long bytes;
     int started;
     long timer = -1;
 
     Owed(FunctionQueue q, List<Tensor> inputs, List<String> outputs, Set<String> exclude, Set<String> avoid,
-        int seats) {
+        List<Worker> drawn) {
       this.q = q;
       this.inputs = inputs;
       this.outputs = outputs;
       this.exclude = exclude;
       this.avoid = avoid;
-      for (int i = 0; i < seats; i++) {
-        this.seats.add(Promise.promise());
+      this.drawn = drawn.toArray(Worker[]::new);
+      this.begun = new boolean[this.drawn.length];
+      for (Worker w : drawn) {
+        seats.add(Promise.promise());
+        exclude.add(w.workerId());
+        avoid.add(w.operator());
       }
       long held = 0;
       for (Tensor t : inputs) {
@@ -195,20 +207,31 @@ final class WaitingAudits {
       return started < seats.size();
     }
 
+    /** Starts each seat whose drawn worker is free now. */
     void startFree() {
       Placement placement = q.fn.spec().placement();
-      while (lacking()) {
-        List<Worker> free = mempool.dispatcher.pickAuditors(1, exclude, avoid, placement);
-        if (free.isEmpty()) {
-          return;
+      for (int i = 0; i < drawn.length; i++) {
+        if (begun[i]) {
+          continue;
         }
-        start(free.get(0), seats.get(started++));
+        if (!mempool.dispatcher.eligible(drawn[i], placement)) {
+          List<Worker> again = mempool.dispatcher.drawAuditors(1, exclude, avoid, placement);
+          if (again.isEmpty()) {
+            continue;
+          }
+          drawn[i] = again.get(0);
+          exclude.add(drawn[i].workerId());
+          avoid.add(drawn[i].operator());
+        }
+        if (!drawn[i].saturated()) {
+          begun[i] = true;
+          started++;
+          start(drawn[i], seats.get(i));
+        }
       }
     }
 
     private void start(Worker w, Promise<Verifier.Run<List<Tensor>>> seat) {
-      exclude.add(w.workerId());
-      avoid.add(w.operator());
       WorkerCall call = mempool.start(w, q.fn, inputs, outputs);
       // An auditor that hangs is withdrawn (and replaced if stuck), like any batch over its time.
       int limitMs = q.fn.spec().timeoutMs();
@@ -223,8 +246,11 @@ final class WaitingAudits {
         mempool.vertx.cancelTimer(timer);
         timer = -1;
       }
-      for (int i = started; i < seats.size(); i++) {
-        seats.get(i).tryFail(new Verifier.NoAuditor(why));
+      for (int i = 0; i < drawn.length; i++) {
+        if (!begun[i]) {
+          begun[i] = true;
+          seats.get(i).tryFail(new Verifier.NoAuditor(why));
+        }
       }
       started = seats.size();
     }

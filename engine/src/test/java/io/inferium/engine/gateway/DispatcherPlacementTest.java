@@ -57,6 +57,32 @@ class DispatcherPlacementTest {
   }
 
   @Test
+  void auditorsAreDrawnAmongBusyAndFreeWorkersAlikeSoFreeingFastDoesNotMakeANodeAuditMore() {
+    FakeWorker server = new FakeWorker(4);
+    FakeWorker free = new FakeWorker(4);
+    FakeWorker busy1 = new FakeWorker(4);
+    FakeWorker busy2 = new FakeWorker(4);
+    busy1.inFlight().limit(0);
+    busy2.inFlight().limit(0);
+    assertTrue(busy1.saturated() && busy2.saturated() && !free.saturated());
+    Dispatcher d = new Dispatcher(() -> List.of(server, free, busy1, busy2), id -> false);
+    java.util.Map<String, Integer> drawn = new java.util.HashMap<>();
+    int draws = 600;
+    for (int i = 0; i < draws; i++) {
+      List<Worker> two = d.drawAuditors(2, Set.of(server.workerId()), Set.of(), Placement.ANY);
+      assertEquals(2, two.size());
+      assertEquals(2, two.stream().map(Worker::workerId).distinct().count(), "two distinct workers");
+      two.forEach(w -> drawn.merge(w.workerId(), 1, Integer::sum));
+    }
+    // Each of the three is drawn for 2 of 3 audits (400 of 600; one standard deviation is 11.5).
+    for (FakeWorker w : List.of(free, busy1, busy2)) {
+      int n = drawn.getOrDefault(w.workerId(), 0);
+      assertTrue(n > 330 && n < 470, "drawn " + n + " times of " + draws + ": " + drawn);
+    }
+    assertTrue(!drawn.containsKey(server.workerId()), "never the server");
+  }
+
+  @Test
   void auditorsAreNeverOfTheServersOperatorNorOfOneAnotherAndMeetTheRequires() {
     // op-1 has two nodes: one served, the other must not audit it (two of op-1's votes against an honest auditor
     // would get the honest one slashed).
@@ -67,7 +93,7 @@ class DispatcherPlacementTest {
     Dispatcher d = new Dispatcher(() -> nodes, id -> false).networked(id -> Double.NaN);
     Set<String> served = Set.of(gpuNode.workerId());
     for (int i = 0; i < 30; i++) {
-      List<Worker> two = d.pickAuditors(2, served, d.operatorsOf(served), Placement.ANY);
+      List<Worker> two = d.drawAuditors(2, served, d.operatorsOf(served), Placement.ANY);
       assertEquals(2, two.size());
       Set<String> operators = two.stream().map(Worker::operator).collect(Collectors.toSet());
       assertEquals(2, operators.size(), "two operators: " + operators);
@@ -76,20 +102,20 @@ class DispatcherPlacementTest {
     // With requires (a GPU): op-1's second GPU node is excluded, op-2 is the only auditor left.
     Placement gpu = new Placement(null, true, 0, true);
     for (int i = 0; i < 10; i++) {
-      assertEquals(List.of(op2), d.pickAuditors(2, served, d.operatorsOf(served), gpu));
+      assertEquals(List.of(op2), d.drawAuditors(2, served, d.operatorsOf(served), gpu));
     }
     // A later round also avoids the operators of the workers already used.
     Set<String> used = Set.of(gpuNode.workerId(), op2.workerId());
     Set<String> avoid = d.operatorsOf(used);
     for (int i = 0; i < 10; i++) {
-      List<Worker> more = d.pickAuditors(2, used, avoid, Placement.ANY);
+      List<Worker> more = d.drawAuditors(2, used, avoid, Placement.ANY);
       assertEquals(Set.of(Worker.LOCAL_OPERATOR, "op-3"), more.stream().map(Worker::operator).collect(Collectors.toSet()));
     }
     // A function that allows one operator's nodes together, and a gateway without a node port: distinct nodes only.
     Placement sameOk = new Placement(null, false, 0, false);
-    assertEquals(2, d.pickAuditors(2, served, d.operatorsOf(served), sameOk).size());
+    assertEquals(2, d.drawAuditors(2, served, d.operatorsOf(served), sameOk).size());
     Dispatcher single = new Dispatcher(() -> nodes, id -> false);
-    assertEquals(5, single.pickAuditors(5, served, single.operatorsOf(served), Placement.ANY).size());
+    assertEquals(5, single.drawAuditors(5, served, single.operatorsOf(served), Placement.ANY).size());
   }
 
   @Test
