@@ -22,10 +22,9 @@ import org.slf4j.LoggerFactory;
  * The auditors owed to audits of answered tensor batches. An audit draws {@link Verifier#AUDITORS} workers at random
  * among those other than the one that served (on a networked gateway, of other operators), busy or not. Those that
  * are free start at once; for the rest it waits here, oldest audit first, and takes each the moment it frees, ahead of
- * client batches. Were
- * it to take only workers that happen to be idle, a loaded gateway would skip audits exactly when its workers are
- * busy, and a lying node would go unaudited for as long as its peers were kept busy (by load, or by anyone sending
- * it). Audits are owed work whose share the function's policy sets ({@code audit(p)}: two runs for a fraction p of
+ * client batches. Were it to take only workers that happen to be idle, a loaded gateway would skip audits exactly when
+ * its workers are busy, and a lying node would go unaudited for as long as its peers were kept busy (by load, or by
+ * anyone sending it). Audits are owed work whose share the function's policy sets ({@code audit(p)}: two runs for a fraction p of
  * batches), so running them first costs clients no more than that share.
  *
  * <p>Bounded: at most {@link #MAX_PER_FUNCTION} audits of one function version and {@link #MAX} in all wait at once,
