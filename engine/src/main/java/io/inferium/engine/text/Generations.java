@@ -44,14 +44,26 @@ public final class Generations implements Scheduler<Generations.TextJob, WorkerC
   /**
    * One text call. {@code meta} holds the request fields of its kind (for a generation {@code prompt}
    * or {@code messages} and {@code params}); {@code onChunk} sees a generation's tokens (null otherwise),
-   * in order, as many at a time as arrived together (never empty).
+   * in order, as many at a time as arrived together (never empty). {@code avoid} (shared by a task's sibling runs,
+   * each adding the worker it starts on) keeps a run off those workers; {@code pinned}, when not null, is the one
+   * worker it may run on (an audit's drawn auditor).
    */
   public record TextJob(FunctionRecord fn, WorkerCall.Kind kind, JsonObject meta, int priority, long deadlineNanos,
-      Consumer<List<Chunk>> onChunk, Set<String> avoid) {
+      Consumer<List<Chunk>> onChunk, Set<String> avoid, String pinned) {
+
+    public TextJob(FunctionRecord fn, WorkerCall.Kind kind, JsonObject meta, int priority, long deadlineNanos,
+        Consumer<List<Chunk>> onChunk, Set<String> avoid) {
+      this(fn, kind, meta, priority, deadlineNanos, onChunk, avoid, null);
+    }
 
     public TextJob(FunctionRecord fn, WorkerCall.Kind kind, JsonObject meta, int priority, long deadlineNanos,
         Consumer<List<Chunk>> onChunk) {
-      this(fn, kind, meta, priority, deadlineNanos, onChunk, null);
+      this(fn, kind, meta, priority, deadlineNanos, onChunk, null, null);
+    }
+
+    /** Whether it may run only on some workers: such a run never holds back the calls queued behind it. */
+    boolean constrained() {
+      return avoid != null || pinned != null;
     }
   }
 
@@ -247,9 +259,9 @@ public final class Generations implements Scheduler<Generations.TextJob, WorkerC
         embedder, metrics);
   }
 
-  /** Whether runs of one task (redundant copies, an audit's) must go to distinct operators here. */
-  boolean byOperator(io.inferium.functions.Placement p) {
-    return dispatcher.byOperator(p);
+  /** An audit's auditors, drawn at random among the eligible workers, busy or not ({@link Dispatcher#drawAuditors}). */
+  List<Worker> drawAuditors(int k, Set<String> exclude, Set<String> avoidOperators, io.inferium.functions.Placement p) {
+    return dispatcher.drawAuditors(k, exclude, avoidOperators, p);
   }
 
   /** Workers text calls may go to now (eligible, not ejected), with their operators. */
@@ -345,8 +357,8 @@ public final class Generations implements Scheduler<Generations.TextJob, WorkerC
       TextRequest r = q.peek();
       Worker worker = pick(r.job);
       if (worker == null) {
-        if (r.job.avoid() != null) {
-          // Held back by its own constraints (the workers its sibling runs or its server took), not by capacity.
+        if (r.job.constrained()) {
+          // Held back by its own constraints (its pinned worker, or those its siblings or its server took).
           scheduleBehind(q);
         }
         waitingForCapacity = true;
@@ -369,7 +381,7 @@ public final class Generations implements Scheduler<Generations.TextJob, WorkerC
       if (worker != null) {
         q.remove(r.job.priority(), r);
         start(r, worker);
-      } else if (r.job.avoid() == null) {
+      } else if (!r.job.constrained()) {
         return;
       }
     }
@@ -390,6 +402,7 @@ public final class Generations implements Scheduler<Generations.TextJob, WorkerC
         .filter(w -> Dispatcher.fits(w, placement))
         // A redundant run never shares a worker with its siblings: k runs, k distinct nodes.
         .filter(w -> job.avoid() == null || !job.avoid().contains(w.workerId()))
+        .filter(w -> job.pinned() == null || job.pinned().equals(w.workerId()))
         .min(Comparator.comparing((Worker w) -> !w.hasLoaded(fn.modelSha256()))
             .thenComparingInt(w -> perWorker.getOrDefault(w.workerId(), 0)))
         .orElse(null);

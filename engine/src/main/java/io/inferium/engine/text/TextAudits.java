@@ -13,7 +13,6 @@ import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiFunction;
 import java.util.function.Consumer;
@@ -28,9 +27,9 @@ import org.slf4j.LoggerFactory;
  * other than the one that served, and the verifier lets the majority of the three judge the served answer: an
  * outvoted server is slashed with its output hash as evidence in {@code node_events}, like any outlier. Seeded (or
  * greedy) generations compare exactly; unseeded ones by meaning when the function names a similarity embedder,
- * and are not audited otherwise (nothing to compare them by); embeddings by cosine. An audit's runs go to workers
- * other than the server, of other operators where the gateway counts operators (a networked one), as tensor audits
- * do. They queue ahead of client calls (an audit is owed work whose share the policy sets; behind client calls,
+ * and are not audited otherwise (nothing to compare them by); embeddings by cosine. An audit's two auditors are
+ * drawn at random among the eligible workers other than the server, busy or not, of other operators where the
+ * gateway counts operators (a networked one), as tensor audits' are, and each run is pinned to its auditor. They queue ahead of client calls (an audit is owed work whose share the policy sets; behind client calls,
  * sustained load would starve it, and a liar answering while its peers are busy would never be audited) in the same
  * bounded queues, and a run its constraints hold back never holds back the calls behind it. Each run has the
  * function's own time limit, waiting included; no eligible worker means the audit is skipped, and so does one whose
@@ -124,33 +123,24 @@ final class TextAudits {
     String servedOperator = scheduler.workers().stream().filter(w -> w.workerId().equals(servedBy)).map(Worker::operator)
         .findFirst().orElse(null);
     io.inferium.functions.Placement placement = fn.spec().placement();
-    boolean byOperator = scheduler.byOperator(placement);
     Verifier.Runs<O> auditors = (k, exclude) -> {
-      List<Worker> all = scheduler.workers();
-      // Siblings add the worker they start on (and, by operator, its operator's), so no two auditors share one.
-      Set<String> avoid = ConcurrentHashMap.newKeySet();
-      avoid.addAll(exclude);
-      if (byOperator) {
-        // None shares the server's operator.
-        Set<String> operators = all.stream().filter(w -> exclude.contains(w.workerId())).map(Worker::operator)
-            .collect(Collectors.toCollection(java.util.HashSet::new));
-        if (servedOperator != null) {
-          operators.add(servedOperator);
-        }
-        all.stream().filter(w -> operators.contains(w.operator())).forEach(w -> avoid.add(w.workerId()));
+      // Drawn at random among the eligible workers, busy or not, as tensor auditors are (none of the server's
+      // operator where operators count): how fast a node frees does not make it audit more often.
+      Set<String> operators = scheduler.workers().stream().filter(w -> exclude.contains(w.workerId()))
+          .map(Worker::operator).collect(Collectors.toCollection(java.util.HashSet::new));
+      if (servedOperator != null) {
+        operators.add(servedOperator);
       }
-      java.util.stream.Stream<Worker> candidates = all.stream()
-          .filter(w -> !avoid.contains(w.workerId()) && io.inferium.engine.gateway.Dispatcher.fits(w, placement));
-      long spare = byOperator ? candidates.map(Worker::operator).distinct().count() : candidates.count();
+      List<Worker> drawn = scheduler.drawAuditors(k, exclude, operators, placement);
       long limit = auditDeadline(fn);
       List<Future<Verifier.Run<O>>> runs = new ArrayList<>();
-      for (int i = 0; i < Math.min(k, spare); i++) {
+      for (Worker auditor : drawn) {
         List<Generations.Chunk> mine = new ArrayList<>();
         Generations.TextRequest r = scheduler.submit(new Generations.TextJob(fn, kind, work, AUDIT_PRIORITY, limit,
-            kind == WorkerCall.Kind.GENERATE ? mine::addAll : null, avoid));
+            kind == WorkerCall.Kind.GENERATE ? mine::addAll : null, null, auditor.workerId()));
         runs.add(r.future().recover(err -> Future.failedFuture(r.attempts == 0
-                // It waited for an eligible worker until its deadline and never ran: nothing was audited.
-                ? new Verifier.NoAuditor("no eligible worker took the audit within " + fn.spec().timeoutMs() + " ms")
+                // It waited for its auditor until its deadline and never ran: nothing was audited.
+                ? new Verifier.NoAuditor("its auditor did not take the audit within " + fn.spec().timeoutMs() + " ms")
                 : err))
             .compose(reply -> output.apply(reply, mine).map(o -> new Verifier.Run<>(reply.workerId(), o))));
       }
