@@ -73,8 +73,11 @@ final class RedundantBatch {
       WorkerCall.Reply answer) {
     // The server's operator as of its answer (it may leave before the auditors start): never one of its auditors'.
     Set<String> served = mempool.dispatcher.operatorsOf(Set.of(answeredBy));
-    Verifier.Runs<List<Tensor>> spare = (k, exclude) -> waiting.owe(q, inputs, outputs, k, exclude, served);
-    verifier.audit(taskId(batch) + "/audit", batch.members().get(0).verification,
+    // A batch shares one policy (it is part of the batch key): the function's, or the one its callers asked for.
+    FunctionSpec.Verification policy = batch.members().get(0).verification;
+    boolean asked = !policy.equals(q.fn.spec().verification());
+    Verifier.Runs<List<Tensor>> spare = (k, exclude) -> waiting.owe(q, inputs, outputs, k, exclude, served, asked);
+    verifier.audit(taskId(batch) + "/audit", policy,
             new Verifier.Run<>(answeredBy, answer.outputs()), spare)
         .onComplete(done -> mempool.onContext(() -> {
           if (done.failed()) {

@@ -29,7 +29,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Bounded: at most {@link #MAX_PER_FUNCTION} audits of one function version and {@link #MAX} in all wait at once,
  * holding at most {@link #MAX_BYTES} of inputs between them (a function's time limit can be ten minutes and a request
- * 64 MiB); one beyond a bound runs on whatever auditors are free now, or is skipped (and counted). An audit still short
+ * 64 MiB); one beyond a bound runs on whatever auditors are free now, or is skipped (and counted). Audits that callers
+ * asked for ({@code parameters.verification}) may hold at most half of each bound, counted apart: a caller asking
+ * for many audits fills only that half, and the audits the function's own policy owes (of every caller's answers)
+ * keep the other half. An audit still short
  * of auditors after the function's time limit gives up the missing ones: with none at all it is skipped, with one
  * the two runs are judged. No eligible worker at all (a lone worker) skips it at once. All state lives on the
  * mempool's context.
@@ -48,6 +51,10 @@ final class WaitingAudits {
   private final Mempool mempool;
   private final ArrayDeque<Owed> waiting = new ArrayDeque<>();
   private final Map<String, Integer> perFunction = new HashMap<>();
+  /** Of those, the audits callers asked for: per function version, in all, and the bytes they hold. */
+  private final Map<String, Integer> askedPerFunction = new HashMap<>();
+  private int asked;
+  private long askedBytes;
   /** {@code waiting.size()}, for the gauge read from another thread. */
   private volatile int count;
   private long bytes;
@@ -71,10 +78,11 @@ final class WaitingAudits {
   /**
    * The runs of one audit of a batch of {@code q} (with these inputs and outputs) that a worker in {@code exclude}
    * served: up to {@code k} auditors, none in {@code exclude} and, where operators count, none of an operator in
-   * {@code servedOperators} or of each other's. Empty when no worker could audit it.
+   * {@code servedOperators} or of each other's. {@code askedByCaller}: the batch's callers asked for the audit (their
+   * own policy), rather than the function's policy owing it. Empty when no worker could audit it.
    */
   List<Future<Verifier.Run<List<Tensor>>>> owe(FunctionQueue q, List<Tensor> inputs, List<String> outputs, int k,
-      Set<String> exclude, Set<String> servedOperators) {
+      Set<String> exclude, Set<String> servedOperators, boolean askedByCaller) {
     Set<String> avoid = new HashSet<>(servedOperators);
     avoid.addAll(mempool.dispatcher.operatorsOf(exclude));
     Placement placement = q.fn.spec().placement();
@@ -82,16 +90,19 @@ final class WaitingAudits {
     if (drawn.isEmpty()) {
       return List.of();
     }
-    Owed owed = new Owed(q, inputs, outputs, new HashSet<>(exclude), avoid, drawn);
+    Owed owed = new Owed(q, inputs, outputs, new HashSet<>(exclude), avoid, drawn, askedByCaller);
     owed.startFree();
     if (!owed.lacking()) {
       return owed.runs();
     }
     String ref = q.fn.ref();
     int mine = perFunction.getOrDefault(ref, 0);
-    String full = mine >= MAX_PER_FUNCTION ? MAX_PER_FUNCTION + " audits of " + ref + " were already waiting"
-        : waiting.size() >= MAX ? MAX + " audits were already waiting"
-        : bytes + owed.bytes > maxBytes ? "the waiting audits already held " + bytes + " bytes of inputs" : null;
+    String full = askedByCaller ? askedFull(ref, owed.bytes) : null;
+    if (full == null) {
+      full = mine >= MAX_PER_FUNCTION ? MAX_PER_FUNCTION + " audits of " + ref + " were already waiting"
+          : waiting.size() >= MAX ? MAX + " audits were already waiting"
+          : bytes + owed.bytes > maxBytes ? "the waiting audits already held " + bytes + " bytes of inputs" : null;
+    }
     if (full != null) {
       long now = System.nanoTime();
       if (now - lastFullLog > 1_000_000_000L) {
@@ -104,6 +115,11 @@ final class WaitingAudits {
     }
     perFunction.put(ref, mine + 1);
     bytes += owed.bytes;
+    if (askedByCaller) {
+      askedPerFunction.merge(ref, 1, Integer::sum);
+      asked++;
+      askedBytes += owed.bytes;
+    }
     waiting.add(owed);
     count = waiting.size();
     int limitMs = q.fn.spec().timeoutMs();
@@ -150,9 +166,32 @@ final class WaitingAudits {
     return startedAny;
   }
 
+  /**
+   * Why an audit its callers asked for cannot wait, or null: such audits hold at most half of each bound, so that
+   * however many a caller asks for, the audits the function's policy owes still find room.
+   */
+  private String askedFull(String ref, long more) {
+    int half = MAX_PER_FUNCTION / 2;
+    if (askedPerFunction.getOrDefault(ref, 0) >= half) {
+      return half + " audits callers asked for of " + ref + " were already waiting";
+    }
+    if (asked >= MAX / 2) {
+      return MAX / 2 + " audits callers asked for were already waiting";
+    }
+    if (askedBytes + more > maxBytes / 2) {
+      return "the waiting audits callers asked for already held " + askedBytes + " bytes of inputs";
+    }
+    return null;
+  }
+
   private void forget(Owed owed) {
     perFunction.computeIfPresent(owed.q.fn.ref(), (ref, n) -> n > 1 ? n - 1 : null);
     bytes -= owed.bytes;
+    if (owed.askedByCaller) {
+      askedPerFunction.computeIfPresent(owed.q.fn.ref(), (ref, n) -> n > 1 ? n - 1 : null);
+      asked--;
+      askedBytes -= owed.bytes;
+    }
     count = waiting.size();
   }
 
@@ -174,12 +213,14 @@ final class WaitingAudits {
     final Worker[] drawn;
     final boolean[] begun;
     final long bytes;
+    final boolean askedByCaller;
     int started;
     long timer = -1;
 
     Owed(FunctionQueue q, List<Tensor> inputs, List<String> outputs, Set<String> exclude, Set<String> avoid,
-        List<Worker> drawn) {
+        List<Worker> drawn, boolean askedByCaller) {
       this.q = q;
+      this.askedByCaller = askedByCaller;
       this.inputs = inputs;
       this.outputs = outputs;
       this.exclude = exclude;

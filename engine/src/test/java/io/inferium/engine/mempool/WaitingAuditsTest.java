@@ -280,4 +280,49 @@ class WaitingAuditsTest {
     Eventually.until("the audit is skipped", () -> audits("skipped") == 1);
     assertEquals(0, waitingGauge());
   }
+
+  @Test
+  void aCallerAskingForManyAuditsFillsOnlyItsHalfAndTheAuditsThePolicyOwesStillWait() throws Exception {
+    Mempool m = mempool();
+    List<FakeWorker> busy = List.of(attach(1), attach(1));
+    FunctionRecord f = fn(60_000);
+    unaudited(m, f, 1);
+    unaudited(m, f, 2);
+    Eventually.until("both peers hold a call", () -> busy.stream().allMatch(w -> w.calls.size() == 1));
+    FakeWorker server = attach(256);
+
+    // One caller asks for an audit of every answer (its own policy: another threshold than the function's).
+    FunctionSpec.Verification own = new FunctionSpec.Verification("audit", 1, 0.99, 1.0);
+    int half = WaitingAudits.MAX_PER_FUNCTION / 2;
+    int flood = half + 5;
+    List<QueuedRequest> asked = new ArrayList<>();
+    for (int i = 0; i < flood; i++) {
+      asked.add(submit(m, f, 10 + i, own));
+    }
+    server.awaitCall(flood);
+    for (int i = 0; i < flood; i++) {
+      answer(server, server.calls.get(i), null);
+    }
+    for (QueuedRequest r : asked) {
+      Eventually.await(r.future());
+    }
+    Eventually.until("the caller's audits beyond half the places are skipped", () -> audits("skipped") == 5);
+    assertEquals(half, waitingGauge());
+
+    // Other callers' answers, audited under the function's own policy, still find room to wait for their auditors.
+    int others = 10;
+    List<QueuedRequest> owed = new ArrayList<>();
+    for (int i = 0; i < others; i++) {
+      owed.add(submit(m, f, 100 + i));
+    }
+    server.awaitCall(flood + others);
+    for (int i = 0; i < others; i++) {
+      answer(server, server.calls.get(flood + i), null);
+    }
+    for (QueuedRequest r : owed) {
+      Eventually.await(r.future());
+    }
+    Eventually.until("every audit the policy owes waits", () -> waitingGauge() == half + others);
+    assertEquals(5, audits("skipped"), "none of them was skipped");
+  }
 }
