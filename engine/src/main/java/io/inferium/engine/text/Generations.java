@@ -45,11 +45,11 @@ public final class Generations implements Scheduler<Generations.TextJob, WorkerC
    * One text call. {@code meta} holds the request fields of its kind (for a generation {@code prompt}
    * or {@code messages} and {@code params}); {@code onChunk} sees a generation's tokens (null otherwise),
    * in order, as many at a time as arrived together (never empty). {@code avoid} (shared by a task's sibling runs,
-   * each adding the worker it starts on) keeps a run off those workers; {@code pinned}, when not null, is the one
+   * each adding the worker it starts on) keeps a run off those workers; {@code pinned}, when not null, holds the one
    * worker it may run on (an audit's drawn auditor).
    */
   public record TextJob(FunctionRecord fn, WorkerCall.Kind kind, JsonObject meta, int priority, long deadlineNanos,
-      Consumer<List<Chunk>> onChunk, Set<String> avoid, String pinned) {
+      Consumer<List<Chunk>> onChunk, Set<String> avoid, Pin pinned) {
 
     public TextJob(FunctionRecord fn, WorkerCall.Kind kind, JsonObject meta, int priority, long deadlineNanos,
         Consumer<List<Chunk>> onChunk, Set<String> avoid) {
@@ -64,6 +64,33 @@ public final class Generations implements Scheduler<Generations.TextJob, WorkerC
     /** Whether it may run only on some workers: such a run never holds back the calls queued behind it. */
     boolean constrained() {
       return avoid != null || pinned != null;
+    }
+  }
+
+  /**
+   * The one worker a run may start on (an audit's drawn auditor). One that leaves or is ejected before the run starts
+   * is replaced by {@code redraw} (another draw, or null while none is eligible, and the run keeps waiting): a run
+   * pinned to a worker that is gone would otherwise wait out its deadline and its audit go unrun. Read and redrawn
+   * only on the scheduler's context.
+   */
+  public static final class Pin {
+    private Worker worker;
+    private final java.util.function.Supplier<Worker> redraw;
+
+    public Pin(Worker worker, java.util.function.Supplier<Worker> redraw) {
+      this.worker = worker;
+      this.redraw = redraw;
+    }
+
+    /** The worker pinned now, drawn again first if the one pinned is no longer eligible for {@code p}. */
+    Worker current(Dispatcher dispatcher, io.inferium.functions.Placement p) {
+      if (!dispatcher.eligible(worker, p)) {
+        Worker next = redraw.get();
+        if (next != null) {
+          worker = next;
+        }
+      }
+      return worker;
     }
   }
 
@@ -397,12 +424,13 @@ public final class Generations implements Scheduler<Generations.TextJob, WorkerC
     int limit = fn.spec().text().maxRunningSequences();
     boolean stream = job.kind() == WorkerCall.Kind.GENERATE;
     io.inferium.functions.Placement placement = fn.spec().placement();
+    String pinned = job.pinned() == null ? null : job.pinned().current(dispatcher, placement).workerId();
     return dispatcher.workers().stream()
         .filter(w -> perWorker.getOrDefault(w.workerId(), 0) < limit && (stream || !w.saturated()))
         .filter(w -> Dispatcher.fits(w, placement))
         // A redundant run never shares a worker with its siblings: k runs, k distinct nodes.
         .filter(w -> job.avoid() == null || !job.avoid().contains(w.workerId()))
-        .filter(w -> job.pinned() == null || job.pinned().equals(w.workerId()))
+        .filter(w -> pinned == null || pinned.equals(w.workerId()))
         .min(Comparator.comparing((Worker w) -> !w.hasLoaded(fn.modelSha256()))
             .thenComparingInt(w -> perWorker.getOrDefault(w.workerId(), 0)))
         .orElse(null);

@@ -29,7 +29,8 @@ import org.slf4j.LoggerFactory;
  * greedy) generations compare exactly; unseeded ones by meaning when the function names a similarity embedder,
  * and are not audited otherwise (nothing to compare them by); embeddings by cosine. An audit's two auditors are
  * drawn at random among the eligible workers other than the server, busy or not, of other operators where the
- * gateway counts operators (a networked one), as tensor audits' are, and each run is pinned to its auditor. They queue ahead of client calls (an audit is owed work whose share the policy sets; behind client calls,
+ * gateway counts operators (a networked one), as tensor audits' are, and each run is pinned to its auditor (drawn again should it leave or be ejected before the
+ * run starts). They queue ahead of client calls (an audit is owed work whose share the policy sets; behind client calls,
  * sustained load would starve it, and a liar answering while its peers are busy would never be audited) in the same
  * bounded queues, and a run its constraints hold back never holds back the calls behind it. Each run has the
  * function's own time limit, waiting included; no eligible worker means the audit is skipped, and so does one whose
@@ -132,12 +133,27 @@ final class TextAudits {
         operators.add(servedOperator);
       }
       List<Worker> drawn = scheduler.drawAuditors(k, exclude, operators, placement);
+      // Every worker drawn for this audit so far (and its operator): a redraw never picks one of them again.
+      Set<String> taken = new java.util.HashSet<>(exclude);
+      for (Worker w : drawn) {
+        taken.add(w.workerId());
+        operators.add(w.operator());
+      }
+      java.util.function.Supplier<Worker> redraw = () -> {
+        List<Worker> again = scheduler.drawAuditors(1, taken, operators, placement);
+        if (again.isEmpty()) {
+          return null;
+        }
+        taken.add(again.get(0).workerId());
+        operators.add(again.get(0).operator());
+        return again.get(0);
+      };
       long limit = auditDeadline(fn);
       List<Future<Verifier.Run<O>>> runs = new ArrayList<>();
       for (Worker auditor : drawn) {
         List<Generations.Chunk> mine = new ArrayList<>();
         Generations.TextRequest r = scheduler.submit(new Generations.TextJob(fn, kind, work, AUDIT_PRIORITY, limit,
-            kind == WorkerCall.Kind.GENERATE ? mine::addAll : null, null, auditor.workerId()));
+            kind == WorkerCall.Kind.GENERATE ? mine::addAll : null, null, new Generations.Pin(auditor, redraw)));
         runs.add(r.future().recover(err -> Future.failedFuture(r.attempts == 0
                 // It waited for its auditor until its deadline and never ran: nothing was audited.
                 ? new Verifier.NoAuditor("its auditor did not take the audit within " + fn.spec().timeoutMs() + " ms")

@@ -362,6 +362,36 @@ class RedundantTextTest {
   }
 
   @Test
+  void anAuditorThatLeavesBeforeItsRunStartsIsReplacedByAnotherDraw() throws Exception {
+    Generations g = generations(3);
+    FunctionRecord fn = oneAtATime(false);
+    Generations.Generation one = g.submit(oneAtATime(true), seeded("one"), in(30_000), c -> { });
+    FakeWorker.Call lie = fake(0).awaitCall(1);
+    g.submit(fn, seeded("two"), in(30_000), c -> { });
+    g.submit(fn, seeded("three"), in(30_000), c -> { });
+    FakeWorker.Call two = fake(1).awaitCall(1);
+    fake(2).awaitCall(1);
+
+    // The liar answers while both peers are busy: its audit's two runs are pinned to them and wait.
+    fake(0).token(lie, 99, "LIE");
+    fake(0).finish(lie, new int[] {99});
+    one.future().await(10, TimeUnit.SECONDS);
+    Thread.sleep(100);
+    // A new worker attaches and one drawn auditor leaves before its run could start: that run is drawn again.
+    FakeWorker late = new FakeWorker(64);
+    ledger.register(late.workerId(), null).await(30, TimeUnit.SECONDS);
+    workers.add(late);
+    workers.remove(fake(2));
+    assertEquals("one", prompt(late.awaitCall(1)), "the run pinned to the worker that left goes to the new one");
+    honest(late, late.calls.get(0));
+    honest(fake(1), two);
+    assertEquals("one", prompt(fake(1).awaitCall(2)));
+    honest(fake(1), fake(1).calls.get(1));
+    assertTrue(waitFor(() -> audits("caught") == 1), "the liar is caught");
+    assertEquals(0.0, audits("skipped"));
+  }
+
+  @Test
   void anEmbedderTheOwnerMayNoLongerCallFailsTheCallAndSlashesNobody() throws Exception {
     Generations g = generations(3);
     // The tenant's text function names an embedder that is now another tenant's private function.
