@@ -4,7 +4,9 @@
 # reads the gateway's per-thread /proc ticks over 10 s (thr0/thr1.txt, names, user and system ticks), times 20
 # sequential requests' first byte with curl under the load (ttft.txt), and with STRACE=1 records 4 s of the
 # gateway's system calls (strace.txt: count the writev per token). JOPTS adds JVM options to the gateway (e.g.
-# -XX:StartFlightRecording=settings=profile,delay=40s,duration=20s,filename=gw.jfr). Prints µs/token and TTFT.
+# -XX:StartFlightRecording=settings=profile,delay=40s,duration=20s,filename=gw.jfr). WINDOW_MS sets the function's
+# text.token_window_ms (default: the spec's default). Prints µs/token (all threads, and the event loop's alone: the JIT
+# compiler threads can still be busy minutes in) and TTFT.
 #   DIR=. OUT=/tmp/stream-profile [STRACE=1] flock /work/bench.lock loadtest/scripts/stream-profile.sh
 set -euo pipefail
 DIR=$(cd "${DIR:-.}" && pwd); out=${OUT:-/tmp/stream-profile}; rm -rf "$out"; mkdir -p "$out"
@@ -19,7 +21,7 @@ gw=$!
 gpt=$DIR/functions/src/main/resources/models/tiny-gpt
 for i in $(seq 1 180); do curl -sf "localhost:$port/v2/health/ready" >/dev/null && break; sleep 1; done
 curl -sf "localhost:$port/api/functions" -H "Authorization: Bearer pk" \
-    -F 'spec={"name":"gpt","kind":"text-generation","text":{"max_running_sequences":8}}' \
+    -F "spec={\"name\":\"gpt\",\"kind\":\"text-generation\",\"text\":{\"max_running_sequences\":8${WINDOW_MS:+,\"token_window_ms\":$WINDOW_MS}}}" \
     -F "model=@$gpt/model.onnx" -F "tokenizer=@$gpt/tokenizer.json" -F "tokenizer_config=@$gpt/tokenizer_config.json" \
     -F "generation_config=@$gpt/generation_config.json" >/dev/null
 for i in $(seq 1 180); do curl -s "localhost:$port/api/functions/gpt" -H "Authorization: Bearer pk" | grep -q '"ready"' && break; sleep 1; done
@@ -53,4 +55,6 @@ rps=$(awk '/^Requests\/sec/{print $2}' $out/wrk.txt); secs=$(echo "$(cat $out/t1
 awk -v rps=$rps -v secs=$secs -v ntok=$ntok 'FNR==1{f++} {if (f==1) t-=$2+$3; else t+=$2+$3}
   END {printf "gateway: %d ticks over %.1f s at %.1f req/s (wrk average), %d tokens a request: %.1f us/token, %.0f us/request\n", t, secs, rps, ntok, t*10000/(rps*secs*ntok), t*10000/(rps*secs)}' \
   $out/thr0.txt $out/thr1.txt
+awk -v rps=$rps -v secs=$secs -v ntok=$ntok 'FNR==1{f++} $1 ~ /^vert.x-eventloo/ {if (f==1) t-=$2+$3; else t+=$2+$3}
+  END {printf "event loop: %.1f us/token\n", t*10000/(rps*secs*ntok)}' $out/thr0.txt $out/thr1.txt
 sort -n $out/ttft.txt | awk '{a[NR]=$1} END {printf "TTFT (curl, under the load): median %.1f ms, max %.1f ms over %d\n", a[int((NR+1)/2)]*1000, a[NR]*1000, NR}'

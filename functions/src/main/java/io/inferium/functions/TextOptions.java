@@ -14,16 +14,25 @@ import java.util.Set;
  * @param maxWaiting          generations waiting at the gateway beyond those running; more get 429
  * @param pooling             how an embedding is taken from the last hidden state: mean, cls or last
  * @param normalize           whether embeddings are scaled to unit length
+ * @param tokenWindowMs       how long a generated token may be held on the worker to leave with others (a stream's
+ *                            first and last tokens never are): fewer, larger writes to each streaming client for at
+ *                            most this much added delay between tokens; 0 sends every decode step's tokens at once
  */
-public record TextOptions(int maxRunningSequences, int maxTokensPerStep, int maxWaiting, String pooling, boolean normalize) {
+public record TextOptions(int maxRunningSequences, int maxTokensPerStep, int maxWaiting, String pooling, boolean normalize,
+    int tokenWindowMs) {
 
-  public static final TextOptions DEFAULT = new TextOptions(16, 512, 256, "mean", true);
-  static final Set<String> FIELDS = Set.of("max_running_sequences", "max_tokens_per_step", "max_waiting", "pooling", "normalize");
+  /** The longest {@code token_window_ms} a spec may set. */
+  public static final int MAX_TOKEN_WINDOW_MS = 250;
+  public static final TextOptions DEFAULT = new TextOptions(16, 512, 256, "mean", true, 2);
+  static final Set<String> FIELDS = Set.of("max_running_sequences", "max_tokens_per_step", "max_waiting", "pooling",
+      "normalize", "token_window_ms");
+
   private static final List<String> POOLING = List.of("mean", "cls", "last");
 
   public JsonObject toJson() {
     return new JsonObject().put("max_running_sequences", maxRunningSequences).put("max_tokens_per_step", maxTokensPerStep)
-        .put("max_waiting", maxWaiting).put("pooling", pooling).put("normalize", normalize);
+        .put("max_waiting", maxWaiting).put("pooling", pooling).put("normalize", normalize)
+        .put("token_window_ms", tokenWindowMs);
   }
 
   static TextOptions fromJson(Object value, FunctionKind kind) {
@@ -46,6 +55,7 @@ public record TextOptions(int maxRunningSequences, int maxTokensPerStep, int max
     int running = intIn(t, "max_running_sequences", 1, 256, DEFAULT.maxRunningSequences);
     int perStep = intIn(t, "max_tokens_per_step", 16, 65_536, DEFAULT.maxTokensPerStep);
     int waiting = intIn(t, "max_waiting", 1, 100_000, DEFAULT.maxWaiting);
+    int window = intIn(t, "token_window_ms", 0, MAX_TOKEN_WINDOW_MS, DEFAULT.tokenWindowMs);
     Object p = t.getValue("pooling");
     if (p != null && !POOLING.contains(p)) {
       throw new InvalidSpecException("field 'text.pooling': expected one of mean | cls | last, got " + p);
@@ -55,7 +65,7 @@ public record TextOptions(int maxRunningSequences, int maxTokensPerStep, int max
       throw new InvalidSpecException("field 'text.normalize': expected true or false, got " + n);
     }
     return new TextOptions(running, perStep, waiting, p == null ? DEFAULT.pooling : (String) p,
-        n == null ? DEFAULT.normalize : (Boolean) n);
+        n == null ? DEFAULT.normalize : (Boolean) n, window);
   }
 
   private static int intIn(JsonObject t, String field, int min, int max, int dflt) {

@@ -77,7 +77,7 @@ class FunctionSpecTest {
     assertEquals(4, new FunctionSpec.Price(0, 0, 1000).chargeTokens(4), "a custom price per 1,000 tokens");
     FunctionSpec embed = FunctionSpec.fromJson(new JsonObject().put("name", "e").put("kind", "embedding")
         .put("text", new JsonObject().put("pooling", "cls").put("normalize", false).put("max_running_sequences", 4)));
-    assertEquals(new TextOptions(4, 512, 256, "cls", false), embed.text());
+    assertEquals(new TextOptions(4, 512, 256, "cls", false, 2), embed.text());
     assertEquals(embed, FunctionSpec.fromJson(embed.toJson()));
     assertEquals("field 'text': only text-generation and embedding functions have text options, this function's kind is tensor",
         invalid("{\"name\": \"t\", \"text\": {}}"));
@@ -85,6 +85,12 @@ class FunctionSpecTest {
         invalid("{\"name\": \"e\", \"kind\": \"embedding\", \"text\": {\"pooling\": \"max\"}}"));
     assertEquals("field 'text.max_running_sequences': expected an integer in [1, 256], got 0",
         invalid("{\"name\": \"g\", \"kind\": \"text-generation\", \"text\": {\"max_running_sequences\": 0}}"));
+    FunctionSpec chat = FunctionSpec.fromJson(new JsonObject().put("name", "c").put("kind", "text-generation")
+        .put("text", new JsonObject().put("token_window_ms", 16)));
+    assertEquals(16, chat.text().tokenWindowMs());
+    assertEquals(16, FunctionSpec.fromJson(chat.toJson()).text().tokenWindowMs(), "kept through the stored spec");
+    assertEquals("field 'text.token_window_ms': expected an integer in [0, 250], got 1000",
+        invalid("{\"name\": \"g\", \"kind\": \"text-generation\", \"text\": {\"token_window_ms\": 1000}}"));
   }
 
   @Test

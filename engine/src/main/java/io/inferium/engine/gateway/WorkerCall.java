@@ -145,7 +145,11 @@ public final class WorkerCall {
       // Withdrawn while the model loaded: the worker never hears of it.
       return Future.failedFuture(new WorkerLink.Cancelled(cancelled, nodeAtFault));
     }
-    sent = worker.send(kind.frame, meta.copy().put("sha256", sha), inputs, onToken);
+    JsonObject m = meta.copy().put("sha256", sha);
+    if (kind == Kind.GENERATE) {
+      m.put("token_window_ms", fn.spec().text().tokenWindowMs());
+    }
+    sent = worker.send(kind.frame, m, inputs, onToken);
     return sent.reply();
   }
 

@@ -155,6 +155,26 @@ class GenerationsTest {
   }
 
   @Test
+  void theFunctionsTokenWindowRidesWithEachGeneration() throws Exception {
+    FakeWorker w = worker(64);
+    Generations g = generations();
+    JsonObject spec = new JsonObject().put("name", "chat").put("kind", "text-generation")
+        .put("text", new JsonObject().put("token_window_ms", 16));
+    FunctionRecord chat = new FunctionRecord(FunctionSpec.fromJson(spec), 1, SHA, 1, null, FunctionState.READY, null,
+        new JsonObject(), null, null, null);
+    Generations.Generation gen = g.submit(chat, prompt(), in(10_000), c -> {});
+    FakeWorker.Call call = w.awaitCall(1);
+    assertEquals(16, call.meta.getInteger("token_window_ms"), "the worker holds this function's tokens up to 16 ms");
+    w.finish(call, new int[0]);
+    await(gen.future());
+    Generations.Generation plain = g.submit(fn("text-generation", 4, 10), prompt(), in(10_000), c -> {});
+    FakeWorker.Call second = w.awaitCall(2);
+    assertEquals(2, second.meta.getInteger("token_window_ms"), "the default window");
+    w.finish(second, new int[0]);
+    await(plain.future());
+  }
+
+  @Test
   void aLostWorkerBeforeTheFirstTokenIsReplaced() throws Exception {
     FakeWorker dying = worker(64);
     Generations g = generations();

@@ -70,6 +70,8 @@ final class GenerationEngine {
     final int n;
     final List<List<Integer>> tokens = new ArrayList<>();
     final String[] finish;
+    /** How long its tokens may be held to leave with others (nanoseconds). */
+    long windowNanos;
     int promptTokens;
     int finished;
     boolean cancelled;
@@ -96,19 +98,40 @@ final class GenerationEngine {
   private final java.util.concurrent.ThreadPoolExecutor prepare;
   private final Thread thread;
   private volatile boolean closed;
+  /** The longest window a GENERATE frame may ask for (as {@code TextOptions.MAX_TOKEN_WINDOW_MS}: a spec allows no more). */
+  static final long MAX_TOKEN_WINDOW_MS = 250;
   /**
-   * How long sampled tokens may wait to leave together after the last frame went ({@code
-   * -Dinferium.tokens.windowUs}, default 2 ms; 0 sends every decode step's tokens at once). A frame, and
-   * the gateway's write to each client it feeds, costs the same for one token as for several; a stream's
-   * first token and a request's last ones never wait.
+   * How long a sampled token may be held so that it leaves with others, when the GENERATE frame does not say
+   * ({@code token_window_ms}, the function's {@code text.token_window_ms}): {@code -Dinferium.tokens.windowUs}, default
+   * 2 ms; 0 sends every decode step's tokens at once. A frame, and the gateway's write to each client it feeds, costs
+   * the same for one token as for several. A stream's first token and a generation's last ones never wait, and leave
+   * alone (the other streams' held tokens stay held); held tokens leave when the first of them is due (each is due a
+   * window after it was sampled, by its own request's window), sent by a timer if a long step (a joining prompt's
+   * prefill) is still running then.
    */
   static final long TOKEN_WINDOW_NANOS = TimeUnit.MICROSECONDS.toNanos(Long.getLong("inferium.tokens.windowUs", 2_000));
-  /** The tokens not yet sent: those of the steps since the last frame (touched on the decode thread only). */
-  private JsonArray pending = new JsonArray();
-  /** When the last TOKENS frame left; whether {@link #pending} holds a stream's first token (decode thread only). */
-  private long lastTokensNanos;
+  /** Sends held tokens whose window ran out while their decode thread was inside a long step. */
+  private static final java.util.concurrent.ScheduledExecutorService TOKEN_TIMER =
+      java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "inferium-token-timer");
+        t.setDaemon(true);
+        return t;
+      });
+  /**
+   * The tokens not yet sent, each {@code [request id, choice index, token id, text, prompt tokens]}; guarded by
+   * {@link #heldLock}, and a frame is handed to the sink while holding it, so a generation's tokens always precede its
+   * RESULT.
+   */
+  private JsonArray held = new JsonArray();
+  private final Object heldLock = new Object();
+  /** When the first held token is due to leave (guarded by {@link #heldLock}). */
+  private long heldDueNanos;
+  /** Whether a timer is set, and for when (guarded by {@link #heldLock}). */
+  private boolean timerSet;
+  private long timerDueNanos;
+  /** Requests whose first token is held (decode thread only): they leave after the step, ahead of the window. */
+  private final Set<Long> firstHeld = new java.util.HashSet<>();
   private final long tokenWindowNanos;
-  private boolean firstTokenPending;
   /** Decode steps run and tokens they produced: their ratio is how full continuous batching keeps a step. */
   private final java.util.concurrent.atomic.AtomicLong steps = new java.util.concurrent.atomic.AtomicLong();
   private final java.util.concurrent.atomic.AtomicLong tokens = new java.util.concurrent.atomic.AtomicLong();
@@ -223,10 +246,6 @@ final class GenerationEngine {
     try {
       while (!closed) {
         Runnable next = loop.running() + loop.waiting() == 0 ? inbox.poll(1, TimeUnit.SECONDS) : inbox.poll();
-        if (next != null) {
-          // Work joins (a prompt to prefill makes the next step long): what is held back leaves first.
-          flushTokens();
-        }
         while (next != null) {
           next.run();
           next = inbox.poll();
@@ -239,9 +258,8 @@ final class GenerationEngine {
             log.error("decode step failed", e);
             failAll("model_error", "the decode step failed: " + e.getMessage());
           }
-          if (firstTokenPending || System.nanoTime() - lastTokensNanos >= tokenWindowNanos) {
-            flushTokens();
-          }
+          sendFirstTokens();
+          sendHeldIfDue();
         }
       }
     } catch (InterruptedException e) {
@@ -285,18 +303,107 @@ final class GenerationEngine {
     }
   }
 
-  /** Sends the buffered tokens; always before a request's end, so its last tokens precede its RESULT. */
-  private void flushTokens() {
-    if (!pending.isEmpty()) {
-      sink.tokens(pending);
-      pending = new JsonArray();
-      lastTokensNanos = System.nanoTime();
-      firstTokenPending = false;
+  /** On the decode thread, for each token sampled: holds it for at most {@code windowNanos}. */
+  private void hold(JsonArray token, long windowNanos) {
+    synchronized (heldLock) {
+      long now = System.nanoTime();
+      long due = now + windowNanos;
+      if (held.isEmpty() || due - heldDueNanos < 0) {
+        heldDueNanos = due;
+      }
+      held.add(token);
+      if (windowNanos > 0 && (!timerSet || heldDueNanos - timerDueNanos < 0)) {
+        timerSet = true;
+        timerDueNanos = heldDueNanos;
+        TOKEN_TIMER.schedule(this::sendHeldOnTime, heldDueNanos - now, TimeUnit.NANOSECONDS);
+      }
     }
   }
 
+  /** After a step: sends every held token once the first is due. */
+  private void sendHeldIfDue() {
+    synchronized (heldLock) {
+      if (!held.isEmpty() && System.nanoTime() - heldDueNanos >= 0) {
+        sendHeld();
+      }
+    }
+  }
+
+  /** On the timer: held tokens came due (perhaps inside a long step); sends them, or sets itself again. */
+  private void sendHeldOnTime() {
+    synchronized (heldLock) {
+      timerSet = false;
+      if (held.isEmpty() || closed) {
+        return;
+      }
+      long left = heldDueNanos - System.nanoTime();
+      if (left > 0) {
+        timerSet = true;
+        timerDueNanos = heldDueNanos;
+        TOKEN_TIMER.schedule(this::sendHeldOnTime, left, TimeUnit.NANOSECONDS);
+        return;
+      }
+      sendHeld();
+    }
+  }
+
+  /** Sends all held tokens in one frame (holding {@link #heldLock}). */
+  private void sendHeld() {
+    if (!held.isEmpty()) {
+      JsonArray frame = held;
+      held = new JsonArray();
+      sink.tokens(frame);
+    }
+  }
+
+  /** After a step: the streams that got their first token send their held tokens now (time to first token never waits). */
+  private void sendFirstTokens() {
+    if (!firstHeld.isEmpty()) {
+      sendOnly(firstHeld);
+      firstHeld.clear();
+    }
+  }
+
+  /**
+   * Sends the held tokens of {@code requestIds} alone, in one frame, leaving the others' held: always before a
+   * generation's end, so its last tokens precede its RESULT.
+   */
+  private void sendOnly(Set<Long> requestIds) {
+    synchronized (heldLock) {
+      JsonArray mine = null;
+      JsonArray rest = null;
+      JsonArray all = held;
+      for (int i = 0; i < all.size(); i++) {
+        JsonArray t = all.getJsonArray(i);
+        boolean of = requestIds.contains(t.getLong(0));
+        if (of && mine == null) {
+          mine = new JsonArray();
+          rest = new JsonArray();
+          for (int j = 0; j < i; j++) {
+            rest.add(all.getValue(j));
+          }
+        }
+        if (of) {
+          mine.add(t);
+        } else if (rest != null) {
+          rest.add(t);
+        }
+      }
+      if (mine != null) {
+        held = rest;
+        sink.tokens(mine);
+      }
+    }
+  }
+
+  private void sendOnly(long requestId) {
+    sendOnly(Set.of(requestId));
+  }
+
   private void failAll(String code, String message) {
-    flushTokens();
+    synchronized (heldLock) {
+      sendHeld();
+    }
     for (Long id : List.copyOf(requests.keySet())) {
       Request r = requests.remove(id);
       for (int i = 0; i < r.n; i++) {
@@ -364,12 +471,22 @@ final class GenerationEngine {
     }
     int[] ids = prompt;
     SamplingParams p = params;
-    if (closed || !inbox.offer(() -> start(requestId, ids, p))) {
+    long window = windowNanos(meta);
+    if (closed || !inbox.offer(() -> start(requestId, ids, p, window))) {
       if (notStarted.remove(requestId)) {
         known.remove(requestId);
         sink.error(requestId, "overloaded", "this worker's decode inbox is full");
       }
     }
+  }
+
+  /** The request's {@code token_window_ms} (clamped to what a spec may set), or this engine's default. */
+  private long windowNanos(JsonObject meta) {
+    Object ms = meta.getValue("token_window_ms");
+    if (!(ms instanceof Number n)) {
+      return tokenWindowNanos;
+    }
+    return TimeUnit.MILLISECONDS.toNanos(Math.max(0, Math.min(n.longValue(), MAX_TOKEN_WINDOW_MS)));
   }
 
   /**
@@ -391,13 +508,14 @@ final class GenerationEngine {
   }
 
   /** On the decode thread: the prepared request joins the loop, unless a cancel claimed it first. */
-  private void start(long requestId, int[] prompt, SamplingParams params) {
+  private void start(long requestId, int[] prompt, SamplingParams params, long windowNanos) {
     if (!notStarted.remove(requestId)) {
       return;
     }
     int n = Math.max(1, Math.min(params.n(), MAX_CHOICES));
     Request r = new Request(n);
     r.promptTokens = prompt.length;
+    r.windowNanos = windowNanos;
     requests.put(requestId, r);
     for (int i = 0; i < n; i++) {
       SamplingParams p = params.seed() == null || i == 0 ? params : new SamplingParams(params.maxTokens(),
@@ -414,9 +532,12 @@ final class GenerationEngine {
       if (r != null && !r.cancelled) {
         int index = (int) (id % MAX_CHOICES);
         r.tokens.get(index).add(tokenId);
-        firstTokenPending |= r.tokens.get(index).size() == 1;
+        if (r.tokens.get(index).size() == 1) {
+          firstHeld.add(id / MAX_CHOICES);
+        }
         tokens.incrementAndGet();
-        pending.add(new JsonArray().add(id / MAX_CHOICES).add(index).add(tokenId).add(textDelta).add(r.promptTokens));
+        hold(new JsonArray().add(id / MAX_CHOICES).add(index).add(tokenId).add(textDelta).add(r.promptTokens),
+            r.windowNanos);
       }
     }
 
@@ -433,7 +554,8 @@ final class GenerationEngine {
       }
       requests.remove(requestId);
       known.remove(requestId);
-      flushTokens();
+      firstHeld.remove(requestId);
+      sendOnly(requestId);
       if (r.cancelled) {
         sink.error(requestId, "cancelled", "the generation was cancelled");
         return;
@@ -462,7 +584,8 @@ final class GenerationEngine {
         loop.cancel(requestId * MAX_CHOICES + i);
       }
       known.remove(requestId);
-      flushTokens();
+      firstHeld.remove(requestId);
+      sendOnly(requestId);
       sink.error(requestId, e instanceof IllegalArgumentException ? "bad_input" : "model_error", e.getMessage());
     }
   };

@@ -141,6 +141,14 @@ class GenerationEngineTest {
 
   /** Token frames (each a list of the request ids its tokens belong to) of one generation run with {@code windowNanos}. */
   private static List<List<Long>> frames(long windowNanos, int maxTokens) throws Exception {
+    return frames(windowNanos, new int[] {maxTokens}, null);
+  }
+
+  /**
+   * Token frames of generations run together with {@code windowNanos}: request i + 1 generates {@code maxTokens[i]}
+   * tokens; each frame is the list of the request ids its tokens belong to.
+   */
+  private static List<List<Long>> frames(long windowNanos, int[] maxTokens, Integer requestWindowMs) throws Exception {
     LinkedBlockingQueue<List<Long>> frames = new LinkedBlockingQueue<>();
     LinkedBlockingQueue<String> ends = new LinkedBlockingQueue<>();
     TextModel model;
@@ -166,8 +174,16 @@ class GenerationEngineTest {
           }
         }, windowNanos);
     try {
-      assertTrue(windowed.submit(1, request("The license", maxTokens, true)));
-      assertEquals("done " + maxTokens, ends.poll(60, TimeUnit.SECONDS));
+      for (int i = 0; i < maxTokens.length; i++) {
+        JsonObject meta = request("The license", maxTokens[i], true);
+        if (requestWindowMs != null) {
+          meta.put("token_window_ms", requestWindowMs);
+        }
+        assertTrue(windowed.submit(i + 1, meta));
+      }
+      for (int i = 0; i < maxTokens.length; i++) {
+        assertTrue(String.valueOf(ends.poll(60, TimeUnit.SECONDS)).startsWith("done "));
+      }
       return List.copyOf(frames);
     } finally {
       windowed.close();
@@ -183,6 +199,24 @@ class GenerationEngineTest {
     // No window: one frame per decode step, as before the window existed.
     List<List<Long>> each = frames(0, 12);
     assertEquals(java.util.Collections.nCopies(12, List.of(1L)), each);
+    // The function's window, sent with the request, rules over the worker's: here none, one frame per step.
+    assertEquals(java.util.Collections.nCopies(12, List.of(1L)), frames(TimeUnit.HOURS.toNanos(1), new int[] {12}, 0));
+    // And held tokens leave once due, without waiting for the end: 1 ms windows over a 40-token generation.
+    List<List<Long>> due = frames(TimeUnit.HOURS.toNanos(1), new int[] {40}, 1);
+    assertTrue(due.size() >= 3, "the first token, held tokens come due, the last ones: " + due);
+  }
+
+  @Test
+  void oneStreamsFirstOrLastTokensLeaveWithoutTheOthersHeldTokens() throws Exception {
+    // Two generations under a window longer than both: each first token leaves at once, the short one's end takes
+    // only its own tokens, and the long one's held tokens stay held until its own end (one frame each).
+    List<List<Long>> frames = frames(TimeUnit.HOURS.toNanos(1), new int[] {16, 4}, null);
+    List<List<Long>> mixed = frames.stream().filter(f -> f.contains(1L) && f.contains(2L)).toList();
+    assertTrue(mixed.stream().allMatch(f -> f.size() == 2), "only first tokens leave together: " + frames);
+    List<List<Long>> later = frames.stream().filter(f -> !mixed.contains(f) && f.size() > 1).toList();
+    assertEquals(List.of(java.util.Collections.nCopies(3, 2L), java.util.Collections.nCopies(15, 1L)),
+        later.stream().filter(f -> f.size() > 1).toList(), "each end takes its own held tokens only: " + frames);
+    assertEquals(20, frames.stream().mapToInt(List::size).sum(), "every token leaves once");
   }
 
   @Test
