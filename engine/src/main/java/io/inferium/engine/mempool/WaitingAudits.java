@@ -32,10 +32,9 @@ import org.slf4j.LoggerFactory;
  * 64 MiB); one beyond a bound runs on whatever auditors are free now, or is skipped (and counted). Audits that callers
  * asked for ({@code parameters.verification}) may hold at most half of each bound, counted apart: a caller asking
  * for many audits fills only that half, and the audits the function's own policy owes (of every caller's answers)
- * keep the other half. An audit still short
- * of auditors after the function's time limit gives up the missing ones: with none at all it is skipped, with one
- * the two runs are judged. No eligible worker at all (a lone worker) skips it at once. All state lives on the
- * mempool's context.
+ * keep the other half. An audit still short of auditors after the function's time limit gives up the missing ones:
+ * with none at all it is skipped, with one the two runs are judged. No eligible worker at all (a lone worker) skips
+ * it at once. All state lives on the mempool's context.
  */
 final class WaitingAudits {
 

@@ -29,9 +29,10 @@ import org.slf4j.LoggerFactory;
  * greedy) generations compare exactly; unseeded ones by meaning when the function names a similarity embedder,
  * and are not audited otherwise (nothing to compare them by); embeddings by cosine. An audit's two auditors are
  * drawn at random among the eligible workers other than the server, busy or not, of other operators where the
- * gateway counts operators (a networked one), as tensor audits' are, and each run is pinned to its auditor (drawn again should it leave or be ejected before the
- * run starts). They queue ahead of client calls (an audit is owed work whose share the policy sets; behind client calls,
- * sustained load would starve it, and a liar answering while its peers are busy would never be audited) in the same
+ * gateway counts operators (a networked one), as tensor audits' are, and each run is pinned to its auditor (drawn
+ * again should it leave or be ejected before the run starts). They queue ahead of client calls (an audit is owed work
+ * whose share the policy sets; behind client calls, sustained load would starve it, and a liar answering while its
+ * peers are busy would never be audited) in the same
  * bounded queues, and a run its constraints hold back never holds back the calls behind it. Each run has the
  * function's own time limit, waiting included; no eligible worker means the audit is skipped, and so does one whose
  * runs all waited out that limit: both are counted.
