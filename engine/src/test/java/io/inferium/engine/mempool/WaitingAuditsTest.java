@@ -152,6 +152,26 @@ class WaitingAuditsTest {
         () -> ws.stream().filter(w -> w.calls.size() == n).findFirst().orElse(null), w -> w != null);
   }
 
+  /** Two peers, each then holding an unaudited call of {@code f}, and a server with room for {@code slots} calls. */
+  private FakeWorker busyPeersThenServer(Mempool m, FunctionRecord f, int slots) throws Exception {
+    List<FakeWorker> busy = List.of(attach(1), attach(1));
+    unaudited(m, f, 1);
+    unaudited(m, f, 2);
+    Eventually.until("both peers hold a call", () -> busy.stream().allMatch(w -> w.calls.size() == 1));
+    return attach(slots);
+  }
+
+  /** Answers the server's calls from the {@code first}th on as an identity model would, then waits for the requests. */
+  private static void serve(FakeWorker server, int first, List<QueuedRequest> requests) throws Exception {
+    server.awaitCall(first + requests.size());
+    for (int i = 0; i < requests.size(); i++) {
+      answer(server, server.calls.get(first + i), null);
+    }
+    for (QueuedRequest r : requests) {
+      Eventually.await(r.future());
+    }
+  }
+
   @Test
   void aLiarAnsweringWhileItsPeersAreBusyIsAuditedOnThemAsTheyFreeAheadOfQueuedClients() throws Exception {
     Mempool m = mempool();
@@ -232,24 +252,14 @@ class WaitingAuditsTest {
   @Test
   void atMostSixtyFourAuditsOfAFunctionWaitHoldingBoundedBytesAndALoneWorkerIsNeverWaitedFor() throws Exception {
     Mempool m = mempool();
-    List<FakeWorker> busy = List.of(attach(1), attach(1));
     FunctionRecord f = fn(60_000);
-    unaudited(m, f, 1);
-    unaudited(m, f, 2);
-    Eventually.until("both peers hold a call", () -> busy.stream().allMatch(w -> w.calls.size() == 1));
-    FakeWorker server = attach(128);
+    FakeWorker server = busyPeersThenServer(m, f, 128);
     int n = WaitingAudits.MAX_PER_FUNCTION + 6;
     List<QueuedRequest> served = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       served.add(submit(m, f, 10 + i));
     }
-    server.awaitCall(n);
-    for (int i = 0; i < n; i++) {
-      answer(server, server.calls.get(i), null);
-    }
-    for (QueuedRequest r : served) {
-      Eventually.await(r.future());
-    }
+    serve(server, 0, served);
     Eventually.until("the audits over the bound are skipped", () -> audits("skipped") == 6);
     assertEquals(WaitingAudits.MAX_PER_FUNCTION, waitingGauge(), "the rest wait");
 
@@ -284,12 +294,8 @@ class WaitingAuditsTest {
   @Test
   void aCallerAskingForManyAuditsFillsOnlyItsHalfAndTheAuditsThePolicyOwesStillWait() throws Exception {
     Mempool m = mempool();
-    List<FakeWorker> busy = List.of(attach(1), attach(1));
     FunctionRecord f = fn(60_000);
-    unaudited(m, f, 1);
-    unaudited(m, f, 2);
-    Eventually.until("both peers hold a call", () -> busy.stream().allMatch(w -> w.calls.size() == 1));
-    FakeWorker server = attach(256);
+    FakeWorker server = busyPeersThenServer(m, f, 256);
 
     // One caller asks for an audit of every answer (its own policy: another threshold than the function's).
     FunctionSpec.Verification own = new FunctionSpec.Verification("audit", 1, 0.99, 1.0);
@@ -299,13 +305,7 @@ class WaitingAuditsTest {
     for (int i = 0; i < flood; i++) {
       asked.add(submit(m, f, 10 + i, own));
     }
-    server.awaitCall(flood);
-    for (int i = 0; i < flood; i++) {
-      answer(server, server.calls.get(i), null);
-    }
-    for (QueuedRequest r : asked) {
-      Eventually.await(r.future());
-    }
+    serve(server, 0, asked);
     Eventually.until("the caller's audits beyond half the places are skipped", () -> audits("skipped") == 5);
     assertEquals(half, waitingGauge());
 
@@ -315,13 +315,7 @@ class WaitingAuditsTest {
     for (int i = 0; i < others; i++) {
       owed.add(submit(m, f, 100 + i));
     }
-    server.awaitCall(flood + others);
-    for (int i = 0; i < others; i++) {
-      answer(server, server.calls.get(flood + i), null);
-    }
-    for (QueuedRequest r : owed) {
-      Eventually.await(r.future());
-    }
+    serve(server, flood, owed);
     Eventually.until("every audit the policy owes waits", () -> waitingGauge() == half + others);
     assertEquals(5, audits("skipped"), "none of them was skipped");
   }

@@ -324,23 +324,39 @@ class RedundantTextTest {
     w.finish(c, new int[] {11, 12});
   }
 
+  /** Worker 0 serving an audited "one", and workers 1 and 2 then busy with unaudited "two" and "three". */
+  private record Busy(FakeWorker liar, Generations.Generation one, FakeWorker.Call served, FakeWorker.Call two,
+      FakeWorker.Call three) {
+
+    /** Worker 0 answers "one" with a lie, and its client gets it. */
+    void lie() throws Exception {
+      liar.token(served, 99, "LIE");
+      liar.finish(served, new int[] {99});
+      one.future().await(10, TimeUnit.SECONDS);
+    }
+  }
+
+  private Busy busyWhileWorker0Serves(Generations g) throws Exception {
+    FunctionRecord fn = oneAtATime(false);
+    Generations.Generation one = g.submit(oneAtATime(true), seeded("one"), in(30_000), c -> { });
+    FakeWorker.Call served = fake(0).awaitCall(1);
+    g.submit(fn, seeded("two"), in(30_000), c -> { });
+    g.submit(fn, seeded("three"), in(30_000), c -> { });
+    return new Busy(fake(0), one, served, fake(1).awaitCall(1), fake(2).awaitCall(1));
+  }
+
   @Test
   void aTextAuditTakesFreedWorkersAheadOfQueuedCallsButNeverHoldsBackACallItCannotUseTheWorkerFor() throws Exception {
     Generations g = generations(3);
     FunctionRecord fn = oneAtATime(false);
-    Generations.Generation one = g.submit(oneAtATime(true), seeded("one"), in(30_000), c -> { });
-    FakeWorker.Call lie = fake(0).awaitCall(1);
-    g.submit(fn, seeded("two"), in(30_000), c -> { });
-    g.submit(fn, seeded("three"), in(30_000), c -> { });
-    FakeWorker.Call two = fake(1).awaitCall(1);
-    FakeWorker.Call three = fake(2).awaitCall(1);
+    Busy busy = busyWhileWorker0Serves(g);
+    FakeWorker.Call two = busy.two();
+    FakeWorker.Call three = busy.three();
     Generations.Generation four = g.submit(fn, seeded("four"), in(30_000), c -> { });
 
     // The liar answers while its peers are busy: its audit waits for them, and the worker it freed (which may not
     // audit itself) goes to the call queued behind the audit.
-    fake(0).token(lie, 99, "LIE");
-    fake(0).finish(lie, new int[] {99});
-    one.future().await(10, TimeUnit.SECONDS);
+    busy.lie();
     assertEquals("four", prompt(fake(0).awaitCall(2)));
     g.submit(fn, seeded("five"), in(30_000), c -> { });
 
@@ -364,18 +380,11 @@ class RedundantTextTest {
   @Test
   void anAuditorThatLeavesBeforeItsRunStartsIsReplacedByAnotherDraw() throws Exception {
     Generations g = generations(3);
-    FunctionRecord fn = oneAtATime(false);
-    Generations.Generation one = g.submit(oneAtATime(true), seeded("one"), in(30_000), c -> { });
-    FakeWorker.Call lie = fake(0).awaitCall(1);
-    g.submit(fn, seeded("two"), in(30_000), c -> { });
-    g.submit(fn, seeded("three"), in(30_000), c -> { });
-    FakeWorker.Call two = fake(1).awaitCall(1);
-    fake(2).awaitCall(1);
+    Busy busy = busyWhileWorker0Serves(g);
+    FakeWorker.Call two = busy.two();
 
     // The liar answers while both peers are busy: its audit's two runs are pinned to them and wait.
-    fake(0).token(lie, 99, "LIE");
-    fake(0).finish(lie, new int[] {99});
-    one.future().await(10, TimeUnit.SECONDS);
+    busy.lie();
     Thread.sleep(100);
     // A new worker attaches and one drawn auditor leaves before its run could start: that run is drawn again.
     FakeWorker late = new FakeWorker(64);
