@@ -370,26 +370,13 @@ final class GenerationEngine {
    */
   private void sendOnly(Set<Long> requestIds) {
     synchronized (heldLock) {
-      JsonArray mine = null;
-      JsonArray rest = null;
-      JsonArray all = held;
-      for (int i = 0; i < all.size(); i++) {
-        JsonArray t = all.getJsonArray(i);
-        boolean of = requestIds.contains(t.getLong(0));
-        if (of && mine == null) {
-          mine = new JsonArray();
-          rest = new JsonArray();
-          for (int j = 0; j < i; j++) {
-            rest.add(all.getValue(j));
-          }
-        }
-        if (of) {
-          mine.add(t);
-        } else if (rest != null) {
-          rest.add(t);
-        }
+      JsonArray mine = new JsonArray();
+      JsonArray rest = new JsonArray();
+      for (Object o : held) {
+        JsonArray t = (JsonArray) o;
+        (requestIds.contains(t.getLong(0)) ? mine : rest).add(t);
       }
-      if (mine != null) {
+      if (!mine.isEmpty()) {
         held = rest;
         sink.tokens(mine);
       }
