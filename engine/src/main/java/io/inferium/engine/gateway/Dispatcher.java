@@ -195,6 +195,22 @@ public final class Dispatcher {
     return out;
   }
 
+  /**
+   * One more auditor for an audit whose drawn auditor left: drawn as {@link #drawAuditors} draws, outside
+   * {@code exclude} and (where operators count) {@code avoidOperators}, and added to both so no later redraw of the
+   * same audit picks it or its operator again. Null when no eligible worker is left.
+   */
+  public Worker redrawAuditor(Set<String> exclude, Set<String> avoidOperators, Placement p) {
+    List<Worker> again = drawAuditors(1, exclude, avoidOperators, p);
+    if (again.isEmpty()) {
+      return null;
+    }
+    Worker w = again.get(0);
+    exclude.add(w.workerId());
+    avoidOperators.add(w.operator());
+    return w;
+  }
+
   /** Whether {@code w} is still attached, not ejected, and meets {@code p}. */
   public boolean eligible(Worker w, Placement p) {
     return !ejected.test(w.workerId()) && unmet(w, p) == null && attached.get().contains(w);

@@ -254,13 +254,11 @@ final class WaitingAudits {
           continue;
         }
         if (!mempool.dispatcher.eligible(drawn[i], placement)) {
-          List<Worker> again = mempool.dispatcher.drawAuditors(1, exclude, avoid, placement);
-          if (again.isEmpty()) {
+          Worker again = mempool.dispatcher.redrawAuditor(exclude, avoid, placement);
+          if (again == null) {
             continue;
           }
-          drawn[i] = again.get(0);
-          exclude.add(drawn[i].workerId());
-          avoid.add(drawn[i].operator());
+          drawn[i] = again;
         }
         if (!drawn[i].saturated()) {
           begun[i] = true;

@@ -291,6 +291,11 @@ public final class Generations implements Scheduler<Generations.TextJob, WorkerC
     return dispatcher.drawAuditors(k, exclude, avoidOperators, p);
   }
 
+  /** Another auditor for an audit whose drawn one left ({@link Dispatcher#redrawAuditor}). */
+  Worker redrawAuditor(Set<String> exclude, Set<String> avoidOperators, io.inferium.functions.Placement p) {
+    return dispatcher.redrawAuditor(exclude, avoidOperators, p);
+  }
+
   /** Workers text calls may go to now (eligible, not ejected), with their operators. */
   List<Worker> workers() {
     return dispatcher.workers();

@@ -140,15 +140,7 @@ final class TextAudits {
         taken.add(w.workerId());
         operators.add(w.operator());
       }
-      java.util.function.Supplier<Worker> redraw = () -> {
-        List<Worker> again = scheduler.drawAuditors(1, taken, operators, placement);
-        if (again.isEmpty()) {
-          return null;
-        }
-        taken.add(again.get(0).workerId());
-        operators.add(again.get(0).operator());
-        return again.get(0);
-      };
+      java.util.function.Supplier<Worker> redraw = () -> scheduler.redrawAuditor(taken, operators, placement);
       long limit = auditDeadline(fn);
       List<Future<Verifier.Run<O>>> runs = new ArrayList<>();
       for (Worker auditor : drawn) {

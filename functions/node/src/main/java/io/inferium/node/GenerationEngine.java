@@ -46,9 +46,10 @@ final class GenerationEngine {
   static final int MAX_TEXT_PER_TOKEN = 16;
   /** A prompt whose template and tokenization take longer than this is answered {@code bad_input}. */
   static final long PREPARE_TIMEOUT_MS = 5_000;
-  private static final java.util.concurrent.ScheduledExecutorService PREPARE_TIMER =
+  /** The engines' one timer: a prompt's preparation limit, and held tokens that come due inside a long step. */
+  private static final java.util.concurrent.ScheduledExecutorService TIMER =
       java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "inferium-prompt-timer");
+        Thread t = new Thread(r, "inferium-engine-timer");
         t.setDaemon(true);
         return t;
       });
@@ -110,13 +111,6 @@ final class GenerationEngine {
    * prefill) is still running then.
    */
   static final long TOKEN_WINDOW_NANOS = TimeUnit.MICROSECONDS.toNanos(Long.getLong("inferium.tokens.windowUs", 2_000));
-  /** Sends held tokens whose window ran out while their decode thread was inside a long step. */
-  private static final java.util.concurrent.ScheduledExecutorService TOKEN_TIMER =
-      java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "inferium-token-timer");
-        t.setDaemon(true);
-        return t;
-      });
   /**
    * The tokens not yet sent, each {@code [request id, choice index, token id, text, prompt tokens]}; guarded by
    * {@link #heldLock}, and a frame is handed to the sink while holding it, so a generation's tokens always precede its
@@ -315,7 +309,7 @@ final class GenerationEngine {
       if (windowNanos > 0 && (!timerSet || heldDueNanos - timerDueNanos < 0)) {
         timerSet = true;
         timerDueNanos = heldDueNanos;
-        TOKEN_TIMER.schedule(this::sendHeldOnTime, heldDueNanos - now, TimeUnit.NANOSECONDS);
+        TIMER.schedule(this::sendHeldOnTime, heldDueNanos - now, TimeUnit.NANOSECONDS);
       }
     }
   }
@@ -340,7 +334,7 @@ final class GenerationEngine {
       if (left > 0) {
         timerSet = true;
         timerDueNanos = heldDueNanos;
-        TOKEN_TIMER.schedule(this::sendHeldOnTime, left, TimeUnit.NANOSECONDS);
+        TIMER.schedule(this::sendHeldOnTime, left, TimeUnit.NANOSECONDS);
         return;
       }
       sendHeld();
@@ -408,7 +402,7 @@ final class GenerationEngine {
       return; // cancelled while queued for preparation
     }
     // The limit counts from here, not from the queue: waiting behind another prompt is not this one's fault.
-    java.util.concurrent.ScheduledFuture<?> limit = PREPARE_TIMER.schedule(() -> {
+    java.util.concurrent.ScheduledFuture<?> limit = TIMER.schedule(() -> {
       if (preparing.contains(requestId) && notStarted.remove(requestId)) {
         known.remove(requestId);
         sink.error(requestId, "bad_input", "preparing the prompt (chat template and tokenizer) took longer than "
