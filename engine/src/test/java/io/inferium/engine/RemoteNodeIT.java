@@ -11,6 +11,7 @@ import io.inferium.engine.gateway.WorkerPortLimits;
 import io.inferium.functions.protocol.Frame;
 import io.inferium.functions.protocol.FrameCodec;
 import io.inferium.functions.protocol.FrameType;
+import io.inferium.functions.protocol.TokensFrame;
 import io.inferium.functions.seal.NodeKeys;
 import io.inferium.infra.testing.Eventually;
 import io.vertx.core.json.JsonObject;
@@ -244,12 +245,33 @@ class RemoteNodeIT {
     assertRefused(answer(nonce -> hello(nonce, node, node, TestGateway.ADMIN_KEY, code())), "no valid operator key");
     assertRefused(answer(nonce -> hello(nonce, node, node, operatorKey, "0".repeat(64))), "runs code");
     assertRefused(answer(nonce -> hello(nonce, node, node, operatorKey, code()).put("protocol", "1")), "wrong type");
+    // Version 1 sent TOKENS as JSON: a node that old is told which version the gateway speaks.
+    assertRefused(answer(nonce -> hello(nonce, node, node, operatorKey, code()).put("protocol", 1)),
+        "protocol version 1, gateway speaks " + FrameCodec.PROTOCOL_VERSION);
     assertRefused(answer(nonce -> hello(nonce, node, node, operatorKey, code()).put("runtime", "x")), "no runtime object");
     // Registered under operator A, the node cannot be claimed with operator B's key.
     assertEquals(FrameType.WELCOME, answer(nonce -> hello(nonce, node, node, operatorKey, code())).type());
     String other = gw.post("/api/operator-keys", new JsonObject().put("name", "op-b").encode()).bodyAsJsonObject()
         .getString("secret");
     assertRefused(answer(nonce -> hello(nonce, node, node, other, code())), "registered to another operator");
+  }
+
+  /** A TOKENS frame that is not five columns of one length closes the node's link: no half-read frame reaches a stream. */
+  @Test
+  void aMalformedTokensFrameClosesTheNodesLink() throws Exception {
+    NodeKeys node = NodeKeys.generate();
+    try (Raw raw = new Raw()) {
+      Frame challenge = raw.read();
+      raw.send(Frame.of(FrameType.HELLO, 0, hello(challenge.meta().getString("nonce"), node, node, operatorKey, code())));
+      assertEquals(FrameType.WELCOME, raw.read().type());
+      List<io.inferium.functions.tensor.Tensor> columns = new ArrayList<>(TokensFrame.of(List.of(
+          new TokensFrame.Token(1, 0, 42, "hi", 3), new TokensFrame.Token(1, 0, 43, "!", 3))).tensors());
+      // Two request ids, one choice index.
+      columns.set(1, new io.inferium.functions.tensor.Tensor("choice", io.inferium.functions.tensor.DataType.INT32,
+          new long[] {1}, ByteBuffer.allocate(4)));
+      raw.send(new Frame(FrameType.TOKENS, 0, new JsonObject(), columns));
+      assertTrue(raw.closedByGateway(), "a node that sends a malformed TOKENS frame is disconnected");
+    }
   }
 
   @Test

@@ -5,6 +5,7 @@ import io.inferium.engine.failure.WorkerFailure;
 import io.inferium.functions.protocol.Frame;
 import io.inferium.functions.protocol.FrameCodec;
 import io.inferium.functions.protocol.FrameType;
+import io.inferium.functions.protocol.TokensFrame;
 import io.inferium.functions.ModelSignature;
 import io.inferium.verifier.Attestation;
 import io.vertx.core.Context;
@@ -536,10 +537,11 @@ public final class WorkerLink implements Worker {
       return;
     }
     if (frame.type() == FrameType.TOKENS) {
-      // [request id, choice index, token id, text, prompt tokens] per token of one decode step.
-      for (Object o : frame.meta().getJsonArray("tokens", new JsonArray())) {
-        JsonArray t = (JsonArray) o;
-        token(t.getLong(0), new Token(t.getInteger(1), t.getInteger(2), t.getString(3), t.getInteger(4)));
+      // The tokens the worker held since its last TOKENS frame, as columns (a malformed frame fails the link).
+      try {
+        TokensFrame.read(frame, (request, choice, id, text, prompt) -> token(request, new Token(choice, id, text, prompt)));
+      } catch (io.inferium.functions.protocol.ProtocolException e) {
+        close("protocol error: " + e.getMessage());
       }
       return;
     }

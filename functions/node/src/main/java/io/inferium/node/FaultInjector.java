@@ -86,19 +86,13 @@ final class FaultInjector {
     return id == 0 ? 1 : id - 1;
   }
 
-  /** A decode step's TOKENS ([request, choice, id, text, prompt tokens] each), lied about under lie-tokens. */
-  io.vertx.core.json.JsonArray tokens(io.vertx.core.json.JsonArray tokens) {
+  /** A decode step's tokens, lied about under lie-tokens. */
+  List<io.inferium.functions.protocol.TokensFrame.Token> tokens(List<io.inferium.functions.protocol.TokensFrame.Token> tokens) {
     if (!lieTokens) {
       return tokens;
     }
-    io.vertx.core.json.JsonArray out = new io.vertx.core.json.JsonArray();
-    for (Object o : tokens) {
-      io.vertx.core.json.JsonArray t = ((io.vertx.core.json.JsonArray) o).copy();
-      t.set(2, lie(t.getInteger(2)));
-      t.set(3, "[lie]");
-      out.add(t);
-    }
-    return out;
+    return tokens.stream().map(t -> new io.inferium.functions.protocol.TokensFrame.Token(t.requestId(), t.choice(),
+        lie(t.id()), "[lie]", t.promptTokens())).toList();
   }
 
   /** A finished generation's token ids per choice, lied about as {@link #tokens} lied about them. */

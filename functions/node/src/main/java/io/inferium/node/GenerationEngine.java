@@ -5,6 +5,7 @@ import io.inferium.functions.generation.DecodeLoop;
 import io.inferium.functions.generation.GenerationListener;
 import io.inferium.functions.SamplingParams;
 import io.inferium.functions.generation.TextModel;
+import io.inferium.functions.protocol.TokensFrame;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
@@ -56,8 +57,8 @@ final class GenerationEngine {
 
   /** Where a generation's tokens, end and failure go (the worker's connection). */
   interface Sink {
-    /** Tokens sampled since the last call, each {@code [request id, choice index, token id, text, prompt tokens]}. */
-    void tokens(JsonArray tokens);
+    /** Tokens sampled since the last call, in the order they were sampled. */
+    void tokens(List<TokensFrame.Token> tokens);
 
     /** All choices finished: {@code meta} has choices, prompt and completion tokens, compute_us. */
     void done(long requestId, JsonObject meta, List<int[]> tokens);
@@ -112,11 +113,11 @@ final class GenerationEngine {
    */
   static final long TOKEN_WINDOW_NANOS = TimeUnit.MICROSECONDS.toNanos(Long.getLong("inferium.tokens.windowUs", 2_000));
   /**
-   * The tokens not yet sent, each {@code [request id, choice index, token id, text, prompt tokens]}; guarded by
+   * The tokens not yet sent, in the order they were sampled; guarded by
    * {@link #heldLock}, and a frame is handed to the sink while holding it, so a generation's tokens always precede its
    * RESULT.
    */
-  private JsonArray held = new JsonArray();
+  private List<TokensFrame.Token> held = new ArrayList<>();
   private final Object heldLock = new Object();
   /** When the first held token is due to leave (guarded by {@link #heldLock}). */
   private long heldDueNanos;
@@ -298,7 +299,7 @@ final class GenerationEngine {
   }
 
   /** On the decode thread, for each token sampled: holds it for at most {@code windowNanos}. */
-  private void hold(JsonArray token, long windowNanos) {
+  private void hold(TokensFrame.Token token, long windowNanos) {
     synchronized (heldLock) {
       long now = System.nanoTime();
       long due = now + windowNanos;
@@ -344,8 +345,8 @@ final class GenerationEngine {
   /** Sends all held tokens in one frame (holding {@link #heldLock}). */
   private void sendHeld() {
     if (!held.isEmpty()) {
-      JsonArray frame = held;
-      held = new JsonArray();
+      List<TokensFrame.Token> frame = held;
+      held = new ArrayList<>();
       sink.tokens(frame);
     }
   }
@@ -364,11 +365,10 @@ final class GenerationEngine {
    */
   private void sendOnly(Set<Long> requestIds) {
     synchronized (heldLock) {
-      JsonArray mine = new JsonArray();
-      JsonArray rest = new JsonArray();
-      for (Object o : held) {
-        JsonArray t = (JsonArray) o;
-        (requestIds.contains(t.getLong(0)) ? mine : rest).add(t);
+      List<TokensFrame.Token> mine = new ArrayList<>();
+      List<TokensFrame.Token> rest = new ArrayList<>();
+      for (TokensFrame.Token t : held) {
+        (requestIds.contains(t.requestId()) ? mine : rest).add(t);
       }
       if (!mine.isEmpty()) {
         held = rest;
@@ -517,8 +517,7 @@ final class GenerationEngine {
           firstHeld.add(id / MAX_CHOICES);
         }
         tokens.incrementAndGet();
-        hold(new JsonArray().add(id / MAX_CHOICES).add(index).add(tokenId).add(textDelta).add(r.promptTokens),
-            r.windowNanos);
+        hold(new TokensFrame.Token(id / MAX_CHOICES, index, tokenId, textDelta, r.promptTokens), r.windowNanos);
       }
     }
 

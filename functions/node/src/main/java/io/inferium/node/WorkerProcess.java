@@ -601,9 +601,9 @@ public final class WorkerProcess {
   /** Streams a generation's tokens back and signs its end, like a RESULT. */
   private final GenerationEngine.Sink tokens = new GenerationEngine.Sink() {
     @Override
-    public void tokens(JsonArray tokens) {
-      // One frame per decode step for every sequence it advanced, instead of a frame (and a flush) per token.
-      send(Frame.of(FrameType.TOKENS, 0, new JsonObject().put("tokens", faults.tokens(tokens))));
+    public void tokens(List<io.inferium.functions.protocol.TokensFrame.Token> tokens) {
+      // One frame per window for every sequence it advanced, instead of a frame (and a flush) per token.
+      send(io.inferium.functions.protocol.TokensFrame.of(faults.tokens(tokens)));
     }
 
     @Override

@@ -8,7 +8,7 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
 import io.inferium.functions.SamplingParams;
 import io.inferium.functions.generation.TextModel;
-import io.vertx.core.json.JsonArray;
+import io.inferium.functions.protocol.TokensFrame;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.util.List;
@@ -45,9 +45,9 @@ class GenerationEngineTest {
     }
     engine = new GenerationEngine("0123456789abcdef".repeat(4), model, 4, 512, new GenerationEngine.Sink() {
       @Override
-      public void tokens(JsonArray tokens) {
-        for (Object t : tokens) {
-          events.add(new Event("token", ((JsonArray) t).getLong(0), null, null, System.nanoTime()));
+      public void tokens(List<TokensFrame.Token> tokens) {
+        for (TokensFrame.Token t : tokens) {
+          events.add(new Event("token", t.requestId(), null, null, System.nanoTime()));
         }
       }
 
@@ -119,7 +119,7 @@ class GenerationEngineTest {
     }
     GenerationEngine doomed = new GenerationEngine("fedcba9876543210".repeat(4), model, 4, 512, new GenerationEngine.Sink() {
       @Override
-      public void tokens(JsonArray tokens) {}
+      public void tokens(List<TokensFrame.Token> tokens) {}
 
       @Override
       public void done(long requestId, JsonObject meta, List<int[]> tokens) {
@@ -159,8 +159,8 @@ class GenerationEngineTest {
     GenerationEngine windowed = new GenerationEngine("00112233445566778899aabbccddeeff".repeat(2), model, 4, 512,
         new GenerationEngine.Sink() {
           @Override
-          public void tokens(JsonArray tokens) {
-            frames.add(tokens.stream().map(t -> ((JsonArray) t).getLong(0)).toList());
+          public void tokens(List<TokensFrame.Token> tokens) {
+            frames.add(tokens.stream().map(TokensFrame.Token::requestId).toList());
           }
 
           @Override

@@ -29,7 +29,8 @@ public final class FrameCodec {
   public static final int MAX_FRAME_BYTES = Integer.MAX_VALUE - 64;
   /** The largest frame a connection may send before its hello is accepted (a hello is about 1 KiB). */
   public static final int MAX_HELLO_FRAME_BYTES = 64 << 10;
-  public static final int PROTOCOL_VERSION = 1;
+  /** 2: TOKENS frames carry their tokens as tensors ({@link TokensFrame}), no longer as JSON. */
+  public static final int PROTOCOL_VERSION = 2;
   private static final int MAX_U16 = 0xffff;
   private static final int MAX_RANK = 0xff;
 
