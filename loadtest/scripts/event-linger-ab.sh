@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The event log's consumer linger measured alone, in one build: two gateways up at once, one with
-# -Dinferium.events.lingerMs=0 (port 18220), one with the default 20 ms (18221); `add` unbatched, 45 s of
+# -Dinferium.events.lingerMs=$A_MS (default 0; port 18220), one with $B_MS (default 100, the default; 18221); `add` unbatched, 45 s of
 # warm-up at 32 connections each, then two alternating rounds of 15 s at 1 and 32 connections. Prints
 # req/s, p50 and the gateway pid's CPU (utime+stime from /proc) per request. Needs wrk, psql, curl and
 # engine/target/inferium.jar; run from the repository root.
@@ -20,7 +20,7 @@ cleanup() {
   for d in "${dbs[@]}"; do psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $d" postgres >/dev/null 2>&1 || true; done
 }
 trap cleanup EXIT
-linger() { [ "$1" = 18220 ] && echo 0 || echo 20; }
+linger() { [ "$1" = 18220 ] && echo "${A_MS:-0}" || echo "${B_MS:-100}"; }
 for p in 18220 18221; do
   db=inferium_linger_${p}_$$; dbs+=("$db")
   psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE $db" postgres

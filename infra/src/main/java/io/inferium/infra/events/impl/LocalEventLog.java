@@ -51,10 +51,12 @@ public final class LocalEventLog implements EventLog {
   /**
    * How long a group waits after a batch shorter than {@link #MAX_BATCH} before reading again: what a consumer
    * lags behind at most on top of its handler (billing's flush waits for it), for batches several times larger
-   * under load (fewer transactions, commits and fsyncs per event). System property {@code inferium.events.lingerMs}
-   * (0: read again at once) exists to measure what it saves.
+   * under load (fewer transactions, commits and fsyncs per event). 100 ms: against 20, a streaming gateway's event
+   * loop spent a fifth less per token (docs/BENCHMARKS.md "Fourteenth session"), the consumers' rounds being a
+   * request's largest fixed cost there. System property {@code inferium.events.lingerMs} (0: read again at once)
+   * exists to measure what it saves.
    */
-  static final long LINGER_MS = Long.getLong("inferium.events.lingerMs", 20);
+  static final long LINGER_MS = Long.getLong("inferium.events.lingerMs", 100);
   /**
    * The longest an append waits for others to share its fsync (group commit window), in nanoseconds; 0: never
    * waits. Only while appends arrive less than half of it apart on average, so a lone request pays nothing, and
