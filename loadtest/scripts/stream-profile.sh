@@ -45,6 +45,9 @@ sleep 10
 thr > $out/thr1.txt; date +%s.%N > $out/t1
 for i in $(seq 1 20); do curl -s -o /dev/null -w '%{time_starttransfer}\n' localhost:$port/v1/completions -H "Authorization: Bearer pk" -H 'Content-Type: application/json' -d @$out/gpt.json; done > $out/ttft.txt
 [ -n "${STRACE:-}" ] && timeout 4 strace -f -tt -p $gw -o $out/strace.txt || true
+if [ -n "${SYSCALLS:-}" ]; then # perf trace -s: far lighter than strace, so the windows stay as they are under load
+  timeout 20 perf trace -s -p $gw -o $out/trace.txt -- sleep 5 || true
+fi
 wait $wp || true
 
 awk 'FNR==1{f++} {k=$1; sub(/-?[0-9]+$/,"",k); if (f==1) {u[k]-=$2; s[k]-=$3} else {u[k]+=$2; s[k]+=$3}}
@@ -57,4 +60,11 @@ awk -v rps=$rps -v secs=$secs -v ntok=$ntok 'FNR==1{f++} {if (f==1) t-=$2+$3; el
   $out/thr0.txt $out/thr1.txt
 awk -v rps=$rps -v secs=$secs -v ntok=$ntok 'FNR==1{f++} $1 ~ /^vert.x-eventloo/ {if (f==1) t-=$2+$3; else t+=$2+$3}
   END {printf "event loop: %.1f us/token\n", t*10000/(rps*secs*ntok)}' $out/thr0.txt $out/thr1.txt
+if [ -n "${SYSCALLS:-}" ]; then
+  echo "system calls per token (perf trace -s, 5 s; tokens from the measured window's rate):"
+  awk -v n=$(echo "$rps * 5 * $ntok" | bc) '/^ [^ ].*\([0-9]+\), [0-9]+ events/ { t = $1; sub(/-?\([0-9]+\),?$/, "", t); sub(/-[0-9]+$/, "", t) }
+    /^ +[a-z_0-9]+ +[0-9]+ +[0-9]+ +[0-9.]+/ && t != "" { k = t " " $1; c[k] += $2; ms[k] += $4 }
+    END { for (k in c) { split(k, p, " "); printf "  %-16s %-14s %6.3f per token, %6.1f us each\n", p[1], p[2], c[k] / n, ms[k] * 1000 / c[k] } }' $out/trace.txt |
+    sort -k3 -rn | head -24 | tee $out/per-token.txt
+fi
 sort -n $out/ttft.txt | awk '{a[NR]=$1} END {printf "TTFT (curl, under the load): median %.1f ms, max %.1f ms over %d\n", a[int((NR+1)/2)]*1000, a[NR]*1000, NR}'
