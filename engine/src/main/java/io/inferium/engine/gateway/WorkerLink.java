@@ -5,6 +5,7 @@ import io.inferium.engine.failure.WorkerFailure;
 import io.inferium.functions.protocol.Frame;
 import io.inferium.functions.protocol.FrameCodec;
 import io.inferium.functions.protocol.FrameType;
+import io.inferium.functions.protocol.ProtocolException;
 import io.inferium.functions.protocol.TokensFrame;
 import io.inferium.functions.ModelSignature;
 import io.inferium.verifier.Attestation;
@@ -540,7 +541,7 @@ public final class WorkerLink implements Worker {
       // The tokens the worker held since its last TOKENS frame, as columns (a malformed frame fails the link).
       try {
         TokensFrame.read(frame, (request, choice, id, text, prompt) -> token(request, new Token(choice, id, text, prompt)));
-      } catch (io.inferium.functions.protocol.ProtocolException e) {
+      } catch (ProtocolException e) {
         close("protocol error: " + e.getMessage());
       }
       return;

@@ -1,5 +1,6 @@
 package io.inferium.node;
 
+import io.inferium.functions.protocol.TokensFrame;
 import io.inferium.functions.tensor.Tensor;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -87,12 +88,12 @@ final class FaultInjector {
   }
 
   /** A decode step's tokens, lied about under lie-tokens. */
-  List<io.inferium.functions.protocol.TokensFrame.Token> tokens(List<io.inferium.functions.protocol.TokensFrame.Token> tokens) {
+  List<TokensFrame.Token> tokens(List<TokensFrame.Token> tokens) {
     if (!lieTokens) {
       return tokens;
     }
-    return tokens.stream().map(t -> new io.inferium.functions.protocol.TokensFrame.Token(t.requestId(), t.choice(),
-        lie(t.id()), "[lie]", t.promptTokens())).toList();
+    return tokens.stream().map(t -> new TokensFrame.Token(t.requestId(), t.choice(), lie(t.id()), "[lie]", t.promptTokens()))
+        .toList();
   }
 
   /** A finished generation's token ids per choice, lied about as {@link #tokens} lied about them. */

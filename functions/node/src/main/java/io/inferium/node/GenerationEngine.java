@@ -113,9 +113,8 @@ final class GenerationEngine {
    */
   static final long TOKEN_WINDOW_NANOS = TimeUnit.MICROSECONDS.toNanos(Long.getLong("inferium.tokens.windowUs", 2_000));
   /**
-   * The tokens not yet sent, in the order they were sampled; guarded by
-   * {@link #heldLock}, and a frame is handed to the sink while holding it, so a generation's tokens always precede its
-   * RESULT.
+   * The tokens not yet sent, in the order they were sampled; guarded by {@link #heldLock}, and a frame is handed to the
+   * sink while holding it, so a generation's tokens always precede its RESULT.
    */
   private List<TokensFrame.Token> held = new ArrayList<>();
   private final Object heldLock = new Object();

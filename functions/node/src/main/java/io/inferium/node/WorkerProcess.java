@@ -3,6 +3,7 @@ package io.inferium.node;
 import io.inferium.functions.protocol.Frame;
 import io.inferium.functions.protocol.FrameCodec;
 import io.inferium.functions.protocol.FrameType;
+import io.inferium.functions.protocol.TokensFrame;
 import io.inferium.functions.media.MediaInputs;
 import io.inferium.functions.media.MediaException;
 import io.inferium.functions.runtime.Cancellation;
@@ -601,9 +602,9 @@ public final class WorkerProcess {
   /** Streams a generation's tokens back and signs its end, like a RESULT. */
   private final GenerationEngine.Sink tokens = new GenerationEngine.Sink() {
     @Override
-    public void tokens(List<io.inferium.functions.protocol.TokensFrame.Token> tokens) {
+    public void tokens(List<TokensFrame.Token> tokens) {
       // One frame per window for every sequence it advanced, instead of a frame (and a flush) per token.
-      send(io.inferium.functions.protocol.TokensFrame.of(faults.tokens(tokens)));
+      send(TokensFrame.of(faults.tokens(tokens)));
     }
 
     @Override
