@@ -256,14 +256,25 @@ class RemoteNodeIT {
     assertRefused(answer(nonce -> hello(nonce, node, node, other, code())), "registered to another operator");
   }
 
+  /** A raw connection on which {@code node} (under this test's operator key) was welcomed. */
+  private Raw attached(NodeKeys node) throws Exception {
+    Raw raw = new Raw();
+    try {
+      Frame challenge = raw.read();
+      raw.send(Frame.of(FrameType.HELLO, 0, hello(challenge.meta().getString("nonce"), node, node, operatorKey, code())));
+      assertEquals(FrameType.WELCOME, raw.read().type());
+      return raw;
+    } catch (Exception | AssertionError e) {
+      raw.close();
+      throw e;
+    }
+  }
+
   /** A TOKENS frame that is not five columns of one length closes the node's link: no half-read frame reaches a stream. */
   @Test
   void aMalformedTokensFrameClosesTheNodesLink() throws Exception {
     NodeKeys node = NodeKeys.generate();
-    try (Raw raw = new Raw()) {
-      Frame challenge = raw.read();
-      raw.send(Frame.of(FrameType.HELLO, 0, hello(challenge.meta().getString("nonce"), node, node, operatorKey, code())));
-      assertEquals(FrameType.WELCOME, raw.read().type());
+    try (Raw raw = attached(node)) {
       List<io.inferium.functions.tensor.Tensor> columns = new ArrayList<>(TokensFrame.of(List.of(
           new TokensFrame.Token(1, 0, 42, "hi", 3), new TokensFrame.Token(1, 0, 43, "!", 3))).tensors());
       // Two request ids, one choice index.
@@ -277,10 +288,7 @@ class RemoteNodeIT {
   @Test
   void aNodeFetchesOnlyBlobsItWasAssignedAndNeverAPath() throws Exception {
     NodeKeys node = NodeKeys.generate();
-    try (Raw raw = new Raw()) {
-      Frame challenge = raw.read();
-      raw.send(Frame.of(FrameType.HELLO, 0, hello(challenge.meta().getString("nonce"), node, node, operatorKey, code())));
-      assertEquals(FrameType.WELCOME, raw.read().type());
+    try (Raw raw = attached(node)) {
       String unassigned = io.inferium.functions.ModelBlobs.sha256(TestGateway.model("add.onnx"));
       for (String[] attempt : new String[][] {
           {unassigned, "was not assigned"},
