@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # Where a streamed token's gateway CPU goes: one gateway (DIR, a checkout with engine/target/inferium.jar) with
-# tiny-gpt, wrk streaming /v1/completions (TOKENS greedy tokens, default 64, at most 200; 4 connections); after WARM seconds (default 40) it
+# tiny-gpt, wrk streaming /v1/completions (TOKENS greedy tokens, default 64, at most 200; 4 connections); after WARM seconds (default
+# 200: on 2 cores the JIT's C2 threads were still 3-4 us of a token's CPU at 150 s, docs/BENCHMARKS.md "Fourteenth session") it
 # reads the gateway's per-thread /proc ticks over 10 s (thr0/thr1.txt, names, user and system ticks), times 20
 # sequential requests' first byte with curl under the load (ttft.txt), and with STRACE=1 records 4 s of the
-# gateway's system calls (strace.txt: count the writev per token). JOPTS adds JVM options to the gateway (e.g.
+# gateway's system calls (strace.txt: count the writev per token); SYSCALLS=1 adds 5 s under `perf trace -s` (far
+# lighter, so the token windows stay as under load; trace.txt, and per thread and call the count per token in
+# per-token.txt; needs perf, Debian's linux-perf). JOPTS adds JVM options to the gateway (e.g.
 # -XX:StartFlightRecording=settings=profile,delay=40s,duration=20s,filename=gw.jfr). WINDOW_MS sets the function's
 # text.token_window_ms (default: the spec's default). Prints µs/token (all threads, and the event loop's alone: the JIT
 # compiler threads can still be busy minutes in) and TTFT.
 #   DIR=. OUT=/tmp/stream-profile [STRACE=1] flock /work/bench.lock loadtest/scripts/stream-profile.sh
 set -euo pipefail
 DIR=$(cd "${DIR:-.}" && pwd); out=${OUT:-/tmp/stream-profile}; rm -rf "$out"; mkdir -p "$out"
-WARM=${WARM:-40}; REC=${REC:-20}; port=18131; db=inferium_prof_stream_$$
+WARM=${WARM:-200}; REC=${REC:-20}; port=18131; db=inferium_prof_stream_$$
 psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE $db" postgres
 cleanup() { kill $gw 2>/dev/null || true; wait $gw 2>/dev/null || true; psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $db" postgres >/dev/null 2>&1 || true; }
 trap cleanup EXIT
