@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Where a streamed token's gateway CPU goes: one gateway (DIR, a checkout with engine/target/inferium.jar) with
-# tiny-gpt, wrk streaming /v1/completions (TOKENS greedy tokens, default 64, at most 200; 4 connections); after WARM seconds (default
+# tiny-gpt, wrk streaming /v1/completions (TOKENS greedy tokens, default 64, at most 200; CONNS connections, default 4;
+# MAXSEQ: the function's max_running_sequences, default 8); after WARM seconds (default
 # 200: on 2 cores the JIT's C2 threads were still 3-4 us of a token's CPU at 150 s, docs/BENCHMARKS.md "Fourteenth session") it
 # reads the gateway's per-thread /proc ticks over 10 s (thr0/thr1.txt, names, user and system ticks), times 20
 # sequential requests' first byte with curl under the load (ttft.txt), and with STRACE=1 records 4 s of the
@@ -24,7 +25,7 @@ gw=$!
 gpt=$DIR/functions/src/main/resources/models/tiny-gpt
 for i in $(seq 1 180); do curl -sf "localhost:$port/v2/health/ready" >/dev/null && break; sleep 1; done
 curl -sf "localhost:$port/api/functions" -H "Authorization: Bearer pk" \
-    -F "spec={\"name\":\"gpt\",\"kind\":\"text-generation\",\"text\":{\"max_running_sequences\":8${WINDOW_MS:+,\"token_window_ms\":$WINDOW_MS}}}" \
+    -F "spec={\"name\":\"gpt\",\"kind\":\"text-generation\",\"text\":{\"max_running_sequences\":${MAXSEQ:-8}${WINDOW_MS:+,\"token_window_ms\":$WINDOW_MS}}}" \
     -F "model=@$gpt/model.onnx" -F "tokenizer=@$gpt/tokenizer.json" -F "tokenizer_config=@$gpt/tokenizer_config.json" \
     -F "generation_config=@$gpt/generation_config.json" >/dev/null
 for i in $(seq 1 180); do curl -s "localhost:$port/api/functions/gpt" -H "Authorization: Bearer pk" | grep -q '"ready"' && break; sleep 1; done
@@ -39,7 +40,7 @@ curl -sN localhost:$port/v1/completions -H "Authorization: Bearer pk" -H 'Conten
 # Greedy: every request streams the same tokens; count them (an end of text may come before max_tokens).
 ntok=$(sed 's/"stream":true/"stream":false/' $out/gpt.json | curl -s localhost:$port/v1/completions -H "Authorization: Bearer pk" \
   -H 'Content-Type: application/json' -d @- | grep -o '"completion_tokens":[0-9]*' | cut -d: -f2)
-BODY=$out/gpt.json wrk -t1 -c4 -d$((WARM + REC + 40))s --latency -s $out/post.lua http://127.0.0.1:$port/v1/completions > $out/wrk.txt 2>&1 &
+BODY=$out/gpt.json wrk -t1 -c${CONNS:-4} -d$((WARM + REC + 40))s --latency -s $out/post.lua http://127.0.0.1:$port/v1/completions > $out/wrk.txt 2>&1 &
 wp=$!
 sleep $WARM
 thr() { for t in /proc/$gw/task/*; do echo "$(cat $t/comm | tr ' ' _)-${t##*/} $(awk '{ s = $0; sub(/.*\) /, "", s); split(s, f, " "); print f[12], f[13] }' $t/stat)"; done | sort; }
