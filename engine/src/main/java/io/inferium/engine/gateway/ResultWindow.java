@@ -30,12 +30,17 @@ final class ResultWindow {
 
   /** Results a worker may send before it must seal them (told to it in WELCOME). */
   static final int SEAL_EVERY = 64;
-  /** How long a worker may hold a result unsealed (told to it in WELCOME). */
-  static final long SEAL_MS = 10;
+  /**
+   * How long a worker may hold a result unsealed (told to it in WELCOME). Answers never wait for their seal, so the
+   * window sets only how soon a forged result is caught and how many seals a quiet link costs: below 64 results per
+   * window every window is one Ed25519 signature on the node and one check here, so at a few hundred requests a
+   * second 10 ms sealed almost every result alone (docs/BENCHMARKS.md "Fifteenth session").
+   */
+  static final long SEAL_MS = 50;
   /** Unsealed results past which the link fails attestation: a worker that stops sealing is cut off. */
   static final int MAX_UNSEALED = 4 * SEAL_EVERY;
   /**
-   * Age of the oldest unsealed result past which the link fails attestation: a hundred times the
+   * Age of the oldest unsealed result past which the link fails attestation: twenty times the
    * window, so that an honest worker starved of CPU for a moment (a GC pause, a loaded host) is not
    * cut off; a worker that withholds seals is caught within it, or sooner by {@link #MAX_UNSEALED}.
    */

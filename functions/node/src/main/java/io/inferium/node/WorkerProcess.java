@@ -69,7 +69,7 @@ public final class WorkerProcess {
   /** Results sent since the last seal; guarded by {@code this}, like the writes, so its order is the wire order. */
   private ResultSeal.Window seals;
   private int sealEvery = 64;
-  private long sealMs = 10;
+  private long sealMs = 50;
 
   private WorkerProcess(WorkerOptions options) {
     this.options = options;
