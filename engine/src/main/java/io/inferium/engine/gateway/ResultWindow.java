@@ -33,7 +33,7 @@ final class ResultWindow {
   /**
    * How long a worker may hold a result unsealed (told to it in WELCOME). Answers never wait for their seal, so the
    * window sets only how soon a forged result is caught and how many seals a quiet link costs: below 64 results per
-   * window every window is one Ed25519 signature on the node and one check here, so at a few hundred requests a
+   * window every window is one Ed25519 signature on the node and one check here, so at 140 streamed requests a
    * second 10 ms sealed almost every result alone (docs/BENCHMARKS.md "Fifteenth session").
    */
   static final long SEAL_MS = 50;
