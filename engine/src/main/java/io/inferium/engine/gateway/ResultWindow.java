@@ -29,14 +29,9 @@ import java.util.function.Consumer;
 final class ResultWindow {
 
   /** Results a worker may send before it must seal them (told to it in WELCOME). */
-  static final int SEAL_EVERY = 64;
-  /**
-   * How long a worker may hold a result unsealed (told to it in WELCOME). Answers never wait for their seal, so the
-   * window sets only how soon a forged result is caught and how many seals a quiet link costs: below 64 results per
-   * window every window is one Ed25519 signature on the node and one check here, so at 140 streamed requests a
-   * second 10 ms sealed almost every result alone (docs/BENCHMARKS.md "Fifteenth session").
-   */
-  static final long SEAL_MS = 50;
+  static final int SEAL_EVERY = ResultSeal.DEFAULT_EVERY;
+  /** How long a worker may hold a result unsealed (told to it in WELCOME; why 50 ms: {@link ResultSeal#DEFAULT_MS}). */
+  static final long SEAL_MS = ResultSeal.DEFAULT_MS;
   /** Unsealed results past which the link fails attestation: a worker that stops sealing is cut off. */
   static final int MAX_UNSEALED = 4 * SEAL_EVERY;
   /**

@@ -68,8 +68,8 @@ public final class WorkerProcess {
   private NodeKeys keys;
   /** Results sent since the last seal; guarded by {@code this}, like the writes, so its order is the wire order. */
   private ResultSeal.Window seals;
-  private int sealEvery = 64;
-  private long sealMs = 50;
+  private int sealEvery = ResultSeal.DEFAULT_EVERY;
+  private long sealMs = ResultSeal.DEFAULT_MS;
 
   private WorkerProcess(WorkerOptions options) {
     this.options = options;

@@ -21,6 +21,17 @@ import java.util.Optional;
  */
 public final class ResultSeal {
 
+  /** Results a window holds at most: the gateway's WELCOME says {@code seal_every}; a worker's default until then. */
+  public static final int DEFAULT_EVERY = 64;
+  /**
+   * How long a window stays open after its first result, in ms: WELCOME's {@code seal_ms}; a worker's default until
+   * then. Answers never wait for their seal, so the window sets only how soon a forged result is caught and how many
+   * seals a quiet link costs: below {@link #DEFAULT_EVERY} results every window is one Ed25519 signature on the node
+   * and one check on the gateway, so at 140 streamed requests a second 10 ms sealed almost every result alone
+   * (docs/BENCHMARKS.md "Fifteenth session").
+   */
+  public static final long DEFAULT_MS = 50;
+
   private static final byte LEAF = 0;
   private static final byte NODE = 1;
   private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {
