@@ -1,5 +1,8 @@
 package io.inferium.engine.mempool;
 
+import static io.inferium.infra.testing.Eventually.await;
+import static io.inferium.infra.testing.Eventually.failure;
+import static io.inferium.infra.testing.Eventually.until;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -34,7 +37,6 @@ import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -97,24 +99,8 @@ class MempoolTest {
     w.answer(call, List.of(new Tensor("y", x.type(), x.shape(), x.view())));
   }
 
-  private static <T> T await(Future<T> f) throws Exception {
-    return f.toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
-  }
-
-  private static Throwable failure(Future<?> f) throws Exception {
-    try {
-      await(f);
-    } catch (ExecutionException e) {
-      return e.getCause();
-    }
-    throw new AssertionError("expected a failure, got an answer");
-  }
-
   private static void assertReleased(FakeWorker w) {
-    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
-    while ((w.reserved() != 0 || w.inUse("a".repeat(64)) != 0) && System.nanoTime() < end) {
-      Thread.onSpinWait();
-    }
+    until("the worker released", () -> w.reserved() == 0 && w.inUse("a".repeat(64)) == 0);
     assertEquals(0, w.reserved(), "every reserve has its release");
     assertEquals(0, w.inUse("a".repeat(64)), "every beginUse has its endUse");
   }
@@ -304,7 +290,7 @@ class MempoolTest {
     QueuedRequest r = submit(m, fn("{\"max_batch_size\": 0}"), rows(1, 0), 0, 100);
     FakeWorker.Call call = w.awaitCall(1);
     assertInstanceOf(DeadlineExceeded.class, failure(r.future()));
-    awaitTrue(call::cancelled);
+    until("the worker call cancelled", call::cancelled);
     assertEquals(Boolean.TRUE, call.cancelledNodeAtFault, "overrunning a deadline is the node's to answer for");
     echo(w, call); // a late answer changes nothing: the request was answered once
     assertInstanceOf(DeadlineExceeded.class, failure(r.future()));
@@ -319,7 +305,7 @@ class MempoolTest {
     FakeWorker.Call call = w.awaitCall(1);
     r.cancel();
     assertInstanceOf(ClientGone.class, failure(r.future()));
-    awaitTrue(call::cancelled);
+    until("the worker call cancelled", call::cancelled);
     assertEquals(Boolean.FALSE, call.cancelledNodeAtFault, "a client hanging up is not the node's fault");
     assertReleased(w);
   }
@@ -385,13 +371,4 @@ class MempoolTest {
     assertReleased(w);
   }
 
-  private static void awaitTrue(java.util.function.BooleanSupplier condition) throws InterruptedException {
-    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > end) {
-        throw new AssertionError("condition not met within 2 s");
-      }
-      Thread.sleep(2);
-    }
-  }
 }

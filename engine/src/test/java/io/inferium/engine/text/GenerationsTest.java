@@ -1,5 +1,8 @@
 package io.inferium.engine.text;
 
+import static io.inferium.infra.testing.Eventually.await;
+import static io.inferium.infra.testing.Eventually.failure;
+import static io.inferium.infra.testing.Eventually.until;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -29,7 +32,6 @@ import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -79,29 +81,6 @@ class GenerationsTest {
     return new JsonObject().put("prompt", "hi").put("params", new JsonObject());
   }
 
-  private static <T> T await(Future<T> f) throws Exception {
-    return f.toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
-  }
-
-  private static Throwable failure(Future<?> f) throws Exception {
-    try {
-      await(f);
-    } catch (ExecutionException e) {
-      return e.getCause();
-    }
-    throw new AssertionError("expected a failure, got an answer");
-  }
-
-  private static void awaitTrue(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
-    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > end) {
-        throw new AssertionError(what);
-      }
-      Thread.sleep(2);
-    }
-  }
-
   @Test
   void aWorkerRunsAtMostTheRunningSetAndTheRestWait() throws Exception {
     FakeWorker w = worker(64);
@@ -136,7 +115,7 @@ class GenerationsTest {
     Generations.Finished done = await(gen.future());
     assertEquals(w.workerId(), done.workerId());
     assertEquals(1, gen.streamedTokens());
-    awaitTrue(() -> w.reserved() == 0 && w.inUse(SHA) == 0, "released after the generation");
+    until("released after the generation", () -> w.reserved() == 0 && w.inUse(SHA) == 0);
   }
 
   @Test
@@ -148,7 +127,7 @@ class GenerationsTest {
     FakeWorker.Call call = w.awaitCall(1);
     w.token(call, 7, "a");
     w.token(call, 8, "b");
-    awaitTrue(() -> seen.size() == 2, "both tokens reached the caller before the end");
+    until("both tokens reached the caller before the end", () -> seen.size() == 2);
     w.finish(call, new int[] {7, 8});
     gen.future().await(10, TimeUnit.SECONDS);
     assertEquals(List.of(7, 8), seen.stream().map(Generations.Chunk::tokenId).toList(), "in order, once each");
@@ -194,11 +173,11 @@ class GenerationsTest {
     FakeWorker spare = worker(64);
     Generations g = generations();
     Generations.Generation gen = g.submit(fn("text-generation", 4, 10), prompt(), in(10_000), c -> {});
-    awaitTrue(() -> dying.calls.size() + spare.calls.size() == 1, "sent once");
+    until("sent once", () -> dying.calls.size() + spare.calls.size() == 1);
     FakeWorker holder = dying.calls.isEmpty() ? spare : dying;
     FakeWorker.Call call = holder.calls.get(0);
     holder.token(call, 5, "x");
-    awaitTrue(() -> gen.streamedTokens() == 1, "token streamed");
+    until("token streamed", () -> gen.streamedTokens() == 1);
     holder.lose(call);
     Throwable err = failure(gen.future());
     assertTrue(err instanceof WorkerFailure wf && wf.lost(), String.valueOf(err));
@@ -236,10 +215,10 @@ class GenerationsTest {
     assertInstanceOf(DeadlineExceeded.class, failure(late.future()));
     left.cancel();
     assertInstanceOf(ClientGone.class, failure(left.future()));
-    awaitTrue(() -> w.calls.stream().allMatch(FakeWorker.Call::cancelled), "both withdrawn");
+    until("both withdrawn", () -> w.calls.stream().allMatch(FakeWorker.Call::cancelled));
     long charged = w.calls.stream().filter(c -> Boolean.TRUE.equals(c.cancelledNodeAtFault)).count();
     assertEquals(1, charged, "only the overrun deadline is the node's fault");
-    awaitTrue(() -> w.reserved() == 0, "released after withdrawal");
+    until("released after withdrawal", () -> w.reserved() == 0);
   }
 
   @Test
@@ -271,7 +250,7 @@ class GenerationsTest {
     w.answer(call, List.of(Tensors.fp32("embeddings", new long[] {2, 2}, new float[] {1, 0, 0, 1})));
     Embeddings.Result r = await(result);
     assertEquals(w.workerId(), r.workerId());
-    awaitTrue(() -> w.reserved() == 0, "released");
+    until("released", () -> w.reserved() == 0);
   }
 
   @Test

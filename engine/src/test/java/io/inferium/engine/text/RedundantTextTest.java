@@ -1,5 +1,8 @@
 package io.inferium.engine.text;
 
+import static io.inferium.infra.testing.Eventually.await;
+import static io.inferium.infra.testing.Eventually.failure;
+import static io.inferium.infra.testing.Eventually.until;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -29,7 +32,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
@@ -118,8 +120,8 @@ class RedundantTextTest {
     w.finish(c, new int[] {11, 12});
   }
 
-  private Map<String, Integer> slashes() throws Exception {
-    return ledger.list().await(30, TimeUnit.SECONDS).stream()
+  private Map<String, Integer> slashes() {
+    return await(ledger.list()).stream()
         .collect(Collectors.toMap(n -> n.getString("node_id"), n -> n.getInteger("slashes")));
   }
 
@@ -157,7 +159,7 @@ class RedundantTextTest {
       }
     }));
     String liar = fake(2).workerId();
-    assertTrue(waitFor(() -> slashes().getOrDefault(liar, 0) == 1), "the liar is slashed once");
+    until("the liar is slashed once", () -> slashes().getOrDefault(liar, 0) == 1);
     assertEquals(0, slashes().get(fake(0).workerId()));
   }
 
@@ -175,7 +177,7 @@ class RedundantTextTest {
       }
     }));
     String liar = fake(2).workerId();
-    assertTrue(waitFor(() -> slashes().getOrDefault(liar, 0) == 1), "the longer answer is outvoted");
+    until("the longer answer is outvoted", () -> slashes().getOrDefault(liar, 0) == 1);
   }
 
   @Test
@@ -192,7 +194,7 @@ class RedundantTextTest {
       }
     }));
     String liar = fake(2).workerId();
-    assertTrue(waitFor(() -> slashes().getOrDefault(liar, 0) == 1), "the text liar is slashed");
+    until("the text liar is slashed", () -> slashes().getOrDefault(liar, 0) == 1);
   }
 
   @Test
@@ -213,7 +215,7 @@ class RedundantTextTest {
     fake(2).token(late, 11, "a");
     fake(2).token(late, 66, "z");
     fake(2).finish(late, new int[] {11, 66});
-    assertTrue(waitFor(() -> slashes().getOrDefault(fake(2).workerId(), 0) == 1), "the late liar is slashed all the same");
+    until("the late liar is slashed all the same", () -> slashes().getOrDefault(fake(2).workerId(), 0) == 1);
   }
 
   @Test
@@ -221,10 +223,9 @@ class RedundantTextTest {
     Generations g = generations(3);
     Generations.Generation gen = g.submit(fn(), new JsonObject().put("prompt", "hi")
         .put("params", new JsonObject().put("temperature", 0.8)), in(10_000), c -> { });
-    ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
-        () -> gen.future().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS));
-    assertInstanceOf(BadRequest.class, e.getCause());
-    assertTrue(e.getCause().getMessage().startsWith("field 'seed'"), e.getCause().getMessage());
+    Throwable e = failure(gen.future());
+    assertInstanceOf(BadRequest.class, e);
+    assertTrue(e.getMessage().startsWith("field 'seed'"), e.getMessage());
     Thread.sleep(50);
     workers.forEach(w -> assertEquals(0, ((FakeWorker) w).calls.size()));
   }
@@ -239,9 +240,8 @@ class RedundantTextTest {
     FakeWorker.Call c = fake(1).awaitCall(1);
     fake(1).token(c, 5, "x");
     fake(1).finish(c, new int[] {5});
-    ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
-        () -> gen.future().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS));
-    WorkerFailure f = assertInstanceOf(WorkerFailure.class, e.getCause());
+    Throwable e = failure(gen.future());
+    WorkerFailure f = assertInstanceOf(WorkerFailure.class, e);
     assertEquals("disputed", f.code());
     assertEquals(List.of(), served, "no run's text is served without a majority");
   }
@@ -274,8 +274,8 @@ class RedundantTextTest {
     assertEquals("aLIE", String.join("", served), "optimistic: the answer streams as the server made it");
     honest(fake(2));
     honest(fake(3));
-    assertTrue(waitFor(() -> audits("caught") == 1), "the audit catches the server");
-    assertTrue(waitFor(() -> slashes().getOrDefault(fake(0).workerId(), 0) == 1), "the caught server is slashed");
+    until("the audit catches the server", () -> audits("caught") == 1);
+    until("the caught server is slashed", () -> slashes().getOrDefault(fake(0).workerId(), 0) == 1);
     assertEquals(0, slashes().get(fake(2).workerId()));
     assertEquals(0, fake(1).calls.size(), "no auditor of the server's own operator");
     assertEquals(List.of(), ledger.list().await(30, TimeUnit.SECONDS).stream()
@@ -295,7 +295,7 @@ class RedundantTextTest {
     assertEquals(fake(0).workerId(), gen.future().await(10, TimeUnit.SECONDS).workerId());
     honest(fake(1));
     honest(fake(2));
-    assertTrue(waitFor(() -> audits("caught") == 1), "the audit runs on the two other local workers and catches it");
+    until("the audit runs on the two other local workers and catches it", () -> audits("caught") == 1);
     assertEquals(0.0, audits("skipped"));
   }
 
@@ -370,11 +370,11 @@ class RedundantTextTest {
         "five waits for a worker");
     honest(fake(1), fake(1).calls.get(1));
     honest(fake(2), fake(2).calls.get(1));
-    assertTrue(waitFor(() -> audits("caught") == 1), "the liar is caught");
+    until("the liar is caught", () -> audits("caught") == 1);
     honest(fake(0), fake(0).calls.get(1));
     assertEquals(2, four.future().await(10, TimeUnit.SECONDS).completionTokens());
-    assertTrue(waitFor(() -> workers.stream().anyMatch(w -> ((FakeWorker) w).calls.stream()
-        .anyMatch(c -> "five".equals(prompt(c))))), "then five runs");
+    until("then five runs", () -> workers.stream().anyMatch(w -> ((FakeWorker) w).calls.stream()
+        .anyMatch(c -> "five".equals(prompt(c)))));
   }
 
   @Test
@@ -396,7 +396,7 @@ class RedundantTextTest {
     honest(fake(1), two);
     assertEquals("one", prompt(fake(1).awaitCall(2)));
     honest(fake(1), fake(1).calls.get(1));
-    assertTrue(waitFor(() -> audits("caught") == 1), "the liar is caught");
+    until("the liar is caught", () -> audits("caught") == 1);
     assertEquals(0.0, audits("skipped"));
   }
 
@@ -423,9 +423,8 @@ class RedundantTextTest {
     for (int i = 0; i < 3; i++) {
       honest(fake(i));
     }
-    ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
-        () -> gen.future().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS));
-    WorkerFailure f = assertInstanceOf(WorkerFailure.class, e.getCause());
+    Throwable e = failure(gen.future());
+    WorkerFailure f = assertInstanceOf(WorkerFailure.class, e);
     assertEquals("similarity", f.code());
     assertTrue(f.getMessage().contains("'emb'"), f.getMessage());
     assertEquals(List.of(), served, "nothing unjudged is served");
@@ -452,8 +451,8 @@ class RedundantTextTest {
     for (int i = 1; i < 3; i++) {
       fake(i).answer(fake(i).awaitCall(1), List.of(io.inferium.functions.tensor.Tensors.fp32("embeddings", shape, 0f, 1f)));
     }
-    assertTrue(waitFor(() -> audits("caught") == 1), "orthogonal to both auditors' vectors: caught");
-    assertTrue(waitFor(() -> slashes().getOrDefault(fake(0).workerId(), 0) == 1));
+    until("orthogonal to both auditors' vectors: caught", () -> audits("caught") == 1);
+    until("the caught server is slashed", () -> slashes().getOrDefault(fake(0).workerId(), 0) == 1);
   }
 
   @Test
@@ -468,21 +467,6 @@ class RedundantTextTest {
     Thread.sleep(200);
     assertEquals(0, fake(1).calls.size() + fake(2).calls.size(), "nothing to compare it by: no audit run");
     assertEquals(0.0, audits("caught") + audits("clean") + audits("inconclusive") + audits("skipped"));
-  }
-
-  private interface Check {
-    boolean ok() throws Exception;
-  }
-
-  private static boolean waitFor(Check check) throws Exception {
-    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (System.nanoTime() < end) {
-      if (check.ok()) {
-        return true;
-      }
-      Thread.sleep(20);
-    }
-    return false;
   }
 
   @Test
@@ -511,11 +495,9 @@ class RedundantTextTest {
     FunctionRecord fn = new FunctionRecord(FunctionSpec.fromJson(spec), 1, SHA, 1, null, FunctionState.READY, null,
         new JsonObject(), null, null, null);
     long start = System.nanoTime();
-    ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
-        () -> g.submit(fn, seeded(), in(60_000), chunks -> { }).future().toCompletionStage().toCompletableFuture()
-            .get(10, TimeUnit.SECONDS));
-    assertInstanceOf(io.inferium.engine.failure.NoWorkerAvailable.class, e.getCause());
-    assertTrue(e.getCause().getMessage().contains("requires {\"gpu\":true}"), e.getCause().getMessage());
+    Throwable e = failure(g.submit(fn, seeded(), in(60_000), chunks -> { }).future());
+    assertInstanceOf(io.inferium.engine.failure.NoWorkerAvailable.class, e);
+    assertTrue(e.getMessage().contains("requires {\"gpu\":true}"), e.getMessage());
     assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(10), "not after the deadline");
     for (int i = 0; i < 3; i++) {
       assertEquals(0, fake(i).calls.size());
