@@ -18,6 +18,8 @@
 # first ~40 s of load (per-thread /proc ticks), which a short per-row warm-up would bill to requests.
 # GPT_WARMUP (seconds, default 90): with the gpt rows, streams at 4 connections on each gateway after that, for the
 # same reason (the streaming path is code `add` does not run).
+# MLP_CONNS (default 64): connections for the MLP row (one row per request; with 64 closed-loop callers and one worker
+# slot batches settle near 22 rows, so more callers than the batch size are needed for full batches).
 # ROWS (default "add mlp gpt"): which rows to run (echo always runs with add). OUT: output folder
 # (default /tmp/inferium-serving; give each concurrent run its own). SERVE_ARGS: extra `inferium serve`
 # flags for both gateways (e.g. "--max-inflight 2"); SERVE_ARGS_OLD / SERVE_ARGS_NEW for one side only (with
@@ -31,6 +33,7 @@ set -euo pipefail
 NEW=$(cd "${NEW:-.}" && pwd)
 OLD=${OLD:+$(cd "$OLD" && pwd)}
 D=${DURATION:-8}; W=${WARMUP:-2}; GW=${GATEWAY_WARMUP:-60}; GPT_W=${GPT_WARMUP:-90}; ROWS=${ROWS:-add mlp gpt}
+MC=${MLP_CONNS:-64}
 row() { case " $ROWS " in *" $1 "*) return 0;; *) return 1;; esac; }
 out=${OUT:-/tmp/inferium-serving}; rm -rf "$out"; mkdir -p "$out"
 LT=(java -Xss8m -jar "$NEW/loadtest/target/inferium-loadtest.jar")
@@ -119,10 +122,10 @@ if row mlp; then
   for run in $(order); do
     side=${run%.*}
     measure "mlp-$run" "$(eval echo "\$pid_$side")" "http://127.0.0.1:$(eval echo "\$port_$side")/v2/models/mlp/infer" \
-      "$out/mlp.json" "spkey-$side" 64
+      "$out/mlp.json" "spkey-$side" "$MC"
   done
   for side in $sides; do
-    combine "mlp-$side" 64
+    combine "mlp-$side" "$MC"
     echo "$(eval echo "\$b0_$side") $(batchstat "$side")" | awk -v s="$side" '{ n = $4 - $2
       printf "MLP %s: %.1f rows per batch (%d batches, warm-ups and measured windows)\n", s, (n > 0 ? ($3 - $1) / n : 0), n }' |
       tee -a "$out/batches.txt"
@@ -142,7 +145,7 @@ echo "ONNX Runtime in-process, MLP batch 64: ${ort:-?} rows/s" | tee -a "$out/re
 echo; echo "Means per side (ABBA when OLD is given; every run in runs.txt):"; cat "$out/results.txt"
 
 echo; echo "Targets (same run):"
-awk -v ort="${ort:-0}" -v sides="$sides" '
+awk -v ort="${ort:-0}" -v sides="$sides" -v mc="$MC" '
   { rps[$1 "@" $2] = $3; p50[$1 "@" $2] = $4; gus[$1 "@" $2] = $6; ups[$1 "@" $2] = $9 }
   END {
     n = split(sides, s, " ")
@@ -153,7 +156,7 @@ awk -v ort="${ort:-0}" -v sides="$sides" '
         printf "%s: gateway CPU per request @32 / echo CPU per request = %.2f (target <= 2.5)\n", x, gus["add-" x "@32"] / gus["echo@32"]
         printf "%s: added p50 at 1 connection = %.2f ms (target <= 0.3)\n", x, p50["add-" x "@1"] - p50["echo@1"]
       }
-      if (ort > 0 && ("mlp-" x "@64") in ups) printf "%s: MLP gateway / in-process rows/s = %.2f (target >= 0.8)\n", x, ups["mlp-" x "@64"] / ort
+      if (ort > 0 && ("mlp-" x "@" mc) in ups) printf "%s: MLP gateway / in-process rows/s = %.2f at %d connections (target >= 0.8)\n", x, ups["mlp-" x "@" mc] / ort, mc
       if (("gpt-" x "@4") in gus) printf "%s: gateway CPU per streamed token = %.1f us (target <= 10)\n", x, gus["gpt-" x "@4"]
     }
   }' "$out/results.txt" | tee "$out/targets.txt"

@@ -370,5 +370,4 @@ class MempoolTest {
     assertEquals(400, Failures.classify(err).status());
     assertReleased(w);
   }
-
 }
