@@ -129,7 +129,7 @@ class GenerationsTest {
     w.token(call, 8, "b");
     until("both tokens reached the caller before the end", () -> seen.size() == 2);
     w.finish(call, new int[] {7, 8});
-    gen.future().await(10, TimeUnit.SECONDS);
+    await(gen.future());
     assertEquals(List.of(7, 8), seen.stream().map(Generations.Chunk::tokenId).toList(), "in order, once each");
   }
 

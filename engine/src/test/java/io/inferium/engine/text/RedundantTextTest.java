@@ -85,7 +85,7 @@ class RedundantTextTest {
     for (String operator : operators) {
       FakeWorker w = new FakeWorker(64);
       w.operator = operator;
-      ledger.register(w.workerId(), null).await(30, TimeUnit.SECONDS);
+      await(ledger.register(w.workerId(), null));
       workers.add(w);
     }
     registry = new SimpleMeterRegistry();
@@ -136,7 +136,7 @@ class RedundantTextTest {
     Thread.sleep(50);
     servedEarly.add(served.size());
     honest(fake(1));
-    Generations.Finished done = gen.future().await(10, TimeUnit.SECONDS);
+    Generations.Finished done = await(gen.future());
     assertEquals(0, servedEarly.get(0), "no token reaches the client before the majority agrees");
     for (int i = 0; i < 3; i++) {
       assertEquals(1, fake(i).calls.size(), "one run per worker: k distinct workers");
@@ -206,7 +206,7 @@ class RedundantTextTest {
     FakeWorker.Call late = fake(2).awaitCall(1); // started, never answers
     honest(fake(0));
     honest(fake(1));
-    Generations.Finished done = gen.future().await(10, TimeUnit.SECONDS);
+    Generations.Finished done = await(gen.future());
     assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(10), "answered long before the 30 s deadline");
     assertEquals("verified", done.verdict());
     assertEquals("ab", String.join("", served));
@@ -269,7 +269,7 @@ class RedundantTextTest {
     fake(0).token(lie, 11, "a");
     fake(0).token(lie, 99, "LIE");
     fake(0).finish(lie, new int[] {11, 99});
-    Generations.Finished done = gen.future().await(10, TimeUnit.SECONDS);
+    Generations.Finished done = await(gen.future());
     assertEquals(fake(0).workerId(), done.workerId());
     assertEquals("aLIE", String.join("", served), "optimistic: the answer streams as the server made it");
     honest(fake(2));
@@ -278,7 +278,7 @@ class RedundantTextTest {
     until("the caught server is slashed", () -> slashes().getOrDefault(fake(0).workerId(), 0) == 1);
     assertEquals(0, slashes().get(fake(2).workerId()));
     assertEquals(0, fake(1).calls.size(), "no auditor of the server's own operator");
-    assertEquals(List.of(), ledger.list().await(30, TimeUnit.SECONDS).stream()
+    assertEquals(List.of(), await(ledger.list()).stream()
         .filter(n -> n.getString("node_id").equals(fake(0).workerId())).flatMap(n -> n.getJsonArray("recent_events").stream())
         .map(JsonObject.class::cast).filter(e -> "slash".equals(e.getString("kind")) && !e.getString("task_id").endsWith("/audit"))
         .toList(), "the slash names the audit task");
@@ -292,7 +292,7 @@ class RedundantTextTest {
     FakeWorker.Call lie = fake(0).awaitCall(1);
     fake(0).token(lie, 99, "LIE");
     fake(0).finish(lie, new int[] {99});
-    assertEquals(fake(0).workerId(), gen.future().await(10, TimeUnit.SECONDS).workerId());
+    assertEquals(fake(0).workerId(), await(gen.future()).workerId());
     honest(fake(1));
     honest(fake(2));
     until("the audit runs on the two other local workers and catches it", () -> audits("caught") == 1);
@@ -332,7 +332,7 @@ class RedundantTextTest {
     void lie() throws Exception {
       liar.token(served, 99, "LIE");
       liar.finish(served, new int[] {99});
-      one.future().await(10, TimeUnit.SECONDS);
+      await(one.future());
     }
   }
 
@@ -372,7 +372,7 @@ class RedundantTextTest {
     honest(fake(2), fake(2).calls.get(1));
     until("the liar is caught", () -> audits("caught") == 1);
     honest(fake(0), fake(0).calls.get(1));
-    assertEquals(2, four.future().await(10, TimeUnit.SECONDS).completionTokens());
+    assertEquals(2, await(four.future()).completionTokens());
     until("then five runs", () -> workers.stream().anyMatch(w -> ((FakeWorker) w).calls.stream()
         .anyMatch(c -> "five".equals(prompt(c)))));
   }
@@ -388,7 +388,7 @@ class RedundantTextTest {
     Thread.sleep(100);
     // A new worker attaches and one drawn auditor leaves before its run could start: that run is drawn again.
     FakeWorker late = new FakeWorker(64);
-    ledger.register(late.workerId(), null).await(30, TimeUnit.SECONDS);
+    await(ledger.register(late.workerId(), null));
     workers.add(late);
     workers.remove(fake(2));
     assertEquals("one", prompt(late.awaitCall(1)), "the run pinned to the worker that left goes to the new one");
@@ -447,7 +447,7 @@ class RedundantTextTest {
         new io.vertx.core.json.JsonArray().add("x")), in(10_000));
     long[] shape = {1, 2};
     fake(0).answer(fake(0).awaitCall(1), List.of(io.inferium.functions.tensor.Tensors.fp32("embeddings", shape, 1f, 0f)));
-    assertEquals(fake(0).workerId(), answer.await(10, TimeUnit.SECONDS).workerId(), "answered at once by the server");
+    assertEquals(fake(0).workerId(), await(answer).workerId(), "answered at once by the server");
     for (int i = 1; i < 3; i++) {
       fake(i).answer(fake(i).awaitCall(1), List.of(io.inferium.functions.tensor.Tensors.fp32("embeddings", shape, 0f, 1f)));
     }
@@ -463,7 +463,7 @@ class RedundantTextTest {
     Generations.Generation gen = g.submit(audited(), new JsonObject().put("prompt", "hi")
         .put("params", new JsonObject().put("temperature", 0.8)), in(10_000), c -> { });
     honest(fake(0));
-    assertEquals(2, gen.future().await(10, TimeUnit.SECONDS).completionTokens());
+    assertEquals(2, await(gen.future()).completionTokens());
     Thread.sleep(200);
     assertEquals(0, fake(1).calls.size() + fake(2).calls.size(), "nothing to compare it by: no audit run");
     assertEquals(0.0, audits("caught") + audits("clean") + audits("inconclusive") + audits("skipped"));
@@ -482,7 +482,7 @@ class RedundantTextTest {
     io.inferium.infra.testing.Eventually.until("op-a's copy to start", java.time.Duration.ofSeconds(10),
         () -> first.calls.size() + second.calls.size() == 1);
     honest(first.calls.isEmpty() ? second : first);
-    assertEquals("verified", gen.future().await(10, TimeUnit.SECONDS).verdict());
+    assertEquals("verified", await(gen.future()).verdict());
     Thread.sleep(50);
     assertEquals(1, first.calls.size() + second.calls.size(), "one run per operator");
   }
